@@ -1,0 +1,42 @@
+/**
+ * Keys are byte strings ordered bytewise. Inside the engine a key is a "binary string": one UTF-16 code unit
+ * per byte (latin1), so JavaScript's `<` on two such strings is exactly bytewise (memcmp) order and a key can
+ * index a `Map` without copies. Callers pass strings (taken as UTF-8) or bytes.
+ */
+import { Buffer } from "node:buffer";
+import { InvalidArgumentError } from "../errors.js";
+
+/** A key as the engine holds it: one char per byte, char codes 0-255. */
+export type KeyString = string;
+
+/** What callers may pass as a key: a string (encoded as UTF-8) or raw bytes. */
+export type KeyInput = string | Uint8Array;
+
+/**
+ * Converts a caller's key to a {@link KeyString}, enforcing `1 <= bytes <= keyBytesMax`.
+ * @throws InvalidArgumentError `FUSEDB_INVALID_ARGUMENT` (wrong type, empty) or `FUSEDB_KEY_TOO_LARGE`.
+ */
+export function toKeyString(key: unknown, keyBytesMax: number): KeyString {
+  let bytes: Buffer;
+  if (typeof key === "string") bytes = Buffer.from(key, "utf8");
+  else if (key instanceof Uint8Array) bytes = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  else throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `key must be a string or Uint8Array`);
+  if (bytes.length === 0) throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "key must not be empty");
+  if (bytes.length > keyBytesMax) {
+    throw new InvalidArgumentError(
+      "FUSEDB_KEY_TOO_LARGE",
+      `key is ${bytes.length} bytes; the limit is ${keyBytesMax}`,
+    );
+  }
+  return bytes.toString("latin1");
+}
+
+/** The bytes of a key. */
+export function keyBytes(key: KeyString): Buffer {
+  return Buffer.from(key, "latin1");
+}
+
+/** A key decoded as UTF-8 for display (invalid sequences become U+FFFD). */
+export function keyToText(key: KeyString): string {
+  return Buffer.from(key, "latin1").toString("utf8");
+}

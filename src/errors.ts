@@ -1,0 +1,108 @@
+/**
+ * Typed errors with stable codes. Messages may change between releases; codes do not.
+ * Idea: abstract-level's `err.code` convention and TigerBeetle's "typed halt".
+ */
+
+/** Every stable error code fusedb throws. */
+export type FuseErrorCode =
+  | "FUSEDB_INVALID_ARGUMENT"
+  | "FUSEDB_INVALID_JSON"
+  | "FUSEDB_KEY_TOO_LARGE"
+  | "FUSEDB_VALUE_TOO_LARGE"
+  | "FUSEDB_TYPE_MISMATCH"
+  | "FUSEDB_OUT_OF_RANGE"
+  | "FUSEDB_VERSION_CONFLICT"
+  | "FUSEDB_CORRUPTION"
+  | "FUSEDB_POISONED"
+  | "FUSEDB_CLOSED"
+  | "FUSEDB_LOCKED"
+  | "FUSEDB_IO";
+
+/** Base class of every error fusedb throws on purpose. `code` is stable; switch on it, not on `message`. */
+export class FuseError extends Error {
+  readonly code: FuseErrorCode;
+  constructor(code: FuseErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "FuseError";
+    this.code = code;
+  }
+}
+
+/** Bad input from the caller: the call changed nothing. */
+export class InvalidArgumentError extends FuseError {
+  constructor(
+    code: Extract<
+      FuseErrorCode,
+      | "FUSEDB_INVALID_ARGUMENT"
+      | "FUSEDB_INVALID_JSON"
+      | "FUSEDB_KEY_TOO_LARGE"
+      | "FUSEDB_VALUE_TOO_LARGE"
+      | "FUSEDB_TYPE_MISMATCH"
+      | "FUSEDB_OUT_OF_RANGE"
+    >,
+    message: string,
+  ) {
+    super(code, message);
+    this.name = "InvalidArgumentError";
+  }
+}
+
+/**
+ * Durable data is damaged in a way fusedb cannot repair. Names the file and byte offset of the damage.
+ * Thrown by open/recovery and by reads; the engine never returns damaged data as a value.
+ */
+export class CorruptionError extends FuseError {
+  readonly file: string;
+  readonly offset: number;
+  constructor(file: string, offset: number, reason: string) {
+    super("FUSEDB_CORRUPTION", `corruption in ${file} at offset ${offset}: ${reason}`);
+    this.name = "CorruptionError";
+    this.file = file;
+    this.offset = offset;
+  }
+}
+
+/**
+ * A WAL write or fdatasync failed. After a failed fsync the kernel may have dropped dirty pages, so
+ * nothing is retried: every pending and later write rejects with this error until the database is reopened.
+ * Idea: "Can Applications Recover from fsync Failures?" (Rebello et al., ATC'20); PostgreSQL's fsyncgate fix.
+ */
+export class PoisonedError extends FuseError {
+  constructor(cause: unknown) {
+    super(
+      "FUSEDB_POISONED",
+      `database poisoned by a failed WAL write or sync (${describe(cause)}); reopen it to recover from disk`,
+      { cause },
+    );
+    this.name = "PoisonedError";
+  }
+}
+
+/** The database was closed (or is closing); the call changed nothing. */
+export class ClosedError extends FuseError {
+  constructor() {
+    super("FUSEDB_CLOSED", "database is closed");
+    this.name = "ClosedError";
+  }
+}
+
+/** Another process (or another handle in this process) owns the data directory. */
+export class LockedError extends FuseError {
+  constructor(dir: string, holder: string) {
+    super("FUSEDB_LOCKED", `data directory ${dir} is locked by ${holder}; only one process may open it`);
+    this.name = "LockedError";
+  }
+}
+
+function describe(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  return String(cause);
+}
+
+/**
+ * Assertions are documentation that runs (TigerBeetle TIGER_STYLE): a failed assertion is a bug in fusedb,
+ * never an input error, and is never caught.
+ */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`fusedb assertion failed: ${message}`);
+}

@@ -1,0 +1,54 @@
+/**
+ * fusedb: an embedded, durable key-value engine for small, hot, mutable state (counters, rate limits,
+ * sessions, quotas, small JSON documents). See README.md and docs/.
+ *
+ * @example
+ * ```ts
+ * import { open } from "fusedb";
+ * const db = await open("./data");
+ * await db.incr("hits");                 // resolves once durable
+ * console.log(await db.get("hits"));     // { value: 1, version: 1 }
+ * await db.close();
+ * ```
+ */
+import { FuseDB, type FuseDBOptions } from "./db.js";
+import type { Clock } from "./io/clock.js";
+import type { FileSystem } from "./io/file-system.js";
+import { SystemClock } from "./io/node-clock.js";
+import { NodeFileSystem } from "./io/node-file-system.js";
+
+export type {
+  BatchResult,
+  FuseDBConfig,
+  FuseDBOptions,
+  FuseDBStats,
+  RecoveryInfo,
+  ValueWriteResult,
+  Versioned,
+  WriteResult,
+} from "./db.js";
+export { FuseDB } from "./db.js";
+export type { Entry, Mutation } from "./doc/entry.js";
+export type { Json } from "./doc/json.js";
+export type { KeyInput } from "./doc/key.js";
+export { applyMergePatch } from "./doc/merge-patch.js";
+export * from "./errors.js";
+export type { Clock } from "./io/clock.js";
+export type { DirLock, File, FileSystem, OpenOptions } from "./io/file-system.js";
+export { SystemClock } from "./io/node-clock.js";
+export { NodeFileSystem } from "./io/node-file-system.js";
+
+/** Options of {@link open}: the engine's knobs, plus optional `fs` and `clock` (default: the real ones). */
+export interface OpenDBOptions extends FuseDBOptions {
+  fs?: FileSystem;
+  clock?: Clock;
+}
+
+/**
+ * Opens (or creates) the database in directory `dir` on the real disk, unless `options.fs` says otherwise.
+ * @throws LockedError if another process has it open; CorruptionError if durable data is damaged.
+ */
+export function open(dir: string, options: OpenDBOptions = {}): Promise<FuseDB> {
+  const { fs = new NodeFileSystem(), clock = new SystemClock(), ...knobs } = options;
+  return FuseDB.open({ ...knobs, dir, fs, clock });
+}

@@ -1,0 +1,102 @@
+/**
+ * The seam between the engine and the operating system. Everything in fusedb above this file receives a
+ * `FileSystem`; only `src/io/node-*.ts` talks to `node:fs`. The simulator supplies a virtual one.
+ *
+ * Durability rules, stated once here and in every method's doc (LevelDB `WritableFile`, Pebble `vfs.File`):
+ * - `write` and `truncate` make nothing durable.
+ * - `File.sync` is fdatasync: once it resolves, the file's data and size are durable.
+ * - creating, renaming or removing a file is durable only after `syncDir` on its parent directory resolves.
+ *
+ * Paths are `/`-separated strings. The engine only builds them with {@link joinPath}.
+ */
+
+/** An open file. Offsets and lengths are in bytes. */
+export interface File {
+  /** The path this file was opened with. */
+  readonly path: string;
+  /**
+   * Reads up to `length` bytes at `offset`. Returns fewer bytes only at end of file.
+   * Sees every completed `write`, durable or not. Durable after return: nothing changes.
+   * @throws on an I/O error (EIO).
+   */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Writes all of `data` at `offset`, extending the file if needed.
+   * Durable after return: nothing. The bytes may be lost, torn or reordered by a crash until `sync` resolves.
+   * @throws on an I/O error (EIO, ENOSPC); a failed write may have written a prefix.
+   */
+  write(offset: number, data: Uint8Array): Promise<void>;
+  /**
+   * Sets the file size to `size` bytes. Durable after return: nothing, until `sync` resolves.
+   * @throws on an I/O error.
+   */
+  truncate(size: number): Promise<void>;
+  /**
+   * fdatasync: after it resolves, all data written and the file size are durable.
+   * Directory entries are not: a new file also needs `FileSystem.syncDir` on its parent.
+   * @throws on an I/O error. After a failed sync the unsynced data may be gone; do not retry.
+   */
+  sync(): Promise<void>;
+  /** Current size in bytes, including data not yet durable. */
+  size(): Promise<number>;
+  /** Releases the handle. Makes nothing durable. */
+  close(): Promise<void>;
+}
+
+/** How `FileSystem.open` treats a missing or existing file. */
+export interface OpenOptions {
+  /** Create the file if it is missing (the new entry is durable only after `syncDir`). Default false. */
+  create?: boolean;
+  /** With `create`, fail if the file already exists. Default false. */
+  exclusive?: boolean;
+}
+
+/** A held directory lock; `release` gives it up. */
+export interface DirLock {
+  release(): Promise<void>;
+}
+
+/** A file system: files, directory entries, and one process lock per directory. */
+export interface FileSystem {
+  /**
+   * Opens a file for reading and writing. Durable after return: nothing; a created file's directory entry
+   * becomes durable only after `syncDir` on its parent.
+   * @throws an error with `code === "ENOENT"` if it is missing and `create` is not set.
+   */
+  open(path: string, options?: OpenOptions): Promise<File>;
+  /** Names (not paths) of the entries in `dir`, sorted bytewise. Sees entries not yet durable. */
+  list(dir: string): Promise<string[]>;
+  /** Whether `path` exists (durable or not). */
+  exists(path: string): Promise<boolean>;
+  /**
+   * Atomically replaces `to` with `from`. Durable after return: nothing; durable after `syncDir` on the
+   * parent. Until then a crash may leave either name.
+   */
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file. Durable only after `syncDir` on its parent. Missing files are not an error. */
+  remove(path: string): Promise<void>;
+  /** Creates a directory and its parents if missing. Durable after `syncDir` on its parent. */
+  mkdir(path: string): Promise<void>;
+  /** fsyncs the directory: every create, rename and remove in it so far becomes durable. */
+  syncDir(path: string): Promise<void>;
+  /**
+   * Takes the exclusive lock on directory `dir` for this process.
+   * @throws `LockedError` (code FUSEDB_LOCKED) if another process or another open handle holds it.
+   */
+  lock(dir: string): Promise<DirLock>;
+}
+
+/** Joins path parts with `/`. */
+export function joinPath(dir: string, name: string): string {
+  if (dir === "" || dir === ".") return name;
+  return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
+}
+
+/** The error code of a failed I/O call, if it has one (`"ENOENT"`, `"EIO"`, ...). */
+export function ioErrorCode(err: unknown): string | undefined {
+  if (typeof err === "object" && err !== null && "code" in err) {
+    const code = (err as { code: unknown }).code;
+    return typeof code === "string" ? code : undefined;
+  }
+  return undefined;
+}

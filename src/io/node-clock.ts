@@ -1,0 +1,13 @@
+/** The real clock: wall milliseconds and real timers. Only the composition root (src/cli) and bench use it. */
+import type { Clock } from "./clock.js";
+
+/** `Clock` over `Date.now()` and `setTimeout`. */
+export class SystemClock implements Clock {
+  now(): number {
+    return Date.now();
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * A leaf (FuseDB): a key range with a mutable buffer, at most one frozen buffer being flushed, and its
+ * immutable segments. With one leaf this is roadmap step 1; the router over many leaves builds on it.
+ * Read order: active buffer, then frozen buffer, then the segment, newest first.
+ */
+import type { Entry } from "../doc/entry.js";
+import type { KeyString } from "../doc/key.js";
+import { assert } from "../errors.js";
+import { MemBuffer } from "./mem-buffer.js";
+import type { SegmentReader } from "./segment-reader.js";
+
+/** Marker: the buffers do not know the key; the segment must be read. */
+export const NOT_IN_MEMORY: unique symbol = Symbol("NOT_IN_MEMORY");
+
+/** One leaf of the tree. */
+export class Leaf {
+  active = new MemBuffer();
+  frozen: MemBuffer | undefined;
+
+  constructor(
+    /** Lowest key of the range ("" for the first leaf). */
+    readonly low: KeyString,
+    public segment: SegmentReader | undefined,
+  ) {}
+
+  /** The key's newest entry if memory can answer (tombstones included), else NOT_IN_MEMORY. */
+  lookupMemory(key: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
+    const a = this.active.get(key);
+    if (a) return a;
+    const f = this.frozen?.get(key);
+    if (f) return f;
+    return this.segment ? NOT_IN_MEMORY : undefined;
+  }
+
+  /** The key's newest durable entry, tombstones included. @throws CorruptionError from the segment. */
+  async get(key: KeyString): Promise<Entry | undefined> {
+    const mem = this.lookupMemory(key);
+    if (mem !== NOT_IN_MEMORY) return mem;
+    const segment = this.segment;
+    assert(segment !== undefined, "NOT_IN_MEMORY implies a segment");
+    segment.retain();
+    try {
+      return await segment.get(key);
+    } finally {
+      await segment.release();
+    }
+  }
+
+  /** Moves the active buffer to frozen (for a flush) and starts a new active buffer. */
+  freeze(): MemBuffer {
+    assert(this.frozen === undefined, "one flush at a time per leaf");
+    const frozen = this.active;
+    this.frozen = frozen;
+    this.active = new MemBuffer();
+    return frozen;
+  }
+
+  /** Undoes `freeze` after a failed flush: frozen entries return under the newer active ones. */
+  thaw(): void {
+    const frozen = this.frozen;
+    assert(frozen !== undefined, "thaw needs a frozen buffer");
+    for (const [key, entry] of frozen.sorted()) {
+      if (!this.active.get(key)) this.active.set(key, entry);
+    }
+    this.frozen = undefined;
+  }
+
+  /** Entries of frozen merged over the segment, in key order: the content of the next segment. */
+  async mergedForFlush(): Promise<[KeyString, Entry][]> {
+    const frozen = this.frozen;
+    assert(frozen !== undefined, "flush needs a frozen buffer");
+    const mem = frozen.sorted();
+    const out: [KeyString, Entry][] = [];
+    let i = 0;
+    if (this.segment) {
+      for await (const [key, entry] of this.segment.entries()) {
+        // Bounded by the frozen buffer's size.
+        while (i < mem.length && (mem[i] as [KeyString, Entry])[0] < key) out.push(mem[i++] as [KeyString, Entry]);
+        if (i < mem.length && (mem[i] as [KeyString, Entry])[0] === key) out.push(mem[i++] as [KeyString, Entry]);
+        else out.push([key, entry]);
+      }
+    }
+    while (i < mem.length) out.push(mem[i++] as [KeyString, Entry]);
+    return out;
+  }
+}

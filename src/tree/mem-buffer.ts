@@ -1,0 +1,47 @@
+/**
+ * A leaf's mutable buffer (FuseDB "buffer", LevelDB "memtable"): the newest durable entry of each key that
+ * changed since the leaf's last flush. A later mutation of the same key replaces its entry in place, so an
+ * increment or patch never leaves an operand chain behind.
+ */
+import type { Entry } from "../doc/entry.js";
+import type { KeyString } from "../doc/key.js";
+
+/** Approximate per-entry overhead of the Map slot and the entry object, in bytes. */
+const ENTRY_OVERHEAD_BYTES = 64;
+
+/** Newest entry per key, with a running byte estimate. */
+export class MemBuffer {
+  private readonly map = new Map<KeyString, Entry>();
+  private bytes = 0;
+
+  /** Entries held. */
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** Estimated memory held, in bytes. */
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
+  get(key: KeyString): Entry | undefined {
+    return this.map.get(key);
+  }
+
+  /** Stores `entry` as the newest version of `key`. */
+  set(key: KeyString, entry: Entry): void {
+    const old = this.map.get(key);
+    if (old) this.bytes -= cost(key, old);
+    this.map.set(key, entry);
+    this.bytes += cost(key, entry);
+  }
+
+  /** Entries in ascending key order (a sorted copy). */
+  sorted(): [KeyString, Entry][] {
+    return [...this.map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+}
+
+function cost(key: KeyString, entry: Entry): number {
+  return key.length + (entry.text?.length ?? 0) + ENTRY_OVERHEAD_BYTES;
+}

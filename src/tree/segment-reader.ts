@@ -1,0 +1,237 @@
+/**
+ * Reads a segment (format in segment-format.ts). Opening verifies the footer and the index; each data block
+ * is verified against its crc32 every time it is read from disk, so damaged data is reported as a
+ * `CorruptionError` naming file and offset, never returned as a value. Parsed blocks are kept in a small
+ * LRU cache bounded by `cacheBlocksMax`.
+ */
+import type { Entry } from "../doc/entry.js";
+import { entryFromStored } from "../doc/entry.js";
+import type { KeyString } from "../doc/key.js";
+import { assert, CorruptionError } from "../errors.js";
+import type { File, FileSystem } from "../io/file-system.js";
+import { joinPath } from "../io/file-system.js";
+import { ByteReader, checksum } from "../util/bytes.js";
+import {
+  BLOCK_BYTES_MAX,
+  BLOCK_HEADER_BYTES,
+  ENTRY_PUT,
+  ENTRY_TOMBSTONE,
+  FOOTER_BYTES,
+  SEGMENT_MAGIC,
+} from "./segment-format.js";
+
+interface IndexEntry {
+  firstKey: KeyString;
+  offset: number;
+  length: number;
+}
+
+/** A decoded data block: keys ascending, entries parallel. */
+interface Block {
+  keys: KeyString[];
+  entries: Entry[];
+}
+
+/** An open, verified segment. */
+export class SegmentReader {
+  private readonly cache = new Map<number, Block>();
+  private refs = 1;
+  private closing = false;
+
+  private constructor(
+    readonly name: string,
+    private readonly file: File,
+    readonly sizeBytes: number,
+    private readonly index: IndexEntry[],
+    readonly entryCount: number,
+    readonly maxLsn: number,
+    private readonly cacheBlocksMax: number,
+  ) {}
+
+  /**
+   * Opens segment `name` in `dir` and verifies its footer and index.
+   * @throws CorruptionError on a bad footer, index or size.
+   */
+  static async open(fs: FileSystem, dir: string, name: string, cacheBlocksMax = 64): Promise<SegmentReader> {
+    const file = await fs.open(joinPath(dir, name));
+    try {
+      const size = await file.size();
+      if (size < FOOTER_BYTES) throw new CorruptionError(name, 0, `segment of ${size} bytes has no footer`);
+      const footerAt = size - FOOTER_BYTES;
+      const footer = await file.read(footerAt, FOOTER_BYTES);
+      if (footer.length !== FOOTER_BYTES) throw new CorruptionError(name, footerAt, "short footer read");
+      const r = new ByteReader(footer);
+      const magic = r.bytes(8);
+      const indexOffset = r.u64();
+      const indexLength = r.u32();
+      const entryCount = r.u64();
+      const maxLsn = r.u64();
+      const crc = r.u32();
+      if (checksum(footer.subarray(0, FOOTER_BYTES - 4)) !== crc) {
+        throw new CorruptionError(name, footerAt, "footer checksum mismatch");
+      }
+      if (!magic.equals(SEGMENT_MAGIC)) throw new CorruptionError(name, footerAt, "bad magic");
+      if (indexOffset + indexLength !== footerAt) {
+        throw new CorruptionError(name, footerAt, `index at ${indexOffset}+${indexLength} does not end at footer`);
+      }
+      const payload = await readBlock(file, name, indexOffset, indexLength);
+      const index = parseIndex(payload, name, indexOffset);
+      return new SegmentReader(name, file, size, index, entryCount, maxLsn, cacheBlocksMax);
+    } catch (err) {
+      await file.close();
+      throw err;
+    }
+  }
+
+  /** Takes a reference; `release` gives it back. The file closes when the last reference is released. */
+  retain(): void {
+    assert(this.refs > 0, "retain after close");
+    this.refs++;
+  }
+
+  /** Gives back a reference (the opener holds the first). */
+  async release(): Promise<void> {
+    assert(this.refs > 0, "release without retain");
+    this.refs--;
+    if (this.refs === 0 && !this.closing) {
+      this.closing = true;
+      this.cache.clear();
+      await this.file.close();
+    }
+  }
+
+  /**
+   * The entry for `key`, tombstones included, or undefined if this segment has none.
+   * @throws CorruptionError if the block holding it is damaged.
+   */
+  async get(key: KeyString): Promise<Entry | undefined> {
+    const b = this.blockFor(key);
+    if (b < 0) return undefined;
+    const block = await this.loadBlock(b);
+    const i = lowerBound(block.keys, key);
+    return block.keys[i] === key ? block.entries[i] : undefined;
+  }
+
+  /** Every entry in key order (for merges and checks). @throws CorruptionError on a damaged block. */
+  async *entries(): AsyncGenerator<[KeyString, Entry]> {
+    for (let b = 0; b < this.index.length; b++) {
+      const block = await this.loadBlock(b);
+      for (let i = 0; i < block.keys.length; i++) yield [block.keys[i] as KeyString, block.entries[i] as Entry];
+    }
+  }
+
+  /** Number of data blocks. */
+  get blockCount(): number {
+    return this.index.length;
+  }
+
+  private blockFor(key: KeyString): number {
+    // Last block whose first key <= key.
+    let lo = 0;
+    let hi = this.index.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.index[mid] as IndexEntry).firstKey <= key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  private async loadBlock(b: number): Promise<Block> {
+    const cached = this.cache.get(b);
+    if (cached) {
+      this.cache.delete(b);
+      this.cache.set(b, cached);
+      return cached;
+    }
+    const ix = this.index[b] as IndexEntry;
+    const payload = await readBlock(this.file, this.name, ix.offset, ix.length);
+    const block = parseBlock(payload, this.name, ix.offset);
+    if (block.keys[0] !== ix.firstKey) throw new CorruptionError(this.name, ix.offset, "block first key ≠ index");
+    this.cache.set(b, block);
+    if (this.cache.size > this.cacheBlocksMax) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    return block;
+  }
+}
+
+async function readBlock(file: File, name: string, offset: number, length: number): Promise<Uint8Array> {
+  if (length < BLOCK_HEADER_BYTES || length > BLOCK_BYTES_MAX) {
+    throw new CorruptionError(name, offset, `block length ${length} out of bounds`);
+  }
+  const data = await file.read(offset, length);
+  if (data.length !== length) throw new CorruptionError(name, offset, "short block read");
+  const r = new ByteReader(data);
+  const payloadLength = r.u32();
+  const crc = r.u32();
+  if (payloadLength !== length - BLOCK_HEADER_BYTES) {
+    throw new CorruptionError(name, offset, `block says ${payloadLength} bytes, index says ${length}`);
+  }
+  const payload = data.subarray(BLOCK_HEADER_BYTES);
+  if (checksum(payload) !== crc) throw new CorruptionError(name, offset, "block checksum mismatch");
+  return payload;
+}
+
+function parseIndex(payload: Uint8Array, name: string, offset: number): IndexEntry[] {
+  try {
+    const r = new ByteReader(payload);
+    const count = r.u32();
+    if (count * 14 > r.remaining) throw new Error(`index count ${count} too large`);
+    const out: IndexEntry[] = [];
+    for (let i = 0; i < count; i++) {
+      const firstKey = r.bytes(r.u16()).toString("latin1");
+      const blockOffset = r.u64();
+      const length = r.u32();
+      const prev = out[out.length - 1];
+      if (prev && !(prev.firstKey < firstKey && prev.offset + prev.length === blockOffset)) {
+        throw new Error(`index entry ${i} out of order`);
+      }
+      out.push({ firstKey, offset: blockOffset, length });
+    }
+    if (r.remaining !== 0) throw new Error("trailing bytes in index");
+    return out;
+  } catch (err) {
+    if (err instanceof CorruptionError) throw err;
+    throw new CorruptionError(name, offset, `bad index: ${(err as Error).message}`);
+  }
+}
+
+function parseBlock(payload: Uint8Array, name: string, offset: number): Block {
+  try {
+    const r = new ByteReader(payload);
+    const keys: KeyString[] = [];
+    const entries: Entry[] = [];
+    // Bounded: each iteration consumes at least 19 bytes.
+    while (r.remaining > 0) {
+      const kind = r.u8();
+      const key = r.bytes(r.u16()).toString("latin1");
+      const version = r.u64();
+      const lsn = r.u64();
+      let text: Uint8Array | undefined;
+      if (kind === ENTRY_PUT) text = Uint8Array.prototype.slice.call(r.bytes(r.u32()));
+      else if (kind !== ENTRY_TOMBSTONE) throw new Error(`unknown entry kind ${kind}`);
+      const prev = keys[keys.length - 1];
+      if (prev !== undefined && !(prev < key)) throw new Error("keys out of order");
+      keys.push(key);
+      entries.push(entryFromStored(version, text, lsn));
+    }
+    if (keys.length === 0) throw new Error("empty block");
+    return { keys, entries };
+  } catch (err) {
+    throw new CorruptionError(name, offset, `bad block: ${(err as Error).message}`);
+  }
+}
+
+/** Index of the first element >= key in a sorted array. */
+export function lowerBound(keys: readonly KeyString[], key: KeyString): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((keys[mid] as KeyString) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,123 @@
+/**
+ * Writes a segment (format in segment-format.ts): sorted entries into checksummed blocks, then the sparse
+ * index, then the footer. Atomic publication, as the durability contract asks: write `<name>.tmp`, fdatasync,
+ * rename to `<name>`, `syncDir`. Only after that may a manifest name it.
+ */
+import { Buffer } from "node:buffer";
+import type { Entry } from "../doc/entry.js";
+import type { KeyString } from "../doc/key.js";
+import { assert } from "../errors.js";
+import type { FileSystem } from "../io/file-system.js";
+import { joinPath } from "../io/file-system.js";
+import { ByteWriter, checksum } from "../util/bytes.js";
+import { BLOCK_BYTES_TARGET, ENTRY_PUT, ENTRY_TOMBSTONE, SEGMENT_MAGIC } from "./segment-format.js";
+
+/** What was written. */
+export interface SegmentWriteResult {
+  name: string;
+  bytes: number;
+  entries: number;
+  maxLsn: number;
+}
+
+/** Frames a block payload: length, crc32, payload. */
+export function frameBlock(payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(8 + payload.length);
+  out.writeUInt32LE(payload.length, 0);
+  out.writeUInt32LE(checksum(payload), 4);
+  out.set(payload, 8);
+  return out;
+}
+
+/** Encodes one entry into a data block. */
+export function encodeEntry(w: ByteWriter, key: KeyString, entry: Entry): void {
+  const keyBuf = Buffer.from(key, "latin1");
+  w.u8(entry.text === undefined ? ENTRY_TOMBSTONE : ENTRY_PUT);
+  w.u16(keyBuf.length);
+  w.bytes(keyBuf);
+  w.u64(entry.version);
+  w.u64(entry.lsn);
+  if (entry.text !== undefined) {
+    w.u32(entry.text.length);
+    w.bytes(entry.text);
+  }
+}
+
+/**
+ * Writes `entries` (strictly ascending by key) as segment `name` in `dir`, atomically and durably.
+ * @throws on I/O errors; the temp file may then remain and is removed by the next recovery.
+ */
+export async function writeSegment(
+  fs: FileSystem,
+  dir: string,
+  name: string,
+  entries: Iterable<[KeyString, Entry]>,
+): Promise<SegmentWriteResult> {
+  const chunks: Buffer[] = [];
+  const index = new ByteWriter(256);
+  let offset = 0;
+  let count = 0;
+  let blocks = 0;
+  let maxLsn = 0;
+  let prevKey: KeyString | undefined;
+  let block = new ByteWriter(BLOCK_BYTES_TARGET + 512);
+  let blockFirstKey: KeyString | undefined;
+
+  const flushBlock = (): void => {
+    if (blockFirstKey === undefined) return;
+    const framed = frameBlock(block.finish());
+    const keyBuf = Buffer.from(blockFirstKey, "latin1");
+    index.u16(keyBuf.length).bytes(keyBuf).u64(offset).u32(framed.length);
+    chunks.push(framed);
+    offset += framed.length;
+    blocks++;
+    block = new ByteWriter(BLOCK_BYTES_TARGET + 512);
+    blockFirstKey = undefined;
+  };
+
+  for (const [key, entry] of entries) {
+    assert(prevKey === undefined || prevKey < key, "segment entries are strictly ascending");
+    prevKey = key;
+    if (blockFirstKey === undefined) blockFirstKey = key;
+    encodeEntry(block, key, entry);
+    count++;
+    if (entry.lsn > maxLsn) maxLsn = entry.lsn;
+    if (block.length >= BLOCK_BYTES_TARGET) flushBlock();
+  }
+  flushBlock();
+
+  const indexPayload = new ByteWriter(index.length + 4).u32(blocks).bytes(index.finish()).finish();
+  const indexBlock = frameBlock(indexPayload);
+  const indexOffset = offset;
+  chunks.push(indexBlock);
+  offset += indexBlock.length;
+
+  const footer = new ByteWriter(40)
+    .bytes(SEGMENT_MAGIC)
+    .u64(indexOffset)
+    .u32(indexBlock.length)
+    .u64(count)
+    .u64(maxLsn)
+    .finish();
+  chunks.push(Buffer.concat([footer, u32le(checksum(footer))]));
+
+  const data = Buffer.concat(chunks);
+  const tmp = joinPath(dir, `${name}.tmp`);
+  const file = await fs.open(tmp, { create: true });
+  try {
+    await file.truncate(0);
+    await file.write(0, data);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await fs.rename(tmp, joinPath(dir, name));
+  await fs.syncDir(dir);
+  return { name, bytes: data.length, entries: count, maxLsn };
+}
+
+function u32le(v: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32LE(v >>> 0, 0);
+  return b;
+}

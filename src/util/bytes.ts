@@ -1,0 +1,137 @@
+/**
+ * Little-endian byte writer and bounds-checked reader shared by the on-disk formats (WAL payloads, segment
+ * blocks, manifest). Integers up to 2^53 - 1 are stored as u64 in two u32 halves.
+ */
+import { Buffer } from "node:buffer";
+import { crc32 } from "node:zlib";
+
+/** CRC-32 (IEEE, as zlib) of `data`, continuing from `initial`. Hardware-free but native in node:zlib. */
+export function checksum(data: Uint8Array, initial = 0): number {
+  return crc32(data, initial) >>> 0;
+}
+
+const TWO_32 = 2 ** 32;
+
+/** Appends little-endian fields to a growable buffer. */
+export class ByteWriter {
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(initialBytes = 256) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  private reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  u8(v: number): this {
+    this.reserve(1);
+    this.buf[this.pos++] = v;
+    return this;
+  }
+
+  u16(v: number): this {
+    this.reserve(2);
+    this.buf.writeUInt16LE(v, this.pos);
+    this.pos += 2;
+    return this;
+  }
+
+  u32(v: number): this {
+    this.reserve(4);
+    this.buf.writeUInt32LE(v >>> 0, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  /** Unsigned integer in [0, 2^53). */
+  u64(v: number): this {
+    this.reserve(8);
+    this.buf.writeUInt32LE(v % TWO_32, this.pos);
+    this.buf.writeUInt32LE(Math.floor(v / TWO_32), this.pos + 4);
+    this.pos += 8;
+    return this;
+  }
+
+  bytes(data: Uint8Array): this {
+    this.reserve(data.length);
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+    return this;
+  }
+
+  /** A copy of what was written. */
+  finish(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+}
+
+/** Thrown by {@link ByteReader} when a field runs past the end; format readers turn it into corruption. */
+export class ShortReadError extends Error {}
+
+/** Reads little-endian fields from a byte range, never past its end. */
+export class ByteReader {
+  private readonly buf: Buffer;
+  pos: number;
+  private readonly end: number;
+
+  constructor(data: Uint8Array, start = 0, end = data.length) {
+    this.buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    this.pos = start;
+    this.end = end;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw new ShortReadError(`need ${n} bytes at ${this.pos}, end ${this.end}`);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++] as number;
+  }
+
+  u16(): number {
+    this.need(2);
+    const v = this.buf.readUInt16LE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  u64(): number {
+    this.need(8);
+    const lo = this.buf.readUInt32LE(this.pos);
+    const hi = this.buf.readUInt32LE(this.pos + 4);
+    this.pos += 8;
+    if (hi >= 2 ** 21) throw new ShortReadError(`u64 at ${this.pos - 8} exceeds 2^53`);
+    return hi * TWO_32 + lo;
+  }
+
+  /** A view (not a copy) of the next `n` bytes. */
+  bytes(n: number): Buffer {
+    this.need(n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The WAL writer with group commit (DESIGN.md durability contract, points 1, 3, 4 and 8).
+ *
+ * - Appends get their LSN at once, in call order, and wait in a queue.
+ * - One loop drains the queue: it takes a group of queued records (capped at `groupBytesMax`, at least one
+ *   record), writes it with one `write`, makes it durable with one fdatasync, then runs each record's
+ *   `onDurable` in LSN order and resolves their promises. While that fdatasync runs, later appends
+ *   accumulate into the next group. No timer ever delays a commit: the loop starts when the first record
+ *   arrives and runs while there is work. Idea: group commit as in LevelDB `DBImpl::Write` writer queue.
+ * - A failed write or fdatasync poisons the writer: the group in flight, everything queued and every later
+ *   append reject with `PoisonedError`; nothing is retried.
+ * - Files rotate once they reach `fileBytesMax`: the next group goes to a new file named after its first
+ *   LSN, created and made durable with `syncDir` before any record is written to it.
+ *
+ * Invariant: a group never spans two files, and a file is only left behind once all of it is durable.
+ */
+import { Buffer } from "node:buffer";
+import type { File, FileSystem } from "../io/file-system.js";
+import { joinPath } from "../io/file-system.js";
+import { assert, PoisonedError } from "../errors.js";
+import { encodeRecord, type RecordType, walFileName } from "./format.js";
+
+/** A live WAL file: its name and the LSN of its first record. */
+export interface WalFileInfo {
+  name: string;
+  firstLsn: number;
+}
+
+/** Tuning knobs of the writer. */
+export interface WalWriterOptions {
+  /** A file is rotated at the first group boundary at or past this size, in bytes. */
+  fileBytesMax: number;
+  /** Most bytes written by one group commit (a single larger record still goes alone). */
+  groupBytesMax: number;
+}
+
+interface QueuedRecord {
+  kind: "record";
+  type: RecordType;
+  lsn: number;
+  payload: Uint8Array;
+  onDurable: () => void;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+interface QueuedRotate {
+  kind: "rotate";
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+type Queued = QueuedRecord | QueuedRotate;
+
+/** Counters for stats and benchmarks. */
+export interface WalWriterStats {
+  groups: number;
+  records: number;
+  bytesWritten: number;
+  syncs: number;
+}
+
+/** Appends records to the WAL; see the module comment for the protocol. */
+export class WalWriter {
+  private readonly queue: Queued[] = [];
+  private running = false;
+  private poisonError: PoisonedError | undefined;
+  private nextLsn: number;
+  private durable: number;
+  private idleWaiters: (() => void)[] = [];
+  readonly stats: WalWriterStats = { groups: 0, records: 0, bytesWritten: 0, syncs: 0 };
+
+  /**
+   * @param file the open last WAL file, whose valid data ends at `offset` (recovery cut any torn tail).
+   * @param files every live WAL file, oldest first, the last being `file`.
+   * @param nextLsn the LSN the next append gets.
+   */
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    private file: File,
+    private offset: number,
+    private readonly files: WalFileInfo[],
+    nextLsn: number,
+    private readonly options: WalWriterOptions,
+  ) {
+    assert(files.length > 0, "the writer needs a current file");
+    this.nextLsn = nextLsn;
+    this.durable = nextLsn - 1;
+  }
+
+  /** LSN of the last durable record. */
+  get durableLsn(): number {
+    return this.durable;
+  }
+
+  /** The LSN the next `append` will get. */
+  get nextLsnPreview(): number {
+    return this.nextLsn;
+  }
+
+  /** The poison error, if a write or sync failed. */
+  get poisoned(): PoisonedError | undefined {
+    return this.poisonError;
+  }
+
+  /** Live WAL files, oldest first. */
+  liveFiles(): readonly WalFileInfo[] {
+    return this.files;
+  }
+
+  /**
+   * Queues one record. Its LSN is assigned now, in call order. `onDurable` runs once the record is durable,
+   * before the promise resolves and before any later record's `onDurable`.
+   * @throws PoisonedError (synchronously) once poisoned.
+   */
+  append(type: RecordType, payload: Uint8Array, onDurable: () => void): { lsn: number; durable: Promise<void> } {
+    if (this.poisonError) throw this.poisonError;
+    const lsn = this.nextLsn++;
+    const durable = new Promise<void>((resolve, reject) => {
+      this.queue.push({ kind: "record", type, lsn, payload, onDurable, resolve, reject });
+    });
+    this.kick();
+    return { lsn, durable };
+  }
+
+  /** Queues a rotation: records appended after this call go to a new file. Resolves once it is done. */
+  rotate(): Promise<void> {
+    if (this.poisonError) return Promise.reject(this.poisonError);
+    const done = new Promise<void>((resolve, reject) => this.queue.push({ kind: "rotate", resolve, reject }));
+    this.kick();
+    return done;
+  }
+
+  /** Resolves once the queue is empty and no group is in flight (or the writer is poisoned). */
+  idle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Forgets WAL files that lie wholly at or below `lsn` and returns their names (never the current file). */
+  takeFilesBelow(lsn: number): string[] {
+    const out: string[] = [];
+    // A file is wholly <= lsn when the next file starts at or below lsn + 1.
+    while (this.files.length > 1 && (this.files[1] as WalFileInfo).firstLsn <= lsn + 1) {
+      out.push((this.files.shift() as WalFileInfo).name);
+    }
+    return out;
+  }
+
+  /** Waits for queued work, then closes the current file. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.file.close();
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    // Bounded: each iteration removes at least one queue entry.
+    while (this.queue.length > 0 && !this.poisonError) {
+      const head = this.queue[0] as Queued;
+      if (head.kind === "rotate") {
+        this.queue.shift();
+        try {
+          await this.rotateNow();
+          head.resolve();
+        } catch (err) {
+          head.reject(this.poison(err));
+        }
+        continue;
+      }
+      const group = this.takeGroup();
+      try {
+        if (this.offset >= this.options.fileBytesMax) await this.rotateNow();
+        await this.commitGroup(group);
+      } catch (err) {
+        const poison = this.poison(err);
+        for (const r of group) r.reject(poison);
+        continue;
+      }
+      for (const r of group) r.onDurable();
+      for (const r of group) r.resolve();
+    }
+    this.running = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private takeGroup(): QueuedRecord[] {
+    const group: QueuedRecord[] = [];
+    let bytes = 0;
+    // Bounded by the queue length and by groupBytesMax.
+    while (this.queue.length > 0) {
+      const next = this.queue[0] as Queued;
+      if (next.kind !== "record") break;
+      if (group.length > 0 && bytes + next.payload.length > this.options.groupBytesMax) break;
+      bytes += next.payload.length;
+      group.push(next);
+      this.queue.shift();
+    }
+    return group;
+  }
+
+  private async commitGroup(group: QueuedRecord[]): Promise<void> {
+    const first = group[0];
+    assert(first !== undefined, "a group holds at least one record");
+    const encoded = group.map((r) => encodeRecord(r.type, r.lsn, first.lsn, r.payload));
+    const data = encoded.length === 1 ? (encoded[0] as Uint8Array) : Buffer.concat(encoded);
+    await this.file.write(this.offset, data);
+    this.offset += data.length;
+    this.stats.bytesWritten += data.length;
+    await this.file.sync();
+    this.stats.syncs++;
+    this.stats.groups++;
+    this.stats.records += group.length;
+    const last = group[group.length - 1] as QueuedRecord;
+    assert(last.lsn === this.durable + group.length, "groups are contiguous in LSN order");
+    this.durable = last.lsn;
+  }
+
+  private async rotateNow(): Promise<void> {
+    if (this.offset === 0) return; // the current file is empty: nothing to leave behind
+    const firstLsn = this.durable + 1;
+    const name = walFileName(firstLsn);
+    const file = await this.fs.open(joinPath(this.dir, name), { create: true, exclusive: true });
+    await this.fs.syncDir(this.dir);
+    const old = this.file;
+    this.file = file;
+    this.offset = 0;
+    this.files.push({ name, firstLsn });
+    await old.close();
+  }
+
+  private poison(err: unknown): PoisonedError {
+    if (!this.poisonError) this.poisonError = err instanceof PoisonedError ? err : new PoisonedError(err);
+    const poison = this.poisonError;
+    // Reject everything queued; later appends throw synchronously.
+    for (const q of this.queue.splice(0)) q.reject(poison);
+    return poison;
+  }
+}
