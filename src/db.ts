@@ -14,11 +14,12 @@ import type { Entry, Mutation } from "./doc/entry.js";
 import { resolveMutation, validateMutation } from "./doc/entry.js";
 import type { Json } from "./doc/json.js";
 import type { KeyInput, KeyString } from "./doc/key.js";
-import { toKeyString } from "./doc/key.js";
+import { keyBytes, toKeyString } from "./doc/key.js";
 import { assert, ClosedError, CorruptionError, InvalidArgumentError, PoisonedError } from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { DirLock, FileSystem } from "./io/file-system.js";
 import { joinPath } from "./io/file-system.js";
+import type { KeyRange } from "./tree/key-range.js";
 import { Leaf, NOT_IN_MEMORY } from "./tree/leaf.js";
 import type { Manifest } from "./tree/manifest.js";
 import { emptyManifest, MANIFEST_FILE, readManifest, writeManifest } from "./tree/manifest.js";
@@ -76,6 +77,27 @@ export interface BatchResult {
   lsn: number;
   results: { version: number; value: Json | undefined }[];
 }
+
+/** Bounds of a scan: at most one of `gt`/`gte` and one of `lt`/`lte`; keys as strings (UTF-8) or bytes. */
+export interface ScanOptions {
+  gt?: KeyInput;
+  gte?: KeyInput;
+  lt?: KeyInput;
+  lte?: KeyInput;
+  /** Most entries returned. Default 1000, at most {@link SCAN_LIMIT_MAX}. */
+  limit?: number;
+  /** Descending key order. Default false. */
+  reverse?: boolean;
+}
+
+/** One entry of a scan. `key` is the UTF-8 reading of `keyBytes`. */
+export interface ScanEntry extends Versioned {
+  key: string;
+  keyBytes: Uint8Array;
+}
+
+/** Upper bound on `ScanOptions.limit`: scans are bounded (DESIGN.md, non-goal: analytical scans). */
+export const SCAN_LIMIT_MAX = 100_000;
 
 /** What recovery did when the database was opened. */
 export interface RecoveryInfo {
@@ -228,6 +250,32 @@ export class FuseDB {
     const entry = await this.leaf.get(k);
     if (entry === undefined || entry.value === undefined) return undefined;
     return { value: entry.value, version: entry.version };
+  }
+
+  /**
+   * Up to `limit` live documents with keys inside the bounds, in bytewise key order (or reverse). Sees
+   * exactly the durable mutations, like `get`.
+   * @throws InvalidArgumentError for bad bounds or limit; ClosedError; CorruptionError on damaged data.
+   */
+  async scan(options: ScanOptions = {}): Promise<ScanEntry[]> {
+    const limit = options.limit ?? 1000;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > SCAN_LIMIT_MAX) {
+      throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `scan limit must be 1..${SCAN_LIMIT_MAX}`);
+    }
+    if ((options.gt !== undefined && options.gte !== undefined) || (options.lt !== undefined && options.lte !== undefined)) {
+      throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "scan takes at most one lower and one upper bound");
+    }
+    const range: KeyRange = {};
+    if (options.gt !== undefined) range.gt = this.key(options.gt);
+    if (options.gte !== undefined) range.gte = this.key(options.gte);
+    if (options.lt !== undefined) range.lt = this.key(options.lt);
+    if (options.lte !== undefined) range.lte = this.key(options.lte);
+    this.assertOpen();
+    const found = await this.leaf.scan(range, limit, options.reverse === true);
+    return found.map(([k, entry]) => {
+      const bytes = keyBytes(k);
+      return { key: bytes.toString("utf8"), keyBytes: bytes, value: entry.value as Json, version: entry.version };
+    });
   }
 
   /**

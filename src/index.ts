@@ -23,11 +23,13 @@ export type {
   FuseDBOptions,
   FuseDBStats,
   RecoveryInfo,
+  ScanEntry,
+  ScanOptions,
   ValueWriteResult,
   Versioned,
   WriteResult,
 } from "./db.js";
-export { FuseDB } from "./db.js";
+export { FuseDB, SCAN_LIMIT_MAX } from "./db.js";
 export type { Entry, Mutation } from "./doc/entry.js";
 export type { Json } from "./doc/json.js";
 export type { KeyInput } from "./doc/key.js";

@@ -6,6 +6,7 @@
 import type { Entry } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
+import { inRange, type KeyRange, pastEnd, startKey } from "./key-range.js";
 import { MemBuffer } from "./mem-buffer.js";
 import type { SegmentReader } from "./segment-reader.js";
 
@@ -44,6 +45,56 @@ export class Leaf {
     } finally {
       await segment.release();
     }
+  }
+
+  /**
+   * Up to `limit` live entries (tombstones skipped) within `range`, in key order or reverse: the buffers
+   * merged over the segment, newest first per key. @throws CorruptionError from the segment.
+   */
+  async scan(range: KeyRange, limit: number, reverse: boolean): Promise<[KeyString, Entry][]> {
+    const mem = new Map<KeyString, Entry>();
+    for (const buffer of [this.frozen, this.active]) {
+      if (!buffer) continue;
+      for (const [key, entry] of buffer.entriesIn(range)) mem.set(key, entry);
+    }
+    const memSorted = [...mem.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    if (reverse) memSorted.reverse();
+    const before = (a: KeyString, b: KeyString): boolean => (reverse ? a > b : a < b);
+    const out: [KeyString, Entry][] = [];
+    const emit = (key: KeyString, entry: Entry): boolean => {
+      if (entry.value !== undefined) out.push([key, entry]);
+      return out.length >= limit;
+    };
+    let i = 0;
+    const segment = this.segment;
+    if (segment) {
+      segment.retain();
+      try {
+        for await (const [key, entry] of segment.range(startKey(range, reverse), reverse)) {
+          if (pastEnd(key, range, reverse)) break;
+          if (!inRange(key, range)) continue;
+          // Bounded by the number of buffered entries in range.
+          while (i < memSorted.length && before((memSorted[i] as [KeyString, Entry])[0], key)) {
+            const [k, e] = memSorted[i++] as [KeyString, Entry];
+            if (emit(k, e)) return out;
+          }
+          const m = memSorted[i];
+          if (m !== undefined && m[0] === key) {
+            i++;
+            if (emit(key, m[1])) return out;
+          } else if (emit(key, entry)) {
+            return out;
+          }
+        }
+      } finally {
+        await segment.release();
+      }
+    }
+    while (i < memSorted.length && out.length < limit) {
+      const [k, e] = memSorted[i++] as [KeyString, Entry];
+      emit(k, e);
+    }
+    return out;
   }
 
   /** Moves the active buffer to frozen (for a flush) and starts a new active buffer. */

@@ -5,6 +5,7 @@
  */
 import type { Entry } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
+import { inRange, type KeyRange } from "./key-range.js";
 
 /** Approximate per-entry overhead of the Map slot and the entry object, in bytes. */
 const ENTRY_OVERHEAD_BYTES = 64;
@@ -34,6 +35,11 @@ export class MemBuffer {
     if (old) this.bytes -= cost(key, old);
     this.map.set(key, entry);
     this.bytes += cost(key, entry);
+  }
+
+  /** Entries whose key lies in `range`, in no particular order. */
+  *entriesIn(range: KeyRange): Generator<[KeyString, Entry]> {
+    for (const pair of this.map) if (inRange(pair[0], range)) yield pair;
   }
 
   /** Entries in ascending key order (a sorted copy). */

@@ -120,6 +120,25 @@ export class SegmentReader {
     }
   }
 
+  /**
+   * Entries in key order starting at the block that may hold `from` (ascending), or, with `reverse`, in
+   * descending order starting at the block that may hold `from`. The caller filters the exact bounds.
+   * @throws CorruptionError on a damaged block.
+   */
+  async *range(from: KeyString | undefined, reverse: boolean): AsyncGenerator<[KeyString, Entry]> {
+    if (!reverse) {
+      for (let b = from === undefined ? 0 : Math.max(0, this.blockFor(from)); b < this.index.length; b++) {
+        const block = await this.loadBlock(b);
+        for (let i = 0; i < block.keys.length; i++) yield [block.keys[i] as KeyString, block.entries[i] as Entry];
+      }
+      return;
+    }
+    for (let b = from === undefined ? this.index.length - 1 : this.blockFor(from); b >= 0; b--) {
+      const block = await this.loadBlock(b);
+      for (let i = block.keys.length - 1; i >= 0; i--) yield [block.keys[i] as KeyString, block.entries[i] as Entry];
+    }
+  }
+
   /** Number of data blocks. */
   get blockCount(): number {
     return this.index.length;
