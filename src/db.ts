@@ -253,6 +253,16 @@ export class FuseDB {
   }
 
   /**
+   * The key's current version, counting deletes: 0 if it never existed, the tombstone's version if it was
+   * deleted. Sees exactly the durable mutations. Useful for optimistic concurrency and for checkers.
+   */
+  async versionOf(key: KeyInput): Promise<number> {
+    const k = this.key(key);
+    this.assertOpen();
+    return (await this.leaf.get(k))?.version ?? 0;
+  }
+
+  /**
    * Up to `limit` live documents with keys inside the bounds, in bytewise key order (or reverse). Sees
    * exactly the durable mutations, like `get`.
    * @throws InvalidArgumentError for bad bounds or limit; ClosedError; CorruptionError on damaged data.

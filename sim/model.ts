@@ -1,0 +1,153 @@
+/**
+ * The reference model: a plain, deliberately naive re-statement of fusedb's semantics, sharing no code with
+ * the engine so that a bug in the engine's rules cannot hide in the model too. It keeps, for every key, the
+ * full history of versions together with the commit position (the index in commit order) that produced each,
+ * so the oracle can ask "what was key k after the first p commits?".
+ *
+ * Commit order is call order: the engine prepares mutations one at a time in call order, and a call that
+ * fails validation or a type rule is rejected without a position (the model decides that the same way).
+ */
+
+/** A JSON document in the model. */
+export type ModelJson = null | boolean | number | string | ModelJson[] | { [field: string]: ModelJson };
+
+/** One mutation, with string keys. */
+export type ModelMutation =
+  | { op: "set"; key: string; value: ModelJson }
+  | { op: "delete"; key: string }
+  | { op: "patch"; key: string; patch: ModelJson }
+  | { op: "incr"; key: string; delta: number };
+
+/** A key's state: version 0 and no value means it never existed; a tombstone has a version but no value. */
+export interface ModelState {
+  version: number;
+  value: ModelJson | undefined;
+}
+
+/** What the model says a call does. */
+export type ModelOutcome =
+  | { ok: true; pos: number; results: ModelState[] }
+  | { ok: false; code: "FUSEDB_TYPE_MISMATCH" | "FUSEDB_OUT_OF_RANGE" };
+
+interface HistoryItem extends ModelState {
+  pos: number;
+}
+
+const ABSENT: ModelState = { version: 0, value: undefined };
+
+/** Commit-position-indexed history of every key. */
+export class ReferenceModel {
+  private readonly histories = new Map<string, HistoryItem[]>();
+  private last = 0;
+
+  /** Position of the last call applied (0 = none). */
+  get lastPos(): number {
+    return this.last;
+  }
+
+  /** Every key ever mutated, sorted. */
+  keys(): string[] {
+    return [...this.histories.keys()].sort();
+  }
+
+  /** State of `key` after the first `pos` commits. */
+  stateAt(key: string, pos: number): ModelState {
+    const h = this.histories.get(key);
+    if (!h) return ABSENT;
+    let lo = 0;
+    let hi = h.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((h[mid] as HistoryItem).pos <= pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? ABSENT : (h[lo - 1] as HistoryItem);
+  }
+
+  /** Position of the commit that made `key` reach `version`, or undefined if it never did. */
+  posOfVersion(key: string, version: number): number | undefined {
+    return this.histories.get(key)?.find((item) => item.version === version)?.pos;
+  }
+
+  /** Position of the first commit after `pos` that changed `key`, or Infinity. */
+  nextChangeAfter(key: string, pos: number): number {
+    const item = this.histories.get(key)?.find((i) => i.pos > pos);
+    return item ? item.pos : Number.POSITIVE_INFINITY;
+  }
+
+  /** Applies one call (all its mutations, atomically) as the next commit, or rejects it whole. */
+  apply(mutations: readonly ModelMutation[]): ModelOutcome {
+    const pending = new Map<string, ModelState>();
+    const results: ModelState[] = [];
+    for (const m of mutations) {
+      const cur = pending.get(m.key) ?? this.stateAt(m.key, this.last);
+      let value: ModelJson | undefined;
+      if (m.op === "set") value = clone(m.value);
+      else if (m.op === "delete") value = undefined;
+      else if (m.op === "patch") value = mergePatch(cur.value, m.patch);
+      else {
+        const base = cur.value === undefined ? 0 : cur.value;
+        if (typeof base !== "number" || !Number.isSafeInteger(base)) return { ok: false, code: "FUSEDB_TYPE_MISMATCH" };
+        value = base + m.delta;
+        if (!Number.isSafeInteger(value)) return { ok: false, code: "FUSEDB_OUT_OF_RANGE" };
+      }
+      const next = { version: cur.version + 1, value };
+      pending.set(m.key, next);
+      results.push(next);
+    }
+    const pos = ++this.last;
+    for (const [key, state] of pending) {
+      let h = this.histories.get(key);
+      if (!h) {
+        h = [];
+        this.histories.set(key, h);
+      }
+      h.push({ ...state, pos });
+    }
+    return { ok: true, pos, results };
+  }
+
+  /** Forgets every commit after `pos` (what a crash lost); the next call gets position `pos + 1`. */
+  truncate(pos: number): void {
+    for (const [key, h] of this.histories) {
+      while (h.length > 0 && (h[h.length - 1] as HistoryItem).pos > pos) h.pop();
+      if (h.length === 0) this.histories.delete(key);
+    }
+    this.last = pos;
+  }
+}
+
+/** RFC 7396, written from the RFC's pseudocode independently of src/doc/merge-patch.ts. */
+function mergePatch(target: ModelJson | undefined, patch: ModelJson): ModelJson {
+  if (!isObject(patch)) return clone(patch);
+  const result: { [field: string]: ModelJson } = isObject(target) ? (clone(target) as { [f: string]: ModelJson }) : {};
+  for (const [name, value] of Object.entries(patch)) {
+    if (value === null) delete result[name];
+    else result[name] = mergePatch(Object.hasOwn(result, name) ? result[name] : undefined, value);
+  }
+  return JSON.parse(JSON.stringify(result)) as ModelJson;
+}
+
+function isObject(v: ModelJson | undefined): v is { [field: string]: ModelJson } {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function clone(v: ModelJson): ModelJson {
+  return JSON.parse(JSON.stringify(v)) as ModelJson;
+}
+
+/** Canonical text of a value (object keys sorted), for order-insensitive comparison. */
+export function canonical(v: ModelJson | undefined): string {
+  if (v === undefined) return "<absent>";
+  return JSON.stringify(sortKeys(v));
+}
+
+function sortKeys(v: ModelJson): ModelJson {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (isObject(v)) {
+    const out: { [field: string]: ModelJson } = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k] as ModelJson);
+    return out;
+  }
+  return v;
+}
