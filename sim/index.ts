@@ -1,0 +1,18 @@
+/**
+ * `fusedb/sim`: the deterministic simulation substrate. A seeded PRNG split into named streams, a virtual
+ * clock, a simulated disk with crash images, and a trace hash (DESIGN.md, section Simulation).
+ */
+export { ByteImage } from "./byte-image.js";
+export type { ByteRun, CrashPlanner, PendingDirOp, PendingTruncate, PendingWrite } from "./crash-planner.js";
+export { RandomCrashPlanner } from "./crash-planner.js";
+export type { CrashSummary } from "./disk-state.js";
+export type { LatencyClass, LatencyProfile, LatencyRangeMs } from "./latency-profile.js";
+export { LATENCY_DEFAULT } from "./latency-profile.js";
+export { Prng } from "./prng.js";
+export { RUN_TIMERS_MAX, SIM_EPOCH_MS, SimClock, settle } from "./sim-clock.js";
+export type { SimIoErrorCode } from "./sim-error.js";
+export { SimIoError } from "./sim-error.js";
+export type { SimDiskCounters, SimFileSystemOptions } from "./sim-file-system.js";
+export { SimFileSystem } from "./sim-file-system.js";
+export { hashEvents, TraceHash } from "./trace-hash.js";
+export { fnvHash64, ZIPF_THETA_DEFAULT, Zipf } from "./zipf.js";

@@ -1,0 +1,139 @@
+/**
+ * Virtual time. The engine's only clock in simulation: `now()` moves only when the simulator fires a timer
+ * or advances it. Idea: FoundationDB sim2's `g_network->now()` and its task queue ordered by (time, seq).
+ */
+import type { Clock } from "../src/io/clock.js";
+import { MinHeap } from "./min-heap.js";
+
+/** Where every SimClock starts: a fixed instant (2023-11-14T22:13:20Z) so runs never depend on wall time. */
+export const SIM_EPOCH_MS = 1_700_000_000_000;
+
+/** Default bound on timers fired by one `runUntil` or `drive`, so a livelock fails instead of hanging. */
+export const RUN_TIMERS_MAX = 10_000_000;
+
+interface Timer {
+  readonly atMs: number;
+  /** Insertion order; breaks ties between timers due at the same instant. */
+  readonly seq: number;
+  readonly resolve: () => void;
+}
+
+/**
+ * Lets every pending promise continuation run: resolves once the microtask queue is empty. It rides on
+ * `process.nextTick`, which Node runs only after the microtask queue drains; no wall time is involved, so
+ * the order of everything is still a function of the inputs alone.
+ */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => process.nextTick(resolve));
+}
+
+/**
+ * A `Clock` whose time is a number the simulator moves. `sleep(ms)` queues a timer due at `now() + ms`;
+ * timers fire one at a time in (due time, insertion order), each setting `now()` to its due time.
+ */
+export class SimClock implements Clock {
+  private nowMs: number;
+  private seq = 0;
+  private readonly timers = new MinHeap<Timer>(
+    (a, b) => a.atMs < b.atMs || (a.atMs === b.atMs && a.seq < b.seq),
+  );
+
+  /** @param startMs the initial `now()`, in milliseconds; {@link SIM_EPOCH_MS} by default. */
+  constructor(startMs = SIM_EPOCH_MS) {
+    this.nowMs = startMs;
+  }
+
+  /** Virtual milliseconds. Never decreases. */
+  now(): number {
+    return this.nowMs;
+  }
+
+  /**
+   * Resolves when the simulator fires this timer, due at `now() + ms` (0 means "after the timers already due now").
+   * @throws RangeError (as a rejection) if `ms` is negative or not finite.
+   */
+  sleep(ms: number): Promise<void> {
+    if (!Number.isFinite(ms) || ms < 0)
+      return Promise.reject(new RangeError(`SimClock.sleep: bad duration ${ms} ms`));
+    return new Promise((resolve) => {
+      this.timers.push({ atMs: this.nowMs + ms, seq: this.seq++, resolve });
+    });
+  }
+
+  /** Number of timers not yet fired. */
+  get pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  /** Due time of the earliest timer, or undefined when none is queued. */
+  nextTimerAt(): number | undefined {
+    return this.timers.peek()?.atMs;
+  }
+
+  /**
+   * Fires the earliest timer: sets `now()` to its due time and resolves it. Its continuation runs only after
+   * the caller yields (see {@link settle}). Returns false when no timer is queued.
+   */
+  fireNext(): boolean {
+    const timer = this.timers.pop();
+    if (timer === undefined) return false;
+    this.nowMs = Math.max(this.nowMs, timer.atMs);
+    timer.resolve();
+    return true;
+  }
+
+  /**
+   * Moves time forward by `ms`, firing every timer due by then (including ones queued by the continuations
+   * it runs), settling after each. Returns the number of timers fired.
+   * @throws RangeError if `ms` is negative or not finite.
+   */
+  async advance(ms: number): Promise<number> {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`SimClock.advance: bad duration ${ms} ms`);
+    const targetMs = this.nowMs + ms;
+    let fired = 0;
+    await settle();
+    for (let next = this.nextTimerAt(); next !== undefined && next <= targetMs; next = this.nextTimerAt()) {
+      this.fireNext();
+      fired++;
+      await settle();
+    }
+    this.nowMs = targetMs;
+    return fired;
+  }
+
+  /**
+   * Fires timers one by one, settling after each, until `done()` holds. Returns the number of timers fired.
+   * @throws Error if no timer is queued while `done()` is false (a deadlock), or after `timersMax` timers.
+   */
+  async runUntil(done: () => boolean, timersMax = RUN_TIMERS_MAX): Promise<number> {
+    let fired = 0;
+    await settle();
+    while (!done()) {
+      if (fired >= timersMax) throw new Error(`SimClock.runUntil: not done after ${timersMax} timers`);
+      if (!this.fireNext())
+        throw new Error(`SimClock.runUntil: deadlock, no timer queued at ${this.nowMs} ms`);
+      fired++;
+      await settle();
+    }
+    return fired;
+  }
+
+  /**
+   * Runs the clock until `promise` settles and returns its outcome: `await clock.drive(fs.open(p))`.
+   * @throws whatever `promise` rejects with, or the errors of {@link runUntil}.
+   */
+  async drive<T>(promise: Promise<T>, timersMax = RUN_TIMERS_MAX): Promise<T> {
+    let settled = false;
+    const observed = promise.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
+    await this.runUntil(() => settled, timersMax);
+    await observed;
+    return promise;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Errors the simulated disk rejects with. They carry the errno-style `code` a real `node:fs` call would,
+ * so the engine's `ioErrorCode(err)` checks work unchanged on both backends.
+ */
+
+/** Codes the simulated file system uses; `ESIMCRASHED` is the simulator's own (the disk lost power). */
+export type SimIoErrorCode = "ENOENT" | "EEXIST" | "EISDIR" | "ENOTDIR" | "EBADF" | "EINVAL" | "ESIMCRASHED";
+
+const DESCRIPTIONS: Record<SimIoErrorCode, string> = {
+  ENOENT: "no such file or directory",
+  EEXIST: "file already exists",
+  EISDIR: "illegal operation on a directory",
+  ENOTDIR: "not a directory",
+  EBADF: "bad file descriptor",
+  EINVAL: "invalid argument",
+  ESIMCRASHED: "simulated disk has crashed; use the instance crash() returned",
+};
+
+/** A failed simulated I/O call: `code`, the `syscall`-like operation name and the path, as Node reports them. */
+export class SimIoError extends Error {
+  readonly code: SimIoErrorCode;
+  readonly syscall: string;
+  readonly path: string;
+
+  constructor(code: SimIoErrorCode, syscall: string, path: string) {
+    super(`${code}: ${DESCRIPTIONS[code]}, ${syscall} '${path}'`);
+    this.name = "SimIoError";
+    this.code = code;
+    this.syscall = syscall;
+    this.path = path;
+  }
+}

@@ -1,0 +1,401 @@
+/**
+ * The simulated `FileSystem`: the engine's disk in every simulation run. Contents and durability follow
+ * `DiskState`; this layer adds seeded latency, the trace, counters, directory locks and power loss.
+ * Ideas: FoundationDB sim2 `AsyncFileNonDurable`, TigerBeetle `src/testing/storage.zig`, Pebble
+ * `vfs/mem_fs.go` (`CrashClone`), SQLite `src/test6.c`.
+ *
+ * When things happen (deterministic for a given seed and engine):
+ * - Issue: the call is checked against the crashed flag, logged (`issue <op>`), and draws its latency from
+ *   the disk PRNG, in issue order. A sync records the sequence mark it will cover.
+ * - Completion: after `await clock.sleep(latency)`, the call re-checks the crashed flag, then applies its whole
+ *   effect to the model at once and logs `done <op>` (or `fail <op> <code>`). So mutations land in
+ *   completion order, which the SimClock fixes as (due time, issue order). A write copies its buffer at
+ *   completion: modifying it while the write is in flight is a bug the trace and the oracle will show, as it
+ *   is with `node:fs`.
+ * - With `latency: false` there is no clock: each call applies synchronously when issued.
+ */
+import { LockedError } from "../src/errors.js";
+import type { DirLock, File, FileSystem, OpenOptions } from "../src/io/file-system.js";
+import { ioErrorCode } from "../src/io/file-system.js";
+import type { CrashPlanner } from "./crash-planner.js";
+import { RandomCrashPlanner } from "./crash-planner.js";
+import { canonicalPath, DiskState } from "./disk-state.js";
+import type { LatencyClass, LatencyProfile } from "./latency-profile.js";
+import { LATENCY_DEFAULT, latencyRange } from "./latency-profile.js";
+import { Prng } from "./prng.js";
+import type { SimClock } from "./sim-clock.js";
+import { SimIoError } from "./sim-error.js";
+
+/** Options of a {@link SimFileSystem}. */
+export interface SimFileSystemOptions {
+  /** Completes every call after a virtual latency on this clock; required unless `latency` is false. */
+  readonly clock?: SimClock;
+  /** The disk's own stream (`root.fork("disk")`) latencies are drawn from; required unless `latency` is false. */
+  readonly prng?: Prng;
+  /** Latency ranges ({@link LATENCY_DEFAULT} if omitted), or false: every call applies when issued. */
+  readonly latency?: LatencyProfile | false;
+  /** Receives every `issue`, `done`, `fail` and `crash` event, in order, for the trace hash. */
+  readonly onEvent?: (event: string) => void;
+}
+
+/** What one instance has done, counted at successful completion. Byte counts are in bytes. */
+export interface SimDiskCounters {
+  opens: number;
+  closes: number;
+  reads: number;
+  bytesRead: number;
+  writes: number;
+  bytesWritten: number;
+  truncates: number;
+  syncs: number;
+  dirSyncs: number;
+  renames: number;
+  removes: number;
+  mkdirs: number;
+  lists: number;
+  locks: number;
+  /** Calls that completed with an error (crashed-instance rejections excluded). */
+  failures: number;
+}
+
+function zeroCounters(): SimDiskCounters {
+  return {
+    opens: 0,
+    closes: 0,
+    reads: 0,
+    bytesRead: 0,
+    writes: 0,
+    bytesWritten: 0,
+    truncates: 0,
+    syncs: 0,
+    dirSyncs: 0,
+    renames: 0,
+    removes: 0,
+    mkdirs: 0,
+    lists: 0,
+    locks: 0,
+    failures: 0,
+  };
+}
+
+/** One call: its name and path (for errors), the rest of its trace line, and its latency class. */
+interface Call {
+  readonly syscall: string;
+  readonly path: string;
+  readonly detail: string;
+  readonly cls: LatencyClass;
+}
+
+/**
+ * Runs a call: `issue` runs at issue time, after the crashed check, and returns the completion step, which
+ * runs against the same disk state once the latency has passed.
+ */
+type Runner = <T>(call: Call, issue: (state: DiskState) => () => T) => Promise<T>;
+
+/** Where latencies come from, when there are any. */
+interface Timing {
+  readonly clock: SimClock;
+  readonly prng: Prng;
+  readonly profile: LatencyProfile;
+}
+
+/**
+ * A simulated disk implementing the engine's `FileSystem` seam. Durability rules are exactly the seam's:
+ * `File.sync` makes a file's data and size durable, `syncDir` makes a directory's entries durable, nothing
+ * else does. `crash()` models a power loss.
+ *
+ * Errors reject with a `SimIoError` whose `code` is ENOENT (missing file or parent), EEXIST (exclusive
+ * create of an existing file), EISDIR, ENOTDIR, EBADF (handle used after `close`), EINVAL (negative or
+ * fractional offsets and sizes, `..` in a path) or ESIMCRASHED (the instance was crashed); `lock` rejects
+ * with the engine's `LockedError`. Paths are canonicalized: relative paths start at the root.
+ */
+export class SimFileSystem implements FileSystem {
+  private state = new DiskState();
+  private crashed = false;
+  private readonly locks = new Set<string>();
+  private readonly tally = zeroCounters();
+  private readonly timing: Timing | undefined;
+  private readonly run: Runner = (call, issue) => this.io(call, issue);
+
+  /**
+   * @throws TypeError if `latency` is not false and `clock` or `prng` is missing; RangeError if a latency
+   *   range is not a pair of integers `0 <= min <= max`.
+   */
+  constructor(private readonly options: SimFileSystemOptions = { latency: false }) {
+    if (options.latency === false) {
+      this.timing = undefined;
+    } else {
+      if (options.clock === undefined || options.prng === undefined) {
+        throw new TypeError("SimFileSystem: clock and prng are required unless latency is false");
+      }
+      this.timing = { clock: options.clock, prng: options.prng, profile: options.latency ?? LATENCY_DEFAULT };
+      for (const [lo, hi] of Object.values(this.timing.profile) as [number, number][]) {
+        if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || lo < 0 || lo > hi) {
+          throw new RangeError(`SimFileSystem: bad latency range [${lo}, ${hi}] ms`);
+        }
+      }
+    }
+  }
+
+  /** True once {@link crash} has been called on this instance; every I/O call then rejects. */
+  get isCrashed(): boolean {
+    return this.crashed;
+  }
+
+  open(path: string, options: OpenOptions = {}): Promise<File> {
+    const create = options.create === true;
+    const exclusive = create && options.exclusive === true;
+    const detail = create ? (exclusive ? "create exclusive" : "create") : "";
+    const canonical = canonicalPath(path);
+    return this.run({ syscall: "open", path: canonical, detail, cls: "meta" }, (state) => () => {
+      const inodeId = state.openFile(canonical, create, exclusive);
+      this.tally.opens++;
+      return new SimFile(canonical, inodeId, this.run, this.tally);
+    });
+  }
+
+  list(dir: string): Promise<string[]> {
+    const canonical = canonicalPath(dir);
+    return this.run({ syscall: "list", path: canonical, detail: "", cls: "meta" }, (state) => () => {
+      const names = state.list(canonical);
+      this.tally.lists++;
+      return names;
+    });
+  }
+
+  exists(path: string): Promise<boolean> {
+    const canonical = canonicalPath(path);
+    return this.run(
+      { syscall: "exists", path: canonical, detail: "", cls: "meta" },
+      (state) => () => state.exists(canonical),
+    );
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    const source = canonicalPath(from);
+    const target = canonicalPath(to);
+    return this.run(
+      { syscall: "rename", path: source, detail: `to=${target}`, cls: "meta" },
+      (state) => () => {
+        state.rename(source, target);
+        this.tally.renames++;
+      },
+    );
+  }
+
+  remove(path: string): Promise<void> {
+    const canonical = canonicalPath(path);
+    return this.run({ syscall: "remove", path: canonical, detail: "", cls: "meta" }, (state) => () => {
+      state.remove(canonical);
+      this.tally.removes++;
+    });
+  }
+
+  mkdir(path: string): Promise<void> {
+    const canonical = canonicalPath(path);
+    return this.run({ syscall: "mkdir", path: canonical, detail: "", cls: "meta" }, (state) => () => {
+      state.mkdir(canonical);
+      this.tally.mkdirs++;
+    });
+  }
+
+  syncDir(path: string): Promise<void> {
+    const canonical = canonicalPath(path);
+    return this.run({ syscall: "syncdir", path: canonical, detail: "", cls: "sync" }, (state) => {
+      const mark = state.mark(); // covers what completed before the sync was issued
+      return () => {
+        state.syncDir(canonical, mark);
+        this.tally.dirSyncs++;
+      };
+    });
+  }
+
+  /**
+   * An in-memory lock on directory `dir`, held by this instance until released. An instance returned by
+   * `crash()` or `clone()` starts with no locks (a new boot).
+   * @throws LockedError if this instance already holds it; ENOENT or ENOTDIR unless `dir` is a directory.
+   */
+  lock(dir: string): Promise<DirLock> {
+    const canonical = canonicalPath(dir);
+    return this.run({ syscall: "lock", path: canonical, detail: "", cls: "meta" }, (state) => () => {
+      state.requireDir(canonical, "lock");
+      if (this.locks.has(canonical)) throw new LockedError(dir, "another handle on this simulated disk");
+      this.locks.add(canonical);
+      this.tally.locks++;
+      let held = true;
+      return {
+        release: () =>
+          this.run({ syscall: "unlock", path: canonical, detail: "", cls: "meta" }, () => () => {
+            if (held) this.locks.delete(canonical);
+            held = false;
+          }),
+      };
+    });
+  }
+
+  /**
+   * Power loss. Returns a new instance holding what the disk keeps: all durable data and directory entries,
+   * plus what `planner` keeps of each pending operation (a `Prng` means `new RandomCrashPlanner(prng)`:
+   * each pending write, truncate and directory change independently kept whole or dropped, kept ones in
+   * their original order). The new instance shares this one's options, clock and PRNG stream, has
+   * everything durable, and holds no locks or open files.
+   *
+   * This instance is dead afterwards: every call on it or on its files rejects with ESIMCRASHED and changes
+   * nothing, including calls already in flight.
+   * @throws SimIoError ESIMCRASHED if this instance has already crashed.
+   */
+  crash(planner: CrashPlanner | Prng): SimFileSystem {
+    if (this.crashed) throw new SimIoError("ESIMCRASHED", "crash", "/");
+    const plan = planner instanceof Prng ? new RandomCrashPlanner(planner) : planner;
+    const { state, summary: s } = this.state.crash(plan);
+    this.crashed = true;
+    this.emit(
+      `crash writes=${s.writesKept}/${s.writesTotal} truncates=${s.truncatesKept}/${s.truncatesTotal}` +
+        ` dirops=${s.dirOpsKept}/${s.dirOpsTotal}`,
+    );
+    return this.reborn(state);
+  }
+
+  /**
+   * An independent copy of this disk's durable and pending state, with the same options (so recovering twice
+   * from one crash image is `image.clone()` twice). Open files and locks are not copied.
+   * @throws SimIoError ESIMCRASHED if this instance has crashed.
+   */
+  clone(): SimFileSystem {
+    if (this.crashed) throw new SimIoError("ESIMCRASHED", "clone", "/");
+    return this.reborn(this.state.clone());
+  }
+
+  /** Path -> contents of every file reachable through live names, as copies. Works on a crashed instance. */
+  snapshot(): Map<string, Uint8Array> {
+    return this.state.liveFiles();
+  }
+
+  /** Path -> contents of what survives if every pending operation is lost. Works on a crashed instance. */
+  durableSnapshot(): Map<string, Uint8Array> {
+    return this.state.durableFiles();
+  }
+
+  /** Hex hash of all live and durable names and bytes; equal disks have equal fingerprints. */
+  fingerprint(): string {
+    return this.state.fingerprint();
+  }
+
+  /** A copy of this instance's counters. */
+  counters(): SimDiskCounters {
+    return { ...this.tally };
+  }
+
+  private reborn(state: DiskState): SimFileSystem {
+    const next = new SimFileSystem(this.options);
+    next.state = state;
+    return next;
+  }
+
+  private emit(event: string): void {
+    this.options.onEvent?.(event);
+  }
+
+  private async io<T>(call: Call, issue: (state: DiskState) => () => T): Promise<T> {
+    if (this.crashed) throw new SimIoError("ESIMCRASHED", call.syscall, call.path);
+    const line =
+      call.detail === "" ? `${call.syscall} ${call.path}` : `${call.syscall} ${call.path} ${call.detail}`;
+    const complete = issue(this.state);
+    this.emit(`issue ${line}`);
+    if (this.timing !== undefined) {
+      const [lo, hi] = latencyRange(this.timing.profile, call.cls);
+      await this.timing.clock.sleep(this.timing.prng.range(lo, hi));
+      if (this.crashed) throw new SimIoError("ESIMCRASHED", call.syscall, call.path);
+    }
+    try {
+      const result = complete();
+      this.emit(`done ${line}`);
+      return result;
+    } catch (err) {
+      this.tally.failures++;
+      this.emit(`fail ${line} ${ioErrorCode(err) ?? "unknown"}`);
+      throw err;
+    }
+  }
+}
+
+/** A handle on one inode; renames of its file do not affect it (POSIX file descriptions). */
+class SimFile implements File {
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly inodeId: number,
+    private readonly run: Runner,
+    private readonly tally: SimDiskCounters,
+  ) {}
+
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return this.call("read", `off=${offset} len=${length}`, "read", (state, id) => {
+      const bytes = state.read(id, offset, length);
+      this.tally.reads++;
+      this.tally.bytesRead += bytes.length;
+      return bytes;
+    });
+  }
+
+  write(offset: number, data: Uint8Array): Promise<void> {
+    return this.call("write", `off=${offset} len=${data.length}`, "write", (state, id) => {
+      state.write(id, offset, data);
+      this.tally.writes++;
+      this.tally.bytesWritten += data.length;
+    });
+  }
+
+  truncate(size: number): Promise<void> {
+    return this.call("truncate", `size=${size}`, "write", (state, id) => {
+      state.truncate(id, size);
+      this.tally.truncates++;
+    });
+  }
+
+  sync(): Promise<void> {
+    return this.run({ syscall: "sync", path: this.path, detail: "", cls: "sync" }, (state) => {
+      const closedAtIssue = this.closed;
+      const mark = state.mark(); // covers what completed before the sync was issued
+      return () => {
+        if (closedAtIssue) throw new SimIoError("EBADF", "sync", this.path);
+        state.syncFile(this.inodeId, mark);
+        this.tally.syncs++;
+      };
+    });
+  }
+
+  size(): Promise<number> {
+    return this.call("size", "", "read", (state, id) => state.size(id));
+  }
+
+  /** Closing twice is harmless, as with `FileHandle.close`. */
+  close(): Promise<void> {
+    return this.run({ syscall: "close", path: this.path, detail: "", cls: "meta" }, (state) => {
+      const first = !this.closed;
+      this.closed = true;
+      return () => {
+        if (!first) return;
+        state.closeFile(this.inodeId);
+        this.tally.closes++;
+      };
+    });
+  }
+
+  /** A call that fails with EBADF if the handle was closed when it was issued. */
+  private call<T>(
+    syscall: string,
+    detail: string,
+    cls: LatencyClass,
+    apply: (state: DiskState, inodeId: number) => T,
+  ): Promise<T> {
+    return this.run({ syscall, path: this.path, detail, cls }, (state) => {
+      const closedAtIssue = this.closed;
+      return () => {
+        if (closedAtIssue) throw new SimIoError("EBADF", syscall, this.path);
+        return apply(state, this.inodeId);
+      };
+    });
+  }
+}

@@ -1,0 +1,453 @@
+/**
+ * The simulation substrate (sim/). Invariants checked:
+ * - Prng: a seed replays the same stream; `fork(name)` depends only on the seed and the name, so drawing
+ *   more from one stream never changes another; int/range/shuffle stay in bounds.
+ * - Zipf: draws are skewed (the top key takes a large share), scrambled draws stay skewed but move the hot
+ *   keys away from 0.
+ * - TraceHash: matches the published FNV-1a 64 vectors; event boundaries matter.
+ * - SimClock: timers fire in (due time, insertion order); time moves only when the simulator moves it.
+ * - SimFileSystem: reads see unsynced data; synced writes always survive a crash, unsynced ones may be
+ *   lost; a created file without syncDir vanishes; a rename without syncDir leaves exactly one of the two
+ *   names; a sync covers only what completed before it was issued; a crashed instance rejects every call
+ *   (in flight or later, on it or its files) with ESIMCRASHED and changes nothing; the same seed gives the
+ *   same crash image; different seeds give different completion orders; locks exclude.
+ * Every randomized test logs its seeds.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  hashEvents,
+  Prng,
+  RandomCrashPlanner,
+  SIM_EPOCH_MS,
+  SimClock,
+  SimFileSystem,
+  TraceHash,
+  Zipf,
+} from "../sim/index.js";
+import { LockedError } from "../src/errors.js";
+import type { FileSystem } from "../src/io/file-system.js";
+import { ioErrorCode } from "../src/io/file-system.js";
+
+const SEEDS = Array.from({ length: 64 }, (_, i) => i + 1);
+const utf8 = new TextEncoder();
+const text = new TextDecoder();
+
+function bytes(s: string): Uint8Array {
+  return utf8.encode(s);
+}
+
+function contents(fs: SimFileSystem): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [path, data] of fs.snapshot()) out[path] = text.decode(data);
+  return out;
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (err) {
+    return ioErrorCode(err) ?? String(err);
+  }
+}
+
+/** A disk with no latency: every call applies as it is issued. */
+function instantDisk(): SimFileSystem {
+  return new SimFileSystem({ latency: false });
+}
+
+async function writeFile(fs: FileSystem, path: string, data: string, sync: boolean): Promise<void> {
+  const file = await fs.open(path, { create: true });
+  await file.write(0, bytes(data));
+  if (sync) await file.sync();
+  await file.close();
+}
+
+describe("Prng", () => {
+  it("replays a seed and keeps forks independent of other streams' draws", () => {
+    console.log("Prng seeds: 42, 43");
+    const a = new Prng(42);
+    const b = new Prng("42");
+    const seqA = Array.from({ length: 20 }, () => a.next());
+    expect(Array.from({ length: 20 }, () => b.next())).toEqual(seqA);
+    expect(new Prng(43).next()).not.toBe(seqA[0]);
+
+    const root1 = new Prng(42);
+    const root2 = new Prng(42);
+    const disk1 = root1.fork("disk");
+    const work1 = root1.fork("workload");
+    const disk2 = root2.fork("disk");
+    for (let i = 0; i < 1000; i++) disk1.next(); // one subsystem draws much more in run 1
+    root2.next(); // and the root itself draws in run 2
+    const work2 = root2.fork("workload");
+    const w1 = Array.from({ length: 50 }, () => work1.int(1000));
+    const w2 = Array.from({ length: 50 }, () => work2.int(1000));
+    expect(w2).toEqual(w1);
+    expect(disk2.fork("x").seed).toBe("42/disk/x");
+    expect(Array.from({ length: 50 }, () => disk2.int(1000))).not.toEqual(w1);
+  });
+
+  it("keeps int, range, pick and shuffle in bounds", () => {
+    console.log("Prng seed: bounds");
+    const p = new Prng("bounds");
+    for (let i = 0; i < 2000; i++) {
+      const n = p.int(7);
+      expect(Number.isInteger(n) && n >= 0 && n < 7).toBe(true);
+      const r = p.range(-3, 3);
+      expect(Number.isInteger(r) && r >= -3 && r <= 3).toBe(true);
+    }
+    expect(["x"]).toContain(p.pick(["x"]));
+    const arr = Array.from({ length: 30 }, (_, i) => i);
+    const shuffled = p.shuffle([...arr]);
+    expect(shuffled).not.toEqual(arr);
+    expect([...shuffled].sort((x, y) => x - y)).toEqual(arr);
+    expect(() => p.int(0)).toThrow(RangeError);
+    expect(() => p.pick([])).toThrow(RangeError);
+  });
+});
+
+describe("Zipf", () => {
+  it("skews draws toward a few hot keys, scrambled or not", () => {
+    console.log("Zipf seed: zipf");
+    const items = 1000;
+    const draws = 50_000;
+    for (const scrambled of [false, true]) {
+      const zipf = new Zipf(new Prng("zipf").fork(String(scrambled)), items, 0.99, scrambled);
+      const counts = new Array<number>(items).fill(0);
+      for (let i = 0; i < draws; i++) {
+        const k = zipf.next();
+        expect(Number.isInteger(k) && k >= 0 && k < items).toBe(true);
+        counts[k] = (counts[k] ?? 0) + 1;
+      }
+      const sorted = [...counts].sort((x, y) => y - x);
+      const top = sorted[0] ?? 0;
+      const top10 = sorted.slice(0, 10).reduce((x, y) => x + y, 0);
+      // Uniform would give 0.1% per key and 1% to the top ten. Unscrambled, the top key takes
+      // 1/zeta(1000, 0.99), about 13%; scrambled, 1/zeta(1e10, 0.99), about 3.8% (YCSB's 26.47).
+      expect(top / draws).toBeGreaterThan(scrambled ? 0.03 : 0.1);
+      expect(top10 / draws).toBeGreaterThan(scrambled ? 0.09 : 0.3);
+      const hottest = counts.indexOf(top);
+      if (scrambled) expect(hottest).not.toBe(0);
+      else expect(hottest).toBe(0);
+    }
+  });
+});
+
+describe("TraceHash", () => {
+  it("matches FNV-1a 64 test vectors and separates events", () => {
+    const vectors: [string, string][] = [
+      ["", "cbf29ce484222325"],
+      ["a", "af63dc4c8601ec8c"],
+      ["foobar", "85944171f73967e8"],
+    ];
+    for (const [input, want] of vectors) {
+      const h = new TraceHash();
+      h.updateBytes(bytes(input));
+      expect(h.digest()).toBe(want);
+    }
+    expect(hashEvents(["ab", "c"])).not.toBe(hashEvents(["a", "bc"]));
+    expect(hashEvents(["ab", "c"])).toBe(hashEvents(["ab", "c"]));
+  });
+});
+
+describe("SimClock", () => {
+  it("fires timers in (due time, insertion order) and moves time only when told", async () => {
+    const clock = new SimClock();
+    expect(clock.now()).toBe(SIM_EPOCH_MS);
+    const fired: string[] = [];
+    const sleeps = [
+      clock.sleep(5).then(() => fired.push(`a@${clock.now() - SIM_EPOCH_MS}`)),
+      clock.sleep(1).then(() => fired.push(`b@${clock.now() - SIM_EPOCH_MS}`)),
+      clock.sleep(5).then(() => fired.push(`c@${clock.now() - SIM_EPOCH_MS}`)),
+      clock.sleep(0).then(() => fired.push(`d@${clock.now() - SIM_EPOCH_MS}`)),
+    ];
+    expect(clock.pendingTimers).toBe(4);
+    expect(clock.nextTimerAt()).toBe(SIM_EPOCH_MS);
+    expect(clock.now()).toBe(SIM_EPOCH_MS);
+    expect(await clock.advance(3)).toBe(2);
+    expect(fired).toEqual(["d@0", "b@1"]);
+    expect(clock.now()).toBe(SIM_EPOCH_MS + 3);
+    await clock.runUntil(() => fired.length === 4);
+    await Promise.all(sleeps);
+    expect(fired).toEqual(["d@0", "b@1", "a@5", "c@5"]);
+    expect(clock.fireNext()).toBe(false);
+    await expect(clock.runUntil(() => false)).rejects.toThrow(/deadlock/);
+    await expect(clock.sleep(-1)).rejects.toThrow(RangeError);
+  });
+
+  it("drives a chain of sleeps to completion", async () => {
+    const clock = new SimClock(0);
+    const chain = async (): Promise<number> => {
+      for (let i = 0; i < 10; i++) await clock.sleep(i);
+      return clock.now();
+    };
+    expect(await clock.drive(chain())).toBe(45);
+  });
+});
+
+describe("SimFileSystem semantics (no latency)", () => {
+  it("serves reads, lists, renames and removes from the live namespace, with POSIX-like errors", async () => {
+    const fs = instantDisk();
+    await fs.mkdir("/db");
+    expect(await codeOf(fs.open("/db/missing"))).toBe("ENOENT");
+    expect(await codeOf(fs.open("/nodir/x", { create: true }))).toBe("ENOENT");
+    const f = await fs.open("/db/b", { create: true, exclusive: true });
+    expect(await codeOf(fs.open("/db/b", { create: true, exclusive: true }))).toBe("EEXIST");
+    await f.write(0, bytes("hello"));
+    await f.write(7, bytes("!"));
+    expect(await f.size()).toBe(8);
+    expect(text.decode(await f.read(0, 100))).toBe("hello\0\0!");
+    await f.truncate(4);
+    expect(text.decode(await f.read(0, 100))).toBe("hell");
+    await writeFile(fs, "/db/a", "A", false);
+    await writeFile(fs, "/db/\u00e9", "E", false);
+    expect(await fs.list("/db")).toEqual(["a", "b", "\u00e9"]);
+    await fs.rename("/db/b", "/db/c");
+    expect(await fs.exists("/db/b")).toBe(false);
+    expect(text.decode(await f.read(0, 4))).toBe("hell"); // the handle follows the inode
+    await fs.remove("/db/a");
+    await fs.remove("/db/a"); // missing is fine
+    expect(contents(fs)).toEqual({ "/db/c": "hell", "/db/\u00e9": "E" });
+    await f.close();
+    expect(await codeOf(f.read(0, 1))).toBe("EBADF");
+    expect(await codeOf(fs.list("/db/c"))).toBe("ENOTDIR");
+    expect(await codeOf(fs.rename("/db/zz", "/db/y"))).toBe("ENOENT");
+    expect(fs.counters().writes).toBe(4);
+  });
+
+  it("locks a directory once per instance; a crash drops the locks", async () => {
+    const fs = instantDisk();
+    await fs.mkdir("/db");
+    await fs.syncDir("/");
+    const lock = await fs.lock("/db");
+    await expect(fs.lock("/db")).rejects.toBeInstanceOf(LockedError);
+    await lock.release();
+    const again = await fs.lock("/db");
+    const rebooted = fs.crash(new Prng("lock"));
+    await expect(again.release()).rejects.toMatchObject({ code: "ESIMCRASHED" });
+    await (await rebooted.lock("/db")).release();
+    expect(await codeOf(rebooted.lock("/missing"))).toBe("ENOENT");
+  });
+});
+
+describe("SimFileSystem crashes", () => {
+  it("never loses synced data; may lose unsynced writes (both outcomes occur)", async () => {
+    console.log(`crash seeds ${SEEDS[0]}..${SEEDS.at(-1)}`);
+    const outcomes = new Set<string>();
+    for (const seed of SEEDS) {
+      const fs = instantDisk();
+      await fs.mkdir("/db");
+      await fs.syncDir("/");
+      const f = await fs.open("/db/wal", { create: true });
+      await fs.syncDir("/db");
+      await f.write(0, bytes("synced."));
+      await f.sync();
+      await f.write(7, bytes("later"));
+      const after = fs.crash(new Prng(seed)).snapshot();
+      const got = text.decode(after.get("/db/wal") ?? new Uint8Array(0));
+      expect(got.startsWith("synced."), `seed ${seed}: ${got}`).toBe(true);
+      expect(["synced.", "synced.later"], `seed ${seed}`).toContain(got);
+      outcomes.add(got);
+    }
+    expect(outcomes.size).toBe(2);
+  });
+
+  it("loses a created file whose directory was never synced, even with its data synced", async () => {
+    console.log(`crash seeds ${SEEDS[0]}..${SEEDS.at(-1)}`);
+    const fs = instantDisk();
+    await fs.mkdir("/db");
+    await fs.syncDir("/");
+    await writeFile(fs, "/db/kept", "k", true);
+    await fs.syncDir("/db");
+    await writeFile(fs, "/db/new", "n", true);
+    expect(
+      fs
+        .clone()
+        .crash(new RandomCrashPlanner(new Prng(1), 0))
+        .snapshot(),
+    ).toEqual(new Map([["/db/kept", bytes("k")]]));
+    const seen = new Set<boolean>();
+    for (const seed of SEEDS) {
+      const image = fs.clone().crash(new Prng(seed));
+      seen.add(image.snapshot().has("/db/new"));
+      expect(image.snapshot().get("/db/kept"), `seed ${seed}`).toEqual(bytes("k"));
+    }
+    expect(seen).toEqual(new Set([true, false]));
+  });
+
+  it("leaves exactly one name after a rename without syncDir; the new one after syncDir", async () => {
+    console.log(`crash seeds ${SEEDS[0]}..${SEEDS.at(-1)}`);
+    const fs = instantDisk();
+    await fs.mkdir("/db");
+    await fs.syncDir("/");
+    await writeFile(fs, "/db/tmp", "v2", true);
+    await writeFile(fs, "/db/CURRENT", "v1", true);
+    await fs.syncDir("/db");
+    await fs.rename("/db/tmp", "/db/CURRENT");
+    const seen = new Set<string>();
+    for (const seed of SEEDS) {
+      const files = contents(fs.clone().crash(new Prng(seed)));
+      const state = JSON.stringify(files);
+      expect(
+        [JSON.stringify({ "/db/CURRENT": "v1", "/db/tmp": "v2" }), JSON.stringify({ "/db/CURRENT": "v2" })],
+        `seed ${seed}`,
+      ).toContain(state);
+      seen.add(state);
+    }
+    expect(seen.size).toBe(2);
+    await fs.syncDir("/db");
+    for (const seed of SEEDS)
+      expect(contents(fs.clone().crash(new Prng(seed)))).toEqual({ "/db/CURRENT": "v2" });
+  });
+
+  it("keeps every pending operation with keep probability 1 and none with 0", async () => {
+    const fs = instantDisk();
+    await fs.mkdir("/db");
+    await writeFile(fs, "/db/a", "aaaa", false);
+    const f = await fs.open("/db/a");
+    await f.truncate(2);
+    await f.close();
+    const all = fs.clone().crash(new RandomCrashPlanner(new Prng(0), 1));
+    expect(all.snapshot()).toEqual(fs.snapshot());
+    const none = fs.clone().crash(new RandomCrashPlanner(new Prng(0), 0));
+    expect(none.snapshot()).toEqual(fs.durableSnapshot());
+    expect(none.snapshot().size).toBe(0);
+  });
+
+  it("makes a sync cover only operations that completed before it was issued", async () => {
+    const clock = new SimClock();
+    const latency = { readMs: [0, 0], writeMs: [0, 0], syncMs: [2, 2], metaMs: [0, 0] } as const;
+    const fs = new SimFileSystem({ clock, prng: new Prng("sync-mark"), latency });
+    const f = await clock.drive(fs.open("/f", { create: true }));
+    await clock.drive(fs.syncDir("/"));
+    await clock.drive(f.write(0, bytes("before")));
+    const sync = f.sync(); // due in 2 ms
+    const late = f.write(6, bytes("-late")); // completes at 0 ms, while the sync is in flight
+    await clock.drive(Promise.all([sync, late]));
+    expect(contents(fs)).toEqual({ "/f": "before-late" });
+    expect(contents(fs.crash(new RandomCrashPlanner(new Prng(0), 0)))).toEqual({ "/f": "before" });
+  });
+
+  it("rejects every call on a crashed instance, in flight or later, and changes nothing", async () => {
+    console.log("crash seed: dead");
+    const clock = new SimClock();
+    const fs = new SimFileSystem({ clock, prng: new Prng("dead") });
+    await clock.drive(fs.mkdir("/db"));
+    const f = await clock.drive(fs.open("/db/x", { create: true }));
+    await clock.drive(f.write(0, bytes("one")));
+    const inFlight = [
+      f.write(3, bytes("two")),
+      f.sync(),
+      fs.rename("/db/x", "/db/y"),
+      fs.open("/db/z", { create: true }),
+      fs.syncDir("/db"),
+    ].map(codeOf); // observed at once, so no rejection goes unhandled
+    const before = fs.fingerprint();
+    const beforeFiles = contents(fs);
+    const after = fs.crash(new Prng("dead"));
+    const afterPrint = after.fingerprint();
+    await clock.runUntil(() => clock.pendingTimers === 0);
+    const codes = await Promise.all(inFlight);
+    expect(codes).toEqual(Array(inFlight.length).fill("ESIMCRASHED"));
+    const later = [
+      f.read(0, 3),
+      f.write(0, bytes("x")),
+      f.truncate(0),
+      f.size(),
+      f.close(),
+      fs.open("/db/x"),
+      fs.list("/db"),
+      fs.exists("/db/x"),
+      fs.remove("/db/x"),
+      fs.mkdir("/db2"),
+      fs.lock("/db"),
+    ];
+    expect(await Promise.all(later.map(codeOf))).toEqual(Array(later.length).fill("ESIMCRASHED"));
+    expect(clock.pendingTimers).toBe(0); // rejected before drawing a latency
+    expect(() => fs.crash(new Prng(1))).toThrow(/ESIMCRASHED/);
+    expect(() => fs.clone()).toThrow(/ESIMCRASHED/);
+    expect(fs.fingerprint()).toBe(before);
+    expect(contents(fs)).toEqual(beforeFiles);
+    expect(after.fingerprint()).toBe(afterPrint);
+    expect(fs.isCrashed).toBe(true);
+    expect(after.isCrashed).toBe(false);
+  });
+
+  it("gives the same crash image for the same seed, and other images for other seeds", async () => {
+    console.log(`crash seeds ${SEEDS[0]}..${SEEDS.at(-1)}`);
+    const fs = instantDisk();
+    await fs.mkdir("/db");
+    await fs.syncDir("/");
+    for (let i = 0; i < 6; i++) await writeFile(fs, `/db/f${i}`, `data-${i}`, i % 2 === 0);
+    const f = await fs.open("/db/f0");
+    for (let i = 0; i < 6; i++) await f.write(i * 3, bytes(`w${i}`));
+    const prints = new Set<string>();
+    for (const seed of SEEDS) {
+      const a = fs.clone().crash(new Prng(seed));
+      const b = fs.clone().crash(new Prng(seed));
+      expect(a.fingerprint(), `seed ${seed}`).toBe(b.fingerprint());
+      expect(a.clone().fingerprint(), `seed ${seed}`).toBe(a.fingerprint());
+      prints.add(a.fingerprint());
+    }
+    expect(prints.size).toBeGreaterThan(SEEDS.length / 2);
+    expect(fs.clone().fingerprint()).toBe(fs.fingerprint());
+  });
+
+  it("keeps clones independent", async () => {
+    const fs = instantDisk();
+    await writeFile(fs, "/a", "1", true);
+    const copy = fs.clone();
+    await writeFile(copy, "/a", "2", true);
+    await writeFile(copy, "/b", "3", true);
+    expect(contents(fs)).toEqual({ "/a": "1" });
+    expect(contents(copy)).toEqual({ "/a": "2", "/b": "3" });
+  });
+});
+
+describe("SimFileSystem latency and trace", () => {
+  async function completionOrder(seed: number): Promise<{ order: string[]; trace: string }> {
+    const clock = new SimClock();
+    const events: string[] = [];
+    const fs = new SimFileSystem({
+      clock,
+      prng: new Prng(seed).fork("disk"),
+      onEvent: (e) => events.push(e),
+    });
+    const order: string[] = [];
+    const ops = Array.from({ length: 8 }, (_, i) =>
+      writeFile(fs, `/f${i}`, `x${i}`, true).then(() => order.push(`f${i}`)),
+    );
+    await clock.drive(Promise.all(ops));
+    return { order, trace: hashEvents(events) };
+  }
+
+  it("orders concurrent operations by seeded latency: same seed same order, other seeds other orders", async () => {
+    console.log(`latency seeds ${SEEDS[0]}..${SEEDS.at(-1)}`);
+    const orders = new Set<string>();
+    for (const seed of SEEDS.slice(0, 16)) {
+      const a = await completionOrder(seed);
+      const b = await completionOrder(seed);
+      expect(b, `seed ${seed}`).toEqual(a);
+      orders.add(a.order.join(","));
+    }
+    expect(orders.size).toBeGreaterThan(8);
+  });
+
+  it("reports each call when issued and when completed", async () => {
+    const events: string[] = [];
+    const fs = new SimFileSystem({ latency: false, onEvent: (e) => events.push(e) });
+    const f = await fs.open("/w", { create: true });
+    await f.write(0, bytes("abc"));
+    await codeOf(fs.open("/nope"));
+    fs.crash(new RandomCrashPlanner(new Prng(0), 1));
+    expect(events).toEqual([
+      "issue open /w create",
+      "done open /w create",
+      "issue write /w off=0 len=3",
+      "done write /w off=0 len=3",
+      "issue open /nope",
+      "fail open /nope ENOENT",
+      "crash writes=1/1 truncates=0/0 dirops=1/1",
+    ]);
+  });
+});
