@@ -87,7 +87,8 @@ export class ReferenceModel {
       else if (m.op === "patch") value = mergePatch(cur.value, m.patch);
       else {
         const base = cur.value === undefined ? 0 : cur.value;
-        if (typeof base !== "number" || !Number.isSafeInteger(base)) return { ok: false, code: "FUSEDB_TYPE_MISMATCH" };
+        if (typeof base !== "number" || !Number.isSafeInteger(base))
+          return { ok: false, code: "FUSEDB_TYPE_MISMATCH" };
         value = base + m.delta;
         if (!Number.isSafeInteger(value)) return { ok: false, code: "FUSEDB_OUT_OF_RANGE" };
       }
@@ -120,7 +121,9 @@ export class ReferenceModel {
 /** RFC 7396, written from the RFC's pseudocode independently of src/doc/merge-patch.ts. */
 function mergePatch(target: ModelJson | undefined, patch: ModelJson): ModelJson {
   if (!isObject(patch)) return clone(patch);
-  const result: { [field: string]: ModelJson } = isObject(target) ? (clone(target) as { [f: string]: ModelJson }) : {};
+  const result: { [field: string]: ModelJson } = isObject(target)
+    ? (clone(target) as { [f: string]: ModelJson })
+    : {};
   for (const [name, value] of Object.entries(patch)) {
     if (value === null) delete result[name];
     else result[name] = mergePatch(Object.hasOwn(result, name) ? result[name] : undefined, value);

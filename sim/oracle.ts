@@ -17,7 +17,14 @@ import type { ModelJson, ModelMutation, ModelOutcome, ModelState } from "./model
 import { canonical, ReferenceModel } from "./model.js";
 
 /** Error codes that say nothing about the mutation's semantics (it may or may not be durable). */
-const NON_SEMANTIC = new Set(["FUSEDB_POISONED", "FUSEDB_CLOSED", "ESIMCRASHED", "FUSEDB_IO", "EIO", "ENOSPC"]);
+const NON_SEMANTIC = new Set([
+  "FUSEDB_POISONED",
+  "FUSEDB_CLOSED",
+  "ESIMCRASHED",
+  "FUSEDB_IO",
+  "EIO",
+  "ENOSPC",
+]);
 
 /** A read's answer: a document with its version, or absent. */
 export type ReadAnswer = { value: ModelJson; version: number } | undefined;
@@ -65,7 +72,9 @@ export class Oracle {
       if (!got || got.version !== expected.version) {
         this.fail(`${what}: result ${i} has version ${got?.version}, model says ${expected.version}`);
       } else if (got.value !== undefined && canonical(got.value as ModelJson) !== canonical(expected.value)) {
-        this.fail(`${what}: result ${i} value ${canonical(got.value as ModelJson)}, model ${canonical(expected.value)}`);
+        this.fail(
+          `${what}: result ${i} value ${canonical(got.value as ModelJson)}, model ${canonical(expected.value)}`,
+        );
       }
     });
   }
@@ -94,7 +103,9 @@ export class Oracle {
         return;
       }
       if (canonical(expected.value) !== canonical(answer.value)) {
-        this.fail(`${what}: version ${answer.version} = ${canonical(answer.value)}, model ${canonical(expected.value)}`);
+        this.fail(
+          `${what}: version ${answer.version} = ${canonical(answer.value)}, model ${canonical(expected.value)}`,
+        );
       }
       if (this.model.nextChangeAfter(t.key, pos) <= t.floorPos) {
         this.fail(`${what}: saw version ${answer.version}, older than a write acknowledged before the read`);
@@ -121,7 +132,8 @@ export class Oracle {
     what: string,
   ): void {
     const got = new Map(answer.map((a) => [a.key, a]));
-    for (const a of answer) this.readDone({ key: a.key, floorPos }, { value: a.value, version: a.version }, what);
+    for (const a of answer)
+      this.readDone({ key: a.key, floorPos }, { value: a.value, version: a.version }, what);
     if (truncated) return;
     for (const key of keysInRange) {
       if (!got.has(key)) this.readDone({ key, floorPos }, undefined, `${what} (missing ${key})`);
@@ -145,7 +157,10 @@ export class Oracle {
     const diffs = keys
       .filter((k) => !matches(this.model.stateAt(k, floor), state.get(k)))
       .slice(0, 5)
-      .map((k) => `${k}: got ${describe(state.get(k))}, model at ${floor} ${describeState(this.model.stateAt(k, floor))}`);
+      .map(
+        (k) =>
+          `${k}: got ${describe(state.get(k))}, model at ${floor} ${describeState(this.model.stateAt(k, floor))}`,
+      );
     this.fail(
       `${what}: recovered state matches no prefix in [${floor}, ${this.model.lastPos}] ` +
         `(acked ${this.ackedPos}, read ${this.observedPos}); e.g. ${diffs.join("; ")}`,

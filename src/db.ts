@@ -18,7 +18,7 @@ import { keyBytes, toKeyString } from "./doc/key.js";
 import { assert, ClosedError, CorruptionError, InvalidArgumentError, PoisonedError } from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { DirLock, FileSystem } from "./io/file-system.js";
-import { joinPath } from "./io/file-system.js";
+import { joinPath, parentPath } from "./io/file-system.js";
 import type { KeyRange } from "./tree/key-range.js";
 import { Leaf, NOT_IN_MEMORY } from "./tree/leaf.js";
 import type { Manifest } from "./tree/manifest.js";
@@ -26,7 +26,7 @@ import { emptyManifest, MANIFEST_FILE, readManifest, writeManifest } from "./tre
 import { parseSegmentFileName, segmentFileName } from "./tree/segment-format.js";
 import { SegmentReader } from "./tree/segment-reader.js";
 import { writeSegment } from "./tree/segment-writer.js";
-import { type Effect, decodeBatch, encodeBatch } from "./wal/batch-codec.js";
+import { decodeBatch, type Effect, encodeBatch } from "./wal/batch-codec.js";
 import { parseWalFileName, RECORD_PAYLOAD_BYTES_MAX, RecordType, walFileName } from "./wal/format.js";
 import { recoverWal, type WalRecovery } from "./wal/wal-reader.js";
 import { type WalFileInfo, WalWriter, type WalWriterStats } from "./wal/wal-writer.js";
@@ -149,7 +149,6 @@ export class FuseDB {
 
   private constructor(
     private readonly fs: FileSystem,
-    private readonly clock: Clock,
     readonly dir: string,
     private readonly options: Required<FuseDBOptions>,
     private readonly lock: DirLock,
@@ -171,7 +170,11 @@ export class FuseDB {
     const options = resolveOptions(config);
     const { fs, clock, dir } = config;
     const started = clock.now();
-    await fs.mkdir(dir);
+    if (!(await fs.exists(dir))) {
+      // A new directory's entry is durable only once its parent is synced (the seam's contract).
+      await fs.mkdir(dir);
+      await fs.syncDir(parentPath(dir));
+    }
     const lock = await fs.lock(dir);
     try {
       let manifest = await readManifest(fs, dir);
@@ -195,7 +198,9 @@ export class FuseDB {
         throw new CorruptionError(MANIFEST_FILE, 0, "this version reads one leaf with at most one segment");
       }
       const segName = leafManifest.segments[0];
-      const segment = segName ? await SegmentReader.open(fs, dir, segName, options.cacheBlocksMax) : undefined;
+      const segment = segName
+        ? await SegmentReader.open(fs, dir, segName, options.cacheBlocksMax)
+        : undefined;
       const leaf = new Leaf("", segment);
 
       const recovered = await recoverWal(fs, dir, liveWal, manifest.checkpointLsn, (record, file) => {
@@ -232,7 +237,7 @@ export class FuseDB {
         removedFiles,
         durationMs: clock.now() - started,
       };
-      return new FuseDB(fs, clock, dir, options, lock, manifest, leaf, wal, recovery);
+      return new FuseDB(fs, dir, options, lock, manifest, leaf, wal, recovery);
     } catch (err) {
       await lock.release();
       throw err;
@@ -272,8 +277,14 @@ export class FuseDB {
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > SCAN_LIMIT_MAX) {
       throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `scan limit must be 1..${SCAN_LIMIT_MAX}`);
     }
-    if ((options.gt !== undefined && options.gte !== undefined) || (options.lt !== undefined && options.lte !== undefined)) {
-      throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "scan takes at most one lower and one upper bound");
+    if (
+      (options.gt !== undefined && options.gte !== undefined) ||
+      (options.lt !== undefined && options.lte !== undefined)
+    ) {
+      throw new InvalidArgumentError(
+        "FUSEDB_INVALID_ARGUMENT",
+        "scan takes at most one lower and one upper bound",
+      );
     }
     const range: KeyRange = {};
     if (options.gt !== undefined) range.gt = this.key(options.gt);
@@ -284,7 +295,12 @@ export class FuseDB {
     const found = await this.leaf.scan(range, limit, options.reverse === true);
     return found.map(([k, entry]) => {
       const bytes = keyBytes(k);
-      return { key: bytes.toString("utf8"), keyBytes: bytes, value: entry.value as Json, version: entry.version };
+      return {
+        key: bytes.toString("utf8"),
+        keyBytes: bytes,
+        value: entry.value as Json,
+        version: entry.version,
+      };
     });
   }
 
@@ -394,8 +410,12 @@ export class FuseDB {
     const run = this.prepTail.then(async () => {
       try {
         const bases = new Map<KeyString, Entry | undefined>();
-        for (const k of keys) {
-          if (!bases.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY) bases.set(k, await this.leaf.get(k));
+        // Re-check after every read: a flush that finished meanwhile may have moved a key from the frozen
+        // buffer into the segment. Bounded: each pass reads at least one new key, or ends.
+        for (;;) {
+          const missing = keys.filter((k) => !bases.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY);
+          if (missing.length === 0) break;
+          for (const k of missing) bases.set(k, await this.leaf.get(k));
         }
         this.assertWritable();
         return this.prepare(mutations, keys, bases);
@@ -431,9 +451,14 @@ export class FuseDB {
     for (const [key, entry] of latest) effects.push({ key, entry: entry as Entry });
     const payload = encodeBatch(effects);
     if (payload.length > RECORD_PAYLOAD_BYTES_MAX) {
-      throw new InvalidArgumentError("FUSEDB_VALUE_TOO_LARGE", `batch of ${payload.length} bytes is too large`);
+      throw new InvalidArgumentError(
+        "FUSEDB_VALUE_TOO_LARGE",
+        `batch of ${payload.length} bytes is too large`,
+      );
     }
-    const appended = this.wal.append(RecordType.Batch, payload, () => this.applyDurable(appended.lsn, effects));
+    const appended = this.wal.append(RecordType.Batch, payload, () =>
+      this.applyDurable(appended.lsn, effects),
+    );
     assert(appended.lsn === lsn, "LSN preview matches the appended record");
     for (const { key, entry } of effects) this.overlay.set(key, entry);
     return { durable: appended.durable, value: { lsn, results } };

@@ -16,7 +16,10 @@ const FORBIDDEN: [string, RegExp][] = [
   ["process.hrtime", /\bprocess\s*\.\s*hrtime\b/],
   ["timers", /\b(setTimeout|setInterval|setImmediate)\s*\(|from\s+["'](node:)?timers/],
   ["Math.random", /\bMath\s*\.\s*random\b/],
-  ["crypto randomness", /\b(randomBytes|randomUUID|getRandomValues|randomInt|randomFill)\b|from\s+["'](node:)?crypto["']/],
+  [
+    "crypto randomness",
+    /\b(randomBytes|randomUUID|getRandomValues|randomInt|randomFill)\b|from\s+["'](node:)?crypto["']/,
+  ],
   ["GC-dependent objects", /\b(WeakRef|FinalizationRegistry)\b/],
 ];
 
@@ -45,14 +48,15 @@ function code(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
 }
 
-export function violations(files: string[]): string[] {
+function violations(files: string[]): string[] {
   const out: string[] = [];
   for (const file of files) {
     const rel = relative(root, file).split("\\").join("/");
     if (allowed(rel)) continue;
     const lines = code(readFileSync(file, "utf8")).split("\n");
     lines.forEach((line, i) => {
-      for (const [what, re] of FORBIDDEN) if (re.test(line)) out.push(`${rel}:${i + 1}: ${what}: ${line.trim()}`);
+      for (const [what, re] of FORBIDDEN)
+        if (re.test(line)) out.push(`${rel}:${i + 1}: ${what}: ${line.trim()}`);
     });
   }
   return out;
@@ -60,7 +64,11 @@ export function violations(files: string[]): string[] {
 
 describe("determinism seam", () => {
   it("src/, sim/ and faults/ reach the OS, wall time, timers and randomness only through src/io/node-*", () => {
-    const files = [...sources(join(root, "src")), ...sources(join(root, "sim")), ...sources(join(root, "faults"))];
+    const files = [
+      ...sources(join(root, "src")),
+      ...sources(join(root, "sim")),
+      ...sources(join(root, "faults")),
+    ];
     expect(files.length).toBeGreaterThan(10);
     expect(violations(files)).toEqual([]);
   });
@@ -77,7 +85,10 @@ describe("determinism seam", () => {
       "new WeakRef(x);",
     ];
     for (const line of samples) {
-      expect(FORBIDDEN.some(([, re]) => re.test(code(line))), line).toBe(true);
+      expect(
+        FORBIDDEN.some(([, re]) => re.test(code(line))),
+        line,
+      ).toBe(true);
     }
   });
 });

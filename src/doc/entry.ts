@@ -85,7 +85,8 @@ export function resolveMutation(
     case "patch":
       return materialise(applyMergePatch(current?.value, m.patch), version, lsn, limits);
     case "incr": {
-      const base = current?.value ?? 0;
+      // A missing or deleted key counts as 0; JSON null is a value, and not a number.
+      const base = current === undefined || current.value === undefined ? 0 : current.value;
       if (typeof base !== "number" || !Number.isSafeInteger(base)) {
         throw new InvalidArgumentError(
           "FUSEDB_TYPE_MISMATCH",
@@ -94,7 +95,10 @@ export function resolveMutation(
       }
       const next = base + (m.delta ?? 1);
       if (!Number.isSafeInteger(next)) {
-        throw new InvalidArgumentError("FUSEDB_OUT_OF_RANGE", `incr result ${next} leaves the safe-integer range`);
+        throw new InvalidArgumentError(
+          "FUSEDB_OUT_OF_RANGE",
+          `incr result ${next} leaves the safe-integer range`,
+        );
       }
       return materialise(next, version, lsn, limits);
     }
@@ -125,4 +129,3 @@ function describeJson(v: Json): string {
   if (typeof v === "number") return `the non-integer ${v}`;
   return typeof v === "object" ? "an object" : `a ${typeof v}`;
 }
-

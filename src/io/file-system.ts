@@ -92,6 +92,14 @@ export function joinPath(dir: string, name: string): string {
   return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
 }
 
+/** The parent directory of `path` ("." for a bare name, "/" for a top-level absolute path). */
+export function parentPath(path: string): string {
+  const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+  const i = trimmed.lastIndexOf("/");
+  if (i < 0) return ".";
+  return i === 0 ? "/" : trimmed.slice(0, i);
+}
+
 /** The error code of a failed I/O call, if it has one (`"ENOENT"`, `"EIO"`, ...). */
 export function ioErrorCode(err: unknown): string | undefined {
   if (typeof err === "object" && err !== null && "code" in err) {

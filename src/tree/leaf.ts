@@ -126,8 +126,10 @@ export class Leaf {
     if (this.segment) {
       for await (const [key, entry] of this.segment.entries()) {
         // Bounded by the frozen buffer's size.
-        while (i < mem.length && (mem[i] as [KeyString, Entry])[0] < key) out.push(mem[i++] as [KeyString, Entry]);
-        if (i < mem.length && (mem[i] as [KeyString, Entry])[0] === key) out.push(mem[i++] as [KeyString, Entry]);
+        while (i < mem.length && (mem[i] as [KeyString, Entry])[0] < key)
+          out.push(mem[i++] as [KeyString, Entry]);
+        if (i < mem.length && (mem[i] as [KeyString, Entry])[0] === key)
+          out.push(mem[i++] as [KeyString, Entry]);
         else out.push([key, entry]);
       }
     }

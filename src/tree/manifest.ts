@@ -62,7 +62,8 @@ export async function readManifest(fs: FileSystem, dir: string): Promise<Manifes
     const length = data.readUInt32LE(8);
     if (length !== size - HEADER_BYTES) throw new CorruptionError(MANIFEST_FILE, 8, "length mismatch");
     const body = data.subarray(HEADER_BYTES);
-    if (checksum(body) !== data.readUInt32LE(12)) throw new CorruptionError(MANIFEST_FILE, 12, "checksum mismatch");
+    if (checksum(body) !== data.readUInt32LE(12))
+      throw new CorruptionError(MANIFEST_FILE, 12, "checksum mismatch");
     return parseBody(body.toString("utf8"));
   } finally {
     await file.close();
@@ -84,7 +85,10 @@ function parseBody(text: string): Manifest {
     Number.isSafeInteger((m as Manifest).nextFileNumber) &&
     Array.isArray((m as Manifest).leaves) &&
     (m as Manifest).leaves.every(
-      (l) => typeof l.low === "string" && Array.isArray(l.segments) && l.segments.every((s) => typeof s === "string"),
+      (l) =>
+        typeof l.low === "string" &&
+        Array.isArray(l.segments) &&
+        l.segments.every((s) => typeof s === "string"),
     );
   if (!ok) throw new CorruptionError(MANIFEST_FILE, HEADER_BYTES, "body has the wrong shape");
   return m as Manifest;

@@ -72,7 +72,11 @@ export class SegmentReader {
       }
       if (!magic.equals(SEGMENT_MAGIC)) throw new CorruptionError(name, footerAt, "bad magic");
       if (indexOffset + indexLength !== footerAt) {
-        throw new CorruptionError(name, footerAt, `index at ${indexOffset}+${indexLength} does not end at footer`);
+        throw new CorruptionError(
+          name,
+          footerAt,
+          `index at ${indexOffset}+${indexLength} does not end at footer`,
+        );
       }
       const payload = await readBlock(file, name, indexOffset, indexLength);
       const index = parseIndex(payload, name, indexOffset);
@@ -116,7 +120,8 @@ export class SegmentReader {
   async *entries(): AsyncGenerator<[KeyString, Entry]> {
     for (let b = 0; b < this.index.length; b++) {
       const block = await this.loadBlock(b);
-      for (let i = 0; i < block.keys.length; i++) yield [block.keys[i] as KeyString, block.entries[i] as Entry];
+      for (let i = 0; i < block.keys.length; i++)
+        yield [block.keys[i] as KeyString, block.entries[i] as Entry];
     }
   }
 
@@ -129,13 +134,15 @@ export class SegmentReader {
     if (!reverse) {
       for (let b = from === undefined ? 0 : Math.max(0, this.blockFor(from)); b < this.index.length; b++) {
         const block = await this.loadBlock(b);
-        for (let i = 0; i < block.keys.length; i++) yield [block.keys[i] as KeyString, block.entries[i] as Entry];
+        for (let i = 0; i < block.keys.length; i++)
+          yield [block.keys[i] as KeyString, block.entries[i] as Entry];
       }
       return;
     }
     for (let b = from === undefined ? this.index.length - 1 : this.blockFor(from); b >= 0; b--) {
       const block = await this.loadBlock(b);
-      for (let i = block.keys.length - 1; i >= 0; i--) yield [block.keys[i] as KeyString, block.entries[i] as Entry];
+      for (let i = block.keys.length - 1; i >= 0; i--)
+        yield [block.keys[i] as KeyString, block.entries[i] as Entry];
     }
   }
 
@@ -166,7 +173,8 @@ export class SegmentReader {
     const ix = this.index[b] as IndexEntry;
     const payload = await readBlock(this.file, this.name, ix.offset, ix.length);
     const block = parseBlock(payload, this.name, ix.offset);
-    if (block.keys[0] !== ix.firstKey) throw new CorruptionError(this.name, ix.offset, "block first key ≠ index");
+    if (block.keys[0] !== ix.firstKey)
+      throw new CorruptionError(this.name, ix.offset, "block first key ≠ index");
     this.cache.set(b, block);
     if (this.cache.size > this.cacheBlocksMax) {
       const oldest = this.cache.keys().next();

@@ -48,7 +48,8 @@ export function decodeBatch(payload: Uint8Array, lsn: number): Effect[] {
   const r = new ByteReader(payload);
   const count = r.u32();
   // Bound: every effect takes at least 11 bytes, so a corrupt count cannot make us loop or allocate wildly.
-  if (count * 11 > r.remaining) throw new Error(`effect count ${count} too large for ${payload.length} bytes`);
+  if (count * 11 > r.remaining)
+    throw new Error(`effect count ${count} too large for ${payload.length} bytes`);
   const out: Effect[] = [];
   for (let i = 0; i < count; i++) {
     const kind = r.u8();

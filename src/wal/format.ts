@@ -42,7 +42,8 @@ export interface WalRecord {
 
 /** Encodes one record. */
 export function encodeRecord(type: RecordType, lsn: number, groupLsn: number, payload: Uint8Array): Buffer {
-  if (payload.length > RECORD_PAYLOAD_BYTES_MAX) throw new RangeError("payload exceeds RECORD_PAYLOAD_BYTES_MAX");
+  if (payload.length > RECORD_PAYLOAD_BYTES_MAX)
+    throw new RangeError("payload exceeds RECORD_PAYLOAD_BYTES_MAX");
   const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
   out.writeUInt32LE(payload.length, 4);
   out.writeUInt8(type, 8);
@@ -69,8 +70,10 @@ export function decodeRecord(data: Uint8Array, offset: number): DecodeResult {
   if (left < HEADER_BYTES) return { kind: "invalid", reason: `${left} bytes, shorter than a record header` };
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const length = buf.readUInt32LE(offset + 4);
-  if (length > RECORD_PAYLOAD_BYTES_MAX) return { kind: "invalid", reason: `length ${length} over the bound` };
-  if (length > left - HEADER_BYTES) return { kind: "invalid", reason: `length ${length} runs past end of file` };
+  if (length > RECORD_PAYLOAD_BYTES_MAX)
+    return { kind: "invalid", reason: `length ${length} over the bound` };
+  if (length > left - HEADER_BYTES)
+    return { kind: "invalid", reason: `length ${length} runs past end of file` };
   const type = buf.readUInt8(offset + 8);
   const stored = buf.readUInt32LE(offset);
   const actual = checksum(buf.subarray(offset + CRC_FROM, offset + HEADER_BYTES + length));

@@ -49,7 +49,11 @@ export async function recoverWal(
   const first = files[0];
   if (first === undefined) return result;
   if (first.firstLsn > checkpointLsn + 1) {
-    throw new CorruptionError(first.name, 0, `WAL starts at LSN ${first.firstLsn}; checkpoint is ${checkpointLsn}`);
+    throw new CorruptionError(
+      first.name,
+      0,
+      `WAL starts at LSN ${first.firstLsn}; checkpoint is ${checkpointLsn}`,
+    );
   }
   let expected = first.firstLsn;
   for (let i = 0; i < files.length; i++) {
@@ -63,7 +67,8 @@ export async function recoverWal(
     try {
       const size = await file.size();
       const data = await file.read(0, size);
-      if (data.length !== size) throw new CorruptionError(info.name, data.length, `short read of ${size} bytes`);
+      if (data.length !== size)
+        throw new CorruptionError(info.name, data.length, `short read of ${size} bytes`);
       let offset = 0;
       // Bounded: each iteration advances offset by at least HEADER_BYTES or leaves the loop.
       for (;;) {
@@ -105,8 +110,10 @@ export async function recoverWal(
 }
 
 /**
- * Looks for any valid record starting after `from` whose LSN is plausible (at least `expected - 1`, at most
- * 2^32 beyond). Candidate headers are filtered cheaply before the checksum is computed.
+ * Looks for a valid record starting after `from` that proves the damaged write at `from - 1` was durable: one
+ * whose LSN is plausible (at least `expected - 1`, at most 2^32 beyond) and that is not part of the group
+ * write starting at or before `expected` (records of that torn group are skipped, not taken as the answer).
+ * Candidate headers are filtered cheaply before the checksum is computed.
  */
 function findLaterRecord(data: Uint8Array, from: number, expected: number): WalRecord | undefined {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -117,7 +124,10 @@ function findLaterRecord(data: Uint8Array, from: number, expected: number): WalR
     const lsnHi = view.getUint32(off + 13, true);
     if (lsnHi !== Math.floor(expected / 2 ** 32) && lsnHi !== Math.floor(expected / 2 ** 32) + 1) continue;
     const got = decodeRecord(data, off);
-    if (got.kind === "record" && got.record.lsn >= expected - 1) return got.record;
+    if (got.kind !== "record" || got.record.lsn < expected - 1) continue;
+    // A record of the torn group itself proves nothing; keep looking for one of a later group behind it.
+    if (got.record.groupLsn <= expected && got.record.lsn >= expected) continue;
+    return got.record;
   }
   return undefined;
 }

@@ -15,9 +15,9 @@
  * Invariant: a group never spans two files, and a file is only left behind once all of it is durable.
  */
 import { Buffer } from "node:buffer";
+import { assert, PoisonedError } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
 import { joinPath } from "../io/file-system.js";
-import { assert, PoisonedError } from "../errors.js";
 import { encodeRecord, type RecordType, walFileName } from "./format.js";
 
 /** A live WAL file: its name and the LSN of its first record. */
@@ -114,7 +114,11 @@ export class WalWriter {
    * before the promise resolves and before any later record's `onDurable`.
    * @throws PoisonedError (synchronously) once poisoned.
    */
-  append(type: RecordType, payload: Uint8Array, onDurable: () => void): { lsn: number; durable: Promise<void> } {
+  append(
+    type: RecordType,
+    payload: Uint8Array,
+    onDurable: () => void,
+  ): { lsn: number; durable: Promise<void> } {
     if (this.poisonError) throw this.poisonError;
     const lsn = this.nextLsn++;
     const durable = new Promise<void>((resolve, reject) => {

@@ -1,0 +1,390 @@
+/**
+ * A seeded campaign: open the engine on a virtual disk, run a concurrent workload, crash at a seeded point,
+ * recover (twice, from the same image, to prove recovery deterministic), check the oracle, repeat; then,
+ * with crashes over, require the engine to finish all outstanding work (liveness).
+ *
+ * One root seed is split into independent streams (knobs, workload, schedule, disk, crash), so a change in
+ * one subsystem's draws does not reshuffle the others (FoundationDB's deterministic simulation; TigerBeetle's
+ * VOPR). Every event feeds a trace hash: the same seed gives the same hash.
+ */
+import type { FuseDBOptions } from "../src/db.js";
+import { FuseDB } from "../src/db.js";
+import type { FileSystem } from "../src/io/file-system.js";
+import { Driver, HangError } from "./driver.js";
+import type { ModelJson, ModelMutation, ModelState } from "./model.js";
+import { canonical } from "./model.js";
+import type { CallTicket } from "./oracle.js";
+import { Oracle } from "./oracle.js";
+import { Prng } from "./prng.js";
+import { SimClock } from "./sim-clock.js";
+import { SimFileSystem } from "./sim-file-system.js";
+import { TraceHash } from "./trace-hash.js";
+import type { WorkloadStep } from "./workload.js";
+import { Workload } from "./workload.js";
+
+/** What to run. Only `seed` is required; the rest default or are drawn from the seed. */
+export interface CampaignOptions {
+  seed: string;
+  /** Crash/recover cycles. Default 4. */
+  cycles?: number;
+  /** Workload steps issued per cycle (the crash lands somewhere inside). Default 120. */
+  opsPerCycle?: number;
+  /** Key universe size. Default 24. */
+  keys?: number;
+  /** Most operations in flight; default drawn from the seed in 1..64. */
+  inflightMax?: number;
+  /** Engine knobs; by default drawn from the seed (swarm testing). */
+  knobs?: FuseDBOptions;
+  /** Wraps the virtual disk the engine sees: broken variants for sensitivity tests. */
+  wrapFs?: (fs: FileSystem) => FileSystem;
+}
+
+/** What a campaign did and found. */
+export interface CampaignResult {
+  seed: string;
+  verdict: "pass" | "fail";
+  violations: string[];
+  ops: number;
+  acks: number;
+  reads: number;
+  crashes: number;
+  recoveries: number;
+  faults: number;
+  virtualMs: number;
+  traceHash: string;
+  knobs: FuseDBOptions;
+  options: Required<Omit<CampaignOptions, "wrapFs" | "knobs">>;
+}
+
+const DIR = "/db";
+
+/** Draws engine knobs: tiny, so rotations, group caps and checkpoints happen often. */
+export function drawKnobs(prng: Prng): FuseDBOptions {
+  return {
+    walFileBytesMax: prng.pick([256, 1024, 4096, 65536]),
+    groupCommitBytesMax: prng.pick([64, 512, 4096, 1 << 20]),
+    cacheBlocksMax: prng.range(1, 16),
+  };
+}
+
+/** Runs one campaign. Never throws for engine misbehaviour: it is reported in `violations`. */
+export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
+  const root = new Prng(options.seed);
+  const knobs = options.knobs ?? drawKnobs(root.fork("knobs"));
+  const schedule = root.fork("schedule");
+  const opts = {
+    seed: options.seed,
+    cycles: options.cycles ?? 4,
+    opsPerCycle: options.opsPerCycle ?? 120,
+    keys: options.keys ?? 24,
+    inflightMax: options.inflightMax ?? root.fork("inflight").range(1, 64),
+  };
+  const run = new CampaignRun(root, schedule, knobs, opts, options.wrapFs);
+  await run.execute();
+  return {
+    seed: opts.seed,
+    verdict: run.oracle.violations.length === 0 ? "pass" : "fail",
+    violations: run.oracle.violations,
+    ops: run.ops,
+    acks: run.oracle.acks,
+    reads: run.reads,
+    crashes: run.crashes,
+    recoveries: run.recoveries,
+    faults: 0,
+    virtualMs: run.clock.now() - run.startMs,
+    traceHash: run.trace.digest(),
+    knobs,
+    options: opts,
+  };
+}
+
+class CampaignRun {
+  readonly clock = new SimClock();
+  readonly startMs = this.clock.now();
+  readonly trace = new TraceHash();
+  readonly oracle = new Oracle();
+  readonly driver = new Driver(this.clock);
+  private readonly workload: Workload;
+  private readonly crashPrng: Prng;
+  private fs: SimFileSystem;
+  private inflight = 0;
+  ops = 0;
+  reads = 0;
+  crashes = 0;
+  recoveries = 0;
+
+  constructor(
+    root: Prng,
+    private readonly schedule: Prng,
+    private readonly knobs: FuseDBOptions,
+    private readonly opts: Required<Omit<CampaignOptions, "wrapFs" | "knobs">>,
+    private readonly wrapFs: ((fs: FileSystem) => FileSystem) | undefined,
+  ) {
+    this.workload = new Workload(root.fork("workload"), opts.keys);
+    this.crashPrng = root.fork("crash");
+    this.fs = new SimFileSystem({
+      clock: this.clock,
+      prng: root.fork("disk"),
+      onEvent: (e) => this.trace.update(e),
+    });
+  }
+
+  async execute(): Promise<void> {
+    try {
+      let db = await this.open(this.fs, "initial open");
+      for (let cycle = 0; cycle < this.opts.cycles; cycle++) {
+        await this.issue(db, this.schedule.range(1, this.opts.opsPerCycle), false);
+        // Let the crash land in the middle of I/O.
+        for (let i = this.schedule.int(40); i > 0; i--) await this.driver.step();
+        db = await this.crashAndRecover(cycle);
+        if (this.oracle.violations.length > 0) return;
+      }
+      // Liveness: no more crashes; everything issued must complete.
+      await this.issue(db, this.opts.opsPerCycle, true);
+      await this.driver.until(() => this.inflight === 0, "liveness: outstanding operations");
+      await this.driver.run(db.close(), "close");
+      // After a clean close every acknowledged write is durable: a crash now must lose nothing.
+      await this.crashAndRecover(this.opts.cycles, true);
+    } catch (err) {
+      if (err instanceof HangError) this.oracle.violations.push(`hang: ${err.message}`);
+      else this.oracle.violations.push(`engine error: ${describeError(err)}`);
+    }
+  }
+
+  private async open(fs: SimFileSystem, what: string): Promise<FuseDB> {
+    const seen = this.wrapFs ? this.wrapFs(fs) : fs;
+    const db = await this.driver.run(
+      FuseDB.open({ ...this.knobs, dir: DIR, fs: seen, clock: this.clock }),
+      what,
+    );
+    this.trace.update(`open ${what} lsn=${db.recovery.lastLsn} replayed=${db.recovery.replayedRecords}`);
+    return db;
+  }
+
+  private async crashAndRecover(cycle: number, final = false): Promise<FuseDB> {
+    const image = this.fs.crash(this.crashPrng.fork(`crash-${cycle}`));
+    this.crashes++;
+    this.trace.update(`crash ${cycle}`);
+    // Acknowledgements of records made durable before the crash may still be in flight as callbacks.
+    for (let i = 0; i < 8; i++) await this.driver.settle();
+    const twin = image.clone();
+    const db = await this.open(image, `recovery ${cycle}`);
+    const state = await this.driver.run(this.dump(db), "dump state");
+    const dbTwin = await this.open(twin, `recovery ${cycle} (twin)`);
+    const stateTwin = await this.driver.run(this.dump(dbTwin), "dump twin state");
+    this.recoveries += 2;
+    if (image.fingerprint() !== twin.fingerprint()) {
+      this.oracle.violations.push(`recovery ${cycle}: two recoveries of one image left different files`);
+    }
+    if (stateText(state) !== stateText(stateTwin)) {
+      this.oracle.violations.push(`recovery ${cycle}: two recoveries of one image gave different states`);
+    }
+    await this.driver.run(dbTwin.close(), "close twin");
+    const before = this.oracle.model.lastPos;
+    const prefix = this.oracle.recovered(state, `recovery ${cycle}`);
+    if (final && prefix !== undefined && prefix !== before) {
+      this.oracle.violations.push(`after a clean close, recovery kept ${prefix} of ${before} commits`);
+    }
+    this.trace.update(`recovered ${cycle} prefix=${prefix}`);
+    this.fs = image;
+    return db;
+  }
+
+  private async dump(db: FuseDB): Promise<Map<string, ModelState>> {
+    const out = new Map<string, ModelState>();
+    for (const key of this.oracle.model.keys()) {
+      const version = await db.versionOf(key);
+      const got = await db.get(key);
+      if (got !== undefined && got.version !== version) {
+        this.oracle.violations.push(`${key}: get says version ${got.version}, versionOf ${version}`);
+      }
+      out.set(key, { version, value: got?.value as ModelJson | undefined });
+    }
+    return out;
+  }
+
+  /** Issues `count` steps, keeping at most inflightMax in flight, letting the world move in between. */
+  private async issue(db: FuseDB, count: number, checkpointsAllowed: boolean): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      if (this.inflight >= this.opts.inflightMax) {
+        await this.driver.until(() => this.inflight < this.opts.inflightMax, "waiting for an operation slot");
+      }
+      const step = this.workload.next();
+      if (step.kind === "checkpoint" && !checkpointsAllowed && this.schedule.bool(0.5)) continue;
+      this.start(db, step);
+      if (this.schedule.bool(0.4)) await this.driver.step();
+    }
+  }
+
+  private start(db: FuseDB, step: WorkloadStep): void {
+    const id = ++this.ops;
+    this.inflight++;
+    const done = (): void => {
+      this.inflight--;
+    };
+    switch (step.kind) {
+      case "mutate": {
+        const what = `op#${id} ${describeMutations(step.mutations)}`;
+        const ticket = this.oracle.issue(step.mutations);
+        this.trace.update(`issue ${what}`);
+        this.mutate(db, step.mutations, step.batch).then(
+          (results) => {
+            this.trace.update(`ack #${id}`);
+            this.oracle.acked(ticket, results, what);
+            done();
+          },
+          (err: unknown) => {
+            this.trace.update(`reject #${id} ${errorCode(err)}`);
+            this.rejected(ticket, err, what);
+            done();
+          },
+        );
+        return;
+      }
+      case "get": {
+        this.reads++;
+        const what = `op#${id} get ${step.key}`;
+        const ticket = this.oracle.readStart(step.key);
+        db.get(step.key).then(
+          (answer) => {
+            this.trace.update(`read #${id} ${answer ? `v${answer.version}` : "absent"}`);
+            this.oracle.readDone(ticket, answer as { value: ModelJson; version: number } | undefined, what);
+            done();
+          },
+          (err: unknown) => {
+            this.readFailed(err, what);
+            done();
+          },
+        );
+        return;
+      }
+      case "scan": {
+        this.reads++;
+        const what = `op#${id} scan ${JSON.stringify(step)}`;
+        const floor = this.oracle.readStart("").floorPos;
+        db.scan({ gte: step.gte, lt: step.lt, limit: step.limit, reverse: step.reverse }).then(
+          (answer) => {
+            this.trace.update(`scan #${id} ${answer.length}`);
+            this.checkScan(step, floor, answer, what);
+            done();
+          },
+          (err: unknown) => {
+            this.readFailed(err, what);
+            done();
+          },
+        );
+        return;
+      }
+      case "checkpoint": {
+        const what = `op#${id} checkpoint`;
+        db.checkpoint().then(
+          (r) => {
+            this.trace.update(`checkpoint #${id} lsn=${r.lsn}`);
+            done();
+          },
+          (err: unknown) => {
+            this.readFailed(err, what);
+            done();
+          },
+        );
+      }
+    }
+  }
+
+  private async mutate(
+    db: FuseDB,
+    mutations: ModelMutation[],
+    batch: boolean,
+  ): Promise<{ version: number; value?: unknown }[]> {
+    const m = mutations[0] as ModelMutation;
+    if (batch) return (await db.batch(mutations)).results;
+    switch (m.op) {
+      case "set":
+        return [await db.set(m.key, m.value)];
+      case "delete":
+        return [await db.delete(m.key)];
+      case "patch":
+        return [await db.patch(m.key, m.patch)];
+      case "incr":
+        return [await db.incr(m.key, m.delta)];
+    }
+  }
+
+  private rejected(ticket: CallTicket, err: unknown, what: string): void {
+    const code = errorCode(err);
+    if (code === undefined) {
+      this.oracle.violations.push(`${what}: rejected with an untyped error: ${describeError(err)}`);
+      return;
+    }
+    this.oracle.rejected(ticket, code, what);
+  }
+
+  private readFailed(err: unknown, what: string): void {
+    const code = errorCode(err);
+    // A read or checkpoint may fail only because the disk under it crashed or the engine is poisoned/closed.
+    if (code === "ESIMCRASHED" || code === "FUSEDB_POISONED" || code === "FUSEDB_CLOSED") return;
+    this.oracle.violations.push(`${what}: failed without an injected fault: ${describeError(err)}`);
+  }
+
+  private checkScan(
+    step: Extract<WorkloadStep, { kind: "scan" }>,
+    floor: number,
+    answer: { key: string; value: unknown; version: number }[],
+    what: string,
+  ): void {
+    for (let i = 1; i < answer.length; i++) {
+      const a = (answer[i - 1] as { key: string }).key;
+      const b = (answer[i] as { key: string }).key;
+      if (step.reverse ? !(a > b) : !(a < b))
+        this.oracle.violations.push(`${what}: out of order at ${a}, ${b}`);
+    }
+    const inBounds = (k: string): boolean =>
+      (step.gte === undefined || k >= step.gte) && (step.lt === undefined || k < step.lt);
+    for (const a of answer)
+      if (!inBounds(a.key)) this.oracle.violations.push(`${what}: ${a.key} out of bounds`);
+    const last = answer[answer.length - 1]?.key;
+    const full = answer.length === step.limit && last !== undefined;
+    const universe: string[] = [];
+    for (let i = 0; i < this.opts.keys; i++) {
+      const k = Workload.keyName(i);
+      if (!inBounds(k)) continue;
+      if (full && (step.reverse ? k < last : k > last)) continue;
+      universe.push(k);
+    }
+    this.oracle.scanDone(
+      floor,
+      universe,
+      answer as { key: string; value: ModelJson; version: number }[],
+      false,
+      what,
+    );
+  }
+}
+
+function stateText(state: Map<string, ModelState>): string {
+  return [...state].map(([k, s]) => `${k}=v${s.version}:${canonical(s.value)}`).join("\n");
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err === "object" && err !== null && "code" in err) {
+    const code = (err as { code: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return `${errorCode(err) ?? err.name}: ${err.message}`;
+  return String(err);
+}
+
+function describeMutations(ms: readonly ModelMutation[]): string {
+  return ms
+    .map((m) => {
+      if (m.op === "set") return `set ${m.key}=${JSON.stringify(m.value)}`;
+      if (m.op === "patch") return `patch ${m.key} ${JSON.stringify(m.patch)}`;
+      if (m.op === "incr") return `incr ${m.key} ${m.delta}`;
+      return `delete ${m.key}`;
+    })
+    .join("; ");
+}

@@ -1,0 +1,152 @@
+/**
+ * The workload generator: seeded mixes of set, get, delete, patch, incr, batch, scan and checkpoint on
+ * Zipf-distributed keys (YCSB's skew), drawn from the campaign's `workload` stream only.
+ */
+import type { ModelJson, ModelMutation } from "./model.js";
+import type { Prng } from "./prng.js";
+import { Zipf } from "./prng.js";
+
+/** One step of the workload. */
+export type WorkloadStep =
+  | { kind: "mutate"; mutations: ModelMutation[]; batch: boolean }
+  | { kind: "get"; key: string }
+  | { kind: "scan"; gte?: string; lt?: string; limit: number; reverse: boolean }
+  | { kind: "checkpoint" };
+
+/** Relative weights of each step kind. */
+export interface WorkloadMix {
+  set: number;
+  get: number;
+  delete: number;
+  patch: number;
+  incr: number;
+  batch: number;
+  scan: number;
+  checkpoint: number;
+}
+
+/** The default mix: update-heavy, as hot state is. */
+export const DEFAULT_MIX: WorkloadMix = {
+  set: 14,
+  get: 20,
+  delete: 5,
+  patch: 12,
+  incr: 30,
+  batch: 8,
+  scan: 6,
+  checkpoint: 1,
+};
+
+const FIELDS = ["a", "b", "c", "n", "tags"] as const;
+
+/** Draws workload steps from a seeded stream. */
+export class Workload {
+  private readonly zipf: Zipf;
+  private readonly total: number;
+
+  constructor(
+    private readonly prng: Prng,
+    private readonly keyCount: number,
+    private readonly mix: WorkloadMix = DEFAULT_MIX,
+  ) {
+    this.zipf = new Zipf(prng, keyCount, 0.99, true);
+    this.total = Object.values(mix).reduce((a, b) => a + b, 0);
+  }
+
+  /** Name of key number `i`: `k` plus three digits, so keys sort in number order. */
+  static keyName(i: number): string {
+    return `k${String(i).padStart(3, "0")}`;
+  }
+
+  /** The next step. */
+  next(): WorkloadStep {
+    let r = this.prng.int(this.total);
+    for (const kind of Object.keys(this.mix) as (keyof WorkloadMix)[]) {
+      r -= this.mix[kind];
+      if (r < 0) return this.step(kind);
+    }
+    return this.step("get");
+  }
+
+  private key(): string {
+    return Workload.keyName(this.zipf.next());
+  }
+
+  private step(kind: keyof WorkloadMix): WorkloadStep {
+    switch (kind) {
+      case "get":
+        return { kind: "get", key: this.key() };
+      case "scan": {
+        const a = this.prng.int(this.keyCount);
+        const b = Math.min(this.keyCount, a + 1 + this.prng.int(20));
+        return {
+          kind: "scan",
+          gte: this.prng.bool(0.8) ? Workload.keyName(a) : undefined,
+          lt: this.prng.bool(0.8) ? Workload.keyName(b) : undefined,
+          limit: 1 + this.prng.int(25),
+          reverse: this.prng.bool(0.3),
+        };
+      }
+      case "checkpoint":
+        return { kind: "checkpoint" };
+      case "batch": {
+        const n = 2 + this.prng.int(4);
+        const mutations: ModelMutation[] = [];
+        for (let i = 0; i < n; i++)
+          mutations.push(this.mutation(this.prng.pick(["set", "delete", "patch", "incr"])));
+        return { kind: "mutate", mutations, batch: true };
+      }
+      default:
+        return { kind: "mutate", mutations: [this.mutation(kind)], batch: false };
+    }
+  }
+
+  private mutation(kind: "set" | "delete" | "patch" | "incr"): ModelMutation {
+    const key = this.key();
+    switch (kind) {
+      case "set":
+        return { op: "set", key, value: this.value() };
+      case "delete":
+        return { op: "delete", key };
+      case "patch":
+        return { op: "patch", key, patch: this.patchDoc() };
+      case "incr":
+        // Mostly small deltas; rarely a huge one, to reach the safe-integer bound.
+        return {
+          op: "incr",
+          key,
+          delta: this.prng.bool(0.02) ? Number.MAX_SAFE_INTEGER : this.prng.range(-3, 5),
+        };
+    }
+  }
+
+  private value(): ModelJson {
+    switch (this.prng.int(5)) {
+      case 0:
+        return this.prng.range(-1000, 1000);
+      case 1:
+        return `s${this.prng.int(100)}`;
+      case 2:
+        return [this.prng.int(10), this.prng.bool()];
+      case 3:
+        return null;
+      default:
+        return { a: this.prng.int(100), b: { c: `x${this.prng.int(10)}` } };
+    }
+  }
+
+  private patchDoc(): ModelJson {
+    if (this.prng.bool(0.1)) return this.value(); // a non-object patch replaces the document
+    const out: { [field: string]: ModelJson } = {};
+    const n = 1 + this.prng.int(3);
+    for (let i = 0; i < n; i++) {
+      const field = this.prng.pick(FIELDS);
+      out[field] = this.prng.bool(0.25)
+        ? null
+        : field === "b"
+          ? { c: this.prng.int(5), d: null }
+          : this.prng.int(50);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * `fusedb sim`: reproducible crash-test campaigns on the virtual disk (issue 3).
+ *
+ *   fusedb sim --seed S            one campaign: verdict, counts, virtual time, trace hash, wall time
+ *   fusedb sim --seeds N           N campaigns (seeds S-0 .. S-N-1) with a progress bar and a summary
+ *   fusedb sim --budget SECONDS    as many campaigns as fit in the time budget
+ *   --json                         one JSON object on stdout, for machines
+ *
+ * A failing campaign prints the exact command that replays it, is minimized, and is saved as a reproducer
+ * under corpus/ (replayed by CI forever after).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { SingleBar } from "cli-progress";
+import { Command, InvalidArgumentError } from "commander";
+import type { CampaignOptions, CampaignResult } from "../../sim/campaign.js";
+import { runCampaign } from "../../sim/campaign.js";
+import { minimizeCampaign } from "../../sim/minimize.js";
+
+interface SimFlags {
+  seed: string;
+  seeds?: number;
+  budget?: number;
+  cycles?: number;
+  ops?: number;
+  keys?: number;
+  inflight?: number;
+  json?: boolean;
+  corpus: string;
+  minimize: boolean;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number");
+  return n;
+}
+
+/** Builds the `sim` subcommand; `setExit` receives the process exit code (0 pass, 1 violation). */
+export function simCommand(setExit: (code: number) => void): Command {
+  return new Command("sim")
+    .description("run seeded crash/recover campaigns on the virtual disk and check the oracle")
+    .option("--seed <seed>", "root seed (any string)", "1")
+    .option("--seeds <n>", "run n campaigns: seeds <seed>-0 .. <seed>-(n-1)", positiveInt)
+    .option("--budget <seconds>", "run campaigns until this many wall seconds have passed", positiveInt)
+    .option("--cycles <n>", "crash/recover cycles per campaign (default 4)", positiveInt)
+    .option("--ops <n>", "operations per cycle (default 120)", positiveInt)
+    .option("--keys <n>", "key universe (default 24)", positiveInt)
+    .option("--inflight <n>", "most operations in flight (default: drawn from the seed)", positiveInt)
+    .option("--json", "print one JSON object")
+    .option("--corpus <dir>", "where reproducers of failures are written", "corpus")
+    .option("--no-minimize", "do not minimize failures")
+    .action(async (flags: SimFlags) => {
+      setExit(await runSim(flags));
+    });
+}
+
+async function runSim(flags: SimFlags): Promise<number> {
+  const many = flags.seeds !== undefined || flags.budget !== undefined;
+  const base: Omit<CampaignOptions, "seed"> = {
+    cycles: flags.cycles,
+    opsPerCycle: flags.ops,
+    keys: flags.keys,
+    inflightMax: flags.inflight,
+  };
+  const started = performance.now();
+  if (!many) {
+    const result = await runCampaign({ ...base, seed: flags.seed });
+    const wallMs = performance.now() - started;
+    if (flags.json) {
+      const failure = result.verdict === "fail" ? await handleFailure(result, flags, true) : undefined;
+      console.log(JSON.stringify({ ...summaryOf([result], wallMs), ...result, wallMs, failure }));
+    } else {
+      printOne(result, wallMs);
+      if (result.verdict === "fail") await handleFailure(result, flags, false);
+    }
+    return result.verdict === "pass" ? 0 : 1;
+  }
+
+  const total = flags.seeds ?? Number.POSITIVE_INFINITY;
+  const deadline = flags.budget !== undefined ? started + flags.budget * 1000 : Number.POSITIVE_INFINITY;
+  const bar = flags.json
+    ? undefined
+    : new SingleBar({
+        format: "sim [{bar}] {value}/{total} seeds | {failed} failed | {ops} ops | {eta_formatted} left",
+        stream: process.stderr,
+      });
+  bar?.start(Number.isFinite(total) ? total : 0, 0, { failed: 0, ops: 0 });
+  const results: CampaignResult[] = [];
+  const failures: Awaited<ReturnType<typeof handleFailure>>[] = [];
+  let ops = 0;
+  for (let i = 0; i < total && performance.now() < deadline; i++) {
+    const result = await runCampaign({ ...base, seed: `${flags.seed}-${i}` });
+    results.push(result);
+    ops += result.ops;
+    if (!Number.isFinite(total)) bar?.setTotal(i + 1);
+    bar?.update(i + 1, { failed: results.filter((r) => r.verdict === "fail").length, ops });
+    if (result.verdict === "fail") {
+      bar?.stop();
+      failures.push(await handleFailure(result, flags, flags.json === true));
+      bar?.start(Number.isFinite(total) ? total : i + 1, i + 1, { failed: failures.length, ops });
+    }
+  }
+  bar?.stop();
+  const wallMs = performance.now() - started;
+  const summary = summaryOf(results, wallMs);
+  if (flags.json) console.log(JSON.stringify({ ...summary, failures }));
+  else printSummary(summary);
+  return summary.failed === 0 ? 0 : 1;
+}
+
+interface Summary {
+  verdict: "pass" | "fail";
+  seeds: number;
+  passed: number;
+  failed: number;
+  ops: number;
+  acks: number;
+  crashes: number;
+  recoveries: number;
+  faults: number;
+  virtualMs: number;
+  wallMs: number;
+  opsPerWallSecond: number;
+  cyclesPerWallSecond: number;
+  traceHash: string;
+}
+
+function summaryOf(results: CampaignResult[], wallMs: number): Summary {
+  const sum = (f: (r: CampaignResult) => number): number => results.reduce((a, r) => a + f(r), 0);
+  const failed = results.filter((r) => r.verdict === "fail").length;
+  const seconds = Math.max(wallMs, 1) / 1000;
+  return {
+    verdict: failed === 0 ? "pass" : "fail",
+    seeds: results.length,
+    passed: results.length - failed,
+    failed,
+    ops: sum((r) => r.ops),
+    acks: sum((r) => r.acks),
+    crashes: sum((r) => r.crashes),
+    recoveries: sum((r) => r.recoveries),
+    faults: sum((r) => r.faults),
+    virtualMs: sum((r) => r.virtualMs),
+    wallMs: Math.round(wallMs),
+    opsPerWallSecond: Math.round(sum((r) => r.ops) / seconds),
+    cyclesPerWallSecond: Math.round((sum((r) => r.crashes) / seconds) * 10) / 10,
+    traceHash: results.length === 1 ? (results[0] as CampaignResult).traceHash : combinedHash(results),
+  };
+}
+
+function combinedHash(results: CampaignResult[]): string {
+  // Order-sensitive fold of the per-seed hashes (FNV-1a over their text).
+  let h = 0x811c9dc5;
+  for (const ch of results.map((r) => r.traceHash).join(",")) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+function printOne(r: CampaignResult, wallMs: number): void {
+  console.log(`seed        ${r.seed}`);
+  console.log(`verdict     ${r.verdict.toUpperCase()}`);
+  console.log(
+    `operations  ${r.ops} issued, ${r.acks} acknowledged, ${r.reads} reads; ${r.crashes} crashes, ` +
+      `${r.recoveries} recoveries, ${r.faults} faults`,
+  );
+  console.log(`knobs       ${JSON.stringify(r.knobs)} inflight=${r.options.inflightMax}`);
+  console.log(`virtual     ${r.virtualMs} ms`);
+  console.log(`trace hash  ${r.traceHash}`);
+  console.log(`wall        ${Math.round(wallMs)} ms`);
+  for (const v of r.violations.slice(0, 10)) console.log(`violation   ${v}`);
+}
+
+function printSummary(s: Summary): void {
+  console.log(
+    `verdict     ${s.verdict.toUpperCase()}: ${s.passed} passed, ${s.failed} failed of ${s.seeds} seeds`,
+  );
+  console.log(
+    `totals      ${s.ops} operations, ${s.acks} acknowledged, ${s.crashes} crashes, ${s.recoveries} recoveries, ` +
+      `${s.faults} faults`,
+  );
+  console.log(`virtual     ${s.virtualMs} ms; trace hash ${s.traceHash}`);
+  console.log(
+    `speed       ${s.opsPerWallSecond} simulated ops/s, ${s.cyclesPerWallSecond} crash/recover cycles/s ` +
+      `(${s.wallMs} ms wall)`,
+  );
+}
+
+/** Replay command, minimization and the corpus reproducer of one failing campaign. */
+async function handleFailure(
+  result: CampaignResult,
+  flags: SimFlags,
+  quiet: boolean,
+): Promise<{ seed: string; replay: string; reproducer: string; violation: string }> {
+  let options: CampaignOptions = { ...result.options, knobs: result.knobs };
+  let shown = result;
+  if (flags.minimize) {
+    const m = await minimizeCampaign(result);
+    options = m.options;
+    shown = m.result;
+  }
+  const replay =
+    `npx fusedb sim --seed ${shell(options.seed)} --cycles ${options.cycles} --ops ${options.opsPerCycle} ` +
+    `--keys ${options.keys} --inflight ${options.inflightMax}`;
+  mkdirSync(flags.corpus, { recursive: true });
+  const reproducer = join(flags.corpus, `sim-${options.seed.replace(/[^A-Za-z0-9_.-]/g, "_")}.json`);
+  const violation = shown.violations[0] ?? "(failure did not reproduce after minimization)";
+  writeFileSync(
+    reproducer,
+    `${JSON.stringify(
+      {
+        kind: "sim-campaign",
+        seed: options.seed,
+        options: {
+          cycles: options.cycles,
+          opsPerCycle: options.opsPerCycle,
+          keys: options.keys,
+          inflightMax: options.inflightMax,
+        },
+        knobs: options.knobs,
+        faultPlan: null,
+        expectedFailure: violation,
+        traceHash: shown.traceHash,
+        replay,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  if (!quiet) {
+    console.log(`FAIL        seed ${result.seed}: ${violation}`);
+    console.log(`replay      ${replay}`);
+    console.log(`reproducer  ${reproducer}`);
+  }
+  return { seed: options.seed, replay, reproducer, violation };
+}
+
+function shell(s: string): string {
+  return /^[A-Za-z0-9_.:-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
