@@ -162,11 +162,12 @@ class CampaignRun {
   }
 
   private async crashAndRecover(cycle: number, final = false): Promise<FuseDB> {
-    const image = this.fs.crash(this.crashPrng.fork(`crash-${cycle}`));
+    let image = this.fs.crash(this.crashPrng.fork(`crash-${cycle}`));
     this.crashes++;
     this.trace.update(`crash ${cycle}`);
     // Acknowledgements of records made durable before the crash may still be in flight as callbacks.
-    for (let i = 0; i < 8; i++) await this.driver.settle();
+    await this.driver.settle();
+    if (this.schedule.bool(0.3)) image = await this.crashDuringRecovery(image, cycle);
     const twin = image.clone();
     const db = await this.open(image, `recovery ${cycle}`);
     const state = await this.driver.run(this.dump(db), "dump state");
@@ -188,6 +189,25 @@ class CampaignRun {
     this.trace.update(`recovered ${cycle} prefix=${prefix}`);
     this.fs = image;
     return db;
+  }
+
+  /**
+   * Starts a recovery on `image` and crashes it after a seeded number of steps: recovery itself (cutting a
+   * torn tail, removing orphans, creating a WAL file) must be crash-safe. Returns the new image.
+   */
+  private async crashDuringRecovery(image: SimFileSystem, cycle: number): Promise<SimFileSystem> {
+    const seen = this.wrapFs ? this.wrapFs(image) : image;
+    const attempt = FuseDB.open({ ...this.knobs, dir: DIR, fs: seen, clock: this.clock });
+    attempt.then(
+      () => this.trace.update(`recovery ${cycle} finished before its crash`),
+      () => this.trace.update(`recovery ${cycle} interrupted`),
+    );
+    for (let i = this.schedule.range(1, 30); i > 0; i--) await this.driver.step();
+    const next = image.crash(this.crashPrng.fork(`crash-${cycle}-in-recovery`));
+    this.crashes++;
+    this.trace.update(`crash in recovery ${cycle}`);
+    await this.driver.settle();
+    return next;
   }
 
   private async dump(db: FuseDB): Promise<Map<string, ModelState>> {

@@ -13,9 +13,13 @@ export interface Minimized {
   attempts: number;
 }
 
-/** Minimizes `failing` (which must have failed). */
-export async function minimizeCampaign(failing: CampaignResult, attemptsMax = 40): Promise<Minimized> {
-  let best: CampaignOptions = { ...failing.options, knobs: failing.knobs };
+/** Minimizes `failing` (which must have failed), keeping `wrapFs` (a broken-disk variant) if it had one. */
+export async function minimizeCampaign(
+  failing: CampaignResult,
+  wrapFs?: CampaignOptions["wrapFs"],
+  attemptsMax = 40,
+): Promise<Minimized> {
+  let best: CampaignOptions = { ...failing.options, knobs: failing.knobs, wrapFs };
   let bestResult = failing;
   let attempts = 0;
   const tryOptions = async (candidate: CampaignOptions): Promise<boolean> => {

@@ -15,7 +15,15 @@ import { SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
 import type { CampaignOptions, CampaignResult } from "../../sim/campaign.js";
 import { runCampaign } from "../../sim/campaign.js";
+import { LyingSyncFileSystem, NoDirSyncFileSystem } from "../../sim/canary.js";
 import { minimizeCampaign } from "../../sim/minimize.js";
+import type { FileSystem } from "../io/file-system.js";
+
+/** Deliberately broken disks, to watch the oracle catch them (`--broken`). */
+const BROKEN: Record<string, (fs: FileSystem) => FileSystem> = {
+  "lying-fsync": (fs) => new LyingSyncFileSystem(fs),
+  "no-dir-sync": (fs) => new NoDirSyncFileSystem(fs),
+};
 
 interface SimFlags {
   seed: string;
@@ -28,6 +36,7 @@ interface SimFlags {
   json?: boolean;
   corpus: string;
   minimize: boolean;
+  broken?: string;
 }
 
 function positiveInt(v: string): number {
@@ -50,6 +59,7 @@ export function simCommand(setExit: (code: number) => void): Command {
     .option("--json", "print one JSON object")
     .option("--corpus <dir>", "where reproducers of failures are written", "corpus")
     .option("--no-minimize", "do not minimize failures")
+    .option("--broken <variant>", `run on a deliberately broken disk: ${Object.keys(BROKEN).join(", ")}`)
     .action(async (flags: SimFlags) => {
       setExit(await runSim(flags));
     });
@@ -57,7 +67,12 @@ export function simCommand(setExit: (code: number) => void): Command {
 
 async function runSim(flags: SimFlags): Promise<number> {
   const many = flags.seeds !== undefined || flags.budget !== undefined;
+  if (flags.broken !== undefined && BROKEN[flags.broken] === undefined) {
+    console.error(`unknown --broken variant ${flags.broken}; one of ${Object.keys(BROKEN).join(", ")}`);
+    return 2;
+  }
   const base: Omit<CampaignOptions, "seed"> = {
+    wrapFs: flags.broken === undefined ? undefined : BROKEN[flags.broken],
     cycles: flags.cycles,
     opsPerCycle: flags.ops,
     keys: flags.keys,
@@ -193,16 +208,18 @@ async function handleFailure(
   flags: SimFlags,
   quiet: boolean,
 ): Promise<{ seed: string; replay: string; reproducer: string; violation: string }> {
-  let options: CampaignOptions = { ...result.options, knobs: result.knobs };
+  const wrapFs = flags.broken === undefined ? undefined : BROKEN[flags.broken];
+  let options: CampaignOptions = { ...result.options, knobs: result.knobs, wrapFs };
   let shown = result;
   if (flags.minimize) {
-    const m = await minimizeCampaign(result);
+    const m = await minimizeCampaign(result, wrapFs);
     options = m.options;
     shown = m.result;
   }
   const replay =
     `npx fusedb sim --seed ${shell(options.seed)} --cycles ${options.cycles} --ops ${options.opsPerCycle} ` +
-    `--keys ${options.keys} --inflight ${options.inflightMax}`;
+    `--keys ${options.keys} --inflight ${options.inflightMax}` +
+    (flags.broken === undefined ? "" : ` --broken ${flags.broken}`);
   mkdirSync(flags.corpus, { recursive: true });
   const reproducer = join(flags.corpus, `sim-${options.seed.replace(/[^A-Za-z0-9_.-]/g, "_")}.json`);
   const violation = shown.violations[0] ?? "(failure did not reproduce after minimization)";
@@ -220,6 +237,7 @@ async function handleFailure(
         },
         knobs: options.knobs,
         faultPlan: null,
+        broken: flags.broken ?? null,
         expectedFailure: violation,
         traceHash: shown.traceHash,
         replay,
