@@ -1,6 +1,7 @@
 /**
  * Broken disks that the oracle must catch (the canary of TigerBeetle's TIGER_STYLE: a harness that cannot
- * fail proves nothing). Each wraps any `FileSystem`; they exist for sensitivity tests only.
+ * fail proves nothing; SQLite's test6.c crash VFS plays the same role). Each wraps any `FileSystem`; they
+ * exist for sensitivity tests only.
  */
 import type { DirLock, File, FileSystem, OpenOptions } from "../src/io/file-system.js";
 
@@ -59,16 +60,22 @@ export class ForwardingFileSystem implements FileSystem {
   }
 }
 
-/** The lying fsync: every `File.sync` succeeds and makes nothing durable. */
+/**
+ * The lying fsync: every `File.sync` and `syncDir` succeeds and makes nothing durable, so after a crash only
+ * what the planner happens to keep survives. Wrap a `SimFileSystem`: `new LyingSyncFileSystem(fs)`.
+ */
 export class LyingSyncFileSystem extends ForwardingFileSystem {
   override async open(path: string, options?: OpenOptions): Promise<File> {
     return new LyingSyncFile(await this.inner.open(path, options));
+  }
+  override async syncDir(_path: string): Promise<void> {
+    // Lies: directory entries stay pending.
   }
 }
 
 /** A directory fsync that does nothing: new files and renames are never made durable. */
 export class NoDirSyncFileSystem extends ForwardingFileSystem {
-  override async syncDir(): Promise<void> {
+  override async syncDir(_path: string): Promise<void> {
     // Lies: directory entries stay pending.
   }
 }

@@ -1,9 +1,14 @@
 /**
- * What a power loss keeps of the operations the disk had not yet made durable. The simulated disk asks a
- * `CrashPlanner` once per pending operation and applies its answers to the durable state; fault libraries
- * (torn sector writes, garbage or zero fill, misdirected writes, lost directory operations) are planners.
+ * What a power loss keeps of the operations the disk had not yet made durable.
  * Idea: Pebble `vfs.MemFS.CrashClone` (synced data plus a seeded share of unsynced writes), FoundationDB
  * `AsyncFileNonDurable` (each unsynced write kept, dropped or corrupted at kill time), SQLite `test6.c`.
+ *
+ * Two levels:
+ * - {@link CrashPlanner}: keep or drop each pending operation whole. `SimFileSystem` takes one in its
+ *   options and consults it at `crash(prng)`.
+ * - {@link FaultPlanner}: the byte level the disk applies (a write may leave any runs of bytes: torn at a
+ *   sector, garbage, misdirected). Fault libraries implement it and pass it to `crash` directly;
+ *   {@link faultPlannerOf} lowers a `CrashPlanner` to it.
  */
 import type { Prng } from "./prng.js";
 
@@ -43,12 +48,70 @@ export type PendingDirOp =
   | { readonly kind: "rename"; readonly dir: string; readonly from: string; readonly to: string };
 
 /**
- * Decides the fate of each pending operation at a crash. Call order is deterministic: first every
- * directory's operations (directories in creation order, operations in completion order), then, for each
- * file reachable in the resulting namespace (in creation order), its writes and truncates in completion
- * order. A planner may keep state across calls (one planner serves one crash).
+ * A pending file operation as a {@link CrashPlanner} sees it. Offsets and sizes in bytes; for a truncate,
+ * `offset` equals `size` (the cut point), so a planner can target a byte range without narrowing.
+ */
+export type PendingOpInfo =
+  | {
+      readonly kind: "write";
+      readonly path: string;
+      readonly inodeId: number;
+      readonly offset: number;
+      readonly length: number;
+    }
+  | {
+      readonly kind: "truncate";
+      readonly path: string;
+      readonly inodeId: number;
+      readonly offset: number;
+      readonly size: number;
+    };
+
+/** A planner's verdict on one pending operation. */
+export type CrashDecision = "keep" | "drop";
+
+/**
+ * Decides, at a crash, whether each pending operation survives whole. Kept operations apply in their
+ * original order. Call order is deterministic: every directory's changes first (directories in creation
+ * order, changes in completion order), then, per file reachable in the resulting namespace (in creation
+ * order), its writes and truncates in completion order. Draw only from the `prng` given.
  */
 export interface CrashPlanner {
+  /** The fate of a pending write or truncate. */
+  decide(op: PendingOpInfo, prng: Prng): CrashDecision;
+  /**
+   * The fate of a create, remove or rename not yet made durable by `syncDir`. If absent, each is kept
+   * with probability 1/2 (one draw), like {@link RandomCrashPlanner}.
+   */
+  decideDirOp?(op: PendingDirOp, prng: Prng): CrashDecision;
+}
+
+/**
+ * The base model: every pending operation, file or directory, is independently kept (probability
+ * `keepProbability`) or dropped; one draw per operation. 0 keeps only durable state, 1 keeps everything.
+ * @throws RangeError unless `0 <= keepProbability <= 1`.
+ */
+export class RandomCrashPlanner implements CrashPlanner {
+  constructor(private readonly keepProbability = 0.5) {
+    if (!(keepProbability >= 0 && keepProbability <= 1)) {
+      throw new RangeError(`RandomCrashPlanner: keepProbability must be in [0, 1], got ${keepProbability}`);
+    }
+  }
+
+  decide(_op: PendingOpInfo, prng: Prng): CrashDecision {
+    return prng.bool(this.keepProbability) ? "keep" : "drop";
+  }
+
+  decideDirOp(_op: PendingDirOp, prng: Prng): CrashDecision {
+    return prng.bool(this.keepProbability) ? "keep" : "drop";
+  }
+}
+
+/**
+ * The byte-level plan the simulated disk applies at a crash, in the call order given on
+ * {@link CrashPlanner}. A fault planner may keep state across calls (one planner serves one crash).
+ */
+export interface FaultPlanner {
   /** The byte runs this write leaves: `[write]` applied, `[]` dropped, or anything a fault model likes. */
   planWrite(write: PendingWrite): readonly ByteRun[];
   /** Whether this truncate takes effect. */
@@ -57,30 +120,26 @@ export interface CrashPlanner {
   planDirOp(op: PendingDirOp): boolean;
 }
 
-/**
- * The base model: every pending operation, file or directory, is independently kept whole (probability
- * `keepProbability`) or dropped; kept ones apply in their original order. `keepProbability` 0 keeps only
- * durable state, 1 keeps everything. Draws exactly one number per operation.
- */
-export class RandomCrashPlanner implements CrashPlanner {
-  constructor(
-    private readonly prng: Prng,
-    private readonly keepProbability = 0.5,
-  ) {
-    if (!(keepProbability >= 0 && keepProbability <= 1)) {
-      throw new RangeError(`RandomCrashPlanner: keepProbability must be in [0, 1], got ${keepProbability}`);
-    }
-  }
-
-  planWrite(write: PendingWrite): readonly ByteRun[] {
-    return this.prng.bool(this.keepProbability) ? [{ offset: write.offset, data: write.data }] : [];
-  }
-
-  planTruncate(_truncate: PendingTruncate): boolean {
-    return this.prng.bool(this.keepProbability);
-  }
-
-  planDirOp(_op: PendingDirOp): boolean {
-    return this.prng.bool(this.keepProbability);
-  }
+/** Lowers a keep-or-drop planner to the byte level, drawing from `prng`. */
+export function faultPlannerOf(planner: CrashPlanner, prng: Prng): FaultPlanner {
+  return {
+    planWrite: (w) =>
+      planner.decide(
+        { kind: "write", path: w.path, inodeId: w.inodeId, offset: w.offset, length: w.data.length },
+        prng,
+      ) === "keep"
+        ? [{ offset: w.offset, data: w.data }]
+        : [],
+    planTruncate: (t) =>
+      planner.decide(
+        { kind: "truncate", path: t.path, inodeId: t.inodeId, offset: t.sizeBytes, size: t.sizeBytes },
+        prng,
+      ) === "keep",
+    planDirOp: (op) =>
+      (planner.decideDirOp === undefined
+        ? prng.bool(0.5)
+          ? "keep"
+          : "drop"
+        : planner.decideDirOp(op, prng)) === "keep",
+  };
 }

@@ -17,7 +17,7 @@
  */
 
 import { ByteImage } from "./byte-image.js";
-import type { ByteRun, CrashPlanner, PendingDirOp } from "./crash-planner.js";
+import type { ByteRun, FaultPlanner, PendingDirOp } from "./crash-planner.js";
 import { SimIoError } from "./sim-error.js";
 import { TraceHash } from "./trace-hash.js";
 
@@ -307,6 +307,21 @@ export class DiskState {
     this.collect();
   }
 
+  /** The live bytes of the file at `path` (a copy), or undefined if no file has that live name. */
+  liveBytes(path: string): Uint8Array | undefined {
+    const names = splitPath(path, "stat");
+    const name = names.pop();
+    const entry = name === undefined ? undefined : this.findDir(names)?.live.get(name);
+    if (entry?.kind !== "file") return undefined;
+    return this.inode(entry.id, "stat", path).live.toBytes();
+  }
+
+  /** Live names in directory `path`, sorted bytewise; empty if it is missing or not a directory. */
+  liveNames(path: string): string[] {
+    const dir = this.findDir(splitPath(path, "scandir"));
+    return dir === undefined ? [] : [...dir.live.keys()].sort(compareUtf8);
+  }
+
   /** @throws ENOENT, ENOTDIR unless `path` is a directory. */
   requireDir(path: string, syscall: string): void {
     this.resolveDir(splitPath(path, syscall), syscall, path);
@@ -316,9 +331,9 @@ export class DiskState {
 
   /**
    * The disk a power loss leaves: durable state plus what `planner` keeps of each pending operation.
-   * Everything in the result is durable; files no name reaches are gone. See `CrashPlanner` for call order.
+   * Everything in the result is durable; files no name reaches are gone. See `FaultPlanner` for call order.
    */
-  crash(planner: CrashPlanner): { state: DiskState; summary: CrashSummary } {
+  crash(planner: FaultPlanner): { state: DiskState; summary: CrashSummary } {
     const paths = this.pathsById();
     let dirOpsKept = 0;
     let dirOpsTotal = 0;

@@ -6,8 +6,17 @@ export { ByteImage } from "./byte-image.js";
 export type { CampaignOptions, CampaignResult } from "./campaign.js";
 export { drawKnobs, runCampaign } from "./campaign.js";
 export { ForwardingFileSystem, LyingSyncFileSystem, NoDirSyncFileSystem } from "./canary.js";
-export type { ByteRun, CrashPlanner, PendingDirOp, PendingTruncate, PendingWrite } from "./crash-planner.js";
-export { RandomCrashPlanner } from "./crash-planner.js";
+export type {
+  ByteRun,
+  CrashDecision,
+  CrashPlanner,
+  FaultPlanner,
+  PendingDirOp,
+  PendingOpInfo,
+  PendingTruncate,
+  PendingWrite,
+} from "./crash-planner.js";
+export { faultPlannerOf, RandomCrashPlanner } from "./crash-planner.js";
 export type { CrashSummary } from "./disk-state.js";
 export { Driver, HangError } from "./driver.js";
 export type { LatencyClass, LatencyProfile, LatencyRangeMs } from "./latency-profile.js";

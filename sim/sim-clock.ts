@@ -71,10 +71,11 @@ export class SimClock implements Clock {
   }
 
   /**
-   * Fires the earliest timer: sets `now()` to its due time and resolves it. Its continuation runs only after
-   * the caller yields (see {@link settle}). Returns false when no timer is queued.
+   * Fires the earliest timer (ties in insertion order): sets `now()` to its due time (never backwards) and
+   * resolves it. Its continuation runs only after the caller yields (see {@link settle}). Returns false when
+   * no timer is queued.
    */
-  fireNext(): boolean {
+  runNext(): boolean {
     const timer = this.timers.pop();
     if (timer === undefined) return false;
     this.nowMs = Math.max(this.nowMs, timer.atMs);
@@ -82,20 +83,25 @@ export class SimClock implements Clock {
     return true;
   }
 
+  /** @deprecated the old name of {@link runNext}, kept for `Driver`. */
+  fireNext(): boolean {
+    return this.runNext();
+  }
+
   /**
-   * Moves time forward by `ms`, firing every timer due by then (including ones queued by the continuations
-   * it runs), settling after each. Returns the number of timers fired.
+   * Moves time forward by `ms`: fires, synchronously and in order, every timer already queued and due by
+   * `now() + ms`, then sets `now()` to `now() + ms`. Continuations run after it returns (they see the final
+   * time), and timers they queue are not fired by this call; to interleave, use {@link runUntil} or
+   * {@link drive}. Returns the number of timers fired.
    * @throws RangeError if `ms` is negative or not finite.
    */
-  async advance(ms: number): Promise<number> {
+  advance(ms: number): number {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`SimClock.advance: bad duration ${ms} ms`);
     const targetMs = this.nowMs + ms;
     let fired = 0;
-    await settle();
     for (let next = this.nextTimerAt(); next !== undefined && next <= targetMs; next = this.nextTimerAt()) {
-      this.fireNext();
+      this.runNext();
       fired++;
-      await settle();
     }
     this.nowMs = targetMs;
     return fired;
@@ -110,7 +116,7 @@ export class SimClock implements Clock {
     await settle();
     while (!done()) {
       if (fired >= timersMax) throw new Error(`SimClock.runUntil: not done after ${timersMax} timers`);
-      if (!this.fireNext())
+      if (!this.runNext())
         throw new Error(`SimClock.runUntil: deadlock, no timer queued at ${this.nowMs} ms`);
       fired++;
       await settle();

@@ -12,13 +12,14 @@
  *   completion order, which the SimClock fixes as (due time, issue order). A write copies its buffer at
  *   completion: modifying it while the write is in flight is a bug the trace and the oracle will show, as it
  *   is with `node:fs`.
- * - With `latency: false` there is no clock: each call applies synchronously when issued.
+ * - With `latency: false` there is no clock: each call applies synchronously when issued (the promise is
+ *   already settled when the call returns).
  */
 import { LockedError } from "../src/errors.js";
 import type { DirLock, File, FileSystem, OpenOptions } from "../src/io/file-system.js";
 import { ioErrorCode } from "../src/io/file-system.js";
-import type { CrashPlanner } from "./crash-planner.js";
-import { RandomCrashPlanner } from "./crash-planner.js";
+import type { CrashPlanner, FaultPlanner } from "./crash-planner.js";
+import { faultPlannerOf, RandomCrashPlanner } from "./crash-planner.js";
 import { canonicalPath, DiskState } from "./disk-state.js";
 import type { LatencyClass, LatencyProfile } from "./latency-profile.js";
 import { LATENCY_DEFAULT, latencyRange } from "./latency-profile.js";
@@ -32,13 +33,21 @@ export interface SimFileSystemOptions {
   readonly clock?: SimClock;
   /** The disk's own stream (`root.fork("disk")`) latencies are drawn from; required unless `latency` is false. */
   readonly prng?: Prng;
-  /** Latency ranges ({@link LATENCY_DEFAULT} if omitted), or false: every call applies when issued. */
-  readonly latency?: LatencyProfile | false;
+  /**
+   * true (the default): seeded latencies from {@link LATENCY_DEFAULT}; a profile: seeded latencies from its
+   * ranges; false: every call applies when issued. See {@link SimFileSystem.setLatency}.
+   */
+  readonly latency?: boolean | LatencyProfile;
   /** Receives every `issue`, `done`, `fail` and `crash` event, in order, for the trace hash. */
   readonly onEvent?: (event: string) => void;
+  /** Decides what `crash(prng)` keeps of each pending operation; {@link RandomCrashPlanner} (1/2) if omitted. */
+  readonly crashPlanner?: CrashPlanner;
 }
 
-/** What one instance has done, counted at successful completion. Byte counts are in bytes. */
+/**
+ * What one instance has done, counted at successful completion. Byte counts are in bytes. `crashes` counts
+ * power losses in this disk's lineage: the instance `crash()` returns starts with the crashed one's count.
+ */
 export interface SimDiskCounters {
   opens: number;
   closes: number;
@@ -56,6 +65,7 @@ export interface SimDiskCounters {
   locks: number;
   /** Calls that completed with an error (crashed-instance rejections excluded). */
   failures: number;
+  crashes: number;
 }
 
 function zeroCounters(): SimDiskCounters {
@@ -75,6 +85,7 @@ function zeroCounters(): SimDiskCounters {
     lists: 0,
     locks: 0,
     failures: 0,
+    crashes: 0,
   };
 }
 
@@ -100,21 +111,47 @@ interface Timing {
 }
 
 /**
+ * The timing for `options` with latency `on`.
+ * @throws TypeError if `on` and `clock` or `prng` is missing; RangeError on a bad latency range.
+ */
+function timingOf(options: SimFileSystemOptions, on: boolean): Timing | undefined {
+  if (!on) return undefined;
+  if (options.clock === undefined || options.prng === undefined) {
+    throw new TypeError("SimFileSystem: clock and prng are required unless latency is false");
+  }
+  const profile = typeof options.latency === "object" ? options.latency : LATENCY_DEFAULT;
+  for (const [lo, hi] of Object.values(profile) as [number, number][]) {
+    if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || lo < 0 || lo > hi) {
+      throw new RangeError(`SimFileSystem: bad latency range [${lo}, ${hi}] ms`);
+    }
+  }
+  return { clock: options.clock, prng: options.prng, profile };
+}
+
+/**
  * A simulated disk implementing the engine's `FileSystem` seam. Durability rules are exactly the seam's:
  * `File.sync` makes a file's data and size durable, `syncDir` makes a directory's entries durable, nothing
  * else does. `crash()` models a power loss.
  *
+ * Model: each file is an inode (a rename keeps its identity) with durable bytes and an ordered list of
+ * pending writes and truncates; reads see durable bytes with pending ones applied. Each directory has a
+ * durable and a live namespace; open(create), rename and remove change the live one, which `syncDir` makes
+ * durable. `mkdir` is a directory create like any other: durable once its parent is synced (stricter than
+ * "durable at once"; the engine syncs the parent of the data directory it creates).
+ *
  * Errors reject with a `SimIoError` whose `code` is ENOENT (missing file or parent), EEXIST (exclusive
  * create of an existing file), EISDIR, ENOTDIR, EBADF (handle used after `close`), EINVAL (negative or
  * fractional offsets and sizes, `..` in a path) or ESIMCRASHED (the instance was crashed); `lock` rejects
- * with the engine's `LockedError`. Paths are canonicalized: relative paths start at the root.
+ * with the engine's `LockedError`. Removing a missing file succeeds. Paths are canonicalized: relative
+ * paths start at the root.
  */
 export class SimFileSystem implements FileSystem {
+  /** Counters of completed calls on this instance (a live object; see {@link SimDiskCounters}). */
+  readonly stats: SimDiskCounters = zeroCounters();
   private state = new DiskState();
   private crashed = false;
   private readonly locks = new Set<string>();
-  private readonly tally = zeroCounters();
-  private readonly timing: Timing | undefined;
+  private timing: Timing | undefined;
   private readonly run: Runner = (call, issue) => this.io(call, issue);
 
   /**
@@ -122,19 +159,16 @@ export class SimFileSystem implements FileSystem {
    *   range is not a pair of integers `0 <= min <= max`.
    */
   constructor(private readonly options: SimFileSystemOptions = { latency: false }) {
-    if (options.latency === false) {
-      this.timing = undefined;
-    } else {
-      if (options.clock === undefined || options.prng === undefined) {
-        throw new TypeError("SimFileSystem: clock and prng are required unless latency is false");
-      }
-      this.timing = { clock: options.clock, prng: options.prng, profile: options.latency ?? LATENCY_DEFAULT };
-      for (const [lo, hi] of Object.values(this.timing.profile) as [number, number][]) {
-        if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || lo < 0 || lo > hi) {
-          throw new RangeError(`SimFileSystem: bad latency range [${lo}, ${hi}] ms`);
-        }
-      }
-    }
+    this.timing = timingOf(options, options.latency !== false);
+  }
+
+  /**
+   * Turns seeded latency on or off for calls issued from now on (calls in flight finish as issued). With it
+   * on, the latency profile is the one in the options, or {@link LATENCY_DEFAULT}.
+   * @throws TypeError when turning it on without a clock and prng in the options.
+   */
+  setLatency(on: boolean): void {
+    this.timing = timingOf(this.options, on);
   }
 
   /** True once {@link crash} has been called on this instance; every I/O call then rejects. */
@@ -149,8 +183,8 @@ export class SimFileSystem implements FileSystem {
     const canonical = canonicalPath(path);
     return this.run({ syscall: "open", path: canonical, detail, cls: "meta" }, (state) => () => {
       const inodeId = state.openFile(canonical, create, exclusive);
-      this.tally.opens++;
-      return new SimFile(canonical, inodeId, this.run, this.tally);
+      this.stats.opens++;
+      return new SimFile(canonical, inodeId, this.run, this.stats);
     });
   }
 
@@ -158,7 +192,7 @@ export class SimFileSystem implements FileSystem {
     const canonical = canonicalPath(dir);
     return this.run({ syscall: "list", path: canonical, detail: "", cls: "meta" }, (state) => () => {
       const names = state.list(canonical);
-      this.tally.lists++;
+      this.stats.lists++;
       return names;
     });
   }
@@ -178,7 +212,7 @@ export class SimFileSystem implements FileSystem {
       { syscall: "rename", path: source, detail: `to=${target}`, cls: "meta" },
       (state) => () => {
         state.rename(source, target);
-        this.tally.renames++;
+        this.stats.renames++;
       },
     );
   }
@@ -187,7 +221,7 @@ export class SimFileSystem implements FileSystem {
     const canonical = canonicalPath(path);
     return this.run({ syscall: "remove", path: canonical, detail: "", cls: "meta" }, (state) => () => {
       state.remove(canonical);
-      this.tally.removes++;
+      this.stats.removes++;
     });
   }
 
@@ -195,7 +229,7 @@ export class SimFileSystem implements FileSystem {
     const canonical = canonicalPath(path);
     return this.run({ syscall: "mkdir", path: canonical, detail: "", cls: "meta" }, (state) => () => {
       state.mkdir(canonical);
-      this.tally.mkdirs++;
+      this.stats.mkdirs++;
     });
   }
 
@@ -205,7 +239,7 @@ export class SimFileSystem implements FileSystem {
       const mark = state.mark(); // covers what completed before the sync was issued
       return () => {
         state.syncDir(canonical, mark);
-        this.tally.dirSyncs++;
+        this.stats.dirSyncs++;
       };
     });
   }
@@ -219,9 +253,9 @@ export class SimFileSystem implements FileSystem {
     const canonical = canonicalPath(dir);
     return this.run({ syscall: "lock", path: canonical, detail: "", cls: "meta" }, (state) => () => {
       state.requireDir(canonical, "lock");
-      if (this.locks.has(canonical)) throw new LockedError(dir, "another handle on this simulated disk");
+      if (this.locks.has(canonical)) throw new LockedError(dir, "another handle");
       this.locks.add(canonical);
-      this.tally.locks++;
+      this.stats.locks++;
       let held = true;
       return {
         release: () =>
@@ -235,25 +269,32 @@ export class SimFileSystem implements FileSystem {
 
   /**
    * Power loss. Returns a new instance holding what the disk keeps: all durable data and directory entries,
-   * plus what `planner` keeps of each pending operation (a `Prng` means `new RandomCrashPlanner(prng)`:
-   * each pending write, truncate and directory change independently kept whole or dropped, kept ones in
-   * their original order). The new instance shares this one's options, clock and PRNG stream, has
-   * everything durable, and holds no locks or open files.
+   * plus what the plan keeps of each pending operation, kept ones applied in their original order. Given a
+   * `Prng`, the options' `crashPlanner` (default {@link RandomCrashPlanner}: each pending write, truncate
+   * and directory change independently kept or dropped) decides, drawing from it; a {@link FaultPlanner}
+   * (torn writes, garbage) plans at the byte level itself. The new instance shares this one's options,
+   * clock, disk PRNG stream and latency setting, has everything durable, and holds no locks or open files.
    *
    * This instance is dead afterwards: every call on it or on its files rejects with ESIMCRASHED and changes
-   * nothing, including calls already in flight.
+   * nothing, including calls already in flight (they reject when their latency ends).
    * @throws SimIoError ESIMCRASHED if this instance has already crashed.
    */
-  crash(planner: CrashPlanner | Prng): SimFileSystem {
+  crash(plan: Prng | FaultPlanner): SimFileSystem {
     if (this.crashed) throw new SimIoError("ESIMCRASHED", "crash", "/");
-    const plan = planner instanceof Prng ? new RandomCrashPlanner(planner) : planner;
-    const { state, summary: s } = this.state.crash(plan);
+    const faults =
+      plan instanceof Prng
+        ? faultPlannerOf(this.options.crashPlanner ?? new RandomCrashPlanner(), plan)
+        : plan;
+    const { state, summary: s } = this.state.crash(faults);
     this.crashed = true;
+    this.stats.crashes++;
     this.emit(
       `crash writes=${s.writesKept}/${s.writesTotal} truncates=${s.truncatesKept}/${s.truncatesTotal}` +
         ` dirops=${s.dirOpsKept}/${s.dirOpsTotal}`,
     );
-    return this.reborn(state);
+    const next = this.reborn(state);
+    next.stats.crashes = this.stats.crashes;
+    return next;
   }
 
   /**
@@ -281,13 +322,19 @@ export class SimFileSystem implements FileSystem {
     return this.state.fingerprint();
   }
 
-  /** A copy of this instance's counters. */
-  counters(): SimDiskCounters {
-    return { ...this.tally };
+  /** The live bytes of the file at `path` (a copy), or undefined if none. Synchronous; works after a crash. */
+  readLive(path: string): Uint8Array | undefined {
+    return this.state.liveBytes(canonicalPath(path));
+  }
+
+  /** Live names in `dir`, sorted bytewise; empty if it is not a directory. Synchronous; works after a crash. */
+  listLive(dir: string): string[] {
+    return this.state.liveNames(canonicalPath(dir));
   }
 
   private reborn(state: DiskState): SimFileSystem {
     const next = new SimFileSystem(this.options);
+    next.timing = this.timing;
     next.state = state;
     return next;
   }
@@ -312,7 +359,7 @@ export class SimFileSystem implements FileSystem {
       this.emit(`done ${line}`);
       return result;
     } catch (err) {
-      this.tally.failures++;
+      this.stats.failures++;
       this.emit(`fail ${line} ${ioErrorCode(err) ?? "unknown"}`);
       throw err;
     }
@@ -327,14 +374,14 @@ class SimFile implements File {
     readonly path: string,
     private readonly inodeId: number,
     private readonly run: Runner,
-    private readonly tally: SimDiskCounters,
+    private readonly stats: SimDiskCounters,
   ) {}
 
   read(offset: number, length: number): Promise<Uint8Array> {
     return this.call("read", `off=${offset} len=${length}`, "read", (state, id) => {
       const bytes = state.read(id, offset, length);
-      this.tally.reads++;
-      this.tally.bytesRead += bytes.length;
+      this.stats.reads++;
+      this.stats.bytesRead += bytes.length;
       return bytes;
     });
   }
@@ -342,15 +389,15 @@ class SimFile implements File {
   write(offset: number, data: Uint8Array): Promise<void> {
     return this.call("write", `off=${offset} len=${data.length}`, "write", (state, id) => {
       state.write(id, offset, data);
-      this.tally.writes++;
-      this.tally.bytesWritten += data.length;
+      this.stats.writes++;
+      this.stats.bytesWritten += data.length;
     });
   }
 
   truncate(size: number): Promise<void> {
     return this.call("truncate", `size=${size}`, "write", (state, id) => {
       state.truncate(id, size);
-      this.tally.truncates++;
+      this.stats.truncates++;
     });
   }
 
@@ -361,7 +408,7 @@ class SimFile implements File {
       return () => {
         if (closedAtIssue) throw new SimIoError("EBADF", "sync", this.path);
         state.syncFile(this.inodeId, mark);
-        this.tally.syncs++;
+        this.stats.syncs++;
       };
     });
   }
@@ -378,7 +425,7 @@ class SimFile implements File {
       return () => {
         if (!first) return;
         state.closeFile(this.inodeId);
-        this.tally.closes++;
+        this.stats.closes++;
       };
     });
   }

@@ -5,22 +5,30 @@
  * - Zipf: draws are skewed (the top key takes a large share), scrambled draws stay skewed but move the hot
  *   keys away from 0.
  * - TraceHash: matches the published FNV-1a 64 vectors; event boundaries matter.
- * - SimClock: timers fire in (due time, insertion order); time moves only when the simulator moves it.
+ * - SimClock: timers fire in (due time, insertion order); time moves only when the simulator moves it and
+ *   never backwards.
  * - SimFileSystem: reads see unsynced data; synced writes always survive a crash, unsynced ones may be
- *   lost; a created file without syncDir vanishes; a rename without syncDir leaves exactly one of the two
- *   names; a sync covers only what completed before it was issued; a crashed instance rejects every call
- *   (in flight or later, on it or its files) with ESIMCRASHED and changes nothing; the same seed gives the
- *   same crash image; different seeds give different completion orders; locks exclude.
+ *   lost (both outcomes occur); a created file without syncDir may vanish (and always does when the planner
+ *   drops pending directory changes); a rename without syncDir leaves exactly one of the two names; a
+ *   remove without syncDir may be undone; a sync covers only what completed before it was issued; a
+ *   crashed instance rejects every call (in flight or later, on it or its files) with ESIMCRASHED and
+ *   changes nothing; the same seed gives the same crash image; a crash image cloned twice recovers alike;
+ *   clones are independent; different seeds give different completion orders; a custom CrashPlanner is
+ *   obeyed; locks exclude; the lying-fsync canary loses synced data.
  * Every randomized test logs its seeds.
  */
 import { describe, expect, it } from "vitest";
+import type { CrashPlanner, PendingOpInfo } from "../sim/index.js";
 import {
+  faultPlannerOf,
   hashEvents,
+  LyingSyncFileSystem,
   Prng,
   RandomCrashPlanner,
   SIM_EPOCH_MS,
   SimClock,
   SimFileSystem,
+  settle,
   TraceHash,
   Zipf,
 } from "../sim/index.js";
@@ -49,6 +57,11 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   } catch (err) {
     return ioErrorCode(err) ?? String(err);
   }
+}
+
+/** Crashes `fs` keeping each pending operation with probability `keep` (0: durable state only; 1: all). */
+function crashKeeping(fs: SimFileSystem, keep: number): SimFileSystem {
+  return fs.crash(faultPlannerOf(new RandomCrashPlanner(keep), new Prng(0)));
 }
 
 /** A disk with no latency: every call applies as it is issued. */
@@ -164,15 +177,42 @@ describe("SimClock", () => {
     expect(clock.pendingTimers).toBe(4);
     expect(clock.nextTimerAt()).toBe(SIM_EPOCH_MS);
     expect(clock.now()).toBe(SIM_EPOCH_MS);
-    expect(await clock.advance(3)).toBe(2);
-    expect(fired).toEqual(["d@0", "b@1"]);
+    expect(clock.advance(3)).toBe(2);
     expect(clock.now()).toBe(SIM_EPOCH_MS + 3);
+    await settle(); // continuations run after advance returns and see the end of the window
+    expect(fired).toEqual(["d@3", "b@3"]);
+    expect(clock.pendingTimers).toBe(2);
     await clock.runUntil(() => fired.length === 4);
     await Promise.all(sleeps);
-    expect(fired).toEqual(["d@0", "b@1", "a@5", "c@5"]);
-    expect(clock.fireNext()).toBe(false);
+    expect(fired).toEqual(["d@3", "b@3", "a@5", "c@5"]);
+    expect(clock.runNext()).toBe(false);
     await expect(clock.runUntil(() => false)).rejects.toThrow(/deadlock/);
     await expect(clock.sleep(-1)).rejects.toThrow(RangeError);
+  });
+
+  it("runNext pops the earliest timer, ties in insertion order, and never moves time backwards", async () => {
+    const clock = new SimClock(100);
+    const fired: string[] = [];
+    for (const [name, ms] of [
+      ["x", 2],
+      ["y", 0],
+      ["z", 2],
+      ["w", 0],
+    ] as const) {
+      void clock.sleep(ms).then(() => fired.push(name));
+    }
+    clock.advance(10); // fires all four, now = 110
+    await settle();
+    expect(fired).toEqual(["y", "w", "x", "z"]);
+    expect(clock.now()).toBe(110);
+    void clock.sleep(0).then(() => fired.push("v"));
+    expect(clock.nextTimerAt()).toBe(110);
+    expect(clock.runNext()).toBe(true);
+    expect(clock.now()).toBe(110);
+    expect(clock.runNext()).toBe(false);
+    await settle();
+    expect(fired.at(-1)).toBe("v");
+    expect(() => clock.advance(-1)).toThrow(RangeError);
   });
 
   it("drives a chain of sleeps to completion", async () => {
@@ -212,7 +252,13 @@ describe("SimFileSystem semantics (no latency)", () => {
     expect(await codeOf(f.read(0, 1))).toBe("EBADF");
     expect(await codeOf(fs.list("/db/c"))).toBe("ENOTDIR");
     expect(await codeOf(fs.rename("/db/zz", "/db/y"))).toBe("ENOENT");
-    expect(fs.counters().writes).toBe(4);
+    expect(fs.stats.writes).toBe(4);
+    expect(fs.stats.bytesWritten).toBe(8);
+    expect(fs.stats.crashes).toBe(0);
+    expect(fs.listLive("/db")).toEqual(["c", "\u00e9"]);
+    expect(fs.listLive("/missing")).toEqual([]);
+    expect(fs.readLive("/db/c")).toEqual(bytes("hell"));
+    expect(fs.readLive("/db/a")).toBeUndefined();
   });
 
   it("locks a directory once per instance; a crash drops the locks", async () => {
@@ -252,7 +298,7 @@ describe("SimFileSystem crashes", () => {
     expect(outcomes.size).toBe(2);
   });
 
-  it("loses a created file whose directory was never synced, even with its data synced", async () => {
+  it("may lose a created file whose directory was never synced, even with its data synced (always, if dir changes are dropped)", async () => {
     console.log(`crash seeds ${SEEDS[0]}..${SEEDS.at(-1)}`);
     const fs = instantDisk();
     await fs.mkdir("/db");
@@ -260,12 +306,7 @@ describe("SimFileSystem crashes", () => {
     await writeFile(fs, "/db/kept", "k", true);
     await fs.syncDir("/db");
     await writeFile(fs, "/db/new", "n", true);
-    expect(
-      fs
-        .clone()
-        .crash(new RandomCrashPlanner(new Prng(1), 0))
-        .snapshot(),
-    ).toEqual(new Map([["/db/kept", bytes("k")]]));
+    expect(crashKeeping(fs.clone(), 0).snapshot()).toEqual(new Map([["/db/kept", bytes("k")]]));
     const seen = new Set<boolean>();
     for (const seed of SEEDS) {
       const image = fs.clone().crash(new Prng(seed));
@@ -300,6 +341,48 @@ describe("SimFileSystem crashes", () => {
       expect(contents(fs.clone().crash(new Prng(seed)))).toEqual({ "/db/CURRENT": "v2" });
   });
 
+  it("may undo a remove without syncDir; keeps it after syncDir", async () => {
+    console.log(`crash seeds ${SEEDS[0]}..${SEEDS.at(-1)}`);
+    const fs = instantDisk();
+    await fs.mkdir("/db");
+    await fs.syncDir("/");
+    await writeFile(fs, "/db/old", "o", true);
+    await fs.syncDir("/db");
+    await fs.remove("/db/old");
+    expect(fs.readLive("/db/old")).toBeUndefined();
+    expect(contents(crashKeeping(fs.clone(), 0))).toEqual({ "/db/old": "o" });
+    const seen = new Set<string>();
+    for (const seed of SEEDS) seen.add(JSON.stringify(contents(fs.clone().crash(new Prng(seed)))));
+    expect(seen).toEqual(new Set([JSON.stringify({ "/db/old": "o" }), JSON.stringify({})]));
+    await fs.syncDir("/db");
+    for (const seed of SEEDS) expect(contents(fs.clone().crash(new Prng(seed)))).toEqual({});
+  });
+
+  it("obeys the crashPlanner option, which sees each pending file operation in order", async () => {
+    const decided: PendingOpInfo[] = [];
+    const planner: CrashPlanner = {
+      decide: (op) => {
+        decided.push(op);
+        return op.kind === "write" && op.offset === 0 ? "keep" : "drop";
+      },
+      decideDirOp: () => "keep",
+    };
+    const fs = new SimFileSystem({ latency: false, crashPlanner: planner });
+    const f = await fs.open("/log", { create: true });
+    await f.write(0, bytes("head"));
+    await f.write(4, bytes("tail"));
+    await f.truncate(2);
+    const image = fs.crash(new Prng("planner"));
+    expect(decided).toEqual([
+      { kind: "write", path: "/log", inodeId: expect.any(Number), offset: 0, length: 4 },
+      { kind: "write", path: "/log", inodeId: expect.any(Number), offset: 4, length: 4 },
+      { kind: "truncate", path: "/log", inodeId: expect.any(Number), offset: 2, size: 2 },
+    ]);
+    expect(contents(image)).toEqual({ "/log": "head" });
+    expect(image.stats.crashes).toBe(1);
+    expect(fs.stats.crashes).toBe(1);
+  });
+
   it("keeps every pending operation with keep probability 1 and none with 0", async () => {
     const fs = instantDisk();
     await fs.mkdir("/db");
@@ -307,9 +390,9 @@ describe("SimFileSystem crashes", () => {
     const f = await fs.open("/db/a");
     await f.truncate(2);
     await f.close();
-    const all = fs.clone().crash(new RandomCrashPlanner(new Prng(0), 1));
+    const all = crashKeeping(fs.clone(), 1);
     expect(all.snapshot()).toEqual(fs.snapshot());
-    const none = fs.clone().crash(new RandomCrashPlanner(new Prng(0), 0));
+    const none = crashKeeping(fs.clone(), 0);
     expect(none.snapshot()).toEqual(fs.durableSnapshot());
     expect(none.snapshot().size).toBe(0);
   });
@@ -325,7 +408,7 @@ describe("SimFileSystem crashes", () => {
     const late = f.write(6, bytes("-late")); // completes at 0 ms, while the sync is in flight
     await clock.drive(Promise.all([sync, late]));
     expect(contents(fs)).toEqual({ "/f": "before-late" });
-    expect(contents(fs.crash(new RandomCrashPlanner(new Prng(0), 0)))).toEqual({ "/f": "before" });
+    expect(contents(crashKeeping(fs, 0))).toEqual({ "/f": "before" });
   });
 
   it("rejects every call on a crashed instance, in flight or later, and changes nothing", async () => {
@@ -393,6 +476,23 @@ describe("SimFileSystem crashes", () => {
     expect(fs.clone().fingerprint()).toBe(fs.fingerprint());
   });
 
+  it("recovers twice from one crash image: two clones replay alike and stay apart", async () => {
+    console.log("crash seed: twice");
+    const fs = instantDisk();
+    await fs.mkdir("/db");
+    await fs.syncDir("/");
+    await writeFile(fs, "/db/a", "a", true);
+    await writeFile(fs, "/db/b", "b", false);
+    const image = fs.crash(new Prng("twice"));
+    const one = image.clone();
+    const two = image.clone();
+    expect(one.fingerprint()).toBe(two.fingerprint());
+    await writeFile(one, "/db/c", "c", true);
+    expect(one.fingerprint()).not.toBe(two.fingerprint());
+    expect(two.fingerprint()).toBe(image.fingerprint());
+    expect(two.listLive("/db")).toEqual(image.listLive("/db"));
+  });
+
   it("keeps clones independent", async () => {
     const fs = instantDisk();
     await writeFile(fs, "/a", "1", true);
@@ -401,6 +501,24 @@ describe("SimFileSystem crashes", () => {
     await writeFile(copy, "/b", "3", true);
     expect(contents(fs)).toEqual({ "/a": "1" });
     expect(contents(copy)).toEqual({ "/a": "2", "/b": "3" });
+  });
+});
+
+describe("canary", () => {
+  it("a lying fsync loses synced data and directory entries on some crash", async () => {
+    console.log(`crash seeds ${SEEDS[0]}..${SEEDS.at(-1)}`);
+    let lost = 0;
+    for (const seed of SEEDS) {
+      const disk = instantDisk();
+      const lying = new LyingSyncFileSystem(disk);
+      await lying.mkdir("/db");
+      await lying.syncDir("/");
+      await writeFile(lying, "/db/wal", "acked", true);
+      await lying.syncDir("/db");
+      if (disk.clone().crash(new Prng(seed)).readLive("/db/wal") === undefined) lost++;
+      expect(contents(crashKeeping(disk, 0))).toEqual({});
+    }
+    expect(lost).toBeGreaterThan(0);
   });
 });
 
@@ -433,13 +551,32 @@ describe("SimFileSystem latency and trace", () => {
     expect(orders.size).toBeGreaterThan(8);
   });
 
+  it("applies effects at completion with latency on, at issue with it off", async () => {
+    const clock = new SimClock();
+    const fs = new SimFileSystem({ clock, prng: new Prng("switch"), latency: true });
+    const opening = fs.open("/a", { create: true });
+    expect(fs.listLive("/")).toEqual([]); // still in flight
+    const f = await clock.drive(opening);
+    expect(fs.listLive("/")).toEqual(["a"]);
+    fs.setLatency(false);
+    void f.write(0, bytes("now"));
+    expect(fs.readLive("/a")).toEqual(bytes("now"));
+    expect(clock.pendingTimers).toBe(0);
+    fs.setLatency(true);
+    const later = f.write(0, bytes("NOW"));
+    expect(fs.readLive("/a")).toEqual(bytes("now"));
+    await clock.drive(later);
+    expect(fs.readLive("/a")).toEqual(bytes("NOW"));
+    expect(() => new SimFileSystem({ latency: false }).setLatency(true)).toThrow(TypeError);
+  });
+
   it("reports each call when issued and when completed", async () => {
     const events: string[] = [];
     const fs = new SimFileSystem({ latency: false, onEvent: (e) => events.push(e) });
     const f = await fs.open("/w", { create: true });
     await f.write(0, bytes("abc"));
     await codeOf(fs.open("/nope"));
-    fs.crash(new RandomCrashPlanner(new Prng(0), 1));
+    crashKeeping(fs, 1);
     expect(events).toEqual([
       "issue open /w create",
       "done open /w create",
