@@ -105,40 +105,42 @@ export class NodeFileSystem implements FileSystem {
   }
 
   /**
-   * A lock file holding `pid@host`, created with O_EXCL. A lock left by a process that no longer runs
-   * (killed with SIGKILL, say) is taken over; one held by a live process, or by this process, is refused.
-   * Limit: a recycled pid that happens to be alive keeps a stale lock; remove `LOCK` by hand then.
+   * A lock file holding `pid@host`. It is written whole to a private temp file and then hard-linked to
+   * `LOCK`, which fails if `LOCK` exists, so no other process ever sees a half-written lock. A lock left by
+   * a process that no longer runs (killed with SIGKILL, say) is taken over; one held by a live process, or by
+   * this process, is refused. Limit: a recycled pid that happens to be alive keeps a stale lock; remove
+   * `LOCK` by hand then.
    */
   async lock(dir: string): Promise<DirLock> {
     const key = joinPath(dir, LOCK_FILE);
     if (lockedHere.has(key)) throw new LockedError(dir, `this process (pid ${process.pid})`);
     const me = `${process.pid}@${hostname()}`;
-    // Bounded: at most one stale lock is removed before a second try.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const handle = await fsp.open(key, "wx", 0o644);
+    const tmp = joinPath(dir, `${LOCK_FILE}.${process.pid}.tmp`);
+    await fsp.writeFile(tmp, me);
+    try {
+      // Bounded: at most one stale lock is removed before a second try.
+      for (let attempt = 0; attempt < 2; attempt++) {
         try {
-          await handle.writeFile(me);
-          await handle.datasync();
-        } finally {
-          await handle.close();
+          await fsp.link(tmp, key);
+          await this.syncDir(dir);
+          lockedHere.add(key);
+          return {
+            release: async () => {
+              lockedHere.delete(key);
+              await fsp.rm(key, { force: true });
+            },
+          };
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+          const holder = (await fsp.readFile(key, "utf8").catch(() => "")).trim();
+          if (holderIsAlive(holder)) throw new LockedError(dir, `process ${holder}`);
+          await fsp.rm(key, { force: true });
         }
-        await this.syncDir(dir);
-        lockedHere.add(key);
-        return {
-          release: async () => {
-            lockedHere.delete(key);
-            await fsp.rm(key, { force: true });
-          },
-        };
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-        const holder = (await fsp.readFile(key, "utf8").catch(() => "")).trim();
-        if (holderIsAlive(holder)) throw new LockedError(dir, `process ${holder}`);
-        await fsp.rm(key, { force: true });
       }
+      throw new LockedError(dir, "a process that keeps re-creating the lock");
+    } finally {
+      await fsp.rm(tmp, { force: true });
     }
-    throw new LockedError(dir, "a process that keeps re-creating the lock");
   }
 }
 
