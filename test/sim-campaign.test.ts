@@ -4,6 +4,7 @@
  * back, no read of non-durable data, deterministic recovery, and no hang; and the oracle can fail: a disk
  * whose fsync lies is caught within 100 seeds (the canary).
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { runCampaign } from "../sim/campaign.js";
 import { LyingSyncFileSystem, NoDirSyncFileSystem } from "../sim/canary.js";
@@ -48,6 +49,29 @@ describe("simulation campaigns", () => {
     expect(r.reads).toBeGreaterThan(10);
     expect(r.crashes).toBeGreaterThanOrEqual(5);
     expect(r.recoveries).toBe(10);
+  });
+
+  it("property: every seed passes the oracle (fast-check over seeds and campaign shapes)", async () => {
+    const seed = Number(process.env.FUSEDB_FC_SEED ?? 7_2026);
+    console.log(`campaign property seed: ${seed} (replay with FUSEDB_FC_SEED=${seed})`);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 8, max: 200 }),
+        fc.integer({ min: 2, max: 64 }),
+        async (s, cycles, ops, keys) => {
+          const r = await runCampaign({ seed: `prop-${s}`, cycles, opsPerCycle: ops, keys });
+          if (r.verdict === "fail") {
+            console.log(
+              `replay: npx fusedb sim --seed prop-${s} --cycles ${cycles} --ops ${ops} --keys ${keys}`,
+            );
+          }
+          expect(r.violations).toEqual([]);
+        },
+      ),
+      { seed, numRuns: 60 },
+    );
   });
 
   it("canary: a lying fsync is caught by the oracle within 100 seeds", async () => {

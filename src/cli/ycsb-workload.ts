@@ -4,9 +4,9 @@
  * under `ctr:` keys (incr/get); patch and set touch separate `doc:` keys holding small JSON objects, so an
  * incr never meets a non-number. Per-operation latency is measured with process.hrtime.bigint.
  */
-import seedrandom from "seedrandom";
+
+import { Prng, Zipf } from "../../sim/prng.js";
 import type { FuseDB } from "../db.js";
-import { createZipf } from "./zipf.js";
 
 /** Shape of one run. */
 export interface WorkloadOptions {
@@ -30,8 +30,9 @@ export interface WorkloadResult {
 
 /** Runs the workload against `db`; every write resolves durable before its latency is recorded. */
 export async function runCountersWorkload(db: FuseDB, options: WorkloadOptions): Promise<WorkloadResult> {
-  const zipf = createZipf(options.keys, `${options.seed}/zipf`);
-  const mix = seedrandom(`${options.seed}/mix`);
+  const root = new Prng(options.seed);
+  const zipf = new Zipf(root.fork("zipf"), options.keys);
+  const mix = root.fork("mix");
   const latencyMs = new Float64Array(options.ops);
   const counts = { incr: 0, get: 0, patch: 0, set: 0 };
   let issued = 0;
@@ -39,7 +40,7 @@ export async function runCountersWorkload(db: FuseDB, options: WorkloadOptions):
 
   const one = async (n: number): Promise<void> => {
     const rank = zipf.next();
-    const draw = mix();
+    const draw = mix.next();
     const started = process.hrtime.bigint();
     if (draw < 0.5) {
       counts.incr++;
