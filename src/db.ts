@@ -587,7 +587,8 @@ async function removeOrphans(
   const removed: string[] = [];
   for (const name of names) {
     const orphanSegment = parseSegmentFileName(name) !== undefined && !live.has(name);
-    if (name.endsWith(".tmp") || orphanSegment) removed.push(name);
+    // LOCK* files belong to the file system's lock protocol, not to the engine.
+    if ((name.endsWith(".tmp") && !name.startsWith("LOCK")) || orphanSegment) removed.push(name);
   }
   for (let i = 0; i + 1 < walFiles.length; i++) {
     if ((walFiles[i + 1] as WalFileInfo).firstLsn <= manifest.checkpointLsn + 1) {
