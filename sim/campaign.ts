@@ -7,6 +7,8 @@
  * one subsystem's draws does not reshuffle the others (FoundationDB's deterministic simulation; TigerBeetle's
  * VOPR). Every event feeds a trace hash: the same seed gives the same hash.
  */
+import { type DeviceProfile, drawDeviceProfile } from "../faults/device-profile.js";
+import { TornWritePlanner } from "../faults/torn-write-planner.js";
 import type { FuseDBOptions } from "../src/db.js";
 import { FuseDB } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
@@ -35,6 +37,11 @@ export interface CampaignOptions {
   inflightMax?: number;
   /** Engine knobs; by default drawn from the seed (swarm testing). */
   knobs?: FuseDBOptions;
+  /**
+   * Crash faults: "torn" tears, drops and fills unsynced writes at sector granularity on a seeded
+   * DeviceProfile (faults/torn-write-planner.ts); "whole" keeps or drops whole writes. Default: drawn.
+   */
+  crashFaults?: "whole" | "torn";
   /** Wraps the virtual disk the engine sees: broken variants for sensitivity tests. */
   wrapFs?: (fs: FileSystem) => FileSystem;
 }
@@ -78,6 +85,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     opsPerCycle: options.opsPerCycle ?? 120,
     keys: options.keys ?? 24,
     inflightMax: options.inflightMax ?? root.fork("inflight").range(1, 64),
+    crashFaults: options.crashFaults ?? (root.fork("faults").bool() ? "torn" : "whole"),
   };
   const run = new CampaignRun(root, schedule, knobs, opts, options.wrapFs);
   await run.execute();
@@ -90,7 +98,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     reads: run.reads,
     crashes: run.crashes,
     recoveries: run.recoveries,
-    faults: 0,
+    faults: run.faults,
     virtualMs: run.clock.now() - run.startMs,
     traceHash: run.trace.digest(),
     knobs,
@@ -112,6 +120,9 @@ class CampaignRun {
   reads = 0;
   crashes = 0;
   recoveries = 0;
+  /** Unsynced writes torn, dropped or filled with junk by crash faults. */
+  faults = 0;
+  private readonly device: DeviceProfile;
 
   constructor(
     root: Prng,
@@ -122,6 +133,7 @@ class CampaignRun {
   ) {
     this.workload = new Workload(root.fork("workload"), opts.keys);
     this.crashPrng = root.fork("crash");
+    this.device = drawDeviceProfile(root.fork("device"));
     this.fs = new SimFileSystem({
       clock: this.clock,
       prng: root.fork("disk"),
@@ -136,6 +148,14 @@ class CampaignRun {
         await this.issue(db, this.schedule.range(1, this.opts.opsPerCycle), false);
         // Let the crash land in the middle of I/O.
         for (let i = this.schedule.int(40); i > 0; i--) await this.driver.step();
+        // Often, move on to a moment when writes are in flight, so the crash has something to tear.
+        if (this.schedule.bool(0.6)) {
+          for (let i = 0; i < 200 && this.fs.pendingFileOps() === 0; i++) {
+            if (this.inflight < this.opts.inflightMax && this.schedule.bool(0.5))
+              this.start(db, this.workload.next());
+            await this.driver.step();
+          }
+        }
         db = await this.crashAndRecover(cycle);
         if (this.oracle.violations.length > 0) return;
       }
@@ -162,7 +182,7 @@ class CampaignRun {
   }
 
   private async crashAndRecover(cycle: number, final = false): Promise<FuseDB> {
-    let image = this.fs.crash(this.crashPrng.fork(`crash-${cycle}`));
+    let image = this.crashDisk(this.fs, `crash-${cycle}`);
     this.crashes++;
     this.trace.update(`crash ${cycle}`);
     // Acknowledgements of records made durable before the crash may still be in flight as callbacks.
@@ -191,6 +211,18 @@ class CampaignRun {
     return db;
   }
 
+  /** Crashes `disk` with this campaign's crash faults, counting the faults injected. */
+  private crashDisk(disk: SimFileSystem, stream: string): SimFileSystem {
+    const prng = this.crashPrng.fork(stream);
+    if (this.opts.crashFaults === "whole") return disk.crash(prng);
+    const planner = new TornWritePlanner(prng, this.device);
+    const image = disk.crash(planner);
+    const c = planner.counts;
+    this.faults +=
+      c.dropped + c.tornPrefix + c.tornSubset + c.garbageSectors + c.zeroSectors + c.partialSectors;
+    return image;
+  }
+
   /**
    * Starts a recovery on `image` and crashes it after a seeded number of steps: recovery itself (cutting a
    * torn tail, removing orphans, creating a WAL file) must be crash-safe. Returns the new image.
@@ -203,7 +235,7 @@ class CampaignRun {
       () => this.trace.update(`recovery ${cycle} interrupted`),
     );
     for (let i = this.schedule.range(1, 30); i > 0; i--) await this.driver.step();
-    const next = image.crash(this.crashPrng.fork(`crash-${cycle}-in-recovery`));
+    const next = this.crashDisk(image, `crash-${cycle}-in-recovery`);
     this.crashes++;
     this.trace.update(`crash in recovery ${cycle}`);
     await this.driver.settle();

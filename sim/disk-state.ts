@@ -142,6 +142,13 @@ function foldPrefix<Op extends { readonly seq: number }>(
 /** The whole simulated disk. See the module comment for the model. */
 export class DiskState {
   private readonly inodes = new Map<number, Inode>();
+
+  /** Number of file writes and truncates not yet durable, over all files. */
+  pendingFileOps(): number {
+    let n = 0;
+    for (const inode of this.inodes.values()) n += inode.pending.length;
+    return n;
+  }
   private readonly dirs = new Map<number, Dir>();
   private nextId = ROOT_ID + 1;
   private seq = 0;

@@ -327,6 +327,11 @@ export class SimFileSystem implements FileSystem {
     return this.state.liveBytes(canonicalPath(path));
   }
 
+  /** File writes and truncates not yet durable: what a crash now could tear or lose. Synchronous. */
+  pendingFileOps(): number {
+    return this.state.pendingFileOps();
+  }
+
   /** Live names in `dir`, sorted bytewise; empty if it is not a directory. Synchronous; works after a crash. */
   listLive(dir: string): string[] {
     return this.state.liveNames(canonicalPath(dir));
