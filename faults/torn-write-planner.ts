@@ -65,18 +65,18 @@ export class TornWritePlanner implements FaultPlanner {
 
   planWrite(write: PendingWrite): readonly ByteRun[] {
     const { keep, drop, tornPrefix, tornSubset } = this.weights;
-    let r = this.prng.int(keep + drop + tornPrefix + tornSubset);
-    if ((r -= keep) < 0) {
+    const r = this.prng.int(keep + drop + tornPrefix + tornSubset);
+    if (r < keep) {
       this.counts.kept++;
       return [{ offset: write.offset, data: write.data }];
     }
     const pieces = sectorPieces(write, this.device.sectorBytes);
-    if ((r -= drop) < 0) {
+    if (r < keep + drop) {
       this.counts.dropped++;
       return this.fillGrown(write, pieces, new Set());
     }
     const landed = new Set<number>();
-    if ((r -= tornPrefix) < 0) {
+    if (r < keep + drop + tornPrefix) {
       this.counts.tornPrefix++;
       const k = this.prng.int(pieces.length);
       for (let i = 0; i < k; i++) landed.add(i);

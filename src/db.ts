@@ -14,7 +14,7 @@ import type { Entry, Mutation } from "./doc/entry.js";
 import { resolveMutation, validateMutation } from "./doc/entry.js";
 import type { Json } from "./doc/json.js";
 import type { KeyInput, KeyString } from "./doc/key.js";
-import { keyBytes, toKeyString } from "./doc/key.js";
+import { KEY_BYTES_LIMIT, keyBytes, toKeyString } from "./doc/key.js";
 import { assert, ClosedError, CorruptionError, InvalidArgumentError, PoisonedError } from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { DirLock, FileSystem } from "./io/file-system.js";
@@ -33,7 +33,7 @@ import { type WalFileInfo, WalWriter, type WalWriterStats } from "./wal/wal-writ
 
 /** Knobs, all optional. Sizes in bytes. */
 export interface FuseDBOptions {
-  /** Largest key, in bytes. Default 1024. */
+  /** Largest key, in bytes. Default 1024, at most 65535 (the formats' u16 key length). */
   keyBytesMax?: number;
   /** Largest document as UTF-8 JSON text, in bytes. Default 1 MiB. */
   valueBytesMax?: number;
@@ -571,6 +571,12 @@ function resolveOptions(o: FuseDBOptions): Required<FuseDBOptions> {
       throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `option ${name} must be a positive integer`);
     }
     out[name] = v;
+  }
+  if (out.keyBytesMax > KEY_BYTES_LIMIT) {
+    throw new InvalidArgumentError(
+      "FUSEDB_INVALID_ARGUMENT",
+      `option keyBytesMax must be <= ${KEY_BYTES_LIMIT}`,
+    );
   }
   return out;
 }

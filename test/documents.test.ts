@@ -9,7 +9,8 @@
  *   several mutations of one key in a batch compose in order, each with its own version;
  * - incr errors: non-integer value → FUSEDB_TYPE_MISMATCH, safe-integer overflow → FUSEDB_OUT_OF_RANGE,
  *   non-integer delta → FUSEDB_INVALID_ARGUMENT; none changes anything;
- * - limits and validation: FUSEDB_KEY_TOO_LARGE, FUSEDB_VALUE_TOO_LARGE, FUSEDB_INVALID_JSON, empty keys;
+ * - limits and validation: FUSEDB_KEY_TOO_LARGE, FUSEDB_VALUE_TOO_LARGE, FUSEDB_INVALID_JSON, empty keys,
+ *   string keys that are not valid UTF-16 (lone surrogates), keyBytesMax above the formats' u16 key length;
  * - keys are ordered bytewise (UTF-8 bytes, not UTF-16 code units) in scans;
  * - scan honours gt/gte/lt/lte, limit and reverse exactly like a sorted Map model, before and after
  *   checkpoints (fast-check, seed printed);
@@ -245,6 +246,38 @@ describe("validation and limits", () => {
     await db.set("k", { x: shared, y: shared, z: nullProto });
     expect(await db.get("k")).toEqual({ value: { x: { s: 1 }, y: { s: 1 }, z: { a: 1 } }, version: 1 });
     await db.close();
+  });
+
+  it("rejects string keys with lone surrogates (not UTF-8), so distinct strings never alias one key", async () => {
+    const { db } = await fresh();
+    // Buffer/TextEncoder would turn every lone surrogate into U+FFFD, making these one key.
+    for (const key of ["\ud800", "\udfff", "a\ud83d", "\ude00b", "\ude00\ud83d"]) {
+      await expectCode(db.set(key, 1), "FUSEDB_INVALID_ARGUMENT");
+      await expectCode(db.get(key), "FUSEDB_INVALID_ARGUMENT");
+      await expectCode(db.scan({ gte: key }), "FUSEDB_INVALID_ARGUMENT");
+    }
+    expect(await db.versionOf("\ufffd")).toBe(0);
+    // Well-formed pairs and U+FFFD itself are ordinary keys.
+    await db.set("\ud83d\ude00", "pair");
+    await db.set("\ufffd", "replacement");
+    expect(await db.get(Buffer.from("f09f9880", "hex"))).toEqual({ value: "pair", version: 1 });
+    expect(await db.get(Buffer.from("efbfbd", "hex"))).toEqual({ value: "replacement", version: 1 });
+    await db.close();
+  });
+
+  it("bounds keyBytesMax by the formats' u16 key length; a 65535-byte key round-trips", async () => {
+    const fs = new MemFileSystem();
+    await expectCode(openMem(fs, { keyBytesMax: 65_536 }), "FUSEDB_INVALID_ARGUMENT");
+    const db = await openMem(fs, { keyBytesMax: 65_535 });
+    const big = "k".repeat(65_535);
+    expect(await db.set(big, 1)).toMatchObject({ version: 1 });
+    await expectCode(db.set(`${big}k`, 1), "FUSEDB_KEY_TOO_LARGE");
+    await db.checkpoint();
+    await db.incr(big);
+    await db.close();
+    const again = await openMem(fs, { keyBytesMax: 65_535 });
+    expect(await again.get(big)).toEqual({ value: 2, version: 2 });
+    await again.close();
   });
 
   it("rejects empty and non-key keys, and returns frozen copies", async () => {

@@ -5,7 +5,8 @@
  * - a LOCK left by a dead process on this host is taken over; one naming another host is respected;
  * - another live process holding the directory makes open fail with FUSEDB_LOCKED; once that process is
  *   killed (SIGKILL: no cleanup), its stale lock is taken over.
- * The child process imports the built package (dist/src/index.js): `npm run build` first.
+ * The child process imports the current sources (src/index.ts) through test/helpers/ts-loader.mjs, so no
+ * build is needed and a stale dist/ is never what gets tested.
  */
 import type { Buffer } from "node:buffer";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -13,10 +14,12 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { open } from "../src/index.js";
 
-const DIST_INDEX = resolve(import.meta.dirname, "..", "dist", "src", "index.js");
+const SRC_INDEX = pathToFileURL(resolve(import.meta.dirname, "..", "src", "index.ts")).href;
+const REGISTER_TS_LOADER = resolve(import.meta.dirname, "helpers", "register-ts-loader.mjs");
 
 let dir = "";
 beforeEach(async () => {
@@ -55,18 +58,21 @@ describe("directory lock", () => {
   });
 
   it("refuses while another process holds the directory; takes over after that process is killed", async () => {
-    expect(existsSync(DIST_INDEX), "run `npm run build` first").toBe(true);
     const script = [
-      `import { open } from ${JSON.stringify(DIST_INDEX)};`,
+      `import { open } from ${JSON.stringify(SRC_INDEX)};`,
       "const db = await open(process.env.FUSEDB_DIR);",
       'await db.set("from-child", 1);',
       'process.stdout.write("ready\\n");',
       "setInterval(() => {}, 1000);",
     ].join("\n");
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-      env: { ...process.env, FUSEDB_DIR: dir },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", REGISTER_TS_LOADER, "--input-type=module", "-e", script],
+      {
+        env: { ...process.env, FUSEDB_DIR: dir },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     try {
       await waitForReady(child);
       await expect(open(dir)).rejects.toMatchObject({ code: "FUSEDB_LOCKED" });

@@ -7,12 +7,14 @@
  * - mid-log corruption (a damaged record followed by a valid record of a LATER group, i.e. damage to a
  *   write that was acknowledged) fails open with CorruptionError (FUSEDB_CORRUPTION) naming file and offset,
  *   and leaves every byte on disk as it was;
- * - any damage in a sealed (non-last) WAL file is corruption;
+ * - any damage in a sealed (non-last) WAL file is corruption, and so is damage in the last file at an LSN at
+ *   or below the manifest's checkpoint (the checkpoint proves it was durable): nothing is cut;
  * - checkpoint writes a segment and MANIFEST, deletes the WAL files wholly below it, and recovery from
  *   segment + WAL suffix gives the state the database had; open removes orphans (temp files, unreferenced
  *   segments, obsolete WAL files);
  * - recovery is deterministic: the same bytes give the same state and the same files;
- * - a damaged segment block makes reads of it fail with CorruptionError, never return a wrong value.
+ * - a damaged segment block makes reads of it fail with CorruptionError, never return a wrong value; a
+ *   damaged index block or footer (any bit) fails open with CorruptionError naming the segment.
  */
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
@@ -228,6 +230,40 @@ describe("corruption", () => {
     const head = fs.bytes(WAL1_PATH);
     fs.setBytes(WAL1_PATH, Buffer.concat([head, handRecord(3, 3, "b", 2)]));
     await expectCorruption(openMem(fs), WAL1, head.length);
+  });
+
+  it("damage at the end of the last WAL file at or below the checkpoint is corruption, and nothing is cut", async () => {
+    // The state a checkpoint leaves when records up to its LSN landed in the file its rotation opened:
+    // MANIFEST says checkpointLsn 4, and the last (only) WAL file holds LSNs 3 and 4. The checkpoint proves
+    // record 4 was durable, so damage to it is corruption even though nothing valid follows it.
+    const fs = new MemFileSystem();
+    const db = await openMem(fs);
+    for (let i = 1; i <= 4; i++) await db.set(`k${i}`, i);
+    expect(await db.checkpoint()).toEqual({ lsn: 4 });
+    await db.close();
+    await fs.remove(`${DIR}/${walFileName(5)}`);
+    const wal3 = walFileName(3);
+    const wal3Path = `${DIR}/${wal3}`;
+    const rec3 = handRecord(3, 3, "k3", 3);
+    const rec4 = handRecord(4, 4, "k4", 4);
+    const flipped = Buffer.from(rec4);
+    flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 0x01;
+    for (const damaged of [flipped, rec4.subarray(0, rec4.length - 3)]) {
+      const copy = fs.copy();
+      copy.setBytes(wal3Path, Buffer.concat([rec3, damaged]));
+      const before = copy.snapshot();
+      await expectCorruption(openMem(copy), wal3, rec3.length);
+      expect(copy.snapshot()).toEqual(before);
+    }
+    // Control: the same damage one LSN above the checkpoint is an ordinary torn tail.
+    const rec5 = handRecord(5, 5, "k5", 5);
+    const torn = fs.copy();
+    torn.setBytes(wal3Path, Buffer.concat([rec3, rec4, rec5.subarray(0, rec5.length - 3)]));
+    const reopened = await openMem(torn);
+    expect(reopened.recovery.tornTail).toMatchObject({ file: wal3, offset: rec3.length + rec4.length });
+    expect(reopened.recovery).toMatchObject({ checkpointLsn: 4, replayedRecords: 0, lastLsn: 4 });
+    expect(await reopened.get("k4")).toEqual({ value: 4, version: 1 });
+    await reopened.close();
   });
 
   it("damage anywhere in a sealed (non-last) WAL file is corruption, even at its end", async () => {
@@ -469,9 +505,24 @@ describe("segment damage", () => {
       await opened.close();
     }
 
-    // A damaged footer or index fails open.
-    const footer = fs.copy();
-    flipByte(footer, seg, data.length - 10);
-    await expect(openMem(footer)).rejects.toMatchObject({ code: "FUSEDB_CORRUPTION", file: segName });
+    // Any flipped bit in the index block or the footer fails open with CorruptionError naming the segment,
+    // including the high words of the footer's u64 fields (which must not escape as a parse error).
+    const footerAt = data.length - 40;
+    const indexAt = data.readUInt32LE(footerAt + 8);
+    expect(indexAt).toBeGreaterThan(block0Bytes);
+    for (let at = indexAt; at < data.length; at++) {
+      for (const mask of [0x01, 0x80]) {
+        const copy = fs.copy();
+        const bytes = copy.bytes(seg);
+        bytes[at] = (bytes[at] as number) ^ mask;
+        copy.setBytes(seg, bytes);
+        const err = await openMem(copy).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err, `byte ${at - footerAt} of the footer, mask ${mask}`).toBeInstanceOf(CorruptionError);
+        expect(err).toMatchObject({ code: "FUSEDB_CORRUPTION", file: segName });
+      }
+    }
   });
 });

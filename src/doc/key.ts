@@ -12,14 +12,28 @@ export type KeyString = string;
 /** What callers may pass as a key: a string (encoded as UTF-8) or raw bytes. */
 export type KeyInput = string | Uint8Array;
 
+/** Largest key the formats can hold: keyLength is a u16 in WAL batches and segment entries. */
+export const KEY_BYTES_LIMIT = 0xffff;
+
+/** A lone surrogate: UTF-8 cannot encode it (Buffer would write U+FFFD, aliasing distinct keys). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
  * Converts a caller's key to a {@link KeyString}, enforcing `1 <= bytes <= keyBytesMax`.
- * @throws InvalidArgumentError `FUSEDB_INVALID_ARGUMENT` (wrong type, empty) or `FUSEDB_KEY_TOO_LARGE`.
+ * @throws InvalidArgumentError `FUSEDB_INVALID_ARGUMENT` (wrong type, empty, a string with a lone surrogate)
+ *   or `FUSEDB_KEY_TOO_LARGE`.
  */
 export function toKeyString(key: unknown, keyBytesMax: number): KeyString {
   let bytes: Buffer;
-  if (typeof key === "string") bytes = Buffer.from(key, "utf8");
-  else if (key instanceof Uint8Array) bytes = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  if (typeof key === "string") {
+    if (LONE_SURROGATE.test(key)) {
+      throw new InvalidArgumentError(
+        "FUSEDB_INVALID_ARGUMENT",
+        "key string has a lone surrogate (not UTF-8)",
+      );
+    }
+    bytes = Buffer.from(key, "utf8");
+  } else if (key instanceof Uint8Array) bytes = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
   else throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `key must be a string or Uint8Array`);
   if (bytes.length === 0) throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "key must not be empty");
   if (bytes.length > keyBytesMax) {

@@ -60,16 +60,16 @@ export class SegmentReader {
       const footerAt = size - FOOTER_BYTES;
       const footer = await file.read(footerAt, FOOTER_BYTES);
       if (footer.length !== FOOTER_BYTES) throw new CorruptionError(name, footerAt, "short footer read");
+      // Verify the crc before parsing: a damaged u64 field must be reported as corruption, not a parse error.
+      if (checksum(footer.subarray(0, FOOTER_BYTES - 4)) !== new ByteReader(footer, FOOTER_BYTES - 4).u32()) {
+        throw new CorruptionError(name, footerAt, "footer checksum mismatch");
+      }
       const r = new ByteReader(footer);
       const magic = r.bytes(8);
       const indexOffset = r.u64();
       const indexLength = r.u32();
       const entryCount = r.u64();
       const maxLsn = r.u64();
-      const crc = r.u32();
-      if (checksum(footer.subarray(0, FOOTER_BYTES - 4)) !== crc) {
-        throw new CorruptionError(name, footerAt, "footer checksum mismatch");
-      }
       if (!magic.equals(SEGMENT_MAGIC)) throw new CorruptionError(name, footerAt, "bad magic");
       if (indexOffset + indexLength !== footerAt) {
         throw new CorruptionError(

@@ -3,8 +3,9 @@
  * caller (DESIGN.md durability contract, points 5 and 6).
  *
  * - Records must carry consecutive LSNs, starting in each file at the LSN its name says.
- * - An invalid record at offset X of the last file, with no valid record after it from a later group-commit
- *   write, is a torn tail: it is cut off durably (truncate to X, fdatasync) and reported.
+ * - An invalid record at offset X of the last file, at an LSN above the checkpoint, with no valid record after
+ *   it from a later group-commit write, is a torn tail: it is cut off durably (truncate to X, fdatasync) and
+ *   reported.
  * - Any other invalid bytes are corruption: a `CorruptionError` naming file and offset. Nothing is dropped
  *   silently. A valid record after X whose group started at or before the expected LSN belongs to the same
  *   (never acknowledged) torn group write; one from a later group proves the damaged group was durable.
@@ -77,6 +78,14 @@ export async function recoverWal(
         if (got.kind === "invalid") {
           const later = findLaterRecord(data, offset + 1, expected);
           if (!isLast) throw new CorruptionError(info.name, offset, `${got.reason} in a sealed WAL file`);
+          if (expected <= checkpointLsn) {
+            // The checkpoint covers LSN `expected`, so its record was durable: damage, not a tear.
+            throw new CorruptionError(
+              info.name,
+              offset,
+              `${got.reason} at LSN ${expected}, at or below checkpoint ${checkpointLsn}`,
+            );
+          }
           if (later && !(later.groupLsn <= expected && later.lsn >= expected)) {
             throw new CorruptionError(
               info.name,
