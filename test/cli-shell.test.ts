@@ -5,8 +5,13 @@
  *   a durable reply means durable state; DELETE leaves a versioned tombstone.
  * - Invalid JSON prints `ERR FUSEDB_INVALID_JSON` and changes nothing; the shell keeps going; commands are
  *   case-insensitive; unknown commands print ERR; EOF closes the database cleanly (it reopens).
+ * - Malformed lines (unknown command without a key, a non-decimal INCR delta, stray arguments after GET,
+ *   DELETE, CHECKPOINT or EXIT, a missing JSON value) print `ERR FUSEDB_INVALID_ARGUMENT`/`INVALID_JSON`,
+ *   change nothing and do not end the session; blank lines print nothing.
+ * - `fusedb --help` lists the public commands and hides the internal crash-child.
  * - verifyCrashRound passes a consistent round and fails on a lost acknowledgement, on a double-applied
- *   increment (value > version, or more than issued), and on a skipped version (canaries).
+ *   increment (value > version, more than issued, two acknowledgements sharing a value, an acknowledgement
+ *   whose value differs from its version), and on a skipped version (canaries).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -29,6 +34,21 @@ function tempDir(): string {
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+/** Runs `node bin/fusedb.js ...args` with no input and collects stdout and the exit code. */
+function runCli(args: string[]): Promise<{ stdout: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8");
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      resolve({ stdout, code });
+    });
+  });
+}
 
 /** Pipes `input` into `node bin/fusedb.js shell <dir>` (stdin not a TTY) and collects its output lines. */
 function runShell(
@@ -139,12 +159,60 @@ describe("fusedb shell", () => {
   });
 });
 
+describe("fusedb shell, malformed lines", () => {
+  it("rejects them with ERR, changes nothing and keeps going", async () => {
+    const dir = tempDir();
+    const session = [
+      "bogus",
+      "",
+      "   ",
+      "INCR c 0x10",
+      "INCR c 1e3",
+      "INCR c 1.5",
+      "GET c extra",
+      "DELETE c extra",
+      "SET c",
+      "CHECKPOINT now",
+      "EXIT now",
+      "incr c -3",
+      "GET c",
+    ].join("\n");
+    const { lines, code } = await runShell(dir, `${session}\n`);
+    expect(code).toBe(0);
+    expect(lines[0]).toMatch(/^ERR FUSEDB_INVALID_ARGUMENT unknown command "bogus"/);
+    for (const line of lines.slice(1, 6)) expect(line).toMatch(/^ERR FUSEDB_INVALID_ARGUMENT /);
+    expect(lines[6]).toMatch(/^ERR FUSEDB_INVALID_JSON missing JSON value/);
+    expect(lines[7]).toMatch(/^ERR FUSEDB_INVALID_ARGUMENT CHECKPOINT takes no arguments/);
+    expect(lines[8]).toMatch(/^ERR FUSEDB_INVALID_ARGUMENT EXIT takes no arguments/);
+    expect(lines.slice(9)).toEqual(["OK version=1 value=-3", "-3 (version 1)"]);
+
+    const db = await open(dir);
+    try {
+      expect(await db.get("c")).toEqual({ value: -3, version: 1 });
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe("fusedb --help", () => {
+  it("lists the commands and hides crash-child", async () => {
+    const { stdout, code } = await runCli(["--help"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\s+shell \[dir\]/m);
+    expect(stdout).toMatch(/^\s+demo \[options\] \[dir\]/m);
+    expect(stdout).not.toMatch(/crash-child/);
+  });
+});
+
 describe("verifyCrashRound", () => {
   const good: CounterObservation = {
     key: "counter:00",
     baseline: 10,
     issued: 8,
     ackedMax: 15,
+    acked: 5,
+    ackedMismatched: 0,
     recoveredValue: 16,
     recoveredVersion: 16,
   };
@@ -156,6 +224,7 @@ describe("verifyCrashRound", () => {
       baseline: 0,
       issued: 0,
       ackedMax: 0,
+      acked: 0,
       recoveredValue: undefined,
       recoveredVersion: 0,
     };
@@ -176,6 +245,12 @@ describe("verifyCrashRound", () => {
     const beyondIssued = verifyCrashRound([{ ...good, recoveredValue: 19, recoveredVersion: 19 }]);
     expect(beyondIssued.pass).toBe(false);
     expect(beyondIssued.violations.join("\n")).toMatch(/exceeds baseline 10 \+ issued 8/);
+    const sharedAck = verifyCrashRound([{ ...good, acked: 6 }]);
+    expect(sharedAck.violations).toEqual([
+      "counter:00: 6 acknowledgements but only 5 values above 10 (two increments acknowledged with one value)",
+    ]);
+    const liveMismatch = verifyCrashRound([{ ...good, ackedMismatched: 1 }]);
+    expect(liveMismatch.violations).toEqual(["counter:00: 1 acknowledgements with value != version"]);
   });
 
   it("fails on a skipped version, a regression and a non-counter value", () => {

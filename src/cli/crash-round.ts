@@ -42,8 +42,8 @@ interface ChildRun {
   exitCode: number | null;
   issued: Map<string, number>;
   ackedMax: Map<string, number>;
-  /** Acknowledgements reported, over all keys. */
-  acks: number;
+  acked: Map<string, number>;
+  ackedMismatched: Map<string, number>;
 }
 
 /** Runs one crash round on `dir`; `baseline` holds each counter's value before the round. */
@@ -64,6 +64,8 @@ export async function runCrashRound(dir: string, baseline: Map<string, number>):
         baseline: prior,
         issued: child.issued.get(key) ?? 0,
         ackedMax: child.ackedMax.get(key) ?? 0,
+        acked: child.acked.get(key) ?? 0,
+        ackedMismatched: child.ackedMismatched.get(key) ?? 0,
         recoveredValue: got?.value,
         recoveredVersion: version,
       });
@@ -82,7 +84,7 @@ export async function runCrashRound(dir: string, baseline: Map<string, number>):
   return {
     killDelayMs: child.killDelayMs,
     issued: sum(child.issued),
-    acked: child.acks,
+    acked: sum(child.acked),
     openWallMs,
     recoveryMs: db.recovery.durationMs,
     replayedRecords: db.recovery.replayedRecords,
@@ -105,7 +107,11 @@ function runChildUntilKilled(dir: string): Promise<ChildRun> {
     exitCode: null,
     issued: new Map(),
     ackedMax: new Map(),
-    acks: 0,
+    acked: new Map(),
+    ackedMismatched: new Map(),
+  };
+  const bump = (m: Map<string, number>, key: string): void => {
+    m.set(key, (m.get(key) ?? 0) + 1);
   };
   const child = spawn(process.execPath, [BIN_PATH, "crash-child", dir], {
     stdio: ["ignore", "pipe", "inherit"],
@@ -117,12 +123,14 @@ function runChildUntilKilled(dir: string): Promise<ChildRun> {
   let killTimer: NodeJS.Timeout | undefined;
   const lines = createInterface({ input: child.stdout });
   lines.on("line", (line) => {
-    const [kind, key, value] = line.split(" ");
+    const [kind, key, value, version] = line.split(" ");
     if (kind === "issue" && key !== undefined) {
-      run.issued.set(key, (run.issued.get(key) ?? 0) + 1);
+      bump(run.issued, key);
     } else if (kind === "ack" && key !== undefined) {
-      run.acks++;
-      run.ackedMax.set(key, Math.max(run.ackedMax.get(key) ?? 0, Number(value)));
+      const acked = Number(value);
+      bump(run.acked, key);
+      if (!Number.isSafeInteger(acked) || acked !== Number(version)) bump(run.ackedMismatched, key);
+      run.ackedMax.set(key, Math.max(run.ackedMax.get(key) ?? 0, Number.isSafeInteger(acked) ? acked : 0));
     } else if (kind === "ready" && !run.ready) {
       run.ready = true;
       clearTimeout(readyTimer);

@@ -14,6 +14,10 @@ export interface CounterObservation {
   issued: number;
   /** Highest value the child reported as acknowledged this round (0 if none). */
   ackedMax: number;
+  /** Acknowledgements the child reported this round. */
+  acked: number;
+  /** Acknowledgements whose value was not a number equal to their version (a live double-apply or skip). */
+  ackedMismatched: number;
   /** What `get` returned after recovery: the value, or undefined for a missing key. */
   recoveredValue: unknown;
   /** What `versionOf` returned after recovery. */
@@ -28,12 +32,22 @@ export interface CrashVerdict {
 
 /**
  * Checks, per key: every acknowledged increment is present (value >= ackedMax and >= baseline); none was
- * applied twice and no version was skipped (value === version); nothing appeared that was not issued
- * (value <= baseline + issued). A missing key counts as value 0.
+ * applied twice and no version was skipped (value === version after recovery, and in every
+ * acknowledgement); no two acknowledgements shared a value (acked <= ackedMax - baseline); nothing appeared
+ * that was not issued (value <= baseline + issued). A missing key counts as value 0.
  */
 export function verifyCrashRound(observations: readonly CounterObservation[]): CrashVerdict {
   const violations: string[] = [];
   for (const o of observations) {
+    if (o.ackedMismatched > 0) {
+      violations.push(`${o.key}: ${o.ackedMismatched} acknowledgements with value != version`);
+    }
+    if (o.acked > 0 && o.acked > o.ackedMax - o.baseline) {
+      violations.push(
+        `${o.key}: ${o.acked} acknowledgements but only ${o.ackedMax - o.baseline} values above ` +
+          `${o.baseline} (two increments acknowledged with one value)`,
+      );
+    }
     const value = o.recoveredValue === undefined ? 0 : o.recoveredValue;
     if (typeof value !== "number" || !Number.isSafeInteger(value)) {
       violations.push(`${o.key}: recovered value ${JSON.stringify(value)} is not an integer counter`);

@@ -12,10 +12,18 @@ export interface LineOutcome {
   exit: boolean;
 }
 
+/** The commands, each spelled one way; matched case-insensitively. */
+const COMMANDS = ["SET", "GET", "DELETE", "PATCH", "INCR", "CHECKPOINT", "EXIT"] as const;
+type CommandName = (typeof COMMANDS)[number];
+
+/** Longest stretch of the user's input quoted back in an error message, in characters. */
+const ECHO_CHARS_MAX = 80;
+
 /**
  * Runs one shell line. Commands (any case): SET key json, GET key, DELETE key, PATCH key json,
  * INCR key [delta], CHECKPOINT, EXIT. The key is the token after the command; the JSON is the rest of the
- * line, so it may contain spaces. Non-fusedb errors (bugs, assertion failures) propagate.
+ * line, so it may contain spaces. A blank line prints nothing. Non-fusedb errors (bugs, assertion
+ * failures) propagate.
  */
 export async function runShellLine(db: FuseDB, line: string): Promise<LineOutcome> {
   try {
@@ -29,32 +37,30 @@ export async function runShellLine(db: FuseDB, line: string): Promise<LineOutcom
 async function dispatch(db: FuseDB, line: string): Promise<LineOutcome> {
   if (line === "") return { output: "", exit: false };
   const [command, rest] = splitToken(line);
-  const name = command.toUpperCase();
-  switch (name) {
-    case "EXIT":
-    case "QUIT":
-      return { output: "", exit: true };
-    case "CHECKPOINT": {
-      const { lsn } = await db.checkpoint();
-      return done(`OK checkpoint lsn=${lsn}`);
-    }
+  const name = commandName(command);
+  if (name === "EXIT" || name === "CHECKPOINT") {
+    if (rest !== "") throw usage(`${name} takes no arguments`);
+    if (name === "EXIT") return { output: "", exit: true };
+    const { lsn } = await db.checkpoint();
+    return done(`OK checkpoint lsn=${lsn}`);
   }
   const [key, argument] = splitToken(rest);
   if (key === "") throw usage(`${name} needs a key`);
   switch (name) {
     case "GET": {
+      noArgument(name, argument);
       const found = await db.get(key);
       return done(
         found === undefined ? "(nil)" : `${JSON.stringify(found.value)} (version ${found.version})`,
       );
     }
-    case "SET": {
-      const { version } = await db.set(key, parseJson(argument));
+    case "DELETE": {
+      noArgument(name, argument);
+      const { version } = await db.delete(key);
       return done(`OK version=${version}`);
     }
-    case "DELETE":
-    case "DEL": {
-      const { version } = await db.delete(key);
+    case "SET": {
+      const { version } = await db.set(key, parseJson(argument));
       return done(`OK version=${version}`);
     }
     case "PATCH": {
@@ -62,19 +68,24 @@ async function dispatch(db: FuseDB, line: string): Promise<LineOutcome> {
       return done(`OK version=${version} value=${JSON.stringify(value)}`);
     }
     case "INCR": {
-      const delta = argument === "" ? 1 : Number(argument);
-      const { version, value } = await db.incr(key, delta);
+      const { version, value } = await db.incr(key, parseDelta(argument));
       return done(`OK version=${version} value=${JSON.stringify(value)}`);
     }
-    default:
-      throw usage(
-        `unknown command ${JSON.stringify(command)}; try SET GET DELETE PATCH INCR CHECKPOINT EXIT`,
-      );
   }
 }
 
 function done(output: string): LineOutcome {
   return { output, exit: false };
+}
+
+/** The command `token` names, in upper case. @throws InvalidArgumentError for an unknown command. */
+function commandName(token: string): CommandName {
+  const upper = token.toUpperCase();
+  const found = COMMANDS.find((c) => c === upper);
+  if (found === undefined) {
+    throw usage(`unknown command ${quote(token)}; try ${COMMANDS.join(" ")}`);
+  }
+  return found;
 }
 
 /** Splits off the first whitespace-delimited token; the rest is trimmed. */
@@ -83,13 +94,30 @@ function splitToken(text: string): [string, string] {
   return [match?.[1] ?? "", (match?.[2] ?? "").trim()];
 }
 
+function noArgument(name: CommandName, argument: string): void {
+  if (argument !== "") throw usage(`${name} takes only a key; unexpected ${quote(argument)}`);
+}
+
+/** INCR's optional delta: decimal digits with an optional sign (the engine bounds it to a safe integer). */
+function parseDelta(text: string): number {
+  if (text === "") return 1;
+  if (!/^[+-]?\d+$/.test(text)) throw usage(`INCR delta must be a decimal integer, got ${quote(text)}`);
+  return Number(text);
+}
+
 function parseJson(text: string): Json {
   if (text === "") throw new InvalidArgumentError("FUSEDB_INVALID_JSON", "missing JSON value");
   try {
     return JSON.parse(text) as Json;
   } catch (err) {
-    throw new InvalidArgumentError("FUSEDB_INVALID_JSON", `invalid JSON ${text}: ${(err as Error).message}`);
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new InvalidArgumentError("FUSEDB_INVALID_JSON", `invalid JSON ${quote(text)}: ${reason}`);
   }
+}
+
+/** `text` quoted for an error message, shortened to ECHO_CHARS_MAX characters. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > ECHO_CHARS_MAX ? `${text.slice(0, ECHO_CHARS_MAX)}...` : text);
 }
 
 function usage(message: string): InvalidArgumentError {
