@@ -6,16 +6,23 @@
  * One root seed is split into independent streams (knobs, workload, schedule, disk, crash), so a change in
  * one subsystem's draws does not reshuffle the others (FoundationDB's deterministic simulation; TigerBeetle's
  * VOPR). Every event feeds a trace hash: the same seed gives the same hash.
+ *
+ * Hot-state checks (issue 6): the virtual clock sometimes jumps seconds ahead, so TTLs expire between and
+ * during operations and across crashes; each epoch subscribes to a prefix (with a small queue, so slow
+ * subscribers do get evicted) and to one key, and checks that every acknowledged call reached every
+ * non-evicted matching subscriber exactly once, in commit order, with the model's versions and values; a
+ * quarter of the seeds run in durability mode 'relaxed' with the oracle's bounded-loss check.
  */
 import { type DeviceProfile, drawDeviceProfile } from "../faults/device-profile.js";
 import { TornWritePlanner } from "../faults/torn-write-planner.js";
 import type { FuseDBOptions } from "../src/db.js";
 import { FuseDB } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
+import type { ChangeEvent, Subscription } from "../src/reactive/subscriptions.js";
 import { Driver, HangError } from "./driver.js";
 import type { ModelJson, ModelMutation, ModelState } from "./model.js";
 import { canonical } from "./model.js";
-import type { CallTicket } from "./oracle.js";
+import type { CallTicket, ReadAnswer, ReadTicket } from "./oracle.js";
 import { Oracle } from "./oracle.js";
 import { Prng } from "./prng.js";
 import { SimClock } from "./sim-clock.js";
@@ -44,6 +51,12 @@ export interface CampaignOptions {
   crashFaults?: "whole" | "torn";
   /** Wraps the virtual disk the engine sees: broken variants for sensitivity tests. */
   wrapFs?: (fs: FileSystem) => FileSystem;
+  /**
+   * Durability mode: 'relaxed' lets the oracle accept the loss of up to `relaxedUnsyncedMax` acknowledged
+   * calls per crash. Default: `knobs.durability` if given, else drawn (a quarter of the seeds relaxed); the
+   * mode in force is reported in `knobs`.
+   */
+  durability?: "fsync" | "relaxed";
 }
 
 /** What a campaign did and found. */
@@ -60,7 +73,11 @@ export interface CampaignResult {
   virtualMs: number;
   traceHash: string;
   knobs: FuseDBOptions;
-  options: Required<Omit<CampaignOptions, "wrapFs" | "knobs">>;
+  options: Required<Omit<CampaignOptions, "wrapFs" | "knobs" | "durability">>;
+  /** Subscribers evicted as slow (FUSEDB_SLOW_SUBSCRIBER). */
+  evictions: number;
+  /** Subscription events delivered and checked. */
+  events: number;
 }
 
 const DIR = "/db";
@@ -77,7 +94,16 @@ export function drawKnobs(prng: Prng): FuseDBOptions {
 /** Runs one campaign. Never throws for engine misbehaviour: it is reported in `violations`. */
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
   const root = new Prng(options.seed);
-  const knobs = options.knobs ?? drawKnobs(root.fork("knobs"));
+  const knobs = { ...(options.knobs ?? drawKnobs(root.fork("knobs"))) };
+  const durabilityPrng = root.fork("durability");
+  const durability =
+    options.durability ?? knobs.durability ?? (durabilityPrng.bool(0.25) ? "relaxed" : "fsync");
+  if (durability === "relaxed") {
+    knobs.durability = "relaxed";
+    knobs.relaxedUnsyncedMax ??= durabilityPrng.pick([1, 4, 32, 256]);
+  } else if (durability !== "fsync") {
+    throw new Error(`campaigns run in mode 'fsync' or 'relaxed', not ${durability}`);
+  }
   const schedule = root.fork("schedule");
   const opts = {
     seed: options.seed,
@@ -103,6 +129,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     traceHash: run.trace.digest(),
     knobs,
     options: opts,
+    evictions: run.evictions,
+    events: run.events,
   };
 }
 
@@ -110,8 +138,12 @@ class CampaignRun {
   readonly clock = new SimClock();
   readonly startMs = this.clock.now();
   readonly trace = new TraceHash();
-  readonly oracle = new Oracle();
+  readonly oracle: Oracle;
   readonly driver = new Driver(this.clock);
+  private watches: Watch[] = [];
+  private readonly subsPrng: Prng;
+  evictions = 0;
+  events = 0;
   private readonly workload: Workload;
   private readonly crashPrng: Prng;
   private fs: SimFileSystem;
@@ -128,9 +160,13 @@ class CampaignRun {
     root: Prng,
     private readonly schedule: Prng,
     private readonly knobs: FuseDBOptions,
-    private readonly opts: Required<Omit<CampaignOptions, "wrapFs" | "knobs">>,
+    private readonly opts: Required<Omit<CampaignOptions, "wrapFs" | "knobs" | "durability">>,
     private readonly wrapFs: ((fs: FileSystem) => FileSystem) | undefined,
   ) {
+    this.oracle = new Oracle(
+      knobs.durability === "relaxed" ? { relaxedUnsyncedMax: knobs.relaxedUnsyncedMax ?? 256 } : {},
+    );
+    this.subsPrng = root.fork("subscriptions");
     this.workload = new Workload(root.fork("workload"), opts.keys);
     this.crashPrng = root.fork("crash");
     this.device = drawDeviceProfile(root.fork("device"));
@@ -144,6 +180,7 @@ class CampaignRun {
   async execute(): Promise<void> {
     try {
       let db = await this.open(this.fs, "initial open");
+      this.watch(db);
       for (let cycle = 0; cycle < this.opts.cycles; cycle++) {
         await this.issue(db, this.schedule.range(1, this.opts.opsPerCycle), false);
         // Let the crash land in the middle of I/O.
@@ -163,6 +200,8 @@ class CampaignRun {
       await this.issue(db, this.opts.opsPerCycle, true);
       await this.driver.until(() => this.inflight === 0, "liveness: outstanding operations");
       await this.driver.run(db.close(), "close");
+      await this.driver.settle();
+      this.checkWatches("after close", true);
       // After a clean close every acknowledged write is durable: a crash now must lose nothing.
       await this.crashAndRecover(this.opts.cycles, true);
     } catch (err) {
@@ -181,12 +220,126 @@ class CampaignRun {
     return db;
   }
 
+  /** Subscribes to a prefix (small queue: evictions happen) and to one hot key, from the model's last position. */
+  private watch(db: FuseDB): void {
+    const startPos = this.oracle.model.lastPos;
+    const prefix = "k00";
+    const key = Workload.keyName(0);
+    const queueMax = this.subsPrng.pick([2, 8, 64, 1024]);
+    this.watches = [
+      this.consume(
+        db.subscribe({ prefix }, { queueMax }),
+        `prefix ${prefix}`,
+        (k) => k.startsWith(prefix),
+        startPos,
+      ),
+      this.consume(db.subscribe(key), `key ${key}`, (k) => k === key, startPos),
+    ];
+  }
+
+  private consume(
+    sub: Subscription,
+    label: string,
+    matches: (key: string) => boolean,
+    startPos: number,
+  ): Watch {
+    const w: Watch = { sub, label, matches, startPos, events: [], evicted: false, error: undefined };
+    const loop = async (): Promise<void> => {
+      for await (const e of sub) w.events.push(e);
+    };
+    loop().then(
+      () => undefined,
+      (err: unknown) => {
+        if (errorCode(err) === "FUSEDB_SLOW_SUBSCRIBER") {
+          w.evicted = true;
+          this.evictions++;
+          this.trace.update(`evicted ${label}`);
+        } else w.error = describeError(err);
+      },
+    );
+    return w;
+  }
+
+  /**
+   * Subscription check: each watch saw a prefix of the model's changes of matching keys since it subscribed
+   * (exactly once, in commit order, with the model's versions, values and expiries), and unless evicted, at
+   * least every change of every acknowledged call. Then the watches are dropped.
+   */
+  private checkWatches(what: string, ended = false): void {
+    const model = this.oracle.model;
+    for (const w of this.watches) {
+      if (w.error !== undefined)
+        this.oracle.violations.push(`${what}: subscription ${w.label} failed: ${w.error}`);
+      const expected: {
+        pos: number;
+        key: string;
+        version: number;
+        value: ModelJson | undefined;
+        exp?: number;
+      }[] = [];
+      for (let pos = w.startPos + 1; pos <= model.lastPos; pos++) {
+        for (const c of model.changesAt(pos)) {
+          if (w.matches(c.key)) {
+            expected.push({
+              pos,
+              key: c.key,
+              version: c.state.version,
+              value: c.state.value,
+              exp: c.state.expiresAt,
+            });
+          }
+        }
+      }
+      this.events += w.events.length;
+      const n = Math.min(w.events.length, expected.length);
+      if (w.events.length > expected.length) {
+        this.oracle.violations.push(
+          `${what}: subscription ${w.label} got ${w.events.length} events, model has ${expected.length} changes`,
+        );
+      }
+      for (let i = 0; i < n; i++) {
+        const e = w.events[i] as ChangeEvent;
+        const x = expected[i] as (typeof expected)[number];
+        const same =
+          e.key === x.key &&
+          e.version === x.version &&
+          e.kind === (x.value === undefined ? "delete" : "put") &&
+          canonical(e.value as ModelJson | undefined) === canonical(x.value) &&
+          e.expiresAtMs === x.exp;
+        if (!same) {
+          this.oracle.violations.push(
+            `${what}: subscription ${w.label} event ${i} is ${e.key} v${e.version} ${canonical(e.value as ModelJson | undefined)}, ` +
+              `model change at ${x.pos}: ${x.key} v${x.version} ${canonical(x.value)}`,
+          );
+          break;
+        }
+      }
+      if (!w.evicted) {
+        const acked = this.oracle.ackedMax;
+        const required = expected.filter((x) => x.pos <= acked).length;
+        if (w.events.length < required) {
+          this.oracle.violations.push(
+            `${what}: subscription ${w.label} got ${w.events.length} events, but acknowledged calls made ${required}`,
+          );
+        }
+      }
+      if (ended && !w.evicted && w.events.length !== expected.length) {
+        this.oracle.violations.push(
+          `${what}: subscription ${w.label} ended with ${w.events.length} of ${expected.length} changes`,
+        );
+      }
+      void w.sub.return();
+    }
+    this.watches = [];
+  }
+
   private async crashAndRecover(cycle: number, final = false): Promise<FuseDB> {
     let image = this.crashDisk(this.fs, `crash-${cycle}`);
     this.crashes++;
     this.trace.update(`crash ${cycle}`);
     // Acknowledgements of records made durable before the crash may still be in flight as callbacks.
     await this.driver.settle();
+    if (!final) this.checkWatches(`crash ${cycle}`);
     if (this.schedule.bool(0.3)) image = await this.crashDuringRecovery(image, cycle);
     const twin = image.clone();
     const db = await this.open(image, `recovery ${cycle}`);
@@ -202,12 +355,13 @@ class CampaignRun {
     }
     await this.driver.run(dbTwin.close(), "close twin");
     const before = this.oracle.model.lastPos;
-    const prefix = this.oracle.recovered(state, `recovery ${cycle}`);
+    const prefix = this.oracle.recovered(state, `recovery ${cycle}`, this.clock.now());
     if (final && prefix !== undefined && prefix !== before) {
       this.oracle.violations.push(`after a clean close, recovery kept ${prefix} of ${before} commits`);
     }
     this.trace.update(`recovered ${cycle} prefix=${prefix}`);
     this.fs = image;
+    if (!final) this.watch(db);
     return db;
   }
 
@@ -246,11 +400,13 @@ class CampaignRun {
     const out = new Map<string, ModelState>();
     for (const key of this.oracle.model.keys()) {
       const version = await db.versionOf(key);
-      const got = await db.get(key);
+      const got = await db.inspect(key);
       if (got !== undefined && got.version !== version) {
-        this.oracle.violations.push(`${key}: get says version ${got.version}, versionOf ${version}`);
+        this.oracle.violations.push(`${key}: inspect says version ${got.version}, versionOf ${version}`);
       }
-      out.set(key, { version, value: got?.value as ModelJson | undefined });
+      const state: ModelState = { version, value: got?.value as ModelJson | undefined };
+      if (got?.expiresAtMs !== undefined) state.expiresAt = got.expiresAtMs;
+      out.set(key, state);
     }
     return out;
   }
@@ -265,6 +421,12 @@ class CampaignRun {
       if (step.kind === "checkpoint" && !checkpointsAllowed && this.schedule.bool(0.5)) continue;
       this.start(db, step);
       if (this.schedule.bool(0.4)) await this.driver.step();
+      // Sometimes jump the clock seconds ahead, so TTLs expire (timers due meanwhile fire in order).
+      if (this.schedule.bool(0.02)) {
+        const ms = this.schedule.range(100, 4000);
+        this.clock.advance(ms);
+        this.trace.update(`clock +${ms}`);
+      }
     }
   }
 
@@ -277,7 +439,7 @@ class CampaignRun {
     switch (step.kind) {
       case "mutate": {
         const what = `op#${id} ${describeMutations(step.mutations)}`;
-        const ticket = this.oracle.issue(step.mutations);
+        const ticket = this.oracle.issue(step.mutations, this.clock.now());
         this.trace.update(`issue ${what}`);
         this.mutate(db, step.mutations, step.batch).then(
           (results) => {
@@ -296,11 +458,28 @@ class CampaignRun {
       case "get": {
         this.reads++;
         const what = `op#${id} get ${step.key}`;
-        const ticket = this.oracle.readStart(step.key);
+        const ticket = this.oracle.readStart(step.key, this.clock.now());
         db.get(step.key).then(
           (answer) => {
             this.trace.update(`read #${id} ${answer ? `v${answer.version}` : "absent"}`);
-            this.oracle.readDone(ticket, answer as { value: ModelJson; version: number } | undefined, what);
+            this.oracle.readDone(ticket, answer as ReadAnswer, what, this.clock.now());
+            done();
+          },
+          (err: unknown) => {
+            this.readFailed(err, what);
+            done();
+          },
+        );
+        return;
+      }
+      case "ttl": {
+        this.reads++;
+        const what = `op#${id} ttl ${step.key}`;
+        const ticket = this.oracle.readStart(step.key, this.clock.now());
+        db.ttl(step.key).then(
+          (answer) => {
+            this.trace.update(`ttl #${id} ${answer}`);
+            this.oracle.ttlDone(ticket, answer, what, this.clock.now());
             done();
           },
           (err: unknown) => {
@@ -313,11 +492,11 @@ class CampaignRun {
       case "scan": {
         this.reads++;
         const what = `op#${id} scan ${JSON.stringify(step)}`;
-        const floor = this.oracle.readStart("").floorPos;
+        const started = this.oracle.readStart("", this.clock.now());
         db.scan({ gte: step.gte, lt: step.lt, limit: step.limit, reverse: step.reverse }).then(
           (answer) => {
             this.trace.update(`scan #${id} ${answer.length}`);
-            this.checkScan(step, floor, answer, what);
+            this.checkScan(step, started, answer, what);
             done();
           },
           (err: unknown) => {
@@ -350,15 +529,18 @@ class CampaignRun {
   ): Promise<{ version: number; value?: unknown }[]> {
     const m = mutations[0] as ModelMutation;
     if (batch) return (await db.batch(mutations)).results;
+    const cond = { ifVersion: m.ifVersion };
     switch (m.op) {
       case "set":
-        return [await db.set(m.key, m.value)];
+        return [await db.set(m.key, m.value, { ttlMs: m.ttlMs, ifVersion: m.ifVersion })];
       case "delete":
-        return [await db.delete(m.key)];
+        return [await db.delete(m.key, cond)];
       case "patch":
-        return [await db.patch(m.key, m.patch)];
+        return [await db.patch(m.key, m.patch, cond)];
       case "incr":
-        return [await db.incr(m.key, m.delta)];
+        return [await db.incr(m.key, m.delta, cond)];
+      case "expire":
+        return [await db.expire(m.key, m.ms, cond)];
     }
   }
 
@@ -380,8 +562,8 @@ class CampaignRun {
 
   private checkScan(
     step: Extract<WorkloadStep, { kind: "scan" }>,
-    floor: number,
-    answer: { key: string; value: unknown; version: number }[],
+    started: ReadTicket,
+    answer: { key: string; value: unknown; version: number; expiresAtMs?: number }[],
     what: string,
   ): void {
     for (let i = 1; i < answer.length; i++) {
@@ -404,17 +586,31 @@ class CampaignRun {
       universe.push(k);
     }
     this.oracle.scanDone(
-      floor,
+      started.floorPos,
       universe,
-      answer as { key: string; value: ModelJson; version: number }[],
+      answer as { key: string; value: ModelJson; version: number; expiresAtMs?: number }[],
       false,
       what,
+      started.startMs,
+      this.clock.now(),
     );
   }
 }
 
+/** One subscription watched through an epoch. */
+interface Watch {
+  sub: Subscription;
+  label: string;
+  matches: (key: string) => boolean;
+  /** Model position when it subscribed: it must see changes after it. */
+  startPos: number;
+  events: ChangeEvent[];
+  evicted: boolean;
+  error: string | undefined;
+}
+
 function stateText(state: Map<string, ModelState>): string {
-  return [...state].map(([k, s]) => `${k}=v${s.version}:${canonical(s.value)}`).join("\n");
+  return [...state].map(([k, s]) => `${k}=v${s.version}:${canonical(s.value)}@${s.expiresAt}`).join("\n");
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -433,9 +629,21 @@ function describeError(err: unknown): string {
 function describeMutations(ms: readonly ModelMutation[]): string {
   return ms
     .map((m) => {
+      const cond = m.ifVersion === undefined ? "" : ` if v${m.ifVersion}`;
+      return describeMutation(m) + cond;
+    })
+    .join("; ");
+}
+
+function describeMutation(m: ModelMutation): string {
+  return [m]
+    .map((m) => {
+      if (m.op === "set" && m.ttlMs !== undefined)
+        return `set ${m.key}=${JSON.stringify(m.value)} ttl ${m.ttlMs}`;
       if (m.op === "set") return `set ${m.key}=${JSON.stringify(m.value)}`;
       if (m.op === "patch") return `patch ${m.key} ${JSON.stringify(m.patch)}`;
       if (m.op === "incr") return `incr ${m.key} ${m.delta}`;
+      if (m.op === "expire") return `expire ${m.key} ${m.ms}`;
       return `delete ${m.key}`;
     })
     .join("; ");

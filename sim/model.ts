@@ -5,29 +5,54 @@
  * so the oracle can ask "what was key k after the first p commits?".
  *
  * Commit order is call order: the engine prepares mutations one at a time in call order, and a call that
- * fails validation or a type rule is rejected without a position (the model decides that the same way).
+ * fails validation, a type rule or an `ifVersion` condition is rejected without a position (the model
+ * decides that the same way).
+ *
+ * TTL: a call happens at a virtual time (the campaign's SimClock when it issues the call). Expiries are
+ * absolute (`now + ttl`); a document whose expiry is at or before `now` counts as absent (Redis semantics),
+ * though its version still counts. The model never deletes expired documents: visibility is decided at
+ * read time, by {@link liveAt}.
  */
 
 /** A JSON document in the model. */
 export type ModelJson = null | boolean | number | string | ModelJson[] | { [field: string]: ModelJson };
 
-/** One mutation, with string keys. */
+/** One mutation, with string keys. `ifVersion`: the live version must be this (0: absent). */
 export type ModelMutation =
-  | { op: "set"; key: string; value: ModelJson }
-  | { op: "delete"; key: string }
-  | { op: "patch"; key: string; patch: ModelJson }
-  | { op: "incr"; key: string; delta: number };
+  | { op: "set"; key: string; value: ModelJson; ttlMs?: number; ifVersion?: number }
+  | { op: "delete"; key: string; ifVersion?: number }
+  | { op: "patch"; key: string; patch: ModelJson; ifVersion?: number }
+  | { op: "incr"; key: string; delta: number; ifVersion?: number }
+  | { op: "expire"; key: string; ms: number; ifVersion?: number };
 
-/** A key's state: version 0 and no value means it never existed; a tombstone has a version but no value. */
+/**
+ * A key's state: version 0 and no value means it never existed; a tombstone has a version but no value;
+ * `expiresAt` is the absolute virtual time at which the document stops being visible.
+ */
 export interface ModelState {
   version: number;
   value: ModelJson | undefined;
+  expiresAt?: number;
+}
+
+/** One key's new state after one call: what a subscriber of that key must see. */
+export interface ModelChange {
+  key: string;
+  state: ModelState;
 }
 
 /** What the model says a call does. */
 export type ModelOutcome =
-  | { ok: true; pos: number; results: ModelState[] }
-  | { ok: false; code: "FUSEDB_TYPE_MISMATCH" | "FUSEDB_OUT_OF_RANGE" };
+  | { ok: true; pos: number; results: ModelState[]; changes: ModelChange[] }
+  | {
+      ok: false;
+      code: "FUSEDB_TYPE_MISMATCH" | "FUSEDB_OUT_OF_RANGE" | "FUSEDB_VERSION_CONFLICT" | "FUSEDB_NOT_FOUND";
+    };
+
+/** Whether `s` holds a document visible at virtual time `nowMs`. */
+export function liveAt(s: ModelState, nowMs: number): boolean {
+  return s.value !== undefined && (s.expiresAt === undefined || nowMs < s.expiresAt);
+}
 
 interface HistoryItem extends ModelState {
   pos: number;
@@ -38,6 +63,8 @@ const ABSENT: ModelState = { version: 0, value: undefined };
 /** Commit-position-indexed history of every key. */
 export class ReferenceModel {
   private readonly histories = new Map<string, HistoryItem[]>();
+  /** Changes of each committed call, by position - 1. */
+  private readonly commits: ModelChange[][] = [];
   private last = 0;
 
   /** Position of the last call applied (0 = none). */
@@ -75,28 +102,54 @@ export class ReferenceModel {
     return item ? item.pos : Number.POSITIVE_INFINITY;
   }
 
-  /** Applies one call (all its mutations, atomically) as the next commit, or rejects it whole. */
-  apply(mutations: readonly ModelMutation[]): ModelOutcome {
+  /** The changes of the call committed at `pos` (one per key, in first-mention order). */
+  changesAt(pos: number): readonly ModelChange[] {
+    return this.commits[pos - 1] ?? [];
+  }
+
+  /**
+   * Applies one call (all its mutations, atomically) made at virtual time `nowMs` as the next commit, or
+   * rejects it whole.
+   */
+  apply(mutations: readonly ModelMutation[], nowMs = 0): ModelOutcome {
     const pending = new Map<string, ModelState>();
     const results: ModelState[] = [];
     for (const m of mutations) {
       const cur = pending.get(m.key) ?? this.stateAt(m.key, this.last);
+      const live = liveAt(cur, nowMs);
+      if (m.ifVersion !== undefined && m.ifVersion !== (live ? cur.version : 0)) {
+        return { ok: false, code: "FUSEDB_VERSION_CONFLICT" };
+      }
       let value: ModelJson | undefined;
-      if (m.op === "set") value = clone(m.value);
-      else if (m.op === "delete") value = undefined;
-      else if (m.op === "patch") value = mergePatch(cur.value, m.patch);
-      else {
-        const base = cur.value === undefined ? 0 : cur.value;
+      let expiresAt: number | undefined;
+      if (m.op === "set") {
+        value = clone(m.value);
+        if (m.ttlMs !== undefined) expiresAt = nowMs + m.ttlMs;
+      } else if (m.op === "delete") value = undefined;
+      else if (m.op === "patch") {
+        value = mergePatch(live ? cur.value : undefined, m.patch);
+        if (live) expiresAt = cur.expiresAt;
+      } else if (m.op === "expire") {
+        if (!live) return { ok: false, code: "FUSEDB_NOT_FOUND" };
+        value = cur.value;
+        expiresAt = nowMs + m.ms;
+      } else {
+        const base = live ? (cur.value as ModelJson) : 0;
         if (typeof base !== "number" || !Number.isSafeInteger(base))
           return { ok: false, code: "FUSEDB_TYPE_MISMATCH" };
         value = base + m.delta;
         if (!Number.isSafeInteger(value)) return { ok: false, code: "FUSEDB_OUT_OF_RANGE" };
+        if (live) expiresAt = cur.expiresAt;
       }
-      const next = { version: cur.version + 1, value };
+      const next: ModelState =
+        expiresAt === undefined
+          ? { version: cur.version + 1, value }
+          : { version: cur.version + 1, value, expiresAt };
       pending.set(m.key, next);
       results.push(next);
     }
     const pos = ++this.last;
+    this.commits[pos - 1] = [...pending].map(([key, state]) => ({ key, state }));
     for (const [key, state] of pending) {
       let h = this.histories.get(key);
       if (!h) {
@@ -105,7 +158,7 @@ export class ReferenceModel {
       }
       h.push({ ...state, pos });
     }
-    return { ok: true, pos, results };
+    return { ok: true, pos, results, changes: this.commits[pos - 1] as ModelChange[] };
   }
 
   /** Forgets every commit after `pos` (what a crash lost); the next call gets position `pos + 1`. */
@@ -114,6 +167,7 @@ export class ReferenceModel {
       while (h.length > 0 && (h[h.length - 1] as HistoryItem).pos > pos) h.pop();
       if (h.length === 0) this.histories.delete(key);
     }
+    this.commits.length = pos;
     this.last = pos;
   }
 }

@@ -11,10 +11,17 @@
  *   commit order with P at or past every acknowledged call and every read observation: no lost writes, no
  *   holes, no phantoms, batches all or nothing. (c) follows: versions are the model's, which only grow.
  *
+ * - TTL: a read at virtual times [start, end] may see a document only if it was live at some moment of that
+ *   window, with the model's exact expiry, and may see it absent only if it was absent or expired then;
+ *   after a crash the recovered expiries equal the model's (expiry is logged, never recomputed).
+ * - Durability mode 'relaxed' (`relaxedUnsyncedMax` set): a crash may lose at most that many acknowledged
+ *   calls, and only the newest ones: the recovered state is still one prefix of the commit order, but the
+ *   prefix may stop before the last `relaxedUnsyncedMax` acknowledged positions; reads may have seen them.
+ *
  * Violations are collected as strings, never thrown, so a campaign reports all it found.
  */
 import type { ModelJson, ModelMutation, ModelOutcome, ModelState } from "./model.js";
-import { canonical, ReferenceModel } from "./model.js";
+import { canonical, liveAt, ReferenceModel } from "./model.js";
 
 /** Error codes that say nothing about the mutation's semantics (it may or may not be durable). */
 const NON_SEMANTIC = new Set([
@@ -26,8 +33,14 @@ const NON_SEMANTIC = new Set([
   "ENOSPC",
 ]);
 
-/** A read's answer: a document with its version, or absent. */
-export type ReadAnswer = { value: ModelJson; version: number } | undefined;
+/** A read's answer: a document with its version (and expiry), or absent. */
+export type ReadAnswer = { value: ModelJson; version: number; expiresAtMs?: number } | undefined;
+
+/** Oracle settings. */
+export interface OracleOptions {
+  /** Mode 'relaxed': most acknowledged calls a crash may lose (the engine's `relaxedUnsyncedMax`). */
+  relaxedUnsyncedMax?: number;
+}
 
 /** Handle for one issued call. */
 export interface CallTicket {
@@ -39,6 +52,8 @@ export interface CallTicket {
 export interface ReadTicket {
   key: string;
   floorPos: number;
+  /** Virtual time the read started. */
+  startMs: number;
 }
 
 /** Checks engine answers against the model; see the module comment. */
@@ -50,12 +65,26 @@ export class Oracle {
   /** Highest position some read has observed as visible. */
   private observedPos = 0;
   private nextId = 1;
-  /** Positions issued in the current epoch whose fate is unknown yet. */
+  /** Acknowledged calls, counted over the whole campaign. */
   acks = 0;
+  /** Mode 'relaxed': positions acknowledged since the last recovery, ascending. */
+  private ackedSinceRecovery: number[] = [];
+  /** Position the last recovery kept. */
+  private recoveredPos = 0;
 
-  /** Registers a call in commit order; must be called in the same order as the engine calls. */
-  issue(mutations: readonly ModelMutation[]): CallTicket {
-    return { id: this.nextId++, outcome: this.model.apply(mutations) };
+  constructor(private readonly options: OracleOptions = {}) {}
+
+  /** Position acknowledged last (the highest), this epoch and before. */
+  get ackedMax(): number {
+    return this.ackedPos;
+  }
+
+  /**
+   * Registers a call made at virtual time `nowMs`, in commit order; must be called in the same order as the
+   * engine calls, at the same virtual time.
+   */
+  issue(mutations: readonly ModelMutation[], nowMs = 0): CallTicket {
+    return { id: this.nextId++, outcome: this.model.apply(mutations, nowMs) };
   }
 
   /** The engine acknowledged `ticket` with these per-mutation results. */
@@ -67,6 +96,7 @@ export class Oracle {
       return;
     }
     if (o.pos > this.ackedPos) this.ackedPos = o.pos;
+    if (this.options.relaxedUnsyncedMax !== undefined) insertSorted(this.ackedSinceRecovery, o.pos);
     o.results.forEach((expected, i) => {
       const got = results[i];
       if (!got || got.version !== expected.version) {
@@ -87,13 +117,13 @@ export class Oracle {
     else if (o.code !== code) this.fail(`${what}: rejected with ${code}, model says ${o.code}`);
   }
 
-  /** A read of `key` starts now. */
-  readStart(key: string): ReadTicket {
-    return { key, floorPos: this.ackedPos };
+  /** A read of `key` starts now, at virtual time `nowMs`. */
+  readStart(key: string, nowMs = 0): ReadTicket {
+    return { key, floorPos: this.ackedPos, startMs: nowMs };
   }
 
-  /** The read answered; `issuedPos` is the model's last position when the answer arrived. */
-  readDone(t: ReadTicket, answer: ReadAnswer, what: string): void {
+  /** The read answered at virtual time `endMs` (the model's last position is the ceiling). */
+  readDone(t: ReadTicket, answer: ReadAnswer, what: string, endMs = t.startMs): void {
     const ceiling = this.model.lastPos;
     if (answer !== undefined) {
       const pos = this.model.posOfVersion(t.key, answer.version);
@@ -107,36 +137,71 @@ export class Oracle {
           `${what}: version ${answer.version} = ${canonical(answer.value)}, model ${canonical(expected.value)}`,
         );
       }
+      if (expected.expiresAt !== answer.expiresAtMs) {
+        this.fail(
+          `${what}: version ${answer.version} expires at ${answer.expiresAtMs}, model ${expected.expiresAt}`,
+        );
+      }
+      if (!liveAt(expected, t.startMs)) {
+        this.fail(`${what}: saw version ${answer.version}, expired at ${expected.expiresAt} <= ${t.startMs}`);
+      }
       if (this.model.nextChangeAfter(t.key, pos) <= t.floorPos) {
         this.fail(`${what}: saw version ${answer.version}, older than a write acknowledged before the read`);
       }
       if (pos > this.observedPos) this.observedPos = pos;
       return;
     }
-    // Absent: some position in [floorPos, ceiling] must have the key absent.
+    // Absent: some position in [floorPos, ceiling] must have the key absent or expired by the end.
+    if (this.someAllowed(t, (s) => !liveAt(s, endMs))) return;
+    this.fail(`${what}: saw the key absent, but it exists at every allowed prefix`);
+  }
+
+  /**
+   * A `ttl(key)` read answered at `endMs`: undefined (absent), null (no expiry) or the remaining ms, which
+   * must equal `expiresAt - t` for some moment t of the read's window.
+   */
+  ttlDone(t: ReadTicket, answer: number | null | undefined, what: string, endMs: number): void {
+    if (answer === undefined) {
+      this.readDone(t, undefined, what, endMs);
+      return;
+    }
+    const ok = this.someAllowed(t, (s) => {
+      if (!liveAt(s, t.startMs)) return false;
+      if (answer === null) return s.expiresAt === undefined;
+      return s.expiresAt !== undefined && s.expiresAt - endMs <= answer && answer <= s.expiresAt - t.startMs;
+    });
+    if (!ok) this.fail(`${what}: ttl ${answer} matches no allowed state`);
+  }
+
+  /** Whether some position in [floorPos, model's last position] gives `t.key` a state satisfying `pred`. */
+  private someAllowed(t: ReadTicket, pred: (s: ModelState) => boolean): boolean {
+    const ceiling = this.model.lastPos;
+    // Bounded by the key's changes in the window.
     for (let p = t.floorPos; p <= ceiling; p++) {
-      if (this.model.stateAt(t.key, p).value === undefined) return;
+      if (pred(this.model.stateAt(t.key, p))) return true;
       const next = this.model.nextChangeAfter(t.key, p);
       if (next > ceiling) break;
       p = next - 1;
     }
-    this.fail(`${what}: saw the key absent, but it exists at every allowed prefix`);
+    return false;
   }
 
   /** Scan answers are checked like reads of every key they return, and for missing keys in range. */
   scanDone(
     floorPos: number,
     keysInRange: readonly string[],
-    answer: readonly { key: string; value: ModelJson; version: number }[],
+    answer: readonly { key: string; value: ModelJson; version: number; expiresAtMs?: number }[],
     truncated: boolean,
     what: string,
+    startMs = 0,
+    endMs = startMs,
   ): void {
     const got = new Map(answer.map((a) => [a.key, a]));
-    for (const a of answer)
-      this.readDone({ key: a.key, floorPos }, { value: a.value, version: a.version }, what);
+    for (const a of answer) this.readDone({ key: a.key, floorPos, startMs }, a, what, endMs);
     if (truncated) return;
     for (const key of keysInRange) {
-      if (!got.has(key)) this.readDone({ key, floorPos }, undefined, `${what} (missing ${key})`);
+      if (!got.has(key))
+        this.readDone({ key, floorPos, startMs }, undefined, `${what} (missing ${key})`, endMs);
     }
   }
 
@@ -145,17 +210,22 @@ export class Oracle {
    * against the prefixes of the commit order and, on success, forgets the commits the crash lost. Returns
    * the prefix found, or undefined.
    */
-  recovered(state: ReadonlyMap<string, ModelState>, what: string): number | undefined {
-    const floor = Math.max(this.ackedPos, this.observedPos);
+  recovered(state: ReadonlyMap<string, ModelState>, what: string, nowMs = 0): number | undefined {
+    const floor = this.recoveryFloor();
     const keys = this.model.keys();
     for (let p = this.model.lastPos; p >= floor; p--) {
-      if (keys.every((k) => matches(this.model.stateAt(k, p), state.get(k)))) {
+      if (keys.every((k) => matches(this.model.stateAt(k, p), state.get(k), nowMs))) {
         this.model.truncate(p);
+        // Mode 'relaxed' may lose acknowledged (and observed) calls: the survivors are the new floor.
+        this.ackedPos = Math.min(this.ackedPos, p);
+        this.observedPos = Math.min(this.observedPos, p);
+        this.ackedSinceRecovery = [];
+        this.recoveredPos = p;
         return p;
       }
     }
     const diffs = keys
-      .filter((k) => !matches(this.model.stateAt(k, floor), state.get(k)))
+      .filter((k) => !matches(this.model.stateAt(k, floor), state.get(k), nowMs))
       .slice(0, 5)
       .map(
         (k) =>
@@ -168,14 +238,39 @@ export class Oracle {
     return undefined;
   }
 
+  /**
+   * Lowest prefix a recovery may keep. Mode 'fsync': every acknowledged call and every observation. Mode
+   * 'relaxed': all but the newest `relaxedUnsyncedMax` calls acknowledged since the last recovery.
+   */
+  private recoveryFloor(): number {
+    const bound = this.options.relaxedUnsyncedMax;
+    if (bound === undefined) return Math.max(this.ackedPos, this.observedPos);
+    const acked = this.ackedSinceRecovery;
+    return acked.length > bound ? (acked[acked.length - bound - 1] as number) : this.recoveredPos;
+  }
+
   private fail(message: string): void {
     if (this.violations.length < 100) this.violations.push(message);
   }
 }
 
-function matches(expected: ModelState, got: ModelState | undefined): boolean {
+/**
+ * Whether a recovered state equals the model's at virtual time `nowMs`: same version; both visible or both
+ * not (a tombstone and an expired document are the same to every reader: background work turns one into
+ * the other); if visible, the same value and expiry.
+ */
+function matches(expected: ModelState, got: ModelState | undefined, nowMs: number): boolean {
   const g = got ?? { version: 0, value: undefined };
-  return g.version === expected.version && canonical(g.value) === canonical(expected.value);
+  if (g.version !== expected.version) return false;
+  const live = liveAt(expected, nowMs);
+  if (live !== liveAt(g, nowMs)) return false;
+  return !live || (canonical(g.value) === canonical(expected.value) && g.expiresAt === expected.expiresAt);
+}
+
+function insertSorted(list: number[], v: number): void {
+  let i = list.length;
+  while (i > 0 && (list[i - 1] as number) > v) i--;
+  list.splice(i, 0, v);
 }
 
 function describe(a: ModelState | undefined): string {
@@ -183,5 +278,6 @@ function describe(a: ModelState | undefined): string {
 }
 
 function describeState(s: ModelState): string {
-  return s.value === undefined ? `absent (v${s.version})` : `v${s.version} ${canonical(s.value)}`;
+  const exp = s.expiresAt === undefined ? "" : ` exp@${s.expiresAt}`;
+  return s.value === undefined ? `absent (v${s.version})` : `v${s.version} ${canonical(s.value)}${exp}`;
 }

@@ -1,6 +1,8 @@
 /**
- * The workload generator: seeded mixes of set, get, delete, patch, incr, batch, scan and checkpoint on
- * Zipf-distributed keys (YCSB's skew), drawn from the campaign's `workload` stream only.
+ * The workload generator: seeded mixes of set, get, delete, patch, incr, expire, ttl, batch, scan and
+ * checkpoint on Zipf-distributed keys (YCSB's skew), drawn from the campaign's `workload` stream only. Some
+ * sets carry a TTL (milliseconds to a few seconds of virtual time) and some mutations an `ifVersion` (0, or
+ * a small version that hot keys have long passed: both outcomes happen).
  */
 import type { ModelJson, ModelMutation } from "./model.js";
 import type { Prng } from "./prng.js";
@@ -10,6 +12,7 @@ import { Zipf } from "./prng.js";
 export type WorkloadStep =
   | { kind: "mutate"; mutations: ModelMutation[]; batch: boolean }
   | { kind: "get"; key: string }
+  | { kind: "ttl"; key: string }
   | { kind: "scan"; gte?: string; lt?: string; limit: number; reverse: boolean }
   | { kind: "checkpoint" };
 
@@ -20,6 +23,8 @@ export interface WorkloadMix {
   delete: number;
   patch: number;
   incr: number;
+  expire: number;
+  ttl: number;
   batch: number;
   scan: number;
   checkpoint: number;
@@ -32,6 +37,8 @@ export const DEFAULT_MIX: WorkloadMix = {
   delete: 5,
   patch: 12,
   incr: 30,
+  expire: 3,
+  ttl: 3,
   batch: 8,
   scan: 6,
   checkpoint: 1,
@@ -76,6 +83,8 @@ export class Workload {
     switch (kind) {
       case "get":
         return { kind: "get", key: this.key() };
+      case "ttl":
+        return { kind: "ttl", key: this.key() };
       case "scan": {
         const a = this.prng.int(this.keyCount);
         const b = Math.min(this.keyCount, a + 1 + this.prng.int(20));
@@ -93,7 +102,7 @@ export class Workload {
         const n = 2 + this.prng.int(4);
         const mutations: ModelMutation[] = [];
         for (let i = 0; i < n; i++)
-          mutations.push(this.mutation(this.prng.pick(["set", "delete", "patch", "incr"])));
+          mutations.push(this.mutation(this.prng.pick(["set", "delete", "patch", "incr", "expire"])));
         return { kind: "mutate", mutations, batch: true };
       }
       default:
@@ -101,15 +110,25 @@ export class Workload {
     }
   }
 
-  private mutation(kind: "set" | "delete" | "patch" | "incr"): ModelMutation {
+  private mutation(kind: "set" | "delete" | "patch" | "incr" | "expire"): ModelMutation {
+    const m = this.unconditional(kind);
+    if (this.prng.bool(0.1)) m.ifVersion = this.prng.bool(0.4) ? 0 : this.prng.range(1, 8);
+    return m;
+  }
+
+  private unconditional(kind: "set" | "delete" | "patch" | "incr" | "expire"): ModelMutation {
     const key = this.key();
     switch (kind) {
       case "set":
-        return { op: "set", key, value: this.value() };
+        return this.prng.bool(0.3)
+          ? { op: "set", key, value: this.value(), ttlMs: this.ttlMs() }
+          : { op: "set", key, value: this.value() };
       case "delete":
         return { op: "delete", key };
       case "patch":
         return { op: "patch", key, patch: this.patchDoc() };
+      case "expire":
+        return { op: "expire", key, ms: this.ttlMs() };
       case "incr":
         // Mostly small deltas; rarely a huge one, to reach the safe-integer bound.
         return {
@@ -118,6 +137,11 @@ export class Workload {
           delta: this.prng.bool(0.02) ? Number.MAX_SAFE_INTEGER : this.prng.range(-3, 5),
         };
     }
+  }
+
+  /** A time to live: often a few milliseconds (expiring among in-flight I/O), else up to 5 s. */
+  private ttlMs(): number {
+    return this.prng.bool(0.5) ? this.prng.range(1, 30) : this.prng.range(31, 5000);
   }
 
   private value(): ModelJson {

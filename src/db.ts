@@ -7,11 +7,13 @@
  *    mutations already prepared but not yet durable (the overlay), so same-key mutations inside one group
  *    commit each get their own version and compose in order.
  * 2. The resolved effects become one WAL record (an atomic batch), queued for group commit.
- * 3. Once the record is durable the effects are applied to the leaf's buffer (visible to readers), and only
- *    then does the caller's promise resolve. Readers never see the overlay.
+ * 3. Once the record is durable the effects are applied to the leaf's buffer (visible to readers) and
+ *    dispatched to subscribers, and only then does the caller's promise resolve. Readers never see the
+ *    overlay. In durability mode 'relaxed' step 3 may run before the fdatasync, within a bounded window
+ *    (`relaxedUnsyncedMax`); in mode 'memory' there is no file at all (see {@link Durability}).
  */
 import type { Entry, Mutation } from "./doc/entry.js";
-import { resolveMutation, validateMutation } from "./doc/entry.js";
+import { isLive, resolveMutation, validateMutation } from "./doc/entry.js";
 import type { Json } from "./doc/json.js";
 import type { KeyInput, KeyString } from "./doc/key.js";
 import { KEY_BYTES_LIMIT, keyBytes, toKeyString } from "./doc/key.js";
@@ -19,6 +21,8 @@ import { assert, ClosedError, CorruptionError, InvalidArgumentError, PoisonedErr
 import type { Clock } from "./io/clock.js";
 import type { DirLock, FileSystem } from "./io/file-system.js";
 import { joinPath, parentPath } from "./io/file-system.js";
+import type { ChangeEvent, SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
+import { SUBSCRIBER_QUEUE_MAX_DEFAULT, Subscription, SubscriptionHub } from "./reactive/subscriptions.js";
 import type { KeyRange } from "./tree/key-range.js";
 import { Leaf, NOT_IN_MEMORY } from "./tree/leaf.js";
 import type { Manifest } from "./tree/manifest.js";
@@ -27,12 +31,41 @@ import { parseSegmentFileName, segmentFileName } from "./tree/segment-format.js"
 import { SegmentReader } from "./tree/segment-reader.js";
 import { writeSegment } from "./tree/segment-writer.js";
 import { decodeBatch, type Effect, encodeBatch } from "./wal/batch-codec.js";
+import type { CommitLog } from "./wal/commit-log.js";
 import { parseWalFileName, RECORD_PAYLOAD_BYTES_MAX, RecordType, walFileName } from "./wal/format.js";
+import { MemoryLog } from "./wal/memory-log.js";
 import { recoverWal, type WalRecovery } from "./wal/wal-reader.js";
 import { type WalFileInfo, WalWriter, type WalWriterStats } from "./wal/wal-writer.js";
 
+/**
+ * When a mutation is acknowledged, and what a crash may take back (DESIGN.md durability contract, point 9):
+ *
+ * - `'fsync'` (default): the promise resolves, and readers and subscribers see the mutation, only after
+ *   its WAL record is fdatasynced. A crash loses no acknowledged mutation.
+ * - `'relaxed'`: the mutation becomes visible and its promise resolves once its record is queued for the WAL
+ *   writer, before the fdatasync, as long as fewer than `relaxedUnsyncedMax` acknowledged records are
+ *   unsynced; past that bound a call waits for fdatasyncs to catch up (backpressure, no timer). A crash
+ *   may lose at most the last `relaxedUnsyncedMax` acknowledged calls (never an earlier one without the
+ *   later ones: the recovered state is still a prefix of the commit order), and readers may have seen them.
+ * - `'memory'`: no WAL, no segments, no lock; the file system is never touched and everything is lost when
+ *   the handle goes away. Versions, TTL, conditional writes and subscriptions work as in the other modes.
+ *
+ * Idea: MemFlux's durability levels; Redis `appendfsync always | everysec` (here bounded in records, not
+ * seconds, so the bound holds under any load and needs no timer).
+ */
+export type Durability = "fsync" | "relaxed" | "memory";
+
 /** Knobs, all optional. Sizes in bytes. */
 export interface FuseDBOptions {
+  /** When mutations are acknowledged; see {@link Durability}. Default 'fsync'. */
+  durability?: Durability;
+  /**
+   * Mode 'relaxed' only: most acknowledged records not yet fdatasynced, so the most acknowledged calls a
+   * crash may lose. Default 256.
+   */
+  relaxedUnsyncedMax?: number;
+  /** Default queue bound of a subscriber, in events. Default 1024. */
+  subscriberQueueMax?: number;
   /** Largest key, in bytes. Default 1024, at most 65535 (the formats' u16 key length). */
   keyBytesMax?: number;
   /** Largest document as UTF-8 JSON text, in bytes. Default 1 MiB. */
@@ -57,6 +90,32 @@ export interface FuseDBConfig extends FuseDBOptions {
 export interface Versioned {
   value: Json;
   version: number;
+  /** Absolute expiry in Clock milliseconds, if the document has one (see `ttl`). */
+  expiresAtMs?: number;
+}
+
+/**
+ * A key's stored state as `inspect` returns it, ignoring expiry: a tombstone has `value` undefined. Expired
+ * documents may still appear until background work turns them into tombstones (same version).
+ */
+export interface StoredState {
+  version: number;
+  value: Json | undefined;
+  expiresAtMs?: number;
+}
+
+/** Options of `set`. */
+export interface SetOptions {
+  /** Expire the document this many Clock milliseconds after the call (a positive integer). */
+  ttlMs?: number;
+  /** Conditional write: the key's current live version must be this (0: the key must not exist). */
+  ifVersion?: number;
+}
+
+/** Options of `delete`, `patch`, `incr` and `expire`. */
+export interface ConditionalOptions {
+  /** Conditional write: the key's current live version must be this (0: the key must not exist). */
+  ifVersion?: number;
 }
 
 /** What a single-key mutation resolves to once durable. */
@@ -122,19 +181,34 @@ export interface FuseDBStats {
   bufferedBytes: number;
   segmentBytes: number;
   walFiles: number;
+  /** Live subscriptions. */
+  subscribers: number;
 }
 
-const DEFAULTS: Required<FuseDBOptions> = {
+type NumericOption = Exclude<keyof FuseDBOptions, "durability">;
+
+const DEFAULTS: Required<Pick<FuseDBOptions, NumericOption>> = {
   keyBytesMax: 1024,
   valueBytesMax: 1024 * 1024,
   walFileBytesMax: 64 * 1024 * 1024,
   groupCommitBytesMax: 4 * 1024 * 1024,
   cacheBlocksMax: 256,
+  relaxedUnsyncedMax: 256,
+  subscriberQueueMax: SUBSCRIBER_QUEUE_MAX_DEFAULT,
 };
 
 interface Prepared<T> {
-  durable: Promise<void>;
+  /** Resolves when the caller may be acknowledged (durable, or visible in mode 'relaxed'). */
+  acked: Promise<void>;
   value: T;
+}
+
+/** A record appended to the log and not yet visible, in LSN order. */
+interface Unapplied {
+  lsn: number;
+  effects: Effect[];
+  durable: boolean;
+  visible: () => void;
 }
 
 /** The database handle. Open it with {@link FuseDB.open} (or `open` from the package root). */
@@ -142,23 +216,43 @@ export class FuseDB {
   private readonly overlay = new Map<KeyString, Entry>();
   private prepTail: Promise<void> = Promise.resolve();
   private prepQueued = 0;
+  /**
+   * Call times of the calls queued for prepare, oldest first (FIFO, bounded by the calls in flight). Expired
+   * documents are turned into tombstones only up to the oldest of them, so a queued call still resolves on
+   * what was live at its call time.
+   */
+  private readonly queuedCallMs: number[] = [];
   private checkpointTail: Promise<unknown> = Promise.resolve();
   private closed = false;
   private poisonError: PoisonedError | CorruptionError | undefined;
   private appliedLsn: number;
+  /** Records appended but not yet visible, LSN order. Bounded by the calls in flight. */
+  private readonly unapplied: (Unapplied | undefined)[] = [];
+  private head = 0;
+  /** Mode 'relaxed': records visible (acknowledged) but not yet durable; at most relaxedUnsyncedMax. */
+  private visibleUnsynced = 0;
+  /** Mode 'relaxed': while a checkpoint freezes the buffer, records become visible only once durable. */
+  private holdRelaxed = false;
+  private readonly hub = new SubscriptionHub();
 
   private constructor(
     private readonly fs: FileSystem,
+    private readonly clock: Clock,
     readonly dir: string,
-    private readonly options: Required<FuseDBOptions>,
-    private readonly lock: DirLock,
+    private readonly options: ResolvedOptions,
+    private readonly lock: DirLock | undefined,
     private manifest: Manifest,
     private readonly leaf: Leaf,
-    private readonly wal: WalWriter,
+    private readonly wal: CommitLog,
     /** What recovery did at open. */
     readonly recovery: RecoveryInfo,
   ) {
     this.appliedLsn = wal.durableLsn;
+  }
+
+  /** The durability mode this handle runs in. */
+  get durability(): Durability {
+    return this.options.durability;
   }
 
   /**
@@ -170,6 +264,18 @@ export class FuseDB {
     const options = resolveOptions(config);
     const { fs, clock, dir } = config;
     const started = clock.now();
+    if (options.durability === "memory") {
+      const recovery: RecoveryInfo = {
+        checkpointLsn: 0,
+        replayedRecords: 0,
+        lastLsn: 0,
+        tornTail: undefined,
+        removedFiles: [],
+        durationMs: 0,
+      };
+      const leaf = new Leaf("", undefined);
+      return new FuseDB(fs, clock, dir, options, undefined, emptyManifest(), leaf, new MemoryLog(), recovery);
+    }
     if (!(await fs.exists(dir))) {
       // A new directory's entry is durable only once its parent is synced (the seam's contract).
       await fs.mkdir(dir);
@@ -237,7 +343,7 @@ export class FuseDB {
         removedFiles,
         durationMs: clock.now() - started,
       };
-      return new FuseDB(fs, dir, options, lock, manifest, leaf, wal, recovery);
+      return new FuseDB(fs, clock, dir, options, lock, manifest, leaf, wal, recovery);
     } catch (err) {
       await lock.release();
       throw err;
@@ -245,21 +351,51 @@ export class FuseDB {
   }
 
   /**
-   * The document stored under `key` and its version, or undefined if the key is missing or deleted.
-   * Sees exactly the mutations that are durable.
+   * The document stored under `key` and its version, or undefined if the key is missing, deleted or expired
+   * (`clock.now() >= expiresAtMs`). Sees exactly the mutations that are durable (mode 'fsync').
    * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError if the data read is damaged.
    */
   async get(key: KeyInput): Promise<Versioned | undefined> {
     const k = this.key(key);
     this.assertOpen();
     const entry = await this.leaf.get(k);
-    if (entry === undefined || entry.value === undefined) return undefined;
-    return { value: entry.value, version: entry.version };
+    if (!isLive(entry, this.clock.now())) return undefined;
+    return versioned(entry.value, entry);
   }
 
   /**
-   * The key's current version, counting deletes: 0 if it never existed, the tombstone's version if it was
-   * deleted. Sees exactly the durable mutations. Useful for optimistic concurrency and for checkers.
+   * Remaining time to live of `key` in Clock milliseconds (at least 1); `null` if the document has no
+   * expiry; `undefined` if the key is missing, deleted or expired. (Redis TTL answers -1 and -2 for the last
+   * two; here they are typed.)
+   * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError on damaged data.
+   */
+  async ttl(key: KeyInput): Promise<number | null | undefined> {
+    const k = this.key(key);
+    this.assertOpen();
+    const entry = await this.leaf.get(k);
+    const now = this.clock.now();
+    if (!isLive(entry, now)) return undefined;
+    return entry.expiresAtMs === undefined ? null : entry.expiresAtMs - now;
+  }
+
+  /**
+   * The key's stored state regardless of expiry, tombstones included; undefined if it never existed. For
+   * tools and checkers: the simulator compares it with its model. Sees exactly what `get` sees.
+   */
+  async inspect(key: KeyInput): Promise<StoredState | undefined> {
+    const k = this.key(key);
+    this.assertOpen();
+    const entry = await this.leaf.get(k);
+    if (entry === undefined) return undefined;
+    const out: StoredState = { version: entry.version, value: entry.value };
+    if (entry.expiresAtMs !== undefined) out.expiresAtMs = entry.expiresAtMs;
+    return out;
+  }
+
+  /**
+   * The key's current version, counting deletes and expiries: 0 if it never existed, the tombstone's (or
+   * the expired document's) version otherwise. Sees exactly the durable mutations. Useful for checkers;
+   * for a conditional write pass `get(key)?.version ?? 0` as `ifVersion`.
    */
   async versionOf(key: KeyInput): Promise<number> {
     const k = this.key(key);
@@ -292,54 +428,92 @@ export class FuseDB {
     if (options.lt !== undefined) range.lt = this.key(options.lt);
     if (options.lte !== undefined) range.lte = this.key(options.lte);
     this.assertOpen();
-    const found = await this.leaf.scan(range, limit, options.reverse === true);
+    const found = await this.leaf.scan(range, limit, options.reverse === true, this.clock.now());
     return found.map(([k, entry]) => {
       const bytes = keyBytes(k);
-      return {
-        key: bytes.toString("utf8"),
-        keyBytes: bytes,
-        value: entry.value as Json,
-        version: entry.version,
-      };
+      return { key: bytes.toString("utf8"), keyBytes: bytes, ...versioned(entry.value as Json, entry) };
     });
   }
 
   /**
-   * Stores `value` under `key`. Resolves once durable.
-   * @throws InvalidArgumentError (FUSEDB_INVALID_JSON, FUSEDB_KEY_TOO_LARGE, FUSEDB_VALUE_TOO_LARGE, ...);
+   * Stores `value` under `key`. Resolves once durable. With `ttlMs` the document expires that many Clock
+   * milliseconds after the call (absolute time, logged, so recovery agrees); without it, any earlier expiry
+   * is cleared (Redis SET). With `ifVersion` it is a compare-and-set.
+   * @throws VersionConflictError (FUSEDB_VERSION_CONFLICT); InvalidArgumentError (FUSEDB_INVALID_JSON,
+   *   FUSEDB_KEY_TOO_LARGE, FUSEDB_VALUE_TOO_LARGE, FUSEDB_INVALID_ARGUMENT for a bad ttlMs, ...);
    *   PoisonedError; ClosedError.
    */
-  async set(key: KeyInput, value: Json): Promise<WriteResult> {
-    const r = await this.commit([{ op: "set", key, value }]);
-    return { version: (r.results[0] as BatchResult["results"][number]).version, lsn: r.lsn };
-  }
-
-  /** Deletes `key` by writing a versioned tombstone (its version grows by one). Resolves once durable. */
-  async delete(key: KeyInput): Promise<WriteResult> {
-    const r = await this.commit([{ op: "delete", key }]);
+  async set(key: KeyInput, value: Json, options: SetOptions = {}): Promise<WriteResult> {
+    const r = await this.commit([
+      { op: "set", key, value, ttlMs: options.ttlMs, ifVersion: options.ifVersion },
+    ]);
     return { version: (r.results[0] as BatchResult["results"][number]).version, lsn: r.lsn };
   }
 
   /**
-   * Applies an RFC 7396 JSON Merge Patch to the document under `key` (a missing key patches `{}` when the
-   * patch is an object). Resolves with the new document once durable.
+   * Deletes `key` by writing a versioned tombstone (its version grows by one). Resolves once durable.
+   * @throws VersionConflictError if `ifVersion` is given and does not match.
    */
-  async patch(key: KeyInput, patch: Json): Promise<ValueWriteResult> {
-    return single(await this.commit([{ op: "patch", key, patch }]));
+  async delete(key: KeyInput, options: ConditionalOptions = {}): Promise<WriteResult> {
+    const r = await this.commit([{ op: "delete", key, ifVersion: options.ifVersion }]);
+    return { version: (r.results[0] as BatchResult["results"][number]).version, lsn: r.lsn };
   }
 
   /**
-   * Adds the integer `delta` (default 1) to the number under `key` (a missing key counts as 0).
+   * Applies an RFC 7396 JSON Merge Patch to the document under `key` (a missing or expired key patches `{}`
+   * when the patch is an object). Keeps the document's expiry. Resolves with the new document once durable.
+   * @throws VersionConflictError if `ifVersion` is given and does not match.
+   */
+  async patch(key: KeyInput, patch: Json, options: ConditionalOptions = {}): Promise<ValueWriteResult> {
+    return single(await this.commit([{ op: "patch", key, patch, ifVersion: options.ifVersion }]));
+  }
+
+  /**
+   * Adds the integer `delta` (default 1) to the number under `key` (a missing, deleted or expired key counts
+   * as 0, without expiry). Keeps a live document's expiry, so a counter set with `ttlMs` resets when it
+   * expires (a fixed-window rate limiter).
    * @throws InvalidArgumentError FUSEDB_TYPE_MISMATCH if the value is not an integer, FUSEDB_OUT_OF_RANGE if
-   *   the result leaves the safe-integer range, FUSEDB_INVALID_ARGUMENT if `delta` is not a safe integer.
+   *   the result leaves the safe-integer range, FUSEDB_INVALID_ARGUMENT if `delta` is not a safe integer;
+   *   VersionConflictError if `ifVersion` is given and does not match.
    */
-  async incr(key: KeyInput, delta = 1): Promise<ValueWriteResult> {
-    return single(await this.commit([{ op: "incr", key, delta }]));
+  async incr(key: KeyInput, delta = 1, options: ConditionalOptions = {}): Promise<ValueWriteResult> {
+    return single(await this.commit([{ op: "incr", key, delta, ifVersion: options.ifVersion }]));
+  }
+
+  /**
+   * Sets the live document under `key` to expire `ms` Clock milliseconds after the call (Redis EXPIRE, in
+   * milliseconds). A mutation like any other: the version grows by one and subscribers get a "put" event.
+   * @throws NotFoundError (FUSEDB_NOT_FOUND) if the key is missing, deleted or expired; InvalidArgumentError
+   *   if `ms` is not a positive safe integer; VersionConflictError if `ifVersion` does not match.
+   */
+  async expire(key: KeyInput, ms: number, options: ConditionalOptions = {}): Promise<WriteResult> {
+    const r = await this.commit([{ op: "expire", key, ms, ifVersion: options.ifVersion }]);
+    return { version: (r.results[0] as BatchResult["results"][number]).version, lsn: r.lsn };
+  }
+
+  /**
+   * Subscribes to changes of one key, or of every key starting with `prefix` (bytewise). Returns an async
+   * iterator of {@link ChangeEvent}s in commit order, from the next committed change on; see
+   * src/reactive/subscriptions.ts for eviction (FUSEDB_SLOW_SUBSCRIBER) and unsubscription.
+   * @throws InvalidArgumentError for a bad key, prefix or queueMax; ClosedError.
+   */
+  subscribe(target: SubscribeTarget<KeyInput>, options: SubscribeOptions = {}): Subscription {
+    const queueMax = options.queueMax ?? this.options.subscriberQueueMax;
+    if (!Number.isSafeInteger(queueMax) || queueMax < 1) {
+      throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "queueMax must be a positive integer");
+    }
+    const isPrefix = typeof target === "object" && target !== null && "prefix" in target;
+    const match = isPrefix
+      ? { prefix: this.prefix((target as { prefix: KeyInput }).prefix) }
+      : { key: this.key(target) };
+    this.assertOpen();
+    return new Subscription(this.hub, match, queueMax, options.signal);
   }
 
   /**
    * Applies `mutations` atomically: one WAL record, all or nothing, even across a crash. Mutations of the
-   * same key compose in order, each with its own version. If any mutation is invalid, none is applied.
+   * same key compose in order, each with its own version. If any mutation is invalid or any `ifVersion`
+   * conflicts, none is applied and the call rejects with that mutation's error.
    */
   async batch(mutations: readonly Mutation[]): Promise<BatchResult> {
     if (!Array.isArray(mutations) || mutations.length === 0) {
@@ -369,18 +543,24 @@ export class FuseDB {
       bufferedBytes: this.leaf.active.sizeBytes + (this.leaf.frozen?.sizeBytes ?? 0),
       segmentBytes: this.leaf.segment?.sizeBytes ?? 0,
       walFiles: this.wal.liveFiles().length,
+      subscribers: this.hub.size,
     };
   }
 
-  /** Stops accepting work, settles every pending operation, and releases the directory lock. */
+  /**
+   * Stops accepting work (later calls throw ClosedError), settles every pending operation (each resolves or
+   * rejects; in mode 'relaxed' every acknowledged record is fdatasynced), ends every subscription (after its
+   * queued events), and releases the directory lock.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.prepTail;
     await this.checkpointTail;
     await this.wal.close();
+    this.hub.closeAll();
     await this.leaf.segment?.release();
-    await this.lock.release();
+    await this.lock?.release();
   }
 
   // ---- the one write path ----
@@ -394,19 +574,27 @@ export class FuseDB {
       return this.key(m.key);
     });
     this.assertWritable();
+    // The time of the call: expiries are relative to it, and so is "expired" while resolving. Calls are
+    // prepared in call order and the clock never goes back, so resolution times follow commit order.
+    const nowMs = this.clock.now();
     let prepared: Prepared<BatchResult>;
     if (this.prepQueued === 0 && keys.every((k) => this.lookupPendingMemory(k) !== NOT_IN_MEMORY)) {
       // Fast path: nothing queued ahead and memory knows every key.
-      prepared = this.prepare(mutations, keys, new Map());
+      prepared = this.prepare(mutations, keys, new Map(), nowMs);
     } else {
-      prepared = await this.enqueuePrepare(mutations, keys);
+      prepared = await this.enqueuePrepare(mutations, keys, nowMs);
     }
-    await prepared.durable;
+    await prepared.acked;
     return prepared.value;
   }
 
-  private enqueuePrepare(mutations: readonly Mutation[], keys: KeyString[]): Promise<Prepared<BatchResult>> {
+  private enqueuePrepare(
+    mutations: readonly Mutation[],
+    keys: KeyString[],
+    nowMs: number,
+  ): Promise<Prepared<BatchResult>> {
     this.prepQueued++;
+    this.queuedCallMs.push(nowMs);
     const run = this.prepTail.then(async () => {
       try {
         const bases = new Map<KeyString, Entry | undefined>();
@@ -418,9 +606,10 @@ export class FuseDB {
           for (const k of missing) bases.set(k, await this.leaf.get(k));
         }
         this.assertWritable();
-        return this.prepare(mutations, keys, bases);
+        return this.prepare(mutations, keys, bases, nowMs);
       } finally {
         this.prepQueued--;
+        this.queuedCallMs.shift();
       }
     });
     this.prepTail = run.then(
@@ -435,6 +624,7 @@ export class FuseDB {
     mutations: readonly Mutation[],
     keys: KeyString[],
     bases: Map<KeyString, Entry | undefined>,
+    nowMs: number,
   ): Prepared<BatchResult> {
     const lsn = this.wal.nextLsnPreview;
     const latest = new Map<KeyString, Entry | undefined>();
@@ -443,7 +633,7 @@ export class FuseDB {
     for (let i = 0; i < mutations.length; i++) {
       const k = keys[i] as KeyString;
       const current = latest.has(k) ? latest.get(k) : this.baseFor(k, bases);
-      const next = resolveMutation(current, mutations[i] as Mutation, lsn, this.options);
+      const next = resolveMutation(current, mutations[i] as Mutation, lsn, this.options, nowMs);
       latest.set(k, next);
       results.push({ version: next.version, value: next.value });
     }
@@ -456,21 +646,72 @@ export class FuseDB {
         `batch of ${payload.length} bytes is too large`,
       );
     }
-    const appended = this.wal.append(RecordType.Batch, payload, () =>
-      this.applyDurable(appended.lsn, effects),
-    );
+    let visible = (): void => undefined;
+    const becameVisible = new Promise<void>((resolve) => {
+      visible = resolve;
+    });
+    const record: Unapplied = { lsn, effects, durable: false, visible };
+    const appended = this.wal.append(RecordType.Batch, payload, () => this.onDurable(record));
     assert(appended.lsn === lsn, "LSN preview matches the appended record");
+    this.unapplied.push(record);
     for (const { key, entry } of effects) this.overlay.set(key, entry);
-    return { durable: appended.durable, value: { lsn, results } };
+    if (this.options.durability !== "relaxed") return { acked: appended.durable, value: { lsn, results } };
+    this.pump();
+    // Relaxed: acknowledged once visible, or rejected if the log fails first. A failure after the
+    // acknowledgement is the documented loss window; later calls see the poison.
+    const acked = Promise.race([becameVisible, appended.durable.then(() => becameVisible)]);
+    return { acked, value: { lsn, results } };
   }
 
-  private applyDurable(lsn: number, effects: Effect[]): void {
+  /** The log made `record` durable (LSN order). */
+  private onDurable(record: Unapplied): void {
+    record.durable = true;
+    if (record.lsn <= this.appliedLsn) {
+      this.visibleUnsynced--;
+      return;
+    }
+    this.pump();
+    assert(record.lsn <= this.appliedLsn, "a durable record is visible");
+  }
+
+  /**
+   * Makes records visible in LSN order: every durable one, and in mode 'relaxed' also undurable ones while
+   * fewer than `relaxedUnsyncedMax` visible records are unsynced (and no checkpoint holds them back).
+   * Bounded by the records appended.
+   */
+  private pump(): void {
+    const relaxed = this.options.durability === "relaxed";
+    for (;;) {
+      const next = this.unapplied[this.head];
+      if (next === undefined) break;
+      if (!next.durable) {
+        const early =
+          relaxed &&
+          !this.holdRelaxed &&
+          this.wal.poisoned === undefined &&
+          this.visibleUnsynced < this.options.relaxedUnsyncedMax;
+        if (!early) break;
+        this.visibleUnsynced++;
+      }
+      this.unapplied[this.head++] = undefined;
+      this.apply(next.lsn, next.effects);
+      next.visible();
+    }
+    if (this.head > 1024 && this.head * 2 > this.unapplied.length) {
+      this.unapplied.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Makes one record's effects visible to readers and subscribers. */
+  private apply(lsn: number, effects: Effect[]): void {
     assert(lsn === this.appliedLsn + 1, "records become visible in LSN order");
     for (const { key, entry } of effects) {
       this.leaf.active.set(key, entry);
       if (this.overlay.get(key)?.lsn === lsn) this.overlay.delete(key);
     }
     this.appliedLsn = lsn;
+    this.hub.dispatch(lsn, effects);
   }
 
   private lookupPendingMemory(k: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
@@ -490,16 +731,33 @@ export class FuseDB {
 
   private async checkpointNow(): Promise<{ lsn: number }> {
     this.assertWritable();
-    await this.wal.rotate();
-    const lsn = this.appliedLsn;
+    // Expiry horizon: no older than any queued call's time (see queuedCallMs); later calls are newer.
+    const nowMs = Math.min(this.clock.now(), this.queuedCallMs[0] ?? Number.POSITIVE_INFINITY);
+    if (this.options.durability === "memory") {
+      // Nothing to write: background work is the removal of expired documents.
+      this.leaf.active.sweepExpired(nowMs);
+      return { lsn: this.appliedLsn };
+    }
+    // Mode 'relaxed': hold early visibility until the freeze, so the frozen buffer holds only durable
+    // records (a segment must never be ahead of the WAL).
+    this.holdRelaxed = true;
+    let lsn: number;
+    try {
+      await this.wal.rotate();
+      lsn = this.appliedLsn;
+      assert(lsn <= this.wal.durableLsn, "a checkpoint covers only durable records");
+      if (lsn !== this.manifest.checkpointLsn) this.leaf.freeze();
+    } finally {
+      this.holdRelaxed = false;
+      this.pump();
+    }
     if (lsn === this.manifest.checkpointLsn) {
       await this.removeObsoleteWal(lsn);
       return { lsn };
     }
-    this.leaf.freeze();
     const name = segmentFileName(this.manifest.nextFileNumber);
     try {
-      const merged = await this.leaf.mergedForFlush();
+      const merged = await this.leaf.mergedForFlush(nowMs);
       await writeSegment(this.fs, this.dir, name, merged);
     } catch (err) {
       this.leaf.thaw();
@@ -545,6 +803,12 @@ export class FuseDB {
     return toKeyString(key, this.options.keyBytesMax);
   }
 
+  /** A subscription prefix: a key, or the empty string (every key). */
+  private prefix(prefix: unknown): KeyString {
+    if (prefix === "" || (prefix instanceof Uint8Array && prefix.length === 0)) return "";
+    return this.key(prefix);
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new ClosedError();
   }
@@ -556,15 +820,31 @@ export class FuseDB {
   }
 }
 
+function versioned(value: Json, entry: Entry): Versioned {
+  const out: Versioned = { value, version: entry.version };
+  if (entry.expiresAtMs !== undefined) out.expiresAtMs = entry.expiresAtMs;
+  return out;
+}
+
 function single(r: BatchResult): ValueWriteResult {
   const first = r.results[0];
   assert(first !== undefined && first.value !== undefined, "a patch or incr result holds a value");
   return { value: first.value, version: first.version, lsn: r.lsn };
 }
 
-function resolveOptions(o: FuseDBOptions): Required<FuseDBOptions> {
-  const out = { ...DEFAULTS };
-  for (const name of Object.keys(DEFAULTS) as (keyof FuseDBOptions)[]) {
+/** Options with every default filled in. */
+type ResolvedOptions = Required<FuseDBOptions>;
+
+function resolveOptions(o: FuseDBOptions): ResolvedOptions {
+  const durability = o.durability ?? "fsync";
+  if (durability !== "fsync" && durability !== "relaxed" && durability !== "memory") {
+    throw new InvalidArgumentError(
+      "FUSEDB_INVALID_ARGUMENT",
+      `option durability must be 'fsync', 'relaxed' or 'memory'`,
+    );
+  }
+  const out: ResolvedOptions = { ...DEFAULTS, durability };
+  for (const name of Object.keys(DEFAULTS) as NumericOption[]) {
     const v = o[name];
     if (v === undefined) continue;
     if (!Number.isSafeInteger(v) || v <= 0) {

@@ -12,6 +12,8 @@ export type FuseErrorCode =
   | "FUSEDB_TYPE_MISMATCH"
   | "FUSEDB_OUT_OF_RANGE"
   | "FUSEDB_VERSION_CONFLICT"
+  | "FUSEDB_NOT_FOUND"
+  | "FUSEDB_SLOW_SUBSCRIBER"
   | "FUSEDB_CORRUPTION"
   | "FUSEDB_POISONED"
   | "FUSEDB_CLOSED"
@@ -44,6 +46,44 @@ export class InvalidArgumentError extends FuseError {
   ) {
     super(code, message);
     this.name = "InvalidArgumentError";
+  }
+}
+
+/**
+ * A conditional write (`ifVersion`) found another version: the whole call was rejected and changed nothing.
+ * `expected` is the caller's `ifVersion`; `actual` is the key's live version then (0 if absent, deleted or
+ * expired). Idea: HTTP If-Match / etcd compare-and-swap on mod revision.
+ */
+export class VersionConflictError extends FuseError {
+  readonly expected: number;
+  readonly actual: number;
+  constructor(expected: number, actual: number) {
+    super("FUSEDB_VERSION_CONFLICT", `version conflict: expected version ${expected}, key is at ${actual}`);
+    this.name = "VersionConflictError";
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** The operation needs a live key (`expire`), and the key is absent, deleted or expired. Changed nothing. */
+export class NotFoundError extends FuseError {
+  constructor(message: string) {
+    super("FUSEDB_NOT_FOUND", message);
+    this.name = "NotFoundError";
+  }
+}
+
+/**
+ * A subscriber's bounded queue overflowed, so it was evicted: its iterator first yields every event it had
+ * queued (a gap-free prefix), then throws this error. Writers never wait for subscribers (FluxDB).
+ */
+export class SlowSubscriberError extends FuseError {
+  /** The queue bound that was exceeded, in events. */
+  readonly queueMax: number;
+  constructor(queueMax: number) {
+    super("FUSEDB_SLOW_SUBSCRIBER", `subscriber evicted: more than ${queueMax} undelivered events`);
+    this.name = "SlowSubscriberError";
+    this.queueMax = queueMax;
   }
 }
 

@@ -19,18 +19,22 @@ import { NodeFileSystem } from "./io/node-file-system.js";
 
 export type {
   BatchResult,
+  ConditionalOptions,
+  Durability,
   FuseDBConfig,
   FuseDBOptions,
   FuseDBStats,
   RecoveryInfo,
   ScanEntry,
   ScanOptions,
+  SetOptions,
+  StoredState,
   ValueWriteResult,
   Versioned,
   WriteResult,
 } from "./db.js";
 export { FuseDB, SCAN_LIMIT_MAX } from "./db.js";
-export type { Entry, Mutation } from "./doc/entry.js";
+export type { Conditional, Entry, Mutation } from "./doc/entry.js";
 export type { Json } from "./doc/json.js";
 export type { KeyInput } from "./doc/key.js";
 export { applyMergePatch } from "./doc/merge-patch.js";
@@ -39,6 +43,8 @@ export type { Clock } from "./io/clock.js";
 export type { DirLock, File, FileSystem, OpenOptions } from "./io/file-system.js";
 export { SystemClock } from "./io/node-clock.js";
 export { NodeFileSystem } from "./io/node-file-system.js";
+export type { ChangeEvent, SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
+export { SUBSCRIBER_QUEUE_MAX_DEFAULT, Subscription } from "./reactive/subscriptions.js";
 
 /** Options of {@link open}: the engine's knobs, plus optional `fs` and `clock` (default: the real ones). */
 export interface OpenDBOptions extends FuseDBOptions {
@@ -48,6 +54,7 @@ export interface OpenDBOptions extends FuseDBOptions {
 
 /**
  * Opens (or creates) the database in directory `dir` on the real disk, unless `options.fs` says otherwise.
+ * With `durability: 'memory'` nothing touches the disk and `dir` is only a name.
  * @throws LockedError if another process has it open; CorruptionError if durable data is damaged.
  */
 export function open(dir: string, options: OpenDBOptions = {}): Promise<FuseDB> {

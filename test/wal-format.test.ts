@@ -237,7 +237,7 @@ describe("batch codec", () => {
     const one = encodeBatch([{ key: "k", entry: entry(1, 5, 1) }]);
     // Layout: count u32 | kind u8 @4 | keyLength u16 @5 | key @7 | version u64 @8 | valueLength u32 @16 | value @20
     const kind = Buffer.from(one);
-    kind[4] = 3;
+    kind[4] = 9; // 1, 2 and 3 are kinds; 9 is not
     expect(() => decodeBatch(kind, 1)).toThrow(/kind/);
     const version0 = Buffer.from(one);
     version0.writeUInt32LE(0, 8);

@@ -4,7 +4,7 @@
  * checks), so the WAL and the buffer hold resolved documents and no merge-operand chain can build up
  * (RocksDB issue #4095).
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { Json } from "./json.js";
 import { assertJson, decodeJson, encodeJson } from "./json.js";
 import type { KeyInput } from "./key.js";
@@ -23,14 +23,51 @@ export interface Entry {
   readonly text: Uint8Array | undefined;
   /** LSN of the WAL record that produced this version. */
   readonly lsn: number;
+  /**
+   * Absolute expiry time in Clock milliseconds; undefined if the document lives until changed. The entry is
+   * expired, and reads treat it as absent, once `clock.now() >= expiresAtMs`. Never set on a tombstone.
+   */
+  readonly expiresAtMs?: number;
 }
 
-/** A mutation as callers pass it to `batch`. */
+/**
+ * Whether `entry` holds a document that is visible at `nowMs`: present, not a tombstone, not expired.
+ * Idea: Redis's lazy expiry (a key past its EXPIRE time is absent to every command).
+ */
+export function isLive(entry: Entry | undefined, nowMs: number): entry is Entry & { value: Json } {
+  if (entry === undefined || entry.value === undefined) return false;
+  return entry.expiresAtMs === undefined || nowMs < entry.expiresAtMs;
+}
+
+/** The version a key has now, counting deletes and expiries: 0 if it never existed. */
+export function liveVersion(entry: Entry | undefined, nowMs: number): number {
+  return isLive(entry, nowMs) ? entry.version : 0;
+}
+
+/**
+ * Optional condition on any mutation: the key's current live version must equal `ifVersion`, where 0 means
+ * "the key does not exist" (never written, deleted, or expired). A mismatch rejects the whole call with
+ * `VersionConflictError` (FUSEDB_VERSION_CONFLICT) and changes nothing. Checked against the newest state,
+ * including earlier mutations of the same call and of calls not yet durable (compare-and-set).
+ */
+export interface Conditional {
+  ifVersion?: number;
+}
+
+/**
+ * A mutation as callers pass it to `batch`.
+ * - `set` replaces the document; `ttlMs` (a positive integer) makes it expire `ttlMs` Clock milliseconds
+ *   after the call; without `ttlMs` the key lives until changed (any old expiry is cleared, as Redis SET).
+ * - `patch` and `incr` keep the key's expiry; on an absent or expired key they start from nothing.
+ * - `expire` sets the expiry of a live key to `ms` (a positive integer) after the call, as a new version;
+ *   on an absent or expired key it fails with `NotFoundError` (FUSEDB_NOT_FOUND). Redis EXPIRE semantics.
+ */
 export type Mutation =
-  | { op: "set"; key: KeyInput; value: Json }
-  | { op: "delete"; key: KeyInput }
-  | { op: "patch"; key: KeyInput; patch: Json }
-  | { op: "incr"; key: KeyInput; delta?: number };
+  | ({ op: "set"; key: KeyInput; value: Json; ttlMs?: number } & Conditional)
+  | ({ op: "delete"; key: KeyInput } & Conditional)
+  | ({ op: "patch"; key: KeyInput; patch: Json } & Conditional)
+  | ({ op: "incr"; key: KeyInput; delta?: number } & Conditional)
+  | ({ op: "expire"; key: KeyInput; ms: number } & Conditional);
 
 /** Limits enforced on every mutation. */
 export interface ValueLimits {
@@ -40,9 +77,19 @@ export interface ValueLimits {
 
 /** Validates the non-key arguments of a mutation before it touches any state. */
 export function validateMutation(m: Mutation): void {
+  if (m.ifVersion !== undefined && !(Number.isSafeInteger(m.ifVersion) && m.ifVersion >= 0)) {
+    throw new InvalidArgumentError(
+      "FUSEDB_INVALID_ARGUMENT",
+      "ifVersion must be a non-negative safe integer",
+    );
+  }
   switch (m.op) {
     case "set":
       assertJson(m.value);
+      if (m.ttlMs !== undefined) assertDurationMs(m.ttlMs, "ttlMs");
+      return;
+    case "expire":
+      assertDurationMs(m.ms, "expire ms");
       return;
     case "patch":
       assertJson(m.patch, "patch");
@@ -64,29 +111,61 @@ export function validateMutation(m: Mutation): void {
   }
 }
 
+function assertDurationMs(ms: unknown, what: string): void {
+  if (typeof ms !== "number" || !Number.isSafeInteger(ms) || ms < 1) {
+    throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `${what} must be a positive safe integer`);
+  }
+}
+
+/** `nowMs + ms` as an absolute expiry. @throws InvalidArgumentError if it leaves the safe-integer range. */
+function expiryAfter(nowMs: number, ms: number): number {
+  const at = nowMs + ms;
+  if (!Number.isSafeInteger(at)) {
+    throw new InvalidArgumentError("FUSEDB_OUT_OF_RANGE", `expiry ${nowMs} + ${ms} ms is out of range`);
+  }
+  return at;
+}
+
 /**
- * Resolves a validated mutation against the key's current entry (undefined if the key never existed).
- * Pure: returns the new entry and changes nothing.
- * @throws InvalidArgumentError `FUSEDB_TYPE_MISMATCH` (incr on a non-integer), `FUSEDB_OUT_OF_RANGE` (incr
- *   leaving the safe-integer range), `FUSEDB_VALUE_TOO_LARGE`.
+ * Resolves a validated mutation against the key's current entry (undefined if the key never existed) at
+ * Clock time `nowMs` (the time of the call: expiries are `nowMs + ttl`, and an entry expired at `nowMs`
+ * counts as absent, though its version still counts). Pure: returns the new entry and changes nothing.
+ * @throws VersionConflictError (FUSEDB_VERSION_CONFLICT) if `ifVersion` does not match; NotFoundError
+ *   (FUSEDB_NOT_FOUND) for `expire` on an absent key; InvalidArgumentError `FUSEDB_TYPE_MISMATCH` (incr on a
+ *   non-integer), `FUSEDB_OUT_OF_RANGE` (incr leaving the safe-integer range), `FUSEDB_VALUE_TOO_LARGE`.
  */
 export function resolveMutation(
   current: Entry | undefined,
   m: Mutation,
   lsn: number,
   limits: ValueLimits,
+  nowMs: number,
 ): Entry {
+  const live = isLive(current, nowMs) ? current : undefined;
+  if (m.ifVersion !== undefined && m.ifVersion !== (live?.version ?? 0)) {
+    throw new VersionConflictError(m.ifVersion, live?.version ?? 0);
+  }
+  // Versions never reset: a deleted or expired key's next version follows its last one.
   const version = (current?.version ?? 0) + 1;
   switch (m.op) {
     case "delete":
       return { version, value: undefined, text: undefined, lsn };
     case "set":
-      return materialise(m.value, version, lsn, limits);
+      return materialise(
+        m.value,
+        version,
+        lsn,
+        limits,
+        m.ttlMs === undefined ? undefined : expiryAfter(nowMs, m.ttlMs),
+      );
     case "patch":
-      return materialise(applyMergePatch(current?.value, m.patch), version, lsn, limits);
+      return materialise(applyMergePatch(live?.value, m.patch), version, lsn, limits, live?.expiresAtMs);
+    case "expire":
+      if (live === undefined) throw new NotFoundError("expire needs a live key");
+      return { version, value: live.value, text: live.text, lsn, expiresAtMs: expiryAfter(nowMs, m.ms) };
     case "incr": {
-      // A missing or deleted key counts as 0; JSON null is a value, and not a number.
-      const base = current === undefined || current.value === undefined ? 0 : current.value;
+      // A missing, deleted or expired key counts as 0; JSON null is a value, and not a number.
+      const base = live === undefined ? 0 : live.value;
       if (typeof base !== "number" || !Number.isSafeInteger(base)) {
         throw new InvalidArgumentError(
           "FUSEDB_TYPE_MISMATCH",
@@ -100,12 +179,18 @@ export function resolveMutation(
           `incr result ${next} leaves the safe-integer range`,
         );
       }
-      return materialise(next, version, lsn, limits);
+      return materialise(next, version, lsn, limits, live?.expiresAtMs);
     }
   }
 }
 
-function materialise(value: Json, version: number, lsn: number, limits: ValueLimits): Entry {
+function materialise(
+  value: Json,
+  version: number,
+  lsn: number,
+  limits: ValueLimits,
+  expiresAtMs: number | undefined,
+): Entry {
   const text = encodeJson(value);
   if (text.length > limits.valueBytesMax) {
     throw new InvalidArgumentError(
@@ -114,13 +199,25 @@ function materialise(value: Json, version: number, lsn: number, limits: ValueLim
     );
   }
   // Normalise through the text form (drops -0, copies the caller's object) and freeze.
-  return { version, value: decodeJson(text), text, lsn };
+  const entry: Entry = { version, value: decodeJson(text), text, lsn };
+  return expiresAtMs === undefined ? entry : { ...entry, expiresAtMs };
 }
 
 /** Rebuilds an entry from stored fields. @throws on undecodable text (callers report corruption). */
-export function entryFromStored(version: number, text: Uint8Array | undefined, lsn: number): Entry {
+export function entryFromStored(
+  version: number,
+  text: Uint8Array | undefined,
+  lsn: number,
+  expiresAtMs?: number,
+): Entry {
   if (text === undefined) return { version, value: undefined, text: undefined, lsn };
-  return { version, value: decodeJson(text), text, lsn };
+  const entry: Entry = { version, value: decodeJson(text), text, lsn };
+  return expiresAtMs === undefined ? entry : { ...entry, expiresAtMs };
+}
+
+/** The tombstone that background work leaves for an expired entry: same version and LSN, no value. */
+export function expiredToTombstone(entry: Entry): Entry {
+  return { version: entry.version, value: undefined, text: undefined, lsn: entry.lsn };
 }
 
 function describeJson(v: Json): string {

@@ -4,6 +4,7 @@
  * Read order: active buffer, then frozen buffer, then the segment, newest first.
  */
 import type { Entry } from "../doc/entry.js";
+import { expiredToTombstone, isLive } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
 import { inRange, type KeyRange, pastEnd, startKey } from "./key-range.js";
@@ -48,10 +49,11 @@ export class Leaf {
   }
 
   /**
-   * Up to `limit` live entries (tombstones skipped) within `range`, in key order or reverse: the buffers
-   * merged over the segment, newest first per key. @throws CorruptionError from the segment.
+   * Up to `limit` live entries (tombstones and entries expired at `nowMs` skipped) within `range`, in key
+   * order or reverse: the buffers merged over the segment, newest first per key.
+   * @throws CorruptionError from the segment.
    */
-  async scan(range: KeyRange, limit: number, reverse: boolean): Promise<[KeyString, Entry][]> {
+  async scan(range: KeyRange, limit: number, reverse: boolean, nowMs: number): Promise<[KeyString, Entry][]> {
     const mem = new Map<KeyString, Entry>();
     for (const buffer of [this.frozen, this.active]) {
       if (!buffer) continue;
@@ -62,7 +64,7 @@ export class Leaf {
     const before = (a: KeyString, b: KeyString): boolean => (reverse ? a > b : a < b);
     const out: [KeyString, Entry][] = [];
     const emit = (key: KeyString, entry: Entry): boolean => {
-      if (entry.value !== undefined) out.push([key, entry]);
+      if (isLive(entry, nowMs)) out.push([key, entry]);
       return out.length >= limit;
     };
     let i = 0;
@@ -116,8 +118,11 @@ export class Leaf {
     this.frozen = undefined;
   }
 
-  /** Entries of frozen merged over the segment, in key order: the content of the next segment. */
-  async mergedForFlush(): Promise<[KeyString, Entry][]> {
+  /**
+   * Entries of frozen merged over the segment, in key order: the content of the next segment. Entries
+   * expired at `nowMs` become tombstones with the same version (background removal of expired keys).
+   */
+  async mergedForFlush(nowMs: number): Promise<[KeyString, Entry][]> {
     const frozen = this.frozen;
     assert(frozen !== undefined, "flush needs a frozen buffer");
     const mem = frozen.sorted();
@@ -134,6 +139,10 @@ export class Leaf {
       }
     }
     while (i < mem.length) out.push(mem[i++] as [KeyString, Entry]);
+    for (let j = 0; j < out.length; j++) {
+      const [key, entry] = out[j] as [KeyString, Entry];
+      if (entry.value !== undefined && !isLive(entry, nowMs)) out[j] = [key, expiredToTombstone(entry)];
+    }
     return out;
   }
 }

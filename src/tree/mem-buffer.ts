@@ -4,6 +4,7 @@
  * increment or patch never leaves an operand chain behind.
  */
 import type { Entry } from "../doc/entry.js";
+import { expiredToTombstone, isLive } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 import { inRange, type KeyRange } from "./key-range.js";
 
@@ -40,6 +41,20 @@ export class MemBuffer {
   /** Entries whose key lies in `range`, in no particular order. */
   *entriesIn(range: KeyRange): Generator<[KeyString, Entry]> {
     for (const pair of this.map) if (inRange(pair[0], range)) yield pair;
+  }
+
+  /**
+   * Replaces every document expired at `nowMs` by a tombstone of the same version, freeing its value.
+   * Returns how many were replaced. Bounded by the buffer's size.
+   */
+  sweepExpired(nowMs: number): number {
+    let swept = 0;
+    for (const [key, entry] of this.map) {
+      if (entry.value === undefined || isLive(entry, nowMs)) continue;
+      this.set(key, expiredToTombstone(entry));
+      swept++;
+    }
+    return swept;
   }
 
   /** Entries in ascending key order (a sorted copy). */

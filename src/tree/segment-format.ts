@@ -5,8 +5,9 @@
  *   segment := block* indexBlock footer
  *   block   := payloadLength u32 | crc32 u32 | payload          (crc32 over payload)
  *   payload (data)  := entry*
- *   entry   := kind u8 (1 put, 2 tombstone) | keyLength u16 | key | version u64 | lsn u64
- *              | [valueLength u32 | value]                        (value only for puts)
+ *   entry   := kind u8 (1 put, 2 tombstone, 3 put with expiry) | keyLength u16 | key | version u64
+ *              | lsn u64 | [expiresAtMs u64]                      (kind 3 only)
+ *              | [valueLength u32 | value]                        (value only for puts: kinds 1 and 3)
  *   payload (index) := count u32 | (keyLength u16 | firstKey | offset u64 | length u32)*
  *   footer  := magic[8] "FUSESEG1" | indexOffset u64 | indexLength u32 | entryCount u64 | maxLsn u64
  *              | crc32 u32                                      (crc32 over the 36 bytes before it)
@@ -25,6 +26,8 @@ export const BLOCK_BYTES_MAX = 128 * 1024 * 1024;
 
 export const ENTRY_PUT = 1;
 export const ENTRY_TOMBSTONE = 2;
+/** A put with an absolute expiry (Clock ms) between the LSN and the value. */
+export const ENTRY_PUT_EXPIRING = 3;
 
 /** Segment file name for file number `n`. */
 export function segmentFileName(n: number): string {

@@ -15,6 +15,7 @@ import {
   BLOCK_BYTES_MAX,
   BLOCK_HEADER_BYTES,
   ENTRY_PUT,
+  ENTRY_PUT_EXPIRING,
   ENTRY_TOMBSTONE,
   FOOTER_BYTES,
   SEGMENT_MAGIC,
@@ -237,12 +238,15 @@ function parseBlock(payload: Uint8Array, name: string, offset: number): Block {
       const version = r.u64();
       const lsn = r.u64();
       let text: Uint8Array | undefined;
-      if (kind === ENTRY_PUT) text = Uint8Array.prototype.slice.call(r.bytes(r.u32()));
-      else if (kind !== ENTRY_TOMBSTONE) throw new Error(`unknown entry kind ${kind}`);
+      let expiresAtMs: number | undefined;
+      if (kind === ENTRY_PUT_EXPIRING) expiresAtMs = r.u64();
+      if (kind === ENTRY_PUT || kind === ENTRY_PUT_EXPIRING) {
+        text = Uint8Array.prototype.slice.call(r.bytes(r.u32()));
+      } else if (kind !== ENTRY_TOMBSTONE) throw new Error(`unknown entry kind ${kind}`);
       const prev = keys[keys.length - 1];
       if (prev !== undefined && !(prev < key)) throw new Error("keys out of order");
       keys.push(key);
-      entries.push(entryFromStored(version, text, lsn));
+      entries.push(entryFromStored(version, text, lsn, expiresAtMs));
     }
     if (keys.length === 0) throw new Error("empty block");
     return { keys, entries };

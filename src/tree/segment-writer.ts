@@ -10,7 +10,13 @@ import { assert } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { joinPath } from "../io/file-system.js";
 import { ByteWriter, checksum } from "../util/bytes.js";
-import { BLOCK_BYTES_TARGET, ENTRY_PUT, ENTRY_TOMBSTONE, SEGMENT_MAGIC } from "./segment-format.js";
+import {
+  BLOCK_BYTES_TARGET,
+  ENTRY_PUT,
+  ENTRY_PUT_EXPIRING,
+  ENTRY_TOMBSTONE,
+  SEGMENT_MAGIC,
+} from "./segment-format.js";
 
 /** What was written. */
 export interface SegmentWriteResult {
@@ -32,11 +38,13 @@ export function frameBlock(payload: Uint8Array): Buffer {
 /** Encodes one entry into a data block. */
 export function encodeEntry(w: ByteWriter, key: KeyString, entry: Entry): void {
   const keyBuf = Buffer.from(key, "latin1");
-  w.u8(entry.text === undefined ? ENTRY_TOMBSTONE : ENTRY_PUT);
+  const expiring = entry.text !== undefined && entry.expiresAtMs !== undefined;
+  w.u8(entry.text === undefined ? ENTRY_TOMBSTONE : expiring ? ENTRY_PUT_EXPIRING : ENTRY_PUT);
   w.u16(keyBuf.length);
   w.bytes(keyBuf);
   w.u64(entry.version);
   w.u64(entry.lsn);
+  if (expiring) w.u64(entry.expiresAtMs as number);
   if (entry.text !== undefined) {
     w.u32(entry.text.length);
     w.bytes(entry.text);

@@ -18,6 +18,7 @@ import { Buffer } from "node:buffer";
 import { assert, PoisonedError } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
 import { joinPath } from "../io/file-system.js";
+import type { CommitLog } from "./commit-log.js";
 import { encodeRecord, type RecordType, walFileName } from "./format.js";
 
 /** A live WAL file: its name and the LSN of its first record. */
@@ -61,7 +62,7 @@ export interface WalWriterStats {
 }
 
 /** Appends records to the WAL; see the module comment for the protocol. */
-export class WalWriter {
+export class WalWriter implements CommitLog {
   private readonly queue: Queued[] = [];
   private running = false;
   private poisonError: PoisonedError | undefined;

@@ -1,0 +1,104 @@
+/**
+ * The examples in examples/ (README "Examples"), each run against a database on a virtual clock, so TTLs and
+ * windows are checked to the millisecond. Invariants: the fixed-window limiter allows exactly `limit` hits
+ * per window and resets when the window's counter expires; the token bucket never spends a token twice,
+ * even under concurrent callers, and refills with time; sessions expire after idling and `touch` extends
+ * them; quota charges never pass the limit, even concurrently; the dashboard sees every durable change.
+ */
+import { describe, expect, it } from "vitest";
+import { runDashboard } from "../examples/dashboard.js";
+import { consume, setQuota, usageReport } from "../examples/quota.js";
+import { hitFixedWindow } from "../examples/rate-limiter-fixed-window.js";
+import { sessionStore } from "../examples/session-store.js";
+import { takeToken } from "../examples/token-bucket.js";
+import { SimClock } from "../sim/sim-clock.js";
+import { FuseDB } from "../src/db.js";
+import type { Json } from "../src/doc/json.js";
+import { MemFileSystem } from "./helpers/mem-fs.js";
+
+async function openOn(clock: SimClock, durability: "fsync" | "memory" = "memory"): Promise<FuseDB> {
+  return FuseDB.open({ dir: "db", fs: new MemFileSystem(), clock, durability });
+}
+
+describe("examples", () => {
+  it("fixed-window rate limiter", async () => {
+    const clock = new SimClock();
+    const db = await openOn(clock, "fsync");
+    const hits = [];
+    for (let i = 0; i < 5; i++) hits.push(await hitFixedWindow(db, "alice", 3, 1000));
+    expect(hits.map((h) => h.allowed)).toEqual([true, true, true, false, false]);
+    expect(hits[0]?.resetMs).toBe(1000);
+    clock.advance(999);
+    expect((await hitFixedWindow(db, "alice", 3, 1000)).allowed).toBe(false);
+    clock.advance(1);
+    expect(await hitFixedWindow(db, "alice", 3, 1000)).toEqual({ allowed: true, count: 1, resetMs: 1000 });
+    await db.close();
+  });
+
+  it("token bucket, with concurrent callers", async () => {
+    const clock = new SimClock();
+    const db = await openOn(clock);
+    const t = clock.now();
+    const results = await Promise.all(Array.from({ length: 8 }, () => takeToken(db, "bob", t, 5, 1)));
+    expect(results.filter(Boolean).length).toBe(5);
+    clock.advance(2000);
+    expect(await takeToken(db, "bob", clock.now(), 5, 1)).toBe(true);
+    expect(await takeToken(db, "bob", clock.now(), 5, 1)).toBe(true);
+    expect(await takeToken(db, "bob", clock.now(), 5, 1)).toBe(false);
+    await db.close();
+  });
+
+  it("session store with TTL", async () => {
+    const clock = new SimClock();
+    const db = await openOn(clock, "fsync");
+    const sessions = sessionStore(db, 30_000);
+    await sessions.create("s1", { user: "vaibhav" });
+    await expect(sessions.create("s1", {})).rejects.toMatchObject({ code: "FUSEDB_VERSION_CONFLICT" });
+    clock.advance(20_000);
+    expect(await sessions.touch("s1")).toBe(true);
+    await sessions.update("s1", { cart: 2 });
+    clock.advance(20_000);
+    expect(await sessions.get("s1")).toEqual({ user: "vaibhav", cart: 2 });
+    expect(await sessions.ttl("s1")).toBe(10_000);
+    clock.advance(10_000);
+    expect(await sessions.get("s1")).toBeUndefined();
+    expect(await sessions.touch("s1")).toBe(false);
+    await db.close();
+  });
+
+  it("per-tenant quota counters", async () => {
+    const clock = new SimClock();
+    const db = await openOn(clock);
+    await setQuota(db, "acme", 10);
+    await setQuota(db, "globex", 3);
+    const charged = await Promise.all(Array.from({ length: 6 }, () => consume(db, "acme", 2, 60_000)));
+    expect(charged.filter((c) => c !== undefined).length).toBe(5);
+    expect(await consume(db, "globex", 4, 60_000)).toBeUndefined();
+    expect(await consume(db, "globex", 3, 60_000)).toBe(3);
+    expect(await usageReport(db)).toEqual({ acme: 10, globex: 3 });
+    clock.advance(60_000); // a new period
+    expect(await usageReport(db)).toEqual({});
+    expect(await consume(db, "acme", 2, 60_000)).toBe(2);
+    await db.close();
+  });
+
+  it("live dashboard subscription", async () => {
+    const clock = new SimClock();
+    const db = await openOn(clock, "fsync");
+    await db.set("metric:cpu", 10);
+    const views: string[] = [];
+    const ctl = new AbortController();
+    const done = runDashboard(db, (v) => views.push(JSON.stringify([...v])), ctl.signal);
+    await db.incr("metric:cpu", 5);
+    await db.set("metric:mem", { used: 1 });
+    await db.set("other", 1);
+    await db.delete("metric:cpu");
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    ctl.abort();
+    await done;
+    const last = JSON.parse(views[views.length - 1] ?? "[]") as [string, Json][];
+    expect(last).toEqual([["metric:mem", { used: 1 }]]);
+    expect(views[0]).toBe(JSON.stringify([["metric:cpu", 10]]));
+    await db.close();
+  });
+});
