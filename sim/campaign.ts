@@ -88,6 +88,8 @@ export function drawKnobs(prng: Prng): FuseDBOptions {
     walFileBytesMax: prng.pick([256, 1024, 4096, 65536]),
     groupCommitBytesMax: prng.pick([64, 512, 4096, 1 << 20]),
     cacheBlocksMax: prng.range(1, 16),
+    // Automatic checkpoints every few KiB of WAL, so crashes land inside them (drawn last: earlier draws keep).
+    checkpointWalBytes: prng.pick([512, 2048, 8192, 1 << 26]),
   };
 }
 

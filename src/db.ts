@@ -72,6 +72,12 @@ export interface FuseDBOptions {
   valueBytesMax?: number;
   /** WAL file rotation bound. Default 64 MiB. */
   walFileBytesMax?: number;
+  /**
+   * A checkpoint starts in the background once this many WAL bytes were written since the last automatic
+   * one, so the log (and recovery time) stays bounded and expired documents are removed without a manual
+   * `checkpoint()`. Driven by WAL size, never by a timer (DESIGN.md, Storage). Default 64 MiB.
+   */
+  checkpointWalBytes?: number;
   /** Most bytes in one group commit. Default 4 MiB. */
   groupCommitBytesMax?: number;
   /** Parsed segment blocks cached per segment. Default 256. */
@@ -191,6 +197,7 @@ const DEFAULTS: Required<Pick<FuseDBOptions, NumericOption>> = {
   keyBytesMax: 1024,
   valueBytesMax: 1024 * 1024,
   walFileBytesMax: 64 * 1024 * 1024,
+  checkpointWalBytes: 64 * 1024 * 1024,
   groupCommitBytesMax: 4 * 1024 * 1024,
   cacheBlocksMax: 256,
   relaxedUnsyncedMax: 256,
@@ -223,6 +230,9 @@ export class FuseDB {
    */
   private readonly queuedCallMs: number[] = [];
   private checkpointTail: Promise<unknown> = Promise.resolve();
+  /** WAL bytes written when the last automatic checkpoint started. */
+  private walBytesAtCheckpoint = 0;
+  private autoCheckpointRunning = false;
   private closed = false;
   private poisonError: PoisonedError | CorruptionError | undefined;
   private appliedLsn: number;
@@ -585,7 +595,23 @@ export class FuseDB {
       prepared = await this.enqueuePrepare(mutations, keys, nowMs);
     }
     await prepared.acked;
+    this.maybeCheckpoint();
     return prepared.value;
+  }
+
+  /** Starts a background checkpoint once enough WAL bytes were written; writers never wait for it. */
+  private maybeCheckpoint(): void {
+    const written = this.wal.stats.bytesWritten;
+    if (this.autoCheckpointRunning || this.closed) return;
+    if (written - this.walBytesAtCheckpoint < this.options.checkpointWalBytes) return;
+    this.autoCheckpointRunning = true;
+    this.walBytesAtCheckpoint = written;
+    // A failure either poisoned the database (later writes see it) or left the buffer in place to retry.
+    void this.checkpoint()
+      .catch(() => undefined)
+      .then(() => {
+        this.autoCheckpointRunning = false;
+      });
   }
 
   private enqueuePrepare(
