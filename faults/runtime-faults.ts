@@ -10,8 +10,9 @@
  * - a write lands at the wrong offset (misdirected).
  */
 
+import { ForwardingFileSystem } from "../sim/canary.js";
 import type { Prng } from "../sim/prng.js";
-import type { DirLock, File, FileSystem, OpenOptions } from "../src/io/file-system.js";
+import type { File, FileSystem, OpenOptions } from "../src/io/file-system.js";
 
 /** Probabilities per call, each in [0, 1]. */
 export interface RuntimeFaultPlan {
@@ -48,7 +49,7 @@ export class InjectedIoError extends Error {
 }
 
 /** Wraps `inner`, injecting the faults of `plan` with draws from `prng`. Faults can be switched off. */
-export class FaultyFileSystem implements FileSystem {
+export class FaultyFileSystem extends ForwardingFileSystem {
   readonly counts: RuntimeFaultCounts = {
     writeEio: 0,
     writeEnospc: 0,
@@ -63,10 +64,12 @@ export class FaultyFileSystem implements FileSystem {
   enabled = true;
 
   constructor(
-    readonly inner: FileSystem,
+    inner: FileSystem,
     readonly plan: RuntimeFaultPlan,
     readonly prng: Prng,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   /** Whether a fault of probability `p` hits a call on `path` now. */
   hit(path: string, p: number): boolean {
@@ -75,33 +78,16 @@ export class FaultyFileSystem implements FileSystem {
     return this.prng.bool(p);
   }
 
-  async open(path: string, options?: OpenOptions): Promise<File> {
+  override async open(path: string, options?: OpenOptions): Promise<File> {
     return new FaultyFile(await this.inner.open(path, options), this);
   }
-  list(dir: string): Promise<string[]> {
-    return this.inner.list(dir);
-  }
-  exists(path: string): Promise<boolean> {
-    return this.inner.exists(path);
-  }
-  rename(from: string, to: string): Promise<void> {
-    return this.inner.rename(from, to);
-  }
-  remove(path: string): Promise<void> {
-    return this.inner.remove(path);
-  }
-  mkdir(path: string): Promise<void> {
-    return this.inner.mkdir(path);
-  }
-  syncDir(path: string): Promise<void> {
+
+  override syncDir(path: string): Promise<void> {
     if (this.hit(path, this.plan.syncEio)) {
       this.counts.syncEio++;
       return Promise.reject(new InjectedIoError("EIO", `syncDir ${path}`));
     }
     return this.inner.syncDir(path);
-  }
-  lock(dir: string): Promise<DirLock> {
-    return this.inner.lock(dir);
   }
 }
 
