@@ -35,7 +35,7 @@ import type { CommitLog } from "./wal/commit-log.js";
 import { parseWalFileName, RECORD_PAYLOAD_BYTES_MAX, RecordType, walFileName } from "./wal/format.js";
 import { MemoryLog } from "./wal/memory-log.js";
 import { recoverWal, type WalRecovery } from "./wal/wal-reader.js";
-import { type WalFileInfo, WalWriter, type WalWriterStats } from "./wal/wal-writer.js";
+import { countFilesWhollyBelow, type WalFileInfo, WalWriter, type WalWriterStats } from "./wal/wal-writer.js";
 
 /**
  * When a mutation is acknowledged, and what a crash may take back (DESIGN.md durability contract, point 9):
@@ -902,11 +902,8 @@ async function removeOrphans(
     // LOCK* files belong to the file system's lock protocol, not to the engine.
     if ((name.endsWith(".tmp") && !name.startsWith("LOCK")) || orphanSegment) removed.push(name);
   }
-  for (let i = 0; i + 1 < walFiles.length; i++) {
-    if ((walFiles[i + 1] as WalFileInfo).firstLsn <= manifest.checkpointLsn + 1) {
-      removed.push((walFiles[i] as WalFileInfo).name);
-    }
-  }
+  for (const f of walFiles.slice(0, countFilesWhollyBelow(walFiles, manifest.checkpointLsn)))
+    removed.push(f.name);
   for (const name of removed) await fs.remove(joinPath(dir, name));
   if (removed.length > 0) await fs.syncDir(dir);
   return removed;

@@ -27,6 +27,17 @@ export interface WalFileInfo {
   firstLsn: number;
 }
 
+/**
+ * How many leading files of `files` (oldest first) lie wholly at or below `lsn`: a file does when the next
+ * file starts at or below `lsn + 1`. The last file never counts: it is the one being written.
+ */
+export function countFilesWhollyBelow(files: readonly WalFileInfo[], lsn: number): number {
+  let n = 0;
+  // Bounded by the number of files.
+  while (n + 1 < files.length && (files[n + 1] as WalFileInfo).firstLsn <= lsn + 1) n++;
+  return n;
+}
+
 /** Tuning knobs of the writer. */
 export interface WalWriterOptions {
   /** A file is rotated at the first group boundary at or past this size, in bytes. */
@@ -145,12 +156,7 @@ export class WalWriter implements CommitLog {
 
   /** Forgets WAL files that lie wholly at or below `lsn` and returns their names (never the current file). */
   takeFilesBelow(lsn: number): string[] {
-    const out: string[] = [];
-    // A file is wholly <= lsn when the next file starts at or below lsn + 1.
-    while (this.files.length > 1 && (this.files[1] as WalFileInfo).firstLsn <= lsn + 1) {
-      out.push((this.files.shift() as WalFileInfo).name);
-    }
-    return out;
+    return this.files.splice(0, countFilesWhollyBelow(this.files, lsn)).map((f) => f.name);
   }
 
   /** Waits for queued work, then closes the current file. */
