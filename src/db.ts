@@ -90,6 +90,22 @@ export interface FuseDBConfig extends FuseDBOptions {
   dir: string;
   fs: FileSystem;
   clock: Clock;
+  /** TEST ONLY: breaks the engine on purpose; see {@link UnsafeForTesting}. Never set it in production. */
+  unsafeForTesting?: UnsafeForTesting;
+}
+
+/**
+ * TEST ONLY. Deliberately broken engine variants for the simulator's sensitivity tests (issue 4): each flag
+ * turns off one defence, and the oracle must then catch the engine within a bounded number of seeds
+ * (test/sim-sensitivity.test.ts). A database opened with any flag set may lose or invent data.
+ */
+export interface UnsafeForTesting {
+  /** The WAL writer acknowledges a group commit once its write returns, before the fdatasync. */
+  ackBeforeSync?: boolean;
+  /** WAL recovery and segment reads accept data whose crc32 does not match. */
+  ignoreChecksums?: boolean;
+  /** WAL recovery cuts the log at the first invalid record anywhere, as if every damage were a torn tail. */
+  truncateAtFirstBadRecord?: boolean;
 }
 
 /** A document and its version, as `get` returns it. The value is deep-frozen. */
@@ -319,15 +335,22 @@ export class FuseDB {
         : undefined;
       const leaf = new Leaf("", segment);
 
-      const recovered = await recoverWal(fs, dir, liveWal, manifest.checkpointLsn, (record, file) => {
-        let effects: Effect[];
-        try {
-          effects = decodeBatch(record.payload, record.lsn);
-        } catch (err) {
-          throw new CorruptionError(file, record.offset, `bad batch payload: ${(err as Error).message}`);
-        }
-        for (const { key, entry } of effects) leaf.active.set(key, entry);
-      });
+      const recovered = await recoverWal(
+        fs,
+        dir,
+        liveWal,
+        manifest.checkpointLsn,
+        (record, file) => {
+          let effects: Effect[];
+          try {
+            effects = decodeBatch(record.payload, record.lsn);
+          } catch (err) {
+            throw new CorruptionError(file, record.offset, `bad batch payload: ${(err as Error).message}`);
+          }
+          for (const { key, entry } of effects) leaf.active.set(key, entry);
+        },
+        options.unsafeForTesting,
+      );
       if (recovered.lastLsn < manifest.checkpointLsn) {
         throw new CorruptionError(
           liveWal[liveWal.length - 1]?.name ?? MANIFEST_FILE,
@@ -344,6 +367,7 @@ export class FuseDB {
       const wal = new WalWriter(fs, dir, walFile, recovered.lastFileBytes, liveWal, nextLsn, {
         fileBytesMax: options.walFileBytesMax,
         groupBytesMax: options.groupCommitBytesMax,
+        ackBeforeSync: options.unsafeForTesting.ackBeforeSync,
       });
       const recovery: RecoveryInfo = {
         checkpointLsn: manifest.checkpointLsn,
@@ -859,9 +883,9 @@ function single(r: BatchResult): ValueWriteResult {
 }
 
 /** Options with every default filled in. */
-type ResolvedOptions = Required<FuseDBOptions>;
+type ResolvedOptions = Required<FuseDBOptions> & { unsafeForTesting: UnsafeForTesting };
 
-function resolveOptions(o: FuseDBOptions): ResolvedOptions {
+function resolveOptions(o: FuseDBConfig): ResolvedOptions {
   const durability = o.durability ?? "fsync";
   if (durability !== "fsync" && durability !== "relaxed" && durability !== "memory") {
     throw new InvalidArgumentError(
@@ -869,7 +893,7 @@ function resolveOptions(o: FuseDBOptions): ResolvedOptions {
       `option durability must be 'fsync', 'relaxed' or 'memory'`,
     );
   }
-  const out: ResolvedOptions = { ...DEFAULTS, durability };
+  const out: ResolvedOptions = { ...DEFAULTS, durability, unsafeForTesting: o.unsafeForTesting ?? {} };
   for (const name of Object.keys(DEFAULTS) as NumericOption[]) {
     const v = o[name];
     if (v === undefined) continue;

@@ -63,8 +63,12 @@ export type DecodeResult =
   /** Bytes that are not a valid record: short header, bad length, bad type or checksum mismatch. */
   | { kind: "invalid"; reason: string };
 
-/** Decodes the record at `offset` of `data`, checking the length bound before trusting it. */
-export function decodeRecord(data: Uint8Array, offset: number): DecodeResult {
+/**
+ * Decodes the record at `offset` of `data`, checking the length bound before trusting it.
+ * `verifyChecksum` false is the broken "reader that ignores checksums" of the sensitivity tests
+ * (`FuseDBConfig.unsafeForTesting`); nothing else may pass it.
+ */
+export function decodeRecord(data: Uint8Array, offset: number, verifyChecksum = true): DecodeResult {
   const left = data.length - offset;
   if (left === 0) return { kind: "end" };
   if (left < HEADER_BYTES) return { kind: "invalid", reason: `${left} bytes, shorter than a record header` };
@@ -77,7 +81,7 @@ export function decodeRecord(data: Uint8Array, offset: number): DecodeResult {
   const type = buf.readUInt8(offset + 8);
   const stored = buf.readUInt32LE(offset);
   const actual = checksum(buf.subarray(offset + CRC_FROM, offset + HEADER_BYTES + length));
-  if (stored !== actual) return { kind: "invalid", reason: "checksum mismatch" };
+  if (verifyChecksum && stored !== actual) return { kind: "invalid", reason: "checksum mismatch" };
   if (!KNOWN_TYPES.has(type)) return { kind: "invalid", reason: `unknown record type ${type}` };
   const lsn = buf.readUInt32LE(offset + 9) + buf.readUInt32LE(offset + 13) * 2 ** 32;
   const groupLsn = lsn - buf.readUInt32LE(offset + 17);

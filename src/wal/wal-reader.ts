@@ -34,8 +34,22 @@ export interface WalRecovery {
 }
 
 /**
+ * Deliberately broken recovery, for sensitivity tests only (`FuseDBConfig.unsafeForTesting`): each flag
+ * turns off one defence, so the simulator can prove its oracle notices. Never set in production.
+ */
+export interface WalReaderUnsafe {
+  /** Accept records whose crc32 does not match (a reader that ignores checksums). */
+  ignoreChecksums?: boolean;
+  /**
+   * Treat the first invalid record anywhere as the end of the log: cut the file there, drop every later
+   * file from the live list, and go on, instead of telling a torn tail from corruption.
+   */
+  truncateAtFirstBadRecord?: boolean;
+}
+
+/**
  * Replays WAL files `names` (sorted by first LSN) in `dir`, calling `onRecord` for every record whose LSN is
- * above `checkpointLsn`, in LSN order.
+ * above `checkpointLsn`, in LSN order. `unsafe` breaks recovery on purpose (sensitivity tests only).
  * @throws CorruptionError on damage that is not a torn tail, on an LSN gap, or when the WAL does not reach back
  *   to `checkpointLsn + 1`.
  */
@@ -45,7 +59,9 @@ export async function recoverWal(
   files: WalFileInfo[],
   checkpointLsn: number,
   onRecord: (record: WalRecord, file: string) => void,
+  unsafe: WalReaderUnsafe = {},
 ): Promise<WalRecovery> {
+  const verifyChecksum = unsafe.ignoreChecksums !== true;
   const result: WalRecovery = { files, lastFileBytes: 0, lastLsn: checkpointLsn, replayed: 0 };
   const first = files[0];
   if (first === undefined) return result;
@@ -73,10 +89,19 @@ export async function recoverWal(
       let offset = 0;
       // Bounded: each iteration advances offset by at least HEADER_BYTES or leaves the loop.
       for (;;) {
-        const got = decodeRecord(data, offset);
+        const got = decodeRecord(data, offset, verifyChecksum);
         if (got.kind === "end") break;
+        if (got.kind === "invalid" && unsafe.truncateAtFirstBadRecord === true) {
+          // Broken on purpose: every bad record is taken for a torn tail, and later files are forgotten.
+          await file.truncate(offset);
+          await file.sync();
+          result.tornTail = { file: info.name, offset, droppedBytes: size - offset, reason: got.reason };
+          files.splice(i + 1);
+          result.lastFileBytes = offset;
+          break;
+        }
         if (got.kind === "invalid") {
-          const later = findLaterRecord(data, offset + 1, expected);
+          const later = findLaterRecord(data, offset + 1, expected, verifyChecksum);
           if (!isLast) throw new CorruptionError(info.name, offset, `${got.reason} in a sealed WAL file`);
           if (expected <= checkpointLsn) {
             // The checkpoint covers LSN `expected`, so its record was durable: damage, not a tear.
@@ -124,7 +149,12 @@ export async function recoverWal(
  * write starting at or before `expected` (records of that torn group are skipped, not taken as the answer).
  * Candidate headers are filtered cheaply before the checksum is computed.
  */
-function findLaterRecord(data: Uint8Array, from: number, expected: number): WalRecord | undefined {
+function findLaterRecord(
+  data: Uint8Array,
+  from: number,
+  expected: number,
+  verifyChecksum: boolean,
+): WalRecord | undefined {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   // Bounded: one pass over the remaining bytes.
   for (let off = from; off + HEADER_BYTES <= data.length; off++) {
@@ -132,7 +162,7 @@ function findLaterRecord(data: Uint8Array, from: number, expected: number): WalR
     if (length > RECORD_PAYLOAD_BYTES_MAX || off + HEADER_BYTES + length > data.length) continue;
     const lsnHi = view.getUint32(off + 13, true);
     if (lsnHi !== Math.floor(expected / 2 ** 32) && lsnHi !== Math.floor(expected / 2 ** 32) + 1) continue;
-    const got = decodeRecord(data, off);
+    const got = decodeRecord(data, off, verifyChecksum);
     if (got.kind !== "record" || got.record.lsn < expected - 1) continue;
     // A record of the torn group itself proves nothing; keep looking for one of a later group behind it.
     if (got.record.groupLsn <= expected && got.record.lsn >= expected) continue;

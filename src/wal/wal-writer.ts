@@ -44,6 +44,11 @@ export interface WalWriterOptions {
   fileBytesMax: number;
   /** Most bytes written by one group commit (a single larger record still goes alone). */
   groupBytesMax: number;
+  /**
+   * Broken on purpose, for sensitivity tests only (`FuseDBConfig.unsafeForTesting`): acknowledge a group
+   * once its write returns, before its fdatasync. A crash may then lose acknowledged records.
+   */
+  ackBeforeSync?: boolean;
 }
 
 interface QueuedRecord {
@@ -186,16 +191,21 @@ export class WalWriter implements CommitLog {
         continue;
       }
       const group = this.takeGroup();
+      let acked = false;
+      const acknowledge = (): void => {
+        acked = true;
+        for (const r of group) r.onDurable();
+        for (const r of group) r.resolve();
+      };
       try {
         if (this.offset >= this.options.fileBytesMax) await this.rotateNow();
-        await this.commitGroup(group);
+        await this.commitGroup(group, acknowledge);
       } catch (err) {
         const poison = this.poison(err);
-        for (const r of group) r.reject(poison);
+        if (!acked) for (const r of group) r.reject(poison);
         continue;
       }
-      for (const r of group) r.onDurable();
-      for (const r of group) r.resolve();
+      if (!acked) acknowledge();
     }
     this.running = false;
     const waiters = this.idleWaiters;
@@ -218,7 +228,8 @@ export class WalWriter implements CommitLog {
     return group;
   }
 
-  private async commitGroup(group: QueuedRecord[]): Promise<void> {
+  /** Writes and fdatasyncs one group; `acknowledgeEarly` runs only under the broken `ackBeforeSync`. */
+  private async commitGroup(group: QueuedRecord[], acknowledgeEarly: () => void): Promise<void> {
     const first = group[0];
     assert(first !== undefined, "a group holds at least one record");
     const encoded = group.map((r) => encodeRecord(r.type, r.lsn, first.lsn, r.payload));
@@ -226,12 +237,17 @@ export class WalWriter implements CommitLog {
     await this.file.write(this.offset, data);
     this.offset += data.length;
     this.stats.bytesWritten += data.length;
+    const last = group[group.length - 1] as QueuedRecord;
+    assert(last.lsn === this.durable + group.length, "groups are contiguous in LSN order");
+    if (this.options.ackBeforeSync === true) {
+      // Broken on purpose (sensitivity tests): the records are called durable before the fdatasync.
+      this.durable = last.lsn;
+      acknowledgeEarly();
+    }
     await this.file.sync();
     this.stats.syncs++;
     this.stats.groups++;
     this.stats.records += group.length;
-    const last = group[group.length - 1] as QueuedRecord;
-    assert(last.lsn === this.durable + group.length, "groups are contiguous in LSN order");
     this.durable = last.lsn;
   }
 
