@@ -15,7 +15,7 @@
  */
 import { type DeviceProfile, drawDeviceProfile } from "../faults/device-profile.js";
 import { TornWritePlanner } from "../faults/torn-write-planner.js";
-import type { FuseDBOptions } from "../src/db.js";
+import type { FuseDBOptions, UnsafeForTesting } from "../src/db.js";
 import { FuseDB } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
 import type { ChangeEvent, Subscription } from "../src/reactive/subscriptions.js";
@@ -51,6 +51,8 @@ export interface CampaignOptions {
   crashFaults?: "whole" | "torn";
   /** Wraps the virtual disk the engine sees: broken variants for sensitivity tests. */
   wrapFs?: (fs: FileSystem) => FileSystem;
+  /** Breaks the engine on purpose (sim/broken-variants.ts; sensitivity tests only). */
+  unsafeForTesting?: UnsafeForTesting;
   /**
    * Durability mode: 'relaxed' lets the oracle accept the loss of up to `relaxedUnsyncedMax` acknowledged
    * calls per crash. Default: `knobs.durability` if given, else drawn (a quarter of the seeds relaxed); the
@@ -73,7 +75,7 @@ export interface CampaignResult {
   virtualMs: number;
   traceHash: string;
   knobs: FuseDBOptions;
-  options: Required<Omit<CampaignOptions, "wrapFs" | "knobs" | "durability">>;
+  options: Required<Omit<CampaignOptions, "wrapFs" | "unsafeForTesting" | "knobs" | "durability">>;
   /** Subscribers evicted as slow (FUSEDB_SLOW_SUBSCRIBER). */
   evictions: number;
   /** Subscription events delivered and checked. */
@@ -115,7 +117,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     inflightMax: options.inflightMax ?? root.fork("inflight").range(1, 64),
     crashFaults: options.crashFaults ?? (root.fork("faults").bool() ? "torn" : "whole"),
   };
-  const run = new CampaignRun(root, schedule, knobs, opts, options.wrapFs);
+  const run = new CampaignRun(root, schedule, knobs, opts, options.wrapFs, options.unsafeForTesting);
   await run.execute();
   return {
     seed: opts.seed,
@@ -162,8 +164,11 @@ class CampaignRun {
     root: Prng,
     private readonly schedule: Prng,
     private readonly knobs: FuseDBOptions,
-    private readonly opts: Required<Omit<CampaignOptions, "wrapFs" | "knobs" | "durability">>,
+    private readonly opts: Required<
+      Omit<CampaignOptions, "wrapFs" | "unsafeForTesting" | "knobs" | "durability">
+    >,
     private readonly wrapFs: ((fs: FileSystem) => FileSystem) | undefined,
+    private readonly unsafeForTesting: UnsafeForTesting | undefined,
   ) {
     this.oracle = new Oracle(
       knobs.durability === "relaxed" ? { relaxedUnsyncedMax: knobs.relaxedUnsyncedMax ?? 256 } : {},
@@ -215,7 +220,13 @@ class CampaignRun {
   private async open(fs: SimFileSystem, what: string): Promise<FuseDB> {
     const seen = this.wrapFs ? this.wrapFs(fs) : fs;
     const db = await this.driver.run(
-      FuseDB.open({ ...this.knobs, dir: DIR, fs: seen, clock: this.clock }),
+      FuseDB.open({
+        ...this.knobs,
+        dir: DIR,
+        fs: seen,
+        clock: this.clock,
+        unsafeForTesting: this.unsafeForTesting,
+      }),
       what,
     );
     this.trace.update(`open ${what} lsn=${db.recovery.lastLsn} replayed=${db.recovery.replayedRecords}`);
@@ -385,7 +396,13 @@ class CampaignRun {
    */
   private async crashDuringRecovery(image: SimFileSystem, cycle: number): Promise<SimFileSystem> {
     const seen = this.wrapFs ? this.wrapFs(image) : image;
-    const attempt = FuseDB.open({ ...this.knobs, dir: DIR, fs: seen, clock: this.clock });
+    const attempt = FuseDB.open({
+      ...this.knobs,
+      dir: DIR,
+      fs: seen,
+      clock: this.clock,
+      unsafeForTesting: this.unsafeForTesting,
+    });
     attempt.then(
       () => this.trace.update(`recovery ${cycle} finished before its crash`),
       () => this.trace.update(`recovery ${cycle} interrupted`),

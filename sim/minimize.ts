@@ -13,13 +13,21 @@ export interface Minimized {
   attempts: number;
 }
 
-/** Minimizes `failing` (which must have failed), keeping `wrapFs` (a broken-disk variant) if it had one. */
+/**
+ * Minimizes `failing` (which must have failed), keeping its broken variant (`wrapFs`, `unsafeForTesting`;
+ * sim/broken-variants.ts) if it had one.
+ */
 export async function minimizeCampaign(
   failing: CampaignResult,
-  wrapFs?: CampaignOptions["wrapFs"],
+  broken: Pick<CampaignOptions, "wrapFs" | "unsafeForTesting"> = {},
   attemptsMax = 40,
 ): Promise<Minimized> {
-  let best: CampaignOptions = { ...failing.options, knobs: failing.knobs, wrapFs };
+  let best: CampaignOptions = {
+    ...failing.options,
+    knobs: failing.knobs,
+    wrapFs: broken.wrapFs,
+    unsafeForTesting: broken.unsafeForTesting,
+  };
   let bestResult = failing;
   let attempts = 0;
   const tryOptions = async (candidate: CampaignOptions): Promise<boolean> => {

@@ -4,6 +4,8 @@
  *   fusedb sim --seed S            one campaign: verdict, counts, virtual time, trace hash, wall time
  *   fusedb sim --seeds N           N campaigns (seeds S-0 .. S-N-1) with a progress bar and a summary
  *   fusedb sim --budget SECONDS    as many campaigns as fit in the time budget
+ *   --exhaustive                   crash after every I/O step of small workloads, check every outcome
+ *   --broken NAME                  run on a deliberately broken disk or engine (sim/broken-variants.ts)
  *   --json                         one JSON object on stdout, for machines
  *
  * A failing campaign prints the exact command that replays it, is minimized, and is saved as a reproducer
@@ -13,17 +15,16 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
+import { BROKEN_VARIANTS, type BrokenVariant } from "../../sim/broken-variants.js";
 import type { CampaignOptions, CampaignResult } from "../../sim/campaign.js";
 import { runCampaign } from "../../sim/campaign.js";
-import { LyingSyncFileSystem, NoDirSyncFileSystem } from "../../sim/canary.js";
+import { EXHAUSTIVE_DEVICE_DEFAULT, type ExhaustiveResult, runExhaustive } from "../../sim/exhaustive.js";
 import { minimizeCampaign } from "../../sim/minimize.js";
-import type { FileSystem } from "../io/file-system.js";
 
-/** Deliberately broken disks, to watch the oracle catch them (`--broken`). */
-const BROKEN: Record<string, (fs: FileSystem) => FileSystem> = {
-  "lying-fsync": (fs) => new LyingSyncFileSystem(fs),
-  "no-dir-sync": (fs) => new NoDirSyncFileSystem(fs),
-};
+/** The `--broken` variant named in `flags`, or undefined (none asked). */
+function brokenOf(flags: SimFlags): BrokenVariant | undefined {
+  return flags.broken === undefined ? undefined : BROKEN_VARIANTS[flags.broken];
+}
 
 interface SimFlags {
   seed: string;
@@ -37,6 +38,9 @@ interface SimFlags {
   corpus: string;
   minimize: boolean;
   broken?: string;
+  exhaustive?: boolean;
+  outcomesMax?: number;
+  sector?: number;
 }
 
 function positiveInt(v: string): number {
@@ -59,7 +63,21 @@ export function simCommand(setExit: (code: number) => void): Command {
     .option("--json", "print one JSON object")
     .option("--corpus <dir>", "where reproducers of failures are written", "corpus")
     .option("--no-minimize", "do not minimize failures")
-    .option("--broken <variant>", `run on a deliberately broken disk: ${Object.keys(BROKEN).join(", ")}`)
+    .option(
+      "--broken <variant>",
+      `run on a deliberately broken disk or engine: ${Object.keys(BROKEN_VARIANTS).join(", ")}`,
+    )
+    .option(
+      "--exhaustive",
+      "crash after every I/O step of small workloads and check every allowed outcome; --seeds sets the " +
+        "number of seeded workloads (default 4)",
+    )
+    .option(
+      "--outcomes-max <n>",
+      "exhaustive: most outcomes checked per crash point (default 512)",
+      positiveInt,
+    )
+    .option("--sector <bytes>", "exhaustive: sector size, 512 or 4096 (default 512)", positiveInt)
     .action(async (flags: SimFlags) => {
       setExit(await runSim(flags));
     });
@@ -67,12 +85,17 @@ export function simCommand(setExit: (code: number) => void): Command {
 
 async function runSim(flags: SimFlags): Promise<number> {
   const many = flags.seeds !== undefined || flags.budget !== undefined;
-  if (flags.broken !== undefined && BROKEN[flags.broken] === undefined) {
-    console.error(`unknown --broken variant ${flags.broken}; one of ${Object.keys(BROKEN).join(", ")}`);
+  if (flags.broken !== undefined && BROKEN_VARIANTS[flags.broken] === undefined) {
+    console.error(
+      `unknown --broken variant ${flags.broken}; one of ${Object.keys(BROKEN_VARIANTS).join(", ")}`,
+    );
     return 2;
   }
+  if (flags.exhaustive) return runExhaustiveCommand(flags);
+  const broken = brokenOf(flags);
   const base: Omit<CampaignOptions, "seed"> = {
-    wrapFs: flags.broken === undefined ? undefined : BROKEN[flags.broken],
+    wrapFs: broken?.wrapFs,
+    unsafeForTesting: broken?.unsafeForTesting,
     cycles: flags.cycles,
     opsPerCycle: flags.ops,
     keys: flags.keys,
@@ -208,11 +231,12 @@ async function handleFailure(
   flags: SimFlags,
   quiet: boolean,
 ): Promise<{ seed: string; replay: string; reproducer: string; violation: string }> {
-  const wrapFs = flags.broken === undefined ? undefined : BROKEN[flags.broken];
-  let options: CampaignOptions = { ...result.options, knobs: result.knobs, wrapFs };
+  const broken = brokenOf(flags);
+  const variant = { wrapFs: broken?.wrapFs, unsafeForTesting: broken?.unsafeForTesting };
+  let options: CampaignOptions = { ...result.options, knobs: result.knobs, ...variant };
   let shown = result;
   if (flags.minimize) {
-    const m = await minimizeCampaign(result, wrapFs);
+    const m = await minimizeCampaign(result, variant);
     options = m.options;
     shown = m.result;
   }
@@ -220,9 +244,17 @@ async function handleFailure(
     `npx fusedb sim --seed ${shell(options.seed)} --cycles ${options.cycles} --ops ${options.opsPerCycle} ` +
     `--keys ${options.keys} --inflight ${options.inflightMax}` +
     (flags.broken === undefined ? "" : ` --broken ${flags.broken}`);
+  const violation = shown.violations[0] ?? "(failure did not reproduce after minimization)";
+  if (flags.broken !== undefined) {
+    // A broken variant is meant to fail: no reproducer for CI to replay.
+    if (!quiet) {
+      console.log(`CAUGHT      seed ${result.seed} (broken: ${flags.broken}): ${violation}`);
+      console.log(`replay      ${replay}`);
+    }
+    return { seed: options.seed, replay, reproducer: "", violation };
+  }
   mkdirSync(flags.corpus, { recursive: true });
   const reproducer = join(flags.corpus, `sim-${options.seed.replace(/[^A-Za-z0-9_.-]/g, "_")}.json`);
-  const violation = shown.violations[0] ?? "(failure did not reproduce after minimization)";
   writeFileSync(
     reproducer,
     `${JSON.stringify(
@@ -256,4 +288,52 @@ async function handleFailure(
 
 function shell(s: string): string {
   return /^[A-Za-z0-9_.:-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/** `fusedb sim --exhaustive`: prints what was checked; exit code 1 if any state failed the oracle. */
+async function runExhaustiveCommand(flags: SimFlags): Promise<number> {
+  if (flags.sector !== undefined && flags.sector !== 512 && flags.sector !== 4096) {
+    console.error(`--sector must be 512 or 4096, not ${flags.sector}`);
+    return 2;
+  }
+  const broken = brokenOf(flags);
+  const started = performance.now();
+  const result = await runExhaustive({
+    seed: flags.seed,
+    seededWorkloads: flags.seeds,
+    outcomesPerPointMax: flags.outcomesMax,
+    device: { ...EXHAUSTIVE_DEVICE_DEFAULT, sectorBytes: flags.sector === 4096 ? 4096 : 512 },
+    wrapFs: broken?.wrapFs,
+    unsafeForTesting: broken?.unsafeForTesting,
+  });
+  const wallMs = Math.round(performance.now() - started);
+  if (flags.json) console.log(JSON.stringify({ ...result, wallMs }));
+  else printExhaustive(result, flags, wallMs);
+  return result.verdict === "pass" ? 0 : 1;
+}
+
+function printExhaustive(r: ExhaustiveResult, flags: SimFlags, wallMs: number): void {
+  const d = r.device;
+  console.log(`exhaustive   ${r.verdict.toUpperCase()}${flags.broken ? ` (broken: ${flags.broken})` : ""}`);
+  console.log(
+    `workloads    ${r.workloads} (fixed, and seeded from seed ${flags.seed}), ${r.mutations} mutations`,
+  );
+  console.log(
+    `device       ${d.sectorBytes}-byte sectors, atomic sectors ${d.atomicSectorWrites ? "yes" : "no"}, ` +
+      `safe append ${d.safeAppend ? "yes" : "no"}`,
+  );
+  console.log(
+    `crash points ${r.crashPoints} (after every write, truncate, sync, create, rename, remove, syncDir)`,
+  );
+  console.log(
+    `states       ${r.states} checked, each recovered twice` +
+      (r.cappedPoints > 0 ? ` (${r.cappedPoints} crash points sampled, not enumerated)` : ""),
+  );
+  console.log(`failures     ${r.failures.length}`);
+  console.log(`wall         ${wallMs} ms`);
+  for (const f of r.failures.slice(0, 5)) {
+    console.log(`FAIL         ${f.workload}, crash after step ${f.step} (${f.event})`);
+    console.log(`  outcome    ${f.outcome}`);
+    console.log(`  violation  ${f.message.length > 400 ? `${f.message.slice(0, 400)}…` : f.message}`);
+  }
 }
