@@ -5,6 +5,7 @@
  *   fusedb sim --seeds N           N campaigns (seeds S-0 .. S-N-1) with a progress bar and a summary
  *   fusedb sim --budget SECONDS    as many campaigns as fit in the time budget
  *   --exhaustive                   crash after every I/O step of small workloads, check every outcome
+ *   --rot                          damage one durable byte per seed: typed halt or right answers, never wrong
  *   --broken NAME                  run on a deliberately broken disk or engine (sim/broken-variants.ts)
  *   --json                         one JSON object on stdout, for machines
  *
@@ -20,6 +21,7 @@ import type { CampaignOptions, CampaignResult } from "../../sim/campaign.js";
 import { runCampaign } from "../../sim/campaign.js";
 import { EXHAUSTIVE_DEVICE_DEFAULT, type ExhaustiveResult, runExhaustive } from "../../sim/exhaustive.js";
 import { minimizeCampaign } from "../../sim/minimize.js";
+import { runRotCheck } from "../../sim/rot-check.js";
 
 /** The `--broken` variant named in `flags`, or undefined (none asked). */
 function brokenOf(flags: SimFlags): BrokenVariant | undefined {
@@ -39,6 +41,7 @@ interface SimFlags {
   minimize: boolean;
   broken?: string;
   exhaustive?: boolean;
+  rot?: boolean;
   outcomesMax?: number;
   sector?: number;
 }
@@ -77,6 +80,11 @@ export function simCommand(setExit: (code: number) => void): Command {
       "exhaustive: most outcomes checked per crash point (default 512)",
       positiveInt,
     )
+    .option(
+      "--rot",
+      "rot checks: flip one bit of durable WAL or segment data per seed (--seeds, default 100); the engine " +
+        "must halt with a typed error or answer right",
+    )
     .option("--sector <bytes>", "exhaustive: sector size, 512 or 4096 (default 512)", positiveInt)
     .action(async (flags: SimFlags) => {
       setExit(await runSim(flags));
@@ -92,6 +100,7 @@ async function runSim(flags: SimFlags): Promise<number> {
     return 2;
   }
   if (flags.exhaustive) return runExhaustiveCommand(flags);
+  if (flags.rot) return runRotCommand(flags);
   const broken = brokenOf(flags);
   const base: Omit<CampaignOptions, "seed"> = {
     wrapFs: broken?.wrapFs,
@@ -336,4 +345,43 @@ function printExhaustive(r: ExhaustiveResult, flags: SimFlags, wallMs: number): 
     console.log(`  outcome    ${f.outcome}`);
     console.log(`  violation  ${f.message.length > 400 ? `${f.message.slice(0, 400)}…` : f.message}`);
   }
+}
+
+/** `fusedb sim --rot`: rot checks over seeds `<seed>-0 ..`; exit code 1 if any gave a wrong answer. */
+async function runRotCommand(flags: SimFlags): Promise<number> {
+  const broken = brokenOf(flags);
+  const seeds = flags.seeds ?? 100;
+  const outcomes = { detected: 0, harmless: 0, wrong: 0 };
+  const failures: { seed: string; damage: unknown; violation: string }[] = [];
+  const started = performance.now();
+  for (let i = 0; i < seeds; i++) {
+    const r = await runRotCheck({
+      seed: `${flags.seed}-${i}`,
+      wrapFs: broken?.wrapFs,
+      unsafeForTesting: broken?.unsafeForTesting,
+    });
+    outcomes[r.outcome]++;
+    if (r.verdict === "fail")
+      failures.push({ seed: r.seed, damage: r.damage, violation: r.violations[0] ?? "" });
+  }
+  const wallMs = Math.round(performance.now() - started);
+  if (flags.json) {
+    console.log(
+      JSON.stringify({ verdict: failures.length === 0 ? "pass" : "fail", seeds, outcomes, failures, wallMs }),
+    );
+  } else {
+    console.log(
+      `rot          ${failures.length === 0 ? "PASS" : "FAIL"}${flags.broken ? ` (broken: ${flags.broken})` : ""}`,
+    );
+    console.log(
+      `seeds        ${seeds} (${flags.seed}-0 .. ${flags.seed}-${seeds - 1}): ${outcomes.detected} detected, ` +
+        `${outcomes.harmless} harmless, ${outcomes.wrong} wrong`,
+    );
+    console.log(`wall         ${wallMs} ms`);
+    for (const f of failures.slice(0, 5)) {
+      console.log(`FAIL         seed ${f.seed}, damage ${JSON.stringify(f.damage)}`);
+      console.log(`  violation  ${f.violation.length > 400 ? `${f.violation.slice(0, 400)}…` : f.violation}`);
+    }
+  }
+  return failures.length === 0 ? 0 : 1;
 }

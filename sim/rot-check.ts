@@ -1,0 +1,257 @@
+/**
+ * Rot check: damage to durable data must end in a typed halt, never in a wrong answer (issue 4: "In no case
+ * may it return a wrong value"). A seeded run:
+ *
+ * 1. runs a workload on the virtual disk (tiny knobs: WAL rotations, group commits and checkpoints happen),
+ *    every mutation acknowledged, then closes the engine cleanly: everything acknowledged is durable;
+ * 2. picks one byte of one WAL or segment file and makes it read back with a flipped bit, for ever (a latent
+ *    sector error, through `FaultyFileSystem.flipped` from faults/runtime-faults.ts);
+ * 3. reopens the engine on that disk and reads back every key. The engine passes if it stops with a typed
+ *    `CorruptionError` (at open or on a read) or if every answer is right (the damage was harmless, e.g. in
+ *    a WAL file the checkpoint made obsolete); it fails if the {@link Oracle} finds the state is not the
+ *    model's after every acknowledged call (a lost write, a changed value, a phantom).
+ *
+ * The flipped byte never lies in the final group-commit write of the last WAL file: there a flip is
+ * indistinguishable from a torn write of an unacknowledged group (docs/fault-model.md, "Known limit"), so the
+ * engine is allowed to cut it. This check is how broken engines that only show under rot (a reader that
+ * ignores checksums, a recovery that truncates at the first bad record) are caught: crash faults alone never
+ * damage durable bytes.
+ */
+import { FaultyFileSystem } from "../faults/runtime-faults.js";
+import type { FuseDBOptions, UnsafeForTesting } from "../src/db.js";
+import { FuseDB } from "../src/db.js";
+import type { FileSystem } from "../src/io/file-system.js";
+import { joinPath } from "../src/io/file-system.js";
+import { parseSegmentFileName } from "../src/tree/segment-format.js";
+import { decodeRecord, parseWalFileName } from "../src/wal/format.js";
+import { Driver } from "./driver.js";
+import type { ModelJson, ModelMutation, ModelState } from "./model.js";
+import { Oracle } from "./oracle.js";
+import { Prng } from "./prng.js";
+import { SimClock } from "./sim-clock.js";
+import { SimFileSystem } from "./sim-file-system.js";
+
+/** What to run. */
+export interface RotCheckOptions {
+  seed: string;
+  /** Deliberately broken engine (sensitivity tests only). */
+  unsafeForTesting?: UnsafeForTesting;
+  /** Wraps the disk the engine sees, under the bit flip. */
+  wrapFs?: (fs: FileSystem) => FileSystem;
+}
+
+/** What one rot check did and found. */
+export interface RotCheckResult {
+  seed: string;
+  /** "detected": typed halt; "harmless": every answer right; "wrong": the oracle caught a wrong answer. */
+  outcome: "detected" | "harmless" | "wrong";
+  verdict: "pass" | "fail";
+  /** The damaged file and byte offset (bit 0 flipped), or undefined if the disk had no candidate byte. */
+  damage: { file: string; offset: number; ofBytes: number } | undefined;
+  acks: number;
+  /** The oracle's findings (empty unless the verdict is "fail"). */
+  violations: string[];
+  /** The typed error, if the engine halted. */
+  halt?: string;
+  knobs: FuseDBOptions;
+}
+
+const DIR = "/db";
+const KEYS = ["k0", "k1", "k2", "k3", "k4", "k5"];
+
+/** Runs one rot check; never throws for engine misbehaviour. */
+export async function runRotCheck(options: RotCheckOptions): Promise<RotCheckResult> {
+  const root = new Prng(`rot/${options.seed}`);
+  const knobPrng = root.fork("knobs");
+  const knobs: FuseDBOptions = {
+    walFileBytesMax: knobPrng.pick([256, 1024, 65536]),
+    groupCommitBytesMax: knobPrng.pick([64, 1024, 1 << 20]),
+    checkpointWalBytes: knobPrng.pick([512, 2048, 1 << 26]),
+  };
+  const clock = new SimClock();
+  const disk = new SimFileSystem({ clock, prng: root.fork("disk") });
+  const driver = new Driver(clock);
+  const oracle = new Oracle();
+  const base = { seed: options.seed, damage: undefined, acks: 0, knobs };
+  const open = (fs: FileSystem): Promise<FuseDB> =>
+    driver.run(
+      FuseDB.open({
+        ...knobs,
+        dir: DIR,
+        fs: options.wrapFs ? options.wrapFs(fs) : fs,
+        clock,
+        unsafeForTesting: options.unsafeForTesting,
+      }),
+      "open",
+    );
+  try {
+    const db = await open(disk);
+    await runWorkload(db, root.fork("workload"), oracle, driver);
+    await driver.run(db.close(), "close");
+  } catch (err) {
+    // Without damage, the engine must just work.
+    const violations = [`before any damage: ${describeError(err)}`, ...oracle.violations];
+    return { ...base, outcome: "wrong", verdict: "fail", violations, acks: oracle.acks };
+  }
+  if (oracle.violations.length > 0) {
+    return { ...base, outcome: "wrong", verdict: "fail", violations: oracle.violations, acks: oracle.acks };
+  }
+  const damage = pickDamage(disk, root.fork("damage"));
+  const faulty = new FaultyFileSystem(
+    disk,
+    { writeEio: 0, writeEnospc: 0, syncEio: 0, readEio: 0, readBitFlip: 0, misdirectedWrite: 0 },
+    root.fork("faults"),
+  );
+  if (damage !== undefined) faulty.flipped.set(joinPath(DIR, damage.file), new Set([damage.offset]));
+  const done = { ...base, damage, acks: oracle.acks };
+  let state: Map<string, ModelState>;
+  try {
+    const db = await open(faulty);
+    state = await dump(db, driver, oracle.model.keys());
+    await driver.run(db.close(), "close after damage");
+  } catch (err) {
+    if (errorCode(err) === "FUSEDB_CORRUPTION") {
+      return { ...done, outcome: "detected", verdict: "pass", violations: [], halt: describeError(err) };
+    }
+    const violations = [`after damage: an untyped or wrong error: ${describeError(err)}`];
+    return { ...done, outcome: "wrong", verdict: "fail", violations };
+  }
+  oracle.recovered(state, "reopen after damage", clock.now());
+  if (oracle.violations.length > 0) {
+    return { ...done, outcome: "wrong", verdict: "fail", violations: oracle.violations };
+  }
+  return { ...done, outcome: "harmless", verdict: "pass", violations: [] };
+}
+
+/** 8 to 24 calls on 6 keys, in rounds of 1 to 4 concurrent calls, sometimes a checkpoint; all acknowledged. */
+async function runWorkload(db: FuseDB, prng: Prng, oracle: Oracle, driver: Driver): Promise<void> {
+  const calls = prng.range(8, 24);
+  for (let issued = 0; issued < calls; ) {
+    const round: Promise<unknown>[] = [];
+    for (let n = prng.range(1, 4); n > 0 && issued < calls; n--, issued++) {
+      if (prng.bool(0.1)) {
+        round.push(db.checkpoint());
+        continue;
+      }
+      const m = mutation(prng);
+      const what = `call ${issued + 1} ${m.op} ${m.key}`;
+      const ticket = oracle.issue([m], 0);
+      round.push(
+        apply(db, m).then(
+          (r) => oracle.acked(ticket, [r], what),
+          (err: unknown) => oracle.rejected(ticket, errorCode(err), what),
+        ),
+      );
+    }
+    await driver.run(Promise.all(round), "round");
+  }
+}
+
+function mutation(prng: Prng): ModelMutation {
+  const key = prng.pick(KEYS);
+  switch (prng.int(5)) {
+    case 0:
+      return { op: "delete", key };
+    case 1:
+      return { op: "incr", key, delta: prng.range(1, 9) };
+    case 2:
+      return { op: "patch", key, patch: { a: prng.int(1000), b: `p${prng.int(100)}` } };
+    default:
+      return { op: "set", key, value: value(prng) };
+  }
+}
+
+/** Values whose text a flipped bit often turns into different valid JSON (digits, letters). */
+function value(prng: Prng): ModelJson {
+  if (prng.bool(0.4)) return prng.range(10, 99999);
+  return `value-${"x".repeat(prng.range(1, 300))}-${prng.int(1000)}`;
+}
+
+async function apply(db: FuseDB, m: ModelMutation): Promise<{ version: number; value?: unknown }> {
+  switch (m.op) {
+    case "set":
+      return db.set(m.key, m.value);
+    case "delete":
+      return db.delete(m.key);
+    case "patch":
+      return db.patch(m.key, m.patch);
+    case "incr":
+      return db.incr(m.key, m.delta);
+    default:
+      throw new Error(`rot check: no ${m.op} in this workload`);
+  }
+}
+
+/**
+ * A byte of a WAL or segment file to damage, drawn uniformly over the candidate bytes of every such file
+ * (the last WAL file's final group-commit write excluded), or undefined if there are none.
+ */
+function pickDamage(disk: SimFileSystem, prng: Prng): RotCheckResult["damage"] {
+  const names = disk.listLive(DIR);
+  const lastWal = names.filter((n) => parseWalFileName(n) !== undefined).pop();
+  const candidates: { file: string; bytes: number; ofBytes: number }[] = [];
+  for (const name of names) {
+    const isWal = parseWalFileName(name) !== undefined;
+    if (!isWal && parseSegmentFileName(name) === undefined) continue;
+    const data = disk.readLive(joinPath(DIR, name));
+    if (data === undefined || data.length === 0) continue;
+    const bytes = name === lastWal ? finalGroupOffset(data) : data.length;
+    if (bytes > 0) candidates.push({ file: name, bytes, ofBytes: data.length });
+  }
+  const total = candidates.reduce((a, c) => a + c.bytes, 0);
+  if (total === 0) return undefined;
+  let at = prng.int(total);
+  for (const c of candidates) {
+    if (at < c.bytes) return { file: c.file, offset: at, ofBytes: c.ofBytes };
+    at -= c.bytes;
+  }
+  return undefined;
+}
+
+/** Byte offset where the final group-commit write of a WAL file starts (its length if it has no records). */
+function finalGroupOffset(data: Uint8Array): number {
+  let offset = 0;
+  let groupStart = data.length;
+  let group = -1;
+  // Bounded: each record advances the offset by at least its header.
+  for (;;) {
+    const got = decodeRecord(data, offset);
+    if (got.kind !== "record") break;
+    if (got.record.groupLsn !== group) {
+      group = got.record.groupLsn;
+      groupStart = offset;
+    }
+    offset += got.record.bytes;
+  }
+  return groupStart;
+}
+
+async function dump(db: FuseDB, driver: Driver, keys: string[]): Promise<Map<string, ModelState>> {
+  const out = new Map<string, ModelState>();
+  for (const key of keys) {
+    const version = await driver.run(db.versionOf(key), "versionOf");
+    const got = await driver.run(db.inspect(key), "inspect");
+    const live = await driver.run(db.get(key), "get");
+    if (got !== undefined && got.version !== version) {
+      throw new Error(`${key}: inspect says version ${got.version}, versionOf ${version}`);
+    }
+    if ((live?.version ?? got?.version) !== got?.version) {
+      throw new Error(`${key}: get says version ${live?.version}, inspect ${got?.version}`);
+    }
+    out.set(key, { version, value: got?.value as ModelJson | undefined });
+  }
+  return out;
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err === "object" && err !== null && "code" in err) {
+    const code = (err as { code: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return `${errorCode(err) ?? err.name}: ${err.message}`;
+  return String(err);
+}

@@ -1,0 +1,94 @@
+/**
+ * Sensitivity (issue 4): the simulator must be able to fail. Each deliberately broken variant
+ * (sim/broken-variants.ts: a lying fsync, a directory fsync that does nothing, acknowledgement before
+ * fdatasync, a reader that ignores checksums, recovery that truncates at the first bad record) must be caught
+ * by the oracle within a bounded number of seeds, and this test fails if one is not. Variants that power
+ * loss alone exposes run in campaigns and in exhaustive mode; variants that only damage to durable data
+ * exposes run rot checks (sim/rot-check.ts). The honest engine passes the same rot checks: damage is
+ * detected (typed halt) or harmless, never a wrong answer. Each loop prints the seeds it tried.
+ */
+import { describe, expect, it } from "vitest";
+import { BROKEN_VARIANTS, type BrokenVariant } from "../sim/broken-variants.js";
+import { runCampaign } from "../sim/campaign.js";
+import { runExhaustive } from "../sim/exhaustive.js";
+import { runRotCheck } from "../sim/rot-check.js";
+
+/** Bounds on seeds tried per variant before the test gives up and fails. */
+const CAMPAIGN_SEEDS_MAX = 50;
+const ROT_SEEDS_MAX = 150;
+
+/** The first seed index (of `seedsMax`) at which `run` reports a failure, or -1; logs the seeds tried. */
+async function seedsUntilCaught(
+  label: string,
+  seedsMax: number,
+  run: (seed: string) => Promise<{ verdict: "pass" | "fail"; violations: string[] }>,
+): Promise<number> {
+  for (let i = 0; i < seedsMax; i++) {
+    const seed = `${label}-${i}`;
+    const r = await run(seed);
+    if (r.verdict === "fail") {
+      console.log(
+        `${label}: caught at seed ${seed} (${i + 1} seeds tried): ${r.violations[0]?.slice(0, 240)}`,
+      );
+      return i;
+    }
+  }
+  console.log(`${label}: NOT caught in ${seedsMax} seeds (${label}-0 .. ${label}-${seedsMax - 1})`);
+  return -1;
+}
+
+function variant(name: string): BrokenVariant {
+  const v = BROKEN_VARIANTS[name];
+  if (v === undefined) throw new Error(`no broken variant ${name}`);
+  return v;
+}
+
+describe("sensitivity: every broken variant is caught", () => {
+  for (const name of ["lying-fsync", "no-dir-sync", "ack-before-sync"]) {
+    it(`${name} (${variant(name).what}) is caught by campaigns and by exhaustive mode`, async () => {
+      const v = variant(name);
+      expect(v.seenWith).toBe("crash");
+      const broken = { wrapFs: v.wrapFs, unsafeForTesting: v.unsafeForTesting };
+      const caught = await seedsUntilCaught(`sens-${name}`, CAMPAIGN_SEEDS_MAX, (seed) =>
+        runCampaign({ seed, ...broken }),
+      );
+      expect(caught, `${name} escaped ${CAMPAIGN_SEEDS_MAX} campaign seeds`).toBeGreaterThanOrEqual(0);
+      const ex = await runExhaustive({ seed: `sens-${name}`, seededWorkloads: 4, failuresMax: 1, ...broken });
+      const f = ex.failures[0];
+      console.log(
+        `${name}: exhaustive mode caught it after ${ex.states} states: ${f?.workload} step ${f?.step} ` +
+          `(${f?.event}); ${f?.outcome}`,
+      );
+      expect(ex.verdict, `${name} escaped exhaustive mode`).toBe("fail");
+    });
+  }
+
+  for (const name of ["ignore-checksums", "truncate-at-first-bad-record"]) {
+    it(`${name} (${variant(name).what}) is caught by rot checks`, async () => {
+      const v = variant(name);
+      expect(v.seenWith).toBe("rot");
+      const caught = await seedsUntilCaught(`sens-${name}`, ROT_SEEDS_MAX, (seed) =>
+        runRotCheck({ seed, wrapFs: v.wrapFs, unsafeForTesting: v.unsafeForTesting }),
+      );
+      expect(caught, `${name} escaped ${ROT_SEEDS_MAX} rot-check seeds`).toBeGreaterThanOrEqual(0);
+    });
+  }
+
+  it("the honest engine passes the rot checks: damage is detected or harmless, never a wrong answer", async () => {
+    const seeds = 60;
+    const outcomes = { detected: 0, harmless: 0, wrong: 0 };
+    for (let i = 0; i < seeds; i++) {
+      const r = await runRotCheck({ seed: `sens-honest-${i}` });
+      outcomes[r.outcome]++;
+      if (r.verdict === "fail") {
+        console.log(`honest engine FAILED rot check sens-honest-${i}: ${JSON.stringify(r.damage)}`);
+        console.log(r.violations[0]);
+      }
+    }
+    console.log(
+      `honest engine, rot seeds sens-honest-0 .. sens-honest-${seeds - 1}: ${JSON.stringify(outcomes)}`,
+    );
+    expect(outcomes.wrong).toBe(0);
+    expect(outcomes.detected).toBeGreaterThan(seeds / 2);
+  });
+});
