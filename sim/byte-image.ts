@@ -46,6 +46,11 @@ export class ByteImage {
     this.sizeBytes = sizeBytes;
   }
 
+  /** Flips the bits of `mask` in the byte at `offset`; beyond the end of the file it does nothing. */
+  xor(offset: number, mask: number): void {
+    if (offset < this.sizeBytes) this.bytes[offset] = (this.bytes[offset] as number) ^ mask;
+  }
+
   /** A copy of the whole contents. */
   toBytes(): Uint8Array {
     return this.bytes.slice(0, this.sizeBytes);

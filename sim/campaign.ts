@@ -12,13 +12,34 @@
  * subscribers do get evicted) and to one key, and checks that every acknowledged call reached every
  * non-evicted matching subscriber exactly once, in commit order, with the model's versions and values; a
  * quarter of the seeds run in durability mode 'relaxed' with the oracle's bounded-loss check.
+ *
+ * Runtime faults (issue 4): half the seeds run with a drawn {@link RuntimeFaultPlan} (swarm testing), which
+ * the virtual disk injects while the workload runs and while an interrupted recovery runs: write EIO and
+ * ENOSPC (with short writes), fsync EIO (dropping the pages it covered), read EIO, latent bit flips in
+ * durable data (on reads, and left by crashes), misdirected writes. Clean recoveries run without them, so
+ * the twin check stays exact. The campaign accepts:
+ * - a mutation rejected with FUSEDB_POISONED: not acknowledged, maybe durable (like one in flight at a
+ *   crash); the campaign stops issuing and crashes, and recovery must lose no acknowledged write;
+ * - a mutation rejected with EIO before it was committed: it never happened ({@link Oracle.retract});
+ * - a read or checkpoint failing with EIO or ENOSPC; never a wrong value;
+ * - FUSEDB_CORRUPTION naming a file that injected damage touched (a bit flip or a misdirected write): the
+ *   run ends as `detected`, a pass. A CorruptionError naming an undamaged file is a failure, and so is a
+ *   silent loss of acknowledged writes, unless recovery cut a torn tail in a damaged WAL file (the known
+ *   limit of docs/fault-model.md), which also ends the run as `detected`.
  */
 import { type DeviceProfile, drawDeviceProfile } from "../faults/device-profile.js";
+import {
+  drawRuntimeFaultPlan,
+  type RuntimeFaultPlan,
+  RuntimeFaultPlanner,
+} from "../faults/runtime-faults.js";
 import { TornWritePlanner } from "../faults/torn-write-planner.js";
 import type { FuseDBOptions, UnsafeForTesting } from "../src/db.js";
 import { FuseDB } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
 import type { ChangeEvent, Subscription } from "../src/reactive/subscriptions.js";
+import { mark, marksSince, snapshot } from "../src/util/coverage.js";
+import { parseWalFileName } from "../src/wal/format.js";
 import { Driver, HangError } from "./driver.js";
 import type { ModelJson, ModelMutation, ModelState } from "./model.js";
 import { canonical } from "./model.js";
@@ -59,6 +80,11 @@ export interface CampaignOptions {
    * mode in force is reported in `knobs`.
    */
   durability?: "fsync" | "relaxed";
+  /**
+   * Runtime faults the virtual disk injects while the workload runs, or "off". Default: drawn from the
+   * seed (half the seeds off; see `drawRuntimeFaultPlan`).
+   */
+  runtimeFaults?: RuntimeFaultPlan | "off";
 }
 
 /** What a campaign did and found. */
@@ -80,6 +106,15 @@ export interface CampaignResult {
   evictions: number;
   /** Subscription events delivered and checked. */
   events: number;
+  /** Runtime faults injected (write, fsync and read errors, bit flips, misdirected writes). */
+  runtimeFaults: number;
+  /**
+   * Set when the run ended early because the engine detected injected damage (FUSEDB_CORRUPTION naming a
+   * damaged file, or the known limit): what it detected. Such a run passes.
+   */
+  detected?: string;
+  /** Coverage marks hit during this campaign (src/util/coverage.ts), by name. */
+  marks: Record<string, number>;
 }
 
 const DIR = "/db";
@@ -97,6 +132,7 @@ export function drawKnobs(prng: Prng): FuseDBOptions {
 
 /** Runs one campaign. Never throws for engine misbehaviour: it is reported in `violations`. */
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
+  const marksBefore = snapshot();
   const root = new Prng(options.seed);
   const knobs = { ...(options.knobs ?? drawKnobs(root.fork("knobs"))) };
   const durabilityPrng = root.fork("durability");
@@ -116,6 +152,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     keys: options.keys ?? 24,
     inflightMax: options.inflightMax ?? root.fork("inflight").range(1, 64),
     crashFaults: options.crashFaults ?? (root.fork("faults").bool() ? "torn" : "whole"),
+    runtimeFaults: options.runtimeFaults ?? drawRuntimeFaults(root.fork("runtime-plan")),
   };
   const run = new CampaignRun(root, schedule, knobs, opts, options.wrapFs, options.unsafeForTesting);
   await run.execute();
@@ -135,7 +172,15 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     options: opts,
     evictions: run.evictions,
     events: run.events,
+    runtimeFaults: run.runtime?.total ?? 0,
+    detected: run.detected,
+    marks: marksSince(marksBefore),
   };
+}
+
+/** Half the seeds run without runtime faults; the rest draw a plan. */
+function drawRuntimeFaults(prng: Prng): RuntimeFaultPlan | "off" {
+  return prng.bool() ? drawRuntimeFaultPlan(prng) : "off";
 }
 
 class CampaignRun {
@@ -159,6 +204,12 @@ class CampaignRun {
   /** Unsynced writes torn, dropped or filled with junk by crash faults. */
   faults = 0;
   private readonly device: DeviceProfile;
+  /** The disk's runtime faults, if this seed has them. */
+  readonly runtime: RuntimeFaultPlanner | undefined;
+  /** The engine rejected a call with FUSEDB_POISONED: stop issuing, crash, recover. */
+  private poisoned = false;
+  /** What injected damage the engine detected; the run ends. */
+  detected: string | undefined;
 
   constructor(
     root: Prng,
@@ -182,30 +233,38 @@ class CampaignRun {
       prng: root.fork("disk"),
       onEvent: (e) => this.trace.update(e),
     });
+    const plan = opts.runtimeFaults;
+    this.runtime = plan === "off" ? undefined : new RuntimeFaultPlanner(plan, root.fork("runtime-faults"));
   }
 
   async execute(): Promise<void> {
     try {
       let db = await this.open(this.fs, "initial open");
       this.watch(db);
+      this.fs.setIoFaults(this.runtime);
       for (let cycle = 0; cycle < this.opts.cycles; cycle++) {
         await this.issue(db, this.schedule.range(1, this.opts.opsPerCycle), false);
         // Let the crash land in the middle of I/O.
         for (let i = this.schedule.int(40); i > 0; i--) await this.driver.step();
         // Often, move on to a moment when writes are in flight, so the crash has something to tear.
         if (this.schedule.bool(0.6)) {
-          for (let i = 0; i < 200 && this.fs.pendingFileOps() === 0; i++) {
+          for (let i = 0; i < 200 && this.fs.pendingFileOps() === 0 && this.healthy(); i++) {
             if (this.inflight < this.opts.inflightMax && this.schedule.bool(0.5))
               this.start(db, this.workload.next());
             await this.driver.step();
           }
         }
-        db = await this.crashAndRecover(cycle);
-        if (this.oracle.violations.length > 0) return;
+        if (this.detected !== undefined) return;
+        const next = await this.crashAndRecover(cycle);
+        if (this.oracle.violations.length > 0 || next === undefined) return;
+        db = next;
+        this.fs.setIoFaults(this.runtime);
       }
-      // Liveness: no more crashes; everything issued must complete.
+      // Liveness: no more crashes and no more runtime faults; everything issued must complete.
+      this.fs.setIoFaults(undefined);
       await this.issue(db, this.opts.opsPerCycle, true);
       await this.driver.until(() => this.inflight === 0, "liveness: outstanding operations");
+      if (this.detected !== undefined) return;
       await this.driver.run(db.close(), "close");
       await this.driver.settle();
       this.checkWatches("after close", true);
@@ -213,8 +272,33 @@ class CampaignRun {
       await this.crashAndRecover(this.opts.cycles, true);
     } catch (err) {
       if (err instanceof HangError) this.oracle.violations.push(`hang: ${err.message}`);
-      else this.oracle.violations.push(`engine error: ${describeError(err)}`);
+      else if (!this.detectedDamage(err, this.fs, "engine error"))
+        this.oracle.violations.push(`engine error: ${describeError(err)}`);
     }
+  }
+
+  /** Neither poisoned nor stopped by detected damage: worth issuing more work. */
+  private healthy(): boolean {
+    return !this.poisoned && this.detected === undefined;
+  }
+
+  /**
+   * Whether `err` is FUSEDB_CORRUPTION naming a file of `disk` that injected damage touched; if so, the run
+   * ends as detected. Any other error: false (the caller decides whether it is a violation).
+   */
+  private detectedDamage(err: unknown, disk: SimFileSystem, what: string): boolean {
+    if (errorCode(err) !== "FUSEDB_CORRUPTION") return false;
+    const file = (err as { file?: unknown }).file;
+    if (typeof file !== "string" || !disk.damagedFiles().has(`${DIR}/${file}`)) return false;
+    this.detect(`${what}: ${describeError(err)}`);
+    return true;
+  }
+
+  private detect(what: string): void {
+    if (this.detected !== undefined) return;
+    this.detected = what;
+    mark("campaign.detected");
+    this.trace.update(`detected ${what}`);
   }
 
   private async open(fs: SimFileSystem, what: string): Promise<FuseDB> {
@@ -346,19 +430,37 @@ class CampaignRun {
     this.watches = [];
   }
 
-  private async crashAndRecover(cycle: number, final = false): Promise<FuseDB> {
+  /**
+   * Crashes, recovers twice from the image (faults off), checks the oracle. Returns the recovered handle,
+   * or undefined when the engine detected injected damage (the run ends).
+   */
+  private async crashAndRecover(cycle: number, final = false): Promise<FuseDB | undefined> {
     let image = this.crashDisk(this.fs, `crash-${cycle}`);
     this.crashes++;
     this.trace.update(`crash ${cycle}`);
     // Acknowledgements of records made durable before the crash may still be in flight as callbacks.
     await this.driver.settle();
+    this.poisoned = false;
     if (!final) this.checkWatches(`crash ${cycle}`);
+    if (!final) {
+      const rot = this.runtime?.injectLatentError(image, DIR);
+      if (rot !== undefined) this.trace.update(`latent error ${rot.path}@${rot.offset}`);
+    }
     if (this.schedule.bool(0.3)) image = await this.crashDuringRecovery(image, cycle);
     const twin = image.clone();
-    const db = await this.open(image, `recovery ${cycle}`);
-    const state = await this.driver.run(this.dump(db), "dump state");
-    const dbTwin = await this.open(twin, `recovery ${cycle} (twin)`);
-    const stateTwin = await this.driver.run(this.dump(dbTwin), "dump twin state");
+    let db: FuseDB;
+    let state: Map<string, ModelState>;
+    let stateTwin: Map<string, ModelState>;
+    let dbTwin: FuseDB;
+    try {
+      db = await this.open(image, `recovery ${cycle}`);
+      state = await this.driver.run(this.dump(db), "dump state");
+      dbTwin = await this.open(twin, `recovery ${cycle} (twin)`);
+      stateTwin = await this.driver.run(this.dump(dbTwin), "dump twin state");
+    } catch (err) {
+      if (this.detectedDamage(err, image, `recovery ${cycle}`)) return undefined;
+      throw err;
+    }
     this.recoveries += 2;
     if (image.fingerprint() !== twin.fingerprint()) {
       this.oracle.violations.push(`recovery ${cycle}: two recoveries of one image left different files`);
@@ -368,17 +470,42 @@ class CampaignRun {
     }
     await this.driver.run(dbTwin.close(), "close twin");
     const before = this.oracle.model.lastPos;
-    const prefix = this.oracle.recovered(state, `recovery ${cycle}`, this.clock.now());
+    const cut = this.damageCut(image);
+    const limit = cut !== undefined;
+    const floor = this.oracle.floorPos;
+    const prefix = this.oracle.recovered(state, `recovery ${cycle}`, this.clock.now(), limit);
     if (final && prefix !== undefined && prefix !== before) {
       this.oracle.violations.push(`after a clean close, recovery kept ${prefix} of ${before} commits`);
     }
     this.trace.update(`recovered ${cycle} prefix=${prefix}`);
     this.fs = image;
+    if (cut !== undefined && prefix !== undefined && prefix < floor) {
+      mark("campaign.known-limit");
+      this.detect(
+        `recovery ${cycle}: known limit: damage at ${cut} was cut as a torn tail, losing ` +
+          `commits ${prefix + 1}..${floor}, acknowledged or recovered before`,
+      );
+      return undefined;
+    }
     if (!final) this.watch(db);
     return db;
   }
 
-  /** Crashes `disk` with this campaign's crash faults, counting the faults injected. */
+  /**
+   * The known limit of docs/fault-model.md: damage inside the final group-commit write of the WAL reads as
+   * a torn write, so recovery (this one or an interrupted one before it) cuts it off. Returns "file@offset"
+   * of injected damage in a WAL file at or past that file's end now, or undefined.
+   */
+  private damageCut(disk: SimFileSystem): string | undefined {
+    for (const [path, offset] of disk.damagedFiles()) {
+      const name = path.slice(path.lastIndexOf("/") + 1);
+      if (parseWalFileName(name) === undefined) continue;
+      if (offset >= (disk.readLive(path)?.length ?? 0)) return `${name}@${offset}`;
+    }
+    return undefined;
+  }
+
+  /** Crashes `disk` with this campaign's crash faults, counting the faults injected (and marking them). */
   private crashDisk(disk: SimFileSystem, stream: string): SimFileSystem {
     const prng = this.crashPrng.fork(stream);
     if (this.opts.crashFaults === "whole") return disk.crash(prng);
@@ -387,6 +514,9 @@ class CampaignRun {
     const c = planner.counts;
     this.faults +=
       c.dropped + c.tornPrefix + c.tornSubset + c.garbageSectors + c.zeroSectors + c.partialSectors;
+    mark("fault.crash-dropped-write", c.dropped);
+    mark("fault.crash-torn-write", c.tornPrefix + c.tornSubset);
+    mark("fault.crash-junk-sector", c.garbageSectors + c.zeroSectors + c.partialSectors);
     return image;
   }
 
@@ -396,6 +526,8 @@ class CampaignRun {
    */
   private async crashDuringRecovery(image: SimFileSystem, cycle: number): Promise<SimFileSystem> {
     const seen = this.wrapFs ? this.wrapFs(image) : image;
+    // Runtime faults may strike the interrupted recovery (a failed fsync of its torn-tail cut, say).
+    image.setIoFaults(this.runtime);
     const attempt = FuseDB.open({
       ...this.knobs,
       dir: DIR,
@@ -432,7 +564,7 @@ class CampaignRun {
 
   /** Issues `count` steps, keeping at most inflightMax in flight, letting the world move in between. */
   private async issue(db: FuseDB, count: number, checkpointsAllowed: boolean): Promise<void> {
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < count && this.healthy(); i++) {
       if (this.inflight >= this.opts.inflightMax) {
         await this.driver.until(() => this.inflight < this.opts.inflightMax, "waiting for an operation slot");
       }
@@ -569,13 +701,33 @@ class CampaignRun {
       this.oracle.violations.push(`${what}: rejected with an untyped error: ${describeError(err)}`);
       return;
     }
+    if (code === "FUSEDB_POISONED") this.poisoned = true;
+    // Read errors while resolving the call: it was never committed.
+    if (code === "EIO" && this.runtime !== undefined) {
+      mark("oracle.retracted");
+      this.oracle.retract(ticket, what);
+      return;
+    }
+    if (code === "FUSEDB_CORRUPTION") {
+      if (this.detectedDamage(err, this.fs, what)) this.oracle.retract(ticket, what);
+      else this.oracle.violations.push(`${what}: rejected without injected damage: ${describeError(err)}`);
+      return;
+    }
     this.oracle.rejected(ticket, code, what);
   }
 
   private readFailed(err: unknown, what: string): void {
     const code = errorCode(err);
-    // A read or checkpoint may fail only because the disk under it crashed or the engine is poisoned/closed.
-    if (code === "ESIMCRASHED" || code === "FUSEDB_POISONED" || code === "FUSEDB_CLOSED") return;
+    // A read or checkpoint may fail because the disk under it crashed or the engine is poisoned/closed,
+    if (code === "ESIMCRASHED" || code === "FUSEDB_CLOSED") return;
+    if (code === "FUSEDB_POISONED") {
+      this.poisoned = true;
+      return;
+    }
+    // because of an injected I/O error,
+    if ((code === "EIO" || code === "ENOSPC") && this.runtime !== undefined) return;
+    // or because it found damage that was injected.
+    if (this.detectedDamage(err, this.fs, what)) return;
     this.oracle.violations.push(`${what}: failed without an injected fault: ${describeError(err)}`);
   }
 

@@ -12,8 +12,14 @@
  *   number is at most the `mark()` taken when the sync was issued: operations that complete while a sync is
  *   in flight stay pending, as on a real disk (fsync promises only what completed before it was called).
  *
- * Invariant: for every inode, applying `pending` in order to `durable` gives `live`; likewise for every
- * directory's namespaces.
+ * Runtime faults (io-fault-planner.ts) change this model in two ways, both on the device, both persistent:
+ * - a failed fsync drops the pending operations it would have made durable (Linux marks the pages clean):
+ *   `live` keeps their bytes, `durable` never gets them;
+ * - a latent sector error or a misdirected write damages bytes; the inode is then listed as damaged
+ *   ({@link DiskState.damagedFiles}), across crashes, so a checker can tell injected damage from a bug.
+ *
+ * Invariant: for every inode, applying `pending` in order to `durable` gives `live`, except for bytes of
+ * operations a failed fsync dropped; likewise, with no exception, for every directory's namespaces.
  */
 
 import { ByteImage } from "./byte-image.js";
@@ -150,6 +156,8 @@ export class DiskState {
     return n;
   }
   private readonly dirs = new Map<number, Dir>();
+  /** Inodes whose bytes a runtime fault damaged (bit flips, misdirected writes) -> lowest offset damaged. */
+  private readonly damaged = new Map<number, number>();
   private nextId = ROOT_ID + 1;
   private seq = 0;
 
@@ -234,6 +242,63 @@ export class DiskState {
   syncFile(inodeId: number, mark: number): void {
     const inode = this.inode(inodeId, "fdatasync", `#${inodeId}`);
     foldPrefix(inode.pending, mark, (op) => applyFileOp(inode.durable, op));
+  }
+
+  /** Whether the file has no pending operation: every byte a read returns is durable. */
+  isClean(inodeId: number): boolean {
+    return this.inode(inodeId, "fstat", `#${inodeId}`).pending.length === 0;
+  }
+
+  /**
+   * A failed fdatasync: the pending operations numbered up to `mark` are dropped, never to become durable;
+   * reads still see their bytes (Linux after a failed fsync; "Can Applications Recover from fsync
+   * Failures?", ATC'20). Returns how many were dropped.
+   */
+  dropPending(inodeId: number, mark: number): number {
+    const inode = this.inode(inodeId, "fdatasync", `#${inodeId}`);
+    let dropped = 0;
+    foldPrefix(inode.pending, mark, () => {
+      dropped++;
+    });
+    return dropped;
+  }
+
+  /** Damage on the medium: flips `mask` in the byte at `offset`, durably and as reads see it. */
+  flipBit(inodeId: number, offset: number, mask: number): void {
+    const inode = this.inode(inodeId, "flip", `#${inodeId}`);
+    inode.durable.xor(offset, mask);
+    inode.live.xor(offset, mask);
+    this.markDamaged(inodeId, offset);
+  }
+
+  /** Flips `mask` in byte `offset` of the file with live name `path`; false if there is no such file. */
+  flipBitAt(path: string, offset: number, mask: number): boolean {
+    const names = splitPath(path, "flip");
+    const name = names.pop();
+    const entry = name === undefined ? undefined : this.findDir(names)?.live.get(name);
+    if (entry?.kind !== "file") return false;
+    this.flipBit(entry.id, offset, mask);
+    return true;
+  }
+
+  /**
+   * Records that a runtime fault damaged the bytes of `inodeId` from `offset` on (a misdirected write
+   * damages both where it landed and where it should have).
+   */
+  markDamaged(inodeId: number, offset: number): void {
+    this.damaged.set(inodeId, Math.min(offset, this.damaged.get(inodeId) ?? offset));
+  }
+
+  /** Every file a runtime fault damaged, by live and durable path (sorted): the lowest offset damaged. */
+  damagedFiles(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const view of ["live", "durable"] as const) {
+      this.walk(view, (path, entry) => {
+        const offset = entry.kind === "file" ? this.damaged.get(entry.id) : undefined;
+        if (offset !== undefined) out.set(path, offset);
+      });
+    }
+    return new Map([...out].sort(([a], [b]) => compareUtf8(a, b)));
   }
 
   // ---- directories ----
@@ -399,6 +464,8 @@ export class DiskState {
         }
       }
       next.inodes.set(id, { id, durable: image, live: image.clone(), pending: [], openHandles: 0 });
+      const damagedAt = this.damaged.get(id);
+      if (damagedAt !== undefined) next.damaged.set(id, damagedAt);
     }
     const summary = { writesKept, writesTotal, truncatesKept, truncatesTotal, dirOpsKept, dirOpsTotal };
     return { state: next, summary };
@@ -426,6 +493,7 @@ export class DiskState {
         openHandles: 0,
       });
     }
+    for (const [id, offset] of this.damaged) copy.damaged.set(id, offset);
     copy.collect();
     return copy;
   }
@@ -549,7 +617,10 @@ export class DiskState {
       for (const op of dir.pending) if (op.kind === "link") referenced.add(op.entry.id);
     }
     for (const inode of [...this.inodes.values()]) {
-      if (inode.openHandles === 0 && !referenced.has(inode.id)) this.inodes.delete(inode.id);
+      if (inode.openHandles === 0 && !referenced.has(inode.id)) {
+        this.inodes.delete(inode.id);
+        this.damaged.delete(inode.id);
+      }
     }
   }
 }

@@ -18,6 +18,11 @@
  *   calls, and only the newest ones: the recovered state is still one prefix of the commit order, but the
  *   prefix may stop before the last `relaxedUnsyncedMax` acknowledged positions; reads may have seen them.
  *
+ * - Runtime faults: a call rejected with an I/O error before it was committed (a read of its base failed)
+ *   never happened: {@link Oracle.retract} takes it out of the commit order and re-resolves every later
+ *   call, which the engine also resolved without it. A call rejected because the log failed
+ *   (FUSEDB_POISONED) may or may not be durable, like one in flight at a crash.
+ *
  * Violations are collected as strings, never thrown, so a campaign reports all it found.
  */
 import type { ModelJson, ModelMutation, ModelOutcome, ModelState } from "./model.js";
@@ -42,10 +47,17 @@ export interface OracleOptions {
   relaxedUnsyncedMax?: number;
 }
 
-/** Handle for one issued call. */
+/** Handle for one issued call. `outcome` may change if an earlier call is retracted. */
 export interface CallTicket {
   id: number;
   outcome: ModelOutcome;
+}
+
+/** A call as issued, so it can be resolved again after a retraction. */
+interface IssuedCall {
+  ticket: CallTicket;
+  mutations: readonly ModelMutation[];
+  nowMs: number;
 }
 
 /** Handle for one read in flight. */
@@ -71,6 +83,10 @@ export class Oracle {
   private ackedSinceRecovery: number[] = [];
   /** Position the last recovery kept. */
   private recoveredPos = 0;
+  /** Calls issued since the last recovery, in commit order (bounded by the calls of one epoch). */
+  private issued: IssuedCall[] = [];
+  /** Calls retracted, over the whole campaign. */
+  retractions = 0;
 
   constructor(private readonly options: OracleOptions = {}) {}
 
@@ -84,7 +100,39 @@ export class Oracle {
    * engine calls, at the same virtual time.
    */
   issue(mutations: readonly ModelMutation[], nowMs = 0): CallTicket {
-    return { id: this.nextId++, outcome: this.model.apply(mutations, nowMs) };
+    const ticket = { id: this.nextId++, outcome: this.model.apply(mutations, nowMs) };
+    this.issued.push({ ticket, mutations, nowMs });
+    return ticket;
+  }
+
+  /**
+   * The engine rejected `ticket` before committing it (an I/O error while reading its base): it never
+   * happened. Takes it out of the commit order and resolves every later call again, in order, updating
+   * their tickets' outcomes. No later call can have been acknowledged yet: the engine prepares calls in
+   * call order, so each later call is resolved after this one failed.
+   */
+  retract(ticket: CallTicket, what: string): void {
+    const o = ticket.outcome;
+    const at = this.issued.findIndex((c) => c.ticket === ticket);
+    if (!o.ok || at < 0) return;
+    if (this.ackedPos >= o.pos || this.observedPos >= o.pos) {
+      this.fail(`${what}: rejected before commit, but a later call was already acknowledged or read`);
+      return;
+    }
+    this.retractions++;
+    const later = this.issued.splice(at);
+    later.shift();
+    this.model.truncate(o.pos - 1);
+    // Bounded by the calls issued this epoch.
+    for (const c of later) {
+      c.ticket.outcome = this.model.apply(c.mutations, c.nowMs);
+      this.issued.push(c);
+    }
+  }
+
+  /** Lowest commit position the next recovery may keep (see {@link recovered}). */
+  get floorPos(): number {
+    return this.recoveryFloor();
   }
 
   /** The engine acknowledged `ticket` with these per-mutation results. */
@@ -208,10 +256,18 @@ export class Oracle {
   /**
    * Checks a recovered state (every model key read back with `get` and `versionOf`, so tombstones count)
    * against the prefixes of the commit order and, on success, forgets the commits the crash lost. Returns
-   * the prefix found, or undefined.
+   * the prefix found, or undefined. `lossAllowed`: injected damage explains a loss of acknowledged calls
+   * (the known limit of docs/fault-model.md: the final group-commit write, which an earlier recovery may
+   * already have kept, is cut), so any prefix will do; the state must still be one prefix of the commit
+   * order.
    */
-  recovered(state: ReadonlyMap<string, ModelState>, what: string, nowMs = 0): number | undefined {
-    const floor = this.recoveryFloor();
+  recovered(
+    state: ReadonlyMap<string, ModelState>,
+    what: string,
+    nowMs = 0,
+    lossAllowed = false,
+  ): number | undefined {
+    const floor = lossAllowed ? 0 : this.recoveryFloor();
     const keys = this.model.keys();
     for (let p = this.model.lastPos; p >= floor; p--) {
       if (keys.every((k) => matches(this.model.stateAt(k, p), state.get(k), nowMs))) {
@@ -221,6 +277,7 @@ export class Oracle {
         this.observedPos = Math.min(this.observedPos, p);
         this.ackedSinceRecovery = [];
         this.recoveredPos = p;
+        this.issued = [];
         return p;
       }
     }
@@ -239,12 +296,13 @@ export class Oracle {
   }
 
   /**
-   * Lowest prefix a recovery may keep. Mode 'fsync': every acknowledged call and every observation. Mode
-   * 'relaxed': all but the newest `relaxedUnsyncedMax` calls acknowledged since the last recovery.
+   * Lowest prefix a recovery may keep. Mode 'fsync': every acknowledged call, every observation, and
+   * everything the last recovery kept (it was durable then, and the checker read it). Mode 'relaxed': all
+   * but the newest `relaxedUnsyncedMax` calls acknowledged since the last recovery.
    */
   private recoveryFloor(): number {
     const bound = this.options.relaxedUnsyncedMax;
-    if (bound === undefined) return Math.max(this.ackedPos, this.observedPos);
+    if (bound === undefined) return Math.max(this.ackedPos, this.observedPos, this.recoveredPos);
     const acked = this.ackedSinceRecovery;
     return acked.length > bound ? (acked[acked.length - bound - 1] as number) : this.recoveredPos;
   }

@@ -4,7 +4,16 @@
  */
 
 /** Codes the simulated file system uses; `ESIMCRASHED` is the simulator's own (the disk lost power). */
-export type SimIoErrorCode = "ENOENT" | "EEXIST" | "EISDIR" | "ENOTDIR" | "EBADF" | "EINVAL" | "ESIMCRASHED";
+export type SimIoErrorCode =
+  | "ENOENT"
+  | "EEXIST"
+  | "EISDIR"
+  | "ENOTDIR"
+  | "EBADF"
+  | "EINVAL"
+  | "EIO"
+  | "ENOSPC"
+  | "ESIMCRASHED";
 
 const DESCRIPTIONS: Record<SimIoErrorCode, string> = {
   ENOENT: "no such file or directory",
@@ -13,6 +22,8 @@ const DESCRIPTIONS: Record<SimIoErrorCode, string> = {
   ENOTDIR: "not a directory",
   EBADF: "bad file descriptor",
   EINVAL: "invalid argument",
+  EIO: "i/o error (injected)",
+  ENOSPC: "no space left on device (injected)",
   ESIMCRASHED: "simulated disk has crashed; use the instance crash() returned",
 };
 

@@ -14,6 +14,9 @@
  *   is with `node:fs`.
  * - With `latency: false` there is no clock: each call applies synchronously when issued (the promise is
  *   already settled when the call returns).
+ * - Runtime faults ({@link SimFileSystem.setIoFaults}) are planned at completion, in that same order: a
+ *   write may fail (EIO, ENOSPC, after a short write) or land elsewhere, a read may fail or find a latent
+ *   sector error, a failed fsync drops the writes it covered.
  */
 import { LockedError } from "../src/errors.js";
 import type { DirLock, File, FileSystem, OpenOptions } from "../src/io/file-system.js";
@@ -21,6 +24,7 @@ import { ioErrorCode } from "../src/io/file-system.js";
 import type { CrashPlanner, FaultPlanner } from "./crash-planner.js";
 import { faultPlannerOf, RandomCrashPlanner } from "./crash-planner.js";
 import { canonicalPath, DiskState } from "./disk-state.js";
+import type { IoFaultPlanner } from "./io-fault-planner.js";
 import type { LatencyClass, LatencyProfile } from "./latency-profile.js";
 import { LATENCY_DEFAULT, latencyRange } from "./latency-profile.js";
 import { Prng } from "./prng.js";
@@ -141,8 +145,9 @@ function timingOf(options: SimFileSystemOptions, on: boolean): Timing | undefine
  *
  * Errors reject with a `SimIoError` whose `code` is ENOENT (missing file or parent), EEXIST (exclusive
  * create of an existing file), EISDIR, ENOTDIR, EBADF (handle used after `close`), EINVAL (negative or
- * fractional offsets and sizes, `..` in a path) or ESIMCRASHED (the instance was crashed); `lock` rejects
- * with the engine's `LockedError`. Removing a missing file succeeds. Paths are canonicalized: relative
+ * fractional offsets and sizes, `..` in a path), EIO or ENOSPC (injected runtime faults; a short write
+ * leaves its landed prefix) or ESIMCRASHED (the instance was crashed); `lock` rejects with the engine's
+ * `LockedError`. Removing a missing file succeeds. Paths are canonicalized: relative
  * paths start at the root.
  */
 export class SimFileSystem implements FileSystem {
@@ -152,6 +157,8 @@ export class SimFileSystem implements FileSystem {
   private crashed = false;
   private readonly locks = new Set<string>();
   private timing: Timing | undefined;
+  private ioFaults: IoFaultPlanner | undefined;
+  private readonly faults = (): IoFaultPlanner | undefined => this.ioFaults;
   private readonly run: Runner = (call, issue) => this.io(call, issue);
 
   /**
@@ -171,6 +178,30 @@ export class SimFileSystem implements FileSystem {
     this.timing = timingOf(this.options, on);
   }
 
+  /**
+   * Injects runtime faults from `planner` into calls that complete from now on (on this instance and the
+   * files opened from it), or stops injecting them (undefined). Not inherited by `crash()` or `clone()`.
+   */
+  setIoFaults(planner: IoFaultPlanner | undefined): void {
+    this.ioFaults = planner;
+  }
+
+  /**
+   * Damage on the medium (a latent sector error found at boot): flips `mask` in byte `offset` of the file
+   * with live name `path`, durably; the file counts as damaged. Returns false if there is no such file.
+   */
+  flipBit(path: string, offset: number, mask: number): boolean {
+    return this.state.flipBitAt(canonicalPath(path), offset, mask);
+  }
+
+  /**
+   * The files runtime faults damaged (bit flips, misdirected writes), kept across crashes: path -> lowest
+   * byte offset damaged. Synchronous; works after a crash.
+   */
+  damagedFiles(): Map<string, number> {
+    return this.state.damagedFiles();
+  }
+
   /** True once {@link crash} has been called on this instance; every I/O call then rejects. */
   get isCrashed(): boolean {
     return this.crashed;
@@ -184,7 +215,7 @@ export class SimFileSystem implements FileSystem {
     return this.run({ syscall: "open", path: canonical, detail, cls: "meta" }, (state) => () => {
       const inodeId = state.openFile(canonical, create, exclusive);
       this.stats.opens++;
-      return new SimFile(canonical, inodeId, this.run, this.stats);
+      return new SimFile(canonical, inodeId, this.run, this.stats, this.faults);
     });
   }
 
@@ -238,6 +269,7 @@ export class SimFileSystem implements FileSystem {
     return this.run({ syscall: "syncdir", path: canonical, detail: "", cls: "sync" }, (state) => {
       const mark = state.mark(); // covers what completed before the sync was issued
       return () => {
+        if (this.ioFaults?.planSyncDir(canonical)) throw new SimIoError("EIO", "fsync", canonical);
         state.syncDir(canonical, mark);
         this.stats.dirSyncs++;
       };
@@ -380,11 +412,21 @@ class SimFile implements File {
     private readonly inodeId: number,
     private readonly run: Runner,
     private readonly stats: SimDiskCounters,
+    private readonly faults: () => IoFaultPlanner | undefined,
   ) {}
 
   read(offset: number, length: number): Promise<Uint8Array> {
     return this.call("read", `off=${offset} len=${length}`, "read", (state, id) => {
       const bytes = state.read(id, offset, length);
+      const fault = this.faults()?.planRead(
+        { path: this.path, inodeId: id, offset, length: bytes.length },
+        state.isClean(id),
+      );
+      if (fault?.kind === "eio") throw new SimIoError("EIO", "read", this.path);
+      if (fault?.kind === "flip") {
+        state.flipBit(id, fault.offset, fault.mask);
+        bytes[fault.offset - offset] = (bytes[fault.offset - offset] as number) ^ fault.mask;
+      }
       this.stats.reads++;
       this.stats.bytesRead += bytes.length;
       return bytes;
@@ -393,7 +435,15 @@ class SimFile implements File {
 
   write(offset: number, data: Uint8Array): Promise<void> {
     return this.call("write", `off=${offset} len=${data.length}`, "write", (state, id) => {
-      state.write(id, offset, data);
+      const fault = this.faults()?.planWrite({ path: this.path, inodeId: id, offset, length: data.length });
+      if (fault?.kind === "fail") {
+        if (fault.landedBytes > 0) state.write(id, offset, data.subarray(0, fault.landedBytes));
+        throw new SimIoError(fault.code, "write", this.path);
+      }
+      if (fault?.kind === "misdirect") {
+        state.write(id, fault.offset, data);
+        state.markDamaged(id, Math.min(offset, fault.offset));
+      } else state.write(id, offset, data);
       this.stats.writes++;
       this.stats.bytesWritten += data.length;
     });
@@ -412,6 +462,10 @@ class SimFile implements File {
       const mark = state.mark(); // covers what completed before the sync was issued
       return () => {
         if (closedAtIssue) throw new SimIoError("EBADF", "sync", this.path);
+        if (this.faults()?.planSync({ path: this.path, inodeId: this.inodeId, offset: 0, length: 0 })) {
+          state.dropPending(this.inodeId, mark);
+          throw new SimIoError("EIO", "fsync", this.path);
+        }
         state.syncFile(this.inodeId, mark);
         this.stats.syncs++;
       };

@@ -2,6 +2,7 @@
  * Typed errors with stable codes. Messages may change between releases; codes do not.
  * Idea: abstract-level's `err.code` convention and TigerBeetle's "typed halt".
  */
+import { mark } from "./util/coverage.js";
 
 /** Every stable error code fusedb throws. */
 export type FuseErrorCode =
@@ -99,7 +100,22 @@ export class CorruptionError extends FuseError {
     this.name = "CorruptionError";
     this.file = file;
     this.offset = offset;
+    markCorruption(file, reason);
   }
+}
+
+/**
+ * Coverage marks for a detected corruption (src/util/coverage.ts): one overall, one per kind of file, and
+ * one for a data block whose crc32 did not match when read. Classified here, where every detection passes,
+ * by the file names of src/wal/format.ts and src/tree/segment-format.ts.
+ */
+function markCorruption(file: string, reason: string): void {
+  mark("corruption.detected");
+  if (file.startsWith("wal-")) mark("corruption.wal");
+  else if (file.endsWith(".sst")) {
+    mark("corruption.segment");
+    if (reason === "block checksum mismatch") mark("segment.checksum-mismatch");
+  } else if (file.startsWith("MANIFEST")) mark("corruption.manifest");
 }
 
 /**

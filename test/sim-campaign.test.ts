@@ -43,7 +43,7 @@ describe("simulation campaigns", () => {
   });
 
   it("does real work: acknowledgements, reads, crashes and recoveries all happen", async () => {
-    const r = await runCampaign({ seed: "work-1" });
+    const r = await runCampaign({ seed: "work-1", runtimeFaults: "off" });
     expect(r.violations).toEqual([]);
     expect(r.acks).toBeGreaterThan(50);
     expect(r.reads).toBeGreaterThan(10);

@@ -9,6 +9,8 @@
  *   --broken NAME                  run on a deliberately broken disk or engine (sim/broken-variants.ts)
  *   --json                         one JSON object on stdout, for machines
  *
+ * Both print the coverage marks (src/util/coverage.ts): how often each injected fault class and each
+ * engine reaction to a fault was hit, and which required marks were never hit.
  * A failing campaign prints the exact command that replays it, is minimized, and is saved as a reproducer
  * under corpus/ (replayed by CI forever after).
  */
@@ -22,6 +24,7 @@ import { runCampaign } from "../../sim/campaign.js";
 import { EXHAUSTIVE_DEVICE_DEFAULT, type ExhaustiveResult, runExhaustive } from "../../sim/exhaustive.js";
 import { minimizeCampaign } from "../../sim/minimize.js";
 import { runRotCheck } from "../../sim/rot-check.js";
+import { REQUIRED_MARKS } from "../util/coverage.js";
 
 /** The `--broken` variant named in `flags`, or undefined (none asked). */
 function brokenOf(flags: SimFlags): BrokenVariant | undefined {
@@ -166,6 +169,14 @@ interface Summary {
   crashes: number;
   recoveries: number;
   faults: number;
+  /** Runtime faults injected (I/O errors, bit flips, misdirected writes). */
+  runtimeFaults: number;
+  /** Seeds whose run ended because the engine detected injected damage (a pass). */
+  detected: number;
+  /** Coverage marks summed over every seed, by name. */
+  marks: Record<string, number>;
+  /** Required marks (REQUIRED_MARKS) no seed hit. */
+  marksMissing: string[];
   virtualMs: number;
   wallMs: number;
   opsPerWallSecond: number;
@@ -177,6 +188,10 @@ function summaryOf(results: CampaignResult[], wallMs: number): Summary {
   const sum = (f: (r: CampaignResult) => number): number => results.reduce((a, r) => a + f(r), 0);
   const failed = results.filter((r) => r.verdict === "fail").length;
   const seconds = Math.max(wallMs, 1) / 1000;
+  const marks: Record<string, number> = {};
+  for (const r of results)
+    for (const [name, n] of Object.entries(r.marks)) marks[name] = (marks[name] ?? 0) + n;
+  const sortedMarks = Object.fromEntries(Object.entries(marks).sort(([a], [b]) => (a < b ? -1 : 1)));
   return {
     verdict: failed === 0 ? "pass" : "fail",
     seeds: results.length,
@@ -187,6 +202,10 @@ function summaryOf(results: CampaignResult[], wallMs: number): Summary {
     crashes: sum((r) => r.crashes),
     recoveries: sum((r) => r.recoveries),
     faults: sum((r) => r.faults),
+    runtimeFaults: sum((r) => r.runtimeFaults),
+    detected: results.filter((r) => r.detected !== undefined).length,
+    marks: sortedMarks,
+    marksMissing: REQUIRED_MARKS.filter((name) => marks[name] === undefined),
     virtualMs: sum((r) => r.virtualMs),
     wallMs: Math.round(wallMs),
     opsPerWallSecond: Math.round(sum((r) => r.ops) / seconds),
@@ -210,13 +229,28 @@ function printOne(r: CampaignResult, wallMs: number): void {
   console.log(`verdict     ${r.verdict.toUpperCase()}`);
   console.log(
     `operations  ${r.ops} issued, ${r.acks} acknowledged, ${r.reads} reads; ${r.crashes} crashes, ` +
-      `${r.recoveries} recoveries, ${r.faults} faults`,
+      `${r.recoveries} recoveries, ${r.faults} crash faults, ${r.runtimeFaults} runtime faults`,
   );
   console.log(`knobs       ${JSON.stringify(r.knobs)} inflight=${r.options.inflightMax}`);
+  console.log(`runtime     ${JSON.stringify(r.options.runtimeFaults)}`);
+  if (r.detected !== undefined) console.log(`detected    ${r.detected}`);
+  printMarks(r.marks);
   console.log(`virtual     ${r.virtualMs} ms`);
   console.log(`trace hash  ${r.traceHash}`);
   console.log(`wall        ${Math.round(wallMs)} ms`);
   for (const v of r.violations.slice(0, 10)) console.log(`violation   ${v}`);
+}
+
+/** Coverage marks, a few per line, required ones first. */
+function printMarks(marks: Record<string, number>): void {
+  const names = [
+    ...REQUIRED_MARKS.filter((n) => marks[n] !== undefined),
+    ...Object.keys(marks).filter((n) => !REQUIRED_MARKS.includes(n)),
+  ];
+  const cells = names.map((n) => `${n}=${marks[n]}`);
+  for (let i = 0; i < cells.length; i += 4) {
+    console.log(`${i === 0 ? "marks      " : "           "} ${cells.slice(i, i + 4).join("  ")}`);
+  }
 }
 
 function printSummary(s: Summary): void {
@@ -225,8 +259,10 @@ function printSummary(s: Summary): void {
   );
   console.log(
     `totals      ${s.ops} operations, ${s.acks} acknowledged, ${s.crashes} crashes, ${s.recoveries} recoveries, ` +
-      `${s.faults} faults`,
+      `${s.faults} crash faults, ${s.runtimeFaults} runtime faults; ${s.detected} seeds ended on detected damage`,
   );
+  printMarks(s.marks);
+  if (s.marksMissing.length > 0) console.log(`not hit     ${s.marksMissing.join(", ")}`);
   console.log(`virtual     ${s.virtualMs} ms; trace hash ${s.traceHash}`);
   console.log(
     `speed       ${s.opsPerWallSecond} simulated ops/s, ${s.cyclesPerWallSecond} crash/recover cycles/s ` +
@@ -277,7 +313,7 @@ async function handleFailure(
           inflightMax: options.inflightMax,
         },
         knobs: options.knobs,
-        faultPlan: null,
+        faultPlan: options.runtimeFaults ?? null,
         broken: flags.broken ?? null,
         expectedFailure: violation,
         traceHash: shown.traceHash,

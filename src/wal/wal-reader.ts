@@ -16,6 +16,7 @@
 import { CorruptionError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { joinPath } from "../io/file-system.js";
+import { mark } from "../util/coverage.js";
 import { decodeRecord, HEADER_BYTES, RECORD_PAYLOAD_BYTES_MAX, type WalRecord } from "./format.js";
 import type { WalFileInfo } from "./wal-writer.js";
 
@@ -121,6 +122,7 @@ export async function recoverWal(
           await file.truncate(offset);
           await file.sync();
           result.tornTail = { file: info.name, offset, droppedBytes: size - offset, reason: got.reason };
+          mark("wal.torn-tail-cut");
           break;
         }
         const rec = got.record;

@@ -17,7 +17,8 @@
 import { Buffer } from "node:buffer";
 import { assert, PoisonedError } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
-import { joinPath } from "../io/file-system.js";
+import { ioErrorCode, joinPath } from "../io/file-system.js";
+import { mark } from "../util/coverage.js";
 import type { CommitLog } from "./commit-log.js";
 import { encodeRecord, type RecordType, walFileName } from "./format.js";
 
@@ -234,7 +235,12 @@ export class WalWriter implements CommitLog {
     assert(first !== undefined, "a group holds at least one record");
     const encoded = group.map((r) => encodeRecord(r.type, r.lsn, first.lsn, r.payload));
     const data = encoded.length === 1 ? (encoded[0] as Uint8Array) : Buffer.concat(encoded);
-    await this.file.write(this.offset, data);
+    try {
+      await this.file.write(this.offset, data);
+    } catch (err) {
+      mark(`poison.write.${ioErrorCode(err) ?? "unknown"}`);
+      throw err;
+    }
     this.offset += data.length;
     this.stats.bytesWritten += data.length;
     const last = group[group.length - 1] as QueuedRecord;
@@ -244,7 +250,12 @@ export class WalWriter implements CommitLog {
       this.durable = last.lsn;
       acknowledgeEarly();
     }
-    await this.file.sync();
+    try {
+      await this.file.sync();
+    } catch (err) {
+      mark(`poison.fsync.${ioErrorCode(err) ?? "unknown"}`);
+      throw err;
+    }
     this.stats.syncs++;
     this.stats.groups++;
     this.stats.records += group.length;

@@ -1,0 +1,124 @@
+/**
+ * Runtime faults injected by the simulated disk itself (sim/io-fault-planner.ts). Invariants: a failed
+ * fsync drops the writes it covered (reads still see them; a crash, or a later successful fsync, does not
+ * make them durable); a failed write leaves exactly its landed prefix; a misdirected write lands elsewhere
+ * and marks the file damaged; a latent bit flip is durable, persists across reads and crashes, and is
+ * listed with its offset; the oracle's retraction re-resolves later calls without the retracted one.
+ */
+import { describe, expect, it } from "vitest";
+import { RUNTIME_FAULTS_NONE, RuntimeFaultPlanner } from "../faults/runtime-faults.js";
+import type { IoFaultPlanner, ReadFault, WriteFault } from "../sim/io-fault-planner.js";
+import { Oracle } from "../sim/oracle.js";
+import { Prng } from "../sim/prng.js";
+import { SimFileSystem } from "../sim/sim-file-system.js";
+
+/** A planner that injects exactly the faults a test queues, in order. */
+class Scripted implements IoFaultPlanner {
+  writes: WriteFault[] = [];
+  reads: ReadFault[] = [];
+  syncs: boolean[] = [];
+  planWrite(): WriteFault {
+    return this.writes.shift() ?? { kind: "none" };
+  }
+  planRead(): ReadFault {
+    return this.reads.shift() ?? { kind: "none" };
+  }
+  planSync(): boolean {
+    return this.syncs.shift() ?? false;
+  }
+  planSyncDir(): boolean {
+    return false;
+  }
+}
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const text = (data: Uint8Array | undefined): string => new TextDecoder().decode(data);
+
+async function freshFile(disk: SimFileSystem) {
+  await disk.mkdir("/d");
+  await disk.syncDir("/");
+  const f = await disk.open("/d/f", { create: true });
+  await disk.syncDir("/d");
+  return f;
+}
+
+describe("simulated disk runtime faults", () => {
+  it("a failed fsync drops the writes it covered: visible now, never durable", async () => {
+    const disk = new SimFileSystem();
+    const plan = new Scripted();
+    disk.setIoFaults(plan);
+    const f = await freshFile(disk);
+    await f.write(0, bytes("old!"));
+    await f.sync();
+    await f.write(0, bytes("new!"));
+    plan.syncs.push(true);
+    await expect(f.sync()).rejects.toMatchObject({ code: "EIO" });
+    expect(text(await f.read(0, 4))).toBe("new!"); // the page cache keeps it, marked clean
+    await f.sync(); // succeeds, but has nothing left to write
+    expect(text(disk.durableSnapshot().get("/d/f"))).toBe("old!");
+    const image = disk.crash(new Prng("x"));
+    expect(text(image.readLive("/d/f"))).toBe("old!");
+  });
+
+  it("a failed write leaves its landed prefix; a misdirected one lands elsewhere and marks damage", async () => {
+    const disk = new SimFileSystem();
+    const plan = new Scripted();
+    disk.setIoFaults(plan);
+    const f = await freshFile(disk);
+    plan.writes.push({ kind: "fail", code: "ENOSPC", landedBytes: 2 });
+    await expect(f.write(0, bytes("abcd"))).rejects.toMatchObject({ code: "ENOSPC" });
+    expect(text(disk.readLive("/d/f"))).toBe("ab");
+    plan.writes.push({ kind: "misdirect", offset: 8 });
+    await f.write(4, bytes("wxyz"));
+    expect(disk.readLive("/d/f")).toEqual(Uint8Array.from([97, 98, 0, 0, 0, 0, 0, 0, 119, 120, 121, 122]));
+    expect(disk.damagedFiles()).toEqual(new Map([["/d/f", 4]]));
+  });
+
+  it("a latent bit flip is durable, persists across reads and crashes, and is listed", async () => {
+    const disk = new SimFileSystem();
+    const plan = new Scripted();
+    disk.setIoFaults(plan);
+    const f = await freshFile(disk);
+    await f.write(0, bytes("aaaa"));
+    await f.sync();
+    plan.reads.push({ kind: "flip", offset: 2, mask: 2 });
+    expect(text(await f.read(0, 4))).toBe("aaca");
+    expect(text(await f.read(0, 4))).toBe("aaca");
+    const image = disk.crash(new Prng("y"));
+    expect(text(image.readLive("/d/f"))).toBe("aaca");
+    expect(image.damagedFiles()).toEqual(new Map([["/d/f", 2]]));
+    expect(image.clone().damagedFiles()).toEqual(new Map([["/d/f", 2]]));
+  });
+
+  it("the seeded planner injects each class it is given and nothing else, deterministically", () => {
+    const draw = (seed: string) => {
+      const p = new RuntimeFaultPlanner(
+        { ...RUNTIME_FAULTS_NONE, writeEio: 0.5, readBitFlip: 0.5 },
+        new Prng(seed),
+      );
+      const out: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        out.push(p.planWrite({ path: "/f", inodeId: 1, offset: 0, length: 10 }).kind);
+        out.push(p.planRead({ path: "/f", inodeId: 1, offset: 0, length: 10 }, i % 2 === 0).kind);
+        out.push(String(p.planSync({ path: "/f", inodeId: 1, offset: 0, length: 0 })));
+      }
+      return { out, counts: p.counts };
+    };
+    const a = draw("s");
+    expect(a).toEqual(draw("s"));
+    expect(a.counts.writeEio).toBeGreaterThan(0);
+    expect(a.counts.readBitFlip).toBeGreaterThan(0);
+    expect(a.counts.syncEio + a.counts.readEio + a.counts.misdirectedWrite + a.counts.writeEnospc).toBe(0);
+  });
+
+  it("the oracle's retraction takes a call out of the commit order and re-resolves the later ones", () => {
+    const oracle = new Oracle();
+    const first = oracle.issue([{ op: "incr", key: "k", delta: 1 }]);
+    const second = oracle.issue([{ op: "incr", key: "k", delta: 1 }]);
+    expect(second.outcome).toMatchObject({ ok: true, pos: 2, results: [{ version: 2, value: 2 }] });
+    oracle.retract(first, "first");
+    expect(second.outcome).toMatchObject({ ok: true, pos: 1, results: [{ version: 1, value: 1 }] });
+    oracle.acked(second, [{ version: 1, value: 1 }], "second");
+    expect(oracle.violations).toEqual([]);
+  });
+});
