@@ -32,6 +32,7 @@ import { ChoicePlanner, nextChoices, outcomeCountEstimate } from "./outcome-enum
 import { Prng } from "./prng.js";
 import { SimClock } from "./sim-clock.js";
 import { SimFileSystem } from "./sim-file-system.js";
+import { StepRecorder } from "./step-recorder.js";
 
 /** What to run. Everything is optional. */
 export interface ExhaustiveOptions {
@@ -74,6 +75,8 @@ export interface ExhaustiveResult {
   crashPoints: number;
   /** Disk states recovered and checked (each with a second, idempotence reopen). */
   states: number;
+  /** Further states: a crash after an I/O step of a recovery, recovered again and compared. */
+  recoveryStates: number;
   /** Crash points with more outcomes than `outcomesPerPointMax` (sampled, not enumerated). */
   cappedPoints: number;
   device: DeviceProfile;
@@ -113,6 +116,7 @@ export async function runExhaustive(options: ExhaustiveOptions = {}): Promise<Ex
     mutations: 0,
     crashPoints: 0,
     states: 0,
+    recoveryStates: 0,
     cappedPoints: 0,
     device,
     failures: [],
@@ -158,17 +162,40 @@ async function exploreWorkload(
   result: ExhaustiveResult,
   failuresMax: number,
 ): Promise<void> {
-  const fail = (step: number, event: string, outcome: string, message: string): void => {
-    result.failures.push({ workload: w.name, step, event, outcome, message });
-  };
   let rec: Recording;
   try {
     rec = await record(w, options);
   } catch (err) {
-    fail(0, "recording run", "no crash", describeError(err));
+    result.failures.push({
+      workload: w.name,
+      step: 0,
+      event: "recording run",
+      outcome: "no crash",
+      message: describeError(err),
+    });
     return;
   }
-  const check = new StateChecker(w, rec, options);
+  const check = new StateChecker(w, rec, options, device);
+  try {
+    await explorePoints(w, rec, check, options, device, result, failuresMax);
+  } finally {
+    result.recoveryStates += check.recoveryStates;
+  }
+}
+
+/** Step 2 and 3 of the module comment, for the crash points of one recorded workload. */
+async function explorePoints(
+  w: ExhaustiveWorkload,
+  rec: Recording,
+  check: StateChecker,
+  options: ExhaustiveOptions,
+  device: DeviceProfile,
+  result: ExhaustiveResult,
+  failuresMax: number,
+): Promise<void> {
+  const fail = (step: number, event: string, outcome: string, message: string): void => {
+    result.failures.push({ workload: w.name, step, event, outcome, message });
+  };
   const cap = options.outcomesPerPointMax ?? 512;
   for (const point of rec.points) {
     result.crashPoints++;
@@ -284,15 +311,29 @@ async function record(w: ExhaustiveWorkload, options: ExhaustiveOptions): Promis
   return { clock, points, calls, keys: oracle.model.keys() };
 }
 
+/** The key exhaustive mode writes after each recovery, to prove the recovered engine still commits. */
+const PROBE_KEY = "probe";
+
 /** Recovers disk states of one workload and checks them. */
 class StateChecker {
+  /** States checked after a crash inside a recovery. */
+  recoveryStates = 0;
+
   constructor(
     private readonly w: ExhaustiveWorkload,
     private readonly rec: Recording,
     private readonly options: ExhaustiveOptions,
+    private readonly device: DeviceProfile,
   ) {}
 
-  /** Checks the disk left by a crash right after step `step`; returns what is wrong, or undefined. */
+  /**
+   * Checks the disk left by a crash right after step `step`; returns what is wrong, or undefined.
+   * 1. Recovery keeps every mutation acknowledged by then, and the state after one prefix of the commit order.
+   * 2. A crash after each I/O step of that recovery, under each outcome of its pending operations (at most
+   *    `recoveryOutcomesMax` per step), recovers to the same state (recovery is idempotent under crashes).
+   * 3. The recovered engine commits: a mutation acknowledged right after recovery survives a crash that
+   *    loses everything not durable, and the rest of the state is unchanged.
+   */
   async state(image: SimFileSystem, step: number): Promise<string | undefined> {
     image.setLatency(false);
     const oracle = new Oracle();
@@ -302,30 +343,78 @@ class StateChecker {
       const ticket = oracle.issue(c.mutations, c.issueMs);
       if (c.stepsAtAck !== undefined && c.stepsAtAck <= step) oracle.acked(ticket, c.results, c.what);
     }
+    const recoverySteps: { event: string; image: SimFileSystem }[] = [];
+    let inRecovery = true;
+    const recorder = new StepRecorder(image, (event) => {
+      if (inRecovery) recoverySteps.push({ event, image: image.clone() });
+    });
+    let db: FuseDB;
     let first: Map<string, ModelState>;
     try {
-      first = await this.recoverAndDump(image);
+      db = await this.open(recorder);
+      inRecovery = false;
+      first = await this.dump(db);
     } catch (err) {
       return `recovery failed: ${describeError(err)}`;
     }
     oracle.recovered(first, "recovery", this.rec.clock.now());
     if (oracle.violations.length > 0) return oracle.violations[0];
+    const expected = stateText(first, false);
+    // 3. One more mutation, acknowledged, then a crash that keeps only what is durable.
+    const driver = new Driver(this.rec.clock);
+    let probe: { version: number };
+    try {
+      probe = await driver.run(db.set(PROBE_KEY, step), "probe write after recovery");
+    } catch (err) {
+      return `the recovered engine rejected a write: ${describeError(err)}`;
+    }
     let second: Map<string, ModelState>;
     try {
-      second = await this.recoverAndDump(image.crash(LOSE_ALL_PENDING));
+      second = await this.dump(await this.open(image.crash(LOSE_ALL_PENDING)), true);
     } catch (err) {
-      return `second recovery (after a crash right after the first) failed: ${describeError(err)}`;
+      return `second recovery (after a write and a crash right after the first) failed: ${describeError(err)}`;
     }
-    if (stateText(first, false) !== stateText(second, false)) {
+    const probed = second.get(PROBE_KEY);
+    second.delete(PROBE_KEY);
+    if (probed?.version !== probe.version || probed.value !== step) {
+      return `a write acknowledged after recovery was lost by the next crash: ${PROBE_KEY} is ${describeModelState(probed)}`;
+    }
+    if (stateText(second, false) !== expected) {
       return `second recovery disagrees with the first: ${stateText(second)} vs ${stateText(first)}`;
+    }
+    // 2. Crashes inside the first recovery.
+    for (const [i, r] of recoverySteps.entries()) {
+      const message = await this.recoveryCrashes(r.image, expected);
+      if (message !== undefined) return `crash after recovery step ${i + 1} (${r.event}): ${message}`;
     }
     return undefined;
   }
 
-  /** Opens the engine on `fs`, reads every key the workload touched, closes it. */
-  private async recoverAndDump(fs: SimFileSystem): Promise<Map<string, ModelState>> {
-    const driver = new Driver(this.rec.clock);
-    const db = await driver.run(
+  /** Every outcome (bounded) of a crash of `image` mid-recovery must recover to `expected`. */
+  private async recoveryCrashes(image: SimFileSystem, expected: string): Promise<string | undefined> {
+    let prefix: number[] | undefined = [];
+    // Bounded by RECOVERY_OUTCOMES_MAX outcomes.
+    for (let n = 0; prefix !== undefined && n < RECOVERY_OUTCOMES_MAX; n++) {
+      const planner: ChoicePlanner = new ChoicePlanner(this.device, prefix);
+      const crashed = image.clone().crash(planner);
+      this.recoveryStates++;
+      let state: Map<string, ModelState>;
+      try {
+        const db = await this.open(crashed);
+        state = await this.dump(db, true);
+      } catch (err) {
+        return `${planner.describe()}: recovery failed: ${describeError(err)}`;
+      }
+      if (stateText(state, false) !== expected) {
+        return `${planner.describe()}: recovered ${stateText(state)}, the uninterrupted recovery ${expected}`;
+      }
+      prefix = nextChoices(planner);
+    }
+    return undefined;
+  }
+
+  private open(fs: FileSystem): Promise<FuseDB> {
+    return new Driver(this.rec.clock).run(
       FuseDB.open({
         ...this.w.knobs,
         dir: DIR,
@@ -335,20 +424,51 @@ class StateChecker {
       }),
       "recovery",
     );
+  }
+
+  /**
+   * Reads every key the workload touched (and the probe key), checking that `versionOf`, `inspect`, `get`
+   * and a full `scan` agree; closes the engine if `close`.
+   */
+  private async dump(db: FuseDB, close = false): Promise<Map<string, ModelState>> {
+    const driver = new Driver(this.rec.clock);
     const out = new Map<string, ModelState>();
-    for (const key of this.rec.keys) {
+    const now = this.rec.clock.now();
+    const scanned = new Map(
+      (await driver.run(db.scan({ limit: SCAN_LIMIT }), "scan")).map((e) => [e.key, e] as const),
+    );
+    for (const key of [...this.rec.keys, PROBE_KEY]) {
       const version = await driver.run(db.versionOf(key), "versionOf");
       const got = await driver.run(db.inspect(key), "inspect");
+      const live = await driver.run(db.get(key), "get");
       if (got !== undefined && got.version !== version) {
         throw new Error(`${key}: inspect says version ${got.version}, versionOf ${version}`);
       }
+      const visible = got?.value !== undefined && (got.expiresAtMs === undefined || now < got.expiresAtMs);
+      const views = [live, scanned.get(key)].map((v) =>
+        v === undefined ? "absent" : `v${v.version} ${canonical(v.value as ModelJson)}`,
+      );
+      const want = visible ? `v${got.version} ${canonical(got.value as ModelJson)}` : "absent";
+      if (views[0] !== want || views[1] !== want) {
+        throw new Error(`${key}: inspect says ${want}, get ${views[0]}, scan ${views[1]}`);
+      }
+      if (key === PROBE_KEY && version === 0) continue;
       const state: ModelState = { version, value: got?.value as ModelJson | undefined };
       if (got?.expiresAtMs !== undefined) state.expiresAt = got.expiresAtMs;
       out.set(key, state);
     }
-    await driver.run(db.close(), "close");
+    if (close) await driver.run(db.close(), "close");
     return out;
   }
+}
+
+/** Outcomes tried per crash point inside a recovery. */
+const RECOVERY_OUTCOMES_MAX = 32;
+/** More than the keys any exhaustive workload touches. */
+const SCAN_LIMIT = 1000;
+
+function describeModelState(s: ModelState | undefined): string {
+  return s === undefined ? "absent" : `v${s.version} ${canonical(s.value)}`;
 }
 
 function isStateChange(event: string): boolean {

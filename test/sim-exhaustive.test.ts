@@ -67,7 +67,7 @@ describe("exhaustive mode", () => {
     const r = await runExhaustive({ seed: SEED, seededWorkloads: seeded });
     console.log(
       `exhaustive: ${r.workloads} workloads, ${r.mutations} mutations, ${r.crashPoints} crash points, ` +
-        `${r.states} states, ${r.cappedPoints} sampled points`,
+        `${r.states} states, ${r.recoveryStates} states crashed inside recovery, ${r.cappedPoints} sampled points`,
     );
     for (const f of r.failures.slice(0, 3)) {
       console.log(`FAIL ${f.workload} step ${f.step} (${f.event}); ${f.outcome}: ${f.message.slice(0, 300)}`);

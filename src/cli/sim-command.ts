@@ -371,7 +371,8 @@ function printExhaustive(r: ExhaustiveResult, flags: SimFlags, wallMs: number): 
     `crash points ${r.crashPoints} (after every write, truncate, sync, create, rename, remove, syncDir)`,
   );
   console.log(
-    `states       ${r.states} checked, each recovered twice` +
+    `states       ${r.states} checked (each recovered, written to, crashed and recovered again), ` +
+      `${r.recoveryStates} more crashed inside their recovery` +
       (r.cappedPoints > 0 ? ` (${r.cappedPoints} crash points sampled, not enumerated)` : ""),
   );
   console.log(`failures     ${r.failures.length}`);
