@@ -124,9 +124,16 @@ export function drawKnobs(prng: Prng): FuseDBOptions {
   return {
     walFileBytesMax: prng.pick([256, 1024, 4096, 65536]),
     groupCommitBytesMax: prng.pick([64, 512, 4096, 1 << 20]),
-    cacheBlocksMax: prng.range(1, 16),
+    blockCacheBytes: prng.pick([1, 4096, 65536, 1 << 25]),
     // Automatic checkpoints every few KiB of WAL, so crashes land inside them (drawn last: earlier draws keep).
     checkpointWalBytes: prng.pick([512, 2048, 8192, 1 << 26]),
+    // The leaf tree at toy sizes: buffers of a few entries, leaves of a few KiB, so flushes, merges, splits,
+    // manifest rewrites and WAL deletions happen hundreds of times per seed.
+    leafBufferBytes: prng.pick([128, 512, 2048, 1 << 20]),
+    leafBytesMax: prng.pick([1024, 4096, 16384, 8 << 20]),
+    segmentsMax: prng.range(1, 4),
+    bufferBytesMax: prng.pick([1024, 8192, 64 << 20]),
+    manifestBytesMax: prng.pick([256, 2048, 1 << 20]),
   };
 }
 

@@ -24,12 +24,11 @@ import { joinPath, parentPath } from "./io/file-system.js";
 import type { ChangeEvent, SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 import { SUBSCRIBER_QUEUE_MAX_DEFAULT, Subscription, SubscriptionHub } from "./reactive/subscriptions.js";
 import type { KeyRange } from "./tree/key-range.js";
-import { Leaf, NOT_IN_MEMORY } from "./tree/leaf.js";
 import type { Manifest } from "./tree/manifest.js";
-import { emptyManifest, MANIFEST_FILE, readManifest, writeManifest } from "./tree/manifest.js";
-import { parseSegmentFileName, segmentFileName } from "./tree/segment-format.js";
-import { SegmentReader } from "./tree/segment-reader.js";
-import { writeSegment } from "./tree/segment-writer.js";
+import { emptyManifest, MANIFEST_FILE, ManifestLog, readManifest } from "./tree/manifest.js";
+import { parseSegmentFileName } from "./tree/segment-format.js";
+import { SLICE_BYTES_DEFAULT } from "./tree/segment-writer.js";
+import { leafOf, NOT_IN_MEMORY, Tree, type TreeHost, type TreeOptions, type TreeStats } from "./tree/tree.js";
 import { decodeBatch, type Effect, encodeBatch } from "./wal/batch-codec.js";
 import type { CommitLog } from "./wal/commit-log.js";
 import { parseWalFileName, RECORD_PAYLOAD_BYTES_MAX, RecordType, walFileName } from "./wal/format.js";
@@ -80,8 +79,21 @@ export interface FuseDBOptions {
   checkpointWalBytes?: number;
   /** Most bytes in one group commit. Default 4 MiB. */
   groupCommitBytesMax?: number;
-  /** Parsed segment blocks cached per segment. Default 256. */
-  cacheBlocksMax?: number;
+  /** A leaf's buffer is written out as a new segment once it holds this many bytes. Default 1 MiB. */
+  leafBufferBytes?: number;
+  /**
+   * Memory budget of all buffers together. Past half of it the fullest buffer is flushed and writers start
+   * waiting for background slices, gradually more up to the full budget. Default 64 MiB.
+   */
+  bufferBytesMax?: number;
+  /** A leaf larger than this (segments and buffer) splits; it bounds every merge's cost. Default 8 MiB. */
+  leafBytesMax?: number;
+  /** A leaf with more segments than this has them merged into one. Default 4. */
+  segmentsMax?: number;
+  /** Byte budget of the block cache shared by all segments. Default 32 MiB. */
+  blockCacheBytes?: number;
+  /** The manifest log is rewritten as one snapshot once it would pass this size. Default 1 MiB. */
+  manifestBytesMax?: number;
 }
 
 /** Where and on what the database runs. `fs` and `clock` are the seam (src/io). */
@@ -198,6 +210,7 @@ export interface RecoveryInfo {
 export interface FuseDBStats {
   wal: WalWriterStats;
   durableLsn: number;
+  /** The WAL floor: recovery replays above it. */
   checkpointLsn: number;
   bufferedEntries: number;
   bufferedBytes: number;
@@ -205,6 +218,15 @@ export interface FuseDBStats {
   walFiles: number;
   /** Live subscriptions. */
   subscribers: number;
+  /** Leaves, segments and background work (flushes, merges, splits), block cache counters. */
+  tree: TreeStats;
+  /** Bytes of keys and documents written by the caller's mutations. */
+  userBytes: number;
+  /**
+   * Bytes written to disk (WAL, segments, manifest) per byte of user data; 0 before any write. Whole
+   * records and blocks, not device pages.
+   */
+  writeAmplification: number;
 }
 
 type NumericOption = Exclude<keyof FuseDBOptions, "durability">;
@@ -215,7 +237,12 @@ const DEFAULTS: Required<Pick<FuseDBOptions, NumericOption>> = {
   walFileBytesMax: 64 * 1024 * 1024,
   checkpointWalBytes: 64 * 1024 * 1024,
   groupCommitBytesMax: 4 * 1024 * 1024,
-  cacheBlocksMax: 256,
+  leafBufferBytes: 1024 * 1024,
+  bufferBytesMax: 64 * 1024 * 1024,
+  leafBytesMax: 8 * 1024 * 1024,
+  segmentsMax: 4,
+  blockCacheBytes: 32 * 1024 * 1024,
+  manifestBytesMax: 1024 * 1024,
   relaxedUnsyncedMax: 256,
   subscriberQueueMax: SUBSCRIBER_QUEUE_MAX_DEFAULT,
 };
@@ -245,11 +272,8 @@ export class FuseDB {
    * what was live at its call time.
    */
   private readonly queuedCallMs: number[] = [];
-  private checkpointTail: Promise<unknown> = Promise.resolve();
-  /** WAL bytes written when the last automatic checkpoint started. */
-  private walBytesAtCheckpoint = 0;
-  private autoCheckpointRunning = false;
   private closed = false;
+  private userBytes = 0;
   private poisonError: PoisonedError | CorruptionError | undefined;
   private appliedLsn: number;
   /** Records appended but not yet visible, LSN order. Bounded by the calls in flight. */
@@ -257,18 +281,14 @@ export class FuseDB {
   private head = 0;
   /** Mode 'relaxed': records visible (acknowledged) but not yet durable; at most relaxedUnsyncedMax. */
   private visibleUnsynced = 0;
-  /** Mode 'relaxed': while a checkpoint freezes the buffer, records become visible only once durable. */
-  private holdRelaxed = false;
   private readonly hub = new SubscriptionHub();
 
   private constructor(
-    private readonly fs: FileSystem,
     private readonly clock: Clock,
     readonly dir: string,
     private readonly options: ResolvedOptions,
     private readonly lock: DirLock | undefined,
-    private manifest: Manifest,
-    private readonly leaf: Leaf,
+    private readonly tree: Tree,
     private readonly wal: CommitLog,
     /** What recovery did at open. */
     readonly recovery: RecoveryInfo,
@@ -299,8 +319,8 @@ export class FuseDB {
         removedFiles: [],
         durationMs: 0,
       };
-      const leaf = new Leaf("", undefined);
-      return new FuseDB(fs, clock, dir, options, undefined, emptyManifest(), leaf, new MemoryLog(), recovery);
+      const tree = Tree.inMemory(treeOptions(options));
+      return new FuseDB(clock, dir, options, undefined, tree, new MemoryLog(), recovery);
     }
     if (!(await fs.exists(dir))) {
       // A new directory's entry is durable only once its parent is synced (the seam's contract).
@@ -309,7 +329,8 @@ export class FuseDB {
     }
     const lock = await fs.lock(dir);
     try {
-      let manifest = await readManifest(fs, dir);
+      const read = await readManifest(fs, dir);
+      let manifest = read?.manifest;
       const names = await fs.list(dir);
       const walFiles = names
         .map((name) => ({ name, firstLsn: parseWalFileName(name) }))
@@ -320,43 +341,48 @@ export class FuseDB {
           throw new CorruptionError(MANIFEST_FILE, 0, "missing, but WAL or segment files exist");
         }
         manifest = emptyManifest();
-        await writeManifest(fs, dir, manifest);
       }
+      checkManifestAgainstFiles(manifest, read?.tornAt, names, walFiles);
       const removedFiles = await removeOrphans(fs, dir, names, manifest, walFiles);
       const liveWal = walFiles.filter((f) => !removedFiles.includes(f.name));
 
-      const leafManifest = manifest.leaves[0];
-      if (manifest.leaves.length !== 1 || leafManifest === undefined || leafManifest.segments.length > 1) {
-        throw new CorruptionError(MANIFEST_FILE, 0, "this version reads one leaf with at most one segment");
-      }
-      const segName = leafManifest.segments[0];
-      const segment = segName
-        ? await SegmentReader.open(fs, dir, segName, options.cacheBlocksMax)
-        : undefined;
-      const leaf = new Leaf("", segment);
-
-      const recovered = await recoverWal(
-        fs,
-        dir,
-        liveWal,
-        manifest.checkpointLsn,
-        (record, file) => {
-          let effects: Effect[];
-          try {
-            effects = decodeBatch(record.payload, record.lsn);
-          } catch (err) {
-            throw new CorruptionError(file, record.offset, `bad batch payload: ${(err as Error).message}`);
-          }
-          for (const { key, entry } of effects) leaf.active.set(key, entry);
-        },
-        options.unsafeForTesting,
-      );
-      if (recovered.lastLsn < manifest.checkpointLsn) {
-        throw new CorruptionError(
-          liveWal[liveWal.length - 1]?.name ?? MANIFEST_FILE,
-          recovered.lastFileBytes,
-          `WAL ends at LSN ${recovered.lastLsn}, before checkpoint ${manifest.checkpointLsn}`,
+      const opened = await Tree.openSegments(fs, dir, manifest, options.blockCacheBytes);
+      let recovered: WalRecovery;
+      let manifestLog: ManifestLog;
+      try {
+        const checkpointLsn = manifest.checkpointLsn;
+        recovered = await recoverWal(
+          fs,
+          dir,
+          liveWal,
+          checkpointLsn,
+          (record, file) => {
+            let effects: Effect[];
+            try {
+              effects = decodeBatch(record.payload, record.lsn);
+            } catch (err) {
+              throw new CorruptionError(file, record.offset, `bad batch payload: ${(err as Error).message}`);
+            }
+            // A leaf's segments already hold its records up to its flushed LSN.
+            for (const { key, entry } of effects) {
+              const leaf = leafOf(opened.leaves, key);
+              if (entry.lsn > leaf.flushedLsn) leaf.active.set(key, entry);
+            }
+          },
+          options.unsafeForTesting,
         );
+        if (recovered.lastLsn < checkpointLsn) {
+          throw new CorruptionError(
+            liveWal[liveWal.length - 1]?.name ?? MANIFEST_FILE,
+            recovered.lastFileBytes,
+            `WAL ends at LSN ${recovered.lastLsn}, before checkpoint ${checkpointLsn}`,
+          );
+        }
+        // A fresh log of one snapshot: a torn final edit never stays in front of new ones.
+        manifestLog = await ManifestLog.create(fs, dir, manifest, options.manifestBytesMax);
+      } catch (err) {
+        for (const leaf of opened.leaves) for (const seg of leaf.segments) await seg.release();
+        throw err;
       }
       const nextLsn = recovered.lastLsn + 1;
       const creating = liveWal.length === 0;
@@ -377,7 +403,34 @@ export class FuseDB {
         removedFiles,
         durationMs: clock.now() - started,
       };
-      return new FuseDB(fs, clock, dir, options, lock, manifest, leaf, wal, recovery);
+      const hooks = {
+        applied: (): number => wal.durableLsn,
+        horizon: (): number => clock.now(),
+        failed: (_err: unknown): void => undefined,
+      };
+      const host: TreeHost = {
+        fs,
+        dir,
+        appliedLsn: () => hooks.applied(),
+        waitDurable: async (lsn) => {
+          if (wal.durableLsn >= lsn) return;
+          await wal.idle();
+          if (wal.poisoned) throw wal.poisoned;
+          assert(wal.durableLsn >= lsn, "an idle WAL writer has made every appended record durable");
+        },
+        expiryHorizonMs: () => hooks.horizon(),
+        walBytesWritten: () => wal.stats.bytesWritten,
+        takeWalFilesBelow: (lsn) => wal.takeFilesBelow(lsn),
+        onBackgroundError: (err) => hooks.failed(err),
+      };
+      const tree = Tree.create(host, manifestLog, opened.cache, opened.leaves, treeOptions(options));
+      const db = new FuseDB(clock, dir, options, lock, tree, wal, recovery);
+      hooks.applied = () => db.appliedLsn;
+      hooks.horizon = () => db.expiryHorizonMs();
+      hooks.failed = (err) => {
+        db.poisonError ??= err instanceof CorruptionError ? err : (db.wal.poisoned ?? new PoisonedError(err));
+      };
+      return db;
     } catch (err) {
       await lock.release();
       throw err;
@@ -392,7 +445,7 @@ export class FuseDB {
   async get(key: KeyInput): Promise<Versioned | undefined> {
     const k = this.key(key);
     this.assertOpen();
-    const entry = await this.leaf.get(k);
+    const entry = await this.tree.get(k);
     if (!isLive(entry, this.clock.now())) return undefined;
     return versioned(entry.value, entry);
   }
@@ -406,7 +459,7 @@ export class FuseDB {
   async ttl(key: KeyInput): Promise<number | null | undefined> {
     const k = this.key(key);
     this.assertOpen();
-    const entry = await this.leaf.get(k);
+    const entry = await this.tree.get(k);
     const now = this.clock.now();
     if (!isLive(entry, now)) return undefined;
     return entry.expiresAtMs === undefined ? null : entry.expiresAtMs - now;
@@ -419,7 +472,7 @@ export class FuseDB {
   async inspect(key: KeyInput): Promise<StoredState | undefined> {
     const k = this.key(key);
     this.assertOpen();
-    const entry = await this.leaf.get(k);
+    const entry = await this.tree.get(k);
     if (entry === undefined) return undefined;
     const out: StoredState = { version: entry.version, value: entry.value };
     if (entry.expiresAtMs !== undefined) out.expiresAtMs = entry.expiresAtMs;
@@ -434,7 +487,7 @@ export class FuseDB {
   async versionOf(key: KeyInput): Promise<number> {
     const k = this.key(key);
     this.assertOpen();
-    return (await this.leaf.get(k))?.version ?? 0;
+    return (await this.tree.get(k))?.version ?? 0;
   }
 
   /**
@@ -462,7 +515,7 @@ export class FuseDB {
     if (options.lt !== undefined) range.lt = this.key(options.lt);
     if (options.lte !== undefined) range.lte = this.key(options.lte);
     this.assertOpen();
-    const found = await this.leaf.scan(range, limit, options.reverse === true, this.clock.now());
+    const found = await this.tree.scan(range, limit, options.reverse === true, this.clock.now());
     return found.map(([k, entry]) => {
       const bytes = keyBytes(k);
       return { key: bytes.toString("utf8"), keyBytes: bytes, ...versioned(entry.value as Json, entry) };
@@ -561,24 +614,44 @@ export class FuseDB {
    * LSN in the manifest the same way, then deletes the WAL files that lie wholly below it.
    * Writes go on while it runs. Resolves with the checkpoint LSN.
    */
-  checkpoint(): Promise<{ lsn: number }> {
-    const run = this.checkpointTail.then(() => this.checkpointNow());
-    this.checkpointTail = run.catch(() => undefined);
-    return run;
+  async checkpoint(): Promise<{ lsn: number }> {
+    this.assertWritable();
+    if (this.options.durability === "memory") {
+      // Nothing to write: background work is the removal of expired documents.
+      this.tree.sweepExpired(this.expiryHorizonMs());
+      return { lsn: this.appliedLsn };
+    }
+    await this.wal.rotate();
+    try {
+      return { lsn: await this.tree.checkpoint() };
+    } catch (err) {
+      // A failed manifest edit poisoned the database: report that, not the raw I/O error.
+      throw this.poisonError ?? err;
+    }
   }
 
   /** Counters: WAL activity, LSNs, buffer and file sizes. */
   stats(): FuseDBStats {
+    const tree = this.tree.stats();
+    const written = this.wal.stats.bytesWritten + tree.segmentBytesWritten + tree.manifestBytes;
     return {
       wal: { ...this.wal.stats },
       durableLsn: this.wal.durableLsn,
-      checkpointLsn: this.manifest.checkpointLsn,
-      bufferedEntries: this.leaf.active.size + (this.leaf.frozen?.size ?? 0),
-      bufferedBytes: this.leaf.active.sizeBytes + (this.leaf.frozen?.sizeBytes ?? 0),
-      segmentBytes: this.leaf.segment?.sizeBytes ?? 0,
+      checkpointLsn: this.tree.floorLsn,
+      bufferedEntries: tree.bufferedEntries,
+      bufferedBytes: tree.bufferedBytes,
+      segmentBytes: tree.segmentBytes,
       walFiles: this.wal.liveFiles().length,
       subscribers: this.hub.size,
+      tree,
+      userBytes: this.userBytes,
+      writeAmplification: this.userBytes === 0 ? 0 : written / this.userBytes,
     };
+  }
+
+  /** The leaves: fence key, flushed LSN, segment files, buffered entries (for `fusedb inspect`). */
+  leaves(): { low: Uint8Array; flushedLsn: number; segments: string[]; buffered: number }[] {
+    return this.tree.describe().map((l) => ({ ...l, low: keyBytes(l.low) }));
   }
 
   /**
@@ -590,10 +663,9 @@ export class FuseDB {
     if (this.closed) return;
     this.closed = true;
     await this.prepTail;
-    await this.checkpointTail;
+    await this.tree.close();
     await this.wal.close();
     this.hub.closeAll();
-    await this.leaf.segment?.release();
     await this.lock?.release();
   }
 
@@ -619,23 +691,7 @@ export class FuseDB {
       prepared = await this.enqueuePrepare(mutations, keys, nowMs);
     }
     await prepared.acked;
-    this.maybeCheckpoint();
     return prepared.value;
-  }
-
-  /** Starts a background checkpoint once enough WAL bytes were written; writers never wait for it. */
-  private maybeCheckpoint(): void {
-    const written = this.wal.stats.bytesWritten;
-    if (this.autoCheckpointRunning || this.closed) return;
-    if (written - this.walBytesAtCheckpoint < this.options.checkpointWalBytes) return;
-    this.autoCheckpointRunning = true;
-    this.walBytesAtCheckpoint = written;
-    // A failure either poisoned the database (later writes see it) or left the buffer in place to retry.
-    void this.checkpoint()
-      .catch(() => undefined)
-      .then(() => {
-        this.autoCheckpointRunning = false;
-      });
   }
 
   private enqueuePrepare(
@@ -650,10 +706,19 @@ export class FuseDB {
         const bases = new Map<KeyString, Entry | undefined>();
         // Re-check after every read: a flush that finished meanwhile may have moved a key from the frozen
         // buffer into the segment. Bounded: each pass reads at least one new key, or ends.
-        for (;;) {
-          const missing = keys.filter((k) => !bases.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY);
-          if (missing.length === 0) break;
-          for (const k of missing) bases.set(k, await this.leaf.get(k));
+        try {
+          for (;;) {
+            const missing = keys.filter(
+              (k) => !bases.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY,
+            );
+            if (missing.length === 0) break;
+            for (const k of missing) bases.set(k, await this.tree.get(k));
+          }
+        } catch (err) {
+          // The call cannot resolve. Calls take effect in call order, so none after it may either: a damaged
+          // or unreadable base stops writes (FUSEDB_CORRUPTION, or FUSEDB_POISONED naming the I/O error).
+          this.poisonError ??= err instanceof CorruptionError ? err : new PoisonedError(err);
+          throw err;
         }
         this.assertWritable();
         return this.prepare(mutations, keys, bases, nowMs);
@@ -689,6 +754,8 @@ export class FuseDB {
     }
     // One effect per key: the last state wins; versions already count every step.
     for (const [key, entry] of latest) effects.push({ key, entry: entry as Entry });
+    let bytes = 0;
+    for (const { key, entry } of effects) bytes += key.length + (entry.text?.length ?? 0);
     const payload = encodeBatch(effects);
     if (payload.length > RECORD_PAYLOAD_BYTES_MAX) {
       throw new InvalidArgumentError(
@@ -704,6 +771,7 @@ export class FuseDB {
     const appended = this.wal.append(RecordType.Batch, payload, () => this.onDurable(record));
     assert(appended.lsn === lsn, "LSN preview matches the appended record");
     this.unapplied.push(record);
+    this.userBytes += bytes;
     for (const { key, entry } of effects) this.overlay.set(key, entry);
     if (this.options.durability !== "relaxed") return { acked: appended.durable, value: { lsn, results } };
     this.pump();
@@ -737,7 +805,6 @@ export class FuseDB {
       if (!next.durable) {
         const early =
           relaxed &&
-          !this.holdRelaxed &&
           this.wal.poisoned === undefined &&
           this.visibleUnsynced < this.options.relaxedUnsyncedMax;
         if (!early) break;
@@ -756,18 +823,18 @@ export class FuseDB {
   /** Makes one record's effects visible to readers and subscribers. */
   private apply(lsn: number, effects: Effect[]): void {
     assert(lsn === this.appliedLsn + 1, "records become visible in LSN order");
+    this.appliedLsn = lsn;
     for (const { key, entry } of effects) {
-      this.leaf.active.set(key, entry);
+      this.tree.apply(key, entry);
       if (this.overlay.get(key)?.lsn === lsn) this.overlay.delete(key);
     }
-    this.appliedLsn = lsn;
     this.hub.dispatch(lsn, effects);
   }
 
   private lookupPendingMemory(k: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
     const pending = this.overlay.get(k);
     if (pending) return pending;
-    return this.leaf.lookupMemory(k);
+    return this.tree.lookupMemory(k);
   }
 
   private baseFor(k: KeyString, bases: Map<KeyString, Entry | undefined>): Entry | undefined {
@@ -777,74 +844,12 @@ export class FuseDB {
     return bases.get(k);
   }
 
-  // ---- checkpoint ----
-
-  private async checkpointNow(): Promise<{ lsn: number }> {
-    this.assertWritable();
-    // Expiry horizon: no older than any queued call's time (see queuedCallMs); later calls are newer.
-    const nowMs = Math.min(this.clock.now(), this.queuedCallMs[0] ?? Number.POSITIVE_INFINITY);
-    if (this.options.durability === "memory") {
-      // Nothing to write: background work is the removal of expired documents.
-      this.leaf.active.sweepExpired(nowMs);
-      return { lsn: this.appliedLsn };
-    }
-    // Mode 'relaxed': hold early visibility until the freeze, so the frozen buffer holds only durable
-    // records (a segment must never be ahead of the WAL).
-    this.holdRelaxed = true;
-    let lsn: number;
-    try {
-      await this.wal.rotate();
-      lsn = this.appliedLsn;
-      assert(lsn <= this.wal.durableLsn, "a checkpoint covers only durable records");
-      if (lsn !== this.manifest.checkpointLsn) this.leaf.freeze();
-    } finally {
-      this.holdRelaxed = false;
-      this.pump();
-    }
-    if (lsn === this.manifest.checkpointLsn) {
-      await this.removeObsoleteWal(lsn);
-      return { lsn };
-    }
-    const name = segmentFileName(this.manifest.nextFileNumber);
-    try {
-      const merged = await this.leaf.mergedForFlush(nowMs);
-      await writeSegment(this.fs, this.dir, name, merged);
-    } catch (err) {
-      this.leaf.thaw();
-      throw err;
-    }
-    const oldSegment = this.leaf.segment;
-    const next: Manifest = {
-      formatVersion: 1,
-      checkpointLsn: lsn,
-      nextFileNumber: this.manifest.nextFileNumber + 1,
-      leaves: [{ low: "", segments: [name] }],
-    };
-    let reader: SegmentReader;
-    try {
-      await writeManifest(this.fs, this.dir, next);
-      reader = await SegmentReader.open(this.fs, this.dir, name, this.options.cacheBlocksMax);
-    } catch (err) {
-      // The manifest on disk is now uncertain: stop writing; reopening recovers from whichever is durable.
-      this.leaf.thaw();
-      this.poisonError = this.wal.poisoned ?? new PoisonedError(err);
-      throw this.poisonError;
-    }
-    this.manifest = next;
-    this.leaf.segment = reader;
-    this.leaf.frozen = undefined;
-    if (oldSegment) {
-      await oldSegment.release();
-      await this.fs.remove(joinPath(this.dir, oldSegment.name));
-    }
-    await this.removeObsoleteWal(lsn);
-    return { lsn };
-  }
-
-  private async removeObsoleteWal(lsn: number): Promise<void> {
-    const obsolete = this.wal.takeFilesBelow(lsn);
-    for (const name of obsolete) await this.fs.remove(joinPath(this.dir, name));
-    await this.fs.syncDir(this.dir);
+  /**
+   * Expiry horizon for background work: no older than any queued call's time (see queuedCallMs), since a
+   * queued call still resolves on what was live at its call time; later calls are newer.
+   */
+  private expiryHorizonMs(): number {
+    return Math.min(this.clock.now(), this.queuedCallMs[0] ?? Number.POSITIVE_INFINITY);
   }
 
   // ---- guards ----
@@ -882,6 +887,20 @@ function single(r: BatchResult): ValueWriteResult {
   return { value: first.value, version: first.version, lsn: r.lsn };
 }
 
+/** The tree's knobs from the engine's options. */
+function treeOptions(o: ResolvedOptions): TreeOptions {
+  return {
+    leafBufferBytes: o.leafBufferBytes,
+    bufferBytesMax: o.bufferBytesMax,
+    leafBytesMax: o.leafBytesMax,
+    segmentsMax: o.segmentsMax,
+    hotWriteShare: 0.5,
+    checkpointWalBytes: o.checkpointWalBytes,
+    blockCacheBytes: o.blockCacheBytes,
+    sliceBytes: SLICE_BYTES_DEFAULT,
+  };
+}
+
 /** Options with every default filled in. */
 type ResolvedOptions = Required<FuseDBOptions> & { unsafeForTesting: UnsafeForTesting };
 
@@ -909,6 +928,39 @@ function resolveOptions(o: FuseDBConfig): ResolvedOptions {
     );
   }
   return out;
+}
+
+/**
+ * The files the manifest relies on must exist: its segments, and the WAL from just above its checkpoint LSN
+ * (files below it may be gone). When they do not, and the manifest's final edit was unreadable, that edit
+ * was not a torn (never synced) append — files were deleted only after it was durable — but damage of
+ * durable data: a CorruptionError names the manifest, not the file found missing.
+ * @throws CorruptionError naming MANIFEST (or the missing segment).
+ */
+function checkManifestAgainstFiles(
+  manifest: Manifest,
+  tornAt: number | undefined,
+  names: readonly string[],
+  walFiles: readonly WalFileInfo[],
+): void {
+  const present = new Set(names);
+  const missing = manifest.leaves.flatMap((l) => l.segments).find((n) => !present.has(n));
+  // Sorted by first LSN: the oldest file must hold LSN checkpoint + 1 or lie below it.
+  const walGap = walFiles.length > 0 && (walFiles[0] as WalFileInfo).firstLsn > manifest.checkpointLsn + 1;
+  if (missing === undefined && !walGap) return;
+  const what =
+    missing !== undefined
+      ? `segment ${missing} is missing`
+      : `the WAL starts above LSN ${manifest.checkpointLsn + 1}`;
+  if (tornAt !== undefined) {
+    throw new CorruptionError(
+      MANIFEST_FILE,
+      tornAt,
+      `final edit unreadable and ${what}: damage, not a torn append`,
+    );
+  }
+  if (missing !== undefined)
+    throw new CorruptionError(missing, 0, "segment named in the manifest is missing");
 }
 
 /** Removes temp files, unreferenced segments and WAL files wholly below the checkpoint. Deterministic. */

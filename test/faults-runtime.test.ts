@@ -82,7 +82,7 @@ describe("runtime faults", () => {
       );
       let reopened: FuseDB;
       try {
-        reopened = await FuseDB.open({ dir: "/db", fs: faulty, clock, cacheBlocksMax: 1 });
+        reopened = await FuseDB.open({ dir: "/db", fs: faulty, clock, blockCacheBytes: 1 });
       } catch (err) {
         expect((err as { code?: string }).code, seed).toBe("FUSEDB_CORRUPTION");
         corruptions++;

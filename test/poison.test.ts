@@ -142,7 +142,7 @@ describe("poisoning after a failed sync", () => {
     const fs = new MemFileSystem();
     const db = await openMem(fs);
     await writeAcknowledged(db);
-    fs.faults.failSync = (path) => path.endsWith("MANIFEST.tmp");
+    fs.faults.failSync = (path) => path.endsWith("MANIFEST");
     await expectCode(db.checkpoint(), "FUSEDB_POISONED");
     await expectCode(db.set("c", 1), "FUSEDB_POISONED");
     await expectAcknowledged(db);

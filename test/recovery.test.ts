@@ -22,6 +22,7 @@ import type { FuseDB } from "../src/db.js";
 import { entryFromStored } from "../src/doc/entry.js";
 import { CorruptionError } from "../src/errors.js";
 import { readManifest } from "../src/tree/manifest.js";
+import { FOOTER_BYTES } from "../src/tree/segment-format.js";
 import { encodeBatch } from "../src/wal/batch-codec.js";
 import { decodeRecord, encodeRecord, RecordType, walFileName } from "../src/wal/format.js";
 import { MemFileSystem } from "./helpers/mem-fs.js";
@@ -315,11 +316,11 @@ describe("checkpoint", () => {
     const { lsn } = await db.checkpoint();
     expect(lsn).toBe(21);
     expect(fs.paths()).toEqual([`${DIR}/MANIFEST`, `${DIR}/seg-00000001.sst`, `${DIR}/${walFileName(22)}`]);
-    expect(await readManifest(fs, DIR)).toEqual({
-      formatVersion: 1,
+    expect((await readManifest(fs, DIR))?.manifest).toEqual({
+      formatVersion: 2,
       checkpointLsn: 21,
       nextFileNumber: 2,
-      leaves: [{ low: "", segments: ["seg-00000001.sst"] }],
+      leaves: [{ low: "", flushedLsn: 21, segments: ["seg-00000001.sst"] }],
     });
     // A WAL suffix above the checkpoint, rotating again.
     await db.incr("counter");
@@ -339,9 +340,12 @@ describe("checkpoint", () => {
     expect(reopened.recovery.tornTail).toBeUndefined();
     expect(await observe(reopened, all)).toEqual(live);
 
-    // A second checkpoint replaces the segment and removes the old one.
+    // A second checkpoint adds the leaf's newest segment (merged once there are more than segmentsMax).
     expect(await reopened.checkpoint()).toEqual({ lsn: 26 });
-    expect(fs.paths().filter((p) => p.endsWith(".sst"))).toEqual([`${DIR}/seg-00000002.sst`]);
+    expect(fs.paths().filter((p) => p.endsWith(".sst"))).toEqual([
+      `${DIR}/seg-00000001.sst`,
+      `${DIR}/seg-00000002.sst`,
+    ]);
     expect(walPaths(fs)).toEqual([`${DIR}/${walFileName(27)}`]);
     // With nothing new, a checkpoint changes nothing.
     expect(await reopened.checkpoint()).toEqual({ lsn: 26 });
@@ -507,7 +511,7 @@ describe("segment damage", () => {
 
     // Any flipped bit in the index block or the footer fails open with CorruptionError naming the segment,
     // including the high words of the footer's u64 fields (which must not escape as a parse error).
-    const footerAt = data.length - 40;
+    const footerAt = data.length - FOOTER_BYTES;
     const indexAt = data.readUInt32LE(footerAt + 8);
     expect(indexAt).toBeGreaterThan(block0Bytes);
     for (let at = indexAt; at < data.length; at++) {

@@ -1,7 +1,9 @@
 /**
- * A leaf (FuseDB): a key range with a mutable buffer, at most one frozen buffer being flushed, and its
- * immutable segments. With one leaf this is roadmap step 1; the router over many leaves builds on it.
- * Read order: active buffer, then frozen buffer, then the segment, newest first.
+ * A leaf (FuseDB, DESIGN.md "Storage"): a key range [low, next leaf's low) with a mutable buffer, at most one
+ * frozen buffer being written out, its immutable segments (newest first), the LSN up to which its keys are in
+ * those segments, and write statistics. Read order: active buffer, frozen buffer, segments newest first.
+ * A reader takes a snapshot of these synchronously and holds references on the segments it reads, so a
+ * flush, merge or split that finishes meanwhile never pulls a file from under it.
  */
 import type { Entry } from "../doc/entry.js";
 import { expiredToTombstone, isLive } from "../doc/entry.js";
@@ -9,92 +11,101 @@ import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
 import { inRange, type KeyRange, pastEnd, startKey } from "./key-range.js";
 import { MemBuffer } from "./mem-buffer.js";
-import type { SegmentReader } from "./segment-reader.js";
+import { lowerBound, type SegmentReader } from "./segment-reader.js";
 
-/** Marker: the buffers do not know the key; the segment must be read. */
+/** Marker: the buffers do not know the key; segments must be read. */
 export const NOT_IN_MEMORY: unique symbol = Symbol("NOT_IN_MEMORY");
+
+type Pair = [KeyString, Entry];
 
 /** One leaf of the tree. */
 export class Leaf {
   active = new MemBuffer();
   frozen: MemBuffer | undefined;
+  /** Writes applied lately (halved periodically by the tree): the hot-range signal for splits. */
+  recentWrites = 0;
+  /** Replaced by a split or merge: the router no longer points here. */
+  retired = false;
 
   constructor(
     /** Lowest key of the range ("" for the first leaf). */
     readonly low: KeyString,
-    public segment: SegmentReader | undefined,
+    /** Segments, newest first. */
+    public segments: SegmentReader[],
+    /** Every record at or below this LSN that touched the leaf's keys is in `segments`. */
+    public flushedLsn: number,
   ) {}
 
-  /** The key's newest entry if memory can answer (tombstones included), else NOT_IN_MEMORY. */
+  /** Bytes in segments. */
+  get segmentBytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.sizeBytes;
+    return n;
+  }
+
+  /** Estimated bytes in the buffers. */
+  get bufferedBytes(): number {
+    return this.active.sizeBytes + (this.frozen?.sizeBytes ?? 0);
+  }
+
+  /** Lowest LSN held only in memory (Infinity if the buffers are empty). */
+  get minUnflushedLsn(): number {
+    return Math.min(this.active.minLsn, this.frozen?.minLsn ?? Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * The key's newest entry if memory can answer (tombstones included), else NOT_IN_MEMORY. Answers
+   * "absent" without I/O when no segment's bloom filter admits the key.
+   */
   lookupMemory(key: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
     const a = this.active.get(key);
     if (a) return a;
     const f = this.frozen?.get(key);
     if (f) return f;
-    return this.segment ? NOT_IN_MEMORY : undefined;
+    for (const s of this.segments) if (s.mayContain(key)) return NOT_IN_MEMORY;
+    return undefined;
   }
 
-  /** The key's newest durable entry, tombstones included. @throws CorruptionError from the segment. */
+  /** The key's newest entry, tombstones included. @throws CorruptionError from a segment. */
   async get(key: KeyString): Promise<Entry | undefined> {
     const mem = this.lookupMemory(key);
     if (mem !== NOT_IN_MEMORY) return mem;
-    const segment = this.segment;
-    assert(segment !== undefined, "NOT_IN_MEMORY implies a segment");
-    segment.retain();
+    const segments = this.segments.filter((s) => s.mayContain(key));
+    for (const s of segments) s.retain();
     try {
-      return await segment.get(key);
+      for (const s of segments) {
+        const e = await s.get(key);
+        if (e) return e;
+      }
+      return undefined;
     } finally {
-      await segment.release();
+      for (const s of segments) await s.release();
     }
   }
 
   /**
    * Up to `limit` live entries (tombstones and entries expired at `nowMs` skipped) within `range`, in key
-   * order or reverse: the buffers merged over the segment, newest first per key.
-   * @throws CorruptionError from the segment.
+   * order or reverse, newest first per key. The caller clips `range` to the leaf.
+   * @throws CorruptionError from a segment.
    */
-  async scan(range: KeyRange, limit: number, reverse: boolean, nowMs: number): Promise<[KeyString, Entry][]> {
-    const mem = new Map<KeyString, Entry>();
-    for (const buffer of [this.frozen, this.active]) {
-      if (!buffer) continue;
-      for (const [key, entry] of buffer.entriesIn(range)) mem.set(key, entry);
-    }
-    const memSorted = [...mem.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    if (reverse) memSorted.reverse();
-    const before = (a: KeyString, b: KeyString): boolean => (reverse ? a > b : a < b);
-    const out: [KeyString, Entry][] = [];
-    const emit = (key: KeyString, entry: Entry): boolean => {
-      if (isLive(entry, nowMs)) out.push([key, entry]);
-      return out.length >= limit;
-    };
-    let i = 0;
-    const segment = this.segment;
-    if (segment) {
-      segment.retain();
-      try {
-        for await (const [key, entry] of segment.range(startKey(range, reverse), reverse)) {
-          if (pastEnd(key, range, reverse)) break;
-          if (!inRange(key, range)) continue;
-          // Bounded by the number of buffered entries in range.
-          while (i < memSorted.length && before((memSorted[i] as [KeyString, Entry])[0], key)) {
-            const [k, e] = memSorted[i++] as [KeyString, Entry];
-            if (emit(k, e)) return out;
-          }
-          const m = memSorted[i];
-          if (m !== undefined && m[0] === key) {
-            i++;
-            if (emit(key, m[1])) return out;
-          } else if (emit(key, entry)) {
-            return out;
-          }
-        }
-      } finally {
-        await segment.release();
+  async scan(range: KeyRange, limit: number, reverse: boolean, nowMs: number): Promise<Pair[]> {
+    const out: Pair[] = [];
+    const segments = [...this.segments];
+    for (const s of segments) s.retain();
+    try {
+      const sources = [
+        memorySource(this.active, range, reverse),
+        ...(this.frozen ? [memorySource(this.frozen, range, reverse)] : []),
+        ...segments.map((s) => s.range(startKey(range, reverse), reverse)),
+      ];
+      for await (const [key, entry] of mergeSources(sources, reverse)) {
+        if (pastEnd(key, range, reverse)) break;
+        if (!inRange(key, range) || !isLive(entry, nowMs)) continue;
+        out.push([key, entry]);
+        if (out.length >= limit) break;
       }
-    }
-    while (i < memSorted.length && out.length < limit) {
-      const [k, e] = memSorted[i++] as [KeyString, Entry];
-      emit(k, e);
+    } finally {
+      for (const s of segments) await s.release();
     }
     return out;
   }
@@ -111,7 +122,7 @@ export class Leaf {
   /** Undoes `freeze` after a failed flush: frozen entries return under the newer active ones. */
   thaw(): void {
     const frozen = this.frozen;
-    assert(frozen !== undefined, "thaw needs a frozen buffer");
+    if (frozen === undefined) return;
     for (const [key, entry] of frozen.sorted()) {
       if (!this.active.get(key)) this.active.set(key, entry);
     }
@@ -119,30 +130,76 @@ export class Leaf {
   }
 
   /**
-   * Entries of frozen merged over the segment, in key order: the content of the next segment. Entries
-   * expired at `nowMs` become tombstones with the same version (background removal of expired keys).
+   * The leaf's whole content in key order: the frozen buffer merged over every segment (the active buffer is
+   * not included: it holds writes newer than the freeze). Entries expired at `nowMs` become tombstones with
+   * the same version (background removal of expired documents). Bounded by the leaf's size.
+   * @throws CorruptionError from a segment.
    */
-  async mergedForFlush(nowMs: number): Promise<[KeyString, Entry][]> {
-    const frozen = this.frozen;
-    assert(frozen !== undefined, "flush needs a frozen buffer");
-    const mem = frozen.sorted();
-    const out: [KeyString, Entry][] = [];
-    let i = 0;
-    if (this.segment) {
-      for await (const [key, entry] of this.segment.entries()) {
-        // Bounded by the frozen buffer's size.
-        while (i < mem.length && (mem[i] as [KeyString, Entry])[0] < key)
-          out.push(mem[i++] as [KeyString, Entry]);
-        if (i < mem.length && (mem[i] as [KeyString, Entry])[0] === key)
-          out.push(mem[i++] as [KeyString, Entry]);
-        else out.push([key, entry]);
+  async frozenContent(nowMs: number): Promise<Pair[]> {
+    const sources = [
+      ...(this.frozen ? [memorySource(this.frozen, {}, false)] : []),
+      ...this.segments.map((s) => s.entries()),
+    ];
+    const out: Pair[] = [];
+    for await (const pair of mergeSources(sources, false)) out.push(expireAt(pair, nowMs));
+    return out;
+  }
+}
+
+/** `pair` with an expired document turned into a tombstone of the same version. */
+export function expireAt(pair: Pair, nowMs: number): Pair {
+  const [key, entry] = pair;
+  return entry.value !== undefined && !isLive(entry, nowMs) ? [key, expiredToTombstone(entry)] : pair;
+}
+
+/** A buffer's entries from the scan start, ascending (or descending), as an async source. */
+async function* memorySource(buffer: MemBuffer, range: KeyRange, reverse: boolean): AsyncGenerator<Pair> {
+  const keys = buffer.keys();
+  const from = startKey(range, reverse);
+  if (!reverse) {
+    for (let i = from === undefined ? 0 : lowerBound(keys, from); i < keys.length; i++) {
+      const k = keys[i] as KeyString;
+      yield [k, buffer.get(k) as Entry];
+    }
+    return;
+  }
+  let i = from === undefined ? keys.length - 1 : lowerBound(keys, from);
+  if (from !== undefined && (i >= keys.length || (keys[i] as KeyString) > from)) i--;
+  for (; i >= 0; i--) {
+    const k = keys[i] as KeyString;
+    yield [k, buffer.get(k) as Entry];
+  }
+}
+
+/**
+ * K-way merge of sorted sources, newest source first: each key once, from the first source that has it.
+ * Ascending, or descending with `reverse`. Bounded by the sources' entries.
+ * Idea: LevelDB MergingIterator.
+ */
+export async function* mergeSources(sources: AsyncIterator<Pair>[], reverse: boolean): AsyncGenerator<Pair> {
+  const heads: (Pair | undefined)[] = [];
+  for (const s of sources) heads.push((await s.next()).value as Pair | undefined);
+  try {
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i];
+        if (h === undefined) continue;
+        const b = best < 0 ? undefined : (heads[best] as Pair);
+        if (b === undefined || (reverse ? h[0] > b[0] : h[0] < b[0])) best = i;
+      }
+      if (best < 0) return;
+      const pair = heads[best] as Pair;
+      yield pair;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i];
+        if (h !== undefined && h[0] === pair[0]) {
+          const r = await (sources[i] as AsyncIterator<Pair>).next();
+          heads[i] = r.done ? undefined : r.value;
+        }
       }
     }
-    while (i < mem.length) out.push(mem[i++] as [KeyString, Entry]);
-    for (let j = 0; j < out.length; j++) {
-      const [key, entry] = out[j] as [KeyString, Entry];
-      if (entry.value !== undefined && !isLive(entry, nowMs)) out[j] = [key, expiredToTombstone(entry)];
-    }
-    return out;
+  } finally {
+    for (const s of sources) await s.return?.();
   }
 }

@@ -15,6 +15,9 @@ const ENTRY_OVERHEAD_BYTES = 64;
 export class MemBuffer {
   private readonly map = new Map<KeyString, Entry>();
   private bytes = 0;
+  /** Keys in ascending order, rebuilt lazily after a new key arrives (updates of known keys keep it). */
+  private sortedKeys: KeyString[] | undefined = [];
+  private lowLsn = Number.POSITIVE_INFINITY;
 
   /** Entries held. */
   get size(): number {
@@ -26,6 +29,15 @@ export class MemBuffer {
     return this.bytes;
   }
 
+  /**
+   * Lowest LSN of any entry ever stored here (Infinity when empty): every WAL record below it that touched
+   * this buffer's keys is older than the buffer. Conservative after overwrites, which is safe for the WAL
+   * floor (it can only keep more WAL).
+   */
+  get minLsn(): number {
+    return this.map.size === 0 ? Number.POSITIVE_INFINITY : this.lowLsn;
+  }
+
   get(key: KeyString): Entry | undefined {
     return this.map.get(key);
   }
@@ -34,6 +46,8 @@ export class MemBuffer {
   set(key: KeyString, entry: Entry): void {
     const old = this.map.get(key);
     if (old) this.bytes -= cost(key, old);
+    else this.sortedKeys = undefined;
+    if (entry.lsn < this.lowLsn) this.lowLsn = entry.lsn;
     this.map.set(key, entry);
     this.bytes += cost(key, entry);
   }
@@ -41,6 +55,15 @@ export class MemBuffer {
   /** Entries whose key lies in `range`, in no particular order. */
   *entriesIn(range: KeyRange): Generator<[KeyString, Entry]> {
     for (const pair of this.map) if (inRange(pair[0], range)) yield pair;
+  }
+
+  /**
+   * The keys in ascending order: a shared array, valid until the next `set` of a new key, that the caller
+   * must not modify. Sorting happens only after new keys arrived, so hot-key workloads scan without sorting.
+   */
+  keys(): readonly KeyString[] {
+    if (this.sortedKeys === undefined) this.sortedKeys = [...this.map.keys()].sort(compareKeys);
+    return this.sortedKeys;
   }
 
   /**
@@ -57,10 +80,15 @@ export class MemBuffer {
     return swept;
   }
 
-  /** Entries in ascending key order (a sorted copy). */
+  /** Entries in ascending key order (a new array). */
   sorted(): [KeyString, Entry][] {
-    return [...this.map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return this.keys().map((k) => [k, this.map.get(k) as Entry]);
   }
+}
+
+/** Bytewise order of KeyStrings (latin1: one char per byte). */
+export function compareKeys(a: KeyString, b: KeyString): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function cost(key: KeyString, entry: Entry): number {

@@ -2,23 +2,25 @@
  * Segment file format; the grammar is docs/segment-format.md. A segment is an immutable, sorted run of one
  * leaf's entries, written whole, synced, renamed into place and then named in the manifest.
  *
- *   segment := block* indexBlock footer
+ *   segment := block* indexBlock bloomBlock footer
  *   block   := payloadLength u32 | crc32 u32 | payload          (crc32 over payload)
  *   payload (data)  := entry*
  *   entry   := kind u8 (1 put, 2 tombstone, 3 put with expiry) | keyLength u16 | key | version u64
  *              | lsn u64 | [expiresAtMs u64]                      (kind 3 only)
  *              | [valueLength u32 | value]                        (value only for puts: kinds 1 and 3)
  *   payload (index) := count u32 | (keyLength u16 | firstKey | offset u64 | length u32)*
- *   footer  := magic[8] "FUSESEG1" | indexOffset u64 | indexLength u32 | entryCount u64 | maxLsn u64
- *              | crc32 u32                                      (crc32 over the 36 bytes before it)
+ *   payload (bloom) := probes u8 | bits[n]                     (src/tree/bloom.ts; n >= 8)
+ *   footer  := magic[8] "FUSESEG2" | indexOffset u64 | indexLength u32 | bloomOffset u64 | bloomLength u32
+ *              | entryCount u64 | tombstoneCount u64 | maxLsn u64
+ *              | crc32 u32                                      (crc32 over the 60 bytes before it)
  */
 import { Buffer } from "node:buffer";
 
 /** Block framing: payload length, crc32. */
 export const BLOCK_HEADER_BYTES = 4 + 4; // length, crc
-/** Footer: magic, indexOffset, indexLength, entryCount, maxLsn, crc. */
-export const FOOTER_BYTES = 8 + 8 + 4 + 8 + 8 + 4;
-export const SEGMENT_MAGIC = Buffer.from("FUSESEG1", "latin1");
+/** Footer: magic, indexOffset, indexLength, bloomOffset, bloomLength, entryCount, tombstoneCount, maxLsn, crc. */
+export const FOOTER_BYTES = 8 + 8 + 4 + 8 + 4 + 8 + 8 + 8 + 4;
+export const SEGMENT_MAGIC = Buffer.from("FUSESEG2", "latin1");
 /** Target payload size of a data block, in bytes; a block ends at the first entry past it. */
 export const BLOCK_BYTES_TARGET = 4096;
 /** Bound on any block's payload, checked before allocation. */

@@ -1,8 +1,8 @@
 /**
  * Reads a segment (format in segment-format.ts). Opening verifies the footer and the index; each data block
  * is verified against its crc32 every time it is read from disk, so damaged data is reported as a
- * `CorruptionError` naming file and offset, never returned as a value. Parsed blocks are kept in a small
- * LRU cache bounded by `cacheBlocksMax`.
+ * `CorruptionError` naming file and offset, never returned as a value. Parsed blocks are kept in the shared
+ * {@link BlockCache} (byte budget). A bloom filter lets point lookups skip segments that lack the key.
  */
 import type { Entry } from "../doc/entry.js";
 import { entryFromStored } from "../doc/entry.js";
@@ -11,6 +11,8 @@ import { assert, CorruptionError } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
 import { joinPath } from "../io/file-system.js";
 import { ByteReader, checksum } from "../util/bytes.js";
+import type { BlockCache } from "./block-cache.js";
+import { bloomMayContain } from "./bloom.js";
 import {
   BLOCK_BYTES_MAX,
   BLOCK_HEADER_BYTES,
@@ -28,32 +30,45 @@ interface IndexEntry {
 }
 
 /** A decoded data block: keys ascending, entries parallel. */
-interface Block {
+export interface Block {
   keys: KeyString[];
   entries: Entry[];
 }
 
+/** The cache segments share. */
+export type SegmentBlockCache = BlockCache<Block>;
+
 /** An open, verified segment. */
 export class SegmentReader {
-  private readonly cache = new Map<number, Block>();
   private refs = 1;
   private closing = false;
+  private onClosed: (() => Promise<void>) | undefined;
+  private readonly id: number;
 
   private constructor(
     readonly name: string,
     private readonly file: File,
     readonly sizeBytes: number,
     private readonly index: IndexEntry[],
+    private readonly bloom: Uint8Array,
     readonly entryCount: number,
+    readonly tombstoneCount: number,
     readonly maxLsn: number,
-    private readonly cacheBlocksMax: number,
-  ) {}
+    private readonly cache: SegmentBlockCache,
+  ) {
+    this.id = cache.newId();
+  }
 
   /**
    * Opens segment `name` in `dir` and verifies its footer and index.
    * @throws CorruptionError on a bad footer, index or size.
    */
-  static async open(fs: FileSystem, dir: string, name: string, cacheBlocksMax = 64): Promise<SegmentReader> {
+  static async open(
+    fs: FileSystem,
+    dir: string,
+    name: string,
+    cache: SegmentBlockCache,
+  ): Promise<SegmentReader> {
     const file = await fs.open(joinPath(dir, name));
     try {
       const size = await file.size();
@@ -69,19 +84,23 @@ export class SegmentReader {
       const magic = r.bytes(8);
       const indexOffset = r.u64();
       const indexLength = r.u32();
+      const bloomOffset = r.u64();
+      const bloomLength = r.u32();
       const entryCount = r.u64();
+      const tombstoneCount = r.u64();
       const maxLsn = r.u64();
       if (!magic.equals(SEGMENT_MAGIC)) throw new CorruptionError(name, footerAt, "bad magic");
-      if (indexOffset + indexLength !== footerAt) {
+      if (indexOffset + indexLength !== bloomOffset || bloomOffset + bloomLength !== footerAt) {
         throw new CorruptionError(
           name,
           footerAt,
-          `index at ${indexOffset}+${indexLength} does not end at footer`,
+          `index at ${indexOffset}+${indexLength}, bloom at ${bloomOffset}+${bloomLength} do not end at footer`,
         );
       }
       const payload = await readBlock(file, name, indexOffset, indexLength);
       const index = parseIndex(payload, name, indexOffset);
-      return new SegmentReader(name, file, size, index, entryCount, maxLsn, cacheBlocksMax);
+      const bloom = Uint8Array.prototype.slice.call(await readBlock(file, name, bloomOffset, bloomLength));
+      return new SegmentReader(name, file, size, index, bloom, entryCount, tombstoneCount, maxLsn, cache);
     } catch (err) {
       await file.close();
       throw err;
@@ -100,9 +119,19 @@ export class SegmentReader {
     this.refs--;
     if (this.refs === 0 && !this.closing) {
       this.closing = true;
-      this.cache.clear();
+      this.cache.dropSegment(this.id);
       await this.file.close();
+      await this.onClosed?.();
     }
+  }
+
+  /**
+   * Gives back the opener's reference of a segment that a durable manifest edit no longer names; `remove`
+   * (deleting the file) runs once the last reader released it.
+   */
+  retire(remove: () => Promise<void>): Promise<void> {
+    this.onClosed = remove;
+    return this.release();
   }
 
   /**
@@ -110,6 +139,7 @@ export class SegmentReader {
    * @throws CorruptionError if the block holding it is damaged.
    */
   async get(key: KeyString): Promise<Entry | undefined> {
+    if (!this.mayContain(key)) return undefined;
     const b = this.blockFor(key);
     if (b < 0) return undefined;
     const block = await this.loadBlock(b);
@@ -147,6 +177,16 @@ export class SegmentReader {
     }
   }
 
+  /** Whether the bloom filter admits `key` (false: certainly absent). */
+  mayContain(key: KeyString): boolean {
+    return bloomMayContain(this.bloom, key);
+  }
+
+  /** The lowest and highest key, from the index and the last block (undefined if empty). */
+  get firstKey(): KeyString | undefined {
+    return this.index[0]?.firstKey;
+  }
+
   /** Number of data blocks. */
   get blockCount(): number {
     return this.index.length;
@@ -165,22 +205,15 @@ export class SegmentReader {
   }
 
   private async loadBlock(b: number): Promise<Block> {
-    const cached = this.cache.get(b);
-    if (cached) {
-      this.cache.delete(b);
-      this.cache.set(b, cached);
-      return cached;
-    }
     const ix = this.index[b] as IndexEntry;
+    const cached = this.cache.get(this.id, ix.offset);
+    if (cached) return cached;
     const payload = await readBlock(this.file, this.name, ix.offset, ix.length);
     const block = parseBlock(payload, this.name, ix.offset);
     if (block.keys[0] !== ix.firstKey)
       throw new CorruptionError(this.name, ix.offset, "block first key ≠ index");
-    this.cache.set(b, block);
-    if (this.cache.size > this.cacheBlocksMax) {
-      const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
-    }
+    // Cost: the payload plus a per-entry estimate for the parsed objects.
+    this.cache.set(this.id, ix.offset, block, payload.length + 96 * block.keys.length);
     return block;
   }
 }

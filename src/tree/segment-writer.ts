@@ -1,6 +1,6 @@
 /**
  * Writes a segment (format in segment-format.ts): sorted entries into checksummed blocks, then the sparse
- * index, then the footer. Atomic publication, as the durability contract asks: write `<name>.tmp`, fdatasync,
+ * index, the bloom filter, then the footer. Atomic publication, as the durability contract asks: write `<name>.tmp`, fdatasync,
  * rename to `<name>`, `syncDir`. Only after that may a manifest name it.
  */
 import { Buffer } from "node:buffer";
@@ -10,11 +10,13 @@ import { assert } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { joinPath } from "../io/file-system.js";
 import { ByteWriter, checksum } from "../util/bytes.js";
+import { buildBloom } from "./bloom.js";
 import {
   BLOCK_BYTES_TARGET,
   ENTRY_PUT,
   ENTRY_PUT_EXPIRING,
   ENTRY_TOMBSTONE,
+  FOOTER_BYTES,
   SEGMENT_MAGIC,
 } from "./segment-format.js";
 
@@ -23,8 +25,20 @@ export interface SegmentWriteResult {
   name: string;
   bytes: number;
   entries: number;
+  tombstones: number;
   maxLsn: number;
 }
+
+/** How a segment is written in bounded slices (DESIGN.md, Storage: scheduler). */
+export interface SegmentWriteOptions {
+  /** Largest single write, in bytes. Default 256 KiB. */
+  sliceBytes?: number;
+  /** Awaited after every slice written: lets foreground work run between slices. */
+  onSlice?: () => Promise<void> | void;
+}
+
+/** Default slice of a background write, in bytes. */
+export const SLICE_BYTES_DEFAULT = 256 * 1024;
 
 /** Frames a block payload: length, crc32, payload. */
 export function frameBlock(payload: Uint8Array): Buffer {
@@ -60,11 +74,14 @@ export async function writeSegment(
   dir: string,
   name: string,
   entries: Iterable<[KeyString, Entry]>,
+  options: SegmentWriteOptions = {},
 ): Promise<SegmentWriteResult> {
   const chunks: Buffer[] = [];
   const index = new ByteWriter(256);
   let offset = 0;
   let count = 0;
+  let tombstones = 0;
+  const keys: KeyString[] = [];
   let blocks = 0;
   let maxLsn = 0;
   let prevKey: KeyString | undefined;
@@ -88,7 +105,9 @@ export async function writeSegment(
     prevKey = key;
     if (blockFirstKey === undefined) blockFirstKey = key;
     encodeEntry(block, key, entry);
+    keys.push(key);
     count++;
+    if (entry.text === undefined) tombstones++;
     if (entry.lsn > maxLsn) maxLsn = entry.lsn;
     if (block.length >= BLOCK_BYTES_TARGET) flushBlock();
   }
@@ -100,11 +119,19 @@ export async function writeSegment(
   chunks.push(indexBlock);
   offset += indexBlock.length;
 
-  const footer = new ByteWriter(40)
+  const bloomBlock = frameBlock(buildBloom(keys));
+  const bloomOffset = offset;
+  chunks.push(bloomBlock);
+  offset += bloomBlock.length;
+
+  const footer = new ByteWriter(FOOTER_BYTES)
     .bytes(SEGMENT_MAGIC)
     .u64(indexOffset)
     .u32(indexBlock.length)
+    .u64(bloomOffset)
+    .u32(bloomBlock.length)
     .u64(count)
+    .u64(tombstones)
     .u64(maxLsn)
     .finish();
   chunks.push(Buffer.concat([footer, u32le(checksum(footer))]));
@@ -114,14 +141,19 @@ export async function writeSegment(
   const file = await fs.open(tmp, { create: true });
   try {
     await file.truncate(0);
-    await file.write(0, data);
+    const slice = options.sliceBytes ?? SLICE_BYTES_DEFAULT;
+    // Bounded slices: the scheduler lets foreground work run between them.
+    for (let at = 0; at < data.length; at += slice) {
+      await file.write(at, data.subarray(at, Math.min(data.length, at + slice)));
+      await options.onSlice?.();
+    }
     await file.sync();
   } finally {
     await file.close();
   }
   await fs.rename(tmp, joinPath(dir, name));
   await fs.syncDir(dir);
-  return { name, bytes: data.length, entries: count, maxLsn };
+  return { name, bytes: data.length, entries: count, tombstones, maxLsn };
 }
 
 function u32le(v: number): Buffer {
