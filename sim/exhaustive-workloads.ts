@@ -111,8 +111,9 @@ export function fixedWorkloads(): ExhaustiveWorkload[] {
 }
 
 /**
- * A seeded workload named `seeded-<seed>`: tiny drawn knobs, 3 to 5 calls (sets with small or large values,
- * deletes, patches, increments, batches) on 3 keys, sometimes a checkpoint, grouped into rounds at random.
+ * A seeded workload named `seeded-<seed>`: tiny drawn knobs, 3 to 5 mutations (sets with small or large
+ * values, deletes, patches, increments; two of them sometimes one batch) on 3 keys, sometimes a checkpoint,
+ * grouped into rounds at random.
  */
 export function seededWorkload(seed: string): ExhaustiveWorkload {
   const prng = new Prng(`exhaustive-workload/${seed}`);
@@ -138,8 +139,11 @@ export function seededWorkload(seed: string): ExhaustiveWorkload {
   };
   const calls: ExhaustiveCall[] = [];
   const n = prng.range(3, 5);
-  for (let i = 0; i < n; i++) {
-    calls.push(prng.bool(0.2) ? batch(mutation(), mutation()) : one(mutation()));
+  // Bounded: each call adds one or two of the n mutations.
+  for (let left = n; left > 0; ) {
+    const asBatch = left >= 2 && prng.bool(0.2);
+    calls.push(asBatch ? batch(mutation(), mutation()) : one(mutation()));
+    left -= asBatch ? 2 : 1;
   }
   if (prng.bool(0.4)) calls.splice(prng.int(calls.length + 1), 0, checkpoint);
   const rounds: ExhaustiveCall[][] = [];

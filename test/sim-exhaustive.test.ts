@@ -78,6 +78,12 @@ describe("exhaustive mode", () => {
     expect(r.states).toBeGreaterThan(2000);
   });
 
+  it("is deterministic: the same seed checks the same states with the same verdicts", async () => {
+    const a = await runExhaustive({ seed: SEED, seededWorkloads: 3 });
+    const b = await runExhaustive({ seed: SEED, seededWorkloads: 3 });
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  });
+
   it("on a 4096-byte-sector device with atomic sectors and safe append", async () => {
     const r = await runExhaustive({
       seed: SEED,
