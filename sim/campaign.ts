@@ -262,6 +262,16 @@ class CampaignRun {
           }
         }
         if (this.detected !== undefined) return;
+        // After a poison, sometimes restart the process first, without a power loss: the page cache still
+        // holds what a failed fsync dropped (fsyncgate), and recovery must not build on it.
+        if (this.poisoned && this.schedule.bool(0.5)) {
+          const restarted = await this.restart(db, cycle);
+          if (this.oracle.violations.length > 0 || restarted === undefined) return;
+          db = restarted;
+          await this.issue(db, this.schedule.range(1, this.opts.opsPerCycle), false);
+          for (let i = this.schedule.int(40); i > 0; i--) await this.driver.step();
+          if (this.detected !== undefined) return;
+        }
         const next = await this.crashAndRecover(cycle);
         if (this.oracle.violations.length > 0 || next === undefined) return;
         db = next;
@@ -438,6 +448,38 @@ class CampaignRun {
   }
 
   /**
+   * A process restart without a power loss: closes the poisoned `db` and opens the same disk again (faults
+   * off while it recovers), checking the recovered state. Returns the new handle, or undefined when the
+   * engine detected injected damage.
+   */
+  private async restart(db: FuseDB, cycle: number): Promise<FuseDB | undefined> {
+    this.fs.setIoFaults(undefined);
+    await this.driver.run(db.close(), "close after poison");
+    await this.driver.until(() => this.inflight === 0, "restart: outstanding operations");
+    await this.driver.settle();
+    this.checkWatches(`restart ${cycle}`);
+    this.poisoned = false;
+    this.trace.update(`restart ${cycle}`);
+    let state: Map<string, ModelState>;
+    let next: FuseDB;
+    try {
+      next = await this.open(this.fs, `restart ${cycle}`);
+      state = await this.driver.run(this.dump(next), "dump state after restart");
+    } catch (err) {
+      if (this.detectedDamage(err, this.fs, `restart ${cycle}`)) return undefined;
+      throw err;
+    }
+    this.recoveries++;
+    const prefix = this.checkRecovered(this.fs, state, `restart ${cycle}`);
+    this.trace.update(`restarted ${cycle} prefix=${prefix}`);
+    if (this.detected !== undefined) return undefined;
+    mark("campaign.restart-after-poison");
+    this.watch(next);
+    this.fs.setIoFaults(this.runtime);
+    return next;
+  }
+
+  /**
    * Crashes, recovers twice from the image (faults off), checks the oracle. Returns the recovered handle,
    * or undefined when the engine detected injected damage (the run ends).
    */
@@ -477,25 +519,37 @@ class CampaignRun {
     }
     await this.driver.run(dbTwin.close(), "close twin");
     const before = this.oracle.model.lastPos;
-    const cut = this.damageCut(image);
-    const limit = cut !== undefined;
-    const floor = this.oracle.floorPos;
-    const prefix = this.oracle.recovered(state, `recovery ${cycle}`, this.clock.now(), limit);
+    const prefix = this.checkRecovered(image, state, `recovery ${cycle}`);
     if (final && prefix !== undefined && prefix !== before) {
       this.oracle.violations.push(`after a clean close, recovery kept ${prefix} of ${before} commits`);
     }
     this.trace.update(`recovered ${cycle} prefix=${prefix}`);
     this.fs = image;
+    if (this.detected !== undefined) return undefined;
+    if (!final) this.watch(db);
+    return db;
+  }
+
+  /**
+   * Checks a recovered `state` with the oracle; under the known limit (injected damage cut as a torn tail)
+   * a loss of acknowledged commits ends the run as detected instead. Returns the prefix kept, if any.
+   */
+  private checkRecovered(
+    disk: SimFileSystem,
+    state: Map<string, ModelState>,
+    what: string,
+  ): number | undefined {
+    const cut = this.damageCut(disk);
+    const floor = this.oracle.floorPos;
+    const prefix = this.oracle.recovered(state, what, this.clock.now(), cut !== undefined);
     if (cut !== undefined && prefix !== undefined && prefix < floor) {
       mark("campaign.known-limit");
       this.detect(
-        `recovery ${cycle}: known limit: damage at ${cut} was cut as a torn tail, losing ` +
+        `${what}: known limit: damage at ${cut} was cut as a torn tail, losing ` +
           `commits ${prefix + 1}..${floor}, acknowledged or recovered before`,
       );
-      return undefined;
     }
-    if (!final) this.watch(db);
-    return db;
+    return prefix;
   }
 
   /**

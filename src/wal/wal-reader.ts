@@ -142,6 +142,9 @@ export async function recoverWal(
       await file.close();
     }
   }
+  // Every WAL name recovery relied on becomes durable before anything is appended: after a restart without a
+  // reboot, a file created just before a failed directory fsync is visible but may not survive a crash.
+  await fs.syncDir(dir);
   return result;
 }
 

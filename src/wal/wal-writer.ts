@@ -8,7 +8,8 @@
  *   accumulate into the next group. No timer ever delays a commit: the loop starts when the first record
  *   arrives and runs while there is work. Idea: group commit as in LevelDB `DBImpl::Write` writer queue.
  * - A failed write or fdatasync poisons the writer: the group in flight, everything queued and every later
- *   append reject with `PoisonedError`; nothing is retried.
+ *   append reject with `PoisonedError`; nothing is retried. The file is first cut back to its durable end
+ *   (a truncate, no fdatasync), so a restart does not find the failed group in the page cache.
  * - Files rotate once they reach `fileBytesMax`: the next group goes to a new file named after its first
  *   LSN, created and made durable with `syncDir` before any record is written to it.
  *
@@ -235,10 +236,12 @@ export class WalWriter implements CommitLog {
     assert(first !== undefined, "a group holds at least one record");
     const encoded = group.map((r) => encodeRecord(r.type, r.lsn, first.lsn, r.payload));
     const data = encoded.length === 1 ? (encoded[0] as Uint8Array) : Buffer.concat(encoded);
+    const start = this.offset;
     try {
       await this.file.write(this.offset, data);
     } catch (err) {
       mark(`poison.write.${ioErrorCode(err) ?? "unknown"}`);
+      await this.forgetUnsynced(start);
       throw err;
     }
     this.offset += data.length;
@@ -254,12 +257,29 @@ export class WalWriter implements CommitLog {
       await this.file.sync();
     } catch (err) {
       mark(`poison.fsync.${ioErrorCode(err) ?? "unknown"}`);
+      await this.forgetUnsynced(start);
       throw err;
     }
     this.stats.syncs++;
     this.stats.groups++;
     this.stats.records += group.length;
     this.durable = last.lsn;
+  }
+
+  /**
+   * After a failed group write or fdatasync, cuts the file back to `offsetBytes`, where the durable data ends
+   * (best effort; the poison stands either way). Linux drops the pages of a failed fsync but keeps them
+   * readable, marked clean, so a process restarted without a reboot would otherwise recover the never-durable
+   * group from the page cache and append after it, leaving a hole on disk behind later acknowledged groups
+   * ("Can Applications Recover from fsync Failures?", ATC'20). No fdatasync follows: nothing is retried, and
+   * the medium already ends there; a crash may leave junk past it, which recovery cuts as a torn tail.
+   */
+  private async forgetUnsynced(offsetBytes: number): Promise<void> {
+    try {
+      await this.file.truncate(offsetBytes);
+    } catch {
+      // Nothing more to do: every caller is told FUSEDB_POISONED, and recovery cuts what it cannot trust.
+    }
   }
 
   private async rotateNow(): Promise<void> {
