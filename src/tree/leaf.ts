@@ -43,6 +43,13 @@ export class Leaf {
     return n;
   }
 
+  /** Bytes of entries: segments' data blocks (no index, bloom or footer) plus the buffers' estimate. */
+  get dataBytes(): number {
+    let n = this.bufferedBytes;
+    for (const s of this.segments) n += s.dataBytes;
+    return n;
+  }
+
   /** Estimated bytes in the buffers. */
   get bufferedBytes(): number {
     return this.active.sizeBytes + (this.frozen?.sizeBytes ?? 0);

@@ -20,6 +20,7 @@ import { assert, CorruptionError } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
 import { ioErrorCode, joinPath } from "../io/file-system.js";
 import { checksum } from "../util/bytes.js";
+import { mark } from "../util/coverage.js";
 
 export const MANIFEST_FILE = "MANIFEST";
 const MAGIC = Buffer.from("FUSEMAN2", "latin1");
@@ -141,6 +142,7 @@ export function parseManifest(data: Buffer): ManifestRead {
       if (validRecordAfter(data, offset)) {
         throw new CorruptionError(MANIFEST_FILE, offset, "damaged edit followed by a valid one");
       }
+      mark("recovery.manifest-torn-edit");
       return { manifest, edits, tornAt: offset, bytes: data.length };
     }
     const at = offset;
@@ -297,6 +299,7 @@ export class ManifestLog {
       await this.rewrite();
       return next;
     }
+    mark("manifest.edit");
     await this.file.write(this.size, record);
     await this.file.sync();
     this.size += record.length;
@@ -310,6 +313,7 @@ export class ManifestLog {
   }
 
   private async rewrite(): Promise<void> {
+    mark("manifest.rewrite");
     const data = Buffer.concat([MAGIC, frame({ snapshot: this.state })]);
     const tmpPath = joinPath(this.dir, `${MANIFEST_FILE}.tmp`);
     const tmp = await this.fs.open(tmpPath, { create: true });

@@ -27,6 +27,8 @@ export interface SegmentWriteResult {
   entries: number;
   tombstones: number;
   maxLsn: number;
+  /** The file's bytes, as written and synced. */
+  data: Uint8Array;
 }
 
 /** How a segment is written in bounded slices (DESIGN.md, Storage: scheduler). */
@@ -153,7 +155,7 @@ export async function writeSegment(
   }
   await fs.rename(tmp, joinPath(dir, name));
   await fs.syncDir(dir);
-  return { name, bytes: data.length, entries: count, tombstones, maxLsn };
+  return { name, bytes: data.length, entries: count, tombstones, maxLsn, data };
 }
 
 function u32le(v: number): Buffer {

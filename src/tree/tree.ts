@@ -12,9 +12,9 @@
  * 4. continuous checkpoint: every `checkpointWalBytes / n` bytes of WAL (n leaves holding unflushed data),
  *    the leaf holding the oldest unflushed LSN is flushed, so the WAL above the floor stays near
  *    `checkpointWalBytes` (RocksDB `max_total_wal_size`);
- * 5. split: a leaf larger than `leafBytesMax`, or hot (a large share of recent writes) and at least a
- *    quarter of that size, is rewritten as two leaves at its middle key;
- * 6. merge back: two neighbours together smaller than `leafBytesMax / 8`, neither hot, become one leaf.
+ * 5. split: a leaf holding more than `leafBytesMax` of data, or hot (more than `hotWriteShare` of recent
+ *    writes) and over half that size, is rewritten as two leaves at its middle key by bytes;
+ * 6. merge back: two neighbours together under a third of `leafBytesMax`, neither hot, become one leaf.
  * Every job's cost is bounded by the leaf size bound, and every job publishes its result with one manifest
  * edit (segment durable first, then the edit fdatasynced, then old files and WAL files wholly below the new
  * floor deleted). Segment writes go in slices; writers crossing the buffer budget wait for slices, more of
@@ -28,6 +28,7 @@ import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { joinPath } from "../io/file-system.js";
+import { mark } from "../util/coverage.js";
 import { BlockCache, type BlockCacheStats } from "./block-cache.js";
 import type { KeyRange } from "./key-range.js";
 import { expireAt, Leaf, NOT_IN_MEMORY } from "./leaf.js";
@@ -89,12 +90,17 @@ export interface TreeStats {
   manifestRewrites: number;
   /** Writes that waited for a background slice (backpressure). */
   throttledWrites: number;
+  /** The background job running now, if any. */
+  running: JobKind | undefined;
   walFilesDeleted: number;
   cache: BlockCacheStats;
 }
 
+/** Kinds of background job. */
+export type JobKind = "flush" | "merge" | "split" | "hot-split" | "leaf-merge" | "checkpoint";
+
 /** Writes between halvings of the leaves' recent-write counters. */
-const DECAY_WRITES = 1024;
+const DECAY_WRITES = 256;
 
 /** The router, the leaves and their background work. */
 export class Tree {
@@ -103,6 +109,8 @@ export class Tree {
   private checkpointLsn: number;
   private jobTail: Promise<void> = Promise.resolve();
   private busy = false;
+  /** The job running now (for stats, and for the simulator's crash-inside-a-job marks). */
+  private running: JobKind | undefined;
   private stopped = false;
   private bufferedBytes = 0;
   private writesSinceDecay = 0;
@@ -265,6 +273,7 @@ export class Tree {
       bufferedEntries,
       bufferedBytes,
       ...this.counters,
+      running: this.running,
       manifestBytes: this.manifestLog?.bytesWritten ?? 0,
       manifestRewrites: this.manifestLog?.rewrites ?? 0,
       cache: { ...this.cache.stats },
@@ -298,6 +307,7 @@ export class Tree {
     if (this.debt < 1) return undefined;
     this.debt -= 1;
     this.counters.throttledWrites++;
+    mark("tree.backpressure");
     return new Promise((resolve) => this.sliceWaiters.push(resolve));
   }
 
@@ -307,7 +317,7 @@ export class Tree {
    * @throws the background error (the engine is then poisoned).
    */
   checkpoint(): Promise<number> {
-    return this.exclusive(async () => {
+    return this.exclusive("checkpoint", async () => {
       assert(this.host !== undefined, "memory mode has no checkpoint");
       // Bounded: each pass flushes a distinct leaf present at the start.
       for (const leaf of [...this.leaves]) {
@@ -338,10 +348,10 @@ export class Tree {
   /** Starts the next background job if one is due and none runs. */
   private schedule(): void {
     if (this.busy || this.stopped || this.host === undefined) return;
-    const job = this.pickJob();
-    if (job === undefined) return;
+    const picked = this.pickJob();
+    if (picked === undefined) return;
     this.busy = true;
-    void this.exclusive(job)
+    void this.exclusive(picked.kind, picked.run)
       .catch((err: unknown) => {
         this.stopped = true;
         this.host?.onBackgroundError(err);
@@ -353,8 +363,15 @@ export class Tree {
       });
   }
 
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.jobTail.then(fn);
+  private exclusive<T>(kind: JobKind, fn: () => Promise<T>): Promise<T> {
+    const run = this.jobTail.then(async () => {
+      this.running = kind;
+      try {
+        return await fn();
+      } finally {
+        this.running = undefined;
+      }
+    });
     this.jobTail = run.then(
       () => undefined,
       () => undefined,
@@ -363,7 +380,7 @@ export class Tree {
   }
 
   /** The most urgent job, or undefined. O(leaves). */
-  private pickJob(): (() => Promise<void>) | undefined {
+  private pickJob(): { kind: JobKind; run: () => Promise<void> } | undefined {
     const o = this.options;
     const host = this.host as TreeHost;
     let fullest: Leaf | undefined;
@@ -384,37 +401,42 @@ export class Tree {
     // every merge of it costs more than the bound.
     const splitDue = (hotOnly: boolean): Leaf | undefined =>
       this.leaves.find((l) => {
-        const size = l.segmentBytes + l.bufferedBytes;
-        const due = hotOnly ? this.isHot(l, recent) && size * 4 > o.leafBytesMax : size > o.leafBytesMax;
+        const size = l.dataBytes;
+        const due = hotOnly ? this.isHot(l, recent) && size * 2 > o.leafBytesMax : size > o.leafBytesMax;
         const stuck = this.unsplittable.get(l);
         return due && (stuck === undefined || size > stuck * 2);
       });
     const big = splitDue(false);
-    if (big) return () => this.rewrite([big], true);
+    if (big) return { kind: "split", run: () => this.rewrite([big], true) };
     // Read amplification has a hard bound: twice segmentsMax goes before any flush.
     for (const l of this.leaves) {
-      if (l.segments.length > 2 * o.segmentsMax) return () => this.rewrite([l], false);
+      if (l.segments.length > 2 * o.segmentsMax)
+        return { kind: "merge", run: () => this.rewrite([l], false) };
     }
     if (fullest && (fullest.active.sizeBytes >= o.leafBufferBytes || total * 2 >= o.bufferBytesMax)) {
       const leaf = fullest;
-      return () => this.flush(leaf);
+      return { kind: "flush", run: () => this.flush(leaf) };
     }
     for (const l of this.leaves) {
-      if (l.segments.length > o.segmentsMax) return () => this.rewrite([l], false);
+      if (l.segments.length > o.segmentsMax) return { kind: "merge", run: () => this.rewrite([l], false) };
     }
     if (oldest && host.walBytesWritten() - this.walBytesAtPressure >= this.pressureBytes) {
       const leaf = oldest;
       this.walBytesAtPressure = host.walBytesWritten();
-      return () => this.flush(leaf);
+      return { kind: "flush", run: () => this.flush(leaf) };
     }
     const hot = splitDue(true);
-    if (hot) return () => this.rewrite([hot], true);
+    if (hot) return { kind: "hot-split", run: () => this.rewrite([hot], true) };
     for (let i = 0; i + 1 < this.leaves.length; i++) {
       const a = this.leaves[i] as Leaf;
       const b = this.leaves[i + 1] as Leaf;
-      const size = a.segmentBytes + a.bufferedBytes + b.segmentBytes + b.bufferedBytes;
-      if (size * 8 < o.leafBytesMax && !this.isHot(a, recent) && !this.isHot(b, recent)) {
-        return () => this.rewrite([a, b], false);
+      // A third of the bound: halves of a split (over half the bound each) never merge straight back.
+      if (
+        (a.dataBytes + b.dataBytes) * 3 < o.leafBytesMax &&
+        !this.isHot(a, recent) &&
+        !this.isHot(b, recent)
+      ) {
+        return { kind: "leaf-merge", run: () => this.rewrite([a, b], false) };
       }
     }
     return undefined;
@@ -424,7 +446,7 @@ export class Tree {
   private readonly unsplittable = new WeakMap<Leaf, number>();
 
   private isHot(leaf: Leaf, recent: number): boolean {
-    return recent >= DECAY_WRITES && leaf.recentWrites > recent * this.options.hotWriteShare;
+    return recent >= DECAY_WRITES / 2 && leaf.recentWrites > recent * this.options.hotWriteShare;
   }
 
   private releaseSliceWaiters(): void {
@@ -469,6 +491,7 @@ export class Tree {
       leaf.flushedLsn = lsn;
     });
     this.counters.flushes++;
+    mark("tree.flush");
   }
 
   /**
@@ -497,7 +520,8 @@ export class Tree {
           parts.push({ low: (content[at] as Pair)[0], entries: content.slice(at) });
         } else {
           const l = leaves[0] as Leaf;
-          this.unsplittable.set(l, Math.max(1, l.segmentBytes + l.bufferedBytes));
+          mark("tree.unsplittable");
+          this.unsplittable.set(l, Math.max(1, l.dataBytes));
         }
       }
       for (const part of parts) {
@@ -538,6 +562,13 @@ export class Tree {
     if (leaves.length > 1) this.counters.leafMerges++;
     else if (fresh.length > 1) this.counters.splits++;
     else this.counters.merges++;
+    mark(
+      leaves.length > 1
+        ? "tree.leaf-merge"
+        : fresh.length > 1
+          ? `tree.${this.running ?? "split"}`
+          : "tree.merge",
+    );
   }
 
   /**
@@ -577,9 +608,11 @@ export class Tree {
     commit?.();
     this.checkpointLsn = floor;
     const obsolete = host.takeWalFilesBelow(floor);
+    // No syncDir: a deleted WAL file that comes back after a crash lies wholly below the durable floor and
+    // is removed again by the next open.
     for (const name of obsolete) await host.fs.remove(joinPath(host.dir, name));
-    if (obsolete.length > 0) await host.fs.syncDir(host.dir);
     this.counters.walFilesDeleted += obsolete.length;
+    if (obsolete.length > 0) mark("tree.wal-deleted", obsolete.length);
   }
 
   /**
@@ -616,7 +649,7 @@ export class Tree {
       throw err;
     }
     this.counters.segmentBytesWritten += written.bytes;
-    return SegmentReader.open(host.fs, host.dir, name, this.cache);
+    return SegmentReader.open(host.fs, host.dir, name, this.cache, written.data);
   }
 
   private async retireSegment(s: SegmentReader): Promise<void> {

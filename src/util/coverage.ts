@@ -70,3 +70,24 @@ export const REQUIRED_MARKS: readonly string[] = [
   "fault.crash-dropped-write",
   "fault.crash-junk-sector",
 ];
+
+/**
+ * The leaf tree's paths (issue 5) a toy-knob CI campaign must take at least once each: flush, merge and
+ * split jobs, manifest edits and rewrites, WAL deletion, backpressure, recovery skipping flushed records and
+ * ignoring a torn manifest edit, and a crash inside each kind of job. (Hot splits and merge-backs need
+ * skewed or shrinking data; test/tree.test.ts drives them.)
+ */
+export const TREE_MARKS: readonly string[] = [
+  "tree.flush",
+  "tree.merge",
+  "tree.split",
+  "tree.wal-deleted",
+  "tree.backpressure",
+  "manifest.edit",
+  "manifest.rewrite",
+  "recovery.replay-skipped-flushed",
+  "recovery.manifest-torn-edit",
+  "crash.during.flush",
+  "crash.during.merge",
+  "crash.during.split",
+];

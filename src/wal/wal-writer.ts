@@ -87,6 +87,7 @@ export class WalWriter implements CommitLog {
   private nextLsn: number;
   private durable: number;
   private idleWaiters: (() => void)[] = [];
+  private durableWaiters: { lsn: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
   readonly stats: WalWriterStats = { groups: 0, records: 0, bytesWritten: 0, syncs: 0 };
 
   /**
@@ -155,6 +156,18 @@ export class WalWriter implements CommitLog {
     return done;
   }
 
+  /**
+   * Resolves once every record up to `lsn` (already appended) is durable, without waiting for later ones —
+   * unlike `idle`, it never starves under a steady stream of appends.
+   * @throws PoisonedError if the writer is (or becomes) poisoned first.
+   */
+  waitDurable(lsn: number): Promise<void> {
+    assert(lsn < this.nextLsn, "wait only for appended records");
+    if (this.durable >= lsn) return Promise.resolve();
+    if (this.poisonError) return Promise.reject(this.poisonError);
+    return new Promise((resolve, reject) => this.durableWaiters.push({ lsn, resolve, reject }));
+  }
+
   /** Resolves once the queue is empty and no group is in flight (or the writer is poisoned). */
   idle(): Promise<void> {
     if (!this.running && this.queue.length === 0) return Promise.resolve();
@@ -198,6 +211,11 @@ export class WalWriter implements CommitLog {
         acked = true;
         for (const r of group) r.onDurable();
         for (const r of group) r.resolve();
+        if (this.durableWaiters.length > 0) {
+          const ready = this.durableWaiters.filter((w) => w.lsn <= this.durable);
+          this.durableWaiters = this.durableWaiters.filter((w) => w.lsn > this.durable);
+          for (const w of ready) w.resolve();
+        }
       };
       try {
         if (this.offset >= this.options.fileBytesMax) await this.rotateNow();
@@ -300,6 +318,7 @@ export class WalWriter implements CommitLog {
     const poison = this.poisonError;
     // Reject everything queued; later appends throw synchronously.
     for (const q of this.queue.splice(0)) q.reject(poison);
+    for (const w of this.durableWaiters.splice(0)) w.reject(poison);
     return poison;
   }
 }
