@@ -272,6 +272,9 @@ class CampaignRun {
           for (let i = this.schedule.int(40); i > 0; i--) await this.driver.step();
           if (this.detected !== undefined) return;
         }
+        // Which background job (flush, merge, split, ...) the crash interrupts: proof crashes land inside each.
+        const job = db.stats().tree.running;
+        if (job !== undefined) mark(`crash.during.${job}`);
         const next = await this.crashAndRecover(cycle);
         if (this.oracle.violations.length > 0 || next === undefined) return;
         db = next;

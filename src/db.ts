@@ -29,6 +29,7 @@ import { emptyManifest, MANIFEST_FILE, ManifestLog, readManifest } from "./tree/
 import { parseSegmentFileName } from "./tree/segment-format.js";
 import { SLICE_BYTES_DEFAULT } from "./tree/segment-writer.js";
 import { leafOf, NOT_IN_MEMORY, Tree, type TreeHost, type TreeOptions, type TreeStats } from "./tree/tree.js";
+import { mark } from "./util/coverage.js";
 import { decodeBatch, type Effect, encodeBatch } from "./wal/batch-codec.js";
 import type { CommitLog } from "./wal/commit-log.js";
 import { parseWalFileName, RECORD_PAYLOAD_BYTES_MAX, RecordType, walFileName } from "./wal/format.js";
@@ -367,6 +368,7 @@ export class FuseDB {
             for (const { key, entry } of effects) {
               const leaf = leafOf(opened.leaves, key);
               if (entry.lsn > leaf.flushedLsn) leaf.active.set(key, entry);
+              else mark("recovery.replay-skipped-flushed");
             }
           },
           options.unsafeForTesting,
@@ -412,12 +414,7 @@ export class FuseDB {
         fs,
         dir,
         appliedLsn: () => hooks.applied(),
-        waitDurable: async (lsn) => {
-          if (wal.durableLsn >= lsn) return;
-          await wal.idle();
-          if (wal.poisoned) throw wal.poisoned;
-          assert(wal.durableLsn >= lsn, "an idle WAL writer has made every appended record durable");
-        },
+        waitDurable: (lsn) => wal.waitDurable(lsn),
         expiryHorizonMs: () => hooks.horizon(),
         walBytesWritten: () => wal.stats.bytesWritten,
         takeWalFilesBelow: (lsn) => wal.takeFilesBelow(lsn),
@@ -684,11 +681,18 @@ export class FuseDB {
     // prepared in call order and the clock never goes back, so resolution times follow commit order.
     const nowMs = this.clock.now();
     let prepared: Prepared<BatchResult>;
-    if (this.prepQueued === 0 && keys.every((k) => this.lookupPendingMemory(k) !== NOT_IN_MEMORY)) {
+    // Gradual backpressure (buffers past half their budget): the call waits for a slice of background work
+    // inside the prepare queue, so calls still take effect in call order.
+    const throttle = this.tree.backpressure();
+    if (
+      throttle === undefined &&
+      this.prepQueued === 0 &&
+      keys.every((k) => this.lookupPendingMemory(k) !== NOT_IN_MEMORY)
+    ) {
       // Fast path: nothing queued ahead and memory knows every key.
       prepared = this.prepare(mutations, keys, new Map(), nowMs);
     } else {
-      prepared = await this.enqueuePrepare(mutations, keys, nowMs);
+      prepared = await this.enqueuePrepare(mutations, keys, nowMs, throttle);
     }
     await prepared.acked;
     return prepared.value;
@@ -698,11 +702,13 @@ export class FuseDB {
     mutations: readonly Mutation[],
     keys: KeyString[],
     nowMs: number,
+    throttle?: Promise<void>,
   ): Promise<Prepared<BatchResult>> {
     this.prepQueued++;
     this.queuedCallMs.push(nowMs);
     const run = this.prepTail.then(async () => {
       try {
+        await throttle;
         const bases = new Map<KeyString, Entry | undefined>();
         // Re-check after every read: a flush that finished meanwhile may have moved a key from the frozen
         // buffer into the segment. Bounded: each pass reads at least one new key, or ends.
@@ -894,7 +900,7 @@ function treeOptions(o: ResolvedOptions): TreeOptions {
     bufferBytesMax: o.bufferBytesMax,
     leafBytesMax: o.leafBytesMax,
     segmentsMax: o.segmentsMax,
-    hotWriteShare: 0.5,
+    hotWriteShare: 0.25,
     checkpointWalBytes: o.checkpointWalBytes,
     blockCacheBytes: o.blockCacheBytes,
     sliceBytes: SLICE_BYTES_DEFAULT,
@@ -937,7 +943,7 @@ function resolveOptions(o: FuseDBConfig): ResolvedOptions {
  * durable data: a CorruptionError names the manifest, not the file found missing.
  * @throws CorruptionError naming MANIFEST (or the missing segment).
  */
-function checkManifestAgainstFiles(
+export function checkManifestAgainstFiles(
   manifest: Manifest,
   tornAt: number | undefined,
   names: readonly string[],
