@@ -46,6 +46,8 @@ export interface ExhaustiveOptions {
   device?: DeviceProfile;
   /** Most outcomes checked per crash point; past it, a seeded sample of this many. Default 512. */
   outcomesPerPointMax?: number;
+  /** Most outcomes checked per crash inside a recovery. Default 16. */
+  recoveryOutcomesMax?: number;
   /** Stop after this many failures. Default 20. */
   failuresMax?: number;
   /** Wraps the disk the engine sees (broken variants; see sim/broken-variants.ts). */
@@ -318,6 +320,11 @@ const PROBE_KEY = "probe";
 class StateChecker {
   /** States checked after a crash inside a recovery. */
   recoveryStates = 0;
+  /**
+   * Mid-recovery disks already explored, with the state they must recover to (many crash outcomes differ
+   * only in a torn tail that recovery cuts first, and then recover through identical disks).
+   */
+  private readonly recoveryImagesSeen = new Set<string>();
 
   constructor(
     private readonly w: ExhaustiveWorkload,
@@ -330,7 +337,7 @@ class StateChecker {
    * Checks the disk left by a crash right after step `step`; returns what is wrong, or undefined.
    * 1. Recovery keeps every mutation acknowledged by then, and the state after one prefix of the commit order.
    * 2. A crash after each I/O step of that recovery, under each outcome of its pending operations (at most
-   *    `recoveryOutcomesMax` per step), recovers to the same state (recovery is idempotent under crashes).
+   *    `recoveryOutcomesMax` per step, in odometer order), recovers to the same state (recovery is idempotent under crashes).
    * 3. The recovered engine commits: a mutation acknowledged right after recovery survives a crash that
    *    loses everything not durable, and the rest of the state is unchanged.
    */
@@ -392,9 +399,13 @@ class StateChecker {
 
   /** Every outcome (bounded) of a crash of `image` mid-recovery must recover to `expected`. */
   private async recoveryCrashes(image: SimFileSystem, expected: string): Promise<string | undefined> {
+    const key = `${image.fingerprint()} ${image.pendingFileOps()} ${expected}`;
+    if (this.recoveryImagesSeen.has(key)) return undefined;
+    this.recoveryImagesSeen.add(key);
     let prefix: number[] | undefined = [];
-    // Bounded by RECOVERY_OUTCOMES_MAX outcomes.
-    for (let n = 0; prefix !== undefined && n < RECOVERY_OUTCOMES_MAX; n++) {
+    const outcomesMax = this.options.recoveryOutcomesMax ?? 16;
+    // Bounded by outcomesMax outcomes.
+    for (let n = 0; prefix !== undefined && n < outcomesMax; n++) {
       const planner: ChoicePlanner = new ChoicePlanner(this.device, prefix);
       const crashed = image.clone().crash(planner);
       this.recoveryStates++;
@@ -462,8 +473,6 @@ class StateChecker {
   }
 }
 
-/** Outcomes tried per crash point inside a recovery. */
-const RECOVERY_OUTCOMES_MAX = 32;
 /** More than the keys any exhaustive workload touches. */
 const SCAN_LIMIT = 1000;
 
