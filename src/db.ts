@@ -347,7 +347,13 @@ export class FuseDB {
       const removedFiles = await removeOrphans(fs, dir, names, manifest, walFiles);
       const liveWal = walFiles.filter((f) => !removedFiles.includes(f.name));
 
-      const opened = await Tree.openSegments(fs, dir, manifest, options.blockCacheBytes);
+      const opened = await Tree.openSegments(
+        fs,
+        dir,
+        manifest,
+        options.blockCacheBytes,
+        options.unsafeForTesting.ignoreChecksums !== true,
+      );
       let recovered: WalRecovery;
       let manifestLog: ManifestLog;
       try {
@@ -904,6 +910,7 @@ function treeOptions(o: ResolvedOptions): TreeOptions {
     checkpointWalBytes: o.checkpointWalBytes,
     blockCacheBytes: o.blockCacheBytes,
     sliceBytes: SLICE_BYTES_DEFAULT,
+    ignoreChecksums: o.unsafeForTesting.ignoreChecksums,
   };
 }
 

@@ -55,12 +55,14 @@ export class SegmentReader {
     readonly tombstoneCount: number,
     readonly maxLsn: number,
     private readonly cache: SegmentBlockCache,
+    private readonly verifyChecksums: boolean,
   ) {
     this.id = cache.newId();
   }
 
   /**
-   * Opens segment `name` in `dir` and verifies its footer and index.
+   * Opens segment `name` in `dir` and verifies its footer and index. `verifyChecksums` false is the broken
+   * "reader that ignores checksums" of the sensitivity tests (`FuseDBConfig.unsafeForTesting`) only.
    * @throws CorruptionError on a bad footer, index or size.
    */
   static async open(
@@ -69,6 +71,7 @@ export class SegmentReader {
     name: string,
     cache: SegmentBlockCache,
     written?: Uint8Array,
+    verifyChecksums = true,
   ): Promise<SegmentReader> {
     const file = await fs.open(joinPath(dir, name));
     // A segment just written (and synced) by this process: its footer, index and bloom come from the bytes
@@ -83,7 +86,8 @@ export class SegmentReader {
       const footer = await source.read(footerAt, FOOTER_BYTES);
       if (footer.length !== FOOTER_BYTES) throw new CorruptionError(name, footerAt, "short footer read");
       // Verify the crc before parsing: a damaged u64 field must be reported as corruption, not a parse error.
-      if (checksum(footer.subarray(0, FOOTER_BYTES - 4)) !== new ByteReader(footer, FOOTER_BYTES - 4).u32()) {
+      const footerCrc = new ByteReader(footer, FOOTER_BYTES - 4).u32();
+      if (verifyChecksums && checksum(footer.subarray(0, FOOTER_BYTES - 4)) !== footerCrc) {
         throw new CorruptionError(name, footerAt, "footer checksum mismatch");
       }
       const r = new ByteReader(footer);
@@ -103,10 +107,23 @@ export class SegmentReader {
           `index at ${indexOffset}+${indexLength}, bloom at ${bloomOffset}+${bloomLength} do not end at footer`,
         );
       }
-      const payload = await readBlock(source, name, indexOffset, indexLength);
+      const payload = await readBlock(source, name, indexOffset, indexLength, verifyChecksums);
       const index = parseIndex(payload, name, indexOffset);
-      const bloom = Uint8Array.prototype.slice.call(await readBlock(source, name, bloomOffset, bloomLength));
-      return new SegmentReader(name, file, size, index, bloom, entryCount, tombstoneCount, maxLsn, cache);
+      const bloom = Uint8Array.prototype.slice.call(
+        await readBlock(source, name, bloomOffset, bloomLength, verifyChecksums),
+      );
+      return new SegmentReader(
+        name,
+        file,
+        size,
+        index,
+        bloom,
+        entryCount,
+        tombstoneCount,
+        maxLsn,
+        cache,
+        verifyChecksums,
+      );
     } catch (err) {
       await file.close();
       throw err;
@@ -220,7 +237,7 @@ export class SegmentReader {
     const ix = this.index[b] as IndexEntry;
     const cached = this.cache.get(this.id, ix.offset);
     if (cached) return cached;
-    const payload = await readBlock(this.file, this.name, ix.offset, ix.length);
+    const payload = await readBlock(this.file, this.name, ix.offset, ix.length, this.verifyChecksums);
     const block = parseBlock(payload, this.name, ix.offset);
     if (block.keys[0] !== ix.firstKey)
       throw new CorruptionError(this.name, ix.offset, "block first key ≠ index");
@@ -235,6 +252,7 @@ async function readBlock(
   name: string,
   offset: number,
   length: number,
+  verifyChecksum: boolean,
 ): Promise<Uint8Array> {
   if (length < BLOCK_HEADER_BYTES || length > BLOCK_BYTES_MAX) {
     throw new CorruptionError(name, offset, `block length ${length} out of bounds`);
@@ -248,7 +266,8 @@ async function readBlock(
     throw new CorruptionError(name, offset, `block says ${payloadLength} bytes, index says ${length}`);
   }
   const payload = data.subarray(BLOCK_HEADER_BYTES);
-  if (checksum(payload) !== crc) throw new CorruptionError(name, offset, "block checksum mismatch");
+  if (verifyChecksum && checksum(payload) !== crc)
+    throw new CorruptionError(name, offset, "block checksum mismatch");
   return payload;
 }
 

@@ -52,6 +52,8 @@ export interface TreeOptions {
   checkpointWalBytes: number;
   blockCacheBytes: number;
   sliceBytes: number;
+  /** TEST ONLY (`FuseDBConfig.unsafeForTesting.ignoreChecksums`): segment reads skip crc32 checks. */
+  ignoreChecksums?: boolean;
 }
 
 /** What the tree needs from the engine around it. */
@@ -159,6 +161,7 @@ export class Tree {
     dir: string,
     manifest: Manifest,
     blockCacheBytes: number,
+    verifyChecksums = true,
   ): Promise<{ leaves: Leaf[]; cache: BlockCache<Block> }> {
     const cache = new BlockCache<Block>(blockCacheBytes);
     const leaves: Leaf[] = [];
@@ -166,7 +169,9 @@ export class Tree {
       for (const l of manifest.leaves) {
         const segments: SegmentReader[] = [];
         leaves.push(new Leaf(fromHex(l.low), segments, l.flushedLsn));
-        for (const name of l.segments) segments.push(await SegmentReader.open(fs, dir, name, cache));
+        for (const name of l.segments) {
+          segments.push(await SegmentReader.open(fs, dir, name, cache, undefined, verifyChecksums));
+        }
       }
     } catch (err) {
       for (const leaf of leaves) for (const s of leaf.segments) await s.release();
@@ -649,7 +654,8 @@ export class Tree {
       throw err;
     }
     this.counters.segmentBytesWritten += written.bytes;
-    return SegmentReader.open(host.fs, host.dir, name, this.cache, written.data);
+    const verify = this.options.ignoreChecksums !== true;
+    return SegmentReader.open(host.fs, host.dir, name, this.cache, written.data, verify);
   }
 
   private async retireSegment(s: SegmentReader): Promise<void> {
