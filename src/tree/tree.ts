@@ -9,11 +9,12 @@
  * 2. flush: a leaf's buffer is full (`leafBufferBytes`), or all buffers together pass half their budget
  *    (`bufferBytesMax`): the buffer becomes a new segment of that leaf;
  * 3. merge: a leaf with more than `segmentsMax` segments is rewritten as one segment;
- * 4. continuous checkpoint: every `checkpointWalBytes / n` bytes of WAL (n leaves holding unflushed data),
+ * 4. hot split: a leaf taking more than `hotWriteShare` of recent writes and holding over half of
+ *    `leafBytesMax` is rewritten as two leaves at its middle key by bytes (a leaf past the whole bound
+ *    splits first of all, see below);
+ * 5. continuous checkpoint: every `checkpointWalBytes / n` bytes of WAL (n leaves holding unflushed data),
  *    the leaf holding the oldest unflushed LSN is flushed, so the WAL above the floor stays near
  *    `checkpointWalBytes` (RocksDB `max_total_wal_size`);
- * 5. split: a leaf holding more than `leafBytesMax` of data, or hot (more than `hotWriteShare` of recent
- *    writes) and over half that size, is rewritten as two leaves at its middle key by bytes;
  * 6. merge back: two neighbours together under a third of `leafBytesMax`, neither hot, become one leaf.
  * Every job's cost is bounded by the leaf size bound, and every job publishes its result with one manifest
  * edit (segment durable first, then the edit fdatasynced, then old files and WAL files wholly below the new
@@ -425,13 +426,13 @@ export class Tree {
     for (const l of this.leaves) {
       if (l.segments.length > o.segmentsMax) return { kind: "merge", run: () => this.rewrite([l], false) };
     }
+    const hot = splitDue(true);
+    if (hot) return { kind: "hot-split", run: () => this.rewrite([hot], true) };
     if (oldest && host.walBytesWritten() - this.walBytesAtPressure >= this.pressureBytes) {
       const leaf = oldest;
       this.walBytesAtPressure = host.walBytesWritten();
       return { kind: "flush", run: () => this.flush(leaf) };
     }
-    const hot = splitDue(true);
-    if (hot) return { kind: "hot-split", run: () => this.rewrite([hot], true) };
     for (let i = 0; i + 1 < this.leaves.length; i++) {
       const a = this.leaves[i] as Leaf;
       const b = this.leaves[i + 1] as Leaf;
