@@ -30,11 +30,12 @@ export class BlockCache<V> {
     return this.nextId++;
   }
 
-  get(id: number, offset: number): V | undefined {
+  /** The cached block, made most recent; `countMiss` false for a probe that will not load on a miss. */
+  get(id: number, offset: number, countMiss = true): V | undefined {
     const k = `${id}:${offset}`;
     const hit = this.map.get(k);
     if (hit === undefined) {
-      this.stats.misses++;
+      if (countMiss) this.stats.misses++;
       return undefined;
     }
     this.stats.hits++;

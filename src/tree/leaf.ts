@@ -11,7 +11,7 @@ import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
 import { inRange, type KeyRange, pastEnd, startKey } from "./key-range.js";
 import { MemBuffer } from "./mem-buffer.js";
-import { lowerBound, type SegmentReader } from "./segment-reader.js";
+import { lowerBound, NOT_CACHED, type SegmentReader } from "./segment-reader.js";
 
 /** Marker: the buffers do not know the key; segments must be read. */
 export const NOT_IN_MEMORY: unique symbol = Symbol("NOT_IN_MEMORY");
@@ -61,15 +61,19 @@ export class Leaf {
   }
 
   /**
-   * The key's newest entry if memory can answer (tombstones included), else NOT_IN_MEMORY. Answers
-   * "absent" without I/O when no segment's bloom filter admits the key.
+   * The key's newest entry if memory can answer (tombstones included), else NOT_IN_MEMORY: the buffers, then
+   * each segment newest first as far as its bloom filter and the cached blocks answer without I/O.
    */
   lookupMemory(key: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
     const a = this.active.get(key);
     if (a) return a;
     const f = this.frozen?.get(key);
     if (f) return f;
-    for (const s of this.segments) if (s.mayContain(key)) return NOT_IN_MEMORY;
+    for (const s of this.segments) {
+      const e = s.peek(key);
+      if (e === NOT_CACHED) return NOT_IN_MEMORY;
+      if (e !== undefined) return e;
+    }
     return undefined;
   }
 

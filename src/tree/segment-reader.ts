@@ -35,6 +35,9 @@ export interface Block {
   entries: Entry[];
 }
 
+/** Marker: answering needs a block read. */
+export const NOT_CACHED: unique symbol = Symbol("NOT_CACHED");
+
 /** The cache segments share. */
 export type SegmentBlockCache = BlockCache<Block>;
 
@@ -198,6 +201,20 @@ export class SegmentReader {
       for (let i = block.keys.length - 1; i >= 0; i--)
         yield [block.keys[i] as KeyString, block.entries[i] as Entry];
     }
+  }
+
+  /**
+   * The entry for `key` if the answer needs no I/O: undefined when the bloom filter or the index rules the
+   * key out or its block is cached without it; {@link NOT_CACHED} when the block would have to be read.
+   */
+  peek(key: KeyString): Entry | undefined | typeof NOT_CACHED {
+    if (!this.mayContain(key)) return undefined;
+    const b = this.blockFor(key);
+    if (b < 0) return undefined;
+    const block = this.cache.get(this.id, (this.index[b] as IndexEntry).offset, false);
+    if (block === undefined) return NOT_CACHED;
+    const i = lowerBound(block.keys, key);
+    return block.keys[i] === key ? block.entries[i] : undefined;
   }
 
   /** Whether the bloom filter admits `key` (false: certainly absent). */

@@ -4,14 +4,14 @@
  * it global, so no write ever waits behind work on another key range.
  *
  * Background jobs, one at a time, chosen after every job and whenever a write crosses a threshold:
- * 1. merge, urgent: a leaf with more than twice `segmentsMax` segments is rewritten as one segment (a hard
+ * 1. split: a leaf holding more than `leafBytesMax` of data, or hot (more than `hotWriteShare` of recent
+ *    writes) and over half that size, is rewritten as two leaves at its middle key by bytes (a split also
+ *    flushes and merges the leaf, so it goes first: until it splits, every merge of it costs more);
+ * 2. merge, urgent: a leaf with more than twice `segmentsMax` segments is rewritten as one segment (a hard
  *    bound on read amplification);
- * 2. flush: a leaf's buffer is full (`leafBufferBytes`), or all buffers together pass half their budget
+ * 3. flush: a leaf's buffer is full (`leafBufferBytes`), or all buffers together pass half their budget
  *    (`bufferBytesMax`): the buffer becomes a new segment of that leaf;
- * 3. merge: a leaf with more than `segmentsMax` segments is rewritten as one segment;
- * 4. hot split: a leaf taking more than `hotWriteShare` of recent writes and holding over half of
- *    `leafBytesMax` is rewritten as two leaves at its middle key by bytes (a leaf past the whole bound
- *    splits first of all, see below);
+ * 4. merge: a leaf with more than `segmentsMax` segments is rewritten as one segment;
  * 5. continuous checkpoint: every `checkpointWalBytes / n` bytes of WAL (n leaves holding unflushed data),
  *    the leaf holding the oldest unflushed LSN is flushed, so the WAL above the floor stays near
  *    `checkpointWalBytes` (RocksDB `max_total_wal_size`);
@@ -414,6 +414,8 @@ export class Tree {
       });
     const big = splitDue(false);
     if (big) return { kind: "split", run: () => this.rewrite([big], true) };
+    const hot = splitDue(true);
+    if (hot) return { kind: "hot-split", run: () => this.rewrite([hot], true) };
     // Read amplification has a hard bound: twice segmentsMax goes before any flush.
     for (const l of this.leaves) {
       if (l.segments.length > 2 * o.segmentsMax)
@@ -426,8 +428,6 @@ export class Tree {
     for (const l of this.leaves) {
       if (l.segments.length > o.segmentsMax) return { kind: "merge", run: () => this.rewrite([l], false) };
     }
-    const hot = splitDue(true);
-    if (hot) return { kind: "hot-split", run: () => this.rewrite([hot], true) };
     if (oldest && host.walBytesWritten() - this.walBytesAtPressure >= this.pressureBytes) {
       const leaf = oldest;
       this.walBytesAtPressure = host.walBytesWritten();
