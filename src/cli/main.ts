@@ -3,8 +3,10 @@
  * OS, wall time and randomness). Each subcommand lives in its own file and is registered here in one line.
  */
 import { Command, CommanderError } from "commander";
+import { checkCommand } from "./check-command.js";
 import { crashChildCommand } from "./crash-child.js";
 import { demoCommand } from "./demo.js";
+import { inspectCommand } from "./inspect-command.js";
 import { shellCommand } from "./shell.js";
 import { simCommand } from "./sim-command.js";
 
@@ -20,6 +22,8 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(shellCommand(setExit))
     .addCommand(demoCommand(setExit))
     .addCommand(simCommand(setExit))
+    .addCommand(inspectCommand(setExit))
+    .addCommand(checkCommand(setExit))
     .addCommand(crashChildCommand(setExit), { hidden: true });
   try {
     await program.parseAsync(argv, { from: "user" });

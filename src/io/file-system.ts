@@ -49,6 +49,11 @@ export interface OpenOptions {
   create?: boolean;
   /** With `create`, fail if the file already exists. Default false. */
   exclusive?: boolean;
+  /**
+   * Open for reading only (O_RDONLY): `write`, `truncate` and `sync` may then fail. Used by the tools that
+   * look at a database without owning it (src/tools). Default false.
+   */
+  readOnly?: boolean;
 }
 
 /** A held directory lock; `release` gives it up. */

@@ -61,7 +61,7 @@ class NodeFile implements File {
 /** `FileSystem` over the real disk. */
 export class NodeFileSystem implements FileSystem {
   async open(path: string, options: OpenOptions = {}): Promise<File> {
-    let flags = constants.O_RDWR;
+    let flags = options.readOnly ? constants.O_RDONLY : constants.O_RDWR;
     if (options.create) flags |= constants.O_CREAT;
     if (options.create && options.exclusive) flags |= constants.O_EXCL;
     const handle = await fsp.open(path, flags, 0o644);

@@ -30,7 +30,7 @@ export interface WalRecovery {
   lastLsn: number;
   /** Records replayed (LSN above the checkpoint). */
   replayed: number;
-  /** The torn tail that was cut, if any. */
+  /** The torn tail that was cut (only found, with `readOnly`), if any. */
   tornTail?: { file: string; offset: number; droppedBytes: number; reason: string };
 }
 
@@ -48,9 +48,19 @@ export interface WalReaderUnsafe {
   truncateAtFirstBadRecord?: boolean;
 }
 
+/** How {@link recoverWal} may touch the files. */
+export interface WalRecoverMode {
+  /**
+   * Change nothing: a torn tail is reported in `tornTail` but not cut (`fusedb check`, src/tools/check.ts).
+   * Default false.
+   */
+  readOnly?: boolean;
+}
+
 /**
  * Replays WAL files `names` (sorted by first LSN) in `dir`, calling `onRecord` for every record whose LSN is
- * above `checkpointLsn`, in LSN order. `unsafe` breaks recovery on purpose (sensitivity tests only).
+ * above `checkpointLsn`, in LSN order. `unsafe` breaks recovery on purpose (sensitivity tests only); with
+ * `mode.readOnly` files are opened read-only and nothing is cut.
  * @throws CorruptionError on damage that is not a torn tail, on an LSN gap, or when the WAL does not reach back
  *   to `checkpointLsn + 1`.
  */
@@ -61,7 +71,9 @@ export async function recoverWal(
   checkpointLsn: number,
   onRecord: (record: WalRecord, file: string) => void,
   unsafe: WalReaderUnsafe = {},
+  mode: WalRecoverMode = {},
 ): Promise<WalRecovery> {
+  const readOnly = mode.readOnly === true;
   const verifyChecksum = unsafe.ignoreChecksums !== true;
   const result: WalRecovery = { files, lastFileBytes: 0, lastLsn: checkpointLsn, replayed: 0 };
   const first = files[0];
@@ -81,7 +93,7 @@ export async function recoverWal(
       throw new CorruptionError(info.name, 0, `expected first LSN ${expected}, name says ${info.firstLsn}`);
     }
     const path = joinPath(dir, info.name);
-    const file = await fs.open(path);
+    const file = await fs.open(path, { readOnly });
     try {
       const size = await file.size();
       const data = await file.read(0, size);
@@ -119,10 +131,12 @@ export async function recoverWal(
               `${got.reason}, followed by a valid record (LSN ${later.lsn}) at offset ${later.offset}`,
             );
           }
-          await file.truncate(offset);
-          await file.sync();
+          if (!readOnly) {
+            await file.truncate(offset);
+            await file.sync();
+            mark("wal.torn-tail-cut");
+          }
           result.tornTail = { file: info.name, offset, droppedBytes: size - offset, reason: got.reason };
-          mark("wal.torn-tail-cut");
           break;
         }
         const rec = got.record;
@@ -144,7 +158,7 @@ export async function recoverWal(
   }
   // Every WAL name recovery relied on becomes durable before anything is appended: after a restart without a
   // reboot, a file created just before a failed directory fsync is visible but may not survive a crash.
-  await fs.syncDir(dir);
+  if (!readOnly) await fs.syncDir(dir);
   return result;
 }
 
