@@ -248,14 +248,26 @@ export class Tree {
   async scan(range: KeyRange, limit: number, reverse: boolean, nowMs: number): Promise<Pair[]> {
     const out: Pair[] = [];
     let leaf: Leaf | undefined = reverse ? this.lastLeafFor(range) : this.firstLeafFor(range);
+    // The part of `range` not yet scanned: each leaf done moves its start (or, in reverse, its end) past the
+    // leaf's range, so a leaf that a merge-back widened meanwhile never yields a key twice.
+    let rest: KeyRange = { ...range };
     // Bounded by the leaves in range (and by `limit`).
     while (leaf !== undefined) {
       const high = this.highOf(leaf);
-      const clipped = clipRange(range, leaf.low, high);
-      const found = await leaf.scan(clipped, limit - out.length, reverse, nowMs);
+      const low = leaf.low;
+      const found = await leaf.scan(clipRange(rest, low, high), limit - out.length, reverse, nowMs);
       for (const p of found) out.push(p);
       if (out.length >= limit) break;
-      leaf = reverse ? this.leafBefore(leaf.low, range) : this.leafFrom(high, range);
+      if (reverse) {
+        rest = { ...rest, lt: low };
+        delete rest.lte;
+        leaf = this.leafBefore(low, rest);
+      } else {
+        if (high === undefined) break;
+        rest = { ...rest, gte: high };
+        delete rest.gt;
+        leaf = this.leafFrom(high, rest);
+      }
     }
     return out;
   }
@@ -525,9 +537,7 @@ export class Tree {
           parts[0] = { low: (leaves[0] as Leaf).low, entries: content.slice(0, at) };
           parts.push({ low: (content[at] as Pair)[0], entries: content.slice(at) });
         } else {
-          const l = leaves[0] as Leaf;
           mark("tree.unsplittable");
-          this.unsplittable.set(l, Math.max(1, l.dataBytes));
         }
       }
       for (const part of parts) {
@@ -564,6 +574,10 @@ export class Tree {
       for (let i = 0; i < fresh.length; i++)
         (fresh[i] as Leaf).recentWrites = (leaves[0] as Leaf).recentWrites / 2;
       this.leaves.splice(first, leaves.length, ...fresh);
+      // A split that found a single key (one huge document) cannot help: remember the new leaf's size, and
+      // try again only once it has doubled — otherwise the same leaf would be rewritten forever.
+      const only = fresh[0] as Leaf;
+      if (split && fresh.length === 1) this.unsplittable.set(only, Math.max(1, only.dataBytes));
     });
     if (leaves.length > 1) this.counters.leafMerges++;
     else if (fresh.length > 1) this.counters.splits++;
@@ -656,7 +670,7 @@ export class Tree {
     }
     this.counters.segmentBytesWritten += written.bytes;
     const verify = this.options.ignoreChecksums !== true;
-    return SegmentReader.open(host.fs, host.dir, name, this.cache, written.data, verify);
+    return SegmentReader.open(host.fs, host.dir, name, this.cache, written, verify);
   }
 
   private async retireSegment(s: SegmentReader): Promise<void> {
