@@ -31,6 +31,7 @@ import { Oracle } from "./oracle.js";
 import { ChoicePlanner, nextChoices, outcomeCountEstimate } from "./outcome-enumerator.js";
 import { Prng } from "./prng.js";
 import { SimClock } from "./sim-clock.js";
+import { describeError, errorCode } from "./sim-error.js";
 import { SimFileSystem } from "./sim-file-system.js";
 import { StepRecorder } from "./step-recorder.js";
 
@@ -530,17 +531,4 @@ function stateText(state: ReadonlyMap<string, ModelState>, short = true): string
       return `${k}=v${s.version}:${shown}@${s.expiresAt}`;
     })
     .join(", ");
-}
-
-function errorCode(err: unknown): string | undefined {
-  if (typeof err === "object" && err !== null && "code" in err) {
-    const code = (err as { code: unknown }).code;
-    if (typeof code === "string") return code;
-  }
-  return undefined;
-}
-
-function describeError(err: unknown): string {
-  if (err instanceof Error) return `${errorCode(err) ?? err.name}: ${err.message}`;
-  return String(err);
 }

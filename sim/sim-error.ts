@@ -41,3 +41,18 @@ export class SimIoError extends Error {
     this.path = path;
   }
 }
+
+/** The `code` of an error (engine `FUSEDB_*`, errno-style, or the simulator's), if it has a string one. */
+export function errorCode(err: unknown): string | undefined {
+  if (typeof err === "object" && err !== null && "code" in err) {
+    const code = (err as { code: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+/** One line for a report: `CODE: message` (or the error's name), or the value as a string. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return `${errorCode(err) ?? err.name}: ${err.message}`;
+  return String(err);
+}

@@ -73,17 +73,23 @@ export class SegmentReader {
     dir: string,
     name: string,
     cache: SegmentBlockCache,
-    written?: Uint8Array,
+    written?: { size: number; tail: { offset: number; bytes: Uint8Array } },
     verifyChecksums = true,
   ): Promise<SegmentReader> {
     const file = await fs.open(joinPath(dir, name));
     // A segment just written (and synced) by this process: its footer, index and bloom come from the bytes
     // written, saving three reads; data blocks are still read from the file and verified on every load.
     const source: Pick<File, "read"> = written
-      ? { read: (offset, length) => Promise.resolve(written.subarray(offset, offset + length)) }
+      ? {
+          read: (offset, length) => {
+            const { offset: at, bytes } = written.tail;
+            if (offset < at) return file.read(offset, length);
+            return Promise.resolve(bytes.subarray(offset - at, offset - at + length));
+          },
+        }
       : file;
     try {
-      const size = written?.length ?? (await file.size());
+      const size = written?.size ?? (await file.size());
       if (size < FOOTER_BYTES) throw new CorruptionError(name, 0, `segment of ${size} bytes has no footer`);
       const footerAt = size - FOOTER_BYTES;
       const footer = await source.read(footerAt, FOOTER_BYTES);

@@ -27,8 +27,10 @@ export interface SegmentWriteResult {
   entries: number;
   tombstones: number;
   maxLsn: number;
-  /** The file's bytes, as written and synced. */
-  data: Uint8Array;
+  /** The file's size in bytes. */
+  size: number;
+  /** The index, bloom filter and footer as written and synced, and where they start. */
+  tail: { offset: number; bytes: Uint8Array };
 }
 
 /** How a segment is written in bounded slices (DESIGN.md, Storage: scheduler). */
@@ -68,7 +70,9 @@ export function encodeEntry(w: ByteWriter, key: KeyString, entry: Entry): void {
 }
 
 /**
- * Writes `entries` (strictly ascending by key) as segment `name` in `dir`, atomically and durably.
+ * Writes `entries` (strictly ascending by key) as segment `name` in `dir`, atomically and durably. Blocks are
+ * encoded and written as they fill, one slice (`sliceBytes`) at a time with `onSlice` awaited in between, so
+ * neither the encoding nor the I/O holds the event loop for more than a slice.
  * @throws on I/O errors; the temp file may then remain and is removed by the next recovery.
  */
 export async function writeSegment(
@@ -78,8 +82,11 @@ export async function writeSegment(
   entries: Iterable<[KeyString, Entry]>,
   options: SegmentWriteOptions = {},
 ): Promise<SegmentWriteResult> {
-  const chunks: Buffer[] = [];
+  const slice = options.sliceBytes ?? SLICE_BYTES_DEFAULT;
   const index = new ByteWriter(256);
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let written = 0;
   let offset = 0;
   let count = 0;
   let tombstones = 0;
@@ -90,72 +97,74 @@ export async function writeSegment(
   let block = new ByteWriter(BLOCK_BYTES_TARGET + 512);
   let blockFirstKey: KeyString | undefined;
 
+  const tmp = joinPath(dir, `${name}.tmp`);
+  const file = await fs.open(tmp, { create: true });
+  const writePending = async (): Promise<void> => {
+    if (pendingBytes === 0) return;
+    const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
+    pending = [];
+    pendingBytes = 0;
+    await file.write(written, data);
+    written += data.length;
+    await options.onSlice?.();
+  };
   const flushBlock = (): void => {
     if (blockFirstKey === undefined) return;
     const framed = frameBlock(block.finish());
     const keyBuf = Buffer.from(blockFirstKey, "latin1");
     index.u16(keyBuf.length).bytes(keyBuf).u64(offset).u32(framed.length);
-    chunks.push(framed);
+    pending.push(framed);
+    pendingBytes += framed.length;
     offset += framed.length;
     blocks++;
     block = new ByteWriter(BLOCK_BYTES_TARGET + 512);
     blockFirstKey = undefined;
   };
 
-  for (const [key, entry] of entries) {
-    assert(prevKey === undefined || prevKey < key, "segment entries are strictly ascending");
-    prevKey = key;
-    if (blockFirstKey === undefined) blockFirstKey = key;
-    encodeEntry(block, key, entry);
-    keys.push(key);
-    count++;
-    if (entry.text === undefined) tombstones++;
-    if (entry.lsn > maxLsn) maxLsn = entry.lsn;
-    if (block.length >= BLOCK_BYTES_TARGET) flushBlock();
-  }
-  flushBlock();
-
-  const indexPayload = new ByteWriter(index.length + 4).u32(blocks).bytes(index.finish()).finish();
-  const indexBlock = frameBlock(indexPayload);
-  const indexOffset = offset;
-  chunks.push(indexBlock);
-  offset += indexBlock.length;
-
-  const bloomBlock = frameBlock(buildBloom(keys));
-  const bloomOffset = offset;
-  chunks.push(bloomBlock);
-  offset += bloomBlock.length;
-
-  const footer = new ByteWriter(FOOTER_BYTES)
-    .bytes(SEGMENT_MAGIC)
-    .u64(indexOffset)
-    .u32(indexBlock.length)
-    .u64(bloomOffset)
-    .u32(bloomBlock.length)
-    .u64(count)
-    .u64(tombstones)
-    .u64(maxLsn)
-    .finish();
-  chunks.push(Buffer.concat([footer, u32le(checksum(footer))]));
-
-  const data = Buffer.concat(chunks);
-  const tmp = joinPath(dir, `${name}.tmp`);
-  const file = await fs.open(tmp, { create: true });
+  let tail: Buffer;
   try {
     await file.truncate(0);
-    const slice = options.sliceBytes ?? SLICE_BYTES_DEFAULT;
-    // Bounded slices: the scheduler lets foreground work run between them.
-    for (let at = 0; at < data.length; at += slice) {
-      await file.write(at, data.subarray(at, Math.min(data.length, at + slice)));
-      await options.onSlice?.();
+    for (const [key, entry] of entries) {
+      assert(prevKey === undefined || prevKey < key, "segment entries are strictly ascending");
+      prevKey = key;
+      if (blockFirstKey === undefined) blockFirstKey = key;
+      encodeEntry(block, key, entry);
+      keys.push(key);
+      count++;
+      if (entry.text === undefined) tombstones++;
+      if (entry.lsn > maxLsn) maxLsn = entry.lsn;
+      if (block.length >= BLOCK_BYTES_TARGET) flushBlock();
+      // Bounded slices: the scheduler lets foreground work run between them.
+      if (pendingBytes >= slice) await writePending();
     }
+    flushBlock();
+    await writePending();
+
+    const indexPayload = new ByteWriter(index.length + 4).u32(blocks).bytes(index.finish()).finish();
+    const indexBlock = frameBlock(indexPayload);
+    const indexOffset = offset;
+    const bloomBlock = frameBlock(buildBloom(keys));
+    const bloomOffset = indexOffset + indexBlock.length;
+    const footer = new ByteWriter(FOOTER_BYTES)
+      .bytes(SEGMENT_MAGIC)
+      .u64(indexOffset)
+      .u32(indexBlock.length)
+      .u64(bloomOffset)
+      .u32(bloomBlock.length)
+      .u64(count)
+      .u64(tombstones)
+      .u64(maxLsn)
+      .finish();
+    tail = Buffer.concat([indexBlock, bloomBlock, footer, u32le(checksum(footer))]);
+    await file.write(written, tail);
     await file.sync();
   } finally {
     await file.close();
   }
   await fs.rename(tmp, joinPath(dir, name));
   await fs.syncDir(dir);
-  return { name, bytes: data.length, entries: count, tombstones, maxLsn, data };
+  const size = offset + tail.length;
+  return { name, bytes: size, entries: count, tombstones, maxLsn, tail: { offset, bytes: tail }, size };
 }
 
 function u32le(v: number): Buffer {
