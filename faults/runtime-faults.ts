@@ -162,10 +162,15 @@ export class RuntimeFaultPlanner implements IoFaultPlanner {
 
   /**
    * A crash's latent sector error: with probability `plan.bitRotPerCrash`, flips one bit of one non-empty
-   * file under `dir` of the crashed `disk` (durably; the disk lists the file as damaged). Returns the path
-   * and offset damaged, or undefined.
+   * file under `dir` of the crashed `disk` (durably; the disk lists the file as damaged). `beforeFlip` hears
+   * of the byte while it is still intact (so a checker can classify the damage). Returns the path and offset
+   * damaged, or undefined.
    */
-  injectLatentError(disk: SimFileSystem, dir: string): { path: string; offset: number } | undefined {
+  injectLatentError(
+    disk: SimFileSystem,
+    dir: string,
+    beforeFlip?: (path: string, offset: number) => void,
+  ): { path: string; offset: number } | undefined {
     const p = this.plan.bitRotPerCrash ?? 0;
     if (!this.enabled || p <= 0 || !this.prng.bool(p)) return undefined;
     const files = disk
@@ -175,6 +180,7 @@ export class RuntimeFaultPlanner implements IoFaultPlanner {
     if (files.length === 0) return undefined;
     const path = this.prng.pick(files);
     const offset = this.prng.int(disk.readLive(path)?.length ?? 1);
+    beforeFlip?.(path, offset);
     disk.flipBit(path, offset, 1 << this.prng.int(8));
     this.count("bitRot", "fault.bit-rot");
     return { path, offset };

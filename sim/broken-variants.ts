@@ -18,7 +18,7 @@ export interface BrokenVariant {
   unsafeForTesting?: UnsafeForTesting;
   /**
    * Faults needed to see it: "crash" (power loss alone shows it) or "rot" (only damage to durable data
-   * shows it: sim/rot-check.ts).
+   * shows it: sim/rot-check.ts, and campaigns through their rot probes and runtime bit flips).
    */
   seenWith: "crash" | "rot";
 }

@@ -296,6 +296,18 @@ export class Oracle {
   }
 
   /**
+   * How `state` differs from the model after commit `pos` at virtual time `nowMs` (at most 5 keys described);
+   * empty if it matches. Changes nothing.
+   */
+  differences(state: ReadonlyMap<string, ModelState>, pos: number, nowMs: number): string[] {
+    return this.model
+      .keys()
+      .filter((k) => !matches(this.model.stateAt(k, pos), state.get(k), nowMs))
+      .slice(0, 5)
+      .map((k) => `${k}: got ${describe(state.get(k))}, model ${describeState(this.model.stateAt(k, pos))}`);
+  }
+
+  /**
    * Lowest prefix a recovery may keep. Mode 'fsync': every acknowledged call, every observation, and
    * everything the last recovery kept (it was durable then, and the checker read it). Mode 'relaxed': all
    * but the newest `relaxedUnsyncedMax` calls acknowledged since the last recovery.

@@ -22,14 +22,14 @@ import type { FuseDBOptions, UnsafeForTesting } from "../src/db.js";
 import { FuseDB } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
 import { joinPath } from "../src/io/file-system.js";
-import { parseSegmentFileName } from "../src/tree/segment-format.js";
-import { decodeRecord, parseWalFileName } from "../src/wal/format.js";
 import { Driver } from "./driver.js";
 import type { ModelJson, ModelMutation, ModelState } from "./model.js";
 import { Oracle } from "./oracle.js";
 import { Prng } from "./prng.js";
 import { SimClock } from "./sim-clock.js";
+import { describeError, errorCode } from "./sim-error.js";
 import { SimFileSystem } from "./sim-file-system.js";
+import { type DamageSite, pickDamageBelowTail } from "./wal-damage.js";
 
 /** What to run. */
 export interface RotCheckOptions {
@@ -47,7 +47,7 @@ export interface RotCheckResult {
   outcome: "detected" | "harmless" | "wrong";
   verdict: "pass" | "fail";
   /** The damaged file and byte offset (bit 0 flipped), or undefined if the disk had no candidate byte. */
-  damage: { file: string; offset: number; ofBytes: number } | undefined;
+  damage: DamageSite | undefined;
   acks: number;
   /** The oracle's findings (empty unless the verdict is "fail"). */
   violations: string[];
@@ -96,7 +96,7 @@ export async function runRotCheck(options: RotCheckOptions): Promise<RotCheckRes
   if (oracle.violations.length > 0) {
     return { ...base, outcome: "wrong", verdict: "fail", violations: oracle.violations, acks: oracle.acks };
   }
-  const damage = pickDamage(disk, root.fork("damage"));
+  const damage = pickDamageBelowTail(disk, DIR, root.fork("damage"));
   const faulty = new FaultyFileSystem(
     disk,
     { writeEio: 0, writeEnospc: 0, syncEio: 0, readEio: 0, readBitFlip: 0, misdirectedWrite: 0 },
@@ -182,50 +182,6 @@ async function apply(db: FuseDB, m: ModelMutation): Promise<{ version: number; v
   }
 }
 
-/**
- * A byte of a WAL or segment file to damage, drawn uniformly over the candidate bytes of every such file
- * (the last WAL file's final group-commit write excluded), or undefined if there are none.
- */
-function pickDamage(disk: SimFileSystem, prng: Prng): RotCheckResult["damage"] {
-  const names = disk.listLive(DIR);
-  const lastWal = names.filter((n) => parseWalFileName(n) !== undefined).pop();
-  const candidates: { file: string; bytes: number; ofBytes: number }[] = [];
-  for (const name of names) {
-    const isWal = parseWalFileName(name) !== undefined;
-    if (!isWal && parseSegmentFileName(name) === undefined) continue;
-    const data = disk.readLive(joinPath(DIR, name));
-    if (data === undefined || data.length === 0) continue;
-    const bytes = name === lastWal ? finalGroupOffset(data) : data.length;
-    if (bytes > 0) candidates.push({ file: name, bytes, ofBytes: data.length });
-  }
-  const total = candidates.reduce((a, c) => a + c.bytes, 0);
-  if (total === 0) return undefined;
-  let at = prng.int(total);
-  for (const c of candidates) {
-    if (at < c.bytes) return { file: c.file, offset: at, ofBytes: c.ofBytes };
-    at -= c.bytes;
-  }
-  return undefined;
-}
-
-/** Byte offset where the final group-commit write of a WAL file starts (its length if it has no records). */
-function finalGroupOffset(data: Uint8Array): number {
-  let offset = 0;
-  let groupStart = data.length;
-  let group = -1;
-  // Bounded: each record advances the offset by at least its header.
-  for (;;) {
-    const got = decodeRecord(data, offset);
-    if (got.kind !== "record") break;
-    if (got.record.groupLsn !== group) {
-      group = got.record.groupLsn;
-      groupStart = offset;
-    }
-    offset += got.record.bytes;
-  }
-  return groupStart;
-}
-
 async function dump(db: FuseDB, driver: Driver, keys: string[]): Promise<Map<string, ModelState>> {
   const out = new Map<string, ModelState>();
   for (const key of keys) {
@@ -241,17 +197,4 @@ async function dump(db: FuseDB, driver: Driver, keys: string[]): Promise<Map<str
     out.set(key, { version, value: got?.value as ModelJson | undefined });
   }
   return out;
-}
-
-function errorCode(err: unknown): string | undefined {
-  if (typeof err === "object" && err !== null && "code" in err) {
-    const code = (err as { code: unknown }).code;
-    if (typeof code === "string") return code;
-  }
-  return undefined;
-}
-
-function describeError(err: unknown): string {
-  if (err instanceof Error) return `${errorCode(err) ?? err.name}: ${err.message}`;
-  return String(err);
 }

@@ -66,6 +66,7 @@ export const REQUIRED_MARKS: readonly string[] = [
   "fault.bit-flip",
   "fault.bit-rot",
   "fault.misdirected-write",
+  "fault.rot-probe",
   "fault.crash-torn-write",
   "fault.crash-dropped-write",
   "fault.crash-junk-sector",
