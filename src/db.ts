@@ -344,19 +344,23 @@ export class FuseDB {
         manifest = emptyManifest();
       }
       checkManifestAgainstFiles(manifest, read?.tornAt, names, walFiles);
-      const removedFiles = await removeOrphans(fs, dir, names, manifest, walFiles);
+      // Orphans are only listed now and deleted once recovery succeeded: nothing goes before the state it
+      // would be an orphan of is known to recover.
+      const removedFiles = findOrphans(names, manifest, walFiles);
       const liveWal = walFiles.filter((f) => !removedFiles.includes(f.name));
 
-      const opened = await Tree.openSegments(
-        fs,
-        dir,
-        manifest,
-        options.blockCacheBytes,
-        options.unsafeForTesting.ignoreChecksums !== true,
-      );
+      let opened: Awaited<ReturnType<typeof Tree.openSegments>> | undefined;
       let recovered: WalRecovery;
       let manifestLog: ManifestLog;
       try {
+        opened = await Tree.openSegments(
+          fs,
+          dir,
+          manifest,
+          options.blockCacheBytes,
+          options.unsafeForTesting.ignoreChecksums !== true,
+        );
+        const leaves = opened.leaves;
         const checkpointLsn = manifest.checkpointLsn;
         recovered = await recoverWal(
           fs,
@@ -372,7 +376,7 @@ export class FuseDB {
             }
             // A leaf's segments already hold its records up to its flushed LSN.
             for (const { key, entry } of effects) {
-              const leaf = leafOf(opened.leaves, key);
+              const leaf = leafOf(leaves, key);
               if (entry.lsn > leaf.flushedLsn) leaf.active.set(key, entry);
               else mark("recovery.replay-skipped-flushed");
             }
@@ -384,12 +388,26 @@ export class FuseDB {
             liveWal[liveWal.length - 1]?.name ?? MANIFEST_FILE,
             recovered.lastFileBytes,
             `WAL ends at LSN ${recovered.lastLsn}, before checkpoint ${checkpointLsn}`,
+            { missing: true },
           );
         }
+        for (const name of removedFiles) await fs.remove(joinPath(dir, name));
+        if (removedFiles.length > 0) await fs.syncDir(dir);
         // A fresh log of one snapshot: a torn final edit never stays in front of new ones.
         manifestLog = await ManifestLog.create(fs, dir, manifest, options.manifestBytesMax);
       } catch (err) {
-        for (const leaf of opened.leaves) for (const seg of leaf.segments) await seg.release();
+        for (const leaf of opened?.leaves ?? []) for (const seg of leaf.segments) await seg.release();
+        const tornAt = read?.tornAt;
+        if (tornAt !== undefined && err instanceof CorruptionError && err.missing) {
+          // Files are deleted only after an edit is durable, so the state before a torn final edit never
+          // misses a WAL file or record: if it does, that edit was damaged, not torn. (Checksum damage in a
+          // file is reported as that file's.)
+          throw new CorruptionError(
+            MANIFEST_FILE,
+            tornAt,
+            `final edit unreadable, and the state before it does not recover (${err.message}): damage, not a torn append`,
+          );
+        }
         throw err;
       }
       const nextLsn = recovered.lastLsn + 1;
@@ -980,24 +998,16 @@ export function checkManifestAgainstFiles(
     throw new CorruptionError(missing, 0, "segment named in the manifest is missing");
 }
 
-/** Removes temp files, unreferenced segments and WAL files wholly below the checkpoint. Deterministic. */
-async function removeOrphans(
-  fs: FileSystem,
-  dir: string,
-  names: string[],
-  manifest: Manifest,
-  walFiles: WalFileInfo[],
-): Promise<string[]> {
+/** Temp files, unreferenced segments and WAL files wholly below the checkpoint: removed after recovery. Deterministic. */
+function findOrphans(names: string[], manifest: Manifest, walFiles: WalFileInfo[]): string[] {
   const live = new Set(manifest.leaves.flatMap((l) => l.segments));
-  const removed: string[] = [];
+  const orphans: string[] = [];
   for (const name of names) {
     const orphanSegment = parseSegmentFileName(name) !== undefined && !live.has(name);
     // LOCK* files belong to the file system's lock protocol, not to the engine.
-    if ((name.endsWith(".tmp") && !name.startsWith("LOCK")) || orphanSegment) removed.push(name);
+    if ((name.endsWith(".tmp") && !name.startsWith("LOCK")) || orphanSegment) orphans.push(name);
   }
   for (const f of walFiles.slice(0, countFilesWhollyBelow(walFiles, manifest.checkpointLsn)))
-    removed.push(f.name);
-  for (const name of removed) await fs.remove(joinPath(dir, name));
-  if (removed.length > 0) await fs.syncDir(dir);
-  return removed;
+    orphans.push(f.name);
+  return orphans;
 }

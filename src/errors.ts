@@ -95,11 +95,17 @@ export class SlowSubscriberError extends FuseError {
 export class CorruptionError extends FuseError {
   readonly file: string;
   readonly offset: number;
-  constructor(file: string, offset: number, reason: string) {
+  /**
+   * The damage is data that is missing (a WAL file or records the state needs are gone), not bytes that fail
+   * their checksum in `file`: the cause may lie elsewhere, e.g. in the manifest that said what is needed.
+   */
+  readonly missing: boolean;
+  constructor(file: string, offset: number, reason: string, options: { missing?: boolean } = {}) {
     super("FUSEDB_CORRUPTION", `corruption in ${file} at offset ${offset}: ${reason}`);
     this.name = "CorruptionError";
     this.file = file;
     this.offset = offset;
+    this.missing = options.missing === true;
     markCorruption(file, reason);
   }
 }

@@ -83,6 +83,7 @@ export async function recoverWal(
       first.name,
       0,
       `WAL starts at LSN ${first.firstLsn}; checkpoint is ${checkpointLsn}`,
+      { missing: true },
     );
   }
   let expected = first.firstLsn;
@@ -90,7 +91,9 @@ export async function recoverWal(
     const info = files[i] as WalFileInfo;
     const isLast = i === files.length - 1;
     if (info.firstLsn !== expected) {
-      throw new CorruptionError(info.name, 0, `expected first LSN ${expected}, name says ${info.firstLsn}`);
+      throw new CorruptionError(info.name, 0, `expected first LSN ${expected}, name says ${info.firstLsn}`, {
+        missing: true,
+      });
     }
     const path = joinPath(dir, info.name);
     const file = await fs.open(path, { readOnly });
