@@ -28,7 +28,15 @@ import type { Manifest } from "./tree/manifest.js";
 import { emptyManifest, MANIFEST_FILE, ManifestLog, readManifest } from "./tree/manifest.js";
 import { parseSegmentFileName } from "./tree/segment-format.js";
 import { SLICE_BYTES_DEFAULT } from "./tree/segment-writer.js";
-import { leafOf, NOT_IN_MEMORY, Tree, type TreeHost, type TreeOptions, type TreeStats } from "./tree/tree.js";
+import {
+  type LeafInfo,
+  leafOf,
+  NOT_IN_MEMORY,
+  Tree,
+  type TreeHost,
+  type TreeOptions,
+  type TreeStats,
+} from "./tree/tree.js";
 import { mark } from "./util/coverage.js";
 import { decodeBatch, type Effect, encodeBatch } from "./wal/batch-codec.js";
 import type { CommitLog } from "./wal/commit-log.js";
@@ -377,8 +385,10 @@ export class FuseDB {
             // A leaf's segments already hold its records up to its flushed LSN.
             for (const { key, entry } of effects) {
               const leaf = leafOf(leaves, key);
-              if (entry.lsn > leaf.flushedLsn) leaf.active.set(key, entry);
-              else mark("recovery.replay-skipped-flushed");
+              if (entry.lsn > leaf.flushedLsn) {
+                leaf.active.set(key, entry);
+                leaf.seqno = Math.max(leaf.seqno, entry.lsn);
+              } else mark("recovery.replay-skipped-flushed");
             }
           },
           options.unsafeForTesting,
@@ -674,8 +684,11 @@ export class FuseDB {
     };
   }
 
-  /** The leaves: fence key, flushed LSN, segment files, buffered entries (for `fusedb inspect`). */
-  leaves(): { low: Uint8Array; flushedLsn: number; segments: string[]; buffered: number }[] {
+  /**
+   * The leaves in key order: fence key (bytes), flushed LSN, seqno, segment files, buffered entries, data
+   * bytes and recent writes. A snapshot for tools and tests; it changes as background work runs.
+   */
+  leaves(): (Omit<LeafInfo, "low"> & { low: Uint8Array })[] {
     return this.tree.describe().map((l) => ({ ...l, low: keyBytes(l.low) }));
   }
 

@@ -26,6 +26,8 @@ export class Leaf {
   recentWrites = 0;
   /** Replaced by a split or merge: the router no longer points here. */
   retired = false;
+  /** LSN of the newest mutation the leaf holds, in its buffers or segments. */
+  seqno: number;
 
   constructor(
     /** Lowest key of the range ("" for the first leaf). */
@@ -34,7 +36,9 @@ export class Leaf {
     public segments: SegmentReader[],
     /** Every record at or below this LSN that touched the leaf's keys is in `segments`. */
     public flushedLsn: number,
-  ) {}
+  ) {
+    this.seqno = segments.reduce((m, s) => Math.max(m, s.maxLsn), 0);
+  }
 
   /** Bytes in segments. */
   get segmentBytes(): number {

@@ -99,6 +99,23 @@ export interface TreeStats {
   cache: BlockCacheStats;
 }
 
+/** One leaf as `describe` reports it. */
+export interface LeafInfo {
+  /** Lowest key of the range (the fence key); the range ends at the next leaf's. */
+  low: KeyString;
+  /** Records at or below this LSN that touched the leaf are in its segments. */
+  flushedLsn: number;
+  /** LSN of the newest mutation the leaf holds (buffers or segments). */
+  seqno: number;
+  /** Segment file names, newest first. */
+  segments: string[];
+  bufferedEntries: number;
+  /** Bytes of entries: segments' data blocks plus the buffers' estimate. */
+  dataBytes: number;
+  /** Writes applied lately (decaying): the write-rate statistic behind hot splits. */
+  recentWrites: number;
+}
+
 /** Kinds of background job. */
 export type JobKind = "flush" | "merge" | "split" | "hot-split" | "leaf-merge" | "checkpoint";
 
@@ -200,13 +217,6 @@ export class Tree {
     return leafOf(leaves, key);
   }
 
-  /** Recovery: applies a replayed WAL effect unless its leaf's segments already hold it. */
-  replay(key: KeyString, entry: Entry): void {
-    const leaf = this.leafFor(key);
-    if (entry.lsn <= leaf.flushedLsn) return;
-    leaf.active.set(key, entry);
-  }
-
   /** Makes a durable effect visible: into its leaf's buffer; may start background work. */
   apply(key: KeyString, entry: Entry): void {
     const leaf = this.leafFor(key);
@@ -214,6 +224,7 @@ export class Tree {
     leaf.active.set(key, entry);
     this.bufferedBytes += leaf.active.sizeBytes - before;
     leaf.recentWrites++;
+    leaf.seqno = entry.lsn;
     if (++this.writesSinceDecay >= DECAY_WRITES) {
       this.writesSinceDecay = 0;
       for (const l of this.leaves) l.recentWrites /= 2;
@@ -298,13 +309,16 @@ export class Tree {
     };
   }
 
-  /** The leaves' ranges, segments and LSNs (for tools). */
-  describe(): { low: KeyString; flushedLsn: number; segments: string[]; buffered: number }[] {
+  /** The leaves in key order: range, LSNs, segments and statistics (for tools and `db.leaves()`). */
+  describe(): LeafInfo[] {
     return this.leaves.map((l) => ({
       low: l.low,
       flushedLsn: l.flushedLsn,
+      seqno: l.seqno,
       segments: l.segments.map((s) => s.name),
-      buffered: l.active.size + (l.frozen?.size ?? 0),
+      bufferedEntries: l.active.size + (l.frozen?.size ?? 0),
+      dataBytes: l.dataBytes,
+      recentWrites: l.recentWrites,
     }));
   }
 
@@ -438,7 +452,9 @@ export class Tree {
       return { kind: "flush", run: () => this.flush(leaf) };
     }
     for (const l of this.leaves) {
-      if (l.segments.length > o.segmentsMax) return { kind: "merge", run: () => this.rewrite([l], false) };
+      if (l.segments.length > o.segmentsMax || tombstoneHeavy(l)) {
+        return { kind: "merge", run: () => this.rewrite([l], false) };
+      }
     }
     if (oldest && host.walBytesWritten() - this.walBytesAtPressure >= this.pressureBytes) {
       const leaf = oldest;
@@ -571,8 +587,11 @@ export class Tree {
       }
       const first = this.leaves.indexOf(leaves[0] as Leaf);
       assert(first >= 0, "rewritten leaves are in the router");
-      for (let i = 0; i < fresh.length; i++)
-        (fresh[i] as Leaf).recentWrites = (leaves[0] as Leaf).recentWrites / 2;
+      const seqno = Math.max(...leaves.map((l) => l.seqno));
+      for (const f of fresh) {
+        f.recentWrites = (leaves[0] as Leaf).recentWrites / 2;
+        f.seqno = seqno;
+      }
       this.leaves.splice(first, leaves.length, ...fresh);
       // A split that found a single key (one huge document) cannot help: remember the new leaf's size, and
       // try again only once it has doubled — otherwise the same leaf would be rewritten forever.
@@ -751,6 +770,22 @@ function clipRange(range: KeyRange, low: KeyString, high: KeyString | undefined)
   else if (range.lt !== undefined) out.lt = range.lt;
   else if (range.lte !== undefined) out.lte = range.lte;
   return out;
+}
+
+/**
+ * Whether a leaf's segments are mostly tombstones spread over several segments: merging them keeps one
+ * tombstone per key (tombstones themselves stay, so versions keep growing) and drops the older versions
+ * under them.
+ */
+function tombstoneHeavy(leaf: Leaf): boolean {
+  if (leaf.segments.length < 2) return false;
+  let entries = 0;
+  let tombstones = 0;
+  for (const s of leaf.segments) {
+    entries += s.entryCount;
+    tombstones += s.tombstoneCount;
+  }
+  return tombstones * 2 > entries;
 }
 
 /** Index where the second half starts so both halves hold about the same bytes (0: cannot split). */
