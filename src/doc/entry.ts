@@ -215,6 +215,40 @@ export function entryFromStored(
   return expiresAtMs === undefined ? entry : { ...entry, expiresAtMs };
 }
 
+/**
+ * An entry read from a segment whose document is decoded on first use: a block read for one key decodes
+ * one document, not every document in the block. The text is covered by the block's crc32.
+ * @throws from `value` if the text is not JSON (only possible when checksums are ignored).
+ */
+class StoredEntry implements Entry {
+  private decoded: Json | undefined;
+  constructor(
+    readonly version: number,
+    readonly text: Uint8Array,
+    readonly lsn: number,
+    readonly expiresAtMs: number | undefined,
+  ) {}
+
+  get value(): Json {
+    if (this.decoded === undefined) this.decoded = decodeJson(this.text);
+    return this.decoded;
+  }
+}
+
+/**
+ * Like {@link entryFromStored}, but the document is decoded lazily, on the first read of `value`
+ * (segment blocks: most entries of a block read for one key are never looked at).
+ */
+export function lazyEntryFromStored(
+  version: number,
+  text: Uint8Array | undefined,
+  lsn: number,
+  expiresAtMs?: number,
+): Entry {
+  if (text === undefined) return { version, value: undefined, text: undefined, lsn };
+  return new StoredEntry(version, text, lsn, expiresAtMs);
+}
+
 /** The tombstone that background work leaves for an expired entry: same version and LSN, no value. */
 export function expiredToTombstone(entry: Entry): Entry {
   return { version: entry.version, value: undefined, text: undefined, lsn: entry.lsn };
