@@ -42,7 +42,7 @@ export * from "./errors.js";
 export type { Clock } from "./io/clock.js";
 export type { DirLock, File, FileSystem, OpenOptions } from "./io/file-system.js";
 export { SystemClock } from "./io/node-clock.js";
-export { NodeFileSystem } from "./io/node-file-system.js";
+export { NodeFileSystem, type NodeFileSystemOptions } from "./io/node-file-system.js";
 export type { ChangeEvent, SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 export { SUBSCRIBER_QUEUE_MAX_DEFAULT, Subscription } from "./reactive/subscriptions.js";
 export type { BlockCacheStats } from "./tree/block-cache.js";
@@ -52,6 +52,8 @@ export type { JobKind, LeafInfo, TreeStats } from "./tree/tree.js";
 export interface OpenDBOptions extends FuseDBOptions {
   fs?: FileSystem;
   clock?: Clock;
+  /** With the default real disk: read blocks synchronously (see {@link NodeFileSystemOptions}). Default false. */
+  syncReads?: boolean;
 }
 
 /**
@@ -60,6 +62,6 @@ export interface OpenDBOptions extends FuseDBOptions {
  * @throws LockedError if another process has it open; CorruptionError if durable data is damaged.
  */
 export function open(dir: string, options: OpenDBOptions = {}): Promise<FuseDB> {
-  const { fs = new NodeFileSystem(), clock = new SystemClock(), ...knobs } = options;
+  const { syncReads, fs = new NodeFileSystem({ syncReads }), clock = new SystemClock(), ...knobs } = options;
   return FuseDB.open({ ...knobs, dir, fs, clock });
 }

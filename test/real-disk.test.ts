@@ -69,4 +69,21 @@ describe("real disk", () => {
     await expectState(again);
     await again.close();
   });
+
+  it("serves the leaf tree from the real disk with synchronous reads too (syncReads), across a reopen", async () => {
+    const knobs = { leafBufferBytes: 4096, leafBytesMax: 16 * 1024, blockCacheBytes: 8192, syncReads: true };
+    const db = await open(dir, knobs);
+    for (let i = 0; i < 600; i++) await db.set(`k${String(i).padStart(4, "0")}`, { i, pad: "p".repeat(100) });
+    await db.checkpoint();
+    expect(db.stats().tree.leaves).toBeGreaterThan(1);
+    expect((await db.get("k0123"))?.value).toMatchObject({ i: 123 });
+    await db.close();
+    const reopened = await open(dir, knobs);
+    for (let i = 0; i < 600; i += 7) {
+      expect((await reopened.get(`k${String(i).padStart(4, "0")}`))?.value).toMatchObject({ i });
+    }
+    expect((await reopened.scan({ gte: "k0590", limit: 100 })).map((e) => e.key)).toHaveLength(10);
+    expect(reopened.stats().tree.cache.misses).toBeGreaterThan(0);
+    await reopened.close();
+  });
 });
