@@ -1,8 +1,8 @@
 /**
  * The leaf tree under simulation (issue 5): campaigns with toy knobs (buffers of one or two entries, leaves
- * of 1 KiB, one segment per leaf before a merge, a 512-byte manifest) and a 200-key universe, so flushes,
- * merges, splits, manifest edits and rewrites and WAL deletions happen many times per seed, and crashes land
- * inside each kind of job. Fails on any oracle violation, or if any path in TREE_MARKS is never taken; prints
+ * of 512 bytes, one segment per leaf before a merge, a 512-byte manifest), a 400-key universe and 800
+ * operations per cycle, so flushes, manifest edits and WAL deletions happen hundreds of times per seed,
+ * splits, merges and manifest rewrites tens of times, and crashes land inside each kind of job. Fails on any oracle violation, or if any path in TREE_MARKS is never taken; prints
  * the counts per seed.
  */
 import { describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ const PREFIX = "tree";
 const SEEDS = 30;
 const TINY = {
   leafBufferBytes: 128,
-  leafBytesMax: 1024,
+  leafBytesMax: 512,
   segmentsMax: 1,
   walFileBytesMax: 256,
   checkpointWalBytes: 512,
@@ -29,7 +29,7 @@ describe("leaf tree under simulation", () => {
     let ops = 0;
     for (let i = 0; i < SEEDS; i++) {
       const seed = `${PREFIX}-${i}`;
-      const r = await runCampaign({ seed, knobs: TINY, opsPerCycle: 500, inflightMax: 3, keys: 200 });
+      const r = await runCampaign({ seed, knobs: TINY, opsPerCycle: 800, inflightMax: 3, keys: 400 });
       ops += r.ops;
       if (r.verdict === "fail") failures.push(`${seed}: ${r.violations[0]} (replay with the knobs above)`);
       for (const [name, n] of Object.entries(r.marks)) marks[name] = (marks[name] ?? 0) + n;
