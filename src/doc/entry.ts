@@ -203,18 +203,6 @@ function materialise(
   return expiresAtMs === undefined ? entry : { ...entry, expiresAtMs };
 }
 
-/** Rebuilds an entry from stored fields. @throws on undecodable text (callers report corruption). */
-export function entryFromStored(
-  version: number,
-  text: Uint8Array | undefined,
-  lsn: number,
-  expiresAtMs?: number,
-): Entry {
-  if (text === undefined) return { version, value: undefined, text: undefined, lsn };
-  const entry: Entry = { version, value: decodeJson(text), text, lsn };
-  return expiresAtMs === undefined ? entry : { ...entry, expiresAtMs };
-}
-
 /**
  * An entry read from a segment whose document is decoded on first use: a block read for one key decodes
  * one document, not every document in the block. The text is covered by the block's crc32.
@@ -236,17 +224,21 @@ class StoredEntry implements Entry {
 }
 
 /**
- * Like {@link entryFromStored}, but the document is decoded lazily, on the first read of `value`
+ * Rebuilds an entry from stored fields. With `lazy` the document is decoded on the first read of `value`
  * (segment blocks: most entries of a block read for one key are never looked at).
+ * @throws on undecodable text, at once or (lazy) from `value`; callers report corruption.
  */
-export function lazyEntryFromStored(
+export function entryFromStored(
   version: number,
   text: Uint8Array | undefined,
   lsn: number,
   expiresAtMs?: number,
+  lazy = false,
 ): Entry {
   if (text === undefined) return { version, value: undefined, text: undefined, lsn };
-  return new StoredEntry(version, text, lsn, expiresAtMs);
+  if (lazy) return new StoredEntry(version, text, lsn, expiresAtMs);
+  const entry: Entry = { version, value: decodeJson(text), text, lsn };
+  return expiresAtMs === undefined ? entry : { ...entry, expiresAtMs };
 }
 
 /** The tombstone that background work leaves for an expired entry: same version and LSN, no value. */

@@ -5,7 +5,7 @@
  * {@link BlockCache} (byte budget). A bloom filter lets point lookups skip segments that lack the key.
  */
 import type { Entry } from "../doc/entry.js";
-import { lazyEntryFromStored } from "../doc/entry.js";
+import { entryFromStored } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 import { assert, CorruptionError } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
@@ -338,7 +338,7 @@ function parseBlock(payload: Uint8Array, name: string, offset: number): Block {
       const prev = keys[keys.length - 1];
       if (prev !== undefined && !(prev < key)) throw new Error("keys out of order");
       keys.push(key);
-      entries.push(lazyEntryFromStored(version, text, lsn, expiresAtMs));
+      entries.push(entryFromStored(version, text, lsn, expiresAtMs, true));
     }
     if (keys.length === 0) throw new Error("empty block");
     return { keys, entries };
