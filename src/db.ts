@@ -426,10 +426,6 @@ export class FuseDB {
       const last = liveWal[liveWal.length - 1] as WalFileInfo;
       const walFile = await fs.open(joinPath(dir, last.name), { create: creating });
       if (creating) await fs.syncDir(dir);
-      // Make the end recovery decided durable before appending: a previous process may have cut a failed
-      // group in the page cache without an fdatasync (after an fsync error), and stale records of that group
-      // would otherwise come back after a power loss behind new records that reuse their LSNs.
-      else await walFile.sync();
       const wal = new WalWriter(fs, dir, walFile, recovered.lastFileBytes, liveWal, nextLsn, {
         fileBytesMax: options.walFileBytesMax,
         groupBytesMax: options.groupCommitBytesMax,

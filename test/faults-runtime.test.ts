@@ -5,20 +5,13 @@
  * CorruptionError or not read at all, never returned as a wrong value.
  */
 import { describe, expect, it } from "vitest";
-import { FaultyFileSystem, type RuntimeFaultPlan } from "../faults/runtime-faults.js";
+import { FaultyFileSystem, RUNTIME_FAULTS_NONE, type RuntimeFaultPlan } from "../faults/runtime-faults.js";
 import { Prng } from "../sim/prng.js";
 import { SimClock } from "../sim/sim-clock.js";
 import { SimFileSystem } from "../sim/sim-file-system.js";
 import { FuseDB } from "../src/db.js";
 
-const NONE: RuntimeFaultPlan = {
-  writeEio: 0,
-  writeEnospc: 0,
-  syncEio: 0,
-  readEio: 0,
-  readBitFlip: 0,
-  misdirectedWrite: 0,
-};
+const NONE = RUNTIME_FAULTS_NONE;
 
 async function fresh(plan: RuntimeFaultPlan, seed: string) {
   const clock = new SimClock();

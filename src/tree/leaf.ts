@@ -69,23 +69,16 @@ export class Leaf {
    * each segment newest first as far as its bloom filter and the cached blocks answer without I/O.
    */
   lookupMemory(key: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
-    const a = this.active.get(key);
-    if (a) return a;
-    const f = this.frozen?.get(key);
-    if (f) return f;
-    for (const s of this.segments) {
-      const e = s.peek(key);
-      if (e === NOT_CACHED) return NOT_IN_MEMORY;
-      if (e !== undefined) return e;
-    }
-    return undefined;
+    const r = this.probe(key);
+    return typeof r === "number" ? NOT_IN_MEMORY : r;
   }
 
   /** The key's newest entry, tombstones included. @throws CorruptionError from a segment. */
   async get(key: KeyString): Promise<Entry | undefined> {
-    const mem = this.lookupMemory(key);
-    if (mem !== NOT_IN_MEMORY) return mem;
-    const segments = this.segments.filter((s) => s.mayContain(key));
+    const r = this.probe(key);
+    if (typeof r !== "number") return r;
+    // Only the segments from the first one whose block is not cached: the newer ones already said no.
+    const segments = this.segments.slice(r);
     for (const s of segments) s.retain();
     try {
       for (const s of segments) {
@@ -96,6 +89,23 @@ export class Leaf {
     } finally {
       for (const s of segments) await s.release();
     }
+  }
+
+  /**
+   * What memory knows of `key`: its entry (or undefined: certainly absent), or the index of the first
+   * segment that must be read from disk. Synchronous, so the answer and the segment list agree.
+   */
+  private probe(key: KeyString): Entry | undefined | number {
+    const a = this.active.get(key);
+    if (a) return a;
+    const f = this.frozen?.get(key);
+    if (f) return f;
+    for (let i = 0; i < this.segments.length; i++) {
+      const e = (this.segments[i] as SegmentReader).peek(key);
+      if (e === NOT_CACHED) return i;
+      if (e !== undefined) return e;
+    }
+    return undefined;
   }
 
   /**

@@ -703,9 +703,22 @@ export class Tree {
 
   // ---- scan routing ----
 
+  /** The end of `leaf`'s range (the next leaf's low), found by binary search; undefined for the last. */
   private highOf(leaf: Leaf): KeyString | undefined {
-    const i = this.leaves.indexOf(leaf);
-    return i >= 0 ? this.leaves[i + 1]?.low : undefined;
+    const i = this.indexAtOrAbove(leaf.low);
+    return this.leaves[i] === leaf ? this.leaves[i + 1]?.low : undefined;
+  }
+
+  /** Index of the first leaf whose low is at or above `low` (binary search over fence keys). */
+  private indexAtOrAbove(low: KeyString): number {
+    let lo = 0;
+    let hi = this.leaves.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.leaves[mid] as Leaf).low < low) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private firstLeafFor(range: KeyRange): Leaf {
@@ -734,14 +747,7 @@ export class Tree {
     if (low === "") return undefined;
     if ((range.gt !== undefined && low <= range.gt) || (range.gte !== undefined && low <= range.gte))
       return undefined;
-    let lo = 0;
-    let hi = this.leaves.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.leaves[mid] as Leaf).low < low) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.leaves[lo - 1];
+    return this.leaves[this.indexAtOrAbove(low) - 1];
   }
 }
 

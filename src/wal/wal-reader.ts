@@ -135,8 +135,7 @@ export async function recoverWal(
             );
           }
           if (!readOnly) {
-            await file.truncate(offset);
-            await file.sync();
+            await file.truncate(offset); // made durable below, with the rest of the recovered end
             mark("wal.torn-tail-cut");
           }
           result.tornTail = { file: info.name, offset, droppedBytes: size - offset, reason: got.reason };
@@ -154,7 +153,13 @@ export async function recoverWal(
         expected++;
         offset += rec.bytes;
       }
-      if (isLast) result.lastFileBytes = offset;
+      if (isLast) {
+        result.lastFileBytes = offset;
+        // The end recovery decided becomes durable before anything is appended: a torn tail just cut, or a
+        // failed group a previous process cut only in the page cache (after an fsync error), whose stale
+        // records would otherwise come back after a power loss behind new records reusing their LSNs.
+        if (!readOnly) await file.sync();
+      }
     } finally {
       await file.close();
     }
