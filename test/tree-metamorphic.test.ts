@@ -106,6 +106,7 @@ const SETTINGS: Setting[] = [
 const REGRESSION_SEEDS: { seed: number; setting: Setting }[] = [
   { seed: 1, setting: MIXED },
   { seed: 3, setting: MIXED },
+  { seed: 1806876501, setting: MIXED },
 ];
 
 const SHAPE: OpLogShape = {
