@@ -7,8 +7,8 @@
  * windows are never deleted) and sessions carry their expiry as a plain `expiresAt` field.
  */
 
-import { Prng } from "../sim/prng.js";
-import { Zipf } from "../sim/zipf.js";
+import { Prng } from "../sim/disk/prng.js";
+import { Zipf } from "../sim/disk/zipf.js";
 import type { Json } from "../src/index.js";
 
 export const WORKLOAD_NAMES = [

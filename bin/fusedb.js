@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `fusedb` command: a thin launcher for the compiled CLI (built by `npm install` via `prepare`).
-import { main } from "../dist/src/cli/main.js";
+import { main } from "../dist/cli/main.js";
 
 main(process.argv.slice(2)).then(
   (code) => {

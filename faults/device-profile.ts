@@ -2,7 +2,7 @@
  * What a storage device promises, as explicit flags the fault model reads (SQLite's test6.c crash VFS:
  * SQLITE_IOCAP_ATOMIC512, SQLITE_IOCAP_SAFE_APPEND, the sector size). Campaigns vary them.
  */
-import type { Prng } from "../sim/prng.js";
+import type { Prng } from "../sim/disk/prng.js";
 
 /** A device's write guarantees. */
 export interface DeviceProfile {

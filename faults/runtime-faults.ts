@@ -12,12 +12,12 @@
  * - a write lands at the wrong offset (misdirected).
  */
 
-import { ForwardingFileSystem } from "../sim/canary.js";
-import type { IoCallInfo, IoFaultPlanner, ReadFault, WriteFault } from "../sim/io-fault-planner.js";
-import type { Prng } from "../sim/prng.js";
-import type { SimFileSystem } from "../sim/sim-file-system.js";
+import type { IoCallInfo, IoFaultPlanner, ReadFault, WriteFault } from "../sim/disk/io-fault-planner.js";
+import type { Prng } from "../sim/disk/prng.js";
+import type { SimFileSystem } from "../sim/disk/sim-file-system.js";
 import type { File, FileSystem, OpenOptions } from "../src/io/file-system.js";
 import { mark } from "../src/util/coverage.js";
+import { ForwardingFileSystem } from "./canary.js";
 
 /** Probabilities per call, each in [0, 1]. */
 export interface RuntimeFaultPlan {

@@ -19,8 +19,8 @@ import type {
   PendingDirOp,
   PendingTruncate,
   PendingWrite,
-} from "../sim/crash-planner.js";
-import type { Prng } from "../sim/prng.js";
+} from "../sim/disk/crash-planner.js";
+import type { Prng } from "../sim/disk/prng.js";
 import type { DeviceProfile } from "./device-profile.js";
 
 /** How often each outcome is chosen for a pending write; weights, not probabilities. */

@@ -4,9 +4,10 @@
  * engine knob (`FuseDBConfig.unsafeForTesting`). `fusedb sim --broken <name>` runs campaigns or exhaustive
  * mode on one; test/sim-sensitivity.test.ts proves each is caught within a bounded number of seeds.
  */
+
+import { LyingSyncFileSystem, NoDirSyncFileSystem } from "../faults/canary.js";
 import type { UnsafeForTesting } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
-import { LyingSyncFileSystem, NoDirSyncFileSystem } from "./canary.js";
 
 /** One broken variant: what it breaks, and how. */
 export interface BrokenVariant {

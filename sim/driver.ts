@@ -5,8 +5,8 @@
  * is pending and no callback makes progress is a hang, and so is work that does not finish within a bounded
  * stretch of virtual time: both are failures, never timeouts (FoundationDB's simulator treats them alike).
  */
-import type { SimClock } from "./sim-clock.js";
-import { settle } from "./sim-clock.js";
+import type { SimClock } from "./disk/sim-clock.js";
+import { settle } from "./disk/sim-clock.js";
 
 /** Thrown when the simulation cannot make progress. */
 export class HangError extends Error {

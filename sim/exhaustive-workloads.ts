@@ -6,8 +6,8 @@
  * write can cut it in the middle. No TTLs: crash states are checked long after the run, in virtual time.
  */
 import type { FuseDBOptions } from "../src/db.js";
+import { Prng } from "./disk/prng.js";
 import type { ModelJson, ModelMutation } from "./model.js";
-import { Prng } from "./prng.js";
 
 /** One call of an exhaustive workload. */
 export type ExhaustiveCall =

@@ -18,21 +18,21 @@
  * Deterministic: no wall time, no randomness but seeded {@link Prng} streams.
  */
 import type { DeviceProfile } from "../faults/device-profile.js";
+import { ChoicePlanner, nextChoices, outcomeCountEstimate } from "../faults/outcome-enumerator.js";
 import type { UnsafeForTesting } from "../src/db.js";
 import { FuseDB } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
-import type { FaultPlanner } from "./crash-planner.js";
+import type { FaultPlanner } from "./disk/crash-planner.js";
+import { Prng } from "./disk/prng.js";
+import { SimClock } from "./disk/sim-clock.js";
+import { describeError, errorCode } from "./disk/sim-error.js";
+import { SimFileSystem } from "./disk/sim-file-system.js";
 import { Driver } from "./driver.js";
 import type { ExhaustiveCall, ExhaustiveWorkload } from "./exhaustive-workloads.js";
 import { fixedWorkloads, mutationCount, seededWorkload } from "./exhaustive-workloads.js";
 import type { ModelJson, ModelMutation, ModelState } from "./model.js";
 import { canonical } from "./model.js";
 import { Oracle } from "./oracle.js";
-import { ChoicePlanner, nextChoices, outcomeCountEstimate } from "./outcome-enumerator.js";
-import { Prng } from "./prng.js";
-import { SimClock } from "./sim-clock.js";
-import { describeError, errorCode } from "./sim-error.js";
-import { SimFileSystem } from "./sim-file-system.js";
 import { StepRecorder } from "./step-recorder.js";
 
 /** What to run. Everything is optional. */

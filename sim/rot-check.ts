@@ -22,13 +22,13 @@ import type { FuseDBOptions, UnsafeForTesting } from "../src/db.js";
 import { FuseDB } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
 import { joinPath } from "../src/io/file-system.js";
+import { Prng } from "./disk/prng.js";
+import { SimClock } from "./disk/sim-clock.js";
+import { describeError, errorCode } from "./disk/sim-error.js";
+import { SimFileSystem } from "./disk/sim-file-system.js";
 import { Driver } from "./driver.js";
 import type { ModelJson, ModelMutation, ModelState } from "./model.js";
 import { Oracle } from "./oracle.js";
-import { Prng } from "./prng.js";
-import { SimClock } from "./sim-clock.js";
-import { describeError, errorCode } from "./sim-error.js";
-import { SimFileSystem } from "./sim-file-system.js";
 import { type DamageSite, pickDamageBelowTail } from "./wal-damage.js";
 
 /** What to run. */

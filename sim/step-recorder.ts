@@ -6,8 +6,9 @@
  * Exact only for a caller that runs one call at a time (recovery is one chain of awaits) on a disk without
  * latency: the report runs right after the call's promise settles, before the caller's next call.
  */
+
+import { ForwardingFileSystem } from "../faults/canary.js";
 import type { File, FileSystem, OpenOptions } from "../src/io/file-system.js";
-import { ForwardingFileSystem } from "./canary.js";
 
 /** Receives a description of each completed state-changing call. */
 export type StepListener = (step: string) => void;

@@ -16,9 +16,9 @@
 import { joinPath } from "../src/io/file-system.js";
 import { parseSegmentFileName } from "../src/tree/segment-format.js";
 import { decodeRecord, parseWalFileName } from "../src/wal/format.js";
-import type { IoCallInfo, IoFaultPlanner, ReadFault, WriteFault } from "./io-fault-planner.js";
-import type { Prng } from "./prng.js";
-import type { SimFileSystem } from "./sim-file-system.js";
+import type { IoCallInfo, IoFaultPlanner, ReadFault, WriteFault } from "./disk/io-fault-planner.js";
+import type { Prng } from "./disk/prng.js";
+import type { SimFileSystem } from "./disk/sim-file-system.js";
 
 /** Byte offset where the final group-commit write of a WAL file starts (its length if it has no records). */
 export function finalGroupOffset(data: Uint8Array): number {

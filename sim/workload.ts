@@ -4,9 +4,10 @@
  * sets carry a TTL (milliseconds to a few seconds of virtual time) and some mutations an `ifVersion` (0, or
  * a small version that hot keys have long passed: both outcomes happen).
  */
+
+import type { Prng } from "./disk/prng.js";
+import { Zipf } from "./disk/prng.js";
 import type { ModelJson, ModelMutation } from "./model.js";
-import type { Prng } from "./prng.js";
-import { Zipf } from "./prng.js";
 
 /** One step of the workload. */
 export type WorkloadStep =

@@ -18,8 +18,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CounterObservation } from "../src/cli/crash-verify.js";
-import { verifyCrashRound } from "../src/cli/crash-verify.js";
+import type { CounterObservation } from "../cli/crash-verify.js";
+import { verifyCrashRound } from "../cli/crash-verify.js";
 import { open } from "../src/index.js";
 
 const BIN = join(import.meta.dirname, "..", "bin", "fusedb.js");

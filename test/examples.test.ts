@@ -11,7 +11,7 @@ import { consume, setQuota, usageReport } from "../examples/quota.js";
 import { hitFixedWindow } from "../examples/rate-limiter-fixed-window.js";
 import { sessionStore } from "../examples/session-store.js";
 import { takeToken } from "../examples/token-bucket.js";
-import { SimClock } from "../sim/sim-clock.js";
+import { SimClock } from "../sim/disk/sim-clock.js";
 import { FuseDB } from "../src/db.js";
 import type { Json } from "../src/doc/json.js";
 import { MemFileSystem } from "./helpers/mem-fs.js";

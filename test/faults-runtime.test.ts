@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { FaultyFileSystem, RUNTIME_FAULTS_NONE, type RuntimeFaultPlan } from "../faults/runtime-faults.js";
-import { Prng } from "../sim/prng.js";
-import { SimClock } from "../sim/sim-clock.js";
-import { SimFileSystem } from "../sim/sim-file-system.js";
+import { Prng } from "../sim/disk/prng.js";
+import { SimClock } from "../sim/disk/sim-clock.js";
+import { SimFileSystem } from "../sim/disk/sim-file-system.js";
 import { FuseDB } from "../src/db.js";
 
 const NONE = RUNTIME_FAULTS_NONE;

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { sectorPieces, TornWritePlanner } from "../faults/torn-write-planner.js";
-import { Prng } from "../sim/prng.js";
+import { Prng } from "../sim/disk/prng.js";
 
 describe("TornWritePlanner", () => {
   it("splits at absolute sector boundaries", () => {

@@ -12,7 +12,7 @@
  *   FUSEDB_SLOW_SUBSCRIBER while its memory stays bounded by its queue and writes never wait.
  */
 import { describe, expect, it } from "vitest";
-import { SimClock } from "../sim/sim-clock.js";
+import { SimClock } from "../sim/disk/sim-clock.js";
 import { FuseDB } from "../src/db.js";
 import type { ChangeEvent, Subscription } from "../src/reactive/subscriptions.js";
 import { MemFileSystem } from "./helpers/mem-fs.js";

@@ -6,8 +6,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { LyingSyncFileSystem, NoDirSyncFileSystem } from "../faults/canary.js";
 import { runCampaign } from "../sim/campaign.js";
-import { LyingSyncFileSystem, NoDirSyncFileSystem } from "../sim/canary.js";
 import type { FileSystem } from "../src/io/file-system.js";
 
 /** The first seed (of `seedsMax`) whose campaign fails with the disk wrapped by `wrap`, or -1. */

@@ -5,9 +5,9 @@
  * is hit at least once; and the checker can fail: an engine that ignores a failed fsync is caught.
  */
 import { describe, expect, it } from "vitest";
+import { ForwardingFileSystem } from "../faults/canary.js";
 import { RUNTIME_FAULTS_NONE } from "../faults/runtime-faults.js";
 import { runCampaign } from "../sim/campaign.js";
-import { ForwardingFileSystem } from "../sim/canary.js";
 import type { File, OpenOptions } from "../src/io/file-system.js";
 import { REQUIRED_MARKS } from "../src/util/coverage.js";
 

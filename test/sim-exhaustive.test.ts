@@ -7,11 +7,11 @@
  * once, and the mode can fail: an engine that acknowledges before fdatasync is caught.
  */
 import { describe, expect, it } from "vitest";
-import type { PendingWrite } from "../sim/crash-planner.js";
+import { ChoicePlanner, nextChoices, writeOutcomes } from "../faults/outcome-enumerator.js";
+import type { PendingWrite } from "../sim/disk/crash-planner.js";
 import { runExhaustive } from "../sim/exhaustive.js";
 import type { ExhaustiveWorkload } from "../sim/exhaustive-workloads.js";
 import { fixedWorkloads, seededWorkload } from "../sim/exhaustive-workloads.js";
-import { ChoicePlanner, nextChoices, writeOutcomes } from "../sim/outcome-enumerator.js";
 
 const SEED = process.env.FUSEDB_EXHAUSTIVE_SEED ?? "ci";
 

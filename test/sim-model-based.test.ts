@@ -7,9 +7,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Prng } from "../sim/prng.js";
-import { SimClock } from "../sim/sim-clock.js";
-import { SimFileSystem } from "../sim/sim-file-system.js";
+import { Prng } from "../sim/disk/prng.js";
+import { SimClock } from "../sim/disk/sim-clock.js";
+import { SimFileSystem } from "../sim/disk/sim-file-system.js";
 import { FuseDB } from "../src/db.js";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

@@ -7,10 +7,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { RUNTIME_FAULTS_NONE, RuntimeFaultPlanner } from "../faults/runtime-faults.js";
-import type { IoFaultPlanner, ReadFault, WriteFault } from "../sim/io-fault-planner.js";
+import type { IoFaultPlanner, ReadFault, WriteFault } from "../sim/disk/io-fault-planner.js";
+import { Prng } from "../sim/disk/prng.js";
+import { SimFileSystem } from "../sim/disk/sim-file-system.js";
 import { Oracle } from "../sim/oracle.js";
-import { Prng } from "../sim/prng.js";
-import { SimFileSystem } from "../sim/sim-file-system.js";
 
 /** A planner that injects exactly the faults a test queues, in order. */
 class Scripted implements IoFaultPlanner {

@@ -12,7 +12,7 @@
  *   proves the comparison sees a changed answer.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { Prng } from "../sim/prng.js";
+import { Prng } from "../sim/disk/prng.js";
 import type { FuseDBOptions } from "../src/db.js";
 import type { Op, OpLogRun, OpLogShape, TreeTotals } from "./helpers/op-log.js";
 import { generateOpLog, runOpLog } from "./helpers/op-log.js";

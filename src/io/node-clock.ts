@@ -1,4 +1,4 @@
-/** The real clock: wall milliseconds and real timers. Only the composition root (src/cli) and bench use it. */
+/** The real clock: wall milliseconds and real timers. Only the composition root (cli/) and bench use it. */
 import type { Clock } from "./clock.js";
 
 /** `Clock` over `Date.now()` and `setTimeout`. */

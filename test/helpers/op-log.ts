@@ -8,8 +8,8 @@
  * deterministic because calls take effect in call order (src/db.ts, write path point 1).
  */
 
-import type { Prng } from "../../sim/prng.js";
-import { Zipf } from "../../sim/prng.js";
+import type { Prng } from "../../sim/disk/prng.js";
+import { Zipf } from "../../sim/disk/prng.js";
 import type { Durability, FuseDB, FuseDBOptions, ScanOptions } from "../../src/db.js";
 import { FuseDB as FuseDBClass } from "../../src/db.js";
 import type { Mutation } from "../../src/doc/entry.js";

@@ -7,7 +7,7 @@
  */
 import { writeSync } from "node:fs";
 import { Command } from "commander";
-import { open } from "../index.js";
+import { open } from "../src/index.js";
 
 /** Counter keys of the crash test: `counter:00` .. `counter:15`. */
 export const CRASH_KEYS: readonly string[] = Array.from(

@@ -7,7 +7,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { SingleBar } from "cli-progress";
 import { Command } from "commander";
-import { open } from "../index.js";
+import { open } from "../src/index.js";
 import { runCrashRound } from "./crash-round.js";
 import { summarizeLatency } from "./latency.js";
 import { DATA_DIR_DEFAULT } from "./shell.js";

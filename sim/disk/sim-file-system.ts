@@ -18,9 +18,9 @@
  *   write may fail (EIO, ENOSPC, after a short write) or land elsewhere, a read may fail or find a latent
  *   sector error, a failed fsync drops the writes it covered.
  */
-import { LockedError } from "../src/errors.js";
-import type { DirLock, File, FileSystem, OpenOptions } from "../src/io/file-system.js";
-import { ioErrorCode } from "../src/io/file-system.js";
+import { LockedError } from "../../src/errors.js";
+import type { DirLock, File, FileSystem, OpenOptions } from "../../src/io/file-system.js";
+import { ioErrorCode } from "../../src/io/file-system.js";
 import type { CrashPlanner, FaultPlanner } from "./crash-planner.js";
 import { faultPlannerOf, RandomCrashPlanner } from "./crash-planner.js";
 import { canonicalPath, DiskState } from "./disk-state.js";

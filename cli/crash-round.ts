@@ -6,14 +6,14 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { RecoveryInfo } from "../index.js";
-import { open } from "../index.js";
+import type { RecoveryInfo } from "../src/index.js";
+import { open } from "../src/index.js";
 import { CRASH_KEYS } from "./crash-child.js";
 import type { CrashVerdict } from "./crash-verify.js";
 import { verifyCrashRound } from "./crash-verify.js";
 
-/** bin/fusedb.js, found from this compiled file (dist/src/cli/crash-round.js). */
-const BIN_PATH = fileURLToPath(new URL("../../../bin/fusedb.js", import.meta.url));
+/** bin/fusedb.js, found from this compiled file (dist/cli/crash-round.js). */
+const BIN_PATH = fileURLToPath(new URL("../../bin/fusedb.js", import.meta.url));
 const KILL_DELAY_MS_MIN = 300;
 const KILL_DELAY_MS_MAX = 1500;
 /** A child that never reports ready is killed after this long and the round fails. */

@@ -5,8 +5,8 @@
  */
 import { createInterface } from "node:readline";
 import { Command } from "commander";
-import { FuseError } from "../errors.js";
-import { open } from "../index.js";
+import { FuseError } from "../src/errors.js";
+import { open } from "../src/index.js";
 import { runShellLine } from "./shell-line.js";
 
 /** Default data directory of `shell` and `demo`. */

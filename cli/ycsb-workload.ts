@@ -5,8 +5,8 @@
  * incr never meets a non-number. Per-operation latency is measured with process.hrtime.bigint.
  */
 
-import { Prng, Zipf } from "../../sim/prng.js";
-import type { FuseDB } from "../db.js";
+import { Prng, Zipf } from "../sim/disk/prng.js";
+import type { FuseDB } from "../src/db.js";
 
 /** Shape of one run. */
 export interface WorkloadOptions {

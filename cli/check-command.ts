@@ -4,8 +4,8 @@
  * Exit code 0 if there is no error (warnings allowed), 1 on damage.
  */
 import { Command } from "commander";
-import { NodeFileSystem } from "../io/node-file-system.js";
-import { checkDatabase, formatCheckReport } from "../tools/check.js";
+import { NodeFileSystem } from "../src/io/node-file-system.js";
+import { checkDatabase, formatCheckReport } from "../src/tools/check.js";
 
 /** Builds the `check` subcommand; `setExit` receives 0 (ok) or 1 (damage found). */
 export function checkCommand(setExit: (code: number) => void): Command {

@@ -13,10 +13,17 @@
  * entry hides its file's writes), and replay handles that. Bytes that were durable before the crash are
  * never changed.
  */
-import type { DeviceProfile } from "../faults/device-profile.js";
-import { sectorPieces } from "../faults/torn-write-planner.js";
-import type { ByteRun, FaultPlanner, PendingDirOp, PendingTruncate, PendingWrite } from "./crash-planner.js";
-import { Prng } from "./prng.js";
+
+import type {
+  ByteRun,
+  FaultPlanner,
+  PendingDirOp,
+  PendingTruncate,
+  PendingWrite,
+} from "../sim/disk/crash-planner.js";
+import { Prng } from "../sim/disk/prng.js";
+import type { DeviceProfile } from "./device-profile.js";
+import { sectorPieces } from "./torn-write-planner.js";
 
 /** One allowed outcome of a pending write: a label for reports and the byte runs it leaves. */
 export interface WriteOutcome {

@@ -2,9 +2,9 @@
  * One line of the `fusedb shell` language (FluxDB's commands): parses it, runs it against the database and
  * returns the text to print. Errors become `ERR <code> <message>` lines; the line then changed nothing.
  */
-import type { FuseDB } from "../db.js";
-import type { Json } from "../doc/json.js";
-import { FuseError, InvalidArgumentError } from "../errors.js";
+import type { FuseDB } from "../src/db.js";
+import type { Json } from "../src/doc/json.js";
+import { FuseError, InvalidArgumentError } from "../src/errors.js";
 
 /** What one line did: the text to print (possibly empty) and whether the session should end. */
 export interface LineOutcome {

@@ -4,9 +4,9 @@
  * Exit code 0, or 1 if `dir` cannot be listed.
  */
 import { Command } from "commander";
-import { NodeFileSystem } from "../io/node-file-system.js";
-import { reasonOf } from "../tools/db-files.js";
-import { formatInspection, inspectDatabase } from "../tools/inspect.js";
+import { NodeFileSystem } from "../src/io/node-file-system.js";
+import { reasonOf } from "../src/tools/db-files.js";
+import { formatInspection, inspectDatabase } from "../src/tools/inspect.js";
 
 /** Builds the `inspect` subcommand; `setExit` receives the exit code. */
 export function inspectCommand(setExit: (code: number) => void): Command {

@@ -2,7 +2,7 @@
  * Virtual time. The engine's only clock in simulation: `now()` moves only when the simulator fires a timer
  * or advances it. Idea: FoundationDB sim2's `g_network->now()` and its task queue ordered by (time, seq).
  */
-import type { Clock } from "../src/io/clock.js";
+import type { Clock } from "../../src/io/clock.js";
 import { MinHeap } from "./min-heap.js";
 
 /** Where every SimClock starts: a fixed instant (2023-11-14T22:13:20Z) so runs never depend on wall time. */
