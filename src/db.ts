@@ -17,7 +17,14 @@ import { isLive, resolveMutation, validateMutation } from "./doc/entry.js";
 import type { Json } from "./doc/json.js";
 import type { KeyInput, KeyString } from "./doc/key.js";
 import { KEY_BYTES_LIMIT, keyBytes, toKeyString } from "./doc/key.js";
-import { assert, ClosedError, CorruptionError, InvalidArgumentError, LockedError, PoisonedError } from "./errors.js";
+import {
+  assert,
+  ClosedError,
+  CorruptionError,
+  InvalidArgumentError,
+  LockedError,
+  PoisonedError,
+} from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { DirLock, FileSystem } from "./io/file-system.js";
 import { DirLockHeldError, joinPath, mkdirDurable } from "./io/file-system.js";

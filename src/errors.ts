@@ -152,7 +152,11 @@ export class ClosedError extends FuseError {
 export class LockedError extends FuseError {
   /** `holder` names who has it, for people; `cause` is the file system's report (`DirLockHeldError`). */
   constructor(dir: string, holder: string, options?: { cause?: unknown }) {
-    super("FUSEDB_LOCKED", `data directory ${dir} is locked by ${holder}; only one process may open it`, options);
+    super(
+      "FUSEDB_LOCKED",
+      `data directory ${dir} is locked by ${holder}; only one process may open it`,
+      options,
+    );
     this.name = "LockedError";
   }
 }

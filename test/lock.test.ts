@@ -241,7 +241,11 @@ describe("directory lock", () => {
     // sh starts the holder, then execs sleep, which never waits for children: once killed, the holder
     // stays a zombie (its pid still answers kill(pid, 0)) until sleep ends.
     const script = '"$NODE_BIN" --input-type=module -e "$HOLDER" & echo "holder $!"; exec sleep 60';
-    const parent = start(["/bin/sh", "-c", script], { NODE_BIN: process.execPath, HOLDER, START_SLEEPER: "1" });
+    const parent = start(["/bin/sh", "-c", script], {
+      NODE_BIN: process.execPath,
+      HOLDER,
+      START_SLEEPER: "1",
+    });
     const holderPid = Number((await parent.next()).replace("holder ", ""));
     strays.push(holderPid);
     const sleeperPid = Number((await parent.next()).replace("sleeper ", ""));
