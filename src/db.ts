@@ -17,10 +17,17 @@ import { isLive, resolveMutation, validateMutation } from "./doc/entry.js";
 import type { Json } from "./doc/json.js";
 import type { KeyInput, KeyString } from "./doc/key.js";
 import { KEY_BYTES_LIMIT, keyBytes, toKeyString } from "./doc/key.js";
-import { assert, ClosedError, CorruptionError, InvalidArgumentError, PoisonedError } from "./errors.js";
+import {
+  assert,
+  ClosedError,
+  CorruptionError,
+  InvalidArgumentError,
+  LockedError,
+  PoisonedError,
+} from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { DirLock, FileSystem } from "./io/file-system.js";
-import { joinPath, parentPath } from "./io/file-system.js";
+import { DirLockHeldError, joinPath, mkdirDurable } from "./io/file-system.js";
 import type { ChangeEvent, SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 import { SUBSCRIBER_QUEUE_MAX_DEFAULT, Subscription, SubscriptionHub } from "./reactive/subscriptions.js";
 import type { KeyRange } from "./tree/key-range.js";
@@ -331,12 +338,10 @@ export class FuseDB {
       const tree = Tree.inMemory(treeOptions(options));
       return new FuseDB(clock, dir, options, undefined, tree, new MemoryLog(), recovery);
     }
-    if (!(await fs.exists(dir))) {
-      // A new directory's entry is durable only once its parent is synced (the seam's contract).
-      await fs.mkdir(dir);
-      await fs.syncDir(parentPath(dir));
-    }
-    const lock = await fs.lock(dir);
+    await mkdirDurable(fs, dir);
+    const lock = await fs.lock(dir).catch((err: unknown) => {
+      throw err instanceof DirLockHeldError ? new LockedError(dir, err.holder, { cause: err }) : err;
+    });
     try {
       const read = await readManifest(fs, dir);
       let manifest = read?.manifest;

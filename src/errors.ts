@@ -150,8 +150,13 @@ export class ClosedError extends FuseError {
 
 /** Another process (or another handle in this process) owns the data directory. */
 export class LockedError extends FuseError {
-  constructor(dir: string, holder: string) {
-    super("FUSEDB_LOCKED", `data directory ${dir} is locked by ${holder}; only one process may open it`);
+  /** `holder` names who has it, for people; `cause` is the file system's report (`DirLockHeldError`). */
+  constructor(dir: string, holder: string, options?: { cause?: unknown }) {
+    super(
+      "FUSEDB_LOCKED",
+      `data directory ${dir} is locked by ${holder}; only one process may open it`,
+      options,
+    );
     this.name = "LockedError";
   }
 }

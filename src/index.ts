@@ -41,6 +41,7 @@ export { applyMergePatch } from "./doc/merge-patch.js";
 export * from "./errors.js";
 export type { Clock } from "./io/clock.js";
 export type { DirLock, File, FileSystem, OpenOptions } from "./io/file-system.js";
+export { DirLockHeldError } from "./io/file-system.js";
 export { SystemClock } from "./io/node-clock.js";
 export { NodeFileSystem, type NodeFileSystemOptions } from "./io/node-file-system.js";
 export type { ChangeEvent, SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";

@@ -32,9 +32,8 @@ import {
   TraceHash,
   Zipf,
 } from "../sim/index.js";
-import { LockedError } from "../src/errors.js";
 import type { FileSystem } from "../src/io/file-system.js";
-import { ioErrorCode } from "../src/io/file-system.js";
+import { DirLockHeldError, ioErrorCode } from "../src/io/file-system.js";
 
 const SEEDS = Array.from({ length: 64 }, (_, i) => i + 1);
 const utf8 = new TextEncoder();
@@ -266,7 +265,7 @@ describe("SimFileSystem semantics (no latency)", () => {
     await fs.mkdir("/db");
     await fs.syncDir("/");
     const lock = await fs.lock("/db");
-    await expect(fs.lock("/db")).rejects.toBeInstanceOf(LockedError);
+    await expect(fs.lock("/db")).rejects.toBeInstanceOf(DirLockHeldError);
     await lock.release();
     const again = await fs.lock("/db");
     const rebooted = fs.crash(new Prng("lock"));

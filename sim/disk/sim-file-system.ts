@@ -18,9 +18,8 @@
  *   write may fail (EIO, ENOSPC, after a short write) or land elsewhere, a read may fail or find a latent
  *   sector error, a failed fsync drops the writes it covered.
  */
-import { LockedError } from "../../src/errors.js";
 import type { DirLock, File, FileSystem, OpenOptions } from "../../src/io/file-system.js";
-import { ioErrorCode } from "../../src/io/file-system.js";
+import { DirLockHeldError, ioErrorCode } from "../../src/io/file-system.js";
 import type { CrashPlanner, FaultPlanner } from "./crash-planner.js";
 import { faultPlannerOf, RandomCrashPlanner } from "./crash-planner.js";
 import { canonicalPath, DiskState } from "./disk-state.js";
@@ -141,13 +140,13 @@ function timingOf(options: SimFileSystemOptions, on: boolean): Timing | undefine
  * pending writes and truncates; reads see durable bytes with pending ones applied. Each directory has a
  * durable and a live namespace; open(create), rename and remove change the live one, which `syncDir` makes
  * durable. `mkdir` is a directory create like any other: durable once its parent is synced (stricter than
- * "durable at once"; the engine syncs the parent of the data directory it creates).
+ * "durable at once"; the engine syncs the parent of each directory it creates, `mkdirDurable`).
  *
  * Errors reject with a `SimIoError` whose `code` is ENOENT (missing file or parent), EEXIST (exclusive
  * create of an existing file), EISDIR, ENOTDIR, EBADF (handle used after `close`), EINVAL (negative or
  * fractional offsets and sizes, `..` in a path), EIO or ENOSPC (injected runtime faults; a short write
- * leaves its landed prefix) or ESIMCRASHED (the instance was crashed); `lock` rejects with the engine's
- * `LockedError`. Removing a missing file succeeds. Paths are canonicalized: relative
+ * leaves its landed prefix) or ESIMCRASHED (the instance was crashed); `lock` rejects with the seam's
+ * `DirLockHeldError`. Removing a missing file succeeds. Paths are canonicalized: relative
  * paths start at the root.
  */
 export class SimFileSystem implements FileSystem {
@@ -279,13 +278,13 @@ export class SimFileSystem implements FileSystem {
   /**
    * An in-memory lock on directory `dir`, held by this instance until released. An instance returned by
    * `crash()` or `clone()` starts with no locks (a new boot).
-   * @throws LockedError if this instance already holds it; ENOENT or ENOTDIR unless `dir` is a directory.
+   * @throws DirLockHeldError if this instance already holds it; ENOENT or ENOTDIR unless `dir` is a directory.
    */
   lock(dir: string): Promise<DirLock> {
     const canonical = canonicalPath(dir);
     return this.run({ syscall: "lock", path: canonical, detail: "", cls: "meta" }, (state) => () => {
       state.requireDir(canonical, "lock");
-      if (this.locks.has(canonical)) throw new LockedError(dir, "another handle");
+      if (this.locks.has(canonical)) throw new DirLockHeldError(dir, "another handle on this simulated disk");
       this.locks.add(canonical);
       this.stats.locks++;
       let held = true;

@@ -56,9 +56,31 @@ export interface OpenOptions {
   readOnly?: boolean;
 }
 
-/** A held directory lock; `release` gives it up. */
+/**
+ * A held directory lock. `release` gives up this lock only: it never removes or unlocks a lock someone else
+ * has taken since, and a second call does nothing.
+ */
 export interface DirLock {
   release(): Promise<void>;
+}
+
+/**
+ * What `FileSystem.lock` rejects with when the directory's lock is held by another process or another open
+ * handle. It is the seam's own type, so a file system need not know the engine's errors; the engine reports
+ * it as `LockedError` (FUSEDB_LOCKED) with this error as its `cause`.
+ */
+export class DirLockHeldError extends Error {
+  /** The locked directory, as passed to `lock`. */
+  readonly dir: string;
+  /** Who holds it, for people: "process 1234@host", "another handle on this simulated disk", ... */
+  readonly holder: string;
+
+  constructor(dir: string, holder: string) {
+    super(`${dir} is locked by ${holder}`);
+    this.name = "DirLockHeldError";
+    this.dir = dir;
+    this.holder = holder;
+  }
 }
 
 /** A file system: files, directory entries, and one process lock per directory. */
@@ -80,13 +102,18 @@ export interface FileSystem {
   rename(from: string, to: string): Promise<void>;
   /** Removes a file. Durable only after `syncDir` on its parent. Missing files are not an error. */
   remove(path: string): Promise<void>;
-  /** Creates a directory and its parents if missing. Durable after `syncDir` on its parent. */
+  /**
+   * Creates a directory and its parents if missing; an existing directory is not an error. Each new
+   * directory's entry is durable only after `syncDir` on its own parent ({@link mkdirDurable} does that).
+   */
   mkdir(path: string): Promise<void>;
   /** fsyncs the directory: every create, rename and remove in it so far becomes durable. */
   syncDir(path: string): Promise<void>;
   /**
-   * Takes the exclusive lock on directory `dir` for this process.
-   * @throws `LockedError` (code FUSEDB_LOCKED) if another process or another open handle holds it.
+   * Takes the exclusive lock on directory `dir` for the caller. The lock ends with `release`, and at the
+   * latest with the process (or, simulated, with the instance: a crash drops it).
+   * @throws {@link DirLockHeldError} if another process or another open handle holds it; an I/O error
+   * (ENOENT, ENOTDIR, ...) if `dir` cannot hold a lock.
    */
   lock(dir: string): Promise<DirLock>;
 }
@@ -103,6 +130,27 @@ export function parentPath(path: string): string {
   const i = trimmed.lastIndexOf("/");
   if (i < 0) return ".";
   return i === 0 ? "/" : trimmed.slice(0, i);
+}
+
+/**
+ * Creates directory `path` and each missing ancestor, one at a time from the top, fsyncing the parent of
+ * each directory it creates, so the whole new path survives a crash (a single recursive `mkdir` followed by
+ * one `syncDir` leaves every new ancestor but the last undurable). Existing directories are left alone.
+ * @throws the file system's error (ENOTDIR if an ancestor is a file, EIO, ...).
+ */
+export async function mkdirDurable(fs: FileSystem, path: string): Promise<void> {
+  const missing: string[] = [];
+  // Bounded: each step moves to a strictly shorter parent; "/" and "." are taken to exist.
+  for (let dir = path; !(await fs.exists(dir)); ) {
+    missing.push(dir);
+    const parent = parentPath(dir);
+    if (parent === dir || parent === "/" || parent === ".") break;
+    dir = parent;
+  }
+  for (const dir of missing.reverse()) {
+    await fs.mkdir(dir);
+    await fs.syncDir(parentPath(dir));
+  }
 }
 
 /** The error code of a failed I/O call, if it has one (`"ENOENT"`, `"EIO"`, ...). */

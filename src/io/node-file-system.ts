@@ -2,18 +2,16 @@
  * The real-disk `FileSystem`, on `node:fs/promises`. `sync` is `fdatasync(2)`; `syncDir` opens the
  * directory read-only and `fsync(2)`s it, which is how Linux makes directory entries durable.
  */
+import { Buffer } from "node:buffer";
 import { constants, readSync } from "node:fs";
 import * as fsp from "node:fs/promises";
+import { createRequire } from "node:module";
 import { hostname } from "node:os";
-import { LockedError } from "../errors.js";
 import type { DirLock, File, FileSystem, OpenOptions } from "./file-system.js";
-import { joinPath } from "./file-system.js";
+import { DirLockHeldError, ioErrorCode, joinPath } from "./file-system.js";
 
 /** Name of the lock file inside a data directory. */
 export const LOCK_FILE = "LOCK";
-
-/** Directories locked by this process, so a second handle in the same process is refused too. */
-const lockedHere = new Set<string>();
 
 class NodeFile implements File {
   constructor(
@@ -126,54 +124,101 @@ export class NodeFileSystem implements FileSystem {
   }
 
   /**
-   * A lock file holding `pid@host`. It is written whole to a private temp file and then hard-linked to
-   * `LOCK`, which fails if `LOCK` exists, so no other process ever sees a half-written lock. A lock left by
-   * a process that no longer runs (killed with SIGKILL, say) is taken over; one held by a live process, or by
-   * this process, is refused. Limit: a recycled pid that happens to be alive keeps a stale lock; remove
-   * `LOCK` by hand then.
+   * The directory lock is a kernel lock: an exclusive, non-blocking `flock(2)` on `dir/LOCK` (opened, and
+   * created if missing; never removed), held through a file descriptor that stays open until `release`.
+   * The kernel drops it when that descriptor is closed, however the process ends (SIGKILL, a zombie not
+   * yet reaped, a container restart), so a lock never outlives its owner and nothing here judges whether
+   * an owner is alive: a LOCK file naming a dead pid, our own pid or another host does not block. flock
+   * belongs to the open file description, so a second `lock` in this same process is refused too, and a
+   * refused attempt closing its own descriptor cannot drop the holder's lock (POSIX `fcntl` locks, owned by
+   * the process, would do both wrong). libuv opens files close-on-exec, so a child process never inherits
+   * the lock. After taking the lock, the holder writes `pid@host` into LOCK (best effort, not synced) only
+   * to name itself in a refusal message. Local file systems only: on NFS the kernel emulates flock with
+   * byte-range locks whose semantics differ.
+   * @throws DirLockHeldError if another process or handle holds the lock; the OS error (ENOENT, EACCES,
+   * EROFS, EISDIR) if LOCK cannot be opened for writing.
    */
   async lock(dir: string): Promise<DirLock> {
-    const key = joinPath(dir, LOCK_FILE);
-    if (lockedHere.has(key)) throw new LockedError(dir, `this process (pid ${process.pid})`);
-    const me = `${process.pid}@${hostname()}`;
-    const tmp = joinPath(dir, `${LOCK_FILE}.${process.pid}.tmp`);
-    await fsp.writeFile(tmp, me);
+    const handle = await fsp.open(joinPath(dir, LOCK_FILE), constants.O_RDWR | constants.O_CREAT, 0o644);
     try {
-      // Bounded: at most one stale lock is removed before a second try.
-      for (let attempt = 0; attempt < 2; attempt++) {
-        try {
-          await fsp.link(tmp, key);
-          await this.syncDir(dir);
-          lockedHere.add(key);
-          return {
-            release: async () => {
-              lockedHere.delete(key);
-              await fsp.rm(key, { force: true });
-            },
-          };
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-          const holder = (await fsp.readFile(key, "utf8").catch(() => "")).trim();
-          if (holderIsAlive(holder)) throw new LockedError(dir, `process ${holder}`);
-          await fsp.rm(key, { force: true });
-        }
-      }
-      throw new LockedError(dir, "a process that keeps re-creating the lock");
-    } finally {
-      await fsp.rm(tmp, { force: true });
+      flockSync()(handle.fd, "exnb");
+    } catch (err) {
+      const held = ioErrorCode(err) === "EAGAIN" || ioErrorCode(err) === "EWOULDBLOCK";
+      const holder = held ? await readHolder(handle) : "";
+      await handle.close();
+      throw held ? new DirLockHeldError(dir, holder) : err;
     }
+    await writeHolder(handle);
+    let held = true;
+    return {
+      release: async () => {
+        if (!held) return;
+        held = false;
+        // Unlock explicitly, then close: the lock belongs to this descriptor alone, so nobody else's goes.
+        try {
+          flockSync()(handle.fd, "un");
+        } finally {
+          await handle.close();
+        }
+      },
+    };
   }
 }
 
-function holderIsAlive(holder: string): boolean {
-  const [pidText, host] = holder.split("@");
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (host !== undefined && host !== hostname()) return true; // another machine: assume alive
+/** Who we are, as written into LOCK: `pid@host`. */
+function holderName(): string {
+  return `${process.pid}@${hostname()}`;
+}
+
+/** Longest holder text read back from LOCK; anything longer is not ours to print. */
+const HOLDER_BYTES_MAX = 256;
+
+/**
+ * Names the process recorded in LOCK, for the refusal message. The record is diagnostics only: the holder
+ * writes it just after taking the lock, so it may be empty or still the previous holder's for a moment.
+ */
+async function readHolder(handle: fsp.FileHandle): Promise<string> {
+  let text = "";
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    const buffer = Buffer.alloc(HOLDER_BYTES_MAX);
+    const { bytesRead } = await handle.read(buffer, 0, HOLDER_BYTES_MAX, 0);
+    text = buffer.toString("utf8", 0, bytesRead).trim();
+  } catch {
+    // Unreadable: the lock is still held, only its holder goes unnamed.
   }
+  if (!/^[\x21-\x7e]{1,200}$/.test(text)) return "another process (LOCK does not name it)";
+  if (text === holderName()) return `another handle in this process (pid ${process.pid})`;
+  return `process ${text} (as recorded in LOCK)`;
+}
+
+/**
+ * Records the holder in LOCK: written over the old record, then cut to its length. Failure is ignored
+ * (a full disk must not stop an open for the sake of a diagnostic); the lock itself is the flock.
+ */
+async function writeHolder(handle: fsp.FileHandle): Promise<void> {
+  const record = Buffer.from(`${holderName()}\n`);
+  try {
+    await handle.write(record, 0, record.length, 0);
+    await handle.truncate(record.length);
+  } catch {
+    // Diagnostics only; see above.
+  }
+}
+
+type FlockOperation = "exnb" | "un";
+
+let flockFunction: ((fd: number, operation: FlockOperation) => void) | undefined;
+
+/**
+ * `flock(2)` from the native package `fs-ext`, loaded on first use so that a database that never locks a
+ * directory (memory mode, the tools) does not need the native build. Throws an Error with `code` EAGAIN
+ * (EWOULDBLOCK) when a non-blocking lock is held elsewhere.
+ */
+function flockSync(): (fd: number, operation: FlockOperation) => void {
+  flockFunction ??= (
+    createRequire(import.meta.url)("fs-ext") as {
+      flockSync(fd: number, operation: FlockOperation): void;
+    }
+  ).flockSync;
+  return flockFunction;
 }

@@ -4,16 +4,17 @@
  * unsynced data); here every completed write is simply kept.
  *
  * - Files are inodes: a handle keeps its inode across rename and remove, as on POSIX.
- * - `lock` is per directory and per instance; a second lock throws LockedError (FUSEDB_LOCKED).
+ * - `lock` is per directory and per instance; a second lock throws DirLockHeldError (the engine reports
+ *   FUSEDB_LOCKED).
  * - Missing files fail with an error whose `code` is "ENOENT".
  * - `failWrite` / `failSync` make the matching call throw an Error with code "EIO" (nothing is written).
  * - `holdSync()` makes every `File.sync` wait until the test releases it.
  * - `copy()` clones every byte (no locks, faults or holds) for a "fresh process over the same disk".
  */
 import { Buffer } from "node:buffer";
-import { LockedError } from "../../src/errors.js";
 import type { Clock } from "../../src/io/clock.js";
 import type { DirLock, File, FileSystem, OpenOptions } from "../../src/io/file-system.js";
+import { DirLockHeldError } from "../../src/io/file-system.js";
 
 /** A file's bytes; handles point here, names point here too. */
 interface Inode {
@@ -143,7 +144,7 @@ export class MemFileSystem implements FileSystem {
   async syncDir(_path: string): Promise<void> {}
 
   async lock(dir: string): Promise<DirLock> {
-    if (this.locked.has(dir)) throw new LockedError(dir, "another handle on this MemFileSystem");
+    if (this.locked.has(dir)) throw new DirLockHeldError(dir, "another handle on this MemFileSystem");
     this.locked.add(dir);
     let held = true;
     return {
