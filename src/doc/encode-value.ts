@@ -13,10 +13,10 @@
  * field one deeper than its container) is rejected. Symbol-keyed and non-enumerable properties, and named
  * properties of arrays, are not part of the document (as with JSON.stringify). `toJSON` is never called:
  * a field holding a function is an error. Getters and Proxy traps run once per property read; whatever they
- * throw becomes `FUSEDB_INVALID_JSON` naming the path (a fusedb error they throw passes through).
+ * throw becomes `FUSEDB_INVALID_JSON` naming the path, with the thrown value as its `cause`.
  */
 import { Buffer } from "node:buffer";
-import { FuseError, InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../errors.js";
 import { JSON_DEPTH_MAX } from "./json.js";
 
 /** Limits enforced on every document a mutation writes. */
