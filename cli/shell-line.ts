@@ -1,10 +1,16 @@
 /**
  * One line of the `fusedb shell` language (FluxDB's commands): parses it, runs it against the database and
  * returns the text to print. Errors become `ERR <code> <message>` lines; the line then changed nothing.
+ * Nothing typed is altered silently: a line that is not valid UTF-8 is refused (FUSEDB_INVALID_ARGUMENT;
+ * keys would otherwise alias through U+FFFD), and so is a JSON number the engine cannot store exactly
+ * (FUSEDB_OUT_OF_RANGE; values are IEEE-754 doubles, so `12345678901234567890` would become
+ * `12345678901234567000`): quote it to store it as a string.
  */
 import type { FuseDB } from "../src/db.js";
 import type { Json } from "../src/doc/json.js";
 import { FuseError, InvalidArgumentError } from "../src/errors.js";
+import { firstInexactNumber } from "./exact-numbers.js";
+import { firstNonUtf8 } from "./utf8-escape.js";
 
 /** What one line did: the text to print (possibly empty) and whether the session should end. */
 export interface LineOutcome {
@@ -36,6 +42,11 @@ export async function runShellLine(db: FuseDB, line: string): Promise<LineOutcom
 
 async function dispatch(db: FuseDB, line: string): Promise<LineOutcome> {
   if (line === "") return { output: "", exit: false };
+  const bad = firstNonUtf8(line);
+  if (bad !== undefined) {
+    const what = bad.byte === undefined ? "a lone surrogate" : `byte 0x${bad.byte.toString(16)}`;
+    throw usage(`the line is not valid UTF-8 (${what} at character ${bad.index + 1}); it was not run`);
+  }
   const [command, rest] = splitToken(line);
   const name = commandName(command);
   if (name === "EXIT" || name === "CHECKPOINT") {
@@ -105,19 +116,37 @@ function parseDelta(text: string): number {
   return Number(text);
 }
 
+/**
+ * The JSON argument of SET and PATCH. @throws InvalidArgumentError FUSEDB_INVALID_JSON for bad text,
+ * FUSEDB_OUT_OF_RANGE for a number that would not be stored exactly.
+ */
 function parseJson(text: string): Json {
   if (text === "") throw new InvalidArgumentError("FUSEDB_INVALID_JSON", "missing JSON value");
+  let value: Json;
   try {
-    return JSON.parse(text) as Json;
+    value = JSON.parse(text) as Json;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new InvalidArgumentError("FUSEDB_INVALID_JSON", `invalid JSON ${quote(text)}: ${reason}`);
   }
+  const inexact = firstInexactNumber(text);
+  if (inexact !== undefined) {
+    throw new InvalidArgumentError(
+      "FUSEDB_OUT_OF_RANGE",
+      `the number ${shorten(inexact.literal)} cannot be stored exactly (it would become ${inexact.stored}); ` +
+        "quote it to store a string",
+    );
+  }
+  return value;
 }
 
 /** `text` quoted for an error message, shortened to ECHO_CHARS_MAX characters. */
 function quote(text: string): string {
-  return JSON.stringify(text.length > ECHO_CHARS_MAX ? `${text.slice(0, ECHO_CHARS_MAX)}...` : text);
+  return JSON.stringify(shorten(text));
+}
+
+function shorten(text: string): string {
+  return text.length > ECHO_CHARS_MAX ? `${text.slice(0, ECHO_CHARS_MAX)}...` : text;
 }
 
 function usage(message: string): InvalidArgumentError {

@@ -1,13 +1,15 @@
 /**
  * `fusedb shell [dir]`: the FluxDB-style command shell. Interactive with a `fusedb> ` prompt on a TTY; line
  * by line without a prompt from a pipe. Lines run strictly in order, each awaited before the next; EOF acts
- * as EXIT and closes the database cleanly.
+ * as EXIT and closes the database cleanly. Input bytes are decoded without loss (./utf8-escape.ts), so a
+ * line that is not valid UTF-8 is refused rather than run with U+FFFD in place of its bytes.
  */
 import { createInterface } from "node:readline";
 import { Command } from "commander";
 import { FuseError } from "../src/errors.js";
 import { open } from "../src/index.js";
 import { runShellLine } from "./shell-line.js";
+import { escapedText } from "./utf8-escape.js";
 
 /** Default data directory of `shell` and `demo`. */
 export const DATA_DIR_DEFAULT = "./fusedb-data";
@@ -32,7 +34,8 @@ async function runShell(dir: string): Promise<number> {
     return 1;
   }
   const interactive = process.stdin.isTTY === true;
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: interactive });
+  const input = escapedText(process.stdin);
+  const rl = createInterface({ input, output: process.stdout, terminal: interactive });
   rl.setPrompt("fusedb> ");
   try {
     if (interactive) rl.prompt();
@@ -44,6 +47,9 @@ async function runShell(dir: string): Promise<number> {
     }
   } finally {
     rl.close();
+    // Stop reading: input left unread after EXIT must not keep the process alive.
+    process.stdin.unpipe(input);
+    process.stdin.pause();
     await db.close();
   }
   return 0;

@@ -715,7 +715,7 @@ export class FuseDB {
       if (typeof m !== "object" || m === null) {
         throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "a mutation must be an object");
       }
-      validateMutation(m);
+      validateMutation(m, this.options);
       return this.key(m.key);
     });
     this.assertWritable();

@@ -44,8 +44,9 @@ export class InvalidArgumentError extends FuseError {
       | "FUSEDB_OUT_OF_RANGE"
     >,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(code, message);
+    super(code, message, options);
     this.name = "InvalidArgumentError";
   }
 }

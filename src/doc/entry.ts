@@ -4,11 +4,15 @@
  * checks), so the WAL and the buffer hold resolved documents and no merge-operand chain can build up
  * (RocksDB issue #4095).
  */
-import { InvalidArgumentError, NotFoundError, VersionConflictError } from "../errors.js";
+import { assert, InvalidArgumentError, NotFoundError, VersionConflictError } from "../errors.js";
+import type { ValueLimits } from "./encode-value.js";
+import { encodeValue } from "./encode-value.js";
 import type { Json } from "./json.js";
-import { assertJson, decodeJson, encodeJson } from "./json.js";
+import { decodeJson } from "./json.js";
 import type { KeyInput } from "./key.js";
 import { applyMergePatch } from "./merge-patch.js";
+
+const textEncoder = new TextEncoder();
 
 /**
  * One version of one key. `value === undefined` marks a tombstone (a deleted key that remembers its
@@ -69,14 +73,13 @@ export type Mutation =
   | ({ op: "incr"; key: KeyInput; delta?: number } & Conditional)
   | ({ op: "expire"; key: KeyInput; ms: number } & Conditional);
 
-/** Limits enforced on every mutation. */
-export interface ValueLimits {
-  /** Largest document, as UTF-8 JSON text, in bytes. */
-  valueBytesMax: number;
-}
-
-/** Validates the non-key arguments of a mutation before it touches any state. */
-export function validateMutation(m: Mutation): void {
+/**
+ * Validates the non-key arguments of a mutation before it touches any state. A `set` value and a `patch`
+ * are each checked in one bounded pass ({@link encodeValue}): both are at most `limits.valueBytesMax` bytes
+ * of JSON text (a larger patch is refused even if its result would fit; split it).
+ * @throws InvalidArgumentError (FUSEDB_INVALID_JSON, FUSEDB_VALUE_TOO_LARGE, FUSEDB_INVALID_ARGUMENT).
+ */
+export function validateMutation(m: Mutation, limits: ValueLimits): void {
   if (m.ifVersion !== undefined && !(Number.isSafeInteger(m.ifVersion) && m.ifVersion >= 0)) {
     throw new InvalidArgumentError(
       "FUSEDB_INVALID_ARGUMENT",
@@ -85,14 +88,14 @@ export function validateMutation(m: Mutation): void {
   }
   switch (m.op) {
     case "set":
-      assertJson(m.value);
+      encodeValue(m.value, limits);
       if (m.ttlMs !== undefined) assertDurationMs(m.ttlMs, "ttlMs");
       return;
     case "expire":
       assertDurationMs(m.ms, "expire ms");
       return;
     case "patch":
-      assertJson(m.patch, "patch");
+      encodeValue(m.patch, limits, "patch");
       return;
     case "incr": {
       const delta = m.delta ?? 1;
@@ -191,13 +194,10 @@ function materialise(
   limits: ValueLimits,
   expiresAtMs: number | undefined,
 ): Entry {
-  const text = encodeJson(value);
-  if (text.length > limits.valueBytesMax) {
-    throw new InvalidArgumentError(
-      "FUSEDB_VALUE_TOO_LARGE",
-      `value is ${text.length} bytes of JSON; the limit is ${limits.valueBytesMax}`,
-    );
-  }
+  // Bounded by valueBytesMax whatever `value` is: a patch result is built from a stored document and a
+  // validated patch, and the pass stops as soon as the text passes the limit.
+  const text = textEncoder.encode(encodeValue(value, limits));
+  assert(text.length <= limits.valueBytesMax, "encodeValue keeps the text within valueBytesMax");
   // Normalise through the text form (drops -0, copies the caller's object) and freeze.
   const entry: Entry = { version, value: decodeJson(text), text, lsn };
   return expiresAtMs === undefined ? entry : { ...entry, expiresAtMs };
@@ -249,6 +249,8 @@ export function expiredToTombstone(entry: Entry): Entry {
 function describeJson(v: Json): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
-  if (typeof v === "number") return `the non-integer ${v}`;
+  if (typeof v === "number") {
+    return Number.isInteger(v) ? `${v}, beyond the safe-integer range` : `the non-integer ${v}`;
+  }
   return typeof v === "object" ? "an object" : `a ${typeof v}`;
 }
