@@ -15,9 +15,9 @@
 import type { IoCallInfo, IoFaultPlanner, ReadFault, WriteFault } from "../sim/disk/io-fault-planner.js";
 import type { Prng } from "../sim/disk/prng.js";
 import type { SimFileSystem } from "../sim/disk/sim-file-system.js";
-import type { File, FileSystem, OpenOptions } from "../src/io/file-system.js";
+import type { File, FileSystem } from "../src/io/file-system.js";
+import { ForwardingFile, ForwardingFileSystem } from "../src/io/forwarding-file-system.js";
 import { mark } from "../src/util/coverage.js";
-import { ForwardingFileSystem } from "./canary.js";
 
 /** Probabilities per call, each in [0, 1]. */
 export interface RuntimeFaultPlan {
@@ -231,8 +231,8 @@ export class FaultyFileSystem extends ForwardingFileSystem {
     return this.prng.bool(p);
   }
 
-  override async open(path: string, options?: OpenOptions): Promise<File> {
-    return new FaultyFile(await this.inner.open(path, options), this);
+  protected override wrapFile(file: File): File {
+    return new FaultyFile(file, this);
   }
 
   override syncDir(path: string): Promise<void> {
@@ -244,17 +244,15 @@ export class FaultyFileSystem extends ForwardingFileSystem {
   }
 }
 
-class FaultyFile implements File {
+class FaultyFile extends ForwardingFile {
   constructor(
-    private readonly inner: File,
+    inner: File,
     private readonly fs: FaultyFileSystem,
-  ) {}
-
-  get path(): string {
-    return this.inner.path;
+  ) {
+    super(inner);
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  override async read(offset: number, length: number): Promise<Uint8Array> {
     const { fs } = this;
     if (fs.hit(this.path, fs.plan.readEio)) {
       fs.counts.readEio++;
@@ -279,7 +277,7 @@ class FaultyFile implements File {
     return out;
   }
 
-  async write(offset: number, data: Uint8Array): Promise<void> {
+  override async write(offset: number, data: Uint8Array): Promise<void> {
     const { fs } = this;
     for (const code of ["EIO", "ENOSPC"] as const) {
       const p = code === "EIO" ? fs.plan.writeEio : fs.plan.writeEnospc;
@@ -301,24 +299,12 @@ class FaultyFile implements File {
     await this.inner.write(offset, data);
   }
 
-  truncate(size: number): Promise<void> {
-    return this.inner.truncate(size);
-  }
-
-  async sync(): Promise<void> {
+  override async sync(): Promise<void> {
     const { fs } = this;
     if (fs.hit(this.path, fs.plan.syncEio)) {
       fs.counts.syncEio++;
       throw new InjectedIoError("EIO", `sync ${this.path}`);
     }
     await this.inner.sync();
-  }
-
-  size(): Promise<number> {
-    return this.inner.size();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

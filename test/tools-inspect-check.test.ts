@@ -21,6 +21,7 @@ import { join, resolve } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NodeFileSystem, open } from "../src/index.js";
 import { ioErrorCode } from "../src/io/file-system.js";
+import { IO_OP_KINDS, type IoOp } from "../src/io/forwarding-file-system.js";
 import { type CheckReport, checkDatabase, formatCheckReport } from "../src/tools/check.js";
 import { displayKey } from "../src/tools/db-files.js";
 import {
@@ -357,18 +358,21 @@ describe("read-only view", () => {
     const fs = pristine.copy();
     const ro = readOnlyFileSystem(fs);
     const file = await ro.open(path("MANIFEST"));
-    const attempts: Promise<unknown>[] = [
-      file.write(0, Buffer.from("x")),
-      file.truncate(0),
-      file.sync(),
-      ro.open(path("new"), { create: true }),
-      ro.rename(path("MANIFEST"), path("M2")),
-      ro.remove(path("MANIFEST")),
-      ro.mkdir(path("sub")),
-      ro.syncDir(DIR),
-      ro.lock(DIR),
-    ];
-    for (const a of attempts)
+    const attempts: Partial<Record<IoOp, Promise<unknown>>> = {
+      write: file.write(0, Buffer.from("x")),
+      truncate: file.truncate(0),
+      sync: file.sync(),
+      create: ro.open(path("new"), { create: true }),
+      rename: ro.rename(path("MANIFEST"), path("M2")),
+      remove: ro.remove(path("MANIFEST")),
+      mkdir: ro.mkdir(path("sub")),
+      syncDir: ro.syncDir(DIR),
+      lock: ro.lock(DIR),
+    };
+    // Every operation the seam does not classify as a read is attempted.
+    const writeKind = Object.entries(IO_OP_KINDS).filter(([, kind]) => kind !== "read");
+    expect(Object.keys(attempts).sort()).toEqual(writeKind.map(([op]) => op).sort());
+    for (const [op, a] of Object.entries(attempts))
       expect(
         ioErrorCode(
           await a.then(
@@ -376,6 +380,7 @@ describe("read-only view", () => {
             (e: unknown) => e,
           ),
         ),
+        op,
       ).toBe("EROFS");
     expect((await file.read(0, 8)).length).toBe(8);
     await file.close();
