@@ -46,7 +46,7 @@ describe("fault campaign coverage", () => {
     for (let i = 0; i < 50 && caughtAt < 0; i++) {
       const r = await runCampaign({
         seed: `fsyncgate-${i}`,
-        runtimeFaults: { ...RUNTIME_FAULTS_NONE, syncEio: 0.05 },
+        runtimeFaults: { ...RUNTIME_FAULTS_NONE, syncEioProbability: 0.05 },
         durability: "fsync",
         wrapFs: (fs) => new IgnoreSyncErrors(fs),
       });
