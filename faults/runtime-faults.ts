@@ -1,50 +1,61 @@
 /**
- * Runtime faults, two ways: {@link RuntimeFaultPlanner} lets the simulated disk inject them itself (on the
- * medium, persistent, with a failed fsync dropping the pages it covered), and {@link FaultyFileSystem} is a
- * composable wrapper over any `FileSystem` (Pebble's vfs/errorfs; "Can Applications Recover from fsync
- * Failures?", ATC'20). Each operation kind is declared once and classified as a read or a write; a seeded
- * plan decides, per call, whether it fails:
+ * Runtime faults: what a call may suffer while the power is on, drawn from a seeded plan of per-call
+ * probabilities (Pebble's vfs/errorfs; "Can Applications Recover from fsync Failures?", ATC'20). The plan
+ * is implemented once, by {@link RuntimeFaultPlanner}, an `IoFaultPlanner` (sim/disk/io-fault-planner.ts);
+ * two things apply its answers:
+ * - the simulated disk itself (`SimFileSystem.setIoFaults`): the faults are the device's, on the medium,
+ *   with a failed fsync dropping the pages it covered; this is what campaigns use;
+ * - {@link FaultyFileSystem} (faults/faulty-file-system.ts), a wrapper over any `FileSystem`.
+ *
+ * The faults, per call:
  * - `write` returns EIO or ENOSPC, possibly after a short write (a prefix of the data lands);
- * - `sync` returns EIO (on a `SimFileSystem`, pair it with dropping the unsynced pages at the next crash);
+ * - `sync` (of a file or a directory) returns EIO;
  * - `read` returns EIO;
- * - a read of data returns one flipped bit, at a position that stays flipped across retries (a latent sector
- *   error that persists);
- * - a write lands at the wrong offset (misdirected).
+ * - a read of durable data finds one flipped bit, at a position that stays flipped across retries (a
+ *   latent sector error that persists);
+ * - a write lands at the wrong offset (misdirected);
+ * - and, on the simulated disk, a crash may leave a latent sector error behind (bit rot).
  */
 
 import type { IoCallInfo, IoFaultPlanner, ReadFault, WriteFault } from "../sim/disk/io-fault-planner.js";
 import type { Prng } from "../sim/disk/prng.js";
 import type { SimFileSystem } from "../sim/disk/sim-file-system.js";
-import type { File, FileSystem, OpenOptions } from "../src/io/file-system.js";
-import { mark } from "../src/util/coverage.js";
-import { ForwardingFileSystem } from "./canary.js";
 
-/** Probabilities per call, each in [0, 1]. */
+/**
+ * The probability, in [0, 1], that each call suffers each fault class (drawn independently per call), and
+ * which files can be faulted.
+ */
 export interface RuntimeFaultPlan {
-  writeEio: number;
-  writeEnospc: number;
-  syncEio: number;
-  readEio: number;
-  readBitFlip: number;
-  misdirectedWrite: number;
+  /** A `write` fails with EIO. */
+  writeEioProbability: number;
+  /** A `write` fails with ENOSPC (asked only if it did not fail with EIO). */
+  writeEnospcProbability: number;
+  /** A file `sync` or a directory `syncDir` fails with EIO. */
+  syncEioProbability: number;
+  /** A `read` fails with EIO. */
+  readEioProbability: number;
+  /** A `read` of durable data finds a latent bit flip. */
+  readBitFlipProbability: number;
+  /** A `write` that did not fail lands at the wrong offset. */
+  misdirectedWriteProbability: number;
   /**
    * Simulated disk only: per crash, the probability that the disk comes back with one latent sector error
-   * (a flipped bit) somewhere in its durable data ({@link injectLatentError}). Default 0.
+   * (a flipped bit) somewhere in its durable data ({@link RuntimeFaultPlanner.injectLatentError}). Default 0.
    */
-  bitRotPerCrash?: number;
+  bitRotPerCrashProbability?: number;
   /** Only paths for which this returns true are faulted (default: all). */
   target?: (path: string) => boolean;
 }
 
 /** The plan that injects nothing. */
 export const RUNTIME_FAULTS_NONE: RuntimeFaultPlan = {
-  writeEio: 0,
-  writeEnospc: 0,
-  syncEio: 0,
-  readEio: 0,
-  readBitFlip: 0,
-  misdirectedWrite: 0,
-  bitRotPerCrash: 0,
+  writeEioProbability: 0,
+  writeEnospcProbability: 0,
+  syncEioProbability: 0,
+  readEioProbability: 0,
+  readBitFlipProbability: 0,
+  misdirectedWriteProbability: 0,
+  bitRotPerCrashProbability: 0,
 };
 
 /**
@@ -54,79 +65,100 @@ export const RUNTIME_FAULTS_NONE: RuntimeFaultPlan = {
 export function drawRuntimeFaultPlan(prng: Prng): RuntimeFaultPlan {
   const some = (menu: readonly number[]): number => (prng.bool() ? prng.pick(menu) : 0);
   return {
-    writeEio: some([0.002, 0.01, 0.05]),
-    writeEnospc: some([0.002, 0.01, 0.05]),
-    syncEio: some([0.002, 0.01, 0.05]),
-    readEio: some([0.005, 0.02, 0.1]),
-    readBitFlip: some([0.002, 0.01, 0.05]),
-    misdirectedWrite: some([0.001, 0.005, 0.02]),
-    bitRotPerCrash: some([0.05, 0.2, 0.5]),
+    writeEioProbability: some([0.002, 0.01, 0.05]),
+    writeEnospcProbability: some([0.002, 0.01, 0.05]),
+    syncEioProbability: some([0.002, 0.01, 0.05]),
+    readEioProbability: some([0.005, 0.02, 0.1]),
+    readBitFlipProbability: some([0.002, 0.01, 0.05]),
+    misdirectedWriteProbability: some([0.001, 0.005, 0.02]),
+    bitRotPerCrashProbability: some([0.05, 0.2, 0.5]),
   };
 }
 
-/** Counts of injected faults, for coverage marks. */
-export interface RuntimeFaultCounts {
-  writeEio: number;
-  writeEnospc: number;
-  shortWrites: number;
-  syncEio: number;
-  readEio: number;
-  readBitFlip: number;
-  misdirectedWrite: number;
-  /** Latent sector errors left by crashes ({@link injectLatentError}); simulated disk only. */
-  bitRot: number;
-}
+/** Each fault a {@link RuntimeFaultPlanner} injects; the harness's coverage mark is `fault.<kind>`. */
+export const RUNTIME_FAULT_KINDS = [
+  "write-eio",
+  "write-enospc",
+  "short-write", // a failed write that landed a prefix first (counted besides its write-eio or write-enospc)
+  "misdirected-write",
+  "read-eio",
+  "bit-flip",
+  "fsync-eio",
+  "dir-fsync-eio",
+  "bit-rot", // a latent sector error left by a crash; simulated disk only
+] as const;
 
-function zeroCounts(): RuntimeFaultCounts {
-  return {
-    writeEio: 0,
-    writeEnospc: 0,
-    shortWrites: 0,
-    syncEio: 0,
-    readEio: 0,
-    readBitFlip: 0,
-    misdirectedWrite: 0,
-    bitRot: 0,
-  };
-}
+/** One fault a {@link RuntimeFaultPlanner} injects. */
+export type RuntimeFaultKind = (typeof RUNTIME_FAULT_KINDS)[number];
+
+/** How many faults of each kind a planner has injected. */
+export type RuntimeFaultCounts = Record<RuntimeFaultKind, number>;
 
 /** Shifts a misdirected write may suffer, in bytes: a sector or a page either way. */
 const MISDIRECT_SHIFTS_BYTES = [-4096, -512, 512, 4096] as const;
 
+/** The probabilities of `plan`, by field name. */
+function probabilities(plan: RuntimeFaultPlan): [string, number][] {
+  return [
+    ["writeEioProbability", plan.writeEioProbability],
+    ["writeEnospcProbability", plan.writeEnospcProbability],
+    ["syncEioProbability", plan.syncEioProbability],
+    ["readEioProbability", plan.readEioProbability],
+    ["readBitFlipProbability", plan.readBitFlipProbability],
+    ["misdirectedWriteProbability", plan.misdirectedWriteProbability],
+    ["bitRotPerCrashProbability", plan.bitRotPerCrashProbability ?? 0],
+  ];
+}
+
 /**
- * The simulated disk's runtime faults (an {@link IoFaultPlanner}), drawn from `prng` with the per-call
- * probabilities of `plan`. Counts what it injects and sets a coverage mark per fault class (`fault.*`).
- * `enabled` switches it off without touching the stream.
+ * The runtime faults of `plan` (an {@link IoFaultPlanner}), drawn from `prng` alone, in call order. Counts
+ * what it injects and tells `onInject` of each fault as it injects it (the harness turns that into a
+ * coverage mark). `enabled` switches it off without touching the stream.
  */
 export class RuntimeFaultPlanner implements IoFaultPlanner {
-  readonly counts: RuntimeFaultCounts = zeroCounts();
+  readonly counts: RuntimeFaultCounts = Object.fromEntries(
+    RUNTIME_FAULT_KINDS.map((kind) => [kind, 0]),
+  ) as RuntimeFaultCounts;
   enabled = true;
 
+  /**
+   * @throws RangeError if a probability of `plan` is not a number in [0, 1] (a plan written with other
+   *   field names, for instance).
+   */
   constructor(
     readonly plan: RuntimeFaultPlan,
     private readonly prng: Prng,
-  ) {}
+    private readonly onInject?: (kind: RuntimeFaultKind) => void,
+  ) {
+    for (const [name, p] of probabilities(plan)) {
+      if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
+        throw new RangeError(`RuntimeFaultPlanner: ${name} must be a probability in [0, 1], got ${p}`);
+      }
+    }
+  }
 
-  /** Faults injected so far, all classes. */
+  /** Faults injected so far, all classes (a short write counts once, as its failed write). */
   get total(): number {
-    const c = this.counts;
-    return c.writeEio + c.writeEnospc + c.syncEio + c.readEio + c.readBitFlip + c.misdirectedWrite + c.bitRot;
+    return RUNTIME_FAULT_KINDS.reduce(
+      (sum, kind) => (kind === "short-write" ? sum : sum + this.counts[kind]),
+      0,
+    );
   }
 
   planWrite(call: IoCallInfo): WriteFault {
     for (const code of ["EIO", "ENOSPC"] as const) {
-      if (!this.hit(call.path, code === "EIO" ? this.plan.writeEio : this.plan.writeEnospc)) continue;
-      if (code === "EIO") this.count("writeEio", "fault.write-eio");
-      else this.count("writeEnospc", "fault.write-enospc");
+      const p = code === "EIO" ? this.plan.writeEioProbability : this.plan.writeEnospcProbability;
+      if (!this.hit(call.path, p)) continue;
+      this.inject(code === "EIO" ? "write-eio" : "write-enospc");
       let landedBytes = 0;
       if (call.length > 1 && this.prng.bool()) {
         landedBytes = this.prng.range(1, call.length - 1);
-        this.count("shortWrites", "fault.short-write");
+        this.inject("short-write");
       }
       return { kind: "fail", code, landedBytes };
     }
-    if (this.hit(call.path, this.plan.misdirectedWrite)) {
-      this.count("misdirectedWrite", "fault.misdirected-write");
+    if (this.hit(call.path, this.plan.misdirectedWriteProbability)) {
+      this.inject("misdirected-write");
       const shift = this.prng.pick(MISDIRECT_SHIFTS_BYTES);
       return {
         kind: "misdirect",
@@ -137,41 +169,41 @@ export class RuntimeFaultPlanner implements IoFaultPlanner {
   }
 
   planRead(call: IoCallInfo, durable: boolean): ReadFault {
-    if (this.hit(call.path, this.plan.readEio)) {
-      this.count("readEio", "fault.read-eio");
+    if (this.hit(call.path, this.plan.readEioProbability)) {
+      this.inject("read-eio");
       return { kind: "eio" };
     }
-    if (durable && call.length > 0 && this.hit(call.path, this.plan.readBitFlip)) {
-      this.count("readBitFlip", "fault.bit-flip");
+    if (durable && call.length > 0 && this.hit(call.path, this.plan.readBitFlipProbability)) {
+      this.inject("bit-flip");
       return { kind: "flip", offset: call.offset + this.prng.int(call.length), mask: 1 << this.prng.int(8) };
     }
     return { kind: "none" };
   }
 
   planSync(call: IoCallInfo): boolean {
-    if (!this.hit(call.path, this.plan.syncEio)) return false;
-    this.count("syncEio", "fault.fsync-eio");
+    if (!this.hit(call.path, this.plan.syncEioProbability)) return false;
+    this.inject("fsync-eio");
     return true;
   }
 
   planSyncDir(path: string): boolean {
-    if (!this.hit(path, this.plan.syncEio)) return false;
-    this.count("syncEio", "fault.dir-fsync-eio");
+    if (!this.hit(path, this.plan.syncEioProbability)) return false;
+    this.inject("dir-fsync-eio");
     return true;
   }
 
   /**
-   * A crash's latent sector error: with probability `plan.bitRotPerCrash`, flips one bit of one non-empty
-   * file under `dir` of the crashed `disk` (durably; the disk lists the file as damaged). `beforeFlip` hears
-   * of the byte while it is still intact (so a checker can classify the damage). Returns the path and offset
-   * damaged, or undefined.
+   * A crash's latent sector error: with probability `plan.bitRotPerCrashProbability`, flips one bit of one
+   * non-empty file under `dir` of the crashed `disk` (durably; the disk lists the file as damaged).
+   * `beforeFlip` hears of the byte while it is still intact (so a checker can classify the damage). Returns
+   * the path and offset damaged, or undefined.
    */
   injectLatentError(
     disk: SimFileSystem,
     dir: string,
     beforeFlip?: (path: string, offset: number) => void,
   ): { path: string; offset: number } | undefined {
-    const p = this.plan.bitRotPerCrash ?? 0;
+    const p = this.plan.bitRotPerCrashProbability ?? 0;
     if (!this.enabled || p <= 0 || !this.prng.bool(p)) return undefined;
     const files = disk
       .listLive(dir)
@@ -182,7 +214,7 @@ export class RuntimeFaultPlanner implements IoFaultPlanner {
     const offset = this.prng.int(disk.readLive(path)?.length ?? 1);
     beforeFlip?.(path, offset);
     disk.flipBit(path, offset, 1 << this.prng.int(8));
-    this.count("bitRot", "fault.bit-rot");
+    this.inject("bit-rot");
     return { path, offset };
   }
 
@@ -192,133 +224,8 @@ export class RuntimeFaultPlanner implements IoFaultPlanner {
     return this.prng.bool(p);
   }
 
-  private count(what: keyof RuntimeFaultCounts, markName: string): void {
-    this.counts[what]++;
-    mark(markName);
-  }
-}
-
-/** An I/O error as the OS reports it: `code` is "EIO" or "ENOSPC". */
-export class InjectedIoError extends Error {
-  constructor(
-    readonly code: "EIO" | "ENOSPC",
-    what: string,
-  ) {
-    super(`${code} (injected) on ${what}`);
-    this.name = "InjectedIoError";
-  }
-}
-
-/** Wraps `inner`, injecting the faults of `plan` with draws from `prng`. Faults can be switched off. */
-export class FaultyFileSystem extends ForwardingFileSystem {
-  readonly counts: RuntimeFaultCounts = zeroCounts();
-  /** Latent bit flips: path → byte offsets whose bit 0 reads flipped, for ever. */
-  readonly flipped = new Map<string, Set<number>>();
-  enabled = true;
-
-  constructor(
-    inner: FileSystem,
-    readonly plan: RuntimeFaultPlan,
-    readonly prng: Prng,
-  ) {
-    super(inner);
-  }
-
-  /** Whether a fault of probability `p` hits a call on `path` now. */
-  hit(path: string, p: number): boolean {
-    if (!this.enabled || p <= 0) return false;
-    if (this.plan.target && !this.plan.target(path)) return false;
-    return this.prng.bool(p);
-  }
-
-  override async open(path: string, options?: OpenOptions): Promise<File> {
-    return new FaultyFile(await this.inner.open(path, options), this);
-  }
-
-  override syncDir(path: string): Promise<void> {
-    if (this.hit(path, this.plan.syncEio)) {
-      this.counts.syncEio++;
-      return Promise.reject(new InjectedIoError("EIO", `syncDir ${path}`));
-    }
-    return this.inner.syncDir(path);
-  }
-}
-
-class FaultyFile implements File {
-  constructor(
-    private readonly inner: File,
-    private readonly fs: FaultyFileSystem,
-  ) {}
-
-  get path(): string {
-    return this.inner.path;
-  }
-
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    const { fs } = this;
-    if (fs.hit(this.path, fs.plan.readEio)) {
-      fs.counts.readEio++;
-      throw new InjectedIoError("EIO", `read ${this.path}@${offset}`);
-    }
-    const data = await this.inner.read(offset, length);
-    if (data.length > 0 && fs.hit(this.path, fs.plan.readBitFlip)) {
-      fs.counts.readBitFlip++;
-      let set = fs.flipped.get(this.path);
-      if (!set) {
-        set = new Set();
-        fs.flipped.set(this.path, set);
-      }
-      set.add(offset + fs.prng.int(data.length));
-    }
-    const flips = fs.flipped.get(this.path);
-    if (!flips) return data;
-    const out = Uint8Array.from(data);
-    for (const at of flips) {
-      if (at >= offset && at < offset + out.length) out[at - offset] = (out[at - offset] as number) ^ 1;
-    }
-    return out;
-  }
-
-  async write(offset: number, data: Uint8Array): Promise<void> {
-    const { fs } = this;
-    for (const code of ["EIO", "ENOSPC"] as const) {
-      const p = code === "EIO" ? fs.plan.writeEio : fs.plan.writeEnospc;
-      if (!fs.hit(this.path, p)) continue;
-      if (code === "EIO") fs.counts.writeEio++;
-      else fs.counts.writeEnospc++;
-      if (data.length > 1 && fs.prng.bool()) {
-        fs.counts.shortWrites++;
-        await this.inner.write(offset, data.subarray(0, fs.prng.range(1, data.length - 1)));
-      }
-      throw new InjectedIoError(code, `write ${this.path}@${offset}`);
-    }
-    if (fs.hit(this.path, fs.plan.misdirectedWrite)) {
-      fs.counts.misdirectedWrite++;
-      const shift = fs.prng.pick([-4096, -512, 512, 4096]);
-      await this.inner.write(Math.max(0, offset + shift), data);
-      return;
-    }
-    await this.inner.write(offset, data);
-  }
-
-  truncate(size: number): Promise<void> {
-    return this.inner.truncate(size);
-  }
-
-  async sync(): Promise<void> {
-    const { fs } = this;
-    if (fs.hit(this.path, fs.plan.syncEio)) {
-      fs.counts.syncEio++;
-      throw new InjectedIoError("EIO", `sync ${this.path}`);
-    }
-    await this.inner.sync();
-  }
-
-  size(): Promise<number> {
-    return this.inner.size();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
+  private inject(kind: RuntimeFaultKind): void {
+    this.counts[kind]++;
+    this.onInject?.(kind);
   }
 }

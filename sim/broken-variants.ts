@@ -1,6 +1,6 @@
 /**
  * The deliberately broken variants the simulator must catch (issue 4, "Sensitivity"; TigerBeetle's canary
- * habit: a checker that cannot fail proves nothing). Each is a disk wrapper (sim/canary.ts) or a test-only
+ * habit: a checker that cannot fail proves nothing). Each is a disk wrapper (faults/canary.ts) or a test-only
  * engine knob (`FuseDBConfig.unsafeForTesting`). `fusedb sim --broken <name>` runs campaigns or exhaustive
  * mode on one; test/sim-sensitivity.test.ts proves each is caught within a bounded number of seeds.
  */

@@ -258,7 +258,10 @@ class CampaignRun {
       onEvent: (e) => this.trace.update(e),
     });
     const plan = opts.runtimeFaults;
-    this.runtime = plan === "off" ? undefined : new RuntimeFaultPlanner(plan, root.fork("runtime-faults"));
+    this.runtime =
+      plan === "off"
+        ? undefined
+        : new RuntimeFaultPlanner(plan, root.fork("runtime-faults"), (kind) => mark(`fault.${kind}`));
   }
 
   async execute(): Promise<void> {

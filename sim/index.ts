@@ -3,7 +3,8 @@
  * clock, a simulated disk with crash images, and a trace hash (DESIGN.md, section Simulation).
  */
 
-export { ForwardingFileSystem, LyingSyncFileSystem, NoDirSyncFileSystem } from "../faults/canary.js";
+export { LyingSyncFileSystem, NoDirSyncFileSystem } from "../faults/canary.js";
+export { ForwardingFile, ForwardingFileSystem } from "../src/io/forwarding-file-system.js";
 export type { BrokenVariant } from "./broken-variants.js";
 export { BROKEN_VARIANTS } from "./broken-variants.js";
 export type { CampaignOptions, CampaignResult } from "./campaign.js";

@@ -5,7 +5,7 @@
  * 1. runs a workload on the virtual disk (tiny knobs: WAL rotations, group commits and checkpoints happen),
  *    every mutation acknowledged, then closes the engine cleanly: everything acknowledged is durable;
  * 2. picks one byte of one WAL or segment file and makes it read back with a flipped bit, for ever (a latent
- *    sector error, through `FaultyFileSystem.flipped` from faults/runtime-faults.ts);
+ *    sector error, through `FaultyFileSystem.flip` from faults/faulty-file-system.ts);
  * 3. reopens the engine on that disk and reads back every key. The engine passes if it stops with a typed
  *    `CorruptionError` (at open or on a read) or if every answer is right (the damage was harmless, e.g. in
  *    a WAL file the checkpoint made obsolete); it fails if the {@link Oracle} finds the state is not the
@@ -17,7 +17,8 @@
  * ignores checksums, a recovery that truncates at the first bad record) are caught: crash faults alone never
  * damage durable bytes.
  */
-import { FaultyFileSystem } from "../faults/runtime-faults.js";
+import { FaultyFileSystem } from "../faults/faulty-file-system.js";
+import { RUNTIME_FAULTS_NONE, RuntimeFaultPlanner } from "../faults/runtime-faults.js";
 import type { FuseDBOptions, UnsafeForTesting } from "../src/db.js";
 import { FuseDB } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
@@ -99,10 +100,9 @@ export async function runRotCheck(options: RotCheckOptions): Promise<RotCheckRes
   const damage = pickDamageBelowTail(disk, DIR, root.fork("damage"));
   const faulty = new FaultyFileSystem(
     disk,
-    { writeEio: 0, writeEnospc: 0, syncEio: 0, readEio: 0, readBitFlip: 0, misdirectedWrite: 0 },
-    root.fork("faults"),
+    new RuntimeFaultPlanner(RUNTIME_FAULTS_NONE, root.fork("faults")),
   );
-  if (damage !== undefined) faulty.flipped.set(joinPath(DIR, damage.file), new Set([damage.offset]));
+  if (damage !== undefined) faulty.flip(joinPath(DIR, damage.file), damage.offset);
   const done = { ...base, damage, acks: oracle.acks };
   let state: Map<string, ModelState>;
   try {

@@ -7,8 +7,8 @@
  * latency: the report runs right after the call's promise settles, before the caller's next call.
  */
 
-import { ForwardingFileSystem } from "../faults/canary.js";
 import type { File, FileSystem, OpenOptions } from "../src/io/file-system.js";
+import { ForwardingFile, ForwardingFileSystem } from "../src/io/forwarding-file-system.js";
 
 /** Receives a description of each completed state-changing call. */
 export type StepListener = (step: string) => void;
@@ -22,10 +22,14 @@ export class StepRecorder extends ForwardingFileSystem {
     super(inner);
   }
 
-  override async open(path: string, options?: OpenOptions): Promise<File> {
-    const file = await this.inner.open(path, options);
-    if (options?.create === true) this.onStep(`open ${path} create`);
+  protected override wrapFile(file: File): File {
     return new RecordingFile(file, this.onStep);
+  }
+
+  override async open(path: string, options?: OpenOptions): Promise<File> {
+    const file = await super.open(path, options);
+    if (options?.create === true) this.onStep(`open ${path} create`);
+    return file;
   }
 
   override async rename(from: string, to: string): Promise<void> {
@@ -49,33 +53,23 @@ export class StepRecorder extends ForwardingFileSystem {
   }
 }
 
-class RecordingFile implements File {
+class RecordingFile extends ForwardingFile {
   constructor(
-    private readonly inner: File,
+    inner: File,
     private readonly onStep: StepListener,
-  ) {}
-  get path(): string {
-    return this.inner.path;
+  ) {
+    super(inner);
   }
-  read(offset: number, length: number): Promise<Uint8Array> {
-    return this.inner.read(offset, length);
-  }
-  async write(offset: number, data: Uint8Array): Promise<void> {
+  override async write(offset: number, data: Uint8Array): Promise<void> {
     await this.inner.write(offset, data);
     this.onStep(`write ${this.path} off=${offset} len=${data.length}`);
   }
-  async truncate(size: number): Promise<void> {
+  override async truncate(size: number): Promise<void> {
     await this.inner.truncate(size);
     this.onStep(`truncate ${this.path} size=${size}`);
   }
-  async sync(): Promise<void> {
+  override async sync(): Promise<void> {
     await this.inner.sync();
     this.onStep(`sync ${this.path}`);
-  }
-  size(): Promise<number> {
-    return this.inner.size();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

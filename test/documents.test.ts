@@ -22,16 +22,16 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { FuseDB, ScanOptions } from "../src/db.js";
 import type { Json } from "../src/doc/json.js";
-import { MemFileSystem } from "./helpers/mem-fs.js";
 import { openMem } from "./helpers/open-mem.js";
 import { testSeed } from "./helpers/seed.js";
+import { TestDisk } from "./helpers/sim-disk.js";
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
   await expect(p).rejects.toMatchObject({ code });
 }
 
-async function fresh(options = {}): Promise<{ fs: MemFileSystem; db: FuseDB }> {
-  const fs = new MemFileSystem();
+async function fresh(options = {}): Promise<{ fs: TestDisk; db: FuseDB }> {
+  const fs = new TestDisk();
   return { fs, db: await openMem(fs, options) };
 }
 
@@ -266,7 +266,7 @@ describe("validation and limits", () => {
   });
 
   it("bounds keyBytesMax by the formats' u16 key length; a 65535-byte key round-trips", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     await expectCode(openMem(fs, { keyBytesMax: 65_536 }), "FUSEDB_INVALID_ARGUMENT");
     const db = await openMem(fs, { keyBytesMax: 65_535 });
     const big = "k".repeat(65_535);
@@ -359,7 +359,7 @@ describe("scan", () => {
         fc.array(opArb, { maxLength: 120 }),
         fc.array(queryArb, { minLength: 1, maxLength: 8 }),
         async (ops, queries) => {
-          const fs = new MemFileSystem();
+          const fs = new TestDisk();
           const db = await openMem(fs);
           const model = new Map<string, { value: Json; version: number }>();
           const versions = new Map<string, number>();

@@ -12,12 +12,12 @@ import { hitFixedWindow } from "../examples/rate-limiter-fixed-window.js";
 import { sessionStore } from "../examples/session-store.js";
 import { takeToken } from "../examples/token-bucket.js";
 import { SimClock } from "../sim/disk/sim-clock.js";
+import { SimFileSystem } from "../sim/disk/sim-file-system.js";
 import { FuseDB } from "../src/db.js";
 import type { Json } from "../src/doc/json.js";
-import { MemFileSystem } from "./helpers/mem-fs.js";
 
 async function openOn(clock: SimClock, durability: "fsync" | "memory" = "memory"): Promise<FuseDB> {
-  return FuseDB.open({ dir: "db", fs: new MemFileSystem(), clock, durability });
+  return FuseDB.open({ dir: "db", fs: new SimFileSystem({ latency: false }), clock, durability });
 }
 
 describe("examples", () => {

@@ -20,14 +20,14 @@ import type { FuseDB } from "../src/db.js";
 import type { Json } from "../src/doc/json.js";
 import { JSON_DEPTH_MAX } from "../src/doc/json.js";
 import { InvalidArgumentError } from "../src/errors.js";
-import { MemFileSystem } from "./helpers/mem-fs.js";
 import { openMem } from "./helpers/open-mem.js";
+import { TestDisk } from "./helpers/sim-disk.js";
 
 /** Long enough for the fixed code (milliseconds); the exponential validator needed far more at n = 27. */
 const HOSTILE_TIMEOUT_MS = 10_000;
 
 async function fresh(options = {}): Promise<FuseDB> {
-  return openMem(new MemFileSystem(), options);
+  return openMem(new TestDisk(), options);
 }
 
 /** Expects `p` to reject with an InvalidArgumentError of `code`; returns the error. */

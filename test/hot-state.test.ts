@@ -15,14 +15,10 @@ import { describe, expect, it } from "vitest";
 import { SimClock } from "../sim/disk/sim-clock.js";
 import { FuseDB } from "../src/db.js";
 import type { ChangeEvent, Subscription } from "../src/reactive/subscriptions.js";
-import { MemFileSystem } from "./helpers/mem-fs.js";
 import { DIR } from "./helpers/open-mem.js";
+import { TestDisk } from "./helpers/sim-disk.js";
 
-function openAt(
-  fs: MemFileSystem,
-  clock: SimClock,
-  options: Parameters<typeof FuseDB.open>[0] | object = {},
-) {
+function openAt(fs: TestDisk, clock: SimClock, options: Parameters<typeof FuseDB.open>[0] | object = {}) {
   return FuseDB.open({ ...options, dir: DIR, fs, clock });
 }
 
@@ -38,7 +34,7 @@ async function take(sub: Subscription, n: number): Promise<ChangeEvent[]> {
 
 describe("conditional writes", () => {
   it("ifVersion compares with the live version; 0 means absent; a conflict changes nothing", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openAt(fs, new SimClock());
     expect((await db.set("k", 1, { ifVersion: 0 })).version).toBe(1);
     await expect(db.set("k", 2, { ifVersion: 0 })).rejects.toMatchObject({
@@ -62,7 +58,7 @@ describe("conditional writes", () => {
   });
 
   it("a conflicting batch is rejected whole; checks see earlier mutations of the same batch", async () => {
-    const db = await openAt(new MemFileSystem(), new SimClock());
+    const db = await openAt(new TestDisk(), new SimClock());
     await db.set("a", 1);
     await expect(
       db.batch([
@@ -91,7 +87,7 @@ describe("conditional writes", () => {
 describe("TTL", () => {
   it("expires at the exact Clock millisecond; incr restarts; versions keep growing", async () => {
     const clock = new SimClock();
-    const db = await openAt(new MemFileSystem(), clock);
+    const db = await openAt(new TestDisk(), clock);
     const t0 = clock.now();
     await db.set("s", { user: 1 }, { ttlMs: 1000 });
     expect(await db.get("s")).toEqual({ value: { user: 1 }, version: 1, expiresAtMs: t0 + 1000 });
@@ -120,7 +116,7 @@ describe("TTL", () => {
 
   it("expiry is logged: recovery from the WAL and from a segment agrees, without consulting the clock", async () => {
     const clock = new SimClock();
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     let db = await openAt(fs, clock);
     const t0 = clock.now();
     await db.set("short", 1, { ttlMs: 100 });
@@ -149,7 +145,7 @@ describe("TTL", () => {
 
 describe("durability modes", () => {
   it("'memory' never touches the file system and still has versions, TTL and subscriptions", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const clock = new SimClock();
     const db = await openAt(fs, clock, { durability: "memory" });
     const sub = db.subscribe({ prefix: "" });
@@ -167,7 +163,7 @@ describe("durability modes", () => {
   });
 
   it("'relaxed' acknowledges before fdatasync, at most relaxedUnsyncedMax records ahead", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openAt(fs, new SimClock(), { durability: "relaxed", relaxedUnsyncedMax: 2 });
     const hold = fs.holdSync();
     const a = await db.set("a", 1); // acknowledged while its fdatasync is held
@@ -190,9 +186,7 @@ describe("durability modes", () => {
   });
 
   it("rejects an unknown mode", async () => {
-    await expect(
-      openAt(new MemFileSystem(), new SimClock(), { durability: "sometimes" }),
-    ).rejects.toMatchObject({
+    await expect(openAt(new TestDisk(), new SimClock(), { durability: "sometimes" })).rejects.toMatchObject({
       code: "FUSEDB_INVALID_ARGUMENT",
     });
   });
@@ -200,7 +194,7 @@ describe("durability modes", () => {
 
 describe("subscriptions", () => {
   it("delivers key and prefix events in commit order, one per key per call, and none from recovery", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     let db = await openAt(fs, new SimClock());
     await db.set("user:1", { n: 1 });
     await db.close();
@@ -229,7 +223,7 @@ describe("subscriptions", () => {
   });
 
   it("an AbortSignal unsubscribes", async () => {
-    const db = await openAt(new MemFileSystem(), new SimClock(), { durability: "memory" });
+    const db = await openAt(new TestDisk(), new SimClock(), { durability: "memory" });
     const ctl = new AbortController();
     const sub = db.subscribe("k", { signal: ctl.signal });
     const pending = sub.next();
@@ -240,7 +234,7 @@ describe("subscriptions", () => {
   });
 
   it("a subscriber that never reads is evicted; memory stays bounded; writes never wait", async () => {
-    const db = await openAt(new MemFileSystem(), new SimClock(), { durability: "memory" });
+    const db = await openAt(new TestDisk(), new SimClock(), { durability: "memory" });
     const idle = db.subscribe({ prefix: "" }, { queueMax: 16 });
     for (let i = 0; i < 1000; i++) await db.incr("c");
     expect(idle.evicted).toBe(true);
@@ -254,7 +248,7 @@ describe("subscriptions", () => {
   });
 
   it("events come after durability in mode 'fsync'", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openAt(fs, new SimClock());
     const sub = db.subscribe("k");
     const hold = fs.holdSync();

@@ -8,10 +8,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { SimFileSystem } from "../sim/disk/sim-file-system.js";
 import type { Json } from "../src/doc/json.js";
 import { deepFreeze } from "../src/doc/json.js";
 import { applyMergePatch } from "../src/doc/merge-patch.js";
-import { MemFileSystem } from "./helpers/mem-fs.js";
 import { openMem } from "./helpers/open-mem.js";
 import { testSeed } from "./helpers/seed.js";
 
@@ -79,7 +79,7 @@ describe("__proto__", () => {
   });
 
   it("survives db.patch and a reopen", async () => {
-    const fs = new MemFileSystem();
+    const fs = new SimFileSystem({ latency: false });
     const db = await openMem(fs);
     await db.patch("doc", parse('{"__proto__":{"admin":true}}'));
     await db.close();

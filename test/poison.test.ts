@@ -8,8 +8,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { FuseDB } from "../src/db.js";
-import { MemFileSystem } from "./helpers/mem-fs.js";
 import { openMem } from "./helpers/open-mem.js";
+import { TestDisk } from "./helpers/sim-disk.js";
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
   await expect(p).rejects.toMatchObject({ code });
@@ -36,7 +36,7 @@ async function expectAcknowledged(db: FuseDB): Promise<void> {
 
 describe("poisoning after a failed sync", () => {
   it("rejects the pending write and every later one, serves durable reads, never retries the sync", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs);
     await writeAcknowledged(db);
 
@@ -86,7 +86,7 @@ describe("poisoning after a failed sync", () => {
   });
 
   it("rejects the whole group in flight and everything queued behind it", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs);
     await writeAcknowledged(db);
 
@@ -120,7 +120,7 @@ describe("poisoning after a failed sync", () => {
   });
 
   it("a failed WAL write poisons the same way, and is not retried either", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs);
     await writeAcknowledged(db);
     const writesBefore = fs.writeCalls.length;
@@ -139,7 +139,7 @@ describe("poisoning after a failed sync", () => {
   });
 
   it("a failed MANIFEST sync during checkpoint poisons; a reopen recovers everything acknowledged", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs);
     await writeAcknowledged(db);
     fs.faults.failSync = (path) => path.endsWith("MANIFEST");
@@ -155,7 +155,7 @@ describe("poisoning after a failed sync", () => {
   });
 
   it("a failed segment write fails only the checkpoint: writes go on and a later checkpoint succeeds", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs);
     await writeAcknowledged(db);
     fs.faults.failSync = (path) => path.endsWith(".sst.tmp");

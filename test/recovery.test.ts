@@ -31,8 +31,8 @@ import { readManifest } from "../src/tree/manifest.js";
 import { FOOTER_BYTES } from "../src/tree/segment-format.js";
 import { encodeBatch } from "../src/wal/batch-codec.js";
 import { decodeRecord, encodeRecord, RecordType, walFileName } from "../src/wal/format.js";
-import { MemFileSystem } from "./helpers/mem-fs.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
+import { TestDisk } from "./helpers/sim-disk.js";
 
 const WAL1 = walFileName(1);
 const WAL1_PATH = `${DIR}/${WAL1}`;
@@ -51,14 +51,14 @@ function recordSpans(data: Uint8Array): { offset: number; bytes: number; lsn: nu
   }
 }
 
-function walPaths(fs: MemFileSystem): string[] {
+function walPaths(fs: TestDisk): string[] {
   return fs.paths().filter((p) => /\/wal-\d{16}\.log$/.test(p));
 }
 
-function flipByte(fs: MemFileSystem, path: string, offset: number): void {
+async function flipByte(fs: TestDisk, path: string, offset: number): Promise<void> {
   const data = fs.bytes(path);
   data[offset] = (data[offset] as number) ^ 0x5a;
-  fs.setBytes(path, data);
+  await fs.setBytes(path, data);
 }
 
 /** A batch record for `key` = `value` (version 1) with the given LSN and group, encoded by hand. */
@@ -68,8 +68,8 @@ function handRecord(lsn: number, groupLsn: number, key: string, value: unknown):
 }
 
 /** Three sets, each awaited, so each is its own group commit (LSNs 1, 2, 3). */
-async function threeGroups(): Promise<MemFileSystem> {
-  const fs = new MemFileSystem();
+async function threeGroups(): Promise<TestDisk> {
+  const fs = new TestDisk();
   const db = await openMem(fs);
   await db.set("a", 1);
   await db.set("b", 2);
@@ -112,7 +112,7 @@ describe("torn tail", () => {
     if (!last) throw new Error("three records expected");
     for (let cut = last.offset + 1; cut < last.offset + last.bytes; cut++) {
       const fs = image.copy();
-      fs.setBytes(WAL1_PATH, data.subarray(0, cut));
+      await fs.setBytes(WAL1_PATH, data.subarray(0, cut));
       const db = await openMem(fs);
       expect(db.recovery.tornTail).toMatchObject({
         file: WAL1,
@@ -139,7 +139,7 @@ describe("torn tail", () => {
     const garbage = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 131 + 7) & 0xff));
     for (const tail of [Buffer.alloc(1), Buffer.alloc(4096), garbage, Buffer.alloc(21, 0xff)]) {
       const fs = image.copy();
-      fs.setBytes(WAL1_PATH, Buffer.concat([data, tail]));
+      await fs.setBytes(WAL1_PATH, Buffer.concat([data, tail]));
       const db = await openMem(fs);
       expect(db.recovery.tornTail).toMatchObject({ file: WAL1, offset: end, droppedBytes: tail.length });
       expect(fs.bytes(WAL1_PATH).length).toBe(end);
@@ -155,7 +155,7 @@ describe("torn tail", () => {
   });
 
   it("a torn group-commit write whose later record of the SAME group survived is a torn tail", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs);
     await db.set("a", 1);
     await db.close();
@@ -164,7 +164,7 @@ describe("torn tail", () => {
     const rec2 = handRecord(2, 2, "b", 2);
     rec2[rec2.length - 2] = (rec2[rec2.length - 2] as number) ^ 0xff;
     const group = Buffer.concat([rec2, handRecord(3, 2, "c", 3), handRecord(4, 2, "d", 4)]);
-    fs.setBytes(WAL1_PATH, Buffer.concat([head, group]));
+    await fs.setBytes(WAL1_PATH, Buffer.concat([head, group]));
     const before = fs.copy();
 
     const reopened = await openMem(fs);
@@ -187,7 +187,7 @@ describe("torn tail", () => {
 
     // The same damage followed by a record of a LATER group proves group 2 was durable: corruption.
     const later = Buffer.concat([rec2, handRecord(3, 3, "c", 3)]);
-    before.setBytes(WAL1_PATH, Buffer.concat([head, later]));
+    await before.setBytes(WAL1_PATH, Buffer.concat([head, later]));
     const bytes = before.bytes(WAL1_PATH);
     await expectCorruption(openMem(before), WAL1, head.length);
     expect(before.bytes(WAL1_PATH)).toEqual(bytes);
@@ -196,7 +196,7 @@ describe("torn tail", () => {
 
 describe("corruption", () => {
   it("a damaged group is corruption when ANY later group follows, even behind a record of its own group", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs);
     await db.set("a", 1);
     await db.close();
@@ -204,7 +204,10 @@ describe("corruption", () => {
     // Group 2 (LSNs 2, 3) was durable: group 4 was only written after its fdatasync. Then record 2 rotted.
     const rec2 = handRecord(2, 2, "b", 2);
     rec2[rec2.length - 2] = (rec2[rec2.length - 2] as number) ^ 0xff;
-    fs.setBytes(WAL1_PATH, Buffer.concat([head, rec2, handRecord(3, 2, "c", 3), handRecord(4, 4, "d", 4)]));
+    await fs.setBytes(
+      WAL1_PATH,
+      Buffer.concat([head, rec2, handRecord(3, 2, "c", 3), handRecord(4, 4, "d", 4)]),
+    );
     const damaged = fs.snapshot();
     await expectCorruption(openMem(fs), WAL1, head.length);
     expect(fs.snapshot()).toEqual(damaged);
@@ -219,7 +222,7 @@ describe("corruption", () => {
       // Damage the crc, the length, the type, the LSN, the group delta and the payload in turn.
       for (const at of [0, 5, 8, 10, 17, span.bytes - 1]) {
         const fs = image.copy();
-        flipByte(fs, WAL1_PATH, span.offset + at);
+        await flipByte(fs, WAL1_PATH, span.offset + at);
         const damaged = fs.snapshot();
         await expectCorruption(openMem(fs), WAL1, span.offset);
         expect(fs.snapshot()).toEqual(damaged);
@@ -230,12 +233,12 @@ describe("corruption", () => {
   });
 
   it("a valid record with an unexpected LSN is corruption", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs);
     await db.set("a", 1);
     await db.close();
     const head = fs.bytes(WAL1_PATH);
-    fs.setBytes(WAL1_PATH, Buffer.concat([head, handRecord(3, 3, "b", 2)]));
+    await fs.setBytes(WAL1_PATH, Buffer.concat([head, handRecord(3, 3, "b", 2)]));
     await expectCorruption(openMem(fs), WAL1, head.length);
   });
 
@@ -243,7 +246,7 @@ describe("corruption", () => {
     // The state a checkpoint leaves when records up to its LSN landed in the file its rotation opened:
     // MANIFEST says checkpointLsn 4, and the last (only) WAL file holds LSNs 3 and 4. The checkpoint proves
     // record 4 was durable, so damage to it is corruption even though nothing valid follows it.
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs);
     for (let i = 1; i <= 4; i++) await db.set(`k${i}`, i);
     expect(await db.checkpoint()).toEqual({ lsn: 4 });
@@ -257,7 +260,7 @@ describe("corruption", () => {
     flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 0x01;
     for (const damaged of [flipped, rec4.subarray(0, rec4.length - 3)]) {
       const copy = fs.copy();
-      copy.setBytes(wal3Path, Buffer.concat([rec3, damaged]));
+      await copy.setBytes(wal3Path, Buffer.concat([rec3, damaged]));
       const before = copy.snapshot();
       await expectCorruption(openMem(copy), wal3, rec3.length);
       expect(copy.snapshot()).toEqual(before);
@@ -265,7 +268,7 @@ describe("corruption", () => {
     // Control: the same damage one LSN above the checkpoint is an ordinary torn tail.
     const rec5 = handRecord(5, 5, "k5", 5);
     const torn = fs.copy();
-    torn.setBytes(wal3Path, Buffer.concat([rec3, rec4, rec5.subarray(0, rec5.length - 3)]));
+    await torn.setBytes(wal3Path, Buffer.concat([rec3, rec4, rec5.subarray(0, rec5.length - 3)]));
     const reopened = await openMem(torn);
     expect(reopened.recovery.tornTail).toMatchObject({ file: wal3, offset: rec3.length + rec4.length });
     expect(reopened.recovery).toMatchObject({ checkpointLsn: 4, replayedRecords: 0, lastLsn: 4 });
@@ -274,7 +277,7 @@ describe("corruption", () => {
   });
 
   it("damage anywhere in a sealed (non-last) WAL file is corruption, even at its end", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs, { walFileBytesMax: 64 });
     for (let i = 0; i < 6; i++) await db.set(`k${i}`, i);
     await db.close();
@@ -288,16 +291,16 @@ describe("corruption", () => {
     if (!lastSpan) throw new Error("records expected");
 
     const flipped = fs.copy();
-    flipByte(flipped, sealed, lastSpan.offset + lastSpan.bytes - 1);
+    await flipByte(flipped, sealed, lastSpan.offset + lastSpan.bytes - 1);
     await expectCorruption(openMem(flipped), sealedName, lastSpan.offset);
 
     const truncated = fs.copy();
-    truncated.setBytes(sealed, data.subarray(0, data.length - 1));
+    await truncated.setBytes(sealed, data.subarray(0, data.length - 1));
     await expectCorruption(openMem(truncated), sealedName, lastSpan.offset);
     expect(truncated.bytes(sealed).length).toBe(data.length - 1);
 
     const zeros = fs.copy();
-    zeros.setBytes(sealed, Buffer.concat([data, Buffer.alloc(8)]));
+    await zeros.setBytes(sealed, Buffer.concat([data, Buffer.alloc(8)]));
     await expectCorruption(openMem(zeros), sealedName, data.length);
 
     // A missing middle file leaves an LSN gap.
@@ -313,7 +316,7 @@ describe("corruption", () => {
 
 describe("checkpoint", () => {
   it("writes a segment and MANIFEST, deletes WAL files below it, and recovers segment + WAL suffix", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs, { walFileBytesMax: 128 });
     const keys = Array.from({ length: 12 }, (_, i) => `key-${i}`);
     for (let i = 0; i < 20; i++) await db.set(keys[i % 12] as string, { i });
@@ -363,7 +366,7 @@ describe("checkpoint", () => {
   });
 
   it("open removes temp files, unreferenced segments and WAL files wholly below the checkpoint", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs, { walFileBytesMax: 64 });
     for (let i = 0; i < 5; i++) await db.set(`k${i}`, i);
     const oldWal = walPaths(fs).map((p) => [p, fs.bytes(p)] as const);
@@ -372,10 +375,10 @@ describe("checkpoint", () => {
     const live = await observe(db, ["k0", "k4", "after"]);
     await db.close();
     // As if a crash hit between MANIFEST and the WAL removal, and during a later segment and manifest write.
-    for (const [p, bytes] of oldWal) fs.setBytes(p, bytes);
-    fs.setBytes(`${DIR}/seg-00000007.sst`, Buffer.from("orphan"));
-    fs.setBytes(`${DIR}/seg-00000002.sst.tmp`, Buffer.from("half"));
-    fs.setBytes(`${DIR}/MANIFEST.tmp`, Buffer.from("half"));
+    for (const [p, bytes] of oldWal) await fs.setBytes(p, bytes);
+    await fs.setBytes(`${DIR}/seg-00000007.sst`, Buffer.from("orphan"));
+    await fs.setBytes(`${DIR}/seg-00000002.sst.tmp`, Buffer.from("half"));
+    await fs.setBytes(`${DIR}/MANIFEST.tmp`, Buffer.from("half"));
 
     const reopened = await openMem(fs);
     expect([...reopened.recovery.removedFiles].sort()).toEqual(
@@ -392,7 +395,7 @@ describe("checkpoint", () => {
   });
 
   it("a WAL that stops short of the checkpoint, or a missing MANIFEST, is corruption", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs);
     await db.set("a", 1);
     await db.checkpoint();
@@ -402,7 +405,7 @@ describe("checkpoint", () => {
     await expect(openMem(noManifest)).rejects.toMatchObject({ code: "FUSEDB_CORRUPTION", file: "MANIFEST" });
 
     const damagedManifest = fs.copy();
-    flipByte(damagedManifest, `${DIR}/MANIFEST`, 20);
+    await flipByte(damagedManifest, `${DIR}/MANIFEST`, 20);
     await expect(openMem(damagedManifest)).rejects.toMatchObject({
       code: "FUSEDB_CORRUPTION",
       file: "MANIFEST",
@@ -412,7 +415,7 @@ describe("checkpoint", () => {
 
 describe("checkpoint under concurrent writes", () => {
   it("writes issued around a checkpoint, none awaited, all land and survive a reopen", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs, { walFileBytesMax: 150 });
     const pending: Promise<unknown>[] = [];
     for (let round = 0; round < 5; round++) {
@@ -434,7 +437,7 @@ describe("checkpoint under concurrent writes", () => {
   });
 
   it("a checkpoint waits for a write whose sync is held, and includes it once durable", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs);
     await db.set("a", 1);
     const hold = fs.holdSync();
@@ -454,7 +457,7 @@ describe("checkpoint under concurrent writes", () => {
 
 describe("determinism", () => {
   it("recovering twice from the same bytes gives identical state and identical files", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs, { walFileBytesMax: 200 });
     for (let i = 0; i < 30; i++) await db.incr(`n${i % 7}`, i);
     await db.checkpoint();
@@ -464,10 +467,10 @@ describe("determinism", () => {
     // End on a torn tail so recovery has something to repair.
     const last = walPaths(fs).at(-1) as string;
     const image = fs.copy();
-    image.setBytes(last, Buffer.concat([fs.bytes(last), Buffer.from("torn!")]));
+    await image.setBytes(last, Buffer.concat([fs.bytes(last), Buffer.from("torn!")]));
 
     const keys = [...Array.from({ length: 7 }, (_, i) => `n${i}`), "d0", "d1", "d2"];
-    const runs: { state: unknown; recovery: unknown; files: Map<string, Buffer> }[] = [];
+    const runs: { state: unknown; recovery: unknown; files: Map<string, Uint8Array> }[] = [];
     for (let run = 0; run < 2; run++) {
       const copy = image.copy();
       const opened = await openMem(copy, { walFileBytesMax: 200 });
@@ -486,7 +489,7 @@ describe("determinism", () => {
 
 describe("segment damage", () => {
   it("a damaged block yields CorruptionError on read, never a wrong value; other blocks still serve", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs);
     const key = (i: number): string => `k${String(i).padStart(3, "0")}`;
     for (let i = 0; i < 400; i++) await db.set(key(i), { i, pad: "v".repeat(60) });
@@ -503,7 +506,7 @@ describe("segment damage", () => {
     positions.push(block0Bytes - 1);
     for (const at of positions) {
       const copy = fs.copy();
-      flipByte(copy, seg, at);
+      await flipByte(copy, seg, at);
       const opened = await openMem(copy);
       await expectCorruption(opened.get(key(0)), segName, 0);
       await expectCorruption(opened.scan({ limit: 5 }), segName, 0);
@@ -525,7 +528,7 @@ describe("segment damage", () => {
         const copy = fs.copy();
         const bytes = copy.bytes(seg);
         bytes[at] = (bytes[at] as number) ^ mask;
-        copy.setBytes(seg, bytes);
+        await copy.setBytes(seg, bytes);
         const err = await openMem(copy).then(
           () => undefined,
           (e: unknown) => e,

@@ -5,10 +5,10 @@
  * is hit at least once; and the checker can fail: an engine that ignores a failed fsync is caught.
  */
 import { describe, expect, it } from "vitest";
-import { ForwardingFileSystem } from "../faults/canary.js";
 import { RUNTIME_FAULTS_NONE } from "../faults/runtime-faults.js";
 import { runCampaign } from "../sim/campaign.js";
-import type { File, OpenOptions } from "../src/io/file-system.js";
+import type { File } from "../src/io/file-system.js";
+import { ForwardingFile, ForwardingFileSystem } from "../src/io/forwarding-file-system.js";
 import { REQUIRED_MARKS } from "../src/util/coverage.js";
 
 const PREFIX = "cov";
@@ -46,7 +46,7 @@ describe("fault campaign coverage", () => {
     for (let i = 0; i < 50 && caughtAt < 0; i++) {
       const r = await runCampaign({
         seed: `fsyncgate-${i}`,
-        runtimeFaults: { ...RUNTIME_FAULTS_NONE, syncEio: 0.05 },
+        runtimeFaults: { ...RUNTIME_FAULTS_NONE, syncEioProbability: 0.05 },
         durability: "fsync",
         wrapFs: (fs) => new IgnoreSyncErrors(fs),
       });
@@ -61,16 +61,13 @@ describe("fault campaign coverage", () => {
 
 /** Broken on purpose: a file system whose `sync` reports success even when the disk's fsync failed. */
 class IgnoreSyncErrors extends ForwardingFileSystem {
-  override async open(path: string, options?: OpenOptions): Promise<File> {
-    const file = await this.inner.open(path, options);
-    return {
-      path: file.path,
-      read: (offset, length) => file.read(offset, length),
-      write: (offset, data) => file.write(offset, data),
-      truncate: (size) => file.truncate(size),
-      sync: () => file.sync().catch(() => undefined),
-      size: () => file.size(),
-      close: () => file.close(),
-    };
+  protected override wrapFile(file: File): File {
+    return new IgnoreSyncErrorsFile(file);
+  }
+}
+
+class IgnoreSyncErrorsFile extends ForwardingFile {
+  override sync(): Promise<void> {
+    return this.inner.sync().catch(() => undefined);
   }
 }

@@ -1,12 +1,13 @@
 /**
- * Runtime faults injected by the simulated disk itself (sim/io-fault-planner.ts). Invariants: a failed
+ * Runtime faults injected by the simulated disk itself (sim/disk/io-fault-planner.ts). Invariants: a failed
  * fsync drops the writes it covered (reads still see them; a crash, or a later successful fsync, does not
  * make them durable); a failed write leaves exactly its landed prefix; a misdirected write lands elsewhere
  * and marks the file damaged; a latent bit flip is durable, persists across reads and crashes, and is
- * listed with its offset; the oracle's retraction re-resolves later calls without the retracted one.
+ * listed with its offset; the seeded planner injects exactly the classes of its plan, tells `onInject` of
+ * each fault it counts, and refuses a plan that is not one; the oracle's retraction re-resolves later calls without the retracted one.
  */
 import { describe, expect, it } from "vitest";
-import { RUNTIME_FAULTS_NONE, RuntimeFaultPlanner } from "../faults/runtime-faults.js";
+import { RUNTIME_FAULTS_NONE, type RuntimeFaultPlan, RuntimeFaultPlanner } from "../faults/runtime-faults.js";
 import type { IoFaultPlanner, ReadFault, WriteFault } from "../sim/disk/io-fault-planner.js";
 import { Prng } from "../sim/disk/prng.js";
 import { SimFileSystem } from "../sim/disk/sim-file-system.js";
@@ -93,7 +94,7 @@ describe("simulated disk runtime faults", () => {
   it("the seeded planner injects each class it is given and nothing else, deterministically", () => {
     const draw = (seed: string) => {
       const p = new RuntimeFaultPlanner(
-        { ...RUNTIME_FAULTS_NONE, writeEio: 0.5, readBitFlip: 0.5 },
+        { ...RUNTIME_FAULTS_NONE, writeEioProbability: 0.5, readBitFlipProbability: 0.5 },
         new Prng(seed),
       );
       const out: string[] = [];
@@ -106,9 +107,57 @@ describe("simulated disk runtime faults", () => {
     };
     const a = draw("s");
     expect(a).toEqual(draw("s"));
-    expect(a.counts.writeEio).toBeGreaterThan(0);
-    expect(a.counts.readBitFlip).toBeGreaterThan(0);
-    expect(a.counts.syncEio + a.counts.readEio + a.counts.misdirectedWrite + a.counts.writeEnospc).toBe(0);
+    expect(a.counts["write-eio"]).toBeGreaterThan(0);
+    expect(a.counts["bit-flip"]).toBeGreaterThan(0);
+    const others = Object.entries(a.counts).filter(
+      ([kind]) => !["write-eio", "short-write", "bit-flip"].includes(kind),
+    );
+    expect(
+      others.every(([, n]) => n === 0),
+      JSON.stringify(a.counts),
+    ).toBe(true);
+  });
+
+  it("the seeded planner tells onInject of each fault it counts, and refuses a plan that is not one", () => {
+    const heard: string[] = [];
+    const p = new RuntimeFaultPlanner(
+      {
+        ...RUNTIME_FAULTS_NONE,
+        writeEnospcProbability: 0.3,
+        syncEioProbability: 0.3,
+        readEioProbability: 0.3,
+      },
+      new Prng("inject"),
+      (kind) => heard.push(kind),
+    );
+    for (let i = 0; i < 50; i++) {
+      p.planWrite({ path: "/f", offset: 0, length: 10 });
+      p.planRead({ path: "/f", offset: 0, length: 10 }, true);
+      p.planSync({ path: "/f", offset: 0, length: 0 });
+      p.planSyncDir("/");
+    }
+    const tally: Record<string, number> = {};
+    for (const kind of heard) tally[kind] = (tally[kind] ?? 0) + 1;
+    expect(tally).toEqual(Object.fromEntries(Object.entries(p.counts).filter(([, n]) => n > 0)));
+    expect(p.total).toBe(heard.filter((kind) => kind !== "short-write").length);
+    for (const kind of ["write-enospc", "fsync-eio", "dir-fsync-eio", "read-eio"]) {
+      expect(tally[kind], kind).toBeGreaterThan(0);
+    }
+    expect(
+      () => new RuntimeFaultPlanner({ ...RUNTIME_FAULTS_NONE, readEioProbability: 1.5 }, new Prng("x")),
+    ).toThrow(RangeError);
+    // A plan written with the old field names has no probabilities: refused, not read as "never".
+    const stale = {
+      writeEio: 0.1,
+      writeEnospc: 0,
+      syncEio: 0,
+      readEio: 0,
+      readBitFlip: 0,
+      misdirectedWrite: 0,
+    };
+    expect(() => new RuntimeFaultPlanner(stale as unknown as RuntimeFaultPlan, new Prng("x"))).toThrow(
+      RangeError,
+    );
   });
 
   it("the oracle's retraction takes a call out of the commit order and re-resolves the later ones", () => {

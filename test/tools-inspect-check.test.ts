@@ -21,6 +21,7 @@ import { join, resolve } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NodeFileSystem, open } from "../src/index.js";
 import { ioErrorCode } from "../src/io/file-system.js";
+import { IO_OP_KINDS, type IoOp } from "../src/io/forwarding-file-system.js";
 import { type CheckReport, checkDatabase, formatCheckReport } from "../src/tools/check.js";
 import { displayKey } from "../src/tools/db-files.js";
 import {
@@ -33,8 +34,8 @@ import { readOnlyFileSystem } from "../src/tools/read-only-file-system.js";
 import { BLOCK_HEADER_BYTES, FOOTER_BYTES } from "../src/tree/segment-format.js";
 import { decodeRecord, type WalRecord } from "../src/wal/format.js";
 import { countFilesWhollyBelow } from "../src/wal/wal-writer.js";
-import { MemFileSystem } from "./helpers/mem-fs.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
+import { TestDisk } from "./helpers/sim-disk.js";
 
 const KNOBS = { leafBufferBytes: 256, leafBytesMax: 2048, segmentsMax: 2, walFileBytesMax: 4096 };
 const OPS = 400;
@@ -50,11 +51,11 @@ async function writeWorkload(db: Awaited<ReturnType<typeof openMem>>): Promise<v
 }
 
 /** The pristine, closed database every damage test copies. */
-let pristine: MemFileSystem;
+let pristine: TestDisk;
 let inspection: Inspection;
 
 beforeAll(async () => {
-  pristine = new MemFileSystem();
+  pristine = new TestDisk();
   const db = await openMem(pristine, KNOBS);
   await writeWorkload(db);
   await db.close();
@@ -67,11 +68,11 @@ function segments(i: Inspection): SegmentSummary[] {
   return i.leaves.flatMap((l) => l.segments).filter((s): s is SegmentSummary => !("error" in s));
 }
 
-function flip(fs: MemFileSystem, name: string, offset: number): void {
+async function flip(fs: TestDisk, name: string, offset: number): Promise<void> {
   const data = fs.bytes(path(name));
   expect(offset).toBeLessThan(data.length);
   data[offset] = (data[offset] as number) ^ 0x5a;
-  fs.setBytes(path(name), data);
+  await fs.setBytes(path(name), data);
 }
 
 function errorsOf(r: CheckReport): { file: string; offset: number | null; what: string }[] {
@@ -81,7 +82,7 @@ function errorsOf(r: CheckReport): { file: string; offset: number | null; what: 
 }
 
 /** Runs check on `fs` and asserts it changed nothing. */
-async function checkUnchanged(fs: MemFileSystem): Promise<CheckReport> {
+async function checkUnchanged(fs: TestDisk): Promise<CheckReport> {
   const before = fs.snapshot();
   const writes = fs.writeCalls.length;
   const report = await checkDatabase(fs, DIR);
@@ -102,12 +103,12 @@ function manifestRecords(data: Buffer): number[] {
  * Appends the first bytes of an edit record that a crash tore: a header promising 100 bytes, then 10 of them.
  * Returns the offset where it starts.
  */
-function appendTornEdit(fs: MemFileSystem): number {
+async function appendTornEdit(fs: TestDisk): Promise<number> {
   const data = fs.bytes(path("MANIFEST"));
   const header = Buffer.alloc(8);
   header.writeUInt32LE(100, 0);
   header.writeUInt32LE(0x1234abcd, 4);
-  fs.setBytes(path("MANIFEST"), Buffer.concat([data, header, Buffer.from('{"edit":{"')]));
+  await fs.setBytes(path("MANIFEST"), Buffer.concat([data, header, Buffer.from('{"edit":{"')]));
   return data.length;
 }
 
@@ -163,11 +164,11 @@ describe("fusedb inspect", () => {
 
   it("changes nothing, and shows orphans, a torn final edit and an unreadable segment", async () => {
     const fs = pristine.copy();
-    const last = appendTornEdit(fs);
-    fs.setBytes(path("seg-00099999.sst"), Buffer.from("junk"));
-    fs.setBytes(path("MANIFEST.tmp"), Buffer.from("junk"));
+    const last = await appendTornEdit(fs);
+    await fs.setBytes(path("seg-00099999.sst"), Buffer.from("junk"));
+    await fs.setBytes(path("MANIFEST.tmp"), Buffer.from("junk"));
     const victim = segments(inspection)[0] as SegmentSummary;
-    flip(fs, victim.name, victim.sizeBytes - 1); // the footer's crc
+    await flip(fs, victim.name, victim.sizeBytes - 1); // the footer's crc
     const before = fs.snapshot();
     const i = await inspectDatabase(fs, DIR);
     expect(fs.snapshot()).toEqual(before);
@@ -207,7 +208,7 @@ describe("fusedb check", () => {
   });
 
   it("passes a database open in this process, without its lock", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs, KNOBS);
     try {
       await writeWorkload(db);
@@ -222,7 +223,7 @@ describe("fusedb check", () => {
   it("fails on a flipped byte in a segment's data block, naming file and block offset", async () => {
     const fs = pristine.copy();
     const seg = segments(inspection)[1] as SegmentSummary;
-    flip(fs, seg.name, BLOCK_HEADER_BYTES + 3);
+    await flip(fs, seg.name, BLOCK_HEADER_BYTES + 3);
     const r = await checkUnchanged(fs);
     expect(r.ok).toBe(false);
     expect(errorsOf(r)).toEqual([{ file: seg.name, offset: 0, what: "block checksum mismatch" }]);
@@ -236,7 +237,7 @@ describe("fusedb check", () => {
     const seg = segments(inspection)[2] as SegmentSummary;
     const data = fs.bytes(path(seg.name));
     const bloomOffset = Number(data.readBigUInt64LE(data.length - FOOTER_BYTES + 8 + 8 + 4));
-    flip(fs, seg.name, bloomOffset + BLOCK_HEADER_BYTES + 2);
+    await flip(fs, seg.name, bloomOffset + BLOCK_HEADER_BYTES + 2);
     const r = await checkUnchanged(fs);
     expect(errorsOf(r)).toEqual([{ file: seg.name, offset: bloomOffset, what: "block checksum mismatch" }]);
   });
@@ -246,7 +247,7 @@ describe("fusedb check", () => {
     const records = manifestRecords(fs.bytes(path("MANIFEST")));
     const middle = records[Math.floor(records.length / 2)] as number;
     expect(middle).toBeGreaterThan(records[1] as number);
-    flip(fs, "MANIFEST", middle + 8 + 4);
+    await flip(fs, "MANIFEST", middle + 8 + 4);
     const r = await checkUnchanged(fs);
     expect(errorsOf(r)).toEqual([
       { file: "MANIFEST", offset: middle, what: "damaged edit followed by a valid one" },
@@ -254,7 +255,7 @@ describe("fusedb check", () => {
 
     // A torn final edit alone is a warning; with a segment the manifest names gone, it is damage.
     const torn = pristine.copy();
-    const last = appendTornEdit(torn);
+    const last = await appendTornEdit(torn);
     const tornOnly = await checkUnchanged(torn);
     expect(tornOnly.ok).toBe(true);
     expect(tornOnly.problems).toMatchObject([{ severity: "warning", file: "MANIFEST", offset: last }]);
@@ -283,7 +284,7 @@ describe("fusedb check", () => {
     const above = records.filter((rec) => rec.lsn > m.checkpointLsn);
     expect(above.length).toBeGreaterThan(3);
     const victim = above[1] as WalRecord;
-    flip(fs, wal, victim.offset + 21 + 2);
+    await flip(fs, wal, victim.offset + 21 + 2);
     const r = await checkUnchanged(fs);
     expect(errorsOf(r)).toEqual([
       {
@@ -296,7 +297,7 @@ describe("fusedb check", () => {
     const torn = pristine.copy();
     const data = torn.bytes(path(wal));
     const lastRec = records.at(-1) as WalRecord;
-    torn.setBytes(path(wal), data.subarray(0, lastRec.offset + 10));
+    await torn.setBytes(path(wal), data.subarray(0, lastRec.offset + 10));
     const t = await checkUnchanged(torn);
     expect(t.ok).toBe(true);
     expect(t.problems).toMatchObject([{ severity: "warning", file: wal, offset: lastRec.offset }]);
@@ -313,7 +314,7 @@ describe("fusedb check", () => {
     for (const f of files.slice(1)) await fs.remove(path(f.name));
     const first = walRecords(fs.bytes(path(wal)))[0] as WalRecord;
     expect(first.lsn).toBeLessThan(checkpointLsn);
-    fs.setBytes(path(wal), fs.bytes(path(wal)).subarray(0, first.bytes));
+    await fs.setBytes(path(wal), fs.bytes(path(wal)).subarray(0, first.bytes));
     const r = await checkUnchanged(fs);
     expect(errorsOf(r)).toEqual([
       {
@@ -336,8 +337,8 @@ describe("fusedb check", () => {
 
   it("reports orphan segments and temp files as warnings only", async () => {
     const fs = pristine.copy();
-    fs.setBytes(path("seg-00099999.sst"), Buffer.from("junk"));
-    fs.setBytes(path("MANIFEST.tmp"), Buffer.from("junk"));
+    await fs.setBytes(path("seg-00099999.sst"), Buffer.from("junk"));
+    await fs.setBytes(path("MANIFEST.tmp"), Buffer.from("junk"));
     const r = await checkUnchanged(fs);
     expect(r.ok).toBe(true);
     expect(r.problems.map((p) => [p.severity, p.file])).toEqual([
@@ -347,7 +348,7 @@ describe("fusedb check", () => {
   });
 
   it("reports a missing directory as an error", async () => {
-    const r = await checkDatabase(new MemFileSystem(), "nowhere");
+    const r = await checkDatabase(new TestDisk(), "nowhere");
     expect(r.ok).toBe(false);
   });
 });
@@ -357,18 +358,21 @@ describe("read-only view", () => {
     const fs = pristine.copy();
     const ro = readOnlyFileSystem(fs);
     const file = await ro.open(path("MANIFEST"));
-    const attempts: Promise<unknown>[] = [
-      file.write(0, Buffer.from("x")),
-      file.truncate(0),
-      file.sync(),
-      ro.open(path("new"), { create: true }),
-      ro.rename(path("MANIFEST"), path("M2")),
-      ro.remove(path("MANIFEST")),
-      ro.mkdir(path("sub")),
-      ro.syncDir(DIR),
-      ro.lock(DIR),
-    ];
-    for (const a of attempts)
+    const attempts: Partial<Record<IoOp, Promise<unknown>>> = {
+      write: file.write(0, Buffer.from("x")),
+      truncate: file.truncate(0),
+      sync: file.sync(),
+      create: ro.open(path("new"), { create: true }),
+      rename: ro.rename(path("MANIFEST"), path("M2")),
+      remove: ro.remove(path("MANIFEST")),
+      mkdir: ro.mkdir(path("sub")),
+      syncDir: ro.syncDir(DIR),
+      lock: ro.lock(DIR),
+    };
+    // Every operation the seam does not classify as a read is attempted.
+    const writeKind = Object.entries(IO_OP_KINDS).filter(([, kind]) => kind !== "read");
+    expect(Object.keys(attempts).sort()).toEqual(writeKind.map(([op]) => op).sort());
+    for (const [op, a] of Object.entries(attempts))
       expect(
         ioErrorCode(
           await a.then(
@@ -376,6 +380,7 @@ describe("read-only view", () => {
             (e: unknown) => e,
           ),
         ),
+        op,
       ).toBe("EROFS");
     expect((await file.read(0, 8)).length).toBe(8);
     await file.close();

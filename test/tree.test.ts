@@ -13,8 +13,8 @@ import { bloomMayContain, buildBloom } from "../src/tree/bloom.js";
 import { applyEdit, emptyManifest, MANIFEST_FILE, parseManifest } from "../src/tree/manifest.js";
 import { checksum } from "../src/util/bytes.js";
 import { marksSince, snapshot } from "../src/util/coverage.js";
-import { MemFileSystem } from "./helpers/mem-fs.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
+import { TestDisk } from "./helpers/sim-disk.js";
 
 const TINY: FuseDBOptions = {
   leafBufferBytes: 2048,
@@ -125,7 +125,7 @@ describe("manifest edit log", () => {
 
 describe("engine over many leaves", () => {
   it("splits, serves gets and bounded scans across fence keys, and recovers the same state", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs, TINY);
     const model = new Map<string, number>();
     for (let i = 0; i < 1500; i++) {
@@ -200,7 +200,7 @@ describe("engine over many leaves", () => {
   });
 
   it("bounds the WAL: continuous per-leaf checkpoints delete files wholly below the floor", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs, { ...TINY, walFileBytesMax: 1024, checkpointWalBytes: 2048 });
     for (let i = 0; i < 3000; i++) await db.set(key(i % 300), { i, pad: "x".repeat(40) });
     await settle(db);
@@ -218,7 +218,7 @@ describe("engine over many leaves", () => {
 
   it("splits a hot leaf before it reaches the size bound", async () => {
     const before = snapshot();
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs, { ...TINY, leafBytesMax: 64 * 1024 });
     // A cold, wide range and a hot, narrow one; the hot leaf passes half the bound but not the bound.
     for (let i = 0; i < 200; i++) await db.set(`cold-${String(i).padStart(4, "0")}`, "c".repeat(100));
@@ -235,7 +235,7 @@ describe("engine over many leaves", () => {
   });
 
   it("merges neighbours back when their data shrinks, and recovers the merged leaf", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs, { ...TINY, leafBytesMax: 16 * 1024 });
     for (let i = 0; i < 200; i++) await db.set(key(i), "v".repeat(1000));
     await settle(db);
@@ -256,7 +256,7 @@ describe("engine over many leaves", () => {
   });
 
   it("serves a data set many times its block cache, within the cache's byte budget", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs, {
       leafBufferBytes: 64 * 1024,
       leafBytesMax: 256 * 1024,
@@ -281,7 +281,7 @@ describe("engine over many leaves", () => {
   });
 
   it("throttles writers gradually past half the buffer budget, and never stalls them", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs, {
       leafBufferBytes: 4096,
       bufferBytesMax: 16 * 1024,
@@ -304,7 +304,7 @@ describe("engine over many leaves", () => {
   });
 
   it("a damaged final manifest edit is either a safe torn tail or reported as MANIFEST damage, never wrong data", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await openMem(fs, { ...TINY, manifestBytesMax: 1 << 20 });
     const model = new Map<string, number>();
     const outcomes = { safe: 0, detected: 0 };
@@ -318,7 +318,7 @@ describe("engine over many leaves", () => {
       const bytes = copy.bytes(path);
       // Flip a bit in the last record's body: it then looks like a torn append.
       bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 0x10;
-      copy.setBytes(path, bytes);
+      await copy.setBytes(path, bytes);
       const opened = await openMem(copy, TINY).catch((e: unknown) => e);
       if (opened instanceof CorruptionError) {
         expect(opened).toMatchObject({ file: MANIFEST_FILE });

@@ -3,7 +3,8 @@
  * crash does to unsynced data (crash-planner.ts). `SimFileSystem` asks the planner once per read, write,
  * file sync and directory sync, at the call's completion (so in the seeded completion order), and applies
  * the answer to the disk itself: the faults are properties of the device, not of a wrapper. Fault libraries
- * (faults/runtime-faults.ts) implement it with seeded probabilities.
+ * implement it (faults/runtime-faults.ts, with seeded probabilities); faults/faulty-file-system.ts applies a
+ * planner's answers over any other `FileSystem`.
  * Sources: Pebble `vfs/errorfs`; "Can Applications Recover from fsync Failures?" (Rebello et al., ATC'20);
  * TigerBeetle `src/testing/storage.zig` (read faults, misdirected writes).
  */
@@ -12,8 +13,11 @@
 export interface IoCallInfo {
   /** A current name of the file ("(unlinked)" if none). */
   readonly path: string;
-  /** Stable identity of the file across renames. */
-  readonly inodeId: number;
+  /**
+   * Stable identity of the file across renames; undefined when the caller cannot tell (a wrapper over
+   * another file system).
+   */
+  readonly inodeId?: number;
   readonly offset: number;
   /** Bytes the call moves: for a read, what it will return (short at end of file). */
   readonly length: number;

@@ -1,86 +1,67 @@
 /**
  * A read-only view of a {@link FileSystem}, for the tools that look at a database without owning it
  * (`fusedb inspect`, `fusedb check`): files are opened with `readOnly` (O_RDONLY on the real disk), and every
- * operation that could change the disk — write, truncate, sync, create, rename, remove, mkdir, syncDir,
- * lock — rejects with an error whose `code` is "EROFS". So a tool can never repair, truncate or take the
- * directory lock by accident, and works on a database another process has open.
- *
- * Each operation kind is declared once here and classified as read (passed through) or write (rejected),
- * Pebble's vfs wrapper habit.
+ * operation that could change the disk — every operation {@link IO_OP_KINDS} does not classify as a read:
+ * write, truncate, sync, create, rename, remove, mkdir, syncDir, lock — rejects with an error whose `code`
+ * is "EROFS". So a tool can never repair, truncate or take the directory lock by accident, and works on a
+ * database another process has open.
  */
+import { assert } from "../errors.js";
 import type { DirLock, File, FileSystem, OpenOptions } from "../io/file-system.js";
+import {
+  ForwardingFile,
+  ForwardingFileSystem,
+  IO_OP_KINDS,
+  type IoOp,
+  openOp,
+} from "../io/forwarding-file-system.js";
 
 /** The error every write-kind operation rejects with: an Error with `code === "EROFS"`. */
 export function readOnlyError(op: string, path: string): Error & { code: string } {
   return Object.assign(new Error(`EROFS: ${op} ${path}: read-only view`), { code: "EROFS" });
 }
 
-class ReadOnlyFile implements File {
-  constructor(private readonly inner: File) {}
+/** Rejects `op` on `path`; only operations that are not reads may be refused. */
+function refuse(op: IoOp, path: string): Promise<never> {
+  assert(IO_OP_KINDS[op] !== "read", `the read-only view refuses only write-kind operations, not ${op}`);
+  return Promise.reject(readOnlyError(op, path));
+}
 
-  get path(): string {
-    return this.inner.path;
+class ReadOnlyFile extends ForwardingFile {
+  override write(_offset: number, _data: Uint8Array): Promise<void> {
+    return refuse("write", this.path);
   }
-
-  read(offset: number, length: number): Promise<Uint8Array> {
-    return this.inner.read(offset, length);
+  override truncate(_size: number): Promise<void> {
+    return refuse("truncate", this.path);
   }
-
-  async write(_offset: number, _data: Uint8Array): Promise<void> {
-    throw readOnlyError("write", this.path);
-  }
-
-  async truncate(_size: number): Promise<void> {
-    throw readOnlyError("truncate", this.path);
-  }
-
-  async sync(): Promise<void> {
-    throw readOnlyError("sync", this.path);
-  }
-
-  size(): Promise<number> {
-    return this.inner.size();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
+  override sync(): Promise<void> {
+    return refuse("sync", this.path);
   }
 }
 
-class ReadOnlyFileSystem implements FileSystem {
-  constructor(private readonly inner: FileSystem) {}
-
-  async open(path: string, options: OpenOptions = {}): Promise<File> {
-    if (options.create === true) throw readOnlyError("create", path);
-    return new ReadOnlyFile(await this.inner.open(path, { readOnly: true }));
+class ReadOnlyFileSystem extends ForwardingFileSystem {
+  protected override wrapFile(file: File): File {
+    return new ReadOnlyFile(file);
   }
-
-  list(dir: string): Promise<string[]> {
-    return this.inner.list(dir);
+  override open(path: string, options: OpenOptions = {}): Promise<File> {
+    const op = openOp(options);
+    if (op !== "open") return refuse(op, path);
+    return super.open(path, { readOnly: true });
   }
-
-  exists(path: string): Promise<boolean> {
-    return this.inner.exists(path);
+  override rename(from: string, _to: string): Promise<void> {
+    return refuse("rename", from);
   }
-
-  async rename(from: string, _to: string): Promise<void> {
-    throw readOnlyError("rename", from);
+  override remove(path: string): Promise<void> {
+    return refuse("remove", path);
   }
-
-  async remove(path: string): Promise<void> {
-    throw readOnlyError("remove", path);
+  override mkdir(path: string): Promise<void> {
+    return refuse("mkdir", path);
   }
-
-  async mkdir(path: string): Promise<void> {
-    throw readOnlyError("mkdir", path);
+  override syncDir(path: string): Promise<void> {
+    return refuse("syncDir", path);
   }
-
-  async syncDir(path: string): Promise<void> {
-    throw readOnlyError("syncDir", path);
-  }
-
-  async lock(dir: string): Promise<DirLock> {
-    throw readOnlyError("lock", dir);
+  override lock(dir: string): Promise<DirLock> {
+    return refuse("lock", dir);
   }
 }
 

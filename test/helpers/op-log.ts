@@ -1,6 +1,6 @@
 /**
  * An operation log for metamorphic tests (Pebble's metamorphic/ package): `generateOpLog` draws one log from
- * a seed, `runOpLog` plays it against a fresh database on a {@link MemFileSystem} with a virtual clock and
+ * a seed, `runOpLog` plays it against a fresh database on the simulated disk (latency off) with a virtual clock and
  * records every answer as JSON text, so runs under different knobs can be compared answer by answer.
  *
  * Determinism: the log and the clock depend on the seed alone. Reads and sequential mutations are awaited
@@ -10,12 +10,12 @@
 
 import type { Prng } from "../../sim/disk/prng.js";
 import { Zipf } from "../../sim/disk/prng.js";
+import { SimFileSystem } from "../../sim/disk/sim-file-system.js";
 import type { Durability, FuseDB, FuseDBOptions, ScanOptions } from "../../src/db.js";
 import { FuseDB as FuseDBClass } from "../../src/db.js";
 import type { Mutation } from "../../src/doc/entry.js";
 import type { Json } from "../../src/doc/json.js";
 import type { Clock } from "../../src/io/clock.js";
-import { MemFileSystem } from "./mem-fs.js";
 import { DIR } from "./open-mem.js";
 
 /** One step of the log. Every step first moves the clock by `advanceMs`. */
@@ -214,7 +214,7 @@ export interface OpLogRun {
 
 /** Plays `log` on a fresh in-memory disk under `options`; never throws for a call's error (it is an answer). */
 export async function runOpLog(log: readonly Op[], options: FuseDBOptions): Promise<OpLogRun> {
-  const fs = new MemFileSystem();
+  const fs = new SimFileSystem({ latency: false });
   const clock = new ManualClock();
   const durability: Durability = options.durability ?? "fsync";
   const open = (): Promise<FuseDB> => FuseDBClass.open({ ...options, dir: DIR, fs, clock });
