@@ -6,6 +6,11 @@
 /** Smallest capacity a non-empty image allocates, in bytes. */
 const CAPACITY_MIN_BYTES = 64;
 
+/** Whether `value` is a valid byte offset, length or size: a safe integer, not negative. */
+export function isByteCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
 /** A file's contents: `size` bytes, zero beyond what was written. */
 export class ByteImage {
   private bytes: Uint8Array;

@@ -17,18 +17,30 @@
  * - Runtime faults ({@link SimFileSystem.setIoFaults}) are planned at completion, in that same order: a
  *   write may fail (EIO, ENOSPC, after a short write) or land elsewhere, a read may fail or find a latent
  *   sector error, a failed fsync drops the writes it covered.
+ *
+ * Contents and durability are disk-state.ts; file handles sim-file.ts; latency draws io-schedule.ts.
+ *
+ * Invariant: a crashed instance changes nothing: every call on it or on its files, including calls in
+ * flight at the crash, rejects with ESIMCRASHED; the trace gets `issue` then exactly one of `done` or `fail`
+ * for each call that was not cut short by a crash.
  */
 import type { DirLock, File, FileSystem, OpenOptions } from "../../src/io/file-system.js";
 import { DirLockHeldError, ioErrorCode } from "../../src/io/file-system.js";
 import type { CrashPlanner, FaultPlanner } from "./crash-planner.js";
 import { faultPlannerOf, RandomCrashPlanner } from "./crash-planner.js";
-import { canonicalPath, DiskState } from "./disk-state.js";
+import { DiskState } from "./disk-state.js";
 import type { IoFaultPlanner } from "./io-fault-planner.js";
-import type { LatencyClass, LatencyProfile } from "./latency-profile.js";
-import { LATENCY_DEFAULT, latencyRange } from "./latency-profile.js";
+import type { IoCall, IoRunner, Timing } from "./io-schedule.js";
+import { drawLatencyMs, timingOf, traceLine } from "./io-schedule.js";
+import type { LatencyProfile } from "./latency-profile.js";
 import { Prng } from "./prng.js";
 import type { SimClock } from "./sim-clock.js";
+import { type SimDiskCounters, zeroCounters } from "./sim-disk-counters.js";
 import { SimIoError } from "./sim-error.js";
+import { SimFile } from "./sim-file.js";
+import { canonicalPath } from "./sim-path.js";
+
+export type { SimDiskCounters } from "./sim-disk-counters.js";
 
 /** Options of a {@link SimFileSystem}. */
 export interface SimFileSystemOptions {
@@ -45,90 +57,6 @@ export interface SimFileSystemOptions {
   readonly onEvent?: (event: string) => void;
   /** Decides what `crash(prng)` keeps of each pending operation; {@link RandomCrashPlanner} (1/2) if omitted. */
   readonly crashPlanner?: CrashPlanner;
-}
-
-/**
- * What one instance has done, counted at successful completion. Byte counts are in bytes. `crashes` counts
- * power losses in this disk's lineage: the instance `crash()` returns starts with the crashed one's count.
- */
-export interface SimDiskCounters {
-  opens: number;
-  closes: number;
-  reads: number;
-  bytesRead: number;
-  writes: number;
-  bytesWritten: number;
-  truncates: number;
-  syncs: number;
-  dirSyncs: number;
-  renames: number;
-  removes: number;
-  mkdirs: number;
-  lists: number;
-  locks: number;
-  /** Calls that completed with an error (crashed-instance rejections excluded). */
-  failures: number;
-  crashes: number;
-}
-
-function zeroCounters(): SimDiskCounters {
-  return {
-    opens: 0,
-    closes: 0,
-    reads: 0,
-    bytesRead: 0,
-    writes: 0,
-    bytesWritten: 0,
-    truncates: 0,
-    syncs: 0,
-    dirSyncs: 0,
-    renames: 0,
-    removes: 0,
-    mkdirs: 0,
-    lists: 0,
-    locks: 0,
-    failures: 0,
-    crashes: 0,
-  };
-}
-
-/** One call: its name and path (for errors), the rest of its trace line, and its latency class. */
-interface Call {
-  readonly syscall: string;
-  readonly path: string;
-  readonly detail: string;
-  readonly cls: LatencyClass;
-}
-
-/**
- * Runs a call: `issue` runs at issue time, after the crashed check, and returns the completion step, which
- * runs against the same disk state once the latency has passed.
- */
-type Runner = <T>(call: Call, issue: (state: DiskState) => () => T) => Promise<T>;
-
-/** Where latencies come from, when there are any. */
-interface Timing {
-  readonly clock: SimClock;
-  readonly prng: Prng;
-  readonly profile: LatencyProfile;
-}
-
-/**
- * The timing for `options` with latency `on`.
- * @throws TypeError if `on` and `clock` or `prng` is missing; RangeError on a bad latency range.
- */
-function timingOf(options: SimFileSystemOptions, on: boolean): Timing | undefined {
-  if (!on) return undefined;
-  if (options.clock === undefined || options.prng === undefined) {
-    throw new TypeError("SimFileSystem: clock and prng are required unless latency is false");
-  }
-  const profile = typeof options.latency === "object" ? options.latency : LATENCY_DEFAULT;
-  for (const [lo, hi] of Object.values(profile) as [number, number][]) {
-    if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || lo < 0 || lo > hi) {
-      throw new RangeError(`SimFileSystem: bad latency range [${lo}, ${hi}] ms`);
-    }
-  }
-  return { clock: options.clock, prng: options.prng, profile };
 }
 
 /**
@@ -158,7 +86,7 @@ export class SimFileSystem implements FileSystem {
   private timing: Timing | undefined;
   private ioFaults: IoFaultPlanner | undefined;
   private readonly faults = (): IoFaultPlanner | undefined => this.ioFaults;
-  private readonly run: Runner = (call, issue) => this.io(call, issue);
+  private readonly run: IoRunner = (call, issue) => this.io(call, issue);
 
   /**
    * @throws TypeError if `latency` is not false and `clock` or `prng` is missing; RangeError if a latency
@@ -379,15 +307,14 @@ export class SimFileSystem implements FileSystem {
     this.options.onEvent?.(event);
   }
 
-  private async io<T>(call: Call, issue: (state: DiskState) => () => T): Promise<T> {
+  /** The one path of every call (see the module comment for when each step happens). */
+  private async io<T>(call: IoCall, issue: (state: DiskState) => () => T): Promise<T> {
     if (this.crashed) throw new SimIoError("ESIMCRASHED", call.syscall, call.path);
-    const line =
-      call.detail === "" ? `${call.syscall} ${call.path}` : `${call.syscall} ${call.path} ${call.detail}`;
+    const line = traceLine(call);
     const complete = issue(this.state);
     this.emit(`issue ${line}`);
     if (this.timing !== undefined) {
-      const [lo, hi] = latencyRange(this.timing.profile, call.cls);
-      await this.timing.clock.sleep(this.timing.prng.range(lo, hi));
+      await this.timing.clock.sleep(drawLatencyMs(this.timing, call.cls));
       if (this.crashed) throw new SimIoError("ESIMCRASHED", call.syscall, call.path);
     }
     try {
@@ -399,108 +326,5 @@ export class SimFileSystem implements FileSystem {
       this.emit(`fail ${line} ${ioErrorCode(err) ?? "unknown"}`);
       throw err;
     }
-  }
-}
-
-/** A handle on one inode; renames of its file do not affect it (POSIX file descriptions). */
-class SimFile implements File {
-  private closed = false;
-
-  constructor(
-    readonly path: string,
-    private readonly inodeId: number,
-    private readonly run: Runner,
-    private readonly stats: SimDiskCounters,
-    private readonly faults: () => IoFaultPlanner | undefined,
-  ) {}
-
-  read(offset: number, length: number): Promise<Uint8Array> {
-    return this.call("read", `off=${offset} len=${length}`, "read", (state, id) => {
-      const bytes = state.read(id, offset, length);
-      const fault = this.faults()?.planRead(
-        { path: this.path, inodeId: id, offset, length: bytes.length },
-        state.isClean(id),
-      );
-      if (fault?.kind === "eio") throw new SimIoError("EIO", "read", this.path);
-      if (fault?.kind === "flip") {
-        state.flipBit(id, fault.offset, fault.mask);
-        bytes[fault.offset - offset] = (bytes[fault.offset - offset] as number) ^ fault.mask;
-      }
-      this.stats.reads++;
-      this.stats.bytesRead += bytes.length;
-      return bytes;
-    });
-  }
-
-  write(offset: number, data: Uint8Array): Promise<void> {
-    return this.call("write", `off=${offset} len=${data.length}`, "write", (state, id) => {
-      const fault = this.faults()?.planWrite({ path: this.path, inodeId: id, offset, length: data.length });
-      if (fault?.kind === "fail") {
-        if (fault.landedBytes > 0) state.write(id, offset, data.subarray(0, fault.landedBytes));
-        throw new SimIoError(fault.code, "write", this.path);
-      }
-      if (fault?.kind === "misdirect") {
-        state.write(id, fault.offset, data);
-        state.markDamaged(id, Math.min(offset, fault.offset));
-      } else state.write(id, offset, data);
-      this.stats.writes++;
-      this.stats.bytesWritten += data.length;
-    });
-  }
-
-  truncate(size: number): Promise<void> {
-    return this.call("truncate", `size=${size}`, "write", (state, id) => {
-      state.truncate(id, size);
-      this.stats.truncates++;
-    });
-  }
-
-  sync(): Promise<void> {
-    return this.run({ syscall: "sync", path: this.path, detail: "", cls: "sync" }, (state) => {
-      const closedAtIssue = this.closed;
-      const mark = state.mark(); // covers what completed before the sync was issued
-      return () => {
-        if (closedAtIssue) throw new SimIoError("EBADF", "sync", this.path);
-        if (this.faults()?.planSync({ path: this.path, inodeId: this.inodeId, offset: 0, length: 0 })) {
-          state.dropPending(this.inodeId, mark);
-          throw new SimIoError("EIO", "fsync", this.path);
-        }
-        state.syncFile(this.inodeId, mark);
-        this.stats.syncs++;
-      };
-    });
-  }
-
-  size(): Promise<number> {
-    return this.call("size", "", "read", (state, id) => state.size(id));
-  }
-
-  /** Closing twice is harmless, as with `FileHandle.close`. */
-  close(): Promise<void> {
-    return this.run({ syscall: "close", path: this.path, detail: "", cls: "meta" }, (state) => {
-      const first = !this.closed;
-      this.closed = true;
-      return () => {
-        if (!first) return;
-        state.closeFile(this.inodeId);
-        this.stats.closes++;
-      };
-    });
-  }
-
-  /** A call that fails with EBADF if the handle was closed when it was issued. */
-  private call<T>(
-    syscall: string,
-    detail: string,
-    cls: LatencyClass,
-    apply: (state: DiskState, inodeId: number) => T,
-  ): Promise<T> {
-    return this.run({ syscall, path: this.path, detail, cls }, (state) => {
-      const closedAtIssue = this.closed;
-      return () => {
-        if (closedAtIssue) throw new SimIoError("EBADF", syscall, this.path);
-        return apply(state, this.inodeId);
-      };
-    });
   }
 }
