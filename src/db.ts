@@ -14,7 +14,13 @@ import { keyBytes, toKeyString } from "./doc/key.js";
 import { assert, ClosedError, InvalidArgumentError } from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { DirLock } from "./io/file-system.js";
-import { type Durability, type ResolvedOptions, resolveOptions, treeOptions } from "./options.js";
+import {
+  type Durability,
+  type RecoveryMode,
+  type ResolvedOptions,
+  resolveOptions,
+  treeOptions,
+} from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 import { Subscription, SubscriptionHub } from "./reactive/subscriptions.js";
 import { nothingRecovered, type RecoveryInfo, recover } from "./recovery.js";
@@ -37,7 +43,7 @@ import { SCAN_LIMIT_MAX } from "./types.js";
 import type { CommitLog } from "./wal/commit-log.js";
 import { MemoryLog } from "./wal/memory-log.js";
 
-export type { Durability, FuseDBOptions, UnsafeForTesting } from "./options.js";
+export type { Durability, FuseDBOptions, RecoveryMode } from "./options.js";
 export type { RecoveryInfo } from "./recovery.js";
 export type {
   BatchResult,
@@ -54,8 +60,24 @@ export type {
 } from "./types.js";
 export { SCAN_LIMIT_MAX } from "./types.js";
 
+/** The open path with a recovery mode; assigned once, by FuseDB's static block (it reaches the private open). */
+let openWithMode: (config: FuseDBConfig, recoveryMode: RecoveryMode) => Promise<FuseDB>;
+
+/**
+ * INTERNAL, for the simulator's broken variants only (sim/broken-variants.ts); not exported from
+ * src/index.ts. Opens like {@link FuseDB.open} but recovers in `recoveryMode`; anything but 'strict' breaks
+ * recovery on purpose and may lose or invent data.
+ */
+export function openWithRecoveryMode(config: FuseDBConfig, recoveryMode: RecoveryMode): Promise<FuseDB> {
+  return openWithMode(config, recoveryMode);
+}
+
 /** The database handle. Open it with {@link FuseDB.open} (or `open` from the package root). */
 export class FuseDB {
+  static {
+    openWithMode = (config, recoveryMode) => FuseDB.openWith(config, recoveryMode);
+  }
+
   private readonly tree: Tree;
 
   private constructor(
@@ -84,8 +106,12 @@ export class FuseDB {
    * @throws LockedError (FUSEDB_LOCKED) if another process or handle has it open.
    * @throws CorruptionError (FUSEDB_CORRUPTION) naming file and offset if durable data is damaged.
    */
-  static async open(config: FuseDBConfig): Promise<FuseDB> {
-    const options = resolveOptions(config);
+  static open(config: FuseDBConfig): Promise<FuseDB> {
+    return FuseDB.openWith(config, "strict");
+  }
+
+  private static async openWith(config: FuseDBConfig, recoveryMode: RecoveryMode): Promise<FuseDB> {
+    const options = resolveOptions(config, recoveryMode);
     const { fs, clock, dir } = config;
     const hub = new SubscriptionHub();
     if (options.durability === "memory") {

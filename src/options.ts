@@ -3,7 +3,7 @@
  * them (LevelDB's `include/leveldb/options.h` plays this role).
  */
 import { KEY_BYTES_LIMIT } from "./doc/key.js";
-import { InvalidArgumentError } from "./errors.js";
+import { assert, InvalidArgumentError } from "./errors.js";
 import { SUBSCRIBER_QUEUE_MAX_DEFAULT } from "./reactive/subscriptions.js";
 import { SLICE_BYTES_DEFAULT } from "./tree/segment-writer.js";
 import type { TreeOptions } from "./tree/tree.js";
@@ -69,18 +69,21 @@ export interface FuseDBOptions {
 }
 
 /**
- * TEST ONLY. Deliberately broken engine variants for the simulator's sensitivity tests (issue 4): each flag
- * turns off one defence, and the oracle must then catch the engine within a bounded number of seeds
- * (test/sim-sensitivity.test.ts). A database opened with any flag set may lose or invent data.
+ * How recovery treats damage. Internal: only the simulator's broken variants (sim/broken-variants.ts) pass
+ * anything but 'strict', through `openWithRecoveryMode` in src/db.ts (not exported from src/index.ts).
+ * - `'strict'`: every checksum is verified; only a torn tail of the last WAL file is cut.
+ * - `'ignore-checksums'` (broken): WAL recovery and segment reads accept data whose crc32 does not match.
+ * - `'truncate-at-first-bad-record'` (broken): WAL recovery cuts the log at the first invalid record
+ *   anywhere, as if every damage were a torn tail.
  */
-export interface UnsafeForTesting {
-  /** The WAL writer acknowledges a group commit once its write returns, before the fdatasync. */
-  ackBeforeSync?: boolean;
-  /** WAL recovery and segment reads accept data whose crc32 does not match. */
-  ignoreChecksums?: boolean;
-  /** WAL recovery cuts the log at the first invalid record anywhere, as if every damage were a torn tail. */
-  truncateAtFirstBadRecord?: boolean;
-}
+export type RecoveryMode = "strict" | "ignore-checksums" | "truncate-at-first-bad-record";
+
+/** Every {@link RecoveryMode}. */
+export const RECOVERY_MODES: readonly RecoveryMode[] = [
+  "strict",
+  "ignore-checksums",
+  "truncate-at-first-bad-record",
+];
 
 type NumericOption = Exclude<keyof FuseDBOptions, "durability">;
 
@@ -100,14 +103,14 @@ const DEFAULTS: Required<Pick<FuseDBOptions, NumericOption>> = {
   subscriberQueueMax: SUBSCRIBER_QUEUE_MAX_DEFAULT,
 };
 
-/** Options with every default filled in. */
-export type ResolvedOptions = Required<FuseDBOptions> & { unsafeForTesting: UnsafeForTesting };
+/** Options with every default filled in, and the recovery mode of the open path that resolved them. */
+export type ResolvedOptions = Required<FuseDBOptions> & { readonly recoveryMode: RecoveryMode };
 
 /**
  * Validates the knobs of `o` and fills in the defaults.
  * @throws InvalidArgumentError (FUSEDB_INVALID_ARGUMENT) naming the first bad option.
  */
-export function resolveOptions(o: FuseDBOptions & { unsafeForTesting?: UnsafeForTesting }): ResolvedOptions {
+export function resolveOptions(o: FuseDBOptions, recoveryMode: RecoveryMode): ResolvedOptions {
   const durability = o.durability ?? "fsync";
   if (durability !== "fsync" && durability !== "relaxed" && durability !== "memory") {
     throw new InvalidArgumentError(
@@ -115,7 +118,8 @@ export function resolveOptions(o: FuseDBOptions & { unsafeForTesting?: UnsafeFor
       `option durability must be 'fsync', 'relaxed' or 'memory'`,
     );
   }
-  const out: ResolvedOptions = { ...DEFAULTS, durability, unsafeForTesting: o.unsafeForTesting ?? {} };
+  assert(RECOVERY_MODES.includes(recoveryMode), "a known recovery mode");
+  const out: ResolvedOptions = { ...DEFAULTS, durability, recoveryMode };
   for (const name of Object.keys(DEFAULTS) as NumericOption[]) {
     const v = o[name];
     if (v === undefined) continue;
@@ -144,6 +148,6 @@ export function treeOptions(o: ResolvedOptions): TreeOptions {
     checkpointWalBytes: o.checkpointWalBytes,
     blockCacheBytes: o.blockCacheBytes,
     sliceBytes: SLICE_BYTES_DEFAULT,
-    ignoreChecksums: o.unsafeForTesting.ignoreChecksums,
+    ignoreChecksums: o.recoveryMode === "ignore-checksums",
   };
 }

@@ -146,7 +146,7 @@ async function replayAndTidy(
 ): Promise<Replayed> {
   let opened: Replayed["opened"] | undefined;
   try {
-    const verify = options.unsafeForTesting.ignoreChecksums !== true;
+    const verify = options.recoveryMode !== "ignore-checksums";
     opened = await Tree.openSegments(fs, dir, manifest, options.blockCacheBytes, verify);
     const recovered = await replayWal(fs, dir, options, manifest.checkpointLsn, liveWal, opened.leaves);
     for (const name of orphanNames) await fs.remove(joinPath(dir, name));
@@ -203,7 +203,10 @@ async function replayWal(
         } else mark("recovery.replay-skipped-flushed");
       }
     },
-    options.unsafeForTesting,
+    {
+      ignoreChecksums: options.recoveryMode === "ignore-checksums",
+      truncateAtFirstBadRecord: options.recoveryMode === "truncate-at-first-bad-record",
+    },
   );
   if (recovered.lastLsn < checkpointLsn) {
     throw new CorruptionError(
@@ -234,6 +237,5 @@ async function openWalWriter(
   return new WalWriter(fs, dir, walFile, recovered.lastFileBytes, liveWal, nextLsn, {
     fileBytesMax: options.walFileBytesMax,
     groupBytesMax: options.groupCommitBytesMax,
-    ackBeforeSync: options.unsafeForTesting.ackBeforeSync,
   });
 }

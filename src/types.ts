@@ -6,7 +6,7 @@ import type { Json } from "./doc/json.js";
 import type { KeyInput } from "./doc/key.js";
 import type { Clock } from "./io/clock.js";
 import type { FileSystem } from "./io/file-system.js";
-import type { FuseDBOptions, UnsafeForTesting } from "./options.js";
+import type { FuseDBOptions } from "./options.js";
 import type { TreeStats } from "./tree/tree.js";
 import type { WalWriterStats } from "./wal/wal-writer.js";
 
@@ -16,8 +16,6 @@ export interface FuseDBConfig extends FuseDBOptions {
   dir: string;
   fs: FileSystem;
   clock: Clock;
-  /** TEST ONLY: breaks the engine on purpose; see {@link UnsafeForTesting}. Never set it in production. */
-  unsafeForTesting?: UnsafeForTesting;
 }
 
 /** A document and its version, as `get` returns it. The value is deep-frozen. */
