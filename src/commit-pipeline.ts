@@ -12,7 +12,7 @@
  * The pipeline owns the tree it writes into: it builds it, handing it a host whose answers (applied LSN,
  * expiry horizon, poison) come from the pipeline, so nothing is wired after construction.
  */
-import type { Entry, Mutation } from "./doc/entry.js";
+import type { CapturedMutation, Entry } from "./doc/entry.js";
 import { resolveMutation } from "./doc/entry.js";
 import type { KeyString } from "./doc/key.js";
 import { assert, ClosedError, CorruptionError, InvalidArgumentError, PoisonedError } from "./errors.js";
@@ -108,11 +108,11 @@ export class CommitPipeline {
   }
 
   /**
-   * Resolves `mutations` (validated, with their keys) in call order and commits them as one record.
+   * Resolves `mutations` (captured at the call, with their keys) in call order and commits them as one record.
    * Resolves once the caller may be acknowledged (durable; visible in mode 'relaxed').
    * @throws ClosedError, PoisonedError, CorruptionError, and the mutation errors of `resolveMutation`.
    */
-  async commit(mutations: readonly Mutation[], keys: readonly KeyString[]): Promise<BatchResult> {
+  async commit(mutations: readonly CapturedMutation[], keys: readonly KeyString[]): Promise<BatchResult> {
     assert(mutations.length === keys.length, "one key per mutation");
     this.assertWritable();
     // The time of the call: expiries are relative to it, and so is "expired" while resolving. Calls are
@@ -171,7 +171,7 @@ export class CommitPipeline {
   }
 
   private enqueuePrepare(
-    mutations: readonly Mutation[],
+    mutations: readonly CapturedMutation[],
     keys: readonly KeyString[],
     nowMs: number,
     throttle: Promise<void> | undefined,
@@ -221,7 +221,7 @@ export class CommitPipeline {
 
   /** Synchronous: resolves every mutation, appends the record, updates the overlay. Throws → no change. */
   private prepare(
-    mutations: readonly Mutation[],
+    mutations: readonly CapturedMutation[],
     keys: readonly KeyString[],
     bases: Map<KeyString, Entry | undefined>,
     nowMs: number,

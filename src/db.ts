@@ -6,8 +6,8 @@
  */
 
 import { CommitPipeline, diskTreeHost } from "./commit-pipeline.js";
-import type { Entry, Mutation } from "./doc/entry.js";
-import { isLive, validateMutation } from "./doc/entry.js";
+import type { CapturedMutation, Entry, Mutation } from "./doc/entry.js";
+import { captureMutation, isLive } from "./doc/entry.js";
 import type { Json } from "./doc/json.js";
 import type { KeyInput, KeyString } from "./doc/key.js";
 import { keyBytes, toKeyString } from "./doc/key.js";
@@ -372,16 +372,22 @@ export class FuseDB {
 
   // ---- the one write path ----
 
-  /** Validates every mutation and its key, then hands them to the commit pipeline. */
+  /**
+   * Validates and captures every mutation and its key now, at the call (the caller may change its objects
+   * as soon as the call returns), then hands them to the commit pipeline.
+   */
   private async commit(mutations: readonly Mutation[]): Promise<BatchResult> {
-    const keys = mutations.map((m) => {
+    const captured: CapturedMutation[] = [];
+    const keys: KeyString[] = [];
+    for (const m of mutations) {
       if (typeof m !== "object" || m === null) {
         throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "a mutation must be an object");
       }
-      validateMutation(m);
-      return this.key(m.key);
-    });
-    return this.pipeline.commit(mutations, keys);
+      const { key, mutation } = captureMutation(m);
+      keys.push(this.key(key));
+      captured.push(mutation);
+    }
+    return this.pipeline.commit(captured, keys);
   }
 
   // ---- guards ----

@@ -111,6 +111,83 @@ export function validateMutation(m: Mutation): void {
   }
 }
 
+/**
+ * A mutation fixed at call time (issue 12 item 2): its fields read once from the caller's object and
+ * validated, its document or patch a frozen copy (a set's with its stored UTF-8 text), so nothing the
+ * caller does afterwards (or a getter answering differently) changes what is stored.
+ */
+export type CapturedMutation =
+  | ({ op: "set"; value: Json; text: Uint8Array; ttlMs?: number } & Conditional)
+  | ({ op: "delete" } & Conditional)
+  | ({ op: "patch"; patch: Json } & Conditional)
+  | ({ op: "incr"; delta?: number } & Conditional)
+  | ({ op: "expire"; ms: number } & Conditional);
+
+/**
+ * Validates `m` and fixes it: every field is read exactly once, documents are encoded and copied.
+ * Returns the key as given (the caller converts it) and the captured mutation.
+ * @throws InvalidArgumentError as {@link validateMutation}; `FUSEDB_INVALID_JSON` if a document cannot be
+ *   encoded or its encoded copy breaks a rule the original passed (an accessor answering differently).
+ */
+export function captureMutation(m: Mutation): { key: KeyInput; mutation: CapturedMutation } {
+  const fields = m as Partial<Record<"value" | "patch" | "delta" | "ms" | "ttlMs", unknown>>;
+  const { op, key, ifVersion } = m;
+  let once: Mutation;
+  switch (op) {
+    case "set":
+      once = { op, key, value: fields.value as Json, ttlMs: fields.ttlMs as number | undefined, ifVersion };
+      break;
+    case "patch":
+      once = { op, key, patch: fields.patch as Json, ifVersion };
+      break;
+    case "incr":
+      once = { op, key, delta: fields.delta as number | undefined, ifVersion };
+      break;
+    case "expire":
+      once = { op, key, ms: fields.ms as number, ifVersion };
+      break;
+    default:
+      once = { op, key, ifVersion } as Mutation;
+  }
+  validateMutation(once);
+  return { key, mutation: fixed(once) };
+}
+
+/** The captured form of a validated mutation read once: documents copied, the key left out. */
+function fixed(m: Mutation): CapturedMutation {
+  const { ifVersion } = m;
+  switch (m.op) {
+    case "set": {
+      const { value, text } = copyJson(m.value, "value");
+      return { op: "set", value, text, ttlMs: m.ttlMs, ifVersion };
+    }
+    case "patch":
+      return { op: "patch", patch: copyJson(m.patch, "patch").value, ifVersion };
+    case "incr":
+      return { op: "incr", delta: m.delta, ifVersion };
+    case "expire":
+      return { op: "expire", ms: m.ms, ifVersion };
+    case "delete":
+      return { op: "delete", ifVersion };
+  }
+}
+
+/**
+ * A validated document's frozen copy and its UTF-8 text. The copy is checked again: the original was read
+ * twice (validation, then encoding), and what is stored must be what was checked.
+ */
+function copyJson(value: Json, what: string): { value: Json; text: Uint8Array } {
+  let text: Uint8Array;
+  try {
+    text = encodeJson(value);
+  } catch (err) {
+    throw new InvalidArgumentError("FUSEDB_INVALID_JSON", `${what}: ${(err as Error).message}`);
+  }
+  const copy = decodeJson(text);
+  assertJson(copy, what);
+  return { value: copy, text };
+}
+
 function assertDurationMs(ms: unknown, what: string): void {
   if (typeof ms !== "number" || !Number.isSafeInteger(ms) || ms < 1) {
     throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `${what} must be a positive safe integer`);
@@ -136,7 +213,7 @@ function expiryAfter(nowMs: number, ms: number): number {
  */
 export function resolveMutation(
   current: Entry | undefined,
-  m: Mutation,
+  m: CapturedMutation,
   lsn: number,
   limits: ValueLimits,
   nowMs: number,
@@ -151,8 +228,9 @@ export function resolveMutation(
     case "delete":
       return { version, value: undefined, text: undefined, lsn };
     case "set":
-      return materialise(
+      return entryOf(
         m.value,
+        m.text,
         version,
         lsn,
         limits,
@@ -184,6 +262,7 @@ export function resolveMutation(
   }
 }
 
+/** An entry for a document computed while resolving (patch, incr): encoded and normalised here. */
 function materialise(
   value: Json,
   version: number,
@@ -192,14 +271,26 @@ function materialise(
   expiresAtMs: number | undefined,
 ): Entry {
   const text = encodeJson(value);
+  // Normalise through the text form (drops -0, copies the merged object) and freeze.
+  return entryOf(decodeJson(text), text, version, lsn, limits, expiresAtMs);
+}
+
+/** An entry for `value`, frozen and equal to the JSON `text` it is stored as. */
+function entryOf(
+  value: Json,
+  text: Uint8Array,
+  version: number,
+  lsn: number,
+  limits: ValueLimits,
+  expiresAtMs: number | undefined,
+): Entry {
   if (text.length > limits.valueBytesMax) {
     throw new InvalidArgumentError(
       "FUSEDB_VALUE_TOO_LARGE",
       `value is ${text.length} bytes of JSON; the limit is ${limits.valueBytesMax}`,
     );
   }
-  // Normalise through the text form (drops -0, copies the caller's object) and freeze.
-  const entry: Entry = { version, value: decodeJson(text), text, lsn };
+  const entry: Entry = { version, value, text, lsn };
   return expiresAtMs === undefined ? entry : { ...entry, expiresAtMs };
 }
 
