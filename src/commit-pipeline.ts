@@ -102,11 +102,6 @@ export class CommitPipeline {
     return this.closedFlag;
   }
 
-  /** The error every write throws since the pipeline was poisoned, if it was (the log's own is `wal.poisoned`). */
-  get poisoned(): PoisonedError | CorruptionError | undefined {
-    return this.poisonError;
-  }
-
   /**
    * Resolves `mutations` (captured at the call, with their keys) in call order and commits them as one record.
    * Resolves once the caller may be acknowledged (durable; visible in mode 'relaxed').

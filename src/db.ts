@@ -1,31 +1,26 @@
 /**
  * FuseDB: the engine's public face. Validates and encodes input, then takes one private path per kind of
  * work (abstract-level's habit): mutations go through the commit pipeline (src/commit-pipeline.ts, which
- * states the write path), reads through the tree. Opening is recovery (src/recovery.ts); the knobs are
- * src/options.ts, the public shapes src/types.ts.
+ * states the write path), reads through the tree. Opening assembles the engine (src/engine.ts) after
+ * recovery (src/recovery.ts); argument checks are src/arguments.ts, the knobs src/options.ts, the public
+ * shapes src/types.ts.
  */
 
-import { CommitPipeline, diskTreeHost } from "./commit-pipeline.js";
+import { optionsOf, scanArguments, subscribeArguments } from "./arguments.js";
+import type { CommitPipeline } from "./commit-pipeline.js";
 import type { CapturedMutation, Entry, Mutation } from "./doc/entry.js";
 import { captureMutation, isLive } from "./doc/entry.js";
 import type { Json } from "./doc/json.js";
 import type { KeyInput, KeyString } from "./doc/key.js";
 import { keyBytes, toKeyString } from "./doc/key.js";
+import { assembleEngine, type Engine } from "./engine.js";
 import { assert, ClosedError, InvalidArgumentError } from "./errors.js";
 import type { Clock } from "./io/clock.js";
-import type { DirLock } from "./io/file-system.js";
-import {
-  type Durability,
-  type RecoveryMode,
-  type ResolvedOptions,
-  resolveOptions,
-  treeOptions,
-} from "./options.js";
+import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
-import { Subscription, SubscriptionHub } from "./reactive/subscriptions.js";
-import { nothingRecovered, type RecoveryInfo, recover } from "./recovery.js";
-import type { KeyRange } from "./tree/key-range.js";
-import { type LeafInfo, Tree } from "./tree/tree.js";
+import { Subscription, type SubscriptionHub } from "./reactive/subscriptions.js";
+import type { RecoveryInfo } from "./recovery.js";
+import type { LeafInfo, Tree } from "./tree/tree.js";
 import type {
   BatchResult,
   ConditionalOptions,
@@ -39,26 +34,12 @@ import type {
   Versioned,
   WriteResult,
 } from "./types.js";
-import { SCAN_LIMIT_MAX } from "./types.js";
 import type { CommitLog } from "./wal/commit-log.js";
-import { MemoryLog } from "./wal/memory-log.js";
 
 export type { Durability, FuseDBOptions, RecoveryMode } from "./options.js";
 export type { RecoveryInfo } from "./recovery.js";
-export type {
-  BatchResult,
-  ConditionalOptions,
-  FuseDBConfig,
-  FuseDBStats,
-  ScanEntry,
-  ScanOptions,
-  SetOptions,
-  StoredState,
-  ValueWriteResult,
-  Versioned,
-  WriteResult,
-} from "./types.js";
-export { SCAN_LIMIT_MAX } from "./types.js";
+// The public shapes, for importers of this module (src/index.ts names what the package exports).
+export * from "./types.js";
 
 /** The open path with a recovery mode; assigned once, by FuseDB's static block (it reaches the private open). */
 let openWithMode: (config: FuseDBConfig, recoveryMode: RecoveryMode) => Promise<FuseDB>;
@@ -78,22 +59,26 @@ export class FuseDB {
     openWithMode = (config, recoveryMode) => FuseDB.openWith(config, recoveryMode);
   }
 
+  private readonly clock: Clock;
+  /** Data directory. */
+  readonly dir: string;
+  private readonly options: ResolvedOptions;
+  private readonly wal: CommitLog;
+  private readonly hub: SubscriptionHub;
+  private readonly pipeline: CommitPipeline;
   private readonly tree: Tree;
+  /** What recovery did at open. */
+  readonly recovery: RecoveryInfo;
 
-  private constructor(
-    private readonly clock: Clock,
-    /** Data directory. */
-    readonly dir: string,
-    private readonly options: ResolvedOptions,
-    /** undefined in mode 'memory'. */
-    private readonly lock: DirLock | undefined,
-    private readonly wal: CommitLog,
-    private readonly hub: SubscriptionHub,
-    private readonly pipeline: CommitPipeline,
-    /** What recovery did at open. */
-    readonly recovery: RecoveryInfo,
-  ) {
-    this.tree = pipeline.tree;
+  private constructor(private readonly engine: Engine) {
+    this.clock = engine.clock;
+    this.dir = engine.dir;
+    this.options = engine.options;
+    this.wal = engine.wal;
+    this.hub = engine.hub;
+    this.pipeline = engine.pipeline;
+    this.tree = engine.pipeline.tree;
+    this.recovery = engine.recovery;
   }
 
   /** The durability mode this handle runs in. */
@@ -111,29 +96,7 @@ export class FuseDB {
   }
 
   private static async openWith(config: FuseDBConfig, recoveryMode: RecoveryMode): Promise<FuseDB> {
-    const options = resolveOptions(config, recoveryMode);
-    const { fs, clock, dir } = config;
-    const hub = new SubscriptionHub();
-    if (options.durability === "memory") {
-      const wal = new MemoryLog();
-      const pipeline = new CommitPipeline(clock, options, wal, hub, () =>
-        Tree.inMemory(treeOptions(options)),
-      );
-      return new FuseDB(clock, dir, options, undefined, wal, hub, pipeline, nothingRecovered());
-    }
-    const started = clock.now();
-    const r = await recover(fs, dir, options);
-    try {
-      const pipeline = new CommitPipeline(clock, options, r.wal, hub, (owner) => {
-        const host = diskTreeHost(fs, dir, r.wal, owner);
-        return Tree.create(host, r.manifestLog, r.cache, r.leaves, treeOptions(options));
-      });
-      const recovery: RecoveryInfo = { ...r.report, durationMs: clock.now() - started };
-      return new FuseDB(clock, dir, options, r.lock, r.wal, hub, pipeline, recovery);
-    } catch (err) {
-      await r.lock.release();
-      throw err;
-    }
+    return new FuseDB(await assembleEngine(config, recoveryMode));
   }
 
   /**
@@ -195,26 +158,9 @@ export class FuseDB {
    * @throws InvalidArgumentError for bad bounds or limit; ClosedError; CorruptionError on damaged data.
    */
   async scan(options: ScanOptions = {}): Promise<ScanEntry[]> {
-    const limit = options.limit ?? 1000;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > SCAN_LIMIT_MAX) {
-      throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `scan limit must be 1..${SCAN_LIMIT_MAX}`);
-    }
-    if (
-      (options.gt !== undefined && options.gte !== undefined) ||
-      (options.lt !== undefined && options.lte !== undefined)
-    ) {
-      throw new InvalidArgumentError(
-        "FUSEDB_INVALID_ARGUMENT",
-        "scan takes at most one lower and one upper bound",
-      );
-    }
-    const range: KeyRange = {};
-    if (options.gt !== undefined) range.gt = this.key(options.gt);
-    if (options.gte !== undefined) range.gte = this.key(options.gte);
-    if (options.lt !== undefined) range.lt = this.key(options.lt);
-    if (options.lte !== undefined) range.lte = this.key(options.lte);
+    const { range, limit, reverse } = scanArguments(options, (k) => this.key(k));
     this.assertOpen();
-    const found = await this.tree.scan(range, limit, options.reverse === true, this.clock.now());
+    const found = await this.tree.scan(range, limit, reverse, this.clock.now());
     return found.map(([k, entry]) => {
       const bytes = keyBytes(k);
       return { key: bytes.toString("utf8"), keyBytes: bytes, ...versioned(entry.value as Json, entry) };
@@ -230,9 +176,8 @@ export class FuseDB {
    *   PoisonedError; ClosedError.
    */
   async set(key: KeyInput, value: Json, options: SetOptions = {}): Promise<WriteResult> {
-    const r = await this.commit([
-      { op: "set", key, value, ttlMs: options.ttlMs, ifVersion: options.ifVersion },
-    ]);
+    const { ttlMs, ifVersion } = optionsOf(options, "set options");
+    const r = await this.commit([{ op: "set", key, value, ttlMs, ifVersion }]);
     return { version: firstResult(r).version, lsn: r.lsn };
   }
 
@@ -241,7 +186,8 @@ export class FuseDB {
    * @throws VersionConflictError if `ifVersion` is given and does not match.
    */
   async delete(key: KeyInput, options: ConditionalOptions = {}): Promise<WriteResult> {
-    const r = await this.commit([{ op: "delete", key, ifVersion: options.ifVersion }]);
+    const { ifVersion } = optionsOf(options, "delete options");
+    const r = await this.commit([{ op: "delete", key, ifVersion }]);
     return { version: firstResult(r).version, lsn: r.lsn };
   }
 
@@ -251,7 +197,8 @@ export class FuseDB {
    * @throws VersionConflictError if `ifVersion` is given and does not match.
    */
   async patch(key: KeyInput, patch: Json, options: ConditionalOptions = {}): Promise<ValueWriteResult> {
-    return single(await this.commit([{ op: "patch", key, patch, ifVersion: options.ifVersion }]));
+    const { ifVersion } = optionsOf(options, "patch options");
+    return single(await this.commit([{ op: "patch", key, patch, ifVersion }]));
   }
 
   /**
@@ -263,7 +210,8 @@ export class FuseDB {
    *   VersionConflictError if `ifVersion` is given and does not match.
    */
   async incr(key: KeyInput, delta = 1, options: ConditionalOptions = {}): Promise<ValueWriteResult> {
-    return single(await this.commit([{ op: "incr", key, delta, ifVersion: options.ifVersion }]));
+    const { ifVersion } = optionsOf(options, "incr options");
+    return single(await this.commit([{ op: "incr", key, delta, ifVersion }]));
   }
 
   /**
@@ -273,7 +221,8 @@ export class FuseDB {
    *   if `ms` is not a positive safe integer; VersionConflictError if `ifVersion` does not match.
    */
   async expire(key: KeyInput, ms: number, options: ConditionalOptions = {}): Promise<WriteResult> {
-    const r = await this.commit([{ op: "expire", key, ms, ifVersion: options.ifVersion }]);
+    const { ifVersion } = optionsOf(options, "expire options");
+    const r = await this.commit([{ op: "expire", key, ms, ifVersion }]);
     return { version: firstResult(r).version, lsn: r.lsn };
   }
 
@@ -284,16 +233,13 @@ export class FuseDB {
    * @throws InvalidArgumentError for a bad key, prefix or queueMax; ClosedError.
    */
   subscribe(target: SubscribeTarget<KeyInput>, options: SubscribeOptions = {}): Subscription {
-    const queueMax = options.queueMax ?? this.options.subscriberQueueMax;
-    if (!Number.isSafeInteger(queueMax) || queueMax < 1) {
-      throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "queueMax must be a positive integer");
-    }
+    const { queueMax, signal } = subscribeArguments(options, this.options.subscriberQueueMax);
     const isPrefix = typeof target === "object" && target !== null && "prefix" in target;
     const match = isPrefix
       ? { prefix: this.prefix((target as { prefix: KeyInput }).prefix) }
       : { key: this.key(target) };
     this.assertOpen();
-    return new Subscription(this.hub, match, queueMax, options.signal);
+    return new Subscription(this.hub, match, queueMax, signal);
   }
 
   /**
@@ -312,6 +258,8 @@ export class FuseDB {
    * Writes the buffer into a new segment (temp file, fdatasync, rename, syncDir), records the checkpoint
    * LSN in the manifest the same way, then deletes the WAL files that lie wholly below it.
    * Writes go on while it runs. Resolves with the checkpoint LSN.
+   * @throws PoisonedError (FUSEDB_POISONED, the I/O error as its cause) if any of its writes fails: the
+   *   database stops writing, as after the same failure in a background flush; ClosedError.
    */
   async checkpoint(): Promise<{ lsn: number }> {
     this.pipeline.assertWritable();
@@ -324,8 +272,8 @@ export class FuseDB {
     try {
       return { lsn: await this.tree.checkpoint() };
     } catch (err) {
-      // A failed manifest edit poisoned the database: report that, not the raw I/O error.
-      throw this.pipeline.poisoned ?? err;
+      // Exactly as a failed background job: the database stops writing, and the caller learns why.
+      throw this.pipeline.poison(err);
     }
   }
 
@@ -367,7 +315,7 @@ export class FuseDB {
     await this.tree.close();
     await this.wal.close();
     this.hub.closeAll();
-    await this.lock?.release();
+    await this.engine.lock?.release();
   }
 
   // ---- the one write path ----
