@@ -170,7 +170,8 @@ export class FuseDB {
   /**
    * Stores `value` under `key`. Resolves once durable. With `ttlMs` the document expires that many Clock
    * milliseconds after the call (absolute time, logged, so recovery agrees); without it, any earlier expiry
-   * is cleared (Redis SET). With `ifVersion` it is a compare-and-set.
+   * is cleared (Redis SET). With `ifVersion` it is a compare-and-set. `value` and `options` are copied when
+   * the call is made: changing them afterwards changes nothing.
    * @throws VersionConflictError (FUSEDB_VERSION_CONFLICT); InvalidArgumentError (FUSEDB_INVALID_JSON,
    *   FUSEDB_KEY_TOO_LARGE, FUSEDB_VALUE_TOO_LARGE, FUSEDB_INVALID_ARGUMENT for a bad ttlMs, ...);
    *   PoisonedError; ClosedError.
@@ -245,7 +246,8 @@ export class FuseDB {
   /**
    * Applies `mutations` atomically: one WAL record, all or nothing, even across a crash. Mutations of the
    * same key compose in order, each with its own version. If any mutation is invalid or any `ifVersion`
-   * conflicts, none is applied and the call rejects with that mutation's error.
+   * conflicts, none is applied and the call rejects with that mutation's error. The array, the mutations and
+   * their documents are copied when the call is made.
    */
   async batch(mutations: readonly Mutation[]): Promise<BatchResult> {
     if (!Array.isArray(mutations) || mutations.length === 0) {
