@@ -324,9 +324,10 @@ export class FuseDB {
 
   /**
    * Validates and captures every mutation and its key now, at the call (the caller may change its objects
-   * as soon as the call returns), then hands them to the commit pipeline.
+   * as soon as the call returns), then hands them to the commit pipeline. Throws synchronously on bad input:
+   * every caller is an async method, so the caller's promise rejects.
    */
-  private async commit(mutations: readonly Mutation[]): Promise<BatchResult> {
+  private commit(mutations: readonly Mutation[]): Promise<BatchResult> {
     const captured: CapturedMutation[] = [];
     const keys: KeyString[] = [];
     for (const m of mutations) {
