@@ -107,7 +107,7 @@ async function runSim(flags: SimFlags): Promise<number> {
   const broken = brokenOf(flags);
   const base: Omit<CampaignOptions, "seed"> = {
     wrapFs: broken?.wrapFs,
-    unsafeForTesting: broken?.unsafeForTesting,
+    recoveryMode: broken?.recoveryMode,
     cycles: flags.cycles,
     opsPerCycle: flags.ops,
     keys: flags.keys,
@@ -277,7 +277,7 @@ async function handleFailure(
   quiet: boolean,
 ): Promise<{ seed: string; replay: string; reproducer: string; violation: string }> {
   const broken = brokenOf(flags);
-  const variant = { wrapFs: broken?.wrapFs, unsafeForTesting: broken?.unsafeForTesting };
+  const variant = { wrapFs: broken?.wrapFs, recoveryMode: broken?.recoveryMode };
   let options: CampaignOptions = { ...result.options, knobs: result.knobs, ...variant };
   let shown = result;
   if (flags.minimize) {
@@ -349,7 +349,7 @@ async function runExhaustiveCommand(flags: SimFlags): Promise<number> {
     outcomesPerPointMax: flags.outcomesMax,
     device: { ...EXHAUSTIVE_DEVICE_DEFAULT, sectorBytes: flags.sector === 4096 ? 4096 : 512 },
     wrapFs: broken?.wrapFs,
-    unsafeForTesting: broken?.unsafeForTesting,
+    recoveryMode: broken?.recoveryMode,
   });
   const wallMs = Math.round(performance.now() - started);
   if (flags.json) console.log(JSON.stringify({ ...result, wallMs }));
@@ -395,7 +395,7 @@ async function runRotCommand(flags: SimFlags): Promise<number> {
     const r = await runRotCheck({
       seed: `${flags.seed}-${i}`,
       wrapFs: broken?.wrapFs,
-      unsafeForTesting: broken?.unsafeForTesting,
+      recoveryMode: broken?.recoveryMode,
     });
     outcomes[r.outcome]++;
     if (r.verdict === "fail")

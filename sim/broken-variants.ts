@@ -1,13 +1,16 @@
 /**
  * The deliberately broken variants the simulator must catch (issue 4, "Sensitivity"; TigerBeetle's canary
- * habit: a checker that cannot fail proves nothing). Each is a disk wrapper (faults/canary.ts) or a test-only
- * engine knob (`FuseDBConfig.unsafeForTesting`). `fusedb sim --broken <name>` runs campaigns or exhaustive
- * mode on one; test/sim-sensitivity.test.ts proves each is caught within a bounded number of seeds.
+ * habit: a checker that cannot fail proves nothing). Each is a disk wrapper (faults/canary.ts) or a broken
+ * recovery mode, which the harness passes through the engine's internal open path (`openWithRecoveryMode`,
+ * src/db.ts; not part of the public API). `fusedb sim --broken <name>` runs campaigns or exhaustive mode on
+ * one; test/sim-sensitivity.test.ts proves each is caught within a bounded number of seeds.
  */
 
-import { LyingSyncFileSystem, NoDirSyncFileSystem } from "../faults/canary.js";
-import type { UnsafeForTesting } from "../src/db.js";
+import { AckBeforeSyncFileSystem, LyingSyncFileSystem, NoDirSyncFileSystem } from "../faults/canary.js";
+import type { FuseDB, FuseDBConfig, RecoveryMode } from "../src/db.js";
+import { openWithRecoveryMode } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
+import { parseWalFileName } from "../src/wal/format.js";
 
 /** One broken variant: what it breaks, and how. */
 export interface BrokenVariant {
@@ -15,8 +18,8 @@ export interface BrokenVariant {
   what: string;
   /** Wraps the disk the engine sees. */
   wrapFs?: (fs: FileSystem) => FileSystem;
-  /** Breaks the engine itself. */
-  unsafeForTesting?: UnsafeForTesting;
+  /** Breaks the engine's recovery itself (default 'strict': not broken). */
+  recoveryMode?: RecoveryMode;
   /**
    * Faults needed to see it: "crash" (power loss alone shows it) or "rot" (only damage to durable data
    * shows it: sim/rot-check.ts, and campaigns through their rot probes and runtime bit flips).
@@ -37,18 +40,34 @@ export const BROKEN_VARIANTS: Readonly<Record<string, BrokenVariant>> = {
     seenWith: "crash",
   },
   "ack-before-sync": {
-    what: "the WAL writer acknowledges a group commit before its fdatasync",
-    unsafeForTesting: { ackBeforeSync: true },
+    what: "a WAL file's fsync reports success before its data is durable: group commits are acknowledged early",
+    wrapFs: (fs) => new AckBeforeSyncFileSystem(fs, isWalFile),
     seenWith: "crash",
   },
   "ignore-checksums": {
     what: "WAL recovery and segment reads accept data whose crc32 does not match",
-    unsafeForTesting: { ignoreChecksums: true },
+    recoveryMode: "ignore-checksums",
     seenWith: "rot",
   },
   "truncate-at-first-bad-record": {
     what: "WAL recovery cuts the log at the first bad record, as if all damage were a torn tail",
-    unsafeForTesting: { truncateAtFirstBadRecord: true },
+    recoveryMode: "truncate-at-first-bad-record",
     seenWith: "rot",
   },
 };
+
+/** Whether `path` names a WAL file (`<dir>/wal-<16 digits>.log`). */
+function isWalFile(path: string): boolean {
+  return parseWalFileName(path.slice(path.lastIndexOf("/") + 1)) !== undefined;
+}
+
+/**
+ * Opens the engine under test as a harness does: like `FuseDB.open`, but recovering in `recoveryMode`
+ * (a broken variant's; 'strict' if undefined).
+ */
+export function openEngineUnderTest(
+  config: FuseDBConfig,
+  recoveryMode: RecoveryMode | undefined,
+): Promise<FuseDB> {
+  return openWithRecoveryMode(config, recoveryMode ?? "strict");
+}

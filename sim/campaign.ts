@@ -39,11 +39,11 @@ import {
   RuntimeFaultPlanner,
 } from "../faults/runtime-faults.js";
 import { TornWritePlanner } from "../faults/torn-write-planner.js";
-import type { FuseDBOptions, UnsafeForTesting } from "../src/db.js";
-import { FuseDB } from "../src/db.js";
+import type { FuseDB, FuseDBOptions, RecoveryMode } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
 import type { ChangeEvent, Subscription } from "../src/reactive/subscriptions.js";
 import { mark, marksSince, snapshot } from "../src/util/coverage.js";
+import { openEngineUnderTest } from "./broken-variants.js";
 import type { IoFaultPlanner } from "./disk/io-fault-planner.js";
 import { Prng } from "./disk/prng.js";
 import { SimClock } from "./disk/sim-clock.js";
@@ -79,8 +79,8 @@ export interface CampaignOptions {
   crashFaults?: "whole" | "torn";
   /** Wraps the virtual disk the engine sees: broken variants for sensitivity tests. */
   wrapFs?: (fs: FileSystem) => FileSystem;
-  /** Breaks the engine on purpose (sim/broken-variants.ts; sensitivity tests only). */
-  unsafeForTesting?: UnsafeForTesting;
+  /** Breaks the engine's recovery on purpose (sim/broken-variants.ts; sensitivity tests only). */
+  recoveryMode?: RecoveryMode;
   /**
    * Durability mode: 'relaxed' lets the oracle accept the loss of up to `relaxedUnsyncedMax` acknowledged
    * calls per crash. Default: `knobs.durability` if given, else drawn (a quarter of the seeds relaxed); the
@@ -108,7 +108,7 @@ export interface CampaignResult {
   virtualMs: number;
   traceHash: string;
   knobs: FuseDBOptions;
-  options: Required<Omit<CampaignOptions, "wrapFs" | "unsafeForTesting" | "knobs" | "durability">>;
+  options: Required<Omit<CampaignOptions, "wrapFs" | "recoveryMode" | "knobs" | "durability">>;
   /** Subscribers evicted as slow (FUSEDB_SLOW_SUBSCRIBER). */
   evictions: number;
   /** Subscription events delivered and checked. */
@@ -173,7 +173,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     crashFaults: options.crashFaults ?? (root.fork("faults").bool() ? "torn" : "whole"),
     runtimeFaults: options.runtimeFaults ?? drawRuntimeFaults(root.fork("runtime-plan")),
   };
-  const run = new CampaignRun(root, schedule, knobs, opts, options.wrapFs, options.unsafeForTesting);
+  const run = new CampaignRun(root, schedule, knobs, opts, options.wrapFs, options.recoveryMode);
   await run.execute();
   return {
     seed: opts.seed,
@@ -239,10 +239,10 @@ class CampaignRun {
     private readonly schedule: Prng,
     private readonly knobs: FuseDBOptions,
     private readonly opts: Required<
-      Omit<CampaignOptions, "wrapFs" | "unsafeForTesting" | "knobs" | "durability">
+      Omit<CampaignOptions, "wrapFs" | "recoveryMode" | "knobs" | "durability">
     >,
     private readonly wrapFs: ((fs: FileSystem) => FileSystem) | undefined,
-    private readonly unsafeForTesting: UnsafeForTesting | undefined,
+    private readonly recoveryMode: RecoveryMode | undefined,
   ) {
     this.oracle = new Oracle(
       knobs.durability === "relaxed" ? { relaxedUnsyncedMax: knobs.relaxedUnsyncedMax ?? 256 } : {},
@@ -344,13 +344,7 @@ class CampaignRun {
   private async open(fs: SimFileSystem, what: string): Promise<FuseDB> {
     const seen = this.wrapFs ? this.wrapFs(fs) : fs;
     const db = await this.driver.run(
-      FuseDB.open({
-        ...this.knobs,
-        dir: DIR,
-        fs: seen,
-        clock: this.clock,
-        unsafeForTesting: this.unsafeForTesting,
-      }),
+      openEngineUnderTest({ ...this.knobs, dir: DIR, fs: seen, clock: this.clock }, this.recoveryMode),
       what,
     );
     this.trace.update(`open ${what} lsn=${db.recovery.lastLsn} replayed=${db.recovery.replayedRecords}`);
@@ -648,13 +642,10 @@ class CampaignRun {
     const seen = this.wrapFs ? this.wrapFs(image) : image;
     // Runtime faults may strike the interrupted recovery (a failed fsync of its torn-tail cut, say).
     image.setIoFaults(this.faultsFor(image));
-    const attempt = FuseDB.open({
-      ...this.knobs,
-      dir: DIR,
-      fs: seen,
-      clock: this.clock,
-      unsafeForTesting: this.unsafeForTesting,
-    });
+    const attempt = openEngineUnderTest(
+      { ...this.knobs, dir: DIR, fs: seen, clock: this.clock },
+      this.recoveryMode,
+    );
     attempt.then(
       () => this.trace.update(`recovery ${cycle} finished before its crash`),
       () => this.trace.update(`recovery ${cycle} interrupted`),

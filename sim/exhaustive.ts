@@ -19,9 +19,9 @@
  */
 import type { DeviceProfile } from "../faults/device-profile.js";
 import { ChoicePlanner, nextChoices, outcomeCountEstimate } from "../faults/outcome-enumerator.js";
-import type { UnsafeForTesting } from "../src/db.js";
-import { FuseDB } from "../src/db.js";
+import type { FuseDB, RecoveryMode } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
+import { openEngineUnderTest } from "./broken-variants.js";
 import type { FaultPlanner } from "./disk/crash-planner.js";
 import { Prng } from "./disk/prng.js";
 import { SimClock } from "./disk/sim-clock.js";
@@ -53,8 +53,8 @@ export interface ExhaustiveOptions {
   failuresMax?: number;
   /** Wraps the disk the engine sees (broken variants; see sim/broken-variants.ts). */
   wrapFs?: (fs: FileSystem) => FileSystem;
-  /** Deliberately broken engine (sensitivity tests only). */
-  unsafeForTesting?: UnsafeForTesting;
+  /** Deliberately broken recovery (sensitivity tests only). */
+  recoveryMode?: RecoveryMode;
 }
 
 /** One disk state the oracle rejected. */
@@ -264,13 +264,10 @@ async function record(w: ExhaustiveWorkload, options: ExhaustiveOptions): Promis
   const driver = new Driver(clock);
   const oracle = new Oracle();
   const db = await driver.run(
-    FuseDB.open({
-      ...w.knobs,
-      dir: DIR,
-      fs: options.wrapFs ? options.wrapFs(fs) : fs,
-      clock,
-      unsafeForTesting: options.unsafeForTesting,
-    }),
+    openEngineUnderTest(
+      { ...w.knobs, dir: DIR, fs: options.wrapFs ? options.wrapFs(fs) : fs, clock },
+      options.recoveryMode,
+    ),
     `${w.name}: open`,
   );
   const errors: string[] = [];
@@ -427,13 +424,15 @@ class StateChecker {
 
   private open(fs: FileSystem): Promise<FuseDB> {
     return new Driver(this.rec.clock).run(
-      FuseDB.open({
-        ...this.w.knobs,
-        dir: DIR,
-        fs: this.options.wrapFs ? this.options.wrapFs(fs) : fs,
-        clock: this.rec.clock,
-        unsafeForTesting: this.options.unsafeForTesting,
-      }),
+      openEngineUnderTest(
+        {
+          ...this.w.knobs,
+          dir: DIR,
+          fs: this.options.wrapFs ? this.options.wrapFs(fs) : fs,
+          clock: this.rec.clock,
+        },
+        this.options.recoveryMode,
+      ),
       "recovery",
     );
   }

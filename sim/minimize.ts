@@ -14,19 +14,19 @@ export interface Minimized {
 }
 
 /**
- * Minimizes `failing` (which must have failed), keeping its broken variant (`wrapFs`, `unsafeForTesting`;
+ * Minimizes `failing` (which must have failed), keeping its broken variant (`wrapFs`, `recoveryMode`;
  * sim/broken-variants.ts) if it had one.
  */
 export async function minimizeCampaign(
   failing: CampaignResult,
-  broken: Pick<CampaignOptions, "wrapFs" | "unsafeForTesting"> = {},
+  broken: Pick<CampaignOptions, "wrapFs" | "recoveryMode"> = {},
   attemptsMax = 40,
 ): Promise<Minimized> {
   let best: CampaignOptions = {
     ...failing.options,
     knobs: failing.knobs,
     wrapFs: broken.wrapFs,
-    unsafeForTesting: broken.unsafeForTesting,
+    recoveryMode: broken.recoveryMode,
   };
   let bestResult = failing;
   let attempts = 0;

@@ -19,10 +19,10 @@
  */
 import { FaultyFileSystem } from "../faults/faulty-file-system.js";
 import { RUNTIME_FAULTS_NONE, RuntimeFaultPlanner } from "../faults/runtime-faults.js";
-import type { FuseDBOptions, UnsafeForTesting } from "../src/db.js";
-import { FuseDB } from "../src/db.js";
+import type { FuseDB, FuseDBOptions, RecoveryMode } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
 import { joinPath } from "../src/io/file-system.js";
+import { openEngineUnderTest } from "./broken-variants.js";
 import { Prng } from "./disk/prng.js";
 import { SimClock } from "./disk/sim-clock.js";
 import { describeError, errorCode } from "./disk/sim-error.js";
@@ -35,8 +35,8 @@ import { type DamageSite, pickDamageBelowTail } from "./wal-damage.js";
 /** What to run. */
 export interface RotCheckOptions {
   seed: string;
-  /** Deliberately broken engine (sensitivity tests only). */
-  unsafeForTesting?: UnsafeForTesting;
+  /** Deliberately broken recovery (sensitivity tests only). */
+  recoveryMode?: RecoveryMode;
   /** Wraps the disk the engine sees, under the bit flip. */
   wrapFs?: (fs: FileSystem) => FileSystem;
 }
@@ -76,13 +76,10 @@ export async function runRotCheck(options: RotCheckOptions): Promise<RotCheckRes
   const base = { seed: options.seed, damage: undefined, acks: 0, knobs };
   const open = (fs: FileSystem): Promise<FuseDB> =>
     driver.run(
-      FuseDB.open({
-        ...knobs,
-        dir: DIR,
-        fs: options.wrapFs ? options.wrapFs(fs) : fs,
-        clock,
-        unsafeForTesting: options.unsafeForTesting,
-      }),
+      openEngineUnderTest(
+        { ...knobs, dir: DIR, fs: options.wrapFs ? options.wrapFs(fs) : fs, clock },
+        options.recoveryMode,
+      ),
       "open",
     );
   try {

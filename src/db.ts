@@ -1,315 +1,84 @@
 /**
  * FuseDB: the engine's public face. Validates and encodes input, then takes one private path per kind of
- * work (abstract-level's habit): mutations go through `commit`, reads through the leaf.
- *
- * Write path (DESIGN.md durability contract):
- * 1. Mutations are prepared one at a time in call order. Each resolves against the newest state, including
- *    mutations already prepared but not yet durable (the overlay), so same-key mutations inside one group
- *    commit each get their own version and compose in order.
- * 2. The resolved effects become one WAL record (an atomic batch), queued for group commit.
- * 3. Once the record is durable the effects are applied to the leaf's buffer (visible to readers) and
- *    dispatched to subscribers, and only then does the caller's promise resolve. Readers never see the
- *    overlay. In durability mode 'relaxed' step 3 may run before the fdatasync, within a bounded window
- *    (`relaxedUnsyncedMax`); in mode 'memory' there is no file at all (see {@link Durability}).
+ * work (abstract-level's habit): mutations go through the commit pipeline (src/commit-pipeline.ts, which
+ * states the write path), reads through the tree. Opening assembles the engine (src/engine.ts) after
+ * recovery (src/recovery.ts); argument checks are src/arguments.ts, the knobs src/options.ts, the public
+ * shapes src/types.ts.
  */
-import type { Entry, Mutation } from "./doc/entry.js";
-import { isLive, resolveMutation, validateMutation } from "./doc/entry.js";
+
+import { optionsOf, scanArguments, subscribeArguments } from "./arguments.js";
+import type { CommitPipeline } from "./commit-pipeline.js";
+import type { CapturedMutation, Entry, Mutation } from "./doc/entry.js";
+import { captureMutation, isLive } from "./doc/entry.js";
 import type { Json } from "./doc/json.js";
 import type { KeyInput, KeyString } from "./doc/key.js";
-import { KEY_BYTES_LIMIT, keyBytes, toKeyString } from "./doc/key.js";
-import {
-  assert,
-  ClosedError,
-  CorruptionError,
-  InvalidArgumentError,
-  LockedError,
-  PoisonedError,
-} from "./errors.js";
+import { keyBytes, toKeyString } from "./doc/key.js";
+import { assembleEngine, type Engine } from "./engine.js";
+import { assert, ClosedError, InvalidArgumentError } from "./errors.js";
 import type { Clock } from "./io/clock.js";
-import type { DirLock, FileSystem } from "./io/file-system.js";
-import { DirLockHeldError, joinPath, mkdirDurable } from "./io/file-system.js";
-import type { ChangeEvent, SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
-import { SUBSCRIBER_QUEUE_MAX_DEFAULT, Subscription, SubscriptionHub } from "./reactive/subscriptions.js";
-import type { KeyRange } from "./tree/key-range.js";
-import type { Manifest } from "./tree/manifest.js";
-import { emptyManifest, MANIFEST_FILE, ManifestLog, readManifest } from "./tree/manifest.js";
-import { parseSegmentFileName } from "./tree/segment-format.js";
-import { SLICE_BYTES_DEFAULT } from "./tree/segment-writer.js";
-import {
-  type LeafInfo,
-  leafOf,
-  NOT_IN_MEMORY,
-  Tree,
-  type TreeHost,
-  type TreeOptions,
-  type TreeStats,
-} from "./tree/tree.js";
-import { mark } from "./util/coverage.js";
-import { decodeBatch, type Effect, encodeBatch } from "./wal/batch-codec.js";
+import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
+import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
+import { Subscription, type SubscriptionHub } from "./reactive/subscriptions.js";
+import type { RecoveryInfo } from "./recovery.js";
+import type { LeafInfo, Tree } from "./tree/tree.js";
+import type {
+  BatchResult,
+  ConditionalOptions,
+  FuseDBConfig,
+  FuseDBStats,
+  ScanEntry,
+  ScanOptions,
+  SetOptions,
+  StoredState,
+  ValueWriteResult,
+  Versioned,
+  WriteResult,
+} from "./types.js";
 import type { CommitLog } from "./wal/commit-log.js";
-import { parseWalFileName, RECORD_PAYLOAD_BYTES_MAX, RecordType, walFileName } from "./wal/format.js";
-import { MemoryLog } from "./wal/memory-log.js";
-import { recoverWal, type WalRecovery } from "./wal/wal-reader.js";
-import { countFilesWhollyBelow, type WalFileInfo, WalWriter, type WalWriterStats } from "./wal/wal-writer.js";
+
+export type { Durability, FuseDBOptions, RecoveryMode } from "./options.js";
+export type { RecoveryInfo } from "./recovery.js";
+// The public shapes, for importers of this module (src/index.ts names what the package exports).
+export * from "./types.js";
+
+/** The open path with a recovery mode; assigned once, by FuseDB's static block (it reaches the private open). */
+let openWithMode: (config: FuseDBConfig, recoveryMode: RecoveryMode) => Promise<FuseDB>;
 
 /**
- * When a mutation is acknowledged, and what a crash may take back (DESIGN.md durability contract, point 9):
- *
- * - `'fsync'` (default): the promise resolves, and readers and subscribers see the mutation, only after
- *   its WAL record is fdatasynced. A crash loses no acknowledged mutation.
- * - `'relaxed'`: the mutation becomes visible and its promise resolves once its record is queued for the WAL
- *   writer, before the fdatasync, as long as fewer than `relaxedUnsyncedMax` acknowledged records are
- *   unsynced; past that bound a call waits for fdatasyncs to catch up (backpressure, no timer). A crash
- *   may lose at most the last `relaxedUnsyncedMax` acknowledged calls (never an earlier one without the
- *   later ones: the recovered state is still a prefix of the commit order), and readers may have seen them.
- * - `'memory'`: no WAL, no segments, no lock; the file system is never touched and everything is lost when
- *   the handle goes away. Versions, TTL, conditional writes and subscriptions work as in the other modes.
- *
- * Idea: MemFlux's durability levels; Redis `appendfsync always | everysec` (here bounded in records, not
- * seconds, so the bound holds under any load and needs no timer).
+ * INTERNAL, for the simulator's broken variants only (sim/broken-variants.ts); not exported from
+ * src/index.ts. Opens like {@link FuseDB.open} but recovers in `recoveryMode`; anything but 'strict' breaks
+ * recovery on purpose and may lose or invent data.
  */
-export type Durability = "fsync" | "relaxed" | "memory";
-
-/** Knobs, all optional. Sizes in bytes. */
-export interface FuseDBOptions {
-  /** When mutations are acknowledged; see {@link Durability}. Default 'fsync'. */
-  durability?: Durability;
-  /**
-   * Mode 'relaxed' only: most acknowledged records not yet fdatasynced, so the most acknowledged calls a
-   * crash may lose. Default 256.
-   */
-  relaxedUnsyncedMax?: number;
-  /** Default queue bound of a subscriber, in events. Default 1024. */
-  subscriberQueueMax?: number;
-  /** Largest key, in bytes. Default 1024, at most 65535 (the formats' u16 key length). */
-  keyBytesMax?: number;
-  /** Largest document as UTF-8 JSON text, in bytes. Default 1 MiB. */
-  valueBytesMax?: number;
-  /** WAL file rotation bound. Default 64 MiB. */
-  walFileBytesMax?: number;
-  /**
-   * A checkpoint starts in the background once this many WAL bytes were written since the last automatic
-   * one, so the log (and recovery time) stays bounded and expired documents are removed without a manual
-   * `checkpoint()`. Driven by WAL size, never by a timer (DESIGN.md, Storage). Default 64 MiB.
-   */
-  checkpointWalBytes?: number;
-  /** Most bytes in one group commit. Default 4 MiB. */
-  groupCommitBytesMax?: number;
-  /** A leaf's buffer is written out as a new segment once it holds this many bytes. Default 1 MiB. */
-  leafBufferBytes?: number;
-  /**
-   * Memory budget of all buffers together. Past half of it the fullest buffer is flushed and writers start
-   * waiting for background slices, gradually more up to the full budget. Default 64 MiB.
-   */
-  bufferBytesMax?: number;
-  /** A leaf larger than this (segments and buffer) splits; it bounds every merge's cost. Default 8 MiB. */
-  leafBytesMax?: number;
-  /** A leaf with more segments than this has them merged into one. Default 4. */
-  segmentsMax?: number;
-  /** Byte budget of the block cache shared by all segments. Default 32 MiB. */
-  blockCacheBytes?: number;
-  /** The manifest log is rewritten as one snapshot once it would pass this size. Default 1 MiB. */
-  manifestBytesMax?: number;
-}
-
-/** Where and on what the database runs. `fs` and `clock` are the seam (src/io). */
-export interface FuseDBConfig extends FuseDBOptions {
-  /** Data directory. */
-  dir: string;
-  fs: FileSystem;
-  clock: Clock;
-  /** TEST ONLY: breaks the engine on purpose; see {@link UnsafeForTesting}. Never set it in production. */
-  unsafeForTesting?: UnsafeForTesting;
-}
-
-/**
- * TEST ONLY. Deliberately broken engine variants for the simulator's sensitivity tests (issue 4): each flag
- * turns off one defence, and the oracle must then catch the engine within a bounded number of seeds
- * (test/sim-sensitivity.test.ts). A database opened with any flag set may lose or invent data.
- */
-export interface UnsafeForTesting {
-  /** The WAL writer acknowledges a group commit once its write returns, before the fdatasync. */
-  ackBeforeSync?: boolean;
-  /** WAL recovery and segment reads accept data whose crc32 does not match. */
-  ignoreChecksums?: boolean;
-  /** WAL recovery cuts the log at the first invalid record anywhere, as if every damage were a torn tail. */
-  truncateAtFirstBadRecord?: boolean;
-}
-
-/** A document and its version, as `get` returns it. The value is deep-frozen. */
-export interface Versioned {
-  value: Json;
-  version: number;
-  /** Absolute expiry in Clock milliseconds, if the document has one (see `ttl`). */
-  expiresAtMs?: number;
-}
-
-/**
- * A key's stored state as `inspect` returns it, ignoring expiry: a tombstone has `value` undefined. Expired
- * documents may still appear until background work turns them into tombstones (same version).
- */
-export interface StoredState {
-  version: number;
-  value: Json | undefined;
-  expiresAtMs?: number;
-}
-
-/** Options of `set`. */
-export interface SetOptions {
-  /** Expire the document this many Clock milliseconds after the call (a positive integer). */
-  ttlMs?: number;
-  /** Conditional write: the key's current live version must be this (0: the key must not exist). */
-  ifVersion?: number;
-}
-
-/** Options of `delete`, `patch`, `incr` and `expire`. */
-export interface ConditionalOptions {
-  /** Conditional write: the key's current live version must be this (0: the key must not exist). */
-  ifVersion?: number;
-}
-
-/** What a single-key mutation resolves to once durable. */
-export interface WriteResult {
-  /** The key's new version. */
-  version: number;
-  /** LSN of the WAL record that holds the mutation. */
-  lsn: number;
-}
-
-/** What `incr` and `patch` resolve to: the new document too. */
-export interface ValueWriteResult extends WriteResult {
-  value: Json;
-}
-
-/** What `batch` resolves to: one result per mutation, in order, all in one WAL record. */
-export interface BatchResult {
-  lsn: number;
-  results: { version: number; value: Json | undefined }[];
-}
-
-/** Bounds of a scan: at most one of `gt`/`gte` and one of `lt`/`lte`; keys as strings (UTF-8) or bytes. */
-export interface ScanOptions {
-  gt?: KeyInput;
-  gte?: KeyInput;
-  lt?: KeyInput;
-  lte?: KeyInput;
-  /** Most entries returned. Default 1000, at most {@link SCAN_LIMIT_MAX}. */
-  limit?: number;
-  /** Descending key order. Default false. */
-  reverse?: boolean;
-}
-
-/** One entry of a scan. `key` is the UTF-8 reading of `keyBytes`. */
-export interface ScanEntry extends Versioned {
-  key: string;
-  keyBytes: Uint8Array;
-}
-
-/** Upper bound on `ScanOptions.limit`: scans are bounded (DESIGN.md, non-goal: analytical scans). */
-export const SCAN_LIMIT_MAX = 100_000;
-
-/** What recovery did when the database was opened. */
-export interface RecoveryInfo {
-  checkpointLsn: number;
-  /** WAL records replayed above the checkpoint. */
-  replayedRecords: number;
-  /** LSN of the last durable record after recovery. */
-  lastLsn: number;
-  tornTail: WalRecovery["tornTail"];
-  /** Orphan files removed (temp files, unreferenced segments, obsolete WAL files). */
-  removedFiles: string[];
-  /** Clock milliseconds spent in open. */
-  durationMs: number;
-}
-
-/** Counters for `stats()`. */
-export interface FuseDBStats {
-  wal: WalWriterStats;
-  durableLsn: number;
-  /** The WAL floor: recovery replays above it. */
-  checkpointLsn: number;
-  bufferedEntries: number;
-  bufferedBytes: number;
-  segmentBytes: number;
-  walFiles: number;
-  /** Live subscriptions. */
-  subscribers: number;
-  /** Leaves, segments and background work (flushes, merges, splits), block cache counters. */
-  tree: TreeStats;
-  /** Bytes of keys and documents written by the caller's mutations. */
-  userBytes: number;
-  /**
-   * Bytes written to disk (WAL, segments, manifest) per byte of user data; 0 before any write. Whole
-   * records and blocks, not device pages.
-   */
-  writeAmplification: number;
-}
-
-type NumericOption = Exclude<keyof FuseDBOptions, "durability">;
-
-const DEFAULTS: Required<Pick<FuseDBOptions, NumericOption>> = {
-  keyBytesMax: 1024,
-  valueBytesMax: 1024 * 1024,
-  walFileBytesMax: 64 * 1024 * 1024,
-  checkpointWalBytes: 64 * 1024 * 1024,
-  groupCommitBytesMax: 4 * 1024 * 1024,
-  leafBufferBytes: 1024 * 1024,
-  bufferBytesMax: 64 * 1024 * 1024,
-  leafBytesMax: 8 * 1024 * 1024,
-  segmentsMax: 4,
-  blockCacheBytes: 32 * 1024 * 1024,
-  manifestBytesMax: 1024 * 1024,
-  relaxedUnsyncedMax: 256,
-  subscriberQueueMax: SUBSCRIBER_QUEUE_MAX_DEFAULT,
-};
-
-interface Prepared<T> {
-  /** Resolves when the caller may be acknowledged (durable, or visible in mode 'relaxed'). */
-  acked: Promise<void>;
-  value: T;
-}
-
-/** A record appended to the log and not yet visible, in LSN order. */
-interface Unapplied {
-  lsn: number;
-  effects: Effect[];
-  durable: boolean;
-  visible: () => void;
+export function openWithRecoveryMode(config: FuseDBConfig, recoveryMode: RecoveryMode): Promise<FuseDB> {
+  return openWithMode(config, recoveryMode);
 }
 
 /** The database handle. Open it with {@link FuseDB.open} (or `open` from the package root). */
 export class FuseDB {
-  private readonly overlay = new Map<KeyString, Entry>();
-  private prepTail: Promise<void> = Promise.resolve();
-  private prepQueued = 0;
-  /**
-   * Call times of the calls queued for prepare, oldest first (FIFO, bounded by the calls in flight). Expired
-   * documents are turned into tombstones only up to the oldest of them, so a queued call still resolves on
-   * what was live at its call time.
-   */
-  private readonly queuedCallMs: number[] = [];
-  private closed = false;
-  private userBytes = 0;
-  private poisonError: PoisonedError | CorruptionError | undefined;
-  private appliedLsn: number;
-  /** Records appended but not yet visible, LSN order. Bounded by the calls in flight. */
-  private readonly unapplied: (Unapplied | undefined)[] = [];
-  private head = 0;
-  /** Mode 'relaxed': records visible (acknowledged) but not yet durable; at most relaxedUnsyncedMax. */
-  private visibleUnsynced = 0;
-  private readonly hub = new SubscriptionHub();
+  static {
+    openWithMode = (config, recoveryMode) => FuseDB.openWith(config, recoveryMode);
+  }
 
-  private constructor(
-    private readonly clock: Clock,
-    readonly dir: string,
-    private readonly options: ResolvedOptions,
-    private readonly lock: DirLock | undefined,
-    private readonly tree: Tree,
-    private readonly wal: CommitLog,
-    /** What recovery did at open. */
-    readonly recovery: RecoveryInfo,
-  ) {
-    this.appliedLsn = wal.durableLsn;
+  private readonly clock: Clock;
+  /** Data directory. */
+  readonly dir: string;
+  private readonly options: ResolvedOptions;
+  private readonly wal: CommitLog;
+  private readonly hub: SubscriptionHub;
+  private readonly pipeline: CommitPipeline;
+  private readonly tree: Tree;
+  /** What recovery did at open. */
+  readonly recovery: RecoveryInfo;
+
+  private constructor(private readonly engine: Engine) {
+    this.clock = engine.clock;
+    this.dir = engine.dir;
+    this.options = engine.options;
+    this.wal = engine.wal;
+    this.hub = engine.hub;
+    this.pipeline = engine.pipeline;
+    this.tree = engine.pipeline.tree;
+    this.recovery = engine.recovery;
   }
 
   /** The durability mode this handle runs in. */
@@ -322,155 +91,12 @@ export class FuseDB {
    * @throws LockedError (FUSEDB_LOCKED) if another process or handle has it open.
    * @throws CorruptionError (FUSEDB_CORRUPTION) naming file and offset if durable data is damaged.
    */
-  static async open(config: FuseDBConfig): Promise<FuseDB> {
-    const options = resolveOptions(config);
-    const { fs, clock, dir } = config;
-    const started = clock.now();
-    if (options.durability === "memory") {
-      const recovery: RecoveryInfo = {
-        checkpointLsn: 0,
-        replayedRecords: 0,
-        lastLsn: 0,
-        tornTail: undefined,
-        removedFiles: [],
-        durationMs: 0,
-      };
-      const tree = Tree.inMemory(treeOptions(options));
-      return new FuseDB(clock, dir, options, undefined, tree, new MemoryLog(), recovery);
-    }
-    await mkdirDurable(fs, dir);
-    const lock = await fs.lock(dir).catch((err: unknown) => {
-      throw err instanceof DirLockHeldError ? new LockedError(dir, err.holder, { cause: err }) : err;
-    });
-    try {
-      const read = await readManifest(fs, dir);
-      let manifest = read?.manifest;
-      const names = await fs.list(dir);
-      const walFiles = names
-        .map((name) => ({ name, firstLsn: parseWalFileName(name) }))
-        .filter((f): f is WalFileInfo => f.firstLsn !== undefined)
-        .sort((a, b) => a.firstLsn - b.firstLsn);
-      if (!manifest) {
-        if (walFiles.length > 0 || names.some((n) => parseSegmentFileName(n) !== undefined)) {
-          throw new CorruptionError(MANIFEST_FILE, 0, "missing, but WAL or segment files exist");
-        }
-        manifest = emptyManifest();
-      }
-      checkManifestAgainstFiles(manifest, read?.tornAt, names, walFiles);
-      // Orphans are only listed now and deleted once recovery succeeded: nothing goes before the state it
-      // would be an orphan of is known to recover.
-      const removedFiles = findOrphans(names, manifest, walFiles);
-      const liveWal = walFiles.filter((f) => !removedFiles.includes(f.name));
+  static open(config: FuseDBConfig): Promise<FuseDB> {
+    return FuseDB.openWith(config, "strict");
+  }
 
-      let opened: Awaited<ReturnType<typeof Tree.openSegments>> | undefined;
-      let recovered: WalRecovery;
-      let manifestLog: ManifestLog;
-      try {
-        opened = await Tree.openSegments(
-          fs,
-          dir,
-          manifest,
-          options.blockCacheBytes,
-          options.unsafeForTesting.ignoreChecksums !== true,
-        );
-        const leaves = opened.leaves;
-        const checkpointLsn = manifest.checkpointLsn;
-        recovered = await recoverWal(
-          fs,
-          dir,
-          liveWal,
-          checkpointLsn,
-          (record, file) => {
-            let effects: Effect[];
-            try {
-              effects = decodeBatch(record.payload, record.lsn);
-            } catch (err) {
-              throw new CorruptionError(file, record.offset, `bad batch payload: ${(err as Error).message}`);
-            }
-            // A leaf's segments already hold its records up to its flushed LSN.
-            for (const { key, entry } of effects) {
-              const leaf = leafOf(leaves, key);
-              if (entry.lsn > leaf.flushedLsn) {
-                leaf.active.set(key, entry);
-                leaf.seqno = Math.max(leaf.seqno, entry.lsn);
-              } else mark("recovery.replay-skipped-flushed");
-            }
-          },
-          options.unsafeForTesting,
-        );
-        if (recovered.lastLsn < checkpointLsn) {
-          throw new CorruptionError(
-            liveWal[liveWal.length - 1]?.name ?? MANIFEST_FILE,
-            recovered.lastFileBytes,
-            `WAL ends at LSN ${recovered.lastLsn}, before checkpoint ${checkpointLsn}`,
-            { missing: true },
-          );
-        }
-        for (const name of removedFiles) await fs.remove(joinPath(dir, name));
-        if (removedFiles.length > 0) await fs.syncDir(dir);
-        // A fresh log of one snapshot: a torn final edit never stays in front of new ones.
-        manifestLog = await ManifestLog.create(fs, dir, manifest, options.manifestBytesMax);
-      } catch (err) {
-        for (const leaf of opened?.leaves ?? []) for (const seg of leaf.segments) await seg.release();
-        const tornAt = read?.tornAt;
-        if (tornAt !== undefined && err instanceof CorruptionError && err.missing) {
-          // Files are deleted only after an edit is durable, so the state before a torn final edit never
-          // misses a WAL file or record: if it does, that edit was damaged, not torn. (Checksum damage in a
-          // file is reported as that file's.)
-          throw new CorruptionError(
-            MANIFEST_FILE,
-            tornAt,
-            `final edit unreadable, and the state before it does not recover (${err.message}): damage, not a torn append`,
-          );
-        }
-        throw err;
-      }
-      const nextLsn = recovered.lastLsn + 1;
-      const creating = liveWal.length === 0;
-      if (creating) liveWal.push({ name: walFileName(nextLsn), firstLsn: nextLsn });
-      const last = liveWal[liveWal.length - 1] as WalFileInfo;
-      const walFile = await fs.open(joinPath(dir, last.name), { create: creating });
-      if (creating) await fs.syncDir(dir);
-      const wal = new WalWriter(fs, dir, walFile, recovered.lastFileBytes, liveWal, nextLsn, {
-        fileBytesMax: options.walFileBytesMax,
-        groupBytesMax: options.groupCommitBytesMax,
-        ackBeforeSync: options.unsafeForTesting.ackBeforeSync,
-      });
-      const recovery: RecoveryInfo = {
-        checkpointLsn: manifest.checkpointLsn,
-        replayedRecords: recovered.replayed,
-        lastLsn: recovered.lastLsn,
-        tornTail: recovered.tornTail,
-        removedFiles,
-        durationMs: clock.now() - started,
-      };
-      const hooks = {
-        applied: (): number => wal.durableLsn,
-        horizon: (): number => clock.now(),
-        failed: (_err: unknown): void => undefined,
-      };
-      const host: TreeHost = {
-        fs,
-        dir,
-        appliedLsn: () => hooks.applied(),
-        waitDurable: (lsn) => wal.waitDurable(lsn),
-        expiryHorizonMs: () => hooks.horizon(),
-        walBytesWritten: () => wal.stats.bytesWritten,
-        takeWalFilesBelow: (lsn) => wal.takeFilesBelow(lsn),
-        onBackgroundError: (err) => hooks.failed(err),
-      };
-      const tree = Tree.create(host, manifestLog, opened.cache, opened.leaves, treeOptions(options));
-      const db = new FuseDB(clock, dir, options, lock, tree, wal, recovery);
-      hooks.applied = () => db.appliedLsn;
-      hooks.horizon = () => db.expiryHorizonMs();
-      hooks.failed = (err) => {
-        db.poisonError ??= err instanceof CorruptionError ? err : (db.wal.poisoned ?? new PoisonedError(err));
-      };
-      return db;
-    } catch (err) {
-      await lock.release();
-      throw err;
-    }
+  private static async openWith(config: FuseDBConfig, recoveryMode: RecoveryMode): Promise<FuseDB> {
+    return new FuseDB(await assembleEngine(config, recoveryMode));
   }
 
   /**
@@ -532,26 +158,9 @@ export class FuseDB {
    * @throws InvalidArgumentError for bad bounds or limit; ClosedError; CorruptionError on damaged data.
    */
   async scan(options: ScanOptions = {}): Promise<ScanEntry[]> {
-    const limit = options.limit ?? 1000;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > SCAN_LIMIT_MAX) {
-      throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `scan limit must be 1..${SCAN_LIMIT_MAX}`);
-    }
-    if (
-      (options.gt !== undefined && options.gte !== undefined) ||
-      (options.lt !== undefined && options.lte !== undefined)
-    ) {
-      throw new InvalidArgumentError(
-        "FUSEDB_INVALID_ARGUMENT",
-        "scan takes at most one lower and one upper bound",
-      );
-    }
-    const range: KeyRange = {};
-    if (options.gt !== undefined) range.gt = this.key(options.gt);
-    if (options.gte !== undefined) range.gte = this.key(options.gte);
-    if (options.lt !== undefined) range.lt = this.key(options.lt);
-    if (options.lte !== undefined) range.lte = this.key(options.lte);
+    const { range, limit, reverse } = scanArguments(options, (k) => this.key(k));
     this.assertOpen();
-    const found = await this.tree.scan(range, limit, options.reverse === true, this.clock.now());
+    const found = await this.tree.scan(range, limit, reverse, this.clock.now());
     return found.map(([k, entry]) => {
       const bytes = keyBytes(k);
       return { key: bytes.toString("utf8"), keyBytes: bytes, ...versioned(entry.value as Json, entry) };
@@ -561,16 +170,16 @@ export class FuseDB {
   /**
    * Stores `value` under `key`. Resolves once durable. With `ttlMs` the document expires that many Clock
    * milliseconds after the call (absolute time, logged, so recovery agrees); without it, any earlier expiry
-   * is cleared (Redis SET). With `ifVersion` it is a compare-and-set.
+   * is cleared (Redis SET). With `ifVersion` it is a compare-and-set. `value` and `options` are copied when
+   * the call is made: changing them afterwards changes nothing.
    * @throws VersionConflictError (FUSEDB_VERSION_CONFLICT); InvalidArgumentError (FUSEDB_INVALID_JSON,
    *   FUSEDB_KEY_TOO_LARGE, FUSEDB_VALUE_TOO_LARGE, FUSEDB_INVALID_ARGUMENT for a bad ttlMs, ...);
    *   PoisonedError; ClosedError.
    */
   async set(key: KeyInput, value: Json, options: SetOptions = {}): Promise<WriteResult> {
-    const r = await this.commit([
-      { op: "set", key, value, ttlMs: options.ttlMs, ifVersion: options.ifVersion },
-    ]);
-    return { version: (r.results[0] as BatchResult["results"][number]).version, lsn: r.lsn };
+    const { ttlMs, ifVersion } = optionsOf(options, "set options");
+    const r = await this.commit([{ op: "set", key, value, ttlMs, ifVersion }]);
+    return { version: firstResult(r).version, lsn: r.lsn };
   }
 
   /**
@@ -578,8 +187,9 @@ export class FuseDB {
    * @throws VersionConflictError if `ifVersion` is given and does not match.
    */
   async delete(key: KeyInput, options: ConditionalOptions = {}): Promise<WriteResult> {
-    const r = await this.commit([{ op: "delete", key, ifVersion: options.ifVersion }]);
-    return { version: (r.results[0] as BatchResult["results"][number]).version, lsn: r.lsn };
+    const { ifVersion } = optionsOf(options, "delete options");
+    const r = await this.commit([{ op: "delete", key, ifVersion }]);
+    return { version: firstResult(r).version, lsn: r.lsn };
   }
 
   /**
@@ -588,7 +198,8 @@ export class FuseDB {
    * @throws VersionConflictError if `ifVersion` is given and does not match.
    */
   async patch(key: KeyInput, patch: Json, options: ConditionalOptions = {}): Promise<ValueWriteResult> {
-    return single(await this.commit([{ op: "patch", key, patch, ifVersion: options.ifVersion }]));
+    const { ifVersion } = optionsOf(options, "patch options");
+    return single(await this.commit([{ op: "patch", key, patch, ifVersion }]));
   }
 
   /**
@@ -600,7 +211,8 @@ export class FuseDB {
    *   VersionConflictError if `ifVersion` is given and does not match.
    */
   async incr(key: KeyInput, delta = 1, options: ConditionalOptions = {}): Promise<ValueWriteResult> {
-    return single(await this.commit([{ op: "incr", key, delta, ifVersion: options.ifVersion }]));
+    const { ifVersion } = optionsOf(options, "incr options");
+    return single(await this.commit([{ op: "incr", key, delta, ifVersion }]));
   }
 
   /**
@@ -610,8 +222,9 @@ export class FuseDB {
    *   if `ms` is not a positive safe integer; VersionConflictError if `ifVersion` does not match.
    */
   async expire(key: KeyInput, ms: number, options: ConditionalOptions = {}): Promise<WriteResult> {
-    const r = await this.commit([{ op: "expire", key, ms, ifVersion: options.ifVersion }]);
-    return { version: (r.results[0] as BatchResult["results"][number]).version, lsn: r.lsn };
+    const { ifVersion } = optionsOf(options, "expire options");
+    const r = await this.commit([{ op: "expire", key, ms, ifVersion }]);
+    return { version: firstResult(r).version, lsn: r.lsn };
   }
 
   /**
@@ -621,22 +234,20 @@ export class FuseDB {
    * @throws InvalidArgumentError for a bad key, prefix or queueMax; ClosedError.
    */
   subscribe(target: SubscribeTarget<KeyInput>, options: SubscribeOptions = {}): Subscription {
-    const queueMax = options.queueMax ?? this.options.subscriberQueueMax;
-    if (!Number.isSafeInteger(queueMax) || queueMax < 1) {
-      throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "queueMax must be a positive integer");
-    }
+    const { queueMax, signal } = subscribeArguments(options, this.options.subscriberQueueMax);
     const isPrefix = typeof target === "object" && target !== null && "prefix" in target;
     const match = isPrefix
       ? { prefix: this.prefix((target as { prefix: KeyInput }).prefix) }
       : { key: this.key(target) };
     this.assertOpen();
-    return new Subscription(this.hub, match, queueMax, options.signal);
+    return new Subscription(this.hub, match, queueMax, signal);
   }
 
   /**
    * Applies `mutations` atomically: one WAL record, all or nothing, even across a crash. Mutations of the
    * same key compose in order, each with its own version. If any mutation is invalid or any `ifVersion`
-   * conflicts, none is applied and the call rejects with that mutation's error.
+   * conflicts, none is applied and the call rejects with that mutation's error. The array, the mutations and
+   * their documents are copied when the call is made.
    */
   async batch(mutations: readonly Mutation[]): Promise<BatchResult> {
     if (!Array.isArray(mutations) || mutations.length === 0) {
@@ -649,20 +260,22 @@ export class FuseDB {
    * Writes the buffer into a new segment (temp file, fdatasync, rename, syncDir), records the checkpoint
    * LSN in the manifest the same way, then deletes the WAL files that lie wholly below it.
    * Writes go on while it runs. Resolves with the checkpoint LSN.
+   * @throws PoisonedError (FUSEDB_POISONED, the I/O error as its cause) if any of its writes fails: the
+   *   database stops writing, as after the same failure in a background flush; ClosedError.
    */
   async checkpoint(): Promise<{ lsn: number }> {
-    this.assertWritable();
+    this.pipeline.assertWritable();
     if (this.options.durability === "memory") {
       // Nothing to write: background work is the removal of expired documents.
-      this.tree.sweepExpired(this.expiryHorizonMs());
-      return { lsn: this.appliedLsn };
+      this.tree.sweepExpired(this.pipeline.expiryHorizonMs());
+      return { lsn: this.pipeline.appliedLsn };
     }
     await this.wal.rotate();
     try {
       return { lsn: await this.tree.checkpoint() };
     } catch (err) {
-      // A failed manifest edit poisoned the database: report that, not the raw I/O error.
-      throw this.poisonError ?? err;
+      // Exactly as a failed background job: the database stops writing, and the caller learns why.
+      throw this.pipeline.poison(err);
     }
   }
 
@@ -680,8 +293,8 @@ export class FuseDB {
       walFiles: this.wal.liveFiles().length,
       subscribers: this.hub.size,
       tree,
-      userBytes: this.userBytes,
-      writeAmplification: this.userBytes === 0 ? 0 : written / this.userBytes,
+      userBytes: this.pipeline.userBytes,
+      writeAmplification: this.pipeline.userBytes === 0 ? 0 : written / this.pipeline.userBytes,
     };
   }
 
@@ -699,205 +312,33 @@ export class FuseDB {
    * queued events), and releases the directory lock.
    */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.prepTail;
+    if (this.pipeline.closed) return;
+    await this.pipeline.close();
     await this.tree.close();
     await this.wal.close();
     this.hub.closeAll();
-    await this.lock?.release();
+    await this.engine.lock?.release();
   }
 
   // ---- the one write path ----
 
-  private async commit(mutations: readonly Mutation[]): Promise<BatchResult> {
-    const keys = mutations.map((m) => {
+  /**
+   * Validates and captures every mutation and its key now, at the call (the caller may change its objects
+   * as soon as the call returns), then hands them to the commit pipeline. Throws synchronously on bad input:
+   * every caller is an async method, so the caller's promise rejects.
+   */
+  private commit(mutations: readonly Mutation[]): Promise<BatchResult> {
+    const captured: CapturedMutation[] = [];
+    const keys: KeyString[] = [];
+    for (const m of mutations) {
       if (typeof m !== "object" || m === null) {
         throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "a mutation must be an object");
       }
-      validateMutation(m, this.options);
-      return this.key(m.key);
-    });
-    this.assertWritable();
-    // The time of the call: expiries are relative to it, and so is "expired" while resolving. Calls are
-    // prepared in call order and the clock never goes back, so resolution times follow commit order.
-    const nowMs = this.clock.now();
-    let prepared: Prepared<BatchResult>;
-    // Gradual backpressure (buffers past half their budget): the call waits for a slice of background work
-    // inside the prepare queue, so calls still take effect in call order.
-    const throttle = this.tree.backpressure();
-    if (
-      throttle === undefined &&
-      this.prepQueued === 0 &&
-      keys.every((k) => this.lookupPendingMemory(k) !== NOT_IN_MEMORY)
-    ) {
-      // Fast path: nothing queued ahead and memory knows every key.
-      prepared = this.prepare(mutations, keys, new Map(), nowMs);
-    } else {
-      prepared = await this.enqueuePrepare(mutations, keys, nowMs, throttle);
+      const { key, mutation } = captureMutation(m, this.options);
+      keys.push(this.key(key));
+      captured.push(mutation);
     }
-    await prepared.acked;
-    return prepared.value;
-  }
-
-  private enqueuePrepare(
-    mutations: readonly Mutation[],
-    keys: KeyString[],
-    nowMs: number,
-    throttle?: Promise<void>,
-  ): Promise<Prepared<BatchResult>> {
-    this.prepQueued++;
-    this.queuedCallMs.push(nowMs);
-    const run = this.prepTail.then(async () => {
-      try {
-        await throttle;
-        const bases = new Map<KeyString, Entry | undefined>();
-        // Re-check after every read: a flush that finished meanwhile may have moved a key from the frozen
-        // buffer into the segment. Bounded: each pass reads at least one new key, or ends.
-        try {
-          for (;;) {
-            const missing = keys.filter(
-              (k) => !bases.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY,
-            );
-            if (missing.length === 0) break;
-            for (const k of missing) bases.set(k, await this.tree.get(k));
-          }
-        } catch (err) {
-          // The call cannot resolve. Calls take effect in call order, so none after it may either: a damaged
-          // or unreadable base stops writes (FUSEDB_CORRUPTION, or FUSEDB_POISONED naming the I/O error).
-          this.poisonError ??= err instanceof CorruptionError ? err : new PoisonedError(err);
-          throw err;
-        }
-        this.assertWritable();
-        return this.prepare(mutations, keys, bases, nowMs);
-      } finally {
-        this.prepQueued--;
-        this.queuedCallMs.shift();
-      }
-    });
-    this.prepTail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
-
-  /** Synchronous: resolves every mutation, appends the record, updates the overlay. Throws → no change. */
-  private prepare(
-    mutations: readonly Mutation[],
-    keys: KeyString[],
-    bases: Map<KeyString, Entry | undefined>,
-    nowMs: number,
-  ): Prepared<BatchResult> {
-    const lsn = this.wal.nextLsnPreview;
-    const latest = new Map<KeyString, Entry | undefined>();
-    const effects: Effect[] = [];
-    const results: BatchResult["results"] = [];
-    for (let i = 0; i < mutations.length; i++) {
-      const k = keys[i] as KeyString;
-      const current = latest.has(k) ? latest.get(k) : this.baseFor(k, bases);
-      const next = resolveMutation(current, mutations[i] as Mutation, lsn, this.options, nowMs);
-      latest.set(k, next);
-      results.push({ version: next.version, value: next.value });
-    }
-    // One effect per key: the last state wins; versions already count every step.
-    for (const [key, entry] of latest) effects.push({ key, entry: entry as Entry });
-    let bytes = 0;
-    for (const { key, entry } of effects) bytes += key.length + (entry.text?.length ?? 0);
-    const payload = encodeBatch(effects);
-    if (payload.length > RECORD_PAYLOAD_BYTES_MAX) {
-      throw new InvalidArgumentError(
-        "FUSEDB_VALUE_TOO_LARGE",
-        `batch of ${payload.length} bytes is too large`,
-      );
-    }
-    let visible = (): void => undefined;
-    const becameVisible = new Promise<void>((resolve) => {
-      visible = resolve;
-    });
-    const record: Unapplied = { lsn, effects, durable: false, visible };
-    const appended = this.wal.append(RecordType.Batch, payload, () => this.onDurable(record));
-    assert(appended.lsn === lsn, "LSN preview matches the appended record");
-    this.unapplied.push(record);
-    this.userBytes += bytes;
-    for (const { key, entry } of effects) this.overlay.set(key, entry);
-    if (this.options.durability !== "relaxed") return { acked: appended.durable, value: { lsn, results } };
-    this.pump();
-    // Relaxed: acknowledged once visible, or rejected if the log fails first. A failure after the
-    // acknowledgement is the documented loss window; later calls see the poison.
-    const acked = Promise.race([becameVisible, appended.durable.then(() => becameVisible)]);
-    return { acked, value: { lsn, results } };
-  }
-
-  /** The log made `record` durable (LSN order). */
-  private onDurable(record: Unapplied): void {
-    record.durable = true;
-    if (record.lsn <= this.appliedLsn) {
-      this.visibleUnsynced--;
-      return;
-    }
-    this.pump();
-    assert(record.lsn <= this.appliedLsn, "a durable record is visible");
-  }
-
-  /**
-   * Makes records visible in LSN order: every durable one, and in mode 'relaxed' also undurable ones while
-   * fewer than `relaxedUnsyncedMax` visible records are unsynced (and no checkpoint holds them back).
-   * Bounded by the records appended.
-   */
-  private pump(): void {
-    const relaxed = this.options.durability === "relaxed";
-    for (;;) {
-      const next = this.unapplied[this.head];
-      if (next === undefined) break;
-      if (!next.durable) {
-        const early =
-          relaxed &&
-          this.wal.poisoned === undefined &&
-          this.visibleUnsynced < this.options.relaxedUnsyncedMax;
-        if (!early) break;
-        this.visibleUnsynced++;
-      }
-      this.unapplied[this.head++] = undefined;
-      this.apply(next.lsn, next.effects);
-      next.visible();
-    }
-    if (this.head > 1024 && this.head * 2 > this.unapplied.length) {
-      this.unapplied.splice(0, this.head);
-      this.head = 0;
-    }
-  }
-
-  /** Makes one record's effects visible to readers and subscribers. */
-  private apply(lsn: number, effects: Effect[]): void {
-    assert(lsn === this.appliedLsn + 1, "records become visible in LSN order");
-    this.appliedLsn = lsn;
-    for (const { key, entry } of effects) {
-      this.tree.apply(key, entry);
-      if (this.overlay.get(key)?.lsn === lsn) this.overlay.delete(key);
-    }
-    this.hub.dispatch(lsn, effects);
-  }
-
-  private lookupPendingMemory(k: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
-    const pending = this.overlay.get(k);
-    if (pending) return pending;
-    return this.tree.lookupMemory(k);
-  }
-
-  private baseFor(k: KeyString, bases: Map<KeyString, Entry | undefined>): Entry | undefined {
-    const mem = this.lookupPendingMemory(k);
-    if (mem !== NOT_IN_MEMORY) return mem;
-    assert(bases.has(k), "a key memory cannot answer was read before prepare");
-    return bases.get(k);
-  }
-
-  /**
-   * Expiry horizon for background work: no older than any queued call's time (see queuedCallMs), since a
-   * queued call still resolves on what was live at its call time; later calls are newer.
-   */
-  private expiryHorizonMs(): number {
-    return Math.min(this.clock.now(), this.queuedCallMs[0] ?? Number.POSITIVE_INFINITY);
+    return this.pipeline.commit(captured, keys);
   }
 
   // ---- guards ----
@@ -913,13 +354,7 @@ export class FuseDB {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new ClosedError();
-  }
-
-  private assertWritable(): void {
-    this.assertOpen();
-    const poisoned = this.poisonError ?? this.wal.poisoned;
-    if (poisoned) throw poisoned;
+    if (this.pipeline.closed) throw new ClosedError();
   }
 }
 
@@ -929,99 +364,15 @@ function versioned(value: Json, entry: Entry): Versioned {
   return out;
 }
 
-function single(r: BatchResult): ValueWriteResult {
+/** The result of a single-mutation call. */
+function firstResult(r: BatchResult): BatchResult["results"][number] {
   const first = r.results[0];
-  assert(first !== undefined && first.value !== undefined, "a patch or incr result holds a value");
+  assert(first !== undefined, "a single mutation has one result");
+  return first;
+}
+
+function single(r: BatchResult): ValueWriteResult {
+  const first = firstResult(r);
+  assert(first.value !== undefined, "a patch or incr result holds a value");
   return { value: first.value, version: first.version, lsn: r.lsn };
-}
-
-/** The tree's knobs from the engine's options. */
-function treeOptions(o: ResolvedOptions): TreeOptions {
-  return {
-    leafBufferBytes: o.leafBufferBytes,
-    bufferBytesMax: o.bufferBytesMax,
-    leafBytesMax: o.leafBytesMax,
-    segmentsMax: o.segmentsMax,
-    hotWriteShare: 0.25,
-    checkpointWalBytes: o.checkpointWalBytes,
-    blockCacheBytes: o.blockCacheBytes,
-    sliceBytes: SLICE_BYTES_DEFAULT,
-    ignoreChecksums: o.unsafeForTesting.ignoreChecksums,
-  };
-}
-
-/** Options with every default filled in. */
-type ResolvedOptions = Required<FuseDBOptions> & { unsafeForTesting: UnsafeForTesting };
-
-function resolveOptions(o: FuseDBConfig): ResolvedOptions {
-  const durability = o.durability ?? "fsync";
-  if (durability !== "fsync" && durability !== "relaxed" && durability !== "memory") {
-    throw new InvalidArgumentError(
-      "FUSEDB_INVALID_ARGUMENT",
-      `option durability must be 'fsync', 'relaxed' or 'memory'`,
-    );
-  }
-  const out: ResolvedOptions = { ...DEFAULTS, durability, unsafeForTesting: o.unsafeForTesting ?? {} };
-  for (const name of Object.keys(DEFAULTS) as NumericOption[]) {
-    const v = o[name];
-    if (v === undefined) continue;
-    if (!Number.isSafeInteger(v) || v <= 0) {
-      throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `option ${name} must be a positive integer`);
-    }
-    out[name] = v;
-  }
-  if (out.keyBytesMax > KEY_BYTES_LIMIT) {
-    throw new InvalidArgumentError(
-      "FUSEDB_INVALID_ARGUMENT",
-      `option keyBytesMax must be <= ${KEY_BYTES_LIMIT}`,
-    );
-  }
-  return out;
-}
-
-/**
- * The files the manifest relies on must exist: its segments, and the WAL from just above its checkpoint LSN
- * (files below it may be gone). When they do not, and the manifest's final edit was unreadable, that edit
- * was not a torn (never synced) append — files were deleted only after it was durable — but damage of
- * durable data: a CorruptionError names the manifest, not the file found missing.
- * @throws CorruptionError naming MANIFEST (or the missing segment).
- */
-export function checkManifestAgainstFiles(
-  manifest: Manifest,
-  tornAt: number | undefined,
-  names: readonly string[],
-  walFiles: readonly WalFileInfo[],
-): void {
-  const present = new Set(names);
-  const missing = manifest.leaves.flatMap((l) => l.segments).find((n) => !present.has(n));
-  // Sorted by first LSN: the oldest file must hold LSN checkpoint + 1 or lie below it.
-  const walGap = walFiles.length > 0 && (walFiles[0] as WalFileInfo).firstLsn > manifest.checkpointLsn + 1;
-  if (missing === undefined && !walGap) return;
-  const what =
-    missing !== undefined
-      ? `segment ${missing} is missing`
-      : `the WAL starts above LSN ${manifest.checkpointLsn + 1}`;
-  if (tornAt !== undefined) {
-    throw new CorruptionError(
-      MANIFEST_FILE,
-      tornAt,
-      `final edit unreadable and ${what}: damage, not a torn append`,
-    );
-  }
-  if (missing !== undefined)
-    throw new CorruptionError(missing, 0, "segment named in the manifest is missing");
-}
-
-/** Temp files, unreferenced segments and WAL files wholly below the checkpoint: removed after recovery. Deterministic. */
-function findOrphans(names: string[], manifest: Manifest, walFiles: WalFileInfo[]): string[] {
-  const live = new Set(manifest.leaves.flatMap((l) => l.segments));
-  const orphans: string[] = [];
-  for (const name of names) {
-    const orphanSegment = parseSegmentFileName(name) !== undefined && !live.has(name);
-    // LOCK* files belong to the file system's lock protocol, not to the engine.
-    if ((name.endsWith(".tmp") && !name.startsWith("LOCK")) || orphanSegment) orphans.push(name);
-  }
-  for (const f of walFiles.slice(0, countFilesWhollyBelow(walFiles, manifest.checkpointLsn)))
-    orphans.push(f.name);
-  return orphans;
 }

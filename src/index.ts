@@ -11,7 +11,9 @@
  * await db.close();
  * ```
  */
+import { optionsOf } from "./arguments.js";
 import { FuseDB, type FuseDBOptions } from "./db.js";
+import { InvalidArgumentError } from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { FileSystem } from "./io/file-system.js";
 import { SystemClock } from "./io/node-clock.js";
@@ -60,9 +62,18 @@ export interface OpenDBOptions extends FuseDBOptions {
 /**
  * Opens (or creates) the database in directory `dir` on the real disk, unless `options.fs` says otherwise.
  * With `durability: 'memory'` nothing touches the disk and `dir` is only a name.
- * @throws LockedError if another process has it open; CorruptionError if durable data is damaged.
+ * @throws InvalidArgumentError (FUSEDB_INVALID_ARGUMENT) for bad options; LockedError if another process has
+ *   it open; CorruptionError if durable data is damaged.
  */
-export function open(dir: string, options: OpenDBOptions = {}): Promise<FuseDB> {
-  const { syncReads, fs = new NodeFileSystem({ syncReads }), clock = new SystemClock(), ...knobs } = options;
-  return FuseDB.open({ ...knobs, dir, fs, clock });
+export async function open(dir: string, options: OpenDBOptions = {}): Promise<FuseDB> {
+  const { syncReads, fs, clock, ...knobs } = optionsOf(options, "open options");
+  if (syncReads !== undefined && typeof syncReads !== "boolean") {
+    throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "syncReads must be a boolean");
+  }
+  return FuseDB.open({
+    ...knobs,
+    dir,
+    fs: fs === undefined ? new NodeFileSystem({ syncReads }) : fs,
+    clock: clock === undefined ? new SystemClock() : clock,
+  });
 }

@@ -2,6 +2,8 @@
  * Invariants (fsync-failure handling, errors.ts PoisonedError; Rebello et al., ATC'20):
  * - a failed WAL fdatasync (or write) rejects the pending write with FUSEDB_POISONED, and every write queued
  *   behind it and every later write (set, delete, patch, incr, batch, checkpoint) rejects the same way;
+ * - a failed segment write poisons the same way whether an explicit checkpoint or a background flush made
+ *   it (issue 12 item 10): the failing call gets FUSEDB_POISONED with the I/O error as its cause;
  * - the failed sync is never retried: the number of sync calls stops growing;
  * - reads keep serving the data that was durable before the failure, and never the failed write;
  * - a fresh handle over a copy of the bytes recovers everything acknowledged before the failure.
@@ -154,23 +156,40 @@ describe("poisoning after a failed sync", () => {
     await reopened.close();
   });
 
-  it("a failed segment write fails only the checkpoint: writes go on and a later checkpoint succeeds", async () => {
-    const fs = new TestDisk();
-    const db = await openMem(fs);
-    await writeAcknowledged(db);
-    fs.faults.failSync = (path) => path.endsWith(".sst.tmp");
-    await expect(db.checkpoint()).rejects.toMatchObject({ code: "EIO" });
-    await expectAcknowledged(db);
-    expect(await db.incr("counter")).toMatchObject({ value: 6, version: 2 });
-    fs.faults.failSync = undefined;
-    expect(await db.checkpoint()).toEqual({ lsn: 6 });
-    expect(await db.get("counter")).toEqual({ value: 6, version: 2 });
-    await db.close();
-    const reopened = await openMem(fs);
-    expect(reopened.recovery.removedFiles).toEqual([]);
-    expect(await reopened.get("counter")).toEqual({ value: 6, version: 2 });
-    expect(await reopened.get("a")).toEqual({ value: { n: 1, m: 2 }, version: 2 });
-    expect(await reopened.versionOf("gone")).toBe(2);
-    await reopened.close();
-  });
+  for (const where of ["an explicit checkpoint", "a background flush"] as const) {
+    it(`a failed segment write in ${where} poisons: later writes reject, reads serve, a reopen recovers`, async () => {
+      const fs = new TestDisk();
+      const db = await openMem(fs, { leafBufferBytes: 4096 });
+      await writeAcknowledged(db);
+      fs.faults.failSync = (path) => path.endsWith(".sst.tmp");
+      let failure: unknown;
+      if (where === "an explicit checkpoint") {
+        failure = await db.checkpoint().then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+      } else {
+        // Fills the leaf's buffer past leafBufferBytes: a background flush starts, and fails. Bounded: 200 writes.
+        for (let i = 0; i < 200 && failure === undefined; i++) {
+          failure = await db.set(`fill-${i}`, "x".repeat(100)).then(
+            () => undefined,
+            (err: unknown) => err,
+          );
+        }
+      }
+      expect(failure).toMatchObject({ code: "FUSEDB_POISONED", cause: { code: "EIO" } });
+      await expectCode(db.set("c", 1), "FUSEDB_POISONED");
+      await expectCode(db.incr("counter"), "FUSEDB_POISONED");
+      await expectCode(db.checkpoint(), "FUSEDB_POISONED");
+      await expectAcknowledged(db);
+      const image = fs.copy();
+      await db.close();
+      const reopened = await openMem(image);
+      await expectAcknowledged(reopened);
+      expect(await reopened.get("c")).toBeUndefined();
+      expect(await reopened.incr("counter")).toMatchObject({ value: 6, version: 2 });
+      expect(await reopened.checkpoint()).toMatchObject({ lsn: expect.any(Number) });
+      await reopened.close();
+    });
+  }
 });

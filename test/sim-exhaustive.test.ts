@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ChoicePlanner, nextChoices, writeOutcomes } from "../faults/outcome-enumerator.js";
+import { BROKEN_VARIANTS } from "../sim/broken-variants.js";
 import type { PendingWrite } from "../sim/disk/crash-planner.js";
 import { runExhaustive } from "../sim/exhaustive.js";
 import type { ExhaustiveWorkload } from "../sim/exhaustive-workloads.js";
@@ -99,7 +100,9 @@ describe("exhaustive mode", () => {
   });
 
   it("can fail: acknowledging before fdatasync is caught at the first WAL write", async () => {
-    const r = await runExhaustive({ seed: SEED, unsafeForTesting: { ackBeforeSync: true }, failuresMax: 1 });
+    const wrapFs = BROKEN_VARIANTS["ack-before-sync"]?.wrapFs;
+    expect(wrapFs).toBeDefined();
+    const r = await runExhaustive({ seed: SEED, wrapFs, failuresMax: 1 });
     const f = r.failures[0];
     console.log(
       `ack-before-sync caught after ${r.states} states: ${f?.workload} step ${f?.step}, ${f?.outcome}`,

@@ -49,7 +49,7 @@ describe("sensitivity: every broken variant is caught", () => {
     it(`${name} (${variant(name).what}) is caught by campaigns and by exhaustive mode`, async () => {
       const v = variant(name);
       expect(v.seenWith).toBe("crash");
-      const broken = { wrapFs: v.wrapFs, unsafeForTesting: v.unsafeForTesting };
+      const broken = { wrapFs: v.wrapFs, recoveryMode: v.recoveryMode };
       const caught = await seedsUntilCaught(`sens-${name}`, CAMPAIGN_SEEDS_MAX, (seed) =>
         runCampaign({ seed, ...broken }),
       );
@@ -68,7 +68,7 @@ describe("sensitivity: every broken variant is caught", () => {
     it(`${name} (${variant(name).what}) is caught by rot checks and by campaigns`, async () => {
       const v = variant(name);
       expect(v.seenWith).toBe("rot");
-      const broken = { wrapFs: v.wrapFs, unsafeForTesting: v.unsafeForTesting };
+      const broken = { wrapFs: v.wrapFs, recoveryMode: v.recoveryMode };
       const caught = await seedsUntilCaught(`sens-${name}`, ROT_SEEDS_MAX, (seed) =>
         runRotCheck({ seed, ...broken }),
       );

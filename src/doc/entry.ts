@@ -74,12 +74,13 @@ export type Mutation =
   | ({ op: "expire"; key: KeyInput; ms: number } & Conditional);
 
 /**
- * Validates the non-key arguments of a mutation before it touches any state. A `set` value and a `patch`
- * are each checked in one bounded pass ({@link encodeValue}): both are at most `limits.valueBytesMax` bytes
- * of JSON text (a larger patch is refused even if its result would fit; split it).
- * @throws InvalidArgumentError (FUSEDB_INVALID_JSON, FUSEDB_VALUE_TOO_LARGE, FUSEDB_INVALID_ARGUMENT).
+ * Validates the non-key, non-document arguments of a mutation (op, ifVersion, ttlMs, ms, delta) before it
+ * touches any state. Documents (a `set` value, a `patch`) are checked while they are copied, in one bounded
+ * pass ({@link copyJson}): both are at most `limits.valueBytesMax` bytes of JSON text (a larger patch is
+ * refused even if its result would fit; split it).
+ * @throws InvalidArgumentError (FUSEDB_INVALID_ARGUMENT).
  */
-export function validateMutation(m: Mutation, limits: ValueLimits): void {
+function validateArguments(m: Mutation): void {
   if (m.ifVersion !== undefined && !(Number.isSafeInteger(m.ifVersion) && m.ifVersion >= 0)) {
     throw new InvalidArgumentError(
       "FUSEDB_INVALID_ARGUMENT",
@@ -88,14 +89,12 @@ export function validateMutation(m: Mutation, limits: ValueLimits): void {
   }
   switch (m.op) {
     case "set":
-      encodeValue(m.value, limits);
       if (m.ttlMs !== undefined) assertDurationMs(m.ttlMs, "ttlMs");
       return;
     case "expire":
       assertDurationMs(m.ms, "expire ms");
       return;
     case "patch":
-      encodeValue(m.patch, limits, "patch");
       return;
     case "incr": {
       const delta = m.delta ?? 1;
@@ -112,6 +111,80 @@ export function validateMutation(m: Mutation, limits: ValueLimits): void {
         `unknown op ${JSON.stringify((m as { op: unknown }).op)}`,
       );
   }
+}
+
+/**
+ * A mutation fixed at call time (issue 12 item 2): its fields read once from the caller's object and
+ * validated, its document or patch a frozen copy (a set's with its stored UTF-8 text), so nothing the
+ * caller does afterwards (or a getter answering differently) changes what is stored.
+ */
+export type CapturedMutation =
+  | ({ op: "set"; value: Json; text: Uint8Array; ttlMs?: number } & Conditional)
+  | ({ op: "delete" } & Conditional)
+  | ({ op: "patch"; patch: Json } & Conditional)
+  | ({ op: "incr"; delta?: number } & Conditional)
+  | ({ op: "expire"; ms: number } & Conditional);
+
+/**
+ * Validates `m` and fixes it: every field is read exactly once, documents are encoded and copied.
+ * Returns the key as given (the caller converts it) and the captured mutation.
+ * @throws InvalidArgumentError as {@link validateArguments} and {@link copyJson}; `FUSEDB_INVALID_JSON` if a document cannot be
+ *   encoded or its encoded copy breaks a rule the original passed (an accessor answering differently).
+ */
+export function captureMutation(
+  m: Mutation,
+  limits: ValueLimits,
+): { key: KeyInput; mutation: CapturedMutation } {
+  const fields = m as Partial<Record<"value" | "patch" | "delta" | "ms" | "ttlMs", unknown>>;
+  const { op, key, ifVersion } = m;
+  let once: Mutation;
+  switch (op) {
+    case "set":
+      once = { op, key, value: fields.value as Json, ttlMs: fields.ttlMs as number | undefined, ifVersion };
+      break;
+    case "patch":
+      once = { op, key, patch: fields.patch as Json, ifVersion };
+      break;
+    case "incr":
+      once = { op, key, delta: fields.delta as number | undefined, ifVersion };
+      break;
+    case "expire":
+      once = { op, key, ms: fields.ms as number, ifVersion };
+      break;
+    default:
+      once = { op, key, ifVersion } as Mutation;
+  }
+  validateArguments(once);
+  return { key, mutation: fixed(once, limits) };
+}
+
+/** The captured form of a validated mutation read once: documents copied, the key left out. */
+function fixed(m: Mutation, limits: ValueLimits): CapturedMutation {
+  const { ifVersion } = m;
+  switch (m.op) {
+    case "set": {
+      const { value, text } = copyJson(m.value, "value", limits);
+      return { op: "set", value, text, ttlMs: m.ttlMs, ifVersion };
+    }
+    case "patch":
+      return { op: "patch", patch: copyJson(m.patch, "patch", limits).value, ifVersion };
+    case "incr":
+      return { op: "incr", delta: m.delta, ifVersion };
+    case "expire":
+      return { op: "expire", ms: m.ms, ifVersion };
+    case "delete":
+      return { op: "delete", ifVersion };
+  }
+}
+
+/**
+ * A document's frozen copy and its UTF-8 text, from one bounded pass over the caller's object
+ * ({@link encodeValue}: validated while encoded, so what is stored is exactly what was checked).
+ * @throws InvalidArgumentError (FUSEDB_INVALID_JSON, FUSEDB_VALUE_TOO_LARGE).
+ */
+function copyJson(value: Json, what: string, limits: ValueLimits): { value: Json; text: Uint8Array } {
+  const text = textEncoder.encode(encodeValue(value, limits, what));
+  return { value: decodeJson(text), text };
 }
 
 function assertDurationMs(ms: unknown, what: string): void {
@@ -139,7 +212,7 @@ function expiryAfter(nowMs: number, ms: number): number {
  */
 export function resolveMutation(
   current: Entry | undefined,
-  m: Mutation,
+  m: CapturedMutation,
   lsn: number,
   limits: ValueLimits,
   nowMs: number,
@@ -154,8 +227,9 @@ export function resolveMutation(
     case "delete":
       return { version, value: undefined, text: undefined, lsn };
     case "set":
-      return materialise(
+      return entryOf(
         m.value,
+        m.text,
         version,
         lsn,
         limits,
@@ -187,6 +261,7 @@ export function resolveMutation(
   }
 }
 
+/** An entry for a document computed while resolving (patch, incr): encoded and normalised here. */
 function materialise(
   value: Json,
   version: number,
@@ -195,11 +270,28 @@ function materialise(
   expiresAtMs: number | undefined,
 ): Entry {
   // Bounded by valueBytesMax whatever `value` is: a patch result is built from a stored document and a
-  // validated patch, and the pass stops as soon as the text passes the limit.
+  // captured patch, and the pass stops as soon as the text passes the limit.
   const text = textEncoder.encode(encodeValue(value, limits));
-  assert(text.length <= limits.valueBytesMax, "encodeValue keeps the text within valueBytesMax");
-  // Normalise through the text form (drops -0, copies the caller's object) and freeze.
-  const entry: Entry = { version, value: decodeJson(text), text, lsn };
+  // Normalise through the text form (drops -0, copies the merged object) and freeze.
+  return entryOf(decodeJson(text), text, version, lsn, limits, expiresAtMs);
+}
+
+/** An entry for `value`, frozen and equal to the JSON `text` it is stored as. */
+function entryOf(
+  value: Json,
+  text: Uint8Array,
+  version: number,
+  lsn: number,
+  limits: ValueLimits,
+  expiresAtMs: number | undefined,
+): Entry {
+  if (text.length > limits.valueBytesMax) {
+    throw new InvalidArgumentError(
+      "FUSEDB_VALUE_TOO_LARGE",
+      `value is ${text.length} bytes of JSON; the limit is ${limits.valueBytesMax}`,
+    );
+  }
+  const entry: Entry = { version, value, text, lsn };
   return expiresAtMs === undefined ? entry : { ...entry, expiresAtMs };
 }
 

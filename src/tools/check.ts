@@ -4,7 +4,7 @@
  *
  * Errors (damage: the next open fails or would lose data):
  * - MANIFEST: every record's crc32 and shape (src/tree/manifest.ts `parseManifest`); a torn final edit when
- *   files it would have needed are gone (the rule of `checkManifestAgainstFiles` in src/db.ts, reused);
+ *   files it would have needed are gone (`checkManifestAgainstFiles` in src/tools/db-files.ts, which open uses too);
  *   leaves sorted by low key, the first one "", no segment named twice.
  * - Segments: every one the manifest names exists; footer, index, bloom filter and every data block verify
  *   (src/tree/segment-reader.ts); keys strictly ascending across the whole segment and inside the leaf's
@@ -21,7 +21,6 @@
  * ranges) and the WAL from its first record on.
  */
 import { Buffer } from "node:buffer";
-import { checkManifestAgainstFiles } from "../db.js";
 import type { KeyString } from "../doc/key.js";
 import { CorruptionError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
@@ -34,8 +33,16 @@ import { SegmentReader } from "../tree/segment-reader.js";
 import { fromHex } from "../tree/tree.js";
 import { decodeBatch } from "../wal/batch-codec.js";
 import { recoverWal } from "../wal/wal-reader.js";
-import { countFilesWhollyBelow, type WalFileInfo } from "../wal/wal-writer.js";
-import { type DbFiles, displayKey, listDbFiles, reasonOf } from "./db-files.js";
+import type { WalFileInfo } from "../wal/wal-writer.js";
+import {
+  checkManifestAgainstFiles,
+  type DbFiles,
+  displayKey,
+  findOrphans,
+  hasDataFiles,
+  listDbFiles,
+  reasonOf,
+} from "./db-files.js";
 import { readOnlyFileSystem } from "./read-only-file-system.js";
 
 /** One finding. `offset` is a byte offset in `file`, or null when the problem is the file as a whole. */
@@ -188,12 +195,12 @@ async function checkFiles(
       );
     }
     if (read === undefined) {
-      if (files.walFiles.length > 0 || files.segmentFiles.length > 0) {
+      if (hasDataFiles(files)) {
         found.error(MANIFEST_FILE, null, "missing, but WAL or segment files exist");
       } else found.warning(MANIFEST_FILE, null, "no MANIFEST: not a fusedb directory (open creates one)");
     } else {
       try {
-        checkManifestAgainstFiles(read.manifest, read.tornAt, files.names, files.walFiles);
+        checkManifestAgainstFiles(read.manifest, read.tornAt, files);
       } catch (err) {
         // A missing segment is reported below, where each one is looked for.
         if (!(err instanceof CorruptionError && err.file !== MANIFEST_FILE))
@@ -207,6 +214,7 @@ async function checkFiles(
 
   const cache = new BlockCache<Block>(0);
   const present = new Set(files.names);
+  const orphans = manifest === undefined ? undefined : findOrphans(files, manifest);
   if (manifest !== undefined) {
     checkLeafOrder(manifest, found);
     const seen = new Set<string>();
@@ -228,9 +236,8 @@ async function checkFiles(
         await checkSegment(fs, dir, name, bounds, cache, found, checked);
       }
     }
-    for (const name of files.segmentFiles) {
-      if (!seen.has(name))
-        found.warning(name, null, "segment not named by the manifest (orphan): removed at the next open");
+    for (const name of orphans?.segmentFiles ?? []) {
+      found.warning(name, null, "segment not named by the manifest (orphan): removed at the next open");
     }
   } else if (!manifestOk) {
     // Without a manifest there are no leaf ranges; each segment file is still verified on its own.
@@ -239,7 +246,7 @@ async function checkFiles(
   }
   for (const name of files.tempFiles) found.warning(name, null, "temp file: removed at the next open");
 
-  await checkWal(fs, dir, files.walFiles, manifest, found, checked);
+  await checkWal(fs, dir, files.walFiles, orphans?.walFiles ?? [], manifest, found, checked);
 }
 
 function leafLabel(b: KeyBounds): string {
@@ -320,13 +327,15 @@ async function checkSegment(
 }
 
 /**
- * Verifies the live WAL files (those not wholly below the checkpoint) with `recoverWal` in read-only mode.
- * With no readable manifest the checkpoint is taken as just below the first file: every record is verified.
+ * Verifies the live WAL files (those not wholly below the checkpoint, `below`) with `recoverWal` in
+ * read-only mode. With no readable manifest the checkpoint is taken as just below the first file: every
+ * record is verified.
  */
 async function checkWal(
   fs: FileSystem,
   dir: string,
   walFiles: WalFileInfo[],
+  below: readonly WalFileInfo[],
   manifest: Manifest | undefined,
   found: Findings,
   checked: CheckReport["checked"],
@@ -334,11 +343,10 @@ async function checkWal(
   const first = walFiles[0];
   if (first === undefined) return;
   const checkpointLsn = manifest?.checkpointLsn ?? first.firstLsn - 1;
-  const below = countFilesWhollyBelow(walFiles, checkpointLsn);
-  for (const f of walFiles.slice(0, below)) {
+  for (const f of below) {
     found.warning(f.name, null, `wholly below checkpoint LSN ${checkpointLsn}: removed at the next open`);
   }
-  const live = walFiles.slice(below);
+  const live = walFiles.slice(below.length);
   checked.walFiles = live.length;
   let badPayloads = 0;
   try {

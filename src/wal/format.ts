@@ -66,7 +66,7 @@ export type DecodeResult =
 /**
  * Decodes the record at `offset` of `data`, checking the length bound before trusting it.
  * `verifyChecksum` false is the broken "reader that ignores checksums" of the sensitivity tests
- * (`FuseDBConfig.unsafeForTesting`); nothing else may pass it.
+ * (recovery mode 'ignore-checksums', src/options.ts); nothing else may pass it.
  */
 export function decodeRecord(data: Uint8Array, offset: number, verifyChecksum = true): DecodeResult {
   const left = data.length - offset;

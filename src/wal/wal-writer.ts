@@ -46,11 +46,6 @@ export interface WalWriterOptions {
   fileBytesMax: number;
   /** Most bytes written by one group commit (a single larger record still goes alone). */
   groupBytesMax: number;
-  /**
-   * Broken on purpose, for sensitivity tests only (`FuseDBConfig.unsafeForTesting`): acknowledge a group
-   * once its write returns, before its fdatasync. A crash may then lose acknowledged records.
-   */
-  ackBeforeSync?: boolean;
 }
 
 interface QueuedRecord {
@@ -206,31 +201,31 @@ export class WalWriter implements CommitLog {
         continue;
       }
       const group = this.takeGroup();
-      let acked = false;
-      const acknowledge = (): void => {
-        acked = true;
-        for (const r of group) r.onDurable();
-        for (const r of group) r.resolve();
-        if (this.durableWaiters.length > 0) {
-          const ready = this.durableWaiters.filter((w) => w.lsn <= this.durable);
-          this.durableWaiters = this.durableWaiters.filter((w) => w.lsn > this.durable);
-          for (const w of ready) w.resolve();
-        }
-      };
       try {
         if (this.offset >= this.options.fileBytesMax) await this.rotateNow();
-        await this.commitGroup(group, acknowledge);
+        await this.commitGroup(group);
       } catch (err) {
         const poison = this.poison(err);
-        if (!acked) for (const r of group) r.reject(poison);
+        for (const r of group) r.reject(poison);
         continue;
       }
-      if (!acked) acknowledge();
+      this.acknowledge(group);
     }
     this.running = false;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
+  }
+
+  /** `group` is durable: its callbacks run in LSN order, then its promises and the waiters it satisfies resolve. */
+  private acknowledge(group: readonly QueuedRecord[]): void {
+    for (const r of group) r.onDurable();
+    for (const r of group) r.resolve();
+    if (this.durableWaiters.length > 0) {
+      const ready = this.durableWaiters.filter((w) => w.lsn <= this.durable);
+      this.durableWaiters = this.durableWaiters.filter((w) => w.lsn > this.durable);
+      for (const w of ready) w.resolve();
+    }
   }
 
   private takeGroup(): QueuedRecord[] {
@@ -248,8 +243,8 @@ export class WalWriter implements CommitLog {
     return group;
   }
 
-  /** Writes and fdatasyncs one group; `acknowledgeEarly` runs only under the broken `ackBeforeSync`. */
-  private async commitGroup(group: QueuedRecord[], acknowledgeEarly: () => void): Promise<void> {
+  /** Writes and fdatasyncs one group. */
+  private async commitGroup(group: QueuedRecord[]): Promise<void> {
     const first = group[0];
     assert(first !== undefined, "a group holds at least one record");
     const encoded = group.map((r) => encodeRecord(r.type, r.lsn, first.lsn, r.payload));
@@ -266,11 +261,6 @@ export class WalWriter implements CommitLog {
     this.stats.bytesWritten += data.length;
     const last = group[group.length - 1] as QueuedRecord;
     assert(last.lsn === this.durable + group.length, "groups are contiguous in LSN order");
-    if (this.options.ackBeforeSync === true) {
-      // Broken on purpose (sensitivity tests): the records are called durable before the fdatasync.
-      this.durable = last.lsn;
-      acknowledgeEarly();
-    }
     try {
       await this.file.sync();
     } catch (err) {

@@ -1,0 +1,360 @@
+/**
+ * The write path between the facade (src/db.ts) and the log and tree (DESIGN.md durability contract):
+ * 1. Mutations are prepared one at a time in call order. Each resolves against the newest state, including
+ *    mutations already prepared but not yet durable (the overlay), so same-key mutations inside one group
+ *    commit each get their own version and compose in order.
+ * 2. The resolved effects become one WAL record (an atomic batch), queued for group commit.
+ * 3. Once the record is durable the effects are applied to the leaf's buffer (visible to readers) and
+ *    dispatched to subscribers, and only then does the caller's promise resolve. Readers never see the
+ *    overlay. In durability mode 'relaxed' step 3 may run before the fdatasync, within a bounded window
+ *    (`relaxedUnsyncedMax`); in mode 'memory' there is no file at all.
+ *
+ * The pipeline owns the tree it writes into: it builds it, handing it a host whose answers (applied LSN,
+ * expiry horizon, poison) come from the pipeline, so nothing is wired after construction.
+ */
+import type { CapturedMutation, Entry } from "./doc/entry.js";
+import { resolveMutation } from "./doc/entry.js";
+import type { KeyString } from "./doc/key.js";
+import { assert, ClosedError, CorruptionError, InvalidArgumentError, PoisonedError } from "./errors.js";
+import type { Clock } from "./io/clock.js";
+import type { FileSystem } from "./io/file-system.js";
+import type { ResolvedOptions } from "./options.js";
+import type { SubscriptionHub } from "./reactive/subscriptions.js";
+import { NOT_IN_MEMORY, type Tree, type TreeHost } from "./tree/tree.js";
+import type { BatchResult } from "./types.js";
+import { type Effect, encodeBatch } from "./wal/batch-codec.js";
+import type { CommitLog } from "./wal/commit-log.js";
+import { RECORD_PAYLOAD_BYTES_MAX, RecordType } from "./wal/format.js";
+import type { WalWriter } from "./wal/wal-writer.js";
+
+interface Prepared<T> {
+  /** Resolves when the caller may be acknowledged (durable, or visible in mode 'relaxed'). */
+  acked: Promise<void>;
+  value: T;
+}
+
+/** A record appended to the log and not yet visible, in LSN order. */
+interface Unapplied {
+  lsn: number;
+  effects: Effect[];
+  durable: boolean;
+  visible: () => void;
+}
+
+/** `unapplied` drops its visible prefix once it is longer than this and more than half the array. */
+const UNAPPLIED_COMPACT_MIN = 1024;
+
+/** Call order to visibility: see the module comment. One per open database. */
+export class CommitPipeline {
+  /** The tree the pipeline writes into (and the facade reads from). */
+  readonly tree: Tree;
+  /** Resolved but not yet visible entries, newest per key. Bounded by the calls in flight. */
+  private readonly overlay = new Map<KeyString, Entry>();
+  private prepTail: Promise<void> = Promise.resolve();
+  /** Calls waiting in the prepare queue. Equals `queuedCallMs.length`. */
+  private prepQueued = 0;
+  /**
+   * Call times of the calls queued for prepare, oldest first (FIFO, bounded by the calls in flight). Expired
+   * documents are turned into tombstones only up to the oldest of them, so a queued call still resolves on
+   * what was live at its call time.
+   */
+  private readonly queuedCallMs: number[] = [];
+  private closedFlag = false;
+  private userBytesCount = 0;
+  private poisonError: PoisonedError | CorruptionError | undefined;
+  private applied: number;
+  /** LSN of the last record appended (the tail of `unapplied`). */
+  private appendedLsn: number;
+  /** Records appended but not yet visible, LSN order, from `head` on. Bounded by the calls in flight. */
+  private readonly unapplied: (Unapplied | undefined)[] = [];
+  private head = 0;
+  /** Mode 'relaxed': records visible (acknowledged) but not yet durable; at most relaxedUnsyncedMax. */
+  private visibleUnsynced = 0;
+
+  /**
+   * @param makeTree builds the tree over a host answered by this pipeline (see {@link diskTreeHost}); it runs
+   *   last in the constructor, once every field the host reads is set.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly options: ResolvedOptions,
+    private readonly wal: CommitLog,
+    private readonly hub: SubscriptionHub,
+    makeTree: (pipeline: CommitPipeline) => Tree,
+  ) {
+    this.applied = wal.durableLsn;
+    this.appendedLsn = wal.nextLsnPreview - 1;
+    assert(this.appendedLsn === this.applied, "a new pipeline starts with every record visible");
+    this.tree = makeTree(this);
+  }
+
+  /** LSN of the last record whose effects are visible. */
+  get appliedLsn(): number {
+    return this.applied;
+  }
+
+  /** Bytes of keys and documents written by the callers' mutations. */
+  get userBytes(): number {
+    return this.userBytesCount;
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /**
+   * Resolves `mutations` (captured at the call, with their keys) in call order and commits them as one record.
+   * Resolves once the caller may be acknowledged (durable; visible in mode 'relaxed').
+   * @throws ClosedError, PoisonedError, CorruptionError, and the mutation errors of `resolveMutation`.
+   */
+  async commit(mutations: readonly CapturedMutation[], keys: readonly KeyString[]): Promise<BatchResult> {
+    assert(mutations.length === keys.length, "one key per mutation");
+    this.assertWritable();
+    // The time of the call: expiries are relative to it, and so is "expired" while resolving. Calls are
+    // prepared in call order and the clock never goes back, so resolution times follow commit order.
+    const nowMs = this.clock.now();
+    // Gradual backpressure (buffers past half their budget): the call waits for a slice of background work
+    // inside the prepare queue, so calls still take effect in call order.
+    const throttle = this.tree.backpressure();
+    const prepared = this.canPrepareNow(keys, throttle)
+      ? this.prepare(mutations, keys, new Map(), nowMs)
+      : await this.enqueuePrepare(mutations, keys, nowMs, throttle);
+    await prepared.acked;
+    return prepared.value;
+  }
+
+  /**
+   * Stops the pipeline (later calls throw ClosedError; queued ones too, once they reach prepare) and waits
+   * until every queued call is prepared or rejected.
+   */
+  async close(): Promise<void> {
+    this.closedFlag = true;
+    await this.prepTail;
+  }
+
+  /**
+   * Stops writes for good: every later write throws the returned error. The first cause wins: damage
+   * (CorruptionError) as it is, else the log's own poison if it failed first, else a PoisonedError naming
+   * `cause`.
+   */
+  poison(cause: unknown): PoisonedError | CorruptionError {
+    this.poisonError ??=
+      cause instanceof CorruptionError ? cause : (this.wal.poisoned ?? new PoisonedError(cause));
+    return this.poisonError;
+  }
+
+  /** @throws ClosedError after close; the poison error once poisoned (here or in the log). */
+  assertWritable(): void {
+    if (this.closedFlag) throw new ClosedError();
+    const poisoned = this.poisonError ?? this.wal.poisoned;
+    if (poisoned) throw poisoned;
+  }
+
+  /**
+   * Expiry horizon for background work: no older than any queued call's time (see queuedCallMs), since a
+   * queued call still resolves on what was live at its call time; later calls are newer.
+   */
+  expiryHorizonMs(): number {
+    return Math.min(this.clock.now(), this.queuedCallMs[0] ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Fast path: nothing queued ahead, no throttle, and memory knows every key. */
+  private canPrepareNow(keys: readonly KeyString[], throttle: Promise<void> | undefined): boolean {
+    if (throttle !== undefined) return false;
+    if (this.prepQueued > 0) return false;
+    return keys.every((k) => this.lookupPendingMemory(k) !== NOT_IN_MEMORY);
+  }
+
+  private enqueuePrepare(
+    mutations: readonly CapturedMutation[],
+    keys: readonly KeyString[],
+    nowMs: number,
+    throttle: Promise<void> | undefined,
+  ): Promise<Prepared<BatchResult>> {
+    this.prepQueued++;
+    this.queuedCallMs.push(nowMs);
+    assert(this.queuedCallMs.length === this.prepQueued, "one call time per queued call");
+    const run = this.prepTail.then(async () => {
+      try {
+        await throttle;
+        const bases = await this.readBases(keys);
+        this.assertWritable();
+        return this.prepare(mutations, keys, bases, nowMs);
+      } finally {
+        this.prepQueued--;
+        this.queuedCallMs.shift();
+        assert(this.queuedCallMs.length === this.prepQueued, "one call time per queued call");
+      }
+    });
+    this.prepTail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
+   * Reads from the tree every key of `keys` that memory cannot answer. Re-checks after every read: a flush
+   * that finished meanwhile may have moved a key from the frozen buffer into the segment. Bounded: each
+   * pass reads at least one new key, or ends.
+   * @throws the read's error, after poisoning: calls take effect in call order, so if this one cannot
+   *   resolve none after it may either (FUSEDB_CORRUPTION, or FUSEDB_POISONED naming the I/O error).
+   */
+  private async readBases(keys: readonly KeyString[]): Promise<Map<KeyString, Entry | undefined>> {
+    const bases = new Map<KeyString, Entry | undefined>();
+    try {
+      for (;;) {
+        const missing = keys.filter((k) => !bases.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY);
+        if (missing.length === 0) return bases;
+        for (const k of missing) bases.set(k, await this.tree.get(k));
+      }
+    } catch (err) {
+      this.poison(err);
+      throw err;
+    }
+  }
+
+  /** Synchronous: resolves every mutation, appends the record, updates the overlay. Throws → no change. */
+  private prepare(
+    mutations: readonly CapturedMutation[],
+    keys: readonly KeyString[],
+    bases: Map<KeyString, Entry | undefined>,
+    nowMs: number,
+  ): Prepared<BatchResult> {
+    const lsn = this.wal.nextLsnPreview;
+    const latest = new Map<KeyString, Entry>();
+    const results: BatchResult["results"] = [];
+    for (const [i, m] of mutations.entries()) {
+      const k = keys[i];
+      assert(k !== undefined, "one key per mutation");
+      const current = latest.get(k) ?? this.baseFor(k, bases);
+      const next = resolveMutation(current, m, lsn, this.options, nowMs);
+      latest.set(k, next);
+      results.push({ version: next.version, value: next.value });
+    }
+    // One effect per key: the last state wins; versions already count every step.
+    const effects: Effect[] = [...latest].map(([key, entry]) => ({ key, entry }));
+    let bytes = 0;
+    for (const { key, entry } of effects) bytes += key.length + (entry.text?.length ?? 0);
+    const payload = encodeBatch(effects);
+    if (payload.length > RECORD_PAYLOAD_BYTES_MAX) {
+      throw new InvalidArgumentError(
+        "FUSEDB_VALUE_TOO_LARGE",
+        `batch of ${payload.length} bytes is too large`,
+      );
+    }
+    let visible = (): void => undefined;
+    const becameVisible = new Promise<void>((resolve) => {
+      visible = resolve;
+    });
+    const record: Unapplied = { lsn, effects, durable: false, visible };
+    const appended = this.wal.append(RecordType.Batch, payload, () => this.onDurable(record));
+    assert(appended.lsn === lsn, "LSN preview matches the appended record");
+    assert(lsn === this.appendedLsn + 1, "records are appended in LSN order");
+    this.appendedLsn = lsn;
+    this.unapplied.push(record);
+    this.userBytesCount += bytes;
+    for (const { key, entry } of effects) this.overlay.set(key, entry);
+    if (this.options.durability !== "relaxed") return { acked: appended.durable, value: { lsn, results } };
+    this.pump();
+    // Relaxed: acknowledged once visible, or rejected if the log fails first. A failure after the
+    // acknowledgement is the documented loss window; later calls see the poison.
+    const acked = Promise.race([becameVisible, appended.durable.then(() => becameVisible)]);
+    return { acked, value: { lsn, results } };
+  }
+
+  /** The log made `record` durable (LSN order). */
+  private onDurable(record: Unapplied): void {
+    record.durable = true;
+    if (record.lsn <= this.applied) {
+      // Already visible (mode 'relaxed'): it leaves the unsynced window.
+      this.visibleUnsynced--;
+      assert(this.visibleUnsynced >= 0, "the relaxed window never goes below zero");
+      return;
+    }
+    this.pump();
+    assert(record.lsn <= this.applied, "a durable record is visible");
+  }
+
+  /**
+   * Makes records visible in LSN order: every durable one, and in mode 'relaxed' also undurable ones while
+   * fewer than `relaxedUnsyncedMax` visible records are unsynced. Bounded by the records appended.
+   */
+  private pump(): void {
+    for (;;) {
+      const next = this.unapplied[this.head];
+      if (next === undefined) break;
+      if (!next.durable) {
+        if (!this.mayShowUnsynced()) break;
+        this.visibleUnsynced++;
+        assert(this.visibleUnsynced <= this.options.relaxedUnsyncedMax, "the relaxed window is bounded");
+      }
+      this.unapplied[this.head++] = undefined;
+      this.apply(next.lsn, next.effects);
+      next.visible();
+    }
+    assert(this.head <= this.unapplied.length, "the head stays inside the queue");
+    if (this.head <= UNAPPLIED_COMPACT_MIN) return;
+    if (this.head * 2 <= this.unapplied.length) return;
+    this.unapplied.splice(0, this.head);
+    this.head = 0;
+  }
+
+  /** Mode 'relaxed' only: an undurable record may become visible while the log is healthy and the window has room. */
+  private mayShowUnsynced(): boolean {
+    if (this.options.durability !== "relaxed") return false;
+    if (this.wal.poisoned !== undefined) return false;
+    return this.visibleUnsynced < this.options.relaxedUnsyncedMax;
+  }
+
+  /** Makes one record's effects visible to readers and subscribers. */
+  private apply(lsn: number, effects: Effect[]): void {
+    assert(lsn === this.applied + 1, "records become visible in LSN order");
+    this.applied = lsn;
+    if (this.options.durability !== "relaxed") {
+      assert(this.applied <= this.wal.durableLsn, "outside mode 'relaxed' only durable records are visible");
+    }
+    for (const { key, entry } of effects) {
+      this.tree.apply(key, entry);
+      if (this.overlay.get(key)?.lsn === lsn) this.overlay.delete(key);
+    }
+    this.hub.dispatch(lsn, effects);
+  }
+
+  private lookupPendingMemory(k: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
+    const pending = this.overlay.get(k);
+    if (pending) return pending;
+    return this.tree.lookupMemory(k);
+  }
+
+  private baseFor(k: KeyString, bases: Map<KeyString, Entry | undefined>): Entry | undefined {
+    const mem = this.lookupPendingMemory(k);
+    if (mem !== NOT_IN_MEMORY) return mem;
+    assert(bases.has(k), "a key memory cannot answer was read before prepare");
+    return bases.get(k);
+  }
+}
+
+/**
+ * The host of a tree on disk: files from `fs` in `dir`, durability from the WAL writer, and the applied LSN,
+ * expiry horizon and poison from `pipeline`. The pipeline's answers are read when asked, never copied.
+ */
+export function diskTreeHost(
+  fs: FileSystem,
+  dir: string,
+  wal: WalWriter,
+  pipeline: CommitPipeline,
+): TreeHost {
+  return {
+    fs,
+    dir,
+    appliedLsn: () => pipeline.appliedLsn,
+    waitDurable: (lsn) => wal.waitDurable(lsn),
+    expiryHorizonMs: () => pipeline.expiryHorizonMs(),
+    walBytesWritten: () => wal.stats.bytesWritten,
+    takeWalFilesBelow: (lsn) => wal.takeFilesBelow(lsn),
+    onBackgroundError: (err) => {
+      pipeline.poison(err);
+    },
+  };
+}

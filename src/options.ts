@@ -1,0 +1,153 @@
+/**
+ * The engine's knobs: what a caller may set, their defaults, their validation, and what the tree takes from
+ * them (LevelDB's `include/leveldb/options.h` plays this role).
+ */
+import { KEY_BYTES_LIMIT } from "./doc/key.js";
+import { assert, InvalidArgumentError } from "./errors.js";
+import { SUBSCRIBER_QUEUE_MAX_DEFAULT } from "./reactive/subscriptions.js";
+import { SLICE_BYTES_DEFAULT } from "./tree/segment-writer.js";
+import type { TreeOptions } from "./tree/tree.js";
+
+/**
+ * When a mutation is acknowledged, and what a crash may take back (DESIGN.md durability contract, point 9):
+ *
+ * - `'fsync'` (default): the promise resolves, and readers and subscribers see the mutation, only after
+ *   its WAL record is fdatasynced. A crash loses no acknowledged mutation.
+ * - `'relaxed'`: the mutation becomes visible and its promise resolves once its record is queued for the WAL
+ *   writer, before the fdatasync, as long as fewer than `relaxedUnsyncedMax` acknowledged records are
+ *   unsynced; past that bound a call waits for fdatasyncs to catch up (backpressure, no timer). A crash
+ *   may lose at most the last `relaxedUnsyncedMax` acknowledged calls (never an earlier one without the
+ *   later ones: the recovered state is still a prefix of the commit order), and readers may have seen them.
+ * - `'memory'`: no WAL, no segments, no lock; the file system is never touched and everything is lost when
+ *   the handle goes away. Versions, TTL, conditional writes and subscriptions work as in the other modes.
+ *
+ * Idea: MemFlux's durability levels; Redis `appendfsync always | everysec` (here bounded in records, not
+ * seconds, so the bound holds under any load and needs no timer).
+ */
+export type Durability = "fsync" | "relaxed" | "memory";
+
+/** Knobs, all optional. Sizes in bytes. */
+export interface FuseDBOptions {
+  /** When mutations are acknowledged; see {@link Durability}. Default 'fsync'. */
+  durability?: Durability;
+  /**
+   * Mode 'relaxed' only: most acknowledged records not yet fdatasynced, so the most acknowledged calls a
+   * crash may lose. Default 256.
+   */
+  relaxedUnsyncedMax?: number;
+  /** Default queue bound of a subscriber, in events. Default 1024. */
+  subscriberQueueMax?: number;
+  /** Largest key, in bytes. Default 1024, at most 65535 (the formats' u16 key length). */
+  keyBytesMax?: number;
+  /** Largest document as UTF-8 JSON text, in bytes. Default 1 MiB. */
+  valueBytesMax?: number;
+  /** WAL file rotation bound. Default 64 MiB. */
+  walFileBytesMax?: number;
+  /**
+   * A checkpoint starts in the background once this many WAL bytes were written since the last automatic
+   * one, so the log (and recovery time) stays bounded and expired documents are removed without a manual
+   * `checkpoint()`. Driven by WAL size, never by a timer (DESIGN.md, Storage). Default 64 MiB.
+   */
+  checkpointWalBytes?: number;
+  /** Most bytes in one group commit. Default 4 MiB. */
+  groupCommitBytesMax?: number;
+  /** A leaf's buffer is written out as a new segment once it holds this many bytes. Default 1 MiB. */
+  leafBufferBytes?: number;
+  /**
+   * Memory budget of all buffers together. Past half of it the fullest buffer is flushed and writers start
+   * waiting for background slices, gradually more up to the full budget. Default 64 MiB.
+   */
+  bufferBytesMax?: number;
+  /** A leaf larger than this (segments and buffer) splits; it bounds every merge's cost. Default 8 MiB. */
+  leafBytesMax?: number;
+  /** A leaf with more segments than this has them merged into one. Default 4. */
+  segmentsMax?: number;
+  /** Byte budget of the block cache shared by all segments. Default 32 MiB. */
+  blockCacheBytes?: number;
+  /** The manifest log is rewritten as one snapshot once it would pass this size. Default 1 MiB. */
+  manifestBytesMax?: number;
+}
+
+/**
+ * How recovery treats damage. Internal: only the simulator's broken variants (sim/broken-variants.ts) pass
+ * anything but 'strict', through `openWithRecoveryMode` in src/db.ts (not exported from src/index.ts).
+ * - `'strict'`: every checksum is verified; only a torn tail of the last WAL file is cut.
+ * - `'ignore-checksums'` (broken): WAL recovery and segment reads accept data whose crc32 does not match.
+ * - `'truncate-at-first-bad-record'` (broken): WAL recovery cuts the log at the first invalid record
+ *   anywhere, as if every damage were a torn tail.
+ */
+export type RecoveryMode = "strict" | "ignore-checksums" | "truncate-at-first-bad-record";
+
+/** Every {@link RecoveryMode}. */
+export const RECOVERY_MODES: readonly RecoveryMode[] = [
+  "strict",
+  "ignore-checksums",
+  "truncate-at-first-bad-record",
+];
+
+type NumericOption = Exclude<keyof FuseDBOptions, "durability">;
+
+const DEFAULTS: Required<Pick<FuseDBOptions, NumericOption>> = {
+  keyBytesMax: 1024,
+  valueBytesMax: 1024 * 1024,
+  walFileBytesMax: 64 * 1024 * 1024,
+  checkpointWalBytes: 64 * 1024 * 1024,
+  groupCommitBytesMax: 4 * 1024 * 1024,
+  leafBufferBytes: 1024 * 1024,
+  bufferBytesMax: 64 * 1024 * 1024,
+  leafBytesMax: 8 * 1024 * 1024,
+  segmentsMax: 4,
+  blockCacheBytes: 32 * 1024 * 1024,
+  manifestBytesMax: 1024 * 1024,
+  relaxedUnsyncedMax: 256,
+  subscriberQueueMax: SUBSCRIBER_QUEUE_MAX_DEFAULT,
+};
+
+/** Options with every default filled in, and the recovery mode of the open path that resolved them. */
+export type ResolvedOptions = Required<FuseDBOptions> & { readonly recoveryMode: RecoveryMode };
+
+/**
+ * Validates the knobs of `o` and fills in the defaults.
+ * @throws InvalidArgumentError (FUSEDB_INVALID_ARGUMENT) naming the first bad option.
+ */
+export function resolveOptions(o: FuseDBOptions, recoveryMode: RecoveryMode): ResolvedOptions {
+  const durability = o.durability ?? "fsync";
+  if (durability !== "fsync" && durability !== "relaxed" && durability !== "memory") {
+    throw new InvalidArgumentError(
+      "FUSEDB_INVALID_ARGUMENT",
+      `option durability must be 'fsync', 'relaxed' or 'memory'`,
+    );
+  }
+  assert(RECOVERY_MODES.includes(recoveryMode), "a known recovery mode");
+  const out: ResolvedOptions = { ...DEFAULTS, durability, recoveryMode };
+  for (const name of Object.keys(DEFAULTS) as NumericOption[]) {
+    const v = o[name];
+    if (v === undefined) continue;
+    if (!Number.isSafeInteger(v) || v <= 0) {
+      throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `option ${name} must be a positive integer`);
+    }
+    out[name] = v;
+  }
+  if (out.keyBytesMax > KEY_BYTES_LIMIT) {
+    throw new InvalidArgumentError(
+      "FUSEDB_INVALID_ARGUMENT",
+      `option keyBytesMax must be <= ${KEY_BYTES_LIMIT}`,
+    );
+  }
+  return out;
+}
+
+/** The tree's knobs from the engine's options. */
+export function treeOptions(o: ResolvedOptions): TreeOptions {
+  return {
+    leafBufferBytes: o.leafBufferBytes,
+    bufferBytesMax: o.bufferBytesMax,
+    leafBytesMax: o.leafBytesMax,
+    segmentsMax: o.segmentsMax,
+    hotWriteShare: 0.25,
+    checkpointWalBytes: o.checkpointWalBytes,
+    blockCacheBytes: o.blockCacheBytes,
+    sliceBytes: SLICE_BYTES_DEFAULT,
+    ignoreChecksums: o.recoveryMode === "ignore-checksums",
+  };
+}

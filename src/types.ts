@@ -1,0 +1,114 @@
+/**
+ * The public shapes of the engine's API: its configuration, what reads and writes take and return, and its
+ * counters. The facade (src/db.ts) re-exports them; src/index.ts exports them from the package root.
+ */
+import type { Json } from "./doc/json.js";
+import type { KeyInput } from "./doc/key.js";
+import type { Clock } from "./io/clock.js";
+import type { FileSystem } from "./io/file-system.js";
+import type { FuseDBOptions } from "./options.js";
+import type { TreeStats } from "./tree/tree.js";
+import type { WalWriterStats } from "./wal/wal-writer.js";
+
+/** Where and on what the database runs. `fs` and `clock` are the seam (src/io). */
+export interface FuseDBConfig extends FuseDBOptions {
+  /** Data directory. */
+  dir: string;
+  fs: FileSystem;
+  clock: Clock;
+}
+
+/** A document and its version, as `get` returns it. The value is deep-frozen. */
+export interface Versioned {
+  value: Json;
+  version: number;
+  /** Absolute expiry in Clock milliseconds, if the document has one (see `ttl`). */
+  expiresAtMs?: number;
+}
+
+/**
+ * A key's stored state as `inspect` returns it, ignoring expiry: a tombstone has `value` undefined. Expired
+ * documents may still appear until background work turns them into tombstones (same version).
+ */
+export interface StoredState {
+  version: number;
+  value: Json | undefined;
+  expiresAtMs?: number;
+}
+
+/** Options of `set`. */
+export interface SetOptions {
+  /** Expire the document this many Clock milliseconds after the call (a positive integer). */
+  ttlMs?: number;
+  /** Conditional write: the key's current live version must be this (0: the key must not exist). */
+  ifVersion?: number;
+}
+
+/** Options of `delete`, `patch`, `incr` and `expire`. */
+export interface ConditionalOptions {
+  /** Conditional write: the key's current live version must be this (0: the key must not exist). */
+  ifVersion?: number;
+}
+
+/** What a single-key mutation resolves to once durable. */
+export interface WriteResult {
+  /** The key's new version. */
+  version: number;
+  /** LSN of the WAL record that holds the mutation. */
+  lsn: number;
+}
+
+/** What `incr` and `patch` resolve to: the new document too. */
+export interface ValueWriteResult extends WriteResult {
+  value: Json;
+}
+
+/** What `batch` resolves to: one result per mutation, in order, all in one WAL record. */
+export interface BatchResult {
+  lsn: number;
+  results: { version: number; value: Json | undefined }[];
+}
+
+/** Bounds of a scan: at most one of `gt`/`gte` and one of `lt`/`lte`; keys as strings (UTF-8) or bytes. */
+export interface ScanOptions {
+  gt?: KeyInput;
+  gte?: KeyInput;
+  lt?: KeyInput;
+  lte?: KeyInput;
+  /** Most entries returned. Default 1000, at most {@link SCAN_LIMIT_MAX}. */
+  limit?: number;
+  /** Descending key order. Default false. */
+  reverse?: boolean;
+}
+
+/** One entry of a scan. `key` is the UTF-8 reading of `keyBytes`. */
+export interface ScanEntry extends Versioned {
+  key: string;
+  keyBytes: Uint8Array;
+}
+
+/** Upper bound on `ScanOptions.limit`: scans are bounded (DESIGN.md, non-goal: analytical scans). */
+export const SCAN_LIMIT_MAX = 100_000;
+
+/** Counters for `stats()`. */
+export interface FuseDBStats {
+  wal: WalWriterStats;
+  durableLsn: number;
+  /** The WAL floor: recovery replays above it. */
+  checkpointLsn: number;
+  bufferedEntries: number;
+  bufferedBytes: number;
+  segmentBytes: number;
+  walFiles: number;
+  /** Live subscriptions. */
+  subscribers: number;
+  /** Leaves, segments and background work (flushes, merges, splits), block cache counters. */
+  tree: TreeStats;
+  /** Bytes of keys and documents written by the caller's mutations. */
+  userBytes: number;
+  /**
+   * Bytes written to disk (WAL, segments, manifest) per byte of user data; 0 before any write. Whole
+   * records and blocks, not device pages.
+   */
+  writeAmplification: number;
+}
