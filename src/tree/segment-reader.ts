@@ -5,7 +5,7 @@
  * {@link BlockCache} (byte budget). A bloom filter lets point lookups skip segments that lack the key.
  */
 import type { Entry } from "../doc/entry.js";
-import { entryFromStored } from "../doc/entry.js";
+import { decodeEntry } from "../doc/entry-codec.js";
 import type { KeyString } from "../doc/key.js";
 import { assert, CorruptionError } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
@@ -16,10 +16,8 @@ import { bloomMayContain } from "./bloom.js";
 import {
   BLOCK_BYTES_MAX,
   BLOCK_HEADER_BYTES,
-  ENTRY_PUT,
-  ENTRY_PUT_EXPIRING,
-  ENTRY_TOMBSTONE,
   FOOTER_BYTES,
+  FOOTER_CHECKED_BYTES,
   SEGMENT_MAGIC,
 } from "./segment-format.js";
 
@@ -95,8 +93,8 @@ export class SegmentReader {
       const footer = await source.read(footerAt, FOOTER_BYTES);
       if (footer.length !== FOOTER_BYTES) throw new CorruptionError(name, footerAt, "short footer read");
       // Verify the crc before parsing: a damaged u64 field must be reported as corruption, not a parse error.
-      const footerCrc = new ByteReader(footer, FOOTER_BYTES - 4).u32();
-      if (verifyChecksums && checksum(footer.subarray(0, FOOTER_BYTES - 4)) !== footerCrc) {
+      const footerCrc = new ByteReader(footer, FOOTER_CHECKED_BYTES).u32();
+      if (verifyChecksums && checksum(footer.subarray(0, FOOTER_CHECKED_BYTES)) !== footerCrc) {
         throw new CorruptionError(name, footerAt, "footer checksum mismatch");
       }
       const r = new ByteReader(footer);
@@ -323,22 +321,13 @@ function parseBlock(payload: Uint8Array, name: string, offset: number): Block {
     const r = new ByteReader(payload);
     const keys: KeyString[] = [];
     const entries: Entry[] = [];
-    // Bounded: each iteration consumes at least 19 bytes.
+    // Bounded: each iteration consumes at least ENTRY_BYTES_MIN + ENTRY_LSN_BYTES = 19 bytes (entry-codec.ts).
     while (r.remaining > 0) {
-      const kind = r.u8();
-      const key = r.bytes(r.u16()).toString("latin1");
-      const version = r.u64();
-      const lsn = r.u64();
-      let text: Uint8Array | undefined;
-      let expiresAtMs: number | undefined;
-      if (kind === ENTRY_PUT_EXPIRING) expiresAtMs = r.u64();
-      if (kind === ENTRY_PUT || kind === ENTRY_PUT_EXPIRING) {
-        text = Uint8Array.prototype.slice.call(r.bytes(r.u32()));
-      } else if (kind !== ENTRY_TOMBSTONE) throw new Error(`unknown entry kind ${kind}`);
+      const [key, entry] = decodeEntry(r, undefined, true);
       const prev = keys[keys.length - 1];
       if (prev !== undefined && !(prev < key)) throw new Error("keys out of order");
       keys.push(key);
-      entries.push(entryFromStored(version, text, lsn, expiresAtMs, true));
+      entries.push(entry);
     }
     if (keys.length === 0) throw new Error("empty block");
     return { keys, entries };
