@@ -100,10 +100,12 @@ export class Leaf {
     if (a) return a;
     const f = this.frozen?.get(key);
     if (f) return f;
-    for (let i = 0; i < this.segments.length; i++) {
-      const e = (this.segments[i] as SegmentReader).peek(key);
+    let i = 0;
+    for (const segment of this.segments) {
+      const e = segment.peek(key);
       if (e === NOT_CACHED) return i;
       if (e !== undefined) return e;
+      i++;
     }
     return undefined;
   }
@@ -183,17 +185,26 @@ async function* memorySource(buffer: MemBuffer, range: KeyRange, reverse: boolea
   const from = startKey(range, reverse);
   if (!reverse) {
     for (let i = from === undefined ? 0 : lowerBound(keys, from); i < keys.length; i++) {
-      const k = keys[i] as KeyString;
-      yield [k, buffer.get(k) as Entry];
+      yield bufferPair(buffer, keys, i);
     }
     return;
   }
   let i = from === undefined ? keys.length - 1 : lowerBound(keys, from);
-  if (from !== undefined && (i >= keys.length || (keys[i] as KeyString) > from)) i--;
-  for (; i >= 0; i--) {
-    const k = keys[i] as KeyString;
-    yield [k, buffer.get(k) as Entry];
+  // Start at the last key at or below `from`: one back if `from` is past the end or not itself a key.
+  if (from !== undefined) {
+    const at = keys[i];
+    if (at === undefined || at > from) i--;
   }
+  for (; i >= 0; i--) yield bufferPair(buffer, keys, i);
+}
+
+/** Key `i` of a buffer's sorted `keys` and its entry (both exist: `keys` is the buffer's own). */
+function bufferPair(buffer: MemBuffer, keys: readonly KeyString[], i: number): Pair {
+  const key = keys[i];
+  assert(key !== undefined, "a buffer key index lies inside its keys");
+  const entry = buffer.get(key);
+  assert(entry !== undefined, "a buffer's sorted keys are its keys");
+  return [key, entry];
 }
 
 /**
@@ -203,25 +214,30 @@ async function* memorySource(buffer: MemBuffer, range: KeyRange, reverse: boolea
  */
 export async function* mergeSources(sources: AsyncIterator<Pair>[], reverse: boolean): AsyncGenerator<Pair> {
   const heads: (Pair | undefined)[] = [];
-  for (const s of sources) heads.push((await s.next()).value as Pair | undefined);
+  for (const s of sources) {
+    const r = await s.next();
+    heads.push(r.done ? undefined : r.value);
+  }
   try {
+    // Bounded by the sources' entries: every round advances at least one source.
     for (;;) {
-      let best = -1;
-      for (let i = 0; i < heads.length; i++) {
-        const h = heads[i];
+      // The smallest head key (largest in reverse); the first source holding it is the newest.
+      let pair: Pair | undefined;
+      for (const h of heads) {
         if (h === undefined) continue;
-        const b = best < 0 ? undefined : (heads[best] as Pair);
-        if (b === undefined || (reverse ? h[0] > b[0] : h[0] < b[0])) best = i;
+        if (pair === undefined || (reverse ? h[0] > pair[0] : h[0] < pair[0])) pair = h;
       }
-      if (best < 0) return;
-      const pair = heads[best] as Pair;
+      if (pair === undefined) return;
       yield pair;
-      for (let i = 0; i < heads.length; i++) {
+      const key = pair[0];
+      let i = 0;
+      for (const source of sources) {
         const h = heads[i];
-        if (h !== undefined && h[0] === pair[0]) {
-          const r = await (sources[i] as AsyncIterator<Pair>).next();
+        if (h !== undefined && h[0] === key) {
+          const r = await source.next();
           heads[i] = r.done ? undefined : r.value;
         }
+        i++;
       }
     }
   } finally {

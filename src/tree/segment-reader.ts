@@ -181,8 +181,7 @@ export class SegmentReader {
   async *entries(): AsyncGenerator<[KeyString, Entry]> {
     for (let b = 0; b < this.index.length; b++) {
       const block = await this.loadBlock(b);
-      for (let i = 0; i < block.keys.length; i++)
-        yield [block.keys[i] as KeyString, block.entries[i] as Entry];
+      for (let i = 0; i < block.keys.length; i++) yield blockPair(block, i);
     }
   }
 
@@ -195,15 +194,13 @@ export class SegmentReader {
     if (!reverse) {
       for (let b = from === undefined ? 0 : Math.max(0, this.blockFor(from)); b < this.index.length; b++) {
         const block = await this.loadBlock(b);
-        for (let i = 0; i < block.keys.length; i++)
-          yield [block.keys[i] as KeyString, block.entries[i] as Entry];
+        for (let i = 0; i < block.keys.length; i++) yield blockPair(block, i);
       }
       return;
     }
     for (let b = from === undefined ? this.index.length - 1 : this.blockFor(from); b >= 0; b--) {
       const block = await this.loadBlock(b);
-      for (let i = block.keys.length - 1; i >= 0; i--)
-        yield [block.keys[i] as KeyString, block.entries[i] as Entry];
+      for (let i = block.keys.length - 1; i >= 0; i--) yield blockPair(block, i);
     }
   }
 
@@ -215,7 +212,7 @@ export class SegmentReader {
     if (!this.mayContain(key)) return undefined;
     const b = this.blockFor(key);
     if (b < 0) return undefined;
-    const block = this.cache.get(this.id, (this.index[b] as IndexEntry).offset, false);
+    const block = this.cache.get(this.id, this.indexAt(b).offset, false);
     if (block === undefined) return NOT_CACHED;
     const i = lowerBound(block.keys, key);
     return block.keys[i] === key ? block.entries[i] : undefined;
@@ -248,14 +245,20 @@ export class SegmentReader {
     let hi = this.index.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((this.index[mid] as IndexEntry).firstKey <= key) lo = mid + 1;
+      if (this.indexAt(mid).firstKey <= key) lo = mid + 1;
       else hi = mid;
     }
     return lo - 1;
   }
 
+  private indexAt(b: number): IndexEntry {
+    const ix = this.index[b];
+    assert(ix !== undefined, `block ${b} of ${this.index.length} is indexed`);
+    return ix;
+  }
+
   private async loadBlock(b: number): Promise<Block> {
-    const ix = this.index[b] as IndexEntry;
+    const ix = this.indexAt(b);
     const cached = this.cache.get(this.id, ix.offset);
     if (cached) return cached;
     const payload = await readBlock(this.file, this.name, ix.offset, ix.length, this.verifyChecksums);
@@ -336,13 +339,24 @@ function parseBlock(payload: Uint8Array, name: string, offset: number): Block {
   }
 }
 
+/** Entry `i` of a decoded block (keys and entries are parallel arrays). */
+function blockPair(block: Block, i: number): [KeyString, Entry] {
+  const key = block.keys[i];
+  const entry = block.entries[i];
+  assert(key !== undefined, "an entry index lies inside its block");
+  assert(entry !== undefined, "a block's keys and entries are parallel");
+  return [key, entry];
+}
+
 /** Index of the first element >= key in a sorted array. */
 export function lowerBound(keys: readonly KeyString[], key: KeyString): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((keys[mid] as KeyString) < key) lo = mid + 1;
+    const at = keys[mid];
+    assert(at !== undefined, "mid lies inside the array");
+    if (at < key) lo = mid + 1;
     else hi = mid;
   }
   return lo;
