@@ -16,7 +16,7 @@
  * corruption.
  */
 import { Buffer } from "node:buffer";
-import { assert, CorruptionError } from "../errors.js";
+import { assert, CorruptionError, markCorruption } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
 import { ioErrorCode, joinPath } from "../io/file-system.js";
 import { checksum } from "../util/bytes.js";
@@ -170,9 +170,9 @@ export async function readManifest(fs: FileSystem, dir: string): Promise<Manifes
   try {
     const size = await file.size();
     if (size < MAGIC.length + RECORD_HEADER_BYTES) {
-      throw new CorruptionError(MANIFEST_FILE, 0, `manifest of ${size} bytes`);
+      throw manifestCorruption(0, `manifest of ${size} bytes`);
     }
-    if (size > BODY_BYTES_MAX) throw new CorruptionError(MANIFEST_FILE, 0, `manifest of ${size} bytes`);
+    if (size > BODY_BYTES_MAX) throw manifestCorruption(0, `manifest of ${size} bytes`);
     data = Buffer.from(await file.read(0, size));
   } finally {
     await file.close();
@@ -185,7 +185,7 @@ export async function readManifest(fs: FileSystem, dir: string): Promise<Manifes
  * @throws CorruptionError on damage other than a torn final edit.
  */
 export function parseManifest(data: Buffer): ManifestRead {
-  if (!data.subarray(0, MAGIC.length).equals(MAGIC)) throw new CorruptionError(MANIFEST_FILE, 0, "bad magic");
+  if (!data.subarray(0, MAGIC.length).equals(MAGIC)) throw manifestCorruption(0, "bad magic");
   let offset = MAGIC.length;
   let manifest: Manifest | undefined;
   let edits = 0;
@@ -193,9 +193,9 @@ export function parseManifest(data: Buffer): ManifestRead {
   while (offset < data.length) {
     const body = recordAt(data, offset);
     if (body === undefined) {
-      if (manifest === undefined) throw new CorruptionError(MANIFEST_FILE, offset, "damaged snapshot");
+      if (manifest === undefined) throw manifestCorruption(offset, "damaged snapshot");
       if (validRecordAfter(data, offset)) {
-        throw new CorruptionError(MANIFEST_FILE, offset, "damaged edit followed by a valid one");
+        throw manifestCorruption(offset, "damaged edit followed by a valid one");
       }
       mark("recovery.manifest-torn-edit");
       return { manifest, edits, tornAt: offset, bytes: data.length };
@@ -206,7 +206,7 @@ export function parseManifest(data: Buffer): ManifestRead {
     try {
       parsed = JSON.parse(body.toString("utf8"));
     } catch {
-      throw new CorruptionError(MANIFEST_FILE, at, "record is not JSON");
+      throw manifestCorruption(at, "record is not JSON");
     }
     try {
       if (manifest === undefined) {
@@ -216,11 +216,17 @@ export function parseManifest(data: Buffer): ManifestRead {
         edits++;
       }
     } catch (err) {
-      throw new CorruptionError(MANIFEST_FILE, at, `bad record: ${(err as Error).message}`);
+      throw manifestCorruption(at, `bad record: ${(err as Error).message}`);
     }
   }
-  if (manifest === undefined) throw new CorruptionError(MANIFEST_FILE, offset, "no snapshot");
+  if (manifest === undefined) throw manifestCorruption(offset, "no snapshot");
   return { manifest, edits, tornAt: undefined, bytes: data.length };
+}
+
+/** A CorruptionError for damage in MANIFEST, counted (coverage marks) here, where it is detected. */
+function manifestCorruption(offset: number, reason: string): CorruptionError {
+  markCorruption("manifest");
+  return new CorruptionError(MANIFEST_FILE, offset, reason);
 }
 
 /** The body of a checksum-valid record at `offset`, or undefined. */

@@ -7,10 +7,11 @@
 import type { Entry } from "../doc/entry.js";
 import { decodeEntry } from "../doc/entry-codec.js";
 import type { KeyString } from "../doc/key.js";
-import { assert, CorruptionError } from "../errors.js";
+import { assert, CorruptionError, markCorruption } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
 import { joinPath } from "../io/file-system.js";
 import { ByteReader, checksum } from "../util/bytes.js";
+import { mark } from "../util/coverage.js";
 import type { BlockCache } from "./block-cache.js";
 import { bloomMayContain } from "./bloom.js";
 import {
@@ -88,14 +89,14 @@ export class SegmentReader {
       : file;
     try {
       const size = written?.size ?? (await file.size());
-      if (size < FOOTER_BYTES) throw new CorruptionError(name, 0, `segment of ${size} bytes has no footer`);
+      if (size < FOOTER_BYTES) throw segmentCorruption(name, 0, `segment of ${size} bytes has no footer`);
       const footerAt = size - FOOTER_BYTES;
       const footer = await source.read(footerAt, FOOTER_BYTES);
-      if (footer.length !== FOOTER_BYTES) throw new CorruptionError(name, footerAt, "short footer read");
+      if (footer.length !== FOOTER_BYTES) throw segmentCorruption(name, footerAt, "short footer read");
       // Verify the crc before parsing: a damaged u64 field must be reported as corruption, not a parse error.
       const footerCrc = new ByteReader(footer, FOOTER_CHECKED_BYTES).u32();
       if (verifyChecksums && checksum(footer.subarray(0, FOOTER_CHECKED_BYTES)) !== footerCrc) {
-        throw new CorruptionError(name, footerAt, "footer checksum mismatch");
+        throw segmentCorruption(name, footerAt, "footer checksum mismatch");
       }
       const r = new ByteReader(footer);
       const magic = r.bytes(8);
@@ -106,9 +107,9 @@ export class SegmentReader {
       const entryCount = r.u64();
       const tombstoneCount = r.u64();
       const maxLsn = r.u64();
-      if (!magic.equals(SEGMENT_MAGIC)) throw new CorruptionError(name, footerAt, "bad magic");
+      if (!magic.equals(SEGMENT_MAGIC)) throw segmentCorruption(name, footerAt, "bad magic");
       if (indexOffset + indexLength !== bloomOffset || bloomOffset + bloomLength !== footerAt) {
-        throw new CorruptionError(
+        throw segmentCorruption(
           name,
           footerAt,
           `index at ${indexOffset}+${indexLength}, bloom at ${bloomOffset}+${bloomLength} do not end at footer`,
@@ -264,7 +265,7 @@ export class SegmentReader {
     const payload = await readBlock(this.file, this.name, ix.offset, ix.length, this.verifyChecksums);
     const block = parseBlock(payload, this.name, ix.offset);
     if (block.keys[0] !== ix.firstKey)
-      throw new CorruptionError(this.name, ix.offset, "block first key ≠ index");
+      throw segmentCorruption(this.name, ix.offset, "block first key ≠ index");
     // Cost: the payload plus a per-entry estimate for the parsed objects.
     this.cache.set(this.id, ix.offset, block, payload.length + 96 * block.keys.length);
     return block;
@@ -279,19 +280,21 @@ async function readBlock(
   verifyChecksum: boolean,
 ): Promise<Uint8Array> {
   if (length < BLOCK_HEADER_BYTES || length > BLOCK_BYTES_MAX) {
-    throw new CorruptionError(name, offset, `block length ${length} out of bounds`);
+    throw segmentCorruption(name, offset, `block length ${length} out of bounds`);
   }
   const data = await file.read(offset, length);
-  if (data.length !== length) throw new CorruptionError(name, offset, "short block read");
+  if (data.length !== length) throw segmentCorruption(name, offset, "short block read");
   const r = new ByteReader(data);
   const payloadLength = r.u32();
   const crc = r.u32();
   if (payloadLength !== length - BLOCK_HEADER_BYTES) {
-    throw new CorruptionError(name, offset, `block says ${payloadLength} bytes, index says ${length}`);
+    throw segmentCorruption(name, offset, `block says ${payloadLength} bytes, index says ${length}`);
   }
   const payload = data.subarray(BLOCK_HEADER_BYTES);
-  if (verifyChecksum && checksum(payload) !== crc)
-    throw new CorruptionError(name, offset, "block checksum mismatch");
+  if (verifyChecksum && checksum(payload) !== crc) {
+    mark("segment.checksum-mismatch");
+    throw segmentCorruption(name, offset, "block checksum mismatch");
+  }
   return payload;
 }
 
@@ -315,7 +318,7 @@ function parseIndex(payload: Uint8Array, name: string, offset: number): IndexEnt
     return out;
   } catch (err) {
     if (err instanceof CorruptionError) throw err;
-    throw new CorruptionError(name, offset, `bad index: ${(err as Error).message}`);
+    throw segmentCorruption(name, offset, `bad index: ${(err as Error).message}`);
   }
 }
 
@@ -335,8 +338,14 @@ function parseBlock(payload: Uint8Array, name: string, offset: number): Block {
     if (keys.length === 0) throw new Error("empty block");
     return { keys, entries };
   } catch (err) {
-    throw new CorruptionError(name, offset, `bad block: ${(err as Error).message}`);
+    throw segmentCorruption(name, offset, `bad block: ${(err as Error).message}`);
   }
+}
+
+/** A CorruptionError for damage in segment `name`, counted (coverage marks) here, where it is detected. */
+function segmentCorruption(name: string, offset: number, reason: string): CorruptionError {
+  markCorruption("segment");
+  return new CorruptionError(name, offset, reason);
 }
 
 /** Entry `i` of a decoded block (keys and entries are parallel arrays). */
