@@ -75,7 +75,7 @@ export class TreeJobs {
     for (const leaf of [...this.router.leaves]) {
       if (!leaf.retired && leaf.active.size > 0) await this.flush(leaf);
     }
-    await this.publisher.publish([], [], undefined);
+    await this.publisher.publish([], [], [], undefined);
     return this.publisher.floorLsn;
   }
 
@@ -98,7 +98,7 @@ export class TreeJobs {
       flushedLsn: lsn,
       segments: [reader.name, ...leaf.segments.map((s) => s.name)],
     };
-    await this.publisher.publish([leaf], [add], () => {
+    await this.publisher.publish([leaf], [add], [reader], () => {
       leaf.segments = [reader, ...leaf.segments];
       leaf.frozen = undefined;
       leaf.flushedLsn = lsn;
@@ -140,7 +140,8 @@ export class TreeJobs {
       segments: o.reader ? [o.reader.name] : [],
     }));
     const fresh = outputs.map((o) => new Leaf(o.low, o.reader ? [o.reader] : [], lsn));
-    await this.publisher.publish(leaves, add, () => this.switchTo(leaves, fresh, kind));
+    const created = outputs.flatMap((o) => (o.reader ? [o.reader] : []));
+    await this.publisher.publish(leaves, add, created, () => this.switchTo(leaves, fresh, kind));
     if (leaves.length > 1) {
       this.counters.leafMerges++;
       mark("tree.leaf-merge");

@@ -97,11 +97,18 @@ export class Publisher {
 
   /**
    * Appends one manifest edit replacing `removed` by `add` with the new floor (skipped when it would change
-   * nothing), then runs `commit` (the in-memory switch) and deletes WAL files wholly below the floor.
-   * @throws on I/O errors; an edit that failed stops the tree first (the caller's job fails and the engine
-   *   stops writing).
+   * nothing), then runs `commit` (the in-memory switch, which hands the `created` segments to their leaves)
+   * and deletes WAL files wholly below the floor.
+   * @throws on I/O errors; an edit that failed stops the tree first and releases the `created` segments
+   *   (no leaf took them; their files stay: the manifest on disk may name them), and the caller's job fails
+   *   (the engine stops writing).
    */
-  async publish(removed: Leaf[], add: LeafManifest[], commit: (() => void) | undefined): Promise<void> {
+  async publish(
+    removed: Leaf[],
+    add: LeafManifest[],
+    created: readonly SegmentReader[],
+    commit: (() => void) | undefined,
+  ): Promise<void> {
     const floor = this.floorAfter(removed);
     assert(floor >= this.floor, "the WAL floor never goes back");
     const changes =
@@ -119,6 +126,7 @@ export class Publisher {
         // The manifest on disk is now uncertain (old or new): stop writing; a reopen recovers from it.
         this.options.stop();
         this.host.onBackgroundError(err);
+        for (const s of created) await s.release();
         throw err;
       }
       assert(this.log.manifest.checkpointLsn === floor, "the manifest holds the floor just published");
