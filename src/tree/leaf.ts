@@ -112,10 +112,17 @@ export class Leaf {
 
   /**
    * Up to `limit` live entries (tombstones and entries expired at `nowMs` skipped) within `range`, in key
-   * order or reverse, newest first per key. The caller clips `range` to the leaf.
+   * order or reverse, newest first per key. The caller clips `range` to the leaf. Every entry examined,
+   * live or not, is counted on `pacer`, which yields to the event loop between bounded runs of work.
    * @throws CorruptionError from a segment.
    */
-  async scan(range: KeyRange, limit: number, reverse: boolean, nowMs: number): Promise<Pair[]> {
+  async scan(
+    range: KeyRange,
+    limit: number,
+    reverse: boolean,
+    nowMs: number,
+    pacer: ScanPacer,
+  ): Promise<Pair[]> {
     const out: Pair[] = [];
     const segments = [...this.segments];
     for (const s of segments) s.retain();
@@ -126,6 +133,8 @@ export class Leaf {
         ...segments.map((s) => s.range(startKey(range, reverse), reverse)),
       ];
       for await (const [key, entry] of mergeSources(sources, reverse)) {
+        const pause = pacer.examined();
+        if (pause !== undefined) await pause;
         if (pastEnd(key, range, reverse)) break;
         if (!inRange(key, range) || !isLive(entry, nowMs)) continue;
         out.push([key, entry]);
@@ -170,6 +179,34 @@ export class Leaf {
     const out: Pair[] = [];
     for await (const pair of mergeSources(sources, false)) out.push(expireAt(pair, nowMs));
     return out;
+  }
+}
+
+/**
+ * Bounds a scan's work between yields: `examined` is awaited once per entry a scan looks at (tombstones,
+ * expired and out-of-range entries included) and, every `entriesPerYield` entries, awaits `yieldNow` — so a
+ * scan that skips many tombstones for a small `limit` never holds the event loop for more than that many
+ * entries. Otherwise it returns at once (no promise, no microtask).
+ */
+export class ScanPacer {
+  private sinceYield = 0;
+  /** Yields made so far. */
+  yields = 0;
+
+  constructor(
+    private readonly entriesPerYield: number,
+    private readonly yieldNow: () => Promise<void>,
+  ) {
+    assert(Number.isSafeInteger(entriesPerYield), "entriesPerYield is an integer");
+    assert(entriesPerYield >= 1, "entriesPerYield is at least 1");
+  }
+
+  /** Counts one entry examined; a promise to await when it is time to yield, else undefined. */
+  examined(): Promise<void> | undefined {
+    if (++this.sinceYield < this.entriesPerYield) return undefined;
+    this.sinceYield = 0;
+    this.yields++;
+    return this.yieldNow();
   }
 }
 

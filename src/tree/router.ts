@@ -10,15 +10,26 @@ import type { Entry } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
 import type { KeyRange } from "./key-range.js";
-import type { Leaf } from "./leaf.js";
+import { type Leaf, ScanPacer } from "./leaf.js";
 
 type Pair = [KeyString, Entry];
+
+/** How a scan paces itself (see {@link ScanPacer}). */
+export interface ScanPacing {
+  /** Entries a scan examines between two yields. */
+  entriesPerYield: number;
+  /** Lets the event loop run; awaited between runs of `entriesPerYield` entries. */
+  yieldNow: () => Promise<void>;
+}
 
 /** The leaves of a tree in key order, and the lookups over their fence keys. */
 export class Router {
   private current: Leaf[];
 
-  constructor(leaves: Leaf[]) {
+  constructor(
+    leaves: Leaf[],
+    private readonly pacing: ScanPacing,
+  ) {
     assert(leaves[0] !== undefined, "a tree has at least one leaf");
     assert(leaves[0].low === "", "the first leaf holds the lowest keys");
     this.current = leaves;
@@ -49,11 +60,13 @@ export class Router {
   /**
    * Up to `limit` live entries in `range` across leaves, in key order or reverse. Each leaf is read from a
    * consistent snapshot of that leaf; the next leaf is found by key when the previous one is done, so a
-   * split or merge meanwhile neither skips nor repeats keys.
+   * split or merge meanwhile neither skips nor repeats keys. The work between two yields to the event loop
+   * is bounded by `pacing.entriesPerYield` entries examined, across leaves.
    * @throws CorruptionError from a segment.
    */
   async scan(range: KeyRange, limit: number, reverse: boolean, nowMs: number): Promise<Pair[]> {
     const out: Pair[] = [];
+    const pacer = new ScanPacer(this.pacing.entriesPerYield, this.pacing.yieldNow);
     let leaf: Leaf | undefined = reverse ? this.lastLeafFor(range) : this.firstLeafFor(range);
     // The part of `range` not yet scanned: each leaf done moves its start (or, in reverse, its end) past the
     // leaf's range, so a leaf that a merge-back widened meanwhile never yields a key twice.
@@ -62,7 +75,7 @@ export class Router {
     while (leaf !== undefined) {
       const high = this.highOf(leaf);
       const low = leaf.low;
-      const found = await leaf.scan(clipRange(rest, low, high), limit - out.length, reverse, nowMs);
+      const found = await leaf.scan(clipRange(rest, low, high), limit - out.length, reverse, nowMs, pacer);
       for (const p of found) out.push(p);
       if (out.length >= limit) break;
       if (reverse) {

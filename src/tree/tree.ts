@@ -46,7 +46,18 @@ export interface TreeOptions {
   sliceBytes: number;
   /** TEST ONLY (`FuseDBConfig.unsafeForTesting.ignoreChecksums`): segment reads skip crc32 checks. */
   ignoreChecksums?: boolean;
+  /** Entries a scan examines between two yields. Default {@link SCAN_ENTRIES_PER_YIELD}. */
+  scanEntriesPerYield?: number;
+  /**
+   * Lets the event loop run between bounded runs of a scan's work. Default: a resolved promise, which lets
+   * only other promise continuations run; the engine passes one built on its Clock (`sleep(0)`), which lets
+   * I/O callbacks run too, as real timers may not be used in src/ outside src/io.
+   */
+  yieldToEventLoop?: () => Promise<void>;
 }
+
+/** Default entries a scan examines between two yields. */
+export const SCAN_ENTRIES_PER_YIELD = 1024;
 
 /** Counters of background work. */
 export interface TreeStats {
@@ -114,7 +125,10 @@ export class Tree {
     options: TreeOptions,
     disk: { host: TreeHost; log: ManifestLog } | undefined,
   ) {
-    this.router = new Router(leaves);
+    this.router = new Router(leaves, {
+      entriesPerYield: options.scanEntriesPerYield ?? SCAN_ENTRIES_PER_YIELD,
+      yieldNow: options.yieldToEventLoop ?? (() => Promise.resolve()),
+    });
     const walBytes = disk === undefined ? () => 0 : () => disk.host.walBytesWritten();
     this.scheduler = new Scheduler(this.router, options, walBytes);
     if (disk === undefined) return;
