@@ -107,22 +107,17 @@ export class CorruptionError extends FuseError {
     this.file = file;
     this.offset = offset;
     this.missing = options.missing === true;
-    markCorruption(file, reason);
   }
 }
 
 /**
- * Coverage marks for a detected corruption (src/util/coverage.ts): one overall, one per kind of file, and
- * one for a data block whose crc32 did not match when read. Classified here, where every detection passes,
- * by the file names of src/wal/format.ts and src/tree/segment-format.ts.
+ * Coverage marks for a corruption detected in a file of kind `kind` (src/util/coverage.ts): one overall and
+ * one per kind. Called by the code that detects the damage (the WAL reader, the segment reader, the
+ * manifest reader, recovery), next to the CorruptionError it throws.
  */
-function markCorruption(file: string, reason: string): void {
+export function markCorruption(kind: "wal" | "segment" | "manifest"): void {
   mark("corruption.detected");
-  if (file.startsWith("wal-")) mark("corruption.wal");
-  else if (file.endsWith(".sst")) {
-    mark("corruption.segment");
-    if (reason === "block checksum mismatch") mark("segment.checksum-mismatch");
-  } else if (file.startsWith("MANIFEST")) mark("corruption.manifest");
+  mark(`corruption.${kind}`);
 }
 
 /**

@@ -8,7 +8,7 @@
  * Order (DESIGN.md, Recovery): nothing is deleted before the state it would be an orphan of is known to
  * recover; a torn final manifest edit is dropped only if the state before it recovers whole.
  */
-import { assert, CorruptionError, LockedError } from "./errors.js";
+import { assert, CorruptionError, LockedError, markCorruption } from "./errors.js";
 import type { DirLock, FileSystem } from "./io/file-system.js";
 import { DirLockHeldError, joinPath, mkdirDurable } from "./io/file-system.js";
 import type { ResolvedOptions } from "./options.js";
@@ -102,6 +102,7 @@ async function recoverLocked(
   let manifest = read?.manifest;
   if (manifest === undefined) {
     if (hasDataFiles(files)) {
+      markCorruption("manifest");
       throw new CorruptionError(MANIFEST_FILE, 0, "missing, but WAL or segment files exist");
     }
     manifest = emptyManifest();
@@ -159,6 +160,7 @@ async function replayAndTidy(
       // Files are deleted only after an edit is durable, so the state before a torn final edit never
       // misses a WAL file or record: if it does, that edit was damaged, not torn. (Checksum damage in a
       // file is reported as that file's.)
+      markCorruption("manifest");
       throw new CorruptionError(
         MANIFEST_FILE,
         tornAt,
@@ -192,6 +194,7 @@ async function replayWal(
       try {
         effects = decodeBatch(record.payload, record.lsn);
       } catch (err) {
+        markCorruption("wal");
         throw new CorruptionError(file, record.offset, `bad batch payload: ${(err as Error).message}`);
       }
       for (const { key, entry } of effects) {
@@ -208,6 +211,7 @@ async function replayWal(
     },
   );
   if (recovered.lastLsn < checkpointLsn) {
+    markCorruption("wal");
     throw new CorruptionError(
       liveWal[liveWal.length - 1]?.name ?? MANIFEST_FILE,
       recovered.lastFileBytes,

@@ -1,7 +1,9 @@
 /**
  * The leaf tree (issue 5): bloom filter, block cache, manifest edit log, and the engine over many leaves —
  * reads and scans across fence keys, hot splits, merge-back of shrunken leaves, a data set many times the
- * block cache, WAL bounded by continuous checkpoints, gradual backpressure, recovery from the edit log.
+ * block cache, WAL bounded by continuous checkpoints, gradual backpressure, recovery from the edit log;
+ * the manifest's invariants (sorted fence keys, no segment named twice, file numbers below the counter,
+ * non-negative LSNs) are corruption when read back and an assertion when written.
  */
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
@@ -10,7 +12,14 @@ import type { KeyString } from "../src/doc/key.js";
 import { CorruptionError } from "../src/errors.js";
 import { BlockCache } from "../src/tree/block-cache.js";
 import { bloomMayContain, buildBloom } from "../src/tree/bloom.js";
-import { applyEdit, emptyManifest, MANIFEST_FILE, parseManifest } from "../src/tree/manifest.js";
+import {
+  applyEdit,
+  emptyManifest,
+  MANIFEST_FILE,
+  ManifestLog,
+  parseManifest,
+  readManifest,
+} from "../src/tree/manifest.js";
 import { checksum } from "../src/util/bytes.js";
 import { marksSince, snapshot } from "../src/util/coverage.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
@@ -120,6 +129,27 @@ describe("manifest edit log", () => {
     // An edit that does not fit the state (removes an unknown leaf) is corruption too.
     const bad = logBytes([{ snapshot: snap }, { edit: { ...edit2, remove: ["99"] } }]);
     expect(() => parseManifest(bad)).toThrow(CorruptionError);
+  });
+
+  it("states its invariants on both sides: corruption when read back, an assertion when written", async () => {
+    const twice = { ...edit2, add: [{ low: "6b", flushedLsn: 9, segments: ["seg-00000001.sst"] }] };
+    const numbered = { ...edit2, nextFileNumber: 3 };
+    const negative = { ...edit2, add: [{ low: "6b", flushedLsn: -1, segments: [] }] };
+    for (const [edit, what] of [
+      [twice, /segment seg-00000001.sst is named twice/],
+      [numbered, /not below the file counter 3/],
+      [negative, /flushedLsn is negative/],
+    ] as const) {
+      expect(() => parseManifest(logBytes([{ snapshot: snap }, { edit: edit1 }, { edit }]))).toThrow(what);
+    }
+    const fs = new TestDisk();
+    await fs.mkdir(DIR);
+    const log = await ManifestLog.create(fs, DIR, applyEdit(snap, edit1), 1 << 20);
+    await expect(log.append(twice)).rejects.toThrow(/fusedb assertion failed: .*named twice/);
+    await expect(log.append({ ...edit2, checkpointLsn: 1 })).rejects.toThrow(/assertion failed: .*goes back/);
+    await log.append(edit2);
+    expect((await readManifest(fs, DIR))?.manifest).toEqual(applyEdit(applyEdit(snap, edit1), edit2));
+    await log.close();
   });
 });
 

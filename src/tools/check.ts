@@ -28,9 +28,9 @@ import { ioErrorCode, joinPath } from "../io/file-system.js";
 import { BlockCache } from "../tree/block-cache.js";
 import type { Manifest } from "../tree/manifest.js";
 import { MANIFEST_FILE, readManifest } from "../tree/manifest.js";
+import { fenceKeyFromHex } from "../tree/manifest-key.js";
 import type { Block } from "../tree/segment-reader.js";
 import { SegmentReader } from "../tree/segment-reader.js";
-import { fromHex } from "../tree/tree.js";
 import { decodeBatch } from "../wal/batch-codec.js";
 import { recoverWal } from "../wal/wal-reader.js";
 import type { WalFileInfo } from "../wal/wal-writer.js";
@@ -221,7 +221,7 @@ async function checkFiles(
     for (let i = 0; i < manifest.leaves.length; i++) {
       const leaf = manifest.leaves[i] as Manifest["leaves"][number];
       const next = manifest.leaves[i + 1];
-      const bounds: KeyBounds = { low: fromHex(leaf.low), high: next && fromHex(next.low) };
+      const bounds: KeyBounds = { low: fenceKeyFromHex(leaf.low), high: next && fenceKeyFromHex(next.low) };
       checked.leaves++;
       for (const name of leaf.segments) {
         if (seen.has(name)) {

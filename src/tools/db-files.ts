@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { KeyString } from "../doc/key.js";
-import { CorruptionError } from "../errors.js";
+import { CorruptionError, markCorruption } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { MANIFEST_FILE, type Manifest } from "../tree/manifest.js";
 import { parseSegmentFileName } from "../tree/segment-format.js";
@@ -94,6 +94,7 @@ export function checkManifestAgainstFiles(
       ? `segment ${missing} is missing`
       : `the WAL starts above LSN ${manifest.checkpointLsn + 1}`;
   if (tornAt !== undefined) {
+    markCorruption("manifest");
     throw new CorruptionError(
       MANIFEST_FILE,
       tornAt,
@@ -101,6 +102,7 @@ export function checkManifestAgainstFiles(
     );
   }
   if (missing !== undefined) {
+    markCorruption("segment");
     throw new CorruptionError(missing, 0, "segment named in the manifest is missing");
   }
 }

@@ -11,9 +11,9 @@ import type { FileSystem } from "../io/file-system.js";
 import { ioErrorCode, joinPath } from "../io/file-system.js";
 import { BlockCache } from "../tree/block-cache.js";
 import { readManifest } from "../tree/manifest.js";
+import { fenceKeyFromHex } from "../tree/manifest-key.js";
 import type { Block } from "../tree/segment-reader.js";
 import { SegmentReader } from "../tree/segment-reader.js";
-import { fromHex } from "../tree/tree.js";
 import { displayKey, listDbFiles, reasonOf } from "./db-files.js";
 import { readOnlyFileSystem } from "./read-only-file-system.js";
 
@@ -109,8 +109,8 @@ export async function inspectDatabase(fs: FileSystem, dir: string): Promise<Insp
         out.leaves.push({
           low: leaf.low,
           high,
-          lowDisplay: displayKey(fromHex(leaf.low)),
-          highDisplay: high === null ? "(end)" : displayKey(fromHex(high)),
+          lowDisplay: displayKey(fenceKeyFromHex(leaf.low)),
+          highDisplay: high === null ? "(end)" : displayKey(fenceKeyFromHex(high)),
           flushedLsn: leaf.flushedLsn,
           segments,
         });

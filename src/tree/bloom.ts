@@ -10,6 +10,7 @@
  * the murmur3 finalizer so short keys that differ in one byte spread over the whole filter.
  */
 import type { KeyString } from "../doc/key.js";
+import { assert } from "../errors.js";
 
 /** Bits per key of a new filter. */
 export const BLOOM_BITS_PER_KEY = 10;
@@ -44,7 +45,10 @@ export function buildBloom(keys: readonly KeyString[], bitsPerKey = BLOOM_BITS_P
     const delta = ((h >>> 17) | (h << 15)) >>> 0;
     for (let j = 0; j < probes; j++) {
       const bit = h % bits;
-      out[1 + (bit >>> 3)] = (out[1 + (bit >>> 3)] as number) | (1 << (bit & 7));
+      const at = 1 + (bit >>> 3);
+      const byte = out[at];
+      assert(byte !== undefined, "a probe lies inside the filter");
+      out[at] = byte | (1 << (bit & 7));
       h = (h + delta) >>> 0;
     }
   }
@@ -63,7 +67,9 @@ export function bloomMayContain(filter: Uint8Array, key: KeyString): boolean {
   const delta = ((h >>> 17) | (h << 15)) >>> 0;
   for (let j = 0; j < probes; j++) {
     const bit = h % bits;
-    if (((filter[1 + (bit >>> 3)] as number) & (1 << (bit & 7))) === 0) return false;
+    const byte = filter[1 + (bit >>> 3)];
+    assert(byte !== undefined, "a probe lies inside the filter");
+    if ((byte & (1 << (bit & 7))) === 0) return false;
     h = (h + delta) >>> 0;
   }
   return true;

@@ -100,20 +100,29 @@ export class Leaf {
     if (a) return a;
     const f = this.frozen?.get(key);
     if (f) return f;
-    for (let i = 0; i < this.segments.length; i++) {
-      const e = (this.segments[i] as SegmentReader).peek(key);
+    let i = 0;
+    for (const segment of this.segments) {
+      const e = segment.peek(key);
       if (e === NOT_CACHED) return i;
       if (e !== undefined) return e;
+      i++;
     }
     return undefined;
   }
 
   /**
    * Up to `limit` live entries (tombstones and entries expired at `nowMs` skipped) within `range`, in key
-   * order or reverse, newest first per key. The caller clips `range` to the leaf.
+   * order or reverse, newest first per key. The caller clips `range` to the leaf. Every entry examined,
+   * live or not, is counted on `pacer`, which yields to the event loop between bounded runs of work.
    * @throws CorruptionError from a segment.
    */
-  async scan(range: KeyRange, limit: number, reverse: boolean, nowMs: number): Promise<Pair[]> {
+  async scan(
+    range: KeyRange,
+    limit: number,
+    reverse: boolean,
+    nowMs: number,
+    pacer: ScanPacer,
+  ): Promise<Pair[]> {
     const out: Pair[] = [];
     const segments = [...this.segments];
     for (const s of segments) s.retain();
@@ -124,6 +133,8 @@ export class Leaf {
         ...segments.map((s) => s.range(startKey(range, reverse), reverse)),
       ];
       for await (const [key, entry] of mergeSources(sources, reverse)) {
+        const pause = pacer.examined();
+        if (pause !== undefined) await pause;
         if (pastEnd(key, range, reverse)) break;
         if (!inRange(key, range) || !isLive(entry, nowMs)) continue;
         out.push([key, entry]);
@@ -171,6 +182,34 @@ export class Leaf {
   }
 }
 
+/**
+ * Bounds a scan's work between yields: `examined` is awaited once per entry a scan looks at (tombstones,
+ * expired and out-of-range entries included) and, every `entriesPerYield` entries, awaits `yieldNow` — so a
+ * scan that skips many tombstones for a small `limit` never holds the event loop for more than that many
+ * entries. Otherwise it returns at once (no promise, no microtask).
+ */
+export class ScanPacer {
+  private sinceYield = 0;
+  /** Yields made so far. */
+  yields = 0;
+
+  constructor(
+    private readonly entriesPerYield: number,
+    private readonly yieldNow: () => Promise<void>,
+  ) {
+    assert(Number.isSafeInteger(entriesPerYield), "entriesPerYield is an integer");
+    assert(entriesPerYield >= 1, "entriesPerYield is at least 1");
+  }
+
+  /** Counts one entry examined; a promise to await when it is time to yield, else undefined. */
+  examined(): Promise<void> | undefined {
+    if (++this.sinceYield < this.entriesPerYield) return undefined;
+    this.sinceYield = 0;
+    this.yields++;
+    return this.yieldNow();
+  }
+}
+
 /** `pair` with an expired document turned into a tombstone of the same version. */
 export function expireAt(pair: Pair, nowMs: number): Pair {
   const [key, entry] = pair;
@@ -183,17 +222,26 @@ async function* memorySource(buffer: MemBuffer, range: KeyRange, reverse: boolea
   const from = startKey(range, reverse);
   if (!reverse) {
     for (let i = from === undefined ? 0 : lowerBound(keys, from); i < keys.length; i++) {
-      const k = keys[i] as KeyString;
-      yield [k, buffer.get(k) as Entry];
+      yield bufferPair(buffer, keys, i);
     }
     return;
   }
   let i = from === undefined ? keys.length - 1 : lowerBound(keys, from);
-  if (from !== undefined && (i >= keys.length || (keys[i] as KeyString) > from)) i--;
-  for (; i >= 0; i--) {
-    const k = keys[i] as KeyString;
-    yield [k, buffer.get(k) as Entry];
+  // Start at the last key at or below `from`: one back if `from` is past the end or not itself a key.
+  if (from !== undefined) {
+    const at = keys[i];
+    if (at === undefined || at > from) i--;
   }
+  for (; i >= 0; i--) yield bufferPair(buffer, keys, i);
+}
+
+/** Key `i` of a buffer's sorted `keys` and its entry (both exist: `keys` is the buffer's own). */
+function bufferPair(buffer: MemBuffer, keys: readonly KeyString[], i: number): Pair {
+  const key = keys[i];
+  assert(key !== undefined, "a buffer key index lies inside its keys");
+  const entry = buffer.get(key);
+  assert(entry !== undefined, "a buffer's sorted keys are its keys");
+  return [key, entry];
 }
 
 /**
@@ -203,25 +251,30 @@ async function* memorySource(buffer: MemBuffer, range: KeyRange, reverse: boolea
  */
 export async function* mergeSources(sources: AsyncIterator<Pair>[], reverse: boolean): AsyncGenerator<Pair> {
   const heads: (Pair | undefined)[] = [];
-  for (const s of sources) heads.push((await s.next()).value as Pair | undefined);
+  for (const s of sources) {
+    const r = await s.next();
+    heads.push(r.done ? undefined : r.value);
+  }
   try {
+    // Bounded by the sources' entries: every round advances at least one source.
     for (;;) {
-      let best = -1;
-      for (let i = 0; i < heads.length; i++) {
-        const h = heads[i];
+      // The smallest head key (largest in reverse); the first source holding it is the newest.
+      let pair: Pair | undefined;
+      for (const h of heads) {
         if (h === undefined) continue;
-        const b = best < 0 ? undefined : (heads[best] as Pair);
-        if (b === undefined || (reverse ? h[0] > b[0] : h[0] < b[0])) best = i;
+        if (pair === undefined || (reverse ? h[0] > pair[0] : h[0] < pair[0])) pair = h;
       }
-      if (best < 0) return;
-      const pair = heads[best] as Pair;
+      if (pair === undefined) return;
       yield pair;
-      for (let i = 0; i < heads.length; i++) {
+      const key = pair[0];
+      let i = 0;
+      for (const source of sources) {
         const h = heads[i];
-        if (h !== undefined && h[0] === pair[0]) {
-          const r = await (sources[i] as AsyncIterator<Pair>).next();
+        if (h !== undefined && h[0] === key) {
+          const r = await source.next();
           heads[i] = r.done ? undefined : r.value;
         }
+        i++;
       }
     }
   } finally {

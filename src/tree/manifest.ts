@@ -16,44 +16,35 @@
  * corruption.
  */
 import { Buffer } from "node:buffer";
-import { assert, CorruptionError } from "../errors.js";
+import { assert, CorruptionError, markCorruption } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
 import { ioErrorCode, joinPath } from "../io/file-system.js";
 import { checksum } from "../util/bytes.js";
 import { mark } from "../util/coverage.js";
+import {
+  applyEdit,
+  HEX_KEY,
+  type LeafManifest,
+  type Manifest,
+  type ManifestEdit,
+  manifestViolation,
+  tryApplyEdit,
+} from "./manifest-state.js";
+
+export {
+  applyEdit,
+  emptyManifest,
+  type LeafManifest,
+  type Manifest,
+  type ManifestEdit,
+  manifestViolation,
+} from "./manifest-state.js";
 
 export const MANIFEST_FILE = "MANIFEST";
 const MAGIC = Buffer.from("FUSEMAN2", "latin1");
 const RECORD_HEADER_BYTES = 8;
 const BODY_BYTES_MAX = 64 * 1024 * 1024;
 const OPEN_BRACE = 0x7b;
-
-/** One leaf: its lowest key (hex, "" for the first leaf), flushed LSN and segment file names, newest first. */
-export interface LeafManifest {
-  low: string;
-  /** Every WAL record at or below this LSN that touched the leaf's keys is in its segments. */
-  flushedLsn: number;
-  segments: string[];
-}
-
-/** The manifest's state. Leaves are sorted by `low`; the first has low "". */
-export interface Manifest {
-  formatVersion: 2;
-  /** WAL floor: every record at or below it is reflected in the segments; replay starts above it. */
-  checkpointLsn: number;
-  /** Next number for a new segment file. */
-  nextFileNumber: number;
-  leaves: LeafManifest[];
-}
-
-/** One edit: leaves replaced (by their `low`), new leaves, and the new LSN floor and file counter. */
-export interface ManifestEdit {
-  checkpointLsn: number;
-  nextFileNumber: number;
-  /** Lows (hex) of the leaves this edit replaces. */
-  remove: string[];
-  add: LeafManifest[];
-}
 
 /** What reading a manifest found. */
 export interface ManifestRead {
@@ -63,41 +54,6 @@ export interface ManifestRead {
   /** Byte offset of a torn final edit that was ignored, if any. */
   tornAt: number | undefined;
   bytes: number;
-}
-
-/** The manifest of a new, empty database. */
-export function emptyManifest(): Manifest {
-  return {
-    formatVersion: 2,
-    checkpointLsn: 0,
-    nextFileNumber: 1,
-    leaves: [{ low: "", flushedLsn: 0, segments: [] }],
-  };
-}
-
-/**
- * The manifest after `edit`.
- * @throws Error if the edit does not fit (unknown leaf, duplicate low, no first leaf); readers turn it into
- *   a CorruptionError.
- */
-export function applyEdit(m: Manifest, edit: ManifestEdit): Manifest {
-  const removed = new Set(edit.remove);
-  const kept = m.leaves.filter((l) => !removed.has(l.low));
-  if (kept.length !== m.leaves.length - removed.size) throw new Error("edit removes an unknown leaf");
-  const leaves = [...kept, ...edit.add].sort((a, b) => (a.low < b.low ? -1 : a.low > b.low ? 1 : 0));
-  for (let i = 1; i < leaves.length; i++) {
-    if ((leaves[i - 1] as LeafManifest).low === (leaves[i] as LeafManifest).low)
-      throw new Error("two leaves with one low key");
-  }
-  if (leaves[0]?.low !== "") throw new Error("no leaf holds the lowest keys");
-  if (edit.checkpointLsn < m.checkpointLsn) throw new Error("checkpoint LSN goes back");
-  if (edit.nextFileNumber < m.nextFileNumber) throw new Error("file number goes back");
-  return {
-    formatVersion: 2,
-    checkpointLsn: edit.checkpointLsn,
-    nextFileNumber: edit.nextFileNumber,
-    leaves,
-  };
 }
 
 /**
@@ -115,9 +71,10 @@ export async function readManifest(fs: FileSystem, dir: string): Promise<Manifes
   let data: Buffer;
   try {
     const size = await file.size();
-    if (size < MAGIC.length + RECORD_HEADER_BYTES || size > BODY_BYTES_MAX) {
-      throw new CorruptionError(MANIFEST_FILE, 0, `manifest of ${size} bytes`);
+    if (size < MAGIC.length + RECORD_HEADER_BYTES) {
+      throw manifestCorruption(0, `manifest of ${size} bytes`);
     }
+    if (size > BODY_BYTES_MAX) throw manifestCorruption(0, `manifest of ${size} bytes`);
     data = Buffer.from(await file.read(0, size));
   } finally {
     await file.close();
@@ -130,7 +87,7 @@ export async function readManifest(fs: FileSystem, dir: string): Promise<Manifes
  * @throws CorruptionError on damage other than a torn final edit.
  */
 export function parseManifest(data: Buffer): ManifestRead {
-  if (!data.subarray(0, MAGIC.length).equals(MAGIC)) throw new CorruptionError(MANIFEST_FILE, 0, "bad magic");
+  if (!data.subarray(0, MAGIC.length).equals(MAGIC)) throw manifestCorruption(0, "bad magic");
   let offset = MAGIC.length;
   let manifest: Manifest | undefined;
   let edits = 0;
@@ -138,9 +95,9 @@ export function parseManifest(data: Buffer): ManifestRead {
   while (offset < data.length) {
     const body = recordAt(data, offset);
     if (body === undefined) {
-      if (manifest === undefined) throw new CorruptionError(MANIFEST_FILE, offset, "damaged snapshot");
+      if (manifest === undefined) throw manifestCorruption(offset, "damaged snapshot");
       if (validRecordAfter(data, offset)) {
-        throw new CorruptionError(MANIFEST_FILE, offset, "damaged edit followed by a valid one");
+        throw manifestCorruption(offset, "damaged edit followed by a valid one");
       }
       mark("recovery.manifest-torn-edit");
       return { manifest, edits, tornAt: offset, bytes: data.length };
@@ -151,30 +108,38 @@ export function parseManifest(data: Buffer): ManifestRead {
     try {
       parsed = JSON.parse(body.toString("utf8"));
     } catch {
-      throw new CorruptionError(MANIFEST_FILE, at, "record is not JSON");
+      throw manifestCorruption(at, "record is not JSON");
     }
     try {
       if (manifest === undefined) {
-        manifest = checkManifest((parsed as { snapshot?: unknown }).snapshot);
+        manifest = checkManifest(fieldsOf(parsed, "record").snapshot);
       } else {
-        manifest = applyEdit(manifest, checkEdit((parsed as { edit?: unknown }).edit));
+        manifest = applyEdit(manifest, checkEdit(fieldsOf(parsed, "record").edit));
         edits++;
       }
     } catch (err) {
-      throw new CorruptionError(MANIFEST_FILE, at, `bad record: ${(err as Error).message}`);
+      throw manifestCorruption(at, `bad record: ${(err as Error).message}`);
     }
   }
-  if (manifest === undefined) throw new CorruptionError(MANIFEST_FILE, offset, "no snapshot");
+  if (manifest === undefined) throw manifestCorruption(offset, "no snapshot");
   return { manifest, edits, tornAt: undefined, bytes: data.length };
+}
+
+/** A CorruptionError for damage in MANIFEST, counted (coverage marks) here, where it is detected. */
+function manifestCorruption(offset: number, reason: string): CorruptionError {
+  markCorruption("manifest");
+  return new CorruptionError(MANIFEST_FILE, offset, reason);
 }
 
 /** The body of a checksum-valid record at `offset`, or undefined. */
 function recordAt(data: Buffer, offset: number): Buffer | undefined {
   if (data.length - offset < RECORD_HEADER_BYTES) return undefined;
   const length = data.readUInt32LE(offset);
-  if (length === 0 || length > data.length - offset - RECORD_HEADER_BYTES) return undefined;
+  if (length === 0) return undefined;
+  if (length > data.length - offset - RECORD_HEADER_BYTES) return undefined;
   const body = data.subarray(offset + RECORD_HEADER_BYTES, offset + RECORD_HEADER_BYTES + length);
-  if (body[0] !== OPEN_BRACE || checksum(body) !== data.readUInt32LE(offset + 4)) return undefined;
+  if (body[0] !== OPEN_BRACE) return undefined;
+  if (checksum(body) !== data.readUInt32LE(offset + 4)) return undefined;
   return body;
 }
 
@@ -187,48 +152,67 @@ function validRecordAfter(data: Buffer, offset: number): boolean {
   return false;
 }
 
-function isLeaf(l: unknown): l is LeafManifest {
-  const x = l as LeafManifest;
-  return (
-    typeof x === "object" &&
-    x !== null &&
-    typeof x.low === "string" &&
-    /^([0-9a-f]{2})*$/.test(x.low) &&
-    Number.isSafeInteger(x.flushedLsn) &&
-    x.flushedLsn >= 0 &&
-    Array.isArray(x.segments) &&
-    x.segments.every((s) => typeof s === "string")
-  );
+/** `x` as a record of fields, or an Error naming `what` (a parsed JSON record of the wrong shape). */
+function fieldsOf(x: unknown, what: string): Record<string, unknown> {
+  if (typeof x !== "object") throw new Error(`${what} is not an object`);
+  if (x === null) throw new Error(`${what} is null`);
+  if (Array.isArray(x)) throw new Error(`${what} is an array`);
+  return x as Record<string, unknown>;
+}
+
+function safeInteger(x: Record<string, unknown>, name: string, what: string): number {
+  const v = x[name];
+  if (typeof v !== "number") throw new Error(`${what}.${name} is not a number`);
+  if (!Number.isSafeInteger(v)) throw new Error(`${what}.${name} is not a safe integer`);
+  return v;
+}
+
+function strings(x: Record<string, unknown>, name: string, what: string): string[] {
+  const v = x[name];
+  if (!Array.isArray(v)) throw new Error(`${what}.${name} is not an array`);
+  const out: string[] = [];
+  for (const s of v) {
+    if (typeof s !== "string") throw new Error(`${what}.${name} holds a non-string`);
+    out.push(s);
+  }
+  return out;
+}
+
+function checkLeaf(l: unknown): LeafManifest {
+  const x = fieldsOf(l, "leaf");
+  const low = x.low;
+  if (typeof low !== "string") throw new Error("leaf.low is not a string");
+  if (!HEX_KEY.test(low)) throw new Error("leaf.low is not hex");
+  const flushedLsn = safeInteger(x, "flushedLsn", "leaf");
+  if (flushedLsn < 0) throw new Error("leaf.flushedLsn is negative");
+  return { low, flushedLsn, segments: strings(x, "segments", "leaf") };
+}
+
+function checkLeaves(x: Record<string, unknown>, name: string, what: string): LeafManifest[] {
+  const v = x[name];
+  if (!Array.isArray(v)) throw new Error(`${what}.${name} is not an array`);
+  return v.map(checkLeaf);
 }
 
 function checkManifest(m: unknown): Manifest {
-  const x = m as Manifest;
-  const ok =
-    typeof x === "object" &&
-    x !== null &&
-    x.formatVersion === 2 &&
-    Number.isSafeInteger(x.checkpointLsn) &&
-    Number.isSafeInteger(x.nextFileNumber) &&
-    Array.isArray(x.leaves) &&
-    x.leaves.every(isLeaf);
-  if (!ok) throw new Error("snapshot has the wrong shape");
+  const x = fieldsOf(m, "snapshot");
+  if (x.formatVersion !== 2) throw new Error(`snapshot format version ${String(x.formatVersion)}`);
+  const checkpointLsn = safeInteger(x, "checkpointLsn", "snapshot");
+  const nextFileNumber = safeInteger(x, "nextFileNumber", "snapshot");
+  const leaves = checkLeaves(x, "leaves", "snapshot");
   // Re-validates order and the first leaf.
-  return applyEdit({ ...x, leaves: [] }, { ...x, remove: [], add: x.leaves });
+  const base: Manifest = { formatVersion: 2, checkpointLsn, nextFileNumber, leaves: [] };
+  return applyEdit(base, { checkpointLsn, nextFileNumber, remove: [], add: leaves });
 }
 
 function checkEdit(e: unknown): ManifestEdit {
-  const x = e as ManifestEdit;
-  const ok =
-    typeof x === "object" &&
-    x !== null &&
-    Number.isSafeInteger(x.checkpointLsn) &&
-    Number.isSafeInteger(x.nextFileNumber) &&
-    Array.isArray(x.remove) &&
-    x.remove.every((r) => typeof r === "string") &&
-    Array.isArray(x.add) &&
-    x.add.every(isLeaf);
-  if (!ok) throw new Error("edit has the wrong shape");
-  return x;
+  const x = fieldsOf(e, "edit");
+  return {
+    checkpointLsn: safeInteger(x, "checkpointLsn", "edit"),
+    nextFileNumber: safeInteger(x, "nextFileNumber", "edit"),
+    remove: strings(x, "remove", "edit"),
+    add: checkLeaves(x, "add", "edit"),
+  };
 }
 
 function frame(body: object): Buffer {
@@ -247,7 +231,8 @@ export class ManifestLog {
   private constructor(
     private readonly fs: FileSystem,
     private readonly dir: string,
-    private file: File,
+    /** The open MANIFEST; undefined only until `create`'s first rewrite. */
+    private file: File | undefined,
     private size: number,
     private state: Manifest,
     private readonly bytesMax: number,
@@ -280,7 +265,7 @@ export class ManifestLog {
     manifest: Manifest,
     bytesMax: number,
   ): Promise<ManifestLog> {
-    const log = new ManifestLog(fs, dir, undefined as unknown as File, 0, manifest, bytesMax);
+    const log = new ManifestLog(fs, dir, undefined, 0, manifest, bytesMax);
     await log.rewrite();
     return log;
   }
@@ -290,8 +275,12 @@ export class ManifestLog {
    * @throws on I/O errors; the manifest on disk is then uncertain and the caller must stop writing.
    */
   async append(edit: ManifestEdit): Promise<Manifest> {
-    const next = applyEdit(this.state, edit);
+    const next = tryApplyEdit(this.state, edit);
+    assert(typeof next !== "string", `a published edit fits the manifest: ${String(next)}`);
+    assertWritable(next);
     const record = frame({ edit });
+    // Paired with the reader: the record as framed is one it accepts.
+    assert(recordAt(record, 0)?.length === record.length - RECORD_HEADER_BYTES, "an edit frames as a record");
     // Rewrite past the bound, but only once the log is at least twice a snapshot (amortized: a large
     // snapshot is not rewritten on every edit).
     if (this.size + record.length > Math.max(this.bytesMax, 2 * this.snapshotBytes)) {
@@ -300,8 +289,10 @@ export class ManifestLog {
       return next;
     }
     mark("manifest.edit");
-    await this.file.write(this.size, record);
-    await this.file.sync();
+    const file = this.file;
+    assert(file !== undefined, "the log is open");
+    await file.write(this.size, record);
+    await file.sync();
     this.size += record.length;
     this.bytesWritten += record.length;
     this.state = next;
@@ -309,12 +300,15 @@ export class ManifestLog {
   }
 
   async close(): Promise<void> {
-    await this.file.close();
+    await this.file?.close();
   }
 
   private async rewrite(): Promise<void> {
     mark("manifest.rewrite");
+    assertWritable(this.state);
     const data = Buffer.concat([MAGIC, frame({ snapshot: this.state })]);
+    // Paired with the reader: the bytes about to be written read back as exactly this state.
+    assert(sameManifest(parseManifest(data).manifest, this.state), "a snapshot reads back as written");
     const tmpPath = joinPath(this.dir, `${MANIFEST_FILE}.tmp`);
     const tmp = await this.fs.open(tmpPath, { create: true });
     try {
@@ -326,7 +320,7 @@ export class ManifestLog {
     }
     await this.fs.rename(tmpPath, joinPath(this.dir, MANIFEST_FILE));
     await this.fs.syncDir(this.dir);
-    const old = this.file as File | undefined;
+    const old = this.file;
     this.file = await this.fs.open(joinPath(this.dir, MANIFEST_FILE));
     await old?.close();
     this.size = data.length;
@@ -335,4 +329,24 @@ export class ManifestLog {
     this.rewrites++;
     assert(this.size > 0, "a manifest holds a snapshot");
   }
+}
+
+/** Asserts every invariant of a state about to be written (a break is a bug in fusedb, never damage). */
+function assertWritable(m: Manifest): void {
+  const violation = manifestViolation(m);
+  assert(violation === undefined, `a written manifest keeps its invariants: ${violation}`);
+}
+
+/** Whether two states are equal field by field. */
+function sameManifest(a: Manifest, b: Manifest): boolean {
+  if (a.checkpointLsn !== b.checkpointLsn) return false;
+  if (a.nextFileNumber !== b.nextFileNumber) return false;
+  if (a.leaves.length !== b.leaves.length) return false;
+  return a.leaves.every((l, i) => {
+    const o = b.leaves[i];
+    if (o === undefined) return false;
+    if (l.low !== o.low) return false;
+    if (l.flushedLsn !== o.flushedLsn) return false;
+    return l.segments.join("/") === o.segments.join("/");
+  });
 }

@@ -6,6 +6,7 @@
 import type { Entry } from "../doc/entry.js";
 import { expiredToTombstone, isLive } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
+import { assert } from "../errors.js";
 import { inRange, type KeyRange } from "./key-range.js";
 
 /** Approximate per-entry overhead of the Map slot and the entry object, in bytes. */
@@ -82,7 +83,11 @@ export class MemBuffer {
 
   /** Entries in ascending key order (a new array). */
   sorted(): [KeyString, Entry][] {
-    return this.keys().map((k) => [k, this.map.get(k) as Entry]);
+    return this.keys().map((k) => {
+      const entry = this.map.get(k);
+      assert(entry !== undefined, "the sorted keys are the buffer's keys");
+      return [k, entry];
+    });
   }
 }
 

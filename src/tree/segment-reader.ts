@@ -5,21 +5,20 @@
  * {@link BlockCache} (byte budget). A bloom filter lets point lookups skip segments that lack the key.
  */
 import type { Entry } from "../doc/entry.js";
-import { entryFromStored } from "../doc/entry.js";
+import { decodeEntry } from "../doc/entry-codec.js";
 import type { KeyString } from "../doc/key.js";
-import { assert, CorruptionError } from "../errors.js";
+import { assert, CorruptionError, markCorruption } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
 import { joinPath } from "../io/file-system.js";
 import { ByteReader, checksum } from "../util/bytes.js";
+import { mark } from "../util/coverage.js";
 import type { BlockCache } from "./block-cache.js";
 import { bloomMayContain } from "./bloom.js";
 import {
   BLOCK_BYTES_MAX,
   BLOCK_HEADER_BYTES,
-  ENTRY_PUT,
-  ENTRY_PUT_EXPIRING,
-  ENTRY_TOMBSTONE,
   FOOTER_BYTES,
+  FOOTER_CHECKED_BYTES,
   SEGMENT_MAGIC,
 } from "./segment-format.js";
 
@@ -90,14 +89,14 @@ export class SegmentReader {
       : file;
     try {
       const size = written?.size ?? (await file.size());
-      if (size < FOOTER_BYTES) throw new CorruptionError(name, 0, `segment of ${size} bytes has no footer`);
+      if (size < FOOTER_BYTES) throw segmentCorruption(name, 0, `segment of ${size} bytes has no footer`);
       const footerAt = size - FOOTER_BYTES;
       const footer = await source.read(footerAt, FOOTER_BYTES);
-      if (footer.length !== FOOTER_BYTES) throw new CorruptionError(name, footerAt, "short footer read");
+      if (footer.length !== FOOTER_BYTES) throw segmentCorruption(name, footerAt, "short footer read");
       // Verify the crc before parsing: a damaged u64 field must be reported as corruption, not a parse error.
-      const footerCrc = new ByteReader(footer, FOOTER_BYTES - 4).u32();
-      if (verifyChecksums && checksum(footer.subarray(0, FOOTER_BYTES - 4)) !== footerCrc) {
-        throw new CorruptionError(name, footerAt, "footer checksum mismatch");
+      const footerCrc = new ByteReader(footer, FOOTER_CHECKED_BYTES).u32();
+      if (verifyChecksums && checksum(footer.subarray(0, FOOTER_CHECKED_BYTES)) !== footerCrc) {
+        throw segmentCorruption(name, footerAt, "footer checksum mismatch");
       }
       const r = new ByteReader(footer);
       const magic = r.bytes(8);
@@ -108,9 +107,9 @@ export class SegmentReader {
       const entryCount = r.u64();
       const tombstoneCount = r.u64();
       const maxLsn = r.u64();
-      if (!magic.equals(SEGMENT_MAGIC)) throw new CorruptionError(name, footerAt, "bad magic");
+      if (!magic.equals(SEGMENT_MAGIC)) throw segmentCorruption(name, footerAt, "bad magic");
       if (indexOffset + indexLength !== bloomOffset || bloomOffset + bloomLength !== footerAt) {
-        throw new CorruptionError(
+        throw segmentCorruption(
           name,
           footerAt,
           `index at ${indexOffset}+${indexLength}, bloom at ${bloomOffset}+${bloomLength} do not end at footer`,
@@ -183,8 +182,7 @@ export class SegmentReader {
   async *entries(): AsyncGenerator<[KeyString, Entry]> {
     for (let b = 0; b < this.index.length; b++) {
       const block = await this.loadBlock(b);
-      for (let i = 0; i < block.keys.length; i++)
-        yield [block.keys[i] as KeyString, block.entries[i] as Entry];
+      for (let i = 0; i < block.keys.length; i++) yield blockPair(block, i);
     }
   }
 
@@ -197,15 +195,13 @@ export class SegmentReader {
     if (!reverse) {
       for (let b = from === undefined ? 0 : Math.max(0, this.blockFor(from)); b < this.index.length; b++) {
         const block = await this.loadBlock(b);
-        for (let i = 0; i < block.keys.length; i++)
-          yield [block.keys[i] as KeyString, block.entries[i] as Entry];
+        for (let i = 0; i < block.keys.length; i++) yield blockPair(block, i);
       }
       return;
     }
     for (let b = from === undefined ? this.index.length - 1 : this.blockFor(from); b >= 0; b--) {
       const block = await this.loadBlock(b);
-      for (let i = block.keys.length - 1; i >= 0; i--)
-        yield [block.keys[i] as KeyString, block.entries[i] as Entry];
+      for (let i = block.keys.length - 1; i >= 0; i--) yield blockPair(block, i);
     }
   }
 
@@ -217,7 +213,7 @@ export class SegmentReader {
     if (!this.mayContain(key)) return undefined;
     const b = this.blockFor(key);
     if (b < 0) return undefined;
-    const block = this.cache.get(this.id, (this.index[b] as IndexEntry).offset, false);
+    const block = this.cache.get(this.id, this.indexAt(b).offset, false);
     if (block === undefined) return NOT_CACHED;
     const i = lowerBound(block.keys, key);
     return block.keys[i] === key ? block.entries[i] : undefined;
@@ -250,20 +246,26 @@ export class SegmentReader {
     let hi = this.index.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((this.index[mid] as IndexEntry).firstKey <= key) lo = mid + 1;
+      if (this.indexAt(mid).firstKey <= key) lo = mid + 1;
       else hi = mid;
     }
     return lo - 1;
   }
 
+  private indexAt(b: number): IndexEntry {
+    const ix = this.index[b];
+    assert(ix !== undefined, `block ${b} of ${this.index.length} is indexed`);
+    return ix;
+  }
+
   private async loadBlock(b: number): Promise<Block> {
-    const ix = this.index[b] as IndexEntry;
+    const ix = this.indexAt(b);
     const cached = this.cache.get(this.id, ix.offset);
     if (cached) return cached;
     const payload = await readBlock(this.file, this.name, ix.offset, ix.length, this.verifyChecksums);
     const block = parseBlock(payload, this.name, ix.offset);
     if (block.keys[0] !== ix.firstKey)
-      throw new CorruptionError(this.name, ix.offset, "block first key ≠ index");
+      throw segmentCorruption(this.name, ix.offset, "block first key ≠ index");
     // Cost: the payload plus a per-entry estimate for the parsed objects.
     this.cache.set(this.id, ix.offset, block, payload.length + 96 * block.keys.length);
     return block;
@@ -278,19 +280,21 @@ async function readBlock(
   verifyChecksum: boolean,
 ): Promise<Uint8Array> {
   if (length < BLOCK_HEADER_BYTES || length > BLOCK_BYTES_MAX) {
-    throw new CorruptionError(name, offset, `block length ${length} out of bounds`);
+    throw segmentCorruption(name, offset, `block length ${length} out of bounds`);
   }
   const data = await file.read(offset, length);
-  if (data.length !== length) throw new CorruptionError(name, offset, "short block read");
+  if (data.length !== length) throw segmentCorruption(name, offset, "short block read");
   const r = new ByteReader(data);
   const payloadLength = r.u32();
   const crc = r.u32();
   if (payloadLength !== length - BLOCK_HEADER_BYTES) {
-    throw new CorruptionError(name, offset, `block says ${payloadLength} bytes, index says ${length}`);
+    throw segmentCorruption(name, offset, `block says ${payloadLength} bytes, index says ${length}`);
   }
   const payload = data.subarray(BLOCK_HEADER_BYTES);
-  if (verifyChecksum && checksum(payload) !== crc)
-    throw new CorruptionError(name, offset, "block checksum mismatch");
+  if (verifyChecksum && checksum(payload) !== crc) {
+    mark("segment.checksum-mismatch");
+    throw segmentCorruption(name, offset, "block checksum mismatch");
+  }
   return payload;
 }
 
@@ -314,7 +318,7 @@ function parseIndex(payload: Uint8Array, name: string, offset: number): IndexEnt
     return out;
   } catch (err) {
     if (err instanceof CorruptionError) throw err;
-    throw new CorruptionError(name, offset, `bad index: ${(err as Error).message}`);
+    throw segmentCorruption(name, offset, `bad index: ${(err as Error).message}`);
   }
 }
 
@@ -323,28 +327,34 @@ function parseBlock(payload: Uint8Array, name: string, offset: number): Block {
     const r = new ByteReader(payload);
     const keys: KeyString[] = [];
     const entries: Entry[] = [];
-    // Bounded: each iteration consumes at least 19 bytes.
+    // Bounded: each iteration consumes at least ENTRY_BYTES_MIN + ENTRY_LSN_BYTES = 19 bytes (entry-codec.ts).
     while (r.remaining > 0) {
-      const kind = r.u8();
-      const key = r.bytes(r.u16()).toString("latin1");
-      const version = r.u64();
-      const lsn = r.u64();
-      let text: Uint8Array | undefined;
-      let expiresAtMs: number | undefined;
-      if (kind === ENTRY_PUT_EXPIRING) expiresAtMs = r.u64();
-      if (kind === ENTRY_PUT || kind === ENTRY_PUT_EXPIRING) {
-        text = Uint8Array.prototype.slice.call(r.bytes(r.u32()));
-      } else if (kind !== ENTRY_TOMBSTONE) throw new Error(`unknown entry kind ${kind}`);
+      const [key, entry] = decodeEntry(r, undefined, true);
       const prev = keys[keys.length - 1];
       if (prev !== undefined && !(prev < key)) throw new Error("keys out of order");
       keys.push(key);
-      entries.push(entryFromStored(version, text, lsn, expiresAtMs, true));
+      entries.push(entry);
     }
     if (keys.length === 0) throw new Error("empty block");
     return { keys, entries };
   } catch (err) {
-    throw new CorruptionError(name, offset, `bad block: ${(err as Error).message}`);
+    throw segmentCorruption(name, offset, `bad block: ${(err as Error).message}`);
   }
+}
+
+/** A CorruptionError for damage in segment `name`, counted (coverage marks) here, where it is detected. */
+function segmentCorruption(name: string, offset: number, reason: string): CorruptionError {
+  markCorruption("segment");
+  return new CorruptionError(name, offset, reason);
+}
+
+/** Entry `i` of a decoded block (keys and entries are parallel arrays). */
+function blockPair(block: Block, i: number): [KeyString, Entry] {
+  const key = block.keys[i];
+  const entry = block.entries[i];
+  assert(key !== undefined, "an entry index lies inside its block");
+  assert(entry !== undefined, "a block's keys and entries are parallel");
+  return [key, entry];
 }
 
 /** Index of the first element >= key in a sorted array. */
@@ -353,7 +363,9 @@ export function lowerBound(keys: readonly KeyString[], key: KeyString): number {
   let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((keys[mid] as KeyString) < key) lo = mid + 1;
+    const at = keys[mid];
+    assert(at !== undefined, "mid lies inside the array");
+    if (at < key) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -5,6 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { Entry } from "../doc/entry.js";
+import { encodeEntry } from "../doc/entry-codec.js";
 import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
@@ -13,10 +14,8 @@ import { ByteWriter, checksum } from "../util/bytes.js";
 import { buildBloom } from "./bloom.js";
 import {
   BLOCK_BYTES_TARGET,
-  ENTRY_PUT,
-  ENTRY_PUT_EXPIRING,
-  ENTRY_TOMBSTONE,
-  FOOTER_BYTES,
+  BLOCK_HEADER_BYTES,
+  FOOTER_CHECKED_BYTES,
   SEGMENT_MAGIC,
 } from "./segment-format.js";
 
@@ -46,27 +45,11 @@ export const SLICE_BYTES_DEFAULT = 256 * 1024;
 
 /** Frames a block payload: length, crc32, payload. */
 export function frameBlock(payload: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(8 + payload.length);
+  const out = Buffer.allocUnsafe(BLOCK_HEADER_BYTES + payload.length);
   out.writeUInt32LE(payload.length, 0);
   out.writeUInt32LE(checksum(payload), 4);
-  out.set(payload, 8);
+  out.set(payload, BLOCK_HEADER_BYTES);
   return out;
-}
-
-/** Encodes one entry into a data block. */
-export function encodeEntry(w: ByteWriter, key: KeyString, entry: Entry): void {
-  const keyBuf = Buffer.from(key, "latin1");
-  const expiring = entry.text !== undefined && entry.expiresAtMs !== undefined;
-  w.u8(entry.text === undefined ? ENTRY_TOMBSTONE : expiring ? ENTRY_PUT_EXPIRING : ENTRY_PUT);
-  w.u16(keyBuf.length);
-  w.bytes(keyBuf);
-  w.u64(entry.version);
-  w.u64(entry.lsn);
-  if (expiring) w.u64(entry.expiresAtMs as number);
-  if (entry.text !== undefined) {
-    w.u32(entry.text.length);
-    w.bytes(entry.text);
-  }
 }
 
 /**
@@ -83,79 +66,29 @@ export async function writeSegment(
   options: SegmentWriteOptions = {},
 ): Promise<SegmentWriteResult> {
   const slice = options.sliceBytes ?? SLICE_BYTES_DEFAULT;
-  const index = new ByteWriter(256);
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  const builder = new SegmentBuilder();
   let written = 0;
-  let offset = 0;
-  let count = 0;
-  let tombstones = 0;
-  const keys: KeyString[] = [];
-  let blocks = 0;
-  let maxLsn = 0;
-  let prevKey: KeyString | undefined;
-  let block = new ByteWriter(BLOCK_BYTES_TARGET + 512);
-  let blockFirstKey: KeyString | undefined;
-
   const tmp = joinPath(dir, `${name}.tmp`);
   const file = await fs.open(tmp, { create: true });
   const writePending = async (): Promise<void> => {
-    if (pendingBytes === 0) return;
-    const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
-    pending = [];
-    pendingBytes = 0;
+    const data = builder.takePending();
+    if (data === undefined) return;
     await file.write(written, data);
     written += data.length;
     await options.onSlice?.();
   };
-  const flushBlock = (): void => {
-    if (blockFirstKey === undefined) return;
-    const framed = frameBlock(block.finish());
-    const keyBuf = Buffer.from(blockFirstKey, "latin1");
-    index.u16(keyBuf.length).bytes(keyBuf).u64(offset).u32(framed.length);
-    pending.push(framed);
-    pendingBytes += framed.length;
-    offset += framed.length;
-    blocks++;
-    block = new ByteWriter(BLOCK_BYTES_TARGET + 512);
-    blockFirstKey = undefined;
-  };
-
   let tail: Buffer;
   try {
     await file.truncate(0);
     for (const [key, entry] of entries) {
-      assert(prevKey === undefined || prevKey < key, "segment entries are strictly ascending");
-      prevKey = key;
-      if (blockFirstKey === undefined) blockFirstKey = key;
-      encodeEntry(block, key, entry);
-      keys.push(key);
-      count++;
-      if (entry.text === undefined) tombstones++;
-      if (entry.lsn > maxLsn) maxLsn = entry.lsn;
-      if (block.length >= BLOCK_BYTES_TARGET) flushBlock();
+      builder.add(key, entry);
       // Bounded slices: the scheduler lets foreground work run between them.
-      if (pendingBytes >= slice) await writePending();
+      if (builder.pendingBytes >= slice) await writePending();
     }
-    flushBlock();
+    builder.endBlock();
     await writePending();
-
-    const indexPayload = new ByteWriter(index.length + 4).u32(blocks).bytes(index.finish()).finish();
-    const indexBlock = frameBlock(indexPayload);
-    const indexOffset = offset;
-    const bloomBlock = frameBlock(buildBloom(keys));
-    const bloomOffset = indexOffset + indexBlock.length;
-    const footer = new ByteWriter(FOOTER_BYTES)
-      .bytes(SEGMENT_MAGIC)
-      .u64(indexOffset)
-      .u32(indexBlock.length)
-      .u64(bloomOffset)
-      .u32(bloomBlock.length)
-      .u64(count)
-      .u64(tombstones)
-      .u64(maxLsn)
-      .finish();
-    tail = Buffer.concat([indexBlock, bloomBlock, footer, u32le(checksum(footer))]);
+    assert(written === builder.dataBytes, "every data block is written before the tail");
+    tail = builder.tail();
     await file.write(written, tail);
     await file.sync();
   } finally {
@@ -163,8 +96,101 @@ export async function writeSegment(
   }
   await fs.rename(tmp, joinPath(dir, name));
   await fs.syncDir(dir);
-  const size = offset + tail.length;
-  return { name, bytes: size, entries: count, tombstones, maxLsn, tail: { offset, bytes: tail }, size };
+  const { entries: count, tombstones, maxLsn } = builder;
+  const size = written + tail.length;
+  return {
+    name,
+    bytes: size,
+    entries: count,
+    tombstones,
+    maxLsn,
+    tail: { offset: written, bytes: tail },
+    size,
+  };
+}
+
+/**
+ * The encoding half of {@link writeSegment}: frames data blocks as entries arrive, and builds the index,
+ * the bloom filter and the footer. Framed blocks wait in `pending` until the writer takes them.
+ */
+class SegmentBuilder {
+  entries = 0;
+  tombstones = 0;
+  maxLsn = 0;
+  /** Bytes of framed blocks not yet taken by the writer. */
+  pendingBytes = 0;
+  /** Bytes of every data block framed so far (the offset of the next one). */
+  dataBytes = 0;
+  private pending: Buffer[] = [];
+  private readonly index = new ByteWriter(256);
+  private blocks = 0;
+  private readonly keys: KeyString[] = [];
+  private block = new ByteWriter(BLOCK_BYTES_TARGET + 512);
+  private blockFirstKey: KeyString | undefined;
+
+  /** Encodes one entry; its key must be above every key added before. */
+  add(key: KeyString, entry: Entry): void {
+    const prev = this.keys[this.keys.length - 1];
+    assert(prev === undefined || prev < key, "segment entries are strictly ascending");
+    if (this.blockFirstKey === undefined) this.blockFirstKey = key;
+    encodeEntry(this.block, key, entry, true);
+    this.keys.push(key);
+    this.entries++;
+    if (entry.text === undefined) this.tombstones++;
+    if (entry.lsn > this.maxLsn) this.maxLsn = entry.lsn;
+    if (this.block.length >= BLOCK_BYTES_TARGET) this.endBlock();
+  }
+
+  /** Frames the block being filled, if it holds any entry, and indexes it. */
+  endBlock(): void {
+    if (this.blockFirstKey === undefined) return;
+    const framed = frameBlock(this.block.finish());
+    const keyBuf = Buffer.from(this.blockFirstKey, "latin1");
+    this.index.u16(keyBuf.length).bytes(keyBuf).u64(this.dataBytes).u32(framed.length);
+    this.pending.push(framed);
+    this.pendingBytes += framed.length;
+    this.dataBytes += framed.length;
+    this.blocks++;
+    this.block = new ByteWriter(BLOCK_BYTES_TARGET + 512);
+    this.blockFirstKey = undefined;
+  }
+
+  /** The framed blocks not yet written, as one buffer; undefined if none. */
+  takePending(): Buffer | undefined {
+    if (this.pendingBytes === 0) return undefined;
+    const first = this.pending[0];
+    const data = this.pending.length === 1 && first !== undefined ? first : Buffer.concat(this.pending);
+    assert(data.length === this.pendingBytes, "pending bytes match the blocks pending");
+    this.pending = [];
+    this.pendingBytes = 0;
+    return data;
+  }
+
+  /** The index block, bloom block and footer (with its crc32), once every data block was taken. */
+  tail(): Buffer {
+    assert(this.blockFirstKey === undefined, "the last data block is framed before the tail");
+    assert(this.pendingBytes === 0, "every data block is taken before the tail");
+    const indexPayload = new ByteWriter(this.index.length + 4)
+      .u32(this.blocks)
+      .bytes(this.index.finish())
+      .finish();
+    const indexBlock = frameBlock(indexPayload);
+    const indexOffset = this.dataBytes;
+    const bloomBlock = frameBlock(buildBloom(this.keys));
+    const bloomOffset = indexOffset + indexBlock.length;
+    const footer = new ByteWriter(FOOTER_CHECKED_BYTES)
+      .bytes(SEGMENT_MAGIC)
+      .u64(indexOffset)
+      .u32(indexBlock.length)
+      .u64(bloomOffset)
+      .u32(bloomBlock.length)
+      .u64(this.entries)
+      .u64(this.tombstones)
+      .u64(this.maxLsn)
+      .finish();
+    assert(footer.length === FOOTER_CHECKED_BYTES, "the footer before its crc is FOOTER_CHECKED_BYTES long");
+    return Buffer.concat([indexBlock, bloomBlock, footer, u32le(checksum(footer))]);
+  }
 }
 
 function u32le(v: number): Buffer {

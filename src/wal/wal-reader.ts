@@ -13,7 +13,7 @@
  * Known limit (as LevelDB's and RocksDB's tolerate-tail modes): damage inside the final group-commit write
  * cannot be told apart from a tear of that write, so it is cut as a torn tail.
  */
-import { CorruptionError } from "../errors.js";
+import { CorruptionError, markCorruption } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { joinPath } from "../io/file-system.js";
 import { mark } from "../util/coverage.js";
@@ -79,6 +79,7 @@ export async function recoverWal(
   const first = files[0];
   if (first === undefined) return result;
   if (first.firstLsn > checkpointLsn + 1) {
+    markCorruption("wal");
     throw new CorruptionError(
       first.name,
       0,
@@ -91,6 +92,7 @@ export async function recoverWal(
     const info = files[i] as WalFileInfo;
     const isLast = i === files.length - 1;
     if (info.firstLsn !== expected) {
+      markCorruption("wal");
       throw new CorruptionError(info.name, 0, `expected first LSN ${expected}, name says ${info.firstLsn}`, {
         missing: true,
       });
@@ -100,8 +102,10 @@ export async function recoverWal(
     try {
       const size = await file.size();
       const data = await file.read(0, size);
-      if (data.length !== size)
+      if (data.length !== size) {
+        markCorruption("wal");
         throw new CorruptionError(info.name, data.length, `short read of ${size} bytes`);
+      }
       let offset = 0;
       // Bounded: each iteration advances offset by at least HEADER_BYTES or leaves the loop.
       for (;;) {
@@ -118,9 +122,13 @@ export async function recoverWal(
         }
         if (got.kind === "invalid") {
           const later = findLaterRecord(data, offset + 1, expected, verifyChecksum);
-          if (!isLast) throw new CorruptionError(info.name, offset, `${got.reason} in a sealed WAL file`);
+          if (!isLast) {
+            markCorruption("wal");
+            throw new CorruptionError(info.name, offset, `${got.reason} in a sealed WAL file`);
+          }
           if (expected <= checkpointLsn) {
             // The checkpoint covers LSN `expected`, so its record was durable: damage, not a tear.
+            markCorruption("wal");
             throw new CorruptionError(
               info.name,
               offset,
@@ -128,6 +136,7 @@ export async function recoverWal(
             );
           }
           if (later && !(later.groupLsn <= expected && later.lsn >= expected)) {
+            markCorruption("wal");
             throw new CorruptionError(
               info.name,
               offset,
@@ -143,6 +152,7 @@ export async function recoverWal(
         }
         const rec = got.record;
         if (rec.lsn !== expected) {
+          markCorruption("wal");
           throw new CorruptionError(info.name, offset, `LSN ${rec.lsn} where ${expected} was expected`);
         }
         if (rec.lsn > checkpointLsn) {

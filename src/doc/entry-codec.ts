@@ -1,0 +1,80 @@
+/**
+ * The binary encoding of one entry (a key's new state), shared by the WAL's batch payloads
+ * (docs/wal-format.md, `effect`) and the segments' data blocks (docs/segment-format.md, `entry`). The two
+ * differ in one field only: a segment stores each entry's LSN, while a batch's entries all take the LSN of
+ * the WAL record that holds them.
+ *
+ *   entry := kind u8 | keyLength u16 | key[keyLength] | version u64
+ *            | [lsn u64]                                    (segments only)
+ *            | [expiresAtMs u64]                            (kind 3 only: absolute Clock ms)
+ *            | [valueLength u32 | value[valueLength]]       (kinds 1 and 3: UTF-8 JSON)
+ *   kind  := 1 (put) | 2 (tombstone) | 3 (put with expiry)
+ *
+ * A put without expiry is written as kind 1, so data written before expiries existed reads unchanged.
+ */
+import { Buffer } from "node:buffer";
+import type { ByteReader, ByteWriter } from "../util/bytes.js";
+import type { Entry } from "./entry.js";
+import { entryFromStored } from "./entry.js";
+import type { KeyString } from "./key.js";
+
+/** A put: the key holds a document. */
+export const ENTRY_PUT = 1;
+/** A tombstone: the key was deleted (or expired); its version is remembered. */
+export const ENTRY_TOMBSTONE = 2;
+/** A put with an absolute expiry (Clock ms), stored before the value. */
+export const ENTRY_PUT_EXPIRING = 3;
+
+/** The smallest entry without an LSN (a tombstone of an empty key): kind, keyLength, version. */
+export const ENTRY_BYTES_MIN = 1 + 2 + 8;
+/** The LSN field a segment adds to every entry. */
+export const ENTRY_LSN_BYTES = 8;
+
+/** The kind byte of `entry`. */
+export function entryKind(entry: Entry): number {
+  if (entry.text === undefined) return ENTRY_TOMBSTONE;
+  return entry.expiresAtMs === undefined ? ENTRY_PUT : ENTRY_PUT_EXPIRING;
+}
+
+/**
+ * Appends `key`'s `entry` to `w`; with `storesLsn` (segments) the entry's LSN follows the version.
+ * Keys are latin1 KeyStrings (one byte per char) of at most 65535 bytes.
+ */
+export function encodeEntry(w: ByteWriter, key: KeyString, entry: Entry, storesLsn: boolean): void {
+  const keyBuf = Buffer.from(key, "latin1");
+  // A tombstone never carries an expiry (kind 2 has no such field).
+  const expiresAtMs = entry.text === undefined ? undefined : entry.expiresAtMs;
+  w.u8(entryKind(entry));
+  w.u16(keyBuf.length);
+  w.bytes(keyBuf);
+  w.u64(entry.version);
+  if (storesLsn) w.u64(entry.lsn);
+  if (expiresAtMs !== undefined) w.u64(expiresAtMs);
+  if (entry.text !== undefined) {
+    w.u32(entry.text.length);
+    w.bytes(entry.text);
+  }
+}
+
+/**
+ * Reads one entry from `r`. `recordLsn` undefined means the LSN is stored in the entry (segments); a number
+ * is the LSN of the WAL record every entry of the batch takes. With `lazy` the document is decoded on first
+ * use (see `entryFromStored`). The value bytes are copied out of `r`'s buffer.
+ * @throws Error on an unknown kind or a field past the end (ShortReadError), or (not `lazy`) on text that is
+ *   not JSON; the format's reader names the file and offset in a CorruptionError.
+ */
+export function decodeEntry(r: ByteReader, recordLsn: number | undefined, lazy: boolean): [KeyString, Entry] {
+  const kind = r.u8();
+  const key = r.bytes(r.u16()).toString("latin1");
+  const version = r.u64();
+  const lsn = recordLsn ?? r.u64();
+  let text: Uint8Array | undefined;
+  let expiresAtMs: number | undefined;
+  if (kind === ENTRY_PUT_EXPIRING) expiresAtMs = r.u64();
+  if (kind === ENTRY_PUT || kind === ENTRY_PUT_EXPIRING) {
+    text = Uint8Array.prototype.slice.call(r.bytes(r.u32()));
+  } else if (kind !== ENTRY_TOMBSTONE) {
+    throw new Error(`unknown entry kind ${kind}`);
+  }
+  return [key, entryFromStored(version, text, lsn, expiresAtMs, lazy)];
+}

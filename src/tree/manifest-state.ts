@@ -1,0 +1,122 @@
+/**
+ * The manifest's state and its rules (docs/segment-format.md, "Manifest"): the leaves with their segments
+ * and flushed LSNs, the WAL floor and the file counter; how an edit changes them; and the invariants every
+ * state keeps, which the writer asserts and the reader checks (manifest.ts). Pure: no I/O.
+ */
+import { parseSegmentFileName } from "./segment-format.js";
+
+/** One leaf: its lowest key (hex, "" for the first leaf), flushed LSN and segment file names, newest first. */
+export interface LeafManifest {
+  low: string;
+  /** Every WAL record at or below this LSN that touched the leaf's keys is in its segments. */
+  flushedLsn: number;
+  segments: string[];
+}
+
+/** The manifest's state. Leaves are sorted by `low`; the first has low "". */
+export interface Manifest {
+  formatVersion: 2;
+  /** WAL floor: every record at or below it is reflected in the segments; replay starts above it. */
+  checkpointLsn: number;
+  /** Next number for a new segment file. */
+  nextFileNumber: number;
+  leaves: LeafManifest[];
+}
+
+/** One edit: leaves replaced (by their `low`), new leaves, and the new LSN floor and file counter. */
+export interface ManifestEdit {
+  checkpointLsn: number;
+  nextFileNumber: number;
+  /** Lows (hex) of the leaves this edit replaces. */
+  remove: string[];
+  add: LeafManifest[];
+}
+
+/** The manifest of a new, empty database. */
+export function emptyManifest(): Manifest {
+  return {
+    formatVersion: 2,
+    checkpointLsn: 0,
+    nextFileNumber: 1,
+    leaves: [{ low: "", flushedLsn: 0, segments: [] }],
+  };
+}
+
+/**
+ * The manifest after `edit`.
+ * @throws Error if the edit does not fit (unknown leaf, duplicate low, no first leaf, floor or file counter
+ *   going back) or the result breaks an invariant ({@link manifestViolation}); readers turn it into a
+ *   CorruptionError, the writer asserts it never happens.
+ */
+export function applyEdit(m: Manifest, edit: ManifestEdit): Manifest {
+  const next = tryApplyEdit(m, edit);
+  if (typeof next === "string") throw new Error(next);
+  return next;
+}
+
+/** The manifest after `edit`, or why the edit does not fit `m`. */
+export function tryApplyEdit(m: Manifest, edit: ManifestEdit): Manifest | string {
+  const removed = new Set(edit.remove);
+  const kept = m.leaves.filter((l) => !removed.has(l.low));
+  if (kept.length !== m.leaves.length - removed.size) return "edit removes an unknown leaf";
+  const leaves = [...kept, ...edit.add].sort((a, b) => (a.low < b.low ? -1 : a.low > b.low ? 1 : 0));
+  if (edit.checkpointLsn < m.checkpointLsn) return "checkpoint LSN goes back";
+  if (edit.nextFileNumber < m.nextFileNumber) return "file number goes back";
+  const next: Manifest = {
+    formatVersion: 2,
+    checkpointLsn: edit.checkpointLsn,
+    nextFileNumber: edit.nextFileNumber,
+    leaves,
+  };
+  return manifestViolation(next) ?? next;
+}
+
+/**
+ * The first invariant of a manifest state that `m` breaks, or undefined. Invariants: format version 2; the
+ * floor and every flushed LSN non-negative safe integers, the file counter a positive one; leaves strictly
+ * ascending by `low`, each `low` lowercase hex, the first one "" (every key has a leaf); no segment named
+ * twice, each numbered below the file counter.
+ * Paired: the writer asserts it on every state it writes (a break is a bug), the reader checks it on every
+ * state it reads back (a break is corruption).
+ */
+export function manifestViolation(m: Manifest): string | undefined {
+  if (m.formatVersion !== 2) return `format version ${m.formatVersion}`;
+  if (!isCount(m.checkpointLsn)) return `checkpoint LSN ${m.checkpointLsn}`;
+  if (!isCount(m.nextFileNumber)) return `next file number ${m.nextFileNumber}`;
+  if (m.nextFileNumber < 1) return `next file number ${m.nextFileNumber}`;
+  if (m.leaves[0]?.low !== "") return "no leaf holds the lowest keys";
+  let prev: string | undefined;
+  // Bounded by the leaves.
+  for (const leaf of m.leaves) {
+    if (!HEX_KEY.test(leaf.low)) return `leaf low ${JSON.stringify(leaf.low)} is not hex`;
+    if (!isCount(leaf.flushedLsn)) return `leaf flushed LSN ${leaf.flushedLsn}`;
+    if (prev === leaf.low) return "two leaves with one low key";
+    if (prev !== undefined && prev > leaf.low) return "leaves out of order";
+    prev = leaf.low;
+  }
+  return segmentsViolation(m);
+}
+
+/** No segment named twice; every name a segment file name numbered below the file counter (never reused). */
+function segmentsViolation(m: Manifest): string | undefined {
+  const seen = new Set<string>();
+  // Bounded by the segments named.
+  for (const leaf of m.leaves) {
+    for (const name of leaf.segments) {
+      if (seen.has(name)) return `segment ${name} is named twice`;
+      seen.add(name);
+      const n = parseSegmentFileName(name);
+      if (n === undefined) return `${JSON.stringify(name)} is not a segment file name`;
+      if (n >= m.nextFileNumber) return `segment ${name} is not below the file counter ${m.nextFileNumber}`;
+    }
+  }
+  return undefined;
+}
+
+/** A non-negative safe integer. */
+function isCount(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
+/** A fence key in the manifest: lowercase hex of its bytes (manifest-key.ts). */
+export const HEX_KEY = /^([0-9a-f]{2})*$/;

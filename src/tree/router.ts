@@ -1,0 +1,181 @@
+/**
+ * The router (DESIGN.md, "Storage"): the leaves in key order, each owning the keys from its fence key (`low`)
+ * up to the next leaf's. Finds the leaf of a key by binary search, and routes a scan across leaves. The
+ * leaves are replaced only in one synchronous step (a job's switch), so a lookup never sees a half-done
+ * split or merge.
+ *
+ * Invariant: leaves are sorted by `low`, strictly; the first leaf's `low` is "" (every key has a leaf).
+ */
+import type { Entry } from "../doc/entry.js";
+import type { KeyString } from "../doc/key.js";
+import { assert } from "../errors.js";
+import type { KeyRange } from "./key-range.js";
+import { type Leaf, ScanPacer } from "./leaf.js";
+
+type Pair = [KeyString, Entry];
+
+/** How a scan paces itself (see {@link ScanPacer}). */
+export interface ScanPacing {
+  /** Entries a scan examines between two yields. */
+  entriesPerYield: number;
+  /** Lets the event loop run; awaited between runs of `entriesPerYield` entries. */
+  yieldNow: () => Promise<void>;
+}
+
+/** The leaves of a tree in key order, and the lookups over their fence keys. */
+export class Router {
+  private current: Leaf[];
+
+  constructor(
+    leaves: Leaf[],
+    private readonly pacing: ScanPacing,
+  ) {
+    assert(leaves[0] !== undefined, "a tree has at least one leaf");
+    assert(leaves[0].low === "", "the first leaf holds the lowest keys");
+    this.current = leaves;
+  }
+
+  /** The leaves in key order (a live view: do not keep it across a job's switch). */
+  get leaves(): readonly Leaf[] {
+    return this.current;
+  }
+
+  /** The leaf whose range holds `key`. */
+  leafFor(key: KeyString): Leaf {
+    return leafOf(this.current, key);
+  }
+
+  /** Replaces the adjacent leaves `old` by `fresh` (same key span), in one synchronous step. */
+  replace(old: readonly Leaf[], fresh: readonly Leaf[]): void {
+    const first = old[0];
+    assert(first !== undefined, "a switch replaces at least one leaf");
+    const at = this.current.indexOf(first);
+    assert(at >= 0, "rewritten leaves are in the router");
+    for (let i = 0; i < old.length; i++)
+      assert(this.current[at + i] === old[i], "replaced leaves are adjacent");
+    assert(fresh[0]?.low === first.low, "the new leaves start where the old ones did");
+    this.current.splice(at, old.length, ...fresh);
+  }
+
+  /**
+   * Up to `limit` live entries in `range` across leaves, in key order or reverse. Each leaf is read from a
+   * consistent snapshot of that leaf; the next leaf is found by key when the previous one is done, so a
+   * split or merge meanwhile neither skips nor repeats keys. The work between two yields to the event loop
+   * is bounded by `pacing.entriesPerYield` entries examined, across leaves.
+   * @throws CorruptionError from a segment.
+   */
+  async scan(range: KeyRange, limit: number, reverse: boolean, nowMs: number): Promise<Pair[]> {
+    const out: Pair[] = [];
+    const pacer = new ScanPacer(this.pacing.entriesPerYield, this.pacing.yieldNow);
+    let leaf: Leaf | undefined = reverse ? this.lastLeafFor(range) : this.firstLeafFor(range);
+    // The part of `range` not yet scanned: each leaf done moves its start (or, in reverse, its end) past the
+    // leaf's range, so a leaf that a merge-back widened meanwhile never yields a key twice.
+    let rest: KeyRange = { ...range };
+    // Bounded by the leaves in range (and by `limit`).
+    while (leaf !== undefined) {
+      const high = this.highOf(leaf);
+      const low = leaf.low;
+      const found = await leaf.scan(clipRange(rest, low, high), limit - out.length, reverse, nowMs, pacer);
+      for (const p of found) out.push(p);
+      if (out.length >= limit) break;
+      if (reverse) {
+        rest = { ...rest, lt: low };
+        delete rest.lte;
+        leaf = this.leafBefore(low, rest);
+      } else {
+        if (high === undefined) break;
+        rest = { ...rest, gte: high };
+        delete rest.gt;
+        leaf = this.leafFrom(high, rest);
+      }
+    }
+    return out;
+  }
+
+  /** The end of `leaf`'s range (the next leaf's low); undefined for the last leaf or a retired one. */
+  private highOf(leaf: Leaf): KeyString | undefined {
+    const i = firstAtOrAbove(this.current, leaf.low);
+    return this.current[i] === leaf ? this.current[i + 1]?.low : undefined;
+  }
+
+  private firstLeafFor(range: KeyRange): Leaf {
+    const from = range.gt ?? range.gte;
+    return this.leafFor(from ?? "");
+  }
+
+  private lastLeafFor(range: KeyRange): Leaf {
+    const to = range.lt ?? range.lte;
+    if (to === undefined) return this.leafAt(this.current.length - 1);
+    const leaf = this.leafFor(to);
+    // With `lt`, a leaf starting exactly at the bound holds nothing in range.
+    if (range.lt === undefined || leaf.low !== to || to === "") return leaf;
+    return this.leafBefore(to, {}) ?? leaf;
+  }
+
+  /** The leaf holding `high` (the previous leaf's end), unless past the range's end. */
+  private leafFrom(high: KeyString, range: KeyRange): Leaf | undefined {
+    if (range.lt !== undefined && high >= range.lt) return undefined;
+    if (range.lte !== undefined && high > range.lte) return undefined;
+    return this.leafFor(high);
+  }
+
+  /** The leaf holding the keys just below `low`, unless past the range's start. */
+  private leafBefore(low: KeyString, range: KeyRange): Leaf | undefined {
+    if (low === "") return undefined;
+    if (range.gt !== undefined && low <= range.gt) return undefined;
+    if (range.gte !== undefined && low <= range.gte) return undefined;
+    return this.current[firstAtOrAbove(this.current, low) - 1];
+  }
+
+  private leafAt(i: number): Leaf {
+    const leaf = this.current[i];
+    assert(leaf !== undefined, `leaf ${i} of ${this.current.length}`);
+    return leaf;
+  }
+}
+
+/**
+ * The leaf whose range holds `key`, in leaves sorted by low key with a first leaf at "" (the router's
+ * binary search; recovery uses it before the router exists).
+ */
+export function leafOf(leaves: readonly Leaf[], key: KeyString): Leaf {
+  const i = firstAtOrAbove(leaves, key);
+  const at = leaves[i];
+  if (at !== undefined && at.low === key) return at;
+  const below = leaves[i - 1];
+  assert(below !== undefined, "the first leaf's low is the lowest key");
+  return below;
+}
+
+/**
+ * Index of the first leaf whose low is at or above `key` (`leaves.length` if none): the one lower-bound
+ * search over fence keys. O(log leaves).
+ */
+function firstAtOrAbove(leaves: readonly Leaf[], key: KeyString): number {
+  let lo = 0;
+  let hi = leaves.length;
+  // Bounded: the interval halves every step.
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const leaf = leaves[mid];
+    assert(leaf !== undefined, "mid lies inside the array");
+    if (leaf.low < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** `range` intersected with the leaf range [low, high). */
+function clipRange(range: KeyRange, low: KeyString, high: KeyString | undefined): KeyRange {
+  const out: KeyRange = {};
+  const lower = range.gt ?? range.gte;
+  if (lower === undefined || lower < low) {
+    if (low !== "") out.gte = low;
+  } else if (range.gt !== undefined) out.gt = range.gt;
+  else out.gte = lower;
+  const upper = range.lt ?? range.lte;
+  if (high !== undefined && (upper === undefined || upper >= high)) out.lt = high;
+  else if (range.lt !== undefined) out.lt = range.lt;
+  else if (range.lte !== undefined) out.lte = range.lte;
+  return out;
+}

@@ -1,0 +1,23 @@
+/**
+ * What the tree needs from the engine around it (durable modes; memory mode has no host: no files, no
+ * WAL, no background work).
+ */
+import type { FileSystem } from "../io/file-system.js";
+
+/** The engine as the tree's jobs see it: the data directory, the WAL's progress, and where failures go. */
+export interface TreeHost {
+  readonly fs: FileSystem;
+  readonly dir: string;
+  /** Highest LSN whose effects were applied to the tree. */
+  appliedLsn(): number;
+  /** Resolves once every record up to `lsn` is durable. @throws PoisonedError if the WAL failed. */
+  waitDurable(lsn: number): Promise<void>;
+  /** Expiry horizon for background removal of expired documents (Clock ms). */
+  expiryHorizonMs(): number;
+  /** WAL bytes written so far. */
+  walBytesWritten(): number;
+  /** Forgets WAL files wholly at or below `lsn`; returns their names for deletion. */
+  takeWalFilesBelow(lsn: number): string[];
+  /** A background job failed: the engine must stop writing (poison). */
+  onBackgroundError(err: unknown): void;
+}

@@ -1,0 +1,109 @@
+/**
+ * File handles of the tree's jobs (issue 12 item 11). Invariant: a job whose manifest edit fails (its
+ * fdatasync reports EIO) poisons the database and leaks nothing — the segment it wrote and opened is
+ * released, so once the database is closed no file handle is left open. Checked for a flush (an explicit
+ * checkpoint) and for a merge (background work), by counting the handles a wrapper file system opened and
+ * closed over the simulated disk.
+ */
+import { describe, expect, it } from "vitest";
+import { SimClock } from "../sim/disk/sim-clock.js";
+import { SimFileSystem } from "../sim/disk/sim-file-system.js";
+import type { FuseDB, FuseDBOptions } from "../src/db.js";
+import { FuseDB as Engine } from "../src/db.js";
+import type { DirLock, File, FileSystem, OpenOptions } from "../src/io/file-system.js";
+
+/** Counts open file handles, and fails a MANIFEST sync (EIO) whenever `failManifestSync` says so. */
+class HandleCountingFileSystem implements FileSystem {
+  /** Paths of the handles open now (one entry per handle). */
+  readonly openPaths: string[] = [];
+  failManifestSync: () => boolean = () => false;
+  failedSyncs = 0;
+
+  constructor(private readonly inner: FileSystem) {}
+
+  async open(path: string, options?: OpenOptions): Promise<File> {
+    const file = await this.inner.open(path, options);
+    this.openPaths.push(path);
+    let closed = false;
+    return {
+      path: file.path,
+      read: (offset, length) => file.read(offset, length),
+      write: (offset, data) => file.write(offset, data),
+      truncate: (size) => file.truncate(size),
+      sync: () => {
+        if (path.includes("MANIFEST") && this.failManifestSync()) {
+          this.failedSyncs++;
+          return Promise.reject(Object.assign(new Error(`EIO: fdatasync ${path}`), { code: "EIO" }));
+        }
+        return file.sync();
+      },
+      size: () => file.size(),
+      close: async () => {
+        await file.close();
+        if (closed) return;
+        closed = true;
+        this.openPaths.splice(this.openPaths.indexOf(path), 1);
+      },
+    };
+  }
+  list(dir: string): Promise<string[]> {
+    return this.inner.list(dir);
+  }
+  exists(path: string): Promise<boolean> {
+    return this.inner.exists(path);
+  }
+  rename(from: string, to: string): Promise<void> {
+    return this.inner.rename(from, to);
+  }
+  remove(path: string): Promise<void> {
+    return this.inner.remove(path);
+  }
+  mkdir(path: string): Promise<void> {
+    return this.inner.mkdir(path);
+  }
+  syncDir(path: string): Promise<void> {
+    return this.inner.syncDir(path);
+  }
+  lock(dir: string): Promise<DirLock> {
+    return this.inner.lock(dir);
+  }
+}
+
+async function openCounted(options: FuseDBOptions): Promise<{ fs: HandleCountingFileSystem; db: FuseDB }> {
+  const fs = new HandleCountingFileSystem(new SimFileSystem({ latency: false }));
+  const db = await Engine.open({ ...options, dir: "/db", fs, clock: new SimClock() });
+  return { fs, db };
+}
+
+describe("tree job file handles", () => {
+  it("a flush whose manifest sync fails releases the segment it opened", async () => {
+    const { fs, db } = await openCounted({});
+    for (let i = 0; i < 20; i++) await db.set(`k${i}`, { i });
+    fs.failManifestSync = () => true;
+    await expect(db.checkpoint()).rejects.toThrow(/EIO/);
+    expect(fs.failedSyncs).toBe(1);
+    await expect(db.set("after", 1)).rejects.toMatchObject({ code: "FUSEDB_POISONED" });
+    await db.close();
+    expect(fs.openPaths).toEqual([]);
+  });
+
+  it("a merge whose manifest sync fails releases the segment it opened", async () => {
+    const { fs, db } = await openCounted({ leafBufferBytes: 256, segmentsMax: 1, bufferBytesMax: 1 << 20 });
+    fs.failManifestSync = () => db.stats().tree.running === "merge";
+    let poisoned = false;
+    // Bounded: small buffers flush every few writes and a second segment calls for a merge at once.
+    for (let i = 0; i < 2000 && !poisoned; i++) {
+      try {
+        await db.set(`k${i % 50}`, { i, pad: "x".repeat(40) });
+      } catch (err) {
+        expect(err).toMatchObject({ code: "FUSEDB_POISONED" });
+        poisoned = true;
+      }
+    }
+    expect(poisoned).toBe(true);
+    expect(fs.failedSyncs).toBe(1);
+    expect(db.stats().tree.flushes).toBeGreaterThan(0);
+    await db.close();
+    expect(fs.openPaths).toEqual([]);
+  });
+});
