@@ -17,6 +17,8 @@ import { FuseError, SlowSubscriberError } from "../../src/index.js";
 
 /** Most keys in a snapshot; the page says when a prefix holds more. */
 export const SNAPSHOT_KEYS_MAX = 1000;
+/** Most characters of keys and JSON values in a snapshot (documents may be 1 MiB each). */
+export const SNAPSHOT_BYTES_MAX = 8 * 1024 * 1024;
 /** WebSocket close code: the tab fell behind and was evicted (application range 4000-4999). */
 export const CLOSE_SLOW_SUBSCRIBER = 4001;
 /** WebSocket close code: the server or the database is shutting down. */
@@ -120,19 +122,14 @@ export class TabWatch {
     }
     if (this.current !== active) return; // superseded during the scan; the abort ended `sub`
     const now = this.clock.now();
-    const rows: RowMessage[] = entries.slice(0, SNAPSHOT_KEYS_MAX).map((e) => ({
-      key: e.key,
-      value: e.value,
-      version: e.version,
-      ttlMs: ttlOf(e.expiresAtMs, now),
-    }));
-    this.send({
-      type: "snapshot",
-      watch: id,
-      prefix,
-      rows,
-      truncated: entries.length > SNAPSHOT_KEYS_MAX,
-    });
+    const rows: RowMessage[] = [];
+    let bytes = 0;
+    for (const e of entries) {
+      bytes += e.key.length + JSON.stringify(e.value).length;
+      if (rows.length === SNAPSHOT_KEYS_MAX || bytes > SNAPSHOT_BYTES_MAX) break;
+      rows.push({ key: e.key, value: e.value, version: e.version, ttlMs: ttlOf(e.expiresAtMs, now) });
+    }
+    this.send({ type: "snapshot", watch: id, prefix, rows, truncated: rows.length < entries.length });
     await this.pump(sub, active);
   }
 

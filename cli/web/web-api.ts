@@ -7,7 +7,8 @@
  * - `POST /api/set {key, value, ttlMs?, ifVersion?}`, `/api/patch {key, patch, ifVersion?}`,
  *   `/api/incr {key, delta?, ifVersion?}`, `/api/expire {key, ms, ifVersion?}`, `/api/delete {key,
  *   ifVersion?}` → `{ok, version, lsn, value?}`; `/api/batch {mutations}` → `{ok, lsn, results}`.
- * - `GET /api/get?key=K` → `{ok, found, value?, version?, ttlMs?}`.
+ * - `GET /api/get?key=K` → `{ok, found, value?, version?, ttlMs?}`; `GET /api/stats` → `{ok, subscribers,
+ *   durableLsn, checkpointLsn, wal}` (a part of `db.stats()`).
  * - `POST /api/crash` → one crash round's summary (crash-runner.ts); `POST /api/load {seconds}` starts
  *   (1..60) or stops (0) the load generator.
  */
@@ -86,6 +87,11 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, ctx: 
     const url = new URL(req.url ?? "/", "http://localhost");
     if (req.method === "GET" && url.pathname === "/api/get") {
       reply(res, 200, { ok: true, ...(await getKey(url.searchParams.get("key"), ctx)) });
+      return;
+    }
+    if (req.method === "GET" && url.pathname === "/api/stats") {
+      const { subscribers, durableLsn, checkpointLsn, wal } = ctx.db.stats();
+      reply(res, 200, { ok: true, subscribers, durableLsn, checkpointLsn, wal });
       return;
     }
     const handler = ROUTES[`${req.method} ${url.pathname}`];

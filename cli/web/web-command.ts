@@ -74,14 +74,23 @@ async function runWeb(dir: string, flags: WebFlags): Promise<number> {
   // Only after the lock on <dir>/web is ours: a second `fusedb web` on this dir must not touch <dir>/crash.
   rmSync(crashDir, { recursive: true, force: true });
   mkdirSync(crashDir, { recursive: true });
-  const server = await startWebServer({
-    db,
-    clock,
-    crashDir,
-    port: flags.port,
-    queueMax: flags.queueMax,
-    bufferedBytesMax: flags.bufferedMax,
-  });
+  let server: Awaited<ReturnType<typeof startWebServer>>;
+  try {
+    server = await startWebServer({
+      db,
+      clock,
+      crashDir,
+      port: flags.port,
+      queueMax: flags.queueMax,
+      bufferedBytesMax: flags.bufferedMax,
+    });
+  } catch (err) {
+    await db.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EADDRINUSE" && code !== "EACCES") throw err;
+    console.error(`ERR ${code} cannot listen on 127.0.0.1:${flags.port}`);
+    return 1;
+  }
   console.log(`fusedb web ${server.url}  (database ${dbDir}, crash rounds ${crashDir}; Ctrl-C stops)`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

@@ -117,14 +117,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     }
     wss.handleUpgrade(req, socket, head, (ws) => serveTab(ws, ctx, options));
   });
-  const ticker = setInterval(() => {
-    broadcast({ type: "stats", point: metrics.tick(db.stats().wal.records, clock.now()) });
-  }, STATS_INTERVAL_MS);
-
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, "127.0.0.1", () => resolve());
   });
+  const ticker = setInterval(() => {
+    broadcast({ type: "stats", point: metrics.tick(db.stats().wal.records, clock.now()) });
+  }, STATS_INTERVAL_MS);
   port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/`,

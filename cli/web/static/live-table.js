@@ -1,10 +1,16 @@
 // The table of keys under the watched prefix. State per key: the highest version seen, from the snapshot or
 // from an event, so a change that arrives twice (in the snapshot and as an event queued before the scan) or
 // late never takes a row back. Deletes and expiries are remembered by version for the same reason.
+// Events only change that state and mark the key; the DOM is brought up to date once per animation frame,
+// so a flood of events costs one redraw per frame (and nothing while the tab is hidden).
 
 /** Longest value text shown in a cell; the full text is in the cell's title (up to TITLE_CHARS_MAX). */
 const VALUE_CHARS_MAX = 160;
 const TITLE_CHARS_MAX = 4000;
+/** A changed row is highlighted for this long, unless the reader asked for reduced motion. */
+const FLASH_MS = 1200;
+const FLASH_KEYFRAMES = [{ backgroundColor: "var(--flash)" }, { backgroundColor: "transparent" }];
+const REDUCED_MOTION = matchMedia("(prefers-reduced-motion: reduce)");
 
 /** The JSON type of a value, as the Type column shows it. */
 export function typeOf(value) {
@@ -32,12 +38,15 @@ export class LiveTable {
     this.body = body;
     this.caption = caption;
     this.onPick = onPick;
-    /** @type {Map<string, {version: number, value: unknown, expiresAt: number | null, row: HTMLTableRowElement}>} */
+    /** @type {Map<string, {version: number, value: unknown, expiresAt: number | null, row: HTMLTableRowElement, flash?: Animation}>} */
     this.rows = new Map();
     /** Versions of keys deleted or expired while watched. */
     this.gone = new Map();
     this.prefix = "";
     this.truncated = false;
+    /** Keys whose row changed since the last frame, and the pending frame (0: none). */
+    this.dirty = new Set();
+    this.frame = 0;
   }
 
   /** Replaces everything with a snapshot: rows {key, value, version, ttlMs}. */
@@ -46,20 +55,36 @@ export class LiveTable {
     this.truncated = truncated;
     this.rows.clear();
     this.gone.clear();
+    this.dirty.clear();
     this.body.replaceChildren();
     const now = performance.now();
-    for (const r of rows) this.put(r.key, r.value, r.version, r.ttlMs, now, false);
+    for (const r of rows) {
+      this.put(r.key, r.value, r.version, r.ttlMs, now, false);
+      this.draw(this.rows.get(r.key), now, false);
+    }
     this.updateCaption();
   }
 
-  /** Applies one change event; returns whether it changed the table. */
+  /** Applies one change event (the DOM follows at the next frame); returns whether it changed the state. */
   apply(event) {
     const known = this.rows.get(event.key)?.version ?? this.gone.get(event.key) ?? 0;
     if (event.version <= known) return false;
     if (event.kind === "delete") this.remove(event.key, event.version);
     else this.put(event.key, event.value, event.version, event.ttlMs, performance.now(), true);
-    this.updateCaption();
+    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
     return true;
+  }
+
+  /** Redraws the rows changed since the last frame. */
+  flush() {
+    this.frame = 0;
+    const now = performance.now();
+    for (const key of this.dirty) {
+      const r = this.rows.get(key);
+      if (r !== undefined) this.draw(r, now, true);
+    }
+    this.dirty.clear();
+    this.updateCaption();
   }
 
   /** Counts TTLs down; removes rows whose time is up (the engine hides them from reads at that moment). */
@@ -83,7 +108,8 @@ export class LiveTable {
     return this.rows.size;
   }
 
-  put(key, value, version, ttlMs, now, flash) {
+  /** Updates a key's state; a new key gets its row now (in key order), drawn by the caller or the frame. */
+  put(key, value, version, ttlMs, now, markDirty) {
     let r = this.rows.get(key);
     if (r === undefined) {
       r = { version, value, expiresAt: null, row: this.makeRow(key) };
@@ -94,18 +120,21 @@ export class LiveTable {
     r.version = version;
     r.value = value;
     r.expiresAt = ttlMs === null || ttlMs === undefined ? null : now + ttlMs;
-    const text = JSON.stringify(value);
+    if (markDirty) this.dirty.add(key);
+  }
+
+  draw(r, now, flash) {
+    const text = JSON.stringify(r.value);
     const cells = r.row.cells;
-    const code = cells[1].firstChild;
-    code.textContent = text.length > VALUE_CHARS_MAX ? `${text.slice(0, VALUE_CHARS_MAX)}…` : text;
+    cells[1].firstChild.textContent =
+      text.length > VALUE_CHARS_MAX ? `${text.slice(0, VALUE_CHARS_MAX)}…` : text;
     cells[1].title = text.length > VALUE_CHARS_MAX ? text.slice(0, TITLE_CHARS_MAX) : "";
-    cells[2].textContent = typeOf(value);
-    cells[3].textContent = String(version);
+    cells[2].textContent = typeOf(r.value);
+    cells[3].textContent = String(r.version);
     cells[4].textContent = formatTtl(r.expiresAt === null ? null : r.expiresAt - now);
-    if (flash) {
-      r.row.classList.remove("changed");
-      void r.row.offsetWidth; // restart the highlight animation
-      r.row.classList.add("changed");
+    if (flash && !REDUCED_MOTION.matches) {
+      r.flash?.cancel();
+      r.flash = r.row.animate(FLASH_KEYFRAMES, FLASH_MS);
     }
   }
 
@@ -115,7 +144,9 @@ export class LiveTable {
       r.row.remove();
       this.rows.delete(key);
     }
+    this.dirty.delete(key);
     this.gone.set(key, version);
+    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
   }
 
   makeRow(key) {
@@ -157,7 +188,7 @@ export class LiveTable {
 
   updateCaption() {
     const where = this.prefix === "" ? "every key" : `keys under “${this.prefix}”`;
-    const more = this.truncated ? " (snapshot cut at 1000 keys)" : "";
+    const more = this.truncated ? " (more keys exist than one snapshot carries: 1000 keys or 8 MiB)" : "";
     this.caption.textContent = `${this.rows.size} ${this.rows.size === 1 ? "key" : "keys"}: ${where}${more}`;
   }
 }
