@@ -32,6 +32,8 @@ export interface CrashRoundReport {
   tornTail: string;
   /** Counter values after recovery: the next round's baseline. */
   recovered: Map<string, number>;
+  /** Acknowledged increments missing after recovery, summed over the counters (max(0, acked max - value)). */
+  lostAcknowledged: number;
   verdict: CrashVerdict;
 }
 
@@ -54,6 +56,7 @@ export async function runCrashRound(dir: string, baseline: Map<string, number>):
   const openWallMs = performance.now() - openStarted;
   const recovered = new Map<string, number>();
   const observations = [];
+  let lostAcknowledged = 0;
   try {
     for (const key of CRASH_KEYS) {
       const got = await db.get(key);
@@ -69,7 +72,9 @@ export async function runCrashRound(dir: string, baseline: Map<string, number>):
         recoveredValue: got?.value,
         recoveredVersion: version,
       });
-      recovered.set(key, typeof got?.value === "number" ? got.value : 0);
+      const value = typeof got?.value === "number" ? got.value : 0;
+      recovered.set(key, value);
+      lostAcknowledged += Math.max(0, (child.ackedMax.get(key) ?? 0) - value);
     }
   } finally {
     await db.close();
@@ -90,6 +95,7 @@ export async function runCrashRound(dir: string, baseline: Map<string, number>):
     replayedRecords: db.recovery.replayedRecords,
     tornTail: describeTornTail(db.recovery.tornTail),
     recovered,
+    lostAcknowledged,
     verdict,
   };
 }

@@ -9,6 +9,7 @@ import { demoCommand } from "./demo.js";
 import { inspectCommand } from "./inspect-command.js";
 import { shellCommand } from "./shell.js";
 import { simCommand } from "./sim-command.js";
+import { webCommand } from "./web/web-command.js";
 
 /** Parses `argv` (the arguments after the script path), runs the command, and resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -24,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(simCommand(setExit))
     .addCommand(inspectCommand(setExit))
     .addCommand(checkCommand(setExit))
+    .addCommand(webCommand(setExit))
     .addCommand(crashChildCommand(setExit), { hidden: true });
   try {
     await program.parseAsync(argv, { from: "user" });
