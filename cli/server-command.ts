@@ -16,6 +16,7 @@ import type { Listener } from "../src/io/transport.js";
 import { buildCommandTable } from "../src/server/commands/all.js";
 import { ConfigError, OPTIONS, parseConfigFile, ServerConfig } from "../src/server/config.js";
 import { RespServer } from "../src/server/server.js";
+import { Users } from "../src/server/users.js";
 
 const FUSEDB_VERSION = "0.1.0";
 /** After a clean stop, how long connections may take to drain before the process exits. */
@@ -57,6 +58,8 @@ function loadConfig(dir: string | undefined, flags: Record<string, string | unde
     if (value !== undefined) config.apply(name, [value]);
   }
   config.apply("dir", [resolve(dir ?? config.text("dir"))]);
+  config.validate();
+  new Users(config.userRules, config.text("requirepass")); // checks the user lines before the engine opens
   return config;
 }
 

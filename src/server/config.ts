@@ -187,7 +187,8 @@ export class ServerConfig {
   }
 
   /**
-   * Applies one directive from a config file or the command line (`user` lines are collected).
+   * Applies one directive from a config file or the command line (`user` lines are collected). Rules that
+   * relate options are checked by {@link validate} once every source is applied.
    * @throws ConfigError for an unknown name or a bad value.
    */
   apply(name: string, args: readonly string[]): void {
@@ -200,7 +201,6 @@ export class ServerConfig {
     const def = OPTIONS[key];
     if (def === undefined) throw new ConfigError(`unknown option '${name}'`);
     this.values.set(key, parseValue(key, def, args));
-    this.checkInvariants();
   }
 
   /**
@@ -234,6 +234,11 @@ export class ServerConfig {
       for (const [k, v] of before) this.values.set(k, v);
       throw new ConfigError(`CONFIG SET failed - ${(err as Error).message}`);
     }
+  }
+
+  /** Checks the rules between options. @throws ConfigError. */
+  validate(): void {
+    this.checkInvariants();
   }
 
   private checkInvariants(): void {

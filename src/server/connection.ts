@@ -48,7 +48,10 @@ export interface ConnectionHost {
 }
 
 interface Slot {
-  reply: Reply | typeof NO_REPLY | undefined;
+  /** The reply to write; undefined while running, and when suppressed (NO_REPLY, CLIENT REPLY). */
+  reply: Reply | undefined;
+  /** The connection's protocol when the command finished (HELLO and RESET change it for later ones). */
+  protocol: Protocol;
   done: boolean;
   /** CLIENT REPLY SKIP was in force when it started. */
   skip: boolean;
@@ -218,7 +221,7 @@ export class Connection implements ClientState, CommandContext {
   }
 
   private startCommand(p: Pending, blind: boolean): void {
-    const slot: Slot = { reply: undefined, done: false, skip: this.replyMode === "skip", blind };
+    const slot: Slot = { reply: undefined, protocol: 2, done: false, skip: this.replyMode === "skip", blind };
     if (slot.skip) this.replyMode = "on";
     this.slots.push(slot);
     this.inflight++;
@@ -235,32 +238,24 @@ export class Connection implements ClientState, CommandContext {
       this.finish(slot, R.error(ERR.noAuth));
       return;
     }
-    this.host.context.stats.commandsProcessed++;
     const exclusive = spec.exclusive === true;
+    const handler = spec.handler as NonNullable<typeof spec.handler>;
+    // Counted when done, as Redis does (so CONFIG RESETSTAT counts itself).
+    const done = (reply: Reply | typeof NO_REPLY): void => {
+      this.host.gate.leave(exclusive);
+      this.host.context.stats.commandsProcessed++;
+      this.finish(slot, reply);
+    };
     const run = (): void => {
-      let result: ReturnType<NonNullable<typeof spec.handler>>;
+      let result: ReturnType<typeof handler>;
       try {
-        result = (spec.handler as NonNullable<typeof spec.handler>)(this, p.args);
+        result = handler(this, p.args);
       } catch (err) {
-        this.host.gate.leave(exclusive);
-        this.finish(slot, errorReply(err));
+        done(errorReply(err));
         return;
       }
-      if (!(result instanceof Promise)) {
-        this.host.gate.leave(exclusive);
-        this.finish(slot, result);
-        return;
-      }
-      result.then(
-        (reply) => {
-          this.host.gate.leave(exclusive);
-          this.finish(slot, reply);
-        },
-        (err: unknown) => {
-          this.host.gate.leave(exclusive);
-          this.finish(slot, errorReply(err));
-        },
-      );
+      if (result instanceof Promise) result.then(done, (err: unknown) => done(errorReply(err)));
+      else done(result);
     };
     const entered = this.host.gate.enter(exclusive);
     if (entered === undefined) run();
@@ -269,7 +264,10 @@ export class Connection implements ClientState, CommandContext {
 
   private finish(slot: Slot, reply: Reply | typeof NO_REPLY): void {
     slot.done = true;
-    slot.reply = reply;
+    // Decided now, not when written: later commands in the same pass may change the reply mode or protocol.
+    const suppressed = reply === NO_REPLY || slot.skip || this.replyMode === "off";
+    slot.reply = suppressed ? undefined : reply;
+    slot.protocol = this.protocol;
     this.inflight--;
     if (!slot.blind) this.nonBlindRunning = false;
     if (reply !== NO_REPLY && reply.kind === "error") this.host.context.stats.errorReplies++;
@@ -289,7 +287,7 @@ export class Connection implements ClientState, CommandContext {
       return;
     }
     this.host.context.stats.errorReplies++;
-    this.slots.push({ reply: R.error(err.reply), done: true, skip: false, blind: true });
+    this.slots.push({ reply: R.error(err.reply), protocol: this.protocol, done: true, skip: false, blind: true });
   }
 
   /** Writes the finished replies at the head of the slots, in order; closes when everything is said. */
@@ -299,8 +297,7 @@ export class Connection implements ClientState, CommandContext {
       const slot = this.slots[this.slotHead] as Slot;
       if (!slot.done) break;
       this.slots[this.slotHead++] = undefined as unknown as Slot;
-      const reply = slot.reply as Reply | typeof NO_REPLY;
-      if (reply !== NO_REPLY && !slot.skip && this.replyMode !== "off") this.out.append(reply, this.protocol);
+      if (slot.reply !== undefined) this.out.append(slot.reply, slot.protocol);
     }
     if (this.slotHead > 1024 && this.slotHead * 2 > this.slots.length) {
       this.slots.splice(0, this.slotHead);

@@ -92,6 +92,7 @@ export class RespServer implements ServerContext, ConnectionHost {
     this.logLine = options.log ?? (() => undefined);
     this.startedMs = this.clock.now();
     this.lastSaveMs = this.startedMs;
+    this.config.validate();
     this.users = new Users(this.config.userRules, this.config.text("requirepass"));
     this.applyLimits();
     this.closed = new Promise((resolve) => {
