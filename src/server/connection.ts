@@ -131,11 +131,6 @@ export class Connection implements ClientState, CommandContext {
     return this.inflight;
   }
 
-  /** Whether the connection is gone and none of its commands runs. */
-  get isReleased(): boolean {
-    return this.closed && this.inflight === 0;
-  }
-
   /** Starts reading. */
   open(): void {
     this.transport.start({

@@ -116,11 +116,6 @@ export class RequestParser {
     return this.buffered + this.argBytes;
   }
 
-  /** Whether unconsumed input is waiting (a complete command may be ready for `next`). */
-  get hasInput(): boolean {
-    return this.buffered > 0 && this.failed === undefined;
-  }
-
   /**
    * Appends `chunk` (kept by reference, never copied here). A chunk that would take the held bytes past
    * `queryBufferBytesMax` is dropped, and `next` reports the limit once the input before it is parsed.

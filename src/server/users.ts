@@ -106,9 +106,4 @@ export class Users {
     for (const p of user.passwords) ok = sameBytes(p, password) || ok;
     return ok;
   }
-
-  /** The user names, for CLIENT LIST-like output. */
-  names(): string[] {
-    return [...this.byName.keys()];
-  }
 }
