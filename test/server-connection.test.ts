@@ -143,7 +143,7 @@ describe("durability and group commit", () => {
     first.command("JSON.SET", "k0", "$", "0");
     await hold.entered;
     const others = Array.from({ length: 10 }, () => net.connect());
-    others.forEach((c, i) => c.command("JSON.SET", `k${i + 1}`, "$", String(i + 1)));
+    for (const [i, c] of others.entries()) c.command("JSON.SET", `k${i + 1}`, "$", String(i + 1));
     await tick();
     expect(first.replies).toEqual([]);
     const syncsBefore = db.stats().wal.syncs;
@@ -220,7 +220,11 @@ describe("admission", () => {
     expect(await local.waitReplies(1)).toEqual(["OK"]);
     const remote2 = net.connect("10.1.2.3", false);
     remote2.send("PING\r\nAUTH pw\r\nPING\r\n");
-    expect(await remote2.waitReplies(3)).toEqual([{ error: "NOAUTH Authentication required." }, "OK", "PONG"]);
+    expect(await remote2.waitReplies(3)).toEqual([
+      { error: "NOAUTH Authentication required." },
+      "OK",
+      "PONG",
+    ]);
   });
 
   it("maxclients: one more connection gets Redis's error and is closed", async () => {
@@ -252,7 +256,11 @@ describe("admission", () => {
 describe("stop", () => {
   it("running commands finish and reply, the engine closes, new connections are refused", async () => {
     const fs = new MemFileSystem();
-    const db: FuseDB = await Engine.open({ dir: "db", fs, clock: { now: () => 0, sleep: () => Promise.resolve() } });
+    const db: FuseDB = await Engine.open({
+      dir: "db",
+      fs,
+      clock: { now: () => 0, sleep: () => Promise.resolve() },
+    });
     const { net, server } = await memServer({ db });
     const c = net.connect();
     const hold = fs.holdSync();
@@ -267,7 +275,11 @@ describe("stop", () => {
     expect(c.replies).toEqual(["OK"]);
     await c.waitClosed();
     expect(() => net.connect()).toThrow(/not accepting/);
-    const reopened = await Engine.open({ dir: "db", fs, clock: { now: () => 0, sleep: () => Promise.resolve() } });
+    const reopened = await Engine.open({
+      dir: "db",
+      fs,
+      clock: { now: () => 0, sleep: () => Promise.resolve() },
+    });
     expect((await reopened.get(Buffer.from("\x00k", "latin1")))?.value).toEqual({ a: 1 });
     await reopened.close();
   });

@@ -282,7 +282,13 @@ export class Connection implements ClientState, CommandContext {
       return;
     }
     this.host.context.stats.errorReplies++;
-    this.slots.push({ reply: R.error(err.reply), protocol: this.protocol, done: true, skip: false, blind: true });
+    this.slots.push({
+      reply: R.error(err.reply),
+      protocol: this.protocol,
+      done: true,
+      skip: false,
+      blind: true,
+    });
   }
 
   /** Writes the finished replies at the head of the slots, in order; closes when everything is said. */
