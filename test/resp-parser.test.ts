@@ -102,7 +102,11 @@ describe("protocol errors (Redis's strings)", () => {
     ],
     ["CR in place of '$'", "*1\r\n\r\n", "ERR Protocol error: expected '$', got ' '"],
     ["bulk data not ended by CRLF", "*1\r\n$4\r\nPINGxx", "ERR Protocol error: invalid bulk data terminator"],
-    ["bulk data ended by CR alone", "*1\r\n$4\r\nPING\rX", "ERR Protocol error: invalid bulk data terminator"],
+    [
+      "bulk data ended by CR alone",
+      "*1\r\n$4\r\nPING\rX",
+      "ERR Protocol error: invalid bulk data terminator",
+    ],
     [
       "unbalanced quotes inline",
       'set """test-key""" test-value\r\n',
