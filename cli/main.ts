@@ -7,6 +7,7 @@ import { checkCommand } from "./check-command.js";
 import { crashChildCommand } from "./crash-child.js";
 import { demoCommand } from "./demo.js";
 import { inspectCommand } from "./inspect-command.js";
+import { serverCommand } from "./server-command.js";
 import { shellCommand } from "./shell.js";
 import { simCommand } from "./sim-command.js";
 import { webCommand } from "./web/web-command.js";
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(inspectCommand(setExit))
     .addCommand(checkCommand(setExit))
     .addCommand(webCommand(setExit))
+    .addCommand(serverCommand(setExit))
     .addCommand(crashChildCommand(setExit), { hidden: true });
   try {
     await program.parseAsync(argv, { from: "user" });

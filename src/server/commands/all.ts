@@ -1,0 +1,26 @@
+/**
+ * The server's one command table: every command family, in the order COMMAND lists them. Families so far:
+ * connection, server, keys (on documents), JSON (root path), and fusedb's versions (FUSEDB.*). The Redis
+ * data types (strings, hashes, lists, sets, sorted sets) come with the engine's types.
+ */
+import { CommandTable } from "../command-table.js";
+import { clientCommands } from "./client-command.js";
+import { commandCommands } from "./command-command.js";
+import { connectionCommands } from "./connection-commands.js";
+import { fusedbCommands } from "./fusedb-commands.js";
+import { jsonCommands } from "./json-commands.js";
+import { keyCommands } from "./key-commands.js";
+import { serverCommands } from "./server-commands.js";
+
+/** Builds the table (a fresh one per server, so tests may build their own). */
+export function buildCommandTable(): CommandTable {
+  return new CommandTable([
+    ...connectionCommands,
+    ...clientCommands,
+    ...serverCommands,
+    ...commandCommands,
+    ...keyCommands,
+    ...jsonCommands,
+    ...fusedbCommands,
+  ]);
+}

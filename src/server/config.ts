@@ -1,0 +1,304 @@
+/**
+ * The server's settings, by Redis's names (redis.conf, CONFIG GET/SET): one definition per option says its
+ * kind, default, bounds and whether CONFIG SET may change it at run time. Sources, later ones winning:
+ * defaults, a config file in redis.conf syntax ({@link parseConfigFile}), `--name value` on the command
+ * line. Only options that mean something here exist; any other name is an error, never silently ignored.
+ *
+ * Users (`user NAME rules...` lines) are all-or-nothing: fusedb has no per-command or per-key permissions,
+ * so the only rules accepted are those that grant everything or manage passwords (src/server/users.ts).
+ */
+import { Buffer } from "node:buffer";
+import { parseInteger } from "./integer-text.js";
+import { splitInlineArgs } from "./resp-parser.js";
+
+/** A setting's kind: how its text is read and shown. */
+type OptionKind = "int" | "bytes" | "bool" | "string" | "list" | "enum";
+
+interface OptionDef {
+  readonly kind: OptionKind;
+  readonly defaultText: string;
+  /** CONFIG SET may change it while the server runs. */
+  readonly mutable: boolean;
+  readonly min?: number;
+  readonly max?: number;
+  readonly values?: readonly string[];
+  readonly help: string;
+}
+
+const MB = 1024 * 1024;
+
+/** Every option, in the order `fusedb server --help` lists them. */
+export const OPTIONS: Readonly<Record<string, OptionDef>> = {
+  port: {
+    kind: "int",
+    defaultText: "6379",
+    mutable: false,
+    min: 0,
+    max: 65535,
+    help: "TCP port (0: any free port)",
+  },
+  bind: {
+    kind: "list",
+    defaultText: "127.0.0.1",
+    mutable: false,
+    help: "addresses to listen on (a leading - makes one optional)",
+  },
+  "protected-mode": {
+    kind: "bool",
+    defaultText: "yes",
+    mutable: true,
+    help: "refuse non-loopback clients while the default user has no password",
+  },
+  requirepass: {
+    kind: "string",
+    defaultText: "",
+    mutable: true,
+    help: "password of the default user (empty: none)",
+  },
+  maxclients: {
+    kind: "int",
+    defaultText: "10000",
+    mutable: true,
+    min: 1,
+    max: 1_000_000,
+    help: "most connected clients",
+  },
+  timeout: {
+    kind: "int",
+    defaultText: "0",
+    mutable: true,
+    min: 0,
+    max: 2_147_483_647,
+    help: "close clients idle this many seconds (0: never)",
+  },
+  "proto-max-bulk-len": {
+    kind: "bytes",
+    defaultText: "8mb",
+    mutable: true,
+    min: MB,
+    max: 512 * MB,
+    help: "longest request argument",
+  },
+  "client-query-buffer-limit": {
+    kind: "bytes",
+    defaultText: "64mb",
+    mutable: true,
+    min: MB,
+    max: 1024 * MB,
+    help: "most request bytes held per client",
+  },
+  databases: {
+    kind: "int",
+    defaultText: "16",
+    mutable: false,
+    min: 1,
+    max: 256,
+    help: "number of databases (SELECT 0..n-1)",
+  },
+  dir: { kind: "string", defaultText: "./fusedb-data", mutable: false, help: "data directory" },
+  appendonly: {
+    kind: "bool",
+    defaultText: "yes",
+    mutable: false,
+    help: "no: keep data in memory only (durability 'memory')",
+  },
+  appendfsync: {
+    kind: "enum",
+    defaultText: "always",
+    mutable: false,
+    values: ["always", "everysec", "no"],
+    help: "always: reply after fdatasync; everysec|no: durability 'relaxed'",
+  },
+};
+
+/** A config value as stored. */
+type Value = number | boolean | string | readonly string[];
+
+/** Bad config text or a bad CONFIG SET: `message` is what Redis would say after "ERR ". */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Redis's memtoll: `123`, `1k` (1000), `1kb` (1024), `m`/`mb`, `g`/`gb`, case-insensitive. */
+export function parseBytes(text: string): number | undefined {
+  const m = /^(-?\d+)(k|kb|m|mb|g|gb)?$/i.exec(text);
+  if (m === null) return undefined;
+  const units: Record<string, number> = { k: 1e3, kb: 1024, m: 1e6, mb: MB, g: 1e9, gb: 1024 * MB };
+  const n = Number(m[1]) * (m[2] === undefined ? 1 : (units[m[2].toLowerCase()] as number));
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function parseValue(name: string, def: OptionDef, args: readonly string[]): Value {
+  if (def.kind === "list")
+    return args.length === 0 ? [] : args.flatMap((a) => a.split(/\s+/).filter(Boolean));
+  if (args.length !== 1) throw new ConfigError(`wrong number of arguments for '${name}'`);
+  const text = args[0] as string;
+  switch (def.kind) {
+    case "string":
+      return text;
+    case "bool": {
+      const t = text.toLowerCase();
+      if (t !== "yes" && t !== "no") throw new ConfigError(`argument must be 'yes' or 'no'`);
+      return t === "yes";
+    }
+    case "enum": {
+      const t = text.toLowerCase();
+      if (!def.values?.includes(t))
+        throw new ConfigError(`argument(s) must be one of the following: ${def.values?.join(", ")}`);
+      return t;
+    }
+    case "int":
+    case "bytes": {
+      const n = def.kind === "int" ? parseInteger(Buffer.from(text)) : parseBytes(text);
+      if (n === undefined) throw new ConfigError(`argument couldn't be parsed into an integer`);
+      if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
+        throw new ConfigError(`argument must be between ${def.min} and ${def.max} inclusive`);
+      }
+      return n;
+    }
+  }
+}
+
+function showValue(v: Value): string {
+  if (typeof v === "boolean") return v ? "yes" : "no";
+  if (typeof v === "number") return String(v);
+  if (typeof v === "string") return v;
+  return v.join(" ");
+}
+
+/** The settings of one server. Values are checked on every change; `get` shows them as CONFIG GET does. */
+export class ServerConfig {
+  private readonly values = new Map<string, Value>();
+  /** `user` lines, in order (applied by src/server/users.ts). */
+  readonly userRules: string[][] = [];
+  /** Path of the config file, if one was loaded (INFO server `config_file`). */
+  configFile = "";
+
+  constructor() {
+    for (const [name, def] of Object.entries(OPTIONS)) {
+      this.values.set(
+        name,
+        parseValue(name, def, def.kind === "list" ? def.defaultText.split(" ") : [def.defaultText]),
+      );
+    }
+  }
+
+  /**
+   * Applies one directive from a config file or the command line (`user` lines are collected). Rules that
+   * relate options are checked by {@link validate} once every source is applied.
+   * @throws ConfigError for an unknown name or a bad value.
+   */
+  apply(name: string, args: readonly string[]): void {
+    const key = name.toLowerCase();
+    if (key === "user") {
+      if (args.length < 1) throw new ConfigError("wrong number of arguments for 'user'");
+      this.userRules.push([...args]);
+      return;
+    }
+    const def = OPTIONS[key];
+    if (def === undefined) throw new ConfigError(`unknown option '${name}'`);
+    this.values.set(key, parseValue(key, def, args));
+  }
+
+  /**
+   * CONFIG SET: all pairs are checked first, then all applied, so a failed call changes nothing.
+   * @throws ConfigError with Redis's message for an unknown, immutable or invalid option.
+   */
+  set(pairs: readonly (readonly [string, string])[]): void {
+    const next = new Map(this.values);
+    for (const [name, text] of pairs) {
+      const key = name.toLowerCase();
+      const def = OPTIONS[key];
+      if (def === undefined)
+        throw new ConfigError(`Unknown option or number of arguments for CONFIG SET - '${name}'`);
+      if (!def.mutable)
+        throw new ConfigError(
+          `CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`,
+        );
+      try {
+        next.set(key, parseValue(key, def, [text]));
+      } catch (err) {
+        throw new ConfigError(
+          `CONFIG SET failed (possibly related to argument '${name}') - ${(err as Error).message}`,
+        );
+      }
+    }
+    const before = new Map(this.values);
+    for (const [k, v] of next) this.values.set(k, v);
+    try {
+      this.checkInvariants();
+    } catch (err) {
+      for (const [k, v] of before) this.values.set(k, v);
+      throw new ConfigError(`CONFIG SET failed - ${(err as Error).message}`);
+    }
+  }
+
+  /** Checks the rules between options. @throws ConfigError. */
+  validate(): void {
+    this.checkInvariants();
+  }
+
+  private checkInvariants(): void {
+    if (this.int("proto-max-bulk-len") > this.int("client-query-buffer-limit")) {
+      throw new ConfigError("proto-max-bulk-len must not exceed client-query-buffer-limit");
+    }
+  }
+
+  /** CONFIG GET: the options whose names match `matches`, as [name, text] in definition order. */
+  show(matches: (name: string) => boolean): [string, string][] {
+    const out: [string, string][] = [];
+    for (const name of Object.keys(OPTIONS)) {
+      if (matches(name)) out.push([name, showValue(this.values.get(name) as Value)]);
+    }
+    return out;
+  }
+
+  int(name: string): number {
+    const v = this.values.get(name);
+    if (typeof v !== "number") throw new Error(`config ${name} is not a number`);
+    return v;
+  }
+
+  bool(name: string): boolean {
+    const v = this.values.get(name);
+    if (typeof v !== "boolean") throw new Error(`config ${name} is not a boolean`);
+    return v;
+  }
+
+  text(name: string): string {
+    const v = this.values.get(name);
+    if (typeof v !== "string") throw new Error(`config ${name} is not text`);
+    return v;
+  }
+
+  list(name: string): readonly string[] {
+    const v = this.values.get(name);
+    if (!Array.isArray(v)) throw new Error(`config ${name} is not a list`);
+    return v;
+  }
+}
+
+/**
+ * Reads redis.conf text: one directive per line, `#` comments, arguments split and unquoted as Redis does
+ * (the inline request rules). Applies each to `config`.
+ * @throws ConfigError naming the line number and the problem.
+ */
+export function parseConfigFile(text: string, config: ServerConfig): void {
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const args = splitInlineArgs(Buffer.from(line, "utf8"));
+    if (args === undefined) throw new ConfigError(`line ${i + 1}: unbalanced quotes`);
+    const [name, ...rest] = args.map((a) => a.toString("utf8"));
+    if (name === undefined) continue;
+    try {
+      config.apply(name, rest);
+    } catch (err) {
+      throw new ConfigError(`line ${i + 1} ('${line}'): ${(err as Error).message}`);
+    }
+  }
+}

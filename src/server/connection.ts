@@ -1,0 +1,329 @@
+/**
+ * One client connection: bytes in through the request parser, commands through the table to their
+ * handlers, replies out in request order.
+ *
+ * Ordering (Redis's per-connection semantics over an engine whose writes resolve after fdatasync):
+ * - Replies leave in request order: each command gets a slot when it starts; a slot's reply is written
+ *   only once every earlier slot's reply is, so a later command finishing first waits.
+ * - Commands take effect in request order. A command starts only when nothing of its connection is
+ *   running, except a "blind" one (table flag: its first engine call is a mutation made synchronously when
+ *   it starts, with no read before) which may start while earlier blind ones await their fdatasync: the
+ *   engine orders mutations by call order, so pipelined writes share group commits and still apply in
+ *   order. Any other command — a read, which sees only durable data — waits for all earlier commands, so a
+ *   connection always reads its own writes. Invariant: in flight are either one non-blind command or any
+ *   number of blind ones, at most {@link PIPELINE_MAX}.
+ * - Backpressure: the socket is paused while a parsed command waits to start, while the pipeline is full,
+ *   and while the peer does not read its replies; so the bytes held stay within the parser's limits.
+ * - A protocol error: the commands before it run and reply, then its error line, then the connection
+ *   closes. Nothing else is affected.
+ */
+import type { Buffer } from "node:buffer";
+import type { Clock } from "../index.js";
+import type { Transport } from "../io/transport.js";
+import { type CommandTable, NO_REPLY, type Resolved } from "./command-table.js";
+import type { ClientState, CommandContext, ServerContext } from "./context.js";
+import type { Gate } from "./gate.js";
+import { ERR, errorReply } from "./reply-errors.js";
+import { ProtocolError, type RequestLimits, RequestParser } from "./resp-parser.js";
+import { type Protocol, R, type Reply, ReplyBuffer } from "./resp-writer.js";
+
+/** Most commands of one connection started and not yet replied to. */
+export const PIPELINE_MAX = 1024;
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  readonly context: ServerContext;
+  readonly table: CommandTable;
+  readonly gate: Gate;
+  readonly clock: Clock;
+  /** Shared and live: CONFIG SET changes apply to requests parsed afterwards. */
+  readonly limits: RequestLimits;
+  /** True once the server stops: no command starts any more. */
+  readonly stopping: boolean;
+  /** Whether a new or reset connection must authenticate. */
+  authRequired(): boolean;
+  /** The connection is closed and none of its commands is running any more. Called once. */
+  released(connection: Connection): void;
+  log(line: string): void;
+}
+
+interface Slot {
+  /** The reply to write; undefined while running, and when suppressed (NO_REPLY, CLIENT REPLY). */
+  reply: Reply | undefined;
+  /** The connection's protocol when the command finished (HELLO and RESET change it for later ones). */
+  protocol: Protocol;
+  done: boolean;
+  /** CLIENT REPLY SKIP was in force when it started. */
+  skip: boolean;
+  blind: boolean;
+}
+
+type Pending = { args: Buffer[]; resolved: Resolved };
+
+/** See the module comment. */
+export class Connection implements ClientState, CommandContext {
+  db = 0;
+  protocol: Protocol = 2;
+  name = "";
+  user = "default";
+  authenticated: boolean;
+  replyMode: "on" | "off" | "skip" = "on";
+  noEvict = false;
+  libName = "";
+  libVersion = "";
+  closeAfterReply = false;
+  lastCommand = "NULL";
+  lastCommandMs: number;
+  /** Clock ms of the last byte read or command finished (idle `timeout`). */
+  lastInteractionMs: number;
+  readonly createdMs: number;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+
+  private readonly parser: RequestParser;
+  private readonly out = new ReplyBuffer();
+  /** Slots from `slotHead` on are not yet written, in request order. */
+  private readonly slots: Slot[] = [];
+  private slotHead = 0;
+  private inflight = 0;
+  private nonBlindRunning = false;
+  /** A parsed command that may not start yet (see the module comment). */
+  private waiting: Pending | undefined;
+  /** No more commands: QUIT, a protocol error, a kill, or the peer gone. */
+  private ending = false;
+  private closed = false;
+  private writable = true;
+  private paused = false;
+  private pumping = false;
+
+  constructor(
+    private readonly host: ConnectionHost,
+    private readonly transport: Transport,
+    readonly id: number,
+  ) {
+    const now = host.clock.now();
+    this.createdMs = now;
+    this.lastCommandMs = now;
+    this.lastInteractionMs = now;
+    this.remoteAddress = transport.remoteAddress;
+    this.localAddress = transport.localAddress;
+    this.authenticated = !host.authRequired();
+    this.parser = new RequestParser(host.limits);
+  }
+
+  get server(): ServerContext {
+    return this.host.context;
+  }
+
+  get client(): ClientState {
+    return this;
+  }
+
+  get queryBufferBytes(): number {
+    return this.parser.heldBytes;
+  }
+
+  get outputBytes(): number {
+    return this.out.length;
+  }
+
+  get pipelined(): number {
+    return this.inflight;
+  }
+
+  /** Starts reading. */
+  open(): void {
+    this.transport.start({
+      data: (chunk) => this.onData(chunk),
+      drain: () => {
+        this.writable = true;
+        this.pump();
+      },
+      close: () => this.onClose(),
+    });
+  }
+
+  /** Writes `reply` and closes (used before any command runs: maxclients, protected mode). */
+  refuse(reply: Reply): void {
+    this.ending = true;
+    this.transport.write(encodeOne(reply, this.protocol));
+    this.transport.end();
+  }
+
+  kill(): void {
+    this.ending = true;
+    this.transport.destroy();
+  }
+
+  /** Called by the server when it stops: finish what runs, reply, then close. */
+  stop(): void {
+    this.ending = true;
+    this.waiting = undefined;
+    this.flush();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.host.context.stats.netInputBytes += chunk.length;
+    this.lastInteractionMs = this.host.clock.now();
+    this.parser.feed(chunk);
+    this.pump();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.ending = true;
+    this.waiting = undefined;
+    if (this.inflight === 0) this.host.released(this);
+  }
+
+  /** Starts every command that may start now (see the module comment), then adjusts the flow. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      // Bounded: each pass starts a command, or breaks.
+      while (!this.ending && !this.host.stopping && this.inflight < PIPELINE_MAX && !this.nonBlindRunning) {
+        let next = this.waiting;
+        if (next === undefined) {
+          this.parser.requireAuth = !this.authenticated && this.host.authRequired();
+          const parsed = this.parser.next();
+          if (parsed === undefined) break;
+          if (parsed instanceof ProtocolError) {
+            this.protocolFailure(parsed);
+            break;
+          }
+          next = { args: parsed, resolved: this.host.table.resolve(parsed) };
+        }
+        const blind = this.isBlind(next);
+        if (this.inflight > 0 && !blind) {
+          this.waiting = next;
+          break;
+        }
+        this.waiting = undefined;
+        this.startCommand(next, blind);
+      }
+    } finally {
+      this.pumping = false;
+    }
+    this.flush();
+    this.updateFlow();
+  }
+
+  private isBlind(p: Pending): boolean {
+    if (!("spec" in p.resolved)) return false;
+    const { spec } = p.resolved;
+    return spec.exclusive !== true && this.authenticated && spec.blind?.(p.args) === true;
+  }
+
+  private startCommand(p: Pending, blind: boolean): void {
+    const slot: Slot = { reply: undefined, protocol: 2, done: false, skip: this.replyMode === "skip", blind };
+    if (slot.skip) this.replyMode = "on";
+    this.slots.push(slot);
+    this.inflight++;
+    if (!blind) this.nonBlindRunning = true;
+    this.lastCommandMs = this.host.clock.now();
+    const { resolved } = p;
+    if ("error" in resolved) {
+      this.finish(slot, R.error(resolved.error));
+      return;
+    }
+    const { spec, fullName } = resolved;
+    this.lastCommand = fullName;
+    if (!this.authenticated && !spec.flags.includes("no_auth") && this.host.authRequired()) {
+      this.finish(slot, R.error(ERR.noAuth));
+      return;
+    }
+    const exclusive = spec.exclusive === true;
+    const handler = spec.handler as NonNullable<typeof spec.handler>;
+    // Counted when done, as Redis does (so CONFIG RESETSTAT counts itself).
+    const done = (reply: Reply | typeof NO_REPLY): void => {
+      this.host.gate.leave(exclusive);
+      this.host.context.stats.commandsProcessed++;
+      this.finish(slot, reply);
+    };
+    const run = (): void => {
+      let result: ReturnType<typeof handler>;
+      try {
+        result = handler(this, p.args);
+      } catch (err) {
+        done(errorReply(err));
+        return;
+      }
+      if (result instanceof Promise) result.then(done, (err: unknown) => done(errorReply(err)));
+      else done(result);
+    };
+    const entered = this.host.gate.enter(exclusive);
+    if (entered === undefined) run();
+    else void entered.then(run);
+  }
+
+  private finish(slot: Slot, reply: Reply | typeof NO_REPLY): void {
+    slot.done = true;
+    // Decided now, not when written: later commands in the same pass may change the reply mode or protocol.
+    const suppressed = reply === NO_REPLY || slot.skip || this.replyMode === "off";
+    slot.reply = suppressed ? undefined : reply;
+    slot.protocol = this.protocol;
+    this.inflight--;
+    if (!slot.blind) this.nonBlindRunning = false;
+    if (reply !== NO_REPLY && reply.kind === "error") this.host.context.stats.errorReplies++;
+    if (this.closeAfterReply) this.ending = true;
+    this.lastInteractionMs = this.host.clock.now();
+    if (this.closed) {
+      if (this.inflight === 0) this.host.released(this);
+      return;
+    }
+    this.pump();
+  }
+
+  private protocolFailure(err: ProtocolError): void {
+    this.ending = true;
+    if (err.reply === undefined) {
+      this.host.log(`closing client ${this.remoteAddress} (id ${this.id}): ${err.message}`);
+      return;
+    }
+    this.host.context.stats.errorReplies++;
+    this.slots.push({
+      reply: R.error(err.reply),
+      protocol: this.protocol,
+      done: true,
+      skip: false,
+      blind: true,
+    });
+  }
+
+  /** Writes the finished replies at the head of the slots, in order; closes when everything is said. */
+  private flush(): void {
+    if (this.closed) return;
+    while (this.slotHead < this.slots.length) {
+      const slot = this.slots[this.slotHead] as Slot;
+      if (!slot.done) break;
+      this.slots[this.slotHead++] = undefined as unknown as Slot;
+      if (slot.reply !== undefined) this.out.append(slot.reply, slot.protocol);
+    }
+    if (this.slotHead > 1024 && this.slotHead * 2 > this.slots.length) {
+      this.slots.splice(0, this.slotHead);
+      this.slotHead = 0;
+    }
+    if (this.out.length > 0) {
+      const bytes = this.out.take();
+      this.host.context.stats.netOutputBytes += bytes.length;
+      this.writable = this.transport.write(bytes);
+    }
+    if (this.ending && this.inflight === 0 && this.slotHead === this.slots.length) this.transport.end();
+  }
+
+  private updateFlow(): void {
+    const pause =
+      this.waiting !== undefined || this.inflight >= PIPELINE_MAX || !this.writable || this.ending;
+    if (pause === this.paused || this.closed) return;
+    this.paused = pause;
+    if (pause) this.transport.pause();
+    else this.transport.resume();
+  }
+}
+
+function encodeOne(reply: Reply, protocol: Protocol): Buffer {
+  const out = new ReplyBuffer(64);
+  out.append(reply, protocol);
+  return out.take();
+}

@@ -1,0 +1,107 @@
+/**
+ * What a command handler sees: its client's state and the server's. Interfaces only, so handlers depend on
+ * no concrete class and tests can build small contexts.
+ */
+import type { Clock, FuseDB } from "../index.js";
+import type { CommandTable } from "./command-table.js";
+import type { ServerConfig } from "./config.js";
+import type { Protocol } from "./resp-writer.js";
+import type { Users } from "./users.js";
+
+/** One client connection's state (CLIENT LIST fields by Redis's names). */
+export interface ClientState {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  /** Clock ms when the connection was accepted. */
+  readonly createdMs: number;
+  /** Clock ms of the last command started. */
+  readonly lastCommandMs: number;
+  /** Selected database (SELECT). */
+  db: number;
+  protocol: Protocol;
+  name: string;
+  /** The user this connection is authenticated as ("default" until AUTH). */
+  user: string;
+  authenticated: boolean;
+  /** CLIENT REPLY: "skip" suppresses the next command's reply only. */
+  replyMode: "on" | "off" | "skip";
+  noEvict: boolean;
+  /** CLIENT SETINFO. */
+  libName: string;
+  libVersion: string;
+  /** Set by QUIT (and by errors that end the connection): close once the replies so far are written. */
+  closeAfterReply: boolean;
+  /** The full name of the command running or last run (`client|list`). */
+  readonly lastCommand: string;
+  /** Bytes of requests held and of replies waiting, for CLIENT LIST. */
+  readonly queryBufferBytes: number;
+  readonly outputBytes: number;
+  /** Commands started and not yet replied to. */
+  readonly pipelined: number;
+  /** Closes the connection now (CLIENT KILL, idle timeout); its running commands still finish. */
+  kill(): void;
+}
+
+/** Counters for INFO stats; CONFIG RESETSTAT zeroes them. */
+export interface ServerStats {
+  connectionsReceived: number;
+  rejectedConnections: number;
+  commandsProcessed: number;
+  errorReplies: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+}
+
+/** About the process, for INFO server and memory; supplied by the composition root (cli/). */
+export interface ProcessInfo {
+  readonly pid: number;
+  /** 40 hex characters, random per start (the composition root draws it). */
+  readonly runId: string;
+  readonly executable: string;
+  readonly os: string;
+  readonly archBits: number;
+  readonly nodeVersion: string;
+  /** Resident set size and JavaScript heap in use, bytes. */
+  memory(): { rssBytes: number; heapUsedBytes: number };
+}
+
+/** The server as handlers see it. */
+export interface ServerContext {
+  readonly db: FuseDB;
+  readonly clock: Clock;
+  readonly config: ServerConfig;
+  readonly users: Users;
+  readonly table: CommandTable;
+  readonly stats: ServerStats;
+  readonly process: ProcessInfo;
+  /** The fusedb package version (INFO server, HELLO). */
+  readonly version: string;
+  /** TCP port served (INFO server tcp_port). */
+  readonly port: number;
+  /** Clock ms when the server started. */
+  readonly startedMs: number;
+  /** Clock ms of the last successful SAVE/BGSAVE checkpoint, or of the start. */
+  readonly lastSaveMs: number;
+  readonly bgsaveInProgress: boolean;
+  /** Every connected client, in connection order. */
+  clients(): readonly ClientState[];
+  /** Runs a checkpoint (SAVE waits for it; BGSAVE does not) and records its time. */
+  save(): Promise<void>;
+  /** Starts a checkpoint in the background; false if one is running. */
+  bgsave(): boolean;
+  /** Stops the server: no new commands, in-flight ones finish, the engine is closed. */
+  shutdown(): void;
+  /** Call after CONFIG SET: rebuilds users and limits from the config. @throws ConfigError. */
+  configChanged(): void;
+  /** Zeroes the stats (CONFIG RESETSTAT). */
+  resetStats(): void;
+}
+
+/** Everything a handler receives besides its arguments. */
+export interface CommandContext {
+  readonly server: ServerContext;
+  readonly client: ClientState;
+}

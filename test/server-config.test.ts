@@ -1,0 +1,140 @@
+/**
+ * Invariants of the server's settings, users and glob patterns (src/server/config.ts, users.ts, glob.ts):
+ * - glob patterns match as Redis's stringmatchlen (*, ?, classes with ^ and ranges, escapes, nocase);
+ * - sizes read as Redis's memtoll (k = 1000, kb = 1024, ...);
+ * - a redis.conf file: comments, quotes, several addresses for bind; an unknown option, a bad value or
+ *   unbalanced quotes is an error naming the line; rules between options are checked after all sources;
+ * - users: requirepass replaces the default user's passwords, `off` disables, `nopass` opens, `<pass`
+ *   removes; only a password that matches opens a user; password comparison is exact on bytes.
+ */
+import { Buffer } from "node:buffer";
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseBytes, parseConfigFile, ServerConfig } from "../src/server/config.js";
+import { globMatch } from "../src/server/glob.js";
+import { sameBytes, Users } from "../src/server/users.js";
+
+describe("glob", () => {
+  it.each([
+    ["*", "", true],
+    ["*", "anything", true],
+    ["h?llo", "hello", true],
+    ["h?llo", "hllo", false],
+    ["h*llo", "hllo", true],
+    ["h*llo", "heeeello", true],
+    ["h*llo", "hellox", false],
+    ["h[ae]llo", "hallo", true],
+    ["h[ae]llo", "hillo", false],
+    ["h[^e]llo", "hallo", true],
+    ["h[^e]llo", "hello", false],
+    ["h[a-c]llo", "hbllo", true],
+    ["h[c-a]llo", "hbllo", true],
+    ["h[a-c]llo", "hdllo", false],
+    ["h\\*llo", "h*llo", true],
+    ["h\\*llo", "hello", false],
+    ["*a*b*c*", "xxaxxbxxcxx", true],
+    ["*a*b*c*", "xxaxxcxxbxx", false],
+    ["a*", "b", false],
+  ])("%j ~ %j is %s", (pattern, text, expected) => {
+    expect(globMatch(pattern, text)).toBe(expected);
+  });
+
+  it("nocase", () => {
+    expect(globMatch("MAX*", "maxclients", true)).toBe(true);
+    expect(globMatch("MAX*", "maxclients")).toBe(false);
+    expect(globMatch("[A-C]x", "bx", true)).toBe(true);
+  });
+});
+
+describe("config", () => {
+  it("sizes as Redis's memtoll", () => {
+    expect(parseBytes("10")).toBe(10);
+    expect(parseBytes("1k")).toBe(1000);
+    expect(parseBytes("1KB")).toBe(1024);
+    expect(parseBytes("2mb")).toBe(2 * 1024 * 1024);
+    expect(parseBytes("1g")).toBe(1e9);
+    expect(parseBytes("1gb")).toBe(1024 ** 3);
+    expect(parseBytes("1x")).toBeUndefined();
+    expect(parseBytes("")).toBeUndefined();
+  });
+
+  it("reads redis.conf text: comments, quotes, lists; errors name the line", () => {
+    const config = new ServerConfig();
+    parseConfigFile(
+      '# a comment\n\nport 7000\nbind 127.0.0.1 -::1\nrequirepass "two words"\n  timeout   5  \nPROTECTED-MODE no\nuser alice on >x ~* +@all\n',
+      config,
+    );
+    expect(config.int("port")).toBe(7000);
+    expect(config.list("bind")).toEqual(["127.0.0.1", "-::1"]);
+    expect(config.text("requirepass")).toBe("two words");
+    expect(config.int("timeout")).toBe(5);
+    expect(config.bool("protected-mode")).toBe(false);
+    expect(config.userRules).toEqual([["alice", "on", ">x", "~*", "+@all"]]);
+    expect(() => parseConfigFile("port 1\nsave 900 1\n", new ServerConfig())).toThrow(
+      /line 2 .*unknown option 'save'/,
+    );
+    expect(() => parseConfigFile("maxclients lots\n", new ServerConfig())).toThrow(/line 1 .*integer/);
+    expect(() => parseConfigFile("port 70000\n", new ServerConfig())).toThrow(/between 0 and 65535/);
+    expect(() => parseConfigFile('requirepass "open\n', new ServerConfig())).toThrow(
+      /line 1: unbalanced quotes/,
+    );
+    expect(() => parseConfigFile("appendfsync sometimes\n", new ServerConfig())).toThrow(
+      /always, everysec, no/,
+    );
+  });
+
+  it("rules between options are checked once every source is applied", () => {
+    const config = new ServerConfig();
+    config.apply("client-query-buffer-limit", ["2mb"]);
+    config.apply("proto-max-bulk-len", ["1mb"]);
+    config.validate();
+    config.apply("proto-max-bulk-len", ["4mb"]);
+    expect(() => config.validate()).toThrow(ConfigError);
+    expect(() => config.set([["proto-max-bulk-len", "3mb"]])).toThrow(/must not exceed/);
+  });
+
+  it("show lists options in definition order with Redis's text forms", () => {
+    const config = new ServerConfig();
+    expect(config.show((n) => n === "protected-mode" || n === "proto-max-bulk-len" || n === "bind")).toEqual([
+      ["bind", "127.0.0.1"],
+      ["protected-mode", "yes"],
+      ["proto-max-bulk-len", "8388608"],
+    ]);
+  });
+});
+
+describe("users", () => {
+  const b = (s: string): Buffer => Buffer.from(s);
+
+  it("requirepass, named users, off, nopass and removed passwords", () => {
+    const open = new Users([], "");
+    expect(open.authRequired).toBe(false);
+    expect(open.defaultHasNoPassword).toBe(true);
+    const users = new Users(
+      [
+        ["alice", "on", ">one", ">two", "<one", "~*", "+@all"],
+        ["bob", "off", ">pw", "allkeys", "allcommands"],
+        ["guest", "on", "nopass", "~*", "&*", "+@all"],
+      ],
+      "secret",
+    );
+    expect(users.authRequired).toBe(true);
+    expect(users.check("default", b("secret"))).toBe(true);
+    expect(users.check("default", b("Secret"))).toBe(false);
+    expect(users.check("alice", b("two"))).toBe(true);
+    expect(users.check("alice", b("one"))).toBe(false);
+    expect(users.check("bob", b("pw"))).toBe(false);
+    expect(users.check("guest", b("anything"))).toBe(true);
+    expect(users.check("nobody", b("x"))).toBe(false);
+    const disabled = new Users([["default", "off"]], "");
+    expect(disabled.authRequired).toBe(true);
+    expect(disabled.check("default", b(""))).toBe(false);
+  });
+
+  it("sameBytes is exact", () => {
+    expect(sameBytes(b("abc"), b("abc"))).toBe(true);
+    expect(sameBytes(b("abc"), b("abd"))).toBe(false);
+    expect(sameBytes(b("abc"), b("abcd"))).toBe(false);
+    expect(sameBytes(b(""), b(""))).toBe(true);
+    expect(sameBytes(b(""), b("\0"))).toBe(false);
+  });
+});
