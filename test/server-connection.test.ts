@@ -23,8 +23,8 @@ import { clientCommands } from "../src/server/commands/client-command.js";
 import { connectionCommands } from "../src/server/commands/connection-commands.js";
 import { PIPELINE_MAX } from "../src/server/connection.js";
 import { R, type Reply } from "../src/server/resp-writer.js";
-import { MemFileSystem } from "./helpers/mem-fs.js";
 import { ManualClock, memServer } from "./helpers/resp-server.js";
+import { TestDisk } from "./helpers/sim-disk.js";
 
 /** A table with a blind write `w id` resolved by the test, and a plain `r id`, plus the connection commands. */
 function controlledTable() {
@@ -135,7 +135,7 @@ describe("ordering", () => {
 
 describe("durability and group commit", () => {
   it("a write's reply leaves only after the fdatasync; writes arriving meanwhile share the next one", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db = await Engine.open({ dir: "db", fs, clock: { now: () => 0, sleep: () => Promise.resolve() } });
     const { net, server } = await memServer({ db });
     const first = net.connect();
@@ -255,7 +255,7 @@ describe("admission", () => {
 
 describe("stop", () => {
   it("running commands finish and reply, the engine closes, new connections are refused", async () => {
-    const fs = new MemFileSystem();
+    const fs = new TestDisk();
     const db: FuseDB = await Engine.open({
       dir: "db",
       fs,
