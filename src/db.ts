@@ -40,8 +40,9 @@ import {
 import { mark } from "./util/coverage.js";
 import { decodeBatch, type Effect, encodeBatch } from "./wal/batch-codec.js";
 import type { CommitLog } from "./wal/commit-log.js";
-import { parseWalFileName, RECORD_PAYLOAD_BYTES_MAX, RecordType, walFileName } from "./wal/format.js";
+import { RECORD_PAYLOAD_BYTES_MAX, RecordType, WAL_HEAD_FILE } from "./wal/format.js";
 import { MemoryLog } from "./wal/memory-log.js";
+import { openWalTail, resolveLiveWal, walFilesIn } from "./wal/wal-head.js";
 import { recoverWal, type WalRecovery } from "./wal/wal-reader.js";
 import { countFilesWhollyBelow, type WalFileInfo, WalWriter, type WalWriterStats } from "./wal/wal-writer.js";
 
@@ -341,21 +342,25 @@ export class FuseDB {
       const read = await readManifest(fs, dir);
       let manifest = read?.manifest;
       const names = await fs.list(dir);
-      const walFiles = names
-        .map((name) => ({ name, firstLsn: parseWalFileName(name) }))
-        .filter((f): f is WalFileInfo => f.firstLsn !== undefined)
-        .sort((a, b) => a.firstLsn - b.firstLsn);
+      const walFiles = walFilesIn(names);
       if (!manifest) {
-        if (walFiles.length > 0 || names.some((n) => parseSegmentFileName(n) !== undefined)) {
+        const dataFiles = walFiles.length > 0 || names.includes(WAL_HEAD_FILE);
+        if (dataFiles || names.some((n) => parseSegmentFileName(n) !== undefined)) {
           throw new CorruptionError(MANIFEST_FILE, 0, "missing, but WAL or segment files exist");
         }
         manifest = emptyManifest();
       }
-      checkManifestAgainstFiles(manifest, read?.tornAt, names, walFiles);
+      // WALHEAD names the newest WAL file: a missing one is damage; files past it that hold no record are
+      // leftovers of a rotation a crash interrupted (src/wal/wal-head.ts).
+      const headed = await resolveLiveWal(fs, dir, walFiles, {
+        checkpointLsn: manifest.checkpointLsn,
+        hasSegments: manifest.leaves.some((l) => l.segments.length > 0),
+      });
+      checkManifestAgainstFiles(manifest, read?.tornAt, names, headed.files);
       // Orphans are only listed now and deleted once recovery succeeded: nothing goes before the state it
       // would be an orphan of is known to recover.
-      const removedFiles = findOrphans(names, manifest, walFiles);
-      const liveWal = walFiles.filter((f) => !removedFiles.includes(f.name));
+      const removedFiles = [...findOrphans(names, manifest, headed.files), ...headed.unused];
+      const liveWal = headed.files.filter((f) => !removedFiles.includes(f.name));
 
       let opened: Awaited<ReturnType<typeof Tree.openSegments>> | undefined;
       let recovered: WalRecovery;
@@ -421,12 +426,8 @@ export class FuseDB {
         throw err;
       }
       const nextLsn = recovered.lastLsn + 1;
-      const creating = liveWal.length === 0;
-      if (creating) liveWal.push({ name: walFileName(nextLsn), firstLsn: nextLsn });
-      const last = liveWal[liveWal.length - 1] as WalFileInfo;
-      const walFile = await fs.open(joinPath(dir, last.name), { create: creating });
-      if (creating) await fs.syncDir(dir);
-      const wal = new WalWriter(fs, dir, walFile, recovered.lastFileBytes, liveWal, nextLsn, {
+      const tail = await openWalTail(fs, dir, liveWal, recovered);
+      const wal = new WalWriter(fs, dir, tail, liveWal, nextLsn, {
         fileBytesMax: options.walFileBytesMax,
         groupBytesMax: options.groupCommitBytesMax,
         ackBeforeSync: options.unsafeForTesting.ackBeforeSync,
@@ -963,16 +964,42 @@ function resolveOptions(o: FuseDBConfig): ResolvedOptions {
     if (!Number.isSafeInteger(v) || v <= 0) {
       throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `option ${name} must be a positive integer`);
     }
+    const max = OPTION_MAX[name];
+    if (v > max) {
+      throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `option ${name} must be <= ${max}`);
+    }
     out[name] = v;
-  }
-  if (out.keyBytesMax > KEY_BYTES_LIMIT) {
-    throw new InvalidArgumentError(
-      "FUSEDB_INVALID_ARGUMENT",
-      `option keyBytesMax must be <= ${KEY_BYTES_LIMIT}`,
-    );
   }
   return out;
 }
+
+/** Sizes past which nothing is gained and offsets or counters stop being exact: 1 TiB. */
+const SIZE_LIMIT = 2 ** 40;
+
+/**
+ * Upper bound of every numeric option, checked at open (issue 12 item 8): a value the engine could not honour
+ * is refused with FUSEDB_INVALID_ARGUMENT instead of failing later. Counts are only positive.
+ */
+export const OPTION_MAX: Readonly<Record<NumericOption, number>> = {
+  // The formats store a key's length as a u16.
+  keyBytesMax: KEY_BYTES_LIMIT,
+  // A document must fit one WAL record (64 MiB) with the largest key, and one segment block (128 MiB).
+  valueBytesMax: 32 * 1024 * 1024,
+  // WAL files are read in bounded chunks (src/wal/wal-window.ts), so only offsets bound them.
+  walFileBytesMax: SIZE_LIMIT,
+  checkpointWalBytes: SIZE_LIMIT,
+  // A group is encoded into one buffer and written with one call.
+  groupCommitBytesMax: 256 * 1024 * 1024,
+  leafBufferBytes: SIZE_LIMIT,
+  bufferBytesMax: SIZE_LIMIT,
+  leafBytesMax: SIZE_LIMIT,
+  blockCacheBytes: SIZE_LIMIT,
+  // The manifest reader refuses a MANIFEST over 64 MiB (src/tree/manifest.ts, BODY_BYTES_MAX).
+  manifestBytesMax: 64 * 1024 * 1024,
+  segmentsMax: Number.MAX_SAFE_INTEGER,
+  relaxedUnsyncedMax: Number.MAX_SAFE_INTEGER,
+  subscriberQueueMax: Number.MAX_SAFE_INTEGER,
+};
 
 /**
  * The files the manifest relies on must exist: its segments, and the WAL from just above its checkpoint LSN

@@ -117,7 +117,7 @@ export class CorruptionError extends FuseError {
  */
 function markCorruption(file: string, reason: string): void {
   mark("corruption.detected");
-  if (file.startsWith("wal-")) mark("corruption.wal");
+  if (file.startsWith("wal-") || file === "WALHEAD") mark("corruption.wal");
   else if (file.endsWith(".sst")) {
     mark("corruption.segment");
     if (reason === "block checksum mismatch") mark("segment.checksum-mismatch");

@@ -24,17 +24,26 @@ import { CorruptionError } from "../src/errors.js";
 import { readManifest } from "../src/tree/manifest.js";
 import { FOOTER_BYTES } from "../src/tree/segment-format.js";
 import { encodeBatch } from "../src/wal/batch-codec.js";
-import { decodeRecord, encodeRecord, RecordType, walFileName } from "../src/wal/format.js";
+import {
+  decodeRecord,
+  encodeFileHeader,
+  encodeRecord,
+  encodeWalHead,
+  FILE_HEADER_BYTES,
+  RecordType,
+  WAL_HEAD_FILE,
+  walFileName,
+} from "../src/wal/format.js";
 import { MemFileSystem } from "./helpers/mem-fs.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
 
 const WAL1 = walFileName(1);
 const WAL1_PATH = `${DIR}/${WAL1}`;
 
-/** Offsets and sizes of the valid records at the start of `data`. */
+/** Offsets and sizes of the valid records at the start of WAL file `data` (after its header). */
 function recordSpans(data: Uint8Array): { offset: number; bytes: number; lsn: number; groupLsn: number }[] {
   const out: { offset: number; bytes: number; lsn: number; groupLsn: number }[] = [];
-  let offset = 0;
+  let offset = FILE_HEADER_BYTES;
   // Bounded: each step advances by a whole record or stops.
   for (;;) {
     const got = decodeRecord(data, offset);
@@ -242,26 +251,32 @@ describe("corruption", () => {
     for (let i = 1; i <= 4; i++) await db.set(`k${i}`, i);
     expect(await db.checkpoint()).toEqual({ lsn: 4 });
     await db.close();
+    // The rotation to wal-5 had not happened: WALHEAD names wal-3, whose header claims nothing durable yet.
     await fs.remove(`${DIR}/${walFileName(5)}`);
+    fs.setBytes(`${DIR}/${WAL_HEAD_FILE}`, encodeWalHead(3));
     const wal3 = walFileName(3);
     const wal3Path = `${DIR}/${wal3}`;
+    const header = encodeFileHeader(3);
     const rec3 = handRecord(3, 3, "k3", 3);
     const rec4 = handRecord(4, 4, "k4", 4);
     const flipped = Buffer.from(rec4);
     flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 0x01;
     for (const damaged of [flipped, rec4.subarray(0, rec4.length - 3)]) {
       const copy = fs.copy();
-      copy.setBytes(wal3Path, Buffer.concat([rec3, damaged]));
+      copy.setBytes(wal3Path, Buffer.concat([header, rec3, damaged]));
       const before = copy.snapshot();
-      await expectCorruption(openMem(copy), wal3, rec3.length);
+      await expectCorruption(openMem(copy), wal3, header.length + rec3.length);
       expect(copy.snapshot()).toEqual(before);
     }
     // Control: the same damage one LSN above the checkpoint is an ordinary torn tail.
     const rec5 = handRecord(5, 5, "k5", 5);
     const torn = fs.copy();
-    torn.setBytes(wal3Path, Buffer.concat([rec3, rec4, rec5.subarray(0, rec5.length - 3)]));
+    torn.setBytes(wal3Path, Buffer.concat([header, rec3, rec4, rec5.subarray(0, rec5.length - 3)]));
     const reopened = await openMem(torn);
-    expect(reopened.recovery.tornTail).toMatchObject({ file: wal3, offset: rec3.length + rec4.length });
+    expect(reopened.recovery.tornTail).toMatchObject({
+      file: wal3,
+      offset: header.length + rec3.length + rec4.length,
+    });
     expect(reopened.recovery).toMatchObject({ checkpointLsn: 4, replayedRecords: 0, lastLsn: 4 });
     expect(await reopened.get("k4")).toEqual({ value: 4, version: 1 });
     await reopened.close();
@@ -315,7 +330,12 @@ describe("checkpoint", () => {
     expect(walPaths(fs).length).toBeGreaterThan(3);
     const { lsn } = await db.checkpoint();
     expect(lsn).toBe(21);
-    expect(fs.paths()).toEqual([`${DIR}/MANIFEST`, `${DIR}/seg-00000001.sst`, `${DIR}/${walFileName(22)}`]);
+    expect(fs.paths()).toEqual([
+      `${DIR}/MANIFEST`,
+      `${DIR}/${WAL_HEAD_FILE}`,
+      `${DIR}/seg-00000001.sst`,
+      `${DIR}/${walFileName(22)}`,
+    ]);
     expect((await readManifest(fs, DIR))?.manifest).toEqual({
       formatVersion: 2,
       checkpointLsn: 21,
@@ -380,7 +400,12 @@ describe("checkpoint", () => {
         ...oldWal.map(([p]) => p.slice(DIR.length + 1)),
       ].sort(),
     );
-    expect(fs.paths()).toEqual([`${DIR}/MANIFEST`, `${DIR}/seg-00000001.sst`, `${DIR}/${walFileName(6)}`]);
+    expect(fs.paths()).toEqual([
+      `${DIR}/MANIFEST`,
+      `${DIR}/${WAL_HEAD_FILE}`,
+      `${DIR}/seg-00000001.sst`,
+      `${DIR}/${walFileName(6)}`,
+    ]);
     expect(await observe(reopened, ["k0", "k4", "after"])).toEqual(live);
     await reopened.close();
   });

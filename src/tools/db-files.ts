@@ -7,7 +7,7 @@ import { Buffer } from "node:buffer";
 import type { KeyString } from "../doc/key.js";
 import type { FileSystem } from "../io/file-system.js";
 import { parseSegmentFileName } from "../tree/segment-format.js";
-import { parseWalFileName } from "../wal/format.js";
+import { walFilesIn } from "../wal/wal-head.js";
 import type { WalFileInfo } from "../wal/wal-writer.js";
 
 /** A data directory's entries, by kind. */
@@ -28,13 +28,9 @@ export interface DbFiles {
  */
 export async function listDbFiles(fs: FileSystem, dir: string): Promise<DbFiles> {
   const names = await fs.list(dir);
-  const walFiles = names
-    .map((name) => ({ name, firstLsn: parseWalFileName(name) }))
-    .filter((f): f is WalFileInfo => f.firstLsn !== undefined)
-    .sort((a, b) => a.firstLsn - b.firstLsn);
   return {
     names,
-    walFiles,
+    walFiles: walFilesIn(names),
     segmentFiles: names.filter((n) => parseSegmentFileName(n) !== undefined),
     tempFiles: names.filter((n) => n.endsWith(".tmp") && !n.startsWith("LOCK")),
   };
