@@ -401,7 +401,7 @@ async function checkWal(
         t.file,
         t.offset,
         `torn tail (${t.reason}, ${t.droppedBytes} bytes after LSN ${recovered.lastLsn}): cut at the next ` +
-          "open; at most the final group-commit write is lost",
+          "open; if it is damage, not a tear, it costs at most the newest acknowledged group-commit write",
       );
     }
     if (recovered.lastLsn < checkpointLsn) {

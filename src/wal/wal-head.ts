@@ -67,12 +67,15 @@ export async function readWalHead(fs: FileSystem, dir: string): Promise<number |
   return got.newestFirstLsn;
 }
 
-/** Makes WALHEAD name the WAL file starting at `newestFirstLsn`, durably (step 2 of the protocol). */
+/**
+ * Makes WALHEAD name the WAL file starting at `newestFirstLsn`, durably (step 2 of the protocol). WALHEAD.tmp
+ * is created exclusively: open removes one a crash left (a temp file) before anything writes WALHEAD.
+ * @throws on I/O errors; WALHEAD then names the old file or the new one.
+ */
 export async function writeWalHead(fs: FileSystem, dir: string, newestFirstLsn: number): Promise<void> {
   const tmpPath = joinPath(dir, `${WAL_HEAD_FILE}.tmp`);
-  const tmp = await fs.open(tmpPath, { create: true });
+  const tmp = await fs.open(tmpPath, { create: true, exclusive: true });
   try {
-    await tmp.truncate(0);
     await tmp.write(0, encodeWalHead(newestFirstLsn));
     await tmp.sync();
   } finally {
