@@ -186,6 +186,13 @@ async function recoverFile(r: Recovery, file: File, info: WalFileInfo, isLast: b
         r.result.tornTail = { file: info.name, offset, droppedBytes: size - offset, reason: got.reason };
         forgetLater = true;
         isLast = true;
+        // ... and the slots' claims past the cut are forgotten too, so the broken engine goes on writing.
+        const [a, b] = header.header.slots;
+        const cutAt = r.expected - 1;
+        header.header.slots = [
+          a === undefined ? a : Math.min(a, cutAt),
+          b === undefined ? b : Math.min(b, cutAt),
+        ];
         break;
       }
       await rejectUnlessTorn(r, win, offset, got.reason, isLast, claimed);
