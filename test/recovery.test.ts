@@ -14,7 +14,10 @@
  *   segments, obsolete WAL files);
  * - recovery is deterministic: the same bytes give the same state and the same files;
  * - a damaged segment block makes reads of it fail with CorruptionError, never return a wrong value; a
- *   damaged index block or footer (any bit) fails open with CorruptionError naming the segment.
+ *   damaged index block or footer (any bit) fails open with CorruptionError naming the segment;
+ * - WAL file headers (format 2): one damaged durable-LSN slot is a torn rewrite and loses nothing; both
+ *   damaged, a header of another first LSN, or a file without a header (format 1) fail open naming the file,
+ *   never read as a torn tail.
  */
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
@@ -31,6 +34,7 @@ import {
   encodeWalHead,
   FILE_HEADER_BYTES,
   RecordType,
+  slotOffset,
   WAL_HEAD_FILE,
   walFileName,
 } from "../src/wal/format.js";
@@ -317,6 +321,52 @@ describe("corruption", () => {
       (e: unknown) => e,
     );
     expect(err).toMatchObject({ code: "FUSEDB_CORRUPTION" });
+  });
+});
+
+describe("file header", () => {
+  it("one damaged slot loses nothing; both damaged fail open naming the file", async () => {
+    const image = await threeGroups();
+    for (const at of [slotOffset(0), slotOffset(1), slotOffset(1) + 11]) {
+      const fs = image.copy();
+      flipByte(fs, WAL1_PATH, at);
+      const db = await openMem(fs);
+      expect(await observe(db, ["a", "b", "c"])).toEqual({
+        scan: [
+          ["a", 1, 1],
+          ["b", 2, 1],
+          ["c", 3, 1],
+        ],
+        versions: [
+          ["a", 1],
+          ["b", 1],
+          ["c", 1],
+        ],
+      });
+      await db.set("d", 4); // rewrites the damaged slot
+      await db.close();
+      const again = await openMem(fs);
+      expect(await again.get("d")).toEqual({ value: 4, version: 1 });
+      await again.close();
+    }
+    const both = image.copy();
+    flipByte(both, WAL1_PATH, slotOffset(0) + 5);
+    flipByte(both, WAL1_PATH, slotOffset(1) + 5);
+    await expectCorruption(openMem(both), WAL1, slotOffset(0));
+  });
+
+  it("a header of another first LSN, or none (a format-1 file), fails open naming the file", async () => {
+    const image = await threeGroups();
+    const data = image.bytes(WAL1_PATH);
+    const renamed = image.copy();
+    renamed.setBytes(WAL1_PATH, Buffer.concat([encodeFileHeader(2), data.subarray(FILE_HEADER_BYTES)]));
+    await expectCorruption(openMem(renamed), WAL1, 8);
+    const headerless = image.copy();
+    headerless.setBytes(WAL1_PATH, data.subarray(FILE_HEADER_BYTES));
+    const before = headerless.snapshot();
+    const err = await expectCorruption(openMem(headerless), WAL1, 0);
+    expect(err.message).toContain("magic");
+    expect(headerless.snapshot()).toEqual(before);
   });
 });
 

@@ -36,7 +36,7 @@ export class FileWindow {
     private readonly file: File,
     readonly name: string,
     readonly sizeBytes: number,
-    private readonly chunkBytes = WAL_READ_CHUNK_BYTES,
+    readonly chunkBytes = WAL_READ_CHUNK_BYTES,
   ) {
     assert(chunkBytes >= HEADER_BYTES, "a chunk holds at least a record header");
   }
@@ -110,7 +110,7 @@ export async function findLaterRecord(
   let off = from;
   // Bounded: each pass scans at least one offset and moves past it; the file size bounds the offsets.
   while (off + HEADER_BYTES <= size) {
-    const span = Math.min(WAL_READ_CHUNK_BYTES, size - off);
+    const span = Math.min(win.chunkBytes, size - off);
     const chunk = await win.bytes(off, span);
     const dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const lastCandidate = span - HEADER_BYTES;

@@ -51,9 +51,13 @@ export interface WalFileInfo {
  */
 export function countFilesWhollyBelow(files: readonly WalFileInfo[], lsn: number): number {
   let n = 0;
-  // Bounded by the number of files.
-  while (n + 1 < files.length && (files[n + 1] as WalFileInfo).firstLsn <= lsn + 1) n++;
-  return n;
+  // Bounded by the number of files: `n + 1` grows up to the last index.
+  for (;;) {
+    const next = files[n + 1];
+    if (next === undefined) return n;
+    if (next.firstLsn > lsn + 1) return n;
+    n++;
+  }
 }
 
 /** Tuning knobs of the writer. */
@@ -219,8 +223,7 @@ export class WalWriter implements CommitLog {
 
   private async run(): Promise<void> {
     // Bounded: each iteration removes at least one queue entry.
-    while (this.queue.length > 0 && !this.poisonError) {
-      const head = this.queue[0] as Queued;
+    for (let head = this.queue[0]; head !== undefined && !this.poisonError; head = this.queue[0]) {
       if (head.kind === "rotate") {
         this.queue.shift();
         try {
@@ -263,8 +266,7 @@ export class WalWriter implements CommitLog {
     const group: QueuedRecord[] = [];
     let bytes = 0;
     // Bounded by the queue length and by groupBytesMax.
-    while (this.queue.length > 0) {
-      const next = this.queue[0] as Queued;
+    for (let next = this.queue[0]; next !== undefined; next = this.queue[0]) {
       if (next.kind !== "record") break;
       if (group.length > 0 && bytes + next.payload.length > this.options.groupBytesMax) break;
       bytes += next.payload.length;
@@ -285,7 +287,8 @@ export class WalWriter implements CommitLog {
       assert(first.lsn === current.firstLsn, "a file's first record has the LSN its name says");
     }
     const encoded = group.map((r) => encodeRecord(r.type, r.lsn, first.lsn, r.payload));
-    const data = encoded.length === 1 ? (encoded[0] as Uint8Array) : Buffer.concat(encoded);
+    // One record is written as encoded (no copy); several are joined into the one write.
+    const data = (encoded.length === 1 ? encoded[0] : undefined) ?? Buffer.concat(encoded);
     let bytes = 0;
     for (const e of encoded) bytes += e.length;
     assert(data.length === bytes, "the group write holds every record whole");
@@ -301,7 +304,8 @@ export class WalWriter implements CommitLog {
     this.offset += data.length;
     assert(this.offset === start + data.length, "the file grows by exactly the group");
     this.stats.bytesWritten += data.length;
-    const last = group[group.length - 1] as QueuedRecord;
+    const last = group[group.length - 1];
+    assert(last !== undefined, "a group holds at least one record");
     assert(last.lsn === this.durable + group.length, "groups are contiguous in LSN order");
     if (this.options.ackBeforeSync === true) {
       // Broken on purpose (sensitivity tests): the records are called durable before the fdatasync.
