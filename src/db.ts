@@ -64,7 +64,11 @@ import { countFilesWhollyBelow, type WalFileInfo, WalWriter, type WalWriterStats
  */
 export type Durability = "fsync" | "relaxed" | "memory";
 
-/** Knobs, all optional. Sizes in bytes. */
+/**
+ * Knobs, all optional. Sizes in bytes. Each numeric option is a positive integer with an upper bound
+ * ({@link OPTION_MAX}: e.g. `manifestBytesMax` at most 64 MiB, `groupCommitBytesMax` 256 MiB,
+ * `valueBytesMax` 32 MiB); open refuses any other value with FUSEDB_INVALID_ARGUMENT.
+ */
 export interface FuseDBOptions {
   /** When mutations are acknowledged; see {@link Durability}. Default 'fsync'. */
   durability?: Durability;

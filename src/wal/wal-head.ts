@@ -21,6 +21,7 @@ import { assert, CorruptionError } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
 import { ioErrorCode, joinPath } from "../io/file-system.js";
 import {
+  decodeFileHeader,
   decodeWalHead,
   encodeFileHeader,
   encodeWalHead,
@@ -91,9 +92,13 @@ export async function writeWalHead(fs: FileSystem, dir: string, newestFirstLsn: 
  * @throws on I/O errors (EEXIST if it exists).
  */
 export async function createWalFile(fs: FileSystem, dir: string, firstLsn: number): Promise<File> {
+  const header = encodeFileHeader(firstLsn);
+  const check = decodeFileHeader(header);
+  assert(check.kind === "header", "a new file header decodes");
+  assert(check.header.firstLsn === firstLsn, "a new file header names its first LSN");
   const file = await fs.open(joinPath(dir, walFileName(firstLsn)), { create: true, exclusive: true });
   try {
-    await file.write(0, encodeFileHeader(firstLsn));
+    await file.write(0, header);
     await file.sync();
     await fs.syncDir(dir);
   } catch (err) {

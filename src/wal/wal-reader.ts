@@ -180,19 +180,16 @@ async function recoverFile(r: Recovery, file: File, info: WalFileInfo, isLast: b
     }
     if (got.kind === "invalid") {
       if (r.unsafe.truncateAtFirstBadRecord === true) {
-        // Broken on purpose: every bad record is taken for a torn tail, and later files are forgotten.
-        await file.truncate(offset);
-        await file.sync();
-        r.result.tornTail = { file: info.name, offset, droppedBytes: size - offset, reason: got.reason };
+        header.header.slots = await cutAtFirstBadRecord(
+          r,
+          file,
+          info.name,
+          header.header.slots,
+          offset,
+          got.reason,
+        );
         forgetLater = true;
         isLast = true;
-        // ... and the slots' claims past the cut are forgotten too, so the broken engine goes on writing.
-        const [a, b] = header.header.slots;
-        const cutAt = r.expected - 1;
-        header.header.slots = [
-          a === undefined ? a : Math.min(a, cutAt),
-          b === undefined ? b : Math.min(b, cutAt),
-        ];
         break;
       }
       await rejectUnlessTorn(r, win, offset, got.reason, isLast, claimed);
@@ -226,6 +223,28 @@ async function recoverFile(r: Recovery, file: File, info: WalFileInfo, isLast: b
     if (!r.readOnly) await file.sync();
   }
   return forgetLater;
+}
+
+/**
+ * Broken on purpose (`truncateAtFirstBadRecord`, sensitivity tests only): takes any bad record for a torn
+ * tail, cuts the file there durably, and returns its slots with every claim past the cut forgotten, so the
+ * broken engine goes on writing (the caller forgets the later files).
+ */
+async function cutAtFirstBadRecord(
+  r: Recovery,
+  file: File,
+  name: string,
+  slots: SlotValues,
+  offset: number,
+  reason: string,
+): Promise<SlotValues> {
+  const size = await file.size();
+  await file.truncate(offset);
+  await file.sync();
+  r.result.tornTail = { file: name, offset, droppedBytes: size - offset, reason };
+  const cutAt = r.expected - 1;
+  const [a, b] = slots;
+  return [a === undefined ? a : Math.min(a, cutAt), b === undefined ? b : Math.min(b, cutAt)];
 }
 
 /**
