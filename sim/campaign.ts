@@ -33,6 +33,7 @@
  * branch: typed halt naming the file, or exactly the recovered state. The run goes on undamaged.
  */
 import { type DeviceProfile, drawDeviceProfile } from "../faults/device-profile.js";
+import { applyFileLoss } from "../faults/file-loss.js";
 import {
   drawRuntimeFaultPlan,
   type RuntimeFaultPlan,
@@ -55,7 +56,7 @@ import type { ModelJson, ModelMutation, ModelState } from "./model.js";
 import { canonical } from "./model.js";
 import type { CallTicket, ReadAnswer, ReadTicket } from "./oracle.js";
 import { Oracle } from "./oracle.js";
-import { pickDamageBelowTail, WalDamageLedger } from "./wal-damage.js";
+import { describeProbeDamage, pickProbeDamage, WalDamageLedger } from "./wal-damage.js";
 import type { WorkloadStep } from "./workload.js";
 import { Workload } from "./workload.js";
 
@@ -554,17 +555,23 @@ class CampaignRun {
   /**
    * A rot probe, on a side branch (the run goes on from the undamaged recovery): gives `image`, a copy of the
    * disk a recovery just brought back to commit `prefix`, one latent sector error in durable WAL or segment
-   * data outside the last WAL file's final group-commit write (sim/wal-damage.ts), recovers it and reads every
-   * key. Damage there is never the known limit, so the engine must stop with FUSEDB_CORRUPTION naming the
-   * damaged file, or answer exactly the model at `prefix`. This is how campaigns catch a reader that ignores
-   * checksums or a recovery that cuts the log at the first bad record.
+   * data outside the last WAL file's final group-commit write, or sometimes a wider loss (the newest WAL file
+   * deleted, the last one cut inside an older group: `pickProbeDamage`, sim/wal-damage.ts), recovers it and
+   * reads every key. Damage there is never the known limit, so the engine must stop with FUSEDB_CORRUPTION
+   * naming the damaged (or missing) file, or answer exactly the model at `prefix`. This is how campaigns
+   * catch a reader that ignores checksums or a recovery that cuts the log at the first bad record.
    */
   private async rotProbe(image: SimFileSystem, prefix: number, what: string): Promise<void> {
-    const site = pickDamageBelowTail(image, DIR, this.probePrng);
-    if (site === undefined) return;
-    image.flipBit(`${DIR}/${site.file}`, site.offset, 1 << this.probePrng.int(8));
+    const damage = pickProbeDamage(image, DIR, this.probePrng);
+    if (damage === undefined) return;
+    if (damage.kind === "flip") {
+      image.flipBit(`${DIR}/${damage.site.file}`, damage.site.offset, 1 << this.probePrng.int(8));
+    } else {
+      await this.driver.run(applyFileLoss(image, DIR, damage.loss), "rot probe loss");
+      mark(`fault.rot-probe-${damage.loss.kind}`);
+    }
     mark("fault.rot-probe");
-    const where = `${what}: rot probe, bit flipped in ${site.file}@${site.offset} of ${site.ofBytes} bytes`;
+    const where = `${what}: rot probe, ${describeProbeDamage(damage)}`;
     this.trace.update(where);
     let db: FuseDB | undefined;
     try {
@@ -578,7 +585,7 @@ class CampaignRun {
       } else mark("campaign.rot-probe-harmless");
     } catch (err) {
       const file = (err as { file?: unknown }).file;
-      if (errorCode(err) === "FUSEDB_CORRUPTION" && file === site.file) {
+      if (errorCode(err) === "FUSEDB_CORRUPTION" && file === damage.file) {
         mark("campaign.rot-probe-detected");
         this.trace.update(`rot probe detected: ${describeError(err)}`);
       } else this.oracle.violations.push(`${where}: engine error: ${describeError(err)}`);

@@ -7,35 +7,73 @@
  * - {@link WalDamageLedger} classifies each injected damage at injection time (before the bytes change), by
  *   wrapping the disk's {@link IoFaultPlanner} ({@link WalDamageLedger.plannerFor}) or by being told of a
  *   latent error ({@link WalDamageLedger.flipped}), and later says whether a recovery's cut is excused.
- * - {@link pickDamageBelowTail} draws a durable byte of a WAL or segment file outside that final group:
- *   damage there must never cost an acknowledged write (rot checks, campaign rot probes).
+ * - {@link pickDamageBelowTail} draws a durable byte of a WAL or segment file (or WALHEAD) outside that final
+ *   group: damage there must never cost an acknowledged write (rot checks, campaign rot probes).
+ * - {@link pickProbeDamage} draws what a campaign's rot probe does: mostly such a bit flip, sometimes a loss
+ *   wider than a bit (faults/file-loss.ts): the newest WAL file deleted, or all of them (issue 12 item 4), or
+ *   the last WAL file cut or zeroed from inside a group at least two before its last one (item 6; the
+ *   slot written with each group claims the one before it durable, docs/wal-format.md). The engine must
+ *   halt naming the file, or answer exactly as before.
  *
  * Invariant: the group of a record is the run of records sharing its `groupLsn` (`lsn - groupDelta`); a
- * group never spans two files.
+ * group never spans two files. Records start after the file header.
  */
+import { describeFileLoss, type FileLoss } from "../faults/file-loss.js";
 import { joinPath } from "../src/io/file-system.js";
 import { parseSegmentFileName } from "../src/tree/segment-format.js";
-import { decodeRecord, parseWalFileName } from "../src/wal/format.js";
+import {
+  decodeRecord,
+  decodeWalHead,
+  FILE_HEADER_BYTES,
+  parseWalFileName,
+  SLOT_BYTES,
+  slotOffset,
+  WAL_HEAD_FILE,
+  walFileName,
+} from "../src/wal/format.js";
 import type { IoCallInfo, IoFaultPlanner, ReadFault, WriteFault } from "./disk/io-fault-planner.js";
 import type { Prng } from "./disk/prng.js";
 import type { SimFileSystem } from "./disk/sim-file-system.js";
 
-/** Byte offset where the final group-commit write of a WAL file starts (its length if it has no records). */
-export function finalGroupOffset(data: Uint8Array): number {
-  let offset = 0;
-  let groupStart = data.length;
-  let group = -1;
+/** The group-commit writes of a WAL file: byte ranges of the runs of valid records sharing a groupLsn. */
+export function walGroups(data: Uint8Array): { fromByte: number; toByte: number }[] {
+  const groups: { fromByte: number; toByte: number; groupLsn: number }[] = [];
+  let offset = FILE_HEADER_BYTES;
   // Bounded: each record advances the offset by at least its header.
   for (;;) {
     const got = decodeRecord(data, offset);
     if (got.kind !== "record") break;
-    if (got.record.groupLsn !== group) {
-      group = got.record.groupLsn;
-      groupStart = offset;
-    }
+    const last = groups[groups.length - 1];
+    if (last?.groupLsn === got.record.groupLsn) last.toByte = offset + got.record.bytes;
+    else groups.push({ fromByte: offset, toByte: offset + got.record.bytes, groupLsn: got.record.groupLsn });
     offset += got.record.bytes;
   }
-  return groupStart;
+  return groups.map(({ fromByte, toByte }) => ({ fromByte, toByte }));
+}
+
+/** Byte offset where the final group-commit write of a WAL file starts (its length if it has no records). */
+export function finalGroupOffset(data: Uint8Array): number {
+  return walGroups(data).pop()?.fromByte ?? data.length;
+}
+
+/**
+ * The last WAL file in `dir` holding records: a file created by rotation holds only its header until WALHEAD
+ * names it (src/wal/wal-head.ts), and a crash may leave it behind, unused, or lose it; the file before it is
+ * then the one recovery ends in.
+ */
+function lastWalHoldingRecords(disk: SimFileSystem, dir: string): string | undefined {
+  return disk
+    .listLive(dir)
+    .filter((n) => {
+      const bytes = disk.readLive(joinPath(dir, n))?.length ?? 0;
+      return parseWalFileName(n) !== undefined && bytes > FILE_HEADER_BYTES;
+    })
+    .pop();
+}
+
+/** Whether a write to a WAL file at `offset` of `length` bytes rewrites a durable-LSN slot. */
+function isSlotWrite(offset: number, length: number): boolean {
+  return length === SLOT_BYTES && (offset === slotOffset(0) || offset === slotOffset(1));
 }
 
 /** One injected damage to a WAL file: bytes [fromByte, toByte) of `path`, classified when injected. */
@@ -66,7 +104,11 @@ export class WalDamageLedger {
       },
       planWrite: (call: IoCallInfo): WriteFault => {
         const fault = inner.planWrite(call);
-        if (fault.kind === "misdirect") {
+        if (fault.kind === "misdirect" && isSlotWrite(call.offset, call.length)) {
+          // A slot left unwritten is a torn slot rewrite (the other slot keeps an older claim): harmless by
+          // design. Only where the bytes landed is damaged.
+          this.record(disk, call.path, fault.offset, fault.offset + call.length);
+        } else if (fault.kind === "misdirect") {
           // Damaged: where the bytes should have gone (a hole) and where they landed.
           const fromByte = Math.min(call.offset, fault.offset);
           this.record(disk, call.path, fromByte, Math.max(call.offset, fault.offset) + call.length);
@@ -107,20 +149,13 @@ export class WalDamageLedger {
   private record(disk: SimFileSystem, path: string, fromByte: number, toByte: number): void {
     const name = path.slice(path.lastIndexOf("/") + 1);
     if (parseWalFileName(name) === undefined || this.damages.length >= WAL_DAMAGES_MAX) return;
-    // The last WAL file holding bytes: a file created by rotation is empty until its name is durable
-    // (src/wal/wal-writer.ts), and a crash may lose it, leaving the one before it last.
-    const last = disk
-      .listLive(this.dir)
-      .filter(
-        (n) => parseWalFileName(n) !== undefined && (disk.readLive(joinPath(this.dir, n))?.length ?? 0) > 0,
-      )
-      .pop();
+    const last = lastWalHoldingRecords(disk, this.dir);
     let inFinalGroup = false;
     if (last === name) {
       const data = disk.readLive(path) ?? new Uint8Array(0);
       inFinalGroup = fromByte >= finalGroupOffset(data);
     } else if ((parseWalFileName(name) ?? 0) > (last === undefined ? -1 : (parseWalFileName(last) ?? 0))) {
-      // An append to the newest file, before it holds any byte: its first group is its final one.
+      // An append to the newest file, before it holds any record: its first group is its final one.
       inFinalGroup = true;
     }
     this.damages.push({ path, fromByte, toByte, inFinalGroup });
@@ -135,17 +170,18 @@ export interface DamageSite {
 }
 
 /**
- * A byte of a WAL or segment file in `dir` of `disk`, drawn uniformly over the candidate bytes of every such
- * file (the last WAL file's final group-commit write excluded: damage there is the known limit), or
- * undefined if there are none.
+ * A byte of a WAL or segment file, or of WALHEAD, in `dir` of `disk`, drawn uniformly over the candidate
+ * bytes of every such file (the last WAL file's final group-commit write excluded: damage there is the known
+ * limit), or undefined if there are none.
  */
 export function pickDamageBelowTail(disk: SimFileSystem, dir: string, prng: Prng): DamageSite | undefined {
   const names = disk.listLive(dir);
-  const lastWal = names.filter((n) => parseWalFileName(n) !== undefined).pop();
+  const lastWal = lastWalHoldingRecords(disk, dir);
   const candidates: { file: string; bytes: number; ofBytes: number }[] = [];
   for (const name of names) {
     const isWal = parseWalFileName(name) !== undefined;
-    if (!isWal && parseSegmentFileName(name) === undefined) continue;
+    const engineFile = isWal || name === WAL_HEAD_FILE || parseSegmentFileName(name) !== undefined;
+    if (!engineFile) continue;
     const data = disk.readLive(joinPath(dir, name));
     if (data === undefined || data.length === 0) continue;
     const bytes = name === lastWal ? finalGroupOffset(data) : data.length;
@@ -159,4 +195,70 @@ export function pickDamageBelowTail(disk: SimFileSystem, dir: string, prng: Prng
     at -= c.bytes;
   }
   return undefined;
+}
+
+/** What a rot probe does to a disk: a flipped bit, or a wider loss; `file` is what the engine must name. */
+export type ProbeDamage =
+  | { kind: "flip"; file: string; site: DamageSite }
+  | { kind: "loss"; file: string; loss: FileLoss };
+
+/** Chances, in twentieths, of a loss wider than a bit in a rot probe: deleting WAL files, cutting a tail. */
+const PROBE_DELETE_TWENTIETHS = 2;
+const PROBE_TAIL_TWENTIETHS = 2;
+
+/**
+ * The damage of one rot probe on `disk` (see the module comment), or undefined if there is nothing to
+ * damage. A loss that finds no candidate falls back to a bit flip.
+ */
+export function pickProbeDamage(disk: SimFileSystem, dir: string, prng: Prng): ProbeDamage | undefined {
+  const draw = prng.int(20);
+  let loss: ProbeDamage | undefined;
+  if (draw < PROBE_DELETE_TWENTIETHS) loss = pickWalDeletion(disk, dir, draw === 0);
+  else if (draw < PROBE_DELETE_TWENTIETHS + PROBE_TAIL_TWENTIETHS) loss = pickWideTailLoss(disk, dir, prng);
+  if (loss !== undefined) return loss;
+  const site = pickDamageBelowTail(disk, dir, prng);
+  return site === undefined ? undefined : { kind: "flip", file: site.file, site };
+}
+
+/** A line for traces and reports. */
+export function describeProbeDamage(d: ProbeDamage): string {
+  if (d.kind === "loss") return describeFileLoss(d.loss);
+  return `bit flipped in ${d.site.file}@${d.site.offset} of ${d.site.ofBytes} bytes`;
+}
+
+/**
+ * Deleting the newest WAL file (the one WALHEAD names), or every WAL file: the engine must name the newest.
+ * Undefined without a readable WALHEAD.
+ */
+function pickWalDeletion(disk: SimFileSystem, dir: string, all: boolean): ProbeDamage | undefined {
+  const headBytes = disk.readLive(joinPath(dir, WAL_HEAD_FILE));
+  if (headBytes === undefined) return undefined;
+  const head = decodeWalHead(headBytes);
+  if (head.kind !== "head") return undefined;
+  const newest = walFileName(head.newestFirstLsn);
+  const wal = disk.listLive(dir).filter((n) => parseWalFileName(n) !== undefined);
+  if (!wal.includes(newest)) return undefined;
+  return { kind: "loss", file: newest, loss: { kind: "remove", names: all ? wal : [newest] } };
+}
+
+/**
+ * The last WAL file holding records cut, or zeroed, from a byte inside one of its groups at least two before
+ * its last valid group: the slots hold a durable claim past that byte, so the engine must notice. Undefined
+ * if the file has fewer than three groups.
+ */
+function pickWideTailLoss(disk: SimFileSystem, dir: string, prng: Prng): ProbeDamage | undefined {
+  const name = lastWalHoldingRecords(disk, dir);
+  if (name === undefined) return undefined;
+  // Runtime damage already in the file (a misdirected slot rewrite, a flipped slot bit) may have weakened
+  // the slots' claim: the guarantee is for a file only crashes touched.
+  if (disk.damagedFiles().has(joinPath(dir, name))) return undefined;
+  const groups = walGroups(disk.readLive(joinPath(dir, name)) ?? new Uint8Array(0));
+  if (groups.length < 3) return undefined;
+  const victim = groups[prng.int(groups.length - 2)];
+  if (victim === undefined) return undefined;
+  const fromByte = victim.fromByte + prng.int(victim.toByte - victim.fromByte);
+  const loss: FileLoss = prng.bool()
+    ? { kind: "truncate", name, sizeBytes: fromByte }
+    : { kind: "zero-tail", name, fromByte };
+  return { kind: "loss", file: name, loss };
 }

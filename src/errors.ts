@@ -121,6 +121,21 @@ export function markCorruption(kind: "wal" | "segment" | "manifest"): void {
 }
 
 /**
+ * A CorruptionError for damage just detected in a file of kind `kind`, with its coverage marks set
+ * ({@link markCorruption}): the detector throws what this returns.
+ */
+export function detectedCorruption(
+  kind: "wal" | "segment" | "manifest",
+  file: string,
+  offset: number,
+  reason: string,
+  options: { missing?: boolean } = {},
+): CorruptionError {
+  markCorruption(kind);
+  return new CorruptionError(file, offset, reason, options);
+}
+
+/**
  * A WAL write or fdatasync failed. After a failed fsync the kernel may have dropped dirty pages, so
  * nothing is retried: every pending and later write rejects with this error until the database is reopened.
  * Idea: "Can Applications Recover from fsync Failures?" (Rebello et al., ATC'20); PostgreSQL's fsyncgate fix.

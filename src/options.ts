@@ -26,7 +26,11 @@ import type { TreeOptions } from "./tree/tree.js";
  */
 export type Durability = "fsync" | "relaxed" | "memory";
 
-/** Knobs, all optional. Sizes in bytes. */
+/**
+ * Knobs, all optional. Sizes in bytes. Each numeric option is a positive integer with an upper bound
+ * ({@link OPTION_MAX}: e.g. `manifestBytesMax` at most 64 MiB, `groupCommitBytesMax` 256 MiB,
+ * `valueBytesMax` 32 MiB); open refuses any other value with FUSEDB_INVALID_ARGUMENT.
+ */
 export interface FuseDBOptions {
   /** When mutations are acknowledged; see {@link Durability}. Default 'fsync'. */
   durability?: Durability;
@@ -126,16 +130,42 @@ export function resolveOptions(o: FuseDBOptions, recoveryMode: RecoveryMode): Re
     if (!Number.isSafeInteger(v) || v <= 0) {
       throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `option ${name} must be a positive integer`);
     }
+    const max = OPTION_MAX[name];
+    if (v > max) {
+      throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `option ${name} must be <= ${max}`);
+    }
     out[name] = v;
-  }
-  if (out.keyBytesMax > KEY_BYTES_LIMIT) {
-    throw new InvalidArgumentError(
-      "FUSEDB_INVALID_ARGUMENT",
-      `option keyBytesMax must be <= ${KEY_BYTES_LIMIT}`,
-    );
   }
   return out;
 }
+
+/** Sizes past which nothing is gained and offsets or counters stop being exact: 1 TiB. */
+const SIZE_LIMIT = 2 ** 40;
+
+/**
+ * Upper bound of every numeric option, checked at open (issue 12 item 8): a value the engine could not honour
+ * is refused with FUSEDB_INVALID_ARGUMENT instead of failing later. Counts are only positive.
+ */
+export const OPTION_MAX: Readonly<Record<NumericOption, number>> = {
+  // The formats store a key's length as a u16.
+  keyBytesMax: KEY_BYTES_LIMIT,
+  // A document must fit one WAL record (64 MiB) with the largest key, and one segment block (128 MiB).
+  valueBytesMax: 32 * 1024 * 1024,
+  // WAL files are read in bounded chunks (src/wal/wal-window.ts), so only offsets bound them.
+  walFileBytesMax: SIZE_LIMIT,
+  checkpointWalBytes: SIZE_LIMIT,
+  // A group is encoded into one buffer and written with one call.
+  groupCommitBytesMax: 256 * 1024 * 1024,
+  leafBufferBytes: SIZE_LIMIT,
+  bufferBytesMax: SIZE_LIMIT,
+  leafBytesMax: SIZE_LIMIT,
+  blockCacheBytes: SIZE_LIMIT,
+  // The manifest reader refuses a MANIFEST over 64 MiB (src/tree/manifest.ts, BODY_BYTES_MAX).
+  manifestBytesMax: 64 * 1024 * 1024,
+  segmentsMax: Number.MAX_SAFE_INTEGER,
+  relaxedUnsyncedMax: Number.MAX_SAFE_INTEGER,
+  subscriberQueueMax: Number.MAX_SAFE_INTEGER,
+};
 
 /** The tree's knobs from the engine's options. */
 export function treeOptions(o: ResolvedOptions): TreeOptions {

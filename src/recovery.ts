@@ -8,11 +8,17 @@
  * Order (DESIGN.md, Recovery): nothing is deleted before the state it would be an orphan of is known to
  * recover; a torn final manifest edit is dropped only if the state before it recovers whole.
  */
-import { assert, CorruptionError, LockedError, markCorruption } from "./errors.js";
+import { CorruptionError, LockedError, markCorruption } from "./errors.js";
 import type { DirLock, FileSystem } from "./io/file-system.js";
 import { DirLockHeldError, joinPath, mkdirDurable } from "./io/file-system.js";
 import type { ResolvedOptions } from "./options.js";
-import { checkManifestAgainstFiles, findOrphans, hasDataFiles, listDbFiles } from "./tools/db-files.js";
+import {
+  checkManifestAgainstFiles,
+  type DbFiles,
+  findOrphans,
+  hasDataFiles,
+  listDbFiles,
+} from "./tools/db-files.js";
 import type { BlockCache } from "./tree/block-cache.js";
 import type { Leaf } from "./tree/leaf.js";
 import type { Manifest } from "./tree/manifest.js";
@@ -21,7 +27,7 @@ import type { Block } from "./tree/segment-reader.js";
 import { leafOf, Tree } from "./tree/tree.js";
 import { mark } from "./util/coverage.js";
 import { decodeBatch, type Effect } from "./wal/batch-codec.js";
-import { walFileName } from "./wal/format.js";
+import { openWalTail, resolveLiveWal } from "./wal/wal-head.js";
 import { recoverWal, type WalRecovery } from "./wal/wal-reader.js";
 import { type WalFileInfo, WalWriter } from "./wal/wal-writer.js";
 
@@ -107,12 +113,20 @@ async function recoverLocked(
     }
     manifest = emptyManifest();
   }
-  checkManifestAgainstFiles(manifest, read?.tornAt, files);
+  // WALHEAD names the newest WAL file: a missing one is damage; files past it that hold no record are
+  // leftovers of a rotation a crash interrupted (src/wal/wal-head.ts).
+  const headed = await resolveLiveWal(fs, dir, files.walFiles, {
+    checkpointLsn: manifest.checkpointLsn,
+    hasSegments: manifest.leaves.some((l) => l.segments.length > 0),
+  });
+  const live: DbFiles = { ...files, walFiles: headed.files };
+  checkManifestAgainstFiles(manifest, read?.tornAt, live);
   // Orphans are only listed now and deleted once recovery succeeded: nothing goes before the state it would
   // be an orphan of is known to recover.
-  const orphans = findOrphans(files, manifest);
-  const liveWal = files.walFiles.slice(orphans.walFiles.length);
-  const replayed = await replayAndTidy(fs, dir, options, manifest, read?.tornAt, liveWal, orphans.names);
+  const orphans = findOrphans(live, manifest);
+  const removed = [...orphans.names, ...headed.unused];
+  const liveWal = headed.files.slice(orphans.walFiles.length);
+  const replayed = await replayAndTidy(fs, dir, options, manifest, read?.tornAt, liveWal, removed);
   const { recovered } = replayed;
   const wal = await openWalWriter(fs, dir, options, liveWal, recovered);
   return {
@@ -126,7 +140,7 @@ async function recoverLocked(
       replayedRecords: recovered.replayed,
       lastLsn: recovered.lastLsn,
       tornTail: recovered.tornTail,
-      removedFiles: orphans.names,
+      removedFiles: removed,
     },
   };
 }
@@ -231,13 +245,8 @@ async function openWalWriter(
   recovered: WalRecovery,
 ): Promise<WalWriter> {
   const nextLsn = recovered.lastLsn + 1;
-  const creating = liveWal.length === 0;
-  if (creating) liveWal.push({ name: walFileName(nextLsn), firstLsn: nextLsn });
-  const last = liveWal[liveWal.length - 1];
-  assert(last !== undefined, "a live WAL file exists or was just named");
-  const walFile = await fs.open(joinPath(dir, last.name), { create: creating });
-  if (creating) await fs.syncDir(dir);
-  return new WalWriter(fs, dir, walFile, recovered.lastFileBytes, liveWal, nextLsn, {
+  const tail = await openWalTail(fs, dir, liveWal, recovered);
+  return new WalWriter(fs, dir, tail, liveWal, nextLsn, {
     fileBytesMax: options.walFileBytesMax,
     groupBytesMax: options.groupCommitBytesMax,
   });

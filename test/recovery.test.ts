@@ -17,6 +17,9 @@
  *   damaged index block or footer (any bit) fails open with CorruptionError naming the segment;
  * - open makes every directory it creates durable, each in its parent: a power loss right after open keeps a
  *   data directory created several levels deep, with its acknowledged writes (issue 12 item 14).
+ * - WAL file headers (format 2): one damaged durable-LSN slot is a torn rewrite and loses nothing; both
+ *   damaged, a header of another first LSN, or a file without a header (format 1) fail open naming the file,
+ *   never read as a torn tail.
  */
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
@@ -30,17 +33,27 @@ import { CorruptionError } from "../src/errors.js";
 import { readManifest } from "../src/tree/manifest.js";
 import { FOOTER_BYTES } from "../src/tree/segment-format.js";
 import { encodeBatch } from "../src/wal/batch-codec.js";
-import { decodeRecord, encodeRecord, RecordType, walFileName } from "../src/wal/format.js";
+import {
+  decodeRecord,
+  encodeFileHeader,
+  encodeRecord,
+  encodeWalHead,
+  FILE_HEADER_BYTES,
+  RecordType,
+  slotOffset,
+  WAL_HEAD_FILE,
+  walFileName,
+} from "../src/wal/format.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
 import { TestDisk } from "./helpers/sim-disk.js";
 
 const WAL1 = walFileName(1);
 const WAL1_PATH = `${DIR}/${WAL1}`;
 
-/** Offsets and sizes of the valid records at the start of `data`. */
+/** Offsets and sizes of the valid records at the start of WAL file `data` (after its header). */
 function recordSpans(data: Uint8Array): { offset: number; bytes: number; lsn: number; groupLsn: number }[] {
   const out: { offset: number; bytes: number; lsn: number; groupLsn: number }[] = [];
-  let offset = 0;
+  let offset = FILE_HEADER_BYTES;
   // Bounded: each step advances by a whole record or stops.
   for (;;) {
     const got = decodeRecord(data, offset);
@@ -251,26 +264,32 @@ describe("corruption", () => {
     for (let i = 1; i <= 4; i++) await db.set(`k${i}`, i);
     expect(await db.checkpoint()).toEqual({ lsn: 4 });
     await db.close();
+    // The rotation to wal-5 had not happened: WALHEAD names wal-3, whose header claims nothing durable yet.
     await fs.remove(`${DIR}/${walFileName(5)}`);
+    await fs.setBytes(`${DIR}/${WAL_HEAD_FILE}`, encodeWalHead(3));
     const wal3 = walFileName(3);
     const wal3Path = `${DIR}/${wal3}`;
+    const header = encodeFileHeader(3);
     const rec3 = handRecord(3, 3, "k3", 3);
     const rec4 = handRecord(4, 4, "k4", 4);
     const flipped = Buffer.from(rec4);
     flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 0x01;
     for (const damaged of [flipped, rec4.subarray(0, rec4.length - 3)]) {
       const copy = fs.copy();
-      await copy.setBytes(wal3Path, Buffer.concat([rec3, damaged]));
+      await copy.setBytes(wal3Path, Buffer.concat([header, rec3, damaged]));
       const before = copy.snapshot();
-      await expectCorruption(openMem(copy), wal3, rec3.length);
+      await expectCorruption(openMem(copy), wal3, header.length + rec3.length);
       expect(copy.snapshot()).toEqual(before);
     }
     // Control: the same damage one LSN above the checkpoint is an ordinary torn tail.
     const rec5 = handRecord(5, 5, "k5", 5);
     const torn = fs.copy();
-    await torn.setBytes(wal3Path, Buffer.concat([rec3, rec4, rec5.subarray(0, rec5.length - 3)]));
+    await torn.setBytes(wal3Path, Buffer.concat([header, rec3, rec4, rec5.subarray(0, rec5.length - 3)]));
     const reopened = await openMem(torn);
-    expect(reopened.recovery.tornTail).toMatchObject({ file: wal3, offset: rec3.length + rec4.length });
+    expect(reopened.recovery.tornTail).toMatchObject({
+      file: wal3,
+      offset: header.length + rec3.length + rec4.length,
+    });
     expect(reopened.recovery).toMatchObject({ checkpointLsn: 4, replayedRecords: 0, lastLsn: 4 });
     expect(await reopened.get("k4")).toEqual({ value: 4, version: 1 });
     await reopened.close();
@@ -314,6 +333,52 @@ describe("corruption", () => {
   });
 });
 
+describe("file header", () => {
+  it("one damaged slot loses nothing; both damaged fail open naming the file", async () => {
+    const image = await threeGroups();
+    for (const at of [slotOffset(0), slotOffset(1), slotOffset(1) + 11]) {
+      const fs = image.copy();
+      flipByte(fs, WAL1_PATH, at);
+      const db = await openMem(fs);
+      expect(await observe(db, ["a", "b", "c"])).toEqual({
+        scan: [
+          ["a", 1, 1],
+          ["b", 2, 1],
+          ["c", 3, 1],
+        ],
+        versions: [
+          ["a", 1],
+          ["b", 1],
+          ["c", 1],
+        ],
+      });
+      await db.set("d", 4); // rewrites the damaged slot
+      await db.close();
+      const again = await openMem(fs);
+      expect(await again.get("d")).toEqual({ value: 4, version: 1 });
+      await again.close();
+    }
+    const both = image.copy();
+    flipByte(both, WAL1_PATH, slotOffset(0) + 5);
+    flipByte(both, WAL1_PATH, slotOffset(1) + 5);
+    await expectCorruption(openMem(both), WAL1, slotOffset(0));
+  });
+
+  it("a header of another first LSN, or none (a format-1 file), fails open naming the file", async () => {
+    const image = await threeGroups();
+    const data = image.bytes(WAL1_PATH);
+    const renamed = image.copy();
+    await renamed.setBytes(WAL1_PATH, Buffer.concat([encodeFileHeader(2), data.subarray(FILE_HEADER_BYTES)]));
+    await expectCorruption(openMem(renamed), WAL1, 8);
+    const headerless = image.copy();
+    await headerless.setBytes(WAL1_PATH, data.subarray(FILE_HEADER_BYTES));
+    const before = headerless.snapshot();
+    const err = await expectCorruption(openMem(headerless), WAL1, 0);
+    expect(err.message).toContain("magic");
+    expect(headerless.snapshot()).toEqual(before);
+  });
+});
+
 describe("checkpoint", () => {
   it("writes a segment and MANIFEST, deletes WAL files below it, and recovers segment + WAL suffix", async () => {
     const fs = new TestDisk();
@@ -324,7 +389,12 @@ describe("checkpoint", () => {
     expect(walPaths(fs).length).toBeGreaterThan(3);
     const { lsn } = await db.checkpoint();
     expect(lsn).toBe(21);
-    expect(fs.paths()).toEqual([`${DIR}/MANIFEST`, `${DIR}/seg-00000001.sst`, `${DIR}/${walFileName(22)}`]);
+    expect(fs.paths()).toEqual([
+      `${DIR}/MANIFEST`,
+      `${DIR}/${WAL_HEAD_FILE}`,
+      `${DIR}/seg-00000001.sst`,
+      `${DIR}/${walFileName(22)}`,
+    ]);
     expect((await readManifest(fs, DIR))?.manifest).toEqual({
       formatVersion: 2,
       checkpointLsn: 21,
@@ -389,7 +459,12 @@ describe("checkpoint", () => {
         ...oldWal.map(([p]) => p.slice(DIR.length + 1)),
       ].sort(),
     );
-    expect(fs.paths()).toEqual([`${DIR}/MANIFEST`, `${DIR}/seg-00000001.sst`, `${DIR}/${walFileName(6)}`]);
+    expect(fs.paths()).toEqual([
+      `${DIR}/MANIFEST`,
+      `${DIR}/${WAL_HEAD_FILE}`,
+      `${DIR}/seg-00000001.sst`,
+      `${DIR}/${walFileName(6)}`,
+    ]);
     expect(await observe(reopened, ["k0", "k4", "after"])).toEqual(live);
     await reopened.close();
   });

@@ -32,7 +32,14 @@ import {
 } from "../src/tools/inspect.js";
 import { readOnlyFileSystem } from "../src/tools/read-only-file-system.js";
 import { BLOCK_HEADER_BYTES, FOOTER_BYTES } from "../src/tree/segment-format.js";
-import { decodeRecord, type WalRecord } from "../src/wal/format.js";
+import {
+  decodeRecord,
+  encodeFileHeader,
+  encodeWalHead,
+  FILE_HEADER_BYTES,
+  WAL_HEAD_FILE,
+  type WalRecord,
+} from "../src/wal/format.js";
 import { countFilesWhollyBelow } from "../src/wal/wal-writer.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
 import { TestDisk } from "./helpers/sim-disk.js";
@@ -112,10 +119,11 @@ async function appendTornEdit(fs: TestDisk): Promise<number> {
   return data.length;
 }
 
+/** The valid records of WAL file `data`, after its header. */
 function walRecords(data: Uint8Array): WalRecord[] {
   const out: WalRecord[] = [];
   // Bounded: each record advances by its size.
-  for (let at = 0; ; ) {
+  for (let at = FILE_HEADER_BYTES; ; ) {
     const got = decodeRecord(data, at);
     if (got.kind !== "record") return out;
     out.push(got.record);
@@ -314,12 +322,16 @@ describe("fusedb check", () => {
     for (const f of files.slice(1)) await fs.remove(path(f.name));
     const first = walRecords(fs.bytes(path(wal)))[0] as WalRecord;
     expect(first.lsn).toBeLessThan(checkpointLsn);
-    await fs.setBytes(path(wal), fs.bytes(path(wal)).subarray(0, first.bytes));
+    // A fresh header (its slots claim nothing durable yet), so only the checkpoint shows what is missing.
+    const cut = fs.bytes(path(wal)).subarray(first.offset, first.offset + first.bytes);
+    await fs.setBytes(path(wal), Buffer.concat([encodeFileHeader(files[0]?.firstLsn as number), cut]));
+    // WALHEAD named a file the test removed: it names this one now, as if no rotation had happened.
+    await fs.setBytes(path(WAL_HEAD_FILE), encodeWalHead(files[0]?.firstLsn as number));
     const r = await checkUnchanged(fs);
     expect(errorsOf(r)).toEqual([
       {
         file: wal,
-        offset: first.bytes,
+        offset: FILE_HEADER_BYTES + first.bytes,
         what: `WAL ends at LSN ${first.lsn}, before checkpoint ${checkpointLsn}`,
       },
     ]);

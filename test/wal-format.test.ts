@@ -10,24 +10,44 @@
  *   or read, and encodeRecord refuses such a payload;
  * - batch codec: encode → decode is the identity on keys (any bytes), versions, values and tombstones;
  *   every malformed payload (truncated, trailing bytes, unknown kind, version 0, huge count, bad JSON,
- *   bad UTF-8) is rejected with an Error, never decoded into effects.
+ *   bad UTF-8) is rejected with an Error, never decoded into effects;
+ * - file header (format 2): encode → decode is the identity on the first LSN and both slots; every flipped
+ *   bit of the fixed part, and every proper prefix, makes the header invalid; a flipped bit in one slot
+ *   loses only that slot (a torn rewrite), in both slots the header; the next slot rewritten is never the one
+ *   holding the best claim;
+ * - WALHEAD: encode → decode is the identity; any flipped bit or other size is invalid;
+ * - the bounded window (src/wal/wal-window.ts) decodes the same records as a whole-buffer decode, with no
+ *   read larger than a chunk or one record, and finds a later group's record behind damage across chunks.
  */
 import { Buffer } from "node:buffer";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Entry } from "../src/doc/entry.js";
 import { entryFromStored } from "../src/doc/entry.js";
+import type { File } from "../src/io/file-system.js";
 import { checksum } from "../src/util/bytes.js";
 import { decodeBatch, type Effect, encodeBatch } from "../src/wal/batch-codec.js";
 import {
+  decodeFileHeader,
   decodeRecord,
+  decodeWalHead,
+  encodeFileHeader,
   encodeRecord,
+  encodeSlot,
+  encodeWalHead,
+  FILE_HEADER_BYTES,
   HEADER_BYTES,
+  nextSlot,
   parseWalFileName,
   RECORD_PAYLOAD_BYTES_MAX,
   RecordType,
+  type SlotIndex,
+  slotClaim,
+  slotOffset,
+  WAL_HEAD_BYTES,
   walFileName,
 } from "../src/wal/format.js";
+import { FileWindow, findLaterRecord } from "../src/wal/wal-window.js";
 import { testSeed } from "./helpers/seed.js";
 
 function flipBit(data: Uint8Array, bit: number): Buffer {
@@ -255,5 +275,146 @@ describe("batch codec", () => {
     badUtf8[21] = 0xff; // inside the string: not UTF-8
     expect(() => decodeBatch(badUtf8, 1)).toThrow();
     expect(decodeBatch(one, 1)).toHaveLength(1);
+  });
+});
+
+/** A header for `firstLsn` whose slots hold `slots` (undefined: left as written at creation). */
+function headerWith(firstLsn: number, slots: [number, number]): Buffer {
+  const out = encodeFileHeader(firstLsn);
+  for (const index of [0, 1] as const) encodeSlot(index, firstLsn, slots[index]).copy(out, slotOffset(index));
+  return out;
+}
+
+describe("file header (format 2)", () => {
+  it("has the documented size and round-trips the first LSN and both slots", () => {
+    expect(FILE_HEADER_BYTES).toBe(44);
+    expect([slotOffset(0), slotOffset(1)]).toEqual([20, 32]);
+    expect(decodeFileHeader(encodeFileHeader(1))).toEqual({
+      kind: "header",
+      header: { firstLsn: 1, slots: [0, 0] },
+    });
+    const big = 2 ** 40 + 7;
+    expect(decodeFileHeader(headerWith(big, [big + 5, big + 9]))).toEqual({
+      kind: "header",
+      header: { firstLsn: big, slots: [big + 5, big + 9] },
+    });
+    expect(() => encodeSlot(0, 10, 8)).toThrow(RangeError);
+  });
+
+  it("is invalid after any flipped bit of its fixed part, and as any proper prefix", () => {
+    const h = headerWith(77, [80, 90]);
+    for (let bit = 0; bit < slotOffset(0) * 8; bit++) {
+      expect(decodeFileHeader(flipBit(h, bit)).kind, `bit ${bit}`).toBe("invalid");
+    }
+    for (let n = 0; n < h.length; n++) expect(decodeFileHeader(h.subarray(0, n)).kind).toBe("invalid");
+  });
+
+  it("loses only the slot a flipped bit hits; both slots damaged make the header invalid", () => {
+    const h = headerWith(77, [80, 90]);
+    for (const index of [0, 1] as const) {
+      for (let bit = slotOffset(index) * 8; bit < (slotOffset(index) + 12) * 8; bit++) {
+        const got = decodeFileHeader(flipBit(h, bit));
+        if (got.kind !== "header") throw new Error(`bit ${bit}: header expected`);
+        expect(got.header.slots[index]).toBeUndefined();
+        expect(got.header.slots[1 - index]).toBe(index === 0 ? 90 : 80);
+      }
+    }
+    const both = flipBit(flipBit(h, slotOffset(0) * 8 + 40), slotOffset(1) * 8 + 3);
+    expect(decodeFileHeader(both)).toMatchObject({ kind: "invalid", offset: slotOffset(0) });
+    // A slot moved into the other's place does not verify there (its crc binds the index).
+    const swapped = Buffer.from(h);
+    h.copy(swapped, slotOffset(1), slotOffset(0), slotOffset(0) + 12);
+    expect(decodeFileHeader(swapped)).toMatchObject({ kind: "header", header: { slots: [80, undefined] } });
+  });
+
+  it("rewrites the slot that does not verify, else the older one, never the best claim", () => {
+    expect(nextSlot([undefined, 5])).toBe(0);
+    expect(nextSlot([5, undefined])).toBe(1);
+    expect(nextSlot([3, 5])).toBe(0);
+    expect(nextSlot([5, 3])).toBe(1);
+    expect(slotClaim([3, undefined])).toBe(3);
+    expect(slotClaim([undefined, undefined])).toBe(-1);
+    // Alternating rewrites from the creation state keep the claim growing and the best slot intact.
+    const slots: [number | undefined, number | undefined] = [9, 9];
+    for (let durable = 10; durable < 20; durable++) {
+      const before = slotClaim(slots);
+      const index: SlotIndex = nextSlot(slots);
+      expect(slots[1 - index]).toBe(before); // the slot kept holds the best claim
+      slots[index] = durable;
+      expect(slotClaim(slots)).toBe(durable);
+    }
+  });
+});
+
+describe("WALHEAD", () => {
+  it("round-trips the newest file's first LSN and rejects any flipped bit or other size", () => {
+    const head = encodeWalHead(2 ** 41 + 3);
+    expect(head.length).toBe(WAL_HEAD_BYTES);
+    expect(decodeWalHead(head)).toEqual({ kind: "head", newestFirstLsn: 2 ** 41 + 3 });
+    for (let bit = 0; bit < head.length * 8; bit++)
+      expect(decodeWalHead(flipBit(head, bit)).kind).toBe("invalid");
+    expect(decodeWalHead(head.subarray(0, 19)).kind).toBe("invalid");
+    expect(decodeWalHead(Buffer.concat([head, Buffer.alloc(1)])).kind).toBe("invalid");
+  });
+});
+
+/** A read-only File over `data` that records the length of every read. */
+function bufferFile(data: Uint8Array, reads: number[]): File {
+  return {
+    path: "mem",
+    read: async (offset, length) => {
+      reads.push(length);
+      return data.slice(offset, offset + length);
+    },
+    write: () => Promise.reject(new Error("read-only")),
+    truncate: () => Promise.reject(new Error("read-only")),
+    sync: () => Promise.resolve(),
+    size: async () => data.length,
+    close: () => Promise.resolve(),
+  };
+}
+
+describe("bounded window", () => {
+  it("decodes what a whole-buffer decode does, reading at most a chunk or one record at a time", async () => {
+    const records = [];
+    for (let lsn = 1; lsn <= 200; lsn++) {
+      const size = lsn === 100 ? 3000 : (lsn * 37) % 400;
+      records.push(encodeRecord(RecordType.Batch, lsn, lsn, Buffer.alloc(size, lsn & 0xff)));
+    }
+    const data = Buffer.concat(records);
+    const reads: number[] = [];
+    const win = new FileWindow(bufferFile(data, reads), "mem", data.length, 1024);
+    let at = 0;
+    for (const rec of records) {
+      const got = await win.recordAt(at, true);
+      const whole = decodeRecord(data, at);
+      if (got.kind !== "record" || whole.kind !== "record") throw new Error(`record expected at ${at}`);
+      expect({ ...got.record, payload: Buffer.from(got.record.payload) }).toEqual({
+        ...whole.record,
+        payload: Buffer.from(whole.record.payload),
+      });
+      at += rec.length;
+    }
+    expect(await win.recordAt(at, true)).toEqual({ kind: "end" });
+    expect(Math.max(...reads)).toBe(3000 + HEADER_BYTES); // the big record, alone
+    expect(reads.filter((n) => n > 1024)).toHaveLength(1);
+  });
+
+  it("finds a later group's record behind damage, across chunk boundaries, and skips the torn group's own", async () => {
+    const torn = encodeRecord(RecordType.Batch, 5, 5, Buffer.alloc(50, 1));
+    torn[30] = (torn[30] as number) ^ 1;
+    const sameGroup = encodeRecord(RecordType.Batch, 6, 5, Buffer.alloc(40, 2));
+    const later = encodeRecord(RecordType.Batch, 7, 7, Buffer.alloc(30, 3));
+    const filler = Buffer.alloc(2500, 0x11);
+    for (const [tail, found] of [
+      [Buffer.concat([torn, filler, sameGroup]), undefined],
+      [Buffer.concat([torn, filler, sameGroup, filler, later]), 7],
+    ] as const) {
+      const reads: number[] = [];
+      const win = new FileWindow(bufferFile(tail, reads), "mem", tail.length, 1024);
+      expect((await win.recordAt(0, true)).kind).toBe("invalid");
+      const got = await findLaterRecord(win, 1, 5, true);
+      expect(got?.lsn).toBe(found);
+    }
   });
 });

@@ -4,7 +4,7 @@
  * checks), so the WAL and the buffer hold resolved documents and no merge-operand chain can build up
  * (RocksDB issue #4095).
  */
-import { assert, InvalidArgumentError, NotFoundError, VersionConflictError } from "../errors.js";
+import { InvalidArgumentError, NotFoundError, VersionConflictError } from "../errors.js";
 import type { ValueLimits } from "./encode-value.js";
 import { encodeValue } from "./encode-value.js";
 import type { Json } from "./json.js";

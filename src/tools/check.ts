@@ -10,12 +10,16 @@
  *   (src/tree/segment-reader.ts); keys strictly ascending across the whole segment and inside the leaf's
  *   [low, next low); the bloom filter admits every key; every entry's LSN ≤ the footer's maxLsn; entry and
  *   tombstone counts match the footer.
- * - WAL, from the checkpoint on (files wholly below it are skipped, as the next open removes them): every
- *   record's crc32, LSNs contiguous from each file's name on, every batch decodes, the log reaches the
- *   checkpoint LSN (`recoverWal` in read-only mode: a torn tail is reported, never cut).
+ * - WAL, from the checkpoint on (files wholly below it are skipped, as the next open removes them): WALHEAD
+ *   names an existing newest file, no file past it holds records, and WALHEAD is there if the database holds
+ *   data (`resolveLiveWal`, src/wal/wal-head.ts); every file header; every record's crc32, LSNs contiguous
+ *   from each file's name on, every batch decodes, the log reaches the checkpoint LSN and what each file's
+ *   header says was durable (`recoverWal` in read-only mode: a torn tail is reported, never cut).
  *
- * Warnings (harmless; the next open tidies them): a torn final manifest edit, a torn WAL tail, temp files,
- * segment files the manifest does not name (orphans), WAL files wholly below the checkpoint, no MANIFEST.
+ * Warnings (harmless; the next open tidies them): a torn final manifest edit, a torn WAL tail (only the final
+ * group-commit write can be lost there: see docs/fault-model.md, "Known limit"), temp files, segment files the
+ * manifest does not name (orphans), WAL files wholly below the checkpoint or past the newest holding no
+ * record, no MANIFEST.
  *
  * A damaged manifest still lets the rest be checked: then every segment file is verified on its own (no leaf
  * ranges) and the WAL from its first record on.
@@ -32,6 +36,8 @@ import { fenceKeyFromHex } from "../tree/manifest-key.js";
 import type { Block } from "../tree/segment-reader.js";
 import { SegmentReader } from "../tree/segment-reader.js";
 import { decodeBatch } from "../wal/batch-codec.js";
+import { WAL_HEAD_FILE } from "../wal/format.js";
+import { resolveLiveWal } from "../wal/wal-head.js";
 import { recoverWal } from "../wal/wal-reader.js";
 import type { WalFileInfo } from "../wal/wal-writer.js";
 import {
@@ -246,7 +252,36 @@ async function checkFiles(
   }
   for (const name of files.tempFiles) found.warning(name, null, "temp file: removed at the next open");
 
-  await checkWal(fs, dir, files.walFiles, orphans?.walFiles ?? [], manifest, found, checked);
+  const walFiles = await liveWalFiles(fs, dir, files.walFiles, manifest, found);
+  const below = (orphans?.walFiles ?? []).filter((f) => walFiles.includes(f));
+  await checkWal(fs, dir, walFiles, below, manifest, found, checked);
+}
+
+/**
+ * The WAL files WALHEAD covers, with the problems of the set reported: the newest missing, WALHEAD missing
+ * or damaged (errors; then every file is checked), unused files past the newest (warnings).
+ */
+async function liveWalFiles(
+  fs: FileSystem,
+  dir: string,
+  walFiles: WalFileInfo[],
+  manifest: Manifest | undefined,
+  found: Findings,
+): Promise<WalFileInfo[]> {
+  const state = {
+    checkpointLsn: manifest?.checkpointLsn ?? 0,
+    hasSegments: manifest?.leaves.some((l) => l.segments.length > 0) ?? false,
+  };
+  try {
+    const live = await resolveLiveWal(fs, dir, walFiles, state);
+    for (const name of live.unused) {
+      found.warning(name, null, "past the newest WAL file and holds no record: removed at the next open");
+    }
+    return live.files;
+  } catch (err) {
+    found.fromError(WAL_HEAD_FILE, err);
+    return walFiles;
+  }
 }
 
 function leafLabel(b: KeyBounds): string {
@@ -374,7 +409,8 @@ async function checkWal(
       found.warning(
         t.file,
         t.offset,
-        `torn tail (${t.reason}, ${t.droppedBytes} bytes never acknowledged): cut at the next open`,
+        `torn tail (${t.reason}, ${t.droppedBytes} bytes after LSN ${recovered.lastLsn}): cut at the next ` +
+          "open; if it is damage, not a tear, it costs at most the newest acknowledged group-commit write",
       );
     }
     if (recovered.lastLsn < checkpointLsn) {

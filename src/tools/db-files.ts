@@ -10,7 +10,8 @@ import { CorruptionError, markCorruption } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { MANIFEST_FILE, type Manifest } from "../tree/manifest.js";
 import { parseSegmentFileName } from "../tree/segment-format.js";
-import { parseWalFileName } from "../wal/format.js";
+import { WAL_HEAD_FILE } from "../wal/format.js";
+import { walFilesIn } from "../wal/wal-head.js";
 import { countFilesWhollyBelow, type WalFileInfo } from "../wal/wal-writer.js";
 
 /** A data directory's entries, by kind. */
@@ -31,13 +32,9 @@ export interface DbFiles {
  */
 export async function listDbFiles(fs: FileSystem, dir: string): Promise<DbFiles> {
   const names = await fs.list(dir);
-  const walFiles = names
-    .map((name) => ({ name, firstLsn: parseWalFileName(name) }))
-    .filter((f): f is WalFileInfo => f.firstLsn !== undefined)
-    .sort((a, b) => a.firstLsn - b.firstLsn);
   return {
     names,
-    walFiles,
+    walFiles: walFilesIn(names),
     segmentFiles: names.filter((n) => parseSegmentFileName(n) !== undefined),
     tempFiles: names.filter((n) => n.endsWith(".tmp") && !n.startsWith("LOCK")),
   };
@@ -45,7 +42,7 @@ export async function listDbFiles(fs: FileSystem, dir: string): Promise<DbFiles>
 
 /** Whether `files` hold WAL or segment files: then a missing MANIFEST is damage, not a new directory. */
 export function hasDataFiles(files: DbFiles): boolean {
-  return files.walFiles.length > 0 || files.segmentFiles.length > 0;
+  return files.walFiles.length > 0 || files.segmentFiles.length > 0 || files.names.includes(WAL_HEAD_FILE);
 }
 
 /** Files of a data directory that no state needs; open removes them once recovery succeeded. */

@@ -1,15 +1,37 @@
 /**
- * WAL record framing; the grammar is docs/wal-format.md. One module holds the constants, with the
- * arithmetic visible (LevelDB doc/log_format.md).
+ * WAL framing; the grammar is docs/wal-format.md. One module holds the constants, with the arithmetic
+ * visible (LevelDB doc/log_format.md).
  *
- *   record := crc32 u32 | length u32 | type u8 | lsn u64 | groupDelta u32 | payload[length]
+ *   wal-file    := file-header record*
+ *   file-header := magic[8] "FUSEWAL2" | firstLsn u64 | crc32 u32 | slot[2]      (crc32 over magic, firstLsn)
+ *   slot        := crc32 u32 | durableLsn u64               (crc32 over slot index u8, firstLsn u64, durableLsn)
+ *   record      := crc32 u32 | length u32 | type u8 | lsn u64 | groupDelta u32 | payload[length]
+ *   WALHEAD     := magic[8] "FUSEWH01" | newestFirstLsn u64 | crc32 u32          (crc32 over the 16 before)
  *
- * `crc32` covers every byte after itself: length, type, lsn, groupDelta and payload. `groupDelta` is
- * `lsn - firstLsnOfItsGroupCommitWrite`; recovery uses it to tell a torn group-commit write (expected after a
- * crash) from damage to an earlier, durable write (corruption).
+ * A record's `crc32` covers every byte after itself: length, type, lsn, groupDelta and payload. `groupDelta`
+ * is `lsn - firstLsnOfItsGroupCommitWrite`; recovery uses it to tell a torn group-commit write (expected after
+ * a crash) from damage to an earlier, durable write (corruption). A slot is rewritten in place with each group
+ * commit, alternating between the two, and says up to which LSN the file was durable (acknowledged) before
+ * that group: damage that cuts the log below it is corruption, not a tear. WALHEAD names the newest WAL file,
+ * so a missing newest file is noticed.
  */
 import { Buffer } from "node:buffer";
 import { checksum } from "../util/bytes.js";
+
+const TWO_32 = 2 ** 32;
+
+function writeU64(out: Buffer, value: number, at: number): void {
+  out.writeUInt32LE(value % TWO_32, at);
+  out.writeUInt32LE(Math.floor(value / TWO_32), at + 4);
+}
+
+function readU64(buf: Buffer, at: number): number {
+  return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * TWO_32;
+}
+
+function view(data: Uint8Array): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
 
 /** Bytes before the payload. */
 export const HEADER_BYTES = 4 + 4 + 1 + 8 + 4; // crc, length, type, lsn, groupDelta
@@ -26,6 +48,11 @@ export const RecordType = {
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
 const KNOWN_TYPES = new Set<number>(Object.values(RecordType));
+
+/** Whether `type` is a record type this reader knows. */
+export function isRecordType(type: number): type is RecordType {
+  return KNOWN_TYPES.has(type);
+}
 
 /** A decoded record. `payload` is a view into the buffer it was decoded from. */
 export interface WalRecord {
@@ -47,8 +74,7 @@ export function encodeRecord(type: RecordType, lsn: number, groupLsn: number, pa
   const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
   out.writeUInt32LE(payload.length, 4);
   out.writeUInt8(type, 8);
-  out.writeUInt32LE(lsn % 2 ** 32, 9);
-  out.writeUInt32LE(Math.floor(lsn / 2 ** 32), 13);
+  writeU64(out, lsn, 9);
   out.writeUInt32LE(lsn - groupLsn, 17);
   out.set(payload, HEADER_BYTES);
   out.writeUInt32LE(checksum(out.subarray(CRC_FROM)), 0);
@@ -72,7 +98,7 @@ export function decodeRecord(data: Uint8Array, offset: number, verifyChecksum = 
   const left = data.length - offset;
   if (left === 0) return { kind: "end" };
   if (left < HEADER_BYTES) return { kind: "invalid", reason: `${left} bytes, shorter than a record header` };
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const buf = view(data);
   const length = buf.readUInt32LE(offset + 4);
   if (length > RECORD_PAYLOAD_BYTES_MAX)
     return { kind: "invalid", reason: `length ${length} over the bound` };
@@ -82,13 +108,13 @@ export function decodeRecord(data: Uint8Array, offset: number, verifyChecksum = 
   const stored = buf.readUInt32LE(offset);
   const actual = checksum(buf.subarray(offset + CRC_FROM, offset + HEADER_BYTES + length));
   if (verifyChecksum && stored !== actual) return { kind: "invalid", reason: "checksum mismatch" };
-  if (!KNOWN_TYPES.has(type)) return { kind: "invalid", reason: `unknown record type ${type}` };
-  const lsn = buf.readUInt32LE(offset + 9) + buf.readUInt32LE(offset + 13) * 2 ** 32;
+  if (!isRecordType(type)) return { kind: "invalid", reason: `unknown record type ${type}` };
+  const lsn = readU64(buf, offset + 9);
   const groupLsn = lsn - buf.readUInt32LE(offset + 17);
   return {
     kind: "record",
     record: {
-      type: type as RecordType,
+      type,
       lsn,
       groupLsn,
       payload: buf.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length),
@@ -107,4 +133,149 @@ export function walFileName(firstLsn: number): string {
 export function parseWalFileName(name: string): number | undefined {
   const m = /^wal-(\d{16})\.log$/.exec(name);
   return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Bytes to hand {@link decodeRecord} for the record at a file offset, given the first `head` bytes there (at
+ * most {@link HEADER_BYTES}) and the `leftBytes` from that offset to the end of the file: the whole record
+ * when its length is within the bound, else just the header (the length is checked before it is trusted).
+ */
+export function recordExtent(head: Uint8Array, leftBytes: number): number {
+  if (head.length < HEADER_BYTES) return head.length;
+  const length = view(head).readUInt32LE(4);
+  if (length > RECORD_PAYLOAD_BYTES_MAX) return HEADER_BYTES;
+  return Math.min(leftBytes, HEADER_BYTES + length);
+}
+
+/** Magic of a WAL file of this format (format 2: the first with a file header; format 1 had none). */
+export const WAL_MAGIC = Buffer.from("FUSEWAL2", "latin1");
+/** Bytes of one durable-LSN slot: crc32, durableLsn. */
+export const SLOT_BYTES = 4 + 8;
+/** Offset of slot 0; slot 1 follows it. */
+const SLOTS_AT = 8 + 8 + 4; // magic, firstLsn, crc
+/** Bytes of the file header; the first record starts here. */
+export const FILE_HEADER_BYTES = SLOTS_AT + 2 * SLOT_BYTES; // 44
+
+/** A slot's index: each group commit rewrites one, alternating. */
+export type SlotIndex = 0 | 1;
+/** The durable LSN each slot holds, or undefined where a slot does not verify (a torn rewrite). */
+export type SlotValues = [number | undefined, number | undefined];
+
+/** Byte offset of slot `index` in a WAL file. */
+export function slotOffset(index: SlotIndex): number {
+  return SLOTS_AT + index * SLOT_BYTES;
+}
+
+/** The crc32 of a slot: binds its index, its file's first LSN and its value. */
+function slotCrc(index: SlotIndex, firstLsn: number, durableLsn: number): number {
+  const bytes = Buffer.alloc(1 + 8 + 8);
+  bytes.writeUInt8(index, 0);
+  writeU64(bytes, firstLsn, 1);
+  writeU64(bytes, durableLsn, 9);
+  return checksum(bytes);
+}
+
+/** Encodes slot `index` of the file starting at `firstLsn`: every record up to `durableLsn` is durable. */
+export function encodeSlot(index: SlotIndex, firstLsn: number, durableLsn: number): Buffer {
+  if (durableLsn < firstLsn - 1) throw new RangeError("a slot never claims below its file's first LSN - 1");
+  const out = Buffer.alloc(SLOT_BYTES);
+  out.writeUInt32LE(slotCrc(index, firstLsn, durableLsn), 0);
+  writeU64(out, durableLsn, 4);
+  return out;
+}
+
+/** The header of a new WAL file whose first record will get LSN `firstLsn`: both slots say `firstLsn - 1`. */
+export function encodeFileHeader(firstLsn: number): Buffer {
+  const out = Buffer.alloc(FILE_HEADER_BYTES);
+  WAL_MAGIC.copy(out, 0);
+  writeU64(out, firstLsn, 8);
+  out.writeUInt32LE(checksum(out.subarray(0, 16)), 16);
+  for (const index of [0, 1] as const) encodeSlot(index, firstLsn, firstLsn - 1).copy(out, slotOffset(index));
+  return out;
+}
+
+/** A decoded WAL file header. */
+export interface FileHeader {
+  firstLsn: number;
+  slots: SlotValues;
+}
+
+/** Result of decoding a file header: invalid bytes carry the offset of the first bad field. */
+export type FileHeaderResult =
+  | { kind: "header"; header: FileHeader }
+  | { kind: "invalid"; offset: number; reason: string };
+
+/**
+ * Decodes the file header at the start of `data`. The fixed part (magic, firstLsn, crc) must verify; a slot
+ * whose crc does not match is undefined (a torn rewrite; the other slot holds an older claim). A slot whose crc
+ * matches but whose value is impossible, or two slots that both fail, make the header invalid.
+ */
+export function decodeFileHeader(data: Uint8Array): FileHeaderResult {
+  if (data.length < FILE_HEADER_BYTES)
+    return { kind: "invalid", offset: 0, reason: `${data.length} bytes, shorter than a WAL file header` };
+  const buf = view(data);
+  if (!buf.subarray(0, 8).equals(WAL_MAGIC))
+    return { kind: "invalid", offset: 0, reason: "bad magic (not a WAL file of format 2)" };
+  if (buf.readUInt32LE(16) !== checksum(buf.subarray(0, 16)))
+    return { kind: "invalid", offset: 0, reason: "file header checksum mismatch" };
+  const firstLsn = readU64(buf, 8);
+  if (firstLsn < 1 || !Number.isSafeInteger(firstLsn))
+    return { kind: "invalid", offset: 8, reason: `first LSN ${firstLsn} out of range` };
+  const slots: SlotValues = [undefined, undefined];
+  for (const index of [0, 1] as const) {
+    const at = slotOffset(index);
+    const value = readU64(buf, at + 4);
+    const valid = Number.isSafeInteger(value) && buf.readUInt32LE(at) === slotCrc(index, firstLsn, value);
+    if (!valid) continue;
+    if (value < firstLsn - 1)
+      return { kind: "invalid", offset: at, reason: `slot ${index} claims LSN ${value}, below the file` };
+    slots[index] = value;
+  }
+  if (slots[0] === undefined && slots[1] === undefined)
+    return { kind: "invalid", offset: slotOffset(0), reason: "both durable-LSN slots are damaged" };
+  return { kind: "header", header: { firstLsn, slots } };
+}
+
+/** The highest durable LSN the slots claim (-1 if neither verifies). */
+export function slotClaim(slots: SlotValues): number {
+  return Math.max(slots[0] ?? -1, slots[1] ?? -1);
+}
+
+/** The slot to rewrite next: one that does not verify, else the one with the older claim (never the best). */
+export function nextSlot(slots: SlotValues): SlotIndex {
+  const [a, b] = slots;
+  if (a === undefined) return 0;
+  if (b === undefined) return 1;
+  return a <= b ? 0 : 1;
+}
+
+/** Name of the file that names the newest WAL file. */
+export const WAL_HEAD_FILE = "WALHEAD";
+const WAL_HEAD_MAGIC = Buffer.from("FUSEWH01", "latin1");
+/** Bytes of WALHEAD: magic, newestFirstLsn, crc32. */
+export const WAL_HEAD_BYTES = 8 + 8 + 4;
+
+/** WALHEAD's contents when the newest WAL file starts at `newestFirstLsn`. */
+export function encodeWalHead(newestFirstLsn: number): Buffer {
+  const out = Buffer.alloc(WAL_HEAD_BYTES);
+  WAL_HEAD_MAGIC.copy(out, 0);
+  writeU64(out, newestFirstLsn, 8);
+  out.writeUInt32LE(checksum(out.subarray(0, 16)), 16);
+  return out;
+}
+
+/** The newest WAL file's first LSN from WALHEAD's bytes, or the reason they are invalid. */
+export function decodeWalHead(
+  data: Uint8Array,
+): { kind: "head"; newestFirstLsn: number } | { kind: "invalid"; reason: string } {
+  if (data.length !== WAL_HEAD_BYTES)
+    return { kind: "invalid", reason: `${data.length} bytes, not ${WAL_HEAD_BYTES}` };
+  const buf = view(data);
+  if (!buf.subarray(0, 8).equals(WAL_HEAD_MAGIC)) return { kind: "invalid", reason: "bad magic" };
+  if (buf.readUInt32LE(16) !== checksum(buf.subarray(0, 16)))
+    return { kind: "invalid", reason: "checksum mismatch" };
+  const newestFirstLsn = readU64(buf, 8);
+  if (newestFirstLsn < 1 || !Number.isSafeInteger(newestFirstLsn))
+    return { kind: "invalid", reason: `first LSN ${newestFirstLsn} out of range` };
+  return { kind: "head", newestFirstLsn };
 }

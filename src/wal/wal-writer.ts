@@ -11,17 +11,33 @@
  *   append reject with `PoisonedError`; nothing is retried. The file is first cut back to its durable end
  *   (a truncate, no fdatasync), so a restart does not find the failed group in the page cache.
  * - Files rotate once they reach `fileBytesMax`: the next group goes to a new file named after its first
- *   LSN, created and made durable with `syncDir` before any record is written to it.
+ *   LSN, created with its header and made durable with `syncDir`, then named in WALHEAD, before any record
+ *   is written to it (src/wal/wal-head.ts).
+ * - Each group first rewrites one of the current file's two durable-LSN slots (alternating, never the one
+ *   holding the best claim) with the LSN durable before the group, then writes the group; the group's one
+ *   fdatasync covers both. Recovery then knows every earlier group was acknowledged, even when damage wider
+ *   than the final group destroys the records that would prove it (docs/wal-format.md).
  *
  * Invariant: a group never spans two files, and a file is only left behind once all of it is durable.
  */
 import { Buffer } from "node:buffer";
 import { assert, PoisonedError } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
-import { ioErrorCode, joinPath } from "../io/file-system.js";
+import { ioErrorCode } from "../io/file-system.js";
 import { mark } from "../util/coverage.js";
 import type { CommitLog } from "./commit-log.js";
-import { encodeRecord, type RecordType, walFileName } from "./format.js";
+import {
+  encodeRecord,
+  encodeSlot,
+  FILE_HEADER_BYTES,
+  nextSlot,
+  type RecordType,
+  type SlotValues,
+  slotClaim,
+  slotOffset,
+  walFileName,
+} from "./format.js";
+import { createWalFile, type WalTail, writeWalHead } from "./wal-head.js";
 
 /** A live WAL file: its name and the LSN of its first record. */
 export interface WalFileInfo {
@@ -35,9 +51,13 @@ export interface WalFileInfo {
  */
 export function countFilesWhollyBelow(files: readonly WalFileInfo[], lsn: number): number {
   let n = 0;
-  // Bounded by the number of files.
-  while (n + 1 < files.length && (files[n + 1] as WalFileInfo).firstLsn <= lsn + 1) n++;
-  return n;
+  // Bounded by the number of files: `n + 1` grows up to the last index.
+  for (;;) {
+    const next = files[n + 1];
+    if (next === undefined) return n;
+    if (next.firstLsn > lsn + 1) return n;
+    n++;
+  }
 }
 
 /** Tuning knobs of the writer. */
@@ -84,22 +104,32 @@ export class WalWriter implements CommitLog {
   private idleWaiters: (() => void)[] = [];
   private durableWaiters: { lsn: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
   readonly stats: WalWriterStats = { groups: 0, records: 0, bytesWritten: 0, syncs: 0 };
+  private file: File;
+  /** Where the current file's valid data ends (its header included). */
+  private offset: number;
+  /** The current file's durable-LSN slots as they are now (in the page cache). */
+  private slots: SlotValues;
 
   /**
-   * @param file the open last WAL file, whose valid data ends at `offset` (recovery cut any torn tail).
-   * @param files every live WAL file, oldest first, the last being `file`.
+   * @param tail the open last WAL file, whose valid data ends at `tail.offsetBytes` (recovery cut any torn
+   *   tail), and its slots.
+   * @param files every live WAL file, oldest first, the last being `tail.file`.
    * @param nextLsn the LSN the next append gets.
    */
   constructor(
     private readonly fs: FileSystem,
     private readonly dir: string,
-    private file: File,
-    private offset: number,
+    tail: WalTail,
     private readonly files: WalFileInfo[],
     nextLsn: number,
     private readonly options: WalWriterOptions,
   ) {
     assert(files.length > 0, "the writer needs a current file");
+    assert(tail.offsetBytes >= FILE_HEADER_BYTES, "the current file holds its header");
+    assert(slotClaim(tail.slots) < nextLsn, "no slot claims an LSN not yet appended");
+    this.file = tail.file;
+    this.offset = tail.offsetBytes;
+    this.slots = [...tail.slots];
     this.nextLsn = nextLsn;
     this.durable = nextLsn - 1;
   }
@@ -188,8 +218,7 @@ export class WalWriter implements CommitLog {
 
   private async run(): Promise<void> {
     // Bounded: each iteration removes at least one queue entry.
-    while (this.queue.length > 0 && !this.poisonError) {
-      const head = this.queue[0] as Queued;
+    for (let head = this.queue[0]; head !== undefined && !this.poisonError; head = this.queue[0]) {
       if (head.kind === "rotate") {
         this.queue.shift();
         try {
@@ -232,8 +261,7 @@ export class WalWriter implements CommitLog {
     const group: QueuedRecord[] = [];
     let bytes = 0;
     // Bounded by the queue length and by groupBytesMax.
-    while (this.queue.length > 0) {
-      const next = this.queue[0] as Queued;
+    for (let next = this.queue[0]; next !== undefined; next = this.queue[0]) {
       if (next.kind !== "record") break;
       if (group.length > 0 && bytes + next.payload.length > this.options.groupBytesMax) break;
       bytes += next.payload.length;
@@ -247,10 +275,21 @@ export class WalWriter implements CommitLog {
   private async commitGroup(group: QueuedRecord[]): Promise<void> {
     const first = group[0];
     assert(first !== undefined, "a group holds at least one record");
+    assert(first.lsn === this.durable + 1, "a group starts right after the durable LSN");
+    const current = this.files[this.files.length - 1];
+    assert(current !== undefined, "the writer has a current file");
+    if (this.offset === FILE_HEADER_BYTES) {
+      assert(first.lsn === current.firstLsn, "a file's first record has the LSN its name says");
+    }
     const encoded = group.map((r) => encodeRecord(r.type, r.lsn, first.lsn, r.payload));
-    const data = encoded.length === 1 ? (encoded[0] as Uint8Array) : Buffer.concat(encoded);
+    // One record is written as encoded (no copy); several are joined into the one write.
+    const data = (encoded.length === 1 ? encoded[0] : undefined) ?? Buffer.concat(encoded);
+    let bytes = 0;
+    for (const e of encoded) bytes += e.length;
+    assert(data.length === bytes, "the group write holds every record whole");
     const start = this.offset;
     try {
+      await this.claimDurable();
       await this.file.write(this.offset, data);
     } catch (err) {
       mark(`poison.write.${ioErrorCode(err) ?? "unknown"}`);
@@ -258,8 +297,10 @@ export class WalWriter implements CommitLog {
       throw err;
     }
     this.offset += data.length;
+    assert(this.offset === start + data.length, "the file grows by exactly the group");
     this.stats.bytesWritten += data.length;
-    const last = group[group.length - 1] as QueuedRecord;
+    const last = group[group.length - 1];
+    assert(last !== undefined, "a group holds at least one record");
     assert(last.lsn === this.durable + group.length, "groups are contiguous in LSN order");
     try {
       await this.file.sync();
@@ -272,6 +313,24 @@ export class WalWriter implements CommitLog {
     this.stats.groups++;
     this.stats.records += group.length;
     this.durable = last.lsn;
+  }
+
+  /**
+   * Rewrites one slot of the current file with the durable LSN, if it claims more than the slots do: the
+   * slot not holding the best claim (one that does not verify first), so a torn rewrite leaves the best claim
+   * intact. Runs before the group's write; the group's fdatasync makes both durable.
+   */
+  private async claimDurable(): Promise<void> {
+    const best = slotClaim(this.slots);
+    if (this.durable <= best) return;
+    const index = nextSlot(this.slots);
+    const current = this.files[this.files.length - 1];
+    assert(current !== undefined, "the writer has a current file");
+    const firstLsn = current.firstLsn;
+    assert(this.durable >= firstLsn - 1, "a slot claims at least the LSN before its file");
+    await this.file.write(slotOffset(index), encodeSlot(index, firstLsn, this.durable));
+    this.slots[index] = this.durable;
+    assert(slotClaim(this.slots) === this.durable, "the new claim is the best one");
   }
 
   /**
@@ -290,15 +349,23 @@ export class WalWriter implements CommitLog {
     }
   }
 
+  /** Leaves the current file for a new one; see the protocol in src/wal/wal-head.ts. */
   private async rotateNow(): Promise<void> {
-    if (this.offset === 0) return; // the current file is empty: nothing to leave behind
+    if (this.offset === FILE_HEADER_BYTES) return; // the current file holds no record: nothing to leave behind
+    assert(this.offset > FILE_HEADER_BYTES, "a file holds its header");
     const firstLsn = this.durable + 1;
     const name = walFileName(firstLsn);
-    const file = await this.fs.open(joinPath(this.dir, name), { create: true, exclusive: true });
-    await this.fs.syncDir(this.dir);
+    const file = await createWalFile(this.fs, this.dir, firstLsn);
+    try {
+      await writeWalHead(this.fs, this.dir, firstLsn);
+    } catch (err) {
+      await file.close().catch(() => undefined);
+      throw err;
+    }
     const old = this.file;
     this.file = file;
-    this.offset = 0;
+    this.offset = FILE_HEADER_BYTES;
+    this.slots = [firstLsn - 1, firstLsn - 1];
     this.files.push({ name, firstLsn });
     await old.close();
   }
