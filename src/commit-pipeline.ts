@@ -15,7 +15,14 @@
 import type { CapturedMutation, Entry } from "./doc/entry.js";
 import { resolveMutation } from "./doc/entry.js";
 import type { KeyString } from "./doc/key.js";
-import { assert, ClosedError, CorruptionError, InvalidArgumentError, PoisonedError } from "./errors.js";
+import {
+  assert,
+  ClosedError,
+  CorruptionError,
+  InvalidArgumentError,
+  PoisonedError,
+  ReadOnlyError,
+} from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { FileSystem } from "./io/file-system.js";
 import type { ResolvedOptions } from "./options.js";
@@ -143,9 +150,14 @@ export class CommitPipeline {
     return this.poisonError;
   }
 
-  /** @throws ClosedError after close; the poison error once poisoned (here or in the log). */
-  assertWritable(): void {
+  /**
+   * @param operation what asks, for the message of a refusal.
+   * @throws ClosedError after close; ReadOnlyError (FUSEDB_READ_ONLY) on a read-only database; the poison
+   *   error once poisoned (here or in the log).
+   */
+  assertWritable(operation = "write"): void {
     if (this.closedFlag) throw new ClosedError();
+    if (this.options.readOnly) throw new ReadOnlyError(operation);
     const poisoned = this.poisonError ?? this.wal.poisoned;
     if (poisoned) throw poisoned;
   }

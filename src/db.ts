@@ -14,7 +14,7 @@ import type { Json } from "./doc/json.js";
 import type { KeyInput, KeyString } from "./doc/key.js";
 import { keyBytes, toKeyString } from "./doc/key.js";
 import { assembleEngine, type Engine } from "./engine.js";
-import { assert, ClosedError, InvalidArgumentError } from "./errors.js";
+import { assert, ClosedError, InvalidArgumentError, ReadOnlyError } from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
@@ -86,10 +86,19 @@ export class FuseDB {
     return this.options.durability;
   }
 
+  /** Whether this handle was opened with `readOnly: true` (see {@link FuseDBOptions.readOnly}). */
+  get readOnly(): boolean {
+    return this.options.readOnly;
+  }
+
   /**
-   * Opens (creating if needed) the database in `config.dir`, recovering from its WAL and segments.
-   * @throws LockedError (FUSEDB_LOCKED) if another process or handle has it open.
+   * Opens (creating if needed) the database in `config.dir`, recovering from its WAL and segments; with
+   * `readOnly: true`, opens an existing one for reading without writing anything.
+   * @throws LockedError (FUSEDB_LOCKED) if another process or handle has it open (a writer excludes
+   *   everyone; read-only handles exclude writers).
    * @throws CorruptionError (FUSEDB_CORRUPTION) naming file and offset if durable data is damaged.
+   * @throws IoError (FUSEDB_IO) if the file system fails (the OS error as `cause`: ENOSPC, EROFS, EACCES,
+   *   ENOTDIR, EISDIR, ENOENT for a read-only open of a missing directory, ...).
    */
   static open(config: FuseDBConfig): Promise<FuseDB> {
     return FuseDB.openWith(config, "strict");
@@ -174,7 +183,8 @@ export class FuseDB {
    * the call is made: changing them afterwards changes nothing.
    * @throws VersionConflictError (FUSEDB_VERSION_CONFLICT); InvalidArgumentError (FUSEDB_INVALID_JSON,
    *   FUSEDB_KEY_TOO_LARGE, FUSEDB_VALUE_TOO_LARGE, FUSEDB_INVALID_ARGUMENT for a bad ttlMs, ...);
-   *   PoisonedError; ClosedError.
+   *   PoisonedError; ClosedError; ReadOnlyError (FUSEDB_READ_ONLY) on a read-only handle (as every write:
+   *   a valid write there changes nothing).
    */
   async set(key: KeyInput, value: Json, options: SetOptions = {}): Promise<WriteResult> {
     const { ttlMs, ifVersion } = optionsOf(options, "set options");
@@ -231,7 +241,8 @@ export class FuseDB {
    * Subscribes to changes of one key, or of every key starting with `prefix` (bytewise). Returns an async
    * iterator of {@link ChangeEvent}s in commit order, from the next committed change on; see
    * src/reactive/subscriptions.ts for eviction (FUSEDB_SLOW_SUBSCRIBER) and unsubscription.
-   * @throws InvalidArgumentError for a bad key, prefix or queueMax; ClosedError.
+   * @throws InvalidArgumentError for a bad key, prefix or queueMax; ClosedError; ReadOnlyError
+   *   (FUSEDB_READ_ONLY) on a read-only handle, where nothing ever changes.
    */
   subscribe(target: SubscribeTarget<KeyInput>, options: SubscribeOptions = {}): Subscription {
     const { queueMax, signal } = subscribeArguments(options, this.options.subscriberQueueMax);
@@ -240,6 +251,7 @@ export class FuseDB {
       ? { prefix: this.prefix((target as { prefix: KeyInput }).prefix) }
       : { key: this.key(target) };
     this.assertOpen();
+    if (this.options.readOnly) throw new ReadOnlyError("subscribe");
     return new Subscription(this.hub, match, queueMax, signal);
   }
 
@@ -261,10 +273,11 @@ export class FuseDB {
    * LSN in the manifest the same way, then deletes the WAL files that lie wholly below it.
    * Writes go on while it runs. Resolves with the checkpoint LSN.
    * @throws PoisonedError (FUSEDB_POISONED, the I/O error as its cause) if any of its writes fails: the
-   *   database stops writing, as after the same failure in a background flush; ClosedError.
+   *   database stops writing, as after the same failure in a background flush; ClosedError; ReadOnlyError
+   *   (FUSEDB_READ_ONLY) on a read-only handle.
    */
   async checkpoint(): Promise<{ lsn: number }> {
-    this.pipeline.assertWritable();
+    this.pipeline.assertWritable("checkpoint");
     if (this.options.durability === "memory") {
       // Nothing to write: background work is the removal of expired documents.
       this.tree.sweepExpired(this.pipeline.expiryHorizonMs());

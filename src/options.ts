@@ -66,6 +66,21 @@ export interface FuseDBOptions {
   blockCacheBytes?: number;
   /** The manifest log is rewritten as one snapshot once it would pass this size. Default 1 MiB. */
   manifestBytesMax?: number;
+  /**
+   * Open for reading only. Recovery runs in memory and writes nothing: no manifest rewrite, no orphan
+   * removal, no torn-tail cut (it is reported in `recovery.tornTail`), no new WAL file, no directory
+   * created, no background work — so a database on a full disk or a read-only file system can still be
+   * read. `get`, `scan`, `ttl`, `inspect`, `versionOf`, `stats` and `leaves` work; every write, `checkpoint`
+   * and `subscribe` rejects with `FUSEDB_READ_ONLY` and changes nothing. The handle sees the state at open.
+   *
+   * Locking: it takes the directory lock shared (a writer's is exclusive), so any number of read-only
+   * handles may be open together, and a writer and a reader exclude each other (FUSEDB_LOCKED): a reader
+   * never reads files a writer is changing under it. If the lock cannot be taken because the file system
+   * refuses it (EROFS, EACCES, EPERM: a read-only file system without a `LOCK` file, a directory this user
+   * may not write), the handle reads without a lock; nothing then keeps a writer out, so do that only for
+   * a database no process writes. Not with durability 'memory'. Default false.
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -85,7 +100,7 @@ export const RECOVERY_MODES: readonly RecoveryMode[] = [
   "truncate-at-first-bad-record",
 ];
 
-type NumericOption = Exclude<keyof FuseDBOptions, "durability">;
+type NumericOption = Exclude<keyof FuseDBOptions, "durability" | "readOnly">;
 
 const DEFAULTS: Required<Pick<FuseDBOptions, NumericOption>> = {
   keyBytesMax: 1024,
@@ -119,7 +134,17 @@ export function resolveOptions(o: FuseDBOptions, recoveryMode: RecoveryMode): Re
     );
   }
   assert(RECOVERY_MODES.includes(recoveryMode), "a known recovery mode");
-  const out: ResolvedOptions = { ...DEFAULTS, durability, recoveryMode };
+  const readOnly = o.readOnly ?? false;
+  if (typeof readOnly !== "boolean") {
+    throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "option readOnly must be a boolean");
+  }
+  if (readOnly && durability === "memory") {
+    throw new InvalidArgumentError(
+      "FUSEDB_INVALID_ARGUMENT",
+      "option readOnly needs a database on disk (durability 'fsync' or 'relaxed'), not 'memory'",
+    );
+  }
+  const out: ResolvedOptions = { ...DEFAULTS, durability, readOnly, recoveryMode };
   for (const name of Object.keys(DEFAULTS) as NumericOption[]) {
     const v = o[name];
     if (v === undefined) continue;

@@ -124,6 +124,8 @@ export class Tree {
     leaves: Leaf[],
     options: TreeOptions,
     disk: { host: TreeHost; log: ManifestLog } | undefined,
+    /** The WAL floor of a tree without background work: 0 in memory mode, the manifest's when read-only. */
+    private readonly fixedFloorLsn = 0,
   ) {
     this.router = new Router(leaves, {
       entriesPerYield: options.scanEntriesPerYield ?? SCAN_ENTRIES_PER_YIELD,
@@ -153,6 +155,19 @@ export class Tree {
   /** A tree with one leaf and no files (durability 'memory'): buffers only, no background work. */
   static inMemory(options: TreeOptions): Tree {
     return new Tree(new BlockCache(1), [new Leaf("", [], 0)], options, undefined);
+  }
+
+  /**
+   * A tree over opened leaves that never changes (a database opened `readOnly`): reads only, no manifest
+   * log, no background work; `floorLsn` stays `checkpointLsn`, the manifest's. Nothing applies entries to it.
+   */
+  static readOnly(
+    cache: BlockCache<Block>,
+    leaves: Leaf[],
+    options: TreeOptions,
+    checkpointLsn: number,
+  ): Tree {
+    return new Tree(cache, leaves, options, undefined, checkpointLsn);
   }
 
   /**
@@ -276,7 +291,7 @@ export class Tree {
 
   /** The WAL floor in the manifest: replay starts above it (0 in memory mode). */
   get floorLsn(): number {
-    return this.background?.publisher.floorLsn ?? 0;
+    return this.background?.publisher.floorLsn ?? this.fixedFloorLsn;
   }
 
   /** Gradual backpressure (see {@link Scheduler.backpressure}): a promise to await, or undefined. */
