@@ -16,6 +16,7 @@ import type { CapturedMutation, Entry } from "./doc/entry.js";
 import { resolveMutation } from "./doc/entry.js";
 import type { KeyString } from "./doc/key.js";
 import {
+  asIoError,
   assert,
   ClosedError,
   CorruptionError,
@@ -210,7 +211,9 @@ export class CommitPipeline {
    * that finished meanwhile may have moved a key from the frozen buffer into the segment. Bounded: each
    * pass reads at least one new key, or ends.
    * @throws the read's error, after poisoning: calls take effect in call order, so if this one cannot
-   *   resolve none after it may either (FUSEDB_CORRUPTION, or FUSEDB_POISONED naming the I/O error).
+   *   resolve none after it may either. Damage as CorruptionError; an I/O failure as IoError (FUSEDB_IO,
+   *   the OS error as its cause) for this call, which changed nothing, and FUSEDB_POISONED for every later
+   *   write.
    */
   private async readBases(keys: readonly KeyString[]): Promise<Map<KeyString, Entry | undefined>> {
     const bases = new Map<KeyString, Entry | undefined>();
@@ -222,7 +225,7 @@ export class CommitPipeline {
       }
     } catch (err) {
       this.poison(err);
-      throw err;
+      throw asIoError(err, "a read this write needs failed (the database is now poisoned; reopen it)");
     }
   }
 

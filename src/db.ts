@@ -14,7 +14,7 @@ import type { Json } from "./doc/json.js";
 import type { KeyInput, KeyString } from "./doc/key.js";
 import { keyBytes, toKeyString } from "./doc/key.js";
 import { assembleEngine, type Engine } from "./engine.js";
-import { assert, ClosedError, InvalidArgumentError, ReadOnlyError } from "./errors.js";
+import { asIoError, assert, ClosedError, InvalidArgumentError, ReadOnlyError } from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
@@ -111,12 +111,13 @@ export class FuseDB {
   /**
    * The document stored under `key` and its version, or undefined if the key is missing, deleted or expired
    * (`clock.now() >= expiresAtMs`). Sees exactly the mutations that are durable (mode 'fsync').
-   * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError if the data read is damaged.
+   * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError if the data read is damaged;
+   *   IoError (FUSEDB_IO, the OS error as its cause) if a read fails.
    */
   async get(key: KeyInput): Promise<Versioned | undefined> {
     const k = this.key(key);
     this.assertOpen();
-    const entry = await this.tree.get(k);
+    const entry = await this.read(this.tree.get(k));
     if (!isLive(entry, this.clock.now())) return undefined;
     return versioned(entry.value, entry);
   }
@@ -125,12 +126,12 @@ export class FuseDB {
    * Remaining time to live of `key` in Clock milliseconds (at least 1); `null` if the document has no
    * expiry; `undefined` if the key is missing, deleted or expired. (Redis TTL answers -1 and -2 for the last
    * two; here they are typed.)
-   * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError on damaged data.
+   * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError on damaged data; IoError.
    */
   async ttl(key: KeyInput): Promise<number | null | undefined> {
     const k = this.key(key);
     this.assertOpen();
-    const entry = await this.tree.get(k);
+    const entry = await this.read(this.tree.get(k));
     const now = this.clock.now();
     if (!isLive(entry, now)) return undefined;
     return entry.expiresAtMs === undefined ? null : entry.expiresAtMs - now;
@@ -143,7 +144,7 @@ export class FuseDB {
   async inspect(key: KeyInput): Promise<StoredState | undefined> {
     const k = this.key(key);
     this.assertOpen();
-    const entry = await this.tree.get(k);
+    const entry = await this.read(this.tree.get(k));
     if (entry === undefined) return undefined;
     const out: StoredState = { version: entry.version, value: entry.value };
     if (entry.expiresAtMs !== undefined) out.expiresAtMs = entry.expiresAtMs;
@@ -158,18 +159,19 @@ export class FuseDB {
   async versionOf(key: KeyInput): Promise<number> {
     const k = this.key(key);
     this.assertOpen();
-    return (await this.tree.get(k))?.version ?? 0;
+    return (await this.read(this.tree.get(k)))?.version ?? 0;
   }
 
   /**
    * Up to `limit` live documents with keys inside the bounds, in bytewise key order (or reverse). Sees
    * exactly the durable mutations, like `get`.
-   * @throws InvalidArgumentError for bad bounds or limit; ClosedError; CorruptionError on damaged data.
+   * @throws InvalidArgumentError for bad bounds or limit; ClosedError; CorruptionError on damaged data;
+   *   IoError (FUSEDB_IO) if a read fails.
    */
   async scan(options: ScanOptions = {}): Promise<ScanEntry[]> {
     const { range, limit, reverse } = scanArguments(options, (k) => this.key(k));
     this.assertOpen();
-    const found = await this.tree.scan(range, limit, reverse, this.clock.now());
+    const found = await this.read(this.tree.scan(range, limit, reverse, this.clock.now()));
     return found.map(([k, entry]) => {
       const bytes = keyBytes(k);
       return { key: bytes.toString("utf8"), keyBytes: bytes, ...versioned(entry.value as Json, entry) };
@@ -323,14 +325,19 @@ export class FuseDB {
    * Stops accepting work (later calls throw ClosedError), settles every pending operation (each resolves or
    * rejects; in mode 'relaxed' every acknowledged record is fdatasynced), ends every subscription (after its
    * queued events), and releases the directory lock.
+   * @throws IoError (FUSEDB_IO) if closing a file fails.
    */
   async close(): Promise<void> {
     if (this.pipeline.closed) return;
     await this.pipeline.close();
-    await this.tree.close();
-    await this.wal.close();
-    this.hub.closeAll();
-    await this.engine.lock?.release();
+    try {
+      await this.tree.close();
+      await this.wal.close();
+      this.hub.closeAll();
+      await this.engine.lock?.release();
+    } catch (err) {
+      throw asIoError(err, `close of ${this.dir} failed`);
+    }
   }
 
   // ---- the one write path ----
@@ -368,6 +375,15 @@ export class FuseDB {
 
   private assertOpen(): void {
     if (this.pipeline.closed) throw new ClosedError();
+  }
+
+  /** The outcome of a read of the tree, an I/O failure reported as IoError (FUSEDB_IO, the OS error as cause). */
+  private async read<T>(reading: Promise<T>): Promise<T> {
+    try {
+      return await reading;
+    } catch (err) {
+      throw asIoError(err, `read from ${this.dir} failed`);
+    }
   }
 }
 
