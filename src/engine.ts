@@ -46,7 +46,7 @@ export async function assembleEngine(config: FuseDBConfig, recoveryMode: Recover
   const hub = new SubscriptionHub();
   if (options.durability === "memory") {
     const wal = new MemoryLog();
-    const tree = (): Tree => Tree.inMemory(treeOptions(options));
+    const tree = (): Tree => Tree.inMemory(treeOptions(options, clock));
     const pipeline = new CommitPipeline(clock, options, wal, hub, tree);
     return { clock, dir, options, lock: undefined, wal, hub, pipeline, recovery: nothingRecovered() };
   }
@@ -73,7 +73,7 @@ async function assembleOnDisk(
   try {
     const pipeline = new CommitPipeline(clock, options, r.wal, hub, (owner) => {
       const host = diskTreeHost(fs, dir, r.wal, owner);
-      return Tree.create(host, r.manifestLog, r.cache, r.leaves, treeOptions(options));
+      return Tree.create(host, r.manifestLog, r.cache, r.leaves, treeOptions(options, clock));
     });
     const recovery: RecoveryInfo = { ...r.report, durationMs: clock.now() - started };
     return { clock, dir, options, lock: r.lock, wal: r.wal, hub, pipeline, recovery };
@@ -93,7 +93,7 @@ async function assembleReadOnly(
   const r = await recoverReadOnly(fs, dir, options);
   try {
     const pipeline = new CommitPipeline(clock, options, r.wal, hub, () =>
-      Tree.readOnly(r.cache, r.leaves, treeOptions(options), r.checkpointLsn),
+      Tree.readOnly(r.cache, r.leaves, treeOptions(options, clock), r.checkpointLsn),
     );
     const recovery: RecoveryInfo = { ...r.report, durationMs: clock.now() - started };
     return { clock, dir, options, lock: r.lock, wal: r.wal, hub, pipeline, recovery };

@@ -4,6 +4,7 @@
  */
 import { KEY_BYTES_LIMIT } from "./doc/key.js";
 import { assert, InvalidArgumentError } from "./errors.js";
+import type { Clock } from "./io/clock.js";
 import { SUBSCRIBER_QUEUE_MAX_DEFAULT } from "./reactive/subscriptions.js";
 import { SLICE_BYTES_DEFAULT } from "./tree/segment-writer.js";
 import type { TreeOptions } from "./tree/tree.js";
@@ -162,9 +163,10 @@ export function resolveOptions(o: FuseDBOptions, recoveryMode: RecoveryMode): Re
   return out;
 }
 
-/** The tree's knobs from the engine's options. */
-export function treeOptions(o: ResolvedOptions): TreeOptions {
+/** The tree's knobs from the engine's options; a scan yields to the event loop through `clock`. */
+export function treeOptions(o: ResolvedOptions, clock: Clock): TreeOptions {
   return {
+    yieldToEventLoop: () => clock.yield(),
     leafBufferBytes: o.leafBufferBytes,
     bufferBytesMax: o.bufferBytesMax,
     leafBytesMax: o.leafBytesMax,

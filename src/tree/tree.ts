@@ -50,8 +50,9 @@ export interface TreeOptions {
   scanEntriesPerYield?: number;
   /**
    * Lets the event loop run between bounded runs of a scan's work. Default: a resolved promise, which lets
-   * only other promise continuations run; the engine passes one built on its Clock (`sleep(0)`), which lets
-   * I/O callbacks run too, as real timers may not be used in src/ outside src/io.
+   * only other promise continuations run; the engine passes its Clock's `yield` (src/options.ts
+   * `treeOptions`), which on the real clock lets I/O callbacks and timers run too (real timers may not be
+   * used in src/ outside src/io).
    */
   yieldToEventLoop?: () => Promise<void>;
 }
