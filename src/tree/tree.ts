@@ -303,12 +303,16 @@ export class Tree {
   /**
    * Flushes every leaf holding buffered data and deletes the WAL files wholly below the new floor. With no
    * writes meanwhile the floor is then the last applied LSN. Resolves with the floor.
-   * @throws the background error (the engine is then poisoned).
+   * @throws the job's error, after handling it exactly as a failed background job's: scheduling stops and
+   *   the host hears of it (`onBackgroundError`: the engine is then poisoned).
    */
   checkpoint(): Promise<number> {
     const background = this.background;
-    assert(background !== undefined, "memory mode has no checkpoint");
-    return this.exclusive("checkpoint", () => background.jobs.checkpoint());
+    assert(background !== undefined, "memory and read-only trees have no checkpoint");
+    return this.exclusive("checkpoint", () => background.jobs.checkpoint()).catch((err: unknown) => {
+      this.failed(background, err);
+      throw err;
+    });
   }
 
   /** Sweeps expired documents in memory mode (there is no background flush to do it). */
@@ -335,15 +339,22 @@ export class Tree {
     if (plan === undefined) return;
     this.busy = true;
     void this.exclusive(plan.kind, () => background.jobs.run(plan))
-      .catch((err: unknown) => {
-        this.stopped = true;
-        background.host.onBackgroundError(err);
-      })
+      .catch((err: unknown) => this.failed(background, err))
       .finally(() => {
         this.busy = false;
         this.scheduler.releaseSliceWaiters();
         this.schedule();
       });
+  }
+
+  /**
+   * A job failed (background or an explicit checkpoint): no job is scheduled any more, writers waiting for
+   * slices go on (to the poison), and the host is told, so the engine stops writing.
+   */
+  private failed(background: Background, err: unknown): void {
+    this.stopped = true;
+    this.scheduler.releaseSliceWaiters();
+    background.host.onBackgroundError(err);
   }
 
   /** Runs `fn` after every job queued before it, with `kind` as the running job. */

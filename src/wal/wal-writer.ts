@@ -295,7 +295,13 @@ export class WalWriter implements CommitLog {
     const firstLsn = this.durable + 1;
     const name = walFileName(firstLsn);
     const file = await this.fs.open(joinPath(this.dir, name), { create: true, exclusive: true });
-    await this.fs.syncDir(this.dir);
+    try {
+      await this.fs.syncDir(this.dir);
+    } catch (err) {
+      // The new file is never used (the writer is poisoned): release its handle, keep the first error.
+      await file.close().catch(() => undefined);
+      throw err;
+    }
     const old = this.file;
     this.file = file;
     this.offset = 0;
