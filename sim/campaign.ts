@@ -814,7 +814,7 @@ class CampaignRun {
   }
 
   private rejected(ticket: CallTicket, err: unknown, what: string): void {
-    const code = errorCode(err);
+    const code = failureCode(err);
     if (code === undefined) {
       this.oracle.violations.push(`${what}: rejected with an untyped error: ${describeError(err)}`);
       return;
@@ -835,7 +835,7 @@ class CampaignRun {
   }
 
   private readFailed(err: unknown, what: string): void {
-    const code = errorCode(err);
+    const code = failureCode(err);
     // A read or checkpoint may fail because the disk under it crashed or the engine is poisoned/closed,
     if (code === "ESIMCRASHED" || code === "FUSEDB_CLOSED") return;
     if (code === "FUSEDB_POISONED") {
@@ -923,4 +923,10 @@ function describeMutation(m: ModelMutation): string {
       return `delete ${m.key}`;
     })
     .join("; ");
+}
+
+/** Why a call failed: the disk's code under an engine FUSEDB_IO (its `cause`), else the error's own code. */
+function failureCode(err: unknown): string | undefined {
+  const code = errorCode(err);
+  return code === "FUSEDB_IO" ? errorCode((err as { cause?: unknown }).cause) : code;
 }

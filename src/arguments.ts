@@ -28,7 +28,7 @@ export function optionsOf<T extends object>(value: T | undefined, what: string):
 
 /**
  * Checks `open`'s configuration: an object with a non-empty string `dir`, a file system object and a clock
- * with `now()`. The knobs are checked by `resolveOptions` (src/options.ts).
+ * with `now()` and `yield()`. The knobs are checked by `resolveOptions` (src/options.ts).
  * @throws InvalidArgumentError naming the bad field.
  */
 export function checkConfig(config: FuseDBConfig): void {
@@ -36,8 +36,10 @@ export function checkConfig(config: FuseDBConfig): void {
   const { dir, fs, clock } = config as Partial<Record<"dir" | "fs" | "clock", unknown>>;
   if (typeof dir !== "string" || dir.length === 0) throw invalid("dir must be a non-empty string");
   if (typeof fs !== "object" || fs === null) throw invalid("fs must be a FileSystem");
-  const now = typeof clock === "object" && clock !== null ? (clock as { now?: unknown }).now : undefined;
-  if (typeof now !== "function") throw invalid("clock must be a Clock (an object with now())");
+  const c = typeof clock === "object" && clock !== null ? (clock as { now?: unknown; yield?: unknown }) : {};
+  if (typeof c.now !== "function" || typeof c.yield !== "function") {
+    throw invalid("clock must be a Clock (an object with now() and yield())");
+  }
 }
 
 /** A scan's checked arguments. */

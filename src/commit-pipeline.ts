@@ -15,7 +15,15 @@
 import type { CapturedMutation, Entry } from "./doc/entry.js";
 import { resolveMutation } from "./doc/entry.js";
 import type { KeyString } from "./doc/key.js";
-import { assert, ClosedError, CorruptionError, InvalidArgumentError, PoisonedError } from "./errors.js";
+import {
+  asIoError,
+  assert,
+  ClosedError,
+  CorruptionError,
+  InvalidArgumentError,
+  PoisonedError,
+  ReadOnlyError,
+} from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { FileSystem } from "./io/file-system.js";
 import type { ResolvedOptions } from "./options.js";
@@ -143,9 +151,14 @@ export class CommitPipeline {
     return this.poisonError;
   }
 
-  /** @throws ClosedError after close; the poison error once poisoned (here or in the log). */
-  assertWritable(): void {
+  /**
+   * @param operation what asks, for the message of a refusal.
+   * @throws ClosedError after close; ReadOnlyError (FUSEDB_READ_ONLY) on a read-only database; the poison
+   *   error once poisoned (here or in the log).
+   */
+  assertWritable(operation = "write"): void {
     if (this.closedFlag) throw new ClosedError();
+    if (this.options.readOnly) throw new ReadOnlyError(operation);
     const poisoned = this.poisonError ?? this.wal.poisoned;
     if (poisoned) throw poisoned;
   }
@@ -198,7 +211,9 @@ export class CommitPipeline {
    * that finished meanwhile may have moved a key from the frozen buffer into the segment. Bounded: each
    * pass reads at least one new key, or ends.
    * @throws the read's error, after poisoning: calls take effect in call order, so if this one cannot
-   *   resolve none after it may either (FUSEDB_CORRUPTION, or FUSEDB_POISONED naming the I/O error).
+   *   resolve none after it may either. Damage as CorruptionError; an I/O failure as IoError (FUSEDB_IO,
+   *   the OS error as its cause) for this call, which changed nothing, and FUSEDB_POISONED for every later
+   *   write.
    */
   private async readBases(keys: readonly KeyString[]): Promise<Map<KeyString, Entry | undefined>> {
     const bases = new Map<KeyString, Entry | undefined>();
@@ -210,7 +225,7 @@ export class CommitPipeline {
       }
     } catch (err) {
       this.poison(err);
-      throw err;
+      throw asIoError(err, "a read this write needs failed (the database is now poisoned; reopen it)");
     }
   }
 

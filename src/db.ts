@@ -14,7 +14,7 @@ import type { Json } from "./doc/json.js";
 import type { KeyInput, KeyString } from "./doc/key.js";
 import { keyBytes, toKeyString } from "./doc/key.js";
 import { assembleEngine, type Engine } from "./engine.js";
-import { assert, ClosedError, InvalidArgumentError } from "./errors.js";
+import { asIoError, assert, ClosedError, InvalidArgumentError, ReadOnlyError } from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
@@ -86,10 +86,19 @@ export class FuseDB {
     return this.options.durability;
   }
 
+  /** Whether this handle was opened with `readOnly: true` (see {@link FuseDBOptions.readOnly}). */
+  get readOnly(): boolean {
+    return this.options.readOnly;
+  }
+
   /**
-   * Opens (creating if needed) the database in `config.dir`, recovering from its WAL and segments.
-   * @throws LockedError (FUSEDB_LOCKED) if another process or handle has it open.
+   * Opens (creating if needed) the database in `config.dir`, recovering from its WAL and segments; with
+   * `readOnly: true`, opens an existing one for reading without writing anything.
+   * @throws LockedError (FUSEDB_LOCKED) if another process or handle has it open (a writer excludes
+   *   everyone; read-only handles exclude writers).
    * @throws CorruptionError (FUSEDB_CORRUPTION) naming file and offset if durable data is damaged.
+   * @throws IoError (FUSEDB_IO) if the file system fails (the OS error as `cause`: ENOSPC, EROFS, EACCES,
+   *   ENOTDIR, EISDIR, ENOENT for a read-only open of a missing directory, ...).
    */
   static open(config: FuseDBConfig): Promise<FuseDB> {
     return FuseDB.openWith(config, "strict");
@@ -102,12 +111,13 @@ export class FuseDB {
   /**
    * The document stored under `key` and its version, or undefined if the key is missing, deleted or expired
    * (`clock.now() >= expiresAtMs`). Sees exactly the mutations that are durable (mode 'fsync').
-   * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError if the data read is damaged.
+   * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError if the data read is damaged;
+   *   IoError (FUSEDB_IO, the OS error as its cause) if a read fails.
    */
   async get(key: KeyInput): Promise<Versioned | undefined> {
     const k = this.key(key);
     this.assertOpen();
-    const entry = await this.tree.get(k);
+    const entry = await this.read(this.tree.get(k));
     if (!isLive(entry, this.clock.now())) return undefined;
     return versioned(entry.value, entry);
   }
@@ -116,12 +126,12 @@ export class FuseDB {
    * Remaining time to live of `key` in Clock milliseconds (at least 1); `null` if the document has no
    * expiry; `undefined` if the key is missing, deleted or expired. (Redis TTL answers -1 and -2 for the last
    * two; here they are typed.)
-   * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError on damaged data.
+   * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError on damaged data; IoError.
    */
   async ttl(key: KeyInput): Promise<number | null | undefined> {
     const k = this.key(key);
     this.assertOpen();
-    const entry = await this.tree.get(k);
+    const entry = await this.read(this.tree.get(k));
     const now = this.clock.now();
     if (!isLive(entry, now)) return undefined;
     return entry.expiresAtMs === undefined ? null : entry.expiresAtMs - now;
@@ -134,7 +144,7 @@ export class FuseDB {
   async inspect(key: KeyInput): Promise<StoredState | undefined> {
     const k = this.key(key);
     this.assertOpen();
-    const entry = await this.tree.get(k);
+    const entry = await this.read(this.tree.get(k));
     if (entry === undefined) return undefined;
     const out: StoredState = { version: entry.version, value: entry.value };
     if (entry.expiresAtMs !== undefined) out.expiresAtMs = entry.expiresAtMs;
@@ -149,18 +159,19 @@ export class FuseDB {
   async versionOf(key: KeyInput): Promise<number> {
     const k = this.key(key);
     this.assertOpen();
-    return (await this.tree.get(k))?.version ?? 0;
+    return (await this.read(this.tree.get(k)))?.version ?? 0;
   }
 
   /**
    * Up to `limit` live documents with keys inside the bounds, in bytewise key order (or reverse). Sees
    * exactly the durable mutations, like `get`.
-   * @throws InvalidArgumentError for bad bounds or limit; ClosedError; CorruptionError on damaged data.
+   * @throws InvalidArgumentError for bad bounds or limit; ClosedError; CorruptionError on damaged data;
+   *   IoError (FUSEDB_IO) if a read fails.
    */
   async scan(options: ScanOptions = {}): Promise<ScanEntry[]> {
     const { range, limit, reverse } = scanArguments(options, (k) => this.key(k));
     this.assertOpen();
-    const found = await this.tree.scan(range, limit, reverse, this.clock.now());
+    const found = await this.read(this.tree.scan(range, limit, reverse, this.clock.now()));
     return found.map(([k, entry]) => {
       const bytes = keyBytes(k);
       return { key: bytes.toString("utf8"), keyBytes: bytes, ...versioned(entry.value as Json, entry) };
@@ -174,7 +185,8 @@ export class FuseDB {
    * the call is made: changing them afterwards changes nothing.
    * @throws VersionConflictError (FUSEDB_VERSION_CONFLICT); InvalidArgumentError (FUSEDB_INVALID_JSON,
    *   FUSEDB_KEY_TOO_LARGE, FUSEDB_VALUE_TOO_LARGE, FUSEDB_INVALID_ARGUMENT for a bad ttlMs, ...);
-   *   PoisonedError; ClosedError.
+   *   PoisonedError; ClosedError; ReadOnlyError (FUSEDB_READ_ONLY) on a read-only handle (as every write:
+   *   a valid write there changes nothing).
    */
   async set(key: KeyInput, value: Json, options: SetOptions = {}): Promise<WriteResult> {
     const { ttlMs, ifVersion } = optionsOf(options, "set options");
@@ -231,7 +243,8 @@ export class FuseDB {
    * Subscribes to changes of one key, or of every key starting with `prefix` (bytewise). Returns an async
    * iterator of {@link ChangeEvent}s in commit order, from the next committed change on; see
    * src/reactive/subscriptions.ts for eviction (FUSEDB_SLOW_SUBSCRIBER) and unsubscription.
-   * @throws InvalidArgumentError for a bad key, prefix or queueMax; ClosedError.
+   * @throws InvalidArgumentError for a bad key, prefix or queueMax; ClosedError; ReadOnlyError
+   *   (FUSEDB_READ_ONLY) on a read-only handle, where nothing ever changes.
    */
   subscribe(target: SubscribeTarget<KeyInput>, options: SubscribeOptions = {}): Subscription {
     const { queueMax, signal } = subscribeArguments(options, this.options.subscriberQueueMax);
@@ -240,6 +253,7 @@ export class FuseDB {
       ? { prefix: this.prefix((target as { prefix: KeyInput }).prefix) }
       : { key: this.key(target) };
     this.assertOpen();
+    if (this.options.readOnly) throw new ReadOnlyError("subscribe");
     return new Subscription(this.hub, match, queueMax, signal);
   }
 
@@ -261,10 +275,11 @@ export class FuseDB {
    * LSN in the manifest the same way, then deletes the WAL files that lie wholly below it.
    * Writes go on while it runs. Resolves with the checkpoint LSN.
    * @throws PoisonedError (FUSEDB_POISONED, the I/O error as its cause) if any of its writes fails: the
-   *   database stops writing, as after the same failure in a background flush; ClosedError.
+   *   database stops writing, as after the same failure in a background flush; ClosedError; ReadOnlyError
+   *   (FUSEDB_READ_ONLY) on a read-only handle.
    */
   async checkpoint(): Promise<{ lsn: number }> {
-    this.pipeline.assertWritable();
+    this.pipeline.assertWritable("checkpoint");
     if (this.options.durability === "memory") {
       // Nothing to write: background work is the removal of expired documents.
       this.tree.sweepExpired(this.pipeline.expiryHorizonMs());
@@ -310,14 +325,19 @@ export class FuseDB {
    * Stops accepting work (later calls throw ClosedError), settles every pending operation (each resolves or
    * rejects; in mode 'relaxed' every acknowledged record is fdatasynced), ends every subscription (after its
    * queued events), and releases the directory lock.
+   * @throws IoError (FUSEDB_IO) if closing a file fails.
    */
   async close(): Promise<void> {
     if (this.pipeline.closed) return;
     await this.pipeline.close();
-    await this.tree.close();
-    await this.wal.close();
-    this.hub.closeAll();
-    await this.engine.lock?.release();
+    try {
+      await this.tree.close();
+      await this.wal.close();
+      this.hub.closeAll();
+      await this.engine.lock?.release();
+    } catch (err) {
+      throw asIoError(err, `close of ${this.dir} failed`);
+    }
   }
 
   // ---- the one write path ----
@@ -355,6 +375,15 @@ export class FuseDB {
 
   private assertOpen(): void {
     if (this.pipeline.closed) throw new ClosedError();
+  }
+
+  /** The outcome of a read of the tree, an I/O failure reported as IoError (FUSEDB_IO, the OS error as cause). */
+  private async read<T>(reading: Promise<T>): Promise<T> {
+    try {
+      return await reading;
+    } catch (err) {
+      throw asIoError(err, `read from ${this.dir} failed`);
+    }
   }
 }
 

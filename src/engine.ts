@@ -1,15 +1,18 @@
 /**
  * Assembling an open database from its parts, in an order that needs no late wiring: options, then the
  * recovered directory (src/recovery.ts), then the commit pipeline, which builds the tree over a host it
- * answers itself. Mode 'memory' skips the directory: a memory log and a tree without files.
+ * answers itself. Mode 'memory' skips the directory: a memory log and a tree without files. A read-only
+ * open recovers without writing and runs on a log that is never appended to and a tree without
+ * background work.
  */
 import { checkConfig } from "./arguments.js";
 import { CommitPipeline, diskTreeHost } from "./commit-pipeline.js";
+import { asIoError, osErrorCode } from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { DirLock } from "./io/file-system.js";
 import { type RecoveryMode, type ResolvedOptions, resolveOptions, treeOptions } from "./options.js";
 import { SubscriptionHub } from "./reactive/subscriptions.js";
-import { nothingRecovered, type RecoveryInfo, recover } from "./recovery.js";
+import { nothingRecovered, type RecoveryInfo, recover, recoverReadOnly } from "./recovery.js";
 import { Tree } from "./tree/tree.js";
 import type { FuseDBConfig } from "./types.js";
 import type { CommitLog } from "./wal/commit-log.js";
@@ -20,7 +23,7 @@ export interface Engine {
   clock: Clock;
   dir: string;
   options: ResolvedOptions;
-  /** The directory lock; undefined in mode 'memory'. */
+  /** The directory lock; undefined in mode 'memory', and read-only when the file system refused one. */
   lock: DirLock | undefined;
   wal: CommitLog;
   hub: SubscriptionHub;
@@ -30,30 +33,72 @@ export interface Engine {
 }
 
 /**
- * Checks `config`, opens (creating if needed) and recovers its directory, and assembles the engine.
- * @throws InvalidArgumentError for a bad configuration; LockedError; CorruptionError (see `recover`).
+ * Checks `config`, opens (creating if needed) and recovers its directory, and assembles the engine; with
+ * `readOnly`, recovers it without writing anything (src/recovery.ts `recoverReadOnly`).
+ * @throws InvalidArgumentError for a bad configuration; LockedError; CorruptionError (see `recover`);
+ *   IoError (FUSEDB_IO) with the file system's error as its cause (a full disk or a read-only file system
+ *   suggests `readOnly: true`).
  */
 export async function assembleEngine(config: FuseDBConfig, recoveryMode: RecoveryMode): Promise<Engine> {
   checkConfig(config);
   const options = resolveOptions(config, recoveryMode);
-  const { fs, clock, dir } = config;
+  const { clock, dir } = config;
   const hub = new SubscriptionHub();
   if (options.durability === "memory") {
     const wal = new MemoryLog();
-    const pipeline = new CommitPipeline(clock, options, wal, hub, () => Tree.inMemory(treeOptions(options)));
+    const tree = (): Tree => Tree.inMemory(treeOptions(options, clock));
+    const pipeline = new CommitPipeline(clock, options, wal, hub, tree);
     return { clock, dir, options, lock: undefined, wal, hub, pipeline, recovery: nothingRecovered() };
   }
+  try {
+    return await (options.readOnly ? assembleReadOnly : assembleOnDisk)(config, options, hub);
+  } catch (err) {
+    const hint = !options.readOnly && WRITE_REFUSED.has(osErrorCode(err) ?? "") ? READ_ONLY_HINT : "";
+    throw asIoError(err, `cannot open ${dir}`, hint);
+  }
+}
+
+/** OS errors of an open that cannot write: it could still be opened read-only. */
+const WRITE_REFUSED = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM"]);
+const READ_ONLY_HINT = " (to read it without writing anything, open it with { readOnly: true })";
+
+async function assembleOnDisk(
+  config: FuseDBConfig,
+  options: ResolvedOptions,
+  hub: SubscriptionHub,
+): Promise<Engine> {
+  const { fs, clock, dir } = config;
   const started = clock.now();
   const r = await recover(fs, dir, options);
   try {
     const pipeline = new CommitPipeline(clock, options, r.wal, hub, (owner) => {
       const host = diskTreeHost(fs, dir, r.wal, owner);
-      return Tree.create(host, r.manifestLog, r.cache, r.leaves, treeOptions(options));
+      return Tree.create(host, r.manifestLog, r.cache, r.leaves, treeOptions(options, clock));
     });
     const recovery: RecoveryInfo = { ...r.report, durationMs: clock.now() - started };
     return { clock, dir, options, lock: r.lock, wal: r.wal, hub, pipeline, recovery };
   } catch (err) {
     await r.lock.release();
+    throw err;
+  }
+}
+
+async function assembleReadOnly(
+  config: FuseDBConfig,
+  options: ResolvedOptions,
+  hub: SubscriptionHub,
+): Promise<Engine> {
+  const { fs, clock, dir } = config;
+  const started = clock.now();
+  const r = await recoverReadOnly(fs, dir, options);
+  try {
+    const pipeline = new CommitPipeline(clock, options, r.wal, hub, () =>
+      Tree.readOnly(r.cache, r.leaves, treeOptions(options, clock), r.checkpointLsn),
+    );
+    const recovery: RecoveryInfo = { ...r.report, durationMs: clock.now() - started };
+    return { clock, dir, options, lock: r.lock, wal: r.wal, hub, pipeline, recovery };
+  } catch (err) {
+    await r.lock?.release();
     throw err;
   }
 }

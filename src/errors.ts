@@ -19,6 +19,7 @@ export type FuseErrorCode =
   | "FUSEDB_POISONED"
   | "FUSEDB_CLOSED"
   | "FUSEDB_LOCKED"
+  | "FUSEDB_READ_ONLY"
   | "FUSEDB_IO";
 
 /** Base class of every error fusedb throws on purpose. `code` is stable; switch on it, not on `message`. */
@@ -159,17 +160,71 @@ export class ClosedError extends FuseError {
   }
 }
 
-/** Another process (or another handle in this process) owns the data directory. */
+/**
+ * Another process (or another handle in this process) has the data directory open in a way that excludes
+ * this open: a writer excludes everyone; read-only handles exclude writers only.
+ */
 export class LockedError extends FuseError {
   /** `holder` names who has it, for people; `cause` is the file system's report (`DirLockHeldError`). */
   constructor(dir: string, holder: string, options?: { cause?: unknown }) {
     super(
       "FUSEDB_LOCKED",
-      `data directory ${dir} is locked by ${holder}; only one process may open it`,
+      `data directory ${dir} is locked by ${holder}; one writer at a time, and readers only while no writer has it`,
       options,
     );
     this.name = "LockedError";
   }
+}
+
+/**
+ * A write, `checkpoint` or `subscribe` on a database opened with `readOnly: true`. The call changed nothing
+ * (nothing on disk changes while a handle is read-only).
+ */
+export class ReadOnlyError extends FuseError {
+  /** @param operation what was refused, for people ("set", "checkpoint", "subscribe", ...). */
+  constructor(operation: string) {
+    super("FUSEDB_READ_ONLY", `${operation} refused: the database was opened with readOnly: true`);
+    this.name = "ReadOnlyError";
+  }
+}
+
+/**
+ * The file system failed a call that an open or a foreground operation made: no space (ENOSPC, EDQUOT), a
+ * read-only file system (EROFS), no permission (EACCES, EPERM), a path of the wrong kind (ENOTDIR: the data
+ * directory is a file; EISDIR: a directory where a file such as `LOCK` should be), a missing directory
+ * (ENOENT), a failed read (EIO), ... `cause` is the operating system's error as it came; `osCode` is its
+ * code. A failed open changed nothing it would not redo; a failed read returned nothing. Failures of
+ * background work and of WAL writes poison the database instead (`PoisonedError`, the same `cause`).
+ */
+export class IoError extends FuseError {
+  /** The operating system's error code (`"ENOSPC"`, `"EROFS"`, ...), as `cause.code`. */
+  readonly osCode: string;
+  constructor(what: string, cause: Error & { code: string }, hint = "") {
+    super("FUSEDB_IO", `${what}: ${cause.message}${hint}`, { cause });
+    this.name = "IoError";
+    this.osCode = cause.code;
+  }
+}
+
+/**
+ * The OS error code of `err` if it is an operating system's (or a simulated disk's) I/O error: an Error, not
+ * a {@link FuseError}, whose string `code` is errno-shaped (`E` and capitals: ENOSPC, EIO, ...). Node's own
+ * programming errors (`ERR_*`) and fusedb's typed errors are not.
+ */
+export function osErrorCode(err: unknown): string | undefined {
+  if (!(err instanceof Error) || err instanceof FuseError) return undefined;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+}
+
+/**
+ * `err` as the error a caller sees: an OS I/O error becomes an {@link IoError} (FUSEDB_IO) saying `what`
+ * failed, with `err` as its cause; anything else (typed errors, failed assertions) is returned as it is.
+ */
+export function asIoError(err: unknown, what: string, hint = ""): unknown {
+  const code = osErrorCode(err);
+  if (code === undefined) return err;
+  return new IoError(what, err as Error & { code: string }, hint);
 }
 
 function describe(cause: unknown): string {

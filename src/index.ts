@@ -42,7 +42,7 @@ export type { KeyInput } from "./doc/key.js";
 export { applyMergePatch } from "./doc/merge-patch.js";
 export * from "./errors.js";
 export type { Clock } from "./io/clock.js";
-export type { DirLock, File, FileSystem, OpenOptions } from "./io/file-system.js";
+export type { DirLock, File, FileSystem, LockOptions, OpenOptions } from "./io/file-system.js";
 export { DirLockHeldError } from "./io/file-system.js";
 export { SystemClock } from "./io/node-clock.js";
 export { NodeFileSystem, type NodeFileSystemOptions } from "./io/node-file-system.js";
@@ -62,8 +62,10 @@ export interface OpenDBOptions extends FuseDBOptions {
 /**
  * Opens (or creates) the database in directory `dir` on the real disk, unless `options.fs` says otherwise.
  * With `durability: 'memory'` nothing touches the disk and `dir` is only a name.
+ * With `readOnly: true` it opens an existing database for reading and writes nothing (see
+ * {@link FuseDBOptions.readOnly}).
  * @throws InvalidArgumentError (FUSEDB_INVALID_ARGUMENT) for bad options; LockedError if another process has
- *   it open; CorruptionError if durable data is damaged.
+ *   it open; CorruptionError if durable data is damaged; IoError (FUSEDB_IO) if the file system fails.
  */
 export async function open(dir: string, options: OpenDBOptions = {}): Promise<FuseDB> {
   const { syncReads, fs, clock, ...knobs } = optionsOf(options, "open options");

@@ -4,6 +4,7 @@
  */
 import { KEY_BYTES_LIMIT } from "./doc/key.js";
 import { assert, InvalidArgumentError } from "./errors.js";
+import type { Clock } from "./io/clock.js";
 import { SUBSCRIBER_QUEUE_MAX_DEFAULT } from "./reactive/subscriptions.js";
 import { SLICE_BYTES_DEFAULT } from "./tree/segment-writer.js";
 import type { TreeOptions } from "./tree/tree.js";
@@ -70,6 +71,21 @@ export interface FuseDBOptions {
   blockCacheBytes?: number;
   /** The manifest log is rewritten as one snapshot once it would pass this size. Default 1 MiB. */
   manifestBytesMax?: number;
+  /**
+   * Open for reading only. Recovery runs in memory and writes nothing: no manifest rewrite, no orphan
+   * removal, no torn-tail cut (it is reported in `recovery.tornTail`), no new WAL file, no directory
+   * created, no background work — so a database on a full disk or a read-only file system can still be
+   * read. `get`, `scan`, `ttl`, `inspect`, `versionOf`, `stats` and `leaves` work; every write, `checkpoint`
+   * and `subscribe` rejects with `FUSEDB_READ_ONLY` and changes nothing. The handle sees the state at open.
+   *
+   * Locking: it takes the directory lock shared (a writer's is exclusive), so any number of read-only
+   * handles may be open together, and a writer and a reader exclude each other (FUSEDB_LOCKED): a reader
+   * never reads files a writer is changing under it. If the lock cannot be taken because the file system
+   * refuses it (EROFS, EACCES, EPERM: a read-only file system without a `LOCK` file, a directory this user
+   * may not write), the handle reads without a lock; nothing then keeps a writer out, so do that only for
+   * a database no process writes. Not with durability 'memory'. Default false.
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -89,7 +105,7 @@ export const RECOVERY_MODES: readonly RecoveryMode[] = [
   "truncate-at-first-bad-record",
 ];
 
-type NumericOption = Exclude<keyof FuseDBOptions, "durability">;
+type NumericOption = Exclude<keyof FuseDBOptions, "durability" | "readOnly">;
 
 const DEFAULTS: Required<Pick<FuseDBOptions, NumericOption>> = {
   keyBytesMax: 1024,
@@ -123,7 +139,17 @@ export function resolveOptions(o: FuseDBOptions, recoveryMode: RecoveryMode): Re
     );
   }
   assert(RECOVERY_MODES.includes(recoveryMode), "a known recovery mode");
-  const out: ResolvedOptions = { ...DEFAULTS, durability, recoveryMode };
+  const readOnly = o.readOnly ?? false;
+  if (typeof readOnly !== "boolean") {
+    throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "option readOnly must be a boolean");
+  }
+  if (readOnly && durability === "memory") {
+    throw new InvalidArgumentError(
+      "FUSEDB_INVALID_ARGUMENT",
+      "option readOnly needs a database on disk (durability 'fsync' or 'relaxed'), not 'memory'",
+    );
+  }
+  const out: ResolvedOptions = { ...DEFAULTS, durability, readOnly, recoveryMode };
   for (const name of Object.keys(DEFAULTS) as NumericOption[]) {
     const v = o[name];
     if (v === undefined) continue;
@@ -167,9 +193,10 @@ export const OPTION_MAX: Readonly<Record<NumericOption, number>> = {
   subscriberQueueMax: Number.MAX_SAFE_INTEGER,
 };
 
-/** The tree's knobs from the engine's options. */
-export function treeOptions(o: ResolvedOptions): TreeOptions {
+/** The tree's knobs from the engine's options; a scan yields to the event loop through `clock`. */
+export function treeOptions(o: ResolvedOptions, clock: Clock): TreeOptions {
   return {
+    yieldToEventLoop: () => clock.yield(),
     leafBufferBytes: o.leafBufferBytes,
     bufferBytesMax: o.bufferBytesMax,
     leafBytesMax: o.leafBytesMax,

@@ -5,12 +5,16 @@
  * end). The file rules (kinds of file, orphans, the files the manifest needs) are the tools' too:
  * src/tools/db-files.ts.
  *
+ * Read-only (`readOnly: true`, {@link recoverReadOnly}): the same reading and replay, through the tools'
+ * read-only view of the file system (src/tools/read-only-file-system.ts) and the WAL reader's read-only
+ * mode, under a shared lock; nothing is created, removed, cut or rewritten.
+ *
  * Order (DESIGN.md, Recovery): nothing is deleted before the state it would be an orphan of is known to
  * recover; a torn final manifest edit is dropped only if the state before it recovers whole.
  */
-import { CorruptionError, LockedError, markCorruption } from "./errors.js";
+import { assert, CorruptionError, LockedError, markCorruption } from "./errors.js";
 import type { DirLock, FileSystem } from "./io/file-system.js";
-import { DirLockHeldError, joinPath, mkdirDurable } from "./io/file-system.js";
+import { DirLockHeldError, ioErrorCode, joinPath, mkdirDurable } from "./io/file-system.js";
 import type { ResolvedOptions } from "./options.js";
 import {
   checkManifestAgainstFiles,
@@ -19,6 +23,7 @@ import {
   hasDataFiles,
   listDbFiles,
 } from "./tools/db-files.js";
+import { readOnlyFileSystem } from "./tools/read-only-file-system.js";
 import type { BlockCache } from "./tree/block-cache.js";
 import type { Leaf } from "./tree/leaf.js";
 import type { Manifest } from "./tree/manifest.js";
@@ -27,6 +32,7 @@ import type { Block } from "./tree/segment-reader.js";
 import { leafOf, Tree } from "./tree/tree.js";
 import { mark } from "./util/coverage.js";
 import { decodeBatch, type Effect } from "./wal/batch-codec.js";
+import { ReadOnlyLog } from "./wal/read-only-log.js";
 import { openWalTail, resolveLiveWal } from "./wal/wal-head.js";
 import { recoverWal, type WalRecovery } from "./wal/wal-reader.js";
 import { type WalFileInfo, WalWriter } from "./wal/wal-writer.js";
@@ -38,8 +44,9 @@ export interface RecoveryInfo {
   replayedRecords: number;
   /** LSN of the last durable record after recovery. */
   lastLsn: number;
+  /** The torn tail cut from the last WAL file (read-only: found and left in place), if any. */
   tornTail: WalRecovery["tornTail"];
-  /** Orphan files removed (temp files, unreferenced segments, obsolete WAL files). */
+  /** Orphan files removed (temp files, unreferenced segments, obsolete WAL files); none when read-only. */
   removedFiles: string[];
   /** Clock milliseconds spent in open. */
   durationMs: number;
@@ -71,19 +78,38 @@ export interface Recovered {
   report: Omit<RecoveryInfo, "durationMs">;
 }
 
-/** The leaves and the WAL as replayed, before the writer exists. */
+/** A directory recovered read-only: nothing on disk changed. The caller owns the lock, if one was taken. */
+export interface RecoveredReadOnly {
+  /** The shared lock; undefined if the file system refused to lock (see `FuseDBOptions.readOnly`). */
+  lock: DirLock | undefined;
+  leaves: Leaf[];
+  cache: BlockCache<Block>;
+  /** The manifest's checkpoint LSN. */
+  checkpointLsn: number;
+  /** The WAL as found; never appended to. */
+  wal: ReadOnlyLog;
+  report: Omit<RecoveryInfo, "durationMs">;
+}
+
+/** The manifest, the files, and the leaves and WAL as replayed, before anything is tidied or written. */
 interface Replayed {
+  manifest: Manifest;
+  /** Orphan files in removal order (see `findOrphans`). */
+  orphanNames: string[];
+  /** The WAL files above the checkpoint, oldest first. */
+  liveWal: WalFileInfo[];
   opened: { leaves: Leaf[]; cache: BlockCache<Block> };
   recovered: WalRecovery;
-  manifestLog: ManifestLog;
 }
 
 /**
  * Opens (creating if needed) the database directory `dir` and recovers it.
  * @throws LockedError (FUSEDB_LOCKED) if another process or handle has it open.
  * @throws CorruptionError (FUSEDB_CORRUPTION) naming file and offset if durable data is damaged.
+ * @throws the file system's error (the engine reports it as FUSEDB_IO).
  */
 export async function recover(fs: FileSystem, dir: string, options: ResolvedOptions): Promise<Recovered> {
+  assert(!options.readOnly, "a read-only open recovers with recoverReadOnly");
   // Every directory created on the way is durable: each new entry's parent is synced (the seam's contract).
   await mkdirDurable(fs, dir);
   const lock = await fs.lock(dir).catch((err: unknown) => {
@@ -97,12 +123,103 @@ export async function recover(fs: FileSystem, dir: string, options: ResolvedOpti
   }
 }
 
+/**
+ * Recovers the database in `dir` without changing anything on disk (`readOnly: true`): under a shared lock
+ * (or none, if the file system refuses one; see `FuseDBOptions.readOnly`), through a read-only view of `fs`,
+ * replaying the WAL in the reader's read-only mode (a torn tail is reported, not cut). Orphans stay.
+ * @throws LockedError (FUSEDB_LOCKED) if a writer has it open; CorruptionError as {@link recover}; the file
+ *   system's error (a missing directory: ENOENT).
+ */
+export async function recoverReadOnly(
+  fs: FileSystem,
+  dir: string,
+  options: ResolvedOptions,
+): Promise<RecoveredReadOnly> {
+  assert(options.readOnly, "recoverReadOnly serves read-only opens");
+  const lock = await lockShared(fs, dir);
+  try {
+    const state = await replay(readOnlyFileSystem(fs), dir, options, true);
+    const { recovered } = state;
+    return {
+      lock,
+      leaves: state.opened.leaves,
+      cache: state.opened.cache,
+      checkpointLsn: state.manifest.checkpointLsn,
+      wal: new ReadOnlyLog(recovered.lastLsn, state.liveWal),
+      report: {
+        checkpointLsn: state.manifest.checkpointLsn,
+        replayedRecords: recovered.replayed,
+        lastLsn: recovered.lastLsn,
+        tornTail: recovered.tornTail,
+        removedFiles: [],
+      },
+    };
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
+}
+
+/** Codes with which a file system refuses a lock for want of write access: a reader then reads unlocked. */
+const LOCK_REFUSED = new Set(["EROFS", "EACCES", "EPERM"]);
+
+/** The shared lock of a read-only open, or undefined if the file system refuses to lock `dir` for us. */
+async function lockShared(fs: FileSystem, dir: string): Promise<DirLock | undefined> {
+  try {
+    return await fs.lock(dir, { shared: true });
+  } catch (err) {
+    if (err instanceof DirLockHeldError) throw new LockedError(dir, err.holder, { cause: err });
+    if (!LOCK_REFUSED.has(ioErrorCode(err) ?? "")) throw err;
+    mark("recovery.read-only-unlocked");
+    return undefined;
+  }
+}
+
 async function recoverLocked(
   fs: FileSystem,
   dir: string,
   options: ResolvedOptions,
   lock: DirLock,
 ): Promise<Recovered> {
+  const state = await replay(fs, dir, options, false);
+  const { manifest, recovered, opened } = state;
+  try {
+    for (const name of state.orphanNames) await fs.remove(joinPath(dir, name));
+    if (state.orphanNames.length > 0) await fs.syncDir(dir);
+    // A fresh log of one snapshot: a torn final edit never stays in front of new ones.
+    const manifestLog = await ManifestLog.create(fs, dir, manifest, options.manifestBytesMax);
+    const wal = await openWalWriter(fs, dir, options, state.liveWal, recovered);
+    return {
+      lock,
+      leaves: opened.leaves,
+      cache: opened.cache,
+      manifestLog,
+      wal,
+      report: {
+        checkpointLsn: manifest.checkpointLsn,
+        replayedRecords: recovered.replayed,
+        lastLsn: recovered.lastLsn,
+        tornTail: recovered.tornTail,
+        removedFiles: state.orphanNames,
+      },
+    };
+  } catch (err) {
+    for (const leaf of opened.leaves) for (const seg of leaf.segments) await seg.release();
+    throw err;
+  }
+}
+
+/**
+ * Reads the manifest and the directory, opens the segments and replays the WAL (read-only: without
+ * cutting a torn tail or syncing). Lists the orphans; removes nothing. On failure every opened segment is
+ * released; a failure that a torn final manifest edit cannot explain names MANIFEST.
+ */
+async function replay(
+  fs: FileSystem,
+  dir: string,
+  options: ResolvedOptions,
+  readOnly: boolean,
+): Promise<Replayed> {
   const read = await readManifest(fs, dir);
   const files = await listDbFiles(fs, dir);
   let manifest = read?.manifest;
@@ -113,6 +230,7 @@ async function recoverLocked(
     }
     manifest = emptyManifest();
   }
+  const tornAt = read?.tornAt;
   // WALHEAD names the newest WAL file: a missing one is damage; files past it that hold no record are
   // leftovers of a rotation a crash interrupted (src/wal/wal-head.ts).
   const headed = await resolveLiveWal(fs, dir, files.walFiles, {
@@ -120,54 +238,26 @@ async function recoverLocked(
     hasSegments: manifest.leaves.some((l) => l.segments.length > 0),
   });
   const live: DbFiles = { ...files, walFiles: headed.files };
-  checkManifestAgainstFiles(manifest, read?.tornAt, live);
-  // Orphans are only listed now and deleted once recovery succeeded: nothing goes before the state it would
-  // be an orphan of is known to recover.
+  checkManifestAgainstFiles(manifest, tornAt, live);
+  // Orphans are only listed here; a writer deletes them once recovery succeeded: nothing goes before the
+  // state it would be an orphan of is known to recover.
   const orphans = findOrphans(live, manifest);
-  const removed = [...orphans.names, ...headed.unused];
+  const orphanNames = [...orphans.names, ...headed.unused];
   const liveWal = headed.files.slice(orphans.walFiles.length);
-  const replayed = await replayAndTidy(fs, dir, options, manifest, read?.tornAt, liveWal, removed);
-  const { recovered } = replayed;
-  const wal = await openWalWriter(fs, dir, options, liveWal, recovered);
-  return {
-    lock,
-    leaves: replayed.opened.leaves,
-    cache: replayed.opened.cache,
-    manifestLog: replayed.manifestLog,
-    wal,
-    report: {
-      checkpointLsn: manifest.checkpointLsn,
-      replayedRecords: recovered.replayed,
-      lastLsn: recovered.lastLsn,
-      tornTail: recovered.tornTail,
-      removedFiles: removed,
-    },
-  };
-}
-
-/**
- * Opens the segments, replays the WAL, then removes the orphans and starts a fresh manifest log. On failure
- * every opened segment is released; a failure that a torn final manifest edit cannot explain names MANIFEST.
- */
-async function replayAndTidy(
-  fs: FileSystem,
-  dir: string,
-  options: ResolvedOptions,
-  manifest: Manifest,
-  tornAt: number | undefined,
-  liveWal: WalFileInfo[],
-  orphanNames: readonly string[],
-): Promise<Replayed> {
   let opened: Replayed["opened"] | undefined;
   try {
     const verify = options.recoveryMode !== "ignore-checksums";
     opened = await Tree.openSegments(fs, dir, manifest, options.blockCacheBytes, verify);
-    const recovered = await replayWal(fs, dir, options, manifest.checkpointLsn, liveWal, opened.leaves);
-    for (const name of orphanNames) await fs.remove(joinPath(dir, name));
-    if (orphanNames.length > 0) await fs.syncDir(dir);
-    // A fresh log of one snapshot: a torn final edit never stays in front of new ones.
-    const manifestLog = await ManifestLog.create(fs, dir, manifest, options.manifestBytesMax);
-    return { opened, recovered, manifestLog };
+    const recovered = await replayWal(
+      fs,
+      dir,
+      options,
+      manifest.checkpointLsn,
+      liveWal,
+      opened.leaves,
+      readOnly,
+    );
+    return { manifest, orphanNames, liveWal, opened, recovered };
   } catch (err) {
     for (const leaf of opened?.leaves ?? []) for (const seg of leaf.segments) await seg.release();
     if (tornAt !== undefined && err instanceof CorruptionError && err.missing) {
@@ -197,6 +287,7 @@ async function replayWal(
   checkpointLsn: number,
   liveWal: WalFileInfo[],
   leaves: Leaf[],
+  readOnly: boolean,
 ): Promise<WalRecovery> {
   const recovered = await recoverWal(
     fs,
@@ -223,6 +314,7 @@ async function replayWal(
       ignoreChecksums: options.recoveryMode === "ignore-checksums",
       truncateAtFirstBadRecord: options.recoveryMode === "truncate-at-first-bad-record",
     },
+    { readOnly },
   );
   if (recovered.lastLsn < checkpointLsn) {
     markCorruption("wal");

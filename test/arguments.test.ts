@@ -4,7 +4,8 @@
  * - a `null` (or non-object, or array) options argument of set, delete, patch, incr, expire, scan and
  *   subscribe, and of `open` (package root) and `FuseDB.open`;
  * - a `signal` that is not an AbortSignal; a non-boolean `reverse` or a `null` limit of scan; a non-boolean
- *   `syncReads`; a configuration without a string `dir`, a file system object or a clock.
+ *   `syncReads`; a configuration without a string `dir`, a file system object or a clock (with `now` and
+ *   `yield`).
  * Deterministic: the simulated disk without latency and a clock that does not move.
  */
 import { describe, expect, it } from "vitest";
@@ -89,6 +90,7 @@ describe("bad option shapes get FUSEDB_INVALID_ARGUMENT and change nothing", () 
     await expectInvalid(() => FuseDBClass.open(bad({ dir: "", fs, clock })));
     await expectInvalid(() => FuseDBClass.open(bad({ dir: "/db", fs: null, clock })));
     await expectInvalid(() => FuseDBClass.open(bad({ dir: "/db", fs, clock: {} })));
+    await expectInvalid(() => FuseDBClass.open(bad({ dir: "/db", fs, clock: { now: () => 0 } })));
     await expectInvalid(() => FuseDBClass.open(bad<FuseDBConfig>({ dir: "/db", fs })));
     // Nothing was created: the refused opens never reached the disk.
     expect(await fs.exists("/db")).toBe(false);

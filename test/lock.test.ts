@@ -8,7 +8,10 @@
  *   killed process is an unreaped zombie and a child it started still runs;
  * - what LOCK says never blocks: a LOCK naming a dead pid, our own pid, pid 1 or another host is no lock;
  * - release gives up its own lock only: LOCK is never removed, and a late second release, or a refused
- *   attempt, leaves another holder's lock in place.
+ *   attempt, leaves another holder's lock in place;
+ * - read-only opens (`readOnly: true`) take the lock shared: any number of them, in this process and in
+ *   others, at once; a writer and a reader exclude each other (FUSEDB_LOCKED), whichever came first, and a
+ *   writer's refusal names the readers.
  * Child processes run the current sources: src/ is transpiled once per run, by the `load` hook of
  * test/helpers/ts-loader.mjs (what register-ts-loader.mjs installs), into a temporary directory, so a child
  * starts without transpiling the engine again and a stale dist/ is never what gets tested.
@@ -95,6 +98,18 @@ for await (const line of createInterface({ input: process.stdin })) {
   } catch (err) {
     process.stdout.write(err?.code === "FUSEDB_LOCKED" ? "locked\\n" : "error " + err?.code + " " + err?.message + "\\n");
   }
+}
+`;
+
+/** A child that opens `FUSEDB_DIR` read-only, prints "n" (or "locked"), and holds the handle. */
+const READER = `
+const { open } = await import(process.env.FUSEDB_SRC);
+try {
+  const db = await open(process.env.FUSEDB_DIR, { readOnly: true });
+  process.stdout.write("read " + JSON.stringify((await db.get("n"))?.value ?? null) + "\\n");
+  setInterval(() => db.stats(), 1 << 30);
+} catch (err) {
+  process.stdout.write(err?.code === "FUSEDB_LOCKED" ? "locked\\n" : "error " + err?.code + " " + err?.message + "\\n");
 }
 `;
 
@@ -266,6 +281,46 @@ describe("directory lock", () => {
     expect(isAlive(sleeperPid), "the holder's child still runs").toBe(true);
     expect(await db.get("from-child")).toEqual({ value: holderPid, version: 1 });
     await db.close();
+  }, 30_000);
+
+  it("read-only handles share the lock with each other, in this process and another, and exclude a writer both ways", async () => {
+    const holder = start(node(HOLDER));
+    await expectLine(holder, "ready");
+    const pid = holder.process.pid;
+    const refused = open(dir, { readOnly: true });
+    await expect(refused).rejects.toMatchObject({ code: "FUSEDB_LOCKED" });
+    await expect(refused).rejects.toThrow(`process ${pid}@${hostname()}`);
+    await expectLine(start(node(READER)), "locked");
+    await kill(holder.process);
+
+    // The writer is gone: readers open, several at once, here and in another process.
+    const first = await open(dir, { readOnly: true });
+    const second = await open(dir, { readOnly: true });
+    expect(await first.get("from-child")).toEqual({ value: pid, version: 1 });
+    expect(await second.get("from-child")).toEqual({ value: pid, version: 1 });
+    const reader = start(node(READER));
+    await expectLine(reader, "read null");
+    // While they read, no writer gets in, in this process or another, and the refusal names readers.
+    const writer = open(dir);
+    await expect(writer).rejects.toMatchObject({ code: "FUSEDB_LOCKED" });
+    await expect(writer).rejects.toThrow("read-only handles");
+    const racer = start(node(RACER));
+    await expectLine(racer, "ready");
+    racer.process.stdin?.write("go\n");
+    await expectLine(racer, "locked");
+    await first.close();
+    await second.close();
+    racer.process.stdin?.write("go\n");
+    await expectLine(racer, "locked"); // the reader process still holds its shared lock
+    await kill(reader.process);
+    racer.process.stdin?.write("go\n");
+    await expectLine(racer, "won 1");
+    // Now a process writes: a reader here is refused, and nothing it did changed the directory.
+    await expect(open(dir, { readOnly: true })).rejects.toMatchObject({ code: "FUSEDB_LOCKED" });
+    await kill(racer.process);
+    const after = await open(dir, { readOnly: true });
+    expect(await after.get("n")).toEqual({ value: 1, version: 1 });
+    await after.close();
   }, 30_000);
 
   it(`lets exactly one of ${RACERS} processes win a race to open a directory whose owner was SIGKILLed, ${ROUNDS} rounds`, async () => {

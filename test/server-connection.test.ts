@@ -136,7 +136,11 @@ describe("ordering", () => {
 describe("durability and group commit", () => {
   it("a write's reply leaves only after the fdatasync; writes arriving meanwhile share the next one", async () => {
     const fs = new TestDisk();
-    const db = await Engine.open({ dir: "db", fs, clock: { now: () => 0, sleep: () => Promise.resolve() } });
+    const db = await Engine.open({
+      dir: "db",
+      fs,
+      clock: { now: () => 0, sleep: () => Promise.resolve(), yield: () => Promise.resolve() },
+    });
     const { net, server } = await memServer({ db });
     const first = net.connect();
     const hold = fs.holdSync();
@@ -259,7 +263,7 @@ describe("stop", () => {
     const db: FuseDB = await Engine.open({
       dir: "db",
       fs,
-      clock: { now: () => 0, sleep: () => Promise.resolve() },
+      clock: { now: () => 0, sleep: () => Promise.resolve(), yield: () => Promise.resolve() },
     });
     const { net, server } = await memServer({ db });
     const c = net.connect();
@@ -278,7 +282,7 @@ describe("stop", () => {
     const reopened = await Engine.open({
       dir: "db",
       fs,
-      clock: { now: () => 0, sleep: () => Promise.resolve() },
+      clock: { now: () => 0, sleep: () => Promise.resolve(), yield: () => Promise.resolve() },
     });
     expect((await reopened.get(Buffer.from("\x00k", "latin1")))?.value).toEqual({ a: 1 });
     await reopened.close();

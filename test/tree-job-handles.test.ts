@@ -1,9 +1,10 @@
 /**
- * File handles of the tree's jobs (issue 12 item 11). Invariant: a job whose manifest edit fails (its
- * fdatasync reports EIO) poisons the database and leaks nothing — the segment it wrote and opened is
- * released, so once the database is closed no file handle is left open. Checked for a flush (an explicit
- * checkpoint) and for a merge (background work), by counting the handles a wrapper file system opened and
- * closed over the simulated disk.
+ * File handles of the tree's jobs and of WAL rotation (issue 12 item 11). Invariants: a job whose manifest
+ * edit fails (its fdatasync reports EIO) poisons the database and leaks nothing — the segment it wrote and
+ * opened is released; a WAL rotation whose directory fsync fails poisons it and closes the new WAL file; so
+ * once the database is closed no file handle is left open. Checked for a flush (an explicit checkpoint), a
+ * merge (background work) and a rotation (an explicit checkpoint), by counting the handles a wrapper file
+ * system opened and closed over the simulated disk.
  */
 import { describe, expect, it } from "vitest";
 import { SimClock } from "../sim/disk/sim-clock.js";
@@ -18,6 +19,8 @@ class HandleCountingFileSystem implements FileSystem {
   readonly openPaths: string[] = [];
   failManifestSync: () => boolean = () => false;
   failedSyncs = 0;
+  /** Fails directory fsyncs (EIO) while true. */
+  failSyncDir = false;
 
   constructor(private readonly inner: FileSystem) {}
 
@@ -62,6 +65,9 @@ class HandleCountingFileSystem implements FileSystem {
     return this.inner.mkdir(path);
   }
   syncDir(path: string): Promise<void> {
+    if (this.failSyncDir) {
+      return Promise.reject(Object.assign(new Error(`EIO: fsync ${path}`), { code: "EIO" }));
+    }
     return this.inner.syncDir(path);
   }
   lock(dir: string): Promise<DirLock> {
@@ -103,6 +109,18 @@ describe("tree job file handles", () => {
     expect(poisoned).toBe(true);
     expect(fs.failedSyncs).toBe(1);
     expect(db.stats().tree.flushes).toBeGreaterThan(0);
+    await db.close();
+    expect(fs.openPaths).toEqual([]);
+  });
+
+  it("a WAL rotation whose directory fsync fails closes the new WAL file", async () => {
+    const { fs, db } = await openCounted({});
+    for (let i = 0; i < 20; i++) await db.set(`k${i}`, { i });
+    fs.failSyncDir = true;
+    // A checkpoint rotates the WAL first: the new file is created, and the directory fsync fails.
+    await expect(db.checkpoint()).rejects.toMatchObject({ code: "FUSEDB_POISONED", cause: { code: "EIO" } });
+    expect(fs.openPaths.filter((p) => p.endsWith(".log"))).toHaveLength(1);
+    await expect(db.set("after", 1)).rejects.toMatchObject({ code: "FUSEDB_POISONED" });
     await db.close();
     expect(fs.openPaths).toEqual([]);
   });

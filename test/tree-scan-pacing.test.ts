@@ -3,11 +3,20 @@
  * key behind many tombstones yields once per `scanEntriesPerYield` entries it examines (tombstones
  * included), forwards and in reverse, and still answers exactly; with a yield that lets the event loop run,
  * a callback queued on the event loop when the scan starts runs before the scan ends (without pacing, the
- * scan's in-memory work ran to the end first).
+ * scan's in-memory work ran to the end first). Through the engine, the yield is the Clock's: `scan({ limit:
+ * 1 })` over 100k tombstones lets a `setImmediate` callback queued before it run before it resolves on the
+ * real clock, and calls the simulated clock's `yield` (which needs no driving) once per 1024 entries.
  */
 import { describe, expect, it } from "vitest";
-import type { Entry } from "../src/doc/entry.js";
-import { Tree, type TreeOptions } from "../src/tree/tree.js";
+import { SimClock } from "../sim/disk/sim-clock.js";
+import { FuseDB, type FuseDBOptions } from "../src/db.js";
+import type { Entry, Mutation } from "../src/doc/entry.js";
+import type { Clock } from "../src/io/clock.js";
+import type { FileSystem } from "../src/io/file-system.js";
+import { SystemClock } from "../src/io/node-clock.js";
+import { SCAN_ENTRIES_PER_YIELD, Tree, type TreeOptions } from "../src/tree/tree.js";
+import { DIR } from "./helpers/open-mem.js";
+import { TestDisk } from "./helpers/sim-disk.js";
 
 const OPTIONS: TreeOptions = {
   leafBufferBytes: 1 << 30,
@@ -68,4 +77,53 @@ describe("scan pacing", () => {
     expect(found.map(([k]) => k)).toEqual(["z"]);
     expect(ranDuringScan).toBe(true);
   });
+});
+
+const ENGINE_TOMBSTONES = 100_000;
+const BATCH = 1000;
+
+/** A database holding ENGINE_TOMBSTONES tombstones ("k000000"…) and one live key after them ("z"). */
+async function engineOfTombstones(fs: FileSystem, clock: Clock, options: FuseDBOptions): Promise<FuseDB> {
+  const db = await FuseDB.open({ ...options, dir: DIR, fs, clock });
+  for (let i = 0; i < ENGINE_TOMBSTONES; i += BATCH) {
+    const deletes: Mutation[] = [];
+    for (let j = i; j < i + BATCH; j++) deletes.push({ op: "delete", key: `k${String(j).padStart(6, "0")}` });
+    await db.batch(deletes);
+  }
+  await db.set("z", 1);
+  return db;
+}
+
+describe("scan pacing through the engine's clock", () => {
+  it("lets a setImmediate callback queued before scan({ limit: 1 }) over 100k tombstones run before it resolves (real clock)", async () => {
+    // Mode 'memory': every entry is in a buffer, so the scan does no I/O that would yield by itself.
+    const db = await engineOfTombstones(new TestDisk(), new SystemClock(), { durability: "memory" });
+    let scanDone = false;
+    let ranDuringScan: boolean | undefined;
+    setImmediate(() => {
+      ranDuringScan = !scanDone;
+    });
+    const found = await db.scan({ limit: 1 });
+    scanDone = true;
+    expect(found.map((e) => e.key)).toEqual(["z"]);
+    expect(ranDuringScan).toBe(true);
+    await db.close();
+  }, 60_000);
+
+  it("yields through the simulated clock once per 1024 entries examined, without driving it (mode 'fsync')", async () => {
+    const clock = new SimClock(0);
+    // Buffers large enough that the tombstones stay in memory: the yields are the pacer's alone.
+    const db = await engineOfTombstones(new TestDisk(), clock, {
+      leafBufferBytes: 1 << 28,
+      bufferBytesMax: 1 << 29,
+      leafBytesMax: 1 << 30,
+    });
+    expect(db.stats().tree.segments).toBe(0);
+    const before = clock.yields;
+    const found = await db.scan({ limit: 1 });
+    expect(found.map((e) => e.key)).toEqual(["z"]);
+    expect(clock.yields - before).toBe(Math.floor((ENGINE_TOMBSTONES + 1) / SCAN_ENTRIES_PER_YIELD));
+    expect(clock.pendingTimers).toBe(0);
+    await db.close();
+  }, 60_000);
 });

@@ -3,7 +3,8 @@
  * reads and scans across fence keys, hot splits, merge-back of shrunken leaves, a data set many times the
  * block cache, WAL bounded by continuous checkpoints, gradual backpressure, recovery from the edit log;
  * the manifest's invariants (sorted fence keys, no segment named twice, file numbers below the counter,
- * non-negative LSNs) are corruption when read back and an assertion when written.
+ * non-negative LSNs) are corruption when read back and an assertion when written; a failed explicit
+ * checkpoint is handled exactly as a failed background job: the host hears of it and no job runs after it.
  */
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import type { KeyString } from "../src/doc/key.js";
 import { CorruptionError } from "../src/errors.js";
 import { BlockCache } from "../src/tree/block-cache.js";
 import { bloomMayContain, buildBloom } from "../src/tree/bloom.js";
+import { Leaf } from "../src/tree/leaf.js";
 import {
   applyEdit,
   emptyManifest,
@@ -20,6 +22,7 @@ import {
   parseManifest,
   readManifest,
 } from "../src/tree/manifest.js";
+import { Tree, type TreeHost, type TreeOptions } from "../src/tree/tree.js";
 import { checksum } from "../src/util/bytes.js";
 import { marksSince, snapshot } from "../src/util/coverage.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
@@ -365,5 +368,58 @@ describe("engine over many leaves", () => {
     console.log(
       `damaged final manifest edit: ${outcomes.detected} detected, ${outcomes.safe} safe torn tails`,
     );
+  });
+});
+
+describe("a failed explicit checkpoint", () => {
+  it("stops the tree's jobs and reports to the host, as a failed background job does", async () => {
+    const disk = new TestDisk();
+    await disk.mkdir(DIR);
+    const errors: unknown[] = [];
+    let applied = 0;
+    const host: TreeHost = {
+      fs: disk,
+      dir: DIR,
+      appliedLsn: () => applied,
+      waitDurable: () => Promise.resolve(),
+      expiryHorizonMs: () => 0,
+      walBytesWritten: () => 0,
+      takeWalFilesBelow: () => [],
+      onBackgroundError: (err) => {
+        errors.push(err);
+      },
+    };
+    const options: TreeOptions = {
+      leafBufferBytes: 2048,
+      bufferBytesMax: 1 << 20,
+      leafBytesMax: 1 << 20,
+      segmentsMax: 4,
+      hotWriteShare: 0.25,
+      checkpointWalBytes: 1 << 30,
+      blockCacheBytes: 1 << 16,
+      sliceBytes: 1 << 12,
+    };
+    const log = await ManifestLog.create(disk, DIR, emptyManifest(), 1 << 20);
+    const tree = Tree.create(host, log, new BlockCache(1 << 16), [new Leaf("", [], 0)], options);
+    const put = (k: string): void => {
+      applied++;
+      tree.apply(k as KeyString, { version: 1, value: "v", text: Buffer.from('"v"'), lsn: applied });
+    };
+    for (let i = 0; i < 5; i++) put(key(i));
+    disk.faults.failSync = (path) => path.endsWith(".tmp");
+    const failure = await tree.checkpoint().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toMatchObject({ code: "EIO" });
+    expect(errors).toEqual([failure]);
+    // Past the leaf's buffer bound a flush would be due: none starts, nothing more is written.
+    const writes = disk.writeCalls.length;
+    for (let i = 5; i < 200; i++) put(key(i));
+    expect(tree.stats().running).toBeUndefined();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(disk.writeCalls.length).toBe(writes);
+    expect(tree.stats().flushes).toBe(0);
+    await tree.close();
   });
 });

@@ -56,6 +56,17 @@ export interface OpenOptions {
   readOnly?: boolean;
 }
 
+/** How `FileSystem.lock` locks. */
+export interface LockOptions {
+  /**
+   * A shared lock: any number of shared holders at once, never together with an exclusive holder (flock
+   * `LOCK_SH` against `LOCK_EX`). Read-only openers take it; the one writer takes the lock exclusive. A file
+   * system may take every lock exclusive instead (the simulated disk does): stricter, never wrong.
+   * Default false.
+   */
+  shared?: boolean;
+}
+
 /**
  * A held directory lock. `release` gives up this lock only: it never removes or unlocks a lock someone else
  * has taken since, and a second call does nothing.
@@ -110,12 +121,14 @@ export interface FileSystem {
   /** fsyncs the directory: every create, rename and remove in it so far becomes durable. */
   syncDir(path: string): Promise<void>;
   /**
-   * Takes the exclusive lock on directory `dir` for the caller. The lock ends with `release`, and at the
-   * latest with the process (or, simulated, with the instance: a crash drops it).
-   * @throws {@link DirLockHeldError} if another process or another open handle holds it; an I/O error
-   * (ENOENT, ENOTDIR, ...) if `dir` cannot hold a lock.
+   * Takes the lock on directory `dir` for the caller: exclusive, or shared with `options.shared`. The lock
+   * ends with `release`, and at the latest with the process (or, simulated, with the instance: a crash
+   * drops it).
+   * @throws {@link DirLockHeldError} if another process or another open handle holds it in a mode that
+   * excludes this one; an I/O error (ENOENT, ENOTDIR, EISDIR, EROFS, EACCES, ...) if `dir` cannot hold a
+   * lock for the caller.
    */
-  lock(dir: string): Promise<DirLock>;
+  lock(dir: string, options?: LockOptions): Promise<DirLock>;
 }
 
 /** Joins path parts with `/`. */

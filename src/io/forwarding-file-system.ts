@@ -8,7 +8,7 @@
  * {@link IO_OP_KINDS} classifies every operation of the seam once, as Pebble's errorfs does (`OpKind`,
  * `ReadOrWrite`), for wrappers that treat operations by kind.
  */
-import type { DirLock, File, FileSystem, OpenOptions } from "./file-system.js";
+import type { DirLock, File, FileSystem, LockOptions, OpenOptions } from "./file-system.js";
 
 /**
  * Every operation of the seam: the `File` methods, the `FileSystem` methods, and `create` for an `open`
@@ -121,7 +121,7 @@ export class ForwardingFileSystem implements FileSystem {
   syncDir(path: string): Promise<void> {
     return this.inner.syncDir(path);
   }
-  lock(dir: string): Promise<DirLock> {
-    return this.inner.lock(dir);
+  lock(dir: string, options?: LockOptions): Promise<DirLock> {
+    return this.inner.lock(dir, options);
   }
 }

@@ -1,7 +1,7 @@
 /** The real clock: wall milliseconds and real timers. Only the composition root (cli/) and bench use it. */
 import type { Clock } from "./clock.js";
 
-/** `Clock` over `Date.now()` and `setTimeout`. */
+/** `Clock` over `Date.now()`, `setTimeout` and `setImmediate`. */
 export class SystemClock implements Clock {
   now(): number {
     return Date.now();
@@ -9,5 +9,10 @@ export class SystemClock implements Clock {
 
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  /** Resolves in the event loop's check phase (`setImmediate`): after pending I/O callbacks have run. */
+  yield(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
   }
 }

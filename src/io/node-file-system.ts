@@ -7,7 +7,7 @@ import { constants, readSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import { createRequire } from "node:module";
 import { hostname } from "node:os";
-import type { DirLock, File, FileSystem, OpenOptions } from "./file-system.js";
+import type { DirLock, File, FileSystem, LockOptions, OpenOptions } from "./file-system.js";
 import { DirLockHeldError, ioErrorCode, joinPath } from "./file-system.js";
 
 /** Name of the lock file inside a data directory. */
@@ -124,31 +124,35 @@ export class NodeFileSystem implements FileSystem {
   }
 
   /**
-   * The directory lock is a kernel lock: an exclusive, non-blocking `flock(2)` on `dir/LOCK` (opened, and
-   * created if missing; never removed), held through a file descriptor that stays open until `release`.
-   * The kernel drops it when that descriptor is closed, however the process ends (SIGKILL, a zombie not
-   * yet reaped, a container restart), so a lock never outlives its owner and nothing here judges whether
-   * an owner is alive: a LOCK file naming a dead pid, our own pid or another host does not block. flock
-   * belongs to the open file description, so a second `lock` in this same process is refused too, and a
+   * The directory lock is a kernel lock: a non-blocking `flock(2)` on `dir/LOCK` (opened, and created if
+   * missing; never removed), exclusive for the writer, shared with `options.shared` for read-only openers,
+   * held through a file descriptor that stays open until `release`. The kernel drops it when that
+   * descriptor is closed, however the process ends (SIGKILL, a zombie not yet reaped, a container restart),
+   * so a lock never outlives its owner and nothing here judges whether an owner is alive: a LOCK file
+   * naming a dead pid, our own pid or another host does not block. flock belongs to the open file
+   * description, so a second `lock` in this same process is refused as another process's would be, and a
    * refused attempt closing its own descriptor cannot drop the holder's lock (POSIX `fcntl` locks, owned by
    * the process, would do both wrong). libuv opens files close-on-exec, so a child process never inherits
-   * the lock. After taking the lock, the holder writes `pid@host` into LOCK (best effort, not synced) only
-   * to name itself in a refusal message. Local file systems only: on NFS the kernel emulates flock with
-   * byte-range locks whose semantics differ.
-   * @throws DirLockHeldError if another process or handle holds the lock; the OS error (ENOENT, EACCES,
-   * EROFS, EISDIR) if LOCK cannot be opened for writing.
+   * the lock. After taking the exclusive lock, the holder writes `pid@host` into LOCK (best effort, not
+   * synced) only to name itself in a refusal message; shared holders write nothing. A shared lock on a LOCK
+   * that cannot be opened for writing (a read-only file system, a directory this user may not write) is
+   * taken through a read-only descriptor (flock needs no write access). Local file systems only: on NFS the
+   * kernel emulates flock with byte-range locks whose semantics differ.
+   * @throws DirLockHeldError if another process or handle holds the lock in a mode that excludes this one;
+   * the OS error (ENOENT, ENOTDIR, EACCES, EROFS, EISDIR) if LOCK can be neither opened nor created.
    */
-  async lock(dir: string): Promise<DirLock> {
-    const handle = await fsp.open(joinPath(dir, LOCK_FILE), constants.O_RDWR | constants.O_CREAT, 0o644);
+  async lock(dir: string, options: LockOptions = {}): Promise<DirLock> {
+    const shared = options.shared === true;
+    const handle = await openLockFile(joinPath(dir, LOCK_FILE), shared);
     try {
-      flockSync()(handle.fd, "exnb");
+      flockSync()(handle.fd, shared ? "shnb" : "exnb");
     } catch (err) {
-      const held = ioErrorCode(err) === "EAGAIN" || ioErrorCode(err) === "EWOULDBLOCK";
-      const holder = held ? await readHolder(handle) : "";
+      const held = isWouldBlock(err);
+      const holder = held ? await describeHolder(handle, shared) : "";
       await handle.close();
       throw held ? new DirLockHeldError(dir, holder) : err;
     }
-    await writeHolder(handle);
+    if (!shared) await writeHolder(handle);
     let held = true;
     return {
       release: async () => {
@@ -163,6 +167,49 @@ export class NodeFileSystem implements FileSystem {
       },
     };
   }
+}
+
+/** Codes of an open that failed for want of write access: a shared lock then tries a read-only descriptor. */
+const NO_WRITE_ACCESS = new Set(["EROFS", "EACCES", "EPERM"]);
+
+/**
+ * Opens (creating if missing) the lock file at `path` for reading and writing; for a shared lock, an
+ * existing one read-only if it cannot be opened for writing. @throws the OS error (the first one if the
+ * file is also missing: it can be neither opened nor created).
+ */
+async function openLockFile(path: string, shared: boolean): Promise<fsp.FileHandle> {
+  try {
+    return await fsp.open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+  } catch (err) {
+    if (!shared || !NO_WRITE_ACCESS.has(ioErrorCode(err) ?? "")) throw err;
+    try {
+      return await fsp.open(path, constants.O_RDONLY);
+    } catch (readErr) {
+      throw ioErrorCode(readErr) === "ENOENT" ? err : readErr;
+    }
+  }
+}
+
+function isWouldBlock(err: unknown): boolean {
+  return ioErrorCode(err) === "EAGAIN" || ioErrorCode(err) === "EWOULDBLOCK";
+}
+
+/**
+ * Who holds the lock that refused us, for the message. A refused exclusive lock probes for a shared one on
+ * the same descriptor: if that is granted, only read-only openers hold the lock (the LOCK record names the
+ * last writer, not them).
+ */
+async function describeHolder(handle: fsp.FileHandle, shared: boolean): Promise<string> {
+  if (!shared) {
+    try {
+      flockSync()(handle.fd, "shnb");
+      flockSync()(handle.fd, "un");
+      return "read-only handles (a shared lock), in this process or another";
+    } catch {
+      // Refused (EAGAIN): a writer holds it, and LOCK names it.
+    }
+  }
+  return readHolder(handle);
 }
 
 /** Who we are, as written into LOCK: `pid@host`. */
@@ -205,7 +252,7 @@ async function writeHolder(handle: fsp.FileHandle): Promise<void> {
   }
 }
 
-type FlockOperation = "exnb" | "un";
+type FlockOperation = "exnb" | "shnb" | "un";
 
 let flockFunction: ((fd: number, operation: FlockOperation) => void) | undefined;
 

@@ -7,7 +7,7 @@
  * database another process has open.
  */
 import { assert } from "../errors.js";
-import type { DirLock, File, FileSystem, OpenOptions } from "../io/file-system.js";
+import type { DirLock, File, FileSystem, LockOptions, OpenOptions } from "../io/file-system.js";
 import {
   ForwardingFile,
   ForwardingFileSystem,
@@ -60,7 +60,7 @@ class ReadOnlyFileSystem extends ForwardingFileSystem {
   override syncDir(path: string): Promise<void> {
     return refuse("syncDir", path);
   }
-  override lock(dir: string): Promise<DirLock> {
+  override lock(dir: string, _options?: LockOptions): Promise<DirLock> {
     return refuse("lock", dir);
   }
 }

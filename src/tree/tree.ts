@@ -50,8 +50,9 @@ export interface TreeOptions {
   scanEntriesPerYield?: number;
   /**
    * Lets the event loop run between bounded runs of a scan's work. Default: a resolved promise, which lets
-   * only other promise continuations run; the engine passes one built on its Clock (`sleep(0)`), which lets
-   * I/O callbacks run too, as real timers may not be used in src/ outside src/io.
+   * only other promise continuations run; the engine passes its Clock's `yield` (src/options.ts
+   * `treeOptions`), which on the real clock lets I/O callbacks and timers run too (real timers may not be
+   * used in src/ outside src/io).
    */
   yieldToEventLoop?: () => Promise<void>;
 }
@@ -124,6 +125,8 @@ export class Tree {
     leaves: Leaf[],
     options: TreeOptions,
     disk: { host: TreeHost; log: ManifestLog } | undefined,
+    /** The WAL floor of a tree without background work: 0 in memory mode, the manifest's when read-only. */
+    private readonly fixedFloorLsn = 0,
   ) {
     this.router = new Router(leaves, {
       entriesPerYield: options.scanEntriesPerYield ?? SCAN_ENTRIES_PER_YIELD,
@@ -153,6 +156,19 @@ export class Tree {
   /** A tree with one leaf and no files (durability 'memory'): buffers only, no background work. */
   static inMemory(options: TreeOptions): Tree {
     return new Tree(new BlockCache(1), [new Leaf("", [], 0)], options, undefined);
+  }
+
+  /**
+   * A tree over opened leaves that never changes (a database opened `readOnly`): reads only, no manifest
+   * log, no background work; `floorLsn` stays `checkpointLsn`, the manifest's. Nothing applies entries to it.
+   */
+  static readOnly(
+    cache: BlockCache<Block>,
+    leaves: Leaf[],
+    options: TreeOptions,
+    checkpointLsn: number,
+  ): Tree {
+    return new Tree(cache, leaves, options, undefined, checkpointLsn);
   }
 
   /**
@@ -276,7 +292,7 @@ export class Tree {
 
   /** The WAL floor in the manifest: replay starts above it (0 in memory mode). */
   get floorLsn(): number {
-    return this.background?.publisher.floorLsn ?? 0;
+    return this.background?.publisher.floorLsn ?? this.fixedFloorLsn;
   }
 
   /** Gradual backpressure (see {@link Scheduler.backpressure}): a promise to await, or undefined. */
@@ -287,12 +303,16 @@ export class Tree {
   /**
    * Flushes every leaf holding buffered data and deletes the WAL files wholly below the new floor. With no
    * writes meanwhile the floor is then the last applied LSN. Resolves with the floor.
-   * @throws the background error (the engine is then poisoned).
+   * @throws the job's error, after handling it exactly as a failed background job's: scheduling stops and
+   *   the host hears of it (`onBackgroundError`: the engine is then poisoned).
    */
   checkpoint(): Promise<number> {
     const background = this.background;
-    assert(background !== undefined, "memory mode has no checkpoint");
-    return this.exclusive("checkpoint", () => background.jobs.checkpoint());
+    assert(background !== undefined, "memory and read-only trees have no checkpoint");
+    return this.exclusive("checkpoint", () => background.jobs.checkpoint()).catch((err: unknown) => {
+      this.failed(background, err);
+      throw err;
+    });
   }
 
   /** Sweeps expired documents in memory mode (there is no background flush to do it). */
@@ -319,15 +339,22 @@ export class Tree {
     if (plan === undefined) return;
     this.busy = true;
     void this.exclusive(plan.kind, () => background.jobs.run(plan))
-      .catch((err: unknown) => {
-        this.stopped = true;
-        background.host.onBackgroundError(err);
-      })
+      .catch((err: unknown) => this.failed(background, err))
       .finally(() => {
         this.busy = false;
         this.scheduler.releaseSliceWaiters();
         this.schedule();
       });
+  }
+
+  /**
+   * A job failed (background or an explicit checkpoint): no job is scheduled any more, writers waiting for
+   * slices go on (to the poison), and the host is told, so the engine stops writing.
+   */
+  private failed(background: Background, err: unknown): void {
+    this.stopped = true;
+    this.scheduler.releaseSliceWaiters();
+    background.host.onBackgroundError(err);
   }
 
   /** Runs `fn` after every job queued before it, with `kind` as the running job. */

@@ -359,6 +359,7 @@ export class WalWriter implements CommitLog {
     try {
       await writeWalHead(this.fs, this.dir, firstLsn);
     } catch (err) {
+      // The new file is never used (the writer is poisoned): release its handle, keep the first error.
       await file.close().catch(() => undefined);
       throw err;
     }

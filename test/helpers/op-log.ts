@@ -181,13 +181,16 @@ function text(prng: Prng, length: number): string {
   return chunk.repeat(Math.ceil(length / chunk.length)).slice(0, length);
 }
 
-/** A clock that moves only when the log moves it; `sleep` never waits (the engine does not use it). */
+/** A clock that moves only when the log moves it; `sleep` and `yield` never wait. */
 class ManualClock implements Clock {
   ms = 1_000_000;
   now(): number {
     return this.ms;
   }
   sleep(_ms: number): Promise<void> {
+    return Promise.resolve();
+  }
+  yield(): Promise<void> {
     return Promise.resolve();
   }
 }

@@ -84,6 +84,11 @@ export class ManualClock implements Clock {
     return new Promise((wake) => this.sleepers.push({ at: this.nowMs + ms, wake }));
   }
 
+  /** Resolves at once: this clock never holds back a scan's pacing. */
+  yield(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Moves time forward and wakes every sleeper whose deadline passed. */
   advance(ms: number): void {
     this.nowMs += ms;
