@@ -218,11 +218,21 @@ export class CommitPipeline {
   private async readBases(keys: readonly KeyString[]): Promise<Map<KeyString, Entry | undefined>> {
     const bases = new Map<KeyString, Entry | undefined>();
     try {
+      // Bounded: each pass reads at least one key not yet in `bases`, and there are keys.length of them.
       for (;;) {
         const missing = keys.filter((k) => !bases.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY);
-        if (missing.length === 0) return bases;
+        if (missing.length === 0) break;
         for (const k of missing) bases.set(k, await this.tree.get(k));
       }
+      // What memory answers now is also kept: between this return and prepare, other work may run (a read
+      // evicting a cached block, a flush), and a key memory answered here may no longer be answerable
+      // there. No write of these keys can come in between (calls are prepared in call order), so the
+      // value does not change, only where it is found.
+      for (const k of keys) {
+        const mem = this.lookupPendingMemory(k);
+        if (mem !== NOT_IN_MEMORY) bases.set(k, mem);
+      }
+      return bases;
     } catch (err) {
       this.poison(err);
       throw asIoError(err, "a read this write needs failed (the database is now poisoned; reopen it)");
@@ -345,7 +355,7 @@ export class CommitPipeline {
   private baseFor(k: KeyString, bases: Map<KeyString, Entry | undefined>): Entry | undefined {
     const mem = this.lookupPendingMemory(k);
     if (mem !== NOT_IN_MEMORY) return mem;
-    assert(bases.has(k), "a key memory cannot answer was read before prepare");
+    assert(bases.has(k), "a key memory cannot answer was read (or seen in memory) before prepare");
     return bases.get(k);
   }
 }
