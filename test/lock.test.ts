@@ -276,7 +276,19 @@ describe("directory lock", () => {
     }
     expect(state, "the killed holder is a zombie").toBe("Z");
     expect(isAlive(holderPid), "a zombie's pid looks alive").toBe(true);
-    const db = await open(dir);
+    // The thread-group leader shows "Z" as soon as it exits, while its other threads (libuv's pool) may
+    // still be ending; the kernel drops the lock when the last of them closes the descriptor. So the open
+    // may be refused for a few milliseconds; it must succeed while the holder is still an unreaped zombie.
+    let db: Awaited<ReturnType<typeof open>> | undefined;
+    for (let attempt = 0; db === undefined; attempt++) {
+      try {
+        db = await open(dir);
+      } catch (err) {
+        // Bounded: 400 attempts 5 ms apart.
+        if ((err as { code?: string }).code !== "FUSEDB_LOCKED" || attempt >= 400) throw err;
+        await new Promise((wake) => setTimeout(wake, 5));
+      }
+    }
     expect(await processState(holderPid), "still an unreaped zombie when the open succeeded").toBe("Z");
     expect(isAlive(sleeperPid), "the holder's child still runs").toBe(true);
     expect(await db.get("from-child")).toEqual({ value: holderPid, version: 1 });

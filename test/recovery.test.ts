@@ -338,7 +338,7 @@ describe("file header", () => {
     const image = await threeGroups();
     for (const at of [slotOffset(0), slotOffset(1), slotOffset(1) + 11]) {
       const fs = image.copy();
-      flipByte(fs, WAL1_PATH, at);
+      await flipByte(fs, WAL1_PATH, at);
       const db = await openMem(fs);
       expect(await observe(db, ["a", "b", "c"])).toEqual({
         scan: [
@@ -359,8 +359,8 @@ describe("file header", () => {
       await again.close();
     }
     const both = image.copy();
-    flipByte(both, WAL1_PATH, slotOffset(0) + 5);
-    flipByte(both, WAL1_PATH, slotOffset(1) + 5);
+    await flipByte(both, WAL1_PATH, slotOffset(0) + 5);
+    await flipByte(both, WAL1_PATH, slotOffset(1) + 5);
     await expectCorruption(openMem(both), WAL1, slotOffset(0));
   });
 
