@@ -6,8 +6,9 @@
 export { ForwardingFileSystem, LyingSyncFileSystem, NoDirSyncFileSystem } from "../faults/canary.js";
 export type { BrokenVariant } from "./broken-variants.js";
 export { BROKEN_VARIANTS } from "./broken-variants.js";
-export type { CampaignOptions, CampaignResult } from "./campaign.js";
-export { drawKnobs, runCampaign } from "./campaign.js";
+export { runCampaign } from "./campaign.js";
+export type { CampaignOptions, CampaignResult } from "./campaign-options.js";
+export { drawKnobs } from "./campaign-options.js";
 export { ByteImage } from "./disk/byte-image.js";
 export type {
   ByteRun,

@@ -1,0 +1,133 @@
+/**
+ * What a campaign runs with (sim/campaign.ts): its options, its result, and how the options not given are
+ * drawn from the seed (swarm testing: engine knobs, durability mode, concurrency, crash faults and runtime
+ * faults each from their own stream of the root seed).
+ */
+import { drawRuntimeFaultPlan, type RuntimeFaultPlan } from "../faults/runtime-faults.js";
+import type { FuseDBOptions, UnsafeForTesting } from "../src/db.js";
+import type { FileSystem } from "../src/io/file-system.js";
+import type { Prng } from "./disk/prng.js";
+
+/** What to run. Only `seed` is required; the rest default or are drawn from the seed. */
+export interface CampaignOptions {
+  seed: string;
+  /** Crash/recover cycles. Default 4. */
+  cycles?: number;
+  /** Workload steps issued per cycle (the crash lands somewhere inside). Default 120. */
+  opsPerCycle?: number;
+  /** Key universe size. Default 24. */
+  keys?: number;
+  /** Most operations in flight; default drawn from the seed in 1..64. */
+  inflightMax?: number;
+  /** Engine knobs; by default drawn from the seed (swarm testing). */
+  knobs?: FuseDBOptions;
+  /**
+   * Crash faults: "torn" tears, drops and fills unsynced writes at sector granularity on a seeded
+   * DeviceProfile (faults/torn-write-planner.ts); "whole" keeps or drops whole writes. Default: drawn.
+   */
+  crashFaults?: "whole" | "torn";
+  /** Wraps the virtual disk the engine sees: broken variants for sensitivity tests. */
+  wrapFs?: (fs: FileSystem) => FileSystem;
+  /** Breaks the engine on purpose (sim/broken-variants.ts; sensitivity tests only). */
+  unsafeForTesting?: UnsafeForTesting;
+  /**
+   * Durability mode: 'relaxed' lets the oracle accept the loss of up to `relaxedUnsyncedMax` acknowledged
+   * calls per crash. Default: `knobs.durability` if given, else drawn (a quarter of the seeds relaxed); the
+   * mode in force is reported in `knobs`.
+   */
+  durability?: "fsync" | "relaxed";
+  /**
+   * Runtime faults the virtual disk injects while the workload runs, or "off". Default: drawn from the
+   * seed (half the seeds off; see `drawRuntimeFaultPlan`).
+   */
+  runtimeFaults?: RuntimeFaultPlan | "off";
+}
+
+/** What a campaign did and found. */
+export interface CampaignResult {
+  seed: string;
+  verdict: "pass" | "fail";
+  violations: string[];
+  ops: number;
+  acks: number;
+  reads: number;
+  crashes: number;
+  recoveries: number;
+  faults: number;
+  virtualMs: number;
+  traceHash: string;
+  knobs: FuseDBOptions;
+  options: RunOptions;
+  /** Subscribers evicted as slow (FUSEDB_SLOW_SUBSCRIBER). */
+  evictions: number;
+  /** Subscription events delivered and checked. */
+  events: number;
+  /** Runtime faults injected (write, fsync and read errors, bit flips, misdirected writes). */
+  runtimeFaults: number;
+  /**
+   * Set when the run ended early because the engine detected injected damage (FUSEDB_CORRUPTION naming a
+   * damaged file, or the known limit): what it detected. Such a run passes.
+   */
+  detected?: string;
+  /** Coverage marks hit during this campaign (src/util/coverage.ts), by name. */
+  marks: Record<string, number>;
+}
+
+/** The campaign's options once defaulted and drawn (what {@link CampaignResult.options} reports). */
+export type RunOptions = Required<
+  Omit<CampaignOptions, "wrapFs" | "unsafeForTesting" | "knobs" | "durability">
+>;
+
+/** Draws engine knobs: tiny, so rotations, group caps and checkpoints happen often. */
+export function drawKnobs(prng: Prng): FuseDBOptions {
+  return {
+    walFileBytesMax: prng.pick([256, 1024, 4096, 65536]),
+    groupCommitBytesMax: prng.pick([64, 512, 4096, 1 << 20]),
+    blockCacheBytes: prng.pick([1, 4096, 65536, 1 << 25]),
+    // Automatic checkpoints every few KiB of WAL, so crashes land inside them (drawn last: earlier draws keep).
+    checkpointWalBytes: prng.pick([512, 2048, 8192, 1 << 26]),
+    // The leaf tree at toy sizes: buffers of a few entries, leaves of a few KiB, so flushes, merges, splits,
+    // manifest rewrites and WAL deletions happen hundreds of times per seed.
+    leafBufferBytes: prng.pick([128, 512, 2048, 1 << 20]),
+    leafBytesMax: prng.pick([1024, 4096, 16384, 8 << 20]),
+    segmentsMax: prng.range(1, 4),
+    bufferBytesMax: prng.pick([1024, 8192, 64 << 20]),
+    manifestBytesMax: prng.pick([256, 2048, 1 << 20]),
+  };
+}
+
+/**
+ * Defaults the options not given in `options` and draws the rest from `root` (the campaign's root stream):
+ * returns the engine knobs in force (with the durability mode) and the campaign's shape.
+ * @throws Error if the durability mode is neither 'fsync' nor 'relaxed'.
+ */
+export function resolveCampaignOptions(
+  options: CampaignOptions,
+  root: Prng,
+): { knobs: FuseDBOptions; opts: RunOptions } {
+  const knobs = { ...(options.knobs ?? drawKnobs(root.fork("knobs"))) };
+  const durabilityPrng = root.fork("durability");
+  const durability =
+    options.durability ?? knobs.durability ?? (durabilityPrng.bool(0.25) ? "relaxed" : "fsync");
+  if (durability === "relaxed") {
+    knobs.durability = "relaxed";
+    knobs.relaxedUnsyncedMax ??= durabilityPrng.pick([1, 4, 32, 256]);
+  } else if (durability !== "fsync") {
+    throw new Error(`campaigns run in mode 'fsync' or 'relaxed', not ${durability}`);
+  }
+  const opts: RunOptions = {
+    seed: options.seed,
+    cycles: options.cycles ?? 4,
+    opsPerCycle: options.opsPerCycle ?? 120,
+    keys: options.keys ?? 24,
+    inflightMax: options.inflightMax ?? root.fork("inflight").range(1, 64),
+    crashFaults: options.crashFaults ?? (root.fork("faults").bool() ? "torn" : "whole"),
+    runtimeFaults: options.runtimeFaults ?? drawRuntimeFaults(root.fork("runtime-plan")),
+  };
+  return { knobs, opts };
+}
+
+/** Half the seeds run without runtime faults; the rest draw a plan. */
+function drawRuntimeFaults(prng: Prng): RuntimeFaultPlan | "off" {
+  return prng.bool() ? drawRuntimeFaultPlan(prng) : "off";
+}
