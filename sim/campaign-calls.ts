@@ -13,7 +13,7 @@ import type { SimClock } from "./disk/sim-clock.js";
 import { errorCode } from "./disk/sim-error.js";
 import type { SimFileSystem } from "./disk/sim-file-system.js";
 import type { TraceHash } from "./disk/trace-hash.js";
-import type { ModelMutation } from "./model.js";
+import { applyMutations, describeMutations } from "./engine-under-test.js";
 import type { Oracle, ReadAnswer } from "./oracle.js";
 import type { WorkloadStep } from "./workload.js";
 
@@ -51,15 +51,15 @@ export function issueCall(c: CallContext, db: FuseDB, step: WorkloadStep, id: nu
 /** One entry per step kind; see the module comment. */
 const CALLS: { [K in StepKind]: CallMaker<K> } = {
   mutate: (c, db, step, id) => {
-    const what = `op#${id} ${describeMutations(step.mutations)}`;
+    const what = `op#${id} ${describeMutations(step.mutations, step.batch)}`;
     const ticket = c.oracle.issue(step.mutations, c.clock.now());
     c.trace.update(`issue ${what}`);
     return called(
       false,
-      mutate(db, step.mutations, step.batch),
-      (results) => {
+      applyMutations(db, step.mutations, step.batch),
+      (applied) => {
         c.trace.update(`ack #${id}`);
-        c.oracle.acked(ticket, results, what);
+        c.oracle.acked(ticket, applied.results, what);
       },
       (err) => {
         c.trace.update(`reject #${id} ${errorCode(err)}`);
@@ -130,45 +130,4 @@ function called<T>(
       );
     },
   };
-}
-
-async function mutate(
-  db: FuseDB,
-  mutations: ModelMutation[],
-  batch: boolean,
-): Promise<{ version: number; value?: unknown }[]> {
-  const m = mutations[0] as ModelMutation;
-  if (batch) return (await db.batch(mutations)).results;
-  const cond = { ifVersion: m.ifVersion };
-  switch (m.op) {
-    case "set":
-      return [await db.set(m.key, m.value, { ttlMs: m.ttlMs, ifVersion: m.ifVersion })];
-    case "delete":
-      return [await db.delete(m.key, cond)];
-    case "patch":
-      return [await db.patch(m.key, m.patch, cond)];
-    case "incr":
-      return [await db.incr(m.key, m.delta, cond)];
-    case "expire":
-      return [await db.expire(m.key, m.ms, cond)];
-  }
-}
-
-function describeMutations(ms: readonly ModelMutation[]): string {
-  return ms
-    .map((m) => {
-      const cond = m.ifVersion === undefined ? "" : ` if v${m.ifVersion}`;
-      return describeMutation(m) + cond;
-    })
-    .join("; ");
-}
-
-function describeMutation(m: ModelMutation): string {
-  if (m.op === "set" && m.ttlMs !== undefined)
-    return `set ${m.key}=${JSON.stringify(m.value)} ttl ${m.ttlMs}`;
-  if (m.op === "set") return `set ${m.key}=${JSON.stringify(m.value)}`;
-  if (m.op === "patch") return `patch ${m.key} ${JSON.stringify(m.patch)}`;
-  if (m.op === "incr") return `incr ${m.key} ${m.delta}`;
-  if (m.op === "expire") return `expire ${m.key} ${m.ms}`;
-  return `delete ${m.key}`;
 }

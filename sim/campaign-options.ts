@@ -4,12 +4,15 @@
  * faults each from their own stream of the root seed).
  */
 import { drawRuntimeFaultPlan, type RuntimeFaultPlan } from "../faults/runtime-faults.js";
-import type { FuseDBOptions, UnsafeForTesting } from "../src/db.js";
-import type { FileSystem } from "../src/io/file-system.js";
+import type { FuseDBOptions } from "../src/db.js";
 import type { Prng } from "./disk/prng.js";
+import type { EngineBreakage } from "./engine-under-test.js";
 
-/** What to run. Only `seed` is required; the rest default or are drawn from the seed. */
-export interface CampaignOptions {
+/**
+ * What to run. Only `seed` is required; the rest default or are drawn from the seed. The
+ * {@link EngineBreakage} fields break the engine on purpose (sensitivity tests only).
+ */
+export interface CampaignOptions extends EngineBreakage {
   seed: string;
   /** Crash/recover cycles. Default 4. */
   cycles?: number;
@@ -26,10 +29,6 @@ export interface CampaignOptions {
    * DeviceProfile (faults/torn-write-planner.ts); "whole" keeps or drops whole writes. Default: drawn.
    */
   crashFaults?: "whole" | "torn";
-  /** Wraps the virtual disk the engine sees: broken variants for sensitivity tests. */
-  wrapFs?: (fs: FileSystem) => FileSystem;
-  /** Breaks the engine on purpose (sim/broken-variants.ts; sensitivity tests only). */
-  unsafeForTesting?: UnsafeForTesting;
   /**
    * Durability mode: 'relaxed' lets the oracle accept the loss of up to `relaxedUnsyncedMax` acknowledged
    * calls per crash. Default: `knobs.durability` if given, else drawn (a quarter of the seeds relaxed); the
@@ -74,9 +73,7 @@ export interface CampaignResult {
 }
 
 /** The campaign's options once defaulted and drawn (what {@link CampaignResult.options} reports). */
-export type RunOptions = Required<
-  Omit<CampaignOptions, "wrapFs" | "unsafeForTesting" | "knobs" | "durability">
->;
+export type RunOptions = Required<Omit<CampaignOptions, keyof EngineBreakage | "knobs" | "durability">>;
 
 /** Draws engine knobs: tiny, so rotations, group caps and checkpoints happen often. */
 export function drawKnobs(prng: Prng): FuseDBOptions {

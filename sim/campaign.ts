@@ -28,9 +28,7 @@
 import { type DeviceProfile, drawDeviceProfile } from "../faults/device-profile.js";
 import { RuntimeFaultPlanner } from "../faults/runtime-faults.js";
 import { TornWritePlanner } from "../faults/torn-write-planner.js";
-import type { FuseDBOptions, UnsafeForTesting } from "../src/db.js";
-import { FuseDB } from "../src/db.js";
-import type { FileSystem } from "../src/io/file-system.js";
+import type { FuseDB, FuseDBOptions } from "../src/db.js";
 import { mark, marksSince, snapshot } from "../src/util/coverage.js";
 import { type CallContext, issueCall } from "./campaign-calls.js";
 import {
@@ -49,7 +47,8 @@ import { describeError } from "./disk/sim-error.js";
 import { SimFileSystem } from "./disk/sim-file-system.js";
 import { TraceHash } from "./disk/trace-hash.js";
 import { Driver, HangError } from "./driver.js";
-import type { ModelJson, ModelState } from "./model.js";
+import { breakageOf, dumpState, ENGINE_DIR, type EngineBreakage, openEngine } from "./engine-under-test.js";
+import type { ModelState } from "./model.js";
 import { canonical } from "./model.js";
 import { Oracle } from "./oracle.js";
 import { WalDamageLedger } from "./wal-damage.js";
@@ -62,7 +61,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   const root = new Prng(options.seed);
   const { knobs, opts } = resolveCampaignOptions(options, root);
   const schedule = root.fork("schedule");
-  const run = new CampaignRun(root, schedule, knobs, opts, options.wrapFs, options.unsafeForTesting);
+  const run = new CampaignRun(root, schedule, knobs, opts, breakageOf(options));
   await run.execute();
   return {
     seed: opts.seed,
@@ -86,7 +85,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   };
 }
 
-const DIR = "/db";
+const DIR = ENGINE_DIR;
 
 /** One campaign's world: the virtual disk, the engine on it, and the checkers; see the module comment. */
 class CampaignRun implements CallContext, RotProbeHost {
@@ -120,8 +119,7 @@ class CampaignRun implements CallContext, RotProbeHost {
     private readonly schedule: Prng,
     private readonly knobs: FuseDBOptions,
     private readonly opts: RunOptions,
-    private readonly wrapFs: ((fs: FileSystem) => FileSystem) | undefined,
-    private readonly unsafeForTesting: UnsafeForTesting | undefined,
+    private readonly breakage: EngineBreakage,
   ) {
     this.oracle = new Oracle(
       knobs.durability === "relaxed" ? { relaxedUnsyncedMax: knobs.relaxedUnsyncedMax ?? 256 } : {},
@@ -211,17 +209,7 @@ class CampaignRun implements CallContext, RotProbeHost {
   }
 
   async open(fs: SimFileSystem, what: string): Promise<FuseDB> {
-    const seen = this.wrapFs ? this.wrapFs(fs) : fs;
-    const db = await this.driver.run(
-      FuseDB.open({
-        ...this.knobs,
-        dir: DIR,
-        fs: seen,
-        clock: this.clock,
-        unsafeForTesting: this.unsafeForTesting,
-      }),
-      what,
-    );
+    const db = await this.driver.run(this.openEngine(fs), what);
     this.trace.update(`open ${what} lsn=${db.recovery.lastLsn} replayed=${db.recovery.replayedRecords}`);
     return db;
   }
@@ -354,16 +342,9 @@ class CampaignRun implements CallContext, RotProbeHost {
    * torn tail, removing orphans, creating a WAL file) must be crash-safe. Returns the new image.
    */
   private async crashDuringRecovery(image: SimFileSystem, cycle: number): Promise<SimFileSystem> {
-    const seen = this.wrapFs ? this.wrapFs(image) : image;
     // Runtime faults may strike the interrupted recovery (a failed fsync of its torn-tail cut, say).
     image.setIoFaults(this.faultsFor(image));
-    const attempt = FuseDB.open({
-      ...this.knobs,
-      dir: DIR,
-      fs: seen,
-      clock: this.clock,
-      unsafeForTesting: this.unsafeForTesting,
-    });
+    const attempt = this.openEngine(image);
     attempt.then(
       () => this.trace.update(`recovery ${cycle} finished before its crash`),
       () => this.trace.update(`recovery ${cycle} interrupted`),
@@ -376,19 +357,14 @@ class CampaignRun implements CallContext, RotProbeHost {
     return next;
   }
 
-  async dump(db: FuseDB): Promise<Map<string, ModelState>> {
-    const out = new Map<string, ModelState>();
-    for (const key of this.oracle.model.keys()) {
-      const version = await db.versionOf(key);
-      const got = await db.inspect(key);
-      if (got !== undefined && got.version !== version) {
-        this.oracle.violations.push(`${key}: inspect says version ${got.version}, versionOf ${version}`);
-      }
-      const state: ModelState = { version, value: got?.value as ModelJson | undefined };
-      if (got?.expiresAtMs !== undefined) state.expiresAt = got.expiresAtMs;
-      out.set(key, state);
-    }
-    return out;
+  /** Opens the engine on `fs` (not driven). */
+  private openEngine(fs: SimFileSystem): Promise<FuseDB> {
+    return openEngine({ ...this.breakage, fs, clock: this.clock, knobs: this.knobs });
+  }
+
+  /** Reads back every key the model knows (not driven). */
+  dump(db: FuseDB): Promise<Map<string, ModelState>> {
+    return dumpState(db, this.oracle.model.keys());
   }
 
   /** Issues `count` steps, keeping at most inflightMax in flight, letting the world move in between. */
