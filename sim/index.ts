@@ -25,7 +25,7 @@ export type { CrashSummary } from "./disk/disk-state.js";
 export type { LatencyClass, LatencyProfile, LatencyRangeMs } from "./disk/latency-profile.js";
 export { LATENCY_DEFAULT } from "./disk/latency-profile.js";
 export { Prng } from "./disk/prng.js";
-export { RUN_TIMERS_MAX, SIM_EPOCH_MS, SimClock, settle } from "./disk/sim-clock.js";
+export { SIM_EPOCH_MS, SimClock, settle } from "./disk/sim-clock.js";
 export type { SimIoErrorCode } from "./disk/sim-error.js";
 export { SimIoError } from "./disk/sim-error.js";
 export type { SimDiskCounters, SimFileSystemOptions } from "./disk/sim-file-system.js";

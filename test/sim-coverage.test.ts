@@ -8,8 +8,8 @@ import { describe, expect, it } from "vitest";
 import { ForwardingFileSystem } from "../faults/canary.js";
 import { RUNTIME_FAULTS_NONE } from "../faults/runtime-faults.js";
 import { runCampaign } from "../sim/campaign.js";
+import { REQUIRED_MARKS } from "../sim/required-marks.js";
 import type { File, OpenOptions } from "../src/io/file-system.js";
-import { REQUIRED_MARKS } from "../src/util/coverage.js";
 
 const PREFIX = "cov";
 const SEEDS = 300;
