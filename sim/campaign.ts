@@ -38,6 +38,7 @@ import {
   resolveCampaignOptions,
 } from "./campaign-options.js";
 import { RotProbe, type RotProbeHost } from "./campaign-rot-probe.js";
+import { FaultSequences } from "./campaign-sequences.js";
 import { SubscriptionCheck } from "./campaign-subscriptions.js";
 import { Verdicts } from "./campaign-verdicts.js";
 import type { IoFaultPlanner } from "./disk/io-fault-planner.js";
@@ -113,6 +114,8 @@ class CampaignRun implements CallContext, RotProbeHost {
   readonly runtime: RuntimeFaultPlanner | undefined;
   /** Injected WAL damage, classified when injected: only the final group-commit write excuses a loss. */
   private readonly walDamage = new WalDamageLedger(DIR);
+  /** Rare orders of faults, restarts and power losses, marked when reached. */
+  private readonly sequences = new FaultSequences(() => this.oracle.acks);
 
   constructor(
     root: Prng,
@@ -227,6 +230,7 @@ class CampaignRun implements CallContext, RotProbeHost {
     this.subscriptions.check(`restart ${cycle}`);
     this.verdicts.poisoned = false;
     this.trace.update(`restart ${cycle}`);
+    this.sequences.restartAfterPoison(this.fs);
     let state: Map<string, ModelState>;
     let next: FuseDB;
     try {
@@ -319,11 +323,13 @@ class CampaignRun implements CallContext, RotProbeHost {
 
   /** The runtime faults for `disk`, with every bit flip and misdirected write classified as injected. */
   private faultsFor(disk: SimFileSystem): IoFaultPlanner | undefined {
-    return this.runtime === undefined ? undefined : this.walDamage.plannerFor(this.runtime, disk);
+    if (this.runtime === undefined) return undefined;
+    return this.sequences.observe(this.walDamage.plannerFor(this.runtime, disk));
   }
 
   /** Crashes `disk` with this campaign's crash faults, counting the faults injected (and marking them). */
   private crashDisk(disk: SimFileSystem, stream: string): SimFileSystem {
+    this.sequences.powerLoss();
     const prng = this.crashPrng.fork(stream);
     if (this.opts.crashFaults === "whole") return disk.crash(prng);
     const planner = new TornWritePlanner(prng, this.device);

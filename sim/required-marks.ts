@@ -54,3 +54,16 @@ export const TREE_MARKS: readonly string[] = [
   "crash.during.merge",
   "crash.during.split",
 ];
+
+/**
+ * Rare fault sequences (issue 12; sim/campaign-sequences.ts) a CI campaign must reach in at least
+ * {@link SEQUENCE_SEEDS_MIN} seeds each, so the recovery code written for them runs in CI: a restart after a
+ * poisoned write followed by a power loss, and a failed directory fsync followed by a crash.
+ */
+export const SEQUENCE_MARKS: readonly string[] = [
+  "campaign.poison-restart-power-loss",
+  "campaign.dir-fsync-eio-crash",
+];
+
+/** Seeds of a CI campaign (`cov-0..299`) that must reach each {@link SEQUENCE_MARKS} entry. */
+export const SEQUENCE_SEEDS_MIN = 5;

@@ -5,6 +5,7 @@
  * replay command; `fusedb sim --seed <seed>` reproduces it and writes a reproducer under corpus/.
  */
 import { describe, expect, it } from "vitest";
+import { SEQUENCE_MARKS } from "../sim/required-marks.js";
 import { runSeedRangeInWorkers } from "./helpers/seed-range.js";
 
 const PREFIX = "ci";
@@ -15,8 +16,10 @@ const SHARDS = 2;
 describe(`CI campaign, seeds ${PREFIX}-0..${SEEDS - 1}`, () => {
   it("passes the oracle on every seed", async () => {
     const r = await runSeedRangeInWorkers(PREFIX, 0, SEEDS, SHARDS);
+    const sequences = SEQUENCE_MARKS.map((name) => `${name} in ${r.seedsByMark[name] ?? 0} seeds`);
     console.log(
-      `seeds ${PREFIX}-0..${SEEDS - 1}: ${r.ops} ops, ${r.crashes} crashes, ${r.failures.length} failures`,
+      `seeds ${PREFIX}-0..${SEEDS - 1}: ${r.ops} ops, ${r.crashes} crashes, ${r.failures.length} failures; ` +
+        `fault sequences: ${sequences.join(", ")}`,
     );
     expect(r.seeds).toBe(SEEDS);
     expect(r.failures).toEqual([]);
