@@ -19,12 +19,12 @@ import { join } from "node:path";
 import { SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
 import { BROKEN_VARIANTS, type BrokenVariant } from "../sim/broken-variants.js";
-import type { CampaignOptions, CampaignResult } from "../sim/campaign.js";
 import { runCampaign } from "../sim/campaign.js";
+import type { CampaignOptions, CampaignResult } from "../sim/campaign-options.js";
 import { EXHAUSTIVE_DEVICE_DEFAULT, type ExhaustiveResult, runExhaustive } from "../sim/exhaustive.js";
 import { minimizeCampaign } from "../sim/minimize.js";
+import { REQUIRED_MARKS } from "../sim/required-marks.js";
 import { runRotCheck } from "../sim/rot-check.js";
-import { REQUIRED_MARKS } from "../src/util/coverage.js";
 
 /** The `--broken` variant named in `flags`, or undefined (none asked). */
 function brokenOf(flags: SimFlags): BrokenVariant | undefined {

@@ -4,6 +4,9 @@
  * queue is empty; no real timers), then fire the next virtual timer. Work that is outstanding while no timer
  * is pending and no callback makes progress is a hang, and so is work that does not finish within a bounded
  * stretch of virtual time: both are failures, never timeouts (FoundationDB's simulator treats them alike).
+ *
+ * The one loop that runs the simulated world: the harnesses, the disk tests and the write-amplification
+ * bench all wait through it (`SimClock` itself is only the timer queue).
  */
 import type { SimClock } from "./disk/sim-clock.js";
 import { settle } from "./disk/sim-clock.js";
@@ -38,10 +41,14 @@ export class Driver {
   async step(): Promise<boolean> {
     await this.settle();
     this.steps++;
-    return this.clock.fireNext();
+    return this.clock.runNext();
   }
 
-  /** Runs until `done()` holds. @throws HangError on no progress or too much virtual time. */
+  /**
+   * Steps until `done()` holds, checking it before each step (a step settles, then fires one timer). When no
+   * timer is queued, it settles up to {@link IDLE_SETTLES_MAX} more times for work that still moves.
+   * @throws HangError when `done()` is false with nothing scheduled, or after `waitMsMax` virtual ms.
+   */
   async until(done: () => boolean, what: string): Promise<void> {
     const started = this.clock.now();
     // Bounded by waitMsMax of virtual time and by IDLE_SETTLES_MAX idle rounds.
@@ -59,7 +66,10 @@ export class Driver {
     }
   }
 
-  /** Drives the simulation until `promise` settles, then returns its result (or throws its error). */
+  /**
+   * Drives the simulation until `promise` settles, then returns its result: `await driver.run(fs.open(p), "open")`.
+   * @throws whatever `promise` rejects with, or HangError (see {@link until}).
+   */
   async run<T>(promise: Promise<T>, what: string): Promise<T> {
     let settled = false;
     promise.then(

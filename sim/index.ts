@@ -7,8 +7,9 @@ export { LyingSyncFileSystem, NoDirSyncFileSystem } from "../faults/canary.js";
 export { ForwardingFile, ForwardingFileSystem } from "../src/io/forwarding-file-system.js";
 export type { BrokenVariant } from "./broken-variants.js";
 export { BROKEN_VARIANTS } from "./broken-variants.js";
-export type { CampaignOptions, CampaignResult } from "./campaign.js";
-export { drawKnobs, runCampaign } from "./campaign.js";
+export { runCampaign } from "./campaign.js";
+export type { CampaignOptions, CampaignResult } from "./campaign-options.js";
+export { drawKnobs } from "./campaign-options.js";
 export { ByteImage } from "./disk/byte-image.js";
 export type {
   ByteRun,
@@ -25,7 +26,7 @@ export type { CrashSummary } from "./disk/disk-state.js";
 export type { LatencyClass, LatencyProfile, LatencyRangeMs } from "./disk/latency-profile.js";
 export { LATENCY_DEFAULT } from "./disk/latency-profile.js";
 export { Prng } from "./disk/prng.js";
-export { RUN_TIMERS_MAX, SIM_EPOCH_MS, SimClock, settle } from "./disk/sim-clock.js";
+export { SIM_EPOCH_MS, SimClock, settle } from "./disk/sim-clock.js";
 export type { SimIoErrorCode } from "./disk/sim-error.js";
 export { SimIoError } from "./disk/sim-error.js";
 export type { SimDiskCounters, SimFileSystemOptions } from "./disk/sim-file-system.js";

@@ -3,8 +3,9 @@
  * earlier crash), then fewer operations per cycle, then fewer operations in flight. Greedy, bounded by
  * `attemptsMax` campaign runs (delta debugging in the style of Zeller's ddmin, one dimension at a time).
  */
-import type { CampaignOptions, CampaignResult } from "./campaign.js";
+
 import { runCampaign } from "./campaign.js";
+import type { CampaignOptions, CampaignResult } from "./campaign-options.js";
 
 /** The smallest failing options found, with the run that proved it. */
 export interface Minimized {

@@ -68,6 +68,14 @@ export interface ReadTicket {
   startMs: number;
 }
 
+/** A scan's bounds and shape, as the workload issued it: `[gte, lt)`, at most `limit` entries. */
+export interface ScanBounds {
+  gte?: string;
+  lt?: string;
+  limit: number;
+  reverse: boolean;
+}
+
 /** Checks engine answers against the model; see the module comment. */
 export class Oracle {
   readonly model = new ReferenceModel();
@@ -251,6 +259,45 @@ export class Oracle {
       if (!got.has(key))
         this.readDone({ key, floorPos, startMs }, undefined, `${what} (missing ${key})`, endMs);
     }
+  }
+
+  /**
+   * A scan over `bounds`, started with `started`, answered `answer` at virtual time `endMs`: keys strictly
+   * ascending (descending if `reverse`) and inside the bounds; then every returned key is checked as a read,
+   * and so is every key of `universe` (each key the workload may touch) the answer should have covered but
+   * lacks: in bounds and, when the answer is full (`limit` entries), not past its last key.
+   */
+  scanAnswered(
+    bounds: ScanBounds,
+    started: ReadTicket,
+    answer: readonly { key: string; value: unknown; version: number; expiresAtMs?: number }[],
+    universe: readonly string[],
+    what: string,
+    endMs: number,
+  ): void {
+    for (let i = 1; i < answer.length; i++) {
+      const a = (answer[i - 1] as { key: string }).key;
+      const b = (answer[i] as { key: string }).key;
+      if (bounds.reverse ? !(a > b) : !(a < b)) this.fail(`${what}: out of order at ${a}, ${b}`);
+    }
+    const inBounds = (k: string): boolean =>
+      (bounds.gte === undefined || k >= bounds.gte) && (bounds.lt === undefined || k < bounds.lt);
+    for (const a of answer) if (!inBounds(a.key)) this.fail(`${what}: ${a.key} out of bounds`);
+    const last = answer[answer.length - 1]?.key;
+    const full = answer.length === bounds.limit && last !== undefined;
+    const covered = universe.filter((k) => {
+      if (!inBounds(k)) return false;
+      return !(full && (bounds.reverse ? k < last : k > last));
+    });
+    this.scanDone(
+      started.floorPos,
+      covered,
+      answer as readonly { key: string; value: ModelJson; version: number; expiresAtMs?: number }[],
+      false,
+      what,
+      started.startMs,
+      endMs,
+    );
   }
 
   /**

@@ -19,26 +19,29 @@
  */
 import { FaultyFileSystem } from "../faults/faulty-file-system.js";
 import { RUNTIME_FAULTS_NONE, RuntimeFaultPlanner } from "../faults/runtime-faults.js";
-import type { FuseDB, FuseDBOptions, RecoveryMode } from "../src/db.js";
+import type { FuseDB, FuseDBOptions } from "../src/db.js";
 import type { FileSystem } from "../src/io/file-system.js";
 import { joinPath } from "../src/io/file-system.js";
-import { openEngineUnderTest } from "./broken-variants.js";
 import { Prng } from "./disk/prng.js";
 import { SimClock } from "./disk/sim-clock.js";
 import { describeError, errorCode } from "./disk/sim-error.js";
 import { SimFileSystem } from "./disk/sim-file-system.js";
 import { Driver } from "./driver.js";
+import {
+  applyMutations,
+  breakageOf,
+  dumpState,
+  ENGINE_DIR,
+  type EngineBreakage,
+  openEngine,
+} from "./engine-under-test.js";
 import type { ModelJson, ModelMutation, ModelState } from "./model.js";
 import { Oracle } from "./oracle.js";
 import { type DamageSite, pickDamageBelowTail } from "./wal-damage.js";
 
-/** What to run. */
-export interface RotCheckOptions {
+/** What to run. The {@link EngineBreakage} fields (sensitivity tests only) wrap the disk under the bit flip. */
+export interface RotCheckOptions extends EngineBreakage {
   seed: string;
-  /** Deliberately broken recovery (sensitivity tests only). */
-  recoveryMode?: RecoveryMode;
-  /** Wraps the disk the engine sees, under the bit flip. */
-  wrapFs?: (fs: FileSystem) => FileSystem;
 }
 
 /** What one rot check did and found. */
@@ -57,7 +60,7 @@ export interface RotCheckResult {
   knobs: FuseDBOptions;
 }
 
-const DIR = "/db";
+const DIR = ENGINE_DIR;
 const KEYS = ["k0", "k1", "k2", "k3", "k4", "k5"];
 
 /** Runs one rot check; never throws for engine misbehaviour. */
@@ -74,14 +77,9 @@ export async function runRotCheck(options: RotCheckOptions): Promise<RotCheckRes
   const driver = new Driver(clock);
   const oracle = new Oracle();
   const base = { seed: options.seed, damage: undefined, acks: 0, knobs };
+  const breakage = breakageOf(options);
   const open = (fs: FileSystem): Promise<FuseDB> =>
-    driver.run(
-      openEngineUnderTest(
-        { ...knobs, dir: DIR, fs: options.wrapFs ? options.wrapFs(fs) : fs, clock },
-        options.recoveryMode,
-      ),
-      "open",
-    );
+    driver.run(openEngine({ ...breakage, fs, clock, knobs }), "open");
   try {
     const db = await open(disk);
     await runWorkload(db, root.fork("workload"), oracle, driver);
@@ -104,7 +102,8 @@ export async function runRotCheck(options: RotCheckOptions): Promise<RotCheckRes
   let state: Map<string, ModelState>;
   try {
     const db = await open(faulty);
-    state = await dump(db, driver, oracle.model.keys());
+    const keys = oracle.model.keys();
+    state = await driver.run(dumpState(db, keys, { crossCheck: true, nowMs: clock.now() }), "dump");
     await driver.run(db.close(), "close after damage");
   } catch (err) {
     if (errorCode(err) === "FUSEDB_CORRUPTION") {
@@ -134,8 +133,8 @@ async function runWorkload(db: FuseDB, prng: Prng, oracle: Oracle, driver: Drive
       const what = `call ${issued + 1} ${m.op} ${m.key}`;
       const ticket = oracle.issue([m], 0);
       round.push(
-        apply(db, m).then(
-          (r) => oracle.acked(ticket, [r], what),
+        applyMutations(db, [m], false).then(
+          (r) => oracle.acked(ticket, r.results, what),
           (err: unknown) => oracle.rejected(ticket, errorCode(err), what),
         ),
       );
@@ -162,36 +161,4 @@ function mutation(prng: Prng): ModelMutation {
 function value(prng: Prng): ModelJson {
   if (prng.bool(0.4)) return prng.range(10, 99999);
   return `value-${"x".repeat(prng.range(1, 300))}-${prng.int(1000)}`;
-}
-
-async function apply(db: FuseDB, m: ModelMutation): Promise<{ version: number; value?: unknown }> {
-  switch (m.op) {
-    case "set":
-      return db.set(m.key, m.value);
-    case "delete":
-      return db.delete(m.key);
-    case "patch":
-      return db.patch(m.key, m.patch);
-    case "incr":
-      return db.incr(m.key, m.delta);
-    default:
-      throw new Error(`rot check: no ${m.op} in this workload`);
-  }
-}
-
-async function dump(db: FuseDB, driver: Driver, keys: string[]): Promise<Map<string, ModelState>> {
-  const out = new Map<string, ModelState>();
-  for (const key of keys) {
-    const version = await driver.run(db.versionOf(key), "versionOf");
-    const got = await driver.run(db.inspect(key), "inspect");
-    const live = await driver.run(db.get(key), "get");
-    if (got !== undefined && got.version !== version) {
-      throw new Error(`${key}: inspect says version ${got.version}, versionOf ${version}`);
-    }
-    if ((live?.version ?? got?.version) !== got?.version) {
-      throw new Error(`${key}: get says version ${live?.version}, inspect ${got?.version}`);
-    }
-    out.set(key, { version, value: got?.value as ModelJson | undefined });
-  }
-  return out;
 }

@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { CampaignOptions } from "../sim/campaign.js";
 import { runCampaign } from "../sim/campaign.js";
+import type { CampaignOptions } from "../sim/campaign-options.js";
 
 const dir = join(import.meta.dirname, "..", "corpus");
 const files = readdirSync(dir).filter((f) => f.startsWith("sim-") && f.endsWith(".json"));

@@ -1,15 +1,17 @@
 /**
  * Coverage of the fault campaign (issue 4). Invariants: over a fixed range of seeds, with runtime faults
- * drawn per seed, every campaign passes the oracle (or ends on detected injected damage), and every
- * required coverage mark (src/util/coverage.ts: each injected fault class, each engine reaction to a fault)
- * is hit at least once; and the checker can fail: an engine that ignores a failed fsync is caught.
+ * drawn per seed, every campaign passes the oracle (or ends on detected injected damage), every required
+ * coverage mark (sim/required-marks.ts: each injected fault class, each engine reaction to a fault) is hit
+ * at least once, and each rare fault sequence (issue 12: a restart after a poisoned write followed by a
+ * power loss; a failed directory fsync followed by a crash) is reached in several seeds; and the checker
+ * can fail: an engine that ignores a failed fsync is caught.
  */
 import { describe, expect, it } from "vitest";
 import { RUNTIME_FAULTS_NONE } from "../faults/runtime-faults.js";
 import { runCampaign } from "../sim/campaign.js";
+import { REQUIRED_MARKS, SEQUENCE_MARKS, SEQUENCE_SEEDS_MIN } from "../sim/required-marks.js";
 import type { File } from "../src/io/file-system.js";
 import { ForwardingFile, ForwardingFileSystem } from "../src/io/forwarding-file-system.js";
-import { REQUIRED_MARKS } from "../src/util/coverage.js";
 
 const PREFIX = "cov";
 const SEEDS = 300;
@@ -17,21 +19,29 @@ const SEEDS = 300;
 describe("fault campaign coverage", () => {
   it(`hits every required mark over seeds ${PREFIX}-0..${SEEDS - 1}`, async () => {
     const marks: Record<string, number> = {};
+    /** Seeds that hit each mark. */
+    const seeds: Record<string, number> = {};
     const failures: string[] = [];
     let detected = 0;
     for (let i = 0; i < SEEDS; i++) {
       const r = await runCampaign({ seed: `${PREFIX}-${i}` });
-      for (const [name, n] of Object.entries(r.marks)) marks[name] = (marks[name] ?? 0) + n;
+      for (const [name, n] of Object.entries(r.marks)) {
+        marks[name] = (marks[name] ?? 0) + n;
+        seeds[name] = (seeds[name] ?? 0) + 1;
+      }
       if (r.detected !== undefined) detected++;
       if (r.verdict === "fail")
         failures.push(`${r.seed}: ${r.violations[0]} (replay: npx fusedb sim --seed ${r.seed})`);
     }
     const missing = REQUIRED_MARKS.filter((name) => marks[name] === undefined);
+    const rare = SEQUENCE_MARKS.filter((name) => (seeds[name] ?? 0) < SEQUENCE_SEEDS_MIN);
+    const required = (name: string): string => {
+      if (SEQUENCE_MARKS.includes(name)) return ` (required in ${SEQUENCE_SEEDS_MIN} seeds)`;
+      return REQUIRED_MARKS.includes(name) ? "" : " (not required)";
+    };
     const table = Object.entries(marks)
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(
-        ([name, n]) => `  ${name.padEnd(32)} ${n}${REQUIRED_MARKS.includes(name) ? "" : " (not required)"}`,
-      )
+      .map(([name, n]) => `  ${name.padEnd(36)} ${n} in ${seeds[name]} seeds${required(name)}`)
       .join("\n");
     console.log(
       `seeds ${PREFIX}-0..${PREFIX}-${SEEDS - 1}: ${failures.length} failures, ${detected} ended on detected ` +
@@ -39,6 +49,7 @@ describe("fault campaign coverage", () => {
     );
     expect(failures).toEqual([]);
     expect(missing, `required marks never hit over seeds ${PREFIX}-0..${SEEDS - 1}`).toEqual([]);
+    expect(rare, `fault sequences reached in fewer than ${SEQUENCE_SEEDS_MIN} seeds`).toEqual([]);
   });
 
   it("catches an engine that ignores a failed fsync (the pages it dropped are lost at the next crash)", async () => {

@@ -6,7 +6,8 @@
  *   keys away from 0.
  * - TraceHash: matches the published FNV-1a 64 vectors; event boundaries matter.
  * - SimClock: timers fire in (due time, insertion order); time moves only when the simulator moves it and
- *   never backwards.
+ *   never backwards. Driver: runs the world until a condition holds; work outstanding with nothing
+ *   scheduled, or not done within its bound of virtual time, is a HangError.
  * - SimFileSystem: reads see unsynced data; synced writes always survive a crash, unsynced ones may be
  *   lost (both outcomes occur); a created file without syncDir may vanish (and always does when the planner
  *   drops pending directory changes); a rename without syncDir leaves exactly one of the two names; a
@@ -20,7 +21,9 @@
 import { describe, expect, it } from "vitest";
 import type { CrashPlanner, PendingOpInfo } from "../sim/index.js";
 import {
+  Driver,
   faultPlannerOf,
+  HangError,
   hashEvents,
   LyingSyncFileSystem,
   Prng,
@@ -36,6 +39,11 @@ import type { FileSystem } from "../src/io/file-system.js";
 import { DirLockHeldError, ioErrorCode } from "../src/io/file-system.js";
 
 const SEEDS = Array.from({ length: 64 }, (_, i) => i + 1);
+
+/** Runs the world on `clock` until `promise` settles (sim/driver.ts). */
+function drive<T>(clock: SimClock, promise: Promise<T>): Promise<T> {
+  return new Driver(clock).run(promise, "test");
+}
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
@@ -181,11 +189,12 @@ describe("SimClock", () => {
     await settle(); // continuations run after advance returns and see the end of the window
     expect(fired).toEqual(["d@3", "b@3"]);
     expect(clock.pendingTimers).toBe(2);
-    await clock.runUntil(() => fired.length === 4);
+    await new Driver(clock).until(() => fired.length === 4, "four timers");
     await Promise.all(sleeps);
     expect(fired).toEqual(["d@3", "b@3", "a@5", "c@5"]);
     expect(clock.runNext()).toBe(false);
-    await expect(clock.runUntil(() => false)).rejects.toThrow(/deadlock/);
+    await expect(new Driver(clock).until(() => false, "never")).rejects.toThrow(HangError);
+    await expect(new Driver(clock).until(() => false, "never")).rejects.toThrow(/nothing scheduled/);
     await expect(clock.sleep(-1)).rejects.toThrow(RangeError);
   });
 
@@ -214,13 +223,30 @@ describe("SimClock", () => {
     expect(() => clock.advance(-1)).toThrow(RangeError);
   });
 
+  it("calls a wait that outlasts its bound of virtual time a hang", async () => {
+    const clock = new SimClock(0);
+    let ticks = 0;
+    const endless = async (): Promise<void> => {
+      for (let i = 0; i < 1_000_000; i++) {
+        await clock.sleep(1000);
+        ticks++;
+      }
+    };
+    void endless();
+    await expect(new Driver(clock, 10_000).until(() => false, "endless")).rejects.toThrow(
+      /not done after 10000 virtual ms/,
+    );
+    expect(ticks).toBeGreaterThanOrEqual(10);
+    expect(ticks).toBeLessThan(13);
+  });
+
   it("drives a chain of sleeps to completion", async () => {
     const clock = new SimClock(0);
     const chain = async (): Promise<number> => {
       for (let i = 0; i < 10; i++) await clock.sleep(i);
       return clock.now();
     };
-    expect(await clock.drive(chain())).toBe(45);
+    expect(await drive(clock, chain())).toBe(45);
   });
 });
 
@@ -400,12 +426,12 @@ describe("SimFileSystem crashes", () => {
     const clock = new SimClock();
     const latency = { readMs: [0, 0], writeMs: [0, 0], syncMs: [2, 2], metaMs: [0, 0] } as const;
     const fs = new SimFileSystem({ clock, prng: new Prng("sync-mark"), latency });
-    const f = await clock.drive(fs.open("/f", { create: true }));
-    await clock.drive(fs.syncDir("/"));
-    await clock.drive(f.write(0, bytes("before")));
+    const f = await drive(clock, fs.open("/f", { create: true }));
+    await drive(clock, fs.syncDir("/"));
+    await drive(clock, f.write(0, bytes("before")));
     const sync = f.sync(); // due in 2 ms
     const late = f.write(6, bytes("-late")); // completes at 0 ms, while the sync is in flight
-    await clock.drive(Promise.all([sync, late]));
+    await drive(clock, Promise.all([sync, late]));
     expect(contents(fs)).toEqual({ "/f": "before-late" });
     expect(contents(crashKeeping(fs, 0))).toEqual({ "/f": "before" });
   });
@@ -414,9 +440,9 @@ describe("SimFileSystem crashes", () => {
     console.log("crash seed: dead");
     const clock = new SimClock();
     const fs = new SimFileSystem({ clock, prng: new Prng("dead") });
-    await clock.drive(fs.mkdir("/db"));
-    const f = await clock.drive(fs.open("/db/x", { create: true }));
-    await clock.drive(f.write(0, bytes("one")));
+    await drive(clock, fs.mkdir("/db"));
+    const f = await drive(clock, fs.open("/db/x", { create: true }));
+    await drive(clock, f.write(0, bytes("one")));
     const inFlight = [
       f.write(3, bytes("two")),
       f.sync(),
@@ -428,7 +454,7 @@ describe("SimFileSystem crashes", () => {
     const beforeFiles = contents(fs);
     const after = fs.crash(new Prng("dead"));
     const afterPrint = after.fingerprint();
-    await clock.runUntil(() => clock.pendingTimers === 0);
+    await new Driver(clock).until(() => clock.pendingTimers === 0, "in-flight calls");
     const codes = await Promise.all(inFlight);
     expect(codes).toEqual(Array(inFlight.length).fill("ESIMCRASHED"));
     const later = [
@@ -534,7 +560,7 @@ describe("SimFileSystem latency and trace", () => {
     const ops = Array.from({ length: 8 }, (_, i) =>
       writeFile(fs, `/f${i}`, `x${i}`, true).then(() => order.push(`f${i}`)),
     );
-    await clock.drive(Promise.all(ops));
+    await drive(clock, Promise.all(ops));
     return { order, trace: hashEvents(events) };
   }
 
@@ -555,7 +581,7 @@ describe("SimFileSystem latency and trace", () => {
     const fs = new SimFileSystem({ clock, prng: new Prng("switch"), latency: true });
     const opening = fs.open("/a", { create: true });
     expect(fs.listLive("/")).toEqual([]); // still in flight
-    const f = await clock.drive(opening);
+    const f = await drive(clock, opening);
     expect(fs.listLive("/")).toEqual(["a"]);
     fs.setLatency(false);
     void f.write(0, bytes("now"));
@@ -564,7 +590,7 @@ describe("SimFileSystem latency and trace", () => {
     fs.setLatency(true);
     const later = f.write(0, bytes("NOW"));
     expect(fs.readLive("/a")).toEqual(bytes("now"));
-    await clock.drive(later);
+    await drive(clock, later);
     expect(fs.readLive("/a")).toEqual(bytes("NOW"));
     expect(() => new SimFileSystem({ latency: false }).setLatency(true)).toThrow(TypeError);
   });

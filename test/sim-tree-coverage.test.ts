@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { runCampaign } from "../sim/campaign.js";
-import { TREE_MARKS } from "../src/util/coverage.js";
+import { TREE_MARKS } from "../sim/required-marks.js";
 
 const PREFIX = "tree";
 const SEEDS = 30;

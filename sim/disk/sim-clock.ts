@@ -8,9 +8,6 @@ import { MinHeap } from "./min-heap.js";
 /** Where every SimClock starts: a fixed instant (2023-11-14T22:13:20Z) so runs never depend on wall time. */
 export const SIM_EPOCH_MS = 1_700_000_000_000;
 
-/** Default bound on timers fired by one `runUntil` or `drive`, so a livelock fails instead of hanging. */
-export const RUN_TIMERS_MAX = 10_000_000;
-
 interface Timer {
   readonly atMs: number;
   /** Insertion order; breaks ties between timers due at the same instant. */
@@ -99,16 +96,11 @@ export class SimClock implements Clock {
     return true;
   }
 
-  /** @deprecated the old name of {@link runNext}, kept for `Driver`. */
-  fireNext(): boolean {
-    return this.runNext();
-  }
-
   /**
    * Moves time forward by `ms`: fires, synchronously and in order, every timer already queued and due by
    * `now() + ms`, then sets `now()` to `now() + ms`. Continuations run after it returns (they see the final
-   * time), and timers they queue are not fired by this call; to interleave, use {@link runUntil} or
-   * {@link drive}. Returns the number of timers fired.
+   * time), and timers they queue are not fired by this call; to interleave, run the world with a `Driver`
+   * (sim/driver.ts). Returns the number of timers fired.
    * @throws RangeError if `ms` is negative or not finite.
    */
   advance(ms: number): number {
@@ -121,41 +113,5 @@ export class SimClock implements Clock {
     }
     this.nowMs = targetMs;
     return fired;
-  }
-
-  /**
-   * Fires timers one by one, settling after each, until `done()` holds. Returns the number of timers fired.
-   * @throws Error if no timer is queued while `done()` is false (a deadlock), or after `timersMax` timers.
-   */
-  async runUntil(done: () => boolean, timersMax = RUN_TIMERS_MAX): Promise<number> {
-    let fired = 0;
-    await settle();
-    while (!done()) {
-      if (fired >= timersMax) throw new Error(`SimClock.runUntil: not done after ${timersMax} timers`);
-      if (!this.runNext())
-        throw new Error(`SimClock.runUntil: deadlock, no timer queued at ${this.nowMs} ms`);
-      fired++;
-      await settle();
-    }
-    return fired;
-  }
-
-  /**
-   * Runs the clock until `promise` settles and returns its outcome: `await clock.drive(fs.open(p))`.
-   * @throws whatever `promise` rejects with, or the errors of {@link runUntil}.
-   */
-  async drive<T>(promise: Promise<T>, timersMax = RUN_TIMERS_MAX): Promise<T> {
-    let settled = false;
-    const observed = promise.then(
-      () => {
-        settled = true;
-      },
-      () => {
-        settled = true;
-      },
-    );
-    await this.runUntil(() => settled, timersMax);
-    await observed;
-    return promise;
   }
 }

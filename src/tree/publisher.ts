@@ -31,7 +31,7 @@ export interface PublisherOptions {
   onSlice: () => Promise<void>;
   /** A manifest edit failed: the manifest on disk is uncertain and the tree must stop writing. */
   stop: () => void;
-  /** TEST ONLY (`FuseDBConfig.unsafeForTesting.ignoreChecksums`): segment reads skip crc32 checks. */
+  /** TEST ONLY (recovery mode `ignore-checksums`): segment reads skip crc32 checks. */
   ignoreChecksums?: boolean;
 }
 

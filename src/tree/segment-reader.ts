@@ -64,7 +64,7 @@ export class SegmentReader {
 
   /**
    * Opens segment `name` in `dir` and verifies its footer and index. `verifyChecksums` false is the broken
-   * "reader that ignores checksums" of the sensitivity tests (`FuseDBConfig.unsafeForTesting`) only.
+   * "reader that ignores checksums" of the sensitivity tests (recovery mode `ignore-checksums`) only.
    * @throws CorruptionError on a bad footer, index or size.
    */
   static async open(

@@ -44,7 +44,7 @@ export interface TreeOptions {
   checkpointWalBytes: number;
   blockCacheBytes: number;
   sliceBytes: number;
-  /** TEST ONLY (`FuseDBConfig.unsafeForTesting.ignoreChecksums`): segment reads skip crc32 checks. */
+  /** TEST ONLY (recovery mode `ignore-checksums`): segment reads skip crc32 checks. */
   ignoreChecksums?: boolean;
   /** Entries a scan examines between two yields. Default {@link SCAN_ENTRIES_PER_YIELD}. */
   scanEntriesPerYield?: number;

@@ -44,7 +44,7 @@ export interface WalRecovery {
 }
 
 /**
- * Deliberately broken recovery, for sensitivity tests only (`FuseDBConfig.unsafeForTesting`): each flag
+ * Deliberately broken recovery, for sensitivity tests only (the internal recovery mode, src/options.ts `RecoveryMode`): each flag
  * turns off one defence, so the simulator can prove its oracle notices. Never set in production.
  */
 export interface WalReaderUnsafe {

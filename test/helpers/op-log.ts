@@ -11,17 +11,16 @@
 import type { Prng } from "../../sim/disk/prng.js";
 import { Zipf } from "../../sim/disk/prng.js";
 import { SimFileSystem } from "../../sim/disk/sim-file-system.js";
+import { applyMutations, openEngine } from "../../sim/engine-under-test.js";
+import type { ModelJson, ModelMutation } from "../../sim/model.js";
 import type { Durability, FuseDB, FuseDBOptions, ScanOptions } from "../../src/db.js";
-import { FuseDB as FuseDBClass } from "../../src/db.js";
-import type { Mutation } from "../../src/doc/entry.js";
-import type { Json } from "../../src/doc/json.js";
 import type { Clock } from "../../src/io/clock.js";
 import { DIR } from "./open-mem.js";
 
 /** One step of the log. Every step first moves the clock by `advanceMs`. */
 export type Op =
-  | { kind: "mutate"; m: Mutation; advanceMs: number }
-  | { kind: "batch"; mutations: Mutation[]; advanceMs: number }
+  | { kind: "mutate"; m: ModelMutation; advanceMs: number }
+  | { kind: "batch"; mutations: ModelMutation[]; advanceMs: number }
   | { kind: "get" | "ttl" | "versionOf" | "inspect"; key: string; advanceMs: number }
   | { kind: "scan"; options: ScanOptions; advanceMs: number }
   | { kind: "checkpoint"; advanceMs: number }
@@ -32,8 +31,8 @@ export type Op =
 
 /** A call inside a group: a mutation, a batch, or a checkpoint whose LSN is not recorded (it races). */
 export type GroupCall =
-  | { kind: "mutate"; m: Mutation; advanceMs: number }
-  | { kind: "batch"; mutations: Mutation[]; advanceMs: number }
+  | { kind: "mutate"; m: ModelMutation; advanceMs: number }
+  | { kind: "batch"; mutations: ModelMutation[]; advanceMs: number }
   | { kind: "checkpoint"; advanceMs: number };
 
 /** Shape of a generated log. */
@@ -130,13 +129,13 @@ function scanOptions(prng: Prng, n: number, keys: number): ScanOptions {
   return options;
 }
 
-function batch(prng: Prng, key: () => string): Mutation[] {
-  const out: Mutation[] = [];
+function batch(prng: Prng, key: () => string): ModelMutation[] {
+  const out: ModelMutation[] = [];
   for (let n = prng.range(2, 6); n > 0; n--) out.push(mutation(prng, key));
   return out;
 }
 
-function mutation(prng: Prng, key: () => string): Mutation {
+function mutation(prng: Prng, key: () => string): ModelMutation {
   const k = key();
   const r = prng.int(100);
   // A small ifVersion guess: some succeed, some conflict (FUSEDB_VERSION_CONFLICT), 0 means "absent".
@@ -151,19 +150,19 @@ function mutation(prng: Prng, key: () => string): Mutation {
   return { op: "expire", key: k, ms: prng.range(1, 300), ...cond };
 }
 
-function value(prng: Prng): Json {
+function value(prng: Prng): ModelJson {
   const r = prng.int(100);
   if (r < 30) return prng.range(-100, 1000);
   if (r < 60)
     return { a: prng.int(1000), b: text(prng, prng.range(0, 40)), tags: [prng.int(9), prng.bool()] };
   if (r < 72) return text(prng, prng.range(0, 100));
   if (r < 92) return text(prng, prng.range(1024, 4096));
-  return prng.pick<Json>([null, true, false, [], {}, [1, "two", { three: 3 }]]);
+  return prng.pick<ModelJson>([null, true, false, [], {}, [1, "two", { three: 3 }]]);
 }
 
-function patchOf(prng: Prng): Json {
+function patchOf(prng: Prng): ModelJson {
   if (prng.bool(0.1)) return prng.range(0, 50);
-  const patch: Record<string, Json> = {};
+  const patch: Record<string, ModelJson> = {};
   for (let n = prng.range(1, 3); n > 0; n--) {
     const field = prng.pick(["a", "b", "c", "tags"]);
     patch[field] = prng.bool(0.25)
@@ -215,12 +214,27 @@ export interface OpLogRun {
   tree: TreeTotals;
 }
 
+/** Adds the background work `db` did to `totals`, and takes its leaf count as the one at the end. */
+function addTreeStats(totals: TreeTotals, db: FuseDB): void {
+  const t = db.stats().tree;
+  totals.flushes += t.flushes;
+  totals.merges += t.merges;
+  totals.splits += t.splits;
+  totals.leafMerges += t.leafMerges;
+  totals.manifestRewrites += t.manifestRewrites;
+  totals.walFilesDeleted += t.walFilesDeleted;
+  totals.cacheEvictions += t.cache.evictions;
+  totals.cacheHits += t.cache.hits;
+  totals.cacheMisses += t.cache.misses;
+  totals.leavesAtEnd = t.leaves;
+}
+
 /** Plays `log` on a fresh in-memory disk under `options`; never throws for a call's error (it is an answer). */
 export async function runOpLog(log: readonly Op[], options: FuseDBOptions): Promise<OpLogRun> {
   const fs = new SimFileSystem({ latency: false });
   const clock = new ManualClock();
   const durability: Durability = options.durability ?? "fsync";
-  const open = (): Promise<FuseDB> => FuseDBClass.open({ ...options, dir: DIR, fs, clock });
+  const open = (): Promise<FuseDB> => openEngine({ fs, clock, knobs: options, dir: DIR });
   const totals: TreeTotals = {
     flushes: 0,
     merges: 0,
@@ -233,19 +247,7 @@ export async function runOpLog(log: readonly Op[], options: FuseDBOptions): Prom
     cacheMisses: 0,
     leavesAtEnd: 0,
   };
-  const addStats = (db: FuseDB): void => {
-    const t = db.stats().tree;
-    totals.flushes += t.flushes;
-    totals.merges += t.merges;
-    totals.splits += t.splits;
-    totals.leafMerges += t.leafMerges;
-    totals.manifestRewrites += t.manifestRewrites;
-    totals.walFilesDeleted += t.walFilesDeleted;
-    totals.cacheEvictions += t.cache.evictions;
-    totals.cacheHits += t.cache.hits;
-    totals.cacheMisses += t.cache.misses;
-    totals.leavesAtEnd = t.leaves;
-  };
+  const addStats = (db: FuseDB): void => addTreeStats(totals, db);
   let db = await open();
   const answers: string[] = [];
   for (const op of log) {
@@ -280,9 +282,9 @@ export async function runOpLog(log: readonly Op[], options: FuseDBOptions): Prom
   function apply(handle: FuseDB, op: Exclude<Op, { kind: "reopen" | "group" }>): Promise<unknown> {
     switch (op.kind) {
       case "mutate":
-        return mutate(handle, op.m);
+        return applyMutations(handle, [op.m], false).then((r) => r.results[0]);
       case "batch":
-        return handle.batch(op.mutations);
+        return applyMutations(handle, op.mutations, true);
       case "get":
         return handle.get(op.key);
       case "ttl":
@@ -306,22 +308,6 @@ export async function runOpLog(log: readonly Op[], options: FuseDBOptions): Prom
       case "checkpoint":
         return handle.checkpoint();
     }
-  }
-}
-
-function mutate(db: FuseDB, m: Mutation): Promise<unknown> {
-  const cond = m.ifVersion === undefined ? {} : { ifVersion: m.ifVersion };
-  switch (m.op) {
-    case "set":
-      return db.set(m.key, m.value, m.ttlMs === undefined ? cond : { ...cond, ttlMs: m.ttlMs });
-    case "delete":
-      return db.delete(m.key, cond);
-    case "patch":
-      return db.patch(m.key, m.patch, cond);
-    case "incr":
-      return db.incr(m.key, m.delta, cond);
-    case "expire":
-      return db.expire(m.key, m.ms, cond);
   }
 }
 

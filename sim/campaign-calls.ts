@@ -1,0 +1,133 @@
+/**
+ * How the campaign issues each kind of workload step and judges its answer: one table, one entry per step
+ * kind, each saying what the call is, how to make it, and how to check its answer with the oracle. Errors
+ * go to the campaign's verdicts (sim/campaign-verdicts.ts): a mutation's as a rejection, any other call's as
+ * a failed read.
+ *
+ * Order matters for determinism: an entry registers its call with the oracle and the trace before it calls
+ * the engine, and the answer is judged in the promise's own callback (no extra microtask).
+ */
+import type { FuseDB } from "../src/db.js";
+import type { Verdicts } from "./campaign-verdicts.js";
+import type { SimClock } from "./disk/sim-clock.js";
+import { errorCode } from "./disk/sim-error.js";
+import type { SimFileSystem } from "./disk/sim-file-system.js";
+import type { TraceHash } from "./disk/trace-hash.js";
+import { applyMutations, describeMutations } from "./engine-under-test.js";
+import type { Oracle, ReadAnswer } from "./oracle.js";
+import type { WorkloadStep } from "./workload.js";
+
+/** What the calls need from their campaign. */
+export interface CallContext {
+  readonly oracle: Oracle;
+  readonly trace: TraceHash;
+  readonly verdicts: Verdicts;
+  readonly clock: SimClock;
+  /** Every key the workload may touch, ascending (what a scan may cover). */
+  readonly keyUniverse: readonly string[];
+  /** The disk the engine runs on now (for damage verdicts). */
+  disk(): SimFileSystem;
+}
+
+/** A call made: whether it reads, and how to wait for its verdict. */
+export interface IssuedCall {
+  /** Counts as a read (get, ttl, scan). */
+  readonly read: boolean;
+  /** Judges the answer or the error when the call settles, then runs `done`, in the same callback. */
+  settle(done: () => void): void;
+}
+
+type StepKind = WorkloadStep["kind"];
+type StepOf<K extends StepKind> = Extract<WorkloadStep, { kind: K }>;
+type CallMaker<K extends StepKind> = (c: CallContext, db: FuseDB, step: StepOf<K>, id: number) => IssuedCall;
+
+/** Makes call number `id` of `step` on `db`: registers it with the oracle and the trace, then calls the engine. */
+export function issueCall(c: CallContext, db: FuseDB, step: WorkloadStep, id: number): IssuedCall {
+  // The table is indexed by the step's own kind, so the entry takes exactly this step's type.
+  const make = CALLS[step.kind] as CallMaker<StepKind>;
+  return make(c, db, step, id);
+}
+
+/** One entry per step kind; see the module comment. */
+const CALLS: { [K in StepKind]: CallMaker<K> } = {
+  mutate: (c, db, step, id) => {
+    const what = `op#${id} ${describeMutations(step.mutations, step.batch)}`;
+    const ticket = c.oracle.issue(step.mutations, c.clock.now());
+    c.trace.update(`issue ${what}`);
+    return called(
+      false,
+      applyMutations(db, step.mutations, step.batch),
+      (applied) => {
+        c.trace.update(`ack #${id}`);
+        c.oracle.acked(ticket, applied.results, what);
+      },
+      (err) => {
+        c.trace.update(`reject #${id} ${errorCode(err)}`);
+        c.verdicts.rejected(ticket, err, what, c.disk());
+      },
+    );
+  },
+  get: (c, db, step, id) => {
+    const what = `op#${id} get ${step.key}`;
+    const ticket = c.oracle.readStart(step.key, c.clock.now());
+    return read(c, what, db.get(step.key), (answer) => {
+      c.trace.update(`read #${id} ${answer ? `v${answer.version}` : "absent"}`);
+      c.oracle.readDone(ticket, answer as ReadAnswer, what, c.clock.now());
+    });
+  },
+  ttl: (c, db, step, id) => {
+    const what = `op#${id} ttl ${step.key}`;
+    const ticket = c.oracle.readStart(step.key, c.clock.now());
+    return read(c, what, db.ttl(step.key), (answer) => {
+      c.trace.update(`ttl #${id} ${answer}`);
+      c.oracle.ttlDone(ticket, answer, what, c.clock.now());
+    });
+  },
+  scan: (c, db, step, id) => {
+    const what = `op#${id} scan ${JSON.stringify(step)}`;
+    const started = c.oracle.readStart("", c.clock.now());
+    const answer = db.scan({ gte: step.gte, lt: step.lt, limit: step.limit, reverse: step.reverse });
+    return read(c, what, answer, (entries) => {
+      c.trace.update(`scan #${id} ${entries.length}`);
+      c.oracle.scanAnswered(step, started, entries, c.keyUniverse, what, c.clock.now());
+    });
+  },
+  checkpoint: (c, db, _step, id) => {
+    const what = `op#${id} checkpoint`;
+    // Not counted as a read, but its errors are judged like a read's.
+    return called(
+      false,
+      db.checkpoint(),
+      (r) => c.trace.update(`checkpoint #${id} lsn=${r.lsn}`),
+      (err) => c.verdicts.readFailed(err, what, c.disk()),
+    );
+  },
+};
+
+/** A read-like call: its errors are judged as failed reads. */
+function read<T>(c: CallContext, what: string, answer: Promise<T>, answered: (a: T) => void): IssuedCall {
+  return called(true, answer, answered, (err) => c.verdicts.readFailed(err, what, c.disk()));
+}
+
+function called<T>(
+  reads: boolean,
+  answer: Promise<T>,
+  answered: (a: T) => void,
+  failed: (err: unknown) => void,
+): IssuedCall {
+  return {
+    read: reads,
+    settle: (done) => {
+      answer.then(
+        (a) => {
+          answered(a);
+          done();
+        },
+        (err: unknown) => {
+          failed(err);
+          done();
+        },
+      );
+    },
+  };
+}

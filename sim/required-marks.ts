@@ -1,0 +1,69 @@
+/**
+ * The coverage marks (src/util/coverage.ts) the simulator's CI campaigns must hit: what proves that the
+ * paths a campaign claims to test were taken. test/sim-coverage.test.ts and test/sim-tree-coverage.test.ts
+ * require them; `fusedb sim` reports the required ones never hit. docs/fault-model.md says what each means.
+ */
+
+/**
+ * The marks a fault-injecting CI campaign must hit at least once each: the engine's reactions to faults
+ * and the fault classes the simulator injects. docs/fault-model.md lists what each one means.
+ */
+export const REQUIRED_MARKS: readonly string[] = [
+  // Engine: recovery paths and fault reactions.
+  "wal.torn-tail-cut",
+  "corruption.detected",
+  "corruption.wal",
+  "corruption.segment",
+  "corruption.manifest",
+  "segment.checksum-mismatch",
+  "poison.fsync.EIO",
+  "poison.write.EIO",
+  "poison.write.ENOSPC",
+  // Simulator: injected fault classes.
+  "fault.write-eio",
+  "fault.write-enospc",
+  "fault.short-write",
+  "fault.fsync-eio",
+  "fault.read-eio",
+  "fault.bit-flip",
+  "fault.bit-rot",
+  "fault.misdirected-write",
+  "fault.rot-probe",
+  "fault.crash-torn-write",
+  "fault.crash-dropped-write",
+  "fault.crash-junk-sector",
+];
+
+/**
+ * The leaf tree's paths (issue 5) a toy-knob CI campaign must take at least once each: flush, merge and
+ * split jobs, manifest edits and rewrites, WAL deletion, backpressure, recovery skipping flushed records and
+ * ignoring a torn manifest edit, and a crash inside each kind of job. (Hot splits and merge-backs need
+ * skewed or shrinking data; test/tree.test.ts drives them.)
+ */
+export const TREE_MARKS: readonly string[] = [
+  "tree.flush",
+  "tree.merge",
+  "tree.split",
+  "tree.wal-deleted",
+  "tree.backpressure",
+  "manifest.edit",
+  "manifest.rewrite",
+  "recovery.replay-skipped-flushed",
+  "recovery.manifest-torn-edit",
+  "crash.during.flush",
+  "crash.during.merge",
+  "crash.during.split",
+];
+
+/**
+ * Rare fault sequences (issue 12; sim/campaign-sequences.ts) a CI campaign must reach in at least
+ * {@link SEQUENCE_SEEDS_MIN} seeds each, so the recovery code written for them runs in CI: a restart after a
+ * poisoned write followed by a power loss, and a failed directory fsync followed by a crash.
+ */
+export const SEQUENCE_MARKS: readonly string[] = [
+  "campaign.poison-restart-power-loss",
+  "campaign.dir-fsync-eio-crash",
+];
+
+/** Seeds of a CI campaign (`cov-0..299`) that must reach each {@link SEQUENCE_MARKS} entry. */
+export const SEQUENCE_SEEDS_MIN = 5;
