@@ -325,6 +325,19 @@ async function replayWal(
       { missing: true },
     );
   }
+  // A flush publishes a leaf's flushed LSN only once the WAL is durable up to it, so the WAL reaches every
+  // leaf's flushed LSN. If it ends below one, acknowledged records of other leaves are gone from it (damage
+  // cut as a tear): the state would be no prefix of the commit order.
+  const flushedMax = leaves.reduce((max, leaf) => Math.max(max, leaf.flushedLsn), 0);
+  if (recovered.lastLsn < flushedMax) {
+    markCorruption("wal");
+    throw new CorruptionError(
+      liveWal[liveWal.length - 1]?.name ?? MANIFEST_FILE,
+      recovered.lastFileBytes,
+      `WAL ends at LSN ${recovered.lastLsn}, before a leaf's flushed LSN ${flushedMax}`,
+      { missing: true },
+    );
+  }
   return recovered;
 }
 
