@@ -301,7 +301,7 @@ export class FuseDB {
     return {
       wal: { ...this.wal.stats },
       durableLsn: this.wal.durableLsn,
-      checkpointLsn: this.tree.floorLsn,
+      checkpointLsn: this.tree.checkpointLsn,
       bufferedEntries: tree.bufferedEntries,
       bufferedBytes: tree.bufferedBytes,
       segmentBytes: tree.segmentBytes,

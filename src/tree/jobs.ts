@@ -76,7 +76,7 @@ export class TreeJobs {
       if (!leaf.retired && leaf.active.size > 0) await this.flush(leaf);
     }
     await this.publisher.publish([], [], [], undefined);
-    return this.publisher.floorLsn;
+    return this.publisher.checkpointLsn;
   }
 
   /** Writes `leaf`'s buffer as its newest segment. */

@@ -56,8 +56,8 @@ export class Publisher {
     this.floor = log.manifest.checkpointLsn;
   }
 
-  /** The WAL floor in the manifest: replay starts above it. */
-  get floorLsn(): number {
+  /** The manifest's checkpoint LSN (the WAL floor): replay starts above it. */
+  get checkpointLsn(): number {
     return this.floor;
   }
 

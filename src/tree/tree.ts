@@ -126,7 +126,7 @@ export class Tree {
     options: TreeOptions,
     disk: { host: TreeHost; log: ManifestLog } | undefined,
     /** The WAL floor of a tree without background work: 0 in memory mode, the manifest's when read-only. */
-    private readonly fixedFloorLsn = 0,
+    private readonly fixedCheckpointLsn = 0,
   ) {
     this.router = new Router(leaves, {
       entriesPerYield: options.scanEntriesPerYield ?? SCAN_ENTRIES_PER_YIELD,
@@ -160,7 +160,7 @@ export class Tree {
 
   /**
    * A tree over opened leaves that never changes (a database opened `readOnly`): reads only, no manifest
-   * log, no background work; `floorLsn` stays `checkpointLsn`, the manifest's. Nothing applies entries to it.
+   * log, no background work; `checkpointLsn` stays `checkpointLsn`, the manifest's. Nothing applies entries to it.
    */
   static readOnly(
     cache: BlockCache<Block>,
@@ -291,8 +291,8 @@ export class Tree {
   }
 
   /** The WAL floor in the manifest: replay starts above it (0 in memory mode). */
-  get floorLsn(): number {
-    return this.background?.publisher.floorLsn ?? this.fixedFloorLsn;
+  get checkpointLsn(): number {
+    return this.background?.publisher.checkpointLsn ?? this.fixedCheckpointLsn;
   }
 
   /** Gradual backpressure (see {@link Scheduler.backpressure}): a promise to await, or undefined. */
