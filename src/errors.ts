@@ -4,14 +4,18 @@
  */
 import { mark } from "./util/coverage.js";
 
-/** Every stable error code fusedb throws. */
-export type FuseErrorCode =
+/** The codes of {@link InvalidArgumentError}: bad input, nothing changed. */
+export type InvalidArgumentCode =
   | "FUSEDB_INVALID_ARGUMENT"
   | "FUSEDB_INVALID_JSON"
   | "FUSEDB_KEY_TOO_LARGE"
   | "FUSEDB_VALUE_TOO_LARGE"
   | "FUSEDB_TYPE_MISMATCH"
-  | "FUSEDB_OUT_OF_RANGE"
+  | "FUSEDB_OUT_OF_RANGE";
+
+/** Every stable error code fusedb throws. */
+export type FuseErrorCode =
+  | InvalidArgumentCode
   | "FUSEDB_VERSION_CONFLICT"
   | "FUSEDB_NOT_FOUND"
   | "FUSEDB_SLOW_SUBSCRIBER"
@@ -34,19 +38,7 @@ export class FuseError extends Error {
 
 /** Bad input from the caller: the call changed nothing. */
 export class InvalidArgumentError extends FuseError {
-  constructor(
-    code: Extract<
-      FuseErrorCode,
-      | "FUSEDB_INVALID_ARGUMENT"
-      | "FUSEDB_INVALID_JSON"
-      | "FUSEDB_KEY_TOO_LARGE"
-      | "FUSEDB_VALUE_TOO_LARGE"
-      | "FUSEDB_TYPE_MISMATCH"
-      | "FUSEDB_OUT_OF_RANGE"
-    >,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  constructor(code: InvalidArgumentCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = "InvalidArgumentError";
   }

@@ -19,9 +19,11 @@
  *    `checkpointWalBytes` (RocksDB `max_total_wal_size`);
  * 6. merge back: two neighbours together under a third of `leafBytesMax`, neither hot, become one leaf.
  */
+
 import { mark } from "../util/coverage.js";
 import type { Leaf } from "./leaf.js";
 import type { Router } from "./router.js";
+import type { TreeOptions } from "./tree.js";
 
 /** Kinds of background job. */
 export type JobKind = "flush" | "merge" | "split" | "hot-split" | "leaf-merge" | "checkpoint";
@@ -32,16 +34,16 @@ export interface JobPlan {
   leaves: Leaf[];
 }
 
-/** The scheduler's knobs, in bytes unless named otherwise (a subset of the tree's options). */
-export interface SchedulerOptions {
-  leafBufferBytes: number;
-  bufferBytesMax: number;
-  leafBytesMax: number;
-  segmentsMax: number;
-  /** Share of recent writes (0..1] above which a leaf is hot and splits at half of `leafBytesMax`. */
-  hotWriteShare: number;
-  checkpointWalBytes: number;
-}
+/** The scheduler's knobs: the tree's options that choose work (TreeOptions documents each). */
+export type SchedulerOptions = Pick<
+  TreeOptions,
+  | "leafBufferBytes"
+  | "bufferBytesMax"
+  | "leafBytesMax"
+  | "segmentsMax"
+  | "hotWriteShare"
+  | "checkpointWalBytes"
+>;
 
 /** Writes between halvings of the leaves' recent-write counters. */
 export const DECAY_WRITES = 256;
