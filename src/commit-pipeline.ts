@@ -32,6 +32,7 @@ import { NOT_IN_MEMORY, type Tree, type TreeHost } from "./tree/tree.js";
 import type { BatchResult } from "./types.js";
 import { type Effect, encodeTimedBatch } from "./wal/batch-codec.js";
 import type { CommitLog } from "./wal/commit-log.js";
+import { mark } from "./util/coverage.js";
 import { RECORD_PAYLOAD_BYTES_MAX, RecordType } from "./wal/format.js";
 import type { WalWriter } from "./wal/wal-writer.js";
 
@@ -197,18 +198,21 @@ export class CommitPipeline {
 
   /**
    * The time a read may answer at, when its answer would depend on time up to `nowMs` (a document expired at
-   * `nowMs` but not at the durable floor; a TTL): `nowMs` once a time at least `nowMs` is durable (a timed
+   * `nowMs` but not at the durable floor; a TTL): `nowMs`, once a time at least `nowMs` is durable (a timed
    * batch without effects is logged and awaited when needed), so the answer never changes after a restart
-   * whose clock stepped back. If nothing can be logged (closed, poisoned), the durable floor: the answer
-   * is then the one a restart would give.
+   * whose clock stepped back. If nothing can be logged (closed, poisoned) it is still `nowMs`, monotonic in
+   * this process only: a restart under a clock set back may revive what such a read saw expired (the
+   * documented limit, docs/fault-model.md).
    */
   async answerTime(nowMs: number): Promise<number> {
     if (nowMs <= this.clockFloorMs()) return nowMs;
+    mark("clock.floor-logged");
     try {
       await this.commit([], []);
     } catch {
-      // Nothing is logged by a closed or poisoned pipeline; the caller answers at the floor (see above).
-      return Math.min(nowMs, this.clockFloorMs());
+      // A closed or poisoned pipeline logs nothing; the answer is not durable (see above).
+      mark("clock.floor-not-durable");
+      return nowMs;
     }
     // Mode 'relaxed' acknowledges once visible: the clock record may be lost in the documented window.
     if (this.options.durability === "relaxed") return nowMs;
