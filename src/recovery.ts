@@ -48,6 +48,8 @@ export interface RecoveryInfo {
   tornTail: WalRecovery["tornTail"];
   /** Orphan files removed (temp files, unreferenced segments, obsolete WAL files); none when read-only. */
   removedFiles: string[];
+  /** The durable clock floor recovered: the engine clock started no lower (docs/wal-format.md). */
+  clockFloorMs: number;
   /** Clock milliseconds spent in open. */
   durationMs: number;
 }
@@ -60,6 +62,7 @@ export function nothingRecovered(): RecoveryInfo {
     lastLsn: 0,
     tornTail: undefined,
     removedFiles: [],
+    clockFloorMs: 0,
     durationMs: 0,
   };
 }
@@ -159,6 +162,7 @@ export async function recoverReadOnly(
         lastLsn: recovered.lastLsn,
         tornTail: recovered.tornTail,
         removedFiles: [],
+        clockFloorMs: state.clockFloorMs,
       },
     };
   } catch (err) {
@@ -211,6 +215,7 @@ async function recoverLocked(
         lastLsn: recovered.lastLsn,
         tornTail: recovered.tornTail,
         removedFiles: state.orphanNames,
+        clockFloorMs,
       },
     };
   } catch (err) {
