@@ -52,6 +52,7 @@ import { describeError, errorCode } from "./disk/sim-error.js";
 import { SimFileSystem } from "./disk/sim-file-system.js";
 import { TraceHash } from "./disk/trace-hash.js";
 import { Driver, HangError } from "./driver.js";
+import { EngineTimeProbe } from "./engine-time.js";
 import type { ModelJson, ModelMutation, ModelState } from "./model.js";
 import { canonical } from "./model.js";
 import type { CallTicket, ReadAnswer, ReadTicket } from "./oracle.js";
@@ -215,6 +216,12 @@ class CampaignRun {
   events = 0;
   private readonly workload: Workload;
   private readonly crashPrng: Prng;
+  /** Each handle's clock, to know the engine's time (sim/engine-time.ts). */
+  private readonly probes = new WeakMap<FuseDB, EngineTimeProbe>();
+  /** Draws the clock's steps back (its own stream: the schedule's draws stay as they were). */
+  private readonly clockPrng: Prng;
+  /** Runtime faults injected before the current epoch began (one since: its observations may not be durable). */
+  private epochFaults = 0;
   private fs: SimFileSystem;
   private inflight = 0;
   ops = 0;
@@ -251,6 +258,7 @@ class CampaignRun {
     this.subsPrng = root.fork("subscriptions");
     this.workload = new Workload(root.fork("workload"), opts.keys);
     this.crashPrng = root.fork("crash");
+    this.clockPrng = root.fork("clock-steps");
     this.probePrng = root.fork("rot-probe");
     this.device = drawDeviceProfile(root.fork("device"));
     this.fs = new SimFileSystem({
@@ -344,10 +352,12 @@ class CampaignRun {
 
   private async open(fs: SimFileSystem, what: string): Promise<FuseDB> {
     const seen = this.wrapFs ? this.wrapFs(fs) : fs;
+    const probe = new EngineTimeProbe(this.clock);
     const db = await this.driver.run(
-      openEngineUnderTest({ ...this.knobs, dir: DIR, fs: seen, clock: this.clock }, this.recoveryMode),
+      openEngineUnderTest({ ...this.knobs, dir: DIR, fs: seen, clock: probe }, this.recoveryMode),
       what,
     );
+    this.probes.set(db, probe);
     this.trace.update(`open ${what} lsn=${db.recovery.lastLsn} replayed=${db.recovery.replayedRecords}`);
     return db;
   }
@@ -476,6 +486,7 @@ class CampaignRun {
     await this.driver.until(() => this.inflight === 0, "restart: outstanding operations");
     await this.driver.settle();
     this.checkWatches(`restart ${cycle}`);
+    this.endEpoch();
     this.poisoned = false;
     this.trace.update(`restart ${cycle}`);
     let state: Map<string, ModelState>;
@@ -488,7 +499,7 @@ class CampaignRun {
       throw err;
     }
     this.recoveries++;
-    const prefix = this.checkRecovered(this.fs, state, `restart ${cycle}`);
+    const prefix = this.checkRecovered(this.fs, state, `restart ${cycle}`, next);
     this.trace.update(`restarted ${cycle} prefix=${prefix}`);
     if (this.detected !== undefined) return undefined;
     mark("campaign.restart-after-poison");
@@ -507,6 +518,7 @@ class CampaignRun {
     this.trace.update(`crash ${cycle}`);
     // Acknowledgements of records made durable before the crash may still be in flight as callbacks.
     await this.driver.settle();
+    this.endEpoch();
     this.poisoned = false;
     if (!final) this.checkWatches(`crash ${cycle}`);
     if (!final) {
@@ -540,7 +552,7 @@ class CampaignRun {
     }
     await this.driver.run(dbTwin.close(), "close twin");
     const before = this.oracle.model.lastPos;
-    const prefix = this.checkRecovered(image, state, `recovery ${cycle}`);
+    const prefix = this.checkRecovered(image, state, `recovery ${cycle}`, db);
     if (final && prefix !== undefined && prefix !== before) {
       this.oracle.violations.push(`after a clean close, recovery kept ${prefix} of ${before} commits`);
     }
@@ -577,7 +589,7 @@ class CampaignRun {
     try {
       db = await this.open(image, where);
       const state = await this.driver.run(this.dump(db), "dump rot probe");
-      const diffs = this.oracle.differences(state, prefix, this.clock.now());
+      const diffs = this.oracle.differences(state, prefix, this.engineNow(db));
       if (diffs.length > 0) {
         this.oracle.violations.push(
           `${where}: recovered state is not the model at ${prefix}: ${diffs.join("; ")}`,
@@ -607,10 +619,11 @@ class CampaignRun {
     disk: SimFileSystem,
     state: Map<string, ModelState>,
     what: string,
+    db: FuseDB,
   ): number | undefined {
     const cut = this.walDamage.excusedCut(disk);
     const floor = this.oracle.floorPos;
-    const prefix = this.oracle.recovered(state, what, this.clock.now(), cut !== undefined);
+    const prefix = this.oracle.recovered(state, what, this.engineNow(db), cut !== undefined);
     if (cut !== undefined && prefix !== undefined && prefix < floor) {
       mark("campaign.known-limit");
       this.detect(
@@ -665,6 +678,23 @@ class CampaignRun {
     return next;
   }
 
+  /** The engine clock of handle `db` now (sim/engine-time.ts). */
+  private engineNow(db: FuseDB): number {
+    const probe = this.probes.get(db);
+    return probe === undefined ? this.clock.now() : probe.engineNow(db.recovery.clockFloorMs);
+  }
+
+  /**
+   * The epoch ends (crash or restart): what its reads saw expired outlives it only if their clock records
+   * were durable: mode 'fsync', no poison, no runtime fault injected in it.
+   */
+  private endEpoch(): void {
+    const injected = this.runtime?.total ?? 0;
+    const durable = this.knobs.durability !== "relaxed" && !this.poisoned && injected === this.epochFaults;
+    this.oracle.expired.epochEnded(durable);
+    this.epochFaults = injected;
+  }
+
   private async dump(db: FuseDB): Promise<Map<string, ModelState>> {
     const out = new Map<string, ModelState>();
     for (const key of this.oracle.model.keys()) {
@@ -696,6 +726,13 @@ class CampaignRun {
         this.clock.advance(ms);
         this.trace.update(`clock +${ms}`);
       }
+      // Sometimes step the clock back, as a wall clock set back does: expired documents stay expired.
+      if (this.clockPrng.bool(0.01)) {
+        const ms = Math.min(this.clockPrng.range(100, 6000), this.clock.now());
+        this.clock.stepBack(ms);
+        mark("fault.clock-step-back");
+        this.trace.update(`clock -${ms}`);
+      }
     }
   }
 
@@ -708,7 +745,7 @@ class CampaignRun {
     switch (step.kind) {
       case "mutate": {
         const what = `op#${id} ${describeMutations(step.mutations)}`;
-        const ticket = this.oracle.issue(step.mutations, this.clock.now());
+        const ticket = this.oracle.issue(step.mutations, this.engineNow(db));
         this.trace.update(`issue ${what}`);
         this.mutate(db, step.mutations, step.batch).then(
           (results) => {
@@ -727,11 +764,11 @@ class CampaignRun {
       case "get": {
         this.reads++;
         const what = `op#${id} get ${step.key}`;
-        const ticket = this.oracle.readStart(step.key, this.clock.now());
+        const ticket = this.oracle.readStart(step.key, this.engineNow(db));
         db.get(step.key).then(
           (answer) => {
             this.trace.update(`read #${id} ${answer ? `v${answer.version}` : "absent"}`);
-            this.oracle.readDone(ticket, answer as ReadAnswer, what, this.clock.now());
+            this.oracle.readDone(ticket, answer as ReadAnswer, what, this.engineNow(db));
             done();
           },
           (err: unknown) => {
@@ -744,11 +781,11 @@ class CampaignRun {
       case "ttl": {
         this.reads++;
         const what = `op#${id} ttl ${step.key}`;
-        const ticket = this.oracle.readStart(step.key, this.clock.now());
+        const ticket = this.oracle.readStart(step.key, this.engineNow(db));
         db.ttl(step.key).then(
           (answer) => {
             this.trace.update(`ttl #${id} ${answer}`);
-            this.oracle.ttlDone(ticket, answer, what, this.clock.now());
+            this.oracle.ttlDone(ticket, answer, what, this.engineNow(db));
             done();
           },
           (err: unknown) => {
@@ -761,11 +798,11 @@ class CampaignRun {
       case "scan": {
         this.reads++;
         const what = `op#${id} scan ${JSON.stringify(step)}`;
-        const started = this.oracle.readStart("", this.clock.now());
+        const started = this.oracle.readStart("", this.engineNow(db));
         db.scan({ gte: step.gte, lt: step.lt, limit: step.limit, reverse: step.reverse }).then(
           (answer) => {
             this.trace.update(`scan #${id} ${answer.length}`);
-            this.checkScan(step, started, answer, what);
+            this.checkScan(step, started, answer, what, this.engineNow(db));
             done();
           },
           (err: unknown) => {
@@ -854,6 +891,7 @@ class CampaignRun {
     started: ReadTicket,
     answer: { key: string; value: unknown; version: number; expiresAtMs?: number }[],
     what: string,
+    endMs: number,
   ): void {
     for (let i = 1; i < answer.length; i++) {
       const a = (answer[i - 1] as { key: string }).key;
@@ -881,7 +919,7 @@ class CampaignRun {
       false,
       what,
       started.startMs,
-      this.clock.now(),
+      endMs,
     );
   }
 }

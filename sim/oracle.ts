@@ -25,6 +25,8 @@
  *
  * Violations are collected as strings, never thrown, so a campaign reports all it found.
  */
+
+import { ExpiryWitness } from "./engine-time.js";
 import type { ModelJson, ModelMutation, ModelOutcome, ModelState } from "./model.js";
 import { canonical, liveAt, ReferenceModel } from "./model.js";
 
@@ -87,6 +89,8 @@ export class Oracle {
   private issued: IssuedCall[] = [];
   /** Calls retracted, over the whole campaign. */
   retractions = 0;
+  /** Versions seen expired: never live again (sim/engine-time.ts). */
+  readonly expired = new ExpiryWitness();
 
   constructor(private readonly options: OracleOptions = {}) {}
 
@@ -196,8 +200,20 @@ export class Oracle {
       if (this.model.nextChangeAfter(t.key, pos) <= t.floorPos) {
         this.fail(`${what}: saw version ${answer.version}, older than a write acknowledged before the read`);
       }
+      if (this.expired.wasExpired(t.key, answer.version)) {
+        this.fail(
+          `${what}: saw version ${answer.version} live after a read saw it expired (clock went back)`,
+        );
+      }
       if (pos > this.observedPos) this.observedPos = pos;
       return;
+    }
+    // Absent, with one state in the whole window, expired when the read started: seen expired.
+    const only = this.model.stateAt(t.key, t.floorPos);
+    if (this.model.nextChangeAfter(t.key, t.floorPos) > ceiling && only.value !== undefined) {
+      if (only.expiresAt !== undefined && only.expiresAt <= t.startMs) {
+        this.expired.sawExpired(t.key, only.version);
+      }
     }
     // Absent: some position in [floorPos, ceiling] must have the key absent or expired by the end.
     if (this.someAllowed(t, (s) => !liveAt(s, endMs))) return;

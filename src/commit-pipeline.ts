@@ -30,9 +30,9 @@ import type { ResolvedOptions } from "./options.js";
 import type { SubscriptionHub } from "./reactive/subscriptions.js";
 import { NOT_IN_MEMORY, type Tree, type TreeHost } from "./tree/tree.js";
 import type { BatchResult } from "./types.js";
+import { mark } from "./util/coverage.js";
 import { type Effect, encodeTimedBatch } from "./wal/batch-codec.js";
 import type { CommitLog } from "./wal/commit-log.js";
-import { mark } from "./util/coverage.js";
 import { RECORD_PAYLOAD_BYTES_MAX, RecordType } from "./wal/format.js";
 import type { WalWriter } from "./wal/wal-writer.js";
 
