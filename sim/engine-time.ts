@@ -40,22 +40,26 @@ export class EngineTimeProbe implements Clock {
 
 /** Expired observations, per key: see the module comment. */
 export class ExpiryWitness {
-  /** key -> versions seen expired, and whether each was seen in the current epoch. */
-  private readonly seen = new Map<string, Map<number, boolean>>();
+  /** key -> version -> [reads answered when it was first seen expired, seen in the current epoch]. */
+  private readonly seen = new Map<string, Map<number, [number, boolean]>>();
 
-  /** A read saw version `version` of `key` expired. */
-  sawExpired(key: string, version: number): void {
+  /** A read saw version `version` of `key` expired; `seq` counts the reads answered, this one included. */
+  sawExpired(key: string, version: number, seq: number): void {
     let versions = this.seen.get(key);
     if (versions === undefined) {
       versions = new Map();
       this.seen.set(key, versions);
     }
-    if (!versions.has(version)) versions.set(version, true);
+    if (!versions.has(version)) versions.set(version, [seq, true]);
   }
 
-  /** Whether version `version` of `key` was seen expired before. */
-  wasExpired(key: string, version: number): boolean {
-    return this.seen.get(key)?.has(version) ?? false;
+  /**
+   * Whether version `version` of `key` was seen expired by a read answered before a read that started when
+   * `startSeq` reads had been answered (so that read must not see the version live).
+   */
+  wasExpiredBefore(key: string, version: number, startSeq: number): boolean {
+    const at = this.seen.get(key)?.get(version);
+    return at !== undefined && at[0] <= startSeq;
   }
 
   /**
@@ -64,9 +68,9 @@ export class ExpiryWitness {
    */
   epochEnded(durable: boolean): void {
     for (const [key, versions] of this.seen) {
-      for (const [version, current] of versions) {
+      for (const [version, [seq, current]] of versions) {
         if (!current) continue;
-        if (durable) versions.set(version, false);
+        if (durable) versions.set(version, [seq, false]);
         else versions.delete(version);
       }
       if (versions.size === 0) this.seen.delete(key);
