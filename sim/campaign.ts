@@ -222,6 +222,8 @@ class CampaignRun {
   private readonly clockPrng: Prng;
   /** Runtime faults injected before the current epoch began (one since: its observations may not be durable). */
   private epochFaults = 0;
+  /** Steps back of the clock so far. */
+  private clockStepsBack = 0;
   private fs: SimFileSystem;
   private inflight = 0;
   ops = 0;
@@ -678,6 +680,21 @@ class CampaignRun {
     return next;
   }
 
+  /**
+   * A read of `key` on `db` starts: returns its ticket, to take when it answers. The engine reads the clock
+   * when it evaluates the read, later; if the clock stepped back meanwhile, only the time the engine had
+   * surely reached at the start bounds that moment from below, so the ticket then starts there.
+   */
+  private readStart(db: FuseDB, key: string): () => ReadTicket {
+    const ticket = this.oracle.readStart(key, this.engineNow(db));
+    const sureMs = this.probes.get(db)?.reachedMs(db.recovery.clockFloorMs) ?? ticket.startMs;
+    const steps = this.clockStepsBack;
+    return () => {
+      if (this.clockStepsBack !== steps) ticket.startMs = sureMs;
+      return ticket;
+    };
+  }
+
   /** The engine clock of handle `db` now (sim/engine-time.ts). */
   private engineNow(db: FuseDB): number {
     const probe = this.probes.get(db);
@@ -730,6 +747,7 @@ class CampaignRun {
       if (this.clockPrng.bool(0.01)) {
         const ms = Math.min(this.clockPrng.range(100, 6000), this.clock.now());
         this.clock.stepBack(ms);
+        this.clockStepsBack++;
         mark("fault.clock-step-back");
         this.trace.update(`clock -${ms}`);
       }
@@ -764,11 +782,11 @@ class CampaignRun {
       case "get": {
         this.reads++;
         const what = `op#${id} get ${step.key}`;
-        const ticket = this.oracle.readStart(step.key, this.engineNow(db));
+        const read = this.readStart(db, step.key);
         db.get(step.key).then(
           (answer) => {
             this.trace.update(`read #${id} ${answer ? `v${answer.version}` : "absent"}`);
-            this.oracle.readDone(ticket, answer as ReadAnswer, what, this.engineNow(db));
+            this.oracle.readDone(read(), answer as ReadAnswer, what, this.engineNow(db));
             done();
           },
           (err: unknown) => {
@@ -781,11 +799,11 @@ class CampaignRun {
       case "ttl": {
         this.reads++;
         const what = `op#${id} ttl ${step.key}`;
-        const ticket = this.oracle.readStart(step.key, this.engineNow(db));
+        const read = this.readStart(db, step.key);
         db.ttl(step.key).then(
           (answer) => {
             this.trace.update(`ttl #${id} ${answer}`);
-            this.oracle.ttlDone(ticket, answer, what, this.engineNow(db));
+            this.oracle.ttlDone(read(), answer, what, this.engineNow(db));
             done();
           },
           (err: unknown) => {
@@ -798,11 +816,11 @@ class CampaignRun {
       case "scan": {
         this.reads++;
         const what = `op#${id} scan ${JSON.stringify(step)}`;
-        const started = this.oracle.readStart("", this.engineNow(db));
+        const read = this.readStart(db, "");
         db.scan({ gte: step.gte, lt: step.lt, limit: step.limit, reverse: step.reverse }).then(
           (answer) => {
             this.trace.update(`scan #${id} ${answer.length}`);
-            this.checkScan(step, started, answer, what, this.engineNow(db));
+            this.checkScan(step, read(), answer, what, this.engineNow(db));
             done();
           },
           (err: unknown) => {

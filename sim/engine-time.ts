@@ -32,7 +32,15 @@ export class EngineTimeProbe implements Clock {
     return this.inner.yield();
   }
 
-  /** The engine clock's `now()` for a handle opened with this probe whose recovery reported `floorMs`. */
+  /** The time the engine has surely reached: the latest it read, or `floorMs` (its recovered floor). */
+  reachedMs(floorMs: number): number {
+    return Math.max(this.readMaxMs, floorMs);
+  }
+
+  /**
+   * The engine clock's `now()` for a handle opened with this probe whose recovery reported `floorMs`: what
+   * it returns if it reads the clock now (exact for a call that reads it synchronously, as a write does).
+   */
   engineNow(floorMs: number): number {
     return Math.max(this.inner.now(), this.readMaxMs, floorMs);
   }

@@ -242,7 +242,7 @@ export class Oracle {
       if (answer === null) return s.expiresAt === undefined;
       return s.expiresAt !== undefined && s.expiresAt - endMs <= answer && answer <= s.expiresAt - t.startMs;
     });
-    if (!ok) this.fail(`${what}: ttl ${answer} matches no allowed state`);
+    if (!ok) this.fail(`${what}: ttl ${answer} matches no allowed state at times ${t.startMs}..${endMs}`);
   }
 
   /** Whether some position in [floorPos, model's last position] gives `t.key` a state satisfying `pred`. */
