@@ -272,7 +272,10 @@ async function replay(
       opened.leaves,
       readOnly,
     );
-    const clockFloorMs = Math.max(manifest.clockFloorMs ?? 0, recovered.clockFloorMs);
+    const clockFloorMs =
+      options.recoveryMode === "forget-clock-floor"
+        ? 0
+        : Math.max(manifest.clockFloorMs ?? 0, recovered.clockFloorMs);
     return { manifest, orphanNames, liveWal, opened, recovered, clockFloorMs };
   } catch (err) {
     for (const leaf of opened?.leaves ?? []) for (const seg of leaf.segments) await seg.release();
