@@ -8,14 +8,27 @@
  *   clock no lower than the time any answer or write depended on;
  * - writes log their call time: a reopen under a clock set back starts at the newest write's time;
  * - a scan with a limit, whose first documents expired above the durable floor, answers the same before and
- *   after the clock steps back.
+ *   after the clock steps back;
+ * - formats: a timed batch round-trips its call time and effects (none: a clock record), every proper prefix
+ *   is rejected, a type-1 batch reads with call time 0; a manifest keeps the larger clock floor of its
+ *   snapshot and edits and rejects a negative one.
  * The crash images are drawn from a seeded PRNG (seed printed).
  */
+import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import { Prng } from "../sim/disk/prng.js";
 import { SimClock } from "../sim/disk/sim-clock.js";
 import { FuseDB } from "../src/db.js";
-import { readManifest } from "../src/tree/manifest.js";
+import { entryFromStored } from "../src/doc/entry.js";
+import { applyEdit, emptyManifest, readManifest } from "../src/tree/manifest.js";
+import {
+  decodeBatchRecord,
+  decodeTimedBatch,
+  type Effect,
+  encodeBatch,
+  encodeTimedBatch,
+} from "../src/wal/batch-codec.js";
+import { RecordType } from "../src/wal/format.js";
 import { DIR } from "./helpers/open-mem.js";
 import { TestDisk } from "./helpers/sim-disk.js";
 
@@ -149,5 +162,32 @@ describe("clock floor, across restarts", () => {
     await again.set("b", 2, { ttlMs: 1000 });
     expect((await again.get("b"))?.expiresAtMs).toBe(T0 + 10 * MINUTE + 1000);
     await again.close();
+  });
+});
+
+describe("clock floor, formats", () => {
+  const effects: Effect[] = [
+    { key: "a", entry: entryFromStored(3, Buffer.from('{"x":1}'), 5) },
+    { key: "b", entry: entryFromStored(2, undefined, 5) },
+  ];
+
+  it("a timed batch round-trips its call time; no effects is a clock record; prefixes are rejected", () => {
+    const payload = encodeTimedBatch(T0 + 123, effects);
+    expect(decodeTimedBatch(payload, 5)).toEqual({ callMs: T0 + 123, effects });
+    expect(decodeBatchRecord(RecordType.TimedBatch, payload, 5)).toEqual({ callMs: T0 + 123, effects });
+    expect(decodeTimedBatch(encodeTimedBatch(T0, []), 1)).toEqual({ callMs: T0, effects: [] });
+    for (let n = 0; n < payload.length; n++)
+      expect(() => decodeTimedBatch(payload.subarray(0, n), 5)).toThrow();
+    expect(decodeBatchRecord(RecordType.Batch, encodeBatch(effects), 5)).toEqual({ callMs: 0, effects });
+  });
+
+  it("a manifest keeps the larger clock floor and rejects a negative one", () => {
+    const m = emptyManifest();
+    const edit = { checkpointLsn: 0, nextFileNumber: 1, remove: [], add: [] };
+    const raised = applyEdit(m, { ...edit, clockFloorMs: T0 });
+    expect(raised.clockFloorMs).toBe(T0);
+    expect(applyEdit(raised, { ...edit, clockFloorMs: T0 - 1 }).clockFloorMs).toBe(T0);
+    expect(applyEdit(raised, edit).clockFloorMs).toBe(T0);
+    expect(() => applyEdit(m, { ...edit, clockFloorMs: -1 })).toThrow(/clock floor/);
   });
 });

@@ -75,6 +75,8 @@ export function tryApplyEdit(m: Manifest, edit: ManifestEdit): Manifest | string
     nextFileNumber: edit.nextFileNumber,
     leaves,
   };
+  if (edit.clockFloorMs !== undefined && !isCount(edit.clockFloorMs))
+    return `clock floor ${edit.clockFloorMs}`;
   const clockFloorMs = Math.max(m.clockFloorMs ?? 0, edit.clockFloorMs ?? 0);
   if (clockFloorMs > 0) next.clockFloorMs = clockFloorMs;
   return manifestViolation(next) ?? next;
