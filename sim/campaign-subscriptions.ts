@@ -119,7 +119,7 @@ export class SubscriptionCheck {
           key: c.key,
           version: c.state.version,
           value: c.state.value,
-          exp: c.state.expiresAt,
+          exp: c.state.expiresAtMs,
         });
       }
     }

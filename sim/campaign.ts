@@ -464,5 +464,5 @@ class CampaignRun implements CallContext, RotProbeHost {
 }
 
 function stateText(state: Map<string, ModelState>): string {
-  return [...state].map(([k, s]) => `${k}=v${s.version}:${canonical(s.value)}@${s.expiresAt}`).join("\n");
+  return [...state].map(([k, s]) => `${k}=v${s.version}:${canonical(s.value)}@${s.expiresAtMs}`).join("\n");
 }

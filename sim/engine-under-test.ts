@@ -145,7 +145,7 @@ export async function dumpState(
       }
     }
     const state: ModelState = { version, value: got?.value as ModelJson | undefined };
-    if (got?.expiresAtMs !== undefined) state.expiresAt = got.expiresAtMs;
+    if (got?.expiresAtMs !== undefined) state.expiresAtMs = got.expiresAtMs;
     out.set(key, state);
   }
   return out;

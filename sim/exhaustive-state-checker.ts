@@ -194,7 +194,7 @@ function stateText(state: ReadonlyMap<string, ModelState>, short = true): string
     .map(([k, s]) => {
       const v = canonical(s.value);
       const shown = short && v.length > 24 ? `${v.slice(0, 12)}…(${v.length} bytes)` : v;
-      return `${k}=v${s.version}:${shown}@${s.expiresAt}`;
+      return `${k}=v${s.version}:${shown}@${s.expiresAtMs}`;
     })
     .join(", ");
 }

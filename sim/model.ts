@@ -27,12 +27,12 @@ export type ModelMutation =
 
 /**
  * A key's state: version 0 and no value means it never existed; a tombstone has a version but no value;
- * `expiresAt` is the absolute virtual time at which the document stops being visible.
+ * `expiresAtMs` is the absolute virtual time at which the document stops being visible.
  */
 export interface ModelState {
   version: number;
   value: ModelJson | undefined;
-  expiresAt?: number;
+  expiresAtMs?: number;
 }
 
 /** One key's new state after one call: what a subscriber of that key must see. */
@@ -51,7 +51,7 @@ export type ModelOutcome =
 
 /** Whether `s` holds a document visible at virtual time `nowMs`. */
 export function liveAt(s: ModelState, nowMs: number): boolean {
-  return s.value !== undefined && (s.expiresAt === undefined || nowMs < s.expiresAt);
+  return s.value !== undefined && (s.expiresAtMs === undefined || nowMs < s.expiresAtMs);
 }
 
 interface HistoryItem extends ModelState {
@@ -121,30 +121,30 @@ export class ReferenceModel {
         return { ok: false, code: "FUSEDB_VERSION_CONFLICT" };
       }
       let value: ModelJson | undefined;
-      let expiresAt: number | undefined;
+      let expiresAtMs: number | undefined;
       if (m.op === "set") {
         value = clone(m.value);
-        if (m.ttlMs !== undefined) expiresAt = nowMs + m.ttlMs;
+        if (m.ttlMs !== undefined) expiresAtMs = nowMs + m.ttlMs;
       } else if (m.op === "delete") value = undefined;
       else if (m.op === "patch") {
         value = mergePatch(live ? cur.value : undefined, m.patch);
-        if (live) expiresAt = cur.expiresAt;
+        if (live) expiresAtMs = cur.expiresAtMs;
       } else if (m.op === "expire") {
         if (!live) return { ok: false, code: "FUSEDB_NOT_FOUND" };
         value = cur.value;
-        expiresAt = nowMs + m.ms;
+        expiresAtMs = nowMs + m.ms;
       } else {
         const base = live ? (cur.value as ModelJson) : 0;
         if (typeof base !== "number" || !Number.isSafeInteger(base))
           return { ok: false, code: "FUSEDB_TYPE_MISMATCH" };
         value = base + m.delta;
         if (!Number.isSafeInteger(value)) return { ok: false, code: "FUSEDB_OUT_OF_RANGE" };
-        if (live) expiresAt = cur.expiresAt;
+        if (live) expiresAtMs = cur.expiresAtMs;
       }
       const next: ModelState =
-        expiresAt === undefined
+        expiresAtMs === undefined
           ? { version: cur.version + 1, value }
-          : { version: cur.version + 1, value, expiresAt };
+          : { version: cur.version + 1, value, expiresAtMs };
       pending.set(m.key, next);
       results.push(next);
     }

@@ -205,13 +205,13 @@ export class Oracle {
           `${what}: version ${answer.version} = ${canonical(answer.value)}, model ${canonical(expected.value)}`,
         );
       }
-      if (expected.expiresAt !== answer.expiresAtMs) {
+      if (expected.expiresAtMs !== answer.expiresAtMs) {
         this.fail(
-          `${what}: version ${answer.version} expires at ${answer.expiresAtMs}, model ${expected.expiresAt}`,
+          `${what}: version ${answer.version} expires at ${answer.expiresAtMs}, model ${expected.expiresAtMs}`,
         );
       }
       if (!liveAt(expected, t.startMs)) {
-        this.fail(`${what}: saw version ${answer.version}, expired at ${expected.expiresAt} <= ${t.startMs}`);
+        this.fail(`${what}: saw version ${answer.version}, expired at ${expected.expiresAtMs} <= ${t.startMs}`);
       }
       if (this.model.nextChangeAfter(t.key, pos) <= t.floorPos) {
         this.fail(`${what}: saw version ${answer.version}, older than a write acknowledged before the read`);
@@ -227,7 +227,7 @@ export class Oracle {
     // Absent, with one state in the whole window, expired when the read started: seen expired.
     const only = this.model.stateAt(t.key, t.floorPos);
     if (this.model.nextChangeAfter(t.key, t.floorPos) > ceiling && only.value !== undefined) {
-      if (only.expiresAt !== undefined && only.expiresAt <= t.startMs) {
+      if (only.expiresAtMs !== undefined && only.expiresAtMs <= t.startMs) {
         this.expired.sawExpired(t.key, only.version, this.readsAnswered);
       }
     }
@@ -238,7 +238,7 @@ export class Oracle {
 
   /**
    * A `ttl(key)` read answered at `endMs`: undefined (absent), null (no expiry) or the remaining ms, which
-   * must equal `expiresAt - t` for some moment t of the read's window.
+   * must equal `expiresAtMs - t` for some moment t of the read's window.
    */
   ttlDone(t: ReadTicket, answer: number | null | undefined, what: string, endMs: number): void {
     if (answer === undefined) {
@@ -247,8 +247,8 @@ export class Oracle {
     }
     const ok = this.someAllowed(t, (s) => {
       if (!liveAt(s, t.startMs)) return false;
-      if (answer === null) return s.expiresAt === undefined;
-      return s.expiresAt !== undefined && s.expiresAt - endMs <= answer && answer <= s.expiresAt - t.startMs;
+      if (answer === null) return s.expiresAtMs === undefined;
+      return s.expiresAtMs !== undefined && s.expiresAtMs - endMs <= answer && answer <= s.expiresAtMs - t.startMs;
     });
     if (!ok) this.fail(`${what}: ttl ${answer} matches no allowed state at times ${t.startMs}..${endMs}`);
   }
@@ -407,7 +407,7 @@ function matches(expected: ModelState, got: ModelState | undefined, nowMs: numbe
   if (g.version !== expected.version) return false;
   const live = liveAt(expected, nowMs);
   if (live !== liveAt(g, nowMs)) return false;
-  return !live || (canonical(g.value) === canonical(expected.value) && g.expiresAt === expected.expiresAt);
+  return !live || (canonical(g.value) === canonical(expected.value) && g.expiresAtMs === expected.expiresAtMs);
 }
 
 function insertSorted(list: number[], v: number): void {
@@ -421,6 +421,6 @@ function describe(a: ModelState | undefined): string {
 }
 
 function describeState(s: ModelState): string {
-  const exp = s.expiresAt === undefined ? "" : ` exp@${s.expiresAt}`;
+  const exp = s.expiresAtMs === undefined ? "" : ` exp@${s.expiresAtMs}`;
   return s.value === undefined ? `absent (v${s.version})` : `v${s.version} ${canonical(s.value)}${exp}`;
 }

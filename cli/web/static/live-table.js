@@ -38,7 +38,7 @@ export class LiveTable {
     this.body = body;
     this.caption = caption;
     this.onPick = onPick;
-    /** @type {Map<string, {version: number, value: unknown, expiresAt: number | null, row: HTMLTableRowElement, flash?: Animation}>} */
+    /** @type {Map<string, {version: number, value: unknown, expiresAtMs: number | null, row: HTMLTableRowElement, flash?: Animation}>} */
     this.rows = new Map();
     /** Versions of keys deleted or expired while watched. */
     this.gone = new Map();
@@ -92,8 +92,8 @@ export class LiveTable {
     const now = performance.now();
     let removed = false;
     for (const [key, r] of this.rows) {
-      if (r.expiresAt === null) continue;
-      const left = r.expiresAt - now;
+      if (r.expiresAtMs === null) continue;
+      const left = r.expiresAtMs - now;
       if (left <= 0) {
         this.remove(key, r.version);
         removed = true;
@@ -112,14 +112,14 @@ export class LiveTable {
   put(key, value, version, ttlMs, now, markDirty) {
     let r = this.rows.get(key);
     if (r === undefined) {
-      r = { version, value, expiresAt: null, row: this.makeRow(key) };
+      r = { version, value, expiresAtMs: null, row: this.makeRow(key) };
       this.rows.set(key, r);
       this.gone.delete(key);
       this.insertSorted(key, r.row);
     }
     r.version = version;
     r.value = value;
-    r.expiresAt = ttlMs === null || ttlMs === undefined ? null : now + ttlMs;
+    r.expiresAtMs = ttlMs === null || ttlMs === undefined ? null : now + ttlMs;
     if (markDirty) this.dirty.add(key);
   }
 
@@ -131,7 +131,7 @@ export class LiveTable {
     cells[1].title = text.length > VALUE_CHARS_MAX ? text.slice(0, TITLE_CHARS_MAX) : "";
     cells[2].textContent = typeOf(r.value);
     cells[3].textContent = String(r.version);
-    cells[4].textContent = formatTtl(r.expiresAt === null ? null : r.expiresAt - now);
+    cells[4].textContent = formatTtl(r.expiresAtMs === null ? null : r.expiresAtMs - now);
     if (flash && !REDUCED_MOTION.matches) {
       r.flash?.cancel();
       r.flash = r.row.animate(FLASH_KEYFRAMES, FLASH_MS);
