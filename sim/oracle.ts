@@ -211,7 +211,9 @@ export class Oracle {
         );
       }
       if (!liveAt(expected, t.startMs)) {
-        this.fail(`${what}: saw version ${answer.version}, expired at ${expected.expiresAtMs} <= ${t.startMs}`);
+        this.fail(
+          `${what}: saw version ${answer.version}, expired at ${expected.expiresAtMs} <= ${t.startMs}`,
+        );
       }
       if (this.model.nextChangeAfter(t.key, pos) <= t.floorPos) {
         this.fail(`${what}: saw version ${answer.version}, older than a write acknowledged before the read`);
@@ -248,7 +250,9 @@ export class Oracle {
     const ok = this.someAllowed(t, (s) => {
       if (!liveAt(s, t.startMs)) return false;
       if (answer === null) return s.expiresAtMs === undefined;
-      return s.expiresAtMs !== undefined && s.expiresAtMs - endMs <= answer && answer <= s.expiresAtMs - t.startMs;
+      return (
+        s.expiresAtMs !== undefined && s.expiresAtMs - endMs <= answer && answer <= s.expiresAtMs - t.startMs
+      );
     });
     if (!ok) this.fail(`${what}: ttl ${answer} matches no allowed state at times ${t.startMs}..${endMs}`);
   }
@@ -407,7 +411,9 @@ function matches(expected: ModelState, got: ModelState | undefined, nowMs: numbe
   if (g.version !== expected.version) return false;
   const live = liveAt(expected, nowMs);
   if (live !== liveAt(g, nowMs)) return false;
-  return !live || (canonical(g.value) === canonical(expected.value) && g.expiresAtMs === expected.expiresAtMs);
+  return (
+    !live || (canonical(g.value) === canonical(expected.value) && g.expiresAtMs === expected.expiresAtMs)
+  );
 }
 
 function insertSorted(list: number[], v: number): void {
