@@ -14,7 +14,7 @@ import { errorCode } from "./disk/sim-error.js";
 import type { SimFileSystem } from "./disk/sim-file-system.js";
 import type { TraceHash } from "./disk/trace-hash.js";
 import { applyMutations, describeMutations } from "./engine-under-test.js";
-import type { Oracle, ReadAnswer, ReadTicket } from "./oracle.js";
+import type { Oracle, ReadAnswer } from "./oracle.js";
 import type { WorkloadStep } from "./workload.js";
 
 /** What the calls need from their campaign. */
@@ -23,10 +23,6 @@ export interface CallContext {
   readonly trace: TraceHash;
   readonly verdicts: Verdicts;
   readonly clock: SimClock;
-  /** The engine clock of handle `db` now (sim/engine-time.ts): what the model's time must follow. */
-  engineNow(db: FuseDB): number;
-  /** A read of `key` on `db` starts: returns its ticket, taken when it answers (see CampaignRun). */
-  readStart(db: FuseDB, key: string): () => ReadTicket;
   /** Every key the workload may touch, ascending (what a scan may cover). */
   readonly keyUniverse: readonly string[];
   /** The disk the engine runs on now (for damage verdicts). */
@@ -56,7 +52,7 @@ export function issueCall(c: CallContext, db: FuseDB, step: WorkloadStep, id: nu
 const CALLS: { [K in StepKind]: CallMaker<K> } = {
   mutate: (c, db, step, id) => {
     const what = `op#${id} ${describeMutations(step.mutations, step.batch)}`;
-    const ticket = c.oracle.issue(step.mutations, c.engineNow(db));
+    const ticket = c.oracle.issue(step.mutations, c.clock.now());
     c.trace.update(`issue ${what}`);
     return called(
       false,
@@ -73,27 +69,27 @@ const CALLS: { [K in StepKind]: CallMaker<K> } = {
   },
   get: (c, db, step, id) => {
     const what = `op#${id} get ${step.key}`;
-    const ticketAt = c.readStart(db, step.key);
+    const ticket = c.oracle.readStart(step.key, c.clock.now());
     return read(c, what, db.get(step.key), (answer) => {
       c.trace.update(`read #${id} ${answer ? `v${answer.version}` : "absent"}`);
-      c.oracle.readDone(ticketAt(), answer as ReadAnswer, what, c.engineNow(db));
+      c.oracle.readDone(ticket, answer as ReadAnswer, what, c.clock.now());
     });
   },
   ttl: (c, db, step, id) => {
     const what = `op#${id} ttl ${step.key}`;
-    const ticketAt = c.readStart(db, step.key);
+    const ticket = c.oracle.readStart(step.key, c.clock.now());
     return read(c, what, db.ttl(step.key), (answer) => {
       c.trace.update(`ttl #${id} ${answer}`);
-      c.oracle.ttlDone(ticketAt(), answer, what, c.engineNow(db));
+      c.oracle.ttlDone(ticket, answer, what, c.clock.now());
     });
   },
   scan: (c, db, step, id) => {
     const what = `op#${id} scan ${JSON.stringify(step)}`;
-    const ticketAt = c.readStart(db, "");
+    const started = c.oracle.readStart("", c.clock.now());
     const answer = db.scan({ gte: step.gte, lt: step.lt, limit: step.limit, reverse: step.reverse });
     return read(c, what, answer, (entries) => {
       c.trace.update(`scan #${id} ${entries.length}`);
-      c.oracle.scanAnswered(step, ticketAt(), entries, c.keyUniverse, what, c.engineNow(db));
+      c.oracle.scanAnswered(step, started, entries, c.keyUniverse, what, c.clock.now());
     });
   },
   checkpoint: (c, db, _step, id) => {

@@ -7,7 +7,6 @@
  */
 import { checkConfig } from "./arguments.js";
 import { CommitPipeline, diskTreeHost } from "./commit-pipeline.js";
-import { EngineClock } from "./engine-clock.js";
 import { asIoError, osErrorCode } from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { DirLock } from "./io/file-system.js";
@@ -21,7 +20,6 @@ import { MemoryLog } from "./wal/memory-log.js";
 
 /** What an open database runs on. */
 export interface Engine {
-  /** The engine clock: the configured one made monotonic, started at the durable clock floor. */
   clock: Clock;
   dir: string;
   options: ResolvedOptions;
@@ -44,10 +42,9 @@ export interface Engine {
 export async function assembleEngine(config: FuseDBConfig, recoveryMode: RecoveryMode): Promise<Engine> {
   checkConfig(config);
   const options = resolveOptions(config, recoveryMode);
-  const { dir } = config;
+  const { clock, dir } = config;
   const hub = new SubscriptionHub();
   if (options.durability === "memory") {
-    const clock = new EngineClock(config.clock, 0);
     const wal = new MemoryLog();
     const tree = (): Tree => Tree.inMemory(treeOptions(options, clock));
     const pipeline = new CommitPipeline(clock, options, wal, hub, tree);
@@ -70,17 +67,15 @@ async function assembleOnDisk(
   options: ResolvedOptions,
   hub: SubscriptionHub,
 ): Promise<Engine> {
-  const { fs, dir } = config;
-  const started = config.clock.now();
+  const { fs, clock, dir } = config;
+  const started = clock.now();
   const r = await recover(fs, dir, options);
   try {
-    const clock = new EngineClock(config.clock, r.clockFloorMs);
-    const makeTree = (owner: CommitPipeline): Tree => {
+    const pipeline = new CommitPipeline(clock, options, r.wal, hub, (owner) => {
       const host = diskTreeHost(fs, dir, r.wal, owner);
       return Tree.create(host, r.manifestLog, r.cache, r.leaves, treeOptions(options, clock));
-    };
-    const pipeline = new CommitPipeline(clock, options, r.wal, hub, makeTree, r.clockFloorMs);
-    const recovery: RecoveryInfo = { ...r.report, durationMs: Math.max(0, config.clock.now() - started) };
+    });
+    const recovery: RecoveryInfo = { ...r.report, durationMs: clock.now() - started };
     return { clock, dir, options, lock: r.lock, wal: r.wal, hub, pipeline, recovery };
   } catch (err) {
     await r.lock.release();
@@ -93,20 +88,14 @@ async function assembleReadOnly(
   options: ResolvedOptions,
   hub: SubscriptionHub,
 ): Promise<Engine> {
-  const { fs, dir } = config;
-  const started = config.clock.now();
+  const { fs, clock, dir } = config;
+  const started = clock.now();
   const r = await recoverReadOnly(fs, dir, options);
   try {
-    const clock = new EngineClock(config.clock, r.clockFloorMs);
-    const pipeline = new CommitPipeline(
-      clock,
-      options,
-      r.wal,
-      hub,
-      () => Tree.readOnly(r.cache, r.leaves, treeOptions(options, clock), r.checkpointLsn),
-      r.clockFloorMs,
+    const pipeline = new CommitPipeline(clock, options, r.wal, hub, () =>
+      Tree.readOnly(r.cache, r.leaves, treeOptions(options, clock), r.checkpointLsn),
     );
-    const recovery: RecoveryInfo = { ...r.report, durationMs: Math.max(0, config.clock.now() - started) };
+    const recovery: RecoveryInfo = { ...r.report, durationMs: clock.now() - started };
     return { clock, dir, options, lock: r.lock, wal: r.wal, hub, pipeline, recovery };
   } catch (err) {
     await r.lock?.release();

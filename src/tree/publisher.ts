@@ -119,7 +119,6 @@ export class Publisher {
         nextFileNumber: this.nextFileNumber,
         remove: removed.map((l) => fenceKeyToHex(l.low)),
         add,
-        clockFloorMs: this.host.clockFloorMs(),
       };
       try {
         await this.log.append(edit);
