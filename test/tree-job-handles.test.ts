@@ -11,10 +11,11 @@ import { SimClock } from "../sim/disk/sim-clock.js";
 import { SimFileSystem } from "../sim/disk/sim-file-system.js";
 import type { FuseDB, FuseDBOptions } from "../src/db.js";
 import { FuseDB as Engine } from "../src/db.js";
-import type { DirLock, File, FileSystem, OpenOptions } from "../src/io/file-system.js";
+import type { File } from "../src/io/file-system.js";
+import { ForwardingFile, ForwardingFileSystem } from "../src/io/forwarding-file-system.js";
 
 /** Counts open file handles, and fails a MANIFEST sync (EIO) whenever `failManifestSync` says so. */
-class HandleCountingFileSystem implements FileSystem {
+class HandleCountingFileSystem extends ForwardingFileSystem {
   /** Paths of the handles open now (one entry per handle). */
   readonly openPaths: string[] = [];
   failManifestSync: () => boolean = () => false;
@@ -22,56 +23,42 @@ class HandleCountingFileSystem implements FileSystem {
   /** Fails directory fsyncs (EIO) while true. */
   failSyncDir = false;
 
-  constructor(private readonly inner: FileSystem) {}
+  protected override wrapFile(file: File): File {
+    this.openPaths.push(file.path);
+    return new CountedFile(file, this);
+  }
 
-  async open(path: string, options?: OpenOptions): Promise<File> {
-    const file = await this.inner.open(path, options);
-    this.openPaths.push(path);
-    let closed = false;
-    return {
-      path: file.path,
-      read: (offset, length) => file.read(offset, length),
-      write: (offset, data) => file.write(offset, data),
-      truncate: (size) => file.truncate(size),
-      sync: () => {
-        if (path.includes("MANIFEST") && this.failManifestSync()) {
-          this.failedSyncs++;
-          return Promise.reject(Object.assign(new Error(`EIO: fdatasync ${path}`), { code: "EIO" }));
-        }
-        return file.sync();
-      },
-      size: () => file.size(),
-      close: async () => {
-        await file.close();
-        if (closed) return;
-        closed = true;
-        this.openPaths.splice(this.openPaths.indexOf(path), 1);
-      },
-    };
-  }
-  list(dir: string): Promise<string[]> {
-    return this.inner.list(dir);
-  }
-  exists(path: string): Promise<boolean> {
-    return this.inner.exists(path);
-  }
-  rename(from: string, to: string): Promise<void> {
-    return this.inner.rename(from, to);
-  }
-  remove(path: string): Promise<void> {
-    return this.inner.remove(path);
-  }
-  mkdir(path: string): Promise<void> {
-    return this.inner.mkdir(path);
-  }
-  syncDir(path: string): Promise<void> {
+  override syncDir(path: string): Promise<void> {
     if (this.failSyncDir) {
       return Promise.reject(Object.assign(new Error(`EIO: fsync ${path}`), { code: "EIO" }));
     }
     return this.inner.syncDir(path);
   }
-  lock(dir: string): Promise<DirLock> {
-    return this.inner.lock(dir);
+}
+
+/** One counted handle: its close is counted once; a MANIFEST sync may fail. */
+class CountedFile extends ForwardingFile {
+  private closed = false;
+  constructor(
+    inner: File,
+    private readonly fs: HandleCountingFileSystem,
+  ) {
+    super(inner);
+  }
+
+  override sync(): Promise<void> {
+    if (this.path.includes("MANIFEST") && this.fs.failManifestSync()) {
+      this.fs.failedSyncs++;
+      return Promise.reject(Object.assign(new Error(`EIO: fdatasync ${this.path}`), { code: "EIO" }));
+    }
+    return this.inner.sync();
+  }
+
+  override async close(): Promise<void> {
+    await this.inner.close();
+    if (this.closed) return;
+    this.closed = true;
+    this.fs.openPaths.splice(this.fs.openPaths.indexOf(this.path), 1);
   }
 }
 
