@@ -378,12 +378,11 @@ export class FuseDB {
   }
 
   /** The outcome of a read of the tree, an I/O failure reported as IoError (FUSEDB_IO, the OS error as cause). */
-  private async read<T>(reading: Promise<T>): Promise<T> {
-    try {
-      return await reading;
-    } catch (err) {
+  private read<T>(reading: Promise<T>): Promise<T> {
+    // One handler on the read's own promise (no async frame): this is on every get and scan.
+    return reading.catch((err: unknown) => {
       throw asIoError(err, `read from ${this.dir} failed`);
-    }
+    });
   }
 }
 

@@ -51,7 +51,7 @@ export async function assembleEngine(config: FuseDBConfig, recoveryMode: Recover
     return { clock, dir, options, lock: undefined, wal, hub, pipeline, recovery: nothingRecovered() };
   }
   try {
-    return await (options.readOnly ? assembleReadOnly : assembleOnDisk)(config, options, hub);
+    return await assembleOnDisk(config, options, hub);
   } catch (err) {
     const hint = !options.readOnly && WRITE_REFUSED.has(osErrorCode(err) ?? "") ? READ_ONLY_HINT : "";
     throw asIoError(err, `cannot open ${dir}`, hint);
@@ -62,39 +62,48 @@ export async function assembleEngine(config: FuseDBConfig, recoveryMode: Recover
 const WRITE_REFUSED = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM"]);
 const READ_ONLY_HINT = " (to read it without writing anything, open it with { readOnly: true })";
 
+/** A recovered directory, as the engine takes it: the lock, the log, the report, and how to build the tree. */
+interface RecoveredParts {
+  lock: DirLock | undefined;
+  wal: CommitLog;
+  report: Omit<RecoveryInfo, "durationMs">;
+  makeTree: (owner: CommitPipeline) => Tree;
+}
+
+/** Recovers the directory for writing: a tree with background jobs over a host the pipeline answers. */
+async function recoverForWriting(config: FuseDBConfig, options: ResolvedOptions): Promise<RecoveredParts> {
+  const { fs, clock, dir } = config;
+  const r = await recover(fs, dir, options);
+  const makeTree = (owner: CommitPipeline): Tree =>
+    Tree.create(
+      diskTreeHost(fs, dir, r.wal, owner),
+      r.manifestLog,
+      r.cache,
+      r.leaves,
+      treeOptions(options, clock),
+    );
+  return { lock: r.lock, wal: r.wal, report: r.report, makeTree };
+}
+
+/** Recovers the directory without writing: a log never appended to, a tree without background work. */
+async function recoverForReading(config: FuseDBConfig, options: ResolvedOptions): Promise<RecoveredParts> {
+  const r = await recoverReadOnly(config.fs, config.dir, options);
+  const makeTree = (): Tree =>
+    Tree.readOnly(r.cache, r.leaves, treeOptions(options, config.clock), r.checkpointLsn);
+  return { lock: r.lock, wal: r.wal, report: r.report, makeTree };
+}
+
+/** Recovers the directory (for writing or reading) and builds the pipeline and tree over it. */
 async function assembleOnDisk(
   config: FuseDBConfig,
   options: ResolvedOptions,
   hub: SubscriptionHub,
 ): Promise<Engine> {
-  const { fs, clock, dir } = config;
+  const { clock, dir } = config;
   const started = clock.now();
-  const r = await recover(fs, dir, options);
+  const r = await (options.readOnly ? recoverForReading : recoverForWriting)(config, options);
   try {
-    const pipeline = new CommitPipeline(clock, options, r.wal, hub, (owner) => {
-      const host = diskTreeHost(fs, dir, r.wal, owner);
-      return Tree.create(host, r.manifestLog, r.cache, r.leaves, treeOptions(options, clock));
-    });
-    const recovery: RecoveryInfo = { ...r.report, durationMs: clock.now() - started };
-    return { clock, dir, options, lock: r.lock, wal: r.wal, hub, pipeline, recovery };
-  } catch (err) {
-    await r.lock.release();
-    throw err;
-  }
-}
-
-async function assembleReadOnly(
-  config: FuseDBConfig,
-  options: ResolvedOptions,
-  hub: SubscriptionHub,
-): Promise<Engine> {
-  const { fs, clock, dir } = config;
-  const started = clock.now();
-  const r = await recoverReadOnly(fs, dir, options);
-  try {
-    const pipeline = new CommitPipeline(clock, options, r.wal, hub, () =>
-      Tree.readOnly(r.cache, r.leaves, treeOptions(options, clock), r.checkpointLsn),
-    );
+    const pipeline = new CommitPipeline(clock, options, r.wal, hub, r.makeTree);
     const recovery: RecoveryInfo = { ...r.report, durationMs: clock.now() - started };
     return { clock, dir, options, lock: r.lock, wal: r.wal, hub, pipeline, recovery };
   } catch (err) {

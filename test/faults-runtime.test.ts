@@ -10,11 +10,11 @@
 import { describe, expect, it } from "vitest";
 import { FaultyFileSystem } from "../faults/faulty-file-system.js";
 import { RUNTIME_FAULTS_NONE, type RuntimeFaultPlan, RuntimeFaultPlanner } from "../faults/runtime-faults.js";
-import type { IoFaultPlanner, ReadFault, WriteFault } from "../sim/disk/io-fault-planner.js";
 import { Prng } from "../sim/disk/prng.js";
 import { SimClock } from "../sim/disk/sim-clock.js";
 import { SimFileSystem } from "../sim/disk/sim-file-system.js";
 import { FuseDB } from "../src/db.js";
+import { ScriptedPlanner } from "./helpers/scripted-planner.js";
 
 const NONE = RUNTIME_FAULTS_NONE;
 
@@ -28,33 +28,13 @@ async function fresh(plan: RuntimeFaultPlan, seed: string) {
   return { clock, disk, planner, db };
 }
 
-/** A planner that injects exactly the faults a test queues, in order. */
-class Scripted implements IoFaultPlanner {
-  writes: WriteFault[] = [];
-  reads: ReadFault[] = [];
-  syncs: boolean[] = [];
-  dirSyncs: boolean[] = [];
-  planWrite(): WriteFault {
-    return this.writes.shift() ?? { kind: "none" };
-  }
-  planRead(): ReadFault {
-    return this.reads.shift() ?? { kind: "none" };
-  }
-  planSync(): boolean {
-    return this.syncs.shift() ?? false;
-  }
-  planSyncDir(): boolean {
-    return this.dirSyncs.shift() ?? false;
-  }
-}
-
 const text = (data: Uint8Array | undefined): string => new TextDecoder().decode(data);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 describe("the fault wrapper", () => {
   it("applies the planner's answer to each operation, and changes nothing below but what lands", async () => {
     const disk = new SimFileSystem({ latency: false });
-    const plan = new Scripted();
+    const plan = new ScriptedPlanner();
     const fs = new FaultyFileSystem(disk, plan);
     const f = await fs.open("/f", { create: true });
     plan.writes.push({ kind: "fail", code: "ENOSPC", landedBytes: 2 });

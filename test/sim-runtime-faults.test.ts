@@ -8,29 +8,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { RUNTIME_FAULTS_NONE, type RuntimeFaultPlan, RuntimeFaultPlanner } from "../faults/runtime-faults.js";
-import type { IoFaultPlanner, ReadFault, WriteFault } from "../sim/disk/io-fault-planner.js";
 import { Prng } from "../sim/disk/prng.js";
 import { SimFileSystem } from "../sim/disk/sim-file-system.js";
 import { Oracle } from "../sim/oracle.js";
-
-/** A planner that injects exactly the faults a test queues, in order. */
-class Scripted implements IoFaultPlanner {
-  writes: WriteFault[] = [];
-  reads: ReadFault[] = [];
-  syncs: boolean[] = [];
-  planWrite(): WriteFault {
-    return this.writes.shift() ?? { kind: "none" };
-  }
-  planRead(): ReadFault {
-    return this.reads.shift() ?? { kind: "none" };
-  }
-  planSync(): boolean {
-    return this.syncs.shift() ?? false;
-  }
-  planSyncDir(): boolean {
-    return false;
-  }
-}
+import { ScriptedPlanner } from "./helpers/scripted-planner.js";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (data: Uint8Array | undefined): string => new TextDecoder().decode(data);
@@ -46,7 +27,7 @@ async function freshFile(disk: SimFileSystem) {
 describe("simulated disk runtime faults", () => {
   it("a failed fsync drops the writes it covered: visible now, never durable", async () => {
     const disk = new SimFileSystem();
-    const plan = new Scripted();
+    const plan = new ScriptedPlanner();
     disk.setIoFaults(plan);
     const f = await freshFile(disk);
     await f.write(0, bytes("old!"));
@@ -63,7 +44,7 @@ describe("simulated disk runtime faults", () => {
 
   it("a failed write leaves its landed prefix; a misdirected one lands elsewhere and marks damage", async () => {
     const disk = new SimFileSystem();
-    const plan = new Scripted();
+    const plan = new ScriptedPlanner();
     disk.setIoFaults(plan);
     const f = await freshFile(disk);
     plan.writes.push({ kind: "fail", code: "ENOSPC", landedBytes: 2 });
@@ -77,7 +58,7 @@ describe("simulated disk runtime faults", () => {
 
   it("a latent bit flip is durable, persists across reads and crashes, and is listed", async () => {
     const disk = new SimFileSystem();
-    const plan = new Scripted();
+    const plan = new ScriptedPlanner();
     disk.setIoFaults(plan);
     const f = await freshFile(disk);
     await f.write(0, bytes("aaaa"));

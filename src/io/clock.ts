@@ -10,7 +10,7 @@ export interface Clock {
   /**
    * Lets other work run, then resolves, without waiting for any time to pass: long in-memory work (a scan
    * skipping many tombstones) awaits it between bounded runs so it never starves the event loop. A real
-   * clock resolves it after the event loop's pending I/O callbacks and timers (`setImmediate`); a virtual
+   * clock resolves it after the event loop's pending I/O callbacks and timers (its check phase); a virtual
    * one may resolve it as soon as pending promise continuations have run, and must resolve it without
    * being driven, so it never hangs a caller that is not moving virtual time.
    */
