@@ -1,6 +1,12 @@
-/** The markdown report: machine, engine settings, one row per phase, micro-benchmarks, notes. */
-import type { PhaseReport } from "./cell.js";
+/**
+ * The markdown report: machine, engine settings, fusedb against lmdb (bench/ratios.ts), one row per phase
+ * (with its ratio to lmdb, GC pauses, CPU and the load generator's share), the load and settle wait, the
+ * restarts after SIGKILL, micro-benchmarks, notes.
+ */
+
 import type { BenchResults } from "./main.js";
+import type { GcSummary } from "./probes.js";
+import { loadLabel, ratioCell, renderSummary } from "./ratios.js";
 import type { IntervalPoint } from "./recorder.js";
 
 const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -18,8 +24,15 @@ export function tailStability(timeline: IntervalPoint[]): { maxP99Ms: number; me
   return { maxP99Ms: Math.max(0, ...p99s), medianP99Ms: median(p99s) };
 }
 
-function load(p: PhaseReport): string {
-  return p.shape.loop === "closed" ? `closed ${p.shape.inflight}` : `open ${p.shape.rateOpsPerSec}/s`;
+const gcCell = (g: GcSummary): string => `${ms(g.gcTotalMs)} / ${ms(g.gcMaxMs)} (${g.gcCount})`;
+const pct = (part: number, whole: number): string => (whole <= 0 ? "-" : ((100 * part) / whole).toFixed(0));
+
+/** Counters that moved, as "name n, ..." (or "-"). */
+function moved(counters: Record<string, number>): string {
+  const parts = Object.entries(counters)
+    .filter(([, v]) => v !== 0)
+    .map(([k, v]) => `${k} ${v}`);
+  return parts.length === 0 ? "-" : parts.join(", ");
 }
 
 export function renderMarkdown(r: BenchResults): string {
@@ -45,24 +58,63 @@ export function renderMarkdown(r: BenchResults): string {
   }
   for (const s of r.skipped) out.push(`- **${s.name}**: skipped, ${s.reason}.`);
   out.push("");
+  out.push(...renderSummary(r));
   out.push(
-    "| workload | engine | load | ops/s | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | interval p99 max / median ms | write amp | peak RSS MiB | GC total / max ms | recovery ms |",
-    "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    "## All phases",
+    "",
+    "vs lmdb = ops/s ÷ lmdb's and p99 ÷ lmdb's in the same workload and load. GC = pauses that started in the phase (total / longest ms (count)). CPU = process CPU time ÷ phase wall time (all threads, so it can pass 100); generator = the load generator's own main-thread time (drawing operations, recording latencies) ÷ phase wall time.",
+    "",
+    "| workload | engine | load | ops/s | vs lmdb ops× / p99× | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | interval p99 max / median ms | write amp | peak RSS MiB | GC ms | CPU % / generator % |",
+    "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
   );
   for (const g of r.groups) {
     if (!g.report) {
-      out.push(`| ${g.workload} | ${g.engine} | failed: ${g.error ?? "?"} | | | | | | | | | | | |`);
+      out.push(`| ${g.workload} | ${g.engine} | failed: ${g.error ?? "?"} | | | | | | | | | | | | |`);
       continue;
     }
-    g.report.phases.forEach((p, i) => {
+    for (const p of g.report.phases) {
       const t = tailStability(p.timeline);
       const l = p.latency;
       const wa = p.writeAmplification === null ? "-" : p.writeAmplification.toFixed(1);
-      const rec = i === 0 && g.recovery ? ms(g.recovery.openMs + g.recovery.firstReadMs) : "";
       out.push(
-        `| ${g.workload} | ${g.engine} | ${load(p)} | ${Math.round(p.opsPerSec)} | ${ms(l.p50Ms)} | ${ms(l.p95Ms)} | ${ms(l.p99Ms)} | ${ms(l.p999Ms)} | ${ms(l.maxMs)} | ${ms(t.maxP99Ms)} / ${ms(t.medianP99Ms)} | ${wa} | ${mib(p.peakRssBytes)} | ${ms(p.gcTotalMs)} / ${ms(p.gcMaxMs)} | ${rec} |`,
+        `| ${g.workload} | ${g.engine} | ${loadLabel(p)} | ${Math.round(p.opsPerSec)} | ${ratioCell(r.groups, g, p)} | ${ms(l.p50Ms)} | ${ms(l.p95Ms)} | ${ms(l.p99Ms)} | ${ms(l.p999Ms)} | ${ms(l.maxMs)} | ${ms(t.maxP99Ms)} / ${ms(t.medianP99Ms)} | ${wa} | ${mib(p.peakRssBytes)} | ${gcCell(p)} | ${pct(p.cpuMs, p.durationMs)} / ${pct(p.generatorMs, p.durationMs)} |`,
       );
-    });
+    }
+  }
+  out.push("");
+  out.push(
+    "## Load and settle (not measured in the phases)",
+    "",
+    "After the preload the harness polls the engine's background work (fusedb: `stats().background.idle`) every 10 ms and starts the phases once two polls in a row say idle, or after the bound.",
+    "",
+    "| workload | engine | load s | settle ms | settled | GC during load + settle ms | background work while settling |",
+    "|---|---|--:|--:|---|--:|---|",
+  );
+  for (const g of r.groups) {
+    const l = g.report?.load;
+    if (!l) continue;
+    out.push(
+      `| ${g.workload} | ${g.engine} | ${(l.loadMs / 1000).toFixed(1)} | ${ms(l.settleMs)} | ${l.settled ? "yes" : "**no** (bound reached)"} | ${gcCell(l)} | ${moved(l.settleCounters)} |`,
+    );
+  }
+  out.push("");
+  out.push(
+    "## Restart after SIGKILL",
+    "",
+    "The process that ran the phases is SIGKILLed; a fresh process opens the directory (default knobs) and reads one key. Replay MiB/s = WAL bytes the engine replayed (fusedb's `RecoveryInfo.replayedBytes`) ÷ the whole open's wall time (fixed costs included: a lower bound of the replay rate).",
+    "",
+    "| workload | engine | restart ms (open + first read) | open ms | engine's own open ms | WAL replayed MiB | records replayed | replay MiB/s | data MiB |",
+    "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+  );
+  for (const g of r.groups) {
+    const rec = g.recovery;
+    if (!rec) continue;
+    const e = rec.engine;
+    const rate =
+      e && e.replayedBytes > 0 ? (e.replayedBytes / 2 ** 20 / (rec.openMs / 1000)).toFixed(0) : "-";
+    out.push(
+      `| ${g.workload} | ${g.engine} | ${ms(rec.openMs + rec.firstReadMs)} | ${ms(rec.openMs)} | ${e ? ms(e.engineOpenMs) : "-"} | ${e ? (e.replayedBytes / 2 ** 20).toFixed(1) : "-"} | ${e ? e.replayedRecords : "-"} | ${rate} | ${mib(rec.dirBytes)} |`,
+    );
   }
   out.push("");
   if (r.mode === "sustained") {
@@ -85,12 +137,14 @@ export function renderMarkdown(r: BenchResults): string {
     out.push(
       "## Micro-benchmarks (tinybench)",
       "",
-      "| hot path | ops/s | mean ns | p99 ns | samples |",
-      "|---|--:|--:|--:|--:|",
+      "Mean and p99 are per tinybench iteration; ops/s counts operations (iterations/s × ops per iteration).",
+      "",
+      "| hot path | ops/s | ops per iteration | mean ns | p99 ns | samples |",
+      "|---|--:|--:|--:|--:|--:|",
     );
     for (const m of r.micro) {
       out.push(
-        `| ${m.name} | ${Math.round(m.opsPerSec)} | ${m.meanNs.toFixed(0)} | ${m.p99Ns.toFixed(0)} | ${m.samples} |`,
+        `| ${m.name} | ${Math.round(m.opsPerSec)} | ${m.opsPerIteration} | ${m.meanNs.toFixed(0)} | ${m.p99Ns.toFixed(0)} | ${m.samples} |`,
       );
     }
     out.push("");
