@@ -47,6 +47,7 @@ const USAGE = `npm run bench -- [--full | --duration SECONDS] [options]
                         times fusedb's default buffer budget (bufferBytesMax)
   --no-micro            skip the tinybench micro-benchmarks
   --keep-data           keep the data directories
+  --out DIR             where <mode>.json/.md/.svg go (default bench/results)
   --seed S              workload seed (default "bench")`;
 
 function list<T extends string>(value: string | undefined, all: readonly T[], fallback: readonly T[]): T[] {
@@ -83,6 +84,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       duration: { type: "string" },
       "no-micro": { type: "boolean" },
       "keep-data": { type: "boolean" },
+      out: { type: "string" },
       seed: { type: "string" },
       help: { type: "boolean" },
     },
@@ -122,7 +124,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     settleSeconds: int(values["settle-seconds"], 60, "settle-seconds"),
     micro: !values["no-micro"] && mode !== "sustained",
     seed: values.seed ?? "bench",
-    out: join(import.meta.dirname, "results"),
+    out: values.out ?? join(import.meta.dirname, "results"),
     keepData: values["keep-data"] === true,
   };
 }

@@ -27,11 +27,11 @@ export function tailStability(timeline: IntervalPoint[]): { maxP99Ms: number; me
 const gcCell = (g: GcSummary): string => `${ms(g.gcTotalMs)} / ${ms(g.gcMaxMs)} (${g.gcCount})`;
 const pct = (part: number, whole: number): string => (whole <= 0 ? "-" : ((100 * part) / whole).toFixed(0));
 
-/** Counters that moved, as "name n, ..." (or "-"). */
+/** Counters that moved, as "name n, ..." (or "-"); byte counts in MiB. */
 function moved(counters: Record<string, number>): string {
   const parts = Object.entries(counters)
     .filter(([, v]) => v !== 0)
-    .map(([k, v]) => `${k} ${v}`);
+    .map(([k, v]) => (k.endsWith("Bytes") ? `${k} ${(v / 2 ** 20).toFixed(1)} MiB` : `${k} ${v}`));
   return parts.length === 0 ? "-" : parts.join(", ");
 }
 
@@ -58,7 +58,18 @@ export function renderMarkdown(r: BenchResults): string {
   }
   for (const s of r.skipped) out.push(`- **${s.name}**: skipped, ${s.reason}.`);
   out.push("");
-  out.push(...renderSummary(r));
+  out.push(...renderSummary(r), ...phasesTable(r), ...loadTable(r), ...restartTable(r));
+  if (r.mode === "sustained") out.push(...sustainedTable(r));
+  if (r.micro.length > 0) out.push(...microTable(r));
+  out.push("## Notes", "");
+  for (const n of r.notes) out.push(`- ${n}`);
+  out.push("");
+  return out.join("\n");
+}
+
+/** One row per phase, with its ratio to lmdb, GC pauses, CPU and the generator's share. */
+function phasesTable(r: BenchResults): string[] {
+  const out: string[] = [];
   out.push(
     "## All phases",
     "",
@@ -82,12 +93,18 @@ export function renderMarkdown(r: BenchResults): string {
     }
   }
   out.push("");
+  return out;
+}
+
+/** The preload and the settle wait of every group. */
+function loadTable(r: BenchResults): string[] {
+  const out: string[] = [];
   out.push(
     "## Load and settle (not measured in the phases)",
     "",
     "After the preload the harness polls the engine's background work (fusedb: `stats().background.idle`) every 10 ms and starts the phases once two polls in a row say idle, or after the bound.",
     "",
-    "| workload | engine | load s | settle ms | settled | GC during load + settle ms | background work while settling |",
+    "| workload | engine | load s | settle ms | settled | GC during load + settle ms | engine figures that changed while settling |",
     "|---|---|--:|--:|---|--:|---|",
   );
   for (const g of r.groups) {
@@ -98,6 +115,12 @@ export function renderMarkdown(r: BenchResults): string {
     );
   }
   out.push("");
+  return out;
+}
+
+/** Restart after SIGKILL of every group, with the WAL fusedb replayed. */
+function restartTable(r: BenchResults): string[] {
+  const out: string[] = [];
   out.push(
     "## Restart after SIGKILL",
     "",
@@ -117,40 +140,45 @@ export function renderMarkdown(r: BenchResults): string {
     );
   }
   out.push("");
-  if (r.mode === "sustained") {
-    out.push("## Tail stability (sustained)", "");
+  return out;
+}
+
+/** Sustained mode: the worst and median per-interval p99 of each engine. */
+function sustainedTable(r: BenchResults): string[] {
+  const out: string[] = [];
+  out.push("## Tail stability (sustained)", "");
+  out.push(
+    "| engine | ops/s | max per-second p99 ms | median per-second p99 ms | ratio |",
+    "|---|--:|--:|--:|--:|",
+  );
+  for (const g of r.groups) {
+    const p = g.report?.phases[0];
+    if (!p) continue;
+    const t = tailStability(p.timeline);
     out.push(
-      "| engine | ops/s | max per-second p99 ms | median per-second p99 ms | ratio |",
-      "|---|--:|--:|--:|--:|",
+      `| ${g.engine} | ${Math.round(p.opsPerSec)} | ${ms(t.maxP99Ms)} | ${ms(t.medianP99Ms)} | ${(t.maxP99Ms / Math.max(t.medianP99Ms, 1e-9)).toFixed(1)} |`,
     );
-    for (const g of r.groups) {
-      const p = g.report?.phases[0];
-      if (!p) continue;
-      const t = tailStability(p.timeline);
-      out.push(
-        `| ${g.engine} | ${Math.round(p.opsPerSec)} | ${ms(t.maxP99Ms)} | ${ms(t.medianP99Ms)} | ${(t.maxP99Ms / Math.max(t.medianP99Ms, 1e-9)).toFixed(1)} |`,
-      );
-    }
-    out.push("");
   }
-  if (r.micro.length > 0) {
-    out.push(
-      "## Micro-benchmarks (tinybench)",
-      "",
-      "Mean and p99 are per tinybench iteration; ops/s counts operations (iterations/s × ops per iteration).",
-      "",
-      "| hot path | ops/s | ops per iteration | mean ns | p99 ns | samples |",
-      "|---|--:|--:|--:|--:|--:|",
-    );
-    for (const m of r.micro) {
-      out.push(
-        `| ${m.name} | ${Math.round(m.opsPerSec)} | ${m.opsPerIteration} | ${m.meanNs.toFixed(0)} | ${m.p99Ns.toFixed(0)} | ${m.samples} |`,
-      );
-    }
-    out.push("");
-  }
-  out.push("## Notes", "");
-  for (const n of r.notes) out.push(`- ${n}`);
   out.push("");
-  return out.join("\n");
+  return out;
+}
+
+/** The tinybench micro-benchmarks. */
+function microTable(r: BenchResults): string[] {
+  const out: string[] = [];
+  out.push(
+    "## Micro-benchmarks (tinybench)",
+    "",
+    "Mean and p99 are per tinybench iteration; ops/s counts operations (iterations/s × ops per iteration).",
+    "",
+    "| hot path | ops/s | ops/s at median | ops per iteration | mean ns | p99 ns | samples |",
+    "|---|--:|--:|--:|--:|--:|--:|",
+  );
+  for (const m of r.micro) {
+    out.push(
+      `| ${m.name} | ${Math.round(m.opsPerSec)} | ${Math.round(m.opsPerSecAtMedian)} | ${m.opsPerIteration} | ${m.meanNs.toFixed(0)} | ${m.p99Ns.toFixed(0)} | ${m.samples} |`,
+    );
+  }
+  out.push("");
+  return out;
 }
