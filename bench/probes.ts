@@ -73,18 +73,22 @@ export class GcLog {
   private readonly durations: number[] = [];
   dropped = 0;
   private readonly observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries() as PerformanceEntry[]) {
-      if (this.starts.length >= GC_ENTRIES_MAX) {
-        this.dropped++;
-        continue;
-      }
-      this.starts.push(e.startTime);
-      this.durations.push(e.duration);
-    }
+    for (const e of list.getEntries() as PerformanceEntry[]) this.record(e.startTime, e.duration);
   });
 
-  constructor() {
-    this.observer.observe({ entryTypes: ["gc"] });
+  /** With `observe` false the log only holds what `record` is given (for tests). */
+  constructor(observe = true) {
+    if (observe) this.observer.observe({ entryTypes: ["gc"] });
+  }
+
+  /** Keeps one pause that started at `startMs` (performance.now time) and lasted `durationMs`. */
+  record(startMs: number, durationMs: number): void {
+    if (this.starts.length >= GC_ENTRIES_MAX) {
+      this.dropped++;
+      return;
+    }
+    this.starts.push(startMs);
+    this.durations.push(durationMs);
   }
 
   /** Lets entries of pauses that already happened arrive (node delivers them two event-loop turns later). */
