@@ -3,7 +3,7 @@
  * ratio (fusedb ops/s ÷ lmdb ops/s, higher is better) and the p99 ratio (fusedb p99 ÷ lmdb p99, lower is
  * better), both from the same run. The summary section is the one the README quotes.
  */
-import type { PhaseReport } from "./cell.js";
+import type { PhaseReport, RecoverReport } from "./cell.js";
 import type { BenchResults, GroupResult } from "./main.js";
 
 /** The engine every ratio is taken against. */
@@ -43,6 +43,14 @@ export function ratioCell(groups: GroupResult[], g: GroupResult, p: PhaseReport)
   return r === undefined ? "-" : `${x(r.ops)} / ${x(r.p99)}`;
 }
 
+/** WAL MiB an engine replayed at restart, and MiB/s over the whole open; "-" where the engine does not say. */
+export function replayCells(rec: RecoverReport): { mib: string; rate: string } {
+  const e = rec.engine;
+  if (e === undefined) return { mib: "-", rate: "-" };
+  const mib = e.replayedBytes / 2 ** 20;
+  return { mib: ms(mib), rate: e.replayedBytes > 0 && rec.openMs > 0 ? ms(mib / (rec.openMs / 1000)) : "-" };
+}
+
 /** The README-facing summary: fusedb against lmdb per workload and load, then restarts. Empty without both. */
 export function renderSummary(r: BenchResults): string[] {
   const out: string[] = [];
@@ -75,11 +83,9 @@ export function renderSummary(r: BenchResults): string[] {
     const b = r.groups.find((h) => h.engine === BASELINE && h.workload === g.workload)?.recovery;
     const mine = g.recovery.openMs + g.recovery.firstReadMs;
     const theirs = b === undefined ? undefined : b.openMs + b.firstReadMs;
-    const e = g.recovery.engine;
-    const rate =
-      e && e.replayedBytes > 0 ? (e.replayedBytes / 2 ** 20 / (g.recovery.openMs / 1000)).toFixed(0) : "-";
+    const replay = replayCells(g.recovery);
     restarts.push(
-      `| ${g.workload} | ${ms(mine)} | ${theirs === undefined ? "-" : ms(theirs)} | ${e ? (e.replayedBytes / 2 ** 20).toFixed(1) : "-"} | ${rate} |`,
+      `| ${g.workload} | ${ms(mine)} | ${theirs === undefined ? "-" : ms(theirs)} | ${replay.mib} | ${replay.rate} |`,
     );
   }
   if (restarts.length > 0) {

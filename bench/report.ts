@@ -6,7 +6,7 @@
 
 import type { BenchResults } from "./main.js";
 import type { GcSummary } from "./probes.js";
-import { loadLabel, ratioCell, renderSummary } from "./ratios.js";
+import { loadLabel, ratioCell, renderSummary, replayCells } from "./ratios.js";
 import type { IntervalPoint } from "./recorder.js";
 
 const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -133,10 +133,9 @@ function restartTable(r: BenchResults): string[] {
     const rec = g.recovery;
     if (!rec) continue;
     const e = rec.engine;
-    const rate =
-      e && e.replayedBytes > 0 ? (e.replayedBytes / 2 ** 20 / (rec.openMs / 1000)).toFixed(0) : "-";
+    const replay = replayCells(rec);
     out.push(
-      `| ${g.workload} | ${g.engine} | ${ms(rec.openMs + rec.firstReadMs)} | ${ms(rec.openMs)} | ${e ? ms(e.engineOpenMs) : "-"} | ${e ? (e.replayedBytes / 2 ** 20).toFixed(1) : "-"} | ${e ? e.replayedRecords : "-"} | ${rate} | ${mib(rec.dirBytes)} |`,
+      `| ${g.workload} | ${g.engine} | ${ms(rec.openMs + rec.firstReadMs)} | ${ms(rec.openMs)} | ${e ? ms(e.engineOpenMs) : "-"} | ${replay.mib} | ${e ? e.replayedRecords : "-"} | ${replay.rate} | ${mib(rec.dirBytes)} |`,
     );
   }
   out.push("");
