@@ -308,6 +308,7 @@ export class FuseDB {
       walFiles: this.wal.liveFiles().length,
       subscribers: this.hub.size,
       tree,
+      background: { idle: tree.idle },
       userBytes: this.pipeline.userBytes,
       writeAmplification: this.pipeline.userBytes === 0 ? 0 : written / this.pipeline.userBytes,
     };

@@ -42,6 +42,8 @@ export interface RecoveryInfo {
   checkpointLsn: number;
   /** WAL records replayed above the checkpoint. */
   replayedRecords: number;
+  /** Bytes of those records (headers included): with `durationMs`, the replay rate. */
+  replayedBytes: number;
   /** LSN of the last durable record after recovery. */
   lastLsn: number;
   /** The torn tail cut from the last WAL file (read-only: found and left in place), if any. */
@@ -57,6 +59,7 @@ export function nothingRecovered(): RecoveryInfo {
   return {
     checkpointLsn: 0,
     replayedRecords: 0,
+    replayedBytes: 0,
     lastLsn: 0,
     tornTail: undefined,
     removedFiles: [],
@@ -149,6 +152,7 @@ export async function recoverReadOnly(
       report: {
         checkpointLsn: state.manifest.checkpointLsn,
         replayedRecords: recovered.replayed,
+        replayedBytes: recovered.replayedBytes,
         lastLsn: recovered.lastLsn,
         tornTail: recovered.tornTail,
         removedFiles: [],
@@ -198,6 +202,7 @@ async function recoverLocked(
       report: {
         checkpointLsn: manifest.checkpointLsn,
         replayedRecords: recovered.replayed,
+        replayedBytes: recovered.replayedBytes,
         lastLsn: recovered.lastLsn,
         tornTail: recovered.tornTail,
         removedFiles: state.orphanNames,

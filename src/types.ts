@@ -104,6 +104,13 @@ export interface FuseDBStats {
   subscribers: number;
   /** Leaves, segments and background work (flushes, merges, splits), block cache counters. */
   tree: TreeStats;
+  /**
+   * Background work (flushes, merges, splits, continuous checkpoints). `idle`: no job is running or queued.
+   * Jobs become due only as writes are applied, so with no writes an idle database stays idle; a benchmark
+   * polls it after a bulk load to measure only once the load's follow-up work has settled. Always true in
+   * memory and read-only modes (no background work).
+   */
+  background: { idle: boolean };
   /** Bytes of keys and documents written by the caller's mutations. */
   userBytes: number;
   /**

@@ -80,6 +80,8 @@ export interface TreeStats {
   throttledWrites: number;
   /** The background job running now, if any. */
   running: JobKind | undefined;
+  /** No background job is running or queued (see `FuseDBStats.background`). */
+  idle: boolean;
   walFilesDeleted: number;
   cache: BlockCacheStats;
 }
@@ -271,6 +273,7 @@ export class Tree {
       throttledWrites: this.scheduler.throttledWrites,
       walFilesDeleted: publisher?.walFilesDeleted ?? 0,
       running: this.running,
+      idle: !this.busy && this.running === undefined,
       manifestBytes: publisher?.manifestBytes ?? 0,
       manifestRewrites: publisher?.manifestRewrites ?? 0,
       cache: { ...this.cache.stats },

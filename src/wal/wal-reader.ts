@@ -39,6 +39,8 @@ export interface WalRecovery {
   lastLsn: number;
   /** Records replayed (LSN above the checkpoint). */
   replayed: number;
+  /** Bytes of the records replayed, headers included (the WAL recovery actually had to apply). */
+  replayedBytes: number;
   /** The torn tail that was cut (only found, with `readOnly`), if any. */
   tornTail?: { file: string; offset: number; droppedBytes: number; reason: string };
 }
@@ -102,6 +104,7 @@ export async function recoverWal(
     lastFileSlots: undefined,
     lastLsn: checkpointLsn,
     replayed: 0,
+    replayedBytes: 0,
   };
   const first = files[0];
   if (first === undefined) return result;
@@ -211,6 +214,7 @@ async function recoverFile(r: Recovery, file: File, info: WalFileInfo, isLast: b
     if (rec.lsn > r.checkpointLsn) {
       r.onRecord(rec, info.name);
       r.result.replayed++;
+      r.result.replayedBytes += rec.bytes;
     }
     r.result.lastLsn = rec.lsn;
     r.expected++;
