@@ -23,6 +23,10 @@ class SocketTransport implements Transport {
     socket.setNoDelay(true);
   }
 
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
   start(handlers: TransportHandlers): void {
     this.socket.on("data", (chunk: Buffer) => handlers.data(chunk));
     this.socket.on("drain", () => handlers.drain());
