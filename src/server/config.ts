@@ -355,6 +355,15 @@ export class ServerConfig {
     if (this.int("proto-max-bulk-len") > this.int("client-query-buffer-limit")) {
       throw new ConfigError("proto-max-bulk-len must not exceed client-query-buffer-limit");
     }
+    if (this.int("tls-port") === 0) return;
+    if (this.text("tls-cert-file") === "" || this.text("tls-key-file") === "") {
+      throw new ConfigError("tls-port needs tls-cert-file and tls-key-file");
+    }
+    if (this.text("tls-auth-clients") !== "no" && this.text("tls-ca-cert-file") === "") {
+      throw new ConfigError(
+        "Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-auth-clients is enabled!",
+      );
+    }
   }
 
   /** CONFIG GET: the options whose names match `matches`, as [name, text] in definition order. */
