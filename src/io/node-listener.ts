@@ -52,7 +52,10 @@ class SocketTransport implements Transport {
   }
 
   end(): void {
-    this.socket.end();
+    // As Redis closes a client after its last reply: once the output is handed to the kernel, close the
+    // socket, so a peer still sending (a desynchronised stream) gets a reset instead of filling a buffer
+    // nobody reads any more and blocking forever.
+    this.socket.end(() => this.socket.destroy());
   }
 
   destroy(): void {

@@ -32,7 +32,7 @@ export interface Transport {
   /** Stops delivering data (TCP backpressure) until `resume`. */
   pause(): void;
   resume(): void;
-  /** Closes once queued output is written. */
+  /** Closes once queued output is written; bytes the peer sends afterwards are not read (TCP: a reset). */
   end(): void;
   /** Closes now; queued output is dropped. */
   destroy(): void;
