@@ -321,7 +321,7 @@ export class Oracle {
     const floor = lossAllowed ? 0 : this.recoveryFloor();
     const keys = this.model.keys();
     for (let p = this.model.lastPos; p >= floor; p--) {
-      if (keys.every((k) => matches(this.model.stateAt(k, p), state.get(k), nowMs))) {
+      if (keys.every((k) => matches(this.model.observedAt(k, p, nowMs), state.get(k), nowMs))) {
         this.model.truncate(p);
         // Mode 'relaxed' may lose acknowledged (and observed) calls: the survivors are the new floor.
         this.ackedPos = Math.min(this.ackedPos, p);
@@ -333,11 +333,11 @@ export class Oracle {
       }
     }
     const diffs = keys
-      .filter((k) => !matches(this.model.stateAt(k, floor), state.get(k), nowMs))
+      .filter((k) => !matches(this.model.observedAt(k, floor, nowMs), state.get(k), nowMs))
       .slice(0, 5)
       .map(
         (k) =>
-          `${k}: got ${describe(state.get(k))}, model at ${floor} ${describeState(this.model.stateAt(k, floor))}`,
+          `${k}: got ${describe(state.get(k))}, model at ${floor} ${describeState(this.model.observedAt(k, floor, nowMs))}`,
       );
     this.fail(
       `${what}: recovered state matches no prefix in [${floor}, ${this.model.lastPos}] ` +
@@ -353,9 +353,12 @@ export class Oracle {
   differences(state: ReadonlyMap<string, ModelState>, pos: number, nowMs: number): string[] {
     return this.model
       .keys()
-      .filter((k) => !matches(this.model.stateAt(k, pos), state.get(k), nowMs))
+      .filter((k) => !matches(this.model.observedAt(k, pos, nowMs), state.get(k), nowMs))
       .slice(0, 5)
-      .map((k) => `${k}: got ${describe(state.get(k))}, model ${describeState(this.model.stateAt(k, pos))}`);
+      .map(
+        (k) =>
+          `${k}: got ${describe(state.get(k))}, model ${describeState(this.model.observedAt(k, pos, nowMs))}`,
+      );
   }
 
   /**
