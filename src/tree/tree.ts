@@ -235,7 +235,10 @@ export class Tree {
     return this.router.leafFor(key);
   }
 
-  /** Makes a durable effect visible: into its leaf's buffer; may start background work. */
+  /**
+   * Makes a durable effect visible: into its leaf's buffer, and into the dead-version floor (noted for the
+   * manifest edit that moves the WAL floor past it); may start background work.
+   */
   apply(key: KeyString, entry: Entry): void {
     const bucket = this.floor.raiseBy(key, entry);
     if (bucket !== undefined) this.background?.publisher.noteFloorRaise(entry.lsn, bucket, entry.version);
@@ -331,10 +334,17 @@ export class Tree {
   checkpoint(): Promise<number> {
     const background = this.background;
     assert(background !== undefined, "memory and read-only trees have no checkpoint");
-    return this.exclusive("checkpoint", () => background.jobs.checkpoint()).catch((err: unknown) => {
-      this.failed(background, err);
-      throw err;
-    });
+    return this.exclusive("checkpoint", () => background.jobs.checkpoint()).then(
+      (lsn) => {
+        // The flushes may have made merges due (a leaf's tombstones now over its older segments).
+        this.schedule();
+        return lsn;
+      },
+      (err: unknown) => {
+        this.failed(background, err);
+        throw err;
+      },
+    );
   }
 
   /** Sweeps expired documents in memory mode (there is no background flush to do it). */
