@@ -260,7 +260,9 @@ async function replay(
   try {
     const verify = options.recoveryMode !== "ignore-checksums";
     opened = await Tree.openSegments(fs, dir, manifest, options.blockCacheBytes, verify);
-    const floor = VersionFloor.of(manifest.deadVersionFloor);
+    // Broken variant 'forget-dead-version-floor' (sensitivity tests only): the manifest's floor is lost.
+    const forget = options.recoveryMode === "forget-dead-version-floor";
+    const floor = VersionFloor.of(forget ? [] : manifest.deadVersionFloor);
     const raises: FloorRaise[] = [];
     const recovered = await replayWal(
       fs,
