@@ -54,6 +54,11 @@ export const BROKEN_VARIANTS: Readonly<Record<string, BrokenVariant>> = {
     recoveryMode: "truncate-at-first-bad-record",
     seenWith: "rot",
   },
+  "forget-dead-version-floor": {
+    what: "recovery ignores the manifest's dead-version floor: a key whose tombstone was collected restarts its versions",
+    recoveryMode: "forget-dead-version-floor",
+    seenWith: "crash",
+  },
 };
 
 /** Whether `path` names a WAL file (`<dir>/wal-<16 digits>.log`). */

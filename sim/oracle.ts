@@ -321,7 +321,7 @@ export class Oracle {
     const floor = lossAllowed ? 0 : this.recoveryFloor();
     const keys = this.model.keys();
     for (let p = this.model.lastPos; p >= floor; p--) {
-      if (keys.every((k) => matches(this.model.stateAt(k, p), state.get(k), nowMs))) {
+      if (keys.every((k) => this.matches(k, p, state.get(k), nowMs))) {
         this.model.truncate(p);
         // Mode 'relaxed' may lose acknowledged (and observed) calls: the survivors are the new floor.
         this.ackedPos = Math.min(this.ackedPos, p);
@@ -333,11 +333,11 @@ export class Oracle {
       }
     }
     const diffs = keys
-      .filter((k) => !matches(this.model.stateAt(k, floor), state.get(k), nowMs))
+      .filter((k) => !this.matches(k, floor, state.get(k), nowMs))
       .slice(0, 5)
       .map(
         (k) =>
-          `${k}: got ${describe(state.get(k))}, model at ${floor} ${describeState(this.model.stateAt(k, floor))}`,
+          `${k}: got ${describe(state.get(k))}, model at ${floor} ${describeState(this.model.observedAt(k, floor, nowMs))}`,
       );
     this.fail(
       `${what}: recovered state matches no prefix in [${floor}, ${this.model.lastPos}] ` +
@@ -353,9 +353,31 @@ export class Oracle {
   differences(state: ReadonlyMap<string, ModelState>, pos: number, nowMs: number): string[] {
     return this.model
       .keys()
-      .filter((k) => !matches(this.model.stateAt(k, pos), state.get(k), nowMs))
+      .filter((k) => !this.matches(k, pos, state.get(k), nowMs))
       .slice(0, 5)
-      .map((k) => `${k}: got ${describe(state.get(k))}, model ${describeState(this.model.stateAt(k, pos))}`);
+      .map(
+        (k) =>
+          `${k}: got ${describe(state.get(k))}, model ${describeState(this.model.observedAt(k, pos, nowMs))}`,
+      );
+  }
+
+  /**
+   * Whether `got` (read back before virtual time `nowMs`) is what the model says of `key` after commit
+   * `pos`: a document read while live is the model's state (version, value, expiry), and is live at
+   * `nowMs` exactly when the model's is; a key read while not live has no value, the version the model
+   * gives a dead key (its own or its bucket's dead-version floor, {@link ReferenceModel.observedAt}), and is
+   * not live in the model at `nowMs` either (a tombstone and an expired document are the same to every
+   * reader: background work turns one into the other, or drops it).
+   */
+  private matches(key: string, pos: number, got: ModelState | undefined, nowMs: number): boolean {
+    const g = got ?? { version: 0, value: undefined };
+    const expected = this.model.stateAt(key, pos);
+    if (g.value === undefined) {
+      return !liveAt(expected, nowMs) && g.version === this.model.observedAt(key, pos, nowMs).version;
+    }
+    if (g.version !== expected.version || expected.value === undefined) return false;
+    if (liveAt(expected, nowMs) !== liveAt(g, nowMs)) return false;
+    return canonical(g.value) === canonical(expected.value) && g.expiresAtMs === expected.expiresAtMs;
   }
 
   /**
@@ -373,21 +395,6 @@ export class Oracle {
   private fail(message: string): void {
     if (this.violations.length < 100) this.violations.push(message);
   }
-}
-
-/**
- * Whether a recovered state equals the model's at virtual time `nowMs`: same version; both visible or both
- * not (a tombstone and an expired document are the same to every reader: background work turns one into
- * the other); if visible, the same value and expiry.
- */
-function matches(expected: ModelState, got: ModelState | undefined, nowMs: number): boolean {
-  const g = got ?? { version: 0, value: undefined };
-  if (g.version !== expected.version) return false;
-  const live = liveAt(expected, nowMs);
-  if (live !== liveAt(g, nowMs)) return false;
-  return (
-    !live || (canonical(g.value) === canonical(expected.value) && g.expiresAtMs === expected.expiresAtMs)
-  );
 }
 
 function insertSorted(list: number[], v: number): void {

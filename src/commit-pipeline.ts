@@ -15,6 +15,7 @@
 import type { CapturedMutation, Entry } from "./doc/entry.js";
 import { resolveMutation } from "./doc/entry.js";
 import type { KeyString } from "./doc/key.js";
+import type { VersionFloor } from "./doc/version-floor.js";
 import {
   asIoError,
   assert,
@@ -78,6 +79,11 @@ export class CommitPipeline {
   private head = 0;
   /** Mode 'relaxed': records visible (acknowledged) but not yet durable; at most relaxedUnsyncedMax. */
   private visibleUnsynced = 0;
+  /**
+   * The dead-version floor as of the last record appended (src/doc/version-floor.ts): raised by each
+   * prepared call's effects, in commit order. The tree keeps the floor of the visible records.
+   */
+  private readonly resolveFloor: VersionFloor;
 
   /**
    * @param makeTree builds the tree over a host answered by this pipeline (see {@link diskTreeHost}); it runs
@@ -94,6 +100,8 @@ export class CommitPipeline {
     this.appendedLsn = wal.nextLsnPreview - 1;
     assert(this.appendedLsn === this.applied, "a new pipeline starts with every record visible");
     this.tree = makeTree(this);
+    // Every record is visible now: the floor the next call resolves on is the tree's.
+    this.resolveFloor = this.tree.floor.copy();
   }
 
   /** LSN of the last record whose effects are visible. */
@@ -253,7 +261,7 @@ export class CommitPipeline {
       const k = keys[i];
       assert(k !== undefined, "one key per mutation");
       const current = latest.get(k) ?? this.baseFor(k, bases);
-      const next = resolveMutation(current, m, lsn, this.options, nowMs);
+      const next = resolveMutation(current, m, lsn, this.options, nowMs, this.resolveFloor.get(k));
       latest.set(k, next);
       results.push({ version: next.version, value: next.value });
     }
@@ -279,7 +287,10 @@ export class CommitPipeline {
     this.appendedLsn = lsn;
     this.unapplied.push(record);
     this.userBytesCount += bytes;
-    for (const { key, entry } of effects) this.overlay.set(key, entry);
+    for (const { key, entry } of effects) {
+      this.overlay.set(key, entry);
+      this.resolveFloor.raiseBy(key, entry);
+    }
     if (this.options.durability !== "relaxed") return { acked: appended.durable, value: { lsn, results } };
     this.pump();
     // Relaxed: acknowledged once visible, or rejected if the log fails first. A failure after the

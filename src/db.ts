@@ -138,28 +138,41 @@ export class FuseDB {
   }
 
   /**
-   * The key's stored state regardless of expiry, tombstones included; undefined if it never existed. For
-   * tools and checkers: the simulator compares it with its model. Sees exactly what `get` sees.
+   * The key's state for tools and checkers (the simulator compares it with its model): a live document as
+   * stored (version, value, expiry); for a key that is not live (deleted, expired, or never written), its
+   * dead version ({@link versionOf}) with no value; undefined if that is 0. Layout-free: the same whether
+   * background work has collected a tombstone or expired document yet. Sees exactly what `get` sees.
    */
   async inspect(key: KeyInput): Promise<StoredState | undefined> {
     const k = this.key(key);
     this.assertOpen();
     const entry = await this.read(this.tree.get(k));
-    if (entry === undefined) return undefined;
-    const out: StoredState = { version: entry.version, value: entry.value };
-    if (entry.expiresAtMs !== undefined) out.expiresAtMs = entry.expiresAtMs;
-    return out;
+    if (isLive(entry, this.clock.now())) {
+      const out: StoredState = { version: entry.version, value: entry.value };
+      if (entry.expiresAtMs !== undefined) out.expiresAtMs = entry.expiresAtMs;
+      return out;
+    }
+    const version = this.deadVersion(k, entry);
+    return version === 0 ? undefined : { version, value: undefined };
   }
 
   /**
-   * The key's current version, counting deletes and expiries: 0 if it never existed, the tombstone's (or
-   * the expired document's) version otherwise. Sees exactly the durable mutations. Useful for checkers;
+   * The version the key's next write follows (it gets this + 1): a live key's version; for a key that is not
+   * live (deleted, expired, or never written), the largest of its last version and the dead-version floor of
+   * its hash bucket (src/doc/version-floor.ts), so 0 only if neither the key nor its bucket ever saw a delete
+   * or an expiry and the key was never written. Sees exactly the durable mutations. Useful for checkers;
    * for a conditional write pass `get(key)?.version ?? 0` as `ifVersion`.
    */
   async versionOf(key: KeyInput): Promise<number> {
     const k = this.key(key);
     this.assertOpen();
-    return (await this.read(this.tree.get(k)))?.version ?? 0;
+    const entry = await this.read(this.tree.get(k));
+    return isLive(entry, this.clock.now()) ? entry.version : this.deadVersion(k, entry);
+  }
+
+  /** The version a key that is not live follows: its stored one or its bucket's dead-version floor. */
+  private deadVersion(k: KeyString, entry: Entry | undefined): number {
+    return Math.max(entry?.version ?? 0, this.tree.floor.get(k));
   }
 
   /**

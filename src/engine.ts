@@ -81,6 +81,8 @@ async function recoverForWriting(config: FuseDBConfig, options: ResolvedOptions)
       r.cache,
       r.leaves,
       treeOptions(options, clock),
+      r.floor,
+      r.raises,
     );
   return { lock: r.lock, wal: r.wal, report: r.report, makeTree };
 }
@@ -89,7 +91,7 @@ async function recoverForWriting(config: FuseDBConfig, options: ResolvedOptions)
 async function recoverForReading(config: FuseDBConfig, options: ResolvedOptions): Promise<RecoveredParts> {
   const r = await recoverReadOnly(config.fs, config.dir, options);
   const makeTree = (): Tree =>
-    Tree.readOnly(r.cache, r.leaves, treeOptions(options, config.clock), r.checkpointLsn);
+    Tree.readOnly(r.cache, r.leaves, treeOptions(options, config.clock), r.checkpointLsn, r.floor);
   return { lock: r.lock, wal: r.wal, report: r.report, makeTree };
 }
 

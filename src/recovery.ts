@@ -12,6 +12,7 @@
  * Order (DESIGN.md, Recovery): nothing is deleted before the state it would be an orphan of is known to
  * recover; a torn final manifest edit is dropped only if the state before it recovers whole.
  */
+import { VersionFloor } from "./doc/version-floor.js";
 import { assert, CorruptionError, LockedError, markCorruption } from "./errors.js";
 import type { DirLock, FileSystem } from "./io/file-system.js";
 import { DirLockHeldError, ioErrorCode, joinPath, mkdirDurable } from "./io/file-system.js";
@@ -29,7 +30,7 @@ import type { Leaf } from "./tree/leaf.js";
 import type { Manifest } from "./tree/manifest.js";
 import { emptyManifest, MANIFEST_FILE, ManifestLog, readManifest } from "./tree/manifest.js";
 import type { Block } from "./tree/segment-reader.js";
-import { leafOf, Tree } from "./tree/tree.js";
+import { type FloorRaise, leafOf, Tree } from "./tree/tree.js";
 import { mark } from "./util/coverage.js";
 import { decodeBatch, type Effect } from "./wal/batch-codec.js";
 import { ReadOnlyLog } from "./wal/read-only-log.js";
@@ -73,6 +74,10 @@ export interface Recovered {
   /** The manifest's leaves, their segments open, the WAL above each leaf's flushed LSN in their buffers. */
   leaves: Leaf[];
   cache: BlockCache<Block>;
+  /** The dead-version floor: the manifest's, raised by every replayed record. */
+  floor: VersionFloor;
+  /** The replayed records' raises of the floor, LSN order (the manifest gets them as its floor passes). */
+  raises: FloorRaise[];
   /** A fresh manifest log of one snapshot. */
   manifestLog: ManifestLog;
   /** Appends after the last recovered record. */
@@ -87,6 +92,8 @@ export interface RecoveredReadOnly {
   lock: DirLock | undefined;
   leaves: Leaf[];
   cache: BlockCache<Block>;
+  /** The dead-version floor: the manifest's, raised by every replayed record. */
+  floor: VersionFloor;
   /** The manifest's checkpoint LSN. */
   checkpointLsn: number;
   /** The WAL as found; never appended to. */
@@ -103,6 +110,8 @@ interface Replayed {
   liveWal: WalFileInfo[];
   opened: { leaves: Leaf[]; cache: BlockCache<Block> };
   recovered: WalRecovery;
+  floor: VersionFloor;
+  raises: FloorRaise[];
 }
 
 /**
@@ -147,6 +156,7 @@ export async function recoverReadOnly(
       lock,
       leaves: state.opened.leaves,
       cache: state.opened.cache,
+      floor: state.floor,
       checkpointLsn: state.manifest.checkpointLsn,
       wal: new ReadOnlyLog(recovered.lastLsn, state.liveWal),
       report: {
@@ -197,6 +207,8 @@ async function recoverLocked(
       lock,
       leaves: opened.leaves,
       cache: opened.cache,
+      floor: state.floor,
+      raises: state.raises,
       manifestLog,
       wal,
       report: {
@@ -253,16 +265,20 @@ async function replay(
   try {
     const verify = options.recoveryMode !== "ignore-checksums";
     opened = await Tree.openSegments(fs, dir, manifest, options.blockCacheBytes, verify);
+    // Broken variant 'forget-dead-version-floor' (sensitivity tests only): the manifest's floor is lost.
+    const forget = options.recoveryMode === "forget-dead-version-floor";
+    const floor = VersionFloor.of(forget ? [] : manifest.deadVersionFloor);
+    const raises: FloorRaise[] = [];
     const recovered = await replayWal(
       fs,
       dir,
       options,
       manifest.checkpointLsn,
       liveWal,
-      opened.leaves,
+      { leaves: opened.leaves, floor, raises },
       readOnly,
     );
-    return { manifest, orphanNames, liveWal, opened, recovered };
+    return { manifest, orphanNames, liveWal, opened, recovered, floor, raises };
   } catch (err) {
     for (const leaf of opened?.leaves ?? []) for (const seg of leaf.segments) await seg.release();
     if (tornAt !== undefined && err instanceof CorruptionError && err.missing) {
@@ -282,7 +298,8 @@ async function replay(
 
 /**
  * Replays the WAL above `checkpointLsn` into the leaves' buffers (a leaf's segments already hold its
- * records up to its flushed LSN).
+ * records up to its flushed LSN), and every replayed record (flushed or not) into the dead-version floor,
+ * noting each raise in `raises`: the manifest's floor holds only the records at or below its checkpoint.
  * @throws CorruptionError on damage, on an undecodable batch, or when the WAL ends before the checkpoint.
  */
 async function replayWal(
@@ -291,9 +308,10 @@ async function replayWal(
   options: ResolvedOptions,
   checkpointLsn: number,
   liveWal: WalFileInfo[],
-  leaves: Leaf[],
+  into: { leaves: Leaf[]; floor: VersionFloor; raises: FloorRaise[] },
   readOnly: boolean,
 ): Promise<WalRecovery> {
+  const { leaves, floor, raises } = into;
   const recovered = await recoverWal(
     fs,
     dir,
@@ -308,6 +326,8 @@ async function replayWal(
         throw new CorruptionError(file, record.offset, `bad batch payload: ${(err as Error).message}`);
       }
       for (const { key, entry } of effects) {
+        const bucket = floor.raiseBy(key, entry);
+        if (bucket !== undefined) raises.push([record.lsn, bucket, entry.version]);
         const leaf = leafOf(leaves, key);
         if (entry.lsn > leaf.flushedLsn) {
           leaf.active.set(key, entry);

@@ -27,8 +27,9 @@ export interface Versioned {
 }
 
 /**
- * A key's stored state as `inspect` returns it, ignoring expiry: a tombstone has `value` undefined. Expired
- * documents may still appear until background work turns them into tombstones (same version).
+ * A key's state as `inspect` returns it: a live document as stored; a key that is not live (deleted,
+ * expired, or never written but in a hash bucket with dead versions) with `value` undefined and its dead
+ * version (docs/versions.md). The same whatever background work has collected.
  */
 export interface StoredState {
   version: number;

@@ -1,7 +1,8 @@
 /**
  * Sensitivity (issue 4): the simulator must be able to fail. Each deliberately broken variant
  * (sim/broken-variants.ts: a lying fsync, a directory fsync that does nothing, acknowledgement before
- * fdatasync, a reader that ignores checksums, recovery that truncates at the first bad record) must be caught
+ * fdatasync, a reader that ignores checksums, recovery that truncates at the first bad record, recovery that
+ * forgets the dead-version floor) must be caught
  * by the oracle within a bounded number of seeds, and this test fails if one is not. Variants that power
  * loss alone exposes run in campaigns and in exhaustive mode; variants that only damage to durable data
  * exposes run rot checks (sim/rot-check.ts) and campaigns (their rot probes and runtime bit flips). The
@@ -45,7 +46,7 @@ function variant(name: string): BrokenVariant {
 }
 
 describe("sensitivity: every broken variant is caught", () => {
-  for (const name of ["lying-fsync", "no-dir-sync", "ack-before-sync"]) {
+  for (const name of ["lying-fsync", "no-dir-sync", "ack-before-sync", "forget-dead-version-floor"]) {
     it(`${name} (${variant(name).what}) is caught by campaigns and by exhaustive mode`, async () => {
       const v = variant(name);
       expect(v.seenWith).toBe("crash");
