@@ -118,7 +118,7 @@ export class FuseDB {
     const k = this.key(key);
     this.assertOpen();
     const entry = await this.read(this.tree.get(k));
-    if (!isLive(entry, this.clock.now())) return undefined;
+    if (!isLive(entry, await this.readTime(entry, false))) return undefined;
     return versioned(entry.value, entry);
   }
 
@@ -132,9 +132,24 @@ export class FuseDB {
     const k = this.key(key);
     this.assertOpen();
     const entry = await this.read(this.tree.get(k));
-    const now = this.clock.now();
+    const now = await this.readTime(entry, true);
     if (!isLive(entry, now)) return undefined;
     return entry.expiresAtMs === undefined ? null : entry.expiresAtMs - now;
+  }
+
+  /**
+   * The time a read of `entry` answers at: the engine clock, once the answer cannot change after a restart
+   * whose clock stepped back. Only a document live at the durable clock floor but expired now (or, with
+   * `ttl`, any document with an expiry) makes the pipeline log a clock record first (rare: once per
+   * expiry observed, and never when a write logged a later time already).
+   */
+  private async readTime(entry: Entry | undefined, ttl: boolean): Promise<number> {
+    const nowMs = this.clock.now();
+    const expiresAtMs = entry?.value === undefined ? undefined : entry.expiresAtMs;
+    if (expiresAtMs === undefined) return nowMs;
+    const floorMs = this.pipeline.clockFloorMs();
+    if (nowMs <= floorMs || (!ttl && (expiresAtMs <= floorMs || expiresAtMs > nowMs))) return nowMs;
+    return this.pipeline.answerTime(nowMs);
   }
 
   /**
@@ -171,7 +186,16 @@ export class FuseDB {
   async scan(options: ScanOptions = {}): Promise<ScanEntry[]> {
     const { range, limit, reverse } = scanArguments(options, (k) => this.key(k));
     this.assertOpen();
-    const found = await this.read(this.tree.scan(range, limit, reverse, this.clock.now()));
+    // Scanned at the durable clock floor: if no document found expires by now, the answer is the same at
+    // both times; otherwise now is made durable first (see readTime) and the scan repeated at it.
+    const floorMs = this.pipeline.clockFloorMs();
+    let found = await this.read(this.tree.scan(range, limit, reverse, floorMs));
+    const nowMs = this.clock.now();
+    if (found.some(([, entry]) => !isLive(entry, nowMs))) {
+      const atMs = await this.pipeline.answerTime(nowMs);
+      this.assertOpen(); // the handle may have closed while the clock record was logged
+      found = await this.read(this.tree.scan(range, limit, reverse, atMs));
+    }
     return found.map(([k, entry]) => {
       const bytes = keyBytes(k);
       return { key: bytes.toString("utf8"), keyBytes: bytes, ...versioned(entry.value as Json, entry) };

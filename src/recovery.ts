@@ -31,7 +31,7 @@ import { emptyManifest, MANIFEST_FILE, ManifestLog, readManifest } from "./tree/
 import type { Block } from "./tree/segment-reader.js";
 import { leafOf, Tree } from "./tree/tree.js";
 import { mark } from "./util/coverage.js";
-import { decodeBatch, type Effect } from "./wal/batch-codec.js";
+import { decodeBatchRecord, type TimedBatch } from "./wal/batch-codec.js";
 import { ReadOnlyLog } from "./wal/read-only-log.js";
 import { openWalTail, resolveLiveWal } from "./wal/wal-head.js";
 import { recoverWal, type WalRecovery } from "./wal/wal-reader.js";
@@ -48,6 +48,8 @@ export interface RecoveryInfo {
   tornTail: WalRecovery["tornTail"];
   /** Orphan files removed (temp files, unreferenced segments, obsolete WAL files); none when read-only. */
   removedFiles: string[];
+  /** The durable clock floor recovered: the engine clock started no lower (docs/wal-format.md). */
+  clockFloorMs: number;
   /** Clock milliseconds spent in open. */
   durationMs: number;
 }
@@ -60,6 +62,7 @@ export function nothingRecovered(): RecoveryInfo {
     lastLsn: 0,
     tornTail: undefined,
     removedFiles: [],
+    clockFloorMs: 0,
     durationMs: 0,
   };
 }
@@ -74,6 +77,8 @@ export interface Recovered {
   manifestLog: ManifestLog;
   /** Appends after the last recovered record. */
   wal: WalWriter;
+  /** The durable clock floor: the engine clock starts there (docs/wal-format.md, "Clock floor"). */
+  clockFloorMs: number;
   /** The report, all but the time spent (the caller's clock measures it). */
   report: Omit<RecoveryInfo, "durationMs">;
 }
@@ -88,6 +93,8 @@ export interface RecoveredReadOnly {
   checkpointLsn: number;
   /** The WAL as found; never appended to. */
   wal: ReadOnlyLog;
+  /** The durable clock floor, as {@link Recovered}. */
+  clockFloorMs: number;
   report: Omit<RecoveryInfo, "durationMs">;
 }
 
@@ -100,6 +107,8 @@ interface Replayed {
   liveWal: WalFileInfo[];
   opened: { leaves: Leaf[]; cache: BlockCache<Block> };
   recovered: WalRecovery;
+  /** The durable clock floor: the manifest's, or the newest call time replayed if later. */
+  clockFloorMs: number;
 }
 
 /**
@@ -146,12 +155,14 @@ export async function recoverReadOnly(
       cache: state.opened.cache,
       checkpointLsn: state.manifest.checkpointLsn,
       wal: new ReadOnlyLog(recovered.lastLsn, state.liveWal),
+      clockFloorMs: state.clockFloorMs,
       report: {
         checkpointLsn: state.manifest.checkpointLsn,
         replayedRecords: recovered.replayed,
         lastLsn: recovered.lastLsn,
         tornTail: recovered.tornTail,
         removedFiles: [],
+        clockFloorMs: state.clockFloorMs,
       },
     };
   } catch (err) {
@@ -182,7 +193,9 @@ async function recoverLocked(
   lock: DirLock,
 ): Promise<Recovered> {
   const state = await replay(fs, dir, options, false);
-  const { manifest, recovered, opened } = state;
+  const { recovered, opened, clockFloorMs } = state;
+  // The snapshot carries the floor, so it outlives the WAL files that held it.
+  const manifest: Manifest = { ...state.manifest, clockFloorMs };
   try {
     for (const name of state.orphanNames) await fs.remove(joinPath(dir, name));
     if (state.orphanNames.length > 0) await fs.syncDir(dir);
@@ -195,12 +208,14 @@ async function recoverLocked(
       cache: opened.cache,
       manifestLog,
       wal,
+      clockFloorMs,
       report: {
         checkpointLsn: manifest.checkpointLsn,
         replayedRecords: recovered.replayed,
         lastLsn: recovered.lastLsn,
         tornTail: recovered.tornTail,
         removedFiles: state.orphanNames,
+        clockFloorMs,
       },
     };
   } catch (err) {
@@ -257,7 +272,11 @@ async function replay(
       opened.leaves,
       readOnly,
     );
-    return { manifest, orphanNames, liveWal, opened, recovered };
+    const clockFloorMs =
+      options.recoveryMode === "forget-clock-floor"
+        ? 0
+        : Math.max(manifest.clockFloorMs ?? 0, recovered.clockFloorMs);
+    return { manifest, orphanNames, liveWal, opened, recovered, clockFloorMs };
   } catch (err) {
     for (const leaf of opened?.leaves ?? []) for (const seg of leaf.segments) await seg.release();
     if (tornAt !== undefined && err instanceof CorruptionError && err.missing) {
@@ -288,21 +307,24 @@ async function replayWal(
   liveWal: WalFileInfo[],
   leaves: Leaf[],
   readOnly: boolean,
-): Promise<WalRecovery> {
+): Promise<WalRecovery & { clockFloorMs: number }> {
+  // The newest call time replayed: the engine clock starts no lower (src/engine-clock.ts).
+  let clockFloorMs = 0;
   const recovered = await recoverWal(
     fs,
     dir,
     liveWal,
     checkpointLsn,
     (record, file) => {
-      let effects: Effect[];
+      let batch: TimedBatch;
       try {
-        effects = decodeBatch(record.payload, record.lsn);
+        batch = decodeBatchRecord(record.type, record.payload, record.lsn);
       } catch (err) {
         markCorruption("wal");
         throw new CorruptionError(file, record.offset, `bad batch payload: ${(err as Error).message}`);
       }
-      for (const { key, entry } of effects) {
+      clockFloorMs = Math.max(clockFloorMs, batch.callMs);
+      for (const { key, entry } of batch.effects) {
         const leaf = leafOf(leaves, key);
         if (entry.lsn > leaf.flushedLsn) {
           leaf.active.set(key, entry);
@@ -338,7 +360,7 @@ async function replayWal(
       { missing: true },
     );
   }
-  return recovered;
+  return { ...recovered, clockFloorMs };
 }
 
 /** A WAL writer appending after the recovered end: the last live file, or a new one (made durable). */

@@ -21,6 +21,11 @@ export interface Manifest {
   /** Next number for a new segment file. */
   nextFileNumber: number;
   leaves: LeafManifest[];
+  /**
+   * The durable clock floor (engine clock ms): the engine clock never starts below it, so time never goes
+   * back across a restart even after the WAL files holding later call times are deleted. Absent means 0.
+   */
+  clockFloorMs?: number;
 }
 
 /** One edit: leaves replaced (by their `low`), new leaves, and the new LSN floor and file counter. */
@@ -30,6 +35,8 @@ export interface ManifestEdit {
   /** Lows (hex) of the leaves this edit replaces. */
   remove: string[];
   add: LeafManifest[];
+  /** The engine clock when the edit was made; the floor becomes the larger of it and the old one. */
+  clockFloorMs?: number;
 }
 
 /** The manifest of a new, empty database. */
@@ -68,6 +75,10 @@ export function tryApplyEdit(m: Manifest, edit: ManifestEdit): Manifest | string
     nextFileNumber: edit.nextFileNumber,
     leaves,
   };
+  if (edit.clockFloorMs !== undefined && !isCount(edit.clockFloorMs))
+    return `clock floor ${edit.clockFloorMs}`;
+  const clockFloorMs = Math.max(m.clockFloorMs ?? 0, edit.clockFloorMs ?? 0);
+  if (clockFloorMs > 0) next.clockFloorMs = clockFloorMs;
   return manifestViolation(next) ?? next;
 }
 
@@ -84,6 +95,7 @@ export function manifestViolation(m: Manifest): string | undefined {
   if (!isCount(m.checkpointLsn)) return `checkpoint LSN ${m.checkpointLsn}`;
   if (!isCount(m.nextFileNumber)) return `next file number ${m.nextFileNumber}`;
   if (m.nextFileNumber < 1) return `next file number ${m.nextFileNumber}`;
+  if (m.clockFloorMs !== undefined && !isCount(m.clockFloorMs)) return `clock floor ${m.clockFloorMs}`;
   if (m.leaves[0]?.low !== "") return "no leaf holds the lowest keys";
   let prev: string | undefined;
   // Bounded by the leaves.

@@ -8,6 +8,8 @@
  *   record   := bodyLength u32 | crc32 u32 | body[bodyLength]          (crc32 over body)
  *   body     := UTF-8 JSON, the first {"snapshot": Manifest}, every later {"edit": ManifestEdit}
  *
+ * Both may carry `clockFloorMs` (absent: 0), the durable clock floor (docs/wal-format.md, "Clock floor").
+ *
  * A new manifest (at open, and when the log outgrows its bound) is written whole as one snapshot to
  * MANIFEST.tmp, fdatasynced, renamed over MANIFEST, and the directory synced (durability contract point 8).
  * An edit is appended and fdatasynced before anything relies on it. Only the last, unsynced edit can be torn
@@ -201,8 +203,9 @@ function checkManifest(m: unknown): Manifest {
   const nextFileNumber = safeInteger(x, "nextFileNumber", "snapshot");
   const leaves = checkLeaves(x, "leaves", "snapshot");
   // Re-validates order and the first leaf.
+  const clockFloorMs = optionalCount(x, "clockFloorMs", "snapshot");
   const base: Manifest = { formatVersion: 2, checkpointLsn, nextFileNumber, leaves: [] };
-  return applyEdit(base, { checkpointLsn, nextFileNumber, remove: [], add: leaves });
+  return applyEdit(base, { checkpointLsn, nextFileNumber, remove: [], add: leaves, clockFloorMs });
 }
 
 function checkEdit(e: unknown): ManifestEdit {
@@ -212,7 +215,16 @@ function checkEdit(e: unknown): ManifestEdit {
     nextFileNumber: safeInteger(x, "nextFileNumber", "edit"),
     remove: strings(x, "remove", "edit"),
     add: checkLeaves(x, "add", "edit"),
+    clockFloorMs: optionalCount(x, "clockFloorMs", "edit"),
   };
+}
+
+/** An optional non-negative safe integer field (absent: undefined). */
+function optionalCount(x: Record<string, unknown>, name: string, what: string): number | undefined {
+  if (x[name] === undefined) return undefined;
+  const n = safeInteger(x, name, what);
+  if (n < 0) throw new Error(`${what}.${name} is negative`);
+  return n;
 }
 
 function frame(body: object): Buffer {
@@ -341,6 +353,7 @@ function assertWritable(m: Manifest): void {
 function sameManifest(a: Manifest, b: Manifest): boolean {
   if (a.checkpointLsn !== b.checkpointLsn) return false;
   if (a.nextFileNumber !== b.nextFileNumber) return false;
+  if ((a.clockFloorMs ?? 0) !== (b.clockFloorMs ?? 0)) return false;
   if (a.leaves.length !== b.leaves.length) return false;
   return a.leaves.every((l, i) => {
     const o = b.leaves[i];

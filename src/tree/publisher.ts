@@ -119,6 +119,7 @@ export class Publisher {
         nextFileNumber: this.nextFileNumber,
         remove: removed.map((l) => fenceKeyToHex(l.low)),
         add,
+        clockFloorMs: this.host.clockFloorMs(),
       };
       try {
         await this.log.append(edit);
