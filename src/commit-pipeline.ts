@@ -198,25 +198,27 @@ export class CommitPipeline {
 
   /**
    * The time a read may answer at, when its answer would depend on time up to `nowMs` (a document expired at
-   * `nowMs` but not at the durable floor; a TTL): `nowMs`, once a time at least `nowMs` is durable (a timed
-   * batch without effects is logged and awaited when needed), so the answer never changes after a restart
-   * whose clock stepped back. If nothing can be logged (closed, poisoned) it is still `nowMs`, monotonic in
-   * this process only: a restart under a clock set back may revive what such a read saw expired (the
-   * documented limit, docs/fault-model.md).
+   * `nowMs` but live at the durable floor; a TTL): `nowMs`, once a clock floor of at least `nowMs` is durable
+   * (the log makes it durable in a WAL header slot, with the next group commit or a floor-only commit: no
+   * record, no LSN, so nothing a caller sees depends on whether or when it happened), so the answer never
+   * changes after a restart whose clock stepped back. If nothing can be made durable (closed, poisoned) it is
+   * still `nowMs`, monotonic in this process only: a restart under a clock set back may revive what such a
+   * read saw expired (the documented limit, docs/fault-model.md).
    */
   async answerTime(nowMs: number): Promise<number> {
     if (nowMs <= this.clockFloorMs()) return nowMs;
     mark("clock.floor-logged");
     try {
-      await this.commit([], []);
+      if (this.closedFlag) throw new ClosedError();
+      const poisoned = this.poisonError ?? this.wal.poisoned;
+      if (poisoned) throw poisoned;
+      await this.wal.waitClockFloor(nowMs);
     } catch {
-      // A closed or poisoned pipeline logs nothing; the answer is not durable (see above).
+      // A closed or poisoned pipeline makes nothing durable; the answer is not durable (see above).
       mark("clock.floor-not-durable");
       return nowMs;
     }
-    // Mode 'relaxed' acknowledges once visible: the clock record may be lost in the documented window.
-    if (this.options.durability === "relaxed") return nowMs;
-    assert(this.durableFloorMs >= nowMs, "a durable clock record raised the floor");
+    this.durableFloorMs = Math.max(this.durableFloorMs, nowMs);
     return nowMs;
   }
 
@@ -322,6 +324,7 @@ export class CommitPipeline {
       visible = resolve;
     });
     const record: Unapplied = { lsn, callMs: nowMs, effects, durable: false, visible };
+    this.wal.noteClockFloor(nowMs); // the slot written with this record's group carries its time too
     const appended = this.wal.append(RecordType.TimedBatch, payload, () => this.onDurable(record));
     assert(appended.lsn === lsn, "LSN preview matches the appended record");
     assert(lsn === this.appendedLsn + 1, "records are appended in LSN order");

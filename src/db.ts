@@ -118,7 +118,9 @@ export class FuseDB {
     const k = this.key(key);
     this.assertOpen();
     const entry = await this.read(this.tree.get(k));
-    if (!isLive(entry, await this.readTime(entry, false))) return undefined;
+    // No await unless the answer depends on a time above the durable clock floor (rare, see readTime).
+    const at = this.readTime(entry, false);
+    if (!isLive(entry, typeof at === "number" ? at : await at)) return undefined;
     return versioned(entry.value, entry);
   }
 
@@ -139,16 +141,19 @@ export class FuseDB {
 
   /**
    * The time a read of `entry` answers at: the engine clock, once the answer cannot change after a restart
-   * whose clock stepped back. Only a document live at the durable clock floor but expired now (or, with
-   * `ttl`, any document with an expiry) makes the pipeline log a clock record first (rare: once per
-   * expiry observed, and never when a write logged a later time already).
+   * whose clock stepped back. Only a document live at the durable clock floor whose answer depends on a
+   * later time (`get`: expired now; `ttl`: its remaining time) makes the pipeline make now durable first
+   * (a clock floor in a WAL header slot: no record, no LSN). A document already expired at the floor, or
+   * without an expiry, answers at once, with no promise (the ordinary read path stays synchronous).
    */
-  private async readTime(entry: Entry | undefined, ttl: boolean): Promise<number> {
+  private readTime(entry: Entry | undefined, ttl: boolean): number | Promise<number> {
     const nowMs = this.clock.now();
     const expiresAtMs = entry?.value === undefined ? undefined : entry.expiresAtMs;
     if (expiresAtMs === undefined) return nowMs;
     const floorMs = this.pipeline.clockFloorMs();
-    if (nowMs <= floorMs || (!ttl && (expiresAtMs <= floorMs || expiresAtMs > nowMs))) return nowMs;
+    // Expired at the floor (expiresAtMs <= floorMs): expired at every later time too, whatever a restart finds.
+    if (nowMs <= floorMs || expiresAtMs <= floorMs) return nowMs;
+    if (!ttl && expiresAtMs > nowMs) return nowMs; // live now; live at the floor too
     return this.pipeline.answerTime(nowMs);
   }
 

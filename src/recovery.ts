@@ -154,7 +154,7 @@ export async function recoverReadOnly(
       leaves: state.opened.leaves,
       cache: state.opened.cache,
       checkpointLsn: state.manifest.checkpointLsn,
-      wal: new ReadOnlyLog(recovered.lastLsn, state.liveWal),
+      wal: new ReadOnlyLog(recovered.lastLsn, state.liveWal, state.clockFloorMs),
       clockFloorMs: state.clockFloorMs,
       report: {
         checkpointLsn: state.manifest.checkpointLsn,
@@ -201,7 +201,7 @@ async function recoverLocked(
     if (state.orphanNames.length > 0) await fs.syncDir(dir);
     // A fresh log of one snapshot: a torn final edit never stays in front of new ones.
     const manifestLog = await ManifestLog.create(fs, dir, manifest, options.manifestBytesMax);
-    const wal = await openWalWriter(fs, dir, options, state.liveWal, recovered);
+    const wal = await openWalWriter(fs, dir, options, state.liveWal, recovered, clockFloorMs);
     return {
       lock,
       leaves: opened.leaves,
@@ -307,9 +307,9 @@ async function replayWal(
   liveWal: WalFileInfo[],
   leaves: Leaf[],
   readOnly: boolean,
-): Promise<WalRecovery & { clockFloorMs: number }> {
+): Promise<WalRecovery> {
   // The newest call time replayed: the engine clock starts no lower (src/engine-clock.ts).
-  let clockFloorMs = 0;
+  let callMsMax = 0;
   const recovered = await recoverWal(
     fs,
     dir,
@@ -323,7 +323,7 @@ async function replayWal(
         markCorruption("wal");
         throw new CorruptionError(file, record.offset, `bad batch payload: ${(err as Error).message}`);
       }
-      clockFloorMs = Math.max(clockFloorMs, batch.callMs);
+      callMsMax = Math.max(callMsMax, batch.callMs);
       for (const { key, entry } of batch.effects) {
         const leaf = leafOf(leaves, key);
         if (entry.lsn > leaf.flushedLsn) {
@@ -360,7 +360,8 @@ async function replayWal(
       { missing: true },
     );
   }
-  return { ...recovered, clockFloorMs };
+  // The WAL's floor: the largest of its slots' floors (floor-only commits) and the call times replayed.
+  return { ...recovered, clockFloorMs: Math.max(recovered.clockFloorMs, callMsMax) };
 }
 
 /** A WAL writer appending after the recovered end: the last live file, or a new one (made durable). */
@@ -370,11 +371,10 @@ async function openWalWriter(
   options: ResolvedOptions,
   liveWal: WalFileInfo[],
   recovered: WalRecovery,
+  clockFloorMs: number,
 ): Promise<WalWriter> {
   const nextLsn = recovered.lastLsn + 1;
-  const tail = await openWalTail(fs, dir, liveWal, recovered);
-  return new WalWriter(fs, dir, tail, liveWal, nextLsn, {
-    fileBytesMax: options.walFileBytesMax,
-    groupBytesMax: options.groupCommitBytesMax,
-  });
+  const tail = await openWalTail(fs, dir, liveWal, recovered, clockFloorMs);
+  const writerOptions = { fileBytesMax: options.walFileBytesMax, groupBytesMax: options.groupCommitBytesMax };
+  return new WalWriter(fs, dir, tail, liveWal, nextLsn, writerOptions, clockFloorMs);
 }
