@@ -9,26 +9,21 @@
  * - writes log their call time: a reopen under a clock set back starts at the newest write's time;
  * - a scan with a limit, whose first documents expired above the durable floor, answers the same before and
  *   after the clock steps back;
- * - formats: a timed batch round-trips its call time and effects (none: a clock record), every proper prefix
- *   is rejected, a type-1 batch reads with call time 0; a manifest keeps the larger clock floor of its
- *   snapshot and edits and rejects a negative one.
- * The crash images are drawn from a seeded PRNG (seed printed).
+ * - no LSN: observing an expiry makes the floor durable in a WAL header slot (a floor-only commit), never in a
+ *   record, so the LSNs callers see are those of a run without the reads, awaited or issued back to back;
+ *   a WAL file made by rotation carries the floor forward;
+ * - a document expired at the durable floor already (ttl() or get() exactly at or past it) needs no wait;
+ * - durability 'memory' answers like 'fsync' and 'relaxed' (values, versions, LSNs), the clock stepping back
+ *   included, and reports floor 0 at open.
+ * Formats are in test/clock-floor-formats.test.ts. The crash images are drawn from a seeded PRNG (seed
+ * printed).
  */
-import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import { Prng } from "../sim/disk/prng.js";
 import { SimClock } from "../sim/disk/sim-clock.js";
-import { FuseDB } from "../src/db.js";
-import { entryFromStored } from "../src/doc/entry.js";
-import { applyEdit, emptyManifest, readManifest } from "../src/tree/manifest.js";
-import {
-  decodeBatchRecord,
-  decodeTimedBatch,
-  type Effect,
-  encodeBatch,
-  encodeTimedBatch,
-} from "../src/wal/batch-codec.js";
-import { RecordType } from "../src/wal/format.js";
+import { type Durability, FuseDB } from "../src/db.js";
+import { readManifest } from "../src/tree/manifest.js";
+import { decodeFileHeader } from "../src/wal/format.js";
 import { DIR } from "./helpers/open-mem.js";
 import { TestDisk } from "./helpers/sim-disk.js";
 
@@ -37,8 +32,21 @@ const MINUTE = 60_000;
 const SEED = Number(process.env.FUSEDB_TEST_SEED ?? 4242);
 console.log(`clock-floor: seed ${SEED} (replay with FUSEDB_TEST_SEED=${SEED})`);
 
-function openAt(fs: TestDisk, clock: SimClock): Promise<FuseDB> {
-  return FuseDB.open({ dir: DIR, fs, clock });
+function openAt(fs: TestDisk, clock: SimClock, durability?: Durability): Promise<FuseDB> {
+  return FuseDB.open({ dir: DIR, fs, clock, ...(durability ? { durability } : {}) });
+}
+
+/** The largest clock floor the slots of the newest WAL file on `fs` carry. */
+function newestWalFloor(fs: TestDisk): number {
+  const newest = fs
+    .paths()
+    .filter((p) => p.includes("/wal-"))
+    .sort()
+    .at(-1);
+  if (newest === undefined) throw new Error("no WAL file");
+  const h = decodeFileHeader(fs.bytes(newest));
+  if (h.kind !== "header") throw new Error(`${newest}: ${h.reason}`);
+  return Math.max(...h.header.floors.map((f) => f ?? 0));
 }
 
 /** A power loss: a fresh disk keeping what was durable (and a seeded share of what was not). */
@@ -145,7 +153,7 @@ describe("clock floor, across restarts", () => {
     const walBefore = fs.paths().filter((p) => p.includes("/wal-"));
     await db.checkpoint();
     const walAfter = fs.paths().filter((p) => p.includes("/wal-"));
-    expect(walAfter.some((p) => walBefore.includes(p))).toBe(false); // the clock record's file is gone
+    expect(walAfter.some((p) => walBefore.includes(p))).toBe(false); // the file whose slot held it is gone
     const manifest = (await readManifest(fs, DIR))?.manifest;
     expect(manifest?.clockFloorMs).toBeGreaterThanOrEqual(T0 + 2 * MINUTE);
     const again = await openAt(crashed(fs, "after"), new SimClock(T0));
@@ -165,29 +173,103 @@ describe("clock floor, across restarts", () => {
   });
 });
 
-describe("clock floor, formats", () => {
-  const effects: Effect[] = [
-    { key: "a", entry: entryFromStored(3, Buffer.from('{"x":1}'), 5) },
-    { key: "b", entry: entryFromStored(2, undefined, 5) },
-  ];
-
-  it("a timed batch round-trips its call time; no effects is a clock record; prefixes are rejected", () => {
-    const payload = encodeTimedBatch(T0 + 123, effects);
-    expect(decodeTimedBatch(payload, 5)).toEqual({ callMs: T0 + 123, effects });
-    expect(decodeBatchRecord(RecordType.TimedBatch, payload, 5)).toEqual({ callMs: T0 + 123, effects });
-    expect(decodeTimedBatch(encodeTimedBatch(T0, []), 1)).toEqual({ callMs: T0, effects: [] });
-    for (let n = 0; n < payload.length; n++)
-      expect(() => decodeTimedBatch(payload.subarray(0, n), 5)).toThrow();
-    expect(decodeBatchRecord(RecordType.Batch, encodeBatch(effects), 5)).toEqual({ callMs: 0, effects });
+describe("clock floor, no LSN", () => {
+  it("observing an expiry makes the floor durable in a WAL header slot and consumes no LSN", async () => {
+    const fs = new TestDisk();
+    const clock = new SimClock(T0);
+    const db = await openAt(fs, clock);
+    expect((await db.set("k", 1, { ttlMs: MINUTE })).lsn).toBe(1);
+    clock.advance(2 * MINUTE);
+    const syncs = db.stats().wal.syncs;
+    expect(await seen(db, "k")).toEqual(GONE);
+    expect(db.stats().wal.syncs).toBeGreaterThan(syncs); // a floor-only commit: slot rewrite + fdatasync
+    expect(newestWalFloor(fs)).toBe(T0 + 2 * MINUTE);
+    expect(db.stats().durableLsn).toBe(1);
+    expect((await db.set("other", 2)).lsn).toBe(2);
+    await db.close();
   });
 
-  it("a manifest keeps the larger clock floor and rejects a negative one", () => {
-    const m = emptyManifest();
-    const edit = { checkpointLsn: 0, nextFileNumber: 1, remove: [], add: [] };
-    const raised = applyEdit(m, { ...edit, clockFloorMs: T0 });
-    expect(raised.clockFloorMs).toBe(T0);
-    expect(applyEdit(raised, { ...edit, clockFloorMs: T0 - 1 }).clockFloorMs).toBe(T0);
-    expect(applyEdit(raised, edit).clockFloorMs).toBe(T0);
-    expect(() => applyEdit(m, { ...edit, clockFloorMs: -1 })).toThrow(/clock floor/);
+  it("reads issued back to back with writes leave the writes' LSNs in call order", async () => {
+    for (const durability of ["fsync", "relaxed"] as const) {
+      const clock = new SimClock(T0);
+      const db = await openAt(new TestDisk(), clock, durability);
+      await db.set("k", 1, { ttlMs: MINUTE });
+      clock.advance(2 * MINUTE);
+      const calls = [db.get("k"), db.set("a", 1), db.ttl("k"), db.set("b", 2), db.scan(), db.set("c", 3)];
+      const [got, a, ttl, b, scan, c] = await Promise.all(calls);
+      expect({ got, ttl, lsns: [a, b, c].map((r) => (r as { lsn: number }).lsn) }, durability).toEqual({
+        got: undefined,
+        ttl: undefined,
+        lsns: [2, 3, 4],
+      });
+      // A scan sees the writes durable when it ran (timing), never the expired document.
+      expect((scan as { key: string }[]).map((e) => e.key)).not.toContain("k");
+      await db.close();
+    }
+  });
+
+  it("a WAL file made by rotation carries the floor forward", async () => {
+    const fs = new TestDisk();
+    const clock = new SimClock(T0);
+    const db = await openAt(fs, clock);
+    await db.set("k", 1, { ttlMs: MINUTE });
+    clock.advance(2 * MINUTE);
+    expect(await seen(db, "k")).toEqual(GONE);
+    await db.checkpoint(); // rotates to a new file and deletes the old one
+    expect(newestWalFloor(fs)).toBe(T0 + 2 * MINUTE);
+    await db.close();
+  });
+
+  it("ttl() and get() of a document expired exactly at the durable floor wait for nothing", async () => {
+    const clock = new SimClock(T0);
+    const db = await openAt(new TestDisk(), clock);
+    await db.set("k", 1, { ttlMs: 1000 });
+    clock.advance(1000);
+    await db.set("other", 2); // the durable floor is now k's expiry
+    clock.advance(500);
+    const syncs = db.stats().wal.syncs;
+    expect(await seen(db, "k")).toEqual(GONE);
+    expect(db.stats().wal.syncs).toBe(syncs);
+    clock.stepBack(MINUTE);
+    expect(await seen(db, "k")).toEqual(GONE);
+    expect((await db.set("x", 3)).lsn).toBe(3);
+    await db.close();
+  });
+
+  it("durability 'memory' answers like 'fsync' and 'relaxed', the clock stepping back included", async () => {
+    const run = async (durability: Durability): Promise<unknown[]> => {
+      const clock = new SimClock(T0);
+      const db = await openAt(new TestDisk(), clock, durability);
+      const out: unknown[] = [db.recovery.clockFloorMs];
+      out.push(await db.set("k", 1, { ttlMs: MINUTE }), await db.set("j", 2, { ttlMs: 3 * MINUTE }));
+      clock.advance(2 * MINUTE);
+      out.push(await seen(db, "k"), await db.ttl("j"), await db.set("a", 3));
+      clock.stepBack(5 * MINUTE);
+      out.push(await seen(db, "k"), await db.ttl("j"), await db.incr("k"), await db.set("b", 4));
+      out.push((await db.scan()).map((e) => [e.key, e.version]));
+      await db.close();
+      return out;
+    };
+    const fsync = await run("fsync");
+    expect(fsync).toEqual([
+      0,
+      { version: 1, lsn: 1 },
+      { version: 1, lsn: 2 },
+      GONE,
+      MINUTE,
+      { version: 1, lsn: 3 },
+      GONE,
+      MINUTE, // not 6 minutes: the engine clock did not go back
+      { version: 2, lsn: 4, value: 1 },
+      { version: 1, lsn: 5 },
+      [
+        ["a", 1],
+        ["b", 1],
+        ["j", 1],
+        ["k", 2],
+      ],
+    ]);
+    expect(await run("memory")).toEqual(fsync);
+    expect(await run("relaxed")).toEqual(fsync);
   });
 });
