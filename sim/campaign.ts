@@ -408,8 +408,9 @@ class CampaignRun implements CallContext, RotProbeHost {
   }
 
   /**
-   * The epoch ends (crash or restart): what its reads saw expired outlives it only if their clock records
-   * were durable: mode 'fsync', no poison, no runtime fault injected in it.
+   * The epoch ends (crash or restart): what its reads saw expired outlives it only if the floors they waited
+   * for were durable and the versions they saw cannot be lost and reused: mode 'fsync', no poison, no runtime
+   * fault injected in it.
    */
   private endEpoch(): void {
     const injected = this.runtime?.total ?? 0;

@@ -7,8 +7,9 @@
  *   that time, so expiries computed by the engine and the model agree although the SimClock went back.
  * - {@link ExpiryWitness}: remembers each (key, version) a read saw expired; a later read that returns that
  *   version live is a violation, in the same process or after a restart or crash (the engine's clock never
- *   goes back). Observations of an epoch whose clock records may not be durable (a poisoned database, mode
- *   'relaxed', runtime faults) are forgotten when it ends by a crash or a restart (docs/fault-model.md).
+ *   goes back). Observations of an epoch whose floors may not be durable (a poisoned database, runtime
+ *   faults) or whose observed versions may be lost and written again (mode 'relaxed': a version number comes
+ *   back with another write) are forgotten when it ends by a crash or a restart (docs/fault-model.md).
  */
 import type { Clock } from "../src/io/clock.js";
 
@@ -71,8 +72,8 @@ export class ExpiryWitness {
   }
 
   /**
-   * The epoch ended (crash or restart). If its clock records may not be durable, its observations are
-   * forgotten; the others become earlier epochs' observations.
+   * The epoch ended (crash or restart). If its floors may not be durable (or the versions it saw may be
+   * lost, mode 'relaxed'), its observations are forgotten; the others become earlier epochs' observations.
    */
   epochEnded(durable: boolean): void {
     for (const [key, versions] of this.seen) {

@@ -198,7 +198,7 @@ export class FuseDB {
     const nowMs = this.clock.now();
     if (found.some(([, entry]) => !isLive(entry, nowMs))) {
       const atMs = await this.pipeline.answerTime(nowMs);
-      this.assertOpen(); // the handle may have closed while the clock record was logged
+      this.assertOpen(); // the handle may have closed while the floor was made durable
       found = await this.read(this.tree.scan(range, limit, reverse, atMs));
     }
     return found.map(([k, entry]) => {

@@ -13,7 +13,8 @@
  * consulting the clock. Redo-only: replaying an effect sets the key to exactly this version and value, so
  * replay is idempotent. `callMs` is the engine clock's time when the call was made (src/engine-clock.ts):
  * recovery starts the clock no lower than the newest one replayed, so time never goes back across a restart.
- * A timed batch with no effects is a clock record: a read made a time durable before answering on it.
+ * fusedb never writes a timed batch without effects (a read makes its time durable in a WAL header slot,
+ * docs/wal-format.md "The clock floor"); a decoder accepts one.
  */
 import type { Buffer } from "node:buffer";
 import type { Entry } from "../doc/entry.js";

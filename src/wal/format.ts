@@ -47,7 +47,7 @@ export const RECORD_PAYLOAD_BYTES_MAX = 64 * 1024 * 1024;
 export const RecordType = {
   /** An atomic batch of resolved mutations (see src/wal/batch-codec.ts). Read; no longer written. */
   Batch: 1,
-  /** The time of the call, then an atomic batch (src/wal/batch-codec.ts); no effects: a clock record. */
+  /** The time of the call, then an atomic batch (src/wal/batch-codec.ts) */
   TimedBatch: 2,
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
