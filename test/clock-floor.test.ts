@@ -208,6 +208,20 @@ describe("clock floor, no LSN", () => {
     }
   });
 
+  it("a failed floor-only commit poisons the writer; the read still answers expired in the process", async () => {
+    const fs = new TestDisk();
+    const clock = new SimClock(T0);
+    const db = await openAt(fs, clock);
+    await db.set("k", 1, { ttlMs: MINUTE });
+    clock.advance(2 * MINUTE);
+    fs.faults.failSync = (path) => path.includes("/wal-");
+    expect(await db.get("k")).toBeUndefined();
+    await expect(db.set("x", 1)).rejects.toMatchObject({ code: "FUSEDB_POISONED" });
+    clock.stepBack(5 * MINUTE);
+    expect(await seen(db, "k")).toEqual(GONE); // monotonic in the process (the documented limit)
+    await db.close();
+  });
+
   it("a WAL file made by rotation carries the floor forward", async () => {
     const fs = new TestDisk();
     const clock = new SimClock(T0);
