@@ -29,6 +29,7 @@ import { assert, ClosedError, PoisonedError } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
 import { ioErrorCode } from "../io/file-system.js";
 import { mark } from "../util/coverage.js";
+import { ClockFloor } from "./clock-floor.js";
 import type { CommitLog } from "./commit-log.js";
 import {
   encodeRecord,
@@ -43,28 +44,10 @@ import {
   slotOffset,
   walFileName,
 } from "./format.js";
+import { countFilesWhollyBelow, type WalFileInfo } from "./wal-files.js";
 import { createWalFile, type WalTail, writeWalHead } from "./wal-head.js";
 
-/** A live WAL file: its name and the LSN of its first record. */
-export interface WalFileInfo {
-  name: string;
-  firstLsn: number;
-}
-
-/**
- * How many leading files of `files` (oldest first) lie wholly at or below `lsn`: a file does when the next
- * file starts at or below `lsn + 1`. The last file never counts: it is the one being written.
- */
-export function countFilesWhollyBelow(files: readonly WalFileInfo[], lsn: number): number {
-  let n = 0;
-  // Bounded by the number of files: `n + 1` grows up to the last index.
-  for (;;) {
-    const next = files[n + 1];
-    if (next === undefined) return n;
-    if (next.firstLsn > lsn + 1) return n;
-    n++;
-  }
-}
+export { countFilesWhollyBelow, type WalFileInfo } from "./wal-files.js";
 
 /** Tuning knobs of the writer. */
 export interface WalWriterOptions {
@@ -92,13 +75,6 @@ interface QueuedRotate {
 
 type Queued = QueuedRecord | QueuedRotate;
 
-/** A wait for a clock floor of at least `ms` to be durable. */
-interface FloorWaiter {
-  ms: number;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 /** Counters for stats and benchmarks. */
 export interface WalWriterStats {
   groups: number;
@@ -124,11 +100,8 @@ export class WalWriter implements CommitLog {
   private slots: SlotValues;
   /** The clock floors of `slots`. */
   private slotFloors: SlotFloors;
-  /** The largest clock floor noted or waited for: the next slot rewrite carries it. */
-  private requestedFloorMs: number;
-  /** The largest clock floor known durable (in a slot whose fdatasync returned, or recovered). */
-  private durableFloor: number;
-  private floorWaiters: FloorWaiter[] = [];
+  /** The clock floor requested (the next slot rewrite carries it) and durable, and the waits on it. */
+  private readonly floor: ClockFloor;
   /** `close` was called: no floor-only commit starts any more. */
   private closing = false;
 
@@ -155,8 +128,7 @@ export class WalWriter implements CommitLog {
     this.offset = tail.offsetBytes;
     this.slots = [...tail.slots];
     this.slotFloors = [...tail.floors];
-    this.durableFloor = Math.max(clockFloorMs, slotFloor(tail.floors));
-    this.requestedFloorMs = this.durableFloor;
+    this.floor = new ClockFloor(Math.max(clockFloorMs, slotFloor(tail.floors)));
     this.nextLsn = nextLsn;
     this.durable = nextLsn - 1;
   }
@@ -173,7 +145,7 @@ export class WalWriter implements CommitLog {
 
   /** The largest clock floor known durable (engine clock ms). */
   get durableClockFloorMs(): number {
-    return this.durableFloor;
+    return this.floor.durableMs;
   }
 
   /**
@@ -181,7 +153,7 @@ export class WalWriter implements CommitLog {
    * pipeline notes each record's call time before appending it.
    */
   noteClockFloor(ms: number): void {
-    if (ms > this.requestedFloorMs) this.requestedFloorMs = ms;
+    this.floor.note(ms);
   }
 
   /**
@@ -190,11 +162,10 @@ export class WalWriter implements CommitLog {
    * @throws PoisonedError if the writer is (or becomes) poisoned first; ClosedError once closing.
    */
   waitClockFloor(ms: number): Promise<void> {
-    if (ms <= this.durableFloor) return Promise.resolve();
+    if (ms <= this.floor.durableMs) return Promise.resolve();
     if (this.poisonError) return Promise.reject(this.poisonError);
     if (this.closing) return Promise.reject(new ClosedError());
-    this.noteClockFloor(ms);
-    const done = new Promise<void>((resolve, reject) => this.floorWaiters.push({ ms, resolve, reject }));
+    const done = this.floor.wait(ms);
     this.kick();
     return done;
   }
@@ -278,13 +249,12 @@ export class WalWriter implements CommitLog {
     while (!this.poisonError) {
       const head = this.queue[0];
       if (head === undefined) {
-        if (this.floorWaiters.length === 0) break;
+        if (!this.floor.waiting) break;
         try {
           await this.commitFloorOnly();
         } catch (err) {
           this.poison(err);
         }
-        this.resolveFloorWaiters();
         continue;
       }
       if (head.kind === "rotate") {
@@ -323,15 +293,7 @@ export class WalWriter implements CommitLog {
       this.durableWaiters = this.durableWaiters.filter((w) => w.lsn > this.durable);
       for (const w of ready) w.resolve();
     }
-    this.resolveFloorWaiters();
-  }
-
-  /** Resolves the floor waiters the durable floor satisfies. */
-  private resolveFloorWaiters(): void {
-    if (this.floorWaiters.length === 0) return;
-    const ready = this.floorWaiters.filter((w) => w.ms <= this.durableFloor);
-    this.floorWaiters = this.floorWaiters.filter((w) => w.ms > this.durableFloor);
-    for (const w of ready) w.resolve();
+    this.floor.madeDurable(this.floorInSlots);
   }
 
   /**
@@ -340,9 +302,8 @@ export class WalWriter implements CommitLog {
    * so the floor and claim already durable survive a torn rewrite.
    */
   private async commitFloorOnly(): Promise<void> {
-    let floor: number;
     try {
-      floor = await this.rewriteSlot();
+      await this.rewriteSlot();
       await this.file.sync();
     } catch (err) {
       mark(`poison.floor-sync.${ioErrorCode(err) ?? "unknown"}`);
@@ -350,7 +311,12 @@ export class WalWriter implements CommitLog {
     }
     this.stats.syncs++;
     mark("wal.floor-only-commit");
-    this.durableFloor = Math.max(this.durableFloor, floor);
+    this.floor.madeDurable(this.floorInSlots);
+  }
+
+  /** The clock floor the current file's slots carry (in the page cache until the next fdatasync). */
+  private get floorInSlots(): number {
+    return slotFloor(this.slotFloors);
   }
 
   private takeGroup(): QueuedRecord[] {
@@ -384,9 +350,8 @@ export class WalWriter implements CommitLog {
     for (const e of encoded) bytes += e.length;
     assert(data.length === bytes, "the group write holds every record whole");
     const start = this.offset;
-    let floor: number;
     try {
-      floor = await this.rewriteSlot();
+      await this.rewriteSlot();
       await this.file.write(this.offset, data);
     } catch (err) {
       mark(`poison.write.${ioErrorCode(err) ?? "unknown"}`);
@@ -410,18 +375,17 @@ export class WalWriter implements CommitLog {
     this.stats.groups++;
     this.stats.records += group.length;
     this.durable = last.lsn;
-    this.durableFloor = Math.max(this.durableFloor, floor);
   }
 
   /**
    * Rewrites one slot of the current file with the durable LSN and the requested clock floor, if either is
    * more than the slots hold: the slot that is not the newest (one that does not verify first), so a torn
    * rewrite leaves the newest claim and floor intact. Runs before the group's write (or alone, for a
-   * floor-only commit); the fdatasync after it makes it durable. Returns the floor the slots now carry.
+   * floor-only commit); the fdatasync after it makes it durable.
    */
-  private async rewriteSlot(): Promise<number> {
-    const floor = Math.max(this.requestedFloorMs, slotFloor(this.slotFloors));
-    if (this.durable <= slotClaim(this.slots) && floor <= slotFloor(this.slotFloors)) return floor;
+  private async rewriteSlot(): Promise<void> {
+    const floor = Math.max(this.floor.requestedMs, this.floorInSlots);
+    if (this.durable <= slotClaim(this.slots) && floor <= this.floorInSlots) return;
     const index = nextSlot(this.slots, this.slotFloors);
     const current = this.files[this.files.length - 1];
     assert(current !== undefined, "the writer has a current file");
@@ -431,8 +395,7 @@ export class WalWriter implements CommitLog {
     this.slots[index] = this.durable;
     this.slotFloors[index] = floor;
     assert(slotClaim(this.slots) === this.durable, "the new claim is the best one");
-    assert(slotFloor(this.slotFloors) === floor, "the new floor is the best one");
-    return floor;
+    assert(this.floorInSlots === floor, "the new floor is the best one");
   }
 
   /**
@@ -457,7 +420,7 @@ export class WalWriter implements CommitLog {
     assert(this.offset > FILE_HEADER_BYTES, "a file holds its header");
     const firstLsn = this.durable + 1;
     const name = walFileName(firstLsn);
-    const file = await createWalFile(this.fs, this.dir, firstLsn, this.durableFloor);
+    const file = await createWalFile(this.fs, this.dir, firstLsn, this.floor.durableMs);
     try {
       await writeWalHead(this.fs, this.dir, firstLsn);
     } catch (err) {
@@ -469,7 +432,7 @@ export class WalWriter implements CommitLog {
     this.file = file;
     this.offset = FILE_HEADER_BYTES;
     this.slots = [firstLsn - 1, firstLsn - 1];
-    this.slotFloors = [this.durableFloor, this.durableFloor];
+    this.slotFloors = [this.floor.durableMs, this.floor.durableMs];
     this.files.push({ name, firstLsn });
     await old.close();
   }
@@ -480,7 +443,7 @@ export class WalWriter implements CommitLog {
     // Reject everything queued; later appends throw synchronously.
     for (const q of this.queue.splice(0)) q.reject(poison);
     for (const w of this.durableWaiters.splice(0)) w.reject(poison);
-    for (const w of this.floorWaiters.splice(0)) w.reject(poison);
+    this.floor.rejectAll(poison);
     return poison;
   }
 }
