@@ -201,9 +201,10 @@ export class CommitPipeline {
    * `nowMs` but live at the durable floor; a TTL): `nowMs`, once a clock floor of at least `nowMs` is durable
    * (the log makes it durable in a WAL header slot, with the next group commit or a floor-only commit: no
    * record, no LSN, so nothing a caller sees depends on whether or when it happened), so the answer never
-   * changes after a restart whose clock stepped back. If nothing can be made durable (closed, poisoned) it is
-   * still `nowMs`, monotonic in this process only: a restart under a clock set back may revive what such a
-   * read saw expired (the documented limit, docs/fault-model.md).
+   * changes after a restart whose clock stepped back.
+   * @throws ClosedError after close; the poison error (PoisonedError, CorruptionError) once poisoned, here or
+   *   in the log: a time that cannot be made durable is never answered on (a restart under a clock set back
+   *   could contradict the answer).
    */
   async answerTime(nowMs: number): Promise<number> {
     if (nowMs <= this.clockFloorMs()) return nowMs;
@@ -213,10 +214,9 @@ export class CommitPipeline {
       const poisoned = this.poisonError ?? this.wal.poisoned;
       if (poisoned) throw poisoned;
       await this.wal.waitClockFloor(nowMs);
-    } catch {
-      // A closed or poisoned pipeline makes nothing durable; the answer is not durable (see above).
+    } catch (err) {
       mark("clock.floor-not-durable");
-      return nowMs;
+      throw err;
     }
     this.durableFloorMs = Math.max(this.durableFloorMs, nowMs);
     return nowMs;

@@ -112,7 +112,8 @@ export class FuseDB {
    * The document stored under `key` and its version, or undefined if the key is missing, deleted or expired
    * (`clock.now() >= expiresAtMs`). Sees exactly the mutations that are durable (mode 'fsync').
    * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError if the data read is damaged;
-   *   IoError (FUSEDB_IO, the OS error as its cause) if a read fails.
+   *   IoError (FUSEDB_IO, the OS error as its cause) if a read fails; PoisonedError when the answer depends on
+   *   a time above the durable clock floor and the database, poisoned, cannot make it durable.
    */
   async get(key: KeyInput): Promise<Versioned | undefined> {
     const k = this.key(key);
@@ -128,7 +129,8 @@ export class FuseDB {
    * Remaining time to live of `key` in Clock milliseconds (at least 1); `null` if the document has no
    * expiry; `undefined` if the key is missing, deleted or expired. (Redis TTL answers -1 and -2 for the last
    * two; here they are typed.)
-   * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError on damaged data; IoError.
+   * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError on damaged data; IoError;
+   *   PoisonedError as `get`.
    */
   async ttl(key: KeyInput): Promise<number | null | undefined> {
     const k = this.key(key);
@@ -186,7 +188,7 @@ export class FuseDB {
    * Up to `limit` live documents with keys inside the bounds, in bytewise key order (or reverse). Sees
    * exactly the durable mutations, like `get`.
    * @throws InvalidArgumentError for bad bounds or limit; ClosedError; CorruptionError on damaged data;
-   *   IoError (FUSEDB_IO) if a read fails.
+   *   IoError (FUSEDB_IO) if a read fails; PoisonedError as `get`.
    */
   async scan(options: ScanOptions = {}): Promise<ScanEntry[]> {
     const { range, limit, reverse } = scanArguments(options, (k) => this.key(k));
