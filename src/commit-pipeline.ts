@@ -82,8 +82,9 @@ export class CommitPipeline {
   /** Mode 'relaxed': records visible (acknowledged) but not yet durable; at most relaxedUnsyncedMax. */
   private visibleUnsynced = 0;
   /**
-   * The durable clock floor: the newest call time in a durable record, or recovered at open (manifest,
-   * replayed records). No answer and no background expiry depends on a time above it (see `answerTime`).
+   * The durable clock floor: the largest of the call times of durable records, the times reads waited for
+   * (made durable in a WAL header slot) and the floor recovered at open (manifest, WAL slots, replayed
+   * records). No answer and no background expiry depends on a time above it (see `answerTime`).
    */
   private durableFloorMs: number;
 
