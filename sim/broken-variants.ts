@@ -59,6 +59,11 @@ export const BROKEN_VARIANTS: Readonly<Record<string, BrokenVariant>> = {
     recoveryMode: "forget-dead-version-floor",
     seenWith: "crash",
   },
+  "forget-clock-floor": {
+    what: "recovery ignores the durable clock floor: after a restart under a clock set back, expired documents return",
+    recoveryMode: "forget-clock-floor",
+    seenWith: "crash",
+  },
 };
 
 /** Whether `path` names a WAL file (`<dir>/wal-<16 digits>.log`). */

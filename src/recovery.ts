@@ -32,7 +32,7 @@ import { emptyManifest, MANIFEST_FILE, ManifestLog, readManifest } from "./tree/
 import type { Block } from "./tree/segment-reader.js";
 import { type FloorRaise, leafOf, Tree } from "./tree/tree.js";
 import { mark } from "./util/coverage.js";
-import { decodeBatch, type Effect } from "./wal/batch-codec.js";
+import { decodeBatchRecord, type TimedBatch } from "./wal/batch-codec.js";
 import { ReadOnlyLog } from "./wal/read-only-log.js";
 import { openWalTail, resolveLiveWal } from "./wal/wal-head.js";
 import { recoverWal, type WalRecovery } from "./wal/wal-reader.js";
@@ -51,6 +51,8 @@ export interface RecoveryInfo {
   tornTail: WalRecovery["tornTail"];
   /** Orphan files removed (temp files, unreferenced segments, obsolete WAL files); none when read-only. */
   removedFiles: string[];
+  /** The durable clock floor recovered: the engine clock started no lower (docs/wal-format.md). */
+  clockFloorMs: number;
   /** Clock milliseconds spent in open. */
   durationMs: number;
 }
@@ -64,6 +66,7 @@ export function nothingRecovered(): RecoveryInfo {
     lastLsn: 0,
     tornTail: undefined,
     removedFiles: [],
+    clockFloorMs: 0,
     durationMs: 0,
   };
 }
@@ -82,6 +85,8 @@ export interface Recovered {
   manifestLog: ManifestLog;
   /** Appends after the last recovered record. */
   wal: WalWriter;
+  /** The durable clock floor: the engine clock starts there (docs/wal-format.md, "Clock floor"). */
+  clockFloorMs: number;
   /** The report, all but the time spent (the caller's clock measures it). */
   report: Omit<RecoveryInfo, "durationMs">;
 }
@@ -98,6 +103,8 @@ export interface RecoveredReadOnly {
   checkpointLsn: number;
   /** The WAL as found; never appended to. */
   wal: ReadOnlyLog;
+  /** The durable clock floor, as {@link Recovered}. */
+  clockFloorMs: number;
   report: Omit<RecoveryInfo, "durationMs">;
 }
 
@@ -112,6 +119,8 @@ interface Replayed {
   recovered: WalRecovery;
   floor: VersionFloor;
   raises: FloorRaise[];
+  /** The durable clock floor: the manifest's, or the newest call time replayed if later. */
+  clockFloorMs: number;
 }
 
 /**
@@ -158,7 +167,8 @@ export async function recoverReadOnly(
       cache: state.opened.cache,
       floor: state.floor,
       checkpointLsn: state.manifest.checkpointLsn,
-      wal: new ReadOnlyLog(recovered.lastLsn, state.liveWal),
+      wal: new ReadOnlyLog(recovered.lastLsn, state.liveWal, state.clockFloorMs),
+      clockFloorMs: state.clockFloorMs,
       report: {
         checkpointLsn: state.manifest.checkpointLsn,
         replayedRecords: recovered.replayed,
@@ -166,6 +176,7 @@ export async function recoverReadOnly(
         lastLsn: recovered.lastLsn,
         tornTail: recovered.tornTail,
         removedFiles: [],
+        clockFloorMs: state.clockFloorMs,
       },
     };
   } catch (err) {
@@ -196,13 +207,15 @@ async function recoverLocked(
   lock: DirLock,
 ): Promise<Recovered> {
   const state = await replay(fs, dir, options, false);
-  const { manifest, recovered, opened } = state;
+  const { recovered, opened, clockFloorMs } = state;
+  // The snapshot carries the floor, so it outlives the WAL files that held it.
+  const manifest: Manifest = { ...state.manifest, clockFloorMs };
   try {
     for (const name of state.orphanNames) await fs.remove(joinPath(dir, name));
     if (state.orphanNames.length > 0) await fs.syncDir(dir);
     // A fresh log of one snapshot: a torn final edit never stays in front of new ones.
     const manifestLog = await ManifestLog.create(fs, dir, manifest, options.manifestBytesMax);
-    const wal = await openWalWriter(fs, dir, options, state.liveWal, recovered);
+    const wal = await openWalWriter(fs, dir, options, state.liveWal, recovered, clockFloorMs);
     return {
       lock,
       leaves: opened.leaves,
@@ -211,6 +224,7 @@ async function recoverLocked(
       raises: state.raises,
       manifestLog,
       wal,
+      clockFloorMs,
       report: {
         checkpointLsn: manifest.checkpointLsn,
         replayedRecords: recovered.replayed,
@@ -218,6 +232,7 @@ async function recoverLocked(
         lastLsn: recovered.lastLsn,
         tornTail: recovered.tornTail,
         removedFiles: state.orphanNames,
+        clockFloorMs,
       },
     };
   } catch (err) {
@@ -278,7 +293,11 @@ async function replay(
       { leaves: opened.leaves, floor, raises },
       readOnly,
     );
-    return { manifest, orphanNames, liveWal, opened, recovered, floor, raises };
+    const clockFloorMs =
+      options.recoveryMode === "forget-clock-floor"
+        ? 0
+        : Math.max(manifest.clockFloorMs ?? 0, recovered.clockFloorMs);
+    return { manifest, orphanNames, liveWal, opened, recovered, floor, raises, clockFloorMs };
   } catch (err) {
     for (const leaf of opened?.leaves ?? []) for (const seg of leaf.segments) await seg.release();
     if (tornAt !== undefined && err instanceof CorruptionError && err.missing) {
@@ -312,20 +331,23 @@ async function replayWal(
   readOnly: boolean,
 ): Promise<WalRecovery> {
   const { leaves, floor, raises } = into;
+  // The newest call time replayed: the engine clock starts no lower (src/engine-clock.ts).
+  let callMsMax = 0;
   const recovered = await recoverWal(
     fs,
     dir,
     liveWal,
     checkpointLsn,
     (record, file) => {
-      let effects: Effect[];
+      let batch: TimedBatch;
       try {
-        effects = decodeBatch(record.payload, record.lsn);
+        batch = decodeBatchRecord(record.type, record.payload, record.lsn);
       } catch (err) {
         markCorruption("wal");
         throw new CorruptionError(file, record.offset, `bad batch payload: ${(err as Error).message}`);
       }
-      for (const { key, entry } of effects) {
+      callMsMax = Math.max(callMsMax, batch.callMs);
+      for (const { key, entry } of batch.effects) {
         const bucket = floor.raiseBy(key, entry);
         if (bucket !== undefined) raises.push([record.lsn, bucket, entry.version]);
         const leaf = leafOf(leaves, key);
@@ -363,7 +385,8 @@ async function replayWal(
       { missing: true },
     );
   }
-  return recovered;
+  // The WAL's floor: the largest of its slots' floors (floor-only commits) and the call times replayed.
+  return { ...recovered, clockFloorMs: Math.max(recovered.clockFloorMs, callMsMax) };
 }
 
 /** A WAL writer appending after the recovered end: the last live file, or a new one (made durable). */
@@ -373,11 +396,10 @@ async function openWalWriter(
   options: ResolvedOptions,
   liveWal: WalFileInfo[],
   recovered: WalRecovery,
+  clockFloorMs: number,
 ): Promise<WalWriter> {
   const nextLsn = recovered.lastLsn + 1;
-  const tail = await openWalTail(fs, dir, liveWal, recovered);
-  return new WalWriter(fs, dir, tail, liveWal, nextLsn, {
-    fileBytesMax: options.walFileBytesMax,
-    groupBytesMax: options.groupCommitBytesMax,
-  });
+  const tail = await openWalTail(fs, dir, liveWal, recovered, clockFloorMs);
+  const writerOptions = { fileBytesMax: options.walFileBytesMax, groupBytesMax: options.groupCommitBytesMax };
+  return new WalWriter(fs, dir, tail, liveWal, nextLsn, writerOptions, clockFloorMs);
 }

@@ -7,7 +7,8 @@
  * loss alone exposes run in campaigns and in exhaustive mode; variants that only damage to durable data
  * exposes run rot checks (sim/rot-check.ts) and campaigns (their rot probes and runtime bit flips). The
  * honest engine passes the same rot checks: damage is detected (typed halt) or harmless, never a wrong
- * answer. Each loop prints the seeds it tried.
+ * answer. Recovery that forgets the durable clock floor runs in campaigns, which step the clock back (the
+ * oracle's expiry witness: a version seen expired is never live again). Each loop prints the seeds it tried.
  */
 import { describe, expect, it } from "vitest";
 import { BROKEN_VARIANTS, type BrokenVariant } from "../sim/broken-variants.js";
@@ -64,6 +65,16 @@ describe("sensitivity: every broken variant is caught", () => {
       expect(ex.verdict, `${name} escaped exhaustive mode`).toBe("fail");
     });
   }
+
+  it("forget-clock-floor (recovery ignores the durable clock floor) is caught by campaigns stepping the clock back", async () => {
+    const v = variant("forget-clock-floor");
+    const caught = await seedsUntilCaught("sens-forget-clock-floor", CAMPAIGN_SEEDS_MAX, (seed) =>
+      runCampaign({ seed, recoveryMode: v.recoveryMode }),
+    );
+    expect(caught, `forget-clock-floor escaped ${CAMPAIGN_SEEDS_MAX} campaign seeds`).toBeGreaterThanOrEqual(
+      0,
+    );
+  });
 
   for (const name of ["ignore-checksums", "truncate-at-first-bad-record"]) {
     it(`${name} (${variant(name).what}) is caught by rot checks and by campaigns`, async () => {

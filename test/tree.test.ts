@@ -418,6 +418,7 @@ describe("a failed explicit checkpoint", () => {
       appliedLsn: () => applied,
       waitDurable: () => Promise.resolve(),
       expiryHorizonMs: () => 0,
+      clockFloorMs: () => 0,
       walBytesWritten: () => 0,
       takeWalFilesBelow: () => [],
       onBackgroundError: (err) => {

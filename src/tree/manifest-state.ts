@@ -36,6 +36,11 @@ export interface Manifest {
    * no floor): jobs keep them as tombstones. 0 for a database created with the floor.
    */
   legacyLsn: number;
+  /**
+   * The durable clock floor (engine clock ms): the engine clock never starts below it, so time never goes
+   * back across a restart even after the WAL files holding later call times are deleted. Absent means 0.
+   */
+  clockFloorMs?: number;
 }
 
 /**
@@ -50,6 +55,8 @@ export interface ManifestEdit {
   add: LeafManifest[];
   /** Buckets raised, `[bucket, floor]`, buckets strictly ascending; each floor is raised to at least this. */
   deadVersionFloor?: FloorPair[];
+  /** The engine clock when the edit was made; the floor becomes the larger of it and the old one. */
+  clockFloorMs?: number;
 }
 
 /** The manifest of a new, empty database. */
@@ -103,6 +110,10 @@ export function tryApplyEdit(m: Manifest, edit: ManifestEdit): Manifest | string
     deadVersionFloor: raiseFloorPairs(m.deadVersionFloor, raise),
     legacyLsn: m.legacyLsn,
   };
+  if (edit.clockFloorMs !== undefined && !isCount(edit.clockFloorMs))
+    return `clock floor ${edit.clockFloorMs}`;
+  const clockFloorMs = Math.max(m.clockFloorMs ?? 0, edit.clockFloorMs ?? 0);
+  if (clockFloorMs > 0) next.clockFloorMs = clockFloorMs;
   return manifestViolation(next) ?? next;
 }
 
@@ -123,6 +134,7 @@ export function manifestViolation(m: Manifest): string | undefined {
   if (floor !== undefined) return floor;
   if (!isCount(m.nextFileNumber)) return `next file number ${m.nextFileNumber}`;
   if (m.nextFileNumber < 1) return `next file number ${m.nextFileNumber}`;
+  if (m.clockFloorMs !== undefined && !isCount(m.clockFloorMs)) return `clock floor ${m.clockFloorMs}`;
   if (m.leaves[0]?.low !== "") return "no leaf holds the lowest keys";
   let prev: string | undefined;
   // Bounded by the leaves.

@@ -9,6 +9,7 @@
  *   body     := UTF-8 JSON, the first {"snapshot": Manifest}, every later {"edit": ManifestEdit}
  *
  * Snapshots are written in format 3 (with the dead-version floor); format 2 snapshots are still read.
+ * Both may carry `clockFloorMs` (absent: 0), the durable clock floor (docs/wal-format.md, "Clock floor").
  *
  * A new manifest (at open, and when the log outgrows its bound) is written whole as one snapshot to
  * MANIFEST.tmp, fdatasynced, renamed over MANIFEST, and the directory synced (durability contract point 8).
@@ -230,7 +231,8 @@ function checkManifest(m: unknown): Manifest {
     legacyLsn = leaves.reduce((n, l) => Math.max(n, l.flushedLsn), checkpointLsn);
   } else legacyLsn = safeInteger(x, "legacyLsn", "snapshot");
   const deadVersionFloor = format === 2 ? [] : floorPairs(x, "deadVersionFloor", "snapshot");
-  // Re-validates order, the first leaf and the floor.
+  // Re-validates order, the first leaf and the floors.
+  const clockFloorMs = optionalCount(x, "clockFloorMs", "snapshot");
   const base: Manifest = {
     formatVersion: 3,
     checkpointLsn,
@@ -239,7 +241,14 @@ function checkManifest(m: unknown): Manifest {
     deadVersionFloor: [],
     legacyLsn,
   };
-  return applyEdit(base, { checkpointLsn, nextFileNumber, remove: [], add: leaves, deadVersionFloor });
+  return applyEdit(base, {
+    checkpointLsn,
+    nextFileNumber,
+    remove: [],
+    add: leaves,
+    deadVersionFloor,
+    clockFloorMs,
+  });
 }
 
 function checkEdit(e: unknown): ManifestEdit {
@@ -249,9 +258,18 @@ function checkEdit(e: unknown): ManifestEdit {
     nextFileNumber: safeInteger(x, "nextFileNumber", "edit"),
     remove: strings(x, "remove", "edit"),
     add: checkLeaves(x, "add", "edit"),
+    clockFloorMs: optionalCount(x, "clockFloorMs", "edit"),
   };
   const floor = floorPairs(x, "deadVersionFloor", "edit");
   return floor.length === 0 ? edit : { ...edit, deadVersionFloor: floor };
+}
+
+/** An optional non-negative safe integer field (absent: undefined). */
+function optionalCount(x: Record<string, unknown>, name: string, what: string): number | undefined {
+  if (x[name] === undefined) return undefined;
+  const n = safeInteger(x, name, what);
+  if (n < 0) throw new Error(`${what}.${name} is negative`);
+  return n;
 }
 
 function frame(body: object): Buffer {
@@ -382,6 +400,7 @@ function sameManifest(a: Manifest, b: Manifest): boolean {
   if (a.nextFileNumber !== b.nextFileNumber) return false;
   if (a.legacyLsn !== b.legacyLsn) return false;
   if (a.deadVersionFloor.join("/") !== b.deadVersionFloor.join("/")) return false;
+  if ((a.clockFloorMs ?? 0) !== (b.clockFloorMs ?? 0)) return false;
   if (a.leaves.length !== b.leaves.length) return false;
   return a.leaves.every((l, i) => {
     const o = b.leaves[i];

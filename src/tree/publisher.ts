@@ -174,6 +174,7 @@ export class Publisher {
         nextFileNumber: this.nextFileNumber,
         remove: removed.map((l) => fenceKeyToHex(l.low)),
         add,
+        clockFloorMs: this.host.clockFloorMs(),
       };
       // Replay stops below the new floor: the floor raises of the records it no longer replays go with it.
       if (raised.pairs.length > 0) edit.deadVersionFloor = raised.pairs;
