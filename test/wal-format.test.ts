@@ -369,6 +369,7 @@ function bufferFile(data: Uint8Array, reads: number[]): File {
     write: () => Promise.reject(new Error("read-only")),
     truncate: () => Promise.reject(new Error("read-only")),
     sync: () => Promise.resolve(),
+    writeAndSync: () => Promise.reject(new Error("read-only")),
     size: async () => data.length,
     close: () => Promise.resolve(),
   };
