@@ -79,7 +79,7 @@ async function timeReplay(dir: string): Promise<void> {
     live.files,
     checkpointLsn,
     (record) => {
-      effects += decodeBatch(record.payload, record.lsn).length;
+      effects += decodeBatch(record.payload, record.lsn, true).length;
     },
     {},
     { readOnly: true },

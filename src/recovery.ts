@@ -297,7 +297,8 @@ async function replayWal(
     (record, file) => {
       let effects: Effect[];
       try {
-        effects = decodeBatch(record.payload, record.lsn);
+        // Lazy: the JSON of a replayed value is parsed when it is first read (the record's crc covered it).
+        effects = decodeBatch(record.payload, record.lsn, true);
       } catch (err) {
         markCorruption("wal");
         throw new CorruptionError(file, record.offset, `bad batch payload: ${(err as Error).message}`);

@@ -75,11 +75,37 @@ export class FileWindow {
   async recordAt(offset: number, verifyChecksum: boolean): Promise<DecodeResult> {
     const left = this.sizeBytes - offset;
     if (left === 0) return { kind: "end" };
-    const head = await this.bytes(offset, Math.min(left, HEADER_BYTES));
-    const got = decodeRecord(await this.bytes(offset, recordExtent(head, left)), 0, verifyChecksum);
+    const got =
+      this.decodeInWindow(offset, left, verifyChecksum) ??
+      (await this.decodeAfterRead(offset, left, verifyChecksum));
     if (got.kind !== "record") return got;
     assert(got.record.bytes <= left, "a decoded record lies inside the file");
-    return { kind: "record", record: { ...got.record, offset } };
+    got.record.offset = offset;
+    return got;
+  }
+
+  /**
+   * The record at `offset` decoded in place, when the bytes it needs (its header, then its extent) are in
+   * the window already: the common case of replay, with no read and no view but the payload's. Undefined
+   * when they are not.
+   */
+  private decodeInWindow(offset: number, left: number, verifyChecksum: boolean): DecodeResult | undefined {
+    const rel = offset - this.start;
+    const headBytes = Math.min(left, HEADER_BYTES);
+    if (rel < 0 || rel + headBytes > this.buf.length) return undefined;
+    const extent = headBytes < HEADER_BYTES ? headBytes : recordExtent(this.buf, left, rel);
+    if (rel + extent > this.buf.length) return undefined;
+    return decodeRecord(this.buf, rel, verifyChecksum, rel + extent);
+  }
+
+  /** The record at `offset`, reading what it needs (header first, so its length is bounded before use). */
+  private async decodeAfterRead(
+    offset: number,
+    left: number,
+    verifyChecksum: boolean,
+  ): Promise<DecodeResult> {
+    const head = await this.bytes(offset, Math.min(left, HEADER_BYTES));
+    return decodeRecord(await this.bytes(offset, recordExtent(head, left)), 0, verifyChecksum);
   }
 }
 
