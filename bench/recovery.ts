@@ -72,6 +72,7 @@ async function timeReplay(dir: string): Promise<void> {
   const files = await listDbFiles(fs, dir);
   const live = await resolveLiveWal(fs, dir, files.walFiles, { checkpointLsn, hasSegments: true });
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let effects = 0;
   const rec = await recoverWal(
     fs,
@@ -85,19 +86,24 @@ async function timeReplay(dir: string): Promise<void> {
     { readOnly: true },
   );
   const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
   let bytes = 0;
   for (const f of rec.files) bytes += statSync(join(dir, f.name)).size;
-  process.send?.({ type: "replay", ms, records: rec.replayed, effects, bytes });
+  process.send?.({ type: "replay", ms, cpuMs, records: rec.replayed, effects, bytes });
 }
 
 /** Child: the whole open. */
 async function timeOpen(dir: string): Promise<void> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const db = await open(dir);
   const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
   const info = db.recovery;
   await db.close();
-  process.send?.({ type: "open", ms, records: info.replayedRecords });
+  process.send?.({ type: "open", ms, cpuMs, records: info.replayedRecords });
 }
 
 function child(args: string[]): ChildProcess {
@@ -127,15 +133,18 @@ async function parent(): Promise<void> {
     for (let run = 1; run <= runs; run++) {
       const copy = join(root, `copy-${run}`);
       cpSync(dir, copy, { recursive: true });
-      const replay = await message<{ ms: number; records: number; bytes: number }>(
+      const replay = await message<{ ms: number; cpuMs: number; records: number; bytes: number }>(
         child(["--child", "replay", copy]),
       );
-      const opened = await message<{ ms: number; records: number }>(child(["--child", "open", copy]));
+      const opened = await message<{ ms: number; cpuMs: number; records: number }>(
+        child(["--child", "open", copy]),
+      );
       const rate = replay.bytes / 1e6 / (replay.ms / 1000);
       console.log(
         `run ${run}: replay of ${(replay.bytes / 2 ** 20).toFixed(1)} MiB of live WAL (${replay.records} records ` +
-          `above the checkpoint) in ${replay.ms.toFixed(1)} ms = ${rate.toFixed(0)} MB/s; ` +
-          `open ${opened.ms.toFixed(1)} ms (${opened.records} records replayed)`,
+          `above the checkpoint) in ${replay.ms.toFixed(1)} ms (CPU ${replay.cpuMs.toFixed(0)} ms) = ` +
+          `${rate.toFixed(0)} MB/s (${(replay.bytes / 1e6 / (replay.cpuMs / 1000)).toFixed(0)} MB per CPU s); ` +
+          `open ${opened.ms.toFixed(1)} ms (CPU ${opened.cpuMs.toFixed(0)} ms; ${opened.records} records replayed)`,
       );
       rmSync(copy, { recursive: true, force: true });
     }

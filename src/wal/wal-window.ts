@@ -1,8 +1,9 @@
 /**
  * Reading a WAL file front to back with bounded memory (issue 12 item 8: a file over 4 GiB was read whole
  * and failed with an untyped RangeError). A {@link FileWindow} holds one read of at most
- * `max(WAL_READ_CHUNK_BYTES, one whole record)` bytes; records are decoded from it in place, and a record
- * that does not fit is read by itself (its length is bounded by `RECORD_PAYLOAD_BYTES_MAX` before it is
+ * `max(WAL_READ_CHUNK_BYTES, one whole record)` bytes, plus the next chunk read ahead while it is decoded
+ * (issue 13: reads overlap replay); records are decoded from it in place, and a record that does not fit
+ * is read by itself (its length is bounded by `RECORD_PAYLOAD_BYTES_MAX` before it is
  * trusted). {@link findLaterRecord}, the search behind the torn-tail rule, walks the rest of a file the same
  * way, a chunk at a time.
  */
@@ -27,6 +28,13 @@ export const WAL_WINDOW_BYTES_MAX = Math.max(WAL_READ_CHUNK_BYTES, HEADER_BYTES 
 export class FileWindow {
   private buf: Uint8Array = new Uint8Array(0);
   private start = 0;
+  /**
+   * The read of the chunk after the window, started when the window was loaded, so reading the next chunk
+   * overlaps decoding this one (replay reads front to back). Its failure is kept, not thrown, until used.
+   */
+  private ahead:
+    | { offset: number; length: number; data: Promise<Uint8Array | { error: unknown }> }
+    | undefined;
 
   /**
    * @param name the file's name, for errors.
@@ -54,7 +62,7 @@ export class FileWindow {
     const inWindow = offset >= this.start && end <= this.start + this.buf.length;
     if (!inWindow) {
       const want = Math.max(end - offset, Math.min(this.chunkBytes, this.sizeBytes - offset));
-      const data = await this.file.read(offset, want);
+      const data = (await this.fromAhead(offset, want)) ?? (await this.file.read(offset, want));
       if (data.length !== want) {
         throw detectedCorruption(
           "wal",
@@ -65,10 +73,51 @@ export class FileWindow {
       }
       this.buf = data;
       this.start = offset;
+      this.readAhead(offset + want);
     }
     const view = this.buf.subarray(offset - this.start, end - this.start);
     assert(view.length === end - offset, "the window covers the bytes asked for");
     return view;
+  }
+
+  /** Waits for a read started ahead, if any (before the file is changed or closed). */
+  async drain(): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead !== undefined) await ahead.data;
+  }
+
+  /** Starts reading the chunk at `offset`, if the file goes on. */
+  private readAhead(offset: number): void {
+    assert(this.ahead === undefined, "one read ahead at a time");
+    const length = Math.min(this.chunkBytes, this.sizeBytes - offset);
+    if (length <= 0) return;
+    const data = this.file.read(offset, length).catch((error: unknown) => ({ error }));
+    this.ahead = { offset, length, data };
+  }
+
+  /**
+   * Bytes `[offset, offset + want)` from what is in the window and the chunk read ahead, if together they
+   * hold them: the window's tail from `offset` (a record cut by the chunk's end) followed by that chunk.
+   * Undefined otherwise (the read ahead is dropped; the caller reads).
+   * @throws the read ahead's error, if it failed and was needed.
+   */
+  private async fromAhead(offset: number, want: number): Promise<Uint8Array | undefined> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead === undefined) return undefined;
+    const got = await ahead.data;
+    const windowEnd = this.start + this.buf.length;
+    const usable = ahead.offset === windowEnd && offset >= this.start && offset <= windowEnd;
+    if (!usable || offset + want > ahead.offset + ahead.length) return undefined;
+    if ("error" in got) throw got.error;
+    if (got.length !== ahead.length) return undefined; // a short read: read again and report it
+    if (offset === windowEnd) return got.length === want ? got : got.subarray(0, want);
+    const out = new Uint8Array(want);
+    const tail = this.buf.subarray(offset - this.start);
+    out.set(tail, 0);
+    out.set(got.subarray(0, want - tail.length), tail.length);
+    return out;
   }
 
   /** The record at `offset` (its `offset` is the file offset), "end" at the file's end, or why it is invalid. */
