@@ -1,8 +1,8 @@
 /**
  * Opening a data directory: lock it, read the manifest, check it against the files present, open the
  * segments it names, replay the WAL above its checkpoint into the leaves' buffers, remove orphans, and hand
- * back what the engine runs on (the lock, the leaves, the manifest log (kept, or rewritten if it ends in a torn
- * edit or outgrew its bound), a WAL writer at the recovered end). The file rules (kinds of file, orphans, the files the manifest needs) are the tools' too:
+ * back what the engine runs on (the lock, the leaves, a fresh manifest log, a WAL writer at the recovered
+ * end). The file rules (kinds of file, orphans, the files the manifest needs) are the tools' too:
  * src/tools/db-files.ts.
  *
  * Read-only (`readOnly: true`, {@link recoverReadOnly}): the same reading and replay, through the tools'
@@ -26,7 +26,7 @@ import {
 import { readOnlyFileSystem } from "./tools/read-only-file-system.js";
 import type { BlockCache } from "./tree/block-cache.js";
 import type { Leaf } from "./tree/leaf.js";
-import type { Manifest, ManifestRead } from "./tree/manifest.js";
+import type { Manifest } from "./tree/manifest.js";
 import { emptyManifest, MANIFEST_FILE, ManifestLog, readManifest } from "./tree/manifest.js";
 import type { Block } from "./tree/segment-reader.js";
 import { leafOf, Tree } from "./tree/tree.js";
@@ -70,7 +70,7 @@ export interface Recovered {
   /** The manifest's leaves, their segments open, the WAL above each leaf's flushed LSN in their buffers. */
   leaves: Leaf[];
   cache: BlockCache<Block>;
-  /** The manifest log, appending after the state recovered (kept as found, or rewritten as one snapshot). */
+  /** A fresh manifest log of one snapshot. */
   manifestLog: ManifestLog;
   /** Appends after the last recovered record. */
   wal: WalWriter;
@@ -94,8 +94,6 @@ export interface RecoveredReadOnly {
 /** The manifest, the files, and the leaves and WAL as replayed, before anything is tidied or written. */
 interface Replayed {
   manifest: Manifest;
-  /** MANIFEST as read, if there was one. */
-  read: ManifestRead | undefined;
   /** Orphan files in removal order (see `findOrphans`). */
   orphanNames: string[];
   /** The WAL files above the checkpoint, oldest first. */
@@ -188,13 +186,8 @@ async function recoverLocked(
   try {
     for (const name of state.orphanNames) await fs.remove(joinPath(dir, name));
     if (state.orphanNames.length > 0) await fs.syncDir(dir);
-    // The log as found, if it may stay; else a fresh log of one snapshot: a torn final edit never stays in
-    // front of new ones.
-    const kept =
-      state.read === undefined
-        ? undefined
-        : await ManifestLog.resume(fs, dir, state.read, options.manifestBytesMax);
-    const manifestLog = kept ?? (await ManifestLog.create(fs, dir, manifest, options.manifestBytesMax));
+    // A fresh log of one snapshot: a torn final edit never stays in front of new ones.
+    const manifestLog = await ManifestLog.create(fs, dir, manifest, options.manifestBytesMax);
     const wal = await openWalWriter(fs, dir, options, state.liveWal, recovered);
     return {
       lock,
@@ -264,7 +257,7 @@ async function replay(
       opened.leaves,
       readOnly,
     );
-    return { manifest, read, orphanNames, liveWal, opened, recovered };
+    return { manifest, orphanNames, liveWal, opened, recovered };
   } catch (err) {
     for (const leaf of opened?.leaves ?? []) for (const seg of leaf.segments) await seg.release();
     if (tornAt !== undefined && err instanceof CorruptionError && err.missing) {

@@ -54,8 +54,6 @@ export interface ManifestRead {
   /** Byte offset of a torn final edit that was ignored, if any. */
   tornAt: number | undefined;
   bytes: number;
-  /** Bytes of the magic and the snapshot record: what a rewrite of the log would start from. */
-  snapshotBytes: number;
 }
 
 /**
@@ -93,7 +91,6 @@ export function parseManifest(data: Buffer): ManifestRead {
   let offset = MAGIC.length;
   let manifest: Manifest | undefined;
   let edits = 0;
-  let snapshotBytes = 0;
   // Bounded: each record advances the offset by at least its header.
   while (offset < data.length) {
     const body = recordAt(data, offset);
@@ -103,7 +100,7 @@ export function parseManifest(data: Buffer): ManifestRead {
         throw manifestCorruption(offset, "damaged edit followed by a valid one");
       }
       mark("recovery.manifest-torn-edit");
-      return { manifest, edits, tornAt: offset, bytes: data.length, snapshotBytes };
+      return { manifest, edits, tornAt: offset, bytes: data.length };
     }
     const at = offset;
     offset += RECORD_HEADER_BYTES + body.length;
@@ -116,7 +113,6 @@ export function parseManifest(data: Buffer): ManifestRead {
     try {
       if (manifest === undefined) {
         manifest = checkManifest(fieldsOf(parsed, "record").snapshot);
-        snapshotBytes = offset;
       } else {
         manifest = applyEdit(manifest, checkEdit(fieldsOf(parsed, "record").edit));
         edits++;
@@ -126,7 +122,7 @@ export function parseManifest(data: Buffer): ManifestRead {
     }
   }
   if (manifest === undefined) throw manifestCorruption(offset, "no snapshot");
-  return { manifest, edits, tornAt: undefined, bytes: data.length, snapshotBytes };
+  return { manifest, edits, tornAt: undefined, bytes: data.length };
 }
 
 /** A CorruptionError for damage in MANIFEST, counted (coverage marks) here, where it is detected. */
@@ -271,38 +267,6 @@ export class ManifestLog {
   ): Promise<ManifestLog> {
     const log = new ManifestLog(fs, dir, undefined, 0, manifest, bytesMax);
     await log.rewrite();
-    return log;
-  }
-
-  /**
-   * The log `read` at open, kept and appended to from its end, when it may stay as it is: it holds no torn
-   * final edit (one must never stay in front of new edits) and is within `bytesMax`. Else undefined, and
-   * the caller writes a fresh one with {@link ManifestLog.create}. Saves the open a rewrite (issue 13).
-   * Recovery relied on every record in it, and one that a crashed process appended but never synced may
-   * live in the page cache only, so MANIFEST is fdatasynced, and its directory synced (its rename may not be
-   * durable either), before it is used: then it is as durable as a fresh one would be.
-   * @throws on I/O errors.
-   */
-  static async resume(
-    fs: FileSystem,
-    dir: string,
-    read: ManifestRead,
-    bytesMax: number,
-  ): Promise<ManifestLog | undefined> {
-    if (read.tornAt !== undefined || read.bytes > bytesMax) return undefined;
-    assertWritable(read.manifest);
-    const file = await fs.open(joinPath(dir, MANIFEST_FILE));
-    try {
-      assert((await file.size()) === read.bytes, "MANIFEST is as recovery read it");
-      await file.sync();
-      await fs.syncDir(dir);
-    } catch (err) {
-      await file.close();
-      throw err;
-    }
-    mark("manifest.resume");
-    const log = new ManifestLog(fs, dir, file, read.bytes, read.manifest, bytesMax);
-    log.snapshotBytes = read.snapshotBytes;
     return log;
   }
 
