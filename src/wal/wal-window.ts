@@ -60,21 +60,7 @@ export class FileWindow {
     assert(length <= WAL_WINDOW_BYTES_MAX, "a read is bounded by the largest record");
     const end = Math.min(this.sizeBytes, offset + length);
     const inWindow = offset >= this.start && end <= this.start + this.buf.length;
-    if (!inWindow) {
-      const want = Math.max(end - offset, Math.min(this.chunkBytes, this.sizeBytes - offset));
-      const data = (await this.fromAhead(offset, want)) ?? (await this.file.read(offset, want));
-      if (data.length !== want) {
-        throw detectedCorruption(
-          "wal",
-          this.name,
-          offset + data.length,
-          `short read of ${want} bytes at ${offset}`,
-        );
-      }
-      this.buf = data;
-      this.start = offset;
-      this.readAhead(offset + want);
-    }
+    if (!inWindow) await this.load(offset, end);
     const view = this.buf.subarray(offset - this.start, end - this.start);
     assert(view.length === end - offset, "the window covers the bytes asked for");
     return view;
@@ -97,27 +83,58 @@ export class FileWindow {
   }
 
   /**
-   * Bytes `[offset, offset + want)` from what is in the window and the chunk read ahead, if together they
-   * hold them: the window's tail from `offset` (a record cut by the chunk's end) followed by that chunk.
-   * Undefined otherwise (the read ahead is dropped; the caller reads).
-   * @throws the read ahead's error, if it failed and was needed.
+   * Makes the window cover `[offset, end)`: from the chunk read ahead when it holds them, else by a read of
+   * a chunk (or of the whole range, when it is longer), after which the next chunk is read ahead.
+   * @throws CorruptionError if the file reads back shorter than its size; the read's error.
    */
-  private async fromAhead(offset: number, want: number): Promise<Uint8Array | undefined> {
+  private async load(offset: number, end: number): Promise<void> {
+    if (await this.loadFromAhead(offset, end)) return;
+    const want = Math.max(end - offset, Math.min(this.chunkBytes, this.sizeBytes - offset));
+    const data = await this.file.read(offset, want);
+    if (data.length !== want) {
+      throw detectedCorruption(
+        "wal",
+        this.name,
+        offset + data.length,
+        `short read of ${want} bytes at ${offset}`,
+      );
+    }
+    this.buf = data;
+    this.start = offset;
+    this.readAhead(offset + want);
+  }
+
+  /**
+   * Covers `[offset, end)` from the chunk read ahead, if it holds them, alone or after the window's tail:
+   * the window becomes that chunk from `offset` on (a view, no copy), or, for a record cut by the window's
+   * end, just that record's bytes joined (the chunk stays read ahead for the next call). False otherwise (the
+   * read ahead is dropped).
+   * @throws the read ahead's error, if it failed and its bytes were needed.
+   */
+  private async loadFromAhead(offset: number, end: number): Promise<boolean> {
     const ahead = this.ahead;
     this.ahead = undefined;
-    if (ahead === undefined) return undefined;
+    if (ahead === undefined) return false;
     const got = await ahead.data;
+    const aheadEnd = ahead.offset + ahead.length;
     const windowEnd = this.start + this.buf.length;
-    const usable = ahead.offset === windowEnd && offset >= this.start && offset <= windowEnd;
-    if (!usable || offset + want > ahead.offset + ahead.length) return undefined;
+    const cut = offset < ahead.offset && ahead.offset === windowEnd && offset >= this.start;
+    if (end > aheadEnd || (offset < ahead.offset && !cut)) return false;
     if ("error" in got) throw got.error;
-    if (got.length !== ahead.length) return undefined; // a short read: read again and report it
-    if (offset === windowEnd) return got.length === want ? got : got.subarray(0, want);
-    const out = new Uint8Array(want);
-    const tail = this.buf.subarray(offset - this.start);
-    out.set(tail, 0);
-    out.set(got.subarray(0, want - tail.length), tail.length);
-    return out;
+    if (got.length !== ahead.length) return false; // a short read: read again, and report it then
+    if (!cut) {
+      this.buf = got.subarray(offset - ahead.offset);
+      this.start = offset;
+      this.readAhead(aheadEnd);
+      return true;
+    }
+    const joined = new Uint8Array(end - offset);
+    joined.set(this.buf.subarray(offset - this.start), 0);
+    joined.set(got.subarray(0, end - ahead.offset), windowEnd - offset);
+    this.buf = joined;
+    this.start = offset;
+    this.ahead = { ...ahead, data: Promise.resolve(got) };
+    return true;
   }
 
   /** The record at `offset` (its `offset` is the file offset), "end" at the file's end, or why it is invalid. */
