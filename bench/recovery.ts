@@ -9,8 +9,9 @@
  * - `open`: the whole `open` (lock, manifest, segments, WAL replay into the leaves, new WAL writer), as the
  *   full bench times a restart.
  *
- * Usage: `npx tsx bench/recovery.ts [--mb 32] [--keys 100000] [--runs 3]`. Keep `--mb` under the 64 MiB
- * checkpoint bound, or checkpoints trim the WAL before the kill.
+ * Usage: `npx tsx bench/recovery.ts [--mb 32] [--keys 100000] [--runs 3] [--from DIR]`. Keep `--mb` under
+ * the 64 MiB checkpoint bound, or checkpoints trim the WAL before the kill. `--from DIR` skips the writing
+ * and times copies of a killed directory kept from before (the same input for two builds: an A/B).
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -123,13 +124,17 @@ async function parent(): Promise<void> {
   const runs = arg("runs", 3);
   const root = mkdtempSync(join(tmpdir(), "fusedb-recovery-"));
   try {
-    const dir = join(root, "killed");
-    const writer = child(["--child", "write", dir, String(mb), String(keys)]);
-    const written = await message<{ writes: number; walBytes: number }>(writer);
-    writer.kill("SIGKILL");
-    await new Promise((r) => writer.once("exit", r));
+    const from = process.argv.indexOf("--from");
+    const dir = from >= 0 ? (process.argv[from + 1] ?? "") : join(root, "killed");
+    if (from < 0) {
+      const writer = child(["--child", "write", dir, String(mb), String(keys)]);
+      const written = await message<{ writes: number; walBytes: number }>(writer);
+      writer.kill("SIGKILL");
+      await new Promise((r) => writer.once("exit", r));
+      console.log(`wrote ${written.writes} docs`);
+    }
     const bytes = walBytes(dir);
-    console.log(`wrote ${written.writes} docs; WAL after SIGKILL: ${(bytes / 2 ** 20).toFixed(1)} MiB`);
+    console.log(`WAL after SIGKILL: ${(bytes / 2 ** 20).toFixed(1)} MiB`);
     for (let run = 1; run <= runs; run++) {
       const copy = join(root, `copy-${run}`);
       cpSync(dir, copy, { recursive: true });
