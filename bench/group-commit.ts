@@ -25,7 +25,12 @@ function arg(name: string, fallback: number): number {
   return v;
 }
 
-async function measure(dir: string, fs: FileSystem, seconds: number, keys: number): Promise<string> {
+async function measure(
+  dir: string,
+  fs: FileSystem,
+  seconds: number,
+  keys: number,
+): Promise<{ opsPerSec: number; text: string }> {
   const db = await open(dir, { fs });
   let ops = 0;
   let seed = 7;
@@ -48,7 +53,8 @@ async function measure(dir: string, fs: FileSystem, seconds: number, keys: numbe
   await db.close();
   const perGroup =
     wal === undefined ? "" : `, ${(wal.records / Math.max(1, wal.groups)).toFixed(1)} records/group`;
-  return `${((ops / ms) * 1000).toFixed(0)} ops/s, ${cpuUsPerOp.toFixed(1)} CPU µs/op${perGroup}`;
+  const opsPerSec = (ops / ms) * 1000;
+  return { opsPerSec, text: `${opsPerSec.toFixed(0)} ops/s, ${cpuUsPerOp.toFixed(1)} CPU µs/op${perGroup}` };
 }
 
 const seconds = arg("seconds", 3);
@@ -56,16 +62,28 @@ const rounds = arg("rounds", 3);
 const keys = arg("keys", 1000);
 const root = mkdtempSync(join(tmpdir(), "fusedb-group-commit-"));
 try {
+  const ratios: number[] = [];
   for (let round = 1; round <= rounds; round++) {
-    const one = await measure(join(root, `one-${round}`), new NodeFileSystem(), seconds, keys);
-    const three = await measure(
-      join(root, `three-${round}`),
-      new ForwardingFileSystem(new NodeFileSystem()),
-      seconds,
-      keys,
-    );
-    console.log(`round ${round}: one trip (sync thread) ${one} | separate trips (pool) ${three}`);
+    // The order alternates, so JIT warm-up and drifting load favour neither.
+    const runOne = () => measure(join(root, `one-${round}`), new NodeFileSystem(), seconds, keys);
+    const runThree = () =>
+      measure(join(root, `three-${round}`), new ForwardingFileSystem(new NodeFileSystem()), seconds, keys);
+    let one: { opsPerSec: number; text: string };
+    let three: { opsPerSec: number; text: string };
+    if (round % 2 === 1) {
+      one = await runOne();
+      three = await runThree();
+    } else {
+      three = await runThree();
+      one = await runOne();
+    }
+    ratios.push(one.opsPerSec / three.opsPerSec);
+    console.log(`round ${round}: one trip (sync thread) ${one.text} | separate trips (pool) ${three.text}`);
   }
+  ratios.sort((a, b) => a - b);
+  console.log(
+    `one trip / separate trips, median of ${rounds} rounds: ${ratios[Math.floor(rounds / 2)]?.toFixed(2)}`,
+  );
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
