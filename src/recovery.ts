@@ -341,7 +341,8 @@ async function replayWal(
     (record, file) => {
       let batch: TimedBatch;
       try {
-        batch = decodeBatchRecord(record.type, record.payload, record.lsn);
+        // Lazy: the JSON of a replayed value is parsed when it is first read (the record's crc covered it).
+        batch = decodeBatchRecord(record.type, record.payload, record.lsn, true);
       } catch (err) {
         markCorruption("wal");
         throw new CorruptionError(file, record.offset, `bad batch payload: ${(err as Error).message}`);

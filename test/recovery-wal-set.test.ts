@@ -229,6 +229,7 @@ class ReadWatchFs extends ForwardingFileSystem {
       write: (offset, data) => inner.write(offset, data),
       truncate: (size) => inner.truncate(size),
       sync: () => inner.sync(),
+      writeAndSync: (writes) => inner.writeAndSync(writes),
       size: async () => (await inner.size()) + pad,
       close: () => inner.close(),
     };

@@ -1,7 +1,7 @@
 /**
  * The determinism seam (DESIGN.md "The seam"): outside src/io/node-* (and the command line in cli/, which it does not scan),
  * no engine or simulator file may import node:fs or reach wall time, real timers, Math.random, crypto
- * randomness or GC-dependent objects. The rule runs as an ordinary test (Pebble's lint tests).
+ * randomness, GC-dependent objects or threads. The rule runs as an ordinary test (Pebble's lint tests).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -21,6 +21,7 @@ const FORBIDDEN: [string, RegExp][] = [
     /\b(randomBytes|randomUUID|getRandomValues|randomInt|randomFill)\b|from\s+["'](node:)?crypto["']/,
   ],
   ["GC-dependent objects", /\b(WeakRef|FinalizationRegistry)\b/],
+  ["threads", /from\s+["'](node:)?worker_threads["']|require\(\s*["'](node:)?worker_threads/],
 ];
 
 function allowed(rel: string): boolean {
@@ -83,6 +84,7 @@ describe("determinism seam", () => {
       "const r = Math.random();",
       'import { randomBytes } from "node:crypto";',
       "new WeakRef(x);",
+      'import { Worker } from "node:worker_threads";',
     ];
     for (const line of samples) {
       expect(

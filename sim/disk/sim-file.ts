@@ -8,7 +8,8 @@
  * `sync` drops the pending operations it covered (they never become durable); the counters move only on
  * success.
  */
-import type { File } from "../../src/io/file-system.js";
+import type { File, FileWrite } from "../../src/io/file-system.js";
+import { writeThenSync } from "../../src/io/file-system.js";
 import type { DiskState } from "./disk-state.js";
 import type { IoFaultPlanner } from "./io-fault-planner.js";
 import type { IoRunner } from "./io-schedule.js";
@@ -87,6 +88,14 @@ export class SimFile implements File {
         this.stats.syncs++;
       };
     });
+  }
+
+  /**
+   * The writes, then the sync, as separate calls ({@link writeThenSync}): each draws its latency, is planned
+   * by the runtime fault planner and can be cut by a crash exactly as when the engine issues them one by one.
+   */
+  writeAndSync(writes: readonly FileWrite[]): Promise<void> {
+    return writeThenSync(this, writes);
   }
 
   size(): Promise<number> {

@@ -59,20 +59,27 @@ export function encodeEntry(w: ByteWriter, key: KeyString, entry: Entry, storesL
 /**
  * Reads one entry from `r`. `recordLsn` undefined means the LSN is stored in the entry (segments); a number
  * is the LSN of the WAL record every entry of the batch takes. With `lazy` the document is decoded on first
- * use (see `entryFromStored`). The value bytes are copied out of `r`'s buffer.
+ * use (see `entryFromStored`). The value bytes are copied out of `r`'s buffer, unless `copyValue` is false:
+ * then the entry's text is a view that keeps that whole buffer alive (WAL replay, src/wal/batch-codec.ts).
  * @throws Error on an unknown kind or a field past the end (ShortReadError), or (not `lazy`) on text that is
  *   not JSON; the format's reader names the file and offset in a CorruptionError.
  */
-export function decodeEntry(r: ByteReader, recordLsn: number | undefined, lazy: boolean): [KeyString, Entry] {
+export function decodeEntry(
+  r: ByteReader,
+  recordLsn: number | undefined,
+  lazy: boolean,
+  copyValue = true,
+): [KeyString, Entry] {
   const kind = r.u8();
-  const key = r.bytes(r.u16()).toString("latin1");
+  const key = r.latin1(r.u16());
   const version = r.u64();
   const lsn = recordLsn ?? r.u64();
   let text: Uint8Array | undefined;
   let expiresAtMs: number | undefined;
   if (kind === ENTRY_PUT_EXPIRING) expiresAtMs = r.u64();
   if (kind === ENTRY_PUT || kind === ENTRY_PUT_EXPIRING) {
-    text = Uint8Array.prototype.slice.call(r.bytes(r.u32()));
+    const length = r.u32();
+    text = copyValue ? r.copy(length) : r.bytes(length);
   } else if (kind !== ENTRY_TOMBSTONE) {
     throw new Error(`unknown entry kind ${kind}`);
   }

@@ -5,6 +5,8 @@
  * Durability rules, stated once here and in every method's doc (LevelDB `WritableFile`, Pebble `vfs.File`):
  * - `write` and `truncate` make nothing durable.
  * - `File.sync` is fdatasync: once it resolves, the file's data and size are durable.
+ * - `File.writeAndSync` is writes then fdatasync, asked for at once: durable once it resolves, exactly as
+ *   if each write and then `sync` had been called (an implementation may carry it out in one trip).
  * - creating, renaming or removing a file is durable only after `syncDir` on its parent directory resolves.
  *
  * Paths are `/`-separated strings. The engine only builds them with {@link joinPath}.
@@ -37,10 +39,68 @@ export interface File {
    * @throws on an I/O error. After a failed sync the unsynced data may be gone; do not retry.
    */
   sync(): Promise<void>;
+  /**
+   * Writes each of `writes` in order, then fdatasyncs, as one request: the group commit's one trip (issue
+   * 13). Same effect and same crash semantics as awaiting `write` for each, then `sync`: durable after
+   * return, all of them (and everything written to the file before); until it returns, a crash may lose,
+   * tear or reorder any of them. The real disk hands the whole request to a thread that issues the writes
+   * and the fdatasync back to back, without a round trip through the event loop between them; the
+   * simulated disk and every wrapper ({@link writeThenSync}) run it as the separate calls, so each fault a
+   * planner injects into a write or a sync reaches it unchanged.
+   * @throws {@link WriteAndSyncError} naming the step that failed, the file system's error as its `cause`:
+   *   `write` (a prefix of that write may have landed; nothing was synced) or `sync` (after a failed sync
+   *   the unsynced data may be gone; do not retry).
+   */
+  writeAndSync(writes: readonly FileWrite[]): Promise<void>;
   /** Current size in bytes, including data not yet durable. */
   size(): Promise<number>;
   /** Releases the handle. Makes nothing durable. */
   close(): Promise<void>;
+}
+
+/** One write of {@link File.writeAndSync}: all of `data` at byte `offsetBytes`. */
+export interface FileWrite {
+  readonly offsetBytes: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * What {@link File.writeAndSync} rejects with: the step that failed and, as `cause`, the file system's error,
+ * whose `code` (`"EIO"`, `"ENOSPC"`, ...) it repeats so {@link ioErrorCode} reads it through.
+ */
+export class WriteAndSyncError extends Error {
+  /** `write`: a write failed and no sync was attempted; `sync`: every write landed, the fdatasync failed. */
+  readonly step: "write" | "sync";
+  /** The code of the file system's error, if it has one. */
+  readonly code: string | undefined;
+
+  constructor(step: "write" | "sync", cause: unknown) {
+    super(`${step} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "WriteAndSyncError";
+    this.step = step;
+    this.code = ioErrorCode(cause);
+  }
+}
+
+/**
+ * {@link File.writeAndSync} as the separate calls it stands for: `file.write` for each of `writes`, in
+ * order, then `file.sync`. Every implementation but the real disk's uses it, so wrappers that change
+ * `write` or `sync` (fault injection, the canaries' lying fsync) change `writeAndSync` the same way.
+ * @throws {@link WriteAndSyncError} as `writeAndSync` does.
+ */
+export async function writeThenSync(file: File, writes: readonly FileWrite[]): Promise<void> {
+  for (const w of writes) {
+    try {
+      await file.write(w.offsetBytes, w.data);
+    } catch (err) {
+      throw new WriteAndSyncError("write", err);
+    }
+  }
+  try {
+    await file.sync();
+  } catch (err) {
+    throw new WriteAndSyncError("sync", err);
+  }
 }
 
 /** How `FileSystem.open` treats a missing or existing file. */

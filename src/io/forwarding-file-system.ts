@@ -8,7 +8,8 @@
  * {@link IO_OP_KINDS} classifies every operation of the seam once, as Pebble's errorfs does (`OpKind`,
  * `ReadOrWrite`), for wrappers that treat operations by kind.
  */
-import type { DirLock, File, FileSystem, LockOptions, OpenOptions } from "./file-system.js";
+import type { DirLock, File, FileSystem, FileWrite, LockOptions, OpenOptions } from "./file-system.js";
+import { writeThenSync } from "./file-system.js";
 
 /**
  * Every operation of the seam: the `File` methods, the `FileSystem` methods, and `create` for an `open`
@@ -79,6 +80,14 @@ export class ForwardingFile implements File {
   }
   sync(): Promise<void> {
     return this.inner.sync();
+  }
+  /**
+   * The separate calls, through this wrapper's own `write` and `sync` ({@link writeThenSync}), so a
+   * subclass that changes either changes this too; it does not reach `inner.writeAndSync` (a wrapped real
+   * disk takes the slower path of separate trips, with the same effect).
+   */
+  writeAndSync(writes: readonly FileWrite[]): Promise<void> {
+    return writeThenSync(this, writes);
   }
   size(): Promise<number> {
     return this.inner.size();

@@ -7,17 +7,22 @@ import { constants, readSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import { createRequire } from "node:module";
 import { hostname } from "node:os";
-import type { DirLock, File, FileSystem, LockOptions, OpenOptions } from "./file-system.js";
-import { DirLockHeldError, ioErrorCode, joinPath } from "./file-system.js";
+import type { DirLock, File, FileSystem, FileWrite, LockOptions, OpenOptions } from "./file-system.js";
+import { DirLockHeldError, ioErrorCode, joinPath, WriteAndSyncError, writeThenSync } from "./file-system.js";
+import { SyncThread } from "./node-sync-thread.js";
 
 /** Name of the lock file inside a data directory. */
 export const LOCK_FILE = "LOCK";
 
 class NodeFile implements File {
+  /** Whether this file holds its file system's sync thread (released on close). */
+  private holdsThread = false;
+
   constructor(
     readonly path: string,
     private readonly handle: fsp.FileHandle,
     private readonly syncReads: boolean,
+    private readonly thread: SyncThread,
   ) {}
 
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -50,12 +55,32 @@ class NodeFile implements File {
     await this.handle.datasync();
   }
 
+  /**
+   * One trip on the file system's sync thread (src/io/node-sync-thread.ts): the pwrites and the fdatasync
+   * back to back. Until the thread runs (its first use starts it), the separate calls through the pool.
+   */
+  writeAndSync(writes: readonly FileWrite[]): Promise<void> {
+    if (!this.holdsThread) {
+      this.holdsThread = true;
+      this.thread.acquire();
+    }
+    if (!this.thread.ready) return writeThenSync(this, writes);
+    return this.thread.run(this.handle.fd, writes, (step, err) => new WriteAndSyncError(step, err));
+  }
+
   async size(): Promise<number> {
     return (await this.handle.stat()).size;
   }
 
   async close(): Promise<void> {
-    await this.handle.close();
+    try {
+      await this.handle.close();
+    } finally {
+      if (this.holdsThread) {
+        this.holdsThread = false;
+        this.thread.release();
+      }
+    }
   }
 }
 
@@ -74,6 +99,8 @@ export interface NodeFileSystemOptions {
 /** `FileSystem` over the real disk. */
 export class NodeFileSystem implements FileSystem {
   private readonly syncReads: boolean;
+  /** Carries out `File.writeAndSync` for every file of this file system; runs while a file uses it. */
+  private readonly syncThread = new SyncThread();
 
   constructor(options: NodeFileSystemOptions = {}) {
     this.syncReads = options.syncReads === true;
@@ -84,7 +111,7 @@ export class NodeFileSystem implements FileSystem {
     if (options.create) flags |= constants.O_CREAT;
     if (options.create && options.exclusive) flags |= constants.O_EXCL;
     const handle = await fsp.open(path, flags, 0o644);
-    return new NodeFile(path, handle, this.syncReads);
+    return new NodeFile(path, handle, this.syncReads, this.syncThread);
   }
 
   async list(dir: string): Promise<string[]> {

@@ -199,19 +199,26 @@ export class Tree {
     verifyChecksums = true,
   ): Promise<{ leaves: Leaf[]; cache: BlockCache<Block> }> {
     const cache = new BlockCache<Block>(blockCacheBytes);
-    const leaves: Leaf[] = [];
-    try {
-      for (const l of manifest.leaves) {
-        const segments: SegmentReader[] = [];
-        leaves.push(new Leaf(fenceKeyFromHex(l.low), segments, l.flushedLsn));
-        for (const name of l.segments) {
-          segments.push(await SegmentReader.open(fs, dir, name, cache, undefined, verifyChecksums));
-        }
-      }
-    } catch (err) {
-      for (const leaf of leaves) for (const s of leaf.segments) await s.release();
-      throw err;
+    // All segments open at once (issue 13: one after another, each open's reads waited on the last's).
+    const opening = manifest.leaves.map((l) =>
+      Promise.allSettled(
+        l.segments.map((name) => SegmentReader.open(fs, dir, name, cache, undefined, verifyChecksums)),
+      ),
+    );
+    const settled = await Promise.all(opening);
+    const opened = settled.flat();
+    const failed = opened.find((o) => o.status === "rejected");
+    if (failed !== undefined) {
+      // The error of the first segment in manifest order that failed, as when they opened one by one.
+      for (const o of opened) if (o.status === "fulfilled") await o.value.release();
+      throw failed.reason;
     }
+    const leaves = manifest.leaves.map((l, i) => {
+      const segments: SegmentReader[] = [];
+      for (const o of settled[i] ?? []) if (o.status === "fulfilled") segments.push(o.value);
+      assert(segments.length === l.segments.length, "every segment of the leaf opened");
+      return new Leaf(fenceKeyFromHex(l.low), segments, l.flushedLsn);
+    });
     return { leaves, cache };
   }
 

@@ -57,26 +57,38 @@ export interface TimedBatch {
  * Decodes a timed-batch payload; entries get LSN `lsn`.
  * @throws Error on a malformed payload (shorter than its time, or a malformed batch after it).
  */
-export function decodeTimedBatch(payload: Uint8Array, lsn: number): TimedBatch {
+export function decodeTimedBatch(payload: Uint8Array, lsn: number, replay = false): TimedBatch {
   const r = new ByteReader(payload);
   const callMs = r.u64();
-  return { callMs, effects: decodeBatch(payload.subarray(8), lsn) };
+  return { callMs, effects: decodeBatch(payload.subarray(8), lsn, replay) };
 }
 
 /**
  * Decodes the payload of a record of type `type` (Batch or TimedBatch); an untimed Batch gets `callMs` 0.
+ * `replay` as for {@link decodeBatch}.
  * @throws Error on a malformed payload.
  */
-export function decodeBatchRecord(type: RecordType, payload: Uint8Array, lsn: number): TimedBatch {
-  if (type === RecordType.TimedBatch) return decodeTimedBatch(payload, lsn);
-  return { callMs: 0, effects: decodeBatch(payload, lsn) };
+export function decodeBatchRecord(
+  type: RecordType,
+  payload: Uint8Array,
+  lsn: number,
+  replay = false,
+): TimedBatch {
+  if (type === RecordType.TimedBatch) return decodeTimedBatch(payload, lsn, replay);
+  return { callMs: 0, effects: decodeBatch(payload, lsn, replay) };
 }
 
 /**
- * Decodes a batch payload; entries get LSN `lsn`.
- * @throws Error on a malformed payload (the caller names the file and offset in a CorruptionError).
+ * Decodes a batch payload; entries get LSN `lsn`. Each value's bytes are copied out of `payload`, unless
+ * `replay`: recovery's replay keeps each value as a view of the payload (no copy, no allocation of its own)
+ * and parses its JSON on its first read instead of now (src/doc/entry.ts `entryFromStored`), so a value
+ * overwritten before anyone reads it is never parsed. The views keep the read windows they point into alive
+ * until their entries are flushed or overwritten: at most the WAL above the checkpoint, about
+ * `checkpointWalBytes` (docs/wal-format.md, Recovery).
+ * @throws Error on a malformed payload (the caller names the file and offset in a CorruptionError); without
+ *   `replay`, also on value text that is not JSON.
  */
-export function decodeBatch(payload: Uint8Array, lsn: number): Effect[] {
+export function decodeBatch(payload: Uint8Array, lsn: number, replay = false): Effect[] {
   const r = new ByteReader(payload);
   const count = r.u32();
   // Bound: every effect takes at least ENTRY_BYTES_MIN bytes, so a corrupt count cannot make us loop or
@@ -85,7 +97,7 @@ export function decodeBatch(payload: Uint8Array, lsn: number): Effect[] {
     throw new Error(`effect count ${count} too large for ${payload.length} bytes`);
   const out: Effect[] = [];
   for (let i = 0; i < count; i++) {
-    const [key, entry] = decodeEntry(r, lsn, false);
+    const [key, entry] = decodeEntry(r, lsn, replay, !replay);
     if (entry.version < 1) throw new Error(`version ${entry.version} < 1`);
     out.push({ key, entry });
   }

@@ -19,7 +19,7 @@ so making a time durable never consumes an LSN. WALHEAD names the newest WAL fil
  * so a missing newest file is noticed.
  */
 import { Buffer } from "node:buffer";
-import { checksum } from "../util/bytes.js";
+import { checksum, u32At } from "../util/bytes.js";
 
 const TWO_32 = 2 ** 32;
 
@@ -95,34 +95,41 @@ export type DecodeResult =
   | { kind: "invalid"; reason: string };
 
 /**
- * Decodes the record at `offset` of `data`, checking the length bound before trusting it.
+ * Decodes the record at `offset` of `data`, checking the length bound before trusting it. Bytes from `end`
+ * on (default: the end of `data`) count as past the end of the file. The payload is a plain view of `data`.
  * `verifyChecksum` false is the broken "reader that ignores checksums" of the sensitivity tests
  * (recovery mode 'ignore-checksums', src/options.ts); nothing else may pass it.
  */
-export function decodeRecord(data: Uint8Array, offset: number, verifyChecksum = true): DecodeResult {
-  const left = data.length - offset;
+export function decodeRecord(
+  data: Uint8Array,
+  offset: number,
+  verifyChecksum = true,
+  end = data.length,
+): DecodeResult {
+  const left = end - offset;
   if (left === 0) return { kind: "end" };
   if (left < HEADER_BYTES) return { kind: "invalid", reason: `${left} bytes, shorter than a record header` };
-  const buf = view(data);
-  const length = buf.readUInt32LE(offset + 4);
+  // Fields are read straight from the bytes: replay decodes every record, and a Buffer view per record costs.
+  const length = u32At(data, offset + 4);
   if (length > RECORD_PAYLOAD_BYTES_MAX)
     return { kind: "invalid", reason: `length ${length} over the bound` };
   if (length > left - HEADER_BYTES)
     return { kind: "invalid", reason: `length ${length} runs past end of file` };
-  const type = buf.readUInt8(offset + 8);
-  const stored = buf.readUInt32LE(offset);
-  const actual = checksum(buf.subarray(offset + CRC_FROM, offset + HEADER_BYTES + length));
+  const type = data[offset + 8] as number;
+  const stored = u32At(data, offset);
+  const at = data.byteOffset + offset;
+  const actual = checksum(new Uint8Array(data.buffer, at + CRC_FROM, HEADER_BYTES - CRC_FROM + length));
   if (verifyChecksum && stored !== actual) return { kind: "invalid", reason: "checksum mismatch" };
   if (!isRecordType(type)) return { kind: "invalid", reason: `unknown record type ${type}` };
-  const lsn = readU64(buf, offset + 9);
-  const groupLsn = lsn - buf.readUInt32LE(offset + 17);
+  const lsn = u32At(data, offset + 9) + u32At(data, offset + 13) * TWO_32;
+  const groupLsn = lsn - u32At(data, offset + 17);
   return {
     kind: "record",
     record: {
       type,
       lsn,
       groupLsn,
-      payload: buf.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length),
+      payload: new Uint8Array(data.buffer, at + HEADER_BYTES, length),
       offset,
       bytes: HEADER_BYTES + length,
     },
@@ -142,12 +149,12 @@ export function parseWalFileName(name: string): number | undefined {
 
 /**
  * Bytes to hand {@link decodeRecord} for the record at a file offset, given the first `head` bytes there (at
- * most {@link HEADER_BYTES}) and the `leftBytes` from that offset to the end of the file: the whole record
+ * most {@link HEADER_BYTES}, or the bytes from `at` on) and the `leftBytes` from that offset to the end of the file: the whole record
  * when its length is within the bound, else just the header (the length is checked before it is trusted).
  */
-export function recordExtent(head: Uint8Array, leftBytes: number): number {
-  if (head.length < HEADER_BYTES) return head.length;
-  const length = view(head).readUInt32LE(4);
+export function recordExtent(head: Uint8Array, leftBytes: number, at = 0): number {
+  if (head.length - at < HEADER_BYTES) return head.length - at;
+  const length = u32At(head, at + 4);
   if (length > RECORD_PAYLOAD_BYTES_MAX) return HEADER_BYTES;
   return Math.min(leftBytes, HEADER_BYTES + length);
 }

@@ -177,6 +177,22 @@ export async function recoverWal(
 async function recoverFile(r: Recovery, file: File, info: WalFileInfo, isLast: boolean): Promise<boolean> {
   const size = await file.size();
   const win = new FileWindow(file, info.name, size);
+  try {
+    return await recoverRecords(r, file, win, info, isLast);
+  } finally {
+    await win.drain(); // no read of the file is left in flight when it is closed
+  }
+}
+
+/** {@link recoverFile} through its read window `win`. */
+async function recoverRecords(
+  r: Recovery,
+  file: File,
+  win: FileWindow,
+  info: WalFileInfo,
+  isLast: boolean,
+): Promise<boolean> {
+  const size = win.sizeBytes;
   const header = decodeFileHeader(await win.bytes(0, FILE_HEADER_BYTES));
   if (header.kind === "invalid") throw detectedCorruption("wal", info.name, header.offset, header.reason);
   if (header.header.firstLsn !== info.firstLsn) {
@@ -200,6 +216,7 @@ async function recoverFile(r: Recovery, file: File, info: WalFileInfo, isLast: b
       break;
     }
     if (got.kind === "invalid") {
+      await win.drain(); // the file changes below: no read of it in flight
       if (r.unsafe.truncateAtFirstBadRecord === true) {
         header.header.slots = await cutAtFirstBadRecord(
           r,

@@ -3,7 +3,8 @@
  *
  * - Appends get their LSN at once, in call order, and wait in a queue.
  * - One loop drains the queue: it takes a group of queued records (capped at `groupBytesMax`, at least one
- *   record), writes it with one `write`, makes it durable with one fdatasync, then runs each record's
+ *   record), writes it and makes it durable with one fdatasync in one `File.writeAndSync` request (one trip
+ *   on the real disk's sync thread), then runs each record's
  *   `onDurable` in LSN order and resolves their promises. While that fdatasync runs, later appends
  *   accumulate into the next group. No timer ever delays a commit: the loop starts when the first record
  *   arrives and runs while there is work. Idea: group commit as in LevelDB `DBImpl::Write` writer queue.
@@ -26,8 +27,8 @@
  */
 import { Buffer } from "node:buffer";
 import { assert, ClosedError, PoisonedError } from "../errors.js";
-import type { File, FileSystem } from "../io/file-system.js";
-import { ioErrorCode } from "../io/file-system.js";
+import type { File, FileSystem, FileWrite } from "../io/file-system.js";
+import { ioErrorCode, WriteAndSyncError } from "../io/file-system.js";
 import { mark } from "../util/coverage.js";
 import { ClockFloor } from "./clock-floor.js";
 import type { CommitLog } from "./commit-log.js";
@@ -302,12 +303,14 @@ export class WalWriter implements CommitLog {
    * so the floor and claim already durable survive a torn rewrite.
    */
   private async commitFloorOnly(): Promise<void> {
+    const slot = this.slotWrite();
     try {
-      await this.rewriteSlot();
-      await this.file.sync();
+      // One request: the slot rewrite (if the floor or the claim grew) and the fdatasync covering it.
+      await this.file.writeAndSync(slot === undefined ? [] : [slot]);
     } catch (err) {
-      mark(`poison.floor-sync.${ioErrorCode(err) ?? "unknown"}`);
-      throw err;
+      const cause = err instanceof WriteAndSyncError ? err.cause : err;
+      mark(`poison.floor-sync.${ioErrorCode(cause) ?? "unknown"}`);
+      throw cause;
     }
     this.stats.syncs++;
     mark("wal.floor-only-commit");
@@ -350,13 +353,18 @@ export class WalWriter implements CommitLog {
     for (const e of encoded) bytes += e.length;
     assert(data.length === bytes, "the group write holds every record whole");
     const start = this.offset;
+    const slot = this.slotWrite();
+    const writes: FileWrite[] = slot === undefined ? [] : [slot];
+    writes.push({ offsetBytes: start, data });
     try {
-      await this.rewriteSlot();
-      await this.file.write(this.offset, data);
+      // One request, one trip on the real disk: the slot, the group, then the fdatasync covering both.
+      await this.file.writeAndSync(writes);
     } catch (err) {
-      mark(`poison.write.${ioErrorCode(err) ?? "unknown"}`);
+      const failed = err instanceof WriteAndSyncError ? err : new WriteAndSyncError("write", err);
+      const cause = failed.cause;
+      mark(`poison.${failed.step === "sync" ? "fsync" : "write"}.${ioErrorCode(cause) ?? "unknown"}`);
       await this.forgetUnsynced(start);
-      throw err;
+      throw cause;
     }
     this.offset += data.length;
     assert(this.offset === start + data.length, "the file grows by exactly the group");
@@ -364,13 +372,6 @@ export class WalWriter implements CommitLog {
     const last = group[group.length - 1];
     assert(last !== undefined, "a group holds at least one record");
     assert(last.lsn === this.durable + group.length, "groups are contiguous in LSN order");
-    try {
-      await this.file.sync();
-    } catch (err) {
-      mark(`poison.fsync.${ioErrorCode(err) ?? "unknown"}`);
-      await this.forgetUnsynced(start);
-      throw err;
-    }
     this.stats.syncs++;
     this.stats.groups++;
     this.stats.records += group.length;
@@ -378,24 +379,26 @@ export class WalWriter implements CommitLog {
   }
 
   /**
-   * Rewrites one slot of the current file with the durable LSN and the requested clock floor, if either is
-   * more than the slots hold: the slot that is not the newest (one that does not verify first), so a torn
-   * rewrite leaves the newest claim and floor intact. Runs before the group's write (or alone, for a
-   * floor-only commit); the fdatasync after it makes it durable.
+   * The rewrite of one slot of the current file with the durable LSN and the requested clock floor, if either
+   * is more than the slots hold: the slot that is not the newest (one that does not verify first), so a torn
+   * rewrite leaves the newest claim and floor intact. It goes first in the group's request (or alone, for a
+   * floor-only commit); the request's fdatasync makes it durable. Undefined when the slots already hold both.
    */
-  private async rewriteSlot(): Promise<void> {
+  private slotWrite(): FileWrite | undefined {
     const floor = Math.max(this.floor.requestedMs, this.floorInSlots);
-    if (this.durable <= slotClaim(this.slots) && floor <= this.floorInSlots) return;
+    if (this.durable <= slotClaim(this.slots) && floor <= this.floorInSlots) return undefined;
     const index = nextSlot(this.slots, this.slotFloors);
     const current = this.files[this.files.length - 1];
     assert(current !== undefined, "the writer has a current file");
     const firstLsn = current.firstLsn;
     assert(this.durable >= firstLsn - 1, "a slot claims at least the LSN before its file");
-    await this.file.write(slotOffset(index), encodeSlot(index, firstLsn, this.durable, floor));
+    const write = { offsetBytes: slotOffset(index), data: encodeSlot(index, firstLsn, this.durable, floor) };
+    // A failed request poisons the writer, so the slots are never consulted again after one.
     this.slots[index] = this.durable;
     this.slotFloors[index] = floor;
     assert(slotClaim(this.slots) === this.durable, "the new claim is the best one");
     assert(this.floorInSlots === floor, "the new floor is the best one");
+    return write;
   }
 
   /**
