@@ -35,13 +35,21 @@ export function keyHash(key: KeyString): number {
  * @param bitsPerKey filter size per key; the probe count follows (bitsPerKey * ln 2, clamped to 1..30).
  */
 export function buildBloom(keys: readonly KeyString[], bitsPerKey = BLOOM_BITS_PER_KEY): Uint8Array {
+  return buildBloomFromHashes(keys.map(keyHash), bitsPerKey);
+}
+
+/**
+ * Builds a filter from the keys' {@link keyHash}es (a segment writer hashes each key as it arrives, so the
+ * filter costs no pass over the keys at the end).
+ */
+export function buildBloomFromHashes(hashes: readonly number[], bitsPerKey = BLOOM_BITS_PER_KEY): Uint8Array {
   const probes = Math.max(1, Math.min(30, Math.round(bitsPerKey * 0.69)));
-  const bytes = Math.max(8, Math.ceil((keys.length * bitsPerKey) / 8));
+  const bytes = Math.max(8, Math.ceil((hashes.length * bitsPerKey) / 8));
   const out = new Uint8Array(1 + bytes);
   out[0] = probes;
   const bits = bytes * 8;
-  for (const key of keys) {
-    let h = keyHash(key);
+  for (const hash of hashes) {
+    let h = hash;
     const delta = ((h >>> 17) | (h << 15)) >>> 0;
     for (let j = 0; j < probes; j++) {
       const bit = h % bits;

@@ -49,7 +49,8 @@ export interface TreeOptions {
   /** Entries a scan examines between two yields. Default {@link SCAN_ENTRIES_PER_YIELD}. */
   scanEntriesPerYield?: number;
   /**
-   * Lets the event loop run between bounded runs of a scan's work. Default: a resolved promise, which lets
+   * Lets the event loop run between bounded runs of a scan's work, and between slices of a background
+   * job's. Default: a resolved promise, which lets
    * only other promise continuations run; the engine passes its Clock's `yield` (src/options.ts
    * `treeOptions`), which on the real clock lets I/O callbacks and timers run too (real timers may not be
    * used in src/ outside src/io).
@@ -135,19 +136,22 @@ export class Tree {
     const walBytes = disk === undefined ? () => 0 : () => disk.host.walBytesWritten();
     this.scheduler = new Scheduler(this.router, options, walBytes);
     if (disk === undefined) return;
+    const yieldNow = options.yieldToEventLoop ?? (() => Promise.resolve());
+    const onSlice = (): Promise<void> => {
+      this.scheduler.releaseSliceWaiters();
+      // Let the event loop run between slices, also when a job's input is all in memory.
+      return yieldNow();
+    };
     const publisher = new Publisher(disk.host, disk.log, cache, this.router, {
       sliceBytes: options.sliceBytes,
-      onSlice: () => {
-        this.scheduler.releaseSliceWaiters();
-        // Yield to the event loop's queued work between slices.
-        return Promise.resolve();
-      },
+      onSlice,
       stop: () => {
         this.stopped = true;
       },
       ignoreChecksums: options.ignoreChecksums,
     });
-    const jobs = new TreeJobs(disk.host, this.router, publisher, (leaf) =>
+    const pacing = { sliceBytes: options.sliceBytes, onSlice };
+    const jobs = new TreeJobs(disk.host, this.router, publisher, pacing, (leaf) =>
       this.scheduler.noteUnsplittable(leaf),
     );
     this.background = { host: disk.host, jobs, publisher };

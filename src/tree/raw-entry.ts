@@ -1,0 +1,86 @@
+/**
+ * Entries as background jobs move them: a key, its few fields, and its segment encoding (src/doc/entry-codec.ts,
+ * LSN included) as bytes. A merge or split copies those bytes from the input blocks into the output blocks
+ * unchanged, so a document is never parsed or re-serialized by background work (issue 13, point 3); only an
+ * entry that changes (an expired document becoming a tombstone) is encoded anew. Frozen buffers, which hold
+ * decoded entries, are encoded once on their way in.
+ *
+ * Idea: LevelDB's compaction copies each surviving entry's encoded key and value as they are.
+ */
+import type { Entry } from "../doc/entry.js";
+import { ENTRY_TOMBSTONE, type EntryHeader, encodeEntry } from "../doc/entry-codec.js";
+import type { KeyString } from "../doc/key.js";
+import { ByteWriter } from "../util/bytes.js";
+
+/** One entry of a job's input or output: its fields, and its encoding as a segment stores it. */
+export interface RawEntry {
+  readonly key: KeyString;
+  /** The whole entry as encoded in a segment's data block (kind through value). */
+  readonly bytes: Uint8Array;
+  readonly version: number;
+  readonly lsn: number;
+  /** A tombstone (kind 2): no document. */
+  readonly tombstone: boolean;
+  /** The document's absolute expiry (Clock ms), if it has one. */
+  readonly expiresAtMs: number | undefined;
+}
+
+/** A raw entry from the fields {@link skimEntry} read and the bytes they came from. */
+export function rawFromHeader(h: EntryHeader, bytes: Uint8Array): RawEntry {
+  return {
+    key: h.key,
+    bytes,
+    version: h.version,
+    lsn: h.lsn,
+    tombstone: h.kind === ENTRY_TOMBSTONE,
+    expiresAtMs: h.expiresAtMs,
+  };
+}
+
+/**
+ * Encodes decoded `pairs` (a frozen buffer's, ascending) as raw entries, in one buffer. Bounded by the
+ * pairs.
+ */
+export function rawFromPairs(pairs: readonly (readonly [KeyString, Entry])[]): RawEntry[] {
+  const w = new ByteWriter(4096);
+  const ends: number[] = [];
+  for (const [key, entry] of pairs) {
+    encodeEntry(w, key, entry, true);
+    ends.push(w.length);
+  }
+  const all = w.finish();
+  const out: RawEntry[] = [];
+  let start = 0;
+  pairs.forEach(([key, entry], i) => {
+    const end = ends[i] ?? start;
+    out.push({
+      key,
+      bytes: all.subarray(start, end),
+      version: entry.version,
+      lsn: entry.lsn,
+      tombstone: entry.text === undefined,
+      expiresAtMs: entry.text === undefined ? undefined : entry.expiresAtMs,
+    });
+    start = end;
+  });
+  return out;
+}
+
+/**
+ * What a job writes for `raw` given the expiry horizon (Clock ms): the entry as it is, or, for a document
+ * expired at `horizonMs`, a tombstone of the same version and LSN (docs/segment-format.md, "Background
+ * removal of expired keys"). Undefined means "write nothing for this key": no entry is dropped today (every
+ * tombstone is kept so versions keep growing); a rule that drops entries goes here.
+ */
+export function outputEntry(raw: RawEntry, horizonMs: number): RawEntry | undefined {
+  if (raw.tombstone || raw.expiresAtMs === undefined || horizonMs < raw.expiresAtMs) return raw;
+  return rawTombstone(raw);
+}
+
+/** The tombstone of `raw`'s key with its version and LSN, encoded. */
+function rawTombstone(raw: RawEntry): RawEntry {
+  const tombstone: Entry = { version: raw.version, value: undefined, text: undefined, lsn: raw.lsn };
+  const w = new ByteWriter(32 + raw.key.length);
+  encodeEntry(w, raw.key, tombstone, true);
+  return { ...raw, bytes: w.finish(), tombstone: true, expiresAtMs: undefined };
+}
