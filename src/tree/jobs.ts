@@ -1,7 +1,8 @@
 /**
  * The tree's background jobs (DESIGN.md, "Storage"; docs/segment-format.md, "Background jobs"): flush a
- * leaf's buffer into a new segment; rewrite leaves — merge one leaf's segments into one, split a leaf in
- * two at its middle key by bytes, merge two neighbours back into one — and checkpoint (flush every leaf).
+ * leaf's buffer into a new segment; rewrite leaves in one streaming pass (rewrite.ts) — merge one leaf's
+ * segments into one, split a leaf into as many leaves as its live bytes need, merge two neighbours back
+ * into one — and checkpoint (flush every leaf).
  * The scheduler (scheduler.ts) chooses them; the tree runs one at a time. Every job's cost is bounded by the
  * leaf size bound, and every job publishes its result with one manifest edit (publisher.ts).
  *

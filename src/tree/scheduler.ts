@@ -218,7 +218,7 @@ export class Scheduler {
     });
   }
 
-  /** Two neighbours together under a third of the bound, neither hot (halves of a split never qualify). */
+  /** Two neighbours together under a third of the bound, neither hot (pieces of a split never qualify). */
   private mergeBackDue(recent: number): JobPlan | undefined {
     const leaves = this.router.leaves;
     // Bounded by the leaves.
@@ -226,7 +226,8 @@ export class Scheduler {
       const a = leaves[i - 1];
       const b = leaves[i];
       if (a === undefined || b === undefined) continue;
-      // A third of the bound: halves of a split (over half the bound each) never merge straight back.
+      // A third of the bound: pieces of a split (about half the bound each, a short last piece joined to the
+      // one before it) never merge straight back.
       if ((a.liveBytes + b.liveBytes) * 3 >= this.options.leafBytesMax) continue;
       if (this.isHot(a, recent)) continue;
       if (this.isHot(b, recent)) continue;
