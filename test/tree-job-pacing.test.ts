@@ -4,11 +4,14 @@
  * each under the bound, with every key readable before and after a reopen; a split whose input is all in
  * memory (the test disk answers reads at once, so nothing else would let the event loop run) yields through
  * the simulated clock at least once per slice of input, without the clock being driven; a leaf whose size
- * is mostly versions that replaced older ones (an update-heavy leaf) is merged, never split.
+ * is mostly versions that replaced older ones (an update-heavy leaf) is merged, never split; a damaged
+ * block in a split's input (read in large runs past the block cache) is a CorruptionError naming the
+ * segment and the block's offset, and stops the database (later writes reject with it), never a wrong value.
  */
 import { describe, expect, it } from "vitest";
 import { SimClock } from "../sim/disk/sim-clock.js";
 import { FuseDB, type FuseDBOptions } from "../src/db.js";
+import { CorruptionError } from "../src/errors.js";
 import type { FileSystem } from "../src/io/file-system.js";
 import { SLICE_BYTES_DEFAULT } from "../src/tree/segment-writer.js";
 import { marksSince, snapshot } from "../src/util/coverage.js";
@@ -122,5 +125,35 @@ describe("background jobs", () => {
     expect(s.merges).toBeGreaterThan(0);
     expect(db.leaves().length).toBe(1);
     await db.close();
+  });
+
+  it("stop at a damaged block in a split's input, naming the segment and the block", async () => {
+    const fs = new TestDisk();
+    await oneBigLeaf(fs, 4000);
+    const [segment] = fs.paths().filter((p) => p.endsWith(".sst"));
+    if (segment === undefined) throw new Error("no segment written");
+    const data = fs.bytes(segment);
+    const at = 100_000; // inside some data block's payload, past its header
+    data[at] = (data[at] as number) ^ 0x5a;
+    await fs.setBytes(segment, data);
+    const db = await FuseDB.open({ ...ROOMY, leafBytesMax: 64 * 1024, dir: DIR, fs, clock: new SimClock(0) });
+    const failure = await nudge(db)
+      .then(
+        () => db.set(key(0), 0),
+        (err: unknown) => err,
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    // The damaged block holds keys near key(800): no write here reads it, only the split does. A damaged
+    // segment stops the database with the CorruptionError itself.
+    expect(failure).toBeInstanceOf(CorruptionError);
+    const damage = failure as CorruptionError;
+    expect(damage.file).toBe(segment.split("/").pop());
+    expect(damage.offset).toBeLessThanOrEqual(at);
+    expect(damage.offset).toBeGreaterThan(at - 8192);
+    expect(db.stats().tree.splits).toBe(0);
+    await db.close().catch(() => undefined);
   });
 });

@@ -8,9 +8,9 @@
  * Idea: LevelDB's compaction copies each surviving entry's encoded key and value as they are.
  */
 import type { Entry } from "../doc/entry.js";
-import { ENTRY_TOMBSTONE, type EntryHeader, encodeEntry } from "../doc/entry-codec.js";
+import { ENTRY_TOMBSTONE, type EntryHeader, encodeEntry, skimEntry } from "../doc/entry-codec.js";
 import type { KeyString } from "../doc/key.js";
-import { ByteWriter } from "../util/bytes.js";
+import { ByteReader, ByteWriter } from "../util/bytes.js";
 
 /** One entry of a job's input or output: its fields, and its encoding as a segment stores it. */
 export interface RawEntry {
@@ -35,6 +35,35 @@ export function rawFromHeader(h: EntryHeader, bytes: Uint8Array): RawEntry {
     tombstone: h.kind === ENTRY_TOMBSTONE,
     expiresAtMs: h.expiresAtMs,
   };
+}
+
+/**
+ * Appends the entries of a segment data block's `payload` to `out`, checking what a point read's block
+ * parse checks (known kinds, fields inside the block, keys ascending, not empty, `firstKey` as indexed) and
+ * that its first key is above `prev`, the previous block's last key. Returns its last key.
+ * @throws Error on damage; the segment reader reports it as a CorruptionError naming file and offset.
+ */
+export function appendRawBlock(
+  payload: Uint8Array,
+  firstKey: KeyString,
+  prev: KeyString | undefined,
+  out: RawEntry[],
+): KeyString {
+  const r = new ByteReader(payload);
+  let last = prev;
+  let count = 0;
+  // Bounded: each iteration consumes at least ENTRY_BYTES_MIN + ENTRY_LSN_BYTES = 19 bytes (entry-codec.ts).
+  while (r.remaining > 0) {
+    const start = r.pos;
+    const h = skimEntry(r);
+    if (last !== undefined && !(last < h.key)) throw new Error("keys out of order");
+    if (count === 0 && h.key !== firstKey) throw new Error("block first key ≠ index");
+    out.push(rawFromHeader(h, payload.subarray(start, r.pos)));
+    last = h.key;
+    count++;
+  }
+  if (last === undefined || count === 0) throw new Error("empty block");
+  return last;
 }
 
 /**

@@ -5,7 +5,7 @@
  * {@link BlockCache} (byte budget). A bloom filter lets point lookups skip segments that lack the key.
  */
 import type { Entry } from "../doc/entry.js";
-import { decodeEntry, skimEntry } from "../doc/entry-codec.js";
+import { decodeEntry } from "../doc/entry-codec.js";
 import type { KeyString } from "../doc/key.js";
 import { assert, CorruptionError, markCorruption } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
@@ -14,7 +14,7 @@ import { ByteReader, checksum } from "../util/bytes.js";
 import { mark } from "../util/coverage.js";
 import type { BlockCache } from "./block-cache.js";
 import { bloomMayContain } from "./bloom.js";
-import { type RawEntry, rawFromHeader } from "./raw-entry.js";
+import { appendRawBlock, type RawEntry } from "./raw-entry.js";
 import {
   BLOCK_BYTES_MAX,
   BLOCK_HEADER_BYTES,
@@ -227,7 +227,11 @@ export class SegmentReader {
           ix.offset,
           this.verifyChecksums,
         );
-        prev = parseRawBlock(payload, this.name, ix, prev, out);
+        try {
+          prev = appendRawBlock(payload, ix.firstKey, prev, out);
+        } catch (err) {
+          throw segmentCorruption(this.name, ix.offset, `bad block: ${(err as Error).message}`);
+        }
       }
       yield out;
     }
@@ -396,39 +400,6 @@ function parseBlock(payload: Uint8Array, name: string, offset: number): Block {
   } catch (err) {
     throw segmentCorruption(name, offset, `bad block: ${(err as Error).message}`);
   }
-}
-
-/**
- * Appends the entries of data block `payload` (indexed by `ix`) to `out` as raw entries, checking what
- * {@link parseBlock} checks (known kinds, fields inside the block, keys ascending, not empty, first key as
- * indexed) and that its first key is above `prev`, the previous block's last key. Returns its last key.
- */
-function parseRawBlock(
-  payload: Uint8Array,
-  name: string,
-  ix: IndexEntry,
-  prev: KeyString | undefined,
-  out: RawEntry[],
-): KeyString {
-  let last = prev;
-  let count = 0;
-  try {
-    const r = new ByteReader(payload);
-    // Bounded: each iteration consumes at least ENTRY_BYTES_MIN + ENTRY_LSN_BYTES = 19 bytes (entry-codec.ts).
-    while (r.remaining > 0) {
-      const start = r.pos;
-      const h = skimEntry(r);
-      if (last !== undefined && !(last < h.key)) throw new Error("keys out of order");
-      if (count === 0 && h.key !== ix.firstKey) throw new Error("block first key ≠ index");
-      out.push(rawFromHeader(h, payload.subarray(start, r.pos)));
-      last = h.key;
-      count++;
-    }
-  } catch (err) {
-    throw segmentCorruption(name, ix.offset, `bad block: ${(err as Error).message}`);
-  }
-  if (last === undefined || count === 0) throw segmentCorruption(name, ix.offset, "bad block: empty block");
-  return last;
 }
 
 /** A CorruptionError for damage in segment `name`, counted (coverage marks) here, where it is detected. */
