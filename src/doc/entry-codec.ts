@@ -97,12 +97,12 @@ export interface EntryHeader {
  */
 export function skimEntry(r: ByteReader): EntryHeader {
   const kind = r.u8();
-  const key = r.bytes(r.u16()).toString("latin1");
+  const key = r.latin1(r.u16());
   const version = r.u64();
   const lsn = r.u64();
   let expiresAtMs: number | undefined;
   if (kind === ENTRY_PUT_EXPIRING) expiresAtMs = r.u64();
-  if (kind === ENTRY_PUT || kind === ENTRY_PUT_EXPIRING) r.bytes(r.u32());
+  if (kind === ENTRY_PUT || kind === ENTRY_PUT_EXPIRING) r.skip(r.u32());
   else if (kind !== ENTRY_TOMBSTONE) throw new Error(`unknown entry kind ${kind}`);
   return { kind, key, version, lsn, expiresAtMs };
 }

@@ -7,6 +7,7 @@
  *
  * Idea: LevelDB's compaction copies each surviving entry's encoded key and value as they are.
  */
+import { Buffer } from "node:buffer";
 import type { Entry } from "../doc/entry.js";
 import { ENTRY_TOMBSTONE, type EntryHeader, encodeEntry, skimEntry } from "../doc/entry-codec.js";
 import type { KeyString } from "../doc/key.js";
@@ -15,8 +16,10 @@ import { ByteReader, ByteWriter } from "../util/bytes.js";
 /** One entry of a job's input or output: its fields, and its encoding as a segment stores it. */
 export interface RawEntry {
   readonly key: KeyString;
-  /** The whole entry as encoded in a segment's data block (kind through value). */
-  readonly bytes: Uint8Array;
+  /** The whole entry as encoded in a segment's data block (kind through value): `data[start..end)`. */
+  readonly data: Buffer;
+  readonly start: number;
+  readonly end: number;
   readonly version: number;
   readonly lsn: number;
   /** A tombstone (kind 2): no document. */
@@ -26,10 +29,12 @@ export interface RawEntry {
 }
 
 /** A raw entry from the fields {@link skimEntry} read and the bytes they came from. */
-export function rawFromHeader(h: EntryHeader, bytes: Uint8Array): RawEntry {
+export function rawFromHeader(h: EntryHeader, data: Buffer, start: number, end: number): RawEntry {
   return {
     key: h.key,
-    bytes,
+    data,
+    start,
+    end,
     version: h.version,
     lsn: h.lsn,
     tombstone: h.kind === ENTRY_TOMBSTONE,
@@ -50,6 +55,7 @@ export function appendRawBlock(
   out: RawEntry[],
 ): KeyString {
   const r = new ByteReader(payload);
+  const data = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   let last = prev;
   let count = 0;
   // Bounded: each iteration consumes at least ENTRY_BYTES_MIN + ENTRY_LSN_BYTES = 19 bytes (entry-codec.ts).
@@ -58,7 +64,7 @@ export function appendRawBlock(
     const h = skimEntry(r);
     if (last !== undefined && !(last < h.key)) throw new Error("keys out of order");
     if (count === 0 && h.key !== firstKey) throw new Error("block first key ≠ index");
-    out.push(rawFromHeader(h, payload.subarray(start, r.pos)));
+    out.push(rawFromHeader(h, data, start, r.pos));
     last = h.key;
     count++;
   }
@@ -84,7 +90,9 @@ export function rawFromPairs(pairs: readonly (readonly [KeyString, Entry])[]): R
     const end = ends[i] ?? start;
     out.push({
       key,
-      bytes: all.subarray(start, end),
+      data: all,
+      start,
+      end,
       version: entry.version,
       lsn: entry.lsn,
       tombstone: entry.text === undefined,
@@ -111,5 +119,6 @@ function rawTombstone(raw: RawEntry): RawEntry {
   const tombstone: Entry = { version: raw.version, value: undefined, text: undefined, lsn: raw.lsn };
   const w = new ByteWriter(32 + raw.key.length);
   encodeEntry(w, raw.key, tombstone, true);
-  return { ...raw, bytes: w.finish(), tombstone: true, expiresAtMs: undefined };
+  const data = w.finish();
+  return { ...raw, data, start: 0, end: data.length, tombstone: true, expiresAtMs: undefined };
 }

@@ -116,7 +116,7 @@ class RawMerge {
       }
       if (min === undefined) break;
       out.push(min);
-      taken += min.bytes.length;
+      taken += min.end - min.start;
       for (let i = 0; i < this.runs.length; i++) {
         const at = this.at[i] ?? 0;
         if (this.runs[i]?.[at]?.key === min.key) this.at[i] = at + 1;
@@ -178,7 +178,7 @@ class Cutter {
       return undefined;
     }
     this.held.push(raw);
-    this.heldBytes += raw.bytes.length;
+    this.heldBytes += raw.end - raw.start;
     if (this.heldBytes * 4 < this.sink.targetBytes) return undefined;
     return this.next();
   }

@@ -11,7 +11,7 @@ import { assert } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
 import { joinPath } from "../io/file-system.js";
 import { ByteWriter, checksum } from "../util/bytes.js";
-import { buildBloomFromHashes, keyHash } from "./bloom.js";
+import { addToBloom, emptyBloom, keyHash } from "./bloom.js";
 import type { RawEntry } from "./raw-entry.js";
 import {
   BLOCK_BYTES_TARGET,
@@ -40,6 +40,9 @@ export interface SegmentWriteOptions {
   /** Awaited after every slice written: lets foreground work run between slices. */
   onSlice?: () => Promise<void> | void;
 }
+
+/** Keys whose bloom filter bits are set between two slices. */
+const BLOOM_KEYS_PER_SLICE = 16 * 1024;
 
 /** Default slice of a background write, in bytes. */
 export const SLICE_BYTES_DEFAULT = 256 * 1024;
@@ -160,7 +163,13 @@ export class SegmentStream {
       builder.endBlock();
       await this.writeSlice(true);
       assert(this.written === builder.dataBytes, "every data block is written before the tail");
-      tail = builder.tail();
+      // The bloom filter's bits are set in bounded runs, with `onSlice` between them.
+      const bloom = emptyBloom(builder.entries);
+      for (let i = 0; i < builder.hashes.length; i += BLOOM_KEYS_PER_SLICE) {
+        addToBloom(bloom, builder.hashes, i, Math.min(builder.hashes.length, i + BLOOM_KEYS_PER_SLICE));
+        if (i + BLOOM_KEYS_PER_SLICE < builder.hashes.length) await this.options.onSlice?.();
+      }
+      tail = builder.tail(bloom);
       await this.file.write(this.written, tail);
       await this.file.sync();
     } finally {
@@ -208,7 +217,7 @@ class SegmentBuilder {
   private readonly index = new ByteWriter(256);
   private blocks = 0;
   /** The keys' bloom hashes, in order (the filter is built from them at the end). */
-  private readonly hashes: number[] = [];
+  readonly hashes: number[] = [];
   private lastKey: KeyString | undefined;
   private block = new ByteWriter(BLOCK_BYTES_TARGET + 512);
   private blockFirstKey: KeyString | undefined;
@@ -223,8 +232,8 @@ class SegmentBuilder {
   /** Appends one entry's encoding as it is (a merge's copy); its key must be above every key added before. */
   addRaw(raw: RawEntry): void {
     this.begin(raw.key);
-    this.block.bytes(raw.bytes);
-    this.end(raw.key, raw.tombstone, raw.lsn, raw.bytes.length);
+    this.block.copyFrom(raw.data, raw.start, raw.end);
+    this.end(raw.key, raw.tombstone, raw.lsn, raw.end - raw.start);
   }
 
   /** Checks the order and starts a block if none is open; returns the block's length before the entry. */
@@ -271,8 +280,11 @@ class SegmentBuilder {
     return data;
   }
 
-  /** The index block, bloom block and footer (with its crc32), once every data block was taken. */
-  tail(): Buffer {
+  /**
+   * The index block, bloom block (`bloom`: the filter over every key added) and footer (with its crc32),
+   * once every data block was taken.
+   */
+  tail(bloom: Uint8Array): Buffer {
     assert(this.blockFirstKey === undefined, "the last data block is framed before the tail");
     assert(this.pendingBytes === 0, "every data block is taken before the tail");
     const indexPayload = new ByteWriter(this.index.length + 4)
@@ -281,7 +293,7 @@ class SegmentBuilder {
       .finish();
     const indexBlock = frameBlock(indexPayload);
     const indexOffset = this.dataBytes;
-    const bloomBlock = frameBlock(buildBloomFromHashes(this.hashes));
+    const bloomBlock = frameBlock(bloom);
     const bloomOffset = indexOffset + indexBlock.length;
     const footer = new ByteWriter(FOOTER_CHECKED_BYTES)
       .bytes(SEGMENT_MAGIC)

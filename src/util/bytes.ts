@@ -70,6 +70,13 @@ export class ByteWriter {
     return this;
   }
 
+  /** Appends `src[start..end)` (no intermediate view). */
+  copyFrom(src: Buffer, start: number, end: number): this {
+    this.reserve(end - start);
+    this.pos += src.copy(this.buf, this.pos, start, end);
+    return this;
+  }
+
   /** A copy of what was written. */
   finish(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));
@@ -125,6 +132,20 @@ export class ByteReader {
     this.pos += 8;
     if (hi >= 2 ** 21) throw new ShortReadError(`u64 at ${this.pos - 8} exceeds 2^53`);
     return hi * TWO_32 + lo;
+  }
+
+  /** The next `n` bytes as a latin1 string (one char per byte; no intermediate view). */
+  latin1(n: number): string {
+    this.need(n);
+    const out = this.buf.toString("latin1", this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** Moves past the next `n` bytes. */
+  skip(n: number): void {
+    this.need(n);
+    this.pos += n;
   }
 
   /** A view (not a copy) of the next `n` bytes. */
