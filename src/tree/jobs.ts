@@ -98,7 +98,9 @@ export class TreeJobs {
       const horizon = this.host.expiryHorizonMs();
       const pairs = frozen.sorted();
       reader = await this.publisher.writeSegment(pairs.map((p) => expireAt(p, horizon)));
-      reader.liveBytes = Math.round(reader.dataBytes * newShare(pairs, leaf.segments));
+      const share = newShare(pairs, leaf.segments);
+      reader.liveBytes = Math.round(reader.dataBytes * share);
+      leaf.bufferNewShare = share;
     } catch (err) {
       leaf.thaw();
       throw err;

@@ -49,11 +49,18 @@ export class Leaf {
   }
 
   /**
-   * Bytes of live data, the scheduler's leaf size: the buffers' estimate plus what each segment adds (its
-   * `liveBytes`: versions that replace older ones in the leaf are not counted twice where a job could tell).
+   * Share (0..1) of the last flushed buffer's bytes whose keys were new to the leaf (jobs.ts `newShare`):
+   * the share of the buffers now that {@link liveBytes} counts. 1 until the leaf's first flush.
+   */
+  bufferNewShare = 1;
+
+  /**
+   * Bytes of live data, the scheduler's leaf size: the buffers' estimate (times {@link bufferNewShare}) plus
+   * what each segment adds (its `liveBytes`), so versions that replace older ones in the leaf (an
+   * update-heavy leaf's buffers and flushes) are not counted twice where a job could tell.
    */
   get liveBytes(): number {
-    let n = this.bufferedBytes;
+    let n = this.bufferedBytes * this.bufferNewShare;
     for (const s of this.segments) n += s.liveBytes;
     return n;
   }

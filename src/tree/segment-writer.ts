@@ -1,7 +1,10 @@
 /**
  * Writes a segment (format in segment-format.ts): sorted entries into checksummed blocks, then the sparse
- * index, the bloom filter, then the footer. Atomic publication, as the durability contract asks: write `<name>.tmp`, fdatasync,
- * rename to `<name>`, `syncDir`. Only after that may a manifest name it.
+ * index, the bloom filter, then the footer. Atomic publication, as the durability contract asks: write
+ * `<name>.tmp`, fdatasync, rename to `<name>`, `syncDir`. Only after that may a manifest name it. Entries
+ * arrive decoded (a flush: `writeSegment`) or as their encodings (a merge or split: `SegmentStream.addRaw`,
+ * copied as they are); the work between two `onSlice` awaits is bounded (a slice of blocks, or 16k keys of
+ * the bloom filter).
  */
 import { Buffer } from "node:buffer";
 import type { Entry } from "../doc/entry.js";

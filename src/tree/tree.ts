@@ -6,10 +6,12 @@
  * This file is the tree as the engine sees it; the parts are:
  * - router.ts: the leaves in key order, key lookup and scan routing;
  * - scheduler.ts: which job runs next, and the writers' backpressure (choosing work);
- * - jobs.ts: flush, merge, split, merge-back and checkpoint (doing it), one at a time;
+ * - jobs.ts: flush, merge, split, merge-back and checkpoint (doing it), one at a time; rewrite.ts the
+ *   one-pass body of a merge, split or merge-back;
  * - publisher.ts: segment files, the manifest edit each job publishes, the WAL floor.
- * Segment writes go in slices; writers crossing the buffer budget wait for slices, more of them the closer
- * the budget (gradual backpressure, never a stall). Memory mode has only the router: buffers, no files, no
+ * Jobs work in bounded slices and yield to the event loop (`yieldToEventLoop`, the Clock's `yield`) between
+ * them; writers crossing the buffer budget wait for slices, more of them the closer the budget (gradual
+ * backpressure, never a stall). Memory mode has only the router: buffers, no files, no
  * background work.
  */
 import type { Entry } from "../doc/entry.js";
