@@ -2,6 +2,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { resolveOptions } from "../src/options.js";
 import { ENGINE_NAMES, type EngineName } from "./engines/engine.js";
 import { WORKLOAD_NAMES, type WorkloadName } from "./workloads.js";
 
@@ -22,7 +23,8 @@ export interface BenchOptions {
   rate: number;
   openLoopWorkloads: WorkloadName[];
   intervalMs: number;
-  bufferBytesBudget: number;
+  /** Longest wait, in seconds, for an engine's post-load background work before the phases run. */
+  settleSeconds: number;
   micro: boolean;
   seed: string;
   out: string;
@@ -40,10 +42,12 @@ const USAGE = `npm run bench -- [--full | --duration SECONDS] [options]
   --seconds S           seconds per phase (quick 1, full 10)
   --rate N              open-loop target ops/s (default 1000)
   --interval-ms N       timeline interval (quick 250, full 1000)
-  --buffer-mib N        fusedb buffer budget before the harness checkpoints (default 64; sustained 8)
-  --duration S          sustained mode: update-heavy YCSB A for S seconds per engine
+  --settle-seconds S    longest wait for an engine's post-load background work (default 60)
+  --duration S          sustained mode: update-heavy YCSB A for S seconds per engine, data set five
+                        times fusedb's default buffer budget (bufferBytesMax)
   --no-micro            skip the tinybench micro-benchmarks
   --keep-data           keep the data directories
+  --out DIR             where <mode>.json/.md/.svg go (default bench/results)
   --seed S              workload seed (default "bench")`;
 
 function list<T extends string>(value: string | undefined, all: readonly T[], fallback: readonly T[]): T[] {
@@ -76,10 +80,11 @@ export function parseOptions(argv: string[]): BenchOptions {
       seconds: { type: "string" },
       rate: { type: "string" },
       "interval-ms": { type: "string" },
-      "buffer-mib": { type: "string" },
+      "settle-seconds": { type: "string" },
       duration: { type: "string" },
       "no-micro": { type: "boolean" },
       "keep-data": { type: "boolean" },
+      out: { type: "string" },
       seed: { type: "string" },
       help: { type: "boolean" },
     },
@@ -90,10 +95,9 @@ export function parseOptions(argv: string[]): BenchOptions {
   }
   const mode = values.duration !== undefined ? "sustained" : values.full ? "full" : "quick";
   const full = mode !== "quick";
-  const bufferMiB = int(values["buffer-mib"], mode === "sustained" ? 8 : 64, "buffer-mib");
   const valueBytes = int(values["value-bytes"], 1000, "value-bytes");
-  // Sustained: a data set four times the buffer budget.
-  const sustainedRecords = Math.ceil((4 * bufferMiB * 2 ** 20) / valueBytes);
+  // Sustained: a data set five times fusedb's default buffer budget (the engine's own, not the harness's).
+  const sustainedRecords = Math.ceil((5 * resolveOptions({}, "strict").bufferBytesMax) / valueBytes);
   return {
     mode,
     dir: values.dir ?? tmpdir(),
@@ -117,10 +121,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     rate: int(values.rate, 1000, "rate"),
     openLoopWorkloads: mode === "sustained" ? [] : full ? ["ycsb-a", "counters"] : ["counters"],
     intervalMs: int(values["interval-ms"], full ? 1000 : 250, "interval-ms"),
-    bufferBytesBudget: bufferMiB * 2 ** 20,
+    settleSeconds: int(values["settle-seconds"], 60, "settle-seconds"),
     micro: !values["no-micro"] && mode !== "sustained",
     seed: values.seed ?? "bench",
-    out: join(import.meta.dirname, "results"),
+    out: values.out ?? join(import.meta.dirname, "results"),
     keepData: values["keep-data"] === true,
   };
 }

@@ -1,19 +1,22 @@
 /**
  * One benchmark cell group, run in its own process so memory, GC and I/O counters belong to one engine:
- * opens the engine in a fresh directory, preloads the workload's records, runs each phase (closed loop
- * at each concurrency, then open loop) and reports over IPC. The parent then SIGKILLs it and times
- * recovery in a second process (`recover` mode): open plus one read of the killed directory.
+ * opens the engine in a fresh directory, preloads the workload's records, waits (bounded) until the
+ * engine reports its background work idle, runs each phase (closed loop at each concurrency, then open
+ * loop) and reports over IPC. The parent then SIGKILLs it and times the restart in a second process
+ * (`recover` mode): open at default knobs plus one read of the killed directory, with what the engine says
+ * it replayed.
  *
  * Usage (from bench/main.ts): node --import tsx bench/cell.ts '<CellConfig JSON>'
  */
 import { mkdirSync } from "node:fs";
-import type { EngineName } from "./engines/engine.js";
+import type { Engine, EngineName, RecoveryFigures } from "./engines/engine.js";
 import { openEngine } from "./engines/open-engine.js";
 import {
   deviceStatPath,
   deviceWriteBytes,
   dirBytes,
-  GcProbe,
+  GcLog,
+  type GcSummary,
   processWriteBytes,
   RssProbe,
 } from "./probes.js";
@@ -29,10 +32,12 @@ export interface CellConfig {
   phases: LoadShape[];
   phaseMs: number;
   intervalMs: number;
-  bufferBytesBudget: number;
+  /** Longest wait for the engine's post-load background work to settle, in ms. */
+  settleMaxMs: number;
 }
 
-export interface PhaseReport extends PhaseResult {
+/** One phase: what the runner measured, the probes around it, and the GC pauses that started in it. */
+export interface PhaseReport extends PhaseResult, GcSummary {
   shape: LoadShape;
   processWriteBytes: number | null;
   deviceWriteBytes: number | null;
@@ -40,10 +45,21 @@ export interface PhaseReport extends PhaseResult {
   dirBytesAfter: number;
   writeAmplification: number | null;
   peakRssBytes: number;
-  gcCount: number;
-  gcTotalMs: number;
-  gcMaxMs: number;
   engineCounters: Record<string, number>;
+}
+
+/**
+ * The preload and the wait for the engine's post-load work, before any phase is measured; its GC figures
+ * are the pauses that started during the load and the wait (charged to no phase).
+ */
+export interface LoadReport extends GcSummary {
+  loadMs: number;
+  /** ms from the end of the load until the engine reported its background work idle (or the bound). */
+  settleMs: number;
+  /** False if the bound passed first: the phases then ran with the load's work still going. */
+  settled: boolean;
+  /** Engine counters that moved while settling (fusedb: flushes, merges, splits). */
+  settleCounters: Record<string, number>;
 }
 
 export interface CellReport {
@@ -52,16 +68,21 @@ export interface CellReport {
   rmw: string;
   description: string;
   records: number;
-  loadMs: number;
+  load: LoadReport;
   loadedDirBytes: number;
   phases: PhaseReport[];
+  /** GC entries the log had to drop (0 unless a run is far longer than the full mode's). */
+  gcDropped: number;
 }
 
 export interface RecoverReport {
   type: "recovered";
+  /** Wall ms of the engine's open in a fresh process (modules already loaded). */
   openMs: number;
   firstReadMs: number;
   dirBytes: number;
+  /** What the engine says it replayed (fusedb's RecoveryInfo), if it says. */
+  engine: RecoveryFigures | undefined;
 }
 
 function delta(after: number | undefined, before: number | undefined): number | null {
@@ -81,15 +102,44 @@ function send(message: CellReport | RecoverReport): Promise<void> {
   });
 }
 
+/** Polls between two looks at the engine's background work, in ms. */
+const SETTLE_POLL_MS = 10;
+
+/**
+ * Waits until the engine reports its background work idle on two polls in a row, or `maxMs` passed.
+ * Bounded by `maxMs`.
+ */
+async function settle(engine: Engine, maxMs: number): Promise<{ settleMs: number; settled: boolean }> {
+  const started = performance.now();
+  let idlePolls = 0;
+  while (performance.now() - started < maxMs) {
+    idlePolls = engine.backgroundIdle() ? idlePolls + 1 : 0;
+    if (idlePolls >= 2) return { settleMs: performance.now() - started, settled: true };
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+  }
+  return { settleMs: performance.now() - started, settled: false };
+}
+
 async function run(config: CellConfig): Promise<void> {
   mkdirSync(config.dir, { recursive: true });
   const devStat = deviceStatPath(config.dir);
   const workload = makeWorkload(config.workload, config.workloadOptions);
-  const engine = await openEngine(config.engine, config.dir, { bufferBytesBudget: config.bufferBytesBudget });
+  const gc = new GcLog();
+  const engine = await openEngine(config.engine, config.dir);
   const loadStarted = performance.now();
   await engine.load(workload.preload());
   const loadMs = performance.now() - loadStarted;
-  const gc = new GcProbe();
+  const countersLoaded = engine.counters();
+  const settled = await settle(engine, config.settleMaxMs);
+  const settleCounters = diffCounters(countersLoaded, engine.counters());
+  const loadedDirBytes = dirBytes(config.dir);
+  await gc.drain();
+  const load: LoadReport = {
+    loadMs,
+    ...settled,
+    settleCounters,
+    ...gc.window(loadStarted, performance.now()),
+  };
   const rss = new RssProbe();
   const phases: PhaseReport[] = [];
   for (const shape of config.phases) {
@@ -97,10 +147,15 @@ async function run(config: CellConfig): Promise<void> {
     const devBefore = deviceWriteBytes(devStat);
     const dirBefore = dirBytes(config.dir);
     const countersBefore = engine.counters();
-    gc.reset();
     rss.reset();
-    const result = await runPhase(engine, workload, shape, config.phaseMs, config.intervalMs);
-    await new Promise((resolve) => setImmediate(resolve)); // let pending GC entries arrive
+    const result = await runPhase(engine, workload, shape, config.phaseMs, config.intervalMs, () =>
+      rss.sample(),
+    );
+    await gc.drain();
+    const gcs = gc.perInterval(result.startMs, config.intervalMs, result.timeline.length);
+    result.timeline.forEach((point, i) => {
+      point.gcMs = gcs[i] ?? 0;
+    });
     const written = delta(processWriteBytes(), ioBefore);
     const dirAfter = dirBytes(config.dir);
     phases.push({
@@ -113,7 +168,7 @@ async function run(config: CellConfig): Promise<void> {
       writeAmplification:
         written === null || result.userWriteBytes === 0 ? null : written / result.userWriteBytes,
       peakRssBytes: rss.peakBytes(),
-      ...gc.read(),
+      ...gc.window(result.startMs, result.startMs + result.durationMs),
       engineCounters: diffCounters(countersBefore, engine.counters()),
     });
   }
@@ -125,9 +180,10 @@ async function run(config: CellConfig): Promise<void> {
     rmw: engine.rmw,
     description: workload.description,
     records: config.workloadOptions.records,
-    loadMs,
-    loadedDirBytes: phases[0] ? phases[0].dirBytesAfter - phases[0].dirGrowthBytes : dirBytes(config.dir),
+    load,
+    loadedDirBytes,
     phases,
+    gcDropped: gc.dropped,
   });
   // Stay alive, engine open, until the parent kills this process (the crash recovery then replays).
   setInterval(() => undefined, 1000);
@@ -135,17 +191,19 @@ async function run(config: CellConfig): Promise<void> {
 
 async function recover(config: CellConfig): Promise<void> {
   const started = performance.now();
-  const engine = await openEngine(config.engine, config.dir, { bufferBytesBudget: config.bufferBytesBudget });
+  const engine = await openEngine(config.engine, config.dir);
   const opened = performance.now();
   const first = makeWorkload(config.workload, config.workloadOptions).next(0);
   await engine.get(first.key);
   const read = performance.now();
+  const figures = engine.recovery();
   await engine.close();
   await send({
     type: "recovered",
     openMs: opened - started,
     firstReadMs: read - opened,
     dirBytes: dirBytes(config.dir),
+    engine: figures,
   });
   process.exit(0);
 }

@@ -113,12 +113,15 @@ async function runGroup(
     phases,
     phaseMs: o.phaseSeconds * 1000,
     intervalMs: o.intervalMs,
-    bufferBytesBudget: o.bufferBytesBudget,
+    settleMaxMs: o.settleSeconds * 1000,
   };
   const result: GroupResult = { engine, workload, report: undefined, recovery: undefined, error: undefined };
   const proc = child(config);
   try {
-    result.report = await awaitMessage<CellReport>(proc, phases.length * config.phaseMs * 3 + CELL_SLACK_MS);
+    result.report = await awaitMessage<CellReport>(
+      proc,
+      phases.length * config.phaseMs * 3 + config.settleMaxMs + CELL_SLACK_MS,
+    );
   } catch (err) {
     result.error = (err as Error).message;
   } finally {
@@ -160,14 +163,16 @@ async function main(): Promise<void> {
     skipped: SKIPPED_ENGINES,
     notes: [
       "Every engine is durable: a write is acknowledged only after the engine's fsync/fdatasync of it returned.",
-      "Engines run one after another in the same run, on the same disk, each (engine, workload) group in its own process, after a preload that is not measured.",
-      "fusedb has no TTL yet: rate limiting uses per-window keys rl:<user>:<window> that never expire; sessions carry expiresAt as a plain field.",
-      "There is no leaf router in fusedb yet: the micro-benchmark 'router lookup' measures the segment index binary search (lowerBound in src/tree/segment-reader.ts) instead.",
+      "Engines run one after another in the same run, on the same disk, each (engine, workload) group in its own process, after a preload that is not measured. The phases start only once the engine reports its post-load background work idle (fusedb: stats().background.idle, polled every 10 ms; bounded by --settle-seconds); the wait and what the engine did meanwhile are in the load and settle table. lmdb, LevelDB and SQLite report no background work the harness can see: LevelDB's compaction thread may still run.",
+      "Every engine runs at its defaults apart from its durability settings; nobody's memory is managed by the harness (fusedb's checkpoints, flushes and splits are its own).",
+      "lmdb: overlappingSync false, so a write resolves only after its commit is fsynced; reads are lmdb's synchronous get (a mapped page), as an application uses it.",
+      "Rate limiting and sessions emulate expiry the same way on every engine (per-window keys rl:<user>:<window> that are never deleted; an expiresAt field), since the peers have no TTL: fusedb's own TTL (ttlMs, expire) is not exercised here.",
       "better-sqlite3 is synchronous: operations never overlap and each commit blocks the event loop, so more operations in flight add no throughput, only waiting (the latency at 64 in flight includes the wait behind the other callers).",
+      "GC pauses (perf_hooks) are charged by their start time to the phase, the interval (timeline gcMs in the JSON) or the load + settle window in which they happened. A synchronous engine (better-sqlite3, and lmdb and fusedb-memory at 1 in flight) can hold the event loop for a whole phase, which delays the delivery of GC entries but not where they are counted; peak RSS is also sampled by the load generator every 256 operations for the same reason.",
       "Write amplification = bytes this process caused to be written (/proc/self/io write_bytes, counted when pages are dirtied, so small synced appends count whole 4 KiB pages) / user bytes written (key + JSON value of acknowledged writes). Device-wide bytes (all processes, journal included) are in the JSON.",
-      "The load generator runs in the engine's process and shares the machine's cores with it (2 cores here); fusedb's timeline also includes the harness-driven checkpoints.",
+      "The load generator runs in the engine's process and shares the machine's cores with it (2 cores here). Its own main-thread cost (drawing each operation, recording its latency, sampling RSS) is measured in every phase and reported as a share of the phase's wall time, next to the process's CPU time.",
       "Quick mode is a smoke run (1 s phases, 20k records): cell-to-cell noise on a shared virtual disk is large, easily 2x between runs at 1 in flight. Use --full (10 s phases, 100k records, 1/64/100 in flight) for decisions.",
-      "Recovery = time to open the directory after SIGKILL of the process that ran the workload, plus one read.",
+      "Restart = wall time to open the directory at default knobs, in a fresh process, after SIGKILL of the process that ran the workload, plus one read; measured after every workload. fusedb also reports the WAL it replayed (RecoveryInfo.replayedBytes/replayedRecords).",
     ],
     groups: [],
     micro: [],
@@ -185,7 +190,7 @@ async function main(): Promise<void> {
         )
         .join(" | ");
       console.log(
-        `${workload.padEnd(9)} ${engine.padEnd(10)} ${line ?? `FAILED: ${g.error}`}${g.recovery ? ` | recovery ${g.recovery.openMs.toFixed(0)} ms` : ""}`,
+        `${workload.padEnd(9)} ${engine.padEnd(10)} ${line ?? `FAILED: ${g.error}`}${g.recovery ? ` | restart ${(g.recovery.openMs + g.recovery.firstReadMs).toFixed(0)} ms` : ""}`,
       );
     }
   }

@@ -22,6 +22,8 @@ export interface IntervalPoint {
   tS: number;
   opsPerSec: number;
   p99Ms: number;
+  /** GC pause ms that started in this interval (filled in by bench/cell.ts). */
+  gcMs?: number;
 }
 
 function nearestRank(sorted: Float64Array, p: number): number {

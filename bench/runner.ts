@@ -3,6 +3,9 @@
  * resolves. Open loop: operations are due at a fixed rate whatever the engine does, and each latency is
  * measured from the operation's intended start, so a stall counts against every operation it delays
  * (no coordinated omission; Tene, "How NOT to Measure Latency").
+ *
+ * The generator shares the engine's process and cores, so its own cost is measured and reported: the time
+ * spent drawing each operation and recording its latency (`generatorMs`), and the process's CPU time.
  */
 import { Buffer } from "node:buffer";
 import type { Json } from "../src/index.js";
@@ -16,7 +19,12 @@ export type LoadShape = { loop: "closed"; inflight: number } | { loop: "open"; r
 /** Operations the open loop may have started and not finished; past it, due operations wait (and count). */
 const OPEN_LOOP_INFLIGHT_MAX = 10_000;
 
+/** Operations between two calls of the runner's `tick` (RSS sampling that a synchronous engine cannot starve). */
+const TICK_OPS = 256;
+
 export interface PhaseResult {
+  /** performance.now() when the phase began (the timeline's origin). */
+  startMs: number;
   durationMs: number;
   ops: number;
   opsPerSec: number;
@@ -25,6 +33,10 @@ export interface PhaseResult {
   /** Key plus JSON value bytes of every acknowledged write (incr: the new value). */
   userWriteBytes: number;
   writeOps: number;
+  /** Main-thread ms the load generator spent drawing operations and recording latencies (not the engine). */
+  generatorMs: number;
+  /** CPU ms of the whole process (all threads: engine, generator, GC, libuv pool) during the phase. */
+  cpuMs: number;
 }
 
 function jsonBytes(v: Json): number {
@@ -60,16 +72,21 @@ export async function runPhase(
   shape: LoadShape,
   durationMs: number,
   intervalMs: number,
+  tick: () => void = () => undefined,
 ): Promise<PhaseResult> {
+  const cpuBefore = process.cpuUsage();
   const start = performance.now();
   const deadline = start + durationMs;
   const recorder = new LatencyRecorder(start, intervalMs);
   let userWriteBytes = 0;
   let writeOps = 0;
   let ops = 0;
+  let generatorMs = 0;
 
   const one = async (intendedMs: number): Promise<void> => {
+    const drawStart = performance.now();
     const op = workload.next(intendedMs - start);
+    const drawEnd = performance.now();
     const bytes = await execute(engine, op);
     const end = performance.now();
     recorder.record(end, end - intendedMs);
@@ -78,6 +95,8 @@ export async function runPhase(
       userWriteBytes += bytes;
       writeOps++;
     }
+    if (ops % TICK_OPS === 0) tick();
+    generatorMs += drawEnd - drawStart + (performance.now() - end);
   };
 
   if (shape.loop === "closed") {
@@ -110,8 +129,10 @@ export async function runPhase(
     await Promise.all(inflight);
   }
   const end = performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
   const { summary, timeline } = recorder.finish(end);
   return {
+    startMs: start,
     durationMs: end - start,
     ops,
     opsPerSec: (ops * 1000) / (end - start),
@@ -119,5 +140,7 @@ export async function runPhase(
     timeline,
     userWriteBytes,
     writeOps,
+    generatorMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
   };
 }

@@ -3,8 +3,9 @@
  * the core workload files) with YCSB's scrambled Zipf 0.99 key choice, plus counters, rate limiting and
  * sessions. Each workload preloads its records and then draws one operation at a time.
  *
- * fusedb has no TTL yet, so rate limiting uses one key per user and window (`rl:<user>:<window>`, old
- * windows are never deleted) and sessions carry their expiry as a plain `expiresAt` field.
+ * Every engine runs the same operations, and the peers have no TTL, so rate limiting uses one key per user
+ * and window (`rl:<user>:<window>`, old windows are never deleted) and sessions carry their expiry as a
+ * plain `expiresAt` field; fusedb's own TTL (`ttlMs`, `expire`) is not exercised here.
  */
 
 import { Prng } from "../sim/disk/prng.js";

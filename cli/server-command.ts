@@ -11,7 +11,7 @@ import { arch, release, type } from "node:os";
 import { resolve } from "node:path";
 import { Command } from "commander";
 import { type Durability, FuseError, open, SystemClock } from "../src/index.js";
-import { listenTcp } from "../src/io/node-listener.js";
+import { listenTcp, listenTls, type TlsSettings } from "../src/io/node-listener.js";
 import type { Listener } from "../src/io/transport.js";
 import { buildCommandTable } from "../src/server/commands/all.js";
 import { ConfigError, OPTIONS, parseConfigFile, ServerConfig } from "../src/server/config.js";
@@ -68,10 +68,27 @@ function durabilityOf(config: ServerConfig): Durability {
   return config.text("appendfsync") === "always" ? "fsync" : "relaxed";
 }
 
-/** Listens on every `bind` address (a leading `-` marks one that may be unavailable), one port for all. */
-async function listenAll(config: ServerConfig): Promise<Listener[]> {
+/** The TLS files named by the config, read; undefined without `tls-port`. @throws the read error. */
+function tlsSettings(config: ServerConfig): TlsSettings | undefined {
+  if (config.int("tls-port") === 0) return undefined;
+  const ca = config.text("tls-ca-cert-file");
+  return {
+    cert: readFileSync(config.text("tls-cert-file")),
+    key: readFileSync(config.text("tls-key-file")),
+    ca: ca === "" ? undefined : readFileSync(ca),
+    authClients: config.text("tls-auth-clients") as TlsSettings["authClients"],
+  };
+}
+
+/**
+ * Listens on every `bind` address (a leading `-` marks one that may be unavailable), one port for all, and
+ * with `tls-port` also for TLS on each.
+ */
+async function listenAll(config: ServerConfig, log: (line: string) => void): Promise<Listener[]> {
   const listeners: Listener[] = [];
+  const tls = tlsSettings(config);
   let port = config.int("port");
+  const tlsPort = config.int("tls-port");
   for (const entry of config.list("bind")) {
     const optional = entry.startsWith("-");
     const host = optional ? entry.slice(1) : entry;
@@ -79,6 +96,7 @@ async function listenAll(config: ServerConfig): Promise<Listener[]> {
       const l = await listenTcp(host, port);
       port = l.port;
       listeners.push(l);
+      if (tls !== undefined) listeners.push(await listenTls(host, tlsPort, tls, (m) => log(`TLS: ${m}`)));
     } catch (err) {
       if (!optional) {
         for (const l of listeners) await l.close();
@@ -112,7 +130,7 @@ async function runServer(
   }
   let listeners: Listener[];
   try {
-    listeners = await listenAll(config);
+    listeners = await listenAll(config, (line) => console.log(`fusedb server: ${line}`));
   } catch (err) {
     await db.close();
     console.error(`fusedb server: cannot listen: ${err instanceof Error ? err.message : String(err)}`);

@@ -54,6 +54,16 @@ export const BROKEN_VARIANTS: Readonly<Record<string, BrokenVariant>> = {
     recoveryMode: "truncate-at-first-bad-record",
     seenWith: "rot",
   },
+  "forget-dead-version-floor": {
+    what: "recovery ignores the manifest's dead-version floor: a key whose tombstone was collected restarts its versions",
+    recoveryMode: "forget-dead-version-floor",
+    seenWith: "crash",
+  },
+  "forget-clock-floor": {
+    what: "recovery ignores the durable clock floor: after a restart under a clock set back, expired documents return",
+    recoveryMode: "forget-clock-floor",
+    seenWith: "crash",
+  },
 };
 
 /** Whether `path` names a WAL file (`<dir>/wal-<16 digits>.log`). */

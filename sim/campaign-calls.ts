@@ -14,7 +14,7 @@ import { errorCode } from "./disk/sim-error.js";
 import type { SimFileSystem } from "./disk/sim-file-system.js";
 import type { TraceHash } from "./disk/trace-hash.js";
 import { applyMutations, describeMutations } from "./engine-under-test.js";
-import type { Oracle, ReadAnswer } from "./oracle.js";
+import type { Oracle, ReadAnswer, ReadTicket } from "./oracle.js";
 import type { WorkloadStep } from "./workload.js";
 
 /** What the calls need from their campaign. */
@@ -23,6 +23,10 @@ export interface CallContext {
   readonly trace: TraceHash;
   readonly verdicts: Verdicts;
   readonly clock: SimClock;
+  /** The engine clock of handle `db` now (sim/engine-time.ts): what the model's time must follow. */
+  engineNow(db: FuseDB): number;
+  /** A read of `key` on `db` starts: returns its ticket, taken when it answers (see CampaignRun). */
+  readStart(db: FuseDB, key: string): () => ReadTicket;
   /** Every key the workload may touch, ascending (what a scan may cover). */
   readonly keyUniverse: readonly string[];
   /** The disk the engine runs on now (for damage verdicts). */
@@ -52,7 +56,7 @@ export function issueCall(c: CallContext, db: FuseDB, step: WorkloadStep, id: nu
 const CALLS: { [K in StepKind]: CallMaker<K> } = {
   mutate: (c, db, step, id) => {
     const what = `op#${id} ${describeMutations(step.mutations, step.batch)}`;
-    const ticket = c.oracle.issue(step.mutations, c.clock.now());
+    const ticket = c.oracle.issue(step.mutations, c.engineNow(db));
     c.trace.update(`issue ${what}`);
     return called(
       false,
@@ -69,27 +73,27 @@ const CALLS: { [K in StepKind]: CallMaker<K> } = {
   },
   get: (c, db, step, id) => {
     const what = `op#${id} get ${step.key}`;
-    const ticket = c.oracle.readStart(step.key, c.clock.now());
+    const ticketAt = c.readStart(db, step.key);
     return read(c, what, db.get(step.key), (answer) => {
       c.trace.update(`read #${id} ${answer ? `v${answer.version}` : "absent"}`);
-      c.oracle.readDone(ticket, answer as ReadAnswer, what, c.clock.now());
+      c.oracle.readDone(ticketAt(), answer as ReadAnswer, what, c.engineNow(db));
     });
   },
   ttl: (c, db, step, id) => {
     const what = `op#${id} ttl ${step.key}`;
-    const ticket = c.oracle.readStart(step.key, c.clock.now());
+    const ticketAt = c.readStart(db, step.key);
     return read(c, what, db.ttl(step.key), (answer) => {
       c.trace.update(`ttl #${id} ${answer}`);
-      c.oracle.ttlDone(ticket, answer, what, c.clock.now());
+      c.oracle.ttlDone(ticketAt(), answer, what, c.engineNow(db));
     });
   },
   scan: (c, db, step, id) => {
     const what = `op#${id} scan ${JSON.stringify(step)}`;
-    const started = c.oracle.readStart("", c.clock.now());
+    const ticketAt = c.readStart(db, "");
     const answer = db.scan({ gte: step.gte, lt: step.lt, limit: step.limit, reverse: step.reverse });
     return read(c, what, answer, (entries) => {
       c.trace.update(`scan #${id} ${entries.length}`);
-      c.oracle.scanAnswered(step, started, entries, c.keyUniverse, what, c.clock.now());
+      c.oracle.scanAnswered(step, ticketAt(), entries, c.keyUniverse, what, c.engineNow(db));
     });
   },
   checkpoint: (c, db, _step, id) => {

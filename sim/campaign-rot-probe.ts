@@ -31,6 +31,8 @@ export interface RotProbeHost {
   readonly trace: TraceHash;
   readonly driver: Driver;
   readonly clock: SimClock;
+  /** The engine clock of handle `db` now (sim/engine-time.ts). */
+  engineNow(db: FuseDB): number;
   /** Opens the engine on `fs` (driven), as the campaign does. */
   open(fs: SimFileSystem, what: string): Promise<FuseDB>;
   /** Reads back every model key (not driven). */
@@ -78,7 +80,7 @@ export class RotProbe {
     try {
       db = await this.host.open(image, where);
       const state = await driver.run(this.host.dump(db), "dump rot probe");
-      const diffs = oracle.differences(state, prefix, this.host.clock.now());
+      const diffs = oracle.differences(state, prefix, this.host.engineNow(db));
       if (diffs.length > 0) {
         oracle.violations.push(
           `${where}: recovered state is not the model at ${prefix}: ${diffs.join("; ")}`,

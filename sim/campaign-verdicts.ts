@@ -73,7 +73,10 @@ export class Verdicts {
       this.oracle.violations.push(`${what}: rejected with an untyped error: ${describeError(err)}`);
       return;
     }
-    if (code === "FUSEDB_POISONED") this.poisoned = true;
+    // A handle on a disk that has since crashed may still reject calls late: that poisons no later epoch.
+    if (code === "FUSEDB_POISONED" && errorCode((err as { cause?: unknown }).cause) !== "ESIMCRASHED") {
+      this.poisoned = true;
+    }
     // Read errors while resolving the call: it was never committed.
     if (code === "EIO" && this.runtimeFaults) {
       mark("oracle.retracted");

@@ -29,6 +29,7 @@ import { type DeviceProfile, drawDeviceProfile } from "../faults/device-profile.
 import { RuntimeFaultPlanner } from "../faults/runtime-faults.js";
 import { TornWritePlanner } from "../faults/torn-write-planner.js";
 import type { FuseDB, FuseDBOptions } from "../src/db.js";
+import type { Clock } from "../src/io/clock.js";
 import { mark, marksSince, snapshot } from "../src/util/coverage.js";
 import { type CallContext, issueCall } from "./campaign-calls.js";
 import {
@@ -48,10 +49,11 @@ import { describeError } from "./disk/sim-error.js";
 import { SimFileSystem } from "./disk/sim-file-system.js";
 import { TraceHash } from "./disk/trace-hash.js";
 import { Driver, HangError } from "./driver.js";
+import { EngineTimeProbe } from "./engine-time.js";
 import { breakageOf, dumpState, ENGINE_DIR, type EngineBreakage, openEngine } from "./engine-under-test.js";
 import type { ModelState } from "./model.js";
 import { canonical } from "./model.js";
-import { Oracle } from "./oracle.js";
+import { Oracle, type ReadTicket } from "./oracle.js";
 import { WalDamageLedger } from "./wal-damage.js";
 import type { WorkloadStep } from "./workload.js";
 import { Workload } from "./workload.js";
@@ -101,6 +103,14 @@ class CampaignRun implements CallContext, RotProbeHost {
   private readonly rotProbe: RotProbe;
   private readonly workload: Workload;
   private readonly crashPrng: Prng;
+  /** Each handle's clock, to know the engine's time (sim/engine-time.ts). */
+  private readonly probes = new WeakMap<FuseDB, EngineTimeProbe>();
+  /** Draws the clock's steps back (its own stream: the schedule's draws stay as they were). */
+  private readonly clockPrng: Prng;
+  /** Runtime faults injected before the current epoch began (one since: its observations may not be durable). */
+  private epochFaults = 0;
+  /** Steps back of the clock so far. */
+  private clockStepsBack = 0;
   private fs: SimFileSystem;
   private inflight = 0;
   ops = 0;
@@ -131,6 +141,7 @@ class CampaignRun implements CallContext, RotProbeHost {
     this.workload = new Workload(root.fork("workload"), opts.keys);
     this.keyUniverse = Array.from({ length: opts.keys }, (_, i) => Workload.keyName(i));
     this.crashPrng = root.fork("crash");
+    this.clockPrng = root.fork("clock-steps");
     this.rotProbe = new RotProbe(this, root.fork("rot-probe"), DIR);
     this.device = drawDeviceProfile(root.fork("device"));
     this.fs = new SimFileSystem({
@@ -215,7 +226,9 @@ class CampaignRun implements CallContext, RotProbeHost {
   }
 
   async open(fs: SimFileSystem, what: string): Promise<FuseDB> {
-    const db = await this.driver.run(this.openEngine(fs), what);
+    const probe = new EngineTimeProbe(this.clock);
+    const db = await this.driver.run(this.openEngine(fs, probe), what);
+    this.probes.set(db, probe);
     this.trace.update(`open ${what} lsn=${db.recovery.lastLsn} replayed=${db.recovery.replayedRecords}`);
     return db;
   }
@@ -231,6 +244,7 @@ class CampaignRun implements CallContext, RotProbeHost {
     await this.driver.until(() => this.inflight === 0, "restart: outstanding operations");
     await this.driver.settle();
     this.subscriptions.check(`restart ${cycle}`);
+    this.endEpoch();
     this.verdicts.poisoned = false;
     this.trace.update(`restart ${cycle}`);
     this.sequences.restartAfterPoison(this.fs);
@@ -244,7 +258,7 @@ class CampaignRun implements CallContext, RotProbeHost {
       throw err;
     }
     this.recoveries++;
-    const prefix = this.verdicts.recovered(this.fs, state, `restart ${cycle}`, this.clock.now());
+    const prefix = this.verdicts.recovered(this.fs, state, `restart ${cycle}`, this.engineNow(next));
     this.trace.update(`restarted ${cycle} prefix=${prefix}`);
     if (this.verdicts.detected !== undefined) return undefined;
     mark("campaign.restart-after-poison");
@@ -263,6 +277,7 @@ class CampaignRun implements CallContext, RotProbeHost {
     this.trace.update(`crash ${cycle}`);
     // Acknowledgements of records made durable before the crash may still be in flight as callbacks.
     await this.driver.settle();
+    this.endEpoch();
     this.verdicts.poisoned = false;
     if (!final) {
       this.subscriptions.check(`crash ${cycle}`);
@@ -278,7 +293,7 @@ class CampaignRun implements CallContext, RotProbeHost {
     const recovered = await this.recoverTwice(image, twin, what);
     if (recovered === undefined) return undefined;
     const before = this.oracle.model.lastPos;
-    const prefix = this.verdicts.recovered(image, recovered.state, what, this.clock.now());
+    const prefix = this.verdicts.recovered(image, recovered.state, what, this.engineNow(recovered.db));
     if (final && prefix !== undefined && prefix !== before) {
       this.oracle.violations.push(`after a clean close, recovery kept ${prefix} of ${before} commits`);
     }
@@ -317,7 +332,7 @@ class CampaignRun implements CallContext, RotProbeHost {
     if (image.fingerprint() !== twin.fingerprint()) {
       this.oracle.violations.push(`${what}: two recoveries of one image left different files`);
     }
-    if (stateText(state) !== stateText(stateTwin)) {
+    if (!sameRecovery(state, stateTwin, this.clock.now())) {
       this.oracle.violations.push(`${what}: two recoveries of one image gave different states`);
     }
     await this.driver.run(dbTwin.close(), "close twin");
@@ -367,8 +382,42 @@ class CampaignRun implements CallContext, RotProbeHost {
   }
 
   /** Opens the engine on `fs` (not driven). */
-  private openEngine(fs: SimFileSystem): Promise<FuseDB> {
-    return openEngine({ ...this.breakage, fs, clock: this.clock, knobs: this.knobs });
+  private openEngine(fs: SimFileSystem, clock: Clock = this.clock): Promise<FuseDB> {
+    return openEngine({ ...this.breakage, fs, clock, knobs: this.knobs });
+  }
+
+  /**
+   * A read of `key` on `db` starts: returns its ticket, to take when it answers. The engine reads the clock
+   * when it evaluates the read, later; if the clock stepped back meanwhile, only the time the engine had
+   * surely reached at the start bounds that moment from below, so the ticket then starts there.
+   */
+  readStart(db: FuseDB, key: string): () => ReadTicket {
+    const ticket = this.oracle.readStart(key, this.engineNow(db));
+    const sureMs = this.probes.get(db)?.reachedMs(db.recovery.clockFloorMs) ?? ticket.startMs;
+    const steps = this.clockStepsBack;
+    return () => {
+      if (this.clockStepsBack !== steps) ticket.startMs = sureMs;
+      return ticket;
+    };
+  }
+
+  /** The engine clock of handle `db` now (sim/engine-time.ts). */
+  engineNow(db: FuseDB): number {
+    const probe = this.probes.get(db);
+    return probe === undefined ? this.clock.now() : probe.engineNow(db.recovery.clockFloorMs);
+  }
+
+  /**
+   * The epoch ends (crash or restart): what its reads saw expired outlives it only if the floors they waited
+   * for were durable and the versions they saw cannot be lost and reused: mode 'fsync', no poison, no runtime
+   * fault injected in it.
+   */
+  private endEpoch(): void {
+    const injected = this.runtime?.total ?? 0;
+    const durable =
+      this.knobs.durability !== "relaxed" && !this.verdicts.poisoned && injected === this.epochFaults;
+    this.oracle.expired.epochEnded(durable);
+    this.epochFaults = injected;
   }
 
   /** Reads back every key the model knows (not driven). */
@@ -392,6 +441,14 @@ class CampaignRun implements CallContext, RotProbeHost {
         this.clock.advance(ms);
         this.trace.update(`clock +${ms}`);
       }
+      // Sometimes step the clock back, as a wall clock set back does: expired documents stay expired.
+      if (this.clockPrng.bool(0.01)) {
+        const ms = Math.min(this.clockPrng.range(100, 6000), this.clock.now());
+        this.clock.stepBack(ms);
+        this.clockStepsBack++;
+        mark("fault.clock-step-back");
+        this.trace.update(`clock -${ms}`);
+      }
     }
   }
 
@@ -407,6 +464,27 @@ class CampaignRun implements CallContext, RotProbeHost {
   }
 }
 
-function stateText(state: Map<string, ModelState>): string {
-  return [...state].map(([k, s]) => `${k}=v${s.version}:${canonical(s.value)}@${s.expiresAtMs}`).join("\n");
+function stateText(s: ModelState): string {
+  return `v${s.version}:${canonical(s.value)}@${s.expiresAtMs}`;
+}
+
+/**
+ * Whether two dumps of recoveries of one image, read one after the other, agree: key by key the same text,
+ * except for a document that one of them read live and that has expired by `laterMs`: the other may have
+ * read it expired (no value, and the key's dead version, which may be its bucket's floor). Both must then
+ * agree that it is not live at `laterMs`.
+ */
+function sameRecovery(a: Map<string, ModelState>, b: Map<string, ModelState>, laterMs: number): boolean {
+  if (a.size !== b.size) return false;
+  const expiredBy = (s: ModelState): boolean =>
+    s.value !== undefined && s.expiresAtMs !== undefined && s.expiresAtMs <= laterMs;
+  for (const [k, sa] of a) {
+    const sb = b.get(k);
+    if (sb === undefined) return false;
+    if (expiredBy(sa) || expiredBy(sb)) {
+      if ((sa.value !== undefined && !expiredBy(sa)) || (sb.value !== undefined && !expiredBy(sb)))
+        return false;
+    } else if (stateText(sa) !== stateText(sb)) return false;
+  }
+  return true;
 }

@@ -60,11 +60,32 @@ interface HistoryItem extends ModelState {
 
 const ABSENT: ModelState = { version: 0, value: undefined };
 
+/** Buckets of the dead-version floor (the engine's FLOOR_BUCKETS, restated). */
+const MODEL_FLOOR_BUCKETS = 4096;
+const utf8 = new TextEncoder();
+
+/** The floor bucket of `key`: FNV-1a 32 over its UTF-8 bytes, high half folded onto the low, mod 4096. */
+export function modelFloorBucket(key: string): number {
+  let h = 2166136261;
+  for (const byte of utf8.encode(key)) {
+    h = Number((BigInt((h ^ byte) >>> 0) * 16777619n) & 0xffffffffn);
+  }
+  return ((h ^ (h >>> 16)) >>> 0) % MODEL_FLOOR_BUCKETS;
+}
+
+/** One raise of a bucket's floor: the commit that made it and the new floor. */
+interface FloorItem {
+  pos: number;
+  floor: number;
+}
+
 /** Commit-position-indexed history of every key. */
 export class ReferenceModel {
   private readonly histories = new Map<string, HistoryItem[]>();
   /** Changes of each committed call, by position - 1. */
   private readonly commits: ModelChange[][] = [];
+  /** Raises of each bucket's dead-version floor, in commit order (floors ascending). */
+  private readonly floors = new Map<number, FloorItem[]>();
   private last = 0;
 
   /** Position of the last call applied (0 = none). */
@@ -89,6 +110,24 @@ export class ReferenceModel {
       else hi = mid;
     }
     return lo === 0 ? ABSENT : (h[lo - 1] as HistoryItem);
+  }
+
+  /** The dead-version floor of `key`'s bucket after the first `pos` commits (0: none). */
+  floorAt(key: string, pos: number): number {
+    const items = this.floors.get(modelFloorBucket(key)) ?? [];
+    let floor = 0;
+    for (const item of items) if (item.pos <= pos) floor = item.floor;
+    return floor;
+  }
+
+  /**
+   * What the engine reports for `key` after the first `pos` commits at virtual time `nowMs` (`inspect`,
+   * `versionOf`): the state if live; else no value, and the larger of its version and its bucket's floor.
+   */
+  observedAt(key: string, pos: number, nowMs: number): ModelState {
+    const s = this.stateAt(key, pos);
+    if (liveAt(s, nowMs)) return s;
+    return { version: Math.max(s.version, this.floorAt(key, pos)), value: undefined };
   }
 
   /** Position of the commit that made `key` reach `version`, or undefined if it never did. */
@@ -141,10 +180,10 @@ export class ReferenceModel {
         if (!Number.isSafeInteger(value)) return { ok: false, code: "FUSEDB_OUT_OF_RANGE" };
         if (live) expiresAtMs = cur.expiresAtMs;
       }
+      // A key that is not live follows its bucket's floor as of the calls before this one.
+      const version = (live ? cur.version : Math.max(cur.version, this.floorAt(m.key, this.last))) + 1;
       const next: ModelState =
-        expiresAtMs === undefined
-          ? { version: cur.version + 1, value }
-          : { version: cur.version + 1, value, expiresAtMs };
+        expiresAtMs === undefined ? { version, value } : { version, value, expiresAtMs };
       pending.set(m.key, next);
       results.push(next);
     }
@@ -157,12 +196,28 @@ export class ReferenceModel {
         this.histories.set(key, h);
       }
       h.push({ ...state, pos });
+      if (state.value === undefined || state.expiresAtMs !== undefined)
+        this.raiseFloor(key, state.version, pos);
     }
     return { ok: true, pos, results, changes: this.commits[pos - 1] as ModelChange[] };
   }
 
+  private raiseFloor(key: string, version: number, pos: number): void {
+    const b = modelFloorBucket(key);
+    let items = this.floors.get(b);
+    if (!items) {
+      items = [];
+      this.floors.set(b, items);
+    }
+    const top = items[items.length - 1]?.floor ?? 0;
+    if (version > top) items.push({ pos, floor: version });
+  }
+
   /** Forgets every commit after `pos` (what a crash lost); the next call gets position `pos + 1`. */
   truncate(pos: number): void {
+    for (const items of this.floors.values()) {
+      while (items.length > 0 && (items[items.length - 1] as FloorItem).pos > pos) items.pop();
+    }
     for (const [key, h] of this.histories) {
       while (h.length > 0 && (h[h.length - 1] as HistoryItem).pos > pos) h.pop();
       if (h.length === 0) this.histories.delete(key);

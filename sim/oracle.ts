@@ -25,6 +25,8 @@
  *
  * Violations are collected as strings, never thrown, so a campaign reports all it found.
  */
+
+import { ExpiryWitness } from "./engine-time.js";
 import type { ModelJson, ModelMutation, ModelOutcome, ModelState } from "./model.js";
 import { canonical, liveAt, ReferenceModel } from "./model.js";
 
@@ -66,6 +68,11 @@ export interface ReadTicket {
   floorPos: number;
   /** Virtual time the read started. */
   startMs: number;
+  /**
+   * Reads answered before this one started (the oracle's count): only what they saw expired binds it. A
+   * read that overlaps the one that saw a version expired may still linearize before it. Undefined: 0.
+   */
+  seq?: number;
 }
 
 /** A scan's bounds and shape, as the workload issued it: `[gte, lt)`, at most `limit` entries. */
@@ -95,6 +102,10 @@ export class Oracle {
   private issued: IssuedCall[] = [];
   /** Calls retracted, over the whole campaign. */
   retractions = 0;
+  /** Versions seen expired: never live again for a read started later (sim/engine-time.ts). */
+  readonly expired = new ExpiryWitness();
+  /** Reads (and keys checked of a scan) answered so far. */
+  private readsAnswered = 0;
 
   constructor(private readonly options: OracleOptions = {}) {}
 
@@ -175,11 +186,12 @@ export class Oracle {
 
   /** A read of `key` starts now, at virtual time `nowMs`. */
   readStart(key: string, nowMs = 0): ReadTicket {
-    return { key, floorPos: this.ackedPos, startMs: nowMs };
+    return { key, floorPos: this.ackedPos, startMs: nowMs, seq: this.readsAnswered };
   }
 
   /** The read answered at virtual time `endMs` (the model's last position is the ceiling). */
   readDone(t: ReadTicket, answer: ReadAnswer, what: string, endMs = t.startMs): void {
+    this.readsAnswered++;
     const ceiling = this.model.lastPos;
     if (answer !== undefined) {
       const pos = this.model.posOfVersion(t.key, answer.version);
@@ -206,8 +218,20 @@ export class Oracle {
       if (this.model.nextChangeAfter(t.key, pos) <= t.floorPos) {
         this.fail(`${what}: saw version ${answer.version}, older than a write acknowledged before the read`);
       }
+      if (this.expired.wasExpiredBefore(t.key, answer.version, t.seq ?? 0)) {
+        this.fail(
+          `${what}: saw ${t.key} version ${answer.version} live after a read saw it expired (clock went back)`,
+        );
+      }
       if (pos > this.observedPos) this.observedPos = pos;
       return;
+    }
+    // Absent, with one state in the whole window, expired when the read started: seen expired.
+    const only = this.model.stateAt(t.key, t.floorPos);
+    if (this.model.nextChangeAfter(t.key, t.floorPos) > ceiling && only.value !== undefined) {
+      if (only.expiresAtMs !== undefined && only.expiresAtMs <= t.startMs) {
+        this.expired.sawExpired(t.key, only.version, this.readsAnswered);
+      }
     }
     // Absent: some position in [floorPos, ceiling] must have the key absent or expired by the end.
     if (this.someAllowed(t, (s) => !liveAt(s, endMs))) return;
@@ -230,7 +254,7 @@ export class Oracle {
         s.expiresAtMs !== undefined && s.expiresAtMs - endMs <= answer && answer <= s.expiresAtMs - t.startMs
       );
     });
-    if (!ok) this.fail(`${what}: ttl ${answer} matches no allowed state`);
+    if (!ok) this.fail(`${what}: ttl ${answer} matches no allowed state at times ${t.startMs}..${endMs}`);
   }
 
   /** Whether some position in [floorPos, model's last position] gives `t.key` a state satisfying `pred`. */
@@ -255,13 +279,14 @@ export class Oracle {
     what: string,
     startMs = 0,
     endMs = startMs,
+    seq = 0,
   ): void {
     const got = new Map(answer.map((a) => [a.key, a]));
-    for (const a of answer) this.readDone({ key: a.key, floorPos, startMs }, a, what, endMs);
+    for (const a of answer) this.readDone({ key: a.key, floorPos, startMs, seq }, a, what, endMs);
     if (truncated) return;
     for (const key of keysInRange) {
       if (!got.has(key))
-        this.readDone({ key, floorPos, startMs }, undefined, `${what} (missing ${key})`, endMs);
+        this.readDone({ key, floorPos, startMs, seq }, undefined, `${what} (missing ${key})`, endMs);
     }
   }
 
@@ -301,6 +326,7 @@ export class Oracle {
       what,
       started.startMs,
       endMs,
+      started.seq,
     );
   }
 
@@ -321,7 +347,7 @@ export class Oracle {
     const floor = lossAllowed ? 0 : this.recoveryFloor();
     const keys = this.model.keys();
     for (let p = this.model.lastPos; p >= floor; p--) {
-      if (keys.every((k) => matches(this.model.stateAt(k, p), state.get(k), nowMs))) {
+      if (keys.every((k) => this.matches(k, p, state.get(k), nowMs))) {
         this.model.truncate(p);
         // Mode 'relaxed' may lose acknowledged (and observed) calls: the survivors are the new floor.
         this.ackedPos = Math.min(this.ackedPos, p);
@@ -333,11 +359,11 @@ export class Oracle {
       }
     }
     const diffs = keys
-      .filter((k) => !matches(this.model.stateAt(k, floor), state.get(k), nowMs))
+      .filter((k) => !this.matches(k, floor, state.get(k), nowMs))
       .slice(0, 5)
       .map(
         (k) =>
-          `${k}: got ${describe(state.get(k))}, model at ${floor} ${describeState(this.model.stateAt(k, floor))}`,
+          `${k}: got ${describe(state.get(k))}, model at ${floor} ${describeState(this.model.observedAt(k, floor, nowMs))}`,
       );
     this.fail(
       `${what}: recovered state matches no prefix in [${floor}, ${this.model.lastPos}] ` +
@@ -353,9 +379,31 @@ export class Oracle {
   differences(state: ReadonlyMap<string, ModelState>, pos: number, nowMs: number): string[] {
     return this.model
       .keys()
-      .filter((k) => !matches(this.model.stateAt(k, pos), state.get(k), nowMs))
+      .filter((k) => !this.matches(k, pos, state.get(k), nowMs))
       .slice(0, 5)
-      .map((k) => `${k}: got ${describe(state.get(k))}, model ${describeState(this.model.stateAt(k, pos))}`);
+      .map(
+        (k) =>
+          `${k}: got ${describe(state.get(k))}, model ${describeState(this.model.observedAt(k, pos, nowMs))}`,
+      );
+  }
+
+  /**
+   * Whether `got` (read back before virtual time `nowMs`) is what the model says of `key` after commit
+   * `pos`: a document read while live is the model's state (version, value, expiry), and is live at
+   * `nowMs` exactly when the model's is; a key read while not live has no value, the version the model
+   * gives a dead key (its own or its bucket's dead-version floor, {@link ReferenceModel.observedAt}), and is
+   * not live in the model at `nowMs` either (a tombstone and an expired document are the same to every
+   * reader: background work turns one into the other, or drops it).
+   */
+  private matches(key: string, pos: number, got: ModelState | undefined, nowMs: number): boolean {
+    const g = got ?? { version: 0, value: undefined };
+    const expected = this.model.stateAt(key, pos);
+    if (g.value === undefined) {
+      return !liveAt(expected, nowMs) && g.version === this.model.observedAt(key, pos, nowMs).version;
+    }
+    if (g.version !== expected.version || expected.value === undefined) return false;
+    if (liveAt(expected, nowMs) !== liveAt(g, nowMs)) return false;
+    return canonical(g.value) === canonical(expected.value) && g.expiresAtMs === expected.expiresAtMs;
   }
 
   /**
@@ -373,21 +421,6 @@ export class Oracle {
   private fail(message: string): void {
     if (this.violations.length < 100) this.violations.push(message);
   }
-}
-
-/**
- * Whether a recovered state equals the model's at virtual time `nowMs`: same version; both visible or both
- * not (a tombstone and an expired document are the same to every reader: background work turns one into
- * the other); if visible, the same value and expiry.
- */
-function matches(expected: ModelState, got: ModelState | undefined, nowMs: number): boolean {
-  const g = got ?? { version: 0, value: undefined };
-  if (g.version !== expected.version) return false;
-  const live = liveAt(expected, nowMs);
-  if (live !== liveAt(g, nowMs)) return false;
-  return (
-    !live || (canonical(g.value) === canonical(expected.value) && g.expiresAtMs === expected.expiresAtMs)
-  );
 }
 
 function insertSorted(list: number[], v: number): void {

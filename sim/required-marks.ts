@@ -36,8 +36,9 @@ export const REQUIRED_MARKS: readonly string[] = [
 
 /**
  * The leaf tree's paths (issue 5) a toy-knob CI campaign must take at least once each: flush, merge and
- * split jobs, manifest edits and rewrites, WAL deletion, backpressure, recovery skipping flushed records and
- * ignoring a torn manifest edit, and a crash inside each kind of job. (Hot splits and merge-backs need
+ * split jobs, manifest edits and rewrites, WAL deletion, backpressure, tombstones and expired documents
+ * collected (issue 12 item 12: the dead-version floor keeps versions growing), recovery skipping flushed
+ * records and ignoring a torn manifest edit, and a crash inside each kind of job. (Hot splits and merge-backs need
  * skewed or shrinking data; test/tree.test.ts drives them.)
  */
 export const TREE_MARKS: readonly string[] = [
@@ -46,6 +47,7 @@ export const TREE_MARKS: readonly string[] = [
   "tree.split",
   "tree.wal-deleted",
   "tree.backpressure",
+  "tree.tombstone-collected",
   "manifest.edit",
   "manifest.rewrite",
   "recovery.replay-skipped-flushed",

@@ -15,6 +15,7 @@
 import type { CapturedMutation, Entry } from "./doc/entry.js";
 import { resolveMutation } from "./doc/entry.js";
 import type { KeyString } from "./doc/key.js";
+import type { VersionFloor } from "./doc/version-floor.js";
 import {
   asIoError,
   assert,
@@ -30,7 +31,8 @@ import type { ResolvedOptions } from "./options.js";
 import type { SubscriptionHub } from "./reactive/subscriptions.js";
 import { NOT_IN_MEMORY, type Tree, type TreeHost } from "./tree/tree.js";
 import type { BatchResult } from "./types.js";
-import { type Effect, encodeBatch } from "./wal/batch-codec.js";
+import { mark } from "./util/coverage.js";
+import { type Effect, encodeTimedBatch } from "./wal/batch-codec.js";
 import type { CommitLog } from "./wal/commit-log.js";
 import { RECORD_PAYLOAD_BYTES_MAX, RecordType } from "./wal/format.js";
 import type { WalWriter } from "./wal/wal-writer.js";
@@ -44,6 +46,8 @@ interface Prepared<T> {
 /** A record appended to the log and not yet visible, in LSN order. */
 interface Unapplied {
   lsn: number;
+  /** Engine clock ms of the call, logged with the record. */
+  callMs: number;
   effects: Effect[];
   durable: boolean;
   visible: () => void;
@@ -78,10 +82,23 @@ export class CommitPipeline {
   private head = 0;
   /** Mode 'relaxed': records visible (acknowledged) but not yet durable; at most relaxedUnsyncedMax. */
   private visibleUnsynced = 0;
+  /**
+   * The dead-version floor as of the last record appended (src/doc/version-floor.ts): raised by each
+   * prepared call's effects, in commit order. The tree keeps the floor of the visible records.
+   */
+  private readonly resolveFloor: VersionFloor;
+  /**
+   * The durable clock floor: the largest of the call times of durable records, the times reads waited for
+   * (made durable in a WAL header slot) and the floor recovered at open (manifest, WAL slots, replayed
+   * records). No answer and no background expiry depends on a time above it (see `answerTime`).
+   */
+  private durableFloorMs: number;
 
   /**
+   * @param clock the engine clock (monotonic, src/engine-clock.ts), started at `clockFloorMs`.
    * @param makeTree builds the tree over a host answered by this pipeline (see {@link diskTreeHost}); it runs
    *   last in the constructor, once every field the host reads is set.
+   * @param clockFloorMs the durable clock floor recovered at open (0 for a new or in-memory database).
    */
   constructor(
     private readonly clock: Clock,
@@ -89,11 +106,16 @@ export class CommitPipeline {
     private readonly wal: CommitLog,
     private readonly hub: SubscriptionHub,
     makeTree: (pipeline: CommitPipeline) => Tree,
+    clockFloorMs = 0,
   ) {
+    this.durableFloorMs = clockFloorMs;
+    assert(clock.now() >= clockFloorMs, "the engine clock starts at or above the durable floor");
     this.applied = wal.durableLsn;
     this.appendedLsn = wal.nextLsnPreview - 1;
     assert(this.appendedLsn === this.applied, "a new pipeline starts with every record visible");
     this.tree = makeTree(this);
+    // Every record is visible now: the floor the next call resolves on is the tree's.
+    this.resolveFloor = this.tree.floor.copy();
   }
 
   /** LSN of the last record whose effects are visible. */
@@ -168,7 +190,45 @@ export class CommitPipeline {
    * queued call still resolves on what was live at its call time; later calls are newer.
    */
   expiryHorizonMs(): number {
-    return Math.min(this.clock.now(), this.queuedCallMs[0] ?? Number.POSITIVE_INFINITY);
+    const now = Math.min(this.clock.now(), this.queuedCallMs[0] ?? Number.POSITIVE_INFINITY);
+    // Never above the durable clock floor: a document removed as expired stays expired after a restart
+    // whose clock stepped back.
+    return Math.min(now, this.clockFloorMs());
+  }
+
+  /**
+   * The durable clock floor (see `durableFloorMs`). In mode 'memory' and on a read-only handle nothing
+   * outlives the process, so the floor is the engine clock itself.
+   */
+  clockFloorMs(): number {
+    if (this.options.durability === "memory" || this.options.readOnly) return this.clock.now();
+    return this.durableFloorMs;
+  }
+
+  /**
+   * The time a read may answer at, when its answer would depend on time up to `nowMs` (a document expired at
+   * `nowMs` but live at the durable floor; a TTL): `nowMs`, once a clock floor of at least `nowMs` is durable
+   * (the log makes it durable in a WAL header slot, with the next group commit or a floor-only commit: no
+   * record, no LSN, so nothing a caller sees depends on whether or when it happened), so the answer never
+   * changes after a restart whose clock stepped back.
+   * @throws ClosedError after close; the poison error (PoisonedError, CorruptionError) once poisoned, here or
+   *   in the log: a time that cannot be made durable is never answered on (a restart under a clock set back
+   *   could contradict the answer).
+   */
+  async answerTime(nowMs: number): Promise<number> {
+    if (nowMs <= this.clockFloorMs()) return nowMs;
+    mark("clock.floor-logged");
+    try {
+      if (this.closedFlag) throw new ClosedError();
+      const poisoned = this.poisonError ?? this.wal.poisoned;
+      if (poisoned) throw poisoned;
+      await this.wal.waitClockFloor(nowMs);
+    } catch (err) {
+      mark("clock.floor-not-durable");
+      throw err;
+    }
+    this.durableFloorMs = Math.max(this.durableFloorMs, nowMs);
+    return nowMs;
   }
 
   /** Fast path: nothing queued ahead, no throttle, and memory knows every key. */
@@ -253,7 +313,7 @@ export class CommitPipeline {
       const k = keys[i];
       assert(k !== undefined, "one key per mutation");
       const current = latest.get(k) ?? this.baseFor(k, bases);
-      const next = resolveMutation(current, m, lsn, this.options, nowMs);
+      const next = resolveMutation(current, m, lsn, this.options, nowMs, this.resolveFloor.get(k));
       latest.set(k, next);
       results.push({ version: next.version, value: next.value });
     }
@@ -261,7 +321,7 @@ export class CommitPipeline {
     const effects: Effect[] = [...latest].map(([key, entry]) => ({ key, entry }));
     let bytes = 0;
     for (const { key, entry } of effects) bytes += key.length + (entry.text?.length ?? 0);
-    const payload = encodeBatch(effects);
+    const payload = encodeTimedBatch(nowMs, effects);
     if (payload.length > RECORD_PAYLOAD_BYTES_MAX) {
       throw new InvalidArgumentError(
         "FUSEDB_VALUE_TOO_LARGE",
@@ -272,14 +332,18 @@ export class CommitPipeline {
     const becameVisible = new Promise<void>((resolve) => {
       visible = resolve;
     });
-    const record: Unapplied = { lsn, effects, durable: false, visible };
-    const appended = this.wal.append(RecordType.Batch, payload, () => this.onDurable(record));
+    const record: Unapplied = { lsn, callMs: nowMs, effects, durable: false, visible };
+    this.wal.noteClockFloor(nowMs); // the slot written with this record's group carries its time too
+    const appended = this.wal.append(RecordType.TimedBatch, payload, () => this.onDurable(record));
     assert(appended.lsn === lsn, "LSN preview matches the appended record");
     assert(lsn === this.appendedLsn + 1, "records are appended in LSN order");
     this.appendedLsn = lsn;
     this.unapplied.push(record);
     this.userBytesCount += bytes;
-    for (const { key, entry } of effects) this.overlay.set(key, entry);
+    for (const { key, entry } of effects) {
+      this.overlay.set(key, entry);
+      this.resolveFloor.raiseBy(key, entry);
+    }
     if (this.options.durability !== "relaxed") return { acked: appended.durable, value: { lsn, results } };
     this.pump();
     // Relaxed: acknowledged once visible, or rejected if the log fails first. A failure after the
@@ -291,6 +355,7 @@ export class CommitPipeline {
   /** The log made `record` durable (LSN order). */
   private onDurable(record: Unapplied): void {
     record.durable = true;
+    this.durableFloorMs = Math.max(this.durableFloorMs, record.callMs);
     if (record.lsn <= this.applied) {
       // Already visible (mode 'relaxed'): it leaves the unsynced window.
       this.visibleUnsynced--;
@@ -376,6 +441,7 @@ export function diskTreeHost(
     appliedLsn: () => pipeline.appliedLsn,
     waitDurable: (lsn) => wal.waitDurable(lsn),
     expiryHorizonMs: () => pipeline.expiryHorizonMs(),
+    clockFloorMs: () => pipeline.clockFloorMs(),
     walBytesWritten: () => wal.stats.bytesWritten,
     takeWalFilesBelow: (lsn) => wal.takeFilesBelow(lsn),
     onBackgroundError: (err) => {

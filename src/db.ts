@@ -112,13 +112,16 @@ export class FuseDB {
    * The document stored under `key` and its version, or undefined if the key is missing, deleted or expired
    * (`clock.now() >= expiresAtMs`). Sees exactly the mutations that are durable (mode 'fsync').
    * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError if the data read is damaged;
-   *   IoError (FUSEDB_IO, the OS error as its cause) if a read fails.
+   *   IoError (FUSEDB_IO, the OS error as its cause) if a read fails; PoisonedError when the answer depends on
+   *   a time above the durable clock floor and the database, poisoned, cannot make it durable.
    */
   async get(key: KeyInput): Promise<Versioned | undefined> {
     const k = this.key(key);
     this.assertOpen();
     const entry = await this.read(this.tree.get(k));
-    if (!isLive(entry, this.clock.now())) return undefined;
+    // No await unless the answer depends on a time above the durable clock floor (rare, see readTime).
+    const at = this.readTime(entry, false);
+    if (!isLive(entry, typeof at === "number" ? at : await at)) return undefined;
     return versioned(entry.value, entry);
   }
 
@@ -126,52 +129,93 @@ export class FuseDB {
    * Remaining time to live of `key` in Clock milliseconds (at least 1); `null` if the document has no
    * expiry; `undefined` if the key is missing, deleted or expired. (Redis TTL answers -1 and -2 for the last
    * two; here they are typed.)
-   * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError on damaged data; IoError.
+   * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError on damaged data; IoError;
+   *   PoisonedError as `get`.
    */
   async ttl(key: KeyInput): Promise<number | null | undefined> {
     const k = this.key(key);
     this.assertOpen();
     const entry = await this.read(this.tree.get(k));
-    const now = this.clock.now();
+    const now = await this.readTime(entry, true);
     if (!isLive(entry, now)) return undefined;
     return entry.expiresAtMs === undefined ? null : entry.expiresAtMs - now;
   }
 
   /**
-   * The key's stored state regardless of expiry, tombstones included; undefined if it never existed. For
-   * tools and checkers: the simulator compares it with its model. Sees exactly what `get` sees.
+   * The time a read of `entry` answers at: the engine clock, once the answer cannot change after a restart
+   * whose clock stepped back. Only a document live at the durable clock floor whose answer depends on a
+   * later time (`get`: expired now; `ttl`: its remaining time) makes the pipeline make now durable first
+   * (a clock floor in a WAL header slot: no record, no LSN). A document already expired at the floor, or
+   * without an expiry, answers at once, with no promise (the ordinary read path stays synchronous).
+   */
+  private readTime(entry: Entry | undefined, ttl: boolean): number | Promise<number> {
+    const nowMs = this.clock.now();
+    const expiresAtMs = entry?.value === undefined ? undefined : entry.expiresAtMs;
+    if (expiresAtMs === undefined) return nowMs;
+    const floorMs = this.pipeline.clockFloorMs();
+    // Expired at the floor (expiresAtMs <= floorMs): expired at every later time too, whatever a restart finds.
+    if (nowMs <= floorMs || expiresAtMs <= floorMs) return nowMs;
+    if (!ttl && expiresAtMs > nowMs) return nowMs; // live now; live at the floor too
+    return this.pipeline.answerTime(nowMs);
+  }
+
+  /**
+   * The key's state for tools and checkers (the simulator compares it with its model): a live document as
+   * stored (version, value, expiry); for a key that is not live (deleted, expired, or never written), its
+   * dead version ({@link versionOf}) with no value; undefined if that is 0. Layout-free: the same whether
+   * background work has collected a tombstone or expired document yet. Sees exactly what `get` sees.
    */
   async inspect(key: KeyInput): Promise<StoredState | undefined> {
     const k = this.key(key);
     this.assertOpen();
     const entry = await this.read(this.tree.get(k));
-    if (entry === undefined) return undefined;
-    const out: StoredState = { version: entry.version, value: entry.value };
-    if (entry.expiresAtMs !== undefined) out.expiresAtMs = entry.expiresAtMs;
-    return out;
+    if (isLive(entry, this.clock.now())) {
+      const out: StoredState = { version: entry.version, value: entry.value };
+      if (entry.expiresAtMs !== undefined) out.expiresAtMs = entry.expiresAtMs;
+      return out;
+    }
+    const version = this.deadVersion(k, entry);
+    return version === 0 ? undefined : { version, value: undefined };
   }
 
   /**
-   * The key's current version, counting deletes and expiries: 0 if it never existed, the tombstone's (or
-   * the expired document's) version otherwise. Sees exactly the durable mutations. Useful for checkers;
+   * The version the key's next write follows (it gets this + 1): a live key's version; for a key that is not
+   * live (deleted, expired, or never written), the largest of its last version and the dead-version floor of
+   * its hash bucket (src/doc/version-floor.ts), so 0 only if neither the key nor its bucket ever saw a delete
+   * or an expiry and the key was never written. Sees exactly the durable mutations. Useful for checkers;
    * for a conditional write pass `get(key)?.version ?? 0` as `ifVersion`.
    */
   async versionOf(key: KeyInput): Promise<number> {
     const k = this.key(key);
     this.assertOpen();
-    return (await this.read(this.tree.get(k)))?.version ?? 0;
+    const entry = await this.read(this.tree.get(k));
+    return isLive(entry, this.clock.now()) ? entry.version : this.deadVersion(k, entry);
+  }
+
+  /** The version a key that is not live follows: its stored one or its bucket's dead-version floor. */
+  private deadVersion(k: KeyString, entry: Entry | undefined): number {
+    return Math.max(entry?.version ?? 0, this.tree.floor.get(k));
   }
 
   /**
    * Up to `limit` live documents with keys inside the bounds, in bytewise key order (or reverse). Sees
    * exactly the durable mutations, like `get`.
    * @throws InvalidArgumentError for bad bounds or limit; ClosedError; CorruptionError on damaged data;
-   *   IoError (FUSEDB_IO) if a read fails.
+   *   IoError (FUSEDB_IO) if a read fails; PoisonedError as `get`.
    */
   async scan(options: ScanOptions = {}): Promise<ScanEntry[]> {
     const { range, limit, reverse } = scanArguments(options, (k) => this.key(k));
     this.assertOpen();
-    const found = await this.read(this.tree.scan(range, limit, reverse, this.clock.now()));
+    // Scanned at the durable clock floor: if no document found expires by now, the answer is the same at
+    // both times; otherwise now is made durable first (see readTime) and the scan repeated at it.
+    const floorMs = this.pipeline.clockFloorMs();
+    let found = await this.read(this.tree.scan(range, limit, reverse, floorMs));
+    const nowMs = this.clock.now();
+    if (found.some(([, entry]) => !isLive(entry, nowMs))) {
+      const atMs = await this.pipeline.answerTime(nowMs);
+      this.assertOpen(); // the handle may have closed while the floor was made durable
+      found = await this.read(this.tree.scan(range, limit, reverse, atMs));
+    }
     return found.map(([k, entry]) => {
       const bytes = keyBytes(k);
       return { key: bytes.toString("utf8"), keyBytes: bytes, ...versioned(entry.value as Json, entry) };
@@ -308,6 +352,7 @@ export class FuseDB {
       walFiles: this.wal.liveFiles().length,
       subscribers: this.hub.size,
       tree,
+      background: { idle: tree.idle },
       userBytes: this.pipeline.userBytes,
       writeAmplification: this.pipeline.userBytes === 0 ? 0 : written / this.pipeline.userBytes,
     };

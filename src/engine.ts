@@ -7,6 +7,7 @@
  */
 import { checkConfig } from "./arguments.js";
 import { CommitPipeline, diskTreeHost } from "./commit-pipeline.js";
+import { EngineClock } from "./engine-clock.js";
 import { asIoError, osErrorCode } from "./errors.js";
 import type { Clock } from "./io/clock.js";
 import type { DirLock } from "./io/file-system.js";
@@ -20,6 +21,7 @@ import { MemoryLog } from "./wal/memory-log.js";
 
 /** What an open database runs on. */
 export interface Engine {
+  /** The engine clock: the configured one made monotonic, started at the durable clock floor. */
   clock: Clock;
   dir: string;
   options: ResolvedOptions;
@@ -42,9 +44,10 @@ export interface Engine {
 export async function assembleEngine(config: FuseDBConfig, recoveryMode: RecoveryMode): Promise<Engine> {
   checkConfig(config);
   const options = resolveOptions(config, recoveryMode);
-  const { clock, dir } = config;
+  const { dir } = config;
   const hub = new SubscriptionHub();
   if (options.durability === "memory") {
+    const clock = new EngineClock(config.clock, 0);
     const wal = new MemoryLog();
     const tree = (): Tree => Tree.inMemory(treeOptions(options, clock));
     const pipeline = new CommitPipeline(clock, options, wal, hub, tree);
@@ -67,30 +70,35 @@ interface RecoveredParts {
   lock: DirLock | undefined;
   wal: CommitLog;
   report: Omit<RecoveryInfo, "durationMs">;
-  makeTree: (owner: CommitPipeline) => Tree;
+  /** The durable clock floor recovered (ms): the engine clock starts there. */
+  clockFloorMs: number;
+  /** Builds the tree; `clock` is the engine clock. */
+  makeTree: (owner: CommitPipeline, clock: Clock) => Tree;
 }
 
 /** Recovers the directory for writing: a tree with background jobs over a host the pipeline answers. */
 async function recoverForWriting(config: FuseDBConfig, options: ResolvedOptions): Promise<RecoveredParts> {
-  const { fs, clock, dir } = config;
+  const { fs, dir } = config;
   const r = await recover(fs, dir, options);
-  const makeTree = (owner: CommitPipeline): Tree =>
+  const makeTree = (owner: CommitPipeline, clock: Clock): Tree =>
     Tree.create(
       diskTreeHost(fs, dir, r.wal, owner),
       r.manifestLog,
       r.cache,
       r.leaves,
       treeOptions(options, clock),
+      r.floor,
+      r.raises,
     );
-  return { lock: r.lock, wal: r.wal, report: r.report, makeTree };
+  return { lock: r.lock, wal: r.wal, report: r.report, clockFloorMs: r.clockFloorMs, makeTree };
 }
 
 /** Recovers the directory without writing: a log never appended to, a tree without background work. */
 async function recoverForReading(config: FuseDBConfig, options: ResolvedOptions): Promise<RecoveredParts> {
   const r = await recoverReadOnly(config.fs, config.dir, options);
-  const makeTree = (): Tree =>
-    Tree.readOnly(r.cache, r.leaves, treeOptions(options, config.clock), r.checkpointLsn);
-  return { lock: r.lock, wal: r.wal, report: r.report, makeTree };
+  const makeTree = (_owner: CommitPipeline, clock: Clock): Tree =>
+    Tree.readOnly(r.cache, r.leaves, treeOptions(options, clock), r.checkpointLsn, r.floor);
+  return { lock: r.lock, wal: r.wal, report: r.report, clockFloorMs: r.clockFloorMs, makeTree };
 }
 
 /** Recovers the directory (for writing or reading) and builds the pipeline and tree over it. */
@@ -99,13 +107,14 @@ async function assembleOnDisk(
   options: ResolvedOptions,
   hub: SubscriptionHub,
 ): Promise<Engine> {
-  const { clock, dir } = config;
-  const started = clock.now();
+  const started = config.clock.now();
   const r = await (options.readOnly ? recoverForReading : recoverForWriting)(config, options);
   try {
-    const pipeline = new CommitPipeline(clock, options, r.wal, hub, r.makeTree);
-    const recovery: RecoveryInfo = { ...r.report, durationMs: clock.now() - started };
-    return { clock, dir, options, lock: r.lock, wal: r.wal, hub, pipeline, recovery };
+    const clock = new EngineClock(config.clock, r.clockFloorMs);
+    const makeTree = (owner: CommitPipeline): Tree => r.makeTree(owner, clock);
+    const pipeline = new CommitPipeline(clock, options, r.wal, hub, makeTree, r.clockFloorMs);
+    const recovery: RecoveryInfo = { ...r.report, durationMs: Math.max(0, config.clock.now() - started) };
+    return { clock, dir: config.dir, options, lock: r.lock, wal: r.wal, hub, pipeline, recovery };
   } catch (err) {
     await r.lock?.release();
     throw err;

@@ -95,14 +95,25 @@ export interface FuseDBOptions {
  * - `'ignore-checksums'` (broken): WAL recovery and segment reads accept data whose crc32 does not match.
  * - `'truncate-at-first-bad-record'` (broken): WAL recovery cuts the log at the first invalid record
  *   anywhere, as if every damage were a torn tail.
+ * - `'forget-dead-version-floor'` (broken): recovery ignores the manifest's dead-version floor
+ *   (docs/versions.md), so a key whose tombstone was collected restarts its versions after a reopen.
+ * - `'forget-clock-floor'` (broken): recovery ignores the durable clock floor, so the engine clock starts
+ *   at the configured clock even when that stepped back.
  */
-export type RecoveryMode = "strict" | "ignore-checksums" | "truncate-at-first-bad-record";
+export type RecoveryMode =
+  | "strict"
+  | "ignore-checksums"
+  | "truncate-at-first-bad-record"
+  | "forget-dead-version-floor"
+  | "forget-clock-floor";
 
 /** Every {@link RecoveryMode}. */
 export const RECOVERY_MODES: readonly RecoveryMode[] = [
   "strict",
   "ignore-checksums",
   "truncate-at-first-bad-record",
+  "forget-dead-version-floor",
+  "forget-clock-floor",
 ];
 
 type NumericOption = Exclude<keyof FuseDBOptions, "durability" | "readOnly">;

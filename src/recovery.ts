@@ -12,6 +12,7 @@
  * Order (DESIGN.md, Recovery): nothing is deleted before the state it would be an orphan of is known to
  * recover; a torn final manifest edit is dropped only if the state before it recovers whole.
  */
+import { VersionFloor } from "./doc/version-floor.js";
 import { assert, CorruptionError, LockedError, markCorruption } from "./errors.js";
 import type { DirLock, FileSystem } from "./io/file-system.js";
 import { DirLockHeldError, ioErrorCode, joinPath, mkdirDurable } from "./io/file-system.js";
@@ -29,9 +30,9 @@ import type { Leaf } from "./tree/leaf.js";
 import type { Manifest } from "./tree/manifest.js";
 import { emptyManifest, MANIFEST_FILE, ManifestLog, readManifest } from "./tree/manifest.js";
 import type { Block } from "./tree/segment-reader.js";
-import { leafOf, Tree } from "./tree/tree.js";
+import { type FloorRaise, leafOf, Tree } from "./tree/tree.js";
 import { mark } from "./util/coverage.js";
-import { decodeBatch, type Effect } from "./wal/batch-codec.js";
+import { decodeBatchRecord, type TimedBatch } from "./wal/batch-codec.js";
 import { ReadOnlyLog } from "./wal/read-only-log.js";
 import { openWalTail, resolveLiveWal } from "./wal/wal-head.js";
 import { recoverWal, type WalRecovery } from "./wal/wal-reader.js";
@@ -42,12 +43,16 @@ export interface RecoveryInfo {
   checkpointLsn: number;
   /** WAL records replayed above the checkpoint. */
   replayedRecords: number;
+  /** Bytes of those records (headers included): with `durationMs`, the replay rate. */
+  replayedBytes: number;
   /** LSN of the last durable record after recovery. */
   lastLsn: number;
   /** The torn tail cut from the last WAL file (read-only: found and left in place), if any. */
   tornTail: WalRecovery["tornTail"];
   /** Orphan files removed (temp files, unreferenced segments, obsolete WAL files); none when read-only. */
   removedFiles: string[];
+  /** The durable clock floor recovered: the engine clock started no lower (docs/wal-format.md). */
+  clockFloorMs: number;
   /** Clock milliseconds spent in open. */
   durationMs: number;
 }
@@ -57,9 +62,11 @@ export function nothingRecovered(): RecoveryInfo {
   return {
     checkpointLsn: 0,
     replayedRecords: 0,
+    replayedBytes: 0,
     lastLsn: 0,
     tornTail: undefined,
     removedFiles: [],
+    clockFloorMs: 0,
     durationMs: 0,
   };
 }
@@ -70,10 +77,16 @@ export interface Recovered {
   /** The manifest's leaves, their segments open, the WAL above each leaf's flushed LSN in their buffers. */
   leaves: Leaf[];
   cache: BlockCache<Block>;
+  /** The dead-version floor: the manifest's, raised by every replayed record. */
+  floor: VersionFloor;
+  /** The replayed records' raises of the floor, LSN order (the manifest gets them as its floor passes). */
+  raises: FloorRaise[];
   /** A fresh manifest log of one snapshot. */
   manifestLog: ManifestLog;
   /** Appends after the last recovered record. */
   wal: WalWriter;
+  /** The durable clock floor: the engine clock starts there (docs/wal-format.md, "Clock floor"). */
+  clockFloorMs: number;
   /** The report, all but the time spent (the caller's clock measures it). */
   report: Omit<RecoveryInfo, "durationMs">;
 }
@@ -84,10 +97,14 @@ export interface RecoveredReadOnly {
   lock: DirLock | undefined;
   leaves: Leaf[];
   cache: BlockCache<Block>;
+  /** The dead-version floor: the manifest's, raised by every replayed record. */
+  floor: VersionFloor;
   /** The manifest's checkpoint LSN. */
   checkpointLsn: number;
   /** The WAL as found; never appended to. */
   wal: ReadOnlyLog;
+  /** The durable clock floor, as {@link Recovered}. */
+  clockFloorMs: number;
   report: Omit<RecoveryInfo, "durationMs">;
 }
 
@@ -100,6 +117,10 @@ interface Replayed {
   liveWal: WalFileInfo[];
   opened: { leaves: Leaf[]; cache: BlockCache<Block> };
   recovered: WalRecovery;
+  floor: VersionFloor;
+  raises: FloorRaise[];
+  /** The durable clock floor: the manifest's, or the newest call time replayed if later. */
+  clockFloorMs: number;
 }
 
 /**
@@ -144,14 +165,18 @@ export async function recoverReadOnly(
       lock,
       leaves: state.opened.leaves,
       cache: state.opened.cache,
+      floor: state.floor,
       checkpointLsn: state.manifest.checkpointLsn,
-      wal: new ReadOnlyLog(recovered.lastLsn, state.liveWal),
+      wal: new ReadOnlyLog(recovered.lastLsn, state.liveWal, state.clockFloorMs),
+      clockFloorMs: state.clockFloorMs,
       report: {
         checkpointLsn: state.manifest.checkpointLsn,
         replayedRecords: recovered.replayed,
+        replayedBytes: recovered.replayedBytes,
         lastLsn: recovered.lastLsn,
         tornTail: recovered.tornTail,
         removedFiles: [],
+        clockFloorMs: state.clockFloorMs,
       },
     };
   } catch (err) {
@@ -182,25 +207,32 @@ async function recoverLocked(
   lock: DirLock,
 ): Promise<Recovered> {
   const state = await replay(fs, dir, options, false);
-  const { manifest, recovered, opened } = state;
+  const { recovered, opened, clockFloorMs } = state;
+  // The snapshot carries the floor, so it outlives the WAL files that held it.
+  const manifest: Manifest = { ...state.manifest, clockFloorMs };
   try {
     for (const name of state.orphanNames) await fs.remove(joinPath(dir, name));
     if (state.orphanNames.length > 0) await fs.syncDir(dir);
     // A fresh log of one snapshot: a torn final edit never stays in front of new ones.
     const manifestLog = await ManifestLog.create(fs, dir, manifest, options.manifestBytesMax);
-    const wal = await openWalWriter(fs, dir, options, state.liveWal, recovered);
+    const wal = await openWalWriter(fs, dir, options, state.liveWal, recovered, clockFloorMs);
     return {
       lock,
       leaves: opened.leaves,
       cache: opened.cache,
+      floor: state.floor,
+      raises: state.raises,
       manifestLog,
       wal,
+      clockFloorMs,
       report: {
         checkpointLsn: manifest.checkpointLsn,
         replayedRecords: recovered.replayed,
+        replayedBytes: recovered.replayedBytes,
         lastLsn: recovered.lastLsn,
         tornTail: recovered.tornTail,
         removedFiles: state.orphanNames,
+        clockFloorMs,
       },
     };
   } catch (err) {
@@ -248,16 +280,24 @@ async function replay(
   try {
     const verify = options.recoveryMode !== "ignore-checksums";
     opened = await Tree.openSegments(fs, dir, manifest, options.blockCacheBytes, verify);
+    // Broken variant 'forget-dead-version-floor' (sensitivity tests only): the manifest's floor is lost.
+    const forget = options.recoveryMode === "forget-dead-version-floor";
+    const floor = VersionFloor.of(forget ? [] : manifest.deadVersionFloor);
+    const raises: FloorRaise[] = [];
     const recovered = await replayWal(
       fs,
       dir,
       options,
       manifest.checkpointLsn,
       liveWal,
-      opened.leaves,
+      { leaves: opened.leaves, floor, raises },
       readOnly,
     );
-    return { manifest, orphanNames, liveWal, opened, recovered };
+    const clockFloorMs =
+      options.recoveryMode === "forget-clock-floor"
+        ? 0
+        : Math.max(manifest.clockFloorMs ?? 0, recovered.clockFloorMs);
+    return { manifest, orphanNames, liveWal, opened, recovered, floor, raises, clockFloorMs };
   } catch (err) {
     for (const leaf of opened?.leaves ?? []) for (const seg of leaf.segments) await seg.release();
     if (tornAt !== undefined && err instanceof CorruptionError && err.missing) {
@@ -277,7 +317,8 @@ async function replay(
 
 /**
  * Replays the WAL above `checkpointLsn` into the leaves' buffers (a leaf's segments already hold its
- * records up to its flushed LSN).
+ * records up to its flushed LSN), and every replayed record (flushed or not) into the dead-version floor,
+ * noting each raise in `raises`: the manifest's floor holds only the records at or below its checkpoint.
  * @throws CorruptionError on damage, on an undecodable batch, or when the WAL ends before the checkpoint.
  */
 async function replayWal(
@@ -286,23 +327,29 @@ async function replayWal(
   options: ResolvedOptions,
   checkpointLsn: number,
   liveWal: WalFileInfo[],
-  leaves: Leaf[],
+  into: { leaves: Leaf[]; floor: VersionFloor; raises: FloorRaise[] },
   readOnly: boolean,
 ): Promise<WalRecovery> {
+  const { leaves, floor, raises } = into;
+  // The newest call time replayed: the engine clock starts no lower (src/engine-clock.ts).
+  let callMsMax = 0;
   const recovered = await recoverWal(
     fs,
     dir,
     liveWal,
     checkpointLsn,
     (record, file) => {
-      let effects: Effect[];
+      let batch: TimedBatch;
       try {
-        effects = decodeBatch(record.payload, record.lsn);
+        batch = decodeBatchRecord(record.type, record.payload, record.lsn);
       } catch (err) {
         markCorruption("wal");
         throw new CorruptionError(file, record.offset, `bad batch payload: ${(err as Error).message}`);
       }
-      for (const { key, entry } of effects) {
+      callMsMax = Math.max(callMsMax, batch.callMs);
+      for (const { key, entry } of batch.effects) {
+        const bucket = floor.raiseBy(key, entry);
+        if (bucket !== undefined) raises.push([record.lsn, bucket, entry.version]);
         const leaf = leafOf(leaves, key);
         if (entry.lsn > leaf.flushedLsn) {
           leaf.active.set(key, entry);
@@ -338,7 +385,8 @@ async function replayWal(
       { missing: true },
     );
   }
-  return recovered;
+  // The WAL's floor: the largest of its slots' floors (floor-only commits) and the call times replayed.
+  return { ...recovered, clockFloorMs: Math.max(recovered.clockFloorMs, callMsMax) };
 }
 
 /** A WAL writer appending after the recovered end: the last live file, or a new one (made durable). */
@@ -348,11 +396,10 @@ async function openWalWriter(
   options: ResolvedOptions,
   liveWal: WalFileInfo[],
   recovered: WalRecovery,
+  clockFloorMs: number,
 ): Promise<WalWriter> {
   const nextLsn = recovered.lastLsn + 1;
-  const tail = await openWalTail(fs, dir, liveWal, recovered);
-  return new WalWriter(fs, dir, tail, liveWal, nextLsn, {
-    fileBytesMax: options.walFileBytesMax,
-    groupBytesMax: options.groupCommitBytesMax,
-  });
+  const tail = await openWalTail(fs, dir, liveWal, recovered, clockFloorMs);
+  const writerOptions = { fileBytesMax: options.walFileBytesMax, groupBytesMax: options.groupCommitBytesMax };
+  return new WalWriter(fs, dir, tail, liveWal, nextLsn, writerOptions, clockFloorMs);
 }

@@ -27,8 +27,9 @@ export interface Versioned {
 }
 
 /**
- * A key's stored state as `inspect` returns it, ignoring expiry: a tombstone has `value` undefined. Expired
- * documents may still appear until background work turns them into tombstones (same version).
+ * A key's state as `inspect` returns it: a live document as stored; a key that is not live (deleted,
+ * expired, or never written but in a hash bucket with dead versions) with `value` undefined and its dead
+ * version (docs/versions.md). The same whatever background work has collected.
  */
 export interface StoredState {
   version: number;
@@ -104,6 +105,13 @@ export interface FuseDBStats {
   subscribers: number;
   /** Leaves, segments and background work (flushes, merges, splits), block cache counters. */
   tree: TreeStats;
+  /**
+   * Background work (flushes, merges, splits, continuous checkpoints). `idle`: no job is running or queued.
+   * Jobs become due only as writes are applied, so with no writes an idle database stays idle; a benchmark
+   * polls it after a bulk load to measure only once the load's follow-up work has settled. Always true in
+   * memory and read-only modes (no background work).
+   */
+  background: { idle: boolean };
   /** Bytes of keys and documents written by the caller's mutations. */
   userBytes: number;
   /**

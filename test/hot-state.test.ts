@@ -4,7 +4,8 @@
  *   expired); a conflict is FUSEDB_VERSION_CONFLICT and changes nothing, for single calls and whole batches;
  * - TTL: expiry is absolute Clock time, logged and restored by recovery (WAL and segment) exactly; expired
  *   keys are invisible to get, scan and ttl, count as absent for incr/patch/ifVersion, keep their version;
- *   a checkpoint turns them into tombstones of the same version;
+ *   background work (here a checkpoint) drops them, and their version lives on in the dead-version floor
+ *   (`inspect` shows the same dead version before and after);
  * - durability modes: 'memory' never touches the file system; 'relaxed' acknowledges before fdatasync, at
  *   most `relaxedUnsyncedMax` records ahead; close() makes everything durable;
  * - subscriptions: events in commit order after durability, exact key and prefix, no events from recovery,
@@ -128,7 +129,8 @@ describe("TTL", () => {
     expect(await db.get("long")).toEqual({ value: 2, version: 1, expiresAtMs: t0 + 10_000 });
     clock.advance(100);
     expect(await db.get("short")).toBeUndefined();
-    // A checkpoint turns the expired document into a tombstone of the same version.
+    // Expired: no value, its version still counts, before and after a checkpoint drops it.
+    expect(await db.inspect("short")).toEqual({ version: 1, value: undefined });
     await db.checkpoint();
     expect(await db.inspect("short")).toEqual({ version: 1, value: undefined });
     expect(await db.inspect("long")).toEqual({ version: 1, value: 2, expiresAtMs: t0 + 10_000 });

@@ -29,6 +29,7 @@ import { SimClock } from "../sim/disk/sim-clock.js";
 import { SimFileSystem } from "../sim/disk/sim-file-system.js";
 import { FuseDB } from "../src/db.js";
 import { entryFromStored } from "../src/doc/entry.js";
+import { floorBucket } from "../src/doc/version-floor.js";
 import { CorruptionError } from "../src/errors.js";
 import { readManifest } from "../src/tree/manifest.js";
 import { FOOTER_BYTES } from "../src/tree/segment-format.js";
@@ -396,10 +397,13 @@ describe("checkpoint", () => {
       `${DIR}/${walFileName(22)}`,
     ]);
     expect((await readManifest(fs, DIR))?.manifest).toEqual({
-      formatVersion: 2,
+      formatVersion: 3,
       checkpointLsn: 21,
       nextFileNumber: 2,
       leaves: [{ low: "", flushedLsn: 21, segments: ["seg-00000001.sst"] }],
+      // The delete of key-3 (its version 3) raised its bucket's dead-version floor; no format 2 history.
+      deadVersionFloor: [[floorBucket("key-3"), 3]],
+      legacyLsn: 0,
     });
     // A WAL suffix above the checkpoint, rotating again.
     await db.incr("counter");

@@ -5,7 +5,8 @@
  *   in request order and every read sees the writes before it on its connection; HELLO 3 gives a map;
  * - SELECT isolates databases between clients; AUTH with requirepass and a named user (node-redis's
  *   password and username options), NOAUTH without; CLIENT LIST shows names and lib-name; INFO fields;
- * - a malformed request gets Redis's error line and closes only its own connection;
+ * - a malformed request gets Redis's error line and closes only its own connection, which is closed for
+ *   real (a peer still sending gets a reset, as from Redis; unit/protocol's desync test);
  * - redis-cli: PING, JSON.SET/GET, RESP3 (-3), and `--pipe` mass insertion (every reply, no error);
  * - acknowledged writes are on disk: after the server stops, the engine reopened finds them;
  * - `fusedb server DIR --port 0 --config FILE` starts with a redis.conf-style file (a quoted password),
@@ -143,6 +144,25 @@ describe("node-redis", () => {
       "+PONG\r\n-ERR Protocol error: expected '$', got 'f'\r\n",
     );
     expect(await good.ping()).toBe("PONG");
+  });
+
+  it("a peer that keeps sending after a protocol error is cut off, not left blocked (Redis's desync test)", async () => {
+    const { port } = await started();
+    // allowHalfOpen: the server's FIN alone does not close this side; only a real close (a reset) stops it.
+    const raw = connect({ port, host: "127.0.0.1", allowHalfOpen: true });
+    raw.on("error", () => undefined);
+    const closed = new Promise<void>((resolve) => raw.on("close", () => resolve()));
+    let open = true;
+    void closed.then(() => {
+      open = false;
+    });
+    raw.write("\x00");
+    const chunk = Buffer.alloc(16 * 1024, 0x41);
+    // Bounded: at most 64 MB written; the server refuses the line at 64 KiB and closes the socket.
+    for (let sent = 0; open && sent < 64 * 1024 * 1024; sent += chunk.length) {
+      if (!raw.write(chunk)) await Promise.race([new Promise((r) => raw.once("drain", r)), closed]);
+    }
+    await closed;
   });
 
   it("acknowledged writes are on disk once the server stops", async () => {

@@ -1,12 +1,14 @@
 /**
  * Sensitivity (issue 4): the simulator must be able to fail. Each deliberately broken variant
  * (sim/broken-variants.ts: a lying fsync, a directory fsync that does nothing, acknowledgement before
- * fdatasync, a reader that ignores checksums, recovery that truncates at the first bad record) must be caught
+ * fdatasync, a reader that ignores checksums, recovery that truncates at the first bad record, recovery that
+ * forgets the dead-version floor) must be caught
  * by the oracle within a bounded number of seeds, and this test fails if one is not. Variants that power
  * loss alone exposes run in campaigns and in exhaustive mode; variants that only damage to durable data
  * exposes run rot checks (sim/rot-check.ts) and campaigns (their rot probes and runtime bit flips). The
  * honest engine passes the same rot checks: damage is detected (typed halt) or harmless, never a wrong
- * answer. Each loop prints the seeds it tried.
+ * answer. Recovery that forgets the durable clock floor runs in campaigns, which step the clock back (the
+ * oracle's expiry witness: a version seen expired is never live again). Each loop prints the seeds it tried.
  */
 import { describe, expect, it } from "vitest";
 import { BROKEN_VARIANTS, type BrokenVariant } from "../sim/broken-variants.js";
@@ -45,7 +47,7 @@ function variant(name: string): BrokenVariant {
 }
 
 describe("sensitivity: every broken variant is caught", () => {
-  for (const name of ["lying-fsync", "no-dir-sync", "ack-before-sync"]) {
+  for (const name of ["lying-fsync", "no-dir-sync", "ack-before-sync", "forget-dead-version-floor"]) {
     it(`${name} (${variant(name).what}) is caught by campaigns and by exhaustive mode`, async () => {
       const v = variant(name);
       expect(v.seenWith).toBe("crash");
@@ -63,6 +65,16 @@ describe("sensitivity: every broken variant is caught", () => {
       expect(ex.verdict, `${name} escaped exhaustive mode`).toBe("fail");
     });
   }
+
+  it("forget-clock-floor (recovery ignores the durable clock floor) is caught by campaigns stepping the clock back", async () => {
+    const v = variant("forget-clock-floor");
+    const caught = await seedsUntilCaught("sens-forget-clock-floor", CAMPAIGN_SEEDS_MAX, (seed) =>
+      runCampaign({ seed, recoveryMode: v.recoveryMode }),
+    );
+    expect(caught, `forget-clock-floor escaped ${CAMPAIGN_SEEDS_MAX} campaign seeds`).toBeGreaterThanOrEqual(
+      0,
+    );
+  });
 
   for (const name of ["ignore-checksums", "truncate-at-first-bad-record"]) {
     it(`${name} (${variant(name).what}) is caught by rot checks and by campaigns`, async () => {

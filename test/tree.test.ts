@@ -4,7 +4,8 @@
  * block cache, WAL bounded by continuous checkpoints, gradual backpressure, recovery from the edit log;
  * the manifest's invariants (sorted fence keys, no segment named twice, file numbers below the counter,
  * non-negative LSNs) are corruption when read back and an assertion when written; a failed explicit
- * checkpoint is handled exactly as a failed background job: the host hears of it and no job runs after it.
+ * checkpoint is handled exactly as a failed background job: the host hears of it and no job runs after it;
+ * `stats().background.idle` is false while a job runs, and recovery counts the WAL bytes it replayed.
  */
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
@@ -249,6 +250,40 @@ describe("engine over many leaves", () => {
     await reopened.close();
   });
 
+  it("reports background work as not idle while a job runs and idle once it settled; recovery reports the bytes it replayed", async () => {
+    const fs = new TestDisk();
+    const db = await openMem(fs, TINY);
+    let sawBusy = false;
+    // Bounded: 2000 writes; TINY buffers start a job every few writes.
+    for (let i = 0; i < 2000 && !sawBusy; i++) {
+      await db.set(key(i % 200), { i, pad: "x".repeat(40) });
+      const s = db.stats();
+      if (s.tree.running !== undefined) {
+        expect(s.background.idle).toBe(false);
+        sawBusy = true;
+      }
+    }
+    expect(sawBusy).toBe(true);
+    await settle(db);
+    expect(db.stats().background.idle).toBe(true);
+    // A few writes that fit the buffers stay in the WAL for recovery to replay.
+    for (let i = 0; i < 5; i++) await db.set(key(i), { i, pad: "y".repeat(40) });
+    await db.close();
+    const reopened = await openMem(fs, TINY);
+    const r = reopened.recovery;
+    expect(r.replayedRecords).toBeGreaterThan(0);
+    // Every replayed record is one set of ~60 bytes of key and document plus its header.
+    expect(r.replayedBytes).toBeGreaterThan(r.replayedRecords * 60);
+    expect(reopened.stats().background.idle).toBe(true);
+    await reopened.close();
+    const again = await openMem(fs, TINY);
+    await again.checkpoint();
+    await again.close();
+    const clean = await openMem(fs, TINY);
+    expect(clean.recovery).toMatchObject({ replayedRecords: 0, replayedBytes: 0 });
+    await clean.close();
+  });
+
   it("splits a hot leaf before it reaches the size bound", async () => {
     const before = snapshot();
     const fs = new TestDisk();
@@ -383,6 +418,7 @@ describe("a failed explicit checkpoint", () => {
       appliedLsn: () => applied,
       waitDurable: () => Promise.resolve(),
       expiryHorizonMs: () => 0,
+      clockFloorMs: () => 0,
       walBytesWritten: () => 0,
       takeWalFilesBelow: () => [],
       onBackgroundError: (err) => {

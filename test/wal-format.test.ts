@@ -11,10 +11,11 @@
  * - batch codec: encode → decode is the identity on keys (any bytes), versions, values and tombstones;
  *   every malformed payload (truncated, trailing bytes, unknown kind, version 0, huge count, bad JSON,
  *   bad UTF-8) is rejected with an Error, never decoded into effects;
- * - file header (format 2): encode → decode is the identity on the first LSN and both slots; every flipped
- *   bit of the fixed part, and every proper prefix, makes the header invalid; a flipped bit in one slot
- *   loses only that slot (a torn rewrite), in both slots the header; the next slot rewritten is never the one
- *   holding the best claim;
+ * - file header (format 3): encode → decode is the identity on the first LSN and both slots (durable LSN and
+ *   clock floor); every flipped bit of the fixed part, and every proper prefix, makes the header invalid; a
+ *   flipped bit in one slot (its floor included) loses only that slot (a torn rewrite), in both slots the
+ *   header; the next slot rewritten is never the newest (best claim, then best floor); a format-2 header
+ *   is refused;
  * - WALHEAD: encode → decode is the identity; any flipped bit or other size is invalid;
  * - the bounded window (src/wal/wal-window.ts) decodes the same records as a whole-buffer decode, with no
  *   read larger than a chunk or one record, and finds a later group's record behind damage across chunks.
@@ -41,8 +42,10 @@ import {
   parseWalFileName,
   RECORD_PAYLOAD_BYTES_MAX,
   RecordType,
+  SLOT_BYTES,
   type SlotIndex,
   slotClaim,
+  slotFloor,
   slotOffset,
   WAL_HEAD_BYTES,
   walFileName,
@@ -278,27 +281,47 @@ describe("batch codec", () => {
   });
 });
 
-/** A header for `firstLsn` whose slots hold `slots` (undefined: left as written at creation). */
-function headerWith(firstLsn: number, slots: [number, number]): Buffer {
+/** A header for `firstLsn` whose slots hold `slots` and clock floors `floors`. */
+function headerWith(firstLsn: number, slots: [number, number], floors: [number, number] = [0, 0]): Buffer {
   const out = encodeFileHeader(firstLsn);
-  for (const index of [0, 1] as const) encodeSlot(index, firstLsn, slots[index]).copy(out, slotOffset(index));
+  for (const index of [0, 1] as const)
+    encodeSlot(index, firstLsn, slots[index], floors[index]).copy(out, slotOffset(index));
   return out;
 }
 
-describe("file header (format 2)", () => {
+describe("file header (format 3)", () => {
   it("has the documented size and round-trips the first LSN and both slots", () => {
-    expect(FILE_HEADER_BYTES).toBe(44);
-    expect([slotOffset(0), slotOffset(1)]).toEqual([20, 32]);
+    expect(FILE_HEADER_BYTES).toBe(60);
+    expect(SLOT_BYTES).toBe(20);
+    expect([slotOffset(0), slotOffset(1)]).toEqual([20, 40]);
     expect(decodeFileHeader(encodeFileHeader(1))).toEqual({
       kind: "header",
-      header: { firstLsn: 1, slots: [0, 0] },
+      header: { firstLsn: 1, slots: [0, 0], floors: [0, 0] },
+    });
+    expect(decodeFileHeader(encodeFileHeader(5, 1234))).toEqual({
+      kind: "header",
+      header: { firstLsn: 5, slots: [4, 4], floors: [1234, 1234] },
     });
     const big = 2 ** 40 + 7;
-    expect(decodeFileHeader(headerWith(big, [big + 5, big + 9]))).toEqual({
+    const floors: [number, number] = [2 ** 45 + 1, 2 ** 45 + 3];
+    expect(decodeFileHeader(headerWith(big, [big + 5, big + 9], floors))).toEqual({
       kind: "header",
-      header: { firstLsn: big, slots: [big + 5, big + 9] },
+      header: { firstLsn: big, slots: [big + 5, big + 9], floors },
     });
-    expect(() => encodeSlot(0, 10, 8)).toThrow(RangeError);
+    expect(() => encodeSlot(0, 10, 8, 0)).toThrow(RangeError);
+    expect(() => encodeSlot(0, 10, 10, -1)).toThrow(RangeError);
+    expect(() => encodeSlot(0, 10, 10, 0.5)).toThrow(RangeError);
+  });
+
+  it("refuses a format-2 header (magic FUSEWAL2)", () => {
+    const h = encodeFileHeader(1);
+    Buffer.from("FUSEWAL2", "latin1").copy(h, 0);
+    h.writeUInt32LE(checksum(h.subarray(0, 16)), 16);
+    expect(decodeFileHeader(h)).toMatchObject({
+      kind: "invalid",
+      offset: 0,
+      reason: expect.stringMatching(/format 3/),
+    });
   });
 
   it("is invalid after any flipped bit of its fixed part, and as any proper prefix", () => {
@@ -310,20 +333,22 @@ describe("file header (format 2)", () => {
   });
 
   it("loses only the slot a flipped bit hits; both slots damaged make the header invalid", () => {
-    const h = headerWith(77, [80, 90]);
+    const h = headerWith(77, [80, 90], [1000, 2000]);
     for (const index of [0, 1] as const) {
-      for (let bit = slotOffset(index) * 8; bit < (slotOffset(index) + 12) * 8; bit++) {
+      for (let bit = slotOffset(index) * 8; bit < (slotOffset(index) + SLOT_BYTES) * 8; bit++) {
         const got = decodeFileHeader(flipBit(h, bit));
         if (got.kind !== "header") throw new Error(`bit ${bit}: header expected`);
         expect(got.header.slots[index]).toBeUndefined();
+        expect(got.header.floors[index]).toBeUndefined();
         expect(got.header.slots[1 - index]).toBe(index === 0 ? 90 : 80);
+        expect(got.header.floors[1 - index]).toBe(index === 0 ? 2000 : 1000);
       }
     }
     const both = flipBit(flipBit(h, slotOffset(0) * 8 + 40), slotOffset(1) * 8 + 3);
     expect(decodeFileHeader(both)).toMatchObject({ kind: "invalid", offset: slotOffset(0) });
     // A slot moved into the other's place does not verify there (its crc binds the index).
     const swapped = Buffer.from(h);
-    h.copy(swapped, slotOffset(1), slotOffset(0), slotOffset(0) + 12);
+    h.copy(swapped, slotOffset(1), slotOffset(0), slotOffset(0) + SLOT_BYTES);
     expect(decodeFileHeader(swapped)).toMatchObject({ kind: "header", header: { slots: [80, undefined] } });
   });
 
@@ -332,6 +357,12 @@ describe("file header (format 2)", () => {
     expect(nextSlot([5, undefined])).toBe(1);
     expect(nextSlot([3, 5])).toBe(0);
     expect(nextSlot([5, 3])).toBe(1);
+    // Equal claims (a floor-only commit rewrote one): the smaller floor goes; the newest floor stays.
+    expect(nextSlot([5, 5], [7, 9])).toBe(0);
+    expect(nextSlot([5, 5], [9, 7])).toBe(1);
+    expect(slotFloor([7, 9])).toBe(9);
+    expect(slotFloor([undefined, 4])).toBe(4);
+    expect(slotFloor([undefined, undefined])).toBe(0);
     expect(slotClaim([3, undefined])).toBe(3);
     expect(slotClaim([undefined, undefined])).toBe(-1);
     // Alternating rewrites from the creation state keep the claim growing and the best slot intact.

@@ -131,6 +131,14 @@ class DiskLimitEngine implements Engine {
     await Promise.all(entries.map(([key, value]) => this.append(key, value)));
   }
 
+  backgroundIdle(): boolean {
+    return true;
+  }
+
+  recovery(): undefined {
+    return undefined;
+  }
+
   counters(): Record<string, number> {
     return {
       walGroups: this.stats.groups,

@@ -37,13 +37,25 @@ export interface Engine {
   load(entries: readonly [string, Json][]): Promise<void>;
   /** Engine-specific counters for the report (e.g. WAL groups and syncs). */
   counters(): Record<string, number>;
+  /**
+   * Whether the engine's own background work is done (fusedb: `stats().background.idle`). The harness
+   * polls it after the preload and measures only once it holds. Engines with no background work, or none
+   * the harness can observe (LevelDB's compaction thread), answer true.
+   */
+  backgroundIdle(): boolean;
+  /** What the engine's open recovered (fusedb's `RecoveryInfo`); undefined for engines that do not say. */
+  recovery(): RecoveryFigures | undefined;
   close(): Promise<void>;
 }
 
-/** Options every engine is opened with. */
-export interface EngineOptions {
-  /** Buffer budget in bytes: fusedb is checkpointed by the harness once its buffer exceeds it. */
-  bufferBytesBudget: number;
+/** What an engine reports of its own recovery at open. */
+export interface RecoveryFigures {
+  /** WAL records replayed above the checkpoint. */
+  replayedRecords: number;
+  /** Their bytes, headers included. */
+  replayedBytes: number;
+  /** The engine's own measure of its open, in ms. */
+  engineOpenMs: number;
 }
 
 /** Loads records in chunks of this many per batch / transaction. */

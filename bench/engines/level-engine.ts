@@ -61,6 +61,14 @@ class LevelEngine implements Engine {
     }
   }
 
+  backgroundIdle(): boolean {
+    return true;
+  }
+
+  recovery(): undefined {
+    return undefined;
+  }
+
   counters(): Record<string, number> {
     return {};
   }

@@ -63,6 +63,14 @@ class LmdbEngine implements Engine {
     }
   }
 
+  backgroundIdle(): boolean {
+    return true;
+  }
+
+  recovery(): undefined {
+    return undefined;
+  }
+
   counters(): Record<string, number> {
     return {};
   }

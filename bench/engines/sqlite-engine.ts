@@ -78,6 +78,14 @@ class SqliteEngine implements Engine {
     for (const chunk of chunks(entries, LOAD_CHUNK)) this.loadTxn(chunk);
   }
 
+  backgroundIdle(): boolean {
+    return true;
+  }
+
+  recovery(): undefined {
+    return undefined;
+  }
+
   counters(): Record<string, number> {
     return {};
   }

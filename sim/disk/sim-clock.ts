@@ -41,7 +41,7 @@ export class SimClock implements Clock {
     this.nowMs = startMs;
   }
 
-  /** Virtual milliseconds. Never decreases. */
+  /** Virtual milliseconds. Never decreases, except by {@link stepBack}. */
   now(): number {
     return this.nowMs;
   }
@@ -113,5 +113,16 @@ export class SimClock implements Clock {
     }
     this.nowMs = targetMs;
     return fired;
+  }
+  /**
+   * Steps `now()` back by `ms`, as a wall clock set back (NTP, an operator, a restored VM) does: the one way
+   * this clock breaks its monotonic promise, for the engine's clock floor to be tested against (issue 12
+   * item 5). Queued timers keep their due times; none fires.
+   * @throws RangeError if `ms` is negative or not finite, or the step would go below time 0.
+   */
+  stepBack(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0 || ms > this.nowMs)
+      throw new RangeError(`SimClock.stepBack: bad step ${ms} ms from ${this.nowMs} ms`);
+    this.nowMs -= ms;
   }
 }

@@ -15,11 +15,16 @@ import { applyMergePatch } from "./merge-patch.js";
 const textEncoder = new TextEncoder();
 
 /**
- * One version of one key. `value === undefined` marks a tombstone (a deleted key that remembers its
- * version, so versions keep growing after a delete and re-create).
+ * One version of one key. `value === undefined` marks a tombstone (a deleted key; its version is also in the
+ * dead-version floor of its bucket, src/doc/version-floor.ts, so background work may drop it and versions
+ * still keep growing after a delete and re-create).
  */
 export interface Entry {
-  /** Per-key version: 1 for the first mutation, +1 for each later one (tombstones included). */
+  /**
+   * Per-key version: +1 for each mutation while the key is live; a write to a key that is not live follows
+   * both its last version and its bucket's dead-version floor (so 1 for a first write unless the bucket has
+   * seen deletes or expiries).
+   */
   readonly version: number;
   /** The document, frozen; undefined for a tombstone. */
   readonly value: Json | undefined;
@@ -203,9 +208,12 @@ function expiryAfter(nowMs: number, ms: number): number {
 }
 
 /**
- * Resolves a validated mutation against the key's current entry (undefined if the key never existed) at
- * Clock time `nowMs` (the time of the call: expiries are `nowMs + ttl`, and an entry expired at `nowMs`
- * counts as absent, though its version still counts). Pure: returns the new entry and changes nothing.
+ * Resolves a validated mutation against the key's current entry (undefined if the key never existed, or its
+ * tombstone was collected) at Clock time `nowMs` (the time of the call: expiries are `nowMs + ttl`, and an
+ * entry expired at `nowMs` counts as absent, though its version still counts). `deadFloor` is the
+ * dead-version floor of the key's bucket (src/doc/version-floor.ts): a key that is not live gets version
+ * `max(current version, deadFloor) + 1`, a live key its version + 1. Pure: returns the new entry and changes
+ * nothing.
  * @throws VersionConflictError (FUSEDB_VERSION_CONFLICT) if `ifVersion` does not match; NotFoundError
  *   (FUSEDB_NOT_FOUND) for `expire` on an absent key; InvalidArgumentError `FUSEDB_TYPE_MISMATCH` (incr on a
  *   non-integer), `FUSEDB_OUT_OF_RANGE` (incr leaving the safe-integer range), `FUSEDB_VALUE_TOO_LARGE`.
@@ -216,13 +224,15 @@ export function resolveMutation(
   lsn: number,
   limits: ValueLimits,
   nowMs: number,
+  deadFloor: number,
 ): Entry {
   const live = isLive(current, nowMs) ? current : undefined;
   if (m.ifVersion !== undefined && m.ifVersion !== (live?.version ?? 0)) {
     throw new VersionConflictError(m.ifVersion, live?.version ?? 0);
   }
-  // Versions never reset: a deleted or expired key's next version follows its last one.
-  const version = (current?.version ?? 0) + 1;
+  // Versions never reset: a deleted or expired key's next version follows its last one and every dead
+  // version of its bucket (its own tombstone may have been collected; the floor remembers it).
+  const version = (live?.version ?? Math.max(current?.version ?? 0, deadFloor)) + 1;
   switch (m.op) {
     case "delete":
       return { version, value: undefined, text: undefined, lsn };

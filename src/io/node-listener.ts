@@ -1,8 +1,11 @@
 /**
- * TCP behind the network seam (src/io/transport.ts): `node:net` servers and sockets as `Listener` and
- * `Transport`. Only the composition root (cli/) creates these.
+ * TCP and TLS behind the network seam (src/io/transport.ts): `node:net` and `node:tls` servers and sockets
+ * as `Listener` and `Transport`. A TLS connection reaches the server only once its handshake succeeded
+ * (and, when client certificates are required, the certificate chained to the configured CA); above the
+ * seam it is a byte stream like any other. Only the composition root (cli/) and tests create these.
  */
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { isLoopbackAddress, type Listener, type Transport, type TransportHandlers } from "./transport.js";
 
 function hostPort(ip: string | undefined, port: number | undefined): string {
@@ -21,6 +24,10 @@ class SocketTransport implements Transport {
     this.localAddress = hostPort(socket.localAddress, socket.localPort);
     this.loopback = isLoopbackAddress(socket.remoteAddress ?? "");
     socket.setNoDelay(true);
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
   }
 
   start(handlers: TransportHandlers): void {
@@ -45,7 +52,10 @@ class SocketTransport implements Transport {
   }
 
   end(): void {
-    this.socket.end();
+    // As Redis closes a client after its last reply: once the output is handed to the kernel, close the
+    // socket, so a peer still sending (a desynchronised stream) gets a reset instead of filling a buffer
+    // nobody reads any more and blocking forever.
+    this.socket.end(() => this.socket.destroy());
   }
 
   destroy(): void {
@@ -53,16 +63,23 @@ class SocketTransport implements Transport {
   }
 }
 
-/** A listening `node:net` server as a {@link Listener}. */
-class TcpListener implements Listener {
+/** A listening `node:net` or `node:tls` server as a {@link Listener}. */
+class SocketListener implements Listener {
   constructor(
     private readonly server: Server,
     readonly address: string,
     readonly port: number,
+    /** "connection" for TCP; "secureConnection" (after the handshake) for TLS. */
+    private readonly event: "connection" | "secureConnection",
+    /** Whether a connection may reach the server; others are closed here. */
+    private readonly admit: (socket: Socket) => boolean = () => true,
   ) {}
 
   start(accept: (transport: Transport) => void): void {
-    this.server.on("connection", (socket) => accept(new SocketTransport(socket)));
+    this.server.on(this.event, (socket: Socket) => {
+      if (this.admit(socket)) accept(new SocketTransport(socket));
+      else socket.destroy();
+    });
   }
 
   close(): Promise<void> {
@@ -77,14 +94,63 @@ class TcpListener implements Listener {
  * @throws the listen error (EADDRINUSE, EACCES, EADDRNOTAVAIL).
  */
 export function listenTcp(host: string, port: number): Promise<Listener> {
-  const server = createServer({ pauseOnConnect: false });
+  return listen(createServer({ pauseOnConnect: false }), host, port, "connection");
+}
+
+/** TLS settings by Redis's names: PEM bytes of the certificate, key and CA, and `tls-auth-clients`. */
+export interface TlsSettings {
+  cert: Buffer;
+  key: Buffer;
+  /** CA certificates client certificates must chain to (required unless `authClients` is "no"). */
+  ca?: Buffer;
+  /** "yes": a client must present a valid certificate; "optional": checked if presented; "no": not asked. */
+  authClients: "yes" | "no" | "optional";
+}
+
+/**
+ * Listens for TLS on `host:port` (port 0: the OS picks one). A failed handshake closes that connection
+ * only; `onHandshakeError` hears about it.
+ * @throws the listen error, or node:tls's error for an unusable certificate or key.
+ */
+export function listenTls(
+  host: string,
+  port: number,
+  tls: TlsSettings,
+  onHandshakeError: (message: string) => void = () => undefined,
+): Promise<Listener> {
+  const server = createTlsServer({
+    cert: tls.cert,
+    key: tls.key,
+    ca: tls.ca,
+    requestCert: tls.authClients !== "no",
+    rejectUnauthorized: tls.authClients === "yes",
+  });
+  server.on("tlsClientError", (err) => onHandshakeError(err.message));
+  // "optional", as Redis: no certificate is fine, an invalid one is not.
+  const admit = (socket: Socket): boolean => {
+    const s = socket as TLSSocket;
+    if (tls.authClients !== "optional" || s.authorized) return true;
+    const refused = Object.keys(s.getPeerCertificate()).length > 0;
+    if (refused) onHandshakeError(`client certificate refused: ${String(s.authorizationError)}`);
+    return !refused;
+  };
+  return listen(server, host, port, "secureConnection", admit);
+}
+
+function listen(
+  server: Server,
+  host: string,
+  port: number,
+  event: "connection" | "secureConnection",
+  admit?: (socket: Socket) => boolean,
+): Promise<Listener> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen({ host, port, exclusive: true }, () => {
       server.off("error", reject);
       const bound = server.address();
       const actual = typeof bound === "object" && bound !== null ? bound.port : port;
-      resolve(new TcpListener(server, `${host}:${actual}`, actual));
+      resolve(new SocketListener(server, `${host}:${actual}`, actual, event, admit));
     });
   });
 }

@@ -25,12 +25,14 @@ export interface Transport {
   readonly loopback: boolean;
   /** Installs the handlers; data flows only after this. */
   start(handlers: TransportHandlers): void;
+  /** Bytes queued by `write` and not yet handed to the OS (Redis's output buffer, for its limits). */
+  readonly bufferedBytes: number;
   /** Queues bytes for the peer. False when the output buffer is past its mark: wait for `drain`. */
   write(bytes: Buffer): boolean;
   /** Stops delivering data (TCP backpressure) until `resume`. */
   pause(): void;
   resume(): void;
-  /** Closes once queued output is written. */
+  /** Closes once queued output is written; bytes the peer sends afterwards are not read (TCP: a reset). */
   end(): void;
   /** Closes now; queued output is dropped. */
   destroy(): void;

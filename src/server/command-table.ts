@@ -8,7 +8,7 @@
  * argument indexes (1 = the first after the name); lastKey -1 means the last argument; 0/0/0 means no keys.
  */
 import type { Buffer } from "node:buffer";
-import { assert } from "../index.js";
+import { assert, type Json, type Mutation } from "../index.js";
 import type { CommandContext } from "./context.js";
 import { R, type Reply } from "./resp-writer.js";
 
@@ -39,7 +39,14 @@ export type CommandFlag =
   | "allow_busy";
 
 /** Redis's command groups (COMMAND DOCS). fusedb's own and JSON commands are "module". */
-export type CommandGroup = "connection" | "server" | "generic" | "module";
+export type CommandGroup = "connection" | "server" | "generic" | "module" | "pubsub" | "transactions";
+
+/** A blind command as one engine mutation, for EXEC's single batch (src/server/transaction.ts). */
+export interface BatchStep {
+  readonly mutation: Mutation;
+  /** The command's reply, from its mutation's result in the batch. */
+  reply(result: { version: number; value: Json | undefined }): Reply;
+}
 
 /** One command or subcommand. */
 export interface CommandSpec {
@@ -64,6 +71,12 @@ export interface CommandSpec {
    * earlier blind commands of its connection are still waiting for their fdatasync. Default: never.
    */
   readonly blind?: (args: readonly Buffer[]) => boolean;
+  /**
+   * For a command that is blind for these arguments: the one engine mutation it makes and how the result
+   * becomes its reply, so EXEC can commit several such commands as one batch. Must mean exactly what the
+   * handler does. @throws CommandError for arguments the handler would refuse.
+   */
+  readonly mutation?: (ctx: CommandContext, args: readonly Buffer[]) => BatchStep | undefined;
   /** Runs alone: every other command on every connection finishes first, none starts meanwhile. */
   readonly exclusive?: boolean;
 }

@@ -9,10 +9,11 @@
  */
 import { Buffer } from "node:buffer";
 import { parseInteger } from "./integer-text.js";
+import { eventFlagsText, INVALID_EVENT_CLASS, parseEventFlags } from "./notifications.js";
 import { splitInlineArgs } from "./resp-parser.js";
 
 /** A setting's kind: how its text is read and shown. */
-type OptionKind = "int" | "bytes" | "bool" | "string" | "list" | "enum";
+type OptionKind = "int" | "bytes" | "bool" | "string" | "list" | "enum" | "events" | "output-limits";
 
 interface OptionDef {
   readonly kind: OptionKind;
@@ -109,7 +110,101 @@ export const OPTIONS: Readonly<Record<string, OptionDef>> = {
     values: ["always", "everysec", "no"],
     help: "always: reply after fdatasync; everysec|no: durability 'relaxed'",
   },
+  "notify-keyspace-events": {
+    kind: "events",
+    defaultText: "",
+    mutable: true,
+    help: "keyspace notification classes (Redis's letters, e.g. KEA; empty: off)",
+  },
+  "client-output-buffer-limit": {
+    kind: "output-limits",
+    defaultText: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+    mutable: true,
+    help: "<class> <hard> <soft> <soft-seconds> ...: disconnect clients whose unsent replies pass a limit",
+  },
+  "tls-port": {
+    kind: "int",
+    defaultText: "0",
+    mutable: false,
+    min: 0,
+    max: 65535,
+    help: "TLS port on every bind address (0: no TLS)",
+  },
+  "tls-cert-file": { kind: "string", defaultText: "", mutable: false, help: "server certificate (PEM)" },
+  "tls-key-file": { kind: "string", defaultText: "", mutable: false, help: "server private key (PEM)" },
+  "tls-ca-cert-file": {
+    kind: "string",
+    defaultText: "",
+    mutable: false,
+    help: "CA certificates (PEM) that client certificates must chain to",
+  },
+  "tls-auth-clients": {
+    kind: "enum",
+    defaultText: "yes",
+    mutable: false,
+    values: ["yes", "no", "optional"],
+    help: "yes: clients must present a certificate; optional: checked if presented; no: not asked",
+  },
 };
+
+/** One class's `client-output-buffer-limit`: bytes, and how long the soft limit may be exceeded. */
+export interface OutputLimit {
+  hardBytes: number;
+  softBytes: number;
+  softSeconds: number;
+}
+
+/** The classes of `client-output-buffer-limit`, in CONFIG GET's order ("replica" is read as "slave"). */
+export type ClientClass = "normal" | "slave" | "pubsub";
+const CLIENT_CLASSES: readonly ClientClass[] = ["normal", "slave", "pubsub"];
+
+/** Reads `<class> <hard> <soft> <seconds>` groups over `current`, Redis's updateClientOutputBufferLimit. */
+function mergeOutputLimits(current: string, args: readonly string[]): string {
+  const words = args.flatMap((a) => a.split(/\s+/).filter(Boolean));
+  if (words.length % 4 !== 0) {
+    throw new ConfigError("Wrong number of arguments in buffer limit configuration.");
+  }
+  const limits = outputLimitsOf(current);
+  for (let i = 0; i < words.length; i += 4) {
+    const name = (words[i] as string).toLowerCase();
+    const cls = name === "replica" ? "slave" : name;
+    if (!CLIENT_CLASSES.includes(cls as ClientClass)) {
+      throw new ConfigError("Invalid client class specified in buffer limit configuration.");
+    }
+    const hard = parseBytes(words[i + 1] as string);
+    const soft = parseBytes(words[i + 2] as string);
+    const seconds = parseInteger(Buffer.from(words[i + 3] as string));
+    if (
+      hard === undefined ||
+      soft === undefined ||
+      seconds === undefined ||
+      hard < 0 ||
+      soft < 0 ||
+      seconds < 0
+    ) {
+      throw new ConfigError("Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+    }
+    limits.set(cls as ClientClass, { hardBytes: hard, softBytes: soft, softSeconds: seconds });
+  }
+  return CLIENT_CLASSES.map((c) => {
+    const l = limits.get(c) as OutputLimit;
+    return `${c} ${l.hardBytes} ${l.softBytes} ${l.softSeconds}`;
+  }).join(" ");
+}
+
+/** The limits in a canonical `client-output-buffer-limit` text (as {@link mergeOutputLimits} writes it). */
+function outputLimitsOf(text: string): Map<ClientClass, OutputLimit> {
+  const words = text.split(" ").filter(Boolean);
+  const out = new Map<ClientClass, OutputLimit>();
+  for (let i = 0; i + 3 < words.length; i += 4) {
+    out.set(words[i] as ClientClass, {
+      hardBytes: Number(words[i + 1]),
+      softBytes: Number(words[i + 2]),
+      softSeconds: Number(words[i + 3]),
+    });
+  }
+  return out;
+}
 
 /** A config value as stored. */
 type Value = number | boolean | string | readonly string[];
@@ -131,7 +226,10 @@ export function parseBytes(text: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-function parseValue(name: string, def: OptionDef, args: readonly string[]): Value {
+function parseValue(name: string, def: OptionDef, args: readonly string[], current?: Value): Value {
+  if (def.kind === "output-limits") {
+    return mergeOutputLimits(typeof current === "string" ? current : "", args);
+  }
   if (def.kind === "list")
     return args.length === 0 ? [] : args.flatMap((a) => a.split(/\s+/).filter(Boolean));
   if (args.length !== 1) throw new ConfigError(`wrong number of arguments for '${name}'`);
@@ -139,6 +237,11 @@ function parseValue(name: string, def: OptionDef, args: readonly string[]): Valu
   switch (def.kind) {
     case "string":
       return text;
+    case "events": {
+      const flags = parseEventFlags(text);
+      if (flags === undefined) throw new ConfigError(INVALID_EVENT_CLASS);
+      return eventFlagsText(flags);
+    }
     case "bool": {
       const t = text.toLowerCase();
       if (t !== "yes" && t !== "no") throw new ConfigError(`argument must be 'yes' or 'no'`);
@@ -181,7 +284,14 @@ export class ServerConfig {
     for (const [name, def] of Object.entries(OPTIONS)) {
       this.values.set(
         name,
-        parseValue(name, def, def.kind === "list" ? def.defaultText.split(" ") : [def.defaultText]),
+        parseValue(
+          name,
+          def,
+          def.kind === "list" || def.kind === "output-limits"
+            ? def.defaultText.split(" ")
+            : [def.defaultText],
+          def.defaultText,
+        ),
       );
     }
   }
@@ -200,7 +310,7 @@ export class ServerConfig {
     }
     const def = OPTIONS[key];
     if (def === undefined) throw new ConfigError(`unknown option '${name}'`);
-    this.values.set(key, parseValue(key, def, args));
+    this.values.set(key, parseValue(key, def, args, this.values.get(key)));
   }
 
   /**
@@ -219,7 +329,7 @@ export class ServerConfig {
           `CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`,
         );
       try {
-        next.set(key, parseValue(key, def, [text]));
+        next.set(key, parseValue(key, def, [text], next.get(key)));
       } catch (err) {
         throw new ConfigError(
           `CONFIG SET failed (possibly related to argument '${name}') - ${(err as Error).message}`,
@@ -244,6 +354,15 @@ export class ServerConfig {
   private checkInvariants(): void {
     if (this.int("proto-max-bulk-len") > this.int("client-query-buffer-limit")) {
       throw new ConfigError("proto-max-bulk-len must not exceed client-query-buffer-limit");
+    }
+    if (this.int("tls-port") === 0) return;
+    if (this.text("tls-cert-file") === "" || this.text("tls-key-file") === "") {
+      throw new ConfigError("tls-port needs tls-cert-file and tls-key-file");
+    }
+    if (this.text("tls-auth-clients") !== "no" && this.text("tls-ca-cert-file") === "") {
+      throw new ConfigError(
+        "Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-auth-clients is enabled!",
+      );
     }
   }
 
@@ -272,6 +391,16 @@ export class ServerConfig {
     const v = this.values.get(name);
     if (typeof v !== "string") throw new Error(`config ${name} is not text`);
     return v;
+  }
+
+  /** `notify-keyspace-events` as Redis's flag bits (src/server/notifications.ts). */
+  eventFlags(): number {
+    return parseEventFlags(this.text("notify-keyspace-events")) ?? 0;
+  }
+
+  /** `client-output-buffer-limit` of one client class. */
+  outputLimit(cls: ClientClass): OutputLimit {
+    return outputLimitsOf(this.text("client-output-buffer-limit")).get(cls) as OutputLimit;
   }
 
   list(name: string): readonly string[] {

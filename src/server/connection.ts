@@ -16,16 +16,38 @@
  *   and while the peer does not read its replies; so the bytes held stay within the parser's limits.
  * - A protocol error: the commands before it run and reply, then its error line, then the connection
  *   closes. Nothing else is affected.
+ * - Rejections before a command runs, in Redis's order: unknown command or arity, NOAUTH, `no_multi`
+ *   inside MULTI, and in RESP2 while subscribed anything but (P)(UN)SUBSCRIBE/PING/QUIT/RESET. Inside MULTI
+ *   a rejection fails the transaction; other commands are queued (src/server/transaction.ts).
+ * - Pushes (pub/sub messages) are encoded when delivered and written after the replies of the commands
+ *   already started. Output limits (`client-output-buffer-limit`, class pubsub while subscribed, normal
+ *   otherwise): bytes not yet taken by the peer — the transport's buffer, the reply buffer and held pushes —
+ *   past the hard limit, or past the soft limit for longer than its seconds on the Clock, close the
+ *   connection at once, as Redis does; a publisher never waits for a subscriber.
  */
 import type { Buffer } from "node:buffer";
 import type { Clock } from "../index.js";
 import type { Transport } from "../io/transport.js";
 import { type CommandTable, NO_REPLY, type Resolved } from "./command-table.js";
+import type { ClientClass, OutputLimit } from "./config.js";
 import type { ClientState, CommandContext, ServerContext } from "./context.js";
 import type { Gate } from "./gate.js";
+import { ClientSubscriptions } from "./pubsub.js";
 import { ERR, errorReply } from "./reply-errors.js";
 import { ProtocolError, type RequestLimits, RequestParser } from "./resp-parser.js";
-import { type Protocol, R, type Reply, ReplyBuffer } from "./resp-writer.js";
+import { encodeReply, type Protocol, R, type Reply, ReplyBuffer } from "./resp-writer.js";
+import { RUN_INSIDE_MULTI, Transaction } from "./transaction.js";
+
+/** What RESP2 clients may run while subscribed (Redis 7.0 processCommand). */
+const PUBSUB_CONTEXT: ReadonlySet<string> = new Set([
+  "ping",
+  "subscribe",
+  "unsubscribe",
+  "psubscribe",
+  "punsubscribe",
+  "quit",
+  "reset",
+]);
 
 /** Most commands of one connection started and not yet replied to. */
 export const PIPELINE_MAX = 1024;
@@ -44,12 +66,16 @@ export interface ConnectionHost {
   authRequired(): boolean;
   /** The connection is closed and none of its commands is running any more. Called once. */
   released(connection: Connection): void;
+  /** The `client-output-buffer-limit` of a client class, current. */
+  outputLimit(cls: ClientClass): OutputLimit;
   log(line: string): void;
 }
 
 interface Slot {
   /** The reply to write; undefined while running, and when suppressed (NO_REPLY, CLIENT REPLY). */
   reply: Reply | undefined;
+  /** A push encoded when delivered (then `reply` is undefined). */
+  raw?: Buffer;
   /** The connection's protocol when the command finished (HELLO and RESET change it for later ones). */
   protocol: Protocol;
   done: boolean;
@@ -59,6 +85,10 @@ interface Slot {
 }
 
 type Pending = { args: Buffer[]; resolved: Resolved };
+
+const QUEUED = R.simple("QUEUED");
+const TRANSACTION_TOO_LARGE =
+  "ERR Transaction discarded: its queued commands passed client-query-buffer-limit";
 
 /** See the module comment. */
 export class Connection implements ClientState, CommandContext {
@@ -79,8 +109,14 @@ export class Connection implements ClientState, CommandContext {
   readonly createdMs: number;
   readonly remoteAddress: string;
   readonly localAddress: string;
+  readonly subscriptions = new ClientSubscriptions();
+  readonly transaction = new Transaction();
 
   private readonly parser: RequestParser;
+  /** Bytes of pushes waiting in slots behind a running command. */
+  private heldPushBytes = 0;
+  /** Clock ms since the output has been over its soft limit; undefined while under it. */
+  private softLimitSinceMs: number | undefined;
   private readonly out = new ReplyBuffer();
   /** Slots from `slotHead` on are not yet written, in request order. */
   private readonly slots: Slot[] = [];
@@ -124,7 +160,7 @@ export class Connection implements ClientState, CommandContext {
   }
 
   get outputBytes(): number {
-    return this.out.length;
+    return this.out.length + this.heldPushBytes + this.transport.bufferedBytes;
   }
 
   get pipelined(): number {
@@ -155,6 +191,14 @@ export class Connection implements ClientState, CommandContext {
     this.transport.destroy();
   }
 
+  deliver(reply: Reply): void {
+    if (this.closed || this.ending) return;
+    const raw = encodeReply(reply, this.protocol);
+    this.heldPushBytes += raw.length;
+    this.slots.push({ reply: undefined, raw, protocol: this.protocol, done: true, skip: false, blind: true });
+    this.flush();
+  }
+
   /** Called by the server when it stops: finish what runs, reply, then close. */
   stop(): void {
     this.ending = true;
@@ -173,6 +217,7 @@ export class Connection implements ClientState, CommandContext {
     this.closed = true;
     this.ending = true;
     this.waiting = undefined;
+    this.host.context.pubsub.forget(this);
     if (this.inflight === 0) this.host.released(this);
   }
 
@@ -210,7 +255,7 @@ export class Connection implements ClientState, CommandContext {
   }
 
   private isBlind(p: Pending): boolean {
-    if (!("spec" in p.resolved)) return false;
+    if (!("spec" in p.resolved) || this.transaction.active) return false;
     const { spec } = p.resolved;
     return spec.exclusive !== true && this.authenticated && spec.blind?.(p.args) === true;
   }
@@ -223,14 +268,20 @@ export class Connection implements ClientState, CommandContext {
     if (!blind) this.nonBlindRunning = true;
     this.lastCommandMs = this.host.clock.now();
     const { resolved } = p;
-    if ("error" in resolved) {
-      this.finish(slot, R.error(resolved.error));
+    const rejection = this.rejection(resolved);
+    if (rejection !== undefined) {
+      if (this.transaction.active) this.transaction.failed = true;
+      this.finish(slot, R.error(rejection));
       return;
     }
-    const { spec, fullName } = resolved;
+    const { spec, fullName } = resolved as Exclude<Resolved, { error: string }>;
     this.lastCommand = fullName;
-    if (!this.authenticated && !spec.flags.includes("no_auth") && this.host.authRequired()) {
-      this.finish(slot, R.error(ERR.noAuth));
+    if (this.transaction.active && !RUN_INSIDE_MULTI.has(spec.name)) {
+      const queued = this.transaction.enqueue(
+        { spec, args: p.args },
+        this.host.context.config.int("client-query-buffer-limit"),
+      );
+      this.finish(slot, queued ? QUEUED : R.error(TRANSACTION_TOO_LARGE));
       return;
     }
     const exclusive = spec.exclusive === true;
@@ -255,6 +306,21 @@ export class Connection implements ClientState, CommandContext {
     const entered = this.host.gate.enter(exclusive);
     if (entered === undefined) run();
     else void entered.then(run);
+  }
+
+  /** Why `resolved` may not run now (see the module comment), or undefined. */
+  private rejection(resolved: Resolved): string | undefined {
+    if ("error" in resolved) return resolved.error;
+    const { spec, fullName } = resolved;
+    if (!this.authenticated && !spec.flags.includes("no_auth") && this.host.authRequired()) return ERR.noAuth;
+    if (this.transaction.active && spec.flags.includes("no_multi")) {
+      return "ERR Command not allowed inside a transaction";
+    }
+    const base = fullName.split("|")[0] as string;
+    if (this.protocol === 2 && this.subscriptions.count > 0 && !PUBSUB_CONTEXT.has(base)) {
+      return `ERR Can't execute '${fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+    }
+    return undefined;
   }
 
   private finish(slot: Slot, reply: Reply | typeof NO_REPLY): void {
@@ -299,6 +365,10 @@ export class Connection implements ClientState, CommandContext {
       if (!slot.done) break;
       this.slots[this.slotHead++] = undefined as unknown as Slot;
       if (slot.reply !== undefined) this.out.append(slot.reply, slot.protocol);
+      if (slot.raw !== undefined) {
+        this.heldPushBytes -= slot.raw.length;
+        this.out.appendRaw(slot.raw);
+      }
     }
     if (this.slotHead > 1024 && this.slotHead * 2 > this.slots.length) {
       this.slots.splice(0, this.slotHead);
@@ -309,7 +379,28 @@ export class Connection implements ClientState, CommandContext {
       this.host.context.stats.netOutputBytes += bytes.length;
       this.writable = this.transport.write(bytes);
     }
+    if (this.overOutputLimit()) return;
     if (this.ending && this.inflight === 0 && this.slotHead === this.slots.length) this.transport.end();
+  }
+
+  /** Checks `client-output-buffer-limit` (see the module comment); closes the connection if passed. */
+  private overOutputLimit(): boolean {
+    const limit = this.host.outputLimit(this.subscriptions.count > 0 ? "pubsub" : "normal");
+    const bytes = this.outputBytes;
+    let over = limit.hardBytes > 0 && bytes >= limit.hardBytes;
+    if (limit.softBytes > 0 && bytes >= limit.softBytes) {
+      const now = this.host.clock.now();
+      this.softLimitSinceMs ??= now;
+      if (now - this.softLimitSinceMs > limit.softSeconds * 1000) over = true;
+    } else this.softLimitSinceMs = undefined;
+    if (!over) return false;
+    this.host.log(
+      `client id=${this.id} addr=${this.remoteAddress} closed for overcoming of output buffer limits (${bytes} bytes)`,
+    );
+    this.heldPushBytes = 0;
+    this.slots.length = this.slotHead;
+    this.kill();
+    return true;
   }
 
   private updateFlow(): void {

@@ -5,7 +5,9 @@
 import type { Clock, FuseDB } from "../index.js";
 import type { CommandTable } from "./command-table.js";
 import type { ServerConfig } from "./config.js";
-import type { Protocol } from "./resp-writer.js";
+import type { ClientSubscriptions, PubSubHub } from "./pubsub.js";
+import type { Protocol, Reply } from "./resp-writer.js";
+import type { Transaction } from "./transaction.js";
 import type { Users } from "./users.js";
 
 /** One client connection's state (CLIENT LIST fields by Redis's names). */
@@ -39,6 +41,12 @@ export interface ClientState {
   readonly outputBytes: number;
   /** Commands started and not yet replied to. */
   readonly pipelined: number;
+  /** Pub/sub channels and patterns this client is subscribed to. */
+  readonly subscriptions: ClientSubscriptions;
+  /** MULTI/EXEC/WATCH state. */
+  readonly transaction: Transaction;
+  /** Queues a push (a pub/sub message or confirmation) after the replies of commands already started. */
+  deliver(reply: Reply): void;
   /** Closes the connection now (CLIENT KILL, idle timeout); its running commands still finish. */
   kill(): void;
 }
@@ -76,6 +84,8 @@ export interface ServerContext {
   readonly users: Users;
   readonly table: CommandTable;
   readonly stats: ServerStats;
+  /** Pub/sub channels and patterns of every client. */
+  readonly pubsub: PubSubHub;
   readonly process: ProcessInfo;
   /** The fusedb package version (INFO server, HELLO). */
   readonly version: string;

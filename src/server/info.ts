@@ -124,8 +124,8 @@ function stats(s: ServerContext): Fields {
     ["evicted_keys", 0],
     ["keyspace_hits", t.keyspaceHits],
     ["keyspace_misses", t.keyspaceMisses],
-    ["pubsub_channels", 0],
-    ["pubsub_patterns", 0],
+    ["pubsub_channels", s.pubsub.channelCount],
+    ["pubsub_patterns", s.pubsub.patternCount],
     ["total_error_replies", t.errorReplies],
   ];
 }

@@ -126,6 +126,13 @@ export class ReplyBuffer {
     this.encode(reply, protocol, 0);
   }
 
+  /** Appends bytes already encoded (a reply encoded earlier with {@link encodeReply}). */
+  appendRaw(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
   /** The bytes written since the last take (a copy the caller owns); the buffer is then empty. */
   take(): Buffer {
     const out = Buffer.from(this.buf.subarray(0, this.pos));

@@ -7,6 +7,8 @@
  * - Durability: handlers await the engine, whose promises resolve after the fdatasync (mode 'fsync'), so
  *   every write's reply leaves after its record is durable, and the engine's group commit batches the
  *   writes of every connection that arrived meanwhile.
+ * - Pub/sub: one hub for every client (src/server/pubsub.ts); keyspace notifications from the engine's
+ *   change stream while `notify-keyspace-events` asks for them (src/server/notifications.ts).
  * - Idle `timeout`: a loop on the Clock (once a second) closes clients idle longer, none with commands
  *   running.
  * - Stop (SHUTDOWN, or `close` from the command line on SIGTERM/SIGINT): listeners close, no command
@@ -16,10 +18,12 @@
 import type { Clock, FuseDB } from "../index.js";
 import type { Listener, Transport } from "../io/transport.js";
 import type { CommandTable } from "./command-table.js";
-import type { ServerConfig } from "./config.js";
+import type { ClientClass, OutputLimit, ServerConfig } from "./config.js";
 import { Connection, type ConnectionHost } from "./connection.js";
 import type { ClientState, ProcessInfo, ServerContext, ServerStats } from "./context.js";
 import { Gate } from "./gate.js";
+import { KeyspaceNotifier } from "./notifications.js";
+import { PubSubHub } from "./pubsub.js";
 import { REQUEST_LIMITS_DEFAULT, type RequestLimits } from "./resp-parser.js";
 import { R } from "./resp-writer.js";
 import { Users } from "./users.js";
@@ -64,6 +68,7 @@ export class RespServer implements ServerContext, ConnectionHost {
   readonly version: string;
   readonly stats: ServerStats = zeroStats();
   readonly gate = new Gate();
+  readonly pubsub = new PubSubHub();
   readonly limits: RequestLimits = { ...REQUEST_LIMITS_DEFAULT };
   readonly startedMs: number;
   lastSaveMs: number;
@@ -78,6 +83,8 @@ export class RespServer implements ServerContext, ConnectionHost {
   private nextId = 1;
   private readonly logLine: (line: string) => void;
   private resolveClosed: () => void = () => undefined;
+  private readonly notifier: KeyspaceNotifier;
+  private outputLimits: Record<ClientClass, OutputLimit> | undefined;
   private closing: Promise<void> | undefined;
 
   /** @throws ConfigError if the config's users are invalid. */
@@ -94,6 +101,7 @@ export class RespServer implements ServerContext, ConnectionHost {
     this.lastSaveMs = this.startedMs;
     this.config.validate();
     this.users = new Users(this.config.userRules, this.config.text("requirepass"));
+    this.notifier = new KeyspaceNotifier(this.db, this.pubsub, this.logLine);
     this.applyLimits();
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -111,6 +119,7 @@ export class RespServer implements ServerContext, ConnectionHost {
 
   /** Starts accepting connections and the idle-timeout loop. */
   start(): void {
+    this.notifier.configure(this.config.eventFlags());
     for (const l of this.listeners) l.start((t) => this.accept(t));
     void this.idleLoop();
   }
@@ -164,6 +173,16 @@ export class RespServer implements ServerContext, ConnectionHost {
   configChanged(): void {
     this.users = new Users(this.config.userRules, this.config.text("requirepass"));
     this.applyLimits();
+    if (!this.stopping) this.notifier.configure(this.config.eventFlags());
+  }
+
+  outputLimit(cls: ClientClass): OutputLimit {
+    this.outputLimits ??= {
+      normal: this.config.outputLimit("normal"),
+      slave: this.config.outputLimit("slave"),
+      pubsub: this.config.outputLimit("pubsub"),
+    };
+    return this.outputLimits[cls];
   }
 
   resetStats(): void {
@@ -173,6 +192,7 @@ export class RespServer implements ServerContext, ConnectionHost {
   private applyLimits(): void {
     this.limits.bulkBytesMax = this.config.int("proto-max-bulk-len");
     this.limits.queryBufferBytesMax = this.config.int("client-query-buffer-limit");
+    this.outputLimits = undefined;
   }
 
   private accept(transport: Transport): void {
@@ -215,6 +235,7 @@ export class RespServer implements ServerContext, ConnectionHost {
 
   private async stop(): Promise<void> {
     this.stopping = true;
+    this.notifier.stop();
     await Promise.all(this.listeners.map((l) => l.close()));
     for (const c of this.connections.values()) c.stop();
     // Exclusive: every command already started (running or waiting at the gate) has finished.

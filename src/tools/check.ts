@@ -35,7 +35,7 @@ import { MANIFEST_FILE, readManifest } from "../tree/manifest.js";
 import { fenceKeyFromHex } from "../tree/manifest-key.js";
 import type { Block } from "../tree/segment-reader.js";
 import { SegmentReader } from "../tree/segment-reader.js";
-import { decodeBatch } from "../wal/batch-codec.js";
+import { decodeBatchRecord } from "../wal/batch-codec.js";
 import { WAL_HEAD_FILE } from "../wal/format.js";
 import { resolveLiveWal } from "../wal/wal-head.js";
 import { recoverWal } from "../wal/wal-reader.js";
@@ -392,7 +392,7 @@ async function checkWal(
       checkpointLsn,
       (record, file) => {
         try {
-          decodeBatch(record.payload, record.lsn);
+          decodeBatchRecord(record.type, record.payload, record.lsn);
         } catch (err) {
           // Bounded report: the first few bad batches, then a count.
           if (badPayloads++ < 3) found.error(file, record.offset, `bad batch payload: ${reasonOf(err)}`);

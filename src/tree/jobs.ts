@@ -87,31 +87,39 @@ export class TreeJobs {
     return this.publisher.checkpointLsn;
   }
 
-  /** Writes `leaf`'s buffer as its newest segment. */
+  /**
+   * Writes `leaf`'s buffer as its newest segment. A leaf with no segment yet holds nothing older than its
+   * buffer, so its dead entries are collected (and if nothing else is left, no segment is written).
+   */
   private async flush(leaf: Leaf): Promise<void> {
     if (leaf.retired || leaf.active.size === 0) return;
     const lsn = this.host.appliedLsn();
     const frozen = leaf.freeze();
-    let reader: SegmentReader;
+    let reader: SegmentReader | undefined;
     try {
       await this.host.waitDurable(lsn);
       const horizon = this.host.expiryHorizonMs();
       const pairs = frozen.sorted();
-      reader = await this.publisher.writeSegment(pairs.map((p) => expireAt(p, horizon)));
-      const share = newShare(pairs, leaf.segments);
-      reader.liveBytes = Math.round(reader.dataBytes * share);
-      leaf.bufferNewShare = share;
+      let entries = pairs.map((p) => expireAt(p, horizon));
+      if (leaf.segments.length === 0) entries = this.collectDead(entries);
+      reader = entries.length === 0 ? undefined : await this.publisher.writeSegment(entries);
+      if (reader !== undefined) {
+        const share = newShare(pairs, leaf.segments);
+        reader.liveBytes = Math.round(reader.dataBytes * share);
+        leaf.bufferNewShare = share;
+      }
     } catch (err) {
       leaf.thaw();
       throw err;
     }
+    const created = reader === undefined ? [] : [reader];
     const add: LeafManifest = {
       low: fenceKeyToHex(leaf.low),
       flushedLsn: lsn,
-      segments: [reader.name, ...leaf.segments.map((s) => s.name)],
+      segments: [...created, ...leaf.segments].map((s) => s.name),
     };
-    await this.publisher.publish([leaf], [add], [reader], () => {
-      leaf.segments = [reader, ...leaf.segments];
+    await this.publisher.publish([leaf], [add], created, () => {
+      leaf.segments = [...created, ...leaf.segments];
       leaf.frozen = undefined;
       leaf.flushedLsn = lsn;
     });
@@ -139,6 +147,8 @@ export class TreeJobs {
         low: first.low,
         targetBytes: split ? targetBytes : Number.POSITIVE_INFINITY,
         horizonMs: this.host.expiryHorizonMs(),
+        // The rewrite covers every version of its keys older than the active buffers: dead ones can go.
+        legacyLsn: publisher.legacyLsn,
         sliceBytes: this.pacing.sliceBytes,
         onSlice: this.pacing.onSlice,
         create: () => publisher.createSegment(),
@@ -173,6 +183,22 @@ export class TreeJobs {
       this.counters.merges++;
       mark("tree.merge");
     }
+  }
+
+  /**
+   * `entries` without their dead ones (tombstones, including expired documents already turned into
+   * tombstones), for a job whose content holds every version of its keys older than the active buffers.
+   * Safe because a dead entry's version is at most its bucket's dead-version floor (src/doc/version-floor.ts):
+   * the key's next version is the same with or without it. Entries at or below the manifest's legacy LSN
+   * (written before the floor existed) are kept.
+   */
+  private collectDead(entries: Pair[]): Pair[] {
+    const legacyLsn = this.publisher.legacyLsn;
+    // `text`, not `value`: reading `value` would parse a lazily decoded document.
+    const kept = entries.filter(([, e]) => e.text !== undefined || e.lsn <= legacyLsn);
+    const collected = entries.length - kept.length;
+    if (collected > 0) mark("tree.tombstone-collected", collected);
+    return kept;
   }
 
   /** The synchronous switch of a rewrite: writes since the freeze move to `fresh`, which replaces `old`. */

@@ -8,6 +8,9 @@
  *   record   := bodyLength u32 | crc32 u32 | body[bodyLength]          (crc32 over body)
  *   body     := UTF-8 JSON, the first {"snapshot": Manifest}, every later {"edit": ManifestEdit}
  *
+ * Snapshots are written in format 3 (with the dead-version floor); format 2 snapshots are still read.
+ * Both may carry `clockFloorMs` (absent: 0), the durable clock floor (docs/wal-format.md, "Clock floor").
+ *
  * A new manifest (at open, and when the log outgrows its bound) is written whole as one snapshot to
  * MANIFEST.tmp, fdatasynced, renamed over MANIFEST, and the directory synced (durability contract point 8).
  * An edit is appended and fdatasynced before anything relies on it. Only the last, unsynced edit can be torn
@@ -23,6 +26,7 @@ import { checksum } from "../util/bytes.js";
 import { mark } from "../util/coverage.js";
 import {
   applyEdit,
+  type FloorPair,
   HEX_KEY,
   type LeafManifest,
   type Manifest,
@@ -194,25 +198,78 @@ function checkLeaves(x: Record<string, unknown>, name: string, what: string): Le
   return v.map(checkLeaf);
 }
 
+/**
+ * `[bucket, floor]` pairs under `name` (validated by the state's invariants when applied); absent: none.
+ */
+function floorPairs(x: Record<string, unknown>, name: string, what: string): FloorPair[] {
+  const v = x[name];
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw new Error(`${what}.${name} is not an array`);
+  return v.map((p): FloorPair => {
+    if (!Array.isArray(p) || p.length !== 2) throw new Error(`${what}.${name} holds a non-pair`);
+    const [b, f] = p as unknown[];
+    if (typeof b !== "number" || typeof f !== "number") throw new Error(`${what}.${name} holds a non-number`);
+    return [b, f];
+  });
+}
+
+/**
+ * A snapshot of format 3, or of format 2 (before the dead-version floor): read with an empty floor and a
+ * legacy LSN at its highest LSN, so the dead entries a format 2 engine wrote (whose versions no floor
+ * holds) are kept as tombstones, never collected.
+ */
 function checkManifest(m: unknown): Manifest {
   const x = fieldsOf(m, "snapshot");
-  if (x.formatVersion !== 2) throw new Error(`snapshot format version ${String(x.formatVersion)}`);
+  const format = x.formatVersion;
+  if (format !== 2 && format !== 3) throw new Error(`snapshot format version ${String(format)}`);
   const checkpointLsn = safeInteger(x, "checkpointLsn", "snapshot");
   const nextFileNumber = safeInteger(x, "nextFileNumber", "snapshot");
   const leaves = checkLeaves(x, "leaves", "snapshot");
-  // Re-validates order and the first leaf.
-  const base: Manifest = { formatVersion: 2, checkpointLsn, nextFileNumber, leaves: [] };
-  return applyEdit(base, { checkpointLsn, nextFileNumber, remove: [], add: leaves });
+  let legacyLsn: number;
+  if (format === 2) {
+    mark("recovery.manifest-format-2");
+    legacyLsn = leaves.reduce((n, l) => Math.max(n, l.flushedLsn), checkpointLsn);
+  } else legacyLsn = safeInteger(x, "legacyLsn", "snapshot");
+  const deadVersionFloor = format === 2 ? [] : floorPairs(x, "deadVersionFloor", "snapshot");
+  // Re-validates order, the first leaf and the floors.
+  const clockFloorMs = optionalCount(x, "clockFloorMs", "snapshot");
+  const base: Manifest = {
+    formatVersion: 3,
+    checkpointLsn,
+    nextFileNumber,
+    leaves: [],
+    deadVersionFloor: [],
+    legacyLsn,
+  };
+  return applyEdit(base, {
+    checkpointLsn,
+    nextFileNumber,
+    remove: [],
+    add: leaves,
+    deadVersionFloor,
+    clockFloorMs,
+  });
 }
 
 function checkEdit(e: unknown): ManifestEdit {
   const x = fieldsOf(e, "edit");
-  return {
+  const edit: ManifestEdit = {
     checkpointLsn: safeInteger(x, "checkpointLsn", "edit"),
     nextFileNumber: safeInteger(x, "nextFileNumber", "edit"),
     remove: strings(x, "remove", "edit"),
     add: checkLeaves(x, "add", "edit"),
+    clockFloorMs: optionalCount(x, "clockFloorMs", "edit"),
   };
+  const floor = floorPairs(x, "deadVersionFloor", "edit");
+  return floor.length === 0 ? edit : { ...edit, deadVersionFloor: floor };
+}
+
+/** An optional non-negative safe integer field (absent: undefined). */
+function optionalCount(x: Record<string, unknown>, name: string, what: string): number | undefined {
+  if (x[name] === undefined) return undefined;
+  const n = safeInteger(x, name, what);
+  if (n < 0) throw new Error(`${what}.${name} is negative`);
+  return n;
 }
 
 function frame(body: object): Buffer {
@@ -341,6 +398,9 @@ function assertWritable(m: Manifest): void {
 function sameManifest(a: Manifest, b: Manifest): boolean {
   if (a.checkpointLsn !== b.checkpointLsn) return false;
   if (a.nextFileNumber !== b.nextFileNumber) return false;
+  if (a.legacyLsn !== b.legacyLsn) return false;
+  if (a.deadVersionFloor.join("/") !== b.deadVersionFloor.join("/")) return false;
+  if ((a.clockFloorMs ?? 0) !== (b.clockFloorMs ?? 0)) return false;
   if (a.leaves.length !== b.leaves.length) return false;
   return a.leaves.every((l, i) => {
     const o = b.leaves[i];

@@ -8,6 +8,7 @@
  */
 import type { Entry } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
+import type { FloorPair } from "../doc/version-floor.js";
 import { assert } from "../errors.js";
 import { joinPath } from "../io/file-system.js";
 import { mark } from "../util/coverage.js";
@@ -35,10 +36,20 @@ export interface PublisherOptions {
   ignoreChecksums?: boolean;
 }
 
+/** A raise of the dead-version floor by a visible record: its LSN, the bucket and the new floor. */
+export type FloorRaise = [lsn: number, bucket: number, floor: number];
+
 /** Segment files, manifest edits and the WAL floor of one tree. */
 export class Publisher {
   private nextFileNumber: number;
   private floor: number;
+  /**
+   * Raises of the dead-version floor by records above the WAL floor, LSN order, from `raisesHead` on. Each
+   * edit carries those at or below its WAL floor (the records it stops replaying). Bounded by the records
+   * above the WAL floor.
+   */
+  private raises: FloorRaise[] = [];
+  private raisesHead = 0;
   /** Deletions of retired segments still running; close waits for them. */
   private readonly removals = new Set<Promise<void>>();
   /** Bytes written into segments. */
@@ -51,14 +62,54 @@ export class Publisher {
     private readonly cache: BlockCache<Block>,
     private readonly router: Router,
     private readonly options: PublisherOptions,
+    /** Raises of the dead-version floor by the records recovery replayed (above the WAL floor), LSN order. */
+    replayedRaises: FloorRaise[] = [],
   ) {
     this.nextFileNumber = log.manifest.nextFileNumber;
     this.floor = log.manifest.checkpointLsn;
+    for (const [lsn, bucket, f] of replayedRaises) this.noteFloorRaise(lsn, bucket, f);
   }
 
   /** The manifest's checkpoint LSN (the WAL floor): replay starts above it. */
   get checkpointLsn(): number {
     return this.floor;
+  }
+
+  /** Dead entries at or below this LSN may be older than the dead-version floor: jobs keep them. */
+  get legacyLsn(): number {
+    return this.log.manifest.legacyLsn;
+  }
+
+  /**
+   * Notes that the record at `lsn` (visible, above the WAL floor; LSN order) raised the dead-version floor
+   * of `bucket` to `floor`: the edit that moves the WAL floor past `lsn` will carry it.
+   */
+  noteFloorRaise(lsn: number, bucket: number, floor: number): void {
+    const last = this.raises[this.raises.length - 1];
+    assert(last === undefined || last[0] <= lsn, "floor raises come in LSN order");
+    assert(lsn > this.floor, "a raise below the WAL floor is already in the manifest");
+    this.raises.push([lsn, bucket, floor]);
+  }
+
+  /** The raises at or below `walFloor`, one pair per bucket (its highest), buckets ascending. */
+  private raisesUpTo(walFloor: number): { pairs: FloorPair[]; end: number } {
+    const top = new Map<number, number>();
+    let i = this.raisesHead;
+    // Bounded by the raises queued.
+    for (; i < this.raises.length; i++) {
+      const r = this.raises[i] as FloorRaise;
+      if (r[0] > walFloor) break;
+      top.set(r[1], Math.max(top.get(r[1]) ?? 0, r[2]));
+    }
+    return { pairs: [...top].sort((a, b) => a[0] - b[0]), end: i };
+  }
+
+  /** Forgets the raises before `end` (published); compacts the queue once its dead prefix dominates. */
+  private dropRaises(end: number): void {
+    this.raisesHead = end;
+    if (this.raisesHead * 2 < this.raises.length || this.raisesHead < 1024) return;
+    this.raises = this.raises.slice(this.raisesHead);
+    this.raisesHead = 0;
   }
 
   /** Bytes appended to or rewritten in the manifest by this handle. */
@@ -146,15 +197,22 @@ export class Publisher {
   ): Promise<void> {
     const floor = this.floorAfter(removed);
     assert(floor >= this.floor, "the WAL floor never goes back");
+    const raised = this.raisesUpTo(floor);
     const changes =
-      removed.length > 0 || floor > this.floor || this.nextFileNumber > this.log.manifest.nextFileNumber;
+      removed.length > 0 ||
+      floor > this.floor ||
+      this.nextFileNumber > this.log.manifest.nextFileNumber ||
+      raised.pairs.length > 0;
     if (changes) {
       const edit: ManifestEdit = {
         checkpointLsn: floor,
         nextFileNumber: this.nextFileNumber,
         remove: removed.map((l) => fenceKeyToHex(l.low)),
         add,
+        clockFloorMs: this.host.clockFloorMs(),
       };
+      // Replay stops below the new floor: the floor raises of the records it no longer replays go with it.
+      if (raised.pairs.length > 0) edit.deadVersionFloor = raised.pairs;
       try {
         await this.log.append(edit);
       } catch (err) {
@@ -165,6 +223,7 @@ export class Publisher {
         throw err;
       }
       assert(this.log.manifest.checkpointLsn === floor, "the manifest holds the floor just published");
+      this.dropRaises(raised.end);
     }
     commit?.();
     this.floor = floor;

@@ -104,14 +104,18 @@ export function rawFromPairs(pairs: readonly (readonly [KeyString, Entry])[]): R
 }
 
 /**
- * What a job writes for `raw` given the expiry horizon (Clock ms): the entry as it is, or, for a document
- * expired at `horizonMs`, a tombstone of the same version and LSN (docs/segment-format.md, "Background
- * removal of expired keys"). Undefined means "write nothing for this key": no entry is dropped today (every
- * tombstone is kept so versions keep growing); a rule that drops entries goes here.
+ * What a merge, split or merge-back writes for `raw` given the expiry horizon (Clock ms): the entry as it
+ * is; for a document expired at `horizonMs`, a tombstone of the same version and LSN (docs/segment-format.md,
+ * "Background removal of expired keys"); undefined — nothing — for a tombstone (after that conversion)
+ * above `legacyLsn`: the job's content holds every version of its keys older than the active buffers, and
+ * the dead-version floor keeps versions growing without it (docs/versions.md). Tombstones at or below
+ * `legacyLsn` (written before the floor existed) are kept.
  */
-export function outputEntry(raw: RawEntry, horizonMs: number): RawEntry | undefined {
-  if (raw.tombstone || raw.expiresAtMs === undefined || horizonMs < raw.expiresAtMs) return raw;
-  return rawTombstone(raw);
+export function outputEntry(raw: RawEntry, horizonMs: number, legacyLsn: number): RawEntry | undefined {
+  const expired = !raw.tombstone && raw.expiresAtMs !== undefined && horizonMs >= raw.expiresAtMs;
+  const dead = raw.tombstone || expired;
+  if (dead && raw.lsn > legacyLsn) return undefined;
+  return expired ? rawTombstone(raw) : raw;
 }
 
 /** The tombstone of `raw`'s key with its version and LSN, encoded. */

@@ -14,6 +14,7 @@
  */
 import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
+import { mark } from "../util/coverage.js";
 import { outputEntry, type RawEntry } from "./raw-entry.js";
 import type { SegmentReader } from "./segment-reader.js";
 import type { SegmentStream } from "./segment-writer.js";
@@ -36,8 +37,10 @@ export interface RewriteSink {
   low: KeyString;
   /** Bytes of entries per piece; Infinity for one piece (a merge). */
   targetBytes: number;
-  /** Expiry horizon (Clock ms): documents expired by then are written as tombstones. */
+  /** Expiry horizon (Clock ms): documents expired by then are dead, as tombstones are. */
   horizonMs: number;
+  /** Dead entries above this LSN are dropped; at or below it they are kept as tombstones (raw-entry.ts). */
+  legacyLsn: number;
   /** Bytes of merged entries between two `onSlice` calls. */
   sliceBytes: number;
   /** Awaited after every slice: lets the event loop (and writers waiting for a slice) run. */
@@ -64,14 +67,18 @@ export async function rewriteInto(
 ): Promise<number> {
   const merge = new RawMerge(sources);
   const cutter = new Cutter(sink, outputs);
+  let collected = 0;
   try {
     // Bounded by the sources' entries: every slice takes at least one, or ends the loop.
     for (;;) {
       const slice = await merge.take(sink.sliceBytes);
       if (slice.length === 0) break;
       for (const raw of slice) {
-        const out = outputEntry(raw, sink.horizonMs);
-        if (out === undefined) continue;
+        const out = outputEntry(raw, sink.horizonMs, sink.legacyLsn);
+        if (out === undefined) {
+          collected++;
+          continue;
+        }
         const pending = cutter.add(out);
         if (pending !== undefined) await pending;
       }
@@ -79,6 +86,7 @@ export async function rewriteInto(
       await sink.onSlice();
     }
     await cutter.end();
+    if (collected > 0) mark("tree.tombstone-collected", collected);
   } catch (err) {
     await cutter.discard();
     await merge.close();

@@ -15,7 +15,8 @@
  *    bound on read amplification);
  * 3. flush: a leaf's buffer is full (`leafBufferBytes`), or all buffers together pass half their budget
  *    (`bufferBytesMax`): the buffer becomes a new segment of that leaf;
- * 4. merge: a leaf with more than `segmentsMax` segments, or mostly tombstones, is rewritten as one segment;
+ * 4. merge: a leaf with more than `segmentsMax` segments, or many tombstones, is rewritten as one segment
+ *    (without its dead entries);
  * 5. continuous checkpoint: every `checkpointWalBytes / n` bytes of WAL (n leaves holding unflushed data),
  *    the leaf holding the oldest unflushed LSN is flushed, so the WAL above the floor stays near
  *    `checkpointWalBytes` (RocksDB `max_total_wal_size`);
@@ -247,9 +248,11 @@ function one(kind: "flush" | "merge", leaf: Leaf): JobPlan {
 }
 
 /**
- * Whether a leaf's segments are mostly tombstones spread over several segments: merging them keeps one
- * tombstone per key (tombstones themselves stay, so versions keep growing) and drops the older versions
- * under them.
+ * Whether a leaf's segments hold many tombstones (more than a quarter of their entries) spread over several
+ * segments: merging them drops every tombstone (the dead-version floor keeps versions growing without them,
+ * src/doc/version-floor.ts) and the older versions under them, so the leaf shrinks by at least that quarter
+ * and scans stop stepping over them. (Tombstones a format 2 engine wrote are kept; with one segment left the
+ * leaf is not chosen again.)
  */
 function tombstoneHeavy(leaf: Leaf): boolean {
   if (leaf.segments.length < 2) return false;
@@ -259,5 +262,5 @@ function tombstoneHeavy(leaf: Leaf): boolean {
     entries += s.entryCount;
     tombstones += s.tombstoneCount;
   }
-  return tombstones * 2 > entries;
+  return tombstones * 4 > entries;
 }

@@ -12,8 +12,13 @@ export interface TreeHost {
   appliedLsn(): number;
   /** Resolves once every record up to `lsn` is durable. @throws PoisonedError if the WAL failed. */
   waitDurable(lsn: number): Promise<void>;
-  /** Expiry horizon for background removal of expired documents (Clock ms). */
+  /** Expiry horizon for background removal of expired documents (Clock ms); never above `clockFloorMs()`. */
   expiryHorizonMs(): number;
+  /**
+   * The durable clock floor (engine clock ms, src/engine-clock.ts): manifest edits carry it, so it
+   * outlives the WAL files deleted below the checkpoint.
+   */
+  clockFloorMs(): number;
   /** WAL bytes written so far. */
   walBytesWritten(): number;
   /** Forgets WAL files wholly at or below `lsn`; returns their names for deletion. */

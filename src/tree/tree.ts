@@ -16,6 +16,7 @@
  */
 import type { Entry } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
+import { VersionFloor } from "../doc/version-floor.js";
 import { assert } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { BlockCache, type BlockCacheStats } from "./block-cache.js";
@@ -24,13 +25,13 @@ import type { KeyRange } from "./key-range.js";
 import { Leaf, NOT_IN_MEMORY } from "./leaf.js";
 import type { Manifest, ManifestLog } from "./manifest.js";
 import { fenceKeyFromHex } from "./manifest-key.js";
-import { Publisher } from "./publisher.js";
+import { type FloorRaise, Publisher } from "./publisher.js";
 import { leafOf, Router } from "./router.js";
 import { type JobKind, type JobPlan, Scheduler } from "./scheduler.js";
 import { type Block, SegmentReader } from "./segment-reader.js";
 import type { TreeHost } from "./tree-host.js";
 
-export type { JobKind, TreeHost };
+export type { FloorRaise, JobKind, TreeHost };
 export { leafOf, NOT_IN_MEMORY };
 
 type Pair = [KeyString, Entry];
@@ -83,6 +84,8 @@ export interface TreeStats {
   throttledWrites: number;
   /** The background job running now, if any. */
   running: JobKind | undefined;
+  /** No background job is running or queued (see `FuseDBStats.background`). */
+  idle: boolean;
   walFilesDeleted: number;
   cache: BlockCacheStats;
 }
@@ -127,7 +130,12 @@ export class Tree {
     private readonly cache: BlockCache<Block>,
     leaves: Leaf[],
     options: TreeOptions,
-    disk: { host: TreeHost; log: ManifestLog } | undefined,
+    disk: { host: TreeHost; log: ManifestLog; raises: FloorRaise[] } | undefined,
+    /**
+     * The dead-version floor of the visible records (src/doc/version-floor.ts): raised by `apply`, read by
+     * `versionOf` and `inspect`; the edits carry it to the manifest.
+     */
+    readonly floor: VersionFloor,
     /** The WAL floor of a tree without background work: 0 in memory mode, the manifest's when read-only. */
     private readonly fixedCheckpointLsn = 0,
   ) {
@@ -144,14 +152,21 @@ export class Tree {
       // Let the event loop run between slices, also when a job's input is all in memory.
       return yieldNow();
     };
-    const publisher = new Publisher(disk.host, disk.log, cache, this.router, {
-      sliceBytes: options.sliceBytes,
-      onSlice,
-      stop: () => {
-        this.stopped = true;
+    const publisher = new Publisher(
+      disk.host,
+      disk.log,
+      cache,
+      this.router,
+      {
+        sliceBytes: options.sliceBytes,
+        onSlice,
+        stop: () => {
+          this.stopped = true;
+        },
+        ignoreChecksums: options.ignoreChecksums,
       },
-      ignoreChecksums: options.ignoreChecksums,
-    });
+      disk.raises,
+    );
     const pacing = { sliceBytes: options.sliceBytes, onSlice };
     const jobs = new TreeJobs(disk.host, this.router, publisher, pacing, (leaf) =>
       this.scheduler.noteUnsplittable(leaf),
@@ -161,7 +176,7 @@ export class Tree {
 
   /** A tree with one leaf and no files (durability 'memory'): buffers only, no background work. */
   static inMemory(options: TreeOptions): Tree {
-    return new Tree(new BlockCache(1), [new Leaf("", [], 0)], options, undefined);
+    return new Tree(new BlockCache(1), [new Leaf("", [], 0)], options, undefined, new VersionFloor());
   }
 
   /**
@@ -173,8 +188,9 @@ export class Tree {
     leaves: Leaf[],
     options: TreeOptions,
     checkpointLsn: number,
+    floor: VersionFloor,
   ): Tree {
-    return new Tree(cache, leaves, options, undefined, checkpointLsn);
+    return new Tree(cache, leaves, options, undefined, floor, checkpointLsn);
   }
 
   /**
@@ -205,15 +221,21 @@ export class Tree {
     return { leaves, cache };
   }
 
-  /** A tree over opened leaves, publishing through `manifestLog`. */
+  /**
+   * A tree over opened leaves, publishing through `manifestLog`, with the recovered dead-version `floor`
+   * (the manifest's raised by every replayed record) and the `raises` of the replayed records (LSN order:
+   * the manifest gets them as the WAL floor passes them). Defaults: a new database.
+   */
   static create(
     host: TreeHost,
     manifestLog: ManifestLog,
     cache: BlockCache<Block>,
     leaves: Leaf[],
     options: TreeOptions,
+    floor = VersionFloor.of(manifestLog.manifest.deadVersionFloor),
+    raises: FloorRaise[] = [],
   ): Tree {
-    return new Tree(cache, leaves, options, { host, log: manifestLog });
+    return new Tree(cache, leaves, options, { host, log: manifestLog, raises }, floor);
   }
 
   /** The leaf whose range holds `key` (binary search over fence keys). */
@@ -221,8 +243,13 @@ export class Tree {
     return this.router.leafFor(key);
   }
 
-  /** Makes a durable effect visible: into its leaf's buffer; may start background work. */
+  /**
+   * Makes a durable effect visible: into its leaf's buffer, and into the dead-version floor (noted for the
+   * manifest edit that moves the WAL floor past it); may start background work.
+   */
   apply(key: KeyString, entry: Entry): void {
+    const bucket = this.floor.raiseBy(key, entry);
+    if (bucket !== undefined) this.background?.publisher.noteFloorRaise(entry.lsn, bucket, entry.version);
     const leaf = this.router.leafFor(key);
     const before = leaf.active.sizeBytes;
     leaf.active.set(key, entry);
@@ -277,6 +304,7 @@ export class Tree {
       throttledWrites: this.scheduler.throttledWrites,
       walFilesDeleted: publisher?.walFilesDeleted ?? 0,
       running: this.running,
+      idle: !this.busy && this.running === undefined,
       manifestBytes: publisher?.manifestBytes ?? 0,
       manifestRewrites: publisher?.manifestRewrites ?? 0,
       cache: { ...this.cache.stats },
@@ -315,10 +343,17 @@ export class Tree {
   checkpoint(): Promise<number> {
     const background = this.background;
     assert(background !== undefined, "memory and read-only trees have no checkpoint");
-    return this.exclusive("checkpoint", () => background.jobs.checkpoint()).catch((err: unknown) => {
-      this.failed(background, err);
-      throw err;
-    });
+    return this.exclusive("checkpoint", () => background.jobs.checkpoint()).then(
+      (lsn) => {
+        // The flushes may have made merges due (a leaf's tombstones now over its older segments).
+        this.schedule();
+        return lsn;
+      },
+      (err: unknown) => {
+        this.failed(background, err);
+        throw err;
+      },
+    );
   }
 
   /** Sweeps expired documents in memory mode (there is no background flush to do it). */

@@ -1,7 +1,8 @@
 /**
- * Payload of a Batch record: the resolved effects of one atomic call (one or more keys).
+ * Payload of a batch record: the resolved effects of one atomic call (one or more keys, or none).
  *
- *   batch  := count u32 | effect*
+ *   timed-batch := callMs u64 | batch               (record type TimedBatch, the only one written)
+ *   batch       := count u32 | effect*              (record type Batch: read, no longer written)
  *   effect := an entry without its LSN (src/doc/entry-codec.ts): kind u8 (1 put, 2 tombstone, 3 put with
  *             expiry) | keyLength u16 | key | version u64
  *             | [expiresAtMs u64]              (kind 3 only: absolute Clock ms)
@@ -10,13 +11,17 @@
  * Every effect takes the LSN of the record holding the batch. The value is UTF-8 JSON text, present only
  * for puts. The expiry is absolute and logged, so recovery restores exactly what was acknowledged without
  * consulting the clock. Redo-only: replaying an effect sets the key to exactly this version and value, so
- * replay is idempotent.
+ * replay is idempotent. `callMs` is the engine clock's time when the call was made (src/engine-clock.ts):
+ * recovery starts the clock no lower than the newest one replayed, so time never goes back across a restart.
+ * fusedb never writes a timed batch without effects (a read makes its time durable in a WAL header slot,
+ * docs/wal-format.md "The clock floor"); a decoder accepts one.
  */
 import type { Buffer } from "node:buffer";
 import type { Entry } from "../doc/entry.js";
 import { decodeEntry, ENTRY_BYTES_MIN, encodeEntry } from "../doc/entry-codec.js";
 import type { KeyString } from "../doc/key.js";
 import { ByteReader, ByteWriter } from "../util/bytes.js";
+import { RecordType } from "./format.js";
 
 /** One key's new state in a batch. */
 export interface Effect {
@@ -30,6 +35,41 @@ export function encodeBatch(effects: readonly Effect[]): Buffer {
   w.u32(effects.length);
   for (const { key, entry } of effects) encodeEntry(w, key, entry, false);
   return w.finish();
+}
+
+/** Encodes a timed batch: the call's time (engine clock ms, a safe integer) and its effects. */
+export function encodeTimedBatch(callMs: number, effects: readonly Effect[]): Buffer {
+  const w = new ByteWriter(64);
+  w.u64(callMs);
+  w.u32(effects.length);
+  for (const { key, entry } of effects) encodeEntry(w, key, entry, false);
+  return w.finish();
+}
+
+/** A decoded timed batch. */
+export interface TimedBatch {
+  /** Engine clock ms of the call. */
+  callMs: number;
+  effects: Effect[];
+}
+
+/**
+ * Decodes a timed-batch payload; entries get LSN `lsn`.
+ * @throws Error on a malformed payload (shorter than its time, or a malformed batch after it).
+ */
+export function decodeTimedBatch(payload: Uint8Array, lsn: number): TimedBatch {
+  const r = new ByteReader(payload);
+  const callMs = r.u64();
+  return { callMs, effects: decodeBatch(payload.subarray(8), lsn) };
+}
+
+/**
+ * Decodes the payload of a record of type `type` (Batch or TimedBatch); an untimed Batch gets `callMs` 0.
+ * @throws Error on a malformed payload.
+ */
+export function decodeBatchRecord(type: RecordType, payload: Uint8Array, lsn: number): TimedBatch {
+  if (type === RecordType.TimedBatch) return decodeTimedBatch(payload, lsn);
+  return { callMs: 0, effects: decodeBatch(payload, lsn) };
 }
 
 /**

@@ -24,6 +24,15 @@ export interface CommitLog {
     payload: Uint8Array,
     onDurable: () => void,
   ): { lsn: number; durable: Promise<void> };
+  /** The largest clock floor known durable (engine clock ms, src/engine-clock.ts). */
+  readonly durableClockFloorMs: number;
+  /** Notes that the engine clock reached `ms`; the next write to the log carries it. No I/O by itself. */
+  noteClockFloor(ms: number): void;
+  /**
+   * Resolves once a clock floor of at least `ms` is durable, without appending a record or consuming an LSN
+   * (docs/wal-format.md, "Clock floor"). @throws PoisonedError once poisoned; ClosedError once closing.
+   */
+  waitClockFloor(ms: number): Promise<void>;
   /** Records appended after this call go to a new file; resolves once every earlier record is durable. */
   rotate(): Promise<void>;
   /** Forgets files wholly at or below `lsn` and returns their names. */

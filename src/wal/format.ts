@@ -3,8 +3,9 @@
  * visible (LevelDB doc/log_format.md).
  *
  *   wal-file    := file-header record*
- *   file-header := magic[8] "FUSEWAL2" | firstLsn u64 | crc32 u32 | slot[2]      (crc32 over magic, firstLsn)
- *   slot        := crc32 u32 | durableLsn u64               (crc32 over slot index u8, firstLsn u64, durableLsn)
+ *   file-header := magic[8] "FUSEWAL3" | firstLsn u64 | crc32 u32 | slot[2]      (crc32 over magic, firstLsn)
+ *   slot        := crc32 u32 | durableLsn u64 | clockFloorMs u64
+ *                                       (crc32 over slot index u8, firstLsn u64, durableLsn, clockFloorMs)
  *   record      := crc32 u32 | length u32 | type u8 | lsn u64 | groupDelta u32 | payload[length]
  *   WALHEAD     := magic[8] "FUSEWH01" | newestFirstLsn u64 | crc32 u32          (crc32 over the 16 before)
  *
@@ -12,7 +13,9 @@
  * is `lsn - firstLsnOfItsGroupCommitWrite`; recovery uses it to tell a torn group-commit write (expected after
  * a crash) from damage to an earlier, durable write (corruption). A slot is rewritten in place with each group
  * commit, alternating between the two, and says up to which LSN the file was durable (acknowledged) before
- * that group: damage that cuts the log below it is corruption, not a tear. WALHEAD names the newest WAL file,
+ * that group: damage that cuts the log below it is corruption, not a tear. A slot also carries the durable clock
+floor (src/engine-clock.ts): a "floor only" commit rewrites a slot and fdatasyncs without writing a record,
+so making a time durable never consumes an LSN. WALHEAD names the newest WAL file,
  * so a missing newest file is noticed.
  */
 import { Buffer } from "node:buffer";
@@ -42,8 +45,10 @@ export const RECORD_PAYLOAD_BYTES_MAX = 64 * 1024 * 1024;
 
 /** Record types. */
 export const RecordType = {
-  /** An atomic batch of resolved mutations (see src/wal/batch-codec.ts). */
+  /** An atomic batch of resolved mutations (see src/wal/batch-codec.ts). Read; no longer written. */
   Batch: 1,
+  /** The time of the call, then an atomic batch (src/wal/batch-codec.ts) */
+  TimedBatch: 2,
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
@@ -147,50 +152,76 @@ export function recordExtent(head: Uint8Array, leftBytes: number): number {
   return Math.min(leftBytes, HEADER_BYTES + length);
 }
 
-/** Magic of a WAL file of this format (format 2: the first with a file header; format 1 had none). */
-export const WAL_MAGIC = Buffer.from("FUSEWAL2", "latin1");
-/** Bytes of one durable-LSN slot: crc32, durableLsn. */
-export const SLOT_BYTES = 4 + 8;
+/**
+ * Magic of a WAL file of this format (format 3: slots carry the clock floor; format 2 had slots without it,
+ * format 1 no file header).
+ */
+export const WAL_MAGIC = Buffer.from("FUSEWAL3", "latin1");
+/** Bytes of one durable-LSN slot: crc32, durableLsn, clockFloorMs. */
+export const SLOT_BYTES = 4 + 8 + 8;
 /** Offset of slot 0; slot 1 follows it. */
 const SLOTS_AT = 8 + 8 + 4; // magic, firstLsn, crc
 /** Bytes of the file header; the first record starts here. */
-export const FILE_HEADER_BYTES = SLOTS_AT + 2 * SLOT_BYTES; // 44
+export const FILE_HEADER_BYTES = SLOTS_AT + 2 * SLOT_BYTES; // 60
 
 /** A slot's index: each group commit rewrites one, alternating. */
 export type SlotIndex = 0 | 1;
 /** The durable LSN each slot holds, or undefined where a slot does not verify (a torn rewrite). */
 export type SlotValues = [number | undefined, number | undefined];
+/**
+ * The clock floor each slot holds (engine clock ms, src/engine-clock.ts), undefined exactly where the slot
+ * does not verify (as in {@link SlotValues}).
+ */
+export type SlotFloors = [number | undefined, number | undefined];
 
 /** Byte offset of slot `index` in a WAL file. */
 export function slotOffset(index: SlotIndex): number {
   return SLOTS_AT + index * SLOT_BYTES;
 }
 
-/** The crc32 of a slot: binds its index, its file's first LSN and its value. */
-function slotCrc(index: SlotIndex, firstLsn: number, durableLsn: number): number {
-  const bytes = Buffer.alloc(1 + 8 + 8);
+/** The crc32 of a slot: binds its index, its file's first LSN and its values. */
+function slotCrc(index: SlotIndex, firstLsn: number, durableLsn: number, clockFloorMs: number): number {
+  const bytes = Buffer.alloc(1 + 8 + 8 + 8);
   bytes.writeUInt8(index, 0);
   writeU64(bytes, firstLsn, 1);
   writeU64(bytes, durableLsn, 9);
+  writeU64(bytes, clockFloorMs, 17);
   return checksum(bytes);
 }
 
-/** Encodes slot `index` of the file starting at `firstLsn`: every record up to `durableLsn` is durable. */
-export function encodeSlot(index: SlotIndex, firstLsn: number, durableLsn: number): Buffer {
+/**
+ * Encodes slot `index` of the file starting at `firstLsn`: every record up to `durableLsn` is durable, and
+ * the engine clock reached `clockFloorMs` (a safe integer, engine clock ms).
+ * @throws RangeError if `durableLsn` is below `firstLsn - 1` or `clockFloorMs` is not a non-negative safe
+ *   integer.
+ */
+export function encodeSlot(
+  index: SlotIndex,
+  firstLsn: number,
+  durableLsn: number,
+  clockFloorMs: number,
+): Buffer {
   if (durableLsn < firstLsn - 1) throw new RangeError("a slot never claims below its file's first LSN - 1");
+  if (!Number.isSafeInteger(clockFloorMs) || clockFloorMs < 0)
+    throw new RangeError("a clock floor is a non-negative safe integer");
   const out = Buffer.alloc(SLOT_BYTES);
-  out.writeUInt32LE(slotCrc(index, firstLsn, durableLsn), 0);
+  out.writeUInt32LE(slotCrc(index, firstLsn, durableLsn, clockFloorMs), 0);
   writeU64(out, durableLsn, 4);
+  writeU64(out, clockFloorMs, 12);
   return out;
 }
 
-/** The header of a new WAL file whose first record will get LSN `firstLsn`: both slots say `firstLsn - 1`. */
-export function encodeFileHeader(firstLsn: number): Buffer {
+/**
+ * The header of a new WAL file whose first record will get LSN `firstLsn`: both slots say `firstLsn - 1` and
+ * carry the clock floor `clockFloorMs` forward from the file before (0 for a new database).
+ */
+export function encodeFileHeader(firstLsn: number, clockFloorMs = 0): Buffer {
   const out = Buffer.alloc(FILE_HEADER_BYTES);
   WAL_MAGIC.copy(out, 0);
   writeU64(out, firstLsn, 8);
   out.writeUInt32LE(checksum(out.subarray(0, 16)), 16);
-  for (const index of [0, 1] as const) encodeSlot(index, firstLsn, firstLsn - 1).copy(out, slotOffset(index));
+  for (const index of [0, 1] as const)
+    encodeSlot(index, firstLsn, firstLsn - 1, clockFloorMs).copy(out, slotOffset(index));
   return out;
 }
 
@@ -198,6 +229,8 @@ export function encodeFileHeader(firstLsn: number): Buffer {
 export interface FileHeader {
   firstLsn: number;
   slots: SlotValues;
+  /** Each slot's clock floor; undefined exactly where `slots` is. */
+  floors: SlotFloors;
 }
 
 /** Result of decoding a file header: invalid bytes carry the offset of the first bad field. */
@@ -215,25 +248,36 @@ export function decodeFileHeader(data: Uint8Array): FileHeaderResult {
     return { kind: "invalid", offset: 0, reason: `${data.length} bytes, shorter than a WAL file header` };
   const buf = view(data);
   if (!buf.subarray(0, 8).equals(WAL_MAGIC))
-    return { kind: "invalid", offset: 0, reason: "bad magic (not a WAL file of format 2)" };
+    return { kind: "invalid", offset: 0, reason: "bad magic (not a WAL file of format 3)" };
   if (buf.readUInt32LE(16) !== checksum(buf.subarray(0, 16)))
     return { kind: "invalid", offset: 0, reason: "file header checksum mismatch" };
   const firstLsn = readU64(buf, 8);
   if (firstLsn < 1 || !Number.isSafeInteger(firstLsn))
     return { kind: "invalid", offset: 8, reason: `first LSN ${firstLsn} out of range` };
   const slots: SlotValues = [undefined, undefined];
+  const floors: SlotFloors = [undefined, undefined];
   for (const index of [0, 1] as const) {
     const at = slotOffset(index);
     const value = readU64(buf, at + 4);
-    const valid = Number.isSafeInteger(value) && buf.readUInt32LE(at) === slotCrc(index, firstLsn, value);
+    const floor = readU64(buf, at + 12);
+    const valid =
+      Number.isSafeInteger(value) &&
+      Number.isSafeInteger(floor) &&
+      buf.readUInt32LE(at) === slotCrc(index, firstLsn, value, floor);
     if (!valid) continue;
     if (value < firstLsn - 1)
       return { kind: "invalid", offset: at, reason: `slot ${index} claims LSN ${value}, below the file` };
     slots[index] = value;
+    floors[index] = floor;
   }
   if (slots[0] === undefined && slots[1] === undefined)
     return { kind: "invalid", offset: slotOffset(0), reason: "both durable-LSN slots are damaged" };
-  return { kind: "header", header: { firstLsn, slots } };
+  return { kind: "header", header: { firstLsn, slots, floors } };
+}
+
+/** The highest clock floor the slots carry (0 if neither verifies). */
+export function slotFloor(floors: SlotFloors): number {
+  return Math.max(floors[0] ?? 0, floors[1] ?? 0);
 }
 
 /** The highest durable LSN the slots claim (-1 if neither verifies). */
@@ -241,12 +285,17 @@ export function slotClaim(slots: SlotValues): number {
   return Math.max(slots[0] ?? -1, slots[1] ?? -1);
 }
 
-/** The slot to rewrite next: one that does not verify, else the one with the older claim (never the best). */
-export function nextSlot(slots: SlotValues): SlotIndex {
+/**
+ * The slot to rewrite next: one that does not verify, else the older one (the smaller claim; on equal
+ * claims, the smaller clock floor), never the newest. Every rewrite writes the largest claim and floor, so
+ * the newest slot holds both maxima and a torn rewrite of the other loses neither.
+ */
+export function nextSlot(slots: SlotValues, floors: SlotFloors = [0, 0]): SlotIndex {
   const [a, b] = slots;
   if (a === undefined) return 0;
   if (b === undefined) return 1;
-  return a <= b ? 0 : 1;
+  if (a !== b) return a < b ? 0 : 1;
+  return (floors[0] ?? 0) <= (floors[1] ?? 0) ? 0 : 1;
 }
 
 /** Name of the file that names the newest WAL file. */

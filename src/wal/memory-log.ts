@@ -12,6 +12,7 @@ export class MemoryLog implements CommitLog {
   private next = 1;
   private durable = 0;
   private tail: Promise<void> = Promise.resolve();
+  private floorMs = 0;
   readonly poisoned = undefined;
   readonly stats: WalWriterStats = { groups: 0, records: 0, bytesWritten: 0, syncs: 0 };
 
@@ -40,6 +41,20 @@ export class MemoryLog implements CommitLog {
       () => undefined,
     );
     return { lsn, durable };
+  }
+
+  /** Mode 'memory' keeps nothing: the floor noted counts as durable (it lasts as long as the process). */
+  get durableClockFloorMs(): number {
+    return this.floorMs;
+  }
+
+  noteClockFloor(ms: number): void {
+    this.floorMs = Math.max(this.floorMs, ms);
+  }
+
+  waitClockFloor(ms: number): Promise<void> {
+    this.noteClockFloor(ms);
+    return Promise.resolve();
   }
 
   rotate(): Promise<void> {

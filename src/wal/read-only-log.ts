@@ -17,10 +17,12 @@ export class ReadOnlyLog implements CommitLog {
   /**
    * @param durableLsn LSN of the last record recovered (0 if none).
    * @param files the live WAL files recovery read, oldest first.
+   * @param clockFloorMs the durable clock floor recovery found.
    */
   constructor(
     readonly durableLsn: number,
     private readonly files: readonly WalFileInfo[],
+    private readonly clockFloorMs = 0,
   ) {
     assert(Number.isSafeInteger(durableLsn) && durableLsn >= 0, "a recovered LSN is a non-negative integer");
   }
@@ -37,6 +39,19 @@ export class ReadOnlyLog implements CommitLog {
     throw new Error(
       "fusedb assertion failed: a read-only database never appends (the facade refuses writes)",
     );
+  }
+
+  /** The floor recovery found; a read-only handle never raises it (it writes nothing). */
+  get durableClockFloorMs(): number {
+    return this.clockFloorMs;
+  }
+
+  noteClockFloor(_ms: number): void {
+    // Nothing is written: the engine clock is monotonic in this process only (docs/wal-format.md).
+  }
+
+  waitClockFloor(_ms: number): Promise<void> {
+    throw new Error("fusedb assertion failed: a read-only database never makes a clock floor durable");
   }
 
   rotate(): Promise<void> {

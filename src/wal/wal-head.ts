@@ -27,6 +27,7 @@ import {
   encodeWalHead,
   FILE_HEADER_BYTES,
   parseWalFileName,
+  type SlotFloors,
   type SlotValues,
   WAL_HEAD_BYTES,
   WAL_HEAD_FILE,
@@ -88,11 +89,17 @@ export async function writeWalHead(fs: FileSystem, dir: string, newestFirstLsn: 
 
 /**
  * Creates the WAL file whose first record will have LSN `firstLsn` and makes it and its header durable (step
- * 1 of the protocol). Returns it open; on failure it is closed.
+ * 1 of the protocol); its slots carry the durable clock floor `clockFloorMs` forward. Returns it open; on
+ * failure it is closed.
  * @throws on I/O errors (EEXIST if it exists).
  */
-export async function createWalFile(fs: FileSystem, dir: string, firstLsn: number): Promise<File> {
-  const header = encodeFileHeader(firstLsn);
+export async function createWalFile(
+  fs: FileSystem,
+  dir: string,
+  firstLsn: number,
+  clockFloorMs: number,
+): Promise<File> {
+  const header = encodeFileHeader(firstLsn, clockFloorMs);
   const check = decodeFileHeader(header);
   assert(check.kind === "header", "a new file header decodes");
   assert(check.header.firstLsn === firstLsn, "a new file header names its first LSN");
@@ -185,26 +192,32 @@ export interface WalTail {
   file: File;
   offsetBytes: number;
   slots: SlotValues;
+  /** The slots' clock floors. */
+  floors: SlotFloors;
 }
 
 /**
  * Opens the last of the live files `live` for appending after `recovered`, or, if there is none, creates the
- * first one (at the LSN after the last recovered) and makes WALHEAD name it, adding it to `live`.
+ * first one (at the LSN after the last recovered, its slots carrying `clockFloorMs`, the floor recovered)
+ * and makes WALHEAD name it, adding it to `live`.
  */
 export async function openWalTail(
   fs: FileSystem,
   dir: string,
   live: WalFileInfo[],
   recovered: WalRecovery,
+  clockFloorMs: number,
 ): Promise<WalTail> {
   const last = live[live.length - 1];
   if (last !== undefined) {
     const slots = recovered.lastFileSlots;
-    assert(slots !== undefined, "recovery read the last file's slots");
-    return { file: await fs.open(joinPath(dir, last.name)), offsetBytes: recovered.lastFileBytes, slots };
+    const floors = recovered.lastFileFloors;
+    assert(slots !== undefined && floors !== undefined, "recovery read the last file's slots");
+    const file = await fs.open(joinPath(dir, last.name));
+    return { file, offsetBytes: recovered.lastFileBytes, slots, floors };
   }
   const firstLsn = recovered.lastLsn + 1;
-  const file = await createWalFile(fs, dir, firstLsn);
+  const file = await createWalFile(fs, dir, firstLsn, clockFloorMs);
   try {
     await writeWalHead(fs, dir, firstLsn);
   } catch (err) {
@@ -212,5 +225,10 @@ export async function openWalTail(
     throw err;
   }
   live.push({ name: walFileName(firstLsn), firstLsn });
-  return { file, offsetBytes: FILE_HEADER_BYTES, slots: [firstLsn - 1, firstLsn - 1] };
+  return {
+    file,
+    offsetBytes: FILE_HEADER_BYTES,
+    slots: [firstLsn - 1, firstLsn - 1],
+    floors: [clockFloorMs, clockFloorMs],
+  };
 }

@@ -23,7 +23,15 @@ import { assert, detectedCorruption } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
 import { joinPath } from "../io/file-system.js";
 import { mark } from "../util/coverage.js";
-import { decodeFileHeader, FILE_HEADER_BYTES, type SlotValues, slotClaim, type WalRecord } from "./format.js";
+import {
+  decodeFileHeader,
+  FILE_HEADER_BYTES,
+  type SlotFloors,
+  type SlotValues,
+  slotClaim,
+  slotFloor,
+  type WalRecord,
+} from "./format.js";
 import { FileWindow, findLaterRecord } from "./wal-window.js";
 import type { WalFileInfo } from "./wal-writer.js";
 
@@ -35,10 +43,16 @@ export interface WalRecovery {
   lastFileBytes: number;
   /** The last file's durable-LSN slots as read (undefined when there are no files). */
   lastFileSlots: SlotValues | undefined;
+  /** The last file's slots' clock floors as read (undefined when there are no files). */
+  lastFileFloors: SlotFloors | undefined;
+  /** The highest clock floor any live file's slots carry (0 if none): the engine clock starts no lower. */
+  clockFloorMs: number;
   /** LSN of the last valid record, or `fromLsn - 1` if none. */
   lastLsn: number;
   /** Records replayed (LSN above the checkpoint). */
   replayed: number;
+  /** Bytes of the records replayed, headers included (the WAL recovery actually had to apply). */
+  replayedBytes: number;
   /** The torn tail that was cut (only found, with `readOnly`), if any. */
   tornTail?: { file: string; offset: number; droppedBytes: number; reason: string };
 }
@@ -100,8 +114,11 @@ export async function recoverWal(
     files,
     lastFileBytes: 0,
     lastFileSlots: undefined,
+    lastFileFloors: undefined,
+    clockFloorMs: 0,
     lastLsn: checkpointLsn,
     replayed: 0,
+    replayedBytes: 0,
   };
   const first = files[0];
   if (first === undefined) return result;
@@ -171,6 +188,7 @@ async function recoverFile(r: Recovery, file: File, info: WalFileInfo, isLast: b
     );
   }
   const claimed = slotClaim(header.header.slots);
+  r.result.clockFloorMs = Math.max(r.result.clockFloorMs, slotFloor(header.header.floors));
   assert(claimed >= info.firstLsn - 1, "a verified slot claims at least the LSN before its file");
   let offset = FILE_HEADER_BYTES;
   let forgetLater = false;
@@ -211,6 +229,7 @@ async function recoverFile(r: Recovery, file: File, info: WalFileInfo, isLast: b
     if (rec.lsn > r.checkpointLsn) {
       r.onRecord(rec, info.name);
       r.result.replayed++;
+      r.result.replayedBytes += rec.bytes;
     }
     r.result.lastLsn = rec.lsn;
     r.expected++;
@@ -220,6 +239,7 @@ async function recoverFile(r: Recovery, file: File, info: WalFileInfo, isLast: b
   if (isLast) {
     r.result.lastFileBytes = offset;
     r.result.lastFileSlots = header.header.slots;
+    r.result.lastFileFloors = header.header.floors;
     // The end recovery decided becomes durable before anything is appended: a torn tail just cut, or a
     // failed group a previous process cut only in the page cache (after an fsync error), whose stale
     // records would otherwise come back after a power loss behind new records reusing their LSNs.

@@ -17,14 +17,19 @@
  *   holding the best claim) with the LSN durable before the group, then writes the group; the group's one
  *   fdatasync covers both. Recovery then knows every earlier group was acknowledged, even when damage wider
  *   than the final group destroys the records that would prove it (docs/wal-format.md).
+ * - The slots also carry the clock floor (src/engine-clock.ts): the largest time noted (`noteClockFloor`) or
+ *   waited for (`waitClockFloor`). A group's slot rewrite carries it; a floor waited for while no record is
+ *   queued gets a "floor only" commit: one slot rewrite and one fdatasync, no record, so a durable floor never
+ *   consumes an LSN. A new file's header carries the durable floor forward.
  *
  * Invariant: a group never spans two files, and a file is only left behind once all of it is durable.
  */
 import { Buffer } from "node:buffer";
-import { assert, PoisonedError } from "../errors.js";
+import { assert, ClosedError, PoisonedError } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
 import { ioErrorCode } from "../io/file-system.js";
 import { mark } from "../util/coverage.js";
+import { ClockFloor } from "./clock-floor.js";
 import type { CommitLog } from "./commit-log.js";
 import {
   encodeRecord,
@@ -32,33 +37,17 @@ import {
   FILE_HEADER_BYTES,
   nextSlot,
   type RecordType,
+  type SlotFloors,
   type SlotValues,
   slotClaim,
+  slotFloor,
   slotOffset,
   walFileName,
 } from "./format.js";
+import { countFilesWhollyBelow, type WalFileInfo } from "./wal-files.js";
 import { createWalFile, type WalTail, writeWalHead } from "./wal-head.js";
 
-/** A live WAL file: its name and the LSN of its first record. */
-export interface WalFileInfo {
-  name: string;
-  firstLsn: number;
-}
-
-/**
- * How many leading files of `files` (oldest first) lie wholly at or below `lsn`: a file does when the next
- * file starts at or below `lsn + 1`. The last file never counts: it is the one being written.
- */
-export function countFilesWhollyBelow(files: readonly WalFileInfo[], lsn: number): number {
-  let n = 0;
-  // Bounded by the number of files: `n + 1` grows up to the last index.
-  for (;;) {
-    const next = files[n + 1];
-    if (next === undefined) return n;
-    if (next.firstLsn > lsn + 1) return n;
-    n++;
-  }
-}
+export { countFilesWhollyBelow, type WalFileInfo } from "./wal-files.js";
 
 /** Tuning knobs of the writer. */
 export interface WalWriterOptions {
@@ -109,12 +98,19 @@ export class WalWriter implements CommitLog {
   private offset: number;
   /** The current file's durable-LSN slots as they are now (in the page cache). */
   private slots: SlotValues;
+  /** The clock floors of `slots`. */
+  private slotFloors: SlotFloors;
+  /** The clock floor requested (the next slot rewrite carries it) and durable, and the waits on it. */
+  private readonly floor: ClockFloor;
+  /** `close` was called: no floor-only commit starts any more. */
+  private closing = false;
 
   /**
    * @param tail the open last WAL file, whose valid data ends at `tail.offsetBytes` (recovery cut any torn
    *   tail), and its slots.
    * @param files every live WAL file, oldest first, the last being `tail.file`.
    * @param nextLsn the LSN the next append gets.
+   * @param clockFloorMs the durable clock floor recovered (engine clock ms); new files carry it forward.
    */
   constructor(
     private readonly fs: FileSystem,
@@ -123,6 +119,7 @@ export class WalWriter implements CommitLog {
     private readonly files: WalFileInfo[],
     nextLsn: number,
     private readonly options: WalWriterOptions,
+    clockFloorMs = 0,
   ) {
     assert(files.length > 0, "the writer needs a current file");
     assert(tail.offsetBytes >= FILE_HEADER_BYTES, "the current file holds its header");
@@ -130,6 +127,8 @@ export class WalWriter implements CommitLog {
     this.file = tail.file;
     this.offset = tail.offsetBytes;
     this.slots = [...tail.slots];
+    this.slotFloors = [...tail.floors];
+    this.floor = new ClockFloor(Math.max(clockFloorMs, slotFloor(tail.floors)));
     this.nextLsn = nextLsn;
     this.durable = nextLsn - 1;
   }
@@ -142,6 +141,33 @@ export class WalWriter implements CommitLog {
   /** The LSN the next `append` will get. */
   get nextLsnPreview(): number {
     return this.nextLsn;
+  }
+
+  /** The largest clock floor known durable (engine clock ms). */
+  get durableClockFloorMs(): number {
+    return this.floor.durableMs;
+  }
+
+  /**
+   * Notes that the engine clock reached `ms`: the next slot rewrite carries it. No I/O by itself; the
+   * pipeline notes each record's call time before appending it.
+   */
+  noteClockFloor(ms: number): void {
+    this.floor.note(ms);
+  }
+
+  /**
+   * Resolves once a clock floor of at least `ms` is durable: with the next group commit, or, if no record
+   * is queued, with a floor-only commit (a slot rewrite and an fdatasync, no record, no LSN).
+   * @throws PoisonedError if the writer is (or becomes) poisoned first; ClosedError once closing.
+   */
+  waitClockFloor(ms: number): Promise<void> {
+    if (ms <= this.floor.durableMs) return Promise.resolve();
+    if (this.poisonError) return Promise.reject(this.poisonError);
+    if (this.closing) return Promise.reject(new ClosedError());
+    const done = this.floor.wait(ms);
+    this.kick();
+    return done;
   }
 
   /** The poison error, if a write or sync failed. */
@@ -206,6 +232,7 @@ export class WalWriter implements CommitLog {
 
   /** Waits for queued work, then closes the current file. */
   async close(): Promise<void> {
+    this.closing = true;
     await this.idle();
     await this.file.close();
   }
@@ -217,8 +244,19 @@ export class WalWriter implements CommitLog {
   }
 
   private async run(): Promise<void> {
-    // Bounded: each iteration removes at least one queue entry.
-    for (let head = this.queue[0]; head !== undefined && !this.poisonError; head = this.queue[0]) {
+    // Bounded: each iteration removes at least one queue entry, or every floor waiter (a floor-only commit
+    // makes the largest floor requested durable, or poisons).
+    while (!this.poisonError) {
+      const head = this.queue[0];
+      if (head === undefined) {
+        if (!this.floor.waiting) break;
+        try {
+          await this.commitFloorOnly();
+        } catch (err) {
+          this.poison(err);
+        }
+        continue;
+      }
       if (head.kind === "rotate") {
         this.queue.shift();
         try {
@@ -255,6 +293,30 @@ export class WalWriter implements CommitLog {
       this.durableWaiters = this.durableWaiters.filter((w) => w.lsn > this.durable);
       for (const w of ready) w.resolve();
     }
+    this.floor.madeDurable(this.floorInSlots);
+  }
+
+  /**
+   * Makes the requested clock floor durable without a record: one slot rewrite, one fdatasync. A failure
+   * poisons the writer like a failed group (nothing is retried); the slot rewritten was never the newest,
+   * so the floor and claim already durable survive a torn rewrite.
+   */
+  private async commitFloorOnly(): Promise<void> {
+    try {
+      await this.rewriteSlot();
+      await this.file.sync();
+    } catch (err) {
+      mark(`poison.floor-sync.${ioErrorCode(err) ?? "unknown"}`);
+      throw err;
+    }
+    this.stats.syncs++;
+    mark("wal.floor-only-commit");
+    this.floor.madeDurable(this.floorInSlots);
+  }
+
+  /** The clock floor the current file's slots carry (in the page cache until the next fdatasync). */
+  private get floorInSlots(): number {
+    return slotFloor(this.slotFloors);
   }
 
   private takeGroup(): QueuedRecord[] {
@@ -289,7 +351,7 @@ export class WalWriter implements CommitLog {
     assert(data.length === bytes, "the group write holds every record whole");
     const start = this.offset;
     try {
-      await this.claimDurable();
+      await this.rewriteSlot();
       await this.file.write(this.offset, data);
     } catch (err) {
       mark(`poison.write.${ioErrorCode(err) ?? "unknown"}`);
@@ -316,21 +378,24 @@ export class WalWriter implements CommitLog {
   }
 
   /**
-   * Rewrites one slot of the current file with the durable LSN, if it claims more than the slots do: the
-   * slot not holding the best claim (one that does not verify first), so a torn rewrite leaves the best claim
-   * intact. Runs before the group's write; the group's fdatasync makes both durable.
+   * Rewrites one slot of the current file with the durable LSN and the requested clock floor, if either is
+   * more than the slots hold: the slot that is not the newest (one that does not verify first), so a torn
+   * rewrite leaves the newest claim and floor intact. Runs before the group's write (or alone, for a
+   * floor-only commit); the fdatasync after it makes it durable.
    */
-  private async claimDurable(): Promise<void> {
-    const best = slotClaim(this.slots);
-    if (this.durable <= best) return;
-    const index = nextSlot(this.slots);
+  private async rewriteSlot(): Promise<void> {
+    const floor = Math.max(this.floor.requestedMs, this.floorInSlots);
+    if (this.durable <= slotClaim(this.slots) && floor <= this.floorInSlots) return;
+    const index = nextSlot(this.slots, this.slotFloors);
     const current = this.files[this.files.length - 1];
     assert(current !== undefined, "the writer has a current file");
     const firstLsn = current.firstLsn;
     assert(this.durable >= firstLsn - 1, "a slot claims at least the LSN before its file");
-    await this.file.write(slotOffset(index), encodeSlot(index, firstLsn, this.durable));
+    await this.file.write(slotOffset(index), encodeSlot(index, firstLsn, this.durable, floor));
     this.slots[index] = this.durable;
+    this.slotFloors[index] = floor;
     assert(slotClaim(this.slots) === this.durable, "the new claim is the best one");
+    assert(this.floorInSlots === floor, "the new floor is the best one");
   }
 
   /**
@@ -355,7 +420,7 @@ export class WalWriter implements CommitLog {
     assert(this.offset > FILE_HEADER_BYTES, "a file holds its header");
     const firstLsn = this.durable + 1;
     const name = walFileName(firstLsn);
-    const file = await createWalFile(this.fs, this.dir, firstLsn);
+    const file = await createWalFile(this.fs, this.dir, firstLsn, this.floor.durableMs);
     try {
       await writeWalHead(this.fs, this.dir, firstLsn);
     } catch (err) {
@@ -367,6 +432,7 @@ export class WalWriter implements CommitLog {
     this.file = file;
     this.offset = FILE_HEADER_BYTES;
     this.slots = [firstLsn - 1, firstLsn - 1];
+    this.slotFloors = [this.floor.durableMs, this.floor.durableMs];
     this.files.push({ name, firstLsn });
     await old.close();
   }
@@ -377,6 +443,7 @@ export class WalWriter implements CommitLog {
     // Reject everything queued; later appends throw synchronously.
     for (const q of this.queue.splice(0)) q.reject(poison);
     for (const w of this.durableWaiters.splice(0)) w.reject(poison);
+    this.floor.rejectAll(poison);
     return poison;
   }
 }

@@ -85,6 +85,9 @@ export class MemServerSide implements Transport {
   readonly localAddress = "127.0.0.1:6379";
   readonly client: MemClient;
   paused = false;
+  /** While true the client reads nothing: writes stay buffered here and `write` answers false. */
+  stalled = false;
+  private stalledBytes: Buffer[] = [];
   private handlers: TransportHandlers | undefined;
   private pending: Buffer[] = [];
   private gone = false;
@@ -114,9 +117,30 @@ export class MemServerSide implements Transport {
     }
   }
 
+  get bufferedBytes(): number {
+    let n = 0;
+    for (const b of this.stalledBytes) n += b.length;
+    return n;
+  }
+
   write(bytes: Buffer): boolean {
-    if (!this.gone) this.client.receive(bytes);
+    if (this.gone) return true;
+    if (this.stalled) {
+      this.stalledBytes.push(bytes);
+      return false;
+    }
+    this.client.receive(bytes);
     return true;
+  }
+
+  /** The client starts reading again: what was buffered arrives, then "drain". */
+  unstall(): void {
+    this.stalled = false;
+    const held = this.stalledBytes;
+    this.stalledBytes = [];
+    if (this.gone) return;
+    for (const b of held) this.client.receive(b);
+    this.handlers?.drain();
   }
 
   pause(): void {

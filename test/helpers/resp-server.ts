@@ -4,7 +4,7 @@
  */
 import type { Clock, FuseDB } from "../../src/index.js";
 import { open, SystemClock } from "../../src/index.js";
-import { listenTcp } from "../../src/io/node-listener.js";
+import { listenTcp, listenTls, type TlsSettings } from "../../src/io/node-listener.js";
 import type { Listener } from "../../src/io/transport.js";
 import type { CommandTable } from "../../src/server/command-table.js";
 import { buildCommandTable } from "../../src/server/commands/all.js";
@@ -64,6 +64,15 @@ export async function tcpServer(
   setup: ServerSetup = {},
 ): Promise<{ server: RespServer; db: FuseDB; port: number }> {
   const listener = await listenTcp("127.0.0.1", 0);
+  return { ...(await build(setup, listener)), port: listener.port };
+}
+
+/** A server on 127.0.0.1 over TLS only, port chosen by the OS; handshake failures go to `setup.log`. */
+export async function tlsServer(
+  setup: ServerSetup,
+  tls: TlsSettings,
+): Promise<{ server: RespServer; db: FuseDB; port: number }> {
+  const listener = await listenTls("127.0.0.1", 0, tls, (m) => setup.log?.push(`TLS: ${m}`));
   return { ...(await build(setup, listener)), port: listener.port };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The server's one command table: every command family, in the order COMMAND lists them. Families so far:
- * connection, server, keys (on documents), JSON (root path), and fusedb's versions (FUSEDB.*). The Redis
+ * connection, server, keys (on documents), JSON (root path), fusedb's versions (FUSEDB.*), pub/sub and
+ * transactions. The Redis
  * data types (strings, hashes, lists, sets, sorted sets) come with the engine's types.
  */
 import { CommandTable } from "../command-table.js";
@@ -10,7 +11,9 @@ import { connectionCommands } from "./connection-commands.js";
 import { fusedbCommands } from "./fusedb-commands.js";
 import { jsonCommands } from "./json-commands.js";
 import { keyCommands } from "./key-commands.js";
+import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
+import { transactionCommands } from "./transaction-commands.js";
 
 /** Builds the table (a fresh one per server, so tests may build their own). */
 export function buildCommandTable(): CommandTable {
@@ -22,5 +25,7 @@ export function buildCommandTable(): CommandTable {
     ...keyCommands,
     ...jsonCommands,
     ...fusedbCommands,
+    ...pubsubCommands,
+    ...transactionCommands,
   ]);
 }

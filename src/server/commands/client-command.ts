@@ -13,7 +13,11 @@ import { checkClientName } from "./connection-commands.js";
 
 /** One CLIENT LIST line (without the newline) for `c` at Clock time `nowMs`. */
 export function clientLine(c: ClientState, nowMs: number): string {
-  const flags = c.noEvict ? "e" : "N";
+  let flags = "";
+  if (c.subscriptions.count > 0) flags += "P";
+  if (c.transaction.active) flags += "x";
+  if (c.noEvict) flags += "e";
+  if (flags === "") flags = "N";
   const fields: [string, string | number][] = [
     ["id", c.id],
     ["addr", c.remoteAddress],
@@ -24,10 +28,10 @@ export function clientLine(c: ClientState, nowMs: number): string {
     ["idle", Math.floor((nowMs - c.lastCommandMs) / 1000)],
     ["flags", flags],
     ["db", c.db],
-    ["sub", 0],
-    ["psub", 0],
+    ["sub", c.subscriptions.channels.size],
+    ["psub", c.subscriptions.patterns.size],
     ["ssub", 0],
-    ["multi", -1],
+    ["multi", c.transaction.queued?.length ?? -1],
     ["qbuf", c.queryBufferBytes],
     ["qbuf-free", 0],
     ["argv-mem", 0],
@@ -49,6 +53,11 @@ export function clientLine(c: ClientState, nowMs: number): string {
   return fields.map(([k, v]) => `${k}=${v}`).join(" ");
 }
 
+/** Redis's client type of `c` (CLIENT LIST/KILL TYPE): pubsub while subscribed to anything. */
+function clientType(c: ClientState): "normal" | "pubsub" {
+  return c.subscriptions.count > 0 ? "pubsub" : "normal";
+}
+
 function list(ctx: CommandContext, args: readonly Buffer[]): Reply {
   let clients = ctx.server.clients();
   for (let i = 2; i < args.length; i++) {
@@ -58,7 +67,8 @@ function list(ctx: CommandContext, args: readonly Buffer[]): Reply {
       if (!["NORMAL", "MASTER", "REPLICA", "SLAVE", "PUBSUB"].includes(type)) {
         throw new CommandError(`ERR Unknown client type '${text(args[i] as Buffer)}'`);
       }
-      if (type !== "NORMAL") clients = [];
+      const want = type === "PUBSUB" ? "pubsub" : type === "NORMAL" ? "normal" : "none";
+      clients = clients.filter((c) => clientType(c) === want);
     } else if (opt === "ID" && i + 1 < args.length) {
       const ids = new Set<number>();
       for (i++; i < args.length; i++) {
@@ -94,7 +104,7 @@ function killFilter(ctx: CommandContext, args: readonly Buffer[]): (c: ClientSta
       if (!["normal", "master", "replica", "slave", "pubsub"].includes(type)) {
         throw new CommandError(`ERR Unknown client type '${v}'`);
       }
-      tests.push(() => type === "normal");
+      tests.push((c) => clientType(c) === type);
     } else if (opt === "SKIPME") {
       const yes = v.toLowerCase();
       if (yes !== "yes" && yes !== "no") throw new CommandError(ERR.syntax);

@@ -5,7 +5,7 @@
 import type { Buffer } from "node:buffer";
 import { intArg, keyword, text } from "../args.js";
 import { type CommandSpec, command } from "../command-table.js";
-import type { ClientState, CommandContext } from "../context.js";
+import type { CommandContext } from "../context.js";
 import { parseInteger } from "../integer-text.js";
 import { CommandError, ERR } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
@@ -92,8 +92,11 @@ function select(ctx: CommandContext, args: readonly Buffer[]): Reply {
   return R.ok;
 }
 
-/** Puts a connection back as it was when it connected (RESET). */
-export function resetClient(client: ClientState, authRequired: boolean): void {
+/** Puts a connection back as it was when it connected (RESET): also out of MULTI, pub/sub and WATCH. */
+export function resetClient(ctx: CommandContext, authRequired: boolean): void {
+  const client = ctx.client;
+  client.transaction.end();
+  ctx.server.pubsub.forget(client);
   client.db = 0;
   client.protocol = 2;
   client.name = "";
@@ -114,8 +117,12 @@ export const connectionCommands: CommandSpec[] = [
     group: "connection",
     since: "1.0.0",
     summary: "Returns the server's liveliness response.",
-    handler: (_ctx, args) => {
+    handler: (ctx, args) => {
       if (args.length > 2) throw new CommandError("ERR wrong number of arguments for 'ping' command");
+      if (ctx.client.protocol === 2 && ctx.client.subscriptions.count > 0) {
+        // Redis 7.0: a subscribed RESP2 client gets ["pong", argument or ""].
+        return R.array([R.bulk("pong"), R.bulk(args.length === 2 ? (args[1] as Buffer) : "")]);
+      }
       return args.length === 2 ? R.bulk(args[1] as Buffer) : R.simple("PONG");
     },
   }),
@@ -175,7 +182,7 @@ export const connectionCommands: CommandSpec[] = [
     since: "6.2.0",
     summary: "Resets the connection.",
     handler: (ctx) => {
-      resetClient(ctx.client, ctx.server.users.authRequired);
+      resetClient(ctx, ctx.server.users.authRequired);
       return R.simple("RESET");
     },
   }),

@@ -12,8 +12,9 @@
  * A conflict is the error `VERSIONCONFLICT expected version E, key is at A`, so a client can retry with A.
  */
 import type { Buffer } from "node:buffer";
+import type { Json, Mutation } from "../../index.js";
 import { intArg, keyword } from "../args.js";
-import { type CommandSpec, command } from "../command-table.js";
+import { type BatchStep, type CommandSpec, command } from "../command-table.js";
 import type { CommandContext } from "../context.js";
 import { dbKey } from "../keyspace.js";
 import { CommandError, ERR } from "../reply-errors.js";
@@ -27,7 +28,11 @@ function versionArg(arg: Buffer): number {
   return v;
 }
 
-async function setIfVersion(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+/** FUSEDB.SETIFVERSION's one mutation. @throws CommandError for bad arguments. */
+function setIfVersionMutation(
+  ctx: CommandContext,
+  args: readonly Buffer[],
+): BatchStep & { mutation: Extract<Mutation, { op: "set" }> } {
   const version = versionArg(args[2] as Buffer);
   let value: unknown;
   try {
@@ -41,8 +46,27 @@ async function setIfVersion(ctx: CommandContext, args: readonly Buffer[]): Promi
     if (ttlMs <= 0) throw new CommandError("ERR invalid expire time in 'fusedb.setifversion' command");
   } else if (args.length !== 4) throw new CommandError(ERR.syntax);
   const key = dbKey(ctx.client.db, args[1] as Buffer);
-  const r = await ctx.server.db.set(key, value as never, { ifVersion: version, ttlMs });
+  return {
+    mutation: { op: "set", key, value: value as Json, ifVersion: version, ttlMs },
+    reply: (r) => R.integer(r.version),
+  };
+}
+
+async function setIfVersion(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const { mutation } = setIfVersionMutation(ctx, args);
+  const r = await ctx.server.db.set(mutation.key, mutation.value, {
+    ifVersion: mutation.ifVersion,
+    ttlMs: mutation.ttlMs,
+  });
   return R.integer(r.version);
+}
+
+function delIfVersionMutation(ctx: CommandContext, args: readonly Buffer[]): BatchStep {
+  const ifVersion = versionArg(args[2] as Buffer);
+  return {
+    mutation: { op: "delete", key: dbKey(ctx.client.db, args[1] as Buffer), ifVersion },
+    reply: (r) => R.integer(r.version),
+  };
 }
 
 const G = { group: "module", since: "0.1.0" } as const;
@@ -82,6 +106,7 @@ export const fusedbCommands: CommandSpec[] = [
     summary: "Sets the document if the key is at the given version (compare-and-set).",
     handler: setIfVersion,
     blind: () => true,
+    mutation: setIfVersionMutation,
   }),
   command({
     ...G,
@@ -96,5 +121,6 @@ export const fusedbCommands: CommandSpec[] = [
       return R.integer(r.version);
     },
     blind: () => true,
+    mutation: delIfVersionMutation,
   }),
 ];

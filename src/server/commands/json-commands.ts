@@ -11,7 +11,7 @@ import type { Buffer } from "node:buffer";
 import type { Json } from "../../index.js";
 import { floatArg, keyword, text } from "../args.js";
 import { casLoop } from "../cas.js";
-import { type CommandSpec, command } from "../command-table.js";
+import { type BatchStep, type CommandSpec, command } from "../command-table.js";
 import type { CommandContext } from "../context.js";
 import { dbKey } from "../keyspace.js";
 import { CommandError, ERR } from "../reply-errors.js";
@@ -108,6 +108,15 @@ function jsonSetBlind(args: readonly Buffer[]): boolean {
   return (
     (path === "$" || path === ".") && (args.length === 4 || (args.length === 5 && keyword(args[4]) === "NX"))
   );
+}
+
+/** JSON.SET when blind, as one mutation: a set (NX: only if absent). */
+function jsonSetMutation(ctx: CommandContext, args: readonly Buffer[]): BatchStep {
+  const nx = condition(args) === "NX";
+  rootPath(args[2]);
+  const value = jsonArg(args[3] as Buffer);
+  const key = dbKey(ctx.client.db, args[1] as Buffer);
+  return { mutation: { op: "set", key, value, ifVersion: nx ? 0 : undefined }, reply: () => R.ok };
 }
 
 async function jsonGet(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
@@ -223,6 +232,7 @@ export const jsonCommands: CommandSpec[] = [
     summary: "Sets the JSON value at path in key (root only for now).",
     handler: jsonSet,
     blind: jsonSetBlind,
+    mutation: jsonSetMutation,
   }),
   command({
     ...G,
@@ -270,6 +280,14 @@ export const jsonCommands: CommandSpec[] = [
     summary: "Merges a given JSON value into matching paths (RFC 7396).",
     handler: jsonMerge,
     blind: (args) => ["$", "."].includes((args[2] as Buffer).toString("latin1")),
+    mutation: (ctx, args) => {
+      rootPath(args[2]);
+      const patch = jsonArg(args[3] as Buffer);
+      return {
+        mutation: { op: "patch", key: dbKey(ctx.client.db, args[1] as Buffer), patch },
+        reply: () => R.ok,
+      };
+    },
   }),
   command({
     ...G,

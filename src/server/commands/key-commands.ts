@@ -184,6 +184,16 @@ function expireSpec(name: keyof typeof UNITS, since: string, summary: string): C
     summary,
     handler: expireHandler(unit),
     blind: unit.relative ? isPlainRelative : undefined,
+    mutation: unit.relative
+      ? (ctx, args) => ({
+          mutation: {
+            op: "expire",
+            key: dbKey(ctx.client.db, args[1] as Buffer),
+            ms: intArg(args[2] as Buffer) * unit.ms,
+          },
+          reply: () => R.integer(1),
+        })
+      : undefined,
   });
 }
 

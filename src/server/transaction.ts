@@ -1,0 +1,176 @@
+/**
+ * MULTI/EXEC/WATCH state of one connection, and EXEC's execution (Redis 7.0 multi.c semantics):
+ *
+ * - Between MULTI and EXEC a command is queued (`+QUEUED`) instead of run; a command rejected while
+ *   queueing (unknown, wrong arity, NOAUTH, `no_multi`, not allowed in pub/sub context) marks the
+ *   transaction failed, and EXEC then discards it with `EXECABORT`. Errors a command raises when it runs
+ *   inside EXEC are just that command's reply in EXEC's array.
+ * - WATCH remembers each key's version (the engine's per-key version, counting deletes) and whether it was
+ *   live. EXEC answers a null array, running nothing, if any watched key's version changed since — by any
+ *   client, this one included, FLUSHDB/FLUSHALL included — or if a key live at WATCH has expired since.
+ *   EXEC, DISCARD and RESET forget the watched keys.
+ * - EXEC is an exclusive command (src/server/gate.ts): every command of every client already started
+ *   finishes first, and none starts until EXEC is done. So the watch check and the queued commands run
+ *   with no other client's command in between: serializable, as Redis's single thread gives.
+ * - Durability: when every queued command is a blind write that can be expressed as one engine mutation
+ *   (JSON.SET at the root, JSON.MERGE, plain EXPIRE/PEXPIRE, FUSEDB.SETIFVERSION/DELIFVERSION), EXEC
+ *   commits them as one engine batch: one WAL record, all or nothing across a crash. If that batch is
+ *   refused (a conditional write that does not hold, a missing key for EXPIRE: the batch changed nothing),
+ *   or any queued command is of another kind, the commands run one after the other, each durable before
+ *   the next starts; a crash in the middle of such an EXEC can keep a prefix of it.
+ * - Queued commands are bounded: their argument bytes together by `client-query-buffer-limit`; past it
+ *   the command is refused and the transaction failed.
+ */
+import type { Buffer } from "node:buffer";
+import type { CommandSpec } from "./command-table.js";
+import { NO_REPLY } from "./command-table.js";
+import type { CommandContext } from "./context.js";
+import { dbKey } from "./keyspace.js";
+import { errorReply } from "./reply-errors.js";
+import { R, type Reply } from "./resp-writer.js";
+
+/** A command queued between MULTI and EXEC. */
+export interface QueuedCommand {
+  readonly spec: CommandSpec;
+  readonly args: readonly Buffer[];
+}
+
+interface WatchedKey {
+  readonly key: Buffer;
+  readonly version: number;
+  readonly live: boolean;
+}
+
+/** Commands that run at once inside MULTI instead of being queued (Redis's processCommand list). */
+export const RUN_INSIDE_MULTI: ReadonlySet<string> = new Set([
+  "exec",
+  "discard",
+  "multi",
+  "watch",
+  "quit",
+  "reset",
+]);
+
+/** One connection's transaction state; see the module comment. */
+export class Transaction {
+  /** The queued commands; undefined outside MULTI. */
+  queued: QueuedCommand[] | undefined;
+  /** A command was rejected while queueing: EXEC will answer EXECABORT. */
+  failed = false;
+  private queuedBytes = 0;
+  /** Watched keys by stored key (latin1). */
+  private readonly watched = new Map<string, WatchedKey>();
+
+  get active(): boolean {
+    return this.queued !== undefined;
+  }
+
+  /** Keys watched now (CLIENT LIST `watch`). */
+  get watchedCount(): number {
+    return this.watched.size;
+  }
+
+  begin(): void {
+    this.queued = [];
+    this.failed = false;
+    this.queuedBytes = 0;
+  }
+
+  /** Queues a command; false (and the transaction failed) past the byte bound `bytesMax`. */
+  enqueue(command: QueuedCommand, bytesMax: number): boolean {
+    let bytes = 0;
+    for (const a of command.args) bytes += a.length;
+    if (this.queued === undefined || this.queuedBytes + bytes > bytesMax) {
+      this.failed = true;
+      return false;
+    }
+    this.queuedBytes += bytes;
+    this.queued.push(command);
+    return true;
+  }
+
+  /** Leaves MULTI and forgets the watched keys (EXEC, DISCARD, RESET). */
+  end(): void {
+    this.queued = undefined;
+    this.failed = false;
+    this.queuedBytes = 0;
+    this.watched.clear();
+  }
+
+  unwatch(): void {
+    this.watched.clear();
+  }
+
+  /** WATCH: records the version and liveness of each key not watched yet, in database `db`. */
+  async watch(ctx: CommandContext, keys: readonly Buffer[]): Promise<void> {
+    for (const k of keys) {
+      const key = dbKey(ctx.client.db, k);
+      const id = key.toString("latin1");
+      if (this.watched.has(id)) continue;
+      const state = await keyState(ctx, key);
+      this.watched.set(id, { key, ...state });
+    }
+  }
+
+  /** Whether a watched key changed since WATCH (see the module comment). */
+  async touched(ctx: CommandContext): Promise<boolean> {
+    for (const w of this.watched.values()) {
+      const now = await keyState(ctx, w.key);
+      if (now.version !== w.version || (w.live && !now.live)) return true;
+    }
+    return false;
+  }
+}
+
+async function keyState(ctx: CommandContext, key: Buffer): Promise<{ version: number; live: boolean }> {
+  const live = await ctx.server.db.get(key);
+  if (live !== undefined) return { version: live.version, live: true };
+  return { version: await ctx.server.db.versionOf(key), live: false };
+}
+
+/**
+ * Runs the queued commands of an EXEC (the caller holds the gate exclusively and has checked the watched
+ * keys) and returns their replies in order: as one engine batch when all are blind mutations, else one by
+ * one (see the module comment).
+ */
+export async function runQueued(ctx: CommandContext, queued: readonly QueuedCommand[]): Promise<Reply[]> {
+  const batched = await tryBatch(ctx, queued);
+  if (batched !== undefined) return batched;
+  const replies: Reply[] = [];
+  for (const q of queued) {
+    const handler = q.spec.handler as NonNullable<CommandSpec["handler"]>;
+    try {
+      const r = await handler(ctx, q.args);
+      replies.push(r === NO_REPLY ? R.ok : r);
+    } catch (err) {
+      replies.push(errorReply(err));
+    }
+    ctx.server.stats.commandsProcessed++;
+  }
+  return replies;
+}
+
+/** The replies if every queued command is a blind mutation and the engine took them as one batch. */
+async function tryBatch(ctx: CommandContext, queued: readonly QueuedCommand[]): Promise<Reply[] | undefined> {
+  if (queued.length < 2) return undefined;
+  const steps = [];
+  for (const q of queued) {
+    if (q.spec.blind?.(q.args) !== true || q.spec.mutation === undefined) return undefined;
+    let step: ReturnType<typeof q.spec.mutation>;
+    try {
+      step = q.spec.mutation(ctx, q.args);
+    } catch {
+      return undefined; // its own error reply comes from running it alone
+    }
+    if (step === undefined) return undefined;
+    steps.push(step);
+  }
+  try {
+    const result = await ctx.server.db.batch(steps.map((s) => s.mutation));
+    ctx.server.stats.commandsProcessed += steps.length;
+    return steps.map((s, i) => s.reply(result.results[i] as (typeof result.results)[number]));
+  } catch {
+    // All or nothing: the batch changed nothing, so the commands can run one by one for their own replies.
+    return undefined;
+  }
+}

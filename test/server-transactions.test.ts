@@ -1,0 +1,256 @@
+/**
+ * MULTI/EXEC/DISCARD/WATCH/UNWATCH of `fusedb server` (src/server/transaction.ts,
+ * commands/transaction-commands.ts, connection.ts). Invariants checked, with Redis 7.0's replies:
+ * - commands between MULTI and EXEC are queued (+QUEUED) and EXEC answers their replies in order; an error
+ *   a command raises while running is its own entry, the others still apply;
+ * - a command rejected while queueing (unknown, wrong arity, no_multi) makes EXEC answer EXECABORT and run
+ *   nothing; EXEC/DISCARD without MULTI, nested MULTI and WATCH inside MULTI get Redis's errors;
+ * - WATCH compares key versions: a change by another client, by the same client, by EXPIRE or FLUSHALL,
+ *   or the key expiring makes EXEC answer a null array and run nothing; untouched keys (an absent key
+ *   FLUSHALL does not touch, a key of another database) let it run; EXEC, DISCARD, UNWATCH, RESET unwatch;
+ * - EXEC of blind writes is one engine batch (one WAL record); when the batch is refused the commands run
+ *   one by one with their own replies; EXEC runs with no other client's command in between;
+ * - node-redis: multi().exec(), and WATCH aborting with its WatchError.
+ */
+import { createClient } from "@redis/client";
+import { afterEach, describe, expect, it } from "vitest";
+import { FuseDB as Engine } from "../src/db.js";
+import type { MemClient } from "./helpers/mem-transport.js";
+import { ManualClock, memServer, tcpServer } from "./helpers/resp-server.js";
+import { TestDisk } from "./helpers/sim-disk.js";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f().catch(() => undefined);
+});
+
+async function mem(setup: Parameters<typeof memServer>[0] = {}) {
+  const s = await memServer(setup);
+  cleanups.push(() => s.server.close());
+  return s;
+}
+
+/** Sends commands (each an array) and resolves with their replies. */
+async function send(c: MemClient, ...commands: string[][]): Promise<unknown[]> {
+  const before = c.replies.length;
+  for (const cmd of commands) c.command(...cmd);
+  await c.waitReplies(before + commands.length);
+  return c.replies.slice(before, before + commands.length);
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+const SET = (k: string, v: string) => ["JSON.SET", k, "$", v];
+
+describe("MULTI and EXEC", () => {
+  it("queue, then reply in order; a runtime error is one entry and the rest apply", async () => {
+    const { net } = await mem();
+    const c = net.connect();
+    expect(
+      await send(
+        c,
+        ["MULTI"],
+        SET("a", "1"),
+        SET("s", '"text"'),
+        ["JSON.NUMINCRBY", "s", ".", "1"],
+        ["JSON.GET", "a"],
+        ["EXEC"],
+      ),
+    ).toEqual([
+      "OK",
+      "QUEUED",
+      "QUEUED",
+      "QUEUED",
+      "QUEUED",
+      [
+        "OK",
+        "OK",
+        expect.objectContaining({ message: "ERR Path '.' does not exist or does not hold a number" }),
+        "1",
+      ],
+    ]);
+    expect(await send(c, ["JSON.GET", "s"])).toEqual(['"text"']);
+  });
+
+  it("a command rejected while queueing aborts EXEC; misuse gets Redis's errors", async () => {
+    const { net } = await mem();
+    const c = net.connect();
+    expect(await send(c, ["EXEC"], ["DISCARD"])).toEqual([
+      { error: "ERR EXEC without MULTI" },
+      { error: "ERR DISCARD without MULTI" },
+    ]);
+    expect(await send(c, ["MULTI"], ["MULTI"], ["WATCH", "x"], SET("a", "1"), ["NOSUCH"], ["EXEC"])).toEqual([
+      "OK",
+      { error: "ERR MULTI calls can not be nested" },
+      { error: "ERR WATCH inside MULTI is not allowed" },
+      "QUEUED",
+      { error: expect.stringMatching(/^ERR unknown command 'NOSUCH'/) },
+      { error: "EXECABORT Transaction discarded because of previous errors." },
+    ]);
+    expect(await send(c, ["MULTI"], SET("a", "1"), ["JSON.SET", "a"], ["EXEC"])).toEqual([
+      "OK",
+      "QUEUED",
+      { error: "ERR wrong number of arguments for 'json.set' command" },
+      { error: "EXECABORT Transaction discarded because of previous errors." },
+    ]);
+    expect(await send(c, ["MULTI"], ["SAVE"], ["EXEC"])).toEqual([
+      "OK",
+      { error: "ERR Command not allowed inside a transaction" },
+      { error: "EXECABORT Transaction discarded because of previous errors." },
+    ]);
+    expect(await send(c, ["MULTI"], SET("a", "1"), ["DISCARD"], ["EXEC"], ["EXISTS", "a"])).toEqual([
+      "OK",
+      "QUEUED",
+      "OK",
+      { error: "ERR EXEC without MULTI" },
+      0,
+    ]);
+    expect(await send(c, ["MULTI"], ["RESET"], ["EXEC"])).toEqual([
+      "OK",
+      "RESET",
+      { error: "ERR EXEC without MULTI" },
+    ]);
+    expect(await send(c, ["MULTI"], ["PING"])).toEqual(["OK", "QUEUED"]);
+    const [list] = await send(net.connect(), ["CLIENT", "LIST"]);
+    expect(String(list)).toMatch(/flags=x .* multi=1 /);
+  });
+});
+
+describe("WATCH", () => {
+  it("a change by another client, or by this one, aborts EXEC with a null reply", async () => {
+    const { net } = await mem();
+    const c = net.connect();
+    const other = net.connect();
+    await send(c, SET("k", "1"));
+    await send(c, ["WATCH", "k"], ["MULTI"], SET("k", "2"));
+    await send(other, SET("k", "9"));
+    expect(await send(c, ["EXEC"], ["JSON.GET", "k"])).toEqual([null, "9"]);
+    // After EXEC nothing is watched any more.
+    await send(c, ["MULTI"], SET("k", "3"));
+    await send(other, SET("k", "10"));
+    expect(await send(c, ["EXEC"])).toEqual([["OK"]]);
+    // Its own write touches the key too, as in Redis.
+    expect(await send(c, ["WATCH", "k"], SET("k", "4"), ["MULTI"], ["PING"], ["EXEC"])).toEqual([
+      "OK",
+      "OK",
+      "OK",
+      "QUEUED",
+      null,
+    ]);
+    // UNWATCH and DISCARD forget the keys.
+    await send(c, ["WATCH", "k"], ["UNWATCH"], SET("k", "5"), ["MULTI"], ["PING"]);
+    expect(await send(c, ["EXEC"])).toEqual([["PONG"]]);
+    await send(c, ["WATCH", "k"], ["MULTI"], ["DISCARD"], SET("k", "6"), ["MULTI"], ["PING"]);
+    expect(await send(c, ["EXEC"])).toEqual([["PONG"]]);
+  });
+
+  it("EXPIRE and FLUSHALL touch existing keys only; the database is remembered; expiry aborts", async () => {
+    const clock = new ManualClock();
+    const db = await Engine.open({ dir: "db", fs: new TestDisk(), clock });
+    const { net } = await mem({ db, clock });
+    const c = net.connect();
+    const other = net.connect();
+    await send(c, SET("k", "1"), ["SELECT", "2"], SET("k", "1"), ["SELECT", "0"]);
+    await send(c, ["WATCH", "k"], ["MULTI"], ["PING"]);
+    await send(other, ["EXPIRE", "k", "100"]);
+    expect(await send(c, ["EXEC"])).toEqual([null]);
+
+    await send(c, ["WATCH", "absent"], ["MULTI"], ["PING"]);
+    await send(other, ["FLUSHALL"]);
+    expect(await send(c, ["EXEC"])).toEqual([["PONG"]]);
+    await send(c, SET("k", "1"), ["WATCH", "k"], ["MULTI"], ["PING"]);
+    await send(other, ["FLUSHALL"]);
+    expect(await send(c, ["EXEC"])).toEqual([null]);
+
+    await send(c, SET("k", "1"), ["SELECT", "2"], ["WATCH", "k"], ["SELECT", "0"], ["MULTI"], ["PING"]);
+    await send(other, SET("k", "2"));
+    expect(await send(c, ["EXEC"])).toEqual([["PONG"]]);
+
+    await send(c, ["PEXPIRE", "k", "50"], ["WATCH", "k"], ["MULTI"], ["PING"]);
+    clock.advance(100);
+    expect(await send(c, ["EXEC"])).toEqual([null]);
+  });
+});
+
+describe("atomicity and isolation", () => {
+  it("EXEC of blind writes is one WAL record; a refused batch runs command by command", async () => {
+    const db = await Engine.open({ dir: "db", fs: new TestDisk(), clock: new ManualClock() });
+    const { net } = await mem({ db });
+    const c = net.connect();
+    await send(c, SET("c", '{"x":1}'));
+    const lsn = db.stats().durableLsn;
+    const replies = await send(
+      c,
+      ["MULTI"],
+      SET("a", "1"),
+      ["JSON.MERGE", "c", "$", '{"y":2}'],
+      ["EXPIRE", "a", "100"],
+      ["FUSEDB.SETIFVERSION", "b", "0", '"new"'],
+      ["EXEC"],
+    );
+    expect(replies[5]).toEqual(["OK", "OK", 1, 1]);
+    expect(db.stats().durableLsn).toBe(lsn + 1);
+    expect(await send(c, ["JSON.GET", "c"], ["TTL", "a"])).toEqual(['{"x":1,"y":2}', 100]);
+    // SETIFVERSION 0 on an existing key: the batch is refused whole, then each command answers alone.
+    const again = await send(
+      c,
+      ["MULTI"],
+      ["FUSEDB.SETIFVERSION", "b", "0", '"again"'],
+      SET("d", "4"),
+      ["EXPIRE", "nokey", "10"],
+      ["EXEC"],
+    );
+    expect(again[4]).toEqual([
+      expect.objectContaining({ message: "VERSIONCONFLICT expected version 0, key is at 1" }),
+      "OK",
+      0,
+    ]);
+    expect(await send(c, ["JSON.GET", "b"], ["JSON.GET", "d"])).toEqual(['"new"', "4"]);
+  });
+
+  it("no other client's command runs while EXEC runs", async () => {
+    const fs = new TestDisk();
+    const db = await Engine.open({ dir: "db", fs, clock: new ManualClock() });
+    const { net } = await mem({ db });
+    const a = net.connect();
+    const b = net.connect();
+    await send(a, SET("k", "0"));
+    await send(a, ["MULTI"], SET("k", "1"), SET("k", "2"), ["JSON.GET", "k"]);
+    const hold = fs.holdSync();
+    a.command("EXEC");
+    await hold.entered;
+    // B's read would see "0" at once if it could run between EXEC's commands; it waits for EXEC instead.
+    b.command("JSON.GET", "k");
+    await tick();
+    expect(b.replies).toEqual([]);
+    hold.release();
+    await a.waitReplies(6);
+    expect(a.replies[5]).toEqual(["OK", "OK", "2"]);
+    expect(await b.waitReplies(1)).toEqual(["2"]);
+  });
+});
+
+describe("node-redis", () => {
+  it("multi().exec() and WATCH aborting with WatchError", async () => {
+    const s = await tcpServer();
+    cleanups.push(() => s.server.close());
+    const url = `redis://127.0.0.1:${s.port}`;
+    const c = createClient({ url });
+    const other = createClient({ url });
+    for (const x of [c, other]) {
+      x.on("error", () => undefined);
+      await x.connect();
+      cleanups.push(() => x.close());
+    }
+    const replies = await c
+      .multi()
+      .addCommand(["JSON.SET", "n", "$", "1"])
+      .addCommand(["JSON.NUMINCRBY", "n", "$", "2"])
+      .ping()
+      .exec();
+    expect(replies).toEqual(["OK", "[3]", "PONG"]);
+    await c.watch("n");
+    await other.sendCommand(["JSON.SET", "n", "$", "7"]);
+    await expect(c.multi().addCommand(["JSON.SET", "n", "$", "8"]).exec()).rejects.toThrow(/watch/i);
+    expect(await c.sendCommand(["JSON.GET", "n"])).toBe("7");
+  });
+});
