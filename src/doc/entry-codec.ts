@@ -85,3 +85,31 @@ export function decodeEntry(
   }
   return [key, entryFromStored(version, text, lsn, expiresAtMs, lazy)];
 }
+
+/** One segment entry's fields as {@link skimEntry} reads them: everything but the document itself. */
+export interface EntryHeader {
+  kind: number;
+  key: KeyString;
+  version: number;
+  lsn: number;
+  /** Absolute expiry (Clock ms), kind 3 only. */
+  expiresAtMs: number | undefined;
+}
+
+/**
+ * Reads one segment entry (with its LSN) from `r` without decoding or copying its document: `r` ends past
+ * the value, so the entry's encoding is the bytes between the position before and after the call (what
+ * merges and splits copy as they are). Same checks as {@link decodeEntry} except the JSON text.
+ * @throws Error on an unknown kind or a field past the end (ShortReadError).
+ */
+export function skimEntry(r: ByteReader): EntryHeader {
+  const kind = r.u8();
+  const key = r.latin1(r.u16());
+  const version = r.u64();
+  const lsn = r.u64();
+  let expiresAtMs: number | undefined;
+  if (kind === ENTRY_PUT_EXPIRING) expiresAtMs = r.u64();
+  if (kind === ENTRY_PUT || kind === ENTRY_PUT_EXPIRING) r.skip(r.u32());
+  else if (kind !== ENTRY_TOMBSTONE) throw new Error(`unknown entry kind ${kind}`);
+  return { kind, key, version, lsn, expiresAtMs };
+}

@@ -35,24 +35,47 @@ export function keyHash(key: KeyString): number {
  * @param bitsPerKey filter size per key; the probe count follows (bitsPerKey * ln 2, clamped to 1..30).
  */
 export function buildBloom(keys: readonly KeyString[], bitsPerKey = BLOOM_BITS_PER_KEY): Uint8Array {
+  return buildBloomFromHashes(keys.map(keyHash), bitsPerKey);
+}
+
+/**
+ * Builds a filter from the keys' {@link keyHash}es (a segment writer hashes each key as it arrives, so the
+ * filter costs no pass over the keys at the end).
+ */
+export function buildBloomFromHashes(hashes: readonly number[], bitsPerKey = BLOOM_BITS_PER_KEY): Uint8Array {
+  const filter = emptyBloom(hashes.length, bitsPerKey);
+  addToBloom(filter, hashes, 0, hashes.length);
+  return filter;
+}
+
+/** An empty filter sized for `keys` keys (10 bits each by default): the probe count and zero bits. */
+export function emptyBloom(keys: number, bitsPerKey = BLOOM_BITS_PER_KEY): Uint8Array {
   const probes = Math.max(1, Math.min(30, Math.round(bitsPerKey * 0.69)));
-  const bytes = Math.max(8, Math.ceil((keys.length * bitsPerKey) / 8));
+  const bytes = Math.max(8, Math.ceil((keys * bitsPerKey) / 8));
   const out = new Uint8Array(1 + bytes);
   out[0] = probes;
-  const bits = bytes * 8;
-  for (const key of keys) {
-    let h = keyHash(key);
+  return out;
+}
+
+/**
+ * Sets the bits of `hashes[from..to)` in `filter` (from {@link emptyBloom}); a writer adds a large key set
+ * in bounded runs, yielding in between.
+ */
+export function addToBloom(filter: Uint8Array, hashes: readonly number[], from: number, to: number): void {
+  const probes = filter[0] ?? 0;
+  const bits = (filter.length - 1) * 8;
+  assert(probes > 0 && bits > 0, "a filter from emptyBloom has probes and bits");
+  // Bounded by the hashes in [from, to) times the probes.
+  for (let i = from; i < to; i++) {
+    let h = hashes[i] ?? 0;
     const delta = ((h >>> 17) | (h << 15)) >>> 0;
     for (let j = 0; j < probes; j++) {
       const bit = h % bits;
       const at = 1 + (bit >>> 3);
-      const byte = out[at];
-      assert(byte !== undefined, "a probe lies inside the filter");
-      out[at] = byte | (1 << (bit & 7));
+      filter[at] = (filter[at] ?? 0) | (1 << (bit & 7));
       h = (h + delta) >>> 0;
     }
   }
-  return out;
 }
 
 /**

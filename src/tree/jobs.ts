@@ -1,7 +1,8 @@
 /**
  * The tree's background jobs (DESIGN.md, "Storage"; docs/segment-format.md, "Background jobs"): flush a
- * leaf's buffer into a new segment; rewrite leaves — merge one leaf's segments into one, split a leaf in
- * two at its middle key by bytes, merge two neighbours back into one — and checkpoint (flush every leaf).
+ * leaf's buffer into a new segment; rewrite leaves in one streaming pass (rewrite.ts) — merge one leaf's
+ * segments into one, split a leaf into as many leaves as its live bytes need, merge two neighbours back
+ * into one — and checkpoint (flush every leaf).
  * The scheduler (scheduler.ts) chooses them; the tree runs one at a time. Every job's cost is bounded by the
  * leaf size bound, and every job publishes its result with one manifest edit (publisher.ts).
  *
@@ -19,6 +20,7 @@ import { expireAt, Leaf } from "./leaf.js";
 import type { LeafManifest } from "./manifest.js";
 import { fenceKeyToHex } from "./manifest-key.js";
 import type { Publisher } from "./publisher.js";
+import { JOB_READ_BYTES, type Output, type RewriteSink, rewriteInto } from "./rewrite.js";
 import { leafOf, type Router } from "./router.js";
 import type { JobPlan } from "./scheduler.js";
 import type { SegmentReader } from "./segment-reader.js";
@@ -29,11 +31,16 @@ type Pair = [KeyString, Entry];
 /** What a rewrite does: merge one leaf, split one (`split`, `hot-split`), or merge two back (`leaf-merge`). */
 export type RewriteKind = Exclude<JobPlan["kind"], "flush">;
 
-/** One leaf a rewrite produces: its fence key and its one segment (none if it holds no entries). */
-interface Output {
-  low: KeyString;
-  reader: SegmentReader | undefined;
+/** How a job paces itself: it lets the event loop run between bounded slices of its work. */
+export interface JobPacing {
+  /** Bytes of merged entries a rewrite handles between two `onSlice` calls. */
+  sliceBytes: number;
+  /** Awaited between slices: releases writers waiting for a slice and yields to the event loop. */
+  onSlice: () => Promise<void>;
 }
+
+/** Keys of a flushed buffer sampled for its estimate of bytes new to the leaf (a bound on the probes). */
+const LIVE_SAMPLES_MAX = 256;
 
 /** Counters of jobs done. */
 export interface JobCounters {
@@ -51,7 +58,8 @@ export class TreeJobs {
     private readonly host: TreeHost,
     private readonly router: Router,
     private readonly publisher: Publisher,
-    /** A split found a single key: the scheduler retries that leaf only once it has doubled. */
+    private readonly pacing: JobPacing,
+    /** A split wrote one leaf: the scheduler retries that leaf only once it has doubled. */
     private readonly onUnsplittable: (leaf: Leaf) => void,
   ) {}
 
@@ -63,7 +71,7 @@ export class TreeJobs {
       assert(plan.leaves.length === 1, "a flush names one leaf");
       return this.flush(leaf);
     }
-    return this.rewrite(plan.leaves, plan.kind);
+    return this.rewrite(plan.leaves, plan.kind, plan.targetBytes);
   }
 
   /**
@@ -91,9 +99,15 @@ export class TreeJobs {
     try {
       await this.host.waitDurable(lsn);
       const horizon = this.host.expiryHorizonMs();
-      let entries = frozen.sorted().map((p) => expireAt(p, horizon));
+      const pairs = frozen.sorted();
+      let entries = pairs.map((p) => expireAt(p, horizon));
       if (leaf.segments.length === 0) entries = this.collectDead(entries);
       reader = entries.length === 0 ? undefined : await this.publisher.writeSegment(entries);
+      if (reader !== undefined) {
+        const share = newShare(pairs, leaf.segments);
+        reader.liveBytes = Math.round(reader.dataBytes * share);
+        leaf.bufferNewShare = share;
+      }
     } catch (err) {
       leaf.thaw();
       throw err;
@@ -114,29 +128,38 @@ export class TreeJobs {
   }
 
   /**
-   * Rewrites adjacent `leaves` (their frozen buffers and all segments) as one leaf, or for a split as two
-   * leaves at the middle key by bytes. Writes arriving meanwhile stay in the active buffers and move to the
-   * new leaves. Bounded by the leaves' size.
+   * Rewrites adjacent `leaves` (their frozen buffers and all segments) in one pass (rewrite.ts): as one leaf,
+   * or for a split as pieces of about `targetBytes`. Writes arriving meanwhile stay in the active buffers
+   * and move to the new leaves. Bounded by the leaves' size; yields between slices.
    */
-  private async rewrite(leaves: Leaf[], kind: RewriteKind): Promise<void> {
+  private async rewrite(leaves: Leaf[], kind: RewriteKind, targetBytes: number): Promise<void> {
     const first = leaves[0];
     assert(first !== undefined, "a rewrite names its leaves");
     if (leaves.some((l) => l.retired)) return;
     const lsn = this.host.appliedLsn();
     for (const l of leaves) l.freeze();
     const outputs: Output[] = [];
+    const split = kind === "split" || kind === "hot-split";
     try {
       await this.host.waitDurable(lsn);
-      const horizon = this.host.expiryHorizonMs();
-      const content: Pair[] = [];
-      for (const l of leaves) for (const p of await l.frozenContent(horizon)) content.push(p);
-      // The rewrite covers every version of its keys older than the active buffers: dead ones can go.
-      const live = this.collectDead(content);
-      for (const part of splitParts(first.low, live, kind === "split" || kind === "hot-split")) {
-        const reader =
-          part.entries.length === 0 ? undefined : await this.publisher.writeSegment(part.entries);
-        outputs.push({ low: part.low, reader });
-      }
+      const publisher = this.publisher;
+      const sink: RewriteSink = {
+        low: first.low,
+        targetBytes: split ? targetBytes : Number.POSITIVE_INFINITY,
+        horizonMs: this.host.expiryHorizonMs(),
+        // The rewrite covers every version of its keys older than the active buffers: dead ones can go.
+        legacyLsn: publisher.legacyLsn,
+        sliceBytes: this.pacing.sliceBytes,
+        onSlice: this.pacing.onSlice,
+        create: () => publisher.createSegment(),
+        finish: (stream) => publisher.finishSegment(stream),
+        discard: (stream) => publisher.discardSegment(stream),
+      };
+      await rewriteInto(
+        leaves.flatMap((l) => l.rewriteSources(JOB_READ_BYTES)),
+        sink,
+        outputs,
+      );
     } catch (err) {
       for (const o of outputs) await o.reader?.release();
       for (const l of leaves) l.thaw();
@@ -149,7 +172,7 @@ export class TreeJobs {
     }));
     const fresh = outputs.map((o) => new Leaf(o.low, o.reader ? [o.reader] : [], lsn));
     const created = outputs.flatMap((o) => (o.reader ? [o.reader] : []));
-    await this.publisher.publish(leaves, add, created, () => this.switchTo(leaves, fresh, kind));
+    await this.publisher.publish(leaves, add, created, () => this.switchTo(leaves, fresh, split));
     if (leaves.length > 1) {
       this.counters.leafMerges++;
       mark("tree.leaf-merge");
@@ -171,14 +194,15 @@ export class TreeJobs {
    */
   private collectDead(entries: Pair[]): Pair[] {
     const legacyLsn = this.publisher.legacyLsn;
-    const kept = entries.filter(([, e]) => e.value !== undefined || e.lsn <= legacyLsn);
+    // `text`, not `value`: reading `value` would parse a lazily decoded document.
+    const kept = entries.filter(([, e]) => e.text !== undefined || e.lsn <= legacyLsn);
     const collected = entries.length - kept.length;
     if (collected > 0) mark("tree.tombstone-collected", collected);
     return kept;
   }
 
   /** The synchronous switch of a rewrite: writes since the freeze move to `fresh`, which replaces `old`. */
-  private switchTo(old: Leaf[], fresh: Leaf[], kind: RewriteKind): void {
+  private switchTo(old: Leaf[], fresh: Leaf[], split: boolean): void {
     const first = old[0];
     assert(first !== undefined, "a rewrite names its leaves");
     for (const leaf of old) {
@@ -189,49 +213,45 @@ export class TreeJobs {
       leaf.segments = [];
     }
     const seqno = Math.max(...old.map((l) => l.seqno));
+    // The old leaves' recent writes, shared evenly: a merge keeps its leaf's rate (halving it on every
+    // merge hid a hot leaf from the scheduler), a split's pieces share it.
+    let writes = 0;
+    for (const l of old) writes += l.recentWrites;
     for (const f of fresh) {
-      f.recentWrites = first.recentWrites / 2;
+      f.recentWrites = writes / fresh.length;
       f.seqno = seqno;
     }
     this.router.replace(old, fresh);
-    // A split that found a single key (one huge document) cannot help: remember the new leaf's size, and
-    // try again only once it has doubled — otherwise the same leaf would be rewritten forever.
+    // A split that wrote one leaf (a single huge document, or less live data than the leaf's estimate)
+    // cannot help yet: remember the new leaf's size, and try again only once it has doubled — otherwise the
+    // same leaf would be rewritten forever.
     const only = fresh[0];
-    const split = kind === "split" || kind === "hot-split";
-    if (split && fresh.length === 1 && only !== undefined) this.onUnsplittable(only);
+    if (split && fresh.length === 1 && only !== undefined) {
+      mark("tree.unsplittable");
+      this.onUnsplittable(only);
+    }
   }
 }
 
 /**
- * The leaves a rewrite of `content` (the leaves' whole content, ascending) produces: one from `low`, or
- * with `split` two halves at the middle key by bytes (one, marked, if the content is a single key).
+ * The share (0..1) of a flushed buffer's bytes whose keys no older segment of the leaf holds (by their
+ * bloom filters, on an evenly spaced sample of at most {@link LIVE_SAMPLES_MAX} keys): the part of the new
+ * segment that adds to the leaf's live data rather than replacing versions already in it. Bloom false
+ * positives (about 1%) count a new key as a replacement.
  */
-function splitParts(low: KeyString, content: Pair[], split: boolean): { low: KeyString; entries: Pair[] }[] {
-  if (!split) return [{ low, entries: content }];
-  const at = middleByBytes(content);
-  const second = content[at];
-  if (at === 0 || second === undefined) {
-    mark("tree.unsplittable");
-    return [{ low, entries: content }];
+function newShare(pairs: readonly Pair[], older: readonly SegmentReader[]): number {
+  if (older.length === 0 || pairs.length === 0) return 1;
+  const step = Math.max(1, Math.floor(pairs.length / LIVE_SAMPLES_MAX));
+  let all = 0;
+  let fresh = 0;
+  // Bounded by LIVE_SAMPLES_MAX samples (plus one) times the older segments.
+  for (let i = 0; i < pairs.length; i += step) {
+    const pair = pairs[i];
+    assert(pair !== undefined, "a sample index lies inside the pairs");
+    const [key, entry] = pair;
+    const bytes = key.length + (entry.text?.length ?? 0) + 24;
+    all += bytes;
+    if (!older.some((s) => s.mayContain(key))) fresh += bytes;
   }
-  return [
-    { low, entries: content.slice(0, at) },
-    { low: second[0], entries: content.slice(at) },
-  ];
-}
-
-/** Index where the second half starts so both halves hold about the same bytes (0: cannot split). */
-function middleByBytes(entries: Pair[]): number {
-  if (entries.length < 2) return 0;
-  let total = 0;
-  for (const [k, e] of entries) total += k.length + (e.text?.length ?? 0) + 24;
-  let acc = 0;
-  let taken = 0;
-  // Bounded by the entries.
-  for (const [k, e] of entries) {
-    acc += k.length + (e.text?.length ?? 0) + 24;
-    taken++;
-    if (acc * 2 >= total) return Math.min(Math.max(1, taken), entries.length - 1);
-  }
-  return entries.length - 1;
+  return all === 0 ? 1 : fresh / all;
 }

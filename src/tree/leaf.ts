@@ -11,6 +11,7 @@ import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
 import { inRange, type KeyRange, pastEnd, startKey } from "./key-range.js";
 import { MemBuffer } from "./mem-buffer.js";
+import { type RawEntry, rawFromPairs } from "./raw-entry.js";
 import { lowerBound, NOT_CACHED, type SegmentReader } from "./segment-reader.js";
 
 /** Marker: the buffers do not know the key; segments must be read. */
@@ -44,6 +45,23 @@ export class Leaf {
   get segmentBytes(): number {
     let n = 0;
     for (const s of this.segments) n += s.sizeBytes;
+    return n;
+  }
+
+  /**
+   * Share (0..1) of the last flushed buffer's bytes whose keys were new to the leaf (jobs.ts `newShare`):
+   * the share of the buffers now that {@link liveBytes} counts. 1 until the leaf's first flush.
+   */
+  bufferNewShare = 1;
+
+  /**
+   * Bytes of live data, the scheduler's leaf size: the buffers' estimate (times {@link bufferNewShare}) plus
+   * what each segment adds (its `liveBytes`), so versions that replace older ones in the leaf (an
+   * update-heavy leaf's buffers and flushes) are not counted twice where a job could tell.
+   */
+  get liveBytes(): number {
+    let n = this.bufferedBytes * this.bufferNewShare;
+    for (const s of this.segments) n += s.liveBytes;
     return n;
   }
 
@@ -166,19 +184,27 @@ export class Leaf {
   }
 
   /**
-   * The leaf's whole content in key order: the frozen buffer merged over every segment (the active buffer is
-   * not included: it holds writes newer than the freeze). Entries expired at `nowMs` become tombstones with
-   * the same version (background removal of expired documents). Bounded by the leaf's size.
-   * @throws CorruptionError from a segment.
+   * A rewrite's input (rewrite.ts): the frozen buffer, encoded in runs of {@link MEMORY_RUN_ENTRIES}, then
+   * every segment newest first, read in runs of about `readBytes` past the block cache. The active buffer
+   * is not included: it holds writes newer than the freeze.
    */
-  async frozenContent(nowMs: number): Promise<Pair[]> {
-    const sources = [
-      ...(this.frozen ? [memorySource(this.frozen, {}, false)] : []),
-      ...this.segments.map((s) => s.entries()),
+  rewriteSources(readBytes: number): AsyncIterator<RawEntry[]>[] {
+    return [
+      ...(this.frozen ? [memoryRuns(this.frozen)] : []),
+      ...this.segments.map((s) => s.rawRuns(readBytes)),
     ];
-    const out: Pair[] = [];
-    for await (const pair of mergeSources(sources, false)) out.push(expireAt(pair, nowMs));
-    return out;
+  }
+}
+
+/** Entries a frozen buffer contributes to a rewrite per run (a bound on encoding work between yields). */
+export const MEMORY_RUN_ENTRIES = 1024;
+
+/** A frozen buffer's entries in key order, encoded a run at a time. */
+async function* memoryRuns(buffer: MemBuffer): AsyncGenerator<RawEntry[]> {
+  const pairs = buffer.sorted();
+  // Bounded by the buffer's entries.
+  for (let i = 0; i < pairs.length; i += MEMORY_RUN_ENTRIES) {
+    yield rawFromPairs(pairs.slice(i, i + MEMORY_RUN_ENTRIES));
   }
 }
 
@@ -213,7 +239,9 @@ export class ScanPacer {
 /** `pair` with an expired document turned into a tombstone of the same version. */
 export function expireAt(pair: Pair, nowMs: number): Pair {
   const [key, entry] = pair;
-  return entry.value !== undefined && !isLive(entry, nowMs) ? [key, expiredToTombstone(entry)] : pair;
+  // `text` and `expiresAtMs` only: reading `value` would parse a lazily decoded document.
+  const expired = entry.text !== undefined && entry.expiresAtMs !== undefined && nowMs >= entry.expiresAtMs;
+  return expired ? [key, expiredToTombstone(entry)] : pair;
 }
 
 /** A buffer's entries from the scan start, ascending (or descending), as an async source. */

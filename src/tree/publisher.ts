@@ -19,7 +19,7 @@ import { fenceKeyToHex } from "./manifest-key.js";
 import type { Router } from "./router.js";
 import { segmentFileName } from "./segment-format.js";
 import { type Block, SegmentReader } from "./segment-reader.js";
-import { type SegmentWriteResult, writeSegment } from "./segment-writer.js";
+import { SegmentStream, type SegmentWriteResult } from "./segment-writer.js";
 import type { TreeHost } from "./tree-host.js";
 
 type Pair = [KeyString, Entry];
@@ -127,23 +127,58 @@ export class Publisher {
    * @throws on I/O errors (a leftover temp file is removed, best effort, or by the next open).
    */
   async writeSegment(entries: Pair[]): Promise<SegmentReader> {
+    const stream = await this.createSegment();
+    try {
+      for (const [key, entry] of entries) {
+        stream.add(key, entry);
+        await stream.writeSlice();
+      }
+    } catch (err) {
+      await this.discardSegment(stream);
+      throw err;
+    }
+    return this.finishSegment(stream);
+  }
+
+  /** Opens a new segment file `seg-<n>.sst.tmp` to fill (a number from the file counter). @throws on I/O. */
+  async createSegment(): Promise<SegmentStream> {
     const { fs, dir } = this.host;
     const name = segmentFileName(this.nextFileNumber++);
-    let written: SegmentWriteResult;
     try {
-      written = await writeSegment(fs, dir, name, entries, {
+      return await SegmentStream.create(fs, dir, name, {
         sliceBytes: this.options.sliceBytes,
         onSlice: this.options.onSlice,
       });
     } catch (err) {
-      // Best effort: a leftover temp file is also removed by the next open.
       await fs.remove(joinPath(dir, `${name}.tmp`)).catch(() => undefined);
       throw err;
     }
-    assert(written.name === name, "the segment is written under the name asked for");
+  }
+
+  /**
+   * Finishes a segment from {@link createSegment} (tail, fdatasync, rename, `syncDir`) and opens it.
+   * @throws on I/O errors (the temp file is removed, best effort, or by the next open).
+   */
+  async finishSegment(stream: SegmentStream): Promise<SegmentReader> {
+    const { fs, dir } = this.host;
+    let written: SegmentWriteResult;
+    try {
+      written = await stream.finish();
+    } catch (err) {
+      // Best effort: a leftover temp file is also removed by the next open.
+      await fs.remove(joinPath(dir, `${stream.name}.tmp`)).catch(() => undefined);
+      throw err;
+    }
     this.segmentBytesWritten += written.bytes;
     const verify = this.options.ignoreChecksums !== true;
-    return SegmentReader.open(fs, dir, name, this.cache, written, verify);
+    return SegmentReader.open(fs, dir, written.name, this.cache, written, verify);
+  }
+
+  /** Abandons a segment from {@link createSegment} after a failure: closes it, removes its temp file. */
+  async discardSegment(stream: SegmentStream): Promise<void> {
+    await stream.abort().catch(() => undefined);
+    // Best effort: a leftover temp file is also removed by the next open.
+    await this.host.fs.remove(joinPath(this.host.dir, `${stream.name}.tmp`)).catch(() => undefined);
   }
 
   /**

@@ -6,9 +6,11 @@
  * leaves a split could not help, and the writers' backpressure debt.
  *
  * Jobs, most urgent first (the order `pick` tries them in):
- * 1. split: a leaf holding more than `leafBytesMax` of data, or hot (more than `hotWriteShare` of recent
- *    writes) and over half that size, is rewritten as two leaves at its middle key by bytes (a split also
- *    flushes and merges the leaf, so it goes first: until it splits, every merge of it costs more);
+ * 1. split: a leaf holding more than `leafBytesMax` of live data, or hot (more than `hotWriteShare` of recent
+ *    writes) and over half that size, is rewritten in one pass as as many leaves as make each about half
+ *    the bound (at least two; a split also flushes and merges the leaf, so it goes first: until it splits,
+ *    every merge of it costs more). Live data: the buffers plus each segment's `liveBytes`, so versions
+ *    that replaced older ones in the leaf (an update-heavy leaf's flushes) do not make it split;
  * 2. merge, urgent: a leaf with more than twice `segmentsMax` segments is rewritten as one segment (a hard
  *    bound on read amplification);
  * 3. flush: a leaf's buffer is full (`leafBufferBytes`), or all buffers together pass half their budget
@@ -33,6 +35,21 @@ export type JobKind = "flush" | "merge" | "split" | "hot-split" | "leaf-merge" |
 export interface JobPlan {
   kind: Exclude<JobKind, "checkpoint">;
   leaves: Leaf[];
+  /**
+   * Bytes of entries per new leaf for a split (see {@link splitTargetBytes}); Infinity (one leaf) for
+   * every other kind.
+   */
+  targetBytes: number;
+}
+
+/**
+ * The piece size of a split of `liveBytes` of data: as many pieces as make each about half of
+ * `leafBytesMax` (at least two), so the new leaves have room to grow before they split again, and one pass
+ * over a leaf far over the bound splits it completely (issue 13, point 3; not repeated halving).
+ */
+export function splitTargetBytes(liveBytes: number, leafBytesMax: number): number {
+  const pieces = Math.max(2, Math.round(liveBytes / (leafBytesMax / 2)));
+  return Math.max(1, Math.ceil(liveBytes / pieces));
 }
 
 /** The scheduler's knobs: the tree's options that choose work (TreeOptions documents each). */
@@ -111,30 +128,35 @@ export class Scheduler {
     // A leaf past its size bound splits first: the split also flushes and merges it, and until it splits
     // every merge of it costs more than the bound.
     const big = this.splitDue(false, recent);
-    if (big) return { kind: "split", leaves: [big] };
+    if (big) return this.split("split", big);
     const hot = this.splitDue(true, recent);
-    if (hot) return { kind: "hot-split", leaves: [hot] };
+    if (hot) return this.split("hot-split", hot);
     // Read amplification has a hard bound: twice segmentsMax goes before any flush.
     for (const l of this.router.leaves) {
-      if (l.segments.length > 2 * o.segmentsMax) return { kind: "merge", leaves: [l] };
+      if (l.segments.length > 2 * o.segmentsMax) return one("merge", l);
     }
     if (fullest !== undefined) {
       const full = fullest.active.sizeBytes >= o.leafBufferBytes;
-      if (full || this.bufferedBytes * 2 >= o.bufferBytesMax) return { kind: "flush", leaves: [fullest] };
+      if (full || this.bufferedBytes * 2 >= o.bufferBytesMax) return one("flush", fullest);
     }
     for (const l of this.router.leaves) {
-      if (l.segments.length > o.segmentsMax || tombstoneHeavy(l)) return { kind: "merge", leaves: [l] };
+      if (l.segments.length > o.segmentsMax || tombstoneHeavy(l)) return one("merge", l);
     }
     if (oldest !== undefined && this.walBytesWritten() - this.walBytesAtPressure >= this.pressureBytes) {
       this.walBytesAtPressure = this.walBytesWritten();
-      return { kind: "flush", leaves: [oldest] };
+      return one("flush", oldest);
     }
     return this.mergeBackDue(recent);
   }
 
   /** Records that a split of `leaf` found a single key: it is tried again only once its size has doubled. */
   noteUnsplittable(leaf: Leaf): void {
-    this.unsplittable.set(leaf, Math.max(1, leaf.dataBytes));
+    this.unsplittable.set(leaf, Math.max(1, leaf.liveBytes));
+  }
+
+  /** A split of `leaf` into pieces of about half the bound, by its live bytes. */
+  private split(kind: "split" | "hot-split", leaf: Leaf): JobPlan {
+    return { kind, leaves: [leaf], targetBytes: splitTargetBytes(leaf.liveBytes, this.options.leafBytesMax) };
   }
 
   /**
@@ -182,11 +204,14 @@ export class Scheduler {
     return { fullest, oldest, recent };
   }
 
-  /** The first leaf due for a split (over the bound; with `hotOnly`, hot and over half of it). */
+  /**
+   * The first leaf due for a split (over the bound; with `hotOnly`, hot and over half of it), by live bytes:
+   * versions that replaced older ones in the same leaf do not make it split.
+   */
   private splitDue(hotOnly: boolean, recent: number): Leaf | undefined {
     const bound = this.options.leafBytesMax;
     return this.router.leaves.find((l) => {
-      const size = l.dataBytes;
+      const size = l.liveBytes;
       const due = hotOnly ? this.isHot(l, recent) && size * 2 > bound : size > bound;
       if (!due) return false;
       const stuck = this.unsplittable.get(l);
@@ -194,7 +219,7 @@ export class Scheduler {
     });
   }
 
-  /** Two neighbours together under a third of the bound, neither hot (halves of a split never qualify). */
+  /** Two neighbours together under a third of the bound, neither hot (pieces of a split never qualify). */
   private mergeBackDue(recent: number): JobPlan | undefined {
     const leaves = this.router.leaves;
     // Bounded by the leaves.
@@ -202,11 +227,12 @@ export class Scheduler {
       const a = leaves[i - 1];
       const b = leaves[i];
       if (a === undefined || b === undefined) continue;
-      // A third of the bound: halves of a split (over half the bound each) never merge straight back.
-      if ((a.dataBytes + b.dataBytes) * 3 >= this.options.leafBytesMax) continue;
+      // A third of the bound: pieces of a split (about half the bound each, a short last piece joined to the
+      // one before it) never merge straight back.
+      if ((a.liveBytes + b.liveBytes) * 3 >= this.options.leafBytesMax) continue;
       if (this.isHot(a, recent)) continue;
       if (this.isHot(b, recent)) continue;
-      return { kind: "leaf-merge", leaves: [a, b] };
+      return { kind: "leaf-merge", leaves: [a, b], targetBytes: Number.POSITIVE_INFINITY };
     }
     return undefined;
   }
@@ -214,6 +240,11 @@ export class Scheduler {
   private isHot(leaf: Leaf, recent: number): boolean {
     return recent >= DECAY_WRITES / 2 && leaf.recentWrites > recent * this.options.hotWriteShare;
   }
+}
+
+/** A job over one leaf that writes one leaf (a flush or a merge). */
+function one(kind: "flush" | "merge", leaf: Leaf): JobPlan {
+  return { kind, leaves: [leaf], targetBytes: Number.POSITIVE_INFINITY };
 }
 
 /**

@@ -14,6 +14,7 @@ import { ByteReader, checksum } from "../util/bytes.js";
 import { mark } from "../util/coverage.js";
 import type { BlockCache } from "./block-cache.js";
 import { bloomMayContain } from "./bloom.js";
+import { appendRawBlock, type RawEntry } from "./raw-entry.js";
 import {
   BLOCK_BYTES_MAX,
   BLOCK_HEADER_BYTES,
@@ -42,6 +43,12 @@ export type SegmentBlockCache = BlockCache<Block>;
 
 /** An open, verified segment. */
 export class SegmentReader {
+  /**
+   * Bytes this segment adds to its leaf's live data (the scheduler's leaf size): its data bytes unless a
+   * job knows better — a flush's estimate of the bytes of keys new to the leaf, so versions that replace
+   * older ones are not counted twice.
+   */
+  liveBytes: number;
   private refs = 1;
   private closing = false;
   private onClosed: (() => Promise<void>) | undefined;
@@ -60,6 +67,7 @@ export class SegmentReader {
     private readonly verifyChecksums: boolean,
   ) {
     this.id = cache.newId();
+    this.liveBytes = this.dataBytes;
   }
 
   /**
@@ -187,6 +195,49 @@ export class SegmentReader {
   }
 
   /**
+   * Every entry in key order as raw entries (raw-entry.ts), for a background job: read in runs of whole
+   * blocks of about `readBytes` (one large sequential read each, at least one block), past the block cache
+   * (no fill, no eviction of hot blocks). Every block is checked as {@link loadBlock} checks it, and keys
+   * must ascend across blocks too. One array per read.
+   * @throws CorruptionError on a damaged block.
+   */
+  async *rawRuns(readBytes: number): AsyncGenerator<RawEntry[]> {
+    let prev: KeyString | undefined;
+    // Bounded by the blocks: every run takes at least one.
+    for (let b = 0; b < this.index.length; ) {
+      const first = this.indexAt(b);
+      if (first.length < BLOCK_HEADER_BYTES || first.length > BLOCK_BYTES_MAX) {
+        throw segmentCorruption(this.name, first.offset, `block length ${first.length} out of bounds`);
+      }
+      let end = b + 1;
+      let length = first.length;
+      for (let next = this.index[end]; next !== undefined && length + next.length <= readBytes; ) {
+        length += next.length;
+        next = this.index[++end];
+      }
+      const data = await this.file.read(first.offset, length);
+      if (data.length !== length) throw segmentCorruption(this.name, first.offset, "short block read");
+      const out: RawEntry[] = [];
+      for (; b < end; b++) {
+        const ix = this.indexAt(b);
+        const at = ix.offset - first.offset;
+        const payload = checkFrame(
+          data.subarray(at, at + ix.length),
+          this.name,
+          ix.offset,
+          this.verifyChecksums,
+        );
+        try {
+          prev = appendRawBlock(payload, ix.firstKey, prev, out);
+        } catch (err) {
+          throw segmentCorruption(this.name, ix.offset, `bad block: ${(err as Error).message}`);
+        }
+      }
+      yield out;
+    }
+  }
+
+  /**
    * Entries in key order starting at the block that may hold `from` (ascending), or, with `reverse`, in
    * descending order starting at the block that may hold `from`. The caller filters the exact bounds.
    * @throws CorruptionError on a damaged block.
@@ -284,6 +335,15 @@ async function readBlock(
   }
   const data = await file.read(offset, length);
   if (data.length !== length) throw segmentCorruption(name, offset, "short block read");
+  return checkFrame(data, name, offset, verifyChecksum);
+}
+
+/** The payload of the framed block `data` read at `offset`, after its length field and crc are checked. */
+function checkFrame(data: Uint8Array, name: string, offset: number, verifyChecksum: boolean): Uint8Array {
+  const length = data.length;
+  if (length < BLOCK_HEADER_BYTES || length > BLOCK_BYTES_MAX) {
+    throw segmentCorruption(name, offset, `block length ${length} out of bounds`);
+  }
   const r = new ByteReader(data);
   const payloadLength = r.u32();
   const crc = r.u32();

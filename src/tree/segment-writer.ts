@@ -1,17 +1,21 @@
 /**
  * Writes a segment (format in segment-format.ts): sorted entries into checksummed blocks, then the sparse
- * index, the bloom filter, then the footer. Atomic publication, as the durability contract asks: write `<name>.tmp`, fdatasync,
- * rename to `<name>`, `syncDir`. Only after that may a manifest name it.
+ * index, the bloom filter, then the footer. Atomic publication, as the durability contract asks: write
+ * `<name>.tmp`, fdatasync, rename to `<name>`, `syncDir`. Only after that may a manifest name it. Entries
+ * arrive decoded (a flush: `writeSegment`) or as their encodings (a merge or split: `SegmentStream.addRaw`,
+ * copied as they are); the work between two `onSlice` awaits is bounded (a slice of blocks, or 16k keys of
+ * the bloom filter).
  */
 import { Buffer } from "node:buffer";
 import type { Entry } from "../doc/entry.js";
 import { encodeEntry } from "../doc/entry-codec.js";
 import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
-import type { FileSystem } from "../io/file-system.js";
+import type { File, FileSystem } from "../io/file-system.js";
 import { joinPath } from "../io/file-system.js";
 import { ByteWriter, checksum } from "../util/bytes.js";
-import { buildBloom } from "./bloom.js";
+import { addToBloom, emptyBloom, keyHash } from "./bloom.js";
+import type { RawEntry } from "./raw-entry.js";
 import {
   BLOCK_BYTES_TARGET,
   BLOCK_HEADER_BYTES,
@@ -40,6 +44,9 @@ export interface SegmentWriteOptions {
   onSlice?: () => Promise<void> | void;
 }
 
+/** Keys whose bloom filter bits are set between two slices. */
+const BLOOM_KEYS_PER_SLICE = 16 * 1024;
+
 /** Default slice of a background write, in bytes. */
 export const SLICE_BYTES_DEFAULT = 256 * 1024;
 
@@ -65,48 +72,134 @@ export async function writeSegment(
   entries: Iterable<[KeyString, Entry]>,
   options: SegmentWriteOptions = {},
 ): Promise<SegmentWriteResult> {
-  const slice = options.sliceBytes ?? SLICE_BYTES_DEFAULT;
-  const builder = new SegmentBuilder();
-  let written = 0;
-  const tmp = joinPath(dir, `${name}.tmp`);
-  const file = await fs.open(tmp, { create: true });
-  const writePending = async (): Promise<void> => {
-    const data = builder.takePending();
-    if (data === undefined) return;
-    await file.write(written, data);
-    written += data.length;
-    await options.onSlice?.();
-  };
-  let tail: Buffer;
+  const stream = await SegmentStream.create(fs, dir, name, options);
   try {
-    await file.truncate(0);
     for (const [key, entry] of entries) {
-      builder.add(key, entry);
+      stream.add(key, entry);
       // Bounded slices: the scheduler lets foreground work run between them.
-      if (builder.pendingBytes >= slice) await writePending();
+      await stream.writeSlice();
     }
-    builder.endBlock();
-    await writePending();
-    assert(written === builder.dataBytes, "every data block is written before the tail");
-    tail = builder.tail();
-    await file.write(written, tail);
-    await file.sync();
-  } finally {
-    await file.close();
+  } catch (err) {
+    await stream.abort();
+    throw err;
   }
-  await fs.rename(tmp, joinPath(dir, name));
-  await fs.syncDir(dir);
-  const { entries: count, tombstones, maxLsn } = builder;
-  const size = written + tail.length;
-  return {
-    name,
-    bytes: size,
-    entries: count,
-    tombstones,
-    maxLsn,
-    tail: { offset: written, bytes: tail },
-    size,
-  };
+  return stream.finish();
+}
+
+/**
+ * A segment being written, entry by entry (a background job feeds it as it merges): `<name>.tmp` is open,
+ * framed blocks go out a slice at a time (`writeSlice`), and `finish` writes the index, bloom filter and
+ * footer, fdatasyncs, renames to `<name>` and syncs the directory. Only after `finish` may a manifest name
+ * it. On any failure the caller calls `abort` (closes the file; the temp file is removed by the caller or
+ * by the next open).
+ */
+export class SegmentStream {
+  private readonly builder = new SegmentBuilder();
+  private written = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    readonly name: string,
+    private readonly file: File,
+    private readonly options: SegmentWriteOptions,
+  ) {}
+
+  /** Opens (creates or empties) `<name>.tmp` in `dir`. @throws on I/O errors. */
+  static async create(
+    fs: FileSystem,
+    dir: string,
+    name: string,
+    options: SegmentWriteOptions = {},
+  ): Promise<SegmentStream> {
+    const file = await fs.open(joinPath(dir, `${name}.tmp`), { create: true });
+    const stream = new SegmentStream(fs, dir, name, file, options);
+    try {
+      await file.truncate(0);
+    } catch (err) {
+      await stream.abort();
+      throw err;
+    }
+    return stream;
+  }
+
+  /** Bytes of the entries added so far (their encodings, without block framing). */
+  get entryBytes(): number {
+    return this.builder.entryBytes;
+  }
+
+  /** Entries added so far. */
+  get entries(): number {
+    return this.builder.entries;
+  }
+
+  /** Encodes one entry; its key must be above every key added before. */
+  add(key: KeyString, entry: Entry): void {
+    this.builder.add(key, entry);
+  }
+
+  /** Appends one entry's segment encoding as it is; its key must be above every key added before. */
+  addRaw(raw: RawEntry): void {
+    this.builder.addRaw(raw);
+  }
+
+  /**
+   * Writes the framed blocks once a slice (`sliceBytes`) is pending (with `all`, whatever is pending), then
+   * awaits `onSlice`. @throws on I/O errors.
+   */
+  async writeSlice(all = false): Promise<void> {
+    const slice = this.options.sliceBytes ?? SLICE_BYTES_DEFAULT;
+    if (this.builder.pendingBytes < (all ? 1 : slice)) return;
+    const data = this.builder.takePending();
+    if (data === undefined) return;
+    await this.file.write(this.written, data);
+    this.written += data.length;
+    await this.options.onSlice?.();
+  }
+
+  /** Writes the rest, the tail, fdatasyncs, closes and publishes the file under its name. @throws on I/O. */
+  async finish(): Promise<SegmentWriteResult> {
+    const builder = this.builder;
+    let tail: Buffer;
+    try {
+      builder.endBlock();
+      await this.writeSlice(true);
+      assert(this.written === builder.dataBytes, "every data block is written before the tail");
+      // The bloom filter's bits are set in bounded runs, with `onSlice` between them.
+      const bloom = emptyBloom(builder.entries);
+      for (let i = 0; i < builder.hashes.length; i += BLOOM_KEYS_PER_SLICE) {
+        addToBloom(bloom, builder.hashes, i, Math.min(builder.hashes.length, i + BLOOM_KEYS_PER_SLICE));
+        if (i + BLOOM_KEYS_PER_SLICE < builder.hashes.length) await this.options.onSlice?.();
+      }
+      tail = builder.tail(bloom);
+      await this.file.write(this.written, tail);
+      await this.file.sync();
+    } finally {
+      await this.abort();
+    }
+    const { fs, dir, name } = this;
+    await fs.rename(joinPath(dir, `${name}.tmp`), joinPath(dir, name));
+    await fs.syncDir(dir);
+    const size = this.written + tail.length;
+    const { entries, tombstones, maxLsn } = builder;
+    return {
+      name,
+      bytes: size,
+      entries,
+      tombstones,
+      maxLsn,
+      tail: { offset: this.written, bytes: tail },
+      size,
+    };
+  }
+
+  /** Closes the temp file if still open (it stays on disk). Never throws twice for one stream. */
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.file.close();
+  }
 }
 
 /**
@@ -115,6 +208,8 @@ export async function writeSegment(
  */
 class SegmentBuilder {
   entries = 0;
+  /** Bytes of the entries' encodings added (no framing). */
+  entryBytes = 0;
   tombstones = 0;
   maxLsn = 0;
   /** Bytes of framed blocks not yet taken by the writer. */
@@ -124,20 +219,42 @@ class SegmentBuilder {
   private pending: Buffer[] = [];
   private readonly index = new ByteWriter(256);
   private blocks = 0;
-  private readonly keys: KeyString[] = [];
+  /** The keys' bloom hashes, in order (the filter is built from them at the end). */
+  readonly hashes: number[] = [];
+  private lastKey: KeyString | undefined;
   private block = new ByteWriter(BLOCK_BYTES_TARGET + 512);
   private blockFirstKey: KeyString | undefined;
 
   /** Encodes one entry; its key must be above every key added before. */
   add(key: KeyString, entry: Entry): void {
-    const prev = this.keys[this.keys.length - 1];
+    const before = this.begin(key);
+    encodeEntry(this.block, key, entry, true);
+    this.end(key, entry.text === undefined, entry.lsn, this.block.length - before);
+  }
+
+  /** Appends one entry's encoding as it is (a merge's copy); its key must be above every key added before. */
+  addRaw(raw: RawEntry): void {
+    this.begin(raw.key);
+    this.block.copyFrom(raw.data, raw.start, raw.end);
+    this.end(raw.key, raw.tombstone, raw.lsn, raw.end - raw.start);
+  }
+
+  /** Checks the order and starts a block if none is open; returns the block's length before the entry. */
+  private begin(key: KeyString): number {
+    const prev = this.lastKey;
     assert(prev === undefined || prev < key, "segment entries are strictly ascending");
     if (this.blockFirstKey === undefined) this.blockFirstKey = key;
-    encodeEntry(this.block, key, entry, true);
-    this.keys.push(key);
+    return this.block.length;
+  }
+
+  /** Counts the entry just encoded and ends the block once it reaches its target size. */
+  private end(key: KeyString, tombstone: boolean, lsn: number, bytes: number): void {
+    this.lastKey = key;
+    this.hashes.push(keyHash(key));
     this.entries++;
-    if (entry.text === undefined) this.tombstones++;
-    if (entry.lsn > this.maxLsn) this.maxLsn = entry.lsn;
+    this.entryBytes += bytes;
+    if (tombstone) this.tombstones++;
+    if (lsn > this.maxLsn) this.maxLsn = lsn;
     if (this.block.length >= BLOCK_BYTES_TARGET) this.endBlock();
   }
 
@@ -166,8 +283,11 @@ class SegmentBuilder {
     return data;
   }
 
-  /** The index block, bloom block and footer (with its crc32), once every data block was taken. */
-  tail(): Buffer {
+  /**
+   * The index block, bloom block (`bloom`: the filter over every key added) and footer (with its crc32),
+   * once every data block was taken.
+   */
+  tail(bloom: Uint8Array): Buffer {
     assert(this.blockFirstKey === undefined, "the last data block is framed before the tail");
     assert(this.pendingBytes === 0, "every data block is taken before the tail");
     const indexPayload = new ByteWriter(this.index.length + 4)
@@ -176,7 +296,7 @@ class SegmentBuilder {
       .finish();
     const indexBlock = frameBlock(indexPayload);
     const indexOffset = this.dataBytes;
-    const bloomBlock = frameBlock(buildBloom(this.keys));
+    const bloomBlock = frameBlock(bloom);
     const bloomOffset = indexOffset + indexBlock.length;
     const footer = new ByteWriter(FOOTER_CHECKED_BYTES)
       .bytes(SEGMENT_MAGIC)

@@ -6,10 +6,12 @@
  * This file is the tree as the engine sees it; the parts are:
  * - router.ts: the leaves in key order, key lookup and scan routing;
  * - scheduler.ts: which job runs next, and the writers' backpressure (choosing work);
- * - jobs.ts: flush, merge, split, merge-back and checkpoint (doing it), one at a time;
+ * - jobs.ts: flush, merge, split, merge-back and checkpoint (doing it), one at a time; rewrite.ts the
+ *   one-pass body of a merge, split or merge-back;
  * - publisher.ts: segment files, the manifest edit each job publishes, the WAL floor.
- * Segment writes go in slices; writers crossing the buffer budget wait for slices, more of them the closer
- * the budget (gradual backpressure, never a stall). Memory mode has only the router: buffers, no files, no
+ * Jobs work in bounded slices and yield to the event loop (`yieldToEventLoop`, the Clock's `yield`) between
+ * them; writers crossing the buffer budget wait for slices, more of them the closer the budget (gradual
+ * backpressure, never a stall). Memory mode has only the router: buffers, no files, no
  * background work.
  */
 import type { Entry } from "../doc/entry.js";
@@ -50,7 +52,8 @@ export interface TreeOptions {
   /** Entries a scan examines between two yields. Default {@link SCAN_ENTRIES_PER_YIELD}. */
   scanEntriesPerYield?: number;
   /**
-   * Lets the event loop run between bounded runs of a scan's work. Default: a resolved promise, which lets
+   * Lets the event loop run between bounded runs of a scan's work, and between slices of a background
+   * job's. Default: a resolved promise, which lets
    * only other promise continuations run; the engine passes its Clock's `yield` (src/options.ts
    * `treeOptions`), which on the real clock lets I/O callbacks and timers run too (real timers may not be
    * used in src/ outside src/io).
@@ -143,6 +146,12 @@ export class Tree {
     const walBytes = disk === undefined ? () => 0 : () => disk.host.walBytesWritten();
     this.scheduler = new Scheduler(this.router, options, walBytes);
     if (disk === undefined) return;
+    const yieldNow = options.yieldToEventLoop ?? (() => Promise.resolve());
+    const onSlice = (): Promise<void> => {
+      this.scheduler.releaseSliceWaiters();
+      // Let the event loop run between slices, also when a job's input is all in memory.
+      return yieldNow();
+    };
     const publisher = new Publisher(
       disk.host,
       disk.log,
@@ -150,11 +159,7 @@ export class Tree {
       this.router,
       {
         sliceBytes: options.sliceBytes,
-        onSlice: () => {
-          this.scheduler.releaseSliceWaiters();
-          // Yield to the event loop's queued work between slices.
-          return Promise.resolve();
-        },
+        onSlice,
         stop: () => {
           this.stopped = true;
         },
@@ -162,7 +167,8 @@ export class Tree {
       },
       disk.raises,
     );
-    const jobs = new TreeJobs(disk.host, this.router, publisher, (leaf) =>
+    const pacing = { sliceBytes: options.sliceBytes, onSlice };
+    const jobs = new TreeJobs(disk.host, this.router, publisher, pacing, (leaf) =>
       this.scheduler.noteUnsplittable(leaf),
     );
     this.background = { host: disk.host, jobs, publisher };

@@ -78,6 +78,13 @@ export class ByteWriter {
     return this;
   }
 
+  /** Appends `src[start..end)` (no intermediate view). */
+  copyFrom(src: Buffer, start: number, end: number): this {
+    this.reserve(end - start);
+    this.pos += src.copy(this.buf, this.pos, start, end);
+    return this;
+  }
+
   /** A copy of what was written. */
   finish(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));
@@ -154,6 +161,12 @@ export class ByteReader {
     this.buf.copy(out, 0, this.pos, this.pos + n);
     this.pos += n;
     return out;
+  }
+
+  /** Moves past the next `n` bytes. */
+  skip(n: number): void {
+    this.need(n);
+    this.pos += n;
   }
 
   /** A view (not a copy) of the next `n` bytes. */
