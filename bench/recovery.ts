@@ -22,7 +22,7 @@ import { open } from "../src/index.js";
 import { NodeFileSystem } from "../src/io/node-file-system.js";
 import { listDbFiles } from "../src/tools/db-files.js";
 import { readManifest } from "../src/tree/manifest.js";
-import { decodeBatch } from "../src/wal/batch-codec.js";
+import { decodeBatchRecord } from "../src/wal/batch-codec.js";
 import { resolveLiveWal } from "../src/wal/wal-head.js";
 import { recoverWal } from "../src/wal/wal-reader.js";
 
@@ -81,7 +81,7 @@ async function timeReplay(dir: string): Promise<void> {
     live.files,
     checkpointLsn,
     (record) => {
-      effects += decodeBatch(record.payload, record.lsn, true).length;
+      effects += decodeBatchRecord(record.type, record.payload, record.lsn, true).effects.length;
     },
     {},
     { readOnly: true },
