@@ -389,7 +389,7 @@ function parseIndex(payload: Uint8Array, name: string, offset: number): IndexEnt
     if (count * 14 > r.remaining) throw new Error(`index count ${count} too large`);
     const out: IndexEntry[] = [];
     for (let i = 0; i < count; i++) {
-      const firstKey = r.bytes(r.u16()).toString("latin1");
+      const firstKey = r.latin1(r.u16());
       const blockOffset = r.u64();
       const length = r.u32();
       const prev = out[out.length - 1];
