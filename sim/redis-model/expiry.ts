@@ -18,7 +18,12 @@ export interface ExpiryArg {
  * command rejects seconds that overflow when scaled to ms and sums that overflow int64, with
  * "ERR invalid expire time in '<command>' command".
  */
-export function absoluteExpiryMs(arg: ExpiryArg, nowMs: number, command: string, positiveOnly: boolean): number {
+export function absoluteExpiryMs(
+  arg: ExpiryArg,
+  nowMs: number,
+  command: string,
+  positiveOnly: boolean,
+): number {
   const amount = BigInt(arg.amount);
   if (positiveOnly && amount <= 0n) invalidExpire(command);
   const seconds = arg.unit === "ex" || arg.unit === "exat";

@@ -81,7 +81,13 @@ export function append(ks: RedisKeyspace, key: string, tail: Uint8Array, nowMs: 
  * [0, len-1]. Oddity kept: an end that is still negative after adding len clamps to 0, so `0 -100` on
  * "Hello" gives "H".
  */
-export function getrange(ks: RedisKeyspace, key: string, start: number, end: number, nowMs: number): Uint8Array {
+export function getrange(
+  ks: RedisKeyspace,
+  key: string,
+  start: number,
+  end: number,
+  nowMs: number,
+): Uint8Array {
   const bytes = ks.get(key, "string", nowMs)?.bytes ?? new Uint8Array();
   const len = bytes.length;
   let s = start < 0 ? len + start : start;
