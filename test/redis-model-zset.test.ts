@@ -384,7 +384,7 @@ describe("ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE (redis.io/commands/zunionstore,
     ],
     [
       "inter",
-      { aggregate: "max", weights: [1, -1] },
+      { aggregate: "min", weights: [1, -1] },
       [
         ["two", -2],
         ["one", -1],
