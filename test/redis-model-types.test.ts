@@ -73,6 +73,8 @@ describe("ranges and edits (redis.io/commands/getrange, /setrange, /append, /str
     [-100, 3, "This"],
     [0, -100, "T"], // Redis 7.0: the end clamps to 0
     [-1, -100, ""],
+    [-100, -200, ""], // both negative, start > end: empty before any clamping
+    [-100, -100, "T"],
   ];
   it.each(GETRANGE)("GETRANGE %i %i → %j", (start, end, want) => {
     const ks = new RedisKeyspace();

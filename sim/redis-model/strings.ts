@@ -78,8 +78,8 @@ export function append(ks: RedisKeyspace, key: string, tail: Uint8Array, nowMs: 
 
 /**
  * GETRANGE with Redis 7.0's index rules: negative indexes count from the end, then both are clamped to
- * [0, len-1]. Oddity kept: an end that is still negative after adding len clamps to 0, so `0 -100` on
- * "Hello" gives "H".
+ * [0, len-1]; two negative indexes with start > end are empty. Oddity kept: an end that is still negative
+ * after adding len clamps to 0, so `0 -100` (and `-100 -100`) on "Hello" give "H".
  */
 export function getrange(
   ks: RedisKeyspace,
@@ -89,6 +89,7 @@ export function getrange(
   nowMs: number,
 ): Uint8Array {
   const bytes = ks.get(key, "string", nowMs)?.bytes ?? new Uint8Array();
+  if (start < 0 && end < 0 && start > end) return new Uint8Array();
   const len = bytes.length;
   let s = start < 0 ? len + start : start;
   let e = end < 0 ? len + end : end;
