@@ -61,6 +61,8 @@ describe("glob patterns (redis.io/commands/keys)", () => {
     ["a\\", "a\\", true], // a trailing backslash is literal
     ["*a*b*c", "xaybzc", true],
     ["*a*b*c", "xaybz", false],
+    ["[a-]", "^", true], // `a-]` is a range from "]" to "a", and the class then runs to the end
+    ["[a-]", "-", false],
   ];
   it.each(TABLE)("%j against %j → %s", (pattern, input, want) => {
     expect(globMatch(pattern, input)).toBe(want);

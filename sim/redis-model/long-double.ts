@@ -88,9 +88,11 @@ export function parseBinaryFloat(text: string, fmt: BinaryFormat = X87): ParsedF
   if (digits === "") return { neg, mant: 0n, exp: 0 };
   // Exponents beyond any representable value (|e| ≫ 16384 bits) are decided without building huge numbers.
   const expNum = Number(expText);
-  const magnitude = dec ? expNum + digits.length : expNum / 4 + digits.length;
-  if (magnitude > 6000) return "range";
-  if (magnitude < -6000) return "range";
+  // Decimal digits (or bits, for hex) before the point once the leading zeros are gone; ±6000 decimal
+  // digits and ±20000 bits are well past x87's range (about 1e±4951, 2^±16445).
+  const lead = expNum - (dec ? 1 : 4) * fracDigits.length + (dec ? 1 : 4) * digits.length;
+  const bound = dec ? 6000 : 20000;
+  if (lead > bound || lead < -bound) return "range";
   const mantissa = BigInt(`${radix === 16 ? "0x" : ""}${digits}`);
   let r: Rounded;
   if (dec) {
