@@ -113,9 +113,9 @@ describe("INCRBYFLOAT (redis.io/commands/incrbyfloat; same rules for /hincrbyflo
     ["10", "", MSG.notFloat],
     ["10", "nan", MSG.notFloat],
     ["10", "1e99999", MSG.notFloat], // ERANGE
-    ["10", `0.${"0".repeat(3000)}1e3000`, "10.1"], // the exponent counts from the last digit
-    // 4000 digits rounded to 64 bits (ulp 2^-33), plus 10, printed with 17 decimals
-    ["10", `${"1".repeat(4000)}e-3990`, "1111111121.11111111112404615"],
+    ["10", `0.${"0".repeat(300)}1e300`, "10.1"], // the exponent counts from the last digit
+    // 400 digits rounded to 64 bits (ulp 2^-33), plus 10, printed with 17 decimals
+    ["10", `${"1".repeat(400)}e-390`, "1111111121.11111111112404615"],
     ["0", "1e-4940", "0"], // a denormal long double is accepted (not ERANGE to Redis), prints as 0
     ["0", "1e-4960", MSG.notFloat], // underflow to zero: ERANGE
     ["abc", "1", MSG.notFloat],
