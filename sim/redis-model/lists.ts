@@ -21,6 +21,8 @@ export function push(
   elements: ByteString[],
   nowMs: number,
 ): number {
+  if (elements.length === 0)
+    fail(`ERR wrong number of arguments for '${end === "left" ? "l" : "r"}push' command`);
   const l = ks.getOrCreate(key, "list", nowMs, fresh);
   for (const e of elements) end === "left" ? l.items.unshift(e) : l.items.push(e);
   return l.items.length;

@@ -13,6 +13,7 @@ const sorted = (s: Iterable<ByteString>) => [...s].sort(compareBytes);
 
 /** SADD: returns how many members were new. */
 export function sadd(ks: RedisKeyspace, key: string, members: ByteString[], nowMs: number): number {
+  if (members.length === 0) fail("ERR wrong number of arguments for 'sadd' command");
   const s = ks.getOrCreate(key, "set", nowMs, fresh);
   const before = s.members.size;
   for (const m of members) s.members.add(m);

@@ -34,6 +34,7 @@ export interface ZAddOptions {
 
 /** Checks ZADD's flags and scores in Redis's order of complaints. */
 function checkZAdd(pairs: [number, ByteString][], opts: ZAddOptions): void {
+  if (pairs.length === 0) fail("ERR wrong number of arguments for 'zadd' command");
   if (opts.incr && pairs.length > 1) fail(MSG.zaddIncrPair);
   if (opts.nx && opts.xx) fail(MSG.zaddXxNx);
   if ((opts.gt && opts.nx) || (opts.lt && opts.nx) || (opts.gt && opts.lt)) fail(MSG.zaddGtLtNx);
