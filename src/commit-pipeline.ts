@@ -49,6 +49,24 @@ interface Unapplied {
   visible: () => void;
 }
 
+/**
+ * A read of a key's entry for the read-before-write of queued calls, begun at the call (not when the call
+ * reaches the head of the prepare queue), so a call waiting behind others has its reads done by then.
+ * Calls queued together share it. Its answer is the key's newest entry as long as no record touching the
+ * key is applied after the read began: records ahead of the call that are not yet applied are in the
+ * overlay, which wins over any read; one applied meanwhile marks the read `stale` (a flush may since have
+ * taken it out of memory, so only a new read would see it).
+ */
+interface BaseRead {
+  readonly done: Promise<Entry | undefined>;
+  /** `done` has resolved, with `value`. */
+  settled: boolean;
+  value: Entry | undefined;
+  stale: boolean;
+  /** Queued calls holding it; it leaves `baseReads` when the last lets go (or when it goes stale). */
+  holders: number;
+}
+
 /** `unapplied` drops its visible prefix once it is longer than this and more than half the array. */
 const UNAPPLIED_COMPACT_MIN = 1024;
 
@@ -59,6 +77,8 @@ export class CommitPipeline {
   /** Resolved but not yet visible entries, newest per key. Bounded by the calls in flight. */
   private readonly overlay = new Map<KeyString, Entry>();
   private prepTail: Promise<void> = Promise.resolve();
+  /** Base reads in flight or held by queued calls, by key; bounded by the calls in flight. */
+  private readonly baseReads = new Map<KeyString, BaseRead>();
   /** Calls waiting in the prepare queue. Equals `queuedCallMs.length`. */
   private prepQueued = 0;
   /**
@@ -187,13 +207,24 @@ export class CommitPipeline {
     this.prepQueued++;
     this.queuedCallMs.push(nowMs);
     assert(this.queuedCallMs.length === this.prepQueued, "one call time per queued call");
+    // Read-before-write starts now, at the call, in parallel with the calls queued ahead (see BaseRead).
+    const held = new Map<KeyString, BaseRead>();
+    for (const k of keys) {
+      if (!held.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY) held.set(k, this.startBaseRead(k));
+    }
     const run = this.prepTail.then(async () => {
       try {
         await throttle;
-        const bases = await this.readBases(keys);
-        this.assertWritable();
-        return this.prepare(mutations, keys, bases, nowMs);
+        // Bounded: a pass ends with prepare unless a record touching a key still to be read was applied
+        // while it was read (see validBases); the records ahead of this call are finite.
+        for (;;) {
+          await this.awaitBaseReads(keys, held);
+          this.assertWritable();
+          const bases = this.validBases(keys, held);
+          if (bases !== undefined) return this.prepare(mutations, keys, bases, nowMs);
+        }
       } finally {
+        for (const [k, read] of held) this.releaseBaseRead(k, read);
         this.prepQueued--;
         this.queuedCallMs.shift();
         assert(this.queuedCallMs.length === this.prepQueued, "one call time per queued call");
@@ -207,36 +238,86 @@ export class CommitPipeline {
   }
 
   /**
-   * Reads from the tree every key of `keys` that memory cannot answer. Re-checks after every read: a flush
-   * that finished meanwhile may have moved a key from the frozen buffer into the segment. Bounded: each
-   * pass reads at least one new key, or ends.
+   * A base read of `k` from the tree, begun now (or the one in flight, if nothing touching `k` was applied
+   * since it began). The caller holds it until it prepares, and gives it back with {@link releaseBaseRead}.
+   */
+  private startBaseRead(k: KeyString): BaseRead {
+    const running = this.baseReads.get(k);
+    if (running !== undefined) {
+      running.holders++;
+      return running;
+    }
+    const done = this.tree.get(k);
+    const read: BaseRead = { done, settled: false, value: undefined, stale: false, holders: 1 };
+    // Attached before any caller awaits `done`, so `settled` is set when an await of it resumes.
+    done.then(
+      (value) => {
+        read.settled = true;
+        read.value = value;
+      },
+      () => undefined,
+    );
+    this.baseReads.set(k, read);
+    return read;
+  }
+
+  private releaseBaseRead(k: KeyString, read: BaseRead): void {
+    read.holders--;
+    assert(read.holders >= 0, "a base read is released once per holder");
+    if (read.holders === 0 && this.baseReads.get(k) === read) this.baseReads.delete(k);
+  }
+
+  /**
+   * Waits until every key of `keys` that memory cannot answer has a settled read that is not stale,
+   * starting a new read for a key whose held one went stale (a record touching it was applied meanwhile).
    * @throws the read's error, after poisoning: calls take effect in call order, so if this one cannot
    *   resolve none after it may either. Damage as CorruptionError; an I/O failure as IoError (FUSEDB_IO,
    *   the OS error as its cause) for this call, which changed nothing, and FUSEDB_POISONED for every later
    *   write.
    */
-  private async readBases(keys: readonly KeyString[]): Promise<Map<KeyString, Entry | undefined>> {
-    const bases = new Map<KeyString, Entry | undefined>();
+  private async awaitBaseReads(keys: readonly KeyString[], held: Map<KeyString, BaseRead>): Promise<void> {
     try {
-      // Bounded: each pass reads at least one key not yet in `bases`, and there are keys.length of them.
-      for (;;) {
-        const missing = keys.filter((k) => !bases.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY);
-        if (missing.length === 0) break;
-        for (const k of missing) bases.set(k, await this.tree.get(k));
-      }
-      // What memory answers now is also kept: between this return and prepare, other work may run (a read
-      // evicting a cached block, a flush), and a key memory answered here may no longer be answerable
-      // there. No write of these keys can come in between (calls are prepared in call order), so the
-      // value does not change, only where it is found.
       for (const k of keys) {
-        const mem = this.lookupPendingMemory(k);
-        if (mem !== NOT_IN_MEMORY) bases.set(k, mem);
+        if (this.lookupPendingMemory(k) !== NOT_IN_MEMORY) continue;
+        let read = held.get(k);
+        if (read?.stale) {
+          this.releaseBaseRead(k, read);
+          read = undefined;
+        }
+        if (read === undefined) {
+          read = this.startBaseRead(k);
+          held.set(k, read);
+        }
+        await read.done;
       }
-      return bases;
     } catch (err) {
       this.poison(err);
       throw asIoError(err, "a read this write needs failed (the database is now poisoned; reopen it)");
     }
+  }
+
+  /**
+   * Synchronous, just before prepare: each key's base from memory (the overlay, the tree's buffers, row
+   * cache and cached blocks: always the newest), else from its held read, which is the newest unless a
+   * record touching the key was applied since the read began (`stale`): a flush may have moved that
+   * record out of memory since. Undefined if some key needs another read (a stale or unsettled one).
+   */
+  private validBases(
+    keys: readonly KeyString[],
+    held: Map<KeyString, BaseRead>,
+  ): Map<KeyString, Entry | undefined> | undefined {
+    const bases = new Map<KeyString, Entry | undefined>();
+    for (const k of keys) {
+      const mem = this.lookupPendingMemory(k);
+      if (mem !== NOT_IN_MEMORY) {
+        bases.set(k, mem);
+        continue;
+      }
+      const read = held.get(k);
+      if (read === undefined || read.stale || !read.settled) return undefined;
+      bases.set(k, read.value);
+    }
+    return bases;
   }
 
   /** Synchronous: resolves every mutation, appends the record, updates the overlay. Throws → no change. */
@@ -342,6 +423,11 @@ export class CommitPipeline {
     for (const { key, entry } of effects) {
       this.tree.apply(key, entry);
       if (this.overlay.get(key)?.lsn === lsn) this.overlay.delete(key);
+      const read = this.baseReads.get(key);
+      if (read !== undefined) {
+        read.stale = true;
+        this.baseReads.delete(key);
+      }
     }
     this.hub.dispatch(lsn, effects);
   }

@@ -20,7 +20,7 @@ import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 import { Subscription, type SubscriptionHub } from "./reactive/subscriptions.js";
 import type { RecoveryInfo } from "./recovery.js";
-import type { LeafInfo, Tree } from "./tree/tree.js";
+import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
 import type {
   BatchResult,
   ConditionalOptions,
@@ -114,12 +114,18 @@ export class FuseDB {
    * @throws InvalidArgumentError for a bad key; ClosedError; CorruptionError if the data read is damaged;
    *   IoError (FUSEDB_IO, the OS error as its cause) if a read fails.
    */
-  async get(key: KeyInput): Promise<Versioned | undefined> {
-    const k = this.key(key);
-    this.assertOpen();
-    const entry = await this.read(this.tree.get(k));
-    if (!isLive(entry, this.clock.now())) return undefined;
-    return versioned(entry.value, entry);
+  get(key: KeyInput): Promise<Versioned | undefined> {
+    // No async frame: a key memory answers (row cache, buffers, cached blocks) costs one resolved promise.
+    let k: KeyString;
+    try {
+      k = this.key(key);
+      this.assertOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const found = this.tree.lookupMemory(k);
+    if (found !== NOT_IN_MEMORY) return Promise.resolve(this.live(found));
+    return this.read(this.tree.get(k)).then((entry) => this.live(entry));
   }
 
   /**
@@ -371,6 +377,12 @@ export class FuseDB {
   private prefix(prefix: unknown): KeyString {
     if (prefix === "" || (prefix instanceof Uint8Array && prefix.length === 0)) return "";
     return this.key(prefix);
+  }
+
+  /** What `get` answers for a stored entry: its document and version if live at the clock's now. */
+  private live(entry: Entry | undefined): Versioned | undefined {
+    if (!isLive(entry, this.clock.now())) return undefined;
+    return versioned(entry.value, entry);
   }
 
   private assertOpen(): void {

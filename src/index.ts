@@ -55,7 +55,7 @@ export type { JobKind, LeafInfo, TreeStats } from "./tree/tree.js";
 export interface OpenDBOptions extends FuseDBOptions {
   fs?: FileSystem;
   clock?: Clock;
-  /** With the default real disk: read blocks synchronously (see {@link NodeFileSystemOptions}). Default false. */
+  /** With the default real disk: read blocks synchronously (see {@link NodeFileSystemOptions}). Default true. */
   syncReads?: boolean;
 }
 

@@ -397,6 +397,7 @@ describe("a failed explicit checkpoint", () => {
       hotWriteShare: 0.25,
       checkpointWalBytes: 1 << 30,
       blockCacheBytes: 1 << 16,
+      rowCacheBytes: 4096,
       sliceBytes: 1 << 12,
     };
     const log = await ManifestLog.create(disk, DIR, emptyManifest(), 1 << 20);

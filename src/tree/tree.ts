@@ -24,6 +24,7 @@ import type { Manifest, ManifestLog } from "./manifest.js";
 import { fenceKeyFromHex } from "./manifest-key.js";
 import { Publisher } from "./publisher.js";
 import { leafOf, Router } from "./router.js";
+import { RowCache, type RowCacheStats } from "./row-cache.js";
 import { type JobKind, type JobPlan, Scheduler } from "./scheduler.js";
 import { type Block, SegmentReader } from "./segment-reader.js";
 import type { TreeHost } from "./tree-host.js";
@@ -43,6 +44,8 @@ export interface TreeOptions {
   hotWriteShare: number;
   checkpointWalBytes: number;
   blockCacheBytes: number;
+  /** Byte budget of the row cache (src/tree/row-cache.ts); ignored in memory mode, where every row is in memory. */
+  rowCacheBytes: number;
   sliceBytes: number;
   /** TEST ONLY (recovery mode `ignore-checksums`): segment reads skip crc32 checks. */
   ignoreChecksums?: boolean;
@@ -82,6 +85,7 @@ export interface TreeStats {
   running: JobKind | undefined;
   walFilesDeleted: number;
   cache: BlockCacheStats;
+  rows: RowCacheStats;
 }
 
 /** One leaf as `describe` reports it. */
@@ -99,6 +103,16 @@ export interface LeafInfo {
   dataBytes: number;
   /** Writes applied lately (decaying): the write-rate statistic behind hot splits. */
   recentWrites: number;
+}
+
+/**
+ * A read of one key from segments, in flight. `stale` is set when an effect on the key is applied while it
+ * runs: its answer may then be older than the key's newest entry and must not fill the row cache. Reads of
+ * the same key join the one in flight while it is not stale.
+ */
+interface KeyRead {
+  readonly done: Promise<Entry | undefined>;
+  stale: boolean;
 }
 
 /** The files side of a durable tree: its jobs and the publisher they write through. */
@@ -119,6 +133,10 @@ export class Tree {
   /** The job running now (for stats, and for the simulator's crash-inside-a-job marks). */
   private running: JobKind | undefined;
   private stopped = false;
+  /** Newest entries of hot keys (see row-cache.ts for its invariant). */
+  private readonly rows: RowCache;
+  /** Segment reads in flight, by key; bounded by the reads callers started. */
+  private readonly reads = new Map<KeyString, KeyRead>();
 
   private constructor(
     private readonly cache: BlockCache<Block>,
@@ -132,6 +150,7 @@ export class Tree {
       entriesPerYield: options.scanEntriesPerYield ?? SCAN_ENTRIES_PER_YIELD,
       yieldNow: options.yieldToEventLoop ?? (() => Promise.resolve()),
     });
+    this.rows = new RowCache(options.rowCacheBytes);
     const walBytes = disk === undefined ? () => 0 : () => disk.host.walBytesWritten();
     this.scheduler = new Scheduler(this.router, options, walBytes);
     if (disk === undefined) return;
@@ -155,7 +174,8 @@ export class Tree {
 
   /** A tree with one leaf and no files (durability 'memory'): buffers only, no background work. */
   static inMemory(options: TreeOptions): Tree {
-    return new Tree(new BlockCache(1), [new Leaf("", [], 0)], options, undefined);
+    // Every row is in the buffer already: no row cache.
+    return new Tree(new BlockCache(1), [new Leaf("", [], 0)], { ...options, rowCacheBytes: 0 }, undefined);
   }
 
   /**
@@ -221,18 +241,49 @@ export class Tree {
     const before = leaf.active.sizeBytes;
     leaf.active.set(key, entry);
     leaf.seqno = entry.lsn;
+    this.rows.set(key, entry);
+    const read = this.reads.get(key);
+    if (read !== undefined) {
+      read.stale = true;
+      this.reads.delete(key);
+    }
     const due = this.scheduler.noteWrite(leaf, leaf.active.sizeBytes - before);
     if (due) this.schedule();
   }
 
-  /** The key's newest entry if memory (or the bloom filters) can answer, else NOT_IN_MEMORY. */
+  /**
+   * The key's newest entry if memory can answer (the row cache, the leaf's buffers, the bloom filters and
+   * cached blocks), else NOT_IN_MEMORY. Synchronous; an entry found outside the row cache is cached there.
+   */
   lookupMemory(key: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
-    return this.router.leafFor(key).lookupMemory(key);
+    const row = this.rows.get(key);
+    if (row !== undefined) return row;
+    const found = this.router.leafFor(key).lookupMemory(key);
+    if (found !== undefined && found !== NOT_IN_MEMORY) this.rows.set(key, found);
+    return found;
   }
 
-  /** The key's newest entry, tombstones included. @throws CorruptionError from a segment. */
+  /**
+   * The key's newest entry, tombstones included: a resolved promise when memory answers, else a segment
+   * read (joined with one already in flight for the key, if no effect on it was applied since that began).
+   * @throws CorruptionError from a segment; the file system's error.
+   */
   get(key: KeyString): Promise<Entry | undefined> {
-    return this.router.leafFor(key).get(key);
+    const found = this.lookupMemory(key);
+    if (found !== NOT_IN_MEMORY) return Promise.resolve(found);
+    const running = this.reads.get(key);
+    if (running !== undefined) return running.done;
+    const done = this.router.leafFor(key).get(key);
+    const read: KeyRead = { done, stale: false };
+    this.reads.set(key, read);
+    const settle = (): void => {
+      if (this.reads.get(key) === read) this.reads.delete(key);
+    };
+    done.then((entry) => {
+      settle();
+      if (!read.stale && entry !== undefined) this.rows.set(key, entry);
+    }, settle);
+    return done;
   }
 
   /**
@@ -274,6 +325,7 @@ export class Tree {
       manifestBytes: publisher?.manifestBytes ?? 0,
       manifestRewrites: publisher?.manifestRewrites ?? 0,
       cache: { ...this.cache.stats },
+      rows: { ...this.rows.stats },
     };
   }
 

@@ -1,0 +1,114 @@
+/**
+ * The row cache: decoded entries keyed by key, the newest visible version of each key it holds, bounded by
+ * a byte budget (RocksDB's row cache, LevelDB's table cache one level up). A hot key's reads and the
+ * read-before-write of its updates are answered here without the router, a block lookup or I/O.
+ *
+ * Invariant (kept by the tree, src/tree/tree.ts): an entry held here is the key's newest visible entry.
+ * Every applied effect replaces its key's entry here (`set` on apply), and a read fills the cache only if
+ * no effect on its key was applied while it ran. Entries never change when they move between buffers and
+ * segments (flush, merge, split), so those leave the cache alone; an expired document may stay here after
+ * background work turned it into a tombstone of the same version, which every reader treats alike.
+ *
+ * Eviction is CLOCK (second chance) over the map's insertion order: a hit only sets a flag, and the
+ * evictor moves a flagged entry to the back once before dropping it. Idea: Corbató's CLOCK; the same
+ * trade (cheap hits, approximate LRU) as RocksDB's HyperClockCache.
+ */
+import type { Entry } from "../doc/entry.js";
+import type { KeyString } from "../doc/key.js";
+
+/** Estimated memory of one cached row beyond its key and text: map slot, entry object, decoded document header. */
+export const ROW_OVERHEAD_BYTES = 128;
+
+/** Counters of the row cache. */
+export interface RowCacheStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  /** Estimated bytes held now (see {@link rowCost}). */
+  bytes: number;
+  /** Budget in bytes (0: the cache is off). */
+  bytesMax: number;
+  /** Rows held now. */
+  rows: number;
+}
+
+interface Row {
+  entry: Entry;
+  cost: number;
+  /** Read since the evictor last passed it (CLOCK's reference bit). */
+  referenced: boolean;
+}
+
+/**
+ * Estimated bytes a cached row holds: the key, the stored text, and its decoded document (counted as twice
+ * the text: JavaScript strings and objects take more room than their JSON), plus a fixed overhead.
+ */
+export function rowCost(key: KeyString, entry: Entry): number {
+  return key.length + 3 * (entry.text?.length ?? 0) + ROW_OVERHEAD_BYTES;
+}
+
+/** Newest entries of hot keys under a byte budget. */
+export class RowCache {
+  private readonly rows = new Map<KeyString, Row>();
+  readonly stats: RowCacheStats;
+
+  /** @param bytesMax budget in bytes; 0 turns the cache off; a row larger than the budget is not cached. */
+  constructor(bytesMax: number) {
+    this.stats = { hits: 0, misses: 0, evictions: 0, bytes: 0, bytesMax, rows: 0 };
+  }
+
+  /** The key's cached entry (its newest), or undefined if it is not cached. */
+  get(key: KeyString): Entry | undefined {
+    if (this.stats.bytesMax === 0) return undefined;
+    const row = this.rows.get(key);
+    if (row === undefined) {
+      this.stats.misses++;
+      return undefined;
+    }
+    this.stats.hits++;
+    row.referenced = true;
+    return row.entry;
+  }
+
+  /**
+   * Makes `entry` the key's cached entry (the caller guarantees it is the newest), evicting rows to stay
+   * within the budget. Bounded: each eviction step drops a row or clears one reference bit.
+   */
+  set(key: KeyString, entry: Entry): void {
+    const bytesMax = this.stats.bytesMax;
+    if (bytesMax === 0) return;
+    const cost = rowCost(key, entry);
+    const old = this.rows.get(key);
+    if (old !== undefined) {
+      this.stats.bytes += cost - old.cost;
+      old.entry = entry;
+      old.cost = cost;
+      old.referenced = true;
+    } else {
+      if (cost > bytesMax) return;
+      this.rows.set(key, { entry, cost, referenced: false });
+      this.stats.bytes += cost;
+    }
+    this.evictOver(bytesMax);
+    this.stats.rows = this.rows.size;
+  }
+
+  /** Evicts rows, oldest first, giving referenced rows a second chance, until the budget holds. */
+  private evictOver(bytesMax: number): void {
+    // Bounded: every row is passed over at most once (its bit cleared) before it can be dropped, so this
+    // takes at most twice the rows held.
+    while (this.stats.bytes > bytesMax) {
+      const oldest = this.rows.entries().next();
+      if (oldest.done) break;
+      const [key, row] = oldest.value;
+      this.rows.delete(key);
+      if (row.referenced && this.rows.size > 0) {
+        row.referenced = false;
+        this.rows.set(key, row);
+        continue;
+      }
+      this.stats.bytes -= row.cost;
+      this.stats.evictions++;
+    }
+  }
+}
