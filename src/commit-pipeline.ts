@@ -21,6 +21,7 @@ import {
   ClosedError,
   CorruptionError,
   InvalidArgumentError,
+  IoError,
   PoisonedError,
   ReadOnlyError,
 } from "./errors.js";
@@ -144,9 +145,11 @@ export class CommitPipeline {
     // Gradual backpressure (buffers past half their budget): the call waits for a slice of background work
     // inside the prepare queue, so calls still take effect in call order.
     const throttle = this.tree.backpressure();
-    const prepared = this.canPrepareNow(keys, throttle)
-      ? this.prepare(mutations, keys, new Map(), nowMs)
-      : await this.enqueuePrepare(mutations, keys, nowMs, throttle);
+    const ready = this.basesNow(keys, throttle);
+    const prepared =
+      ready !== undefined
+        ? this.prepare(mutations, keys, ready, nowMs)
+        : await this.enqueuePrepare(mutations, keys, nowMs, throttle);
     await prepared.acked;
     return prepared.value;
   }
@@ -191,11 +194,24 @@ export class CommitPipeline {
     return Math.min(this.clock.now(), this.queuedCallMs[0] ?? Number.POSITIVE_INFINITY);
   }
 
-  /** Fast path: nothing queued ahead, no throttle, and memory knows every key. */
-  private canPrepareNow(keys: readonly KeyString[], throttle: Promise<void> | undefined): boolean {
-    if (throttle !== undefined) return false;
-    if (this.prepQueued > 0) return false;
-    return keys.every((k) => this.lookupPendingMemory(k) !== NOT_IN_MEMORY);
+  /**
+   * Fast path: with nothing queued ahead and no throttle, every key's base if each can be had without
+   * waiting (memory, or a block read on the calling thread); else undefined (the call queues).
+   * @throws as {@link lookupPendingMemory}.
+   */
+  private basesNow(
+    keys: readonly KeyString[],
+    throttle: Promise<void> | undefined,
+  ): Map<KeyString, Entry | undefined> | undefined {
+    if (throttle !== undefined) return undefined;
+    if (this.prepQueued > 0) return undefined;
+    const bases = new Map<KeyString, Entry | undefined>();
+    for (const k of keys) {
+      const found = this.lookupPendingMemory(k);
+      if (found === NOT_IN_MEMORY) return undefined;
+      bases.set(k, found);
+    }
+    return bases;
   }
 
   private enqueuePrepare(
@@ -204,14 +220,14 @@ export class CommitPipeline {
     nowMs: number,
     throttle: Promise<void> | undefined,
   ): Promise<Prepared<BatchResult>> {
-    this.prepQueued++;
-    this.queuedCallMs.push(nowMs);
-    assert(this.queuedCallMs.length === this.prepQueued, "one call time per queued call");
     // Read-before-write starts now, at the call, in parallel with the calls queued ahead (see BaseRead).
     const held = new Map<KeyString, BaseRead>();
     for (const k of keys) {
       if (!held.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY) held.set(k, this.startBaseRead(k));
     }
+    this.prepQueued++;
+    this.queuedCallMs.push(nowMs);
+    assert(this.queuedCallMs.length === this.prepQueued, "one call time per queued call");
     const run = this.prepTail.then(async () => {
       try {
         await throttle;
@@ -291,8 +307,7 @@ export class CommitPipeline {
         await read.done;
       }
     } catch (err) {
-      this.poison(err);
-      throw asIoError(err, "a read this write needs failed (the database is now poisoned; reopen it)");
+      throw err instanceof IoError || err === this.poisonError ? err : this.readFailed(err);
     }
   }
 
@@ -432,16 +447,30 @@ export class CommitPipeline {
     this.hub.dispatch(lsn, effects);
   }
 
+  /**
+   * The key's newest entry, pending ones included, if it can be had without waiting: the overlay, else the
+   * tree's memory or a block read on the calling thread ({@link Tree.readNow}); else NOT_IN_MEMORY.
+   * @throws as {@link awaitBaseReads}, after poisoning, if a synchronous read fails.
+   */
   private lookupPendingMemory(k: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
     const pending = this.overlay.get(k);
     if (pending) return pending;
-    return this.tree.lookupMemory(k);
+    try {
+      return this.tree.readNow(k);
+    } catch (err) {
+      throw this.readFailed(err);
+    }
   }
 
+  /** A read this write needs failed: poisons (see {@link awaitBaseReads}) and returns the error to throw. */
+  private readFailed(err: unknown): unknown {
+    this.poison(err);
+    return asIoError(err, "a read this write needs failed (the database is now poisoned; reopen it)");
+  }
+
+  /** The key's base, as gathered in the same synchronous run as prepare (so still the newest). */
   private baseFor(k: KeyString, bases: Map<KeyString, Entry | undefined>): Entry | undefined {
-    const mem = this.lookupPendingMemory(k);
-    if (mem !== NOT_IN_MEMORY) return mem;
-    assert(bases.has(k), "a key memory cannot answer was read (or seen in memory) before prepare");
+    assert(bases.has(k), "every key's base is gathered before prepare");
     return bases.get(k);
   }
 }

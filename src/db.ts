@@ -115,15 +115,16 @@ export class FuseDB {
    *   IoError (FUSEDB_IO, the OS error as its cause) if a read fails.
    */
   get(key: KeyInput): Promise<Versioned | undefined> {
-    // No async frame: a key memory answers (row cache, buffers, cached blocks) costs one resolved promise.
+    // No async frame: a key memory or a synchronous block read answers costs one settled promise.
     let k: KeyString;
+    let found: Entry | undefined | typeof NOT_IN_MEMORY;
     try {
       k = this.key(key);
       this.assertOpen();
+      found = this.tree.readNow(k);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(asIoError(err, `read from ${this.dir} failed`));
     }
-    const found = this.tree.lookupMemory(k);
     if (found !== NOT_IN_MEMORY) return Promise.resolve(this.live(found));
     return this.read(this.tree.get(k)).then((entry) => this.live(entry));
   }

@@ -264,12 +264,30 @@ export class Tree {
   }
 
   /**
-   * The key's newest entry, tombstones included: a resolved promise when memory answers, else a segment
-   * read (joined with one already in flight for the key, if no effect on it was applied since that began).
-   * @throws CorruptionError from a segment; the file system's error.
+   * The key's newest entry without waiting: as {@link lookupMemory}, then blocks read on the calling thread
+   * where the files offer `readSync` (NodeFileSystem's default); NOT_IN_MEMORY if an asynchronous read is
+   * needed. What it finds is cached in the row cache. @throws CorruptionError; the file system's error.
+   */
+  readNow(key: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
+    const row = this.rows.get(key);
+    if (row !== undefined) return row;
+    const found = this.router.leafFor(key).getNow(key);
+    if (found !== undefined && found !== NOT_IN_MEMORY) this.rows.set(key, found);
+    return found;
+  }
+
+  /**
+   * The key's newest entry, tombstones included: a settled promise when {@link readNow} answers, else a
+   * segment read (joined with one already in flight for the key, if no effect on it was applied since
+   * that began). @throws CorruptionError from a segment; the file system's error.
    */
   get(key: KeyString): Promise<Entry | undefined> {
-    const found = this.lookupMemory(key);
+    let found: Entry | undefined | typeof NOT_IN_MEMORY;
+    try {
+      found = this.readNow(key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (found !== NOT_IN_MEMORY) return Promise.resolve(found);
     const running = this.reads.get(key);
     if (running !== undefined) return running.done;
