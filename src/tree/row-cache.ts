@@ -9,9 +9,9 @@
  * segments (flush, merge, split), so those leave the cache alone; an expired document may stay here after
  * background work turned it into a tombstone of the same version, which every reader treats alike.
  *
- * Eviction is CLOCK (second chance) over the map's insertion order: a hit only sets a flag, and the
- * evictor moves a flagged entry to the back once before dropping it. Idea: Corbató's CLOCK; the same
- * trade (cheap hits, approximate LRU) as RocksDB's HyperClockCache.
+ * Eviction is CLOCK (second chance): rows sit in slots, a hit only sets the row's reference bit, and the
+ * hand passing a row clears its bit or, if clear, drops it. Idea: Corbató's CLOCK; the same trade (cheap
+ * hits, approximate LRU) as RocksDB's HyperClockCache.
  */
 import type { Entry } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
@@ -33,23 +33,31 @@ export interface RowCacheStats {
 }
 
 interface Row {
+  readonly key: KeyString;
   entry: Entry;
   cost: number;
-  /** Read since the evictor last passed it (CLOCK's reference bit). */
+  /** Read since the hand last passed it (CLOCK's reference bit). */
   referenced: boolean;
+  /** Its slot in the clock. */
+  readonly slot: number;
 }
 
 /**
- * Estimated bytes a cached row holds: the key, the stored text, and its decoded document (counted as twice
- * the text: JavaScript strings and objects take more room than their JSON), plus a fixed overhead.
+ * Estimated bytes a cached row holds: the key, the stored text, and its decoded document (counted as the
+ * text's size again), plus a fixed overhead. The tree caches texts that own their bytes (see `ownText`),
+ * so a row never keeps a whole segment block alive.
  */
 export function rowCost(key: KeyString, entry: Entry): number {
-  return key.length + 3 * (entry.text?.length ?? 0) + ROW_OVERHEAD_BYTES;
+  return key.length + 2 * (entry.text?.length ?? 0) + ROW_OVERHEAD_BYTES;
 }
 
 /** Newest entries of hot keys under a byte budget. */
 export class RowCache {
   private readonly rows = new Map<KeyString, Row>();
+  /** The clock: rows by slot; undefined slots are free (listed in `free`). */
+  private readonly slots: (Row | undefined)[] = [];
+  private readonly free: number[] = [];
+  private hand = 0;
   readonly stats: RowCacheStats;
 
   /** @param bytesMax budget in bytes; 0 turns the cache off; a row larger than the budget is not cached. */
@@ -72,7 +80,7 @@ export class RowCache {
 
   /**
    * Makes `entry` the key's cached entry (the caller guarantees it is the newest), evicting rows to stay
-   * within the budget. Bounded: each eviction step drops a row or clears one reference bit.
+   * within the budget.
    */
   set(key: KeyString, entry: Entry): void {
     const bytesMax = this.stats.bytesMax;
@@ -86,27 +94,33 @@ export class RowCache {
       old.referenced = true;
     } else {
       if (cost > bytesMax) return;
-      this.rows.set(key, { entry, cost, referenced: false });
+      const slot = this.free.pop() ?? this.slots.length;
+      const row: Row = { key, entry, cost, referenced: false, slot };
+      this.slots[slot] = row;
+      this.rows.set(key, row);
       this.stats.bytes += cost;
     }
     this.evictOver(bytesMax);
     this.stats.rows = this.rows.size;
   }
 
-  /** Evicts rows, oldest first, giving referenced rows a second chance, until the budget holds. */
+  /**
+   * Sweeps the hand over the slots, clearing reference bits and dropping unreferenced rows, until the
+   * budget holds. Bounded: while over budget some row is held, and two turns of the hand clear every bit
+   * and reach it, so each step is one of at most twice the slots per dropped row.
+   */
   private evictOver(bytesMax: number): void {
-    // Bounded: every row is passed over at most once (its bit cleared) before it can be dropped, so this
-    // takes at most twice the rows held.
     while (this.stats.bytes > bytesMax) {
-      const oldest = this.rows.entries().next();
-      if (oldest.done) break;
-      const [key, row] = oldest.value;
-      this.rows.delete(key);
-      if (row.referenced && this.rows.size > 0) {
+      if (this.hand >= this.slots.length) this.hand = 0;
+      const row = this.slots[this.hand++];
+      if (row === undefined) continue;
+      if (row.referenced) {
         row.referenced = false;
-        this.rows.set(key, row);
         continue;
       }
+      this.slots[row.slot] = undefined;
+      this.free.push(row.slot);
+      this.rows.delete(row.key);
       this.stats.bytes -= row.cost;
       this.stats.evictions++;
     }

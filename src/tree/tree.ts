@@ -12,7 +12,7 @@
  * the budget (gradual backpressure, never a stall). Memory mode has only the router: buffers, no files, no
  * background work.
  */
-import type { Entry } from "../doc/entry.js";
+import { type Entry, entryFromStored } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
@@ -113,6 +113,18 @@ export interface LeafInfo {
 interface KeyRead {
   readonly done: Promise<Entry | undefined>;
   stale: boolean;
+}
+
+/**
+ * `entry`, or a copy whose text owns its bytes if the text is a view of a larger buffer (an entry of a
+ * segment block shares the block's buffer): what the row cache holds must not keep whole blocks alive.
+ * The copy decodes its document on first use, as segment entries do.
+ */
+function ownText(entry: Entry): Entry {
+  const text = entry.text;
+  if (text === undefined || text.byteLength === text.buffer.byteLength) return entry;
+  const copy: Uint8Array = Uint8Array.prototype.slice.call(text);
+  return entryFromStored(entry.version, copy, entry.lsn, entry.expiresAtMs, true);
 }
 
 /** The files side of a durable tree: its jobs and the publisher they write through. */
@@ -259,7 +271,7 @@ export class Tree {
     const row = this.rows.get(key);
     if (row !== undefined) return row;
     const found = this.router.leafFor(key).lookupMemory(key);
-    if (found !== undefined && found !== NOT_IN_MEMORY) this.rows.set(key, found);
+    if (found !== undefined && found !== NOT_IN_MEMORY) this.rows.set(key, ownText(found));
     return found;
   }
 
@@ -272,7 +284,7 @@ export class Tree {
     const row = this.rows.get(key);
     if (row !== undefined) return row;
     const found = this.router.leafFor(key).getNow(key);
-    if (found !== undefined && found !== NOT_IN_MEMORY) this.rows.set(key, found);
+    if (found !== undefined && found !== NOT_IN_MEMORY) this.rows.set(key, ownText(found));
     return found;
   }
 
@@ -299,7 +311,7 @@ export class Tree {
     };
     done.then((entry) => {
       settle();
-      if (!read.stale && entry !== undefined) this.rows.set(key, entry);
+      if (!read.stale && entry !== undefined) this.rows.set(key, ownText(entry));
     }, settle);
     return done;
   }
