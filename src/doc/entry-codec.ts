@@ -58,8 +58,10 @@ export function encodeEntry(w: ByteWriter, key: KeyString, entry: Entry, storesL
 
 /**
  * Reads one entry from `r`. `recordLsn` undefined means the LSN is stored in the entry (segments); a number
- * is the LSN of the WAL record every entry of the batch takes. With `lazy` the document is decoded on first
- * use (see `entryFromStored`). The value bytes are copied out of `r`'s buffer.
+ * is the LSN of the WAL record every entry of the batch takes. With `lazy` (segment blocks) the document is
+ * decoded on first use (see `entryFromStored`) and the text is a view of `r`'s buffer, which the caller
+ * keeps as it is (a cached block's payload: one allocation per block, not one per entry); otherwise the
+ * value bytes are copied out of it.
  * @throws Error on an unknown kind or a field past the end (ShortReadError), or (not `lazy`) on text that is
  *   not JSON; the format's reader names the file and offset in a CorruptionError.
  */
@@ -72,7 +74,8 @@ export function decodeEntry(r: ByteReader, recordLsn: number | undefined, lazy: 
   let expiresAtMs: number | undefined;
   if (kind === ENTRY_PUT_EXPIRING) expiresAtMs = r.u64();
   if (kind === ENTRY_PUT || kind === ENTRY_PUT_EXPIRING) {
-    text = Uint8Array.prototype.slice.call(r.bytes(r.u32()));
+    const bytes = r.bytes(r.u32());
+    text = lazy ? bytes : Uint8Array.prototype.slice.call(bytes);
   } else if (kind !== ENTRY_TOMBSTONE) {
     throw new Error(`unknown entry kind ${kind}`);
   }

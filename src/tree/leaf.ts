@@ -79,11 +79,11 @@ export class Leaf {
    * Synchronous, so no segment can go away meanwhile. @throws CorruptionError; the file system's error.
    */
   getNow(key: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
-    const r = this.probe(key);
-    if (typeof r !== "number") return r;
-    for (let i = r; i < this.segments.length; i++) {
-      const segment = this.segments[i];
-      assert(segment !== undefined, "a segment index lies inside the leaf's segments");
+    const a = this.active.get(key);
+    if (a) return a;
+    const f = this.frozen?.get(key);
+    if (f) return f;
+    for (const segment of this.segments) {
       const e = segment.getNow(key);
       if (e === NOT_CACHED) return NOT_IN_MEMORY;
       if (e !== undefined) return e;
