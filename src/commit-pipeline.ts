@@ -12,6 +12,8 @@
  * The pipeline owns the tree it writes into: it builds it, handing it a host whose answers (applied LSN,
  * expiry horizon, poison) come from the pipeline, so nothing is wired after construction.
  */
+
+import { type BaseRead, BaseReads } from "./base-reads.js";
 import type { CapturedMutation, Entry } from "./doc/entry.js";
 import { resolveMutation } from "./doc/entry.js";
 import type { KeyString } from "./doc/key.js";
@@ -50,24 +52,6 @@ interface Unapplied {
   visible: () => void;
 }
 
-/**
- * A read of a key's entry for the read-before-write of queued calls, begun at the call (not when the call
- * reaches the head of the prepare queue), so a call waiting behind others has its reads done by then.
- * Calls queued together share it. Its answer is the key's newest entry as long as no record touching the
- * key is applied after the read began: records ahead of the call that are not yet applied are in the
- * overlay, which wins over any read; one applied meanwhile marks the read `stale` (a flush may since have
- * taken it out of memory, so only a new read would see it).
- */
-interface BaseRead {
-  readonly done: Promise<Entry | undefined>;
-  /** `done` has resolved, with `value`. */
-  settled: boolean;
-  value: Entry | undefined;
-  stale: boolean;
-  /** Queued calls holding it; it leaves `baseReads` when the last lets go (or when it goes stale). */
-  holders: number;
-}
-
 /** `unapplied` drops its visible prefix once it is longer than this and more than half the array. */
 const UNAPPLIED_COMPACT_MIN = 1024;
 
@@ -78,8 +62,8 @@ export class CommitPipeline {
   /** Resolved but not yet visible entries, newest per key. Bounded by the calls in flight. */
   private readonly overlay = new Map<KeyString, Entry>();
   private prepTail: Promise<void> = Promise.resolve();
-  /** Base reads in flight or held by queued calls, by key; bounded by the calls in flight. */
-  private readonly baseReads = new Map<KeyString, BaseRead>();
+  /** Base reads in flight or held by queued calls; bounded by the calls in flight. */
+  private readonly baseReads: BaseReads;
   /** Calls waiting in the prepare queue. Equals `queuedCallMs.length`. */
   private prepQueued = 0;
   /**
@@ -115,6 +99,7 @@ export class CommitPipeline {
     this.appendedLsn = wal.nextLsnPreview - 1;
     assert(this.appendedLsn === this.applied, "a new pipeline starts with every record visible");
     this.tree = makeTree(this);
+    this.baseReads = new BaseReads((k) => this.tree.get(k));
   }
 
   /** LSN of the last record whose effects are visible. */
@@ -222,8 +207,14 @@ export class CommitPipeline {
   ): Promise<Prepared<BatchResult>> {
     // Read-before-write starts now, at the call, in parallel with the calls queued ahead (see BaseRead).
     const held = new Map<KeyString, BaseRead>();
-    for (const k of keys) {
-      if (!held.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY) held.set(k, this.startBaseRead(k));
+    try {
+      for (const k of keys) {
+        if (!held.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY)
+          held.set(k, this.baseReads.start(k));
+      }
+    } catch (err) {
+      for (const [k, read] of held) this.baseReads.release(k, read);
+      throw err;
     }
     this.prepQueued++;
     this.queuedCallMs.push(nowMs);
@@ -240,7 +231,7 @@ export class CommitPipeline {
           if (bases !== undefined) return this.prepare(mutations, keys, bases, nowMs);
         }
       } finally {
-        for (const [k, read] of held) this.releaseBaseRead(k, read);
+        for (const [k, read] of held) this.baseReads.release(k, read);
         this.prepQueued--;
         this.queuedCallMs.shift();
         assert(this.queuedCallMs.length === this.prepQueued, "one call time per queued call");
@@ -251,36 +242,6 @@ export class CommitPipeline {
       () => undefined,
     );
     return run;
-  }
-
-  /**
-   * A base read of `k` from the tree, begun now (or the one in flight, if nothing touching `k` was applied
-   * since it began). The caller holds it until it prepares, and gives it back with {@link releaseBaseRead}.
-   */
-  private startBaseRead(k: KeyString): BaseRead {
-    const running = this.baseReads.get(k);
-    if (running !== undefined) {
-      running.holders++;
-      return running;
-    }
-    const done = this.tree.get(k);
-    const read: BaseRead = { done, settled: false, value: undefined, stale: false, holders: 1 };
-    // Attached before any caller awaits `done`, so `settled` is set when an await of it resumes.
-    done.then(
-      (value) => {
-        read.settled = true;
-        read.value = value;
-      },
-      () => undefined,
-    );
-    this.baseReads.set(k, read);
-    return read;
-  }
-
-  private releaseBaseRead(k: KeyString, read: BaseRead): void {
-    read.holders--;
-    assert(read.holders >= 0, "a base read is released once per holder");
-    if (read.holders === 0 && this.baseReads.get(k) === read) this.baseReads.delete(k);
   }
 
   /**
@@ -297,11 +258,11 @@ export class CommitPipeline {
         if (this.lookupPendingMemory(k) !== NOT_IN_MEMORY) continue;
         let read = held.get(k);
         if (read?.stale) {
-          this.releaseBaseRead(k, read);
+          this.baseReads.release(k, read);
           read = undefined;
         }
         if (read === undefined) {
-          read = this.startBaseRead(k);
+          read = this.baseReads.start(k);
           held.set(k, read);
         }
         await read.done;
@@ -438,11 +399,7 @@ export class CommitPipeline {
     for (const { key, entry } of effects) {
       this.tree.apply(key, entry);
       if (this.overlay.get(key)?.lsn === lsn) this.overlay.delete(key);
-      const read = this.baseReads.get(key);
-      if (read !== undefined) {
-        read.stale = true;
-        this.baseReads.delete(key);
-      }
+      this.baseReads.applied(key);
     }
     this.hub.dispatch(lsn, effects);
   }
