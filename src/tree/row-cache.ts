@@ -6,8 +6,9 @@
  * Invariant (kept by the tree, src/tree/tree.ts): an entry held here is the key's newest visible entry.
  * Every applied effect replaces its key's entry here (`set` on apply), and a read fills the cache only if
  * no effect on its key was applied while it ran. Entries never change when they move between buffers and
- * segments (flush, merge, split), so those leave the cache alone; an expired document may stay here after
- * background work turned it into a tombstone of the same version, which every reader treats alike.
+ * segments (flush, merge, split), so those leave the cache alone. The one change background work makes,
+ * an expired document turned into a tombstone of the same version, the tree handles by not answering from
+ * (nor filling) the cache for a document expired at the expiry horizon (Tree.cachedRow).
  *
  * Eviction is CLOCK (second chance): rows sit in slots, a hit only sets the row's reference bit, and the
  * hand passing a row clears its bit or, if clear, drops it. Idea: Corbató's CLOCK; the same trade (cheap
@@ -104,6 +105,21 @@ export class RowCache {
     this.stats.rows = this.rows.size;
   }
 
+  /** Drops the key's row, if any. */
+  delete(key: KeyString): void {
+    const row = this.rows.get(key);
+    if (row === undefined) return;
+    this.drop(row);
+    this.stats.rows = this.rows.size;
+  }
+
+  private drop(row: Row): void {
+    this.slots[row.slot] = undefined;
+    this.free.push(row.slot);
+    this.rows.delete(row.key);
+    this.stats.bytes -= row.cost;
+  }
+
   /**
    * Sweeps the hand over the slots, clearing reference bits and dropping unreferenced rows, until the
    * budget holds. Bounded: while over budget some row is held, and two turns of the hand clear every bit
@@ -118,10 +134,7 @@ export class RowCache {
         row.referenced = false;
         continue;
       }
-      this.slots[row.slot] = undefined;
-      this.free.push(row.slot);
-      this.rows.delete(row.key);
-      this.stats.bytes -= row.cost;
+      this.drop(row);
       this.stats.evictions++;
     }
   }

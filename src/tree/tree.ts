@@ -253,7 +253,7 @@ export class Tree {
     const before = leaf.active.sizeBytes;
     leaf.active.set(key, entry);
     leaf.seqno = entry.lsn;
-    this.rows.set(key, entry);
+    this.cacheRow(key, entry);
     const read = this.reads.get(key);
     if (read !== undefined) {
       read.stale = true;
@@ -268,11 +268,39 @@ export class Tree {
    * cached blocks), else NOT_IN_MEMORY. Synchronous; an entry found outside the row cache is cached there.
    */
   lookupMemory(key: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
-    const row = this.rows.get(key);
+    const row = this.cachedRow(key);
     if (row !== undefined) return row;
     const found = this.router.leafFor(key).lookupMemory(key);
-    if (found !== undefined && found !== NOT_IN_MEMORY) this.rows.set(key, ownText(found));
+    if (found !== undefined && found !== NOT_IN_MEMORY) this.cacheRow(key, found);
     return found;
+  }
+
+  /**
+   * The key's row, unless background work may have turned it into a tombstone since it was cached: a
+   * document expired at the expiry horizon (every sweep so far used a horizon no later than today's: it
+   * never goes back). Such a row is dropped, and the leaf answers with exactly what it holds.
+   */
+  private cachedRow(key: KeyString): Entry | undefined {
+    const row = this.rows.get(key);
+    if (row === undefined || !this.maySweep(row)) return row;
+    this.rows.delete(key);
+    return undefined;
+  }
+
+  /**
+   * Caches `entry` as the key's row (the caller knows it is the newest); if a sweep may change it, the key
+   * gets no row at all (an older one must not stay).
+   */
+  private cacheRow(key: KeyString, entry: Entry): void {
+    if (this.maySweep(entry)) this.rows.delete(key);
+    else this.rows.set(key, ownText(entry));
+  }
+
+  /** Whether background work may turn `entry` into a tombstone (expired at the horizon; never without jobs). */
+  private maySweep(entry: Entry): boolean {
+    const at = entry.expiresAtMs;
+    if (at === undefined || entry.value === undefined || this.background === undefined) return false;
+    return at <= this.background.host.expiryHorizonMs();
   }
 
   /**
@@ -281,10 +309,10 @@ export class Tree {
    * needed. What it finds is cached in the row cache. @throws CorruptionError; the file system's error.
    */
   readNow(key: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
-    const row = this.rows.get(key);
+    const row = this.cachedRow(key);
     if (row !== undefined) return row;
     const found = this.router.leafFor(key).getNow(key);
-    if (found !== undefined && found !== NOT_IN_MEMORY) this.rows.set(key, ownText(found));
+    if (found !== undefined && found !== NOT_IN_MEMORY) this.cacheRow(key, found);
     return found;
   }
 
@@ -311,7 +339,7 @@ export class Tree {
     };
     done.then((entry) => {
       settle();
-      if (!read.stale && entry !== undefined) this.rows.set(key, ownText(entry));
+      if (!read.stale && entry !== undefined) this.cacheRow(key, entry);
     }, settle);
     return done;
   }
