@@ -14,8 +14,10 @@
  * - file header (format 3): encode → decode is the identity on the first LSN and both slots (durable LSN and
  *   clock floor); every flipped bit of the fixed part, and every proper prefix, makes the header invalid; a
  *   flipped bit in one slot (its floor included) loses only that slot (a torn rewrite), in both slots the
- *   header; the next slot rewritten is never the newest (best claim, then best floor); a format-2 header
- *   is refused;
+ *   header; the next slot rewritten is never the newest (best claim, then best floor);
+ * - file header (format 2, still read): a header as the previous build wrote it (test/helpers/wal-format2.ts)
+ *   decodes with its 44-byte size, its slots and floor 0; a flipped bit of its fixed part or any proper
+ *   prefix is invalid, one in a slot loses that slot; a magic of no known format is refused;
  * - WALHEAD: encode → decode is the identity; any flipped bit or other size is invalid;
  * - the bounded window (src/wal/wal-window.ts) decodes the same records as a whole-buffer decode, with no
  *   read larger than a chunk or one record, and finds a later group's record behind damage across chunks.
@@ -52,6 +54,7 @@ import {
 } from "../src/wal/format.js";
 import { FileWindow, findLaterRecord } from "../src/wal/wal-window.js";
 import { testSeed } from "./helpers/seed.js";
+import { V2_HEADER_BYTES, v2Header } from "./helpers/wal-format2.js";
 
 function flipBit(data: Uint8Array, bit: number): Buffer {
   const out = Buffer.from(data);
@@ -296,31 +299,31 @@ describe("file header (format 3)", () => {
     expect([slotOffset(0), slotOffset(1)]).toEqual([20, 40]);
     expect(decodeFileHeader(encodeFileHeader(1))).toEqual({
       kind: "header",
-      header: { firstLsn: 1, slots: [0, 0], floors: [0, 0] },
+      header: { format: 3, bytes: 60, firstLsn: 1, slots: [0, 0], floors: [0, 0] },
     });
     expect(decodeFileHeader(encodeFileHeader(5, 1234))).toEqual({
       kind: "header",
-      header: { firstLsn: 5, slots: [4, 4], floors: [1234, 1234] },
+      header: { format: 3, bytes: 60, firstLsn: 5, slots: [4, 4], floors: [1234, 1234] },
     });
     const big = 2 ** 40 + 7;
     const floors: [number, number] = [2 ** 45 + 1, 2 ** 45 + 3];
     expect(decodeFileHeader(headerWith(big, [big + 5, big + 9], floors))).toEqual({
       kind: "header",
-      header: { firstLsn: big, slots: [big + 5, big + 9], floors },
+      header: { format: 3, bytes: 60, firstLsn: big, slots: [big + 5, big + 9], floors },
     });
     expect(() => encodeSlot(0, 10, 8, 0)).toThrow(RangeError);
     expect(() => encodeSlot(0, 10, 10, -1)).toThrow(RangeError);
     expect(() => encodeSlot(0, 10, 10, 0.5)).toThrow(RangeError);
   });
 
-  it("refuses a format-2 header (magic FUSEWAL2)", () => {
+  it("refuses a magic of no format it reads (a checksummed FUSEWAL9 header)", () => {
     const h = encodeFileHeader(1);
-    Buffer.from("FUSEWAL2", "latin1").copy(h, 0);
+    Buffer.from("FUSEWAL9", "latin1").copy(h, 0);
     h.writeUInt32LE(checksum(h.subarray(0, 16)), 16);
     expect(decodeFileHeader(h)).toMatchObject({
       kind: "invalid",
       offset: 0,
-      reason: expect.stringMatching(/format 3/),
+      reason: expect.stringMatching(/bad magic/),
     });
   });
 
@@ -477,5 +480,54 @@ describe("bounded window", () => {
       const got = await findLaterRecord(win, 1, 5, true);
       expect(got?.lsn).toBe(found);
     }
+  });
+});
+
+describe("file header (format 2, read only)", () => {
+  it("decodes a header the previous build wrote: 44 bytes, its slots, clock floor 0", () => {
+    expect(V2_HEADER_BYTES).toBe(44);
+    expect([slotOffset(0, 2), slotOffset(1, 2)]).toEqual([20, 32]);
+    expect(decodeFileHeader(v2Header(1))).toEqual({
+      kind: "header",
+      header: { format: 2, bytes: 44, firstLsn: 1, slots: [0, 0], floors: [0, 0] },
+    });
+    // Handed the 60 bytes a format 3 header takes: the records after the 44 header bytes are not read.
+    const withRecord = Buffer.concat([
+      v2Header(2 ** 40 + 7, [2 ** 40 + 9, 2 ** 40 + 6]),
+      Buffer.alloc(16, 0xab),
+    ]);
+    expect(decodeFileHeader(withRecord)).toEqual({
+      kind: "header",
+      header: {
+        format: 2,
+        bytes: 44,
+        firstLsn: 2 ** 40 + 7,
+        slots: [2 ** 40 + 9, 2 ** 40 + 6],
+        floors: [0, 0],
+      },
+    });
+  });
+
+  it("is invalid after any flipped bit of its fixed part, and as any proper prefix", () => {
+    const h = v2Header(77, [80, 90]);
+    for (let bit = 0; bit < slotOffset(0, 2) * 8; bit++) {
+      expect(decodeFileHeader(flipBit(h, bit)).kind, `bit ${bit}`).toBe("invalid");
+    }
+    for (let n = 0; n < h.length; n++) expect(decodeFileHeader(h.subarray(0, n)).kind).toBe("invalid");
+  });
+
+  it("loses only the slot a flipped bit hits; both slots damaged make the header invalid", () => {
+    const h = v2Header(77, [80, 90]);
+    for (const index of [0, 1] as const) {
+      for (let bit = slotOffset(index, 2) * 8; bit < (slotOffset(index, 2) + 12) * 8; bit++) {
+        const got = decodeFileHeader(flipBit(h, bit));
+        if (got.kind !== "header") throw new Error(`bit ${bit}: header expected`);
+        expect(got.header.slots[index]).toBeUndefined();
+        expect(got.header.floors[index]).toBeUndefined();
+        expect(got.header.slots[1 - index]).toBe(index === 0 ? 90 : 80);
+      }
+    }
+    const both = flipBit(flipBit(h, slotOffset(0, 2) * 8 + 40), slotOffset(1, 2) * 8 + 3);
+    expect(decodeFileHeader(both)).toMatchObject({ kind: "invalid", offset: slotOffset(0) });
   });
 });
