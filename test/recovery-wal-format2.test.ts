@@ -2,6 +2,8 @@
  * A database the previous build (WAL format 2, manifest format 2) left with live WAL files opens
  * (docs/wal-format.md, "Compatibility"). The format 2 files are encoded byte by byte from the old layout
  * (test/helpers/wal-format2.ts). Invariants:
+ * - a format 2 header (44 bytes) decodes with its slots and clock floor 0; a flipped bit of its fixed part
+ *   or any proper prefix is invalid, one in a slot loses that slot (src/wal/format.ts `decodeFileHeader`);
  * - recovery replays format 2 files (sealed and last) with clock floor 0: every acknowledged record is there;
  * - a writer never appends to a format 2 file: the first write goes to a new format 3 file that WALHEAD
  *   names, the format 2 files keep their bytes, and a reopen recovers both; an empty format 2 tail is
@@ -23,7 +25,15 @@ import { readManifest } from "../src/tree/manifest.js";
 import { checksum } from "../src/util/bytes.js";
 import type { Effect } from "../src/wal/batch-codec.js";
 import { encodeBatch } from "../src/wal/batch-codec.js";
-import { decodeWalHead, encodeRecord, encodeWalHead, RecordType, walFileName } from "../src/wal/format.js";
+import {
+  decodeFileHeader,
+  decodeWalHead,
+  encodeRecord,
+  encodeWalHead,
+  RecordType,
+  slotOffset,
+  walFileName,
+} from "../src/wal/format.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
 import { TestDisk } from "./helpers/sim-disk.js";
 import { V2_HEADER_BYTES, v2Header, v2WalFile } from "./helpers/wal-format2.js";
@@ -70,6 +80,12 @@ async function formatTwoDisk(emptyTail = false): Promise<TestDisk> {
 async function values(db: FuseDB, keys: string[]): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const k of keys) out[k] = (await db.get(k))?.value;
+  return out;
+}
+
+function flipBit(data: Uint8Array, bit: number): Buffer {
+  const out = Buffer.from(data);
+  out[bit >> 3] = (out[bit >> 3] as number) ^ (1 << (bit & 7));
   return out;
 }
 
@@ -190,5 +206,54 @@ describe("WAL format 2 files", () => {
     expect((await checkDatabase(unknown, DIR)).problems).toMatchObject([
       { severity: "error", file: WAL3, offset: 0 },
     ]);
+  });
+});
+
+describe("file header (format 2, read only)", () => {
+  it("decodes a header the previous build wrote: 44 bytes, its slots, clock floor 0", () => {
+    expect(V2_HEADER_BYTES).toBe(44);
+    expect([slotOffset(0, 2), slotOffset(1, 2)]).toEqual([20, 32]);
+    expect(decodeFileHeader(v2Header(1))).toEqual({
+      kind: "header",
+      header: { format: 2, bytes: 44, firstLsn: 1, slots: [0, 0], floors: [0, 0] },
+    });
+    // Handed the 60 bytes a format 3 header takes: the records after the 44 header bytes are not read.
+    const withRecord = Buffer.concat([
+      v2Header(2 ** 40 + 7, [2 ** 40 + 9, 2 ** 40 + 6]),
+      Buffer.alloc(16, 0xab),
+    ]);
+    expect(decodeFileHeader(withRecord)).toEqual({
+      kind: "header",
+      header: {
+        format: 2,
+        bytes: 44,
+        firstLsn: 2 ** 40 + 7,
+        slots: [2 ** 40 + 9, 2 ** 40 + 6],
+        floors: [0, 0],
+      },
+    });
+  });
+
+  it("is invalid after any flipped bit of its fixed part, and as any proper prefix", () => {
+    const h = v2Header(77, [80, 90]);
+    for (let bit = 0; bit < slotOffset(0, 2) * 8; bit++) {
+      expect(decodeFileHeader(flipBit(h, bit)).kind, `bit ${bit}`).toBe("invalid");
+    }
+    for (let n = 0; n < h.length; n++) expect(decodeFileHeader(h.subarray(0, n)).kind).toBe("invalid");
+  });
+
+  it("loses only the slot a flipped bit hits; both slots damaged make the header invalid", () => {
+    const h = v2Header(77, [80, 90]);
+    for (const index of [0, 1] as const) {
+      for (let bit = slotOffset(index, 2) * 8; bit < (slotOffset(index, 2) + 12) * 8; bit++) {
+        const got = decodeFileHeader(flipBit(h, bit));
+        if (got.kind !== "header") throw new Error(`bit ${bit}: header expected`);
+        expect(got.header.slots[index]).toBeUndefined();
+        expect(got.header.floors[index]).toBeUndefined();
+        expect(got.header.slots[1 - index]).toBe(index === 0 ? 90 : 80);
+      }
+    }
+    const both = flipBit(flipBit(h, slotOffset(0, 2) * 8 + 40), slotOffset(1, 2) * 8 + 3);
+    expect(decodeFileHeader(both)).toMatchObject({ kind: "invalid", offset: slotOffset(0) });
   });
 });

@@ -15,9 +15,7 @@
  *   clock floor); every flipped bit of the fixed part, and every proper prefix, makes the header invalid; a
  *   flipped bit in one slot (its floor included) loses only that slot (a torn rewrite), in both slots the
  *   header; the next slot rewritten is never the newest (best claim, then best floor);
- * - file header (format 2, still read): a header as the previous build wrote it (test/helpers/wal-format2.ts)
- *   decodes with its 44-byte size, its slots and floor 0; a flipped bit of its fixed part or any proper
- *   prefix is invalid, one in a slot loses that slot; a magic of no known format is refused;
+ * - a magic of no format it reads is refused (format 2 headers: test/recovery-wal-format2.test.ts);
  * - WALHEAD: encode → decode is the identity; any flipped bit or other size is invalid;
  * - the bounded window (src/wal/wal-window.ts) decodes the same records as a whole-buffer decode, with no
  *   read larger than a chunk or one record, and finds a later group's record behind damage across chunks.
@@ -54,7 +52,6 @@ import {
 } from "../src/wal/format.js";
 import { FileWindow, findLaterRecord } from "../src/wal/wal-window.js";
 import { testSeed } from "./helpers/seed.js";
-import { V2_HEADER_BYTES, v2Header } from "./helpers/wal-format2.js";
 
 function flipBit(data: Uint8Array, bit: number): Buffer {
   const out = Buffer.from(data);
@@ -480,54 +477,5 @@ describe("bounded window", () => {
       const got = await findLaterRecord(win, 1, 5, true);
       expect(got?.lsn).toBe(found);
     }
-  });
-});
-
-describe("file header (format 2, read only)", () => {
-  it("decodes a header the previous build wrote: 44 bytes, its slots, clock floor 0", () => {
-    expect(V2_HEADER_BYTES).toBe(44);
-    expect([slotOffset(0, 2), slotOffset(1, 2)]).toEqual([20, 32]);
-    expect(decodeFileHeader(v2Header(1))).toEqual({
-      kind: "header",
-      header: { format: 2, bytes: 44, firstLsn: 1, slots: [0, 0], floors: [0, 0] },
-    });
-    // Handed the 60 bytes a format 3 header takes: the records after the 44 header bytes are not read.
-    const withRecord = Buffer.concat([
-      v2Header(2 ** 40 + 7, [2 ** 40 + 9, 2 ** 40 + 6]),
-      Buffer.alloc(16, 0xab),
-    ]);
-    expect(decodeFileHeader(withRecord)).toEqual({
-      kind: "header",
-      header: {
-        format: 2,
-        bytes: 44,
-        firstLsn: 2 ** 40 + 7,
-        slots: [2 ** 40 + 9, 2 ** 40 + 6],
-        floors: [0, 0],
-      },
-    });
-  });
-
-  it("is invalid after any flipped bit of its fixed part, and as any proper prefix", () => {
-    const h = v2Header(77, [80, 90]);
-    for (let bit = 0; bit < slotOffset(0, 2) * 8; bit++) {
-      expect(decodeFileHeader(flipBit(h, bit)).kind, `bit ${bit}`).toBe("invalid");
-    }
-    for (let n = 0; n < h.length; n++) expect(decodeFileHeader(h.subarray(0, n)).kind).toBe("invalid");
-  });
-
-  it("loses only the slot a flipped bit hits; both slots damaged make the header invalid", () => {
-    const h = v2Header(77, [80, 90]);
-    for (const index of [0, 1] as const) {
-      for (let bit = slotOffset(index, 2) * 8; bit < (slotOffset(index, 2) + 12) * 8; bit++) {
-        const got = decodeFileHeader(flipBit(h, bit));
-        if (got.kind !== "header") throw new Error(`bit ${bit}: header expected`);
-        expect(got.header.slots[index]).toBeUndefined();
-        expect(got.header.floors[index]).toBeUndefined();
-        expect(got.header.slots[1 - index]).toBe(index === 0 ? 90 : 80);
-      }
-    }
-    const both = flipBit(flipBit(h, slotOffset(0, 2) * 8 + 40), slotOffset(1, 2) * 8 + 3);
-    expect(decodeFileHeader(both)).toMatchObject({ kind: "invalid", offset: slotOffset(0) });
   });
 });

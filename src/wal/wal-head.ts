@@ -16,6 +16,10 @@
  * whose name a crash lost: a newest file missing is damage. A database with no WALHEAD is one that never got
  * past its first open (no record was ever acknowledged), unless it holds records or a checkpoint: damage.
  * Limit: deleting WALHEAD together with every WAL file of a database that never checkpointed is not noticed.
+ *
+ * A newest file of format 2 (the previous build's; read, never appended to) gets a format 3 successor at
+ * open by the same protocol; an empty one is replaced whole under its name (docs/wal-format.md,
+ * "Compatibility").
  */
 import { assert, detectedCorruption } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
