@@ -20,7 +20,7 @@ import { FuseDB } from "../src/db.js";
 import { entryFromStored } from "../src/doc/entry.js";
 import { CorruptionError } from "../src/errors.js";
 import { checkDatabase } from "../src/tools/check.js";
-import { inspectDatabase } from "../src/tools/inspect.js";
+import { formatInspection, inspectDatabase } from "../src/tools/inspect.js";
 import { readManifest } from "../src/tree/manifest.js";
 import { checksum } from "../src/util/bytes.js";
 import type { Effect } from "../src/wal/batch-codec.js";
@@ -138,6 +138,9 @@ describe("WAL format 2 files", () => {
       [WAL1, 2],
       [WAL3, 2],
     ]);
+    expect(formatInspection(i)).toContain(
+      `${WAL3}  first LSN 3, ${fs.bytes(path(WAL3)).length} bytes, format 2`,
+    );
     const snapshot = fs.snapshot();
     const db = await FuseDB.open({ dir: DIR, fs, clock: new SimClock(0), readOnly: true });
     expect(db.recovery).toMatchObject({ replayedRecords: 4, lastLsn: 4 });
