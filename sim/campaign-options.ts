@@ -94,6 +94,8 @@ export function drawKnobs(prng: Prng): FuseDBOptions {
     segmentsMax: prng.range(1, 4),
     bufferBytesMax: prng.pick([1024, 8192, 64 << 20]),
     manifestBytesMax: prng.pick([256, 2048, 1 << 20]),
+    // The row cache off (a row never fits), a few rows (constant eviction), or everything (drawn last).
+    rowCacheBytes: prng.pick([1, 512, 4096, 1 << 26]),
   };
 }
 

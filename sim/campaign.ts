@@ -148,6 +148,8 @@ class CampaignRun implements CallContext, RotProbeHost {
       clock: this.clock,
       prng: root.fork("disk"),
       onEvent: (e) => this.trace.update(e),
+      // Half the seeds read point lookups' blocks synchronously (the real disk's default), half await them.
+      syncReads: root.fork("sync-reads").int(2) === 1,
     });
     const plan = opts.runtimeFaults;
     this.runtime =

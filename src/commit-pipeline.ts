@@ -12,6 +12,8 @@
  * The pipeline owns the tree it writes into: it builds it, handing it a host whose answers (applied LSN,
  * expiry horizon, poison) come from the pipeline, so nothing is wired after construction.
  */
+
+import { type BaseRead, BaseReads } from "./base-reads.js";
 import type { CapturedMutation, Entry } from "./doc/entry.js";
 import { resolveMutation } from "./doc/entry.js";
 import type { KeyString } from "./doc/key.js";
@@ -22,6 +24,7 @@ import {
   ClosedError,
   CorruptionError,
   InvalidArgumentError,
+  IoError,
   PoisonedError,
   ReadOnlyError,
 } from "./errors.js";
@@ -63,6 +66,8 @@ export class CommitPipeline {
   /** Resolved but not yet visible entries, newest per key. Bounded by the calls in flight. */
   private readonly overlay = new Map<KeyString, Entry>();
   private prepTail: Promise<void> = Promise.resolve();
+  /** Base reads in flight or held by queued calls; bounded by the calls in flight. */
+  private readonly baseReads: BaseReads;
   /** Calls waiting in the prepare queue. Equals `queuedCallMs.length`. */
   private prepQueued = 0;
   /**
@@ -116,6 +121,7 @@ export class CommitPipeline {
     this.tree = makeTree(this);
     // Every record is visible now: the floor the next call resolves on is the tree's.
     this.resolveFloor = this.tree.floor.copy();
+    this.baseReads = new BaseReads((k) => this.tree.get(k));
   }
 
   /** LSN of the last record whose effects are visible. */
@@ -146,9 +152,11 @@ export class CommitPipeline {
     // Gradual backpressure (buffers past half their budget): the call waits for a slice of background work
     // inside the prepare queue, so calls still take effect in call order.
     const throttle = this.tree.backpressure();
-    const prepared = this.canPrepareNow(keys, throttle)
-      ? this.prepare(mutations, keys, new Map(), nowMs)
-      : await this.enqueuePrepare(mutations, keys, nowMs, throttle);
+    const ready = this.basesNow(keys, throttle);
+    const prepared =
+      ready !== undefined
+        ? this.prepare(mutations, keys, ready, nowMs)
+        : await this.enqueuePrepare(mutations, keys, nowMs, throttle);
     await prepared.acked;
     return prepared.value;
   }
@@ -231,11 +239,24 @@ export class CommitPipeline {
     return nowMs;
   }
 
-  /** Fast path: nothing queued ahead, no throttle, and memory knows every key. */
-  private canPrepareNow(keys: readonly KeyString[], throttle: Promise<void> | undefined): boolean {
-    if (throttle !== undefined) return false;
-    if (this.prepQueued > 0) return false;
-    return keys.every((k) => this.lookupPendingMemory(k) !== NOT_IN_MEMORY);
+  /**
+   * Fast path: with nothing queued ahead and no throttle, every key's base if each can be had without
+   * waiting (memory, or a block read on the calling thread); else undefined (the call queues).
+   * @throws as {@link lookupPendingMemory}.
+   */
+  private basesNow(
+    keys: readonly KeyString[],
+    throttle: Promise<void> | undefined,
+  ): Map<KeyString, Entry | undefined> | undefined {
+    if (throttle !== undefined) return undefined;
+    if (this.prepQueued > 0) return undefined;
+    const bases = new Map<KeyString, Entry | undefined>();
+    for (const k of keys) {
+      const found = this.lookupPendingMemory(k);
+      if (found === NOT_IN_MEMORY) return undefined;
+      bases.set(k, found);
+    }
+    return bases;
   }
 
   private enqueuePrepare(
@@ -244,16 +265,33 @@ export class CommitPipeline {
     nowMs: number,
     throttle: Promise<void> | undefined,
   ): Promise<Prepared<BatchResult>> {
+    // Read-before-write starts now, at the call, in parallel with the calls queued ahead (see BaseRead).
+    const held = new Map<KeyString, BaseRead>();
+    try {
+      for (const k of keys) {
+        if (!held.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY)
+          held.set(k, this.baseReads.start(k));
+      }
+    } catch (err) {
+      for (const [k, read] of held) this.baseReads.release(k, read);
+      throw err;
+    }
     this.prepQueued++;
     this.queuedCallMs.push(nowMs);
     assert(this.queuedCallMs.length === this.prepQueued, "one call time per queued call");
     const run = this.prepTail.then(async () => {
       try {
         await throttle;
-        const bases = await this.readBases(keys);
-        this.assertWritable();
-        return this.prepare(mutations, keys, bases, nowMs);
+        // Bounded: a pass ends with prepare unless a record touching a key still to be read was applied
+        // while it was read (see validBases); the records ahead of this call are finite.
+        for (;;) {
+          await this.awaitBaseReads(keys, held);
+          this.assertWritable();
+          const bases = this.validBases(keys, held);
+          if (bases !== undefined) return this.prepare(mutations, keys, bases, nowMs);
+        }
       } finally {
+        for (const [k, read] of held) this.baseReads.release(k, read);
         this.prepQueued--;
         this.queuedCallMs.shift();
         assert(this.queuedCallMs.length === this.prepQueued, "one call time per queued call");
@@ -267,36 +305,55 @@ export class CommitPipeline {
   }
 
   /**
-   * Reads from the tree every key of `keys` that memory cannot answer. Re-checks after every read: a flush
-   * that finished meanwhile may have moved a key from the frozen buffer into the segment. Bounded: each
-   * pass reads at least one new key, or ends.
+   * Waits until every key of `keys` that memory cannot answer has a settled read that is not stale,
+   * starting a new read for a key whose held one went stale (a record touching it was applied meanwhile).
    * @throws the read's error, after poisoning: calls take effect in call order, so if this one cannot
    *   resolve none after it may either. Damage as CorruptionError; an I/O failure as IoError (FUSEDB_IO,
    *   the OS error as its cause) for this call, which changed nothing, and FUSEDB_POISONED for every later
    *   write.
    */
-  private async readBases(keys: readonly KeyString[]): Promise<Map<KeyString, Entry | undefined>> {
-    const bases = new Map<KeyString, Entry | undefined>();
+  private async awaitBaseReads(keys: readonly KeyString[], held: Map<KeyString, BaseRead>): Promise<void> {
     try {
-      // Bounded: each pass reads at least one key not yet in `bases`, and there are keys.length of them.
-      for (;;) {
-        const missing = keys.filter((k) => !bases.has(k) && this.lookupPendingMemory(k) === NOT_IN_MEMORY);
-        if (missing.length === 0) break;
-        for (const k of missing) bases.set(k, await this.tree.get(k));
-      }
-      // What memory answers now is also kept: between this return and prepare, other work may run (a read
-      // evicting a cached block, a flush), and a key memory answered here may no longer be answerable
-      // there. No write of these keys can come in between (calls are prepared in call order), so the
-      // value does not change, only where it is found.
       for (const k of keys) {
-        const mem = this.lookupPendingMemory(k);
-        if (mem !== NOT_IN_MEMORY) bases.set(k, mem);
+        if (this.lookupPendingMemory(k) !== NOT_IN_MEMORY) continue;
+        let read = held.get(k);
+        if (read?.stale) {
+          this.baseReads.release(k, read);
+          read = undefined;
+        }
+        if (read === undefined) {
+          read = this.baseReads.start(k);
+          held.set(k, read);
+        }
+        await read.done;
       }
-      return bases;
     } catch (err) {
-      this.poison(err);
-      throw asIoError(err, "a read this write needs failed (the database is now poisoned; reopen it)");
+      throw err instanceof IoError || err === this.poisonError ? err : this.readFailed(err);
     }
+  }
+
+  /**
+   * Synchronous, just before prepare: each key's base from memory (the overlay, the tree's buffers, row
+   * cache and cached blocks: always the newest), else from its held read, which is the newest unless a
+   * record touching the key was applied since the read began (`stale`): a flush may have moved that
+   * record out of memory since. Undefined if some key needs another read (a stale or unsettled one).
+   */
+  private validBases(
+    keys: readonly KeyString[],
+    held: Map<KeyString, BaseRead>,
+  ): Map<KeyString, Entry | undefined> | undefined {
+    const bases = new Map<KeyString, Entry | undefined>();
+    for (const k of keys) {
+      const mem = this.lookupPendingMemory(k);
+      if (mem !== NOT_IN_MEMORY) {
+        bases.set(k, mem);
+        continue;
+      }
+      const read = held.get(k);
+      if (read === undefined || read.stale || !read.settled) return undefined;
+      bases.set(k, read.value);
+    }
+    return bases;
   }
 
   /** Synchronous: resolves every mutation, appends the record, updates the overlay. Throws → no change. */
@@ -407,20 +464,35 @@ export class CommitPipeline {
     for (const { key, entry } of effects) {
       this.tree.apply(key, entry);
       if (this.overlay.get(key)?.lsn === lsn) this.overlay.delete(key);
+      this.baseReads.applied(key);
     }
     this.hub.dispatch(lsn, effects);
   }
 
+  /**
+   * The key's newest entry, pending ones included, if it can be had without waiting: the overlay, else the
+   * tree's memory or a block read on the calling thread ({@link Tree.readNow}); else NOT_IN_MEMORY.
+   * @throws as {@link awaitBaseReads}, after poisoning, if a synchronous read fails.
+   */
   private lookupPendingMemory(k: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
     const pending = this.overlay.get(k);
     if (pending) return pending;
-    return this.tree.lookupMemory(k);
+    try {
+      return this.tree.readNow(k);
+    } catch (err) {
+      throw this.readFailed(err);
+    }
   }
 
+  /** A read this write needs failed: poisons (see {@link awaitBaseReads}) and returns the error to throw. */
+  private readFailed(err: unknown): unknown {
+    this.poison(err);
+    return asIoError(err, "a read this write needs failed (the database is now poisoned; reopen it)");
+  }
+
+  /** The key's base, as gathered in the same synchronous run as prepare (so still the newest). */
   private baseFor(k: KeyString, bases: Map<KeyString, Entry | undefined>): Entry | undefined {
-    const mem = this.lookupPendingMemory(k);
-    if (mem !== NOT_IN_MEMORY) return mem;
-    assert(bases.has(k), "a key memory cannot answer was read (or seen in memory) before prepare");
+    assert(bases.has(k), "every key's base is gathered before prepare");
     return bases.get(k);
   }
 }

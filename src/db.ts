@@ -20,7 +20,7 @@ import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 import { Subscription, type SubscriptionHub } from "./reactive/subscriptions.js";
 import type { RecoveryInfo } from "./recovery.js";
-import type { LeafInfo, Tree } from "./tree/tree.js";
+import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
 import type {
   BatchResult,
   ConditionalOptions,
@@ -115,14 +115,20 @@ export class FuseDB {
    *   IoError (FUSEDB_IO, the OS error as its cause) if a read fails; PoisonedError when the answer depends on
    *   a time above the durable clock floor and the database, poisoned, cannot make it durable.
    */
-  async get(key: KeyInput): Promise<Versioned | undefined> {
-    const k = this.key(key);
-    this.assertOpen();
-    const entry = await this.read(this.tree.get(k));
-    // No await unless the answer depends on a time above the durable clock floor (rare, see readTime).
-    const at = this.readTime(entry, false);
-    if (!isLive(entry, typeof at === "number" ? at : await at)) return undefined;
-    return versioned(entry.value, entry);
+  get(key: KeyInput): Promise<Versioned | undefined> {
+    // No async frame: a key memory or a synchronous block read answers costs one settled promise (unless the
+    // answer depends on a time above the durable clock floor: rare, see readTime).
+    let k: KeyString;
+    let found: Entry | undefined | typeof NOT_IN_MEMORY;
+    try {
+      k = this.key(key);
+      this.assertOpen();
+      found = this.tree.readNow(k);
+    } catch (err) {
+      return Promise.reject(asIoError(err, `read from ${this.dir} failed`));
+    }
+    if (found !== NOT_IN_MEMORY) return Promise.resolve(this.live(found));
+    return this.read(this.tree.get(k)).then((entry) => this.live(entry));
   }
 
   /**
@@ -418,6 +424,14 @@ export class FuseDB {
     return this.key(prefix);
   }
 
+  /** What `get` answers for a stored entry: its document and version if live at the clock's now. */
+  /** `entry` as `get` answers it, at the time {@link readTime} allows (a promise only when that waits). */
+  private live(entry: Entry | undefined): Versioned | undefined | Promise<Versioned | undefined> {
+    const at = this.readTime(entry, false);
+    if (typeof at !== "number") return at.then((t) => liveAt(entry, t));
+    return liveAt(entry, at);
+  }
+
   private assertOpen(): void {
     if (this.pipeline.closed) throw new ClosedError();
   }
@@ -448,4 +462,10 @@ function single(r: BatchResult): ValueWriteResult {
   const first = firstResult(r);
   assert(first.value !== undefined, "a patch or incr result holds a value");
   return { value: first.value, version: first.version, lsn: r.lsn };
+}
+
+/** A live document's answer at `nowMs`, else undefined. */
+function liveAt(entry: Entry | undefined, nowMs: number): Versioned | undefined {
+  if (!isLive(entry, nowMs)) return undefined;
+  return versioned(entry.value, entry);
 }

@@ -49,13 +49,14 @@ export { NodeFileSystem, type NodeFileSystemOptions } from "./io/node-file-syste
 export type { ChangeEvent, SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 export { SUBSCRIBER_QUEUE_MAX_DEFAULT, Subscription } from "./reactive/subscriptions.js";
 export type { BlockCacheStats } from "./tree/block-cache.js";
+export type { RowCacheStats } from "./tree/row-cache.js";
 export type { JobKind, LeafInfo, TreeStats } from "./tree/tree.js";
 
 /** Options of {@link open}: the engine's knobs, plus optional `fs` and `clock` (default: the real ones). */
 export interface OpenDBOptions extends FuseDBOptions {
   fs?: FileSystem;
   clock?: Clock;
-  /** With the default real disk: read blocks synchronously (see {@link NodeFileSystemOptions}). Default false. */
+  /** With the default real disk: read blocks synchronously (see {@link NodeFileSystemOptions}). Default true. */
   syncReads?: boolean;
 }
 

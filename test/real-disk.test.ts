@@ -2,7 +2,8 @@
  * Invariants on the real disk (NodeFileSystem via `open`): the same scenario that the in-memory tests cover
  * gives the same answers on node:fs — set, patch, incr, delete and batch results and versions; a checkpoint
  * leaves one segment, MANIFEST and only the WAL suffix; a reopen recovers exactly the acknowledged state,
- * with no torn tail after a clean close.
+ * with no torn tail after a clean close; segment reads agree whether they are synchronous (the default) or
+ * go through the thread pool.
  */
 import { readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -70,20 +71,30 @@ describe("real disk", () => {
     await again.close();
   });
 
-  it("serves the leaf tree from the real disk with synchronous reads too (syncReads), across a reopen", async () => {
-    const knobs = { leafBufferBytes: 4096, leafBytesMax: 16 * 1024, blockCacheBytes: 8192, syncReads: true };
-    const db = await open(dir, knobs);
-    for (let i = 0; i < 600; i++) await db.set(`k${String(i).padStart(4, "0")}`, { i, pad: "p".repeat(100) });
-    await db.checkpoint();
-    expect(db.stats().tree.leaves).toBeGreaterThan(1);
-    expect((await db.get("k0123"))?.value).toMatchObject({ i: 123 });
-    await db.close();
-    const reopened = await open(dir, knobs);
-    for (let i = 0; i < 600; i += 7) {
-      expect((await reopened.get(`k${String(i).padStart(4, "0")}`))?.value).toMatchObject({ i });
-    }
-    expect((await reopened.scan({ gte: "k0590", limit: 100 })).map((e) => e.key)).toHaveLength(10);
-    expect(reopened.stats().tree.cache.misses).toBeGreaterThan(0);
-    await reopened.close();
-  });
+  it.each([true, false])(
+    "serves the leaf tree from the real disk (syncReads %s: pread on the loop or the thread pool), across a reopen",
+    async (syncReads) => {
+      const knobs = {
+        leafBufferBytes: 4096,
+        leafBytesMax: 16 * 1024,
+        blockCacheBytes: 8192,
+        rowCacheBytes: 4096,
+        syncReads,
+      };
+      const db = await open(dir, knobs);
+      for (let i = 0; i < 600; i++)
+        await db.set(`k${String(i).padStart(4, "0")}`, { i, pad: "p".repeat(100) });
+      await db.checkpoint();
+      expect(db.stats().tree.leaves).toBeGreaterThan(1);
+      expect((await db.get("k0123"))?.value).toMatchObject({ i: 123 });
+      await db.close();
+      const reopened = await open(dir, knobs);
+      for (let i = 0; i < 600; i += 7) {
+        expect((await reopened.get(`k${String(i).padStart(4, "0")}`))?.value).toMatchObject({ i });
+      }
+      expect((await reopened.scan({ gte: "k0590", limit: 100 })).map((e) => e.key)).toHaveLength(10);
+      expect(reopened.stats().tree.cache.misses).toBeGreaterThan(0);
+      await reopened.close();
+    },
+  );
 });

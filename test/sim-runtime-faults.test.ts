@@ -3,7 +3,8 @@
  * fsync drops the writes it covered (reads still see them; a crash, or a later successful fsync, does not
  * make them durable); a failed write leaves exactly its landed prefix; a misdirected write lands elsewhere
  * and marks the file damaged; a latent bit flip is durable, persists across reads and crashes, and is
- * listed with its offset; the seeded planner injects exactly the classes of its plan, tells `onInject` of
+ * listed with its offset; a synchronous read (`readSync`, option syncReads) is traced and faulted like any
+ * read, and refused after close or a crash; the seeded planner injects exactly the classes of its plan, tells `onInject` of
  * each fault it counts, and refuses a plan that is not one; the oracle's retraction re-resolves later calls without the retracted one.
  */
 import { describe, expect, it } from "vitest";
@@ -54,6 +55,31 @@ describe("simulated disk runtime faults", () => {
     await f.write(4, bytes("wxyz"));
     expect(disk.readLive("/d/f")).toEqual(Uint8Array.from([97, 98, 0, 0, 0, 0, 0, 0, 119, 120, 121, 122]));
     expect(disk.damagedFiles()).toEqual(new Map([["/d/f", 4]]));
+  });
+
+  it("readSync (option syncReads) reads at once, traced, with the same read faults; absent without it", async () => {
+    expect((await freshFile(new SimFileSystem())).readSync).toBeUndefined();
+    const events: string[] = [];
+    const disk = new SimFileSystem({ latency: false, syncReads: true, onEvent: (e) => events.push(e) });
+    const plan = new ScriptedPlanner();
+    disk.setIoFaults(plan);
+    const f = await freshFile(disk);
+    await f.write(0, bytes("aaaa"));
+    await f.sync();
+    const readSync = f.readSync;
+    if (readSync === undefined) throw new Error("syncReads gives files readSync");
+    events.length = 0;
+    expect(text(readSync(0, 4))).toBe("aaaa");
+    expect(events).toEqual(["issue read /d/f off=0 len=4 sync", "done read /d/f off=0 len=4 sync"]);
+    plan.reads.push({ kind: "eio" });
+    expect(() => readSync(0, 4)).toThrow(expect.objectContaining({ code: "EIO" }));
+    plan.reads.push({ kind: "flip", offset: 1, mask: 2 });
+    expect(text(readSync(0, 4))).toBe("acaa");
+    expect(text(await f.read(0, 4))).toBe("acaa");
+    await f.close();
+    expect(() => readSync(0, 4)).toThrow(expect.objectContaining({ code: "EBADF" }));
+    disk.crash(new Prng("z"));
+    expect(() => readSync(0, 4)).toThrow(expect.objectContaining({ code: "ESIMCRASHED" }));
   });
 
   it("a latent bit flip is durable, persists across reads and crashes, and is listed", async () => {

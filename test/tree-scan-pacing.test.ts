@@ -26,6 +26,7 @@ const OPTIONS: TreeOptions = {
   hotWriteShare: 0.25,
   checkpointWalBytes: 1 << 30,
   blockCacheBytes: 1 << 20,
+  rowCacheBytes: 1 << 20,
   sliceBytes: 1 << 18,
 };
 

@@ -329,6 +329,8 @@ describe("engine over many leaves", () => {
       leafBufferBytes: 64 * 1024,
       leafBytesMax: 256 * 1024,
       blockCacheBytes: 32 * 1024,
+      // The block cache is under test: a row cache holding every document would answer every read.
+      rowCacheBytes: 1,
     });
     for (let i = 0; i < 4000; i++) await db.set(key(i), { i, pad: "p".repeat(200) });
     await db.checkpoint();
@@ -433,6 +435,7 @@ describe("a failed explicit checkpoint", () => {
       hotWriteShare: 0.25,
       checkpointWalBytes: 1 << 30,
       blockCacheBytes: 1 << 16,
+      rowCacheBytes: 4096,
       sliceBytes: 1 << 12,
     };
     const log = await ManifestLog.create(disk, DIR, emptyManifest(), 1 << 20);

@@ -14,8 +14,8 @@
  * - file header (format 3): encode → decode is the identity on the first LSN and both slots (durable LSN and
  *   clock floor); every flipped bit of the fixed part, and every proper prefix, makes the header invalid; a
  *   flipped bit in one slot (its floor included) loses only that slot (a torn rewrite), in both slots the
- *   header; the next slot rewritten is never the newest (best claim, then best floor); a format-2 header
- *   is refused;
+ *   header; the next slot rewritten is never the newest (best claim, then best floor);
+ * - a magic of no format it reads is refused (format 2 headers: test/recovery-wal-format2.test.ts);
  * - WALHEAD: encode → decode is the identity; any flipped bit or other size is invalid;
  * - the bounded window (src/wal/wal-window.ts) decodes the same records as a whole-buffer decode, with no
  *   read larger than a chunk or one record, and finds a later group's record behind damage across chunks.
@@ -296,31 +296,31 @@ describe("file header (format 3)", () => {
     expect([slotOffset(0), slotOffset(1)]).toEqual([20, 40]);
     expect(decodeFileHeader(encodeFileHeader(1))).toEqual({
       kind: "header",
-      header: { firstLsn: 1, slots: [0, 0], floors: [0, 0] },
+      header: { format: 3, bytes: 60, firstLsn: 1, slots: [0, 0], floors: [0, 0] },
     });
     expect(decodeFileHeader(encodeFileHeader(5, 1234))).toEqual({
       kind: "header",
-      header: { firstLsn: 5, slots: [4, 4], floors: [1234, 1234] },
+      header: { format: 3, bytes: 60, firstLsn: 5, slots: [4, 4], floors: [1234, 1234] },
     });
     const big = 2 ** 40 + 7;
     const floors: [number, number] = [2 ** 45 + 1, 2 ** 45 + 3];
     expect(decodeFileHeader(headerWith(big, [big + 5, big + 9], floors))).toEqual({
       kind: "header",
-      header: { firstLsn: big, slots: [big + 5, big + 9], floors },
+      header: { format: 3, bytes: 60, firstLsn: big, slots: [big + 5, big + 9], floors },
     });
     expect(() => encodeSlot(0, 10, 8, 0)).toThrow(RangeError);
     expect(() => encodeSlot(0, 10, 10, -1)).toThrow(RangeError);
     expect(() => encodeSlot(0, 10, 10, 0.5)).toThrow(RangeError);
   });
 
-  it("refuses a format-2 header (magic FUSEWAL2)", () => {
+  it("refuses a magic of no format it reads (a checksummed FUSEWAL9 header)", () => {
     const h = encodeFileHeader(1);
-    Buffer.from("FUSEWAL2", "latin1").copy(h, 0);
+    Buffer.from("FUSEWAL9", "latin1").copy(h, 0);
     h.writeUInt32LE(checksum(h.subarray(0, 16)), 16);
     expect(decodeFileHeader(h)).toMatchObject({
       kind: "invalid",
       offset: 0,
-      reason: expect.stringMatching(/format 3/),
+      reason: expect.stringMatching(/bad magic/),
     });
   });
 

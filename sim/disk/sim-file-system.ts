@@ -30,7 +30,7 @@ import type { CrashPlanner, FaultPlanner } from "./crash-planner.js";
 import { faultPlannerOf, RandomCrashPlanner } from "./crash-planner.js";
 import { DiskState } from "./disk-state.js";
 import type { IoFaultPlanner } from "./io-fault-planner.js";
-import type { IoCall, IoRunner, Timing } from "./io-schedule.js";
+import type { IoCall, IoRunner, IoSyncRunner, Timing } from "./io-schedule.js";
 import { drawLatencyMs, timingOf, traceLine } from "./io-schedule.js";
 import type { LatencyProfile } from "./latency-profile.js";
 import { Prng } from "./prng.js";
@@ -57,6 +57,11 @@ export interface SimFileSystemOptions {
   readonly onEvent?: (event: string) => void;
   /** Decides what `crash(prng)` keeps of each pending operation; {@link RandomCrashPlanner} (1/2) if omitted. */
   readonly crashPlanner?: CrashPlanner;
+  /**
+   * Files offer `readSync` (the seam's optional synchronous read, as NodeFileSystem's do by default): it
+   * applies at once, with no latency, and the same runtime read faults as `read`. Default false.
+   */
+  readonly syncReads?: boolean;
 }
 
 /**
@@ -87,6 +92,7 @@ export class SimFileSystem implements FileSystem {
   private ioFaults: IoFaultPlanner | undefined;
   private readonly faults = (): IoFaultPlanner | undefined => this.ioFaults;
   private readonly run: IoRunner = (call, issue) => this.io(call, issue);
+  private readonly runSync: IoSyncRunner = (call, apply) => this.ioSync(call, apply);
 
   /**
    * @throws TypeError if `latency` is not false and `clock` or `prng` is missing; RangeError if a latency
@@ -142,7 +148,8 @@ export class SimFileSystem implements FileSystem {
     return this.run({ syscall: "open", path: canonical, detail, cls: "meta" }, (state) => () => {
       const inodeId = state.openFile(canonical, create, exclusive);
       this.stats.opens++;
-      return new SimFile(canonical, inodeId, this.run, this.stats, this.faults);
+      const runSync = this.options.syncReads === true ? this.runSync : undefined;
+      return new SimFile(canonical, inodeId, this.run, this.stats, this.faults, runSync);
     });
   }
 
@@ -305,6 +312,22 @@ export class SimFileSystem implements FileSystem {
 
   private emit(event: string): void {
     this.options.onEvent?.(event);
+  }
+
+  /** The path of a synchronous call: issue and completion in one step, traced as any other. */
+  private ioSync<T>(call: IoCall, apply: (state: DiskState) => T): T {
+    if (this.crashed) throw new SimIoError("ESIMCRASHED", call.syscall, call.path);
+    const line = traceLine(call);
+    this.emit(`issue ${line}`);
+    try {
+      const result = apply(this.state);
+      this.emit(`done ${line}`);
+      return result;
+    } catch (err) {
+      this.stats.failures++;
+      this.emit(`fail ${line} ${ioErrorCode(err) ?? "unknown"}`);
+      throw err;
+    }
   }
 
   /** The one path of every call (see the module comment for when each step happens). */

@@ -12,7 +12,7 @@ import type { File, FileWrite } from "../../src/io/file-system.js";
 import { writeThenSync } from "../../src/io/file-system.js";
 import type { DiskState } from "./disk-state.js";
 import type { IoFaultPlanner } from "./io-fault-planner.js";
-import type { IoRunner } from "./io-schedule.js";
+import type { IoRunner, IoSyncRunner } from "./io-schedule.js";
 import type { LatencyClass } from "./latency-profile.js";
 import type { SimDiskCounters } from "./sim-disk-counters.js";
 import { SimIoError } from "./sim-error.js";
@@ -25,30 +25,52 @@ import { SimIoError } from "./sim-error.js";
 export class SimFile implements File {
   private closed = false;
 
+  /** Present when the disk has `syncReads`: the same read as `read`, applied at once (no latency). */
+  readonly readSync: ((offset: number, length: number) => Uint8Array) | undefined;
+
   constructor(
     readonly path: string,
     private readonly inodeId: number,
     private readonly run: IoRunner,
     private readonly stats: SimDiskCounters,
     private readonly faults: () => IoFaultPlanner | undefined,
-  ) {}
+    runSync?: IoSyncRunner,
+  ) {
+    this.readSync =
+      runSync === undefined
+        ? undefined
+        : (offset, length) =>
+            runSync(
+              { syscall: "read", path: this.path, detail: `off=${offset} len=${length} sync`, cls: "read" },
+              (state) => {
+                if (this.closed) throw new SimIoError("EBADF", "read", this.path);
+                return this.readNow(state, offset, length);
+              },
+            );
+  }
 
   read(offset: number, length: number): Promise<Uint8Array> {
-    return this.call("read", `off=${offset} len=${length}`, "read", (state, id) => {
-      const bytes = state.read(id, offset, length);
-      const fault = this.faults()?.planRead(
-        { path: this.path, inodeId: id, offset, length: bytes.length },
-        state.isClean(id),
-      );
-      if (fault?.kind === "eio") throw new SimIoError("EIO", "read", this.path);
-      if (fault?.kind === "flip") {
-        state.flipBit(id, fault.offset, fault.mask);
-        bytes[fault.offset - offset] = (bytes[fault.offset - offset] as number) ^ fault.mask;
-      }
-      this.stats.reads++;
-      this.stats.bytesRead += bytes.length;
-      return bytes;
-    });
+    return this.call("read", `off=${offset} len=${length}`, "read", (state) =>
+      this.readNow(state, offset, length),
+    );
+  }
+
+  /** A read's completion: the bytes, with the runtime read faults planned for it (EIO, a bit flip). */
+  private readNow(state: DiskState, offset: number, length: number): Uint8Array {
+    const id = this.inodeId;
+    const bytes = state.read(id, offset, length);
+    const fault = this.faults()?.planRead(
+      { path: this.path, inodeId: id, offset, length: bytes.length },
+      state.isClean(id),
+    );
+    if (fault?.kind === "eio") throw new SimIoError("EIO", "read", this.path);
+    if (fault?.kind === "flip") {
+      state.flipBit(id, fault.offset, fault.mask);
+      bytes[fault.offset - offset] = (bytes[fault.offset - offset] as number) ^ fault.mask;
+    }
+    this.stats.reads++;
+    this.stats.bytesRead += bytes.length;
+    return bytes;
   }
 
   write(offset: number, data: Uint8Array): Promise<void> {

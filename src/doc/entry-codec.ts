@@ -59,8 +59,9 @@ export function encodeEntry(w: ByteWriter, key: KeyString, entry: Entry, storesL
 /**
  * Reads one entry from `r`. `recordLsn` undefined means the LSN is stored in the entry (segments); a number
  * is the LSN of the WAL record every entry of the batch takes. With `lazy` the document is decoded on first
- * use (see `entryFromStored`). The value bytes are copied out of `r`'s buffer, unless `copyValue` is false:
- * then the entry's text is a view that keeps that whole buffer alive (WAL replay, src/wal/batch-codec.ts).
+ * use (see `entryFromStored`). The value bytes are copied out of `r`'s buffer unless `copyValue` is false
+ * (default: not `lazy`): then the text is a view that keeps that whole buffer alive (segment blocks: a
+ * cached block's payload, one allocation per block, not one per entry; WAL replay, src/wal/batch-codec.ts).
  * @throws Error on an unknown kind or a field past the end (ShortReadError), or (not `lazy`) on text that is
  *   not JSON; the format's reader names the file and offset in a CorruptionError.
  */
@@ -68,7 +69,7 @@ export function decodeEntry(
   r: ByteReader,
   recordLsn: number | undefined,
   lazy: boolean,
-  copyValue = true,
+  copyValue = !lazy,
 ): [KeyString, Entry] {
   const kind = r.u8();
   const key = r.latin1(r.u16());

@@ -17,6 +17,8 @@ export const KEY_BYTES_LIMIT = 0xffff;
 
 /** A lone surrogate: UTF-8 cannot encode it (Buffer would write U+FFFD, aliasing distinct keys). */
 const LONE_SURROGATE = /\p{Cs}/u;
+/** Any char outside ASCII (a string without one is its own UTF-8 and latin1 form). */
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
  * Converts a caller's key to a {@link KeyString}, enforcing `1 <= bytes <= keyBytesMax`.
@@ -25,6 +27,17 @@ const LONE_SURROGATE = /\p{Cs}/u;
  */
 export function toKeyString(key: unknown, keyBytesMax: number): KeyString {
   let bytes: Buffer;
+  if (typeof key === "string" && !NON_ASCII.test(key)) {
+    // ASCII (the usual key): its UTF-8 bytes are its chars, so it is its own KeyString (no Buffer).
+    if (key.length === 0) throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "key must not be empty");
+    if (key.length > keyBytesMax) {
+      throw new InvalidArgumentError(
+        "FUSEDB_KEY_TOO_LARGE",
+        `key is ${key.length} bytes; the limit is ${keyBytesMax}`,
+      );
+    }
+    return key;
+  }
   if (typeof key === "string") {
     if (LONE_SURROGATE.test(key)) {
       throw new InvalidArgumentError(

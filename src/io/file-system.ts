@@ -23,6 +23,14 @@ export interface File {
    */
   read(offset: number, length: number): Promise<Uint8Array>;
   /**
+   * Optional: the same read as `read`, done on the calling thread before returning. Present only on files
+   * whose reads the caller may wait for in place (the page cache answers them in microseconds): the
+   * engine then reads a point lookup's block without leaving the call, and uses `read` for everything
+   * else (background jobs, scans). A wrapper that changes `read` must change this too, or leave it out.
+   * @throws on an I/O error (EIO).
+   */
+  readSync?(offset: number, length: number): Uint8Array;
+  /**
    * Writes all of `data` at `offset`, extending the file if needed.
    * Durable after return: nothing. The bytes may be lost, torn or reordered by a crash until `sync` resolves.
    * @throws on an I/O error (EIO, ENOSPC); a failed write may have written a prefix.

@@ -17,22 +17,24 @@ export const LOCK_FILE = "LOCK";
 class NodeFile implements File {
   /** Whether this file holds its file system's sync thread (released on close). */
   private holdsThread = false;
+  /** Present with `syncReads` (see {@link NodeFileSystemOptions}): pread on the calling thread. */
+  readonly readSync: ((offset: number, length: number) => Uint8Array) | undefined;
 
   constructor(
     readonly path: string,
     private readonly handle: fsp.FileHandle,
-    private readonly syncReads: boolean,
+    syncReads: boolean,
     private readonly thread: SyncThread,
-  ) {}
+  ) {
+    this.readSync = syncReads ? (offset, length) => preadFully(handle.fd, offset, length) : undefined;
+  }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     const out = Buffer.allocUnsafe(length);
     let done = 0;
     // Bounded: each iteration reads at least one byte or stops at end of file.
     while (done < length) {
-      const bytesRead = this.syncReads
-        ? readSync(this.handle.fd, out, done, length - done, offset + done)
-        : (await this.handle.read(out, done, length - done, offset + done)).bytesRead;
+      const { bytesRead } = await this.handle.read(out, done, length - done, offset + done);
       if (bytesRead === 0) break;
       done += bytesRead;
     }
@@ -84,14 +86,28 @@ class NodeFile implements File {
   }
 }
 
+/** Up to `length` bytes at `offset` of `fd`, read on this thread (fewer only at end of file). */
+function preadFully(fd: number, offset: number, length: number): Uint8Array {
+  const out = Buffer.allocUnsafe(length);
+  let done = 0;
+  // Bounded: each iteration reads at least one byte or stops at end of file.
+  while (done < length) {
+    const bytesRead = readSync(fd, out, done, length - done, offset + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? out : out.subarray(0, done);
+}
+
 /** Options of {@link NodeFileSystem}. */
 export interface NodeFileSystemOptions {
   /**
-   * Read with `pread` on the calling thread instead of through libuv's thread pool. A block read that the
-   * page cache serves then costs microseconds instead of a thread-pool round trip (random 1 KB gets over a
-   * data set 3x the block cache: ~37k/s → ~55k/s on this machine), but a read the disk must serve blocks
-   * the event loop for the disk's latency, delaying every other operation — the trade-off lmdb's mmap
-   * makes. Use it when the data set fits in the page cache. Default false. Writes and syncs stay async.
+   * Files offer `readSync` (`pread` on the calling thread), which the engine uses for a point lookup's
+   * block (`get`, and the read-before-write of a cold key): a block the page cache serves then costs a few
+   * microseconds in place instead of a thread-pool round trip (~40 µs of main-thread time), but a read the
+   * disk must serve blocks the event loop for the disk's latency, delaying every other operation — the
+   * trade-off lmdb's mmap makes. Background jobs and scans read through the pool either way. It pays when the data set mostly fits in the page cache, as hot state does. Default true; pass
+   * false for a data set much larger than memory on a slow disk. Writes and syncs stay async.
    */
   syncReads?: boolean;
 }
@@ -103,7 +119,7 @@ export class NodeFileSystem implements FileSystem {
   private readonly syncThread = new SyncThread();
 
   constructor(options: NodeFileSystemOptions = {}) {
-    this.syncReads = options.syncReads === true;
+    this.syncReads = options.syncReads !== false;
   }
 
   async open(path: string, options: OpenOptions = {}): Promise<File> {

@@ -14,6 +14,7 @@ import { readManifest } from "../tree/manifest.js";
 import { fenceKeyFromHex } from "../tree/manifest-key.js";
 import type { Block } from "../tree/segment-reader.js";
 import { SegmentReader } from "../tree/segment-reader.js";
+import { type WalFormat, walFormatOf } from "../wal/format.js";
 import { displayKey, listDbFiles, reasonOf } from "./db-files.js";
 import { readOnlyFileSystem } from "./read-only-file-system.js";
 
@@ -46,11 +47,16 @@ export interface LeafSummary {
   segments: (SegmentSummary | SegmentUnreadable)[];
 }
 
-/** One WAL file; `sizeBytes` is null if it could not be opened (removed meanwhile). */
+/** One WAL file; `sizeBytes` and `format` are null if it could not be opened (removed meanwhile). */
 export interface WalFileSummary {
   name: string;
   firstLsn: number;
   sizeBytes: number | null;
+  /**
+   * The format its magic names (3, or 2: read, never appended to; docs/wal-format.md "Compatibility"), or
+   * null if it names none (`fusedb check` reports that) or the file is gone.
+   */
+  format: WalFormat | null;
 }
 
 /** The manifest log. */
@@ -120,7 +126,7 @@ export async function inspectDatabase(fs: FileSystem, dir: string): Promise<Insp
     out.manifest = { error: reasonOf(err) };
   }
   for (const f of files.walFiles) {
-    out.wal.push({ name: f.name, firstLsn: f.firstLsn, sizeBytes: await sizeOf(ro, joinPath(dir, f.name)) });
+    out.wal.push({ name: f.name, firstLsn: f.firstLsn, ...(await walFileOf(ro, joinPath(dir, f.name))) });
   }
   const manifestRead = out.manifest !== null && !("error" in out.manifest);
   out.orphans = [
@@ -154,16 +160,22 @@ async function summarizeSegment(
   return summary;
 }
 
-async function sizeOf(fs: FileSystem, path: string): Promise<number | null> {
+/** A WAL file's size and format (from its magic), or nulls if it is gone. */
+async function walFileOf(
+  fs: FileSystem,
+  path: string,
+): Promise<{ sizeBytes: number | null; format: WalFormat | null }> {
   try {
     const file = await fs.open(path);
     try {
-      return await file.size();
+      const sizeBytes = await file.size();
+      const format = walFormatOf(await file.read(0, Math.min(sizeBytes, 8))) ?? null;
+      return { sizeBytes, format };
     } finally {
       await file.close();
     }
   } catch (err) {
-    if (ioErrorCode(err) === "ENOENT") return null;
+    if (ioErrorCode(err) === "ENOENT") return { sizeBytes: null, format: null };
     throw err;
   }
 }
@@ -210,7 +222,9 @@ export function formatInspection(i: Inspection): string {
   lines.push(`wal       ${plural(i.wal.length, "file")}`);
   for (const w of i.wal) {
     const size = w.sizeBytes === null ? "gone" : plural(w.sizeBytes, "byte");
-    lines.push(`  ${w.name}  first LSN ${w.firstLsn}, ${size}`);
+    const format =
+      w.format === null ? (w.sizeBytes === null ? "" : ", format unknown") : `, format ${w.format}`;
+    lines.push(`  ${w.name}  first LSN ${w.firstLsn}, ${size}${format}`);
   }
   if (i.orphans.length > 0) lines.push(`orphans   ${i.orphans.join(", ")} (removed at the next open)`);
   return `${lines.join("\n")}\n`;

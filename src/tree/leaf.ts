@@ -91,6 +91,24 @@ export class Leaf {
     return typeof r === "number" ? NOT_IN_MEMORY : r;
   }
 
+  /**
+   * The key's newest entry (tombstones included) without waiting: memory, else blocks read on the calling
+   * thread where the files offer `readSync`; NOT_IN_MEMORY if a segment needs an asynchronous read.
+   * Synchronous, so no segment can go away meanwhile. @throws CorruptionError; the file system's error.
+   */
+  getNow(key: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
+    const a = this.active.get(key);
+    if (a) return a;
+    const f = this.frozen?.get(key);
+    if (f) return f;
+    for (const segment of this.segments) {
+      const e = segment.getNow(key);
+      if (e === NOT_CACHED) return NOT_IN_MEMORY;
+      if (e !== undefined) return e;
+    }
+    return undefined;
+  }
+
   /** The key's newest entry, tombstones included. @throws CorruptionError from a segment. */
   async get(key: KeyString): Promise<Entry | undefined> {
     const r = this.probe(key);

@@ -263,6 +263,28 @@ export class SegmentReader {
   }
 
   /**
+   * The entry for `key` (tombstones included; undefined if this segment has none) without waiting: from the
+   * cache, or read on the calling thread if the file offers `readSync`; {@link NOT_CACHED} if the block
+   * would need an asynchronous read.
+   * @throws CorruptionError if the block holding it is damaged; the file system's error.
+   */
+  getNow(key: KeyString): Entry | undefined | typeof NOT_CACHED {
+    if (!this.mayContain(key)) return undefined;
+    const b = this.blockFor(key);
+    if (b < 0) return undefined;
+    const ix = this.indexAt(b);
+    let block = this.cache.get(this.id, ix.offset);
+    if (block === undefined) {
+      if (this.file.readSync === undefined) return NOT_CACHED;
+      checkBlockLength(this.name, ix.offset, ix.length);
+      const data = this.file.readSync(ix.offset, ix.length);
+      block = this.admitBlock(ix, verifyBlock(data, this.name, ix.offset, ix.length, this.verifyChecksums));
+    }
+    const i = lowerBound(block.keys, key);
+    return block.keys[i] === key ? block.entries[i] : undefined;
+  }
+
+  /**
    * The entry for `key` if the answer needs no I/O: undefined when the bloom filter or the index rules the
    * key out or its block is cached without it; {@link NOT_CACHED} when the block would have to be read.
    */
@@ -320,6 +342,11 @@ export class SegmentReader {
     const cached = this.cache.get(this.id, ix.offset);
     if (cached) return cached;
     const payload = await readBlock(this.file, this.name, ix.offset, ix.length, this.verifyChecksums);
+    return this.admitBlock(ix, payload);
+  }
+
+  /** Parses the verified `payload` of the block at `ix`, checks it against the index and caches it. */
+  private admitBlock(ix: IndexEntry, payload: Uint8Array): Block {
     const block = parseBlock(payload, this.name, ix.offset);
     if (block.keys[0] !== ix.firstKey)
       throw segmentCorruption(this.name, ix.offset, "block first key ≠ index");
@@ -347,6 +374,13 @@ async function readRange(
   return { offset: start, bytes };
 }
 
+/** @throws CorruptionError if a block length from the index or footer is out of bounds (before reading). */
+function checkBlockLength(name: string, offset: number, length: number): void {
+  if (length < BLOCK_HEADER_BYTES || length > BLOCK_BYTES_MAX) {
+    throw segmentCorruption(name, offset, `block length ${length} out of bounds`);
+  }
+}
+
 async function readBlock(
   file: Pick<File, "read">,
   name: string,
@@ -354,10 +388,18 @@ async function readBlock(
   length: number,
   verifyChecksum: boolean,
 ): Promise<Uint8Array> {
-  if (length < BLOCK_HEADER_BYTES || length > BLOCK_BYTES_MAX) {
-    throw segmentCorruption(name, offset, `block length ${length} out of bounds`);
-  }
-  const data = await file.read(offset, length);
+  checkBlockLength(name, offset, length);
+  return verifyBlock(await file.read(offset, length), name, offset, length, verifyChecksum);
+}
+
+/** The payload of the block `data` read at `offset`, its length and checksum verified. @throws CorruptionError */
+function verifyBlock(
+  data: Uint8Array,
+  name: string,
+  offset: number,
+  length: number,
+  verifyChecksum: boolean,
+): Uint8Array {
   if (data.length !== length) throw segmentCorruption(name, offset, "short block read");
   return checkFrame(data, name, offset, verifyChecksum);
 }

@@ -14,7 +14,7 @@
  * backpressure, never a stall). Memory mode has only the router: buffers, no files, no
  * background work.
  */
-import type { Entry } from "../doc/entry.js";
+import { type Entry, entryFromStored } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 import { VersionFloor } from "../doc/version-floor.js";
 import { assert } from "../errors.js";
@@ -27,6 +27,7 @@ import type { Manifest, ManifestLog } from "./manifest.js";
 import { fenceKeyFromHex } from "./manifest-key.js";
 import { type FloorRaise, Publisher } from "./publisher.js";
 import { leafOf, Router } from "./router.js";
+import { RowCache, type RowCacheStats } from "./row-cache.js";
 import { type JobKind, type JobPlan, Scheduler } from "./scheduler.js";
 import { type Block, SegmentReader } from "./segment-reader.js";
 import type { TreeHost } from "./tree-host.js";
@@ -46,6 +47,8 @@ export interface TreeOptions {
   hotWriteShare: number;
   checkpointWalBytes: number;
   blockCacheBytes: number;
+  /** Byte budget of the row cache (src/tree/row-cache.ts); ignored in memory mode, where every row is in memory. */
+  rowCacheBytes: number;
   sliceBytes: number;
   /** TEST ONLY (recovery mode `ignore-checksums`): segment reads skip crc32 checks. */
   ignoreChecksums?: boolean;
@@ -88,6 +91,7 @@ export interface TreeStats {
   idle: boolean;
   walFilesDeleted: number;
   cache: BlockCacheStats;
+  rows: RowCacheStats;
 }
 
 /** One leaf as `describe` reports it. */
@@ -105,6 +109,28 @@ export interface LeafInfo {
   dataBytes: number;
   /** Writes applied lately (decaying): the write-rate statistic behind hot splits. */
   recentWrites: number;
+}
+
+/**
+ * A read of one key from segments, in flight. `stale` is set when an effect on the key is applied while it
+ * runs: its answer may then be older than the key's newest entry and must not fill the row cache. Reads of
+ * the same key join the one in flight while it is not stale.
+ */
+interface KeyRead {
+  readonly done: Promise<Entry | undefined>;
+  stale: boolean;
+}
+
+/**
+ * `entry`, or a copy whose text owns its bytes if the text is a view of a larger buffer (an entry of a
+ * segment block shares the block's buffer): what the row cache holds must not keep whole blocks alive.
+ * The copy decodes its document on first use, as segment entries do.
+ */
+function ownText(entry: Entry): Entry {
+  const text = entry.text;
+  if (text === undefined || text.byteLength === text.buffer.byteLength) return entry;
+  const copy: Uint8Array = Uint8Array.prototype.slice.call(text);
+  return entryFromStored(entry.version, copy, entry.lsn, entry.expiresAtMs, true);
 }
 
 /** The files side of a durable tree: its jobs and the publisher they write through. */
@@ -125,6 +151,10 @@ export class Tree {
   /** The job running now (for stats, and for the simulator's crash-inside-a-job marks). */
   private running: JobKind | undefined;
   private stopped = false;
+  /** Newest entries of hot keys (see row-cache.ts for its invariant). */
+  private readonly rows: RowCache;
+  /** Segment reads in flight, by key; bounded by the reads callers started. */
+  private readonly reads = new Map<KeyString, KeyRead>();
 
   private constructor(
     private readonly cache: BlockCache<Block>,
@@ -143,6 +173,7 @@ export class Tree {
       entriesPerYield: options.scanEntriesPerYield ?? SCAN_ENTRIES_PER_YIELD,
       yieldNow: options.yieldToEventLoop ?? (() => Promise.resolve()),
     });
+    this.rows = new RowCache(options.rowCacheBytes);
     const walBytes = disk === undefined ? () => 0 : () => disk.host.walBytesWritten();
     this.scheduler = new Scheduler(this.router, options, walBytes);
     if (disk === undefined) return;
@@ -176,7 +207,14 @@ export class Tree {
 
   /** A tree with one leaf and no files (durability 'memory'): buffers only, no background work. */
   static inMemory(options: TreeOptions): Tree {
-    return new Tree(new BlockCache(1), [new Leaf("", [], 0)], options, undefined, new VersionFloor());
+    // Every row is in the buffer already: no row cache.
+    return new Tree(
+      new BlockCache(1),
+      [new Leaf("", [], 0)],
+      { ...options, rowCacheBytes: 0 },
+      undefined,
+      new VersionFloor(),
+    );
   }
 
   /**
@@ -261,18 +299,95 @@ export class Tree {
     const before = leaf.active.sizeBytes;
     leaf.active.set(key, entry);
     leaf.seqno = entry.lsn;
+    this.cacheRow(key, entry);
+    const read = this.reads.get(key);
+    if (read !== undefined) {
+      read.stale = true;
+      this.reads.delete(key);
+    }
     const due = this.scheduler.noteWrite(leaf, leaf.active.sizeBytes - before);
     if (due) this.schedule();
   }
 
-  /** The key's newest entry if memory (or the bloom filters) can answer, else NOT_IN_MEMORY. */
+  /**
+   * The key's newest entry if memory can answer (the row cache, the leaf's buffers, the bloom filters and
+   * cached blocks), else NOT_IN_MEMORY. Synchronous; an entry found outside the row cache is cached there.
+   */
   lookupMemory(key: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
-    return this.router.leafFor(key).lookupMemory(key);
+    const row = this.cachedRow(key);
+    if (row !== undefined) return row;
+    const found = this.router.leafFor(key).lookupMemory(key);
+    if (found !== undefined && found !== NOT_IN_MEMORY) this.cacheRow(key, found);
+    return found;
   }
 
-  /** The key's newest entry, tombstones included. @throws CorruptionError from a segment. */
+  /**
+   * The key's row, unless background work may have turned it into a tombstone since it was cached: a
+   * document expired at the expiry horizon (every sweep so far used a horizon no later than today's: it
+   * never goes back). Such a row is dropped, and the leaf answers with exactly what it holds.
+   */
+  private cachedRow(key: KeyString): Entry | undefined {
+    const row = this.rows.get(key);
+    if (row === undefined || !this.maySweep(row)) return row;
+    this.rows.delete(key);
+    return undefined;
+  }
+
+  /**
+   * Caches `entry` as the key's row (the caller knows it is the newest); if a sweep may change it, the key
+   * gets no row at all (an older one must not stay).
+   */
+  private cacheRow(key: KeyString, entry: Entry): void {
+    if (this.maySweep(entry)) this.rows.delete(key);
+    else this.rows.set(key, ownText(entry));
+  }
+
+  /** Whether background work may turn `entry` into a tombstone (expired at the horizon; never without jobs). */
+  private maySweep(entry: Entry): boolean {
+    const at = entry.expiresAtMs;
+    if (at === undefined || entry.value === undefined || this.background === undefined) return false;
+    return at <= this.background.host.expiryHorizonMs();
+  }
+
+  /**
+   * The key's newest entry without waiting: as {@link lookupMemory}, then blocks read on the calling thread
+   * where the files offer `readSync` (NodeFileSystem's default); NOT_IN_MEMORY if an asynchronous read is
+   * needed. What it finds is cached in the row cache. @throws CorruptionError; the file system's error.
+   */
+  readNow(key: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
+    const row = this.cachedRow(key);
+    if (row !== undefined) return row;
+    const found = this.router.leafFor(key).getNow(key);
+    if (found !== undefined && found !== NOT_IN_MEMORY) this.cacheRow(key, found);
+    return found;
+  }
+
+  /**
+   * The key's newest entry, tombstones included: a settled promise when {@link readNow} answers, else a
+   * segment read (joined with one already in flight for the key, if no effect on it was applied since
+   * that began). @throws CorruptionError from a segment; the file system's error.
+   */
   get(key: KeyString): Promise<Entry | undefined> {
-    return this.router.leafFor(key).get(key);
+    let found: Entry | undefined | typeof NOT_IN_MEMORY;
+    try {
+      found = this.readNow(key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (found !== NOT_IN_MEMORY) return Promise.resolve(found);
+    const running = this.reads.get(key);
+    if (running !== undefined) return running.done;
+    const done = this.router.leafFor(key).get(key);
+    const read: KeyRead = { done, stale: false };
+    this.reads.set(key, read);
+    const settle = (): void => {
+      if (this.reads.get(key) === read) this.reads.delete(key);
+    };
+    done.then((entry) => {
+      settle();
+      if (!read.stale && entry !== undefined) this.cacheRow(key, entry);
+    }, settle);
+    return done;
   }
 
   /**
@@ -315,6 +430,7 @@ export class Tree {
       manifestBytes: publisher?.manifestBytes ?? 0,
       manifestRewrites: publisher?.manifestRewrites ?? 0,
       cache: { ...this.cache.stats },
+      rows: { ...this.rows.stats },
     };
   }
 

@@ -16,7 +16,8 @@
  * that group: damage that cuts the log below it is corruption, not a tear. A slot also carries the durable clock
 floor (src/engine-clock.ts): a "floor only" commit rewrites a slot and fdatasyncs without writing a record,
 so making a time durable never consumes an LSN. WALHEAD names the newest WAL file,
- * so a missing newest file is noticed.
+ * so a missing newest file is noticed. Files of format 2 (magic "FUSEWAL2", 12-byte slots without the clock
+ * floor) are still read, never written.
  */
 import { Buffer } from "node:buffer";
 import { checksum, u32At } from "../util/bytes.js";
@@ -160,16 +161,28 @@ export function recordExtent(head: Uint8Array, leftBytes: number, at = 0): numbe
 }
 
 /**
- * Magic of a WAL file of this format (format 3: slots carry the clock floor; format 2 had slots without it,
- * format 1 no file header).
+ * Magic of a WAL file of the format written (format 3: slots carry the clock floor; format 2 had slots
+ * without it, format 1 no file header).
  */
 export const WAL_MAGIC = Buffer.from("FUSEWAL3", "latin1");
+/**
+ * Magic of a WAL file of format 2 (the build before the clock floor): still read, never appended to
+ * (docs/wal-format.md, "Compatibility").
+ */
+export const WAL_MAGIC_2 = Buffer.from("FUSEWAL2", "latin1");
 /** Bytes of one durable-LSN slot: crc32, durableLsn, clockFloorMs. */
 export const SLOT_BYTES = 4 + 8 + 8;
-/** Offset of slot 0; slot 1 follows it. */
+/** Bytes of one format 2 slot: crc32, durableLsn (no clock floor). */
+export const SLOT_BYTES_2 = 4 + 8;
+/** Offset of slot 0; slot 1 follows it (in both formats). */
 const SLOTS_AT = 8 + 8 + 4; // magic, firstLsn, crc
 /** Bytes of the file header; the first record starts here. */
 export const FILE_HEADER_BYTES = SLOTS_AT + 2 * SLOT_BYTES; // 60
+/** Bytes of a format 2 file header; its first record starts here. */
+export const FILE_HEADER_BYTES_2 = SLOTS_AT + 2 * SLOT_BYTES_2; // 44
+
+/** The WAL file formats this build reads: 3 (the one it writes) and 2 (read only). */
+export type WalFormat = 2 | 3;
 
 /** A slot's index: each group commit rewrites one, alternating. */
 export type SlotIndex = 0 | 1;
@@ -181,9 +194,9 @@ export type SlotValues = [number | undefined, number | undefined];
  */
 export type SlotFloors = [number | undefined, number | undefined];
 
-/** Byte offset of slot `index` in a WAL file. */
-export function slotOffset(index: SlotIndex): number {
-  return SLOTS_AT + index * SLOT_BYTES;
+/** Byte offset of slot `index` in a WAL file of format `format` (default 3, the one written). */
+export function slotOffset(index: SlotIndex, format: WalFormat = 3): number {
+  return SLOTS_AT + index * (format === 3 ? SLOT_BYTES : SLOT_BYTES_2);
 }
 
 /** The crc32 of a slot: binds its index, its file's first LSN and its values. */
@@ -193,6 +206,15 @@ function slotCrc(index: SlotIndex, firstLsn: number, durableLsn: number, clockFl
   writeU64(bytes, firstLsn, 1);
   writeU64(bytes, durableLsn, 9);
   writeU64(bytes, clockFloorMs, 17);
+  return checksum(bytes);
+}
+
+/** The crc32 of a format 2 slot: its index (u8), its file's first LSN (u64) and its durable LSN (u64). */
+function slotCrc2(index: SlotIndex, firstLsn: number, durableLsn: number): number {
+  const bytes = Buffer.alloc(1 + 8 + 8);
+  bytes.writeUInt8(index, 0);
+  writeU64(bytes, firstLsn, 1);
+  writeU64(bytes, durableLsn, 9);
   return checksum(bytes);
 }
 
@@ -234,9 +256,13 @@ export function encodeFileHeader(firstLsn: number, clockFloorMs = 0): Buffer {
 
 /** A decoded WAL file header. */
 export interface FileHeader {
+  /** The file's format: 3, or 2 (read only; its slots carry no clock floor, read as 0). */
+  format: WalFormat;
+  /** Bytes of the header: where the first record starts ({@link FILE_HEADER_BYTES} or `_2`). */
+  bytes: number;
   firstLsn: number;
   slots: SlotValues;
-  /** Each slot's clock floor; undefined exactly where `slots` is. */
+  /** Each slot's clock floor (0 in format 2); undefined exactly where `slots` is. */
   floors: SlotFloors;
 }
 
@@ -245,17 +271,35 @@ export type FileHeaderResult =
   | { kind: "header"; header: FileHeader }
   | { kind: "invalid"; offset: number; reason: string };
 
+/** The format a file's first bytes (its magic) name, or undefined for no format this build reads. */
+export function walFormatOf(data: Uint8Array): WalFormat | undefined {
+  if (data.length < WAL_MAGIC.length) return undefined;
+  const magic = view(data).subarray(0, WAL_MAGIC.length);
+  if (magic.equals(WAL_MAGIC)) return 3;
+  if (magic.equals(WAL_MAGIC_2)) return 2;
+  return undefined;
+}
+
+/** Bytes of the file header of a WAL file of format `format`. */
+export function fileHeaderBytes(format: WalFormat): number {
+  return format === 3 ? FILE_HEADER_BYTES : FILE_HEADER_BYTES_2;
+}
+
 /**
- * Decodes the file header at the start of `data`. The fixed part (magic, firstLsn, crc) must verify; a slot
- * whose crc does not match is undefined (a torn rewrite; the other slot holds an older claim). A slot whose crc
- * matches but whose value is impossible, or two slots that both fail, make the header invalid.
+ * Decodes the file header at the start of `data` (at least {@link FILE_HEADER_BYTES} bytes, fewer only if the
+ * file is shorter): format 3, or format 2 (44 bytes, slots without a clock floor, read as floor 0; the
+ * layout of build 01b6411). The fixed part (magic, firstLsn, crc) must verify; a slot whose crc does not
+ * match is undefined (a torn rewrite; the other slot holds an older claim). A slot whose crc matches but
+ * whose value is impossible, or two slots that both fail, make the header invalid.
  */
 export function decodeFileHeader(data: Uint8Array): FileHeaderResult {
-  if (data.length < FILE_HEADER_BYTES)
+  const format = walFormatOf(data);
+  const bytes = fileHeaderBytes(format ?? 3);
+  if (data.length < bytes)
     return { kind: "invalid", offset: 0, reason: `${data.length} bytes, shorter than a WAL file header` };
   const buf = view(data);
-  if (!buf.subarray(0, 8).equals(WAL_MAGIC))
-    return { kind: "invalid", offset: 0, reason: "bad magic (not a WAL file of format 3)" };
+  if (format === undefined)
+    return { kind: "invalid", offset: 0, reason: "bad magic (not a WAL file of format 3 or 2)" };
   if (buf.readUInt32LE(16) !== checksum(buf.subarray(0, 16)))
     return { kind: "invalid", offset: 0, reason: "file header checksum mismatch" };
   const firstLsn = readU64(buf, 8);
@@ -264,13 +308,14 @@ export function decodeFileHeader(data: Uint8Array): FileHeaderResult {
   const slots: SlotValues = [undefined, undefined];
   const floors: SlotFloors = [undefined, undefined];
   for (const index of [0, 1] as const) {
-    const at = slotOffset(index);
+    const at = slotOffset(index, format);
     const value = readU64(buf, at + 4);
-    const floor = readU64(buf, at + 12);
+    const floor = format === 3 ? readU64(buf, at + 12) : 0;
+    const crc = (): number =>
+      format === 3 ? slotCrc(index, firstLsn, value, floor) : slotCrc2(index, firstLsn, value);
+    // The values are checked before the crc encodes them (a u64 read past 2^53 may not re-encode).
     const valid =
-      Number.isSafeInteger(value) &&
-      Number.isSafeInteger(floor) &&
-      buf.readUInt32LE(at) === slotCrc(index, firstLsn, value, floor);
+      Number.isSafeInteger(value) && Number.isSafeInteger(floor) && buf.readUInt32LE(at) === crc();
     if (!valid) continue;
     if (value < firstLsn - 1)
       return { kind: "invalid", offset: at, reason: `slot ${index} claims LSN ${value}, below the file` };
@@ -279,7 +324,7 @@ export function decodeFileHeader(data: Uint8Array): FileHeaderResult {
   }
   if (slots[0] === undefined && slots[1] === undefined)
     return { kind: "invalid", offset: slotOffset(0), reason: "both durable-LSN slots are damaged" };
-  return { kind: "header", header: { firstLsn, slots, floors } };
+  return { kind: "header", header: { format, bytes, firstLsn, slots, floors } };
 }
 
 /** The highest clock floor the slots carry (0 if neither verifies). */

@@ -16,6 +16,10 @@
  * whose name a crash lost: a newest file missing is damage. A database with no WALHEAD is one that never got
  * past its first open (no record was ever acknowledged), unless it holds records or a checkpoint: damage.
  * Limit: deleting WALHEAD together with every WAL file of a database that never checkpointed is not noticed.
+ *
+ * A newest file of format 2 (the previous build's; read, never appended to) gets a format 3 successor at
+ * open by the same protocol; an empty one is replaced whole under its name (docs/wal-format.md,
+ * "Compatibility").
  */
 import { assert, detectedCorruption } from "../errors.js";
 import type { File, FileSystem } from "../io/file-system.js";
@@ -26,12 +30,15 @@ import {
   encodeFileHeader,
   encodeWalHead,
   FILE_HEADER_BYTES,
+  FILE_HEADER_BYTES_2,
+  fileHeaderBytes,
   parseWalFileName,
   type SlotFloors,
   type SlotValues,
   WAL_HEAD_BYTES,
   WAL_HEAD_FILE,
   walFileName,
+  walFormatOf,
 } from "./format.js";
 import type { WalRecovery } from "./wal-reader.js";
 import type { WalFileInfo } from "./wal-writer.js";
@@ -169,7 +176,10 @@ export async function resolveLiveWal(
   return { files: walFiles.filter((f) => f.firstLsn <= head), unused: past.map((f) => f.name) };
 }
 
-/** Names of the files of `files` larger than a file header (that is, holding at least part of a record). */
+/**
+ * Names of the files of `files` larger than their file header (that is, holding at least part of a record):
+ * a format 2 file's header is shorter; bytes of no known format count as 60 header bytes.
+ */
 async function filesHoldingRecords(
   fs: FileSystem,
   dir: string,
@@ -179,7 +189,9 @@ async function filesHoldingRecords(
   for (const f of files) {
     const file = await fs.open(joinPath(dir, f.name), { readOnly: true });
     try {
-      if ((await file.size()) > FILE_HEADER_BYTES) out.push(f.name);
+      const size = await file.size();
+      const magic = size > FILE_HEADER_BYTES_2 ? await file.read(0, 8) : new Uint8Array(0);
+      if (size > fileHeaderBytes(walFormatOf(magic) ?? 3)) out.push(f.name);
     } finally {
       await file.close();
     }
@@ -197,9 +209,12 @@ export interface WalTail {
 }
 
 /**
- * Opens the last of the live files `live` for appending after `recovered`, or, if there is none, creates the
- * first one (at the LSN after the last recovered, its slots carrying `clockFloorMs`, the floor recovered)
- * and makes WALHEAD name it, adding it to `live`.
+ * Opens the last of the live files `live` for appending after `recovered`. If there is none, or it is of
+ * format 2 (never appended to: docs/wal-format.md, "Compatibility"), starts a format 3 file at the LSN after
+ * the last recovered, its slots carrying `clockFloorMs` (the floor recovered), following the protocol above
+ * (WALHEAD names it once its header is durable), and adds it to `live`. A format 2 tail that holds no record
+ * has that very name: it is replaced whole instead ({@link replaceEmptyWalFile}).
+ * @throws on I/O errors.
  */
 export async function openWalTail(
   fs: FileSystem,
@@ -209,26 +224,58 @@ export async function openWalTail(
   clockFloorMs: number,
 ): Promise<WalTail> {
   const last = live[live.length - 1];
-  if (last !== undefined) {
+  const firstLsn = recovered.lastLsn + 1;
+  if (last !== undefined && recovered.lastFileFormat === 3) {
     const slots = recovered.lastFileSlots;
     const floors = recovered.lastFileFloors;
     assert(slots !== undefined && floors !== undefined, "recovery read the last file's slots");
     const file = await fs.open(joinPath(dir, last.name));
     return { file, offsetBytes: recovered.lastFileBytes, slots, floors };
   }
-  const firstLsn = recovered.lastLsn + 1;
-  const file = await createWalFile(fs, dir, firstLsn, clockFloorMs);
-  try {
-    await writeWalHead(fs, dir, firstLsn);
-  } catch (err) {
-    await file.close().catch(() => undefined);
-    throw err;
+  let file: File;
+  if (last !== undefined && last.firstLsn === firstLsn) {
+    assert(recovered.lastFileFormat === 2, "only a format 2 tail is left for a new file");
+    file = await replaceEmptyWalFile(fs, dir, firstLsn, clockFloorMs);
+  } else {
+    file = await createWalFile(fs, dir, firstLsn, clockFloorMs);
+    try {
+      await writeWalHead(fs, dir, firstLsn);
+    } catch (err) {
+      await file.close().catch(() => undefined);
+      throw err;
+    }
+    live.push({ name: walFileName(firstLsn), firstLsn });
   }
-  live.push({ name: walFileName(firstLsn), firstLsn });
   return {
     file,
     offsetBytes: FILE_HEADER_BYTES,
     slots: [firstLsn - 1, firstLsn - 1],
     floors: [clockFloorMs, clockFloorMs],
   };
+}
+
+/**
+ * Replaces the newest WAL file, of format 2 and holding no record (its records were torn, or it never got
+ * one), with a format 3 file of the same name: the new header goes to `<name>.tmp` (created exclusively;
+ * open removes one a crash left), fdatasync, rename over the file, `syncDir`. WALHEAD names that file all
+ * along, and whichever of the two a crash leaves is a valid empty newest file. Returns it open.
+ * @throws on I/O errors.
+ */
+async function replaceEmptyWalFile(
+  fs: FileSystem,
+  dir: string,
+  firstLsn: number,
+  clockFloorMs: number,
+): Promise<File> {
+  const path = joinPath(dir, walFileName(firstLsn));
+  const tmp = await fs.open(`${path}.tmp`, { create: true, exclusive: true });
+  try {
+    await tmp.write(0, encodeFileHeader(firstLsn, clockFloorMs));
+    await tmp.sync();
+  } finally {
+    await tmp.close();
+  }
+  await fs.rename(`${path}.tmp`, path);
+  await fs.syncDir(dir);
+  return fs.open(path);
 }

@@ -4,7 +4,8 @@
  * (src/wal/wal-window.ts), never whole.
  *
  * - Each file starts with its header (docs/wal-format.md): magic, its first LSN (which must match its name)
- *   and two durable-LSN slots, of which at least one verifies.
+ *   and two durable-LSN slots, of which at least one verifies. Format 3 is read, and format 2 (slots
+ *   without a clock floor: floor 0), whose records are framed alike.
  * - Records must carry consecutive LSNs, starting in each file at the LSN its name says.
  * - An invalid record at offset X of the last file, at an LSN above the checkpoint and above what the file's
  *   slots claim durable, with no valid record after it from a later group-commit write, is a torn tail: it
@@ -30,6 +31,7 @@ import {
   type SlotValues,
   slotClaim,
   slotFloor,
+  type WalFormat,
   type WalRecord,
 } from "./format.js";
 import { FileWindow, findLaterRecord } from "./wal-window.js";
@@ -45,6 +47,11 @@ export interface WalRecovery {
   lastFileSlots: SlotValues | undefined;
   /** The last file's slots' clock floors as read (undefined when there are no files). */
   lastFileFloors: SlotFloors | undefined;
+  /**
+   * The last file's format (undefined when there are no files): a writer appends to a format 3 file only,
+   * and starts a new one after a format 2 tail (src/wal/wal-head.ts `openWalTail`).
+   */
+  lastFileFormat: WalFormat | undefined;
   /** The highest clock floor any live file's slots carry (0 if none): the engine clock starts no lower. */
   clockFloorMs: number;
   /** LSN of the last valid record, or `fromLsn - 1` if none. */
@@ -115,6 +122,7 @@ export async function recoverWal(
     lastFileBytes: 0,
     lastFileSlots: undefined,
     lastFileFloors: undefined,
+    lastFileFormat: undefined,
     clockFloorMs: 0,
     lastLsn: checkpointLsn,
     replayed: 0,
@@ -206,7 +214,7 @@ async function recoverRecords(
   const claimed = slotClaim(header.header.slots);
   r.result.clockFloorMs = Math.max(r.result.clockFloorMs, slotFloor(header.header.floors));
   assert(claimed >= info.firstLsn - 1, "a verified slot claims at least the LSN before its file");
-  let offset = FILE_HEADER_BYTES;
+  let offset = header.header.bytes; // format 2 headers are shorter
   let forgetLater = false;
   // Bounded: each iteration advances offset by at least HEADER_BYTES or leaves the loop.
   for (;;) {
@@ -259,6 +267,7 @@ async function recoverRecords(
     r.result.lastFileBytes = offset;
     r.result.lastFileSlots = header.header.slots;
     r.result.lastFileFloors = header.header.floors;
+    r.result.lastFileFormat = header.header.format;
     // The end recovery decided becomes durable before anything is appended: a torn tail just cut, or a
     // failed group a previous process cut only in the page cache (after an fsync error), whose stale
     // records would otherwise come back after a power loss behind new records reusing their LSNs.

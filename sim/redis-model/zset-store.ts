@@ -1,0 +1,85 @@
+/**
+ * ZUNIONSTORE, ZINTERSTORE and ZDIFFSTORE (redis.io/commands/zunionstore, /zinterstore, /zdiffstore), Redis
+ * 7.0 semantics: inputs may be sorted sets or plain sets (every member scoring 1), absent keys are empty, any
+ * other type is WRONGTYPE. Each input score is multiplied by its weight (default 1) and the results are
+ * combined with SUM (default), MIN or MAX. Redis's NaN rules are kept: `0 · ±inf` and `inf + -inf` give 0.
+ */
+
+import { fail, MSG, wrongType } from "./errors.js";
+import type { ByteString, RedisKeyspace } from "./keyspace.js";
+import { type ZEntry, zsorted } from "./zset-ranges.js";
+
+/** WEIGHTS (one per key) and AGGREGATE. */
+export interface ZStoreOptions {
+  weights?: number[];
+  aggregate?: "sum" | "min" | "max";
+}
+
+/** The input at `key` as member → score. */
+function input(ks: RedisKeyspace, key: string, nowMs: number): Map<ByteString, number> {
+  const v = ks.entry(key, nowMs)?.value;
+  if (v === undefined) return new Map();
+  if (v.type === "zset") return v.scores;
+  if (v.type === "set") return new Map([...v.members].map((m) => [m, 1]));
+  return wrongType();
+}
+
+function aggregate(how: "sum" | "min" | "max", a: number, b: number): number {
+  if (how === "min") return Math.min(a, b);
+  if (how === "max") return Math.max(a, b);
+  const sum = a + b;
+  return Number.isNaN(sum) ? 0 : sum;
+}
+
+/**
+ * ZUNION/ZINTER/ZDIFF without storing: the combined entries in zset order. `keys` must not be empty
+ * ("ERR at least 1 input key is needed for '<command>' command"); WEIGHTS must name one weight per key
+ * ("ERR syntax error"); ZDIFF takes neither WEIGHTS nor AGGREGATE.
+ */
+export function zcombine(
+  ks: RedisKeyspace,
+  op: "union" | "inter" | "diff",
+  keys: string[],
+  opts: ZStoreOptions,
+  nowMs: number,
+): ZEntry[] {
+  if (keys.length === 0) fail(`ERR at least 1 input key is needed for 'z${op}store' command`);
+  if (op === "diff" && (opts.weights || opts.aggregate)) fail(MSG.syntax);
+  if (opts.weights && opts.weights.length !== keys.length) fail(MSG.syntax);
+  if (opts.weights?.some((w) => Number.isNaN(w))) fail(MSG.weightNotFloat);
+  const inputs = keys.map((k) => input(ks, k, nowMs));
+  const how = opts.aggregate ?? "sum";
+  const out = new Map<ByteString, number>();
+  const [first, ...rest] = inputs;
+  if (!first) return [];
+  if (op === "diff") {
+    for (const [m, s] of first) if (rest.every((r) => !r.has(m))) out.set(m, s);
+    return zsorted(out);
+  }
+  inputs.forEach((scores, i) => {
+    const weight = opts.weights?.[i] ?? 1;
+    for (const [m, s] of scores) {
+      if (op === "inter" && !inputs.every((r) => r.has(m))) continue;
+      let weighted = weight * s;
+      if (Number.isNaN(weighted)) weighted = 0;
+      const prior = out.get(m);
+      out.set(m, prior === undefined ? weighted : aggregate(how, prior, weighted));
+    }
+  });
+  return zsorted(out);
+}
+
+/** The *STORE form: writes the result to `destination` (deleting it when empty); returns its size. */
+export function zstore(
+  ks: RedisKeyspace,
+  op: "union" | "inter" | "diff",
+  destination: string,
+  keys: string[],
+  opts: ZStoreOptions,
+  nowMs: number,
+): number {
+  const result = zcombine(ks, op, keys, opts, nowMs);
+  ks.delete(destination, nowMs);
+  if (result.length > 0) ks.put(destination, { type: "zset", scores: new Map(result) }, nowMs);
+  return result.length;
+}

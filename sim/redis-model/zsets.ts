@@ -1,0 +1,275 @@
+/**
+ * Sorted-set commands of the Redis reference model (redis.io/commands/?group=sorted-set), Redis 7.0
+ * semantics. Scores are IEEE doubles (never NaN); the order is zset-ranges.ts's. Range arguments are the
+ * command's text so that Redis's parse errors are part of the model.
+ */
+
+import { fail, MSG } from "./errors.js";
+import { globMatch } from "./glob.js";
+import { randomPick } from "./hashes.js";
+import type { ByteString, RandomSource, RedisKeyspace } from "./keyspace.js";
+import { normalizeRange } from "./lists.js";
+import {
+  inLexRange,
+  inScoreRange,
+  parseLexBound,
+  parseScoreBound,
+  selectRange,
+  type ZEntry,
+  type ZRangeOptions,
+  zsorted,
+} from "./zset-ranges.js";
+
+const fresh = () => ({ type: "zset" as const, scores: new Map<ByteString, number>() });
+
+/** ZADD flags (redis.io/commands/zadd). */
+export interface ZAddOptions {
+  nx?: boolean;
+  xx?: boolean;
+  gt?: boolean;
+  lt?: boolean;
+  ch?: boolean;
+  incr?: boolean;
+}
+
+/** Checks ZADD's flags and scores in Redis's order of complaints. */
+function checkZAdd(pairs: [number, ByteString][], opts: ZAddOptions): void {
+  if (pairs.length === 0) fail("ERR wrong number of arguments for 'zadd' command");
+  if (opts.incr && pairs.length > 1) fail(MSG.zaddIncrPair);
+  if (opts.nx && opts.xx) fail(MSG.zaddXxNx);
+  if ((opts.gt && opts.nx) || (opts.lt && opts.nx) || (opts.gt && opts.lt)) fail(MSG.zaddGtLtNx);
+  if (pairs.some(([s]) => Number.isNaN(s))) fail(MSG.notFloat);
+}
+
+/**
+ * ZADD: NX only adds, XX only updates, GT/LT only update when the new score is greater/less (they never
+ * stop a new member being added), CH counts changed scores too, INCR adds to the score and returns the new
+ * one (null when a flag prevented it; "ERR resulting score is not a number (NaN)" for inf + -inf).
+ * Returns the number of added (or, with CH, added + changed) members otherwise.
+ */
+export function zadd(
+  ks: RedisKeyspace,
+  key: string,
+  pairs: [score: number, member: ByteString][],
+  opts: ZAddOptions,
+  nowMs: number,
+): number | null {
+  checkZAdd(pairs, opts);
+  const existing = ks.get(key, "zset", nowMs);
+  if (!existing && opts.xx) return opts.incr ? null : 0;
+  const z = existing ?? ks.getOrCreate(key, "zset", nowMs, fresh);
+  let added = 0;
+  let changed = 0;
+  let incrResult: number | null = null;
+  for (const [score, member] of pairs) {
+    const cur = z.scores.get(member);
+    if (cur === undefined) {
+      if (opts.xx) continue;
+      z.scores.set(member, score);
+      added++;
+      incrResult = score;
+      continue;
+    }
+    if (opts.nx) continue;
+    const next = opts.incr ? cur + score : score;
+    if (Number.isNaN(next)) fail(MSG.scoreNan);
+    if ((opts.gt && next <= cur) || (opts.lt && next >= cur)) continue;
+    incrResult = next;
+    if (next !== cur) {
+      z.scores.set(member, next);
+      changed++;
+    }
+  }
+  ks.settle(key);
+  if (opts.incr) return incrResult;
+  return opts.ch ? added + changed : added;
+}
+
+/** ZINCRBY: ZADD INCR without flags; returns the new score. */
+export function zincrby(
+  ks: RedisKeyspace,
+  key: string,
+  incr: number,
+  member: ByteString,
+  nowMs: number,
+): number {
+  return zadd(ks, key, [[incr, member]], { incr: true }, nowMs) ?? fail(MSG.scoreNan);
+}
+
+/** ZREM: returns how many members existed; deletes the key when it empties. */
+export function zrem(ks: RedisKeyspace, key: string, members: ByteString[], nowMs: number): number {
+  const z = ks.get(key, "zset", nowMs);
+  if (!z) return 0;
+  let n = 0;
+  for (const m of members) if (z.scores.delete(m)) n++;
+  ks.settle(key);
+  return n;
+}
+
+/** ZSCORE: the score or null. */
+export function zscore(ks: RedisKeyspace, key: string, member: ByteString, nowMs: number): number | null {
+  return ks.get(key, "zset", nowMs)?.scores.get(member) ?? null;
+}
+
+/** ZMSCORE. */
+export function zmscore(
+  ks: RedisKeyspace,
+  key: string,
+  members: ByteString[],
+  nowMs: number,
+): (number | null)[] {
+  const z = ks.get(key, "zset", nowMs);
+  return members.map((m) => z?.scores.get(m) ?? null);
+}
+
+/** ZCARD. */
+export function zcard(ks: RedisKeyspace, key: string, nowMs: number): number {
+  return ks.get(key, "zset", nowMs)?.scores.size ?? 0;
+}
+
+/** The key's entries in order ([] when absent). */
+export function zentries(ks: RedisKeyspace, key: string, nowMs: number): ZEntry[] {
+  const z = ks.get(key, "zset", nowMs);
+  return z ? zsorted(z.scores) : [];
+}
+
+/** ZCOUNT: members with scores in [min, max] (bound text as in ZRANGE BYSCORE). */
+export function zcount(ks: RedisKeyspace, key: string, min: string, max: string, nowMs: number): number {
+  const [lo, hi] = [parseScoreBound(min), parseScoreBound(max)];
+  return zentries(ks, key, nowMs).filter(([, s]) => inScoreRange(s, lo, hi)).length;
+}
+
+/** ZLEXCOUNT: members in the lex range [min, max]. */
+export function zlexcount(ks: RedisKeyspace, key: string, min: string, max: string, nowMs: number): number {
+  const [lo, hi] = [parseLexBound(min), parseLexBound(max)];
+  return zentries(ks, key, nowMs).filter(([m]) => inLexRange(m, lo, hi)).length;
+}
+
+/** ZRANGE (see selectRange): members, or [member, score] pairs with WITHSCORES. Bounds parse first. */
+export function zrange(
+  ks: RedisKeyspace,
+  key: string,
+  start: string,
+  stop: string,
+  opts: ZRangeOptions,
+  nowMs: number,
+): ByteString[] | ZEntry[] {
+  selectRange([], start, stop, opts);
+  const picked = selectRange(zentries(ks, key, nowMs), start, stop, opts);
+  return opts.withScores ? picked : picked.map(([m]) => m);
+}
+
+/** ZRANGESTORE: stores ZRANGE's selection at `destination` (deleted when empty); returns its size. */
+export function zrangestore(
+  ks: RedisKeyspace,
+  destination: string,
+  source: string,
+  start: string,
+  stop: string,
+  opts: Omit<ZRangeOptions, "withScores">,
+  nowMs: number,
+): number {
+  selectRange([], start, stop, opts);
+  const picked = selectRange(zentries(ks, source, nowMs), start, stop, opts);
+  ks.delete(destination, nowMs);
+  if (picked.length > 0) ks.put(destination, { type: "zset", scores: new Map(picked) }, nowMs);
+  return picked.length;
+}
+
+/** ZRANK (ascending) / ZREVRANK (`rev`): the member's 0-based rank or null. */
+export function zrank(
+  ks: RedisKeyspace,
+  key: string,
+  member: ByteString,
+  rev: boolean,
+  nowMs: number,
+): number | null {
+  const entries = zentries(ks, key, nowMs);
+  const i = entries.findIndex(([m]) => m === member);
+  if (i < 0) return null;
+  return rev ? entries.length - 1 - i : i;
+}
+
+/** Removes `doomed` members; returns how many. */
+function removeAll(ks: RedisKeyspace, key: string, doomed: ZEntry[], nowMs: number): number {
+  return zrem(
+    ks,
+    key,
+    doomed.map(([m]) => m),
+    nowMs,
+  );
+}
+
+/** ZREMRANGEBYRANK with LRANGE's index rules. */
+export function zremrangebyrank(
+  ks: RedisKeyspace,
+  key: string,
+  start: number,
+  stop: number,
+  nowMs: number,
+): number {
+  const entries = zentries(ks, key, nowMs);
+  const r = normalizeRange(start, stop, entries.length);
+  return r ? removeAll(ks, key, entries.slice(r[0], r[1] + 1), nowMs) : 0;
+}
+
+/** ZREMRANGEBYSCORE. */
+export function zremrangebyscore(
+  ks: RedisKeyspace,
+  key: string,
+  min: string,
+  max: string,
+  nowMs: number,
+): number {
+  const [lo, hi] = [parseScoreBound(min), parseScoreBound(max)];
+  const doomed = zentries(ks, key, nowMs).filter(([, s]) => inScoreRange(s, lo, hi));
+  return removeAll(ks, key, doomed, nowMs);
+}
+
+/** ZREMRANGEBYLEX. */
+export function zremrangebylex(
+  ks: RedisKeyspace,
+  key: string,
+  min: string,
+  max: string,
+  nowMs: number,
+): number {
+  const [lo, hi] = [parseLexBound(min), parseLexBound(max)];
+  const doomed = zentries(ks, key, nowMs).filter(([m]) => inLexRange(m, lo, hi));
+  return removeAll(ks, key, doomed, nowMs);
+}
+
+/** ZPOPMIN/ZPOPMAX: up to `count` (default 1; negative is an error) entries from the low/high end. */
+export function zpop(
+  ks: RedisKeyspace,
+  key: string,
+  end: "min" | "max",
+  count: number | undefined,
+  nowMs: number,
+): ZEntry[] {
+  if (count !== undefined && count < 0) fail(MSG.mustBePositive);
+  const entries = zentries(ks, key, nowMs);
+  if (end === "max") entries.reverse();
+  const popped = entries.slice(0, count ?? 1);
+  removeAll(ks, key, popped, nowMs);
+  return popped;
+}
+
+/** ZRANDMEMBER: no count → one member or null; a count follows HRANDFIELD's rule and returns entries. */
+export function zrandmember(
+  ks: RedisKeyspace,
+  key: string,
+  count: number | undefined,
+  rng: RandomSource,
+  nowMs: number,
+): ZEntry[] | ByteString | null {
+  const entries = zentries(ks, key, nowMs);
+  if (count === undefined)
+    return entries.length === 0 ? null : (entries[rng.int(entries.length)]?.[0] ?? null);
+  return randomPick(entries, count, rng);
+}
+
+/** ZSCAN as one full pass (see hscan in hashes.ts). */
+export function zscan(ks: RedisKeyspace, key: string, match: string | undefined, nowMs: number): ZEntry[] {
+  return zentries(ks, key, nowMs).filter(([m]) => match === undefined || globMatch(match, m));
+}
