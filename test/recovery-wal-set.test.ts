@@ -239,7 +239,8 @@ class ReadWatchFs extends ForwardingFileSystem {
 describe("oversize WAL files and size options (issue 12 item 8)", () => {
   it("reads WAL files through a bounded window: no read over 1 MiB, or one record when it is larger", async () => {
     const fs = new TestDisk();
-    const db = await openMem(fs, { valueBytesMax: 4 * 1024 * 1024 });
+    // One file of over 5 MB: above the default rotation bound (8 MiB since issue 13), so it is set here.
+    const db = await openMem(fs, { valueBytesMax: 4 * 1024 * 1024, walFileBytesMax: 64 * 1024 * 1024 });
     for (let i = 0; i < 40; i++) await db.set(`k${i}`, "v".repeat(80_000));
     await db.set("big", "w".repeat(2_500_000));
     await db.close();

@@ -37,9 +37,13 @@ export function floorBucket(key: KeyString): number {
   return ((h ^ (h >>> 16)) >>> 0) % FLOOR_BUCKETS;
 }
 
-/** Whether `entry` is dead, or can become dead without another write (it has an expiry). */
+/**
+ * Whether `entry` is dead, or can become dead without another write (it has an expiry). Reads `text`, not
+ * `value`: a replayed document is parsed only when first read (issue 13), and replay asks this of every
+ * record.
+ */
 export function mayDie(entry: Entry): boolean {
-  return entry.value === undefined || entry.expiresAtMs !== undefined;
+  return entry.text === undefined || entry.expiresAtMs !== undefined;
 }
 
 /** One bucket's floor, as the manifest stores it: `[bucket, floor]`. */

@@ -4,6 +4,7 @@
  * `CorruptionError` naming file and offset, never returned as a value. Parsed blocks are kept in the shared
  * {@link BlockCache} (byte budget). A bloom filter lets point lookups skip segments that lack the key.
  */
+import { Buffer } from "node:buffer";
 import type { Entry } from "../doc/entry.js";
 import { decodeEntry } from "../doc/entry-codec.js";
 import type { KeyString } from "../doc/key.js";
@@ -84,20 +85,20 @@ export class SegmentReader {
     verifyChecksums = true,
   ): Promise<SegmentReader> {
     const file = await fs.open(joinPath(dir, name));
-    // A segment just written (and synced) by this process: its footer, index and bloom come from the bytes
-    // written, saving three reads; data blocks are still read from the file and verified on every load.
-    const source: Pick<File, "read"> = written
-      ? {
-          read: (offset, length) => {
-            const { offset: at, bytes } = written.tail;
-            if (offset < at) return file.read(offset, length);
-            return Promise.resolve(bytes.subarray(offset - at, offset - at + length));
-          },
-        }
-      : file;
     try {
       const size = written?.size ?? (await file.size());
       if (size < FOOTER_BYTES) throw segmentCorruption(name, 0, `segment of ${size} bytes has no footer`);
+      // The footer, index and bloom lie at the end of the file. A segment just written (and synced) by this
+      // process gives them from the bytes written; any other is read from its end in one read of up to
+      // TAIL_READ_BYTES (and one more for a larger index and bloom, below), not one read each (issue 13:
+      // open's fixed costs). Data blocks are still read from the file and verified on every load.
+      let tail = written?.tail ?? (await readRange(file, name, Math.max(0, size - TAIL_READ_BYTES), size));
+      const source: Pick<File, "read"> = {
+        read: (offset, length) => {
+          if (offset < tail.offset) return file.read(offset, length);
+          return Promise.resolve(tail.bytes.subarray(offset - tail.offset, offset - tail.offset + length));
+        },
+      };
       const footerAt = size - FOOTER_BYTES;
       const footer = await source.read(footerAt, FOOTER_BYTES);
       if (footer.length !== FOOTER_BYTES) throw segmentCorruption(name, footerAt, "short footer read");
@@ -122,6 +123,11 @@ export class SegmentReader {
           footerAt,
           `index at ${indexOffset}+${indexLength}, bloom at ${bloomOffset}+${bloomLength} do not end at footer`,
         );
+      }
+      if (written === undefined && indexOffset < tail.offset) {
+        // An index and bloom larger than the first read: the rest of them in one more read.
+        const before = await readRange(file, name, indexOffset, tail.offset);
+        tail = { offset: indexOffset, bytes: Buffer.concat([before.bytes, tail.bytes]) };
       }
       const payload = await readBlock(source, name, indexOffset, indexLength, verifyChecksums);
       const index = parseIndex(payload, name, indexOffset);
@@ -350,6 +356,24 @@ export class SegmentReader {
   }
 }
 
+/** Bytes a segment's open reads from its end at first: the footer, and the index and bloom of most segments. */
+const TAIL_READ_BYTES = 64 * 1024;
+
+/**
+ * Bytes `[start, end)` of segment `name`, with the offset they start at.
+ * @throws CorruptionError if the file reads back shorter.
+ */
+async function readRange(
+  file: Pick<File, "read">,
+  name: string,
+  start: number,
+  end: number,
+): Promise<{ offset: number; bytes: Uint8Array }> {
+  const bytes = await file.read(start, end - start);
+  if (bytes.length !== end - start) throw segmentCorruption(name, start + bytes.length, "short read");
+  return { offset: start, bytes };
+}
+
 /** @throws CorruptionError if a block length from the index or footer is out of bounds (before reading). */
 function checkBlockLength(name: string, offset: number, length: number): void {
   if (length < BLOCK_HEADER_BYTES || length > BLOCK_BYTES_MAX) {
@@ -407,7 +431,7 @@ function parseIndex(payload: Uint8Array, name: string, offset: number): IndexEnt
     if (count * 14 > r.remaining) throw new Error(`index count ${count} too large`);
     const out: IndexEntry[] = [];
     for (let i = 0; i < count; i++) {
-      const firstKey = r.bytes(r.u16()).toString("latin1");
+      const firstKey = r.latin1(r.u16());
       const blockOffset = r.u64();
       const length = r.u32();
       const prev = out[out.length - 1];

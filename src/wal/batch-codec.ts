@@ -58,9 +58,10 @@ export interface TimedBatch {
  * @throws Error on a malformed payload (shorter than its time, or a malformed batch after it).
  */
 export function decodeTimedBatch(payload: Uint8Array, lsn: number, replay = false): TimedBatch {
+  // One reader for the time and the batch after it (replay decodes every record: no view per part).
   const r = new ByteReader(payload);
   const callMs = r.u64();
-  return { callMs, effects: decodeBatch(payload.subarray(8), lsn, replay) };
+  return { callMs, effects: decodeEffects(r, lsn, replay) };
 }
 
 /**
@@ -89,12 +90,17 @@ export function decodeBatchRecord(
  *   `replay`, also on value text that is not JSON.
  */
 export function decodeBatch(payload: Uint8Array, lsn: number, replay = false): Effect[] {
-  const r = new ByteReader(payload);
+  return decodeEffects(new ByteReader(payload), lsn, replay);
+}
+
+/** {@link decodeBatch} from `r`'s position to its end. @throws as decodeBatch. */
+function decodeEffects(r: ByteReader, lsn: number, replay: boolean): Effect[] {
+  const batchBytes = r.remaining;
   const count = r.u32();
   // Bound: every effect takes at least ENTRY_BYTES_MIN bytes, so a corrupt count cannot make us loop or
   // allocate wildly.
   if (count * ENTRY_BYTES_MIN > r.remaining)
-    throw new Error(`effect count ${count} too large for ${payload.length} bytes`);
+    throw new Error(`effect count ${count} too large for ${batchBytes} bytes`);
   const out: Effect[] = [];
   for (let i = 0; i < count; i++) {
     const [key, entry] = decodeEntry(r, lsn, replay, !replay);

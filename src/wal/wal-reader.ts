@@ -218,7 +218,9 @@ async function recoverRecords(
   let forgetLater = false;
   // Bounded: each iteration advances offset by at least HEADER_BYTES or leaves the loop.
   for (;;) {
-    const got = await win.recordAt(offset, r.verifyChecksum);
+    // In the window (nearly always): no await. Else read, then decode.
+    const got =
+      win.recordInWindow(offset, r.verifyChecksum) ?? (await win.recordAt(offset, r.verifyChecksum));
     if (got.kind === "end") {
       checkClaimReached(r, info.name, offset, claimed);
       break;

@@ -137,6 +137,21 @@ export class FileWindow {
     return true;
   }
 
+  /**
+   * {@link recordAt} without a read: the record at `offset` when the window holds it (or "end"), else
+   * undefined. Synchronous, so replay awaits only when it must read (issue 13: an await per record was half
+   * of a cold process's replay time over small records).
+   */
+  recordInWindow(offset: number, verifyChecksum: boolean): DecodeResult | undefined {
+    const left = this.sizeBytes - offset;
+    if (left === 0) return { kind: "end" };
+    const got = this.decodeInWindow(offset, left, verifyChecksum);
+    if (got === undefined || got.kind !== "record") return got;
+    assert(got.record.bytes <= left, "a decoded record lies inside the file");
+    got.record.offset = offset;
+    return got;
+  }
+
   /** The record at `offset` (its `offset` is the file offset), "end" at the file's end, or why it is invalid. */
   async recordAt(offset: number, verifyChecksum: boolean): Promise<DecodeResult> {
     const left = this.sizeBytes - offset;

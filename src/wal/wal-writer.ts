@@ -11,9 +11,10 @@
  * - A failed write or fdatasync poisons the writer: the group in flight, everything queued and every later
  *   append reject with `PoisonedError`; nothing is retried. The file is first cut back to its durable end
  *   (a truncate, no fdatasync), so a restart does not find the failed group in the page cache.
- * - Files rotate once they reach `fileBytesMax`: the next group goes to a new file named after its first
- *   LSN, created with its header and made durable with `syncDir`, then named in WALHEAD, before any record
- *   is written to it (src/wal/wal-head.ts).
+ * - Files rotate once they reach `fileBytesMax`, or once the WAL floor has entered a file holding an eighth
+ *   of that (`takeFilesBelow`): the next group goes to a new file named after its first LSN, created with
+ *   its header and made durable with `syncDir`, then named in WALHEAD, before any record is written to it
+ *   (src/wal/wal-head.ts).
  * - Each group first rewrites one of the current file's two durable-LSN slots (alternating, never the one
  *   holding the best claim) with the LSN durable before the group, then writes the group; the group's one
  *   fdatasync covers both. Recovery then knows every earlier group was acknowledged, even when damage wider
@@ -105,6 +106,8 @@ export class WalWriter implements CommitLog {
   private readonly floor: ClockFloor;
   /** `close` was called: no floor-only commit starts any more. */
   private closing = false;
+  /** A rotation asked for by a floor move is queued or running (one at a time). */
+  private rotationQueued = false;
 
   /**
    * @param tail the open last WAL file, whose valid data ends at `tail.offsetBytes` (recovery cut any torn
@@ -226,9 +229,31 @@ export class WalWriter implements CommitLog {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Forgets WAL files that lie wholly at or below `lsn` and returns their names (never the current file). */
+  /**
+   * The WAL floor (the manifest's checkpoint) moved to `lsn`: forgets WAL files that lie wholly at or below
+   * it and returns their names (never the current file). When the floor has entered the current file and
+   * that file holds at least an eighth of `fileBytesMax`, a rotation is queued (not awaited), so the part
+   * below the floor goes with the file at a later floor move: recovery reads every live file from its
+   * start, and a file rotated only at `fileBytesMax` could hold that much below the floor (issue 13:
+   * restart time). A failed rotation poisons the writer like any.
+   */
   takeFilesBelow(lsn: number): string[] {
-    return this.files.splice(0, countFilesWhollyBelow(this.files, lsn)).map((f) => f.name);
+    const taken = this.files.splice(0, countFilesWhollyBelow(this.files, lsn)).map((f) => f.name);
+    const current = this.files[this.files.length - 1];
+    assert(current !== undefined, "the writer has a current file");
+    const floorInCurrent = current.firstLsn <= lsn;
+    const sizable = this.offset * 8 >= this.options.fileBytesMax;
+    if (floorInCurrent && sizable && !this.rotationQueued && !this.closing && !this.poisonError) {
+      this.rotationQueued = true;
+      mark("wal.floor-rotation");
+      this.rotate().then(
+        () => {
+          this.rotationQueued = false;
+        },
+        () => undefined, // the writer is poisoned: every later append says so
+      );
+    }
+    return taken;
   }
 
   /** Waits for queued work, then closes the current file. */
