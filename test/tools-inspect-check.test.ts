@@ -44,7 +44,9 @@ import { countFilesWhollyBelow } from "../src/wal/wal-writer.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
 import { TestDisk } from "./helpers/sim-disk.js";
 
-const KNOBS = { leafBufferBytes: 256, leafBytesMax: 2048, segmentsMax: 2, walFileBytesMax: 4096 };
+// WAL files of 8 KiB: a file rotates early once the WAL floor enters it and it holds an eighth of that
+// (src/wal/wal-writer.ts takeFilesBelow); at 4 KiB the floor sat on a file's first record at close.
+const KNOBS = { leafBufferBytes: 256, leafBytesMax: 2048, segmentsMax: 2, walFileBytesMax: 8192 };
 // 440: the database closes with leaves of two segments, tombstones in some (flushed over older segments,
 // not yet merged away) and a WAL floor inside its oldest live file (at 400 every leaf had just been merged).
 const OPS = 440;
