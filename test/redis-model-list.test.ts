@@ -61,7 +61,11 @@ describe("LPOS (redis.io/commands/lpos)", () => {
     expect(lists.lpos(ks, "l", "3", { count: 0, rank: 2 }, 0)).toEqual([8, 9, 10]);
   });
   const ERRORS: [LposOptions, string][] = [
-    [{ rank: 0 }, MSG.rankZero],
+    // The text as real Redis 7.0.15 replies it.
+    [
+      { rank: 0 },
+      "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+    ],
     [{ count: -1 }, MSG.countNegative],
     [{ maxlen: -1 }, MSG.maxlenNegative],
   ];

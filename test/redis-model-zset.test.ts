@@ -117,6 +117,26 @@ describe("ZADD flags (redis.io/commands/zadd)", () => {
     [[[-1, "a"]], { incr: true, gt: true }, null, [["a", 5]]],
     [[[-1, "a"]], { incr: true, lt: true }, 4, [["a", 4]]],
     [[[0, "a"]], { incr: true, gt: true }, null, [["a", 5]]], // 5 is not greater than 5
+    // Real Redis 7.0.15: -0 is stored as 0 (small sets' listpack writes integral scores as integers), while
+    // ZADD INCR / ZINCRBY still reply "-0".
+    [
+      [[-0, "b"]],
+      {},
+      1,
+      [
+        ["b", 0],
+        ["a", 5],
+      ],
+    ],
+    [
+      [[-0, "b"]],
+      { incr: true },
+      -0,
+      [
+        ["b", 0],
+        ["a", 5],
+      ],
+    ],
     [
       [[Number.POSITIVE_INFINITY, "a"]],
       { incr: true },
@@ -143,13 +163,22 @@ describe("ZADD flags (redis.io/commands/zadd)", () => {
       ],
       MSG.zaddIncrPair,
     ],
+    // Real Redis 7.0.15 checks NX+XX, then GT/LT/NX, before INCR's single pair.
     [
       { incr: true, nx: true, xx: true },
       [
         [1, "a"],
         [2, "b"],
       ],
-      MSG.zaddIncrPair,
+      MSG.zaddXxNx,
+    ],
+    [
+      { incr: true, nx: true, gt: true },
+      [
+        [1, "a"],
+        [2, "b"],
+      ],
+      MSG.zaddGtLtNx,
     ],
     [{}, [[Number.NaN, "a"]], MSG.notFloat],
   ];
@@ -253,6 +282,12 @@ describe("ZRANGE (redis.io/commands/zrange, /zrangebyscore, /zrevrangebyscore, /
     ["-inf", "+inf", { by: "score", limit: { offset: -1, count: 5 } }, []],
     ["-inf", "+inf", { by: "score", limit: { offset: 0, count: 0 } }, []],
     ["3", "1", { by: "score" }, []],
+    // Real Redis 7.0.15 parses bounds with bare strtod: "(" and "" are 0, leading spaces and overflow pass.
+    ["(", "1", { by: "score" }, ["one"]],
+    ["", " 2", { by: "score" }, ["one", "two"]],
+    ["(2", "1e400", { by: "score" }, ["three"]],
+    // Real Redis 7.0.15 takes LIMIT with count -1 as no LIMIT, so by rank it is accepted and ignored.
+    ["0", "1", { limit: { offset: 2, count: -1 } }, ["one", "two"]],
   ];
   it.each(BY_RANK_AND_SCORE)("ZRANGE %s %s %j → %j", (start, stop, opts, want) => {
     expect(zsets.zrange(zsetOf(ONE_TWO_THREE), "z", start, stop, opts, 0)).toEqual(want);
@@ -274,7 +309,7 @@ describe("ZRANGE (redis.io/commands/zrange, /zrangebyscore, /zrevrangebyscore, /
   });
   const ERRORS: [string, string, ZRangeOptions, string][] = [
     ["abc", "1", { by: "score" }, MSG.minMaxNotFloat],
-    ["(", "1", { by: "score" }, MSG.minMaxNotFloat],
+    ["1 ", "2", { by: "score" }, MSG.minMaxNotFloat],
     ["1", "nan", { by: "score" }, MSG.minMaxNotFloat],
     ["a", "+", { by: "lex" }, MSG.minMaxNotLex],
     ["-", "", { by: "lex" }, MSG.minMaxNotLex],
@@ -424,6 +459,10 @@ describe("ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE (redis.io/commands/zunionstore,
     keys.del(ks, ["out"], 0);
     ks.put("str", { type: "string", bytes: new Uint8Array() }, 0);
     expect(() => zstore(ks, "union", "out", ["zset1", "str"], {}, 0)).toThrow(MSG.wrongType);
+    // Real Redis 7.0.15 type-checks every key before it parses WEIGHTS.
+    expect(() => zstore(ks, "union", "o", ["zset1", "str"], { weights: [1, Number.NaN] }, 0)).toThrow(
+      MSG.wrongType,
+    );
     zsetOf([[1, "x"]], "out", ks);
     expect(zstore(ks, "inter", "out", ["zset1", "missing"], {}, 0)).toBe(0);
     expect(keys.exists(ks, ["out"], 0)).toBe(0);
