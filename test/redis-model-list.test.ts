@@ -14,6 +14,7 @@ import {
   MSG,
   RedisKeyspace,
   RedisModelError,
+  strings,
 } from "../sim/redis-model/index.js";
 
 function listOf(items: string[], key = "l", ks = new RedisKeyspace()): RedisKeyspace {
@@ -134,6 +135,11 @@ describe("pushes, pops, LREM, LINSERT, LMOVE (redis.io/commands/lpush, /lpop, /l
     expect(lists.pushx(ks, "l", "left", ["Hello"], 0)).toBe(4);
     expect(lists.pushx(ks, "other", "left", ["Hello"], 0)).toBe(0);
     expect(keys.exists(ks, ["other"], 0)).toBe(0);
+    // Real Redis 7.0.15: no elements is the arity error naming RPUSHX, before the type check.
+    strings.set(ks, "str", strings.asciiBytes("x"), {}, 0);
+    expect(() => lists.pushx(ks, "str", "right", [], 0)).toThrow(
+      "ERR wrong number of arguments for 'rpushx'",
+    );
   });
   it("LPOP/RPOP doc examples, counts, and the key disappearing", () => {
     const ks = listOf("one two three four five".split(" "));

@@ -16,6 +16,7 @@ import {
   sets,
   type ZAddOptions,
   type ZRangeOptions,
+  zcombine,
   zsets,
   zstore,
 } from "../sim/redis-model/index.js";
@@ -451,6 +452,13 @@ describe("ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE (redis.io/commands/zunionstore,
       ["a", 1],
       ["b", 1],
     ]);
+    // Real Redis 7.0.15: MIN/MAX keep the first of 0 and -0; a stored -0 becomes 0.
+    const mixed = (w: number[], how: "min" | "max") =>
+      zcombine(ks, "union", ["s", "s"], { weights: w, aggregate: how }, 0);
+    expect(mixed([0, -0], "min")[0]?.[1]).toBe(0);
+    expect(mixed([-0, 0], "max")[0]?.[1]).toBe(-0);
+    zstore(ks, "union", "out", ["s"], { weights: [-0] }, 0);
+    expect(all(ks, "out")[0]?.[1]).toBe(0);
   });
   it("errors and empty results", () => {
     const ks = docInputs();

@@ -28,7 +28,10 @@ export function push(
   return l.items.length;
 }
 
-/** LPUSHX/RPUSHX: like {@link push} but only onto an existing list; 0 otherwise. */
+/**
+ * LPUSHX/RPUSHX: like {@link push} but only onto an existing list; 0 otherwise. No elements is the arity
+ * error naming the X command, before the key is looked at (real Redis 7.0.15 answers so).
+ */
 export function pushx(
   ks: RedisKeyspace,
   key: string,
@@ -36,6 +39,8 @@ export function pushx(
   elements: ByteString[],
   nowMs: number,
 ): number {
+  if (elements.length === 0)
+    fail(`ERR wrong number of arguments for '${end === "left" ? "l" : "r"}pushx' command`);
   return ks.get(key, "list", nowMs) ? push(ks, key, end, elements, nowMs) : 0;
 }
 

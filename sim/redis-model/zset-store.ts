@@ -25,9 +25,14 @@ function input(ks: RedisKeyspace, key: string, nowMs: number): Map<ByteString, n
   return wrongType();
 }
 
+/**
+ * Combines the score so far `a` with the next input's `b`. MIN/MAX keep `a` unless `b` is strictly
+ * smaller/larger, so of 0 and -0 the first one met stays (real Redis 7.0.15 answers `ZUNION 2 z z WEIGHTS 0
+ * -0 AGGREGATE MIN WITHSCORES` with 0 and `WEIGHTS -0 0` with -0; Math.min would prefer -0).
+ */
 function aggregate(how: "sum" | "min" | "max", a: number, b: number): number {
-  if (how === "min") return Math.min(a, b);
-  if (how === "max") return Math.max(a, b);
+  if (how === "min") return b < a ? b : a;
+  if (how === "max") return b > a ? b : a;
   const sum = a + b;
   return Number.isNaN(sum) ? 0 : sum;
 }

@@ -21,28 +21,12 @@ export interface Gen {
 
 export const KEYS = ["k1", "k2", "k3", "k4"];
 /** Members, fields and list elements: short, some numeric, one empty, one non-ASCII byte. */
-export const MEMBERS = ["a", "b", "c", "d", "10", "-1", "1.5", "", "\xff"];
+export const MEMBERS = ["a", "b", "c", "d", "10", "-1", "1.5", "-0", "", "\xff"];
 /** String values: integers at the int64 limits, texts string2ll or strtold reject, floats. */
 export const VALUES = [
-  "0",
-  "1",
-  "-1",
-  "10",
-  "9223372036854775806",
-  "9223372036854775807",
-  "-9223372036854775808",
-  "1.5",
-  "10.5",
-  "abc",
-  "",
-  " 1",
-  "01",
-  "+1",
-  "-0",
-  "1e3",
-  "inf",
-  "0x10",
-  "\xff",
+  ...["0", "1", "-1", "10", "9223372036854775806", "9223372036854775807", "-9223372036854775808"],
+  ...["9223372036854775808", "1.5", "10.5", "abc", "", " 1", "1 ", "01", "+1", "-0", "1e3", "inf"],
+  ...["-infinity", "0x10", "0x1p3", "1e5000", "1e-5000", "5.0e3", "1.7976931348623157e308", "\xff"],
 ];
 /** INCRBY/HINCRBY deltas (always valid int64 text). */
 export const DELTAS = [

@@ -16,6 +16,7 @@ import {
   PATTERNS,
   pick,
   some,
+  VALUES,
 } from "./redis-diff-alphabet.js";
 import type { StepGen } from "./redis-diff-gen-strings.js";
 import {
@@ -33,13 +34,18 @@ import {
 /** Draws for the model's own random choices; they never need to agree with Redis's. */
 const modelRng = new Prng("redis-differential/model-draws");
 
+/** Hash values: members, int64 edges and the string values with their number-like texts. */
+const HASH_VALUES = [...MEMBERS, ...DELTAS, ...VALUES];
+
 const optionalCount = (g: Gen, counts: number[]): number | undefined =>
   g.r.bool(0.4) ? undefined : pick(g, counts);
 const countArgv = (count: number | undefined) => (count === undefined ? [] : [String(count)]);
 
 export const HASH_STEPS: StepGen[] = [
   (g, k) => {
-    const pairs = some(g, MEMBERS, 3).map((f): [string, string] => [f, pick(g, [...MEMBERS, ...DELTAS])]);
+    const pairs = g.r.bool(0.03)
+      ? []
+      : some(g, MEMBERS, 3).map((f): [string, string] => [f, pick(g, HASH_VALUES)]);
     return exact(["HSET", k, ...pairs.flat()], (ks, now) => int(hashes.hset(ks, k, pairs, now)));
   },
   (g, k) => {
@@ -123,7 +129,7 @@ function lposStep(g: Gen, k: string): Step {
 
 export const LIST_STEPS: StepGen[] = [
   (g, k) => {
-    const [end, xs] = [pick(g, ["left", "right"] as const), some(g, MEMBERS, 3)];
+    const [end, xs] = [pick(g, ["left", "right"] as const), g.r.bool(0.03) ? [] : some(g, MEMBERS, 3)];
     const x = g.r.bool(0.2);
     const argv = [`${END_NAMES[end]}PUSH${x ? "X" : ""}`, k, ...xs];
     return exact(argv, (ks, now) => int((x ? lists.pushx : lists.push)(ks, k, end, xs, now)));
@@ -205,7 +211,7 @@ function spopStep(g: Gen, k: string): Step {
 
 export const SET_STEPS: StepGen[] = [
   (g, k) => {
-    const ms = some(g, MEMBERS, 3);
+    const ms = g.r.bool(0.03) ? [] : some(g, MEMBERS, 3);
     return exact(["SADD", k, ...ms], (ks, now) => int(sets.sadd(ks, k, ms, now)));
   },
   (g, k) => {

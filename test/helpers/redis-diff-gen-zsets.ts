@@ -55,6 +55,8 @@ function zaddStep(g: Gen, k: string): Step {
     same ? formatRedisDouble(shared ?? 0) : pick(g, SCORES),
     m,
   ]);
+  // Now and then no pairs at all (and no flags, which would make it a syntax error): an arity error.
+  if (Object.keys(opts).length === 0 && g.r.bool(0.03)) texts.length = 0;
   const argv = ["ZADD", k, ...Object.keys(opts).map((f) => f.toUpperCase()), ...texts.flat()];
   const pairs = texts.map(([s, m]): [number, string] => [scoreOf(s), m]);
   return exact(argv, (ks, now) => {
