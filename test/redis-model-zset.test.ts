@@ -315,6 +315,7 @@ describe("ZRANGE (redis.io/commands/zrange, /zrangebyscore, /zrevrangebyscore, /
     ["0", "1", { limit: { offset: 0, count: 1 } }, MSG.limitNeedsBy],
     ["-", "+", { by: "lex", withScores: true }, MSG.withScoresLex],
     ["x", "1", {}, MSG.notInteger],
+    ["0", "9223372036854775808", {}, MSG.notInteger], // real Redis 7.0.15: out of the int64 range
   ];
   it.each(ERRORS)("ZRANGE %j %j %j fails with %s, even on an absent key", (start, stop, opts, message) => {
     expect(() => zsets.zrange(zsetOf(ONE_TWO_THREE), "z", start, stop, opts, 0)).toThrow(message);

@@ -8,7 +8,7 @@
 import { fail, MSG } from "./errors.js";
 import { type ByteString, compareBytes } from "./keyspace.js";
 import { normalizeRange } from "./lists.js";
-import { parseBoundDouble } from "./numbers.js";
+import { parseBoundDouble, requireRedisInteger } from "./numbers.js";
 
 /** A member with its score. */
 export type ZEntry = [member: ByteString, score: number];
@@ -110,8 +110,10 @@ export function selectRange(sorted: ZEntry[], start: string, stop: string, opts:
   return picked.slice(offset, count < 0 ? undefined : offset + count);
 }
 
-/** A rank argument: Redis's strict integer, else "ERR value is not an integer or out of range". */
+/**
+ * A rank argument: Redis's strict integer within the int64 range (a C long on x86-64), else "ERR value is
+ * not an integer or out of range" (real Redis 7.0.15 answers `ZRANGE k 0 9223372036854775808` so).
+ */
 function parseIndex(text: string): number {
-  if (!/^(?:0|-?[1-9]\d*)$/.test(text)) fail(MSG.notInteger);
-  return Number(text);
+  return Number(requireRedisInteger(text));
 }

@@ -33,6 +33,8 @@ const SCORE_BOUNDS = "-inf +inf inf (1 1 (2.5 2.5 0 (-inf (+inf -1.5 abc ( 1e400
   .split(" ")
   .concat(["", " 1", "( 1", "1 "]);
 const LEX_BOUNDS = ["-", "+", "[a", "(a", "[c", "(c", "[", "(", "a", "[\xff", "(10"];
+/** Rank texts string2ll rejects or that leave the int64 (or long) range. */
+const RANK_TEXTS = "1.5 abc 01 -0 +1 9223372036854775807 9223372036854775808 -9223372036854775809".split(" ");
 const WEIGHTS = ["1", "2", "0", "-1", "inf", "-inf", "0.5", "abc"];
 
 /** A score text as the model takes it: NaN for text Redis rejects ("ERR value is not a valid float"). */
@@ -80,7 +82,8 @@ function rangeOptions(g: Gen, k: string): ZRangeOptions {
 function boundsFor(g: Gen, by: ZRangeOptions["by"]): [string, string] {
   if (by === "score") return [pick(g, SCORE_BOUNDS), pick(g, SCORE_BOUNDS)];
   if (by === "lex") return [pick(g, LEX_BOUNDS), pick(g, LEX_BOUNDS)];
-  return [String(pick(g, INDEXES)), String(pick(g, INDEXES))];
+  const rank = () => (g.r.bool(0.1) ? pick(g, RANK_TEXTS) : String(pick(g, INDEXES)));
+  return [rank(), rank()];
 }
 
 function rangeArgv(opts: ZRangeOptions): string[] {
