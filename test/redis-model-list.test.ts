@@ -52,6 +52,7 @@ describe("LPOS (redis.io/commands/lpos)", () => {
     ["c", { maxlen: 0 }, 2], // MAXLEN 0: no limit
     ["z", {}, null],
     ["z", { count: 3 }, []],
+    ["c", { rank: -(2 ** 63), count: 2 }, [7, 6]], // real Redis 7.0.15: RANK -2^63 overflows into "like -1"
   ];
   it.each(TABLE)("LPOS %s %j → %j", (element, opts, want) => {
     expect(lists.lpos(listOf("a b c 1 2 3 c c".split(" ")), "l", element, opts, 0)).toEqual(want);

@@ -236,6 +236,12 @@ describe("hashes and sets (redis.io/commands/hset, /hsetnx, /hdel, /hstrlen, /si
     const ks = new RedisKeyspace();
     expect(sets.spop(ks, "none", undefined, new Prng(seed), 0)).toBeNull();
     expect(() => sets.spop(ks, "none", -1, new Prng(seed), 0)).toThrow(MSG.mustBePositive);
+    // Real Redis 7.0.15 refuses a count of -2^63 before it looks at the key.
+    const text = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+    strings.set(ks, "str", bytes("x"), {}, 0);
+    expect(() => sets.srandmember(ks, "str", -(2 ** 63), new Prng(seed), 0)).toThrow(text);
+    expect(() => hashes.hrandfield(ks, "str", -(2 ** 63), new Prng(seed), 0)).toThrow(text);
+    expect(() => zsets.zrandmember(ks, "none", -(2 ** 63), new Prng(seed), 0)).toThrow(text);
   });
 });
 

@@ -50,6 +50,9 @@ export const MSG = {
   maxlenNegative: "ERR MAXLEN can't be negative",
   limitNegative: "ERR LIMIT can't be negative",
   sameObject: "ERR source and destination objects are the same",
+  /** SRANDMEMBER/HRANDFIELD/ZRANDMEMBER with a count of -2^63 (Redis 7.0 takes [-(2^63-1), 2^63-1]). */
+  randomCountRange:
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
   expireNxXx: "ERR NX and XX, GT or LT options at the same time are not compatible",
   expireGtLt: "ERR GT and LT options at the same time are not compatible",
 } as const;

@@ -155,9 +155,19 @@ export function hrandfield(
   rng: RandomSource,
   nowMs: number,
 ): [ByteString, ByteString][] | ByteString | null {
+  checkRandomCount(count);
   const pairs = hgetall(ks, key, nowMs);
   if (count === undefined) return pairs.length === 0 ? null : (pairs[rng.int(pairs.length)]?.[0] ?? null);
   return randomPick(pairs, count, rng);
+}
+
+/**
+ * HRANDFIELD/SRANDMEMBER/ZRANDMEMBER take a count in [-(2^63-1), 2^63-1], checked before the key is looked
+ * up (real Redis 7.0.15 answers a count of -9223372036854775808 with {@link MSG.randomCountRange}). As a JS
+ * number, -(2^63-1) rounds to -2^63 too: callers pass -2^63 only for Redis's -2^63.
+ */
+export function checkRandomCount(count: number | undefined): void {
+  if (count !== undefined && count <= -(2 ** 63)) fail(MSG.randomCountRange);
 }
 
 /** Redis's random-pick rule for HRANDFIELD/SRANDMEMBER/ZRANDMEMBER with a count (see {@link hrandfield}). */

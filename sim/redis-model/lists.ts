@@ -193,7 +193,9 @@ export function lpos(
   const want = opts.count === undefined ? 1 : opts.count === 0 ? Number.POSITIVE_INFINITY : opts.count;
   const maxlen = opts.maxlen ? opts.maxlen : Number.POSITIVE_INFINITY;
   const found: number[] = [];
-  let skip = Math.abs(rank) - 1;
+  // Redis 7.0 negates a negative RANK in a C long: -2^63 stays negative and then counts as "skip nothing",
+  // so RANK -9223372036854775808 finds the last match like -1 (real Redis 7.0.15 answers so).
+  let skip = rank <= -(2 ** 63) ? 0 : Math.abs(rank) - 1;
   for (let step = 0; step < items.length && step < maxlen && found.length < want; step++) {
     const i = rank > 0 ? step : items.length - 1 - step;
     if (items[i] !== element) continue;

@@ -5,7 +5,7 @@
 
 import { fail, MSG } from "./errors.js";
 import { globMatch } from "./glob.js";
-import { randomPick } from "./hashes.js";
+import { checkRandomCount, randomPick } from "./hashes.js";
 import { type ByteString, compareBytes, type RandomSource, type RedisKeyspace } from "./keyspace.js";
 
 const fresh = () => ({ type: "set" as const, members: new Set<ByteString>() });
@@ -79,6 +79,7 @@ export function srandmember(
   rng: RandomSource,
   nowMs: number,
 ): ByteString | ByteString[] | null {
+  checkRandomCount(count);
   const members = smembers(ks, key, nowMs);
   if (count === undefined) return members.length === 0 ? null : (members[rng.int(members.length)] ?? null);
   return randomPick(members, count, rng);

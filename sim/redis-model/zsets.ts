@@ -6,7 +6,7 @@
 
 import { fail, MSG } from "./errors.js";
 import { globMatch } from "./glob.js";
-import { randomPick } from "./hashes.js";
+import { checkRandomCount, randomPick } from "./hashes.js";
 import type { ByteString, RandomSource, RedisKeyspace } from "./keyspace.js";
 import { normalizeRange } from "./lists.js";
 import {
@@ -276,6 +276,7 @@ export function zrandmember(
   rng: RandomSource,
   nowMs: number,
 ): ZEntry[] | ByteString | null {
+  checkRandomCount(count);
   const entries = zentries(ks, key, nowMs);
   if (count === undefined)
     return entries.length === 0 ? null : (entries[rng.int(entries.length)]?.[0] ?? null);

@@ -39,7 +39,11 @@ const HASH_VALUES = [...MEMBERS, ...DELTAS, ...VALUES];
 
 const optionalCount = (g: Gen, counts: number[]): number | undefined =>
   g.r.bool(0.4) ? undefined : pick(g, counts);
-const countArgv = (count: number | undefined) => (count === undefined ? [] : [String(count)]);
+/** Exact decimal text of an integral number (String(-(2 ** 63)) would be "-9223372036854776000"). */
+export const intText = (n: number): string => BigInt(n).toString();
+const countArgv = (count: number | undefined) => (count === undefined ? [] : [intText(count)]);
+/** Counts for SRANDMEMBER/HRANDFIELD/ZRANDMEMBER, including -2^63, which Redis 7.0 refuses. */
+export const RANDOM_COUNTS = [0, 1, 2, 5, 20, -1, -3, -20, -(2 ** 63)];
 
 export const HASH_STEPS: StepGen[] = [
   (g, k) => {
@@ -85,7 +89,7 @@ export const HASH_STEPS: StepGen[] = [
     return exact(["HINCRBYFLOAT", k, f, incr], (ks, now) => hashes.hincrbyfloat(ks, k, f, incr, now));
   },
   (g, k) => {
-    const count = optionalCount(g, [0, 1, 2, 5, 20, -1, -3, -20]);
+    const count = optionalCount(g, RANDOM_COUNTS);
     const withValues = count !== undefined && g.r.bool();
     const argv = ["HRANDFIELD", k, ...countArgv(count), ...(withValues ? ["WITHVALUES"] : [])];
     return random(
@@ -115,10 +119,10 @@ function lposStep(g: Gen, k: string): Step {
   const element = pick(g, MEMBERS);
   const opts: LposOptions = {};
   const argv = ["LPOS", k, element];
-  if (g.r.bool(0.4)) opts.rank = pick(g, [1, 2, -1, -2, 0, 5]);
+  if (g.r.bool(0.4)) opts.rank = pick(g, [1, 2, -1, -2, 0, 5, -(2 ** 63)]);
   if (g.r.bool(0.4)) opts.count = pick(g, [0, 1, 2, -1]);
   if (g.r.bool(0.3)) opts.maxlen = pick(g, [0, 1, 3, -1]);
-  if (opts.rank !== undefined) argv.push("RANK", String(opts.rank));
+  if (opts.rank !== undefined) argv.push("RANK", intText(opts.rank));
   if (opts.count !== undefined) argv.push("COUNT", String(opts.count));
   if (opts.maxlen !== undefined) argv.push("MAXLEN", String(opts.maxlen));
   return exact(argv, (ks, now) => {
@@ -230,7 +234,7 @@ export const SET_STEPS: StepGen[] = [
   (_g, k) => exact(["SCARD", k], (ks, now) => int(sets.scard(ks, k, now))),
   spopStep,
   (g, k) => {
-    const count = optionalCount(g, [0, 1, 2, 5, 20, -1, -3, -20]);
+    const count = optionalCount(g, RANDOM_COUNTS);
     return random(
       ["SRANDMEMBER", k, ...countArgv(count)],
       1,

@@ -19,6 +19,7 @@ import {
   zstore,
 } from "../../sim/redis-model/index.js";
 import { type Gen, INDEXES, KEYS, MEMBERS, PATTERNS, pick, some } from "./redis-diff-alphabet.js";
+import { intText, RANDOM_COUNTS } from "./redis-diff-gen-collections.js";
 import type { StepGen } from "./redis-diff-gen-strings.js";
 import { exact, flatEntries, int, random, type Step, scan, score } from "./redis-diff-steps.js";
 
@@ -205,9 +206,9 @@ export const ZSET_STEPS: StepGen[] = [
     return exact(argv, (ks, now) => flatEntries(zsets.zpop(ks, k, end, count, now)));
   },
   (g, k) => {
-    const count = g.r.bool(0.4) ? undefined : pick(g, [0, 1, 2, 5, 20, -1, -3, -20]);
+    const count = g.r.bool(0.4) ? undefined : pick(g, RANDOM_COUNTS);
     const withScores = count !== undefined && g.r.bool();
-    const argv = ["ZRANDMEMBER", k, ...(count === undefined ? [] : [String(count)])];
+    const argv = ["ZRANDMEMBER", k, ...(count === undefined ? [] : [intText(count)])];
     if (withScores) argv.push("WITHSCORES");
     return random(
       argv,
