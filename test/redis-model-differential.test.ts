@@ -106,7 +106,7 @@ async function runSeed(client: Client, seed: number, steps: number, result: RunR
     const problem = step.check(ks, real, Date.now());
     if (problem === undefined) return true;
     result.mismatches.push(
-      `seed ${seed} step ${at}: ${JSON.stringify(step.argv)}: ${problem}\n  after ${recent.join(" ")}`,
+      `seed ${seed} step ${at} (replay: FUSEDB_TEST_SEED=${seed}): ${JSON.stringify(step.argv)}: ${problem}\n  after ${recent.join(" ")}`,
     );
     ks = new RedisKeyspace();
     await send(client, ["FLUSHALL", "SYNC"]);
@@ -119,6 +119,8 @@ async function runSeed(client: Client, seed: number, steps: number, result: RunR
     const g: Gen = { r, ks, nowMs, setExpired };
     const k = r.pick(KEYS);
     const own = BY_TYPE[keys.type(ks, k, nowMs)];
+    // Mostly a command of the key's own type (plus EXPIRE, DEL, EXISTS), so commands meet live values;
+    // otherwise any command, so WRONGTYPE and absent keys come up often too.
     const pool = own && r.bool(0.7) ? [...own, ...KEY_STEPS.slice(0, 4)] : ALL_STEPS;
     await apply(r.pick(pool)(g, k), at);
     if ((at + 1) % STATE_CHECK_EVERY === 0 || at === steps - 1) {
