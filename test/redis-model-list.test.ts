@@ -184,6 +184,11 @@ describe("pushes, pops, LREM, LINSERT, LMOVE (redis.io/commands/lpush, /lpop, /l
     expect(lists.lmove(ks, "l", "o", "left", "left", 0)).toBe("two");
     expect(keys.exists(ks, ["l"], 0)).toBe(0);
     expect(lists.lmove(ks, "l", "o", "left", "left", 0)).toBeNull();
+    // Real Redis 7.0.15: rotating a one-element list keeps the key, and so its TTL.
+    const one = listOf(["x"]);
+    keys.expire(one, "l", { unit: "pxat", amount: 5000 }, {}, 0);
+    expect(lists.lmove(one, "l", "l", "right", "left", 0)).toBe("x");
+    expect(keys.expiretime(one, "l", true, 0)).toBe(5000);
   });
   it("WRONGTYPE: a list command on a string, or LMOVE into a non-list, changes nothing", () => {
     const ks = listOf(["a"]);

@@ -207,8 +207,9 @@ export function lpos(
 }
 
 /**
- * LMOVE: pops from `from` of `source` and pushes to `to` of `destination` (the same key rotates); returns
- * the element, or null when the source is absent (then the destination's type is not checked).
+ * LMOVE: pops from `from` of `source` and pushes to `to` of `destination` (the same key rotates in place,
+ * so a one-element list keeps its key and TTL: real Redis 7.0.15 answers so); returns the element, or null
+ * when the source is absent (then the destination's type is not checked).
  */
 export function lmove(
   ks: RedisKeyspace,
@@ -220,6 +221,11 @@ export function lmove(
 ): ByteString | null {
   const src = ks.get(source, "list", nowMs);
   if (!src) return null;
+  if (source === destination) {
+    const element = (from === "left" ? src.items.shift() : src.items.pop()) as ByteString;
+    to === "left" ? src.items.unshift(element) : src.items.push(element);
+    return element;
+  }
   ks.get(destination, "list", nowMs);
   const element = pop(ks, source, from, undefined, nowMs);
   if (typeof element !== "string") return null;
