@@ -14,6 +14,7 @@ import {
   MSG,
   RedisKeyspace,
   RedisModelError,
+  strings,
 } from "../sim/redis-model/index.js";
 
 function listOf(items: string[], key = "l", ks = new RedisKeyspace()): RedisKeyspace {
@@ -51,6 +52,7 @@ describe("LPOS (redis.io/commands/lpos)", () => {
     ["c", { maxlen: 0 }, 2], // MAXLEN 0: no limit
     ["z", {}, null],
     ["z", { count: 3 }, []],
+    ["c", { rank: -(2 ** 63), count: 2 }, [7, 6]], // real Redis 7.0.15: RANK -2^63 overflows into "like -1"
   ];
   it.each(TABLE)("LPOS %s %j → %j", (element, opts, want) => {
     expect(lists.lpos(listOf("a b c 1 2 3 c c".split(" ")), "l", element, opts, 0)).toEqual(want);
@@ -61,7 +63,11 @@ describe("LPOS (redis.io/commands/lpos)", () => {
     expect(lists.lpos(ks, "l", "3", { count: 0, rank: 2 }, 0)).toEqual([8, 9, 10]);
   });
   const ERRORS: [LposOptions, string][] = [
-    [{ rank: 0 }, MSG.rankZero],
+    // The text as real Redis 7.0.15 replies it.
+    [
+      { rank: 0 },
+      "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+    ],
     [{ count: -1 }, MSG.countNegative],
     [{ maxlen: -1 }, MSG.maxlenNegative],
   ];
@@ -130,6 +136,11 @@ describe("pushes, pops, LREM, LINSERT, LMOVE (redis.io/commands/lpush, /lpop, /l
     expect(lists.pushx(ks, "l", "left", ["Hello"], 0)).toBe(4);
     expect(lists.pushx(ks, "other", "left", ["Hello"], 0)).toBe(0);
     expect(keys.exists(ks, ["other"], 0)).toBe(0);
+    // Real Redis 7.0.15: no elements is the arity error naming RPUSHX, before the type check.
+    strings.set(ks, "str", strings.asciiBytes("x"), {}, 0);
+    expect(() => lists.pushx(ks, "str", "right", [], 0)).toThrow(
+      "ERR wrong number of arguments for 'rpushx'",
+    );
   });
   it("LPOP/RPOP doc examples, counts, and the key disappearing", () => {
     const ks = listOf("one two three four five".split(" "));
@@ -173,6 +184,11 @@ describe("pushes, pops, LREM, LINSERT, LMOVE (redis.io/commands/lpush, /lpop, /l
     expect(lists.lmove(ks, "l", "o", "left", "left", 0)).toBe("two");
     expect(keys.exists(ks, ["l"], 0)).toBe(0);
     expect(lists.lmove(ks, "l", "o", "left", "left", 0)).toBeNull();
+    // Real Redis 7.0.15: rotating a one-element list keeps the key, and so its TTL.
+    const one = listOf(["x"]);
+    keys.expire(one, "l", { unit: "pxat", amount: 5000 }, {}, 0);
+    expect(lists.lmove(one, "l", "l", "right", "left", 0)).toBe("x");
+    expect(keys.expiretime(one, "l", true, 0)).toBe(5000);
   });
   it("WRONGTYPE: a list command on a string, or LMOVE into a non-list, changes nothing", () => {
     const ks = listOf(["a"]);

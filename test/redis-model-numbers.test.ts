@@ -144,6 +144,10 @@ describe("INCRBYFLOAT (redis.io/commands/incrbyfloat; same rules for /hincrbyflo
     hashes.hset(ks, "h", [["bad", "x"]], 0);
     expect(() => hashes.hincrbyfloat(ks, "h", "bad", "1", 0)).toThrow(MSG.hashNotFloat);
     expect(() => hashes.hincrbyfloat(ks, "h", "bad", "y", 0)).toThrow(MSG.notFloat);
+    // Real Redis 7.0.15 refuses an infinite increment first, with its own text, even on a wrong-typed key.
+    expect(() => hashes.hincrbyfloat(ks, "h", "field", "inf", 0)).toThrow("ERR value is NaN or Infinity");
+    strings.set(ks, "s", strings.asciiBytes("1"), {}, 0);
+    expect(() => hashes.hincrbyfloat(ks, "s", "field", "-inf", 0)).toThrow("ERR value is NaN or Infinity");
     expect(() => hashes.hincrby(ks, "h", "bad", 1n, 0)).toThrow(MSG.hashNotInteger);
   });
   it("HINCRBY doc example and overflow", () => {

@@ -109,6 +109,13 @@ describe("ranges and edits (redis.io/commands/getrange, /setrange, /append, /str
     expect(keys.ttl(ks, "k", false, 0)).toBe(-1);
     expect(text(strings.getdel(ks, "k", 0))).toBe("Hello");
     expect(strings.get(ks, "k", 0)).toBeNull();
+    // Real Redis 7.0.15 looks the key up before it validates the expiry: absent → null, hash → WRONGTYPE.
+    const bad = { expiry: { unit: "px" as const, amount: -5 } };
+    expect(strings.getex(ks, "k", bad, 0)).toBeNull();
+    hashes.hset(ks, "h", [["f", "v"]], 0);
+    expect(() => strings.getex(ks, "h", bad, 0)).toThrow(MSG.wrongType);
+    strings.set(ks, "k", bytes("Hello"), {}, 0);
+    expect(() => strings.getex(ks, "k", bad, 0)).toThrow("ERR invalid expire time in 'getex' command");
   });
   it("MSETNX doc example: all or nothing; MGET gives null for absent keys and other types", () => {
     const ks = new RedisKeyspace();
@@ -186,10 +193,11 @@ describe("hashes and sets (redis.io/commands/hset, /hsetnx, /hdel, /hstrlen, /si
     expect(sets.sintercard(ks, ["key1", "key3"], 1, 0)).toBe(1);
     expect(() => sets.sintercard(ks, ["key1"], -1, 0)).toThrow(MSG.limitNegative);
   });
-  it("SINTER stops at the first absent key (later keys are not type-checked); SUNION checks all", () => {
+  it("SINTER, SINTERCARD and SUNION type-check every key, even after an absent one (real Redis 7.0.15)", () => {
     const ks = setDocInputs();
     strings.set(ks, "str", bytes("x"), {}, 0);
-    expect(sets.sinter(ks, ["key1", "missing", "str"], 0)).toEqual([]);
+    expect(() => sets.sinter(ks, ["key1", "missing", "str"], 0)).toThrow(MSG.wrongType);
+    expect(() => sets.sintercard(ks, ["missing", "str"], 0, 0)).toThrow(MSG.wrongType);
     expect(() => sets.sinter(ks, ["key1", "str", "missing"], 0)).toThrow(MSG.wrongType);
     expect(() => sets.sunion(ks, ["key1", "missing", "str"], 0)).toThrow(MSG.wrongType);
   });
@@ -203,6 +211,10 @@ describe("hashes and sets (redis.io/commands/hset, /hsetnx, /hdel, /hstrlen, /si
     expect(sets.smove(ks, "myset", "myotherset", "zzz", 0)).toBe(0);
     expect(sets.smove(ks, "myset", "myotherset", "one", 0)).toBe(1);
     expect(keys.exists(ks, ["myset"], 0)).toBe(0);
+    // Real Redis 7.0.15: an absent source replies 0 before the destination's type is checked.
+    strings.set(ks, "str", bytes("x"), {}, 0);
+    expect(sets.smove(ks, "missing", "str", "one", 0)).toBe(0);
+    expect(() => sets.smove(ks, "myotherset", "str", "one", 0)).toThrow(MSG.wrongType);
   });
   it("random draws come from the seeded source only", () => {
     const seed = testSeed("redis-model random draws");
@@ -224,6 +236,12 @@ describe("hashes and sets (redis.io/commands/hset, /hsetnx, /hdel, /hstrlen, /si
     const ks = new RedisKeyspace();
     expect(sets.spop(ks, "none", undefined, new Prng(seed), 0)).toBeNull();
     expect(() => sets.spop(ks, "none", -1, new Prng(seed), 0)).toThrow(MSG.mustBePositive);
+    // Real Redis 7.0.15 refuses a count of -2^63 before it looks at the key.
+    const text = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+    strings.set(ks, "str", bytes("x"), {}, 0);
+    expect(() => sets.srandmember(ks, "str", -(2 ** 63), new Prng(seed), 0)).toThrow(text);
+    expect(() => hashes.hrandfield(ks, "str", -(2 ** 63), new Prng(seed), 0)).toThrow(text);
+    expect(() => zsets.zrandmember(ks, "none", -(2 ** 63), new Prng(seed), 0)).toThrow(text);
   });
 });
 

@@ -25,6 +25,8 @@ export const MSG = {
   decrOverflow: "ERR decrement would overflow",
   notFloat: "ERR value is not a valid float",
   nanOrInf: "ERR increment would produce NaN or Infinity",
+  /** HINCRBYFLOAT's reply to an infinite increment, before the key is even looked at. */
+  valueNanOrInf: "ERR value is NaN or Infinity",
   hashNotInteger: "ERR hash value is not an integer",
   hashNotFloat: "ERR hash value is not a float",
   syntax: "ERR syntax error",
@@ -43,11 +45,14 @@ export const MSG = {
   limitNeedsBy: "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
   withScoresLex: "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
   rankZero:
-    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the last match",
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
   countNegative: "ERR COUNT can't be negative",
   maxlenNegative: "ERR MAXLEN can't be negative",
   limitNegative: "ERR LIMIT can't be negative",
   sameObject: "ERR source and destination objects are the same",
+  /** SRANDMEMBER/HRANDFIELD/ZRANDMEMBER with a count of -2^63 (Redis 7.0 takes [-(2^63-1), 2^63-1]). */
+  randomCountRange:
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
   expireNxXx: "ERR NX and XX, GT or LT options at the same time are not compatible",
   expireGtLt: "ERR GT and LT options at the same time are not compatible",
 } as const;

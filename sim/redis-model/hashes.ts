@@ -119,7 +119,9 @@ export function hincrby(
 
 /**
  * HINCRBYFLOAT: as INCRBYFLOAT, but a bad stored value fails with "ERR hash value is not a float" (a bad
- * increment still with "ERR value is not a valid float"). Returns the stored text.
+ * increment still with "ERR value is not a valid float"), and an infinite increment fails first, before the
+ * key's type is checked, with "ERR value is NaN or Infinity" (real Redis 7.0.15 answers so). Returns the
+ * stored text.
  */
 export function hincrbyfloat(
   ks: RedisKeyspace,
@@ -130,10 +132,11 @@ export function hincrbyfloat(
 ): string {
   const incr = parseLongDouble(increment);
   if (incr === undefined) return fail(MSG.notFloat);
+  if (incr === "inf") return fail(MSG.valueNanOrInf);
   const cur = hget(ks, key, field, nowMs);
   const old = cur === null ? { neg: false, mant: 0n, exp: 0 } : parseLongDouble(cur);
   if (old === undefined) return fail(MSG.hashNotFloat);
-  if (old === "inf" || incr === "inf") return fail(MSG.nanOrInf);
+  if (old === "inf") return fail(MSG.nanOrInf);
   const sum = addLongDouble(old, incr);
   if (sum === "overflow") return fail(MSG.nanOrInf);
   const text = formatLongDoubleHuman(sum);
@@ -152,9 +155,19 @@ export function hrandfield(
   rng: RandomSource,
   nowMs: number,
 ): [ByteString, ByteString][] | ByteString | null {
+  checkRandomCount(count);
   const pairs = hgetall(ks, key, nowMs);
   if (count === undefined) return pairs.length === 0 ? null : (pairs[rng.int(pairs.length)]?.[0] ?? null);
   return randomPick(pairs, count, rng);
+}
+
+/**
+ * HRANDFIELD/SRANDMEMBER/ZRANDMEMBER take a count in [-(2^63-1), 2^63-1], checked before the key is looked
+ * up (real Redis 7.0.15 answers a count of -9223372036854775808 with {@link MSG.randomCountRange}). As a JS
+ * number, -(2^63-1) rounds to -2^63 too: callers pass -2^63 only for Redis's -2^63.
+ */
+export function checkRandomCount(count: number | undefined): void {
+  if (count !== undefined && count <= -(2 ** 63)) fail(MSG.randomCountRange);
 }
 
 /** Redis's random-pick rule for HRANDFIELD/SRANDMEMBER/ZRANDMEMBER with a count (see {@link hrandfield}). */

@@ -28,7 +28,10 @@ export function push(
   return l.items.length;
 }
 
-/** LPUSHX/RPUSHX: like {@link push} but only onto an existing list; 0 otherwise. */
+/**
+ * LPUSHX/RPUSHX: like {@link push} but only onto an existing list; 0 otherwise. No elements is the arity
+ * error naming the X command, before the key is looked at (real Redis 7.0.15 answers so).
+ */
 export function pushx(
   ks: RedisKeyspace,
   key: string,
@@ -36,6 +39,8 @@ export function pushx(
   elements: ByteString[],
   nowMs: number,
 ): number {
+  if (elements.length === 0)
+    fail(`ERR wrong number of arguments for '${end === "left" ? "l" : "r"}pushx' command`);
   return ks.get(key, "list", nowMs) ? push(ks, key, end, elements, nowMs) : 0;
 }
 
@@ -188,7 +193,9 @@ export function lpos(
   const want = opts.count === undefined ? 1 : opts.count === 0 ? Number.POSITIVE_INFINITY : opts.count;
   const maxlen = opts.maxlen ? opts.maxlen : Number.POSITIVE_INFINITY;
   const found: number[] = [];
-  let skip = Math.abs(rank) - 1;
+  // Redis 7.0 negates a negative RANK in a C long: -2^63 stays negative and then counts as "skip nothing",
+  // so RANK -9223372036854775808 finds the last match like -1 (real Redis 7.0.15 answers so).
+  let skip = rank <= -(2 ** 63) ? 0 : Math.abs(rank) - 1;
   for (let step = 0; step < items.length && step < maxlen && found.length < want; step++) {
     const i = rank > 0 ? step : items.length - 1 - step;
     if (items[i] !== element) continue;
@@ -200,8 +207,9 @@ export function lpos(
 }
 
 /**
- * LMOVE: pops from `from` of `source` and pushes to `to` of `destination` (the same key rotates); returns
- * the element, or null when the source is absent (then the destination's type is not checked).
+ * LMOVE: pops from `from` of `source` and pushes to `to` of `destination` (the same key rotates in place,
+ * so a one-element list keeps its key and TTL: real Redis 7.0.15 answers so); returns the element, or null
+ * when the source is absent (then the destination's type is not checked).
  */
 export function lmove(
   ks: RedisKeyspace,
@@ -213,6 +221,11 @@ export function lmove(
 ): ByteString | null {
   const src = ks.get(source, "list", nowMs);
   if (!src) return null;
+  if (source === destination) {
+    const element = (from === "left" ? src.items.shift() : src.items.pop()) as ByteString;
+    to === "left" ? src.items.unshift(element) : src.items.push(element);
+    return element;
+  }
   ks.get(destination, "list", nowMs);
   const element = pop(ks, source, from, undefined, nowMs);
   if (typeof element !== "string") return null;

@@ -64,13 +64,16 @@ const DECIMAL = /^([+-]?)(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?$/;
 const HEX = /^([+-]?)0[xX](?:([0-9a-fA-F]+)(?:\.([0-9a-fA-F]*))?|\.([0-9a-fA-F]+))(?:[pP]([+-]?\d+))?$/;
 const INFINITY = /^([+-]?)(?:inf|infinity)$/i;
 
-/** Parsed text: a finite value, ±infinity, or a value strtold would flag with ERANGE (under/overflow). */
-export type ParsedFloat = LongDouble | { inf: true; neg: boolean } | "range";
+/** Parsed text: a finite value, ±infinity, or a value strtold would flag with ERANGE (over/underflow). */
+export type ParsedFloat =
+  | LongDouble
+  | { inf: true; neg: boolean }
+  | { range: "overflow" | "underflow"; neg: boolean };
 
 /**
  * Parses `text` as strtold would, consuming all of it: decimal, hex (`0x1.8p3`) or `inf`/`infinity`.
- * Returns undefined for anything else (including leading/trailing spaces and `nan`), "range" on overflow
- * or on a nonzero value that rounds to zero. `fmt` defaults to x87 extended.
+ * Returns undefined for anything else (including leading/trailing spaces and `nan`), `range: "overflow"`
+ * when the value is too large and `range: "underflow"` when a nonzero value rounds to zero. `fmt` defaults to x87 extended.
  */
 export function parseBinaryFloat(text: string, fmt: BinaryFormat = X87): ParsedFloat | undefined {
   const inf = INFINITY.exec(text);
@@ -92,7 +95,8 @@ export function parseBinaryFloat(text: string, fmt: BinaryFormat = X87): ParsedF
   // digits and ±20000 bits are well past x87's range (about 1e±4951, 2^±16445).
   const lead = expNum - (dec ? 1 : 4) * fracDigits.length + (dec ? 1 : 4) * digits.length;
   const bound = dec ? 6000 : 20000;
-  if (lead > bound || lead < -bound) return "range";
+  if (lead > bound) return { range: "overflow", neg };
+  if (lead < -bound) return { range: "underflow", neg };
   const mantissa = BigInt(`${radix === 16 ? "0x" : ""}${digits}`);
   let r: Rounded;
   if (dec) {
@@ -104,7 +108,8 @@ export function parseBinaryFloat(text: string, fmt: BinaryFormat = X87): ParsedF
   } else {
     r = roundRational(neg, mantissa, 1n, expNum - 4 * fracDigits.length, fmt);
   }
-  if (r === "overflow" || r.mant === 0n) return "range";
+  if (r === "overflow") return { range: "overflow", neg };
+  if (r.mant === 0n) return { range: "underflow", neg };
   return r;
 }
 

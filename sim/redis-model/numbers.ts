@@ -43,7 +43,7 @@ export function addInt64(a: bigint, b: bigint): bigint | undefined {
 export function parseLongDouble(text: string): LongDouble | "inf" | undefined {
   if (text.length === 0 || text.length >= 5 * 1024) return undefined;
   const p = parseBinaryFloat(text);
-  if (p === undefined || p === "range") return undefined;
+  if (p === undefined || "range" in p) return undefined;
   return "inf" in p ? "inf" : p;
 }
 
@@ -57,9 +57,30 @@ const DOUBLE = { bits: 53, expMin: -1074, expMax: 1024 - 53 };
 export function parseRedisDouble(text: string): number | undefined {
   if (text.length === 0) return undefined;
   const p = parseBinaryFloat(text, DOUBLE);
-  if (p === undefined || p === "range") return undefined;
+  if (p === undefined || "range" in p) return undefined;
+  return doubleOf(p);
+}
+
+/** The double of a parsed finite or infinite value (exact: the value was rounded to a double already). */
+function doubleOf(p: LongDouble | { inf: true; neg: boolean }): number {
   if ("inf" in p) return p.neg ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
   const magnitude = Number(p.mant) * 2 ** p.exp;
+  return p.neg ? -magnitude : magnitude;
+}
+
+/**
+ * Parses the number of a score range bound (ZRANGE BYSCORE, ZCOUNT, ZREMRANGEBYSCORE; the text after an
+ * optional `(`) as Redis 7.0's zslParseRange does: plain `strtod`, which must consume the whole text, and
+ * NaN rejected. Unlike ZADD's scores (see {@link parseRedisDouble}) leading whitespace is skipped, an empty
+ * text is 0 (strtod converts nothing and stops at the end, so `(` alone is "above 0"), an overflow is ±inf
+ * and an underflow ±0. Checked against real Redis 7.0.15 (test/redis-model-differential.test.ts).
+ */
+export function parseBoundDouble(text: string): number | undefined {
+  if (text === "") return 0;
+  const p = parseBinaryFloat(text.replace(/^[ \t\n\v\f\r]+/, ""), DOUBLE);
+  if (p === undefined) return undefined;
+  if (!("range" in p)) return doubleOf(p);
+  const magnitude = p.range === "overflow" ? Number.POSITIVE_INFINITY : 0;
   return p.neg ? -magnitude : magnitude;
 }
 

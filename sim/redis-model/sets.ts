@@ -5,7 +5,7 @@
 
 import { fail, MSG } from "./errors.js";
 import { globMatch } from "./glob.js";
-import { randomPick } from "./hashes.js";
+import { checkRandomCount, randomPick } from "./hashes.js";
 import { type ByteString, compareBytes, type RandomSource, type RedisKeyspace } from "./keyspace.js";
 
 const fresh = () => ({ type: "set" as const, members: new Set<ByteString>() });
@@ -79,12 +79,16 @@ export function srandmember(
   rng: RandomSource,
   nowMs: number,
 ): ByteString | ByteString[] | null {
+  checkRandomCount(count);
   const members = smembers(ks, key, nowMs);
   if (count === undefined) return members.length === 0 ? null : (members[rng.int(members.length)] ?? null);
   return randomPick(members, count, rng);
 }
 
-/** SMOVE: moves `member`; 1 if it was in `source`. Both keys must be sets (or absent). */
+/**
+ * SMOVE: moves `member`; 1 if it was in `source`. Both keys must be sets (or absent), but an absent source
+ * replies 0 before the destination's type is looked at (real Redis 7.0.15 answers so).
+ */
 export function smove(
   ks: RedisKeyspace,
   source: string,
@@ -92,6 +96,7 @@ export function smove(
   member: ByteString,
   nowMs: number,
 ): 0 | 1 {
+  if (ks.entry(source, nowMs) === undefined) return 0;
   const src = ks.get(source, "set", nowMs);
   ks.get(destination, "set", nowMs);
   if (!src?.members.has(member)) return 0;
@@ -103,27 +108,17 @@ export function smove(
 }
 
 /**
- * The sets named by `keys` for SINTER (`stopAtMissing`: Redis stops at the first absent key and so never
- * type-checks the keys after it) or SUNION/SDIFF (absent keys are empty sets; all keys type-checked).
+ * The sets named by `keys`, absent keys as empty sets. Every key is type-checked, SINTER's too: Redis 7.0
+ * checks them all before it looks for an empty operand (real Redis 7.0.15 answers `SINTER absent string`
+ * with WRONGTYPE).
  */
-function operands(
-  ks: RedisKeyspace,
-  keys: string[],
-  stopAtMissing: boolean,
-  nowMs: number,
-): Set<ByteString>[] {
-  const out: Set<ByteString>[] = [];
-  for (const k of keys) {
-    const s = ks.get(k, "set", nowMs);
-    if (!s && stopAtMissing) return [];
-    out.push(s?.members ?? new Set());
-  }
-  return out;
+function operands(ks: RedisKeyspace, keys: string[], nowMs: number): Set<ByteString>[] {
+  return keys.map((k) => ks.get(k, "set", nowMs)?.members ?? new Set<ByteString>());
 }
 
 /** SINTER (sorted); an absent key makes the result empty. */
 export function sinter(ks: RedisKeyspace, keys: string[], nowMs: number): ByteString[] {
-  const [first, ...rest] = operands(ks, keys, true, nowMs);
+  const [first, ...rest] = operands(ks, keys, nowMs);
   if (!first) return [];
   return sorted([...first].filter((m) => rest.every((s) => s.has(m))));
 }
@@ -131,13 +126,13 @@ export function sinter(ks: RedisKeyspace, keys: string[], nowMs: number): ByteSt
 /** SUNION (sorted). */
 export function sunion(ks: RedisKeyspace, keys: string[], nowMs: number): ByteString[] {
   const all = new Set<ByteString>();
-  for (const s of operands(ks, keys, false, nowMs)) for (const m of s) all.add(m);
+  for (const s of operands(ks, keys, nowMs)) for (const m of s) all.add(m);
   return sorted(all);
 }
 
 /** SDIFF: members of the first set in none of the others (sorted). */
 export function sdiff(ks: RedisKeyspace, keys: string[], nowMs: number): ByteString[] {
-  const [first, ...rest] = operands(ks, keys, false, nowMs);
+  const [first, ...rest] = operands(ks, keys, nowMs);
   return sorted([...(first ?? [])].filter((m) => rest.every((s) => !s.has(m))));
 }
 

@@ -132,7 +132,11 @@ export function getdel(ks: RedisKeyspace, key: string, nowMs: number): Uint8Arra
   return v;
 }
 
-/** GETEX: the value, and sets (`expiry`) or removes (`persist`) the TTL. Both at once: syntax error. */
+/**
+ * GETEX: the value, and sets (`expiry`) or removes (`persist`) the TTL. Both at once: syntax error. An
+ * absent key replies null and a non-string WRONGTYPE before the expiry is validated (real Redis 7.0.15
+ * answers `GETEX absent PX -5` with null).
+ */
 export function getex(
   ks: RedisKeyspace,
   key: string,
@@ -140,10 +144,10 @@ export function getex(
   nowMs: number,
 ): Uint8Array | null {
   if (opts.expiry && opts.persist) fail(MSG.syntax);
-  const at = opts.expiry ? absoluteExpiryMs(opts.expiry, nowMs, "getex", true) : undefined;
   const v = get(ks, key, nowMs);
   const e = ks.entry(key, nowMs);
   if (v === null || e === undefined) return null;
+  const at = opts.expiry ? absoluteExpiryMs(opts.expiry, nowMs, "getex", true) : undefined;
   if (opts.persist) delete e.expiresAtMs;
   if (at !== undefined) e.expiresAtMs = at;
   ks.entry(key, nowMs);

@@ -8,7 +8,7 @@
 import { fail, MSG } from "./errors.js";
 import { type ByteString, compareBytes } from "./keyspace.js";
 import { normalizeRange } from "./lists.js";
-import { parseRedisDouble } from "./numbers.js";
+import { parseBoundDouble, requireRedisInteger } from "./numbers.js";
 
 /** A member with its score. */
 export type ZEntry = [member: ByteString, score: number];
@@ -25,10 +25,13 @@ export type LexBound =
   | { kind: "max" }
   | { kind: "value"; value: ByteString; exclusive: boolean };
 
-/** Parses "1.5", "(1.5", "-inf", "(+inf"...; "ERR min or max is not a float" otherwise. */
+/**
+ * Parses "1.5", "(1.5", "-inf", "(+inf"...; "ERR min or max is not a float" otherwise. The number follows
+ * strtod's rules ({@link parseBoundDouble}): `(` alone and "" are 0, " 1" is 1, "1e400" is inf.
+ */
 export function parseScoreBound(text: string): ScoreBound {
   const exclusive = text.startsWith("(");
-  const value = parseRedisDouble(exclusive ? text.slice(1) : text);
+  const value = parseBoundDouble(exclusive ? text.slice(1) : text);
   if (value === undefined) return fail(MSG.minMaxNotFloat);
   return { value, exclusive };
 }
@@ -78,11 +81,14 @@ export interface ZRangeOptions {
  * The entries ZRANGE selects from `sorted` (ascending). By rank, `start`/`stop` are indexes into the
  * (reversed, with REV) order with LRANGE's index rules. By score or lex, they are bounds, given max first
  * with REV as Redis takes them; LIMIT then skips `offset` (negative: nothing is returned) and keeps `count`
- * (negative: all). LIMIT without BYSCORE/BYLEX and WITHSCORES with BYLEX are syntax errors.
+ * (negative: all). LIMIT without BYSCORE/BYLEX (unless its count is -1) and WITHSCORES with BYLEX are syntax
+ * errors.
  */
 export function selectRange(sorted: ZEntry[], start: string, stop: string, opts: ZRangeOptions): ZEntry[] {
   const by = opts.by ?? "rank";
-  if (opts.limit && by === "rank") fail(MSG.limitNeedsBy);
+  // Redis 7.0 spots LIMIT by its count differing from the default -1, so `LIMIT n -1` by rank is accepted
+  // and ignored (real Redis 7.0.15 answers so).
+  if (opts.limit && opts.limit.count !== -1 && by === "rank") fail(MSG.limitNeedsBy);
   if (opts.withScores && by === "lex") fail(MSG.withScoresLex);
   const ordered = opts.rev ? [...sorted].reverse() : sorted;
   if (by === "rank") {
@@ -104,8 +110,10 @@ export function selectRange(sorted: ZEntry[], start: string, stop: string, opts:
   return picked.slice(offset, count < 0 ? undefined : offset + count);
 }
 
-/** A rank argument: Redis's strict integer, else "ERR value is not an integer or out of range". */
+/**
+ * A rank argument: Redis's strict integer within the int64 range (a C long on x86-64), else "ERR value is
+ * not an integer or out of range" (real Redis 7.0.15 answers `ZRANGE k 0 9223372036854775808` so).
+ */
 function parseIndex(text: string): number {
-  if (!/^(?:0|-?[1-9]\d*)$/.test(text)) fail(MSG.notInteger);
-  return Number(text);
+  return Number(requireRedisInteger(text));
 }

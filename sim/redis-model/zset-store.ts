@@ -8,6 +8,7 @@
 import { fail, MSG, wrongType } from "./errors.js";
 import type { ByteString, RedisKeyspace } from "./keyspace.js";
 import { type ZEntry, zsorted } from "./zset-ranges.js";
+import { storedScore } from "./zsets.js";
 
 /** WEIGHTS (one per key) and AGGREGATE. */
 export interface ZStoreOptions {
@@ -24,9 +25,14 @@ function input(ks: RedisKeyspace, key: string, nowMs: number): Map<ByteString, n
   return wrongType();
 }
 
+/**
+ * Combines the score so far `a` with the next input's `b`. MIN/MAX keep `a` unless `b` is strictly
+ * smaller/larger, so of 0 and -0 the first one met stays (real Redis 7.0.15 answers `ZUNION 2 z z WEIGHTS 0
+ * -0 AGGREGATE MIN WITHSCORES` with 0 and `WEIGHTS -0 0` with -0; Math.min would prefer -0).
+ */
 function aggregate(how: "sum" | "min" | "max", a: number, b: number): number {
-  if (how === "min") return Math.min(a, b);
-  if (how === "max") return Math.max(a, b);
+  if (how === "min") return b < a ? b : a;
+  if (how === "max") return b > a ? b : a;
   const sum = a + b;
   return Number.isNaN(sum) ? 0 : sum;
 }
@@ -34,7 +40,8 @@ function aggregate(how: "sum" | "min" | "max", a: number, b: number): number {
 /**
  * ZUNION/ZINTER/ZDIFF without storing: the combined entries in zset order. `keys` must not be empty
  * ("ERR at least 1 input key is needed for '<command>' command"); WEIGHTS must name one weight per key
- * ("ERR syntax error"); ZDIFF takes neither WEIGHTS nor AGGREGATE.
+ * ("ERR syntax error"); ZDIFF takes neither WEIGHTS nor AGGREGATE. Every key is type-checked before the
+ * options are (real Redis 7.0.15 answers a wrong-typed key with WRONGTYPE even when a weight is not a float).
  */
 export function zcombine(
   ks: RedisKeyspace,
@@ -44,10 +51,10 @@ export function zcombine(
   nowMs: number,
 ): ZEntry[] {
   if (keys.length === 0) fail(`ERR at least 1 input key is needed for 'z${op}store' command`);
+  const inputs = keys.map((k) => input(ks, k, nowMs));
   if (op === "diff" && (opts.weights || opts.aggregate)) fail(MSG.syntax);
   if (opts.weights && opts.weights.length !== keys.length) fail(MSG.syntax);
   if (opts.weights?.some((w) => Number.isNaN(w))) fail(MSG.weightNotFloat);
-  const inputs = keys.map((k) => input(ks, k, nowMs));
   const how = opts.aggregate ?? "sum";
   const out = new Map<ByteString, number>();
   const [first, ...rest] = inputs;
@@ -80,6 +87,7 @@ export function zstore(
 ): number {
   const result = zcombine(ks, op, keys, opts, nowMs);
   ks.delete(destination, nowMs);
-  if (result.length > 0) ks.put(destination, { type: "zset", scores: new Map(result) }, nowMs);
+  const scores = new Map(result.map(([m, s]) => [m, storedScore(s)]));
+  if (result.length > 0) ks.put(destination, { type: "zset", scores }, nowMs);
   return result.length;
 }

@@ -6,7 +6,7 @@
 
 import { fail, MSG } from "./errors.js";
 import { globMatch } from "./glob.js";
-import { randomPick } from "./hashes.js";
+import { checkRandomCount, randomPick } from "./hashes.js";
 import type { ByteString, RandomSource, RedisKeyspace } from "./keyspace.js";
 import { normalizeRange } from "./lists.js";
 import {
@@ -32,13 +32,26 @@ export interface ZAddOptions {
   incr?: boolean;
 }
 
-/** Checks ZADD's flags and scores in Redis's order of complaints. */
+/**
+ * Checks ZADD's flags and scores in Redis 7.0's order of complaints: NX+XX, then GT/LT/NX, then INCR with
+ * several pairs, then the scores (real Redis 7.0.15 answers `ZADD k NX GT INCR 1 a 2 b` with the GT/LT/NX
+ * error).
+ */
 function checkZAdd(pairs: [number, ByteString][], opts: ZAddOptions): void {
   if (pairs.length === 0) fail("ERR wrong number of arguments for 'zadd' command");
-  if (opts.incr && pairs.length > 1) fail(MSG.zaddIncrPair);
   if (opts.nx && opts.xx) fail(MSG.zaddXxNx);
   if ((opts.gt && opts.nx) || (opts.lt && opts.nx) || (opts.gt && opts.lt)) fail(MSG.zaddGtLtNx);
+  if (opts.incr && pairs.length > 1) fail(MSG.zaddIncrPair);
   if (pairs.some(([s]) => Number.isNaN(s))) fail(MSG.notFloat);
+}
+
+/**
+ * The score as a small sorted set keeps it: Redis 7.0's listpack encoding writes an integral score as an
+ * integer, so -0 is stored (and later read back) as 0, while ZINCRBY/ZADD INCR still reply "-0" (real Redis
+ * 7.0.15 answers so). The model follows this small encoding; a skiplist-encoded set would keep -0.
+ */
+export function storedScore(score: number): number {
+  return score === 0 ? 0 : score;
 }
 
 /**
@@ -65,7 +78,7 @@ export function zadd(
     const cur = z.scores.get(member);
     if (cur === undefined) {
       if (opts.xx) continue;
-      z.scores.set(member, score);
+      z.scores.set(member, storedScore(score));
       added++;
       incrResult = score;
       continue;
@@ -76,7 +89,7 @@ export function zadd(
     if ((opts.gt && next <= cur) || (opts.lt && next >= cur)) continue;
     incrResult = next;
     if (next !== cur) {
-      z.scores.set(member, next);
+      z.scores.set(member, storedScore(next));
       changed++;
     }
   }
@@ -263,6 +276,7 @@ export function zrandmember(
   rng: RandomSource,
   nowMs: number,
 ): ZEntry[] | ByteString | null {
+  checkRandomCount(count);
   const entries = zentries(ks, key, nowMs);
   if (count === undefined)
     return entries.length === 0 ? null : (entries[rng.int(entries.length)]?.[0] ?? null);
