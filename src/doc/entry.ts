@@ -188,8 +188,9 @@ function fixed(m: Mutation, limits: ValueLimits): CapturedMutation {
  * @throws InvalidArgumentError (FUSEDB_INVALID_JSON, FUSEDB_VALUE_TOO_LARGE).
  */
 function copyJson(value: Json, what: string, limits: ValueLimits): { value: Json; text: Uint8Array } {
-  const text = textEncoder.encode(encodeValue(value, limits, what));
-  return { value: decodeJson(text), text };
+  const json = encodeValue(value, limits, what);
+  // The copy is parsed from the encoder's string, not decoded back from the bytes: the same document.
+  return { value: deepFreeze(JSON.parse(json) as Json), text: textEncoder.encode(json) };
 }
 
 function assertDurationMs(ms: unknown, what: string): void {
