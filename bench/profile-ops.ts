@@ -40,8 +40,15 @@ session.connect();
 await session.post("Profiler.enable");
 await session.post("Profiler.setSamplingInterval", { interval: 200 });
 await session.post("Profiler.start");
+// PROFILE_HEAP=1: also sample allocations (bytes by allocating stack) into <out>.heapprofile.
+const heap = process.env.PROFILE_HEAP === "1";
+if (heap) await session.post("HeapProfiler.startSampling", { samplingInterval: 4096 });
 const r = await runPhase(engine, workload, { loop: "closed", inflight: 64 }, Number(seconds) * 1000, 1000);
 const { profile } = await session.post("Profiler.stop");
+if (heap) {
+  const sampled = await session.post("HeapProfiler.stopSampling");
+  writeFileSync(`${out}.heapprofile`, JSON.stringify(sampled.profile));
+}
 writeFileSync(`${out}.cpuprofile`, JSON.stringify(profile));
 console.log(
   JSON.stringify({
