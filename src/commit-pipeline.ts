@@ -56,6 +56,8 @@ interface Unapplied {
   visible: () => void;
 }
 
+const noop = (): void => undefined;
+
 /** `unapplied` drops its visible prefix once it is longer than this and more than half the array. */
 const UNAPPLIED_COMPACT_MIN = 1024;
 
@@ -143,7 +145,7 @@ export class CommitPipeline {
    * Resolves once the caller may be acknowledged (durable; visible in mode 'relaxed').
    * @throws ClosedError, PoisonedError, CorruptionError, and the mutation errors of `resolveMutation`.
    */
-  async commit(mutations: readonly CapturedMutation[], keys: readonly KeyString[]): Promise<BatchResult> {
+  commit(mutations: readonly CapturedMutation[], keys: readonly KeyString[]): Promise<BatchResult> {
     assert(mutations.length === keys.length, "one key per mutation");
     this.assertWritable();
     // The time of the call: expiries are relative to it, and so is "expired" while resolving. Calls are
@@ -153,10 +155,20 @@ export class CommitPipeline {
     // inside the prepare queue, so calls still take effect in call order.
     const throttle = this.tree.backpressure();
     const ready = this.basesNow(keys, throttle);
-    const prepared =
-      ready !== undefined
-        ? this.prepare(mutations, keys, ready, nowMs)
-        : await this.enqueuePrepare(mutations, keys, nowMs, throttle);
+    if (ready === undefined) return this.commitQueued(mutations, keys, nowMs, throttle);
+    // The fast path has no async frame: one `then` on the record's durable promise (issue 13 point 5).
+    const prepared = this.prepare(mutations, keys, ready, nowMs);
+    return prepared.acked.then(() => prepared.value);
+  }
+
+  /** {@link commit} for a call that waits in the prepare queue. */
+  private async commitQueued(
+    mutations: readonly CapturedMutation[],
+    keys: readonly KeyString[],
+    nowMs: number,
+    throttle: Promise<void> | undefined,
+  ): Promise<BatchResult> {
+    const prepared = await this.enqueuePrepare(mutations, keys, nowMs, throttle);
     await prepared.acked;
     return prepared.value;
   }
@@ -385,11 +397,14 @@ export class CommitPipeline {
         `batch of ${payload.length} bytes is too large`,
       );
     }
-    let visible = (): void => undefined;
-    const becameVisible = new Promise<void>((resolve) => {
-      visible = resolve;
-    });
-    const record: Unapplied = { lsn, callMs: nowMs, effects, durable: false, visible };
+    const record: Unapplied = { lsn, callMs: nowMs, effects, durable: false, visible: noop };
+    // Only mode 'relaxed' waits for visibility: a promise per record there, none otherwise.
+    const becameVisible =
+      this.options.durability === "relaxed"
+        ? new Promise<void>((resolve) => {
+            record.visible = resolve;
+          })
+        : undefined;
     this.wal.noteClockFloor(nowMs); // the slot written with this record's group carries its time too
     const appended = this.wal.append(RecordType.TimedBatch, payload, () => this.onDurable(record));
     assert(appended.lsn === lsn, "LSN preview matches the appended record");
@@ -401,7 +416,7 @@ export class CommitPipeline {
       this.overlay.set(key, entry);
       this.resolveFloor.raiseBy(key, entry);
     }
-    if (this.options.durability !== "relaxed") return { acked: appended.durable, value: { lsn, results } };
+    if (becameVisible === undefined) return { acked: appended.durable, value: { lsn, results } };
     this.pump();
     // Relaxed: acknowledged once visible, or rejected if the log fails first. A failure after the
     // acknowledgement is the documented loss window; later calls see the poison.

@@ -14,6 +14,7 @@
  * - keys are ordered bytewise (UTF-8 bytes, not UTF-16 code units) in scans;
  * - scan honours gt/gte/lt/lte, limit and reverse exactly like a sorted Map model, before and after
  *   checkpoints (fast-check, seed printed);
+ * - patch and incr results are frozen and equal (value, field order) what their stored text decodes to;
  * - use after close → FUSEDB_CLOSED;
  * - visibility after durability: a read never sees a write whose WAL sync has not completed.
  */
@@ -295,6 +296,30 @@ describe("validation and limits", () => {
     expect(got?.value).toEqual({ a: [1, 2] });
     expect(Object.isFrozen(got?.value)).toBe(true);
     await db.close();
+  });
+});
+
+describe("patch and incr results", () => {
+  it("are frozen, and equal what their stored text decodes to after a reopen", async () => {
+    const { fs, db } = await fresh();
+    await db.set("p", { "10": 1, b: { c: [1, { d: "\ud800" }] }, e: "x" });
+    // JSON.parse makes "__proto__" an own field (a literal would set the prototype).
+    const proto = JSON.parse('{"__proto__": 1}') as Json;
+    const patched = await db.patch("p", { b: { c: null, f: -0 }, "2": proto, e: null, g: 1.5e-7 });
+    expect(Object.keys((patched.value as { "2": Json })["2"] as object)).toEqual(["__proto__"]);
+    const expected = JSON.parse(JSON.stringify(patched.value));
+    expect(patched.value).toEqual(expected);
+    expect(Object.isFrozen(patched.value)).toBe(true);
+    expect(Object.isFrozen((patched.value as { b: Json }).b)).toBe(true);
+    const counted = await db.incr("n", -0);
+    expect(Object.is(counted.value, 0)).toBe(true);
+    await db.close();
+    const again = await openMem(fs);
+    const stored = await again.get("p");
+    expect(JSON.stringify(stored?.value)).toBe(JSON.stringify(patched.value));
+    expect(Object.keys(stored?.value as object)).toEqual(Object.keys(patched.value as object));
+    expect((await again.get("n"))?.value).toBe(0);
+    await again.close();
   });
 });
 

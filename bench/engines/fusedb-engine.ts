@@ -87,6 +87,11 @@ class FusedbEngine implements Engine {
       leaves: s.tree.leaves,
       bufferedBytes: s.bufferedBytes,
       segmentBytes: s.segmentBytes,
+      rowCacheHits: s.tree.rows.hits,
+      rowCacheMisses: s.tree.rows.misses,
+      rowCacheBytes: s.tree.rows.bytes,
+      blockCacheHits: s.tree.cache.hits,
+      blockCacheMisses: s.tree.cache.misses,
     };
   }
 

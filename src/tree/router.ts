@@ -129,7 +129,8 @@ export class Router {
 
   private leafAt(i: number): Leaf {
     const leaf = this.current[i];
-    assert(leaf !== undefined, `leaf ${i} of ${this.current.length}`);
+    // The message is built only on failure: this runs on every point read.
+    if (leaf === undefined) assert(false, `leaf ${i} of ${this.current.length}`);
     return leaf;
   }
 }

@@ -14,7 +14,7 @@
  * hand passing a row clears its bit or, if clear, drops it. Idea: Corbató's CLOCK; the same trade (cheap
  * hits, approximate LRU) as RocksDB's HyperClockCache.
  */
-import type { Entry } from "../doc/entry.js";
+import { type Entry, textBytesOf } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 
 /** Estimated memory of one cached row beyond its key and text: map slot, entry object, decoded document header. */
@@ -44,12 +44,13 @@ interface Row {
 }
 
 /**
- * Estimated bytes a cached row holds: the key, the stored text, and its decoded document (counted as the
- * text's size again), plus a fixed overhead. The tree caches texts that own their bytes (see `ownText`),
- * so a row never keeps a whole segment block alive.
+ * Estimated bytes a cached row holds: the key, its document once (the tree caches row entries,
+ * `rowEntryOf` in src/doc/entry.ts, which hold the text until the first read and then only the decoded
+ * document, about the text's size for documents of long strings), plus a fixed overhead. Documents of many
+ * tiny fields decode to more than their text; the estimate undercounts them.
  */
 export function rowCost(key: KeyString, entry: Entry): number {
-  return key.length + 2 * (entry.text?.length ?? 0) + ROW_OVERHEAD_BYTES;
+  return key.length + textBytesOf(entry) + ROW_OVERHEAD_BYTES;
 }
 
 /** Newest entries of hot keys under a byte budget. */

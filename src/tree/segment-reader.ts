@@ -333,7 +333,8 @@ export class SegmentReader {
 
   private indexAt(b: number): IndexEntry {
     const ix = this.index[b];
-    assert(ix !== undefined, `block ${b} of ${this.index.length} is indexed`);
+    // The message is built only on failure: the index search runs this once per step of every read.
+    if (ix === undefined) assert(false, `block ${b} of ${this.index.length} is indexed`);
     return ix;
   }
 

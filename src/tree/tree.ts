@@ -14,7 +14,7 @@
  * backpressure, never a stall). Memory mode has only the router: buffers, no files, no
  * background work.
  */
-import { type Entry, entryFromStored } from "../doc/entry.js";
+import { type Entry, rowEntryOf } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 import { VersionFloor } from "../doc/version-floor.js";
 import { assert } from "../errors.js";
@@ -119,18 +119,6 @@ export interface LeafInfo {
 interface KeyRead {
   readonly done: Promise<Entry | undefined>;
   stale: boolean;
-}
-
-/**
- * `entry`, or a copy whose text owns its bytes if the text is a view of a larger buffer (an entry of a
- * segment block shares the block's buffer): what the row cache holds must not keep whole blocks alive.
- * The copy decodes its document on first use, as segment entries do.
- */
-function ownText(entry: Entry): Entry {
-  const text = entry.text;
-  if (text === undefined || text.byteLength === text.buffer.byteLength) return entry;
-  const copy: Uint8Array = Uint8Array.prototype.slice.call(text);
-  return entryFromStored(entry.version, copy, entry.lsn, entry.expiresAtMs, true);
 }
 
 /** The files side of a durable tree: its jobs and the publisher they write through. */
@@ -339,7 +327,7 @@ export class Tree {
    */
   private cacheRow(key: KeyString, entry: Entry): void {
     if (this.maySweep(entry)) this.rows.delete(key);
-    else this.rows.set(key, ownText(entry));
+    else this.rows.set(key, rowEntryOf(entry));
   }
 
   /** Whether background work may turn `entry` into a tombstone (expired at the horizon; never without jobs). */
