@@ -18,17 +18,7 @@ import {
   type ZRangeOptions,
   zsets,
 } from "../sim/redis-model/index.js";
-
-function zsetOf(pairs: [number, string][], key = "z", ks = new RedisKeyspace()): RedisKeyspace {
-  zsets.zadd(ks, key, pairs, {}, 0);
-  return ks;
-}
-const all = (ks: RedisKeyspace, key = "z") => zsets.zrange(ks, key, "0", "-1", { withScores: true }, 0);
-const ONE_TWO_THREE: [number, string][] = [
-  [1, "one"],
-  [2, "two"],
-  [3, "three"],
-];
+import { all, ONE_TWO_THREE, zsetOf } from "./helpers/redis-model-fixtures.js";
 
 describe("ZADD flags (redis.io/commands/zadd)", () => {
   // Start from {a: 5}; [args, flags, reply, scores after]
