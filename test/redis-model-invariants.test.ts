@@ -71,8 +71,8 @@ const OPS: [RedisType | "any", Op][] = [
         now,
       ),
   ],
-  ["set", (ks, r, now, k) => zsets.zremrangebyscore(ks, k, pick(r, BOUNDS), pick(r, BOUNDS), now)],
-  ["set", (ks, r, now, k) => zsets.zremrangebylex(ks, k, pick(r, BOUNDS), pick(r, BOUNDS), now)],
+  ["set", (ks, r, now, k) => zsets.zremrangeby(ks, k, "score", pick(r, BOUNDS), pick(r, BOUNDS), now)],
+  ["set", (ks, r, now, k) => zsets.zremrangeby(ks, k, "lex", pick(r, BOUNDS), pick(r, BOUNDS), now)],
   ["set", (ks, r, now, k) => zsets.zpop(ks, k, "max", pick(r, [undefined, 2, -1]), now)],
   [
     "set",

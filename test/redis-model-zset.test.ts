@@ -319,13 +319,13 @@ describe("removal by range, pops and counts (redis.io/commands/zremrangebylex, /
     expect(zsets.zrange(ks, "z", "0", "-1", {}, 0)).toEqual(
       "ALPHA aaaa alpha b c d e foo zap zip".split(" "),
     );
-    expect(zsets.zremrangebylex(ks, "z", "[alpha", "[omega", 0)).toBe(6);
+    expect(zsets.zremrangeby(ks, "z", "lex", "[alpha", "[omega", 0)).toBe(6);
     expect(zsets.zrange(ks, "z", "0", "-1", {}, 0)).toEqual(["ALPHA", "aaaa", "zap", "zip"]);
     expect(zsets.zlexcount(ks, "z", "-", "+", 0)).toBe(4);
   });
   it("ZREMRANGEBYSCORE and ZREMRANGEBYRANK doc examples; the last removal deletes the key", () => {
     const ks = zsetOf(ONE_TWO_THREE);
-    expect(zsets.zremrangebyscore(ks, "z", "-inf", "(2", 0)).toBe(1);
+    expect(zsets.zremrangeby(ks, "z", "score", "-inf", "(2", 0)).toBe(1);
     expect(all(ks)).toEqual([
       ["two", 2],
       ["three", 3],

@@ -146,16 +146,34 @@ export function zentries(ks: RedisKeyspace, key: string, nowMs: number): ZEntry[
   return z ? zsorted(z.scores) : [];
 }
 
+/**
+ * The key's entries in [min, max], in order: by score (`min`/`max` as in ZRANGE BYSCORE) or by member bytes
+ * (as in BYLEX). Both bounds parse first, so a malformed one fails with Redis's error even for an absent key.
+ */
+function entriesBetween(
+  ks: RedisKeyspace,
+  key: string,
+  by: "score" | "lex",
+  min: string,
+  max: string,
+  nowMs: number,
+): ZEntry[] {
+  if (by === "score") {
+    const [lo, hi] = [parseScoreBound(min), parseScoreBound(max)];
+    return zentries(ks, key, nowMs).filter(([, s]) => inScoreRange(s, lo, hi));
+  }
+  const [lo, hi] = [parseLexBound(min), parseLexBound(max)];
+  return zentries(ks, key, nowMs).filter(([m]) => inLexRange(m, lo, hi));
+}
+
 /** ZCOUNT: members with scores in [min, max] (bound text as in ZRANGE BYSCORE). */
 export function zcount(ks: RedisKeyspace, key: string, min: string, max: string, nowMs: number): number {
-  const [lo, hi] = [parseScoreBound(min), parseScoreBound(max)];
-  return zentries(ks, key, nowMs).filter(([, s]) => inScoreRange(s, lo, hi)).length;
+  return entriesBetween(ks, key, "score", min, max, nowMs).length;
 }
 
 /** ZLEXCOUNT: members in the lex range [min, max]. */
 export function zlexcount(ks: RedisKeyspace, key: string, min: string, max: string, nowMs: number): number {
-  const [lo, hi] = [parseLexBound(min), parseLexBound(max)];
-  return zentries(ks, key, nowMs).filter(([m]) => inLexRange(m, lo, hi)).length;
+  return entriesBetween(ks, key, "lex", min, max, nowMs).length;
 }
 
 /** ZRANGE (see selectRange): members, or [member, score] pairs with WITHSCORES. Bounds parse first. */
@@ -226,30 +244,19 @@ export function zremrangebyrank(
   return r ? removeAll(ks, key, entries.slice(r[0], r[1] + 1), nowMs) : 0;
 }
 
-/** ZREMRANGEBYSCORE. */
-export function zremrangebyscore(
+/**
+ * ZREMRANGEBYSCORE (`by` "score") / ZREMRANGEBYLEX ("lex"): removes the entries in [min, max] (bound text as
+ * in ZRANGE BYSCORE / BYLEX); returns how many. Deletes the key when it empties.
+ */
+export function zremrangeby(
   ks: RedisKeyspace,
   key: string,
+  by: "score" | "lex",
   min: string,
   max: string,
   nowMs: number,
 ): number {
-  const [lo, hi] = [parseScoreBound(min), parseScoreBound(max)];
-  const doomed = zentries(ks, key, nowMs).filter(([, s]) => inScoreRange(s, lo, hi));
-  return removeAll(ks, key, doomed, nowMs);
-}
-
-/** ZREMRANGEBYLEX. */
-export function zremrangebylex(
-  ks: RedisKeyspace,
-  key: string,
-  min: string,
-  max: string,
-  nowMs: number,
-): number {
-  const [lo, hi] = [parseLexBound(min), parseLexBound(max)];
-  const doomed = zentries(ks, key, nowMs).filter(([m]) => inLexRange(m, lo, hi));
-  return removeAll(ks, key, doomed, nowMs);
+  return removeAll(ks, key, entriesBetween(ks, key, by, min, max, nowMs), nowMs);
 }
 
 /** ZPOPMIN/ZPOPMAX: up to `count` (default 1; negative is an error) entries from the low/high end. */
