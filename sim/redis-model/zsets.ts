@@ -147,33 +147,28 @@ export function zentries(ks: RedisKeyspace, key: string, nowMs: number): ZEntry[
 }
 
 /**
- * The key's entries in [min, max], in order: by score (`min`/`max` as in ZRANGE BYSCORE) or by member bytes
- * (as in BYLEX). Both bounds parse first, so a malformed one fails with Redis's error even for an absent key.
+ * Whether an entry is in [min, max]: by score (`min`/`max` as in ZRANGE BYSCORE) or by member bytes (as in
+ * BYLEX). The bounds parse here: call it before the key is looked at, as Redis checks the bounds first.
  */
-function entriesBetween(
-  ks: RedisKeyspace,
-  key: string,
-  by: "score" | "lex",
-  min: string,
-  max: string,
-  nowMs: number,
-): ZEntry[] {
+function between(by: "score" | "lex", min: string, max: string): (entry: ZEntry) => boolean {
   if (by === "score") {
     const [lo, hi] = [parseScoreBound(min), parseScoreBound(max)];
-    return zentries(ks, key, nowMs).filter(([, s]) => inScoreRange(s, lo, hi));
+    return ([, s]) => inScoreRange(s, lo, hi);
   }
   const [lo, hi] = [parseLexBound(min), parseLexBound(max)];
-  return zentries(ks, key, nowMs).filter(([m]) => inLexRange(m, lo, hi));
+  return ([m]) => inLexRange(m, lo, hi);
 }
 
 /** ZCOUNT: members with scores in [min, max] (bound text as in ZRANGE BYSCORE). */
 export function zcount(ks: RedisKeyspace, key: string, min: string, max: string, nowMs: number): number {
-  return entriesBetween(ks, key, "score", min, max, nowMs).length;
+  const inRange = between("score", min, max);
+  return zentries(ks, key, nowMs).filter(inRange).length;
 }
 
 /** ZLEXCOUNT: members in the lex range [min, max]. */
 export function zlexcount(ks: RedisKeyspace, key: string, min: string, max: string, nowMs: number): number {
-  return entriesBetween(ks, key, "lex", min, max, nowMs).length;
+  const inRange = between("lex", min, max);
+  return zentries(ks, key, nowMs).filter(inRange).length;
 }
 
 /** ZRANGE (see selectRange): members, or [member, score] pairs with WITHSCORES. Bounds parse first. */
@@ -256,7 +251,8 @@ export function zremrangeby(
   max: string,
   nowMs: number,
 ): number {
-  return removeAll(ks, key, entriesBetween(ks, key, by, min, max, nowMs), nowMs);
+  const inRange = between(by, min, max);
+  return removeAll(ks, key, zentries(ks, key, nowMs).filter(inRange), nowMs);
 }
 
 /** ZPOPMIN/ZPOPMAX: up to `count` (default 1; negative is an error) entries from the low/high end. */
