@@ -50,6 +50,7 @@ export function spawnFusedbServer(args: string[], cleanups: Cleanup[]): FusedbSe
  */
 export async function waitForOutput(server: FusedbServerProcess, pattern: RegExp): Promise<RegExpExecArray> {
   const start = Date.now();
+  // Bounded by START_MS_MAX (the throw below).
   for (;;) {
     const match = pattern.exec(server.output());
     if (match !== null) return match;
