@@ -15,15 +15,9 @@ import { open } from "../src/index.js";
 import type { FileSystem } from "../src/io/file-system.js";
 import { ForwardingFileSystem } from "../src/io/forwarding-file-system.js";
 import { NodeFileSystem } from "../src/io/node-file-system.js";
+import { positiveArg } from "./positive-arg.js";
 
 const IN_FLIGHT = 64;
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} wants a positive number`);
-  return v;
-}
 
 async function measure(
   dir: string,
@@ -57,9 +51,9 @@ async function measure(
   return { opsPerSec, text: `${opsPerSec.toFixed(0)} ops/s, ${cpuUsPerOp.toFixed(1)} CPU µs/op${perGroup}` };
 }
 
-const seconds = arg("seconds", 3);
-const rounds = arg("rounds", 3);
-const keys = arg("keys", 1000);
+const seconds = positiveArg("seconds", 3);
+const rounds = positiveArg("rounds", 3);
+const keys = positiveArg("keys", 1000);
 const root = mkdtempSync(join(tmpdir(), "fusedb-group-commit-"));
 try {
   const ratios: number[] = [];

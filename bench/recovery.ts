@@ -25,16 +25,10 @@ import { readManifest } from "../src/tree/manifest.js";
 import { decodeBatchRecord } from "../src/wal/batch-codec.js";
 import { resolveLiveWal } from "../src/wal/wal-head.js";
 import { recoverWal } from "../src/wal/wal-reader.js";
+import { positiveArg } from "./positive-arg.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const IN_FLIGHT = 64;
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} wants a positive number`);
-  return v;
-}
 
 function walBytes(dir: string): number {
   let total = 0;
@@ -118,9 +112,9 @@ function message<T>(proc: ChildProcess): Promise<T> {
 }
 
 async function parent(): Promise<void> {
-  const mb = arg("mb", 32);
-  const keys = arg("keys", 100_000);
-  const runs = arg("runs", 3);
+  const mb = positiveArg("mb", 32);
+  const keys = positiveArg("keys", 100_000);
+  const runs = positiveArg("runs", 3);
   const root = mkdtempSync(join(tmpdir(), "fusedb-recovery-"));
   try {
     const from = process.argv.indexOf("--from");

@@ -62,13 +62,22 @@ async function seen(db: FuseDB, k: string): Promise<unknown> {
 
 const GONE = { get: undefined, ttl: undefined, scan: [] };
 
+/**
+ * A database opened at T0 on `fs` that wrote "k" with a one-minute TTL and, two minutes later, saw it
+ * expired (get, ttl and scan): the observed time the tests below expect never to go back.
+ */
+async function seenExpired(fs: TestDisk): Promise<{ db: FuseDB; clock: SimClock }> {
+  const clock = new SimClock(T0);
+  const db = await openAt(fs, clock);
+  await db.set("k", 1, { ttlMs: MINUTE });
+  clock.advance(2 * MINUTE);
+  expect(await seen(db, "k")).toEqual(GONE);
+  return { db, clock };
+}
+
 describe("clock floor, one process", () => {
   it("a document seen expired stays expired when the clock steps back", async () => {
-    const clock = new SimClock(T0);
-    const db = await openAt(new TestDisk(), clock);
-    await db.set("k", { v: 1 }, { ttlMs: MINUTE });
-    clock.advance(2 * MINUTE);
-    expect(await seen(db, "k")).toEqual(GONE);
+    const { db, clock } = await seenExpired(new TestDisk());
     clock.stepBack(3 * MINUTE);
     expect(await seen(db, "k")).toEqual(GONE);
     expect(await db.versionOf("k")).toBe(1);
@@ -106,11 +115,7 @@ describe("clock floor, one process", () => {
 describe("clock floor, across restarts", () => {
   it("a clean close: reopened under a clock set back, the expired document stays expired", async () => {
     const fs = new TestDisk();
-    const clock = new SimClock(T0);
-    const db = await openAt(fs, clock);
-    await db.set("k", 1, { ttlMs: MINUTE });
-    clock.advance(2 * MINUTE);
-    expect(await seen(db, "k")).toEqual(GONE);
+    const { db } = await seenExpired(fs);
     await db.close();
     const again = await openAt(fs.copy(), new SimClock(T0));
     expect(await seen(again, "k")).toEqual(GONE);
@@ -132,11 +137,7 @@ describe("clock floor, across restarts", () => {
 
   it("a power loss before any checkpoint keeps the floor (from the WAL)", async () => {
     const fs = new TestDisk();
-    const clock = new SimClock(T0);
-    const db = await openAt(fs, clock);
-    await db.set("k", 1, { ttlMs: MINUTE });
-    clock.advance(2 * MINUTE);
-    expect(await seen(db, "k")).toEqual(GONE);
+    await seenExpired(fs); // then the power goes: no close
     const again = await openAt(crashed(fs, "before"), new SimClock(T0));
     expect(await seen(again, "k")).toEqual(GONE);
     await again.close();
@@ -225,11 +226,7 @@ describe("clock floor, no LSN", () => {
 
   it("a WAL file made by rotation carries the floor forward", async () => {
     const fs = new TestDisk();
-    const clock = new SimClock(T0);
-    const db = await openAt(fs, clock);
-    await db.set("k", 1, { ttlMs: MINUTE });
-    clock.advance(2 * MINUTE);
-    expect(await seen(db, "k")).toEqual(GONE);
+    const { db } = await seenExpired(fs);
     await db.checkpoint(); // rotates to a new file and deletes the old one
     expect(newestWalFloor(fs)).toBe(T0 + 2 * MINUTE);
     await db.close();

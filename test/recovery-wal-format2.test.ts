@@ -37,6 +37,7 @@ import {
   slotOffset,
   walFileName,
 } from "../src/wal/format.js";
+import { formatTwoManifestFile } from "./helpers/manifest-file.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
 import { testSeed } from "./helpers/seed.js";
 import { TestDisk } from "./helpers/sim-disk.js";
@@ -52,15 +53,6 @@ function put(key: string, n: number, version: number, lsn: number): Effect[] {
   return [{ key, entry: entryFromStored(version, Buffer.from(JSON.stringify({ n })), lsn) }];
 }
 
-/** A MANIFEST file of one snapshot record (docs/segment-format.md, "Manifest"). */
-function manifestBytes(snapshot: object): Buffer {
-  const body = Buffer.from(JSON.stringify({ snapshot }), "utf8");
-  const header = Buffer.alloc(8);
-  header.writeUInt32LE(body.length, 0);
-  header.writeUInt32LE(checksum(body), 4);
-  return Buffer.concat([Buffer.from("FUSEMAN2", "latin1"), header, body]);
-}
-
 /**
  * A disk as the format 2 build left it: a format 2 manifest (checkpoint 0), WAL files wal-1 (sealed, LSNs
  * 1-2, a = 1 then b = 2) and wal-3 (the newest, LSNs 3-4: a = 3 at version 2, c = 4), one group-commit write
@@ -72,8 +64,7 @@ async function formatTwoDisk(emptyTail = false): Promise<TestDisk> {
   await (await openMem(fs)).close(); // the directory, its leaves and lock file as this build lays them out
   const m = (await readManifest(fs, DIR))?.manifest;
   if (m === undefined) throw new Error("no manifest");
-  const v2 = { formatVersion: 2, checkpointLsn: 0, nextFileNumber: m.nextFileNumber, leaves: m.leaves };
-  await fs.setBytes(path("MANIFEST"), manifestBytes(v2));
+  await fs.setBytes(path("MANIFEST"), formatTwoManifestFile(m, 0));
   await fs.setBytes(path(WAL1), v2WalFile(1, [1, 0], [put("a", 1, 1, 1), put("b", 2, 1, 2)]));
   const tail = emptyTail ? v2Header(3, [2, 2]) : v2WalFile(3, [3, 2], [put("a", 3, 2, 3), put("c", 4, 1, 4)]);
   await fs.setBytes(path(WAL3), tail);

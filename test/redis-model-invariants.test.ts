@@ -20,6 +20,7 @@ import {
   zsets,
   zstore,
 } from "../sim/redis-model/index.js";
+import { bytes } from "./helpers/redis-model-fixtures.js";
 import { testSeed } from "./helpers/seed.js";
 
 const KEYS = ["a", "b", "c"];
@@ -30,7 +31,6 @@ const INDEXES = [0, 1, -1, -2, 5, -10];
 
 type Op = (ks: RedisKeyspace, r: Prng, now: number, k: string) => unknown;
 const pick = <T>(r: Prng, items: readonly T[]): T => items[r.int(items.length)] as T;
-const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
 const OPS: [RedisType | "any", Op][] = [
   [
@@ -71,8 +71,8 @@ const OPS: [RedisType | "any", Op][] = [
         now,
       ),
   ],
-  ["set", (ks, r, now, k) => zsets.zremrangebyscore(ks, k, pick(r, BOUNDS), pick(r, BOUNDS), now)],
-  ["set", (ks, r, now, k) => zsets.zremrangebylex(ks, k, pick(r, BOUNDS), pick(r, BOUNDS), now)],
+  ["set", (ks, r, now, k) => zsets.zremrangeby(ks, k, "score", pick(r, BOUNDS), pick(r, BOUNDS), now)],
+  ["set", (ks, r, now, k) => zsets.zremrangeby(ks, k, "lex", pick(r, BOUNDS), pick(r, BOUNDS), now)],
   ["set", (ks, r, now, k) => zsets.zpop(ks, k, "max", pick(r, [undefined, 2, -1]), now)],
   [
     "set",

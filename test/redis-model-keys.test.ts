@@ -20,9 +20,7 @@ import {
   strings,
   zsets,
 } from "../sim/redis-model/index.js";
-
-const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const text = (b: Uint8Array | null) => (b === null ? null : String.fromCharCode(...b));
+import { bytes, text } from "./helpers/redis-model-fixtures.js";
 
 describe("glob patterns (redis.io/commands/keys)", () => {
   // [pattern, text, matches]

@@ -17,9 +17,7 @@ import {
   RedisKeyspace,
   strings,
 } from "../sim/redis-model/index.js";
-
-const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const text = (b: Uint8Array | null) => (b === null ? null : String.fromCharCode(...b));
+import { bytes, text } from "./helpers/redis-model-fixtures.js";
 
 function withValue(value: string): RedisKeyspace {
   const ks = new RedisKeyspace();

@@ -21,10 +21,8 @@ import {
   strings,
   zsets,
 } from "../sim/redis-model/index.js";
+import { bytes, text } from "./helpers/redis-model-fixtures.js";
 import { testSeed } from "./helpers/seed.js";
-
-const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const text = (b: Uint8Array | null) => (b === null ? null : String.fromCharCode(...b));
 
 describe("SET options (redis.io/commands/set)", () => {
   // Start: k = "old" with a TTL of 5000 ms (or absent); [present, options, reply, value after, pttl after]

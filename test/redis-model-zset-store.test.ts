@@ -7,18 +7,8 @@
  * - keys are type-checked before options; an empty result deletes the destination.
  */
 import { describe, expect, it } from "vitest";
-import { keys, MSG, RedisKeyspace, sets, zcombine, zsets, zstore } from "../sim/redis-model/index.js";
-
-function zsetOf(pairs: [number, string][], key = "z", ks = new RedisKeyspace()): RedisKeyspace {
-  zsets.zadd(ks, key, pairs, {}, 0);
-  return ks;
-}
-const all = (ks: RedisKeyspace, key = "z") => zsets.zrange(ks, key, "0", "-1", { withScores: true }, 0);
-const ONE_TWO_THREE: [number, string][] = [
-  [1, "one"],
-  [2, "two"],
-  [3, "three"],
-];
+import { keys, MSG, type RedisKeyspace, sets, zcombine, zstore } from "../sim/redis-model/index.js";
+import { all, ONE_TWO_THREE, zsetOf } from "./helpers/redis-model-fixtures.js";
 
 describe("ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE (redis.io/commands/zunionstore, /zinterstore, /zdiffstore)", () => {
   function docInputs(): RedisKeyspace {

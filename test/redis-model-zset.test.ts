@@ -18,17 +18,7 @@ import {
   type ZRangeOptions,
   zsets,
 } from "../sim/redis-model/index.js";
-
-function zsetOf(pairs: [number, string][], key = "z", ks = new RedisKeyspace()): RedisKeyspace {
-  zsets.zadd(ks, key, pairs, {}, 0);
-  return ks;
-}
-const all = (ks: RedisKeyspace, key = "z") => zsets.zrange(ks, key, "0", "-1", { withScores: true }, 0);
-const ONE_TWO_THREE: [number, string][] = [
-  [1, "one"],
-  [2, "two"],
-  [3, "three"],
-];
+import { all, ONE_TWO_THREE, zsetOf } from "./helpers/redis-model-fixtures.js";
 
 describe("ZADD flags (redis.io/commands/zadd)", () => {
   // Start from {a: 5}; [args, flags, reply, scores after]
@@ -329,13 +319,13 @@ describe("removal by range, pops and counts (redis.io/commands/zremrangebylex, /
     expect(zsets.zrange(ks, "z", "0", "-1", {}, 0)).toEqual(
       "ALPHA aaaa alpha b c d e foo zap zip".split(" "),
     );
-    expect(zsets.zremrangebylex(ks, "z", "[alpha", "[omega", 0)).toBe(6);
+    expect(zsets.zremrangeby(ks, "z", "lex", "[alpha", "[omega", 0)).toBe(6);
     expect(zsets.zrange(ks, "z", "0", "-1", {}, 0)).toEqual(["ALPHA", "aaaa", "zap", "zip"]);
     expect(zsets.zlexcount(ks, "z", "-", "+", 0)).toBe(4);
   });
   it("ZREMRANGEBYSCORE and ZREMRANGEBYRANK doc examples; the last removal deletes the key", () => {
     const ks = zsetOf(ONE_TWO_THREE);
-    expect(zsets.zremrangebyscore(ks, "z", "-inf", "(2", 0)).toBe(1);
+    expect(zsets.zremrangeby(ks, "z", "score", "-inf", "(2", 0)).toBe(1);
     expect(all(ks)).toEqual([
       ["two", 2],
       ["three", 3],

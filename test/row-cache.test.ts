@@ -20,12 +20,10 @@ import type { Json } from "../src/doc/json.js";
 import type { KeyString } from "../src/doc/key.js";
 import type { File } from "../src/io/file-system.js";
 import { ForwardingFile, ForwardingFileSystem } from "../src/io/forwarding-file-system.js";
-import { BlockCache } from "../src/tree/block-cache.js";
-import { Leaf } from "../src/tree/leaf.js";
-import { emptyManifest, ManifestLog } from "../src/tree/manifest.js";
 import { ROW_OVERHEAD_BYTES, RowCache, rowCost } from "../src/tree/row-cache.js";
-import { Tree, type TreeHost, type TreeOptions } from "../src/tree/tree.js";
-import { DIR, openMem } from "./helpers/open-mem.js";
+import type { TreeOptions } from "../src/tree/tree.js";
+import { openMem } from "./helpers/open-mem.js";
+import { createTestTree } from "./helpers/test-tree.js";
 
 const entry = (version: number, text = "v", lsn = version): Entry => ({
   version,
@@ -151,21 +149,6 @@ describe("RowCache", () => {
 describe("reads around the row cache", () => {
   it("a segment read overtaken by an apply of its key does not fill the cache; reads of one key share one file read", async () => {
     const disk = new GatedDisk();
-    await disk.mkdir(DIR);
-    let applied = 0;
-    const host: TreeHost = {
-      fs: disk,
-      dir: DIR,
-      appliedLsn: () => applied,
-      waitDurable: () => Promise.resolve(),
-      expiryHorizonMs: () => 0,
-      clockFloorMs: () => 0,
-      walBytesWritten: () => 0,
-      takeWalFilesBelow: () => [],
-      onBackgroundError: (err) => {
-        throw err;
-      },
-    };
     const options: TreeOptions = {
       leafBufferBytes: 1 << 20,
       bufferBytesMax: 1 << 30,
@@ -177,12 +160,10 @@ describe("reads around the row cache", () => {
       rowCacheBytes: 4 * rowCost("key-00", entry(1)),
       sliceBytes: 1 << 12,
     };
-    const log = await ManifestLog.create(disk, DIR, emptyManifest(), 1 << 20);
-    const tree = Tree.create(host, log, new BlockCache(1), [new Leaf("", [], 0)], options);
-    const put = (k: string, version: number): void => {
-      applied++;
-      tree.apply(k as KeyString, entry(version, `v${version}`, applied));
-    };
+    const { tree, apply } = await createTestTree(disk, options, (err) => {
+      throw err;
+    });
+    const put = (k: string, version: number): void => apply(k, entry(version, `v${version}`));
     const k = "key-00" as KeyString;
     put(k, 1);
     for (let i = 1; i < 20; i++) put(`key-${String(i).padStart(2, "0")}`, 1); // evicts k's row

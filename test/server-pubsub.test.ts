@@ -17,22 +17,21 @@
 import { Buffer } from "node:buffer";
 import { connect } from "node:net";
 import { createClient } from "@redis/client";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FuseDB as Engine } from "../src/db.js";
+import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import type { MemClient, MemServerSide } from "./helpers/mem-transport.js";
-import { ManualClock, memServer, tcpServer } from "./helpers/resp-server.js";
+import {
+  ManualClock,
+  memServer,
+  memServerClosedAfter,
+  type ServerSetup,
+  tcpServer,
+} from "./helpers/resp-server.js";
 import { TestDisk } from "./helpers/sim-disk.js";
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f().catch(() => undefined);
-});
-
-async function mem(setup: Parameters<typeof memServer>[0] = {}) {
-  const s = await memServer(setup);
-  cleanups.push(() => s.server.close());
-  return s;
-}
+const cleanups = cleanupsAfterEach();
+const mem = (setup?: ServerSetup) => memServerClosedAfter(cleanups, setup);
 
 /** Sends one command and waits for `n` more replies (pushes included). */
 async function call(c: MemClient, n: number, ...args: string[]): Promise<unknown[]> {

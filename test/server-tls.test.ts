@@ -9,20 +9,22 @@
  * - `fusedb server --tls-port` serves redis-cli --tls (Debian's redis-cli is built with TLS); tls-port
  *   without a certificate is a fatal config error (exit 1).
  */
-import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
+import { type SpawnSyncReturns, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { createClient } from "@redis/client";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TlsSettings } from "../src/io/node-listener.js";
+import { cleanupsAfterEach } from "./helpers/cleanups.js";
+import { freePort } from "./helpers/free-port.js";
+import { spawnFusedbServer, waitForOutput } from "./helpers/fusedb-process.js";
 import { tlsServer } from "./helpers/resp-server.js";
 
 const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
 const hasRedisCli = spawnSync("redis-cli", ["--version"]).status === 0;
-const cleanups: (() => Promise<unknown>)[] = [];
+const cleanups = cleanupsAfterEach();
 let dir = "";
 const pem = (name: string): Buffer => readFileSync(join(dir, name));
 
@@ -67,9 +69,6 @@ beforeAll(() => {
 });
 afterAll(() => {
   if (dir !== "") rmSync(dir, { recursive: true, force: true });
-});
-afterEach(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f().catch(() => undefined);
 });
 
 function settings(authClients: TlsSettings["authClients"]): TlsSettings {
@@ -143,65 +142,27 @@ describe.skipIf(!hasOpenssl)("TLS", () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function fusedbServer(args: string[]) {
-  const helpers = join(import.meta.dirname, "helpers");
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      join(helpers, "register-ts-loader.mjs"),
-      join(helpers, "fusedb-from-sources.mjs"),
-      "server",
-      ...args,
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  const state = { out: "" };
-  child.stdout.on("data", (d: Buffer) => {
-    state.out += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    state.out += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  cleanups.push(async () => child.kill("SIGKILL"));
-  return { child, state, exited };
-}
-
 describe.skipIf(!hasOpenssl || !hasRedisCli)("fusedb server --tls-port with redis-cli --tls", () => {
   it("serves redis-cli over TLS with a client certificate; tls-port without a certificate is fatal", async () => {
     const tlsPort = await freePort();
     const data = join(dir, "data");
-    const { child, state, exited } = fusedbServer([
-      data,
-      "--port",
-      "0",
-      "--tls-port",
-      String(tlsPort),
-      "--tls-cert-file",
-      join(dir, "server.crt"),
-      "--tls-key-file",
-      join(dir, "server.key"),
-      "--tls-ca-cert-file",
-      join(dir, "ca.crt"),
-    ]);
-    const start = Date.now();
-    while (!state.out.includes("ready:")) {
-      if (Date.now() - start > 90_000) throw new Error(`server did not start: ${state.out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const server = spawnFusedbServer(
+      [
+        data,
+        "--port",
+        "0",
+        "--tls-port",
+        String(tlsPort),
+        "--tls-cert-file",
+        join(dir, "server.crt"),
+        "--tls-key-file",
+        join(dir, "server.key"),
+        "--tls-ca-cert-file",
+        join(dir, "ca.crt"),
+      ],
+      cleanups,
+    );
+    await waitForOutput(server, /ready:/);
     const cli = (...args: string[]) =>
       spawnSync(
         "redis-cli",
@@ -219,11 +180,14 @@ describe.skipIf(!hasOpenssl || !hasRedisCli)("fusedb server --tls-port with redi
     expect(cli("PING").stdout).toBe("PONG\n");
     expect(cli("JSON.SET", "k", "$", "1").stdout).toBe("OK\n");
     expect(cli("CONFIG", "GET", "tls-port").stdout).toBe(`tls-port\n${tlsPort}\n`);
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
 
-    const bad = fusedbServer([join(dir, "data2"), "--port", "0", "--tls-port", String(tlsPort)]);
+    const bad = spawnFusedbServer(
+      [join(dir, "data2"), "--port", "0", "--tls-port", String(tlsPort)],
+      cleanups,
+    );
     expect(await bad.exited).toBe(1);
-    expect(bad.state.out).toContain("FATAL CONFIG ERROR: tls-port needs tls-cert-file and tls-key-file");
+    expect(bad.output()).toContain("FATAL CONFIG ERROR: tls-port needs tls-cert-file and tls-key-file");
   });
 });

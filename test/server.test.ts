@@ -18,23 +18,20 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@redis/client";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { open } from "../src/index.js";
+import { cleanupsAfterEach } from "./helpers/cleanups.js";
+import { spawnFusedbServer, waitForOutput } from "./helpers/fusedb-process.js";
 import { tcpServer } from "./helpers/resp-server.js";
 
-const dirs: string[] = [];
-const cleanups: (() => Promise<unknown>)[] = [];
+const cleanups = cleanupsAfterEach();
 
+/** A fresh directory, removed after the test (after everything the test started in it is stopped). */
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "fusedb-server-"));
-  dirs.push(dir);
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
-
-afterEach(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f().catch(() => undefined);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 type Client = ReturnType<typeof createClient>;
 
@@ -219,44 +216,15 @@ describe("fusedb server (the command)", () => {
     const dir = tempDir();
     const conf = join(dir, "fusedb.conf");
     writeFileSync(conf, '# test config\nrequirepass "p w"\ntimeout 0\nprotected-mode yes\n');
-    const helpers = join(import.meta.dirname, "helpers");
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        join(helpers, "register-ts-loader.mjs"),
-        join(helpers, "fusedb-from-sources.mjs"),
-        "server",
-        join(dir, "data"),
-        "--port",
-        "0",
-        "--config",
-        conf,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    cleanups.push(async () => child.kill("SIGKILL"));
-    const start = Date.now();
-    while (!/ready: 127\.0\.0\.1:(\d+)/.test(out)) {
-      if (Date.now() - start > 90_000) throw new Error(`server did not start: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const port = Number(/ready: 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+    const server = spawnFusedbServer([join(dir, "data"), "--port", "0", "--config", conf], cleanups);
+    const port = Number((await waitForOutput(server, /ready: 127\.0\.0\.1:(\d+)/))[1]);
     const c = await client(port, { password: "p w" });
     expect(await c.sendCommand(["JSON.SET", "after", "$", '"signal"'])).toBe("OK");
     expect(JSON.stringify(await c.sendCommand(["CONFIG", "GET", "dir"]))).toContain(join(dir, "data"));
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
-    expect(out).toContain("SIGTERM: stopping");
-    expect(out).toContain("fusedb server: stopped");
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toContain("SIGTERM: stopping");
+    expect(server.output()).toContain("fusedb server: stopped");
     const db = await open(join(dir, "data"));
     cleanups.push(() => db.close());
     expect((await db.get(Buffer.from("\x00after", "latin1")))?.value).toBe("signal");

@@ -12,7 +12,6 @@
  * - a format 2 manifest (before the floor) is read: its dead entries are kept (legacy LSN), so their
  *   versions still count.
  */
-import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import { SimClock } from "../sim/disk/sim-clock.js";
 import { FuseDB, type FuseDBOptions } from "../src/db.js";
@@ -21,7 +20,7 @@ import { floorBucket } from "../src/doc/version-floor.js";
 import type { FileSystem } from "../src/io/file-system.js";
 import { inspectDatabase } from "../src/tools/inspect.js";
 import { readManifest } from "../src/tree/manifest.js";
-import { checksum } from "../src/util/bytes.js";
+import { formatTwoManifestFile } from "./helpers/manifest-file.js";
 import { DIR } from "./helpers/open-mem.js";
 import { TestDisk } from "./helpers/sim-disk.js";
 
@@ -180,13 +179,7 @@ describe("tombstone collection", () => {
     const m = (await readManifest(fs, DIR))?.manifest;
     if (m === undefined) throw new Error("no manifest");
     expect(m.deadVersionFloor).toEqual([[floorBucket("a"), 2]]);
-    const v2 = {
-      formatVersion: 2,
-      checkpointLsn: m.checkpointLsn,
-      nextFileNumber: m.nextFileNumber,
-      leaves: m.leaves,
-    };
-    await fs.setBytes(`${DIR}/MANIFEST`, manifestBytes(v2));
+    await fs.setBytes(`${DIR}/MANIFEST`, formatTwoManifestFile(m, m.checkpointLsn));
     db = await open(fs, { segmentsMax: 1 });
     const upgraded = (await readManifest(fs, DIR))?.manifest;
     expect(upgraded).toMatchObject({ formatVersion: 3, deadVersionFloor: [], legacyLsn: 6 });
@@ -208,13 +201,4 @@ function bucketTwin(key: string): string {
     if (floorBucket(k) === b) return k;
   }
   throw new Error("no twin");
-}
-
-/** A MANIFEST file of one snapshot record (docs/segment-format.md, "Manifest"). */
-function manifestBytes(snapshot: object): Buffer {
-  const body = Buffer.from(JSON.stringify({ snapshot }), "utf8");
-  const header = Buffer.alloc(8);
-  header.writeUInt32LE(body.length, 0);
-  header.writeUInt32LE(checksum(body), 4);
-  return Buffer.concat([Buffer.from("FUSEMAN2", "latin1"), header, body]);
 }

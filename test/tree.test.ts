@@ -14,7 +14,6 @@ import type { KeyString } from "../src/doc/key.js";
 import { CorruptionError } from "../src/errors.js";
 import { BlockCache } from "../src/tree/block-cache.js";
 import { bloomMayContain, buildBloom } from "../src/tree/bloom.js";
-import { Leaf } from "../src/tree/leaf.js";
 import {
   applyEdit,
   emptyManifest,
@@ -23,11 +22,12 @@ import {
   parseManifest,
   readManifest,
 } from "../src/tree/manifest.js";
-import { Tree, type TreeHost, type TreeOptions } from "../src/tree/tree.js";
-import { checksum } from "../src/util/bytes.js";
+import type { TreeOptions } from "../src/tree/tree.js";
 import { marksSince, snapshot } from "../src/util/coverage.js";
+import { manifestFileBytes } from "./helpers/manifest-file.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
 import { TestDisk } from "./helpers/sim-disk.js";
+import { createTestTree } from "./helpers/test-tree.js";
 
 const TINY: FuseDBOptions = {
   leafBufferBytes: 2048,
@@ -82,18 +82,6 @@ describe("block cache", () => {
 });
 
 describe("manifest edit log", () => {
-  function logBytes(records: object[]): Buffer {
-    const parts = [Buffer.from("FUSEMAN2", "latin1")];
-    for (const r of records) {
-      const body = Buffer.from(JSON.stringify(r), "utf8");
-      const header = Buffer.alloc(8);
-      header.writeUInt32LE(body.length, 0);
-      header.writeUInt32LE(crc(body), 4);
-      parts.push(header, body);
-    }
-    return Buffer.concat(parts);
-  }
-  const crc = (b: Buffer): number => checksum(b);
   const snap = emptyManifest();
   const edit1 = {
     checkpointLsn: 5,
@@ -112,7 +100,7 @@ describe("manifest edit log", () => {
   };
 
   it("replays a snapshot and its edits", () => {
-    const read = parseManifest(logBytes([{ snapshot: snap }, { edit: edit1 }, { edit: edit2 }]));
+    const read = parseManifest(manifestFileBytes([{ snapshot: snap }, { edit: edit1 }, { edit: edit2 }]));
     expect(read.edits).toBe(2);
     expect(read.tornAt).toBeUndefined();
     expect(read.manifest).toEqual(applyEdit(applyEdit(snap, edit1), edit2));
@@ -120,18 +108,18 @@ describe("manifest edit log", () => {
   });
 
   it("ignores a torn final edit, but a damaged edit followed by a valid one is corruption", () => {
-    const whole = logBytes([{ snapshot: snap }, { edit: edit1 }, { edit: edit2 }]);
+    const whole = manifestFileBytes([{ snapshot: snap }, { edit: edit1 }, { edit: edit2 }]);
     for (let cut = 1; cut < 20; cut++) {
       const read = parseManifest(whole.subarray(0, whole.length - cut));
       expect(read.tornAt).toBeDefined();
       expect(read.manifest).toEqual(applyEdit(snap, edit1));
     }
     const flipped = Buffer.from(whole);
-    const secondRecord = logBytes([{ snapshot: snap }]).length + 12;
+    const secondRecord = manifestFileBytes([{ snapshot: snap }]).length + 12;
     flipped[secondRecord] = (flipped[secondRecord] as number) ^ 0x04;
     expect(() => parseManifest(flipped)).toThrow(CorruptionError);
     // An edit that does not fit the state (removes an unknown leaf) is corruption too.
-    const bad = logBytes([{ snapshot: snap }, { edit: { ...edit2, remove: ["99"] } }]);
+    const bad = manifestFileBytes([{ snapshot: snap }, { edit: { ...edit2, remove: ["99"] } }]);
     expect(() => parseManifest(bad)).toThrow(CorruptionError);
   });
 
@@ -144,7 +132,8 @@ describe("manifest edit log", () => {
       [numbered, /not below the file counter 3/],
       [negative, /flushedLsn is negative/],
     ] as const) {
-      expect(() => parseManifest(logBytes([{ snapshot: snap }, { edit: edit1 }, { edit }]))).toThrow(what);
+      const bytes = manifestFileBytes([{ snapshot: snap }, { edit: edit1 }, { edit }]);
+      expect(() => parseManifest(bytes)).toThrow(what);
     }
     const fs = new TestDisk();
     await fs.mkdir(DIR);
@@ -411,22 +400,7 @@ describe("engine over many leaves", () => {
 describe("a failed explicit checkpoint", () => {
   it("stops the tree's jobs and reports to the host, as a failed background job does", async () => {
     const disk = new TestDisk();
-    await disk.mkdir(DIR);
     const errors: unknown[] = [];
-    let applied = 0;
-    const host: TreeHost = {
-      fs: disk,
-      dir: DIR,
-      appliedLsn: () => applied,
-      waitDurable: () => Promise.resolve(),
-      expiryHorizonMs: () => 0,
-      clockFloorMs: () => 0,
-      walBytesWritten: () => 0,
-      takeWalFilesBelow: () => [],
-      onBackgroundError: (err) => {
-        errors.push(err);
-      },
-    };
     const options: TreeOptions = {
       leafBufferBytes: 2048,
       bufferBytesMax: 1 << 20,
@@ -438,12 +412,10 @@ describe("a failed explicit checkpoint", () => {
       rowCacheBytes: 4096,
       sliceBytes: 1 << 12,
     };
-    const log = await ManifestLog.create(disk, DIR, emptyManifest(), 1 << 20);
-    const tree = Tree.create(host, log, new BlockCache(1 << 16), [new Leaf("", [], 0)], options);
-    const put = (k: string): void => {
-      applied++;
-      tree.apply(k as KeyString, { version: 1, value: "v", text: Buffer.from('"v"'), lsn: applied });
-    };
+    const { tree, apply } = await createTestTree(disk, options, (err) => {
+      errors.push(err);
+    });
+    const put = (k: string): void => apply(k, { version: 1, value: "v", text: Buffer.from('"v"') });
     for (let i = 0; i < 5; i++) put(key(i));
     disk.faults.failSync = (path) => path.endsWith(".tmp");
     const failure = await tree.checkpoint().then(

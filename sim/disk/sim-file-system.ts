@@ -319,15 +319,7 @@ export class SimFileSystem implements FileSystem {
     if (this.crashed) throw new SimIoError("ESIMCRASHED", call.syscall, call.path);
     const line = traceLine(call);
     this.emit(`issue ${line}`);
-    try {
-      const result = apply(this.state);
-      this.emit(`done ${line}`);
-      return result;
-    } catch (err) {
-      this.stats.failures++;
-      this.emit(`fail ${line} ${ioErrorCode(err) ?? "unknown"}`);
-      throw err;
-    }
+    return this.complete(line, () => apply(this.state));
   }
 
   /** The one path of every call (see the module comment for when each step happens). */
@@ -340,8 +332,13 @@ export class SimFileSystem implements FileSystem {
       await this.timing.clock.sleep(drawLatencyMs(this.timing, call.cls));
       if (this.crashed) throw new SimIoError("ESIMCRASHED", call.syscall, call.path);
     }
+    return this.complete(line, complete);
+  }
+
+  /** A call's completion (`run`), traced as `done` or, counted in the stats, as `fail` with its code. */
+  private complete<T>(line: string, run: () => T): T {
     try {
-      const result = complete();
+      const result = run();
       this.emit(`done ${line}`);
       return result;
     } catch (err) {

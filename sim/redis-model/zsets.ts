@@ -146,16 +146,29 @@ export function zentries(ks: RedisKeyspace, key: string, nowMs: number): ZEntry[
   return z ? zsorted(z.scores) : [];
 }
 
+/**
+ * Whether an entry is in [min, max]: by score (`min`/`max` as in ZRANGE BYSCORE) or by member bytes (as in
+ * BYLEX). The bounds parse here: call it before the key is looked at, as Redis checks the bounds first.
+ */
+function between(by: "score" | "lex", min: string, max: string): (entry: ZEntry) => boolean {
+  if (by === "score") {
+    const [lo, hi] = [parseScoreBound(min), parseScoreBound(max)];
+    return ([, s]) => inScoreRange(s, lo, hi);
+  }
+  const [lo, hi] = [parseLexBound(min), parseLexBound(max)];
+  return ([m]) => inLexRange(m, lo, hi);
+}
+
 /** ZCOUNT: members with scores in [min, max] (bound text as in ZRANGE BYSCORE). */
 export function zcount(ks: RedisKeyspace, key: string, min: string, max: string, nowMs: number): number {
-  const [lo, hi] = [parseScoreBound(min), parseScoreBound(max)];
-  return zentries(ks, key, nowMs).filter(([, s]) => inScoreRange(s, lo, hi)).length;
+  const inRange = between("score", min, max);
+  return zentries(ks, key, nowMs).filter(inRange).length;
 }
 
 /** ZLEXCOUNT: members in the lex range [min, max]. */
 export function zlexcount(ks: RedisKeyspace, key: string, min: string, max: string, nowMs: number): number {
-  const [lo, hi] = [parseLexBound(min), parseLexBound(max)];
-  return zentries(ks, key, nowMs).filter(([m]) => inLexRange(m, lo, hi)).length;
+  const inRange = between("lex", min, max);
+  return zentries(ks, key, nowMs).filter(inRange).length;
 }
 
 /** ZRANGE (see selectRange): members, or [member, score] pairs with WITHSCORES. Bounds parse first. */
@@ -226,30 +239,20 @@ export function zremrangebyrank(
   return r ? removeAll(ks, key, entries.slice(r[0], r[1] + 1), nowMs) : 0;
 }
 
-/** ZREMRANGEBYSCORE. */
-export function zremrangebyscore(
+/**
+ * ZREMRANGEBYSCORE (`by` "score") / ZREMRANGEBYLEX ("lex"): removes the entries in [min, max] (bound text as
+ * in ZRANGE BYSCORE / BYLEX); returns how many. Deletes the key when it empties.
+ */
+export function zremrangeby(
   ks: RedisKeyspace,
   key: string,
+  by: "score" | "lex",
   min: string,
   max: string,
   nowMs: number,
 ): number {
-  const [lo, hi] = [parseScoreBound(min), parseScoreBound(max)];
-  const doomed = zentries(ks, key, nowMs).filter(([, s]) => inScoreRange(s, lo, hi));
-  return removeAll(ks, key, doomed, nowMs);
-}
-
-/** ZREMRANGEBYLEX. */
-export function zremrangebylex(
-  ks: RedisKeyspace,
-  key: string,
-  min: string,
-  max: string,
-  nowMs: number,
-): number {
-  const [lo, hi] = [parseLexBound(min), parseLexBound(max)];
-  const doomed = zentries(ks, key, nowMs).filter(([m]) => inLexRange(m, lo, hi));
-  return removeAll(ks, key, doomed, nowMs);
+  const inRange = between(by, min, max);
+  return removeAll(ks, key, zentries(ks, key, nowMs).filter(inRange), nowMs);
 }
 
 /** ZPOPMIN/ZPOPMAX: up to `count` (default 1; negative is an error) entries from the low/high end. */

@@ -191,13 +191,15 @@ export const ZSET_STEPS: StepGen[] = [
   (g, k) => {
     const [lo, hi] = boundsFor(g, "score");
     return exact(["ZREMRANGEBYSCORE", k, lo, hi], (ks, now) =>
-      int(zsets.zremrangebyscore(ks, k, lo, hi, now)),
+      int(zsets.zremrangeby(ks, k, "score", lo, hi, now)),
     );
   },
   (g, k) => {
     if (!lexSafe(g.ks, k, g.nowMs)) return exact(["ZCARD", k], (ks, now) => int(zsets.zcard(ks, k, now)));
     const [lo, hi] = boundsFor(g, "lex");
-    return exact(["ZREMRANGEBYLEX", k, lo, hi], (ks, now) => int(zsets.zremrangebylex(ks, k, lo, hi, now)));
+    return exact(["ZREMRANGEBYLEX", k, lo, hi], (ks, now) =>
+      int(zsets.zremrangeby(ks, k, "lex", lo, hi, now)),
+    );
   },
   (g, k) => {
     const end = pick(g, ["min", "max"] as const);

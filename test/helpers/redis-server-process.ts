@@ -5,9 +5,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./free-port.js";
 
 /** Whether `redis-server` is on the PATH (tests that need it skip otherwise). */
 export const hasRedisServer = spawnSync("redis-server", ["--version"]).status === 0;
@@ -18,19 +19,6 @@ export interface RedisServerProcess {
   /** The `redis-server --version` line, for the test log. */
   version: string;
   stop(): Promise<void>;
-}
-
-/** A TCP port that was free a moment ago (bound to 0 by the kernel, then released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once something accepts connections on `port`, trying every 20 ms for at most `attempts`. */

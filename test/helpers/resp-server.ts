@@ -11,6 +11,7 @@ import { buildCommandTable } from "../../src/server/commands/all.js";
 import { ServerConfig } from "../../src/server/config.js";
 import type { ProcessInfo } from "../../src/server/context.js";
 import { RespServer } from "../../src/server/server.js";
+import type { Cleanup } from "./cleanups.js";
 import { MemListener } from "./mem-transport.js";
 
 export const TEST_PROCESS: ProcessInfo = {
@@ -57,6 +58,16 @@ export async function memServer(
 ): Promise<{ server: RespServer; db: FuseDB; net: MemListener }> {
   const net = new MemListener();
   return { ...(await build(setup, net)), net };
+}
+
+/** A {@link memServer} that `cleanups` (test/helpers/cleanups.ts) closes after the test. */
+export async function memServerClosedAfter(
+  cleanups: Cleanup[],
+  setup: ServerSetup = {},
+): Promise<{ server: RespServer; db: FuseDB; net: MemListener }> {
+  const s = await memServer(setup);
+  cleanups.push(() => s.server.close());
+  return s;
 }
 
 /** A server on 127.0.0.1, port chosen by the OS. */
