@@ -40,9 +40,17 @@ session.connect();
 await session.post("Profiler.enable");
 await session.post("Profiler.setSamplingInterval", { interval: 200 });
 await session.post("Profiler.start");
-// PROFILE_HEAP=1: also sample allocations (bytes by allocating stack) into <out>.heapprofile.
-const heap = process.env.PROFILE_HEAP === "1";
-if (heap) await session.post("HeapProfiler.startSampling", { samplingInterval: 4096 });
+// PROFILE_HEAP=1: also sample allocations (bytes by allocating stack) into <out>.heapprofile: those still
+// live at the end. PROFILE_HEAP=all: every sampled allocation, collected ones too (the GC churn per operation).
+const heap = process.env.PROFILE_HEAP === "1" || process.env.PROFILE_HEAP === "all";
+const churn = process.env.PROFILE_HEAP === "all";
+if (heap) {
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: churn,
+    includeObjectsCollectedByMinorGC: churn,
+  });
+}
 const r = await runPhase(engine, workload, { loop: "closed", inflight: 64 }, Number(seconds) * 1000, 1000);
 const { profile } = await session.post("Profiler.stop");
 if (heap) {

@@ -58,6 +58,9 @@ interface Unapplied {
 
 const noop = (): void => undefined;
 
+/** The base of each key of a call, by the key's index (memory or a settled read; undefined: no entry). */
+type Bases = (Entry | undefined)[];
+
 /** `unapplied` drops its visible prefix once it is longer than this and more than half the array. */
 const UNAPPLIED_COMPACT_MIN = 1024;
 
@@ -256,17 +259,14 @@ export class CommitPipeline {
    * waiting (memory, or a block read on the calling thread); else undefined (the call queues).
    * @throws as {@link lookupPendingMemory}.
    */
-  private basesNow(
-    keys: readonly KeyString[],
-    throttle: Promise<void> | undefined,
-  ): Map<KeyString, Entry | undefined> | undefined {
+  private basesNow(keys: readonly KeyString[], throttle: Promise<void> | undefined): Bases | undefined {
     if (throttle !== undefined) return undefined;
     if (this.prepQueued > 0) return undefined;
-    const bases = new Map<KeyString, Entry | undefined>();
+    const bases: Bases = [];
     for (const k of keys) {
       const found = this.lookupPendingMemory(k);
       if (found === NOT_IN_MEMORY) return undefined;
-      bases.set(k, found);
+      bases.push(found);
     }
     return bases;
   }
@@ -350,20 +350,17 @@ export class CommitPipeline {
    * record touching the key was applied since the read began (`stale`): a flush may have moved that
    * record out of memory since. Undefined if some key needs another read (a stale or unsettled one).
    */
-  private validBases(
-    keys: readonly KeyString[],
-    held: Map<KeyString, BaseRead>,
-  ): Map<KeyString, Entry | undefined> | undefined {
-    const bases = new Map<KeyString, Entry | undefined>();
+  private validBases(keys: readonly KeyString[], held: Map<KeyString, BaseRead>): Bases | undefined {
+    const bases: Bases = [];
     for (const k of keys) {
       const mem = this.lookupPendingMemory(k);
       if (mem !== NOT_IN_MEMORY) {
-        bases.set(k, mem);
+        bases.push(mem);
         continue;
       }
       const read = held.get(k);
       if (read === undefined || read.stale || !read.settled) return undefined;
-      bases.set(k, read.value);
+      bases.push(read.value);
     }
     return bases;
   }
@@ -372,22 +369,11 @@ export class CommitPipeline {
   private prepare(
     mutations: readonly CapturedMutation[],
     keys: readonly KeyString[],
-    bases: Map<KeyString, Entry | undefined>,
+    bases: Bases,
     nowMs: number,
   ): Prepared<BatchResult> {
     const lsn = this.wal.nextLsnPreview;
-    const latest = new Map<KeyString, Entry>();
-    const results: BatchResult["results"] = [];
-    for (const [i, m] of mutations.entries()) {
-      const k = keys[i];
-      assert(k !== undefined, "one key per mutation");
-      const current = latest.get(k) ?? this.baseFor(k, bases);
-      const next = resolveMutation(current, m, lsn, this.options, nowMs, this.resolveFloor.get(k));
-      latest.set(k, next);
-      results.push({ version: next.version, value: next.value });
-    }
-    // One effect per key: the last state wins; versions already count every step.
-    const effects: Effect[] = [...latest].map(([key, entry]) => ({ key, entry }));
+    const { effects, results } = this.resolveAll(mutations, keys, bases, lsn, nowMs);
     let bytes = 0;
     for (const { key, entry } of effects) bytes += key.length + (entry.text?.length ?? 0);
     const payload = encodeTimedBatch(nowMs, effects);
@@ -505,10 +491,40 @@ export class CommitPipeline {
     return asIoError(err, "a read this write needs failed (the database is now poisoned; reopen it)");
   }
 
-  /** The key's base, as gathered in the same synchronous run as prepare (so still the newest). */
-  private baseFor(k: KeyString, bases: Map<KeyString, Entry | undefined>): Entry | undefined {
-    assert(bases.has(k), "every key's base is gathered before prepare");
-    return bases.get(k);
+  /**
+   * Resolves `mutations` in call order on `bases`, each same-key mutation on the state the one before left:
+   * one effect per key (the last state wins; versions already count every step) and one result per
+   * mutation. A single mutation (most calls: set, incr) builds no map. Pure; throws → nothing changed.
+   */
+  private resolveAll(
+    mutations: readonly CapturedMutation[],
+    keys: readonly KeyString[],
+    bases: Bases,
+    lsn: number,
+    nowMs: number,
+  ): { effects: Effect[]; results: BatchResult["results"] } {
+    assert(bases.length === keys.length, "every key's base is gathered before prepare");
+    const only = mutations[0];
+    if (mutations.length === 1 && only !== undefined) {
+      const key = keys[0] as KeyString;
+      const entry = resolveMutation(bases[0], only, lsn, this.options, nowMs, this.resolveFloor.get(key));
+      return { effects: [{ key, entry }], results: [{ version: entry.version, value: entry.value }] };
+    }
+    const latest = new Map<KeyString, Entry>();
+    const results: BatchResult["results"] = [];
+    for (let i = 0; i < mutations.length; i++) {
+      const k = keys[i] as KeyString;
+      const m = mutations[i] as CapturedMutation;
+      // A key's base is its first occurrence's (all were gathered in the same synchronous run as prepare,
+      // so still the newest); a later occurrence resolves on the state the earlier one left.
+      const current = latest.has(k) ? latest.get(k) : bases[i];
+      const next = resolveMutation(current, m, lsn, this.options, nowMs, this.resolveFloor.get(k));
+      latest.set(k, next);
+      results.push({ version: next.version, value: next.value });
+    }
+    const effects: Effect[] = [];
+    for (const [key, entry] of latest) effects.push({ key, entry });
+    return { effects, results };
   }
 }
 

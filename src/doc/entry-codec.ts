@@ -12,7 +12,6 @@
  *
  * A put without expiry is written as kind 1, so data written before expiries existed reads unchanged.
  */
-import { Buffer } from "node:buffer";
 import type { ByteReader, ByteWriter } from "../util/bytes.js";
 import type { Entry } from "./entry.js";
 import { entryFromStored } from "./entry.js";
@@ -41,12 +40,12 @@ export function entryKind(entry: Entry): number {
  * Keys are latin1 KeyStrings (one byte per char) of at most 65535 bytes.
  */
 export function encodeEntry(w: ByteWriter, key: KeyString, entry: Entry, storesLsn: boolean): void {
-  const keyBuf = Buffer.from(key, "latin1");
   // A tombstone never carries an expiry (kind 2 has no such field).
   const expiresAtMs = entry.text === undefined ? undefined : entry.expiresAtMs;
   w.u8(entryKind(entry));
-  w.u16(keyBuf.length);
-  w.bytes(keyBuf);
+  // A key string is latin1, one char per byte (src/doc/key.ts): written straight into the writer.
+  w.u16(key.length);
+  w.latin1(key);
   w.u64(entry.version);
   if (storesLsn) w.u64(entry.lsn);
   if (expiresAtMs !== undefined) w.u64(expiresAtMs);

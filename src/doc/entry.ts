@@ -15,6 +15,30 @@ import { applyMergePatch } from "./merge-patch.js";
 const textEncoder = new TextEncoder();
 
 /**
+ * Texts of at most this many chars that are all ASCII are encoded by hand into a plain `Uint8Array`, which
+ * V8 allocates on its heap at this size (its default `typed_array_max_size_in_heap`, 64): TextEncoder gives
+ * every text an ArrayBuffer of its own, outside the heap (a malloc and external memory for the GC to track),
+ * which for a counter's few digits cost more than the text (issue 13, GC per write).
+ */
+const SMALL_TEXT_CHARS_MAX = 64;
+
+/**
+ * The UTF-8 bytes of `json`, exactly what `TextEncoder.encode` gives (lone surrogates as U+FFFD): a short
+ * ASCII text by hand, on the heap (see {@link SMALL_TEXT_CHARS_MAX}), anything else by the encoder.
+ */
+export function utf8Of(json: string): Uint8Array {
+  const n = json.length;
+  if (n > SMALL_TEXT_CHARS_MAX) return textEncoder.encode(json);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = json.charCodeAt(i);
+    if (c > 0x7f) return textEncoder.encode(json);
+    out[i] = c;
+  }
+  return out;
+}
+
+/**
  * One version of one key. `value === undefined` marks a tombstone (a deleted key; its version is also in the
  * dead-version floor of its bucket, src/doc/version-floor.ts, so background work may drop it and versions
  * still keep growing after a delete and re-create).
@@ -190,7 +214,7 @@ function fixed(m: Mutation, limits: ValueLimits): CapturedMutation {
 function copyJson(value: Json, what: string, limits: ValueLimits): { value: Json; text: Uint8Array } {
   const json = encodeValue(value, limits, what);
   // The copy is parsed from the encoder's string, not decoded back from the bytes: the same document.
-  return { value: deepFreeze(JSON.parse(json) as Json), text: textEncoder.encode(json) };
+  return { value: deepFreeze(JSON.parse(json) as Json), text: utf8Of(json) };
 }
 
 function assertDurationMs(ms: unknown, what: string): void {
@@ -286,7 +310,7 @@ function materialise(
   // 2 * valueBytesMax, and the result needs no round trip through its text to be normalised: the merge
   // builds fresh objects over frozen parts, frozen here. (The bounded encoder plus the round trip cost
   // 2.5-4x JSON.stringify; issue 13 point 5.) The size limit is checked on the text by entryOf.
-  const text = textEncoder.encode(JSON.stringify(value));
+  const text = utf8Of(JSON.stringify(value));
   return entryOf(deepFreeze(value), text, version, lsn, limits, expiresAtMs);
 }
 

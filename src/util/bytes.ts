@@ -78,6 +78,16 @@ export class ByteWriter {
     return this;
   }
 
+  /**
+   * Appends the string `s` as latin1, one byte per char (the bytes `Buffer.from(s, "latin1")` holds, with
+   * no buffer of their own).
+   */
+  latin1(s: string): this {
+    this.reserve(s.length);
+    this.pos += this.buf.write(s, this.pos, s.length, "latin1");
+    return this;
+  }
+
   /** Appends `src[start..end)` (no intermediate view). */
   copyFrom(src: Buffer, start: number, end: number): this {
     this.reserve(end - start);
@@ -88,6 +98,15 @@ export class ByteWriter {
   /** A copy of what was written. */
   finish(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+
+  /**
+   * What was written, as a view of the writer's buffer (no copy): it keeps that whole buffer alive (for a
+   * small one, the pool slab it was cut from), so only for short-lived results, such as a WAL record's
+   * payload, which lives until its group is written. The writer must not be written to afterwards.
+   */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos);
   }
 }
 

@@ -55,7 +55,9 @@ export function encodeTimedBatch(callMs: number, effects: readonly Effect[]): Bu
   w.u64(callMs);
   w.u32(effects.length);
   for (const { key, entry } of effects) encodeEntry(w, key, entry, false);
-  return w.finish();
+  // A view, not a copy: the payload lives only until its group is written (src/wal/wal-writer.ts copies it
+  // into the group's buffer), and the writer was sized for it, so little of its buffer is unused.
+  return w.view();
 }
 
 /** A decoded timed batch. */

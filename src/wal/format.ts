@@ -73,18 +73,38 @@ export interface WalRecord {
   bytes: number;
 }
 
-/** Encodes one record. */
+/** Encodes one record. @throws RangeError if the payload exceeds RECORD_PAYLOAD_BYTES_MAX. */
 export function encodeRecord(type: RecordType, lsn: number, groupLsn: number, payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  encodeRecordInto(out, 0, type, lsn, groupLsn, payload);
+  return out;
+}
+
+/**
+ * Encodes one record into `out` at `at` (the same bytes {@link encodeRecord} returns) and returns the offset
+ * just past it: a group commit writes its records into one buffer sized for the group, with no buffer per
+ * record and no join (issue 13, write-path allocations).
+ * @throws RangeError if the payload exceeds RECORD_PAYLOAD_BYTES_MAX or the record does not fit in `out`.
+ */
+export function encodeRecordInto(
+  out: Buffer,
+  at: number,
+  type: RecordType,
+  lsn: number,
+  groupLsn: number,
+  payload: Uint8Array,
+): number {
   if (payload.length > RECORD_PAYLOAD_BYTES_MAX)
     throw new RangeError("payload exceeds RECORD_PAYLOAD_BYTES_MAX");
-  const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
-  out.writeUInt32LE(payload.length, 4);
-  out.writeUInt8(type, 8);
-  writeU64(out, lsn, 9);
-  out.writeUInt32LE(lsn - groupLsn, 17);
-  out.set(payload, HEADER_BYTES);
-  out.writeUInt32LE(checksum(out.subarray(CRC_FROM)), 0);
-  return out;
+  const end = at + HEADER_BYTES + payload.length;
+  if (end > out.length) throw new RangeError("the record does not fit in the buffer");
+  out.writeUInt32LE(payload.length, at + 4);
+  out.writeUInt8(type, at + 8);
+  writeU64(out, lsn, at + 9);
+  out.writeUInt32LE(lsn - groupLsn, at + 17);
+  out.set(payload, at + HEADER_BYTES);
+  out.writeUInt32LE(checksum(out.subarray(at + CRC_FROM, end)), at);
+  return end;
 }
 
 /** Result of trying to decode a record at an offset. */

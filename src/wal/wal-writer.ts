@@ -34,10 +34,11 @@ import { mark } from "../util/coverage.js";
 import { ClockFloor } from "./clock-floor.js";
 import type { CommitLog } from "./commit-log.js";
 import {
-  encodeRecord,
+  encodeRecordInto,
   encodeSlot,
   FILE_HEADER_BYTES,
   nextSlot,
+  HEADER_BYTES as RECORD_HEADER_BYTES,
   type RecordType,
   type SlotFloors,
   type SlotValues,
@@ -371,12 +372,13 @@ export class WalWriter implements CommitLog {
     if (this.offset === FILE_HEADER_BYTES) {
       assert(first.lsn === current.firstLsn, "a file's first record has the LSN its name says");
     }
-    const encoded = group.map((r) => encodeRecord(r.type, r.lsn, first.lsn, r.payload));
-    // One record is written as encoded (no copy); several are joined into the one write.
-    const data = (encoded.length === 1 ? encoded[0] : undefined) ?? Buffer.concat(encoded);
+    // Every record is encoded straight into one buffer sized for the group: no buffer per record, no join.
     let bytes = 0;
-    for (const e of encoded) bytes += e.length;
-    assert(data.length === bytes, "the group write holds every record whole");
+    for (const r of group) bytes += RECORD_HEADER_BYTES + r.payload.length;
+    const data = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (const r of group) at = encodeRecordInto(data, at, r.type, r.lsn, first.lsn, r.payload);
+    assert(at === bytes, "the group write holds every record whole");
     const start = this.offset;
     const slot = this.slotWrite();
     const writes: FileWrite[] = slot === undefined ? [] : [slot];
