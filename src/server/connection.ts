@@ -30,7 +30,7 @@ import type { Clock } from "../index.js";
 import type { Transport } from "../io/transport.js";
 import { type CommandTable, NO_REPLY, type Resolved } from "./command-table.js";
 import type { ClientClass, OutputLimit } from "./config.js";
-import type { ClientState, CommandContext, ServerContext } from "./context.js";
+import type { ClientState, CommandContext, CommandStat, ServerContext } from "./context.js";
 import type { Gate } from "./gate.js";
 import { ClientSubscriptions } from "./pubsub.js";
 import { ERR, errorReply } from "./reply-errors.js";
@@ -271,6 +271,7 @@ export class Connection implements ClientState, CommandContext {
     const rejection = this.rejection(resolved);
     if (rejection !== undefined) {
       if (this.transaction.active) this.transaction.failed = true;
+      if (resolved.fullName !== undefined) this.commandStat(resolved.fullName).rejectedCalls++;
       this.finish(slot, R.error(rejection));
       return;
     }
@@ -287,12 +288,18 @@ export class Connection implements ClientState, CommandContext {
     const exclusive = spec.exclusive === true;
     const handler = spec.handler as NonNullable<typeof spec.handler>;
     // Counted when done, as Redis does (so CONFIG RESETSTAT counts itself).
+    let started = 0;
     const done = (reply: Reply | typeof NO_REPLY): void => {
       this.host.gate.leave(exclusive);
       this.host.context.stats.commandsProcessed++;
+      const stat = this.commandStat(fullName);
+      stat.calls++;
+      stat.usec += Math.max(0, Math.round((this.host.clock.now() - started) * 1000));
+      if (reply !== NO_REPLY && reply.kind === "error") stat.failedCalls++;
       this.finish(slot, reply);
     };
     const run = (): void => {
+      started = this.host.clock.now();
       let result: ReturnType<typeof handler>;
       try {
         result = handler(this, p.args);
@@ -306,6 +313,17 @@ export class Connection implements ClientState, CommandContext {
     const entered = this.host.gate.enter(exclusive);
     if (entered === undefined) run();
     else void entered.then(run);
+  }
+
+  /** The INFO commandstats counters of `fullName`, created at zero on first use. */
+  private commandStat(fullName: string): CommandStat {
+    const all = this.host.context.stats.commands;
+    let stat = all.get(fullName);
+    if (stat === undefined) {
+      stat = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+      all.set(fullName, stat);
+    }
+    return stat;
   }
 
   /** Why `resolved` may not run now (see the module comment), or undefined. */
