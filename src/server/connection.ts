@@ -30,8 +30,9 @@ import type { Clock } from "../index.js";
 import type { Transport } from "../io/transport.js";
 import { type CommandTable, NO_REPLY, type Resolved } from "./command-table.js";
 import type { ClientClass, OutputLimit } from "./config.js";
-import type { ClientState, CommandContext, CommandStat, ServerContext } from "./context.js";
+import type { ClientState, CommandContext, ServerContext } from "./context.js";
 import type { Gate } from "./gate.js";
+import { commandStat } from "./info.js";
 import { ClientSubscriptions } from "./pubsub.js";
 import { ERR, errorReply } from "./reply-errors.js";
 import { ProtocolError, type RequestLimits, RequestParser } from "./resp-parser.js";
@@ -271,7 +272,8 @@ export class Connection implements ClientState, CommandContext {
     const rejection = this.rejection(resolved);
     if (rejection !== undefined) {
       if (this.transaction.active) this.transaction.failed = true;
-      if (resolved.fullName !== undefined) this.commandStat(resolved.fullName).rejectedCalls++;
+      if (resolved.fullName !== undefined)
+        commandStat(this.host.context.stats, resolved.fullName).rejectedCalls++;
       this.finish(slot, R.error(rejection));
       return;
     }
@@ -279,7 +281,7 @@ export class Connection implements ClientState, CommandContext {
     this.lastCommand = fullName;
     if (this.transaction.active && !RUN_INSIDE_MULTI.has(spec.name)) {
       const queued = this.transaction.enqueue(
-        { spec, args: p.args },
+        { spec, fullName, args: p.args },
         this.host.context.config.int("client-query-buffer-limit"),
       );
       this.finish(slot, queued ? QUEUED : R.error(TRANSACTION_TOO_LARGE));
@@ -292,7 +294,7 @@ export class Connection implements ClientState, CommandContext {
     const done = (reply: Reply | typeof NO_REPLY): void => {
       this.host.gate.leave(exclusive);
       this.host.context.stats.commandsProcessed++;
-      const stat = this.commandStat(fullName);
+      const stat = commandStat(this.host.context.stats, fullName);
       stat.calls++;
       stat.usec += Math.max(0, Math.round((this.host.clock.now() - started) * 1000));
       if (reply !== NO_REPLY && reply.kind === "error") stat.failedCalls++;
@@ -313,17 +315,6 @@ export class Connection implements ClientState, CommandContext {
     const entered = this.host.gate.enter(exclusive);
     if (entered === undefined) run();
     else void entered.then(run);
-  }
-
-  /** The INFO commandstats counters of `fullName`, created at zero on first use. */
-  private commandStat(fullName: string): CommandStat {
-    const all = this.host.context.stats.commands;
-    let stat = all.get(fullName);
-    if (stat === undefined) {
-      stat = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
-      all.set(fullName, stat);
-    }
-    return stat;
   }
 
   /** Why `resolved` may not run now (see the module comment), or undefined. */

@@ -5,7 +5,7 @@
  * `blocked_clients`), plus `fusedb_*` fields for the engine. Fields for machinery fusedb lacks are given
  * their idle values (`blocked_clients:0`, `role:master`).
  */
-import type { ServerContext } from "./context.js";
+import type { CommandStat, ServerContext, ServerStats } from "./context.js";
 import { countDatabase } from "./keyspace.js";
 
 type Fields = [string, string | number][];
@@ -145,6 +145,16 @@ function replication(): Fields {
     ["master_failover_state", "no-failover"],
     ["master_repl_offset", 0],
   ];
+}
+
+/** The INFO commandstats counters of `fullName` (`get`, `client|list`), created at zero on first use. */
+export function commandStat(stats: ServerStats, fullName: string): CommandStat {
+  let stat = stats.commands.get(fullName);
+  if (stat === undefined) {
+    stat = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+    stats.commands.set(fullName, stat);
+  }
+  return stat;
 }
 
 /** Redis's `seconds.micros` form of a CPU time. */
