@@ -7,7 +7,8 @@
  * - CLIENT ID/SETNAME/GETNAME/LIST/INFO/KILL/NO-EVICT/SETINFO/UNBLOCK/HELP;
  * - CONFIG GET (globs)/SET (all or nothing, immutable and unknown options)/RESETSTAT;
  * - INFO sections and fields; COMMAND COUNT/INFO/DOCS/LIST/GETKEYS agree with the table;
- * - TIME on the server's Clock, DEBUG SLEEP, SAVE/BGSAVE/LASTSAVE, SHUTDOWN stops the server.
+ * - TIME on the server's Clock, DEBUG SLEEP, SAVE/BGSAVE/LASTSAVE, SHUTDOWN stops the server;
+ * - FUNCTION FLUSH/LIST with no functions; INFO cpu and commandstats (counts, clock usec, RESETSTAT).
  */
 import { describe, expect, it } from "vitest";
 import { buildCommandTable } from "../src/server/commands/all.js";
@@ -133,6 +134,11 @@ describe("connection", () => {
     expect(await call(b, "CLIENT", "KILL", "ID", "1")).toBe(1);
     await a.waitClosed();
     expect(errorOf(await call(b, "CLIENT", "KILL", "1.2.3.4:5"))).toBe("ERR No such client");
+    for (const id of ["0", "-1", "x"]) {
+      expect(errorOf(await call(b, "CLIENT", "KILL", "ID", id))).toBe(
+        "ERR client-id should be greater than 0",
+      );
+    }
     expect(await call(b, "CLIENT", "KILL", "ID", "2")).toBe(0);
     expect(await call(b, "CLIENT", "KILL", "ID", "2", "SKIPME", "no")).toBe(1);
     await b.waitClosed();
@@ -253,6 +259,70 @@ describe("server", () => {
     expect(await call(c, "LASTSAVE")).toBe(1_700_000_005);
     expect(await call(c, "BGSAVE")).toBe("Background saving started");
     expect(errorOf(await call(c, "BGSAVE", "NOW"))).toBe("ERR syntax error");
+  });
+
+  it("FUNCTION: FLUSH and LIST with no functions, Redis's errors, in COMMAND INFO", async () => {
+    const { net } = await memServer();
+    const c = net.connect();
+    expect(await call(c, "FUNCTION", "FLUSH")).toBe("OK");
+    expect(await call(c, "function", "flush", "async")).toBe("OK");
+    expect(await call(c, "FUNCTION", "FLUSH", "SYNC")).toBe("OK");
+    expect(errorOf(await call(c, "FUNCTION", "FLUSH", "LATER"))).toBe(
+      "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
+    );
+    expect(errorOf(await call(c, "FUNCTION", "FLUSH", "SYNC", "ASYNC"))).toBe("ERR syntax error");
+    expect(await call(c, "FUNCTION", "LIST")).toEqual([]);
+    expect(await call(c, "FUNCTION", "LIST", "LIBRARYNAME", "lib*", "WITHCODE")).toEqual([]);
+    expect(errorOf(await call(c, "FUNCTION", "LIST", "LIBRARYNAME"))).toBe(
+      "ERR library name argument was not given",
+    );
+    expect(errorOf(await call(c, "FUNCTION", "LIST", "BOGUS"))).toBe("ERR Unknown argument BOGUS");
+    expect(errorOf(await call(c, "FUNCTION", "LOAD", "#!lua name=x\n"))).toBe(
+      "ERR unknown subcommand 'LOAD'. Try FUNCTION HELP.",
+    );
+    expect(errorOf(await call(c, "FUNCTION"))).toBe("ERR wrong number of arguments for 'function' command");
+    const [info] = (await call(c, "COMMAND", "INFO", "function|flush")) as unknown[][];
+    expect(info?.slice(0, 6)).toEqual(["function|flush", -2, ["write", "noscript"], 0, 0, 0]);
+    const help = (await call(c, "FUNCTION", "HELP")) as string[];
+    expect(help).toContain("FLUSH");
+  });
+
+  it("INFO cpu from the process seam; commandstats counted per command, cleared by RESETSTAT", async () => {
+    const clock = new ManualClock();
+    const { net } = await memServer({ clock });
+    const c = net.connect();
+    expect(await call(c, "INFO", "cpu")).toBe(
+      "# CPU\r\nused_cpu_sys:0.250042\r\nused_cpu_user:1.500000\r\nused_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n",
+    );
+    expect(String(await call(c, "INFO"))).toContain("\r\n\r\n# CPU\r\n");
+    expect(String(await call(c, "INFO"))).not.toContain("# Commandstats");
+    expect(await call(c, "CONFIG", "RESETSTAT")).toBe("OK");
+    // DEBUG SLEEP 0.25 on the manual clock: time moves in 50 ms steps until it replies, so it took 250 ms.
+    const before = c.replies.length;
+    c.command("DEBUG", "SLEEP", "0.25");
+    while (c.replies.length === before) {
+      await new Promise((resolve) => setImmediate(resolve));
+      clock.advance(50);
+    }
+    expect(errorOf(await call(c, "CLIENT", "KILL", "ID", "0"))).toMatch(/^ERR client-id/);
+    expect(errorOf(await call(c, "CLIENT", "LIST", "x"))).toBe("ERR syntax error");
+    expect(errorOf(await call(c, "ECHO"))).toBe("ERR wrong number of arguments for 'echo' command");
+    expect(errorOf(await call(c, "NOSUCH"))).toMatch(/^ERR unknown command/);
+    expect(await call(c, "INFO", "commandstats")).toBe(
+      [
+        "# Commandstats",
+        "cmdstat_client|kill:calls=1,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=1",
+        "cmdstat_client|list:calls=1,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=1",
+        "cmdstat_config|resetstat:calls=1,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0",
+        "cmdstat_debug:calls=1,usec=250000,usec_per_call=250000.00,rejected_calls=0,failed_calls=0",
+        "cmdstat_echo:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0",
+        "",
+      ].join("\r\n"),
+    );
+    expect(await call(c, "CONFIG", "RESETSTAT")).toBe("OK");
+    expect(String(await call(c, "INFO", "all"))).toContain(
+      "# Commandstats\r\ncmdstat_config|resetstat:calls=1,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0\r\n\r\n# Keyspace",
+    );
   });
 
   it("SHUTDOWN stops the server without a reply", async () => {

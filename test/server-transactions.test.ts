@@ -10,6 +10,7 @@
  *   FLUSHALL does not touch, a key of another database) let it run; EXEC, DISCARD, UNWATCH, RESET unwatch;
  * - EXEC of blind writes is one engine batch (one WAL record); when the batch is refused the commands run
  *   one by one with their own replies; EXEC runs with no other client's command in between;
+ * - INFO commandstats counts queued commands when EXEC runs them, not when queued;
  * - node-redis: multi().exec(), and WATCH aborting with its WatchError.
  */
 import { createClient } from "@redis/client";
@@ -105,6 +106,18 @@ describe("MULTI and EXEC", () => {
     expect(await send(c, ["MULTI"], ["PING"])).toEqual(["OK", "QUEUED"]);
     const [list] = await send(net.connect(), ["CLIENT", "LIST"]);
     expect(String(list)).toMatch(/flags=x .* multi=1 /);
+  });
+});
+
+describe("INFO commandstats", () => {
+  it("queued commands count when EXEC runs them, one by one or as one batch", async () => {
+    const { net } = await mem();
+    const c = net.connect();
+    await send(c, ["MULTI"], ["PING"], ["ECHO", "x"], ["EXEC"]);
+    await send(c, ["MULTI"], SET("a", "1"), SET("b", "2"), ["EXEC"]);
+    const [stats] = await send(c, ["INFO", "commandstats"]);
+    const calls = [...String(stats).matchAll(/cmdstat_([^:]+):calls=(\d+),/g)].map((m) => `${m[1]}=${m[2]}`);
+    expect(calls).toEqual(["echo=1", "exec=2", "json.set=2", "multi=2", "ping=1"]);
   });
 });
 

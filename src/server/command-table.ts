@@ -39,7 +39,14 @@ export type CommandFlag =
   | "allow_busy";
 
 /** Redis's command groups (COMMAND DOCS). fusedb's own and JSON commands are "module". */
-export type CommandGroup = "connection" | "server" | "generic" | "module" | "pubsub" | "transactions";
+export type CommandGroup =
+  | "connection"
+  | "server"
+  | "generic"
+  | "module"
+  | "pubsub"
+  | "transactions"
+  | "scripting";
 
 /** A blind command as one engine mutation, for EXEC's single batch (src/server/transaction.ts). */
 export interface BatchStep {
@@ -82,7 +89,13 @@ export interface CommandSpec {
 }
 
 /** A command looked up for its arguments: its spec and full name, or the error to reply with. */
-export type Resolved = { spec: CommandSpec; fullName: string } | { error: string };
+export type Resolved =
+  | { spec: CommandSpec; fullName: string }
+  | {
+      error: string;
+      /** Set when the command exists (wrong arity): its INFO commandstats count the rejection. */
+      fullName?: string;
+    };
 
 const ARGS_SHOWN_BYTES = 128;
 
@@ -166,7 +179,7 @@ export class CommandTable {
 
 function withArity(spec: CommandSpec, fullName: string, argc: number): Resolved {
   const wrong = spec.arity > 0 ? argc !== spec.arity : argc < -spec.arity;
-  if (wrong) return { error: `ERR wrong number of arguments for '${fullName}' command` };
+  if (wrong) return { error: `ERR wrong number of arguments for '${fullName}' command`, fullName };
   return { spec, fullName };
 }
 
@@ -195,6 +208,7 @@ function aclCategories(spec: CommandSpec): string[] {
   if (spec.flags.includes("admin")) out.push("@admin", "@dangerous");
   out.push(spec.flags.includes("fast") ? "@fast" : "@slow");
   if (spec.group === "connection") out.push("@connection");
+  if (spec.group === "scripting") out.push("@scripting");
   return out;
 }
 

@@ -32,6 +32,7 @@ import { type CommandTable, NO_REPLY, type Resolved } from "./command-table.js";
 import type { ClientClass, OutputLimit } from "./config.js";
 import type { ClientState, CommandContext, ServerContext } from "./context.js";
 import type { Gate } from "./gate.js";
+import { commandStat } from "./info.js";
 import { ClientSubscriptions } from "./pubsub.js";
 import { ERR, errorReply } from "./reply-errors.js";
 import { ProtocolError, type RequestLimits, RequestParser } from "./resp-parser.js";
@@ -271,6 +272,8 @@ export class Connection implements ClientState, CommandContext {
     const rejection = this.rejection(resolved);
     if (rejection !== undefined) {
       if (this.transaction.active) this.transaction.failed = true;
+      if (resolved.fullName !== undefined)
+        commandStat(this.host.context.stats, resolved.fullName).rejectedCalls++;
       this.finish(slot, R.error(rejection));
       return;
     }
@@ -278,7 +281,7 @@ export class Connection implements ClientState, CommandContext {
     this.lastCommand = fullName;
     if (this.transaction.active && !RUN_INSIDE_MULTI.has(spec.name)) {
       const queued = this.transaction.enqueue(
-        { spec, args: p.args },
+        { spec, fullName, args: p.args },
         this.host.context.config.int("client-query-buffer-limit"),
       );
       this.finish(slot, queued ? QUEUED : R.error(TRANSACTION_TOO_LARGE));
@@ -287,12 +290,18 @@ export class Connection implements ClientState, CommandContext {
     const exclusive = spec.exclusive === true;
     const handler = spec.handler as NonNullable<typeof spec.handler>;
     // Counted when done, as Redis does (so CONFIG RESETSTAT counts itself).
+    let started = 0;
     const done = (reply: Reply | typeof NO_REPLY): void => {
       this.host.gate.leave(exclusive);
       this.host.context.stats.commandsProcessed++;
+      const stat = commandStat(this.host.context.stats, fullName);
+      stat.calls++;
+      stat.usec += Math.max(0, Math.round((this.host.clock.now() - started) * 1000));
+      if (reply !== NO_REPLY && reply.kind === "error") stat.failedCalls++;
       this.finish(slot, reply);
     };
     const run = (): void => {
+      started = this.host.clock.now();
       let result: ReturnType<typeof handler>;
       try {
         result = handler(this, p.args);

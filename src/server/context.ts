@@ -51,6 +51,18 @@ export interface ClientState {
   kill(): void;
 }
 
+/** One command's counters (INFO commandstats), by Redis's names. */
+export interface CommandStat {
+  /** Runs that reached the handler (failed ones included). */
+  calls: number;
+  /** Clock time spent in those runs, microseconds (the clock's resolution: whole ms on a real clock). */
+  usec: number;
+  /** Refused before running: wrong arity, NOAUTH, not allowed in MULTI or in subscribe mode. */
+  rejectedCalls: number;
+  /** Runs that replied with an error. */
+  failedCalls: number;
+}
+
 /** Counters for INFO stats; CONFIG RESETSTAT zeroes them. */
 export interface ServerStats {
   connectionsReceived: number;
@@ -61,6 +73,14 @@ export interface ServerStats {
   netOutputBytes: number;
   keyspaceHits: number;
   keyspaceMisses: number;
+  /** Per command, by full name (`get`, `client|list`), created on first use (INFO commandstats). */
+  commands: Map<string, CommandStat>;
+}
+
+/** CPU time used, microseconds, as Node's `process.cpuUsage()` gives it. */
+export interface CpuUsage {
+  readonly userMicros: number;
+  readonly systemMicros: number;
 }
 
 /** About the process, for INFO server and memory; supplied by the composition root (cli/). */
@@ -74,6 +94,8 @@ export interface ProcessInfo {
   readonly nodeVersion: string;
   /** Resident set size and JavaScript heap in use, bytes. */
   memory(): { rssBytes: number; heapUsedBytes: number };
+  /** CPU time of this process (INFO cpu); absent means zeros are reported. */
+  cpuUsage?(): CpuUsage;
 }
 
 /** The server as handlers see it. */

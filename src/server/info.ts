@@ -1,16 +1,16 @@
 /**
  * INFO's text: `# Section` headers and `field:value` lines joined by CRLF, sections separated by a blank
- * line, as Redis 7.0 prints them. Sections: server, clients, memory, persistence, stats, replication,
- * keyspace; fields by Redis's names (what clients and Redis's test suite read, such as `redis_version` and
+ * line, as Redis 7.0 prints them. Sections: server, clients, memory, persistence, stats, replication, cpu,
+ * commandstats (only when named, or with "all"/"everything", as Redis), keyspace; fields by Redis's names (what clients and Redis's test suite read, such as `redis_version` and
  * `blocked_clients`), plus `fusedb_*` fields for the engine. Fields for machinery fusedb lacks are given
  * their idle values (`blocked_clients:0`, `role:master`).
  */
-import type { ServerContext } from "./context.js";
+import type { CommandStat, ServerContext, ServerStats } from "./context.js";
 import { countDatabase } from "./keyspace.js";
 
 type Fields = [string, string | number][];
 
-/** The sections INFO prints with no argument ("default") and with "all"/"everything". */
+/** Every section, in the order INFO prints them ("all"/"everything"). */
 export const INFO_SECTIONS = [
   "server",
   "clients",
@@ -18,8 +18,16 @@ export const INFO_SECTIONS = [
   "persistence",
   "stats",
   "replication",
+  "cpu",
+  "commandstats",
   "keyspace",
 ];
+
+/** The sections INFO prints with no argument or "default": all but commandstats, as Redis. */
+export const INFO_DEFAULT_SECTIONS = INFO_SECTIONS.filter((n) => n !== "commandstats");
+
+/** Section titles that are not just the name capitalized. */
+const TITLES: Record<string, string> = { cpu: "CPU" };
 
 function human(bytes: number): string {
   const units = ["B", "K", "M", "G", "T"];
@@ -139,6 +147,44 @@ function replication(): Fields {
   ];
 }
 
+/** The INFO commandstats counters of `fullName` (`get`, `client|list`), created at zero on first use. */
+export function commandStat(stats: ServerStats, fullName: string): CommandStat {
+  let stat = stats.commands.get(fullName);
+  if (stat === undefined) {
+    stat = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+    stats.commands.set(fullName, stat);
+  }
+  return stat;
+}
+
+/** Redis's `seconds.micros` form of a CPU time. */
+function cpuSeconds(micros: number): string {
+  return (micros / 1e6).toFixed(6);
+}
+
+/** CPU time from the process seam; fusedb starts no child processes, so the children's are zero. */
+function cpu(s: ServerContext): Fields {
+  const used = s.process.cpuUsage?.() ?? { userMicros: 0, systemMicros: 0 };
+  return [
+    ["used_cpu_sys", cpuSeconds(used.systemMicros)],
+    ["used_cpu_user", cpuSeconds(used.userMicros)],
+    ["used_cpu_sys_children", cpuSeconds(0)],
+    ["used_cpu_user_children", cpuSeconds(0)],
+  ];
+}
+
+/** One line per command run or rejected since the start or CONFIG RESETSTAT, by name. */
+function commandstats(s: ServerContext): Fields {
+  const sorted = [...s.stats.commands].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return sorted.map(([name, c]) => {
+    const perCall = c.calls === 0 ? 0 : c.usec / c.calls;
+    return [
+      `cmdstat_${name}`,
+      `calls=${c.calls},usec=${c.usec},usec_per_call=${perCall.toFixed(2)},rejected_calls=${c.rejectedCalls},failed_calls=${c.failedCalls}`,
+    ];
+  });
+}
+
 async function keyspace(s: ServerContext): Promise<Fields> {
   const out: Fields = [];
   const databases = s.config.int("databases");
@@ -156,7 +202,8 @@ async function keyspace(s: ServerContext): Promise<Fields> {
 export async function infoText(s: ServerContext, requested: readonly string[]): Promise<string> {
   const names = new Set<string>();
   for (const r of requested.length === 0 ? ["default"] : requested) {
-    if (r === "all" || r === "everything" || r === "default") for (const n of INFO_SECTIONS) names.add(n);
+    if (r === "all" || r === "everything") for (const n of INFO_SECTIONS) names.add(n);
+    else if (r === "default") for (const n of INFO_DEFAULT_SECTIONS) names.add(n);
     else names.add(r);
   }
   const nowMs = s.clock.now();
@@ -170,8 +217,10 @@ export async function infoText(s: ServerContext, requested: readonly string[]): 
     else if (name === "persistence") fields = persistence(s);
     else if (name === "stats") fields = stats(s);
     else if (name === "replication") fields = replication();
+    else if (name === "cpu") fields = cpu(s);
+    else if (name === "commandstats") fields = commandstats(s);
     else fields = await keyspace(s);
-    const title = name.charAt(0).toUpperCase() + name.slice(1);
+    const title = TITLES[name] ?? name.charAt(0).toUpperCase() + name.slice(1);
     blocks.push([`# ${title}`, ...fields.map(([k, v]) => `${k}:${v}`)].join("\r\n"));
   }
   return blocks.length === 0 ? "" : `${blocks.join("\r\n\r\n")}\r\n`;

@@ -55,6 +55,7 @@ function zeroStats(): ServerStats {
     netOutputBytes: 0,
     keyspaceHits: 0,
     keyspaceMisses: 0,
+    commands: new Map(),
   };
 }
 

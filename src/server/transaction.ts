@@ -25,6 +25,7 @@ import type { Buffer } from "node:buffer";
 import type { CommandSpec } from "./command-table.js";
 import { NO_REPLY } from "./command-table.js";
 import type { CommandContext } from "./context.js";
+import { commandStat } from "./info.js";
 import { dbKey } from "./keyspace.js";
 import { errorReply } from "./reply-errors.js";
 import { R, type Reply } from "./resp-writer.js";
@@ -32,6 +33,8 @@ import { R, type Reply } from "./resp-writer.js";
 /** A command queued between MULTI and EXEC. */
 export interface QueuedCommand {
   readonly spec: CommandSpec;
+  /** `get`, `client|list`: the name INFO commandstats counts its run under. */
+  readonly fullName: string;
   readonly args: readonly Buffer[];
 }
 
@@ -139,13 +142,20 @@ export async function runQueued(ctx: CommandContext, queued: readonly QueuedComm
   const replies: Reply[] = [];
   for (const q of queued) {
     const handler = q.spec.handler as NonNullable<CommandSpec["handler"]>;
+    const started = ctx.server.clock.now();
+    let reply: Reply;
     try {
       const r = await handler(ctx, q.args);
-      replies.push(r === NO_REPLY ? R.ok : r);
+      reply = r === NO_REPLY ? R.ok : r;
     } catch (err) {
-      replies.push(errorReply(err));
+      reply = errorReply(err);
     }
+    replies.push(reply);
     ctx.server.stats.commandsProcessed++;
+    const stat = commandStat(ctx.server.stats, q.fullName);
+    stat.calls++;
+    stat.usec += Math.max(0, Math.round((ctx.server.clock.now() - started) * 1000));
+    if (reply.kind === "error") stat.failedCalls++;
   }
   return replies;
 }
@@ -168,6 +178,8 @@ async function tryBatch(ctx: CommandContext, queued: readonly QueuedCommand[]): 
   try {
     const result = await ctx.server.db.batch(steps.map((s) => s.mutation));
     ctx.server.stats.commandsProcessed += steps.length;
+    // One batch: each command counts a call; the batch's time is not split among them (usec 0).
+    for (const q of queued) commandStat(ctx.server.stats, q.fullName).calls++;
     return steps.map((s, i) => s.reply(result.results[i] as (typeof result.results)[number]));
   } catch {
     // All or nothing: the batch changed nothing, so the commands can run one by one for their own replies.

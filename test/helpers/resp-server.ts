@@ -22,6 +22,7 @@ export const TEST_PROCESS: ProcessInfo = {
   archBits: 64,
   nodeVersion: "v20",
   memory: () => ({ rssBytes: 1 << 20, heapUsedBytes: 1 << 19 }),
+  cpuUsage: () => ({ userMicros: 1_500_000, systemMicros: 250_042 }),
 };
 
 export interface ServerSetup {

@@ -1,13 +1,14 @@
 /**
  * The server's one command table: every command family, in the order COMMAND lists them. Families so far:
- * connection, server, keys (on documents), JSON (root path), fusedb's versions (FUSEDB.*), pub/sub and
- * transactions. The Redis
+ * connection, server, keys (on documents), JSON (root path), fusedb's versions (FUSEDB.*), pub/sub,
+ * transactions and FUNCTION (no functions: FLUSH and LIST only). The Redis
  * data types (strings, hashes, lists, sets, sorted sets) come with the engine's types.
  */
 import { CommandTable } from "../command-table.js";
 import { clientCommands } from "./client-command.js";
 import { commandCommands } from "./command-command.js";
 import { connectionCommands } from "./connection-commands.js";
+import { functionCommands } from "./function-command.js";
 import { fusedbCommands } from "./fusedb-commands.js";
 import { jsonCommands } from "./json-commands.js";
 import { keyCommands } from "./key-commands.js";
@@ -22,6 +23,7 @@ export function buildCommandTable(): CommandTable {
     ...clientCommands,
     ...serverCommands,
     ...commandCommands,
+    ...functionCommands,
     ...keyCommands,
     ...jsonCommands,
     ...fusedbCommands,

@@ -7,6 +7,7 @@ import type { Buffer } from "node:buffer";
 import { intArg, keyword, text } from "../args.js";
 import { type CommandSpec, command, helpReply, NO_REPLY } from "../command-table.js";
 import type { ClientState, CommandContext } from "../context.js";
+import { parseInteger } from "../integer-text.js";
 import { CommandError, ERR } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
 import { checkClientName } from "./connection-commands.js";
@@ -93,8 +94,9 @@ function killFilter(ctx: CommandContext, args: readonly Buffer[]): (c: ClientSta
     if (value === undefined) throw new CommandError(ERR.syntax);
     const v = text(value);
     if (opt === "ID") {
-      const id = intArg(value);
-      if (id <= 0) throw new CommandError("ERR client-id should be greater than 0");
+      // Redis 7.0 gives this one text for a non-integer id too (getRangeLongFromObjectOrReply's message).
+      const id = parseInteger(value);
+      if (id === undefined || id <= 0) throw new CommandError("ERR client-id should be greater than 0");
       tests.push((c) => c.id === id);
     } else if (opt === "ADDR") tests.push((c) => c.remoteAddress === v);
     else if (opt === "LADDR") tests.push((c) => c.localAddress === v);
