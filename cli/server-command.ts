@@ -155,6 +155,10 @@ async function runServer(
         const m = process.memoryUsage();
         return { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
       },
+      cpuUsage: () => {
+        const u = process.cpuUsage();
+        return { userMicros: u.user, systemMicros: u.system };
+      },
     },
   });
   const stop = (signal: string): void => {
