@@ -7,7 +7,6 @@
  *   RESP2, also when many replies share one buffer (fast-check, seed printed).
  */
 import { Buffer } from "node:buffer";
-import { createRequire } from "node:module";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -18,18 +17,8 @@ import {
   type Reply,
   ReplyBuffer,
 } from "../src/server/resp-writer.js";
+import { Decoder, RESP_TYPES } from "./helpers/mem-transport.js";
 import { testSeed } from "./helpers/seed.js";
-
-const require = createRequire(import.meta.url);
-const { Decoder, RESP_TYPES } = require("@redis/client/dist/lib/RESP/decoder.js") as {
-  Decoder: new (o: {
-    onReply: (r: unknown) => void;
-    onErrorReply: (e: unknown) => void;
-    onPush: (p: unknown) => void;
-    getTypeMapping: () => Record<number, unknown>;
-  }) => { write: (b: Buffer) => void };
-  RESP_TYPES: Record<string, number>;
-};
 
 const text = (b: Buffer): string => b.toString("latin1");
 

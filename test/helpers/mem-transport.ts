@@ -8,13 +8,15 @@ import { createRequire } from "node:module";
 import type { Listener, Transport, TransportHandlers } from "../../src/io/transport.js";
 
 const require = createRequire(import.meta.url);
-const { Decoder } = require("@redis/client/dist/lib/RESP/decoder.js") as {
+/** @redis/client's own RESP decoder (not in its public exports), as the tests drive it. */
+export const { Decoder, RESP_TYPES } = require("@redis/client/dist/lib/RESP/decoder.js") as {
   Decoder: new (o: {
     onReply: (r: unknown) => void;
     onErrorReply: (e: unknown) => void;
     onPush: (p: unknown) => void;
     getTypeMapping: () => Record<number, unknown>;
   }) => { write: (b: Buffer) => void };
+  RESP_TYPES: Record<string, number>;
 };
 
 /** The client end of an in-memory connection. */
