@@ -10,7 +10,7 @@
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseBytes, parseConfigFile, ServerConfig } from "../src/server/config.js";
-import { globMatch } from "../src/server/glob.js";
+import { globMatch } from "../src/util/glob.js";
 import { sameBytes, Users } from "../src/server/users.js";
 
 describe("glob", () => {

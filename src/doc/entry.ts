@@ -4,7 +4,13 @@
  * checks), so the WAL and the buffer hold resolved documents and no merge-operand chain can build up
  * (RocksDB issue #4095).
  */
-import { assert, InvalidArgumentError, NotFoundError, VersionConflictError } from "../errors.js";
+import {
+  assert,
+  InvalidArgumentError,
+  NotFoundError,
+  VersionConflictError,
+  WrongTypeError,
+} from "../errors.js";
 import type { ValueLimits } from "./encode-value.js";
 import { encodeValue } from "./encode-value.js";
 import type { Json } from "./json.js";
@@ -57,10 +63,25 @@ export interface Entry {
   /** LSN of the WAL record that produced this version. */
   readonly lsn: number;
   /**
+   * The Redis data type whose metadata this entry holds (src/types/, docs/key-encoding.md); undefined for a
+   * JSON document (and for a tombstone, and for an internal element subkey). A typed entry's `value` is its
+   * metadata as JSON (a string's bytes as a latin1 JSON string), so every generic path (codec, caches,
+   * merges) handles it like a document.
+   */
+  readonly type?: DataType;
+  /**
    * Absolute expiry time in Clock milliseconds; undefined if the document lives until changed. The entry is
    * expired, and reads treat it as absent, once `clock.now() >= expiresAtMs`. Never set on a tombstone.
    */
   readonly expiresAtMs?: number;
+}
+
+/** The Redis data types a key may hold besides a JSON document (issue 14). */
+export type DataType = "string" | "hash" | "list" | "set" | "zset";
+
+/** The name of what a live entry holds: its data type, or "json" for a document. */
+export function typeNameOf(entry: Entry): DataType | "json" {
+  return entry.type ?? "json";
 }
 
 /**
@@ -255,6 +276,10 @@ export function resolveMutation(
   if (m.ifVersion !== undefined && m.ifVersion !== (live?.version ?? 0)) {
     throw new VersionConflictError(m.ifVersion, live?.version ?? 0);
   }
+  // A key of another data type: only the type-free mutations (delete, expire) apply to it.
+  if (live?.type !== undefined && m.op !== "delete" && m.op !== "expire") {
+    throw new WrongTypeError(live.type, "json document");
+  }
   // Versions never reset: a deleted or expired key's next version follows its last one and every dead
   // version of its bucket (its own tombstone may have been collected; the floor remembers it).
   const version = (live?.version ?? Math.max(current?.version ?? 0, deadFloor)) + 1;
@@ -274,7 +299,10 @@ export function resolveMutation(
       return materialise(applyMergePatch(live?.value, m.patch), version, lsn, limits, live?.expiresAtMs);
     case "expire":
       if (live === undefined) throw new NotFoundError("expire needs a live key");
-      return { version, value: live.value, text: live.text, lsn, expiresAtMs: expiryAfter(nowMs, m.ms) };
+      return withType(
+        { version, value: live.value, text: live.text, lsn, expiresAtMs: expiryAfter(nowMs, m.ms) },
+        live.type,
+      );
     case "incr": {
       // A missing, deleted or expired key counts as 0; JSON null is a value, and not a number.
       const base = live === undefined ? 0 : live.value;
@@ -294,6 +322,11 @@ export function resolveMutation(
       return materialise(next, version, lsn, limits, live?.expiresAtMs);
     }
   }
+}
+
+/** `entry` with the data type `type` (unchanged when undefined: a JSON document). */
+export function withType(entry: Entry, type: DataType | undefined): Entry {
+  return type === undefined ? entry : { ...entry, type };
 }
 
 /** An entry for a document computed while resolving (patch, incr): encoded and normalised here. */
@@ -345,6 +378,7 @@ class StoredEntry implements Entry {
     readonly text: Uint8Array,
     readonly lsn: number,
     readonly expiresAtMs: number | undefined,
+    readonly type: DataType | undefined,
   ) {}
 
   get value(): Json {
@@ -369,11 +403,12 @@ export function entryFromStored(
   lsn: number,
   expiresAtMs?: number,
   lazy = false,
+  type?: DataType,
 ): Entry {
   if (text === undefined) return { version, value: undefined, text: undefined, lsn };
-  if (lazy) return new StoredEntry(version, text, lsn, expiresAtMs);
+  if (lazy) return new StoredEntry(version, text, lsn, expiresAtMs, type);
   const entry: Entry = { version, value: decodeJson(text), text, lsn };
-  return expiresAtMs === undefined ? entry : { ...entry, expiresAtMs };
+  return withType(expiresAtMs === undefined ? entry : { ...entry, expiresAtMs }, type);
 }
 
 /**
@@ -392,6 +427,7 @@ class RowEntry implements Entry {
     readonly version: number,
     readonly lsn: number,
     readonly expiresAtMs: number | undefined,
+    readonly type: DataType | undefined,
     /** UTF-8 bytes of the document's text (the row cache's size estimate). */
     readonly textBytes: number,
     doc: Json | undefined,
@@ -430,7 +466,15 @@ export function rowEntryOf(entry: Entry): Entry {
     bytes = new Uint8Array(text.byteLength);
     bytes.set(text);
   }
-  return new RowEntry(entry.version, entry.lsn, entry.expiresAtMs, text.byteLength, decoded, bytes);
+  return new RowEntry(
+    entry.version,
+    entry.lsn,
+    entry.expiresAtMs,
+    entry.type,
+    text.byteLength,
+    decoded,
+    bytes,
+  );
 }
 
 /** Bytes of the document text `entry` stands for (0 for a tombstone); never decodes nor re-encodes. */
