@@ -86,6 +86,11 @@ export class FuseDB {
   private readonly tree: Tree;
   /** What recovery did at open. */
   readonly recovery: RecoveryInfo;
+  /**
+   * @internal The runner of data-type operations, for the RESP server: several operations of any types in
+   * one atomic call (`write(tx => ...)`, MULTI/EXEC) over the pure operations of src/types/.
+   */
+  readonly types: TypesRunner;
   /** Hashes (Redis's hash commands): src/types/hashes.ts. */
   readonly hashes: Hashes;
 
@@ -99,6 +104,7 @@ export class FuseDB {
     this.tree = engine.pipeline.tree;
     this.recovery = engine.recovery;
     const run = new TypesRunner(this.pipeline, this.clock, this.options, this.dir);
+    this.types = run;
     this.hashes = new Hashes(run);
   }
 
