@@ -48,12 +48,12 @@ export { SystemClock } from "./io/node-clock.js";
 export { NodeFileSystem, type NodeFileSystemOptions } from "./io/node-file-system.js";
 export type { ChangeEvent, SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 export { SUBSCRIBER_QUEUE_MAX_DEFAULT, Subscription } from "./reactive/subscriptions.js";
-export { Hashes } from "./types/hashes.js";
-export type { BytesInput } from "./types/runner.js";
-export type { ScanPage } from "./types/scan-cursor.js";
 export type { BlockCacheStats } from "./tree/block-cache.js";
 export type { RowCacheStats } from "./tree/row-cache.js";
 export type { JobKind, LeafInfo, TreeStats } from "./tree/tree.js";
+export { Hashes } from "./types/hashes.js";
+export type { BytesInput } from "./types/runner.js";
+export type { ScanPage } from "./types/scan-cursor.js";
 
 /** Options of {@link open}: the engine's knobs, plus optional `fs` and `clock` (default: the real ones). */
 export interface OpenDBOptions extends FuseDBOptions {

@@ -3,7 +3,7 @@
  * reopen and checkpoints, WRONGTYPE against documents, O(1) delete (a new generation), scans of user keys
  * never showing element subkeys.
  */
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import { openMem } from "./helpers/open-mem.js";
 import { TestDisk } from "./helpers/sim-disk.js";
@@ -15,7 +15,12 @@ describe("hashes", () => {
     const fs = new TestDisk();
     let db = await openMem(fs);
     expect(await db.hashes.hset("h", { a: "1", b: "2" })).toBe(2);
-    expect(await db.hashes.hset("h", [["b", "3"], ["c", "4"]])).toBe(1);
+    expect(
+      await db.hashes.hset("h", [
+        ["b", "3"],
+        ["c", "4"],
+      ]),
+    ).toBe(1);
     expect(s(await db.hashes.hget("h", "b"))).toBe("3");
     expect(await db.hashes.hlen("h")).toBe(3);
     expect((await db.hashes.hgetall("h")).map(([f, v]) => `${f}=${v}`)).toEqual(["a=1", "b=3", "c=4"]);

@@ -10,6 +10,7 @@ import { commandCommands } from "./command-command.js";
 import { connectionCommands } from "./connection-commands.js";
 import { functionCommands } from "./function-command.js";
 import { fusedbCommands } from "./fusedb-commands.js";
+import { hashCommands } from "./hash-commands.js";
 import { jsonCommands } from "./json-commands.js";
 import { keyCommands } from "./key-commands.js";
 import { pubsubCommands } from "./pubsub-commands.js";
@@ -26,6 +27,7 @@ export function buildCommandTable(): CommandTable {
     ...functionCommands,
     ...keyCommands,
     ...jsonCommands,
+    ...hashCommands,
     ...fusedbCommands,
     ...pubsubCommands,
     ...transactionCommands,
