@@ -16,6 +16,7 @@ import { keyBytes, toKeyString } from "./doc/key.js";
 import { assembleEngine, type Engine } from "./engine.js";
 import { asIoError, assert, ClosedError, InvalidArgumentError, ReadOnlyError } from "./errors.js";
 import type { Clock } from "./io/clock.js";
+import { JsonPaths } from "./json-paths.js";
 import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 import { Subscription, type SubscriptionHub } from "./reactive/subscriptions.js";
@@ -69,6 +70,8 @@ export class FuseDB {
   private readonly tree: Tree;
   /** What recovery did at open. */
   readonly recovery: RecoveryInfo;
+  /** Reads and writes at a path inside a document: RFC 9535 `$` queries and dot paths (src/json-paths.ts). */
+  readonly json: JsonPaths;
 
   private constructor(private readonly engine: Engine) {
     this.clock = engine.clock;
@@ -79,6 +82,8 @@ export class FuseDB {
     this.pipeline = engine.pipeline;
     this.tree = engine.pipeline.tree;
     this.recovery = engine.recovery;
+    const valueBytesMax = this.options.valueBytesMax;
+    this.json = new JsonPaths({ get: (k) => this.get(k), batch: (m) => this.batch(m), valueBytesMax });
   }
 
   /** The durability mode this handle runs in. */
