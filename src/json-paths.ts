@@ -2,7 +2,7 @@
  * `db.json`: reads and writes at a path inside a key's JSON document, in the shape node-redis gives
  * RedisJSON (`client.json.get/set/del/numIncrBy/arrAppend/merge`), with fusedb's names. Paths are RedisJSON's
  * (src/doc/json-path.ts): an RFC 9535 JSONPath query starting with `$` selects a list of nodes; a legacy
- * dot path (`.`, `.a.b`, `a.b`, `a[0]`, `a["x.y"]`) addresses one value. The write rules are
+ * path (`.`, `.a.b`, `a.b`, `a[0]`, `a["x.y"]`, `.d.*`) addresses one value. The write rules are
  * src/doc/json-path-write.ts's. Each write is one mutation of the key (`batch` takes the same ones as
  * `setPath`, `deletePath`, `incrPath`, `appendPath`, `mergePath`): one new version, one WAL record, durable
  * as any write, with `ifVersion`, the key's expiry kept, and one "put" (or "delete") event for subscribers.
@@ -37,11 +37,11 @@ export class JsonPaths {
 
   /**
    * The values at `path` in the document under `key`, with the document's version: for a `$` query every
-   * node it selects (RFC 9535 nodelist order, duplicates kept; `[]` if none); for a dot path its one value.
+   * node it selects (RFC 9535 nodelist order, duplicates kept; `[]` if none); for a legacy path its one value (the first match).
    * Undefined if the key is missing, deleted or expired. Sees what `get` sees. RedisJSON JSON.GET.
    * @example `await db.json.get("doc", "$..price")` → `{ values: [8.95, 12.99], version: 3 }`
    * @throws InvalidArgumentError FUSEDB_INVALID_PATH (bad syntax, a failing query, more matches than
-   *   valueBytesMax), FUSEDB_PATH_NOT_FOUND (a dot path addressing nothing); the errors of `get`.
+   *   valueBytesMax), FUSEDB_PATH_NOT_FOUND (a legacy path addressing nothing); the errors of `get`.
    */
   async get(key: KeyInput, path: string): Promise<PathValues | undefined> {
     const parsed = parsePath(path);
@@ -91,8 +91,8 @@ export class JsonPaths {
    * Adds the finite number `delta` (default 1; floats allowed, as JSON numbers) to the number at `path`; a
    * `$` query adds to every number it selects and skips other values. Resolves with the new document.
    * RedisJSON JSON.NUMINCRBY.
-   * @throws InvalidArgumentError FUSEDB_TYPE_MISMATCH (a dot path on a non-number), FUSEDB_PATH_NOT_FOUND
-   *   (a dot path addressing nothing), FUSEDB_OUT_OF_RANGE (a sum that is not finite),
+   * @throws InvalidArgumentError FUSEDB_TYPE_MISMATCH (a legacy path on a non-number), FUSEDB_PATH_NOT_FOUND
+   *   (a legacy path addressing nothing), FUSEDB_OUT_OF_RANGE (a sum that is not finite),
    *   FUSEDB_INVALID_ARGUMENT (a bad delta), FUSEDB_INVALID_PATH; NotFoundError (FUSEDB_NOT_FOUND) for a
    *   missing key; VersionConflictError; and as every write.
    */
@@ -109,7 +109,7 @@ export class JsonPaths {
   /**
    * Appends `values` (a non-empty array), in order, to the array at `path`; a `$` query appends to every
    * array it selects and skips other values. Resolves with the new document. RedisJSON JSON.ARRAPPEND.
-   * @throws InvalidArgumentError FUSEDB_TYPE_MISMATCH (a dot path on a non-array), FUSEDB_PATH_NOT_FOUND,
+   * @throws InvalidArgumentError FUSEDB_TYPE_MISMATCH (a legacy path on a non-array), FUSEDB_PATH_NOT_FOUND,
    *   FUSEDB_INVALID_ARGUMENT (no values), FUSEDB_INVALID_PATH, FUSEDB_INVALID_JSON,
    *   FUSEDB_VALUE_TOO_LARGE; NotFoundError for a missing key; VersionConflictError; and as every write.
    */

@@ -5,7 +5,8 @@
  * (src/doc/entry.ts), so each is one new version of the key in one WAL record.
  *
  * Shared rules: a query (`$...`) writes every node it selects, each once; a node inside a node already
- * written is skipped (its old value is gone). A dot path writes its one value. A new document is built by
+ * written is skipped (its old value is gone). A legacy path writes the same nodes, but is strict where a
+ * query skips: a wrong type or nothing selected is an error. A new document is built by
  * copying only the containers on the way to a written node (copy on write, each container at most once);
  * everything else is shared with the old, frozen document. Size: before building, a lower bound on the new
  * text (the written values times the locations) is checked against `valueBytesMax`, so the work stays
@@ -117,14 +118,14 @@ function copy(value: unknown, what: string, limits: ValueLimits): { value: Json;
  * - deletePath: removes every selected node (array elements close up); the root deletes the key. Selecting
  *   nothing, or an absent key, changes nothing (RedisJSON answers 0).
  * - incrPath: adds `delta` to every selected number; a query skips other values (RedisJSON answers null
- *   for them), a dot path requires a number.
- * - appendPath: appends `values` to every selected array; a query skips other values, a dot path requires
- *   an array.
+ *   for them), a legacy path requires a number.
+ * - appendPath: appends `values` to every selected array; a query skips other values, a legacy path
+ *   requires an array.
  * - mergePath: RFC 7396 merge of `patch` into every selected node; a null patch deletes it; adds a missing
  *   member as setPath does. An absent key takes only the root.
  * Source: the RedisJSON command reference (JSON.SET, JSON.DEL, JSON.NUMINCRBY, JSON.ARRAPPEND, JSON.MERGE).
- * @throws InvalidArgumentError FUSEDB_PATH_NOT_FOUND (a dot path addressing nothing; a set or merge with
- *   nowhere to write), FUSEDB_TYPE_MISMATCH (incrPath or appendPath of a dot path on the wrong type),
+ * @throws InvalidArgumentError FUSEDB_PATH_NOT_FOUND (a legacy path addressing nothing; a set or merge with
+ *   nowhere to write), FUSEDB_TYPE_MISMATCH (incrPath or appendPath of a legacy path on the wrong type),
  *   FUSEDB_OUT_OF_RANGE (a sum that is not a finite number), FUSEDB_VALUE_TOO_LARGE, FUSEDB_INVALID_JSON
  *   (nesting past JSON_DEPTH_MAX), FUSEDB_INVALID_PATH (a query that fails or selects too much);
  *   NotFoundError (FUSEDB_NOT_FOUND) for incrPath or appendPath on an absent key.
@@ -168,7 +169,7 @@ export function applyPathOp(doc: Json | undefined, m: CapturedPathOp, limits: Va
       for (const at of requireFound(found, m.path)) {
         const base = valueAt(doc, at);
         if (typeof base !== "number") {
-          if (m.path.kind === "dot") throw typeMismatch(m.path, "a number", base);
+          if (m.path.legacy) throw typeMismatch(m.path, "a number", base);
           continue;
         }
         const sum = base + m.delta;
@@ -185,7 +186,7 @@ export function applyPathOp(doc: Json | undefined, m: CapturedPathOp, limits: Va
       const arrays = requireFound(found, m.path).filter((at) => {
         const base = valueAt(doc, at);
         if (Array.isArray(base)) return true;
-        if (m.path.kind === "dot") throw typeMismatch(m.path, "an array", base);
+        if (m.path.legacy) throw typeMismatch(m.path, "an array", base);
         return false;
       });
       checkSize(arrays.length, m.bytes, limits);
@@ -213,9 +214,9 @@ function applyToAbsent(m: CapturedPathOp): Json | undefined {
   }
 }
 
-/** A dot path must address something; a query may select nothing. */
+/** A legacy path must address something; a query may select nothing. */
 function requireFound(found: Location[], path: JsonPath): Location[] {
-  if (found.length === 0 && path.kind === "dot") throw pathNotFound(path);
+  if (found.length === 0 && path.legacy) throw pathNotFound(path);
   return found;
 }
 

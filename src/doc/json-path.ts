@@ -11,6 +11,8 @@
  *               `items.0`, JSON Pointer's rule)
  *     bracket = "[" int "]" / "[" quoted "]" ; int: an array index, negative counts from the end
  *     quoted  = a "..." or '...' string with JSON's backslash escapes (and \' in '...')
+ *   A legacy path this grammar does not take (wildcards, descendants, filters: `.d.*`, `..a`, `.e[*]`) is
+ *   read as RedisJSON reads it, as the JSONPath query `$` + path, and still answers reads with one value.
  *   MemFlux's `key.path` form (the key, a dot, then a dot path) is split by the server; this parses the path.
  * A location is the list of member names and array indexes from the root to one node.
  */
@@ -29,15 +31,20 @@ export interface DotStep {
   readonly index?: number;
 }
 
-/** A parsed path: immutable, shareable between calls. `root` when it addresses the whole document. */
-export type JsonPath =
-  | { readonly kind: "query"; readonly text: string; readonly root: boolean }
-  | {
-      readonly kind: "dot";
-      readonly text: string;
-      readonly root: boolean;
-      readonly steps: readonly DotStep[];
-    };
+/**
+ * A parsed path: immutable, shareable between calls. Exactly one of `steps` (a dot path, walked here) and
+ * `query` (RFC 9535 text, evaluated by the library) is set.
+ */
+export interface JsonPath {
+  /** The path as given. */
+  readonly text: string;
+  /** A legacy path (not starting with `$`): it addresses one value; reads answer its first match. */
+  readonly legacy: boolean;
+  /** Whether it addresses the whole document (`$` or `.`). */
+  readonly root: boolean;
+  readonly steps?: readonly DotStep[];
+  readonly query?: string;
+}
 
 /** Member names and array indexes from the root to one node. */
 export type Location = readonly (string | number)[];
@@ -51,44 +58,59 @@ export function parsePath(text: unknown): JsonPath {
   if (typeof text !== "string" || text.length === 0 || text.length > PATH_CHARS_MAX) {
     throw invalidPath(`a path must be a non-empty string of at most ${PATH_CHARS_MAX} chars`);
   }
-  if (text.startsWith("$")) {
-    let segments: number;
+  if (text.startsWith("$")) return queryOf(text, text, false);
+  let steps: DotStep[];
+  try {
+    steps = parseDotPath(text);
+  } catch (err) {
+    // A legacy path with wildcards, descendants or filters (`.d.*`, `..a`, `.e[*]`): RedisJSON reads it as
+    // the JSONPath query `$` + path.
     try {
-      segments = parseQuery(text).segments.length;
-    } catch (err) {
-      throw invalidPath(`invalid JSONPath ${JSON.stringify(text)}: ${(err as Error).message}`, err);
+      return queryOf(text, text.startsWith(".") || text.startsWith("[") ? `$${text}` : `$.${text}`, true);
+    } catch {
+      throw err;
     }
-    return Object.freeze({ kind: "query", text, root: segments === 0 });
   }
-  const steps = parseDotPath(text);
-  return Object.freeze({ kind: "dot", text, root: steps.length === 0, steps: Object.freeze(steps) });
+  return Object.freeze({ text, legacy: true, root: steps.length === 0, steps: Object.freeze(steps) });
+}
+
+function queryOf(text: string, query: string, legacy: boolean): JsonPath {
+  let segments: number;
+  try {
+    segments = parseQuery(query).segments.length;
+  } catch (err) {
+    throw invalidPath(`invalid JSONPath ${JSON.stringify(text)}: ${(err as Error).message}`, err);
+  }
+  return Object.freeze({ text, legacy, root: segments === 0, query });
 }
 
 /**
- * The values `path` selects in `doc`: for a query every node of its nodelist (RFC 9535, in its order, with
- * duplicates); for a dot path the one value it addresses.
- * @throws InvalidArgumentError `FUSEDB_PATH_NOT_FOUND` for a dot path that addresses nothing (RedisJSON's
+ * The values `path` selects in `doc`: for a `$` query every node of its nodelist (RFC 9535, in its order,
+ * with duplicates); for a legacy path the one value it addresses (its first match).
+ * @throws InvalidArgumentError `FUSEDB_PATH_NOT_FOUND` for a legacy path that addresses nothing (RedisJSON's
  *   "Path ... does not exist"); `FUSEDB_INVALID_PATH` for a query whose evaluation fails (a bad regular
  *   expression in `match`/`search`) or that selects more than `matchesMax` nodes.
  */
 export function queryPath(doc: Json, path: JsonPath, matchesMax: number): Json[] {
-  if (path.kind === "dot") {
+  if (path.steps !== undefined) {
     const found = walkDot(doc, path.steps);
     if (found === undefined) throw pathNotFound(path);
     return [found.value];
   }
   const out: Json[] = [];
   evaluate(doc, path, matchesMax, (value) => out.push(value));
-  return out;
+  if (!path.legacy) return out;
+  if (out.length === 0) throw pathNotFound(path);
+  return out.slice(0, 1);
 }
 
 /**
  * The locations `path` selects in `doc`, each once (a query's duplicates are dropped), in selection order.
- * A dot path gives zero or one.
+ * A dot path without wildcards gives zero or one.
  * @throws InvalidArgumentError `FUSEDB_INVALID_PATH` as {@link queryPath}.
  */
 export function locate(doc: Json, path: JsonPath, matchesMax: number): Location[] {
-  if (path.kind === "dot") {
+  if (path.steps !== undefined) {
     const found = walkDot(doc, path.steps);
     return found === undefined ? [] : [found.location];
   }
@@ -115,14 +137,14 @@ export function additionTarget(
   matchesMax: number,
 ): { parents: Location[]; name: string } | undefined {
   if (path.root) return undefined;
-  if (path.kind === "dot") {
+  if (path.steps !== undefined) {
     const last = path.steps[path.steps.length - 1];
     if (last?.name === undefined) return undefined;
     const parent = walkDot(doc, path.steps.slice(0, -1));
     if (parent === undefined || !isJsonObject(parent.value)) return { parents: [], name: last.name };
     return { parents: [parent.location], name: last.name };
   }
-  const split = splitLastName(path.text);
+  const split = splitLastName(path.query ?? "$");
   if (split === undefined) return undefined;
   const parents = locate(doc, split.parent, matchesMax).filter((l) => isJsonObject(valueAt(doc, l)));
   return { parents, name: split.name };
@@ -165,7 +187,7 @@ function evaluate(
 ): void {
   let matches = 0;
   try {
-    exec(doc, path.text, (value, normalized) => {
+    exec(doc, path.query ?? "$", (value, normalized) => {
       if (++matches > matchesMax) throw new RangeError(`selects more than ${matchesMax} nodes`);
       onMatch(
         value as Json,
@@ -222,7 +244,7 @@ function splitLastName(text: string): { parent: JsonPath; name: string } | undef
       const prefix = parseQuery(head).segments;
       const tail = parseQuery(`$${text.slice(cut)}`).segments;
       if (prefix.length === whole.length - 1 && tail.length === 1) {
-        return { parent: { kind: "query", text: head, root: prefix.length === 0 }, name };
+        return { parent: { text: head, legacy: false, root: prefix.length === 0, query: head }, name };
       }
     } catch {
       // Not a cut between segments (inside a quoted name or a filter); try the next one.
