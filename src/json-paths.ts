@@ -37,7 +37,8 @@ export class JsonPaths {
 
   /**
    * The values at `path` in the document under `key`, with the document's version: for a `$` query every
-   * node it selects (RFC 9535 nodelist order, duplicates kept; `[]` if none); for a legacy path its one value (the first match).
+   * node it selects (RFC 9535 nodelist order, duplicates kept; `[]` if none); for a legacy path its one
+   * value (the first match).
    * Undefined if the key is missing, deleted or expired. Sees what `get` sees. RedisJSON JSON.GET.
    * @example `await db.json.get("doc", "$..price")` → `{ values: [8.95, 12.99], version: 3 }`
    * @throws InvalidArgumentError FUSEDB_INVALID_PATH (bad syntax, a failing query, more matches than

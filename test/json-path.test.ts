@@ -4,9 +4,9 @@
  * - semantics: the examples of RedisJSON's command reference (JSON.SET, JSON.GET, JSON.DEL, JSON.NUMINCRBY,
  *   JSON.ARRAPPEND, JSON.MERGE; with the legacy-path examples of the same commands in the ElastiCache/Valkey
  *   reference) give the documents and replies documented there;
- * - paths: `$` text is an RFC 9535 query; anything else a legacy path (dot steps, `[n]`, `["name"]`, MemFlux's
- *   `a.0`), or, with wildcards, the query `$` + path; member names that a normalized path escapes (`'`, `\`,
- *   control characters) are written back under the right name;
+ * - paths: `$` text is an RFC 9535 query; anything else a legacy path (dot steps, `[n]`, `["name"]`,
+ *   MemFlux's `a.0`), or, with wildcards, the query `$` + path; member names that a normalized path
+ *   escapes (`'`, `\`, control characters) are written back under the right name;
  * - each write is one mutation: version + 1, one WAL record, the key's expiry kept, one subscriber event;
  *   `ifVersion` conflicts reject; a batch of path mutations composes in order in one record;
  * - durability: path writes survive close and reopen, and a fresh process on the disk's bytes;
@@ -271,10 +271,13 @@ describe("path syntax", () => {
     expect(parsePath(text)).toMatchObject({ legacy: false, root, query: text });
   });
 
-  it.each([".d.*", "..a", ".e[*]", "a[?@.x]", "a..b"])("legacy wildcard %s reads as the query $ + path", (text) => {
-    const query = text.startsWith(".") ? `$${text}` : `$.${text}`;
-    expect(parsePath(text)).toMatchObject({ legacy: true, query });
-  });
+  it.each([".d.*", "..a", ".e[*]", "a[?@.x]", "a..b"])(
+    "legacy wildcard %s reads as the query $ + path",
+    (text) => {
+      const query = text.startsWith(".") ? `$${text}` : `$.${text}`;
+      expect(parsePath(text)).toMatchObject({ legacy: true, query });
+    },
+  );
 
   it.each(["", "a...b", ".a.", "$.a[", "$a", "a[", "a[x]", 'a["x]', "a b", "$.a[?@.b ==]", 7, null])(
     "rejects %j with FUSEDB_INVALID_PATH",

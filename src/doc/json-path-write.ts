@@ -240,7 +240,7 @@ function checkSize(count: number, bytes: number, limits: ValueLimits): void {
   }
 }
 
-/** @throws FUSEDB_INVALID_JSON if a written value's deepest node would sit at `depth`, past JSON_DEPTH_MAX. */
+/** @throws FUSEDB_INVALID_JSON if a written value's deepest node would sit at `depth` > JSON_DEPTH_MAX. */
 function checkDepth(depth: number): void {
   if (depth > JSON_DEPTH_MAX) {
     throw new InvalidArgumentError(
@@ -250,7 +250,7 @@ function checkDepth(depth: number): void {
   }
 }
 
-/** Levels below `value` (0 for a scalar); `value` is a validated document, so this is at most JSON_DEPTH_MAX. */
+/** Levels below `value` (0 for a scalar); at most JSON_DEPTH_MAX, as `value` is a validated document. */
 function depthOf(value: Json): number {
   if (typeof value !== "object" || value === null) return 0;
   let deepest = 0;

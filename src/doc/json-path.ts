@@ -1,5 +1,5 @@
 /**
- * Paths into a JSON document, in RedisJSON's two syntaxes (https://redis.io/docs/latest/develop/data-types/json/path/):
+ * Paths into a JSON document, in RedisJSON's two syntaxes (redis.io: develop/data-types/json/path):
  * - a JSONPath query, RFC 9535, when the text starts with `$` (`$.a.b`, `$..price`, `$.items[?@.qty > 1]`):
  *   it selects a list of nodes, possibly empty, possibly with duplicates (RFC 9535 section 2.6). Parsing and
  *   evaluation are the `jsonpath-rfc9535` library's (it passes the JSONPath compliance test suite);
