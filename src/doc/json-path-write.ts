@@ -222,10 +222,13 @@ function requireFound(found: Location[], path: JsonPath): Location[] {
 
 /** `found` without the locations inside another location of `found`. */
 function outermost(found: Location[]): Location[] {
-  if (found.length < 2) return found;
+  const lengths = new Set(found.map((l) => l.length));
+  if (lengths.size < 2) return found; // locations of one length never hold one another
   const ids = new Set(found.map((l) => JSON.stringify(l)));
   return found.filter((l) => {
-    for (let n = 0; n < l.length; n++) if (ids.has(JSON.stringify(l.slice(0, n)))) return false;
+    for (let n = 0; n < l.length; n++) {
+      if (lengths.has(n) && ids.has(JSON.stringify(l.slice(0, n)))) return false;
+    }
     return true;
   });
 }
@@ -325,8 +328,9 @@ class CopyOnWrite {
     this.root = this.own(this.root as Container);
     let node = this.root as Container;
     for (const step of at) {
-      const child = this.own((node as Record<string | number, Json>)[step] as Container);
-      define(node, step, child);
+      const current = (node as Record<string | number, Json>)[step] as Container;
+      const child = this.own(current);
+      if (child !== current) define(node, step, child);
       node = child;
     }
     return node;
