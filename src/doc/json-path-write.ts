@@ -4,13 +4,13 @@
  * ./json-path.ts. The engine resolves these like every mutation, at write time against the newest state
  * (src/doc/entry.ts), so each is one new version of the key in one WAL record.
  *
- * Shared rules: a query (`$...`) writes every node it selects, each once; a node inside a node already
- * written is skipped (its old value is gone). A legacy path writes the same nodes, but is strict where a
- * query skips: a wrong type or nothing selected is an error. A new document is built by
- * copying only the containers on the way to a written node (copy on write, each container at most once);
- * everything else is shared with the old, frozen document. Size: before building, a lower bound on the new
- * text (the written values times the locations) is checked against `valueBytesMax`, so the work stays
- * O(valueBytesMax) whatever the number of matches; the exact size is checked by the caller on the text.
+ * Shared rules: a query (`$...`) writes every node it selects, each once; for a replace, merge or delete a
+ * node inside another selected node is skipped (its old value is gone). A legacy path writes the same
+ * nodes, but is strict where a query skips: a wrong type or nothing selected is an error. A new document is
+ * built by copying only the containers on the way to a written node (copy on write, each container at most
+ * once); everything else is shared with the old, frozen document. Size: before building, a lower bound on
+ * the new text (the written values times the locations) is checked against `valueBytesMax`, so the work
+ * stays O(valueBytesMax) whatever the number of matches; the caller checks the exact size on the text.
  */
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import type { ValueLimits } from "./encode-value.js";
@@ -134,7 +134,9 @@ export function applyPathOp(doc: Json | undefined, m: CapturedPathOp, limits: Va
   if (doc === undefined) return applyToAbsent(m);
   const matchesMax = limits.valueBytesMax;
   if (m.path.root && m.op === "deletePath") return undefined;
-  const found = outermost(locate(doc, m.path, matchesMax));
+  const selected = locate(doc, m.path, matchesMax);
+  // A replace or delete of a node makes the nodes inside it moot; an increment or append never does.
+  const found = m.op === "incrPath" || m.op === "appendPath" ? selected : outermost(selected);
   const tree = new CopyOnWrite(doc);
   switch (m.op) {
     case "setPath":
