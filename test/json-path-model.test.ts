@@ -4,8 +4,10 @@
  * - the locations a query selects are the library's normalized paths (RFC 9535 section 2.7), parsed here
  *   independently, deduplicated, each keeping its member names exactly (quotes, backslashes, newlines);
  * - setPath writes the value at every outermost location; deletePath removes every outermost location
- *   (array elements by descending index on a mutable clone, the model's way); incrPath adds to every
- *   selected number; appendPath appends to every selected array; key order is kept;
+ *   (array elements by descending index on a mutable clone, the model's way); mergePath merges (RFC 7396)
+ *   at every outermost location; incrPath adds to every selected number; appendPath appends to every
+ *   selected array; key order is kept;
+ * - a legacy path of definite steps (`a.b[1]`) selects what the equivalent bracketed query selects;
  * - the input document, deep-frozen, is never changed.
  */
 import fc from "fast-check";
@@ -13,7 +15,9 @@ import { paths } from "jsonpath-rfc9535";
 import { describe, expect, it } from "vitest";
 import type { Json } from "../src/doc/json.js";
 import { deepFreeze } from "../src/doc/json.js";
+import { locate, parsePath } from "../src/doc/json-path.js";
 import { applyPathOp, capturePathOp } from "../src/doc/json-path-write.js";
+import { applyMergePatch } from "../src/doc/merge-patch.js";
 import { testSeed } from "./helpers/seed.js";
 
 const LIMITS = { valueBytesMax: 1 << 20 };
@@ -36,6 +40,8 @@ const QUERIES = [
 ];
 
 type Step = string | number;
+
+const PATCH: Json = { a: null, b: { c: 1 } };
 
 /** A normalized path (`$['a'][0]`) as steps; escapes per RFC 9535 section 2.7. */
 function parseNormalized(text: string): Step[] {
@@ -119,6 +125,9 @@ function model(doc: Json, op: string, query: string): Json | undefined {
       }
       return root;
     }
+    case "merge":
+      for (const l of outermostModel(locs)) put(l, applyMergePatch(structuredClone(get(l)), PATCH));
+      return root;
     case "incr":
       for (const l of locs) if (typeof get(l) === "number") put(l, (get(l) as number) + 1);
       return root;
@@ -150,20 +159,25 @@ const { tree } = fc.letrec<{ tree: Json; leaf: Json }>((tie) => ({
 }));
 
 function run(doc: Json, op: string, query: string): Json | undefined {
-  const fields: Record<string, unknown> = { path: query, value: "X", values: [0], delta: 1 };
-  const name = ({ set: "setPath", delete: "deletePath", incr: "incrPath", append: "appendPath" } as const)[
-    op as "set"
-  ];
+  const fields: Record<string, unknown> = { path: query, value: "X", values: [0], delta: 1, patch: PATCH };
+  const ops = {
+    set: "setPath",
+    delete: "deletePath",
+    incr: "incrPath",
+    append: "appendPath",
+    merge: "mergePath",
+  };
+  const name = ops[op as "set"] as "setPath";
   return applyPathOp(doc, capturePathOp(name, fields, LIMITS), LIMITS);
 }
 
 describe("path writes against a model", () => {
-  it("set, delete, incr and append agree with the model on random documents (fast-check)", () => {
+  it("set, delete, merge, incr and append agree with the model on random documents (fast-check)", () => {
     const seed = testSeed("json path model");
     fc.assert(
       fc.property(
         tree,
-        fc.constantFrom("set", "delete", "incr", "append"),
+        fc.constantFrom("set", "delete", "incr", "append", "merge"),
         fc.constantFrom(...QUERIES),
         (raw, op, query) => {
           const doc = deepFreeze(JSON.parse(JSON.stringify(raw)) as Json);
@@ -174,15 +188,13 @@ describe("path writes against a model", () => {
             got = run(doc, op, query);
           } catch (err) {
             // Only a set with nowhere to write may refuse; the model then selected nothing.
-            expect({ op, code: (err as { code?: string }).code }).toEqual({
-              op: "set",
-              code: "FUSEDB_PATH_NOT_FOUND",
-            });
+            expect(["set", "merge"]).toContain(op);
+            expect((err as { code?: string }).code).toBe("FUSEDB_PATH_NOT_FOUND");
             expect(modelLocations(doc, query)).toEqual([]);
             return;
           }
           // An addition (nothing selected, a member added): json-path.test.ts covers those.
-          if (op === "set" && modelLocations(doc, query).length === 0) return;
+          if ((op === "set" || op === "merge") && modelLocations(doc, query).length === 0) return;
           expect(got === undefined ? undefined : JSON.stringify(got)).toEqual(
             want === undefined ? undefined : JSON.stringify(want),
           );
@@ -190,6 +202,25 @@ describe("path writes against a model", () => {
         },
       ),
       { seed, numRuns: 600 },
+    );
+  });
+});
+
+describe("legacy paths against queries", () => {
+  it("a definite legacy path selects what the equivalent bracketed query selects (fast-check)", () => {
+    const seed = testSeed("legacy path equivalence");
+    const step = fc.oneof(fc.constantFrom("a", "b", "c_1"), fc.integer({ min: -3, max: 3 }));
+    fc.assert(
+      fc.property(tree, fc.array(step, { minLength: 1, maxLength: 4 }), (raw, steps) => {
+        const doc = deepFreeze(JSON.parse(JSON.stringify(raw)) as Json);
+        const legacy = steps
+          .map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`))
+          .join("");
+        const query = `$${steps.map((s) => (typeof s === "number" ? `[${s}]` : `['${s}']`)).join("")}`;
+        const max = 1 << 20;
+        expect(locate(doc, parsePath(legacy), max)).toEqual(locate(doc, parsePath(query), max));
+      }),
+      { seed, numRuns: 400 },
     );
   });
 });
