@@ -363,6 +363,20 @@ describe.each(MODES)("one write, one version (%s)", (_mode, options) => {
   });
 });
 
+describe("absent keys", () => {
+  it("get answers undefined; set and merge create at the root only; delete writes a tombstone", async () => {
+    const db = await openMem(new TestDisk(), { durability: "memory" });
+    expect(await db.json.get("k", "$")).toBeUndefined();
+    expect(await db.json.delete("k", "$.a")).toMatchObject({ version: 1, value: undefined });
+    expect(await db.get("k")).toBeUndefined();
+    expect(await db.json.set("k", "$", { a: 1 })).toMatchObject({ version: 2, value: { a: 1 } });
+    expect(await db.json.merge("m", ".", { a: null, b: 2 })).toMatchObject({ version: 1, value: { b: 2 } });
+    expect(await db.json.set("k", "$.a ['x']", 1).catch((e) => e.code)).toBe("FUSEDB_PATH_NOT_FOUND");
+    expect(await db.json.set("k", "$ ['b']", 1)).toMatchObject({ version: 3, value: { a: 1, b: 1 } });
+    await db.close();
+  });
+});
+
 describe("durability on the simulated disk", () => {
   it("path writes survive close and reopen, and a fresh process on the disk's bytes", async () => {
     const fs = new TestDisk();

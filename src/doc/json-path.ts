@@ -239,7 +239,7 @@ function splitLastName(text: string): { parent: JsonPath; name: string } | undef
   } else return undefined;
   for (let cut = text.length - 1; cut > 0; cut--) {
     if (text[cut] !== "." && text[cut] !== "[") continue;
-    const head = text.slice(0, cut);
+    const head = text.slice(0, cut).trimEnd(); // blank space may separate segments (RFC 9535 2.5)
     try {
       const prefix = parseQuery(head).segments;
       const tail = parseQuery(`$${text.slice(cut)}`).segments;
