@@ -4,9 +4,7 @@
  * - semantics: the examples of RedisJSON's command reference (JSON.SET, JSON.GET, JSON.DEL, JSON.NUMINCRBY,
  *   JSON.ARRAPPEND, JSON.MERGE; with the legacy-path examples of the same commands in the ElastiCache/Valkey
  *   reference) give the documents and replies documented there;
- * - paths: `$` text is an RFC 9535 query; anything else a legacy path (dot steps, `[n]`, `["name"]`,
- *   MemFlux's `a.0`), or, with wildcards, the query `$` + path; member names that a normalized path
- *   escapes (`'`, `\`, control characters) are written back under the right name;
+ * - (path syntax: test/json-path-syntax.test.ts; a differential model: test/json-path-model.test.ts);
  * - each write is one mutation: version + 1, one WAL record, the key's expiry kept, one subscriber event;
  *   `ifVersion` conflicts reject; a batch of path mutations composes in order in one record;
  * - durability: path writes survive close and reopen, and a fresh process on the disk's bytes;
@@ -17,7 +15,6 @@
 import { describe, expect, it } from "vitest";
 import type { FuseDB, FuseDBOptions } from "../src/db.js";
 import type { Json } from "../src/doc/json.js";
-import { parsePath } from "../src/doc/json-path.js";
 import { openMem } from "./helpers/open-mem.js";
 import { TestDisk } from "./helpers/sim-disk.js";
 
@@ -242,75 +239,6 @@ describe.each(MODES)("RedisJSON reference examples (%s)", (_mode, options) => {
       expect(got === undefined ? undefined : got.value).toEqual(after);
       expect(await db.versionOf("doc")).toBe(2);
     }
-    await db.close();
-  });
-});
-
-describe("path syntax", () => {
-  it.each([
-    [".", []],
-    [".a.b", [{ name: "a" }, { name: "b" }]],
-    ["a.b", [{ name: "a" }, { name: "b" }]],
-    ["user.tags.0", [{ name: "user" }, { name: "tags" }, { name: "0", index: 0 }]],
-    ["a[0][-1]", [{ name: "a" }, { index: 0 }, { index: -1 }]],
-    ['a["x.y"]', [{ name: "a" }, { name: "x.y" }]],
-    ["a['it\\'s']", [{ name: "a" }, { name: "it's" }]],
-    ["[1]", [{ index: 1 }]],
-    ["user:1-name", [{ name: "user:1-name" }]],
-  ])("legacy %s", (text, steps) => {
-    expect(parsePath(text)).toMatchObject({ legacy: true, steps, root: steps.length === 0 });
-  });
-
-  it.each([
-    ["$", true],
-    ["$.a", false],
-    ["$..price", false],
-    ["$.store.book[?@.price < 10].title", false],
-    ["$['a.b']", false],
-  ])("query %s", (text, root) => {
-    expect(parsePath(text)).toMatchObject({ legacy: false, root, query: text });
-  });
-
-  it.each([".d.*", "..a", ".e[*]", "a[?@.x]", "a..b"])(
-    "legacy wildcard %s reads as the query $ + path",
-    (text) => {
-      const query = text.startsWith(".") ? `$${text}` : `$.${text}`;
-      expect(parsePath(text)).toMatchObject({ legacy: true, query });
-    },
-  );
-
-  it.each(["", "a...b", ".a.", "$.a[", "$a", "a[", "a[x]", 'a["x]', "a b", "$.a[?@.b ==]", 7, null])(
-    "rejects %j with FUSEDB_INVALID_PATH",
-    (text) => {
-      expect(() => parsePath(text)).toThrow(expect.objectContaining({ code: "FUSEDB_INVALID_PATH" }));
-    },
-  );
-
-  it("MemFlux-style steps index arrays, and name members of objects", async () => {
-    const db = await openMem(new TestDisk(), { durability: "memory" });
-    await db.set("u", { tags: ["a", "b"], m: { "0": "zero" } });
-    expect((await db.json.get("u", "tags.1"))?.values).toEqual(["b"]);
-    expect((await db.json.get("u", "m.0"))?.values).toEqual(["zero"]);
-    expect((await db.json.set("u", "tags.0", "z")).value).toEqual({ tags: ["z", "b"], m: { "0": "zero" } });
-    await db.close();
-  });
-
-  it("member names a normalized path escapes are written under their own name", async () => {
-    const db = await openMem(new TestDisk(), { durability: "memory" });
-    const doc = { "it's": 1, "back\\slash": 2, "line\nfeed": 3, __proto__x: 4 };
-    await db.set("k", doc);
-    const r = await db.json.incr("k", "$.*", 10);
-    expect(r.value).toEqual({ "it's": 11, "back\\slash": 12, "line\nfeed": 13, __proto__x: 14 });
-    expect(Object.keys(r.value as object)).toEqual(Object.keys(doc));
-    await db.close();
-  });
-
-  it('a field named "__proto__" stays an ordinary field', async () => {
-    const db = await openMem(new TestDisk(), { durability: "memory" });
-    await db.set("k", JSON.parse('{"__proto__": {"a": 1}}') as Json);
-    const r = await db.json.set("k", '$["__proto__"].b', 2);
-    expect(JSON.stringify(r.value)).toBe('{"__proto__":{"a":1,"b":2}}');
-    expect(Object.getPrototypeOf(r.value)).toBe(Object.prototype);
     await db.close();
   });
 });
