@@ -30,6 +30,7 @@ import {
   WrongTypeError,
 } from "./errors.js";
 import type { Clock } from "./io/clock.js";
+import { JsonPaths } from "./json-paths.js";
 import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 import { Subscription, type SubscriptionHub } from "./reactive/subscriptions.js";
@@ -96,6 +97,8 @@ export class FuseDB {
   readonly hashes: Hashes;
   /** Sets (Redis's set commands): src/types/sets-api.ts. */
   readonly sets: Sets;
+  /** Reads and writes at a path inside a document: RFC 9535 `$` queries and dot paths (src/json-paths.ts). */
+  readonly json: JsonPaths;
 
   private constructor(private readonly engine: Engine) {
     this.clock = engine.clock;
@@ -110,6 +113,8 @@ export class FuseDB {
     this.types = run;
     this.hashes = new Hashes(run);
     this.sets = new Sets(run);
+    const valueBytesMax = this.options.valueBytesMax;
+    this.json = new JsonPaths({ get: (k) => this.get(k), batch: (m) => this.batch(m), valueBytesMax });
   }
 
   /** The durability mode this handle runs in. */
