@@ -37,6 +37,7 @@ import type { RecoveryInfo } from "./recovery.js";
 import type { KeyRange } from "./tree/key-range.js";
 import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
 import { Hashes } from "./types/hashes.js";
+import { Keys } from "./types/keys.js";
 import { TypesRunner } from "./types/runner.js";
 import type {
   BatchResult,
@@ -93,6 +94,8 @@ export class FuseDB {
   readonly types: TypesRunner;
   /** Hashes (Redis's hash commands): src/types/hashes.ts. */
   readonly hashes: Hashes;
+  /** Generic key operations over every type (DEL, TYPE, RENAME, EXPIRE, SCAN, ...): src/types/keys.ts. */
+  readonly keys: Keys;
 
   private constructor(private readonly engine: Engine) {
     this.clock = engine.clock;
@@ -106,6 +109,7 @@ export class FuseDB {
     const run = new TypesRunner(this.pipeline, this.clock, this.options, this.dir);
     this.types = run;
     this.hashes = new Hashes(run);
+    this.keys = new Keys(run);
   }
 
   /** The durability mode this handle runs in. */
