@@ -299,8 +299,11 @@ describe("differential against the reference model", () => {
       else if (r === 4) {
         const nx = rng.int(2) === 0;
         await run(
-          async () =>
-            nx ? ((await db.keys.renamenx(k1, k2)) ? 1 : 0) : (await db.keys.rename(k1, k2), "OK"),
+          async () => {
+            if (nx) return (await db.keys.renamenx(k1, k2)) ? 1 : 0;
+            await db.keys.rename(k1, k2);
+            return "OK";
+          },
           () => mk.rename(model, k1, k2, nx, now),
         );
       } else if (r === 5) {

@@ -36,6 +36,9 @@ export const ALL_KEYS: KeyBounds = { gte: INTERNAL_KEY_END, lt: KEYS_END };
 /** Elements the first page of a copy reads; each later page reads twice as many as the one before. */
 export const PAGE_FIRST = ELEMENTS_PER_READ;
 
+/** A delete effect's bytes in a WAL record besides its key: kind u8, key length u16, version u64. */
+const DELETE_EFFECT_BYTES = 1 + 2 + 8;
+
 /** The element tags each collection type keeps. */
 const TAGS: Readonly<Record<Exclude<DataType, "string">, readonly Tag[]>> = {
   hash: [TAG.hash],
@@ -124,19 +127,35 @@ export function copy(tx: Txn, src: KeyString, dst: KeyString, replace: boolean):
 /** EXPIRE's conditions (Redis 7): only without a TTL, only with one, only later, only earlier. */
 export type ExpireCondition = "NX" | "XX" | "GT" | "LT";
 
+/** Whether a key whose expiry is `current` (undefined: none) may take `atMs` under `condition`. */
+function allows(condition: ExpireCondition, current: number | undefined, atMs: number): boolean {
+  switch (condition) {
+    case "NX":
+      return current === undefined;
+    case "XX":
+      return current !== undefined;
+    case "GT":
+      return current !== undefined && atMs > current;
+    case "LT":
+      return current === undefined || atMs < current;
+  }
+}
+
 /**
- * EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT at the absolute time `atMs`: 1 if set, 0 if the key is not live or the
- * condition refused (GT/LT: a key without TTL counts as never expiring). A time at or before now deletes the
- * key (1). The condition is checked first, as Redis does.
+ * EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT at the absolute time `atMs`: 1 if set, 0 if the key is not live or a
+ * condition refused (all of `conditions` must hold, as Redis's XX with GT or LT; GT/LT: a key without TTL
+ * counts as never expiring). A time at or before now deletes the key (1). The conditions are checked first,
+ * as Redis does.
  */
-export function expireAt(tx: Txn, k: KeyString, atMs: number, condition?: ExpireCondition): 0 | 1 {
+export function expireAt(
+  tx: Txn,
+  k: KeyString,
+  atMs: number,
+  conditions: readonly ExpireCondition[] = [],
+): 0 | 1 {
   const live = tx.live(k);
   if (live === undefined) return 0;
-  const current = live.expiresAtMs;
-  if (condition === "NX" && current !== undefined) return 0;
-  if (condition === "XX" && current === undefined) return 0;
-  if (condition === "GT" && (current === undefined || atMs <= current)) return 0;
-  if (condition === "LT" && current !== undefined && atMs >= current) return 0;
+  for (const c of conditions) if (!allows(c, live.expiresAtMs, atMs)) return 0;
   if (atMs <= tx.nowMs) tx.deleteKey(k, "del");
   else tx.putExpiry(k, atMs, "expire");
   return 1;
@@ -238,7 +257,7 @@ export function deleteRanges(tx: Txn, ranges: readonly KeyBounds[], bytesMax: nu
       const { found, next } = keyPage(tx, bounds, after, page);
       for (const f of found) {
         tx.deleteKey(f.key, "del");
-        bytes += f.key.length;
+        bytes += DELETE_EFFECT_BYTES + f.key.length;
         if (bytes >= bytesMax) return true;
       }
       if (next === undefined) break;

@@ -230,7 +230,12 @@ export class Keys {
       throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `${command} time must be a number`);
     }
     const write = this.run.write((tx) =>
-      expireAt(tx, k, expiryTimeMs(amount, unit, tx.nowMs, command), condition),
+      expireAt(
+        tx,
+        k,
+        expiryTimeMs(amount, unit, tx.nowMs, command),
+        condition === undefined ? [] : [condition],
+      ),
     );
     return write.then((r) => r === 1);
   }
