@@ -9,10 +9,10 @@
  *   for the whole scan is returned), MATCH and TYPE filters, element subkeys never shown;
  * - a seeded differential test against the reference model (sim/redis-model/keys.ts).
  */
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import { Prng } from "../sim/disk/prng.js";
-import { hashes as mh, keys as mk, RedisKeyspace } from "../sim/redis-model/index.js";
+import { hashes as mh, keys as mk, RedisKeyspace, type RedisValue } from "../sim/redis-model/index.js";
 import { FuseDB } from "../src/db.js";
 import type { DataType } from "../src/doc/entry.js";
 import { positionString, scoreString, TAG } from "../src/types/encoding.js";
@@ -56,6 +56,17 @@ async function elements(db: FuseDB, key: string): Promise<string[]> {
     }
     return out;
   });
+}
+
+/** The model's value of `key` as {@link elements} lines (without the metadata line). */
+function modelElements(model: RedisKeyspace, key: string, now: number): string[] {
+  const e = model.entry(key, now);
+  if (e === undefined) return [];
+  const v = e.value;
+  if (v.type === "string") return [Buffer.from(v.bytes).toString("latin1")];
+  if (v.type === "hash") return [...v.fields].sort().map(([f, x]) => `${TAG.hash}:${f}=${x}`);
+  if (v.type === "set") return [...v.members].sort().map((m) => `${TAG.set}:${m}=1`);
+  throw new Error(`no ${v.type} in this test`);
 }
 
 const keysOf = (page: { items: Buffer[] }) => page.items.map((b) => b.toString("latin1"));
@@ -259,7 +270,7 @@ describe("differential against the reference model", () => {
     const log: string[] = [];
     for (let step = 0; step < 400; step++) {
       const now = clock.now();
-      const r = rng.int(11);
+      const r = rng.int(14);
       const [k1, k2] = [pick(), pick()];
       let got: unknown;
       let want: unknown;
@@ -335,7 +346,30 @@ describe("differential against the reference model", () => {
           () => db.keys.dbsize(),
           () => mk.dbsize(model, now),
         );
-      else {
+      else if (r === 11) {
+        // A set or a string over whatever the key held (its TTL kept), written with the Txn API.
+        const type = rng.int(2) === 0 ? "set" : "string";
+        const items = [...new Set([`m${rng.int(4)}`, `m${rng.int(4)}`])].sort();
+        await run(
+          () => collection(db, k1, type, items),
+          () => {
+            const value =
+              type === "set"
+                ? { type, members: new Set(items) }
+                : { type, bytes: new Uint8Array(Buffer.from(items.join(""), "latin1")) };
+            model.put(k1, value as RedisValue, now, true);
+            return undefined;
+          },
+        );
+      } else if (r === 12) {
+        await run(
+          () =>
+            elements(db, k1).then((lines) =>
+              lines[0] === "undefined" ? [] : lines.slice(lines[0]?.startsWith("n=") ? 1 : 0),
+            ),
+          () => modelElements(model, k1, now),
+        );
+      } else {
         await run(
           async () => {
             const out: string[] = [];
