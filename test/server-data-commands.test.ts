@@ -136,6 +136,18 @@ describe("keys over every type", () => {
     await call(c, "SELECT", "0");
     await call(c, "HSET", "h", "c", "3"); // the copies are apart
     expect(await call(c, "HLEN", "doc")).toBe(2);
+    await call(c, "PEXPIRE", "doc", "100000");
+    expect(await call(c, "MOVE", "doc", "3")).toBe(1);
+    expect(await call(c, "MOVE", "h", "3")).toBe(0); // h exists there (the COPY above)
+    expect(await call(c, "MOVE", "nope", "3")).toBe(0);
+    expect(errorOf(await call(c, "MOVE", "h", "0"))).toBe("ERR source and destination objects are the same");
+    expect(errorOf(await call(c, "MOVE", "h", "99"))).toBe("ERR DB index is out of range");
+    expect(await call(c, "TOUCH", "h", "h", "doc")).toBe(2);
+    await call(c, "SELECT", "3");
+    expect(await call(c, "HLEN", "doc")).toBe(2);
+    expect(await call(c, "PTTL", "doc")).toBeGreaterThan(99_000);
+    expect(await call(c, "MOVE", "doc", "0")).toBe(1);
+    await call(c, "SELECT", "0");
     expect(await call(c, "DEL", "h", "doc", "nope", "h")).toBe(2);
     expect(await call(c, "EXISTS", "h", "doc")).toBe(0);
   });

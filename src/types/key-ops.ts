@@ -111,6 +111,18 @@ export function rename(tx: Txn, src: KeyString, dst: KeyString, nx: boolean): "O
 }
 
 /**
+ * MOVE (to another database, `dst` being the key there): moves the value and its TTL when `src` is live
+ * and `dst` is not; 1 if moved, else 0.
+ */
+export function move(tx: Txn, src: KeyString, dst: KeyString): 0 | 1 {
+  const from = tx.live(src);
+  if (from === undefined || tx.live(dst) !== undefined) return 0;
+  copyEntry(tx, src, dst, from, "move_to");
+  tx.deleteKey(src, "move_from");
+  return 1;
+}
+
+/**
  * COPY: copies value and TTL to `dst`; 0 if `src` is not live or `dst` is live without `replace`.
  * @throws DataTypeError ("ERR source and destination objects are the same") when `src` is `dst`.
  */

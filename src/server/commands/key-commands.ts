@@ -1,5 +1,6 @@
 /**
- * Key commands over every type (Redis 7.0 replies): DEL, UNLINK, EXISTS, TYPE, RENAME, RENAMENX, COPY, on
+ * Key commands over every type (Redis 7.0 replies): DEL, UNLINK, EXISTS, TYPE, RENAME, RENAMENX, COPY,
+ * MOVE, TOUCH (as EXISTS: no access times are kept), on
  * the engine's generic key operations (src/types/key-ops.ts), each a pure operation run as one engine call
  * and one step of EXEC's single atomic call (see `typedCommand`). The expiry commands are in
  * expire-commands.ts, the keyspace-wide ones (KEYS, SCAN, RANDOMKEY) in keyspace-commands.ts.
@@ -7,7 +8,7 @@
  * TYPE answers Redis's type names; a JSON document answers `ReJSON-RL` (RedisJSON's type name).
  */
 import type { Buffer } from "node:buffer";
-import { copy, del, exists, rename, typeOf } from "../../types/key-ops.js";
+import { copy, del, exists, move, rename, typeOf } from "../../types/key-ops.js";
 import { intArg, keyword } from "../args.js";
 import { type CommandSpec, typedCommand } from "../command-table.js";
 import type { CommandContext } from "../context.js";
@@ -169,6 +170,45 @@ export const keyCommands: CommandSpec[] = [
         const { db, replace } = copyOptions(ctx, args);
         const [src, dst] = [keyArg(ctx, args[1]), keyArg(ctx, args[2], db)];
         return (tx) => R.integer(copy(tx, src, dst, replace));
+      },
+    },
+  }),
+  typedCommand({
+    ...G,
+    name: "move",
+    arity: 3,
+    flags: ["write", "fast"],
+    keys: KEY1,
+    since: "1.0.0",
+    summary: "Moves a key to another database.",
+    complexity: "O(1) for a string or document; O(N) for a collection of N elements (copied).",
+    typed: {
+      write: true,
+      prepare: (ctx, args) => {
+        const db = intArg(args[2] as Buffer);
+        if (db < 0 || db >= ctx.server.config.int("databases")) throw new CommandError(ERR.dbIndex);
+        if (db === ctx.client.db) {
+          throw new CommandError("ERR source and destination objects are the same");
+        }
+        const [src, dst] = [keyArg(ctx, args[1]), keyArg(ctx, args[1], db)];
+        return (tx) => R.integer(move(tx, src, dst));
+      },
+    },
+  }),
+  typedCommand({
+    ...G,
+    name: "touch",
+    arity: -2,
+    flags: ["readonly", "fast"],
+    keys: [1, -1, 1],
+    since: "3.2.1",
+    summary:
+      "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+    typed: {
+      write: false,
+      prepare: (ctx, args) => {
+        const keys = keysFrom(ctx, args, 1);
+        return (tx) => R.integer(exists(tx, keys)); // no access times are kept: as EXISTS
       },
     },
   }),
