@@ -16,6 +16,7 @@ import { hashes as mh, keys as mk, RedisKeyspace, type RedisValue } from "../sim
 import { FuseDB } from "../src/db.js";
 import type { DataType } from "../src/doc/entry.js";
 import { positionString, scoreString, TAG } from "../src/types/encoding.js";
+import { hset } from "../src/types/hashes.js";
 import { ManualClock } from "./helpers/resp-server.js";
 import { testSeed } from "./helpers/seed.js";
 import { TestDisk } from "./helpers/sim-disk.js";
@@ -254,6 +255,30 @@ describe("keys over every type", () => {
     expect(await all({ type: "hash" })).toEqual(["\x00zero", "user:1"]);
     expect(await all({ type: "json", match: "u*" })).toEqual(["user:2"]);
     await expect(db.keys.scan("bogus")).rejects.toMatchObject({ code: "FUSEDB_SYNTAX" });
+    await db.close();
+  });
+});
+
+describe("Txn savepoints", () => {
+  it("rollbackTo forgets the writes, operations and creations made after the savepoint", async () => {
+    const { db } = await open();
+    await db.hashes.hset("h", { a: "1" });
+    const lsn = db.stats().durableLsn;
+    const answer = await db.types.write((tx) => {
+      const k = db.types.key("h");
+      const sp = tx.savepoint();
+      hset(tx, k, [["b", "2"]]);
+      hset(tx, db.types.key("new"), [["x", "1"]]);
+      tx.deleteKey(db.types.key("h"), "del");
+      tx.rollbackTo(sp);
+      expect(tx.changed).toBe(false);
+      hset(tx, k, [["c", "3"]]);
+      return tx.effects().length;
+    });
+    expect(answer).toBe(2); // c's element and h's metadata only
+    expect(db.stats().durableLsn).toBe(lsn + 1);
+    expect((await db.hashes.hgetall("h")).map(([f]) => f.toString())).toEqual(["a", "c"]);
+    expect(await db.keys.exists(["new"])).toBe(0);
     await db.close();
   });
 });
