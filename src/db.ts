@@ -38,6 +38,7 @@ import type { RecoveryInfo } from "./recovery.js";
 import type { KeyRange } from "./tree/key-range.js";
 import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
 import { Hashes } from "./types/hashes.js";
+import { Keys } from "./types/keys.js";
 import { TypesRunner } from "./types/runner.js";
 import { Sets } from "./types/sets-api.js";
 import type {
@@ -99,6 +100,8 @@ export class FuseDB {
   readonly sets: Sets;
   /** Reads and writes at a path inside a document: RFC 9535 `$` queries and dot paths (src/json-paths.ts). */
   readonly json: JsonPaths;
+  /** Generic key operations over every type (DEL, TYPE, RENAME, EXPIRE, SCAN, ...): src/types/keys.ts. */
+  readonly keys: Keys;
 
   private constructor(private readonly engine: Engine) {
     this.clock = engine.clock;
@@ -115,6 +118,7 @@ export class FuseDB {
     this.sets = new Sets(run);
     const valueBytesMax = this.options.valueBytesMax;
     this.json = new JsonPaths({ get: (k) => this.get(k), batch: (m) => this.batch(m), valueBytesMax });
+    this.keys = new Keys(run);
   }
 
   /** The durability mode this handle runs in. */

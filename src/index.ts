@@ -58,6 +58,8 @@ export type { BlockCacheStats } from "./tree/block-cache.js";
 export type { RowCacheStats } from "./tree/row-cache.js";
 export type { JobKind, LeafInfo, TreeStats } from "./tree/tree.js";
 export { Hashes } from "./types/hashes.js";
+export type { ExpireCondition, KeyType } from "./types/key-ops.js";
+export { type KeyScanOptions, Keys } from "./types/keys.js";
 export type { BytesInput } from "./types/runner.js";
 export type { ScanPage } from "./types/scan-cursor.js";
 export { Sets } from "./types/sets-api.js";

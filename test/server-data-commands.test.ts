@@ -109,6 +109,136 @@ describe("keys", () => {
   });
 });
 
+describe("keys over every type", () => {
+  it("DEL/EXISTS/TYPE/RENAME/RENAMENX/COPY (DB, REPLACE) on hashes and documents", async () => {
+    const { net } = await memServer();
+    const c = net.connect();
+    await call(c, "HSET", "h", "a", "1", "b", "2");
+    await call(c, "JSON.SET", "doc", "$", '{"x":1}');
+    expect(await call(c, "TYPE", "h")).toBe("hash");
+    expect(await call(c, "TYPE", "doc")).toBe("ReJSON-RL");
+    expect(await call(c, "EXISTS", "h", "doc", "h", "nope")).toBe(3);
+    expect(await call(c, "RENAME", "h", "h2")).toBe("OK");
+    expect(errorOf(await call(c, "RENAME", "h", "h3"))).toBe("ERR no such key");
+    expect(await call(c, "HGETALL", "h2")).toEqual(["a", "1", "b", "2"]);
+    expect(await call(c, "RENAMENX", "h2", "doc")).toBe(0);
+    expect(await call(c, "RENAMENX", "h2", "h")).toBe(1);
+    expect(await call(c, "RENAME", "h", "h")).toBe("OK");
+    expect(await call(c, "COPY", "h", "doc")).toBe(0);
+    expect(await call(c, "COPY", "h", "doc", "REPLACE")).toBe(1);
+    expect(await call(c, "TYPE", "doc")).toBe("hash");
+    expect(await call(c, "COPY", "h", "h", "DB", "3")).toBe(1);
+    expect(errorOf(await call(c, "COPY", "h", "h"))).toBe("ERR source and destination objects are the same");
+    expect(errorOf(await call(c, "COPY", "h", "x", "DB", "16"))).toBe("ERR DB index is out of range");
+    expect(errorOf(await call(c, "COPY", "h", "x", "NOW"))).toBe("ERR syntax error");
+    await call(c, "SELECT", "3");
+    expect(await call(c, "HGETALL", "h")).toEqual(["a", "1", "b", "2"]);
+    await call(c, "SELECT", "0");
+    await call(c, "HSET", "h", "c", "3"); // the copies are apart
+    expect(await call(c, "HLEN", "doc")).toBe(2);
+    await call(c, "PEXPIRE", "doc", "100000");
+    expect(await call(c, "MOVE", "doc", "3")).toBe(1);
+    expect(await call(c, "MOVE", "h", "3")).toBe(0); // h exists there (the COPY above)
+    expect(await call(c, "MOVE", "nope", "3")).toBe(0);
+    expect(errorOf(await call(c, "MOVE", "h", "0"))).toBe("ERR source and destination objects are the same");
+    expect(errorOf(await call(c, "MOVE", "h", "99"))).toBe("ERR DB index is out of range");
+    expect(await call(c, "TOUCH", "h", "h", "doc")).toBe(2);
+    await call(c, "SELECT", "3");
+    expect(await call(c, "HLEN", "doc")).toBe(2);
+    expect(await call(c, "PTTL", "doc")).toBeGreaterThan(99_000);
+    expect(await call(c, "MOVE", "doc", "0")).toBe(1);
+    await call(c, "SELECT", "0");
+    expect(await call(c, "DEL", "h", "doc", "nope", "h")).toBe(2);
+    expect(await call(c, "EXISTS", "h", "doc")).toBe(0);
+  });
+
+  it("EXPIRE family on a hash (XX with LT), TTL, PERSIST; DBSIZE, FLUSHDB and INFO keyspace count hashes", async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const { net, db } = await memServer({ clock });
+    const c = net.connect();
+    await call(c, "HSET", "h", "a", "1");
+    expect(await call(c, "EXPIRE", "h", "10", "XX", "LT")).toBe(0); // XX: no TTL yet
+    expect(await call(c, "EXPIRE", "h", "10")).toBe(1);
+    expect(await call(c, "EXPIRE", "h", "20", "XX", "LT")).toBe(0);
+    expect(await call(c, "EXPIRE", "h", "5", "XX", "LT")).toBe(1);
+    expect(await call(c, "TTL", "h")).toBe(5);
+    expect(await call(c, "PEXPIRETIME", "h")).toBe(1_700_000_005_000);
+    expect(await call(c, "PERSIST", "h")).toBe(1);
+    expect(await call(c, "PTTL", "h")).toBe(-1);
+    await call(c, "HSET", "g", "a", "1");
+    await call(c, "PEXPIRE", "g", "100");
+    await call(c, "JSON.SET", "doc", "$", "1");
+    expect(await call(c, "DBSIZE")).toBe(3);
+    expect(String(await call(c, "INFO", "keyspace"))).toContain("db0:keys=3,expires=1,avg_ttl=0");
+    clock.advance(100);
+    expect(await call(c, "DBSIZE")).toBe(2);
+    const lsn = db.stats().durableLsn;
+    expect(await call(c, "FLUSHDB")).toBe("OK");
+    expect(db.stats().durableLsn).toBe(lsn + 1);
+    expect(await call(c, "DBSIZE")).toBe(0);
+    expect(await call(c, "HLEN", "h")).toBe(0);
+  });
+
+  it("SCAN with MATCH/COUNT/TYPE over every key once; KEYS; RANDOMKEY; bad cursors", async () => {
+    const { net } = await memServer();
+    const c = net.connect();
+    expect(await call(c, "RANDOMKEY")).toBe(null);
+    const want: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const k = `key:${i}`;
+      if (i % 2 === 0) await call(c, "HSET", k, "f", "v");
+      else await call(c, "JSON.SET", k, "$", "1");
+      want.push(k);
+    }
+    await call(c, "SELECT", "1");
+    await call(c, "HSET", "key:other-db", "f", "v");
+    await call(c, "SELECT", "0");
+    const scanAll = async (...options: string[]) => {
+      const seen: string[] = [];
+      let cursor = "0";
+      let calls = 0;
+      do {
+        const [next, keys] = (await call(c, "SCAN", cursor, ...options)) as [string, string[]];
+        seen.push(...keys);
+        cursor = next;
+        calls++;
+      } while (cursor !== "0" && calls < 100);
+      return { seen, calls };
+    };
+    const all = await scanAll("COUNT", "4");
+    expect(all.seen.sort()).toEqual([...want].sort());
+    expect(all.calls).toBeGreaterThan(5);
+    expect((await scanAll("TYPE", "hash", "MATCH", "key:1*")).seen.sort()).toEqual([
+      "key:10",
+      "key:12",
+      "key:14",
+      "key:16",
+      "key:18",
+    ]);
+    expect((await scanAll("TYPE", "ReJSON-RL", "COUNT", "100")).seen.length).toBe(15);
+    expect((await call(c, "KEYS", "key:2?")) as string[]).toEqual([
+      "key:20",
+      "key:21",
+      "key:22",
+      "key:23",
+      "key:24",
+      "key:25",
+      "key:26",
+      "key:27",
+      "key:28",
+      "key:29",
+    ]);
+    expect(want).toContain(await call(c, "RANDOMKEY"));
+    expect(errorOf(await call(c, "SCAN", "12345678"))).toBe("ERR invalid cursor");
+    expect(errorOf(await call(c, "SCAN", "abc"))).toBe("ERR invalid cursor");
+    expect(errorOf(await call(c, "SCAN", "0", "COUNT", "0"))).toBe("ERR syntax error");
+    expect(errorOf(await call(c, "SCAN", "0", "MATCH"))).toBe("ERR syntax error");
+    expect(errorOf(await call(c, "SCAN", "0", "COUNT", "x"))).toBe(
+      "ERR value is not an integer or out of range",
+    );
+  });
+});
+
 describe("JSON", () => {
   it("JSON.SET with NX/XX at the root, JSON.GET in both shapes and with formatting", async () => {
     const { net } = await memServer();

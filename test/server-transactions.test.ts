@@ -213,6 +213,91 @@ describe("atomicity and isolation", () => {
     expect(await send(c, ["JSON.GET", "b"], ["JSON.GET", "d"])).toEqual(['"new"', "4"]);
   });
 
+  it("EXEC of typed commands is one engine call: one WAL record, a failing command changes nothing", async () => {
+    const db = await Engine.open({ dir: "db", fs: new TestDisk(), clock: new ManualClock() });
+    const { net } = await mem({ db });
+    const c = net.connect();
+    await send(c, ["HSET", "old", "f", "v"], SET("doc", "1"), [
+      "HSET",
+      "src",
+      "a",
+      "1",
+      "b".repeat(65_000),
+      "2",
+    ]);
+    const lsn = db.stats().durableLsn;
+    const replies = await send(
+      c,
+      ["MULTI"],
+      ["HSET", "h", "a", "1"],
+      ["DEL", "old"],
+      ["EXPIRE", "h", "100", "NX"],
+      ["RENAME", "h", "h2"],
+      ["HSET", "doc", "x", "1"],
+      ["RENAME", "nokey", "x"],
+      ["EXPIRE", "h2", "ten"],
+      ["EXISTS", "h", "h2", "old"],
+      ["EXEC"],
+    );
+    expect(replies[9]).toEqual([
+      1,
+      1,
+      1,
+      "OK",
+      expect.objectContaining({
+        message: "WRONGTYPE Operation against a key holding the wrong kind of value",
+      }),
+      expect.objectContaining({ message: "ERR no such key" }),
+      expect.objectContaining({ message: "ERR value is not an integer or out of range" }),
+      1,
+    ]);
+    expect(db.stats().durableLsn).toBe(lsn + 1);
+    expect(await send(c, ["TTL", "h2"], ["HGETALL", "h2"], ["TYPE", "doc"])).toEqual([
+      100,
+      ["a", "1"],
+      "ReJSON-RL",
+    ]);
+    // A command failing after some of its own writes (COPY: the long field's subkey is too large under the
+    // long destination key) is rolled back to its savepoint; the others apply.
+    const long = "k".repeat(1000);
+    const elements = () =>
+      db.types.read((tx) => tx.scan({ gte: "\x00\x00", lt: "\x00\x01", reverse: false, limit: 100 }).length);
+    const before = await elements();
+    const again = await send(
+      c,
+      ["MULTI"],
+      ["HSET", "n", "a", "1"],
+      ["COPY", "src", long],
+      ["EXISTS", long],
+      ["EXEC"],
+    );
+    expect(again[4]).toEqual([
+      1,
+      expect.objectContaining({ message: expect.stringMatching(/FUSEDB_KEY_TOO_LARGE/) }),
+      0,
+    ]);
+    expect(await elements()).toBe(before + 1); // n's field only: no element of the failed copy
+    expect(db.stats().durableLsn).toBe(lsn + 2);
+  });
+
+  it("a mixed EXEC (typed and JSON commands) runs one by one; WATCH sees a hash's versions", async () => {
+    const { net } = await mem();
+    const c = net.connect();
+    const other = net.connect();
+    expect((await send(c, ["MULTI"], ["HSET", "h", "a", "1"], SET("d", "1"), ["PING"], ["EXEC"]))[4]).toEqual(
+      [1, "OK", "PONG"],
+    );
+    await send(c, ["WATCH", "h"], ["MULTI"], ["HSET", "h", "b", "2"]);
+    await send(other, ["HSET", "h", "a", "9"]);
+    expect(await send(c, ["EXEC"], ["HGETALL", "h"])).toEqual([null, ["a", "9"]]);
+    await send(c, ["WATCH", "h"], ["MULTI"], ["HSET", "h", "b", "2"]);
+    await send(other, ["HGET", "h", "a"]);
+    expect(await send(c, ["EXEC"])).toEqual([[1]]);
+    await send(c, ["WATCH", "h"], ["MULTI"], ["PING"]);
+    await send(other, ["DEL", "h"]);
+    expect(await send(c, ["EXEC"])).toEqual([null]);
+  });
+
   it("no other client's command runs while EXEC runs", async () => {
     const fs = new TestDisk();
     const db = await Engine.open({ dir: "db", fs, clock: new ManualClock() });

@@ -7,6 +7,7 @@ import type { CommandTable } from "./command-table.js";
 import type { ServerConfig } from "./config.js";
 import type { ClientSubscriptions, PubSubHub } from "./pubsub.js";
 import type { Protocol, Reply } from "./resp-writer.js";
+import type { ScanCursors } from "./scan-cursors.js";
 import type { Transaction } from "./transaction.js";
 import type { Users } from "./users.js";
 
@@ -108,6 +109,8 @@ export interface ServerContext {
   readonly stats: ServerStats;
   /** Pub/sub channels and patterns of every client. */
   readonly pubsub: PubSubHub;
+  /** Wire cursors of SCAN-like commands, and the seeded random numbers of RANDOMKEY. */
+  readonly scanCursors: ScanCursors;
   readonly process: ProcessInfo;
   /** The fusedb package version (INFO server, HELLO). */
   readonly version: string;

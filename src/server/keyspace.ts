@@ -10,7 +10,10 @@
  * whose index is its first byte (or none, past `databases`): use a directory with one or the other.
  */
 import { Buffer } from "node:buffer";
-import { type FuseDB, SCAN_LIMIT_MAX, type ScanEntry } from "../index.js";
+import { type KeyString, treeKeyOf } from "../doc/key.js";
+import type { FuseDB } from "../index.js";
+import { KEYS_END, type KeyBounds, type KeyFound } from "../types/key-ops.js";
+import { countKeysAndExpires } from "../types/keys.js";
 
 /** The engine key of `key` in database `db`. */
 export function dbKey(db: number, key: Uint8Array): Buffer {
@@ -25,43 +28,31 @@ export function userKey(stored: Uint8Array): Buffer {
   return Buffer.from(stored.buffer, stored.byteOffset + 1, stored.byteLength - 1);
 }
 
-/** Scan bounds covering database `db` exactly. */
-function bounds(db: number): { gte: Buffer; lt?: Buffer } {
-  const gte = Buffer.from([db]);
-  return db < 255 ? { gte, lt: Buffer.from([db + 1]) } : { gte };
+/**
+ * The tree keys of database `db` (src/doc/key.ts: database 0's keys start with 0x00, so they are escaped
+ * and sort in [0x00 0x01, 0x01); the internal subkeys stay outside every database's bounds).
+ */
+export function dbBounds(db: number): KeyBounds {
+  const gte = treeKeyOf(String.fromCharCode(db));
+  return { gte, lt: db < 255 ? treeKeyOf(String.fromCharCode(db + 1)) : KEYS_END };
+}
+
+/** The user key (database byte dropped) of a tree key inside a database's bounds. */
+export function treeUserKey(key: KeyString): Buffer {
+  // A database's tree keys: db 0's are escaped (0x00 0x01 rest), every other db's are the stored key.
+  const skip = key.charCodeAt(0) === 0 ? 2 : 1;
+  return Buffer.from(key.slice(skip), "latin1");
+}
+
+/** {@link treeUserKey} of a key found by a key page. */
+export function foundUserKey(found: KeyFound): Buffer {
+  return treeUserKey(found.key);
 }
 
 /**
- * Calls `visit` with each page of database `db`'s live entries, in key order, until the database ends or
- * `visit` returns false. Pages hold at most `pageMax` entries, so memory stays bounded by one page.
+ * Live keys of database `db` (every type), and how many of them expire. O(keys): the engine keeps no
+ * count; read in bounded pages (src/types/keys.ts countKeysAndExpires).
  */
-export async function scanDatabase(
-  engine: FuseDB,
-  db: number,
-  visit: (page: ScanEntry[]) => boolean | undefined,
-  pageMax = 10_000,
-): Promise<void> {
-  const { gte, lt } = bounds(db);
-  let after: Uint8Array | undefined;
-  const limit = Math.min(pageMax, SCAN_LIMIT_MAX);
-  // Bounded by the keys of the database: every page moves `after` forward.
-  for (;;) {
-    const page = await engine.scan(after === undefined ? { gte, lt, limit } : { gt: after, lt, limit });
-    if (page.length === 0) return;
-    if (visit(page) === false) return;
-    if (page.length < limit) return;
-    after = (page[page.length - 1] as ScanEntry).keyBytes;
-  }
-}
-
-/** Live keys of database `db`, and how many of them expire. O(keys): the engine keeps no count. */
-export async function countDatabase(engine: FuseDB, db: number): Promise<{ keys: number; expires: number }> {
-  let keys = 0;
-  let expires = 0;
-  await scanDatabase(engine, db, (page) => {
-    keys += page.length;
-    for (const e of page) if (e.expiresAtMs !== undefined) expires++;
-    return true;
-  });
-  return { keys, expires };
+export function countDatabase(engine: FuseDB, db: number): Promise<{ keys: number; expires: number }> {
+  return countKeysAndExpires(engine.types, dbBounds(db));
 }

@@ -166,9 +166,7 @@ export class KeyspaceNotifier {
   /** Applies a (new) `notify-keyspace-events` value: subscribes to the engine or lets go of it. */
   configure(flags: number): void {
     this.flags = flags;
-    const wanted =
-      (flags & (NOTIFY.keyspace | NOTIFY.keyevent)) !== 0 &&
-      (flags & ALL) !== 0;
+    const wanted = (flags & (NOTIFY.keyspace | NOTIFY.keyevent)) !== 0 && (flags & ALL) !== 0;
     if (wanted && this.subscription === undefined) this.start();
     if (!wanted) this.stop();
   }

@@ -26,6 +26,7 @@ import { KeyspaceNotifier } from "./notifications.js";
 import { PubSubHub } from "./pubsub.js";
 import { REQUEST_LIMITS_DEFAULT, type RequestLimits } from "./resp-parser.js";
 import { R } from "./resp-writer.js";
+import { ScanCursors } from "./scan-cursors.js";
 import { Users } from "./users.js";
 
 /** How the composition root builds a server. */
@@ -70,6 +71,7 @@ export class RespServer implements ServerContext, ConnectionHost {
   readonly stats: ServerStats = zeroStats();
   readonly gate = new Gate();
   readonly pubsub = new PubSubHub();
+  readonly scanCursors: ScanCursors;
   readonly limits: RequestLimits = { ...REQUEST_LIMITS_DEFAULT };
   readonly startedMs: number;
   lastSaveMs: number;
@@ -99,6 +101,7 @@ export class RespServer implements ServerContext, ConnectionHost {
     this.listeners = options.listeners;
     this.logLine = options.log ?? (() => undefined);
     this.startedMs = this.clock.now();
+    this.scanCursors = new ScanCursors(this.startedMs);
     this.lastSaveMs = this.startedMs;
     this.config.validate();
     this.users = new Users(this.config.userRules, this.config.text("requirepass"));

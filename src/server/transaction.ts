@@ -12,16 +12,23 @@
  * - EXEC is an exclusive command (src/server/gate.ts): every command of every client already started
  *   finishes first, and none starts until EXEC is done. So the watch check and the queued commands run
  *   with no other client's command in between: serializable, as Redis's single thread gives.
- * - Durability: when every queued command is a blind write that can be expressed as one engine mutation
+ * - Durability: when every queued command is a data-type operation (`spec.typed`: the key commands, the
+ *   hash commands, ...), EXEC runs them all in one engine call on one transaction: one WAL record, all or
+ *   nothing across a crash; a command that fails inside it is rolled back to a savepoint and answers its
+ *   error, the others apply (Redis's semantics). WATCH's versions are the typed entries' versions.
+ * - Else, when every queued command is a blind write that can be expressed as one engine mutation
  *   (JSON.SET at the root, JSON.MERGE, plain EXPIRE/PEXPIRE, FUSEDB.SETIFVERSION/DELIFVERSION), EXEC
  *   commits them as one engine batch: one WAL record, all or nothing across a crash. If that batch is
  *   refused (a conditional write that does not hold, a missing key for EXPIRE: the batch changed nothing),
- *   or any queued command is of another kind, the commands run one after the other, each durable before
- *   the next starts; a crash in the middle of such an EXEC can keep a prefix of it.
+ *   or any queued command is of another kind (a mixed EXEC: typed commands with JSON ones or PING), the
+ *   commands run one after the other, each durable before the next starts; a crash in the middle of such
+ *   an EXEC can keep a prefix of it.
  * - Queued commands are bounded: their argument bytes together by `client-query-buffer-limit`; past it
  *   the command is refused and the transaction failed.
  */
 import type { Buffer } from "node:buffer";
+import type { Txn } from "../types/txn.js";
+import { NeedRead } from "../types/view.js";
 import type { CommandSpec } from "./command-table.js";
 import { NO_REPLY } from "./command-table.js";
 import type { CommandContext } from "./context.js";
@@ -125,10 +132,11 @@ export class Transaction {
   }
 }
 
-async function keyState(ctx: CommandContext, key: Buffer): Promise<{ version: number; live: boolean }> {
-  const live = await ctx.server.db.get(key);
-  if (live !== undefined) return { version: live.version, live: true };
-  return { version: await ctx.server.db.versionOf(key), live: false };
+/** A key's version (its typed entry's or document's; for a key not live, its dead version) and liveness. */
+function keyState(ctx: CommandContext, key: Buffer): Promise<{ version: number; live: boolean }> {
+  const types = ctx.server.db.types;
+  const k = types.key(key);
+  return types.read((tx) => ({ version: tx.versionOf(k), live: tx.live(k) !== undefined }));
 }
 
 /**
@@ -137,6 +145,8 @@ async function keyState(ctx: CommandContext, key: Buffer): Promise<{ version: nu
  * one (see the module comment).
  */
 export async function runQueued(ctx: CommandContext, queued: readonly QueuedCommand[]): Promise<Reply[]> {
+  const typed = await tryTyped(ctx, queued);
+  if (typed !== undefined) return typed;
   const batched = await tryBatch(ctx, queued);
   if (batched !== undefined) return batched;
   const replies: Reply[] = [];
@@ -151,12 +161,59 @@ export async function runQueued(ctx: CommandContext, queued: readonly QueuedComm
       reply = errorReply(err);
     }
     replies.push(reply);
-    ctx.server.stats.commandsProcessed++;
-    const stat = commandStat(ctx.server.stats, q.fullName);
-    stat.calls++;
-    stat.usec += Math.max(0, Math.round((ctx.server.clock.now() - started) * 1000));
-    if (reply.kind === "error") stat.failedCalls++;
+    count(ctx, q, reply, Math.max(0, Math.round((ctx.server.clock.now() - started) * 1000)));
   }
+  return replies;
+}
+
+/** Counts a queued command's run in INFO stats and commandstats. */
+function count(ctx: CommandContext, q: QueuedCommand, reply: Reply, usec: number): void {
+  ctx.server.stats.commandsProcessed++;
+  const stat = commandStat(ctx.server.stats, q.fullName);
+  stat.calls++;
+  stat.usec += usec;
+  if (reply.kind === "error") stat.failedCalls++;
+}
+
+/**
+ * The replies if every queued command is a data-type operation (`spec.typed`): all run in one engine call
+ * (`db.types.write`, or `read` when none writes), one after the other on the same transaction, so their
+ * writes are one WAL record. A command whose arguments are refused, or whose operation throws, answers
+ * its error and is rolled back to the savepoint taken before it (nothing of its own applies); the others
+ * apply, as in Redis. Undefined when some command is not typed.
+ */
+async function tryTyped(ctx: CommandContext, queued: readonly QueuedCommand[]): Promise<Reply[] | undefined> {
+  if (queued.length === 0 || queued.some((q) => q.spec.typed === undefined)) return undefined;
+  const steps = queued.map((q) => {
+    const typed = q.spec.typed as NonNullable<CommandSpec["typed"]>;
+    try {
+      return { op: typed.prepare(ctx, q.args) };
+    } catch (err) {
+      return { refused: errorReply(err) };
+    }
+  });
+  const run = (tx: Txn): Reply[] =>
+    steps.map((step) => {
+      if (step.op === undefined) return step.refused as Reply;
+      const sp = tx.savepoint();
+      try {
+        return step.op(tx);
+      } catch (err) {
+        if (err instanceof NeedRead) throw err; // the runner reads, then reruns every step
+        tx.rollbackTo(sp);
+        return errorReply(err);
+      }
+    });
+  const types = ctx.server.db.types;
+  const started = ctx.server.clock.now();
+  const replies = await (queued.some((q) => q.spec.typed?.write === true)
+    ? types.write(run)
+    : types.read(run));
+  // One call: each command counts a call; the call's time is not split among them (usec 0 but the first).
+  const usec = Math.max(0, Math.round((ctx.server.clock.now() - started) * 1000));
+  queued.forEach((q, i) => {
+    count(ctx, q, replies[i] as Reply, i === 0 ? usec : 0);
+  });
   return replies;
 }
 

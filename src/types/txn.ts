@@ -43,6 +43,13 @@ export interface Collection {
   meta: CollectionMeta;
 }
 
+/** A point {@link Txn.rollbackTo} returns a transaction to: copies of its writes and counters. */
+export interface Savepoint {
+  readonly writes: ReadonlyMap<KeyString, Entry>;
+  readonly ops: ReadonlyMap<KeyString, { op: string; was?: string }>;
+  readonly creations: number;
+}
+
 /** See the module comment. One per run of a call's operations. */
 export class Txn {
   private readonly writes = new Map<KeyString, Entry>();
@@ -237,6 +244,31 @@ export class Txn {
     const entry: Entry = { version, value: deepFreeze(value), text, lsn: this.ctx.lsn };
     const typed = type === undefined ? entry : { ...entry, type };
     return expiresAtMs === undefined ? typed : { ...typed, expiresAtMs };
+  }
+
+  /**
+   * The state to return to if the operations that follow fail (EXEC: a failing command leaves no partial
+   * writes, the others apply). O(writes so far): the maps are copied.
+   */
+  savepoint(): Savepoint {
+    return { writes: new Map(this.writes), ops: new Map(this.ops), creations: this.creations };
+  }
+
+  /** Forgets every write made since `sp` was taken. */
+  rollbackTo(sp: Savepoint): void {
+    this.writes.clear();
+    for (const [k, e] of sp.writes) this.writes.set(k, e);
+    this.ops.clear();
+    for (const [k, o] of sp.ops) this.ops.set(k, o);
+    this.creations = sp.creations;
+  }
+
+  /**
+   * The version `k` has now: a live key's version, else its last version or its bucket's dead-version floor
+   * (the engine's `versionOf`). WATCH compares it.
+   */
+  versionOf(k: KeyString): number {
+    return this.nextVersion(k) - 1;
   }
 
   /** Whether this call wrote anything. */

@@ -1,297 +1,217 @@
 /**
- * Key commands on today's documents: DEL, UNLINK, EXISTS, TYPE, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL,
- * PTTL, EXPIRETIME, PEXPIRETIME, PERSIST (Redis 7.0 replies). Every key is a JSON document until the data
- * types land, so TYPE answers `ReJSON-RL` (RedisJSON's type name) or `none`.
+ * Key commands over every type (Redis 7.0 replies): DEL, UNLINK, EXISTS, TYPE, RENAME, RENAMENX, COPY,
+ * MOVE, TOUCH (as EXISTS: no access times are kept), on
+ * the engine's generic key operations (src/types/key-ops.ts), each a pure operation run as one engine call
+ * and one step of EXEC's single atomic call (see `typedCommand`). The expiry commands are in
+ * expire-commands.ts, the keyspace-wide ones (KEYS, SCAN, RANDOMKEY) in keyspace-commands.ts.
  *
- * Expiry times are the engine's Clock milliseconds, which the server shares (Unix time on a real clock).
+ * TYPE answers Redis's type names; a JSON document answers `ReJSON-RL` (RedisJSON's type name).
  */
 import type { Buffer } from "node:buffer";
-import { type FuseDB, NotFoundError } from "../../index.js";
+import { copy, del, exists, move, rename, typeOf } from "../../types/key-ops.js";
 import { intArg, keyword } from "../args.js";
-import { casLoop } from "../cas.js";
-import { type CommandSpec, command } from "../command-table.js";
+import { type CommandSpec, typedCommand } from "../command-table.js";
 import type { CommandContext } from "../context.js";
-import { parseInteger } from "../integer-text.js";
 import { dbKey } from "../keyspace.js";
-import { CommandError } from "../reply-errors.js";
-import { R, type Reply } from "../resp-writer.js";
+import { CommandError, ERR } from "../reply-errors.js";
+import { R } from "../resp-writer.js";
+import { expireCommands } from "./expire-commands.js";
+import { keyspaceCommands } from "./keyspace-commands.js";
 
 /** RedisJSON's TYPE name for a document. */
 export const JSON_TYPE_NAME = "ReJSON-RL";
 
-function keysOf(ctx: CommandContext, args: readonly Buffer[]): Buffer[] {
-  return args.slice(1).map((k) => dbKey(ctx.client.db, k));
+/** The engine key of argument `arg` in database `db` (the client's by default). */
+export function keyArg(ctx: CommandContext, arg: Buffer | undefined, db = ctx.client.db): string {
+  return ctx.server.db.types.key(dbKey(db, arg as Buffer));
 }
 
-async function del(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const unique = [...new Map(keysOf(ctx, args).map((k) => [k.toString("latin1"), k])).values()];
-  const engine = ctx.server.db;
-  const deleted = await casLoop(async () => {
-    const found = await Promise.all(unique.map(async (key) => ({ key, live: await engine.get(key) })));
-    const live = found.filter((f) => f.live !== undefined);
-    if (live.length > 0) {
-      await engine.batch(
-        live.map((f) => ({ op: "delete" as const, key: f.key, ifVersion: f.live?.version })),
-      );
-    }
-    return live.length;
-  });
-  return R.integer(deleted);
+function keysFrom(ctx: CommandContext, args: readonly Buffer[], from: number): string[] {
+  return args.slice(from).map((a) => keyArg(ctx, a));
 }
 
-async function exists(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const found = await Promise.all(keysOf(ctx, args).map((k) => ctx.server.db.get(k)));
-  return R.integer(found.filter((f) => f !== undefined).length);
-}
-
-type ExpireUnit = { relative: boolean; ms: number; name: string };
-const UNITS: Record<string, ExpireUnit> = {
-  expire: { relative: true, ms: 1000, name: "expire" },
-  pexpire: { relative: true, ms: 1, name: "pexpire" },
-  expireat: { relative: false, ms: 1000, name: "expireat" },
-  pexpireat: { relative: false, ms: 1, name: "pexpireat" },
-};
-
-/** NX/XX/GT/LT as Redis 7 combines them. */
-function expireCondition(args: readonly Buffer[]): string | undefined {
-  const opts = new Set(args.slice(3).map((a) => keyword(a)));
-  for (const o of opts)
-    if (!["NX", "XX", "GT", "LT"].includes(o)) throw new CommandError(`ERR Unsupported option ${o}`);
-  if (opts.has("NX") && opts.size > 1) {
-    throw new CommandError("ERR NX and XX, GT or LT options at the same time are not compatible");
+/** COPY's options: DB destination-db, REPLACE. */
+function copyOptions(ctx: CommandContext, args: readonly Buffer[]): { db: number; replace: boolean } {
+  let db = ctx.client.db;
+  let replace = false;
+  for (let i = 3; i < args.length; i++) {
+    const opt = keyword(args[i]);
+    if (opt === "REPLACE") replace = true;
+    else if (opt === "DB" && i + 1 < args.length) {
+      db = intArg(args[++i] as Buffer);
+      if (db < 0 || db >= ctx.server.config.int("databases")) throw new CommandError(ERR.dbIndex);
+    } else throw new CommandError(ERR.syntax);
   }
-  if (opts.has("GT") && opts.has("LT"))
-    throw new CommandError("ERR GT and LT options at the same time are not compatible");
-  if (opts.has("GT")) return "GT";
-  if (opts.has("LT")) return "LT";
-  return opts.has("XX") ? "XX" : opts.has("NX") ? "NX" : undefined;
+  return { db, replace };
 }
 
-/** Whether the condition lets a key with expiry `current` (undefined: none) take the expiry `at`. */
-function allowed(condition: string | undefined, current: number | undefined, at: number): boolean {
-  switch (condition) {
-    case "NX":
-      return current === undefined;
-    case "XX":
-      return current !== undefined;
-    case "GT":
-      return current !== undefined && at > current;
-    case "LT":
-      return current === undefined || at < current;
-    default:
-      return true;
-  }
-}
-
-function expireAt(ctx: CommandContext, args: readonly Buffer[], unit: ExpireUnit): number {
-  const when = intArg(args[2] as Buffer);
-  const invalid = new CommandError(`ERR invalid expire time in '${unit.name}' command`);
-  const ms = when * unit.ms;
-  if (!Number.isSafeInteger(ms)) throw invalid;
-  const at = unit.relative ? ctx.server.clock.now() + ms : ms;
-  if (!Number.isSafeInteger(at)) throw invalid;
-  return at;
-}
-
-async function setExpiry(engine: FuseDB, key: Buffer, ms: number, version: number): Promise<number> {
-  try {
-    await engine.expire(key, ms, { ifVersion: version });
-    return 1;
-  } catch (err) {
-    if (err instanceof NotFoundError) return 0;
-    throw err;
-  }
-}
-
-function expireHandler(unit: ExpireUnit) {
-  return async (ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> => {
-    const engine = ctx.server.db;
-    const key = dbKey(ctx.client.db, args[1] as Buffer);
-    const condition = expireCondition(args);
-    const at = expireAt(ctx, args, unit);
-    const durationMs = intArg(args[2] as Buffer) * unit.ms;
-    if (unit.relative && condition === undefined && durationMs > 0) {
-      // Blind (see the table): one engine call, issued before anything is awaited.
-      try {
-        await engine.expire(key, durationMs);
-        return R.integer(1);
-      } catch (err) {
-        if (err instanceof NotFoundError) return R.integer(0);
-        throw err;
-      }
-    }
-    return R.integer(
-      await casLoop(async () => {
-        const live = await engine.get(key);
-        if (live === undefined || !allowed(condition, live.expiresAtMs, at)) return 0;
-        const ms = at - ctx.server.clock.now();
-        if (ms > 0) return setExpiry(engine, key, ms, live.version);
-        await engine.delete(key, { ifVersion: live.version });
-        return 1;
-      }),
-    );
-  };
-}
-
-function ttlHandler(ms: boolean) {
-  return async (ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> => {
-    const left = await ctx.server.db.ttl(dbKey(ctx.client.db, args[1] as Buffer));
-    if (left === undefined) return R.integer(-2);
-    if (left === null) return R.integer(-1);
-    return R.integer(ms ? left : Math.floor((left + 500) / 1000));
-  };
-}
-
-function expireTimeHandler(ms: boolean) {
-  return async (ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> => {
-    const live = await ctx.server.db.get(dbKey(ctx.client.db, args[1] as Buffer));
-    if (live === undefined) return R.integer(-2);
-    if (live.expiresAtMs === undefined) return R.integer(-1);
-    return R.integer(ms ? live.expiresAtMs : Math.floor(live.expiresAtMs / 1000));
-  };
-}
-
-async function persist(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const engine = ctx.server.db;
-  const key = dbKey(ctx.client.db, args[1] as Buffer);
-  return R.integer(
-    await casLoop(async () => {
-      const live = await engine.get(key);
-      if (live?.expiresAtMs === undefined) return 0;
-      // A set without ttlMs clears the expiry (the engine has no "persist" mutation).
-      await engine.set(key, live.value, { ifVersion: live.version });
-      return 1;
-    }),
-  );
-}
-
+const G = { group: "generic" } as const;
 const KEY1 = [1, 1, 1] as const;
-const WRITE_FAST = ["write", "fast"] as const;
-const READ_FAST = ["readonly", "fast"] as const;
-/** EXPIRE/PEXPIRE with a positive duration and no option: one blind engine call. */
-const isPlainRelative = (args: readonly Buffer[]): boolean =>
-  args.length === 3 && (parseInteger(args[2] as Buffer) ?? 0) > 0;
+const KEY12 = [1, 2, 1] as const;
 
-function expireSpec(name: keyof typeof UNITS, since: string, summary: string): CommandSpec {
-  const unit = UNITS[name] as ExpireUnit;
-  return command({
-    name,
-    arity: -3,
-    flags: [...WRITE_FAST],
-    keys: KEY1,
-    group: "generic",
-    since,
-    summary,
-    handler: expireHandler(unit),
-    blind: unit.relative ? isPlainRelative : undefined,
-    mutation: unit.relative
-      ? (ctx, args) => ({
-          mutation: {
-            op: "expire",
-            key: dbKey(ctx.client.db, args[1] as Buffer),
-            ms: intArg(args[2] as Buffer) * unit.ms,
-          },
-          reply: () => R.integer(1),
-        })
-      : undefined,
-  });
-}
-
-/** The key commands' table entries. */
+/** The key commands' table entries (with the expiry and keyspace families). */
 export const keyCommands: CommandSpec[] = [
-  command({
+  typedCommand({
+    ...G,
     name: "del",
     arity: -2,
     flags: ["write"],
     keys: [1, -1, 1],
-    group: "generic",
     since: "1.0.0",
     summary: "Deletes one or more keys.",
-    handler: del,
+    complexity: "O(N) for N keys: O(1) each, whatever it holds (a collection's elements are dropped later).",
+    typed: {
+      write: true,
+      prepare: (ctx, args) => {
+        const keys = keysFrom(ctx, args, 1);
+        return (tx) => R.integer(del(tx, keys));
+      },
+    },
   }),
-  command({
+  typedCommand({
+    ...G,
     name: "unlink",
     arity: -2,
     flags: ["write", "fast"],
     keys: [1, -1, 1],
-    group: "generic",
     since: "4.0.0",
     summary: "Deletes one or more keys (as DEL: deletes are O(1) here).",
-    handler: del,
+    typed: {
+      write: true,
+      prepare: (ctx, args) => {
+        const keys = keysFrom(ctx, args, 1);
+        return (tx) => R.integer(del(tx, keys, "unlink"));
+      },
+    },
   }),
-  command({
+  typedCommand({
+    ...G,
     name: "exists",
     arity: -2,
-    flags: [...READ_FAST],
+    flags: ["readonly", "fast"],
     keys: [1, -1, 1],
-    group: "generic",
     since: "1.0.0",
     summary: "Determines whether one or more keys exist.",
-    handler: exists,
+    typed: {
+      write: false,
+      prepare: (ctx, args) => {
+        const keys = keysFrom(ctx, args, 1);
+        return (tx) => R.integer(exists(tx, keys));
+      },
+    },
   }),
-  command({
+  typedCommand({
+    ...G,
     name: "type",
     arity: 2,
-    flags: [...READ_FAST],
+    flags: ["readonly", "fast"],
     keys: KEY1,
-    group: "generic",
     since: "1.0.0",
     summary: "Determines the type of value stored at a key.",
-    handler: async (ctx, args) =>
-      R.simple((await ctx.server.db.get(dbKey(ctx.client.db, args[1] as Buffer))) ? JSON_TYPE_NAME : "none"),
+    typed: {
+      write: false,
+      prepare: (ctx, args) => {
+        const k = keyArg(ctx, args[1]);
+        return (tx) => {
+          const t = typeOf(tx, k);
+          return R.simple(t === "json" ? JSON_TYPE_NAME : t);
+        };
+      },
+    },
   }),
-  expireSpec("expire", "1.0.0", "Sets the expiration time of a key in seconds."),
-  expireSpec("pexpire", "2.6.0", "Sets the expiration time of a key in milliseconds."),
-  expireSpec("expireat", "1.2.0", "Sets the expiration time of a key to a Unix timestamp."),
-  expireSpec("pexpireat", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp."),
-  command({
-    name: "ttl",
-    arity: 2,
-    flags: [...READ_FAST],
-    keys: KEY1,
-    group: "generic",
+  typedCommand({
+    ...G,
+    name: "rename",
+    arity: 3,
+    flags: ["write"],
+    keys: KEY12,
     since: "1.0.0",
-    summary: "Returns the expiration time in seconds of a key.",
-    handler: ttlHandler(false),
+    summary: "Renames a key and overwrites the destination.",
+    complexity: "O(1) for a string or document; O(N) for a collection of N elements (copied).",
+    typed: {
+      write: true,
+      prepare: (ctx, args) => {
+        const [src, dst] = [keyArg(ctx, args[1]), keyArg(ctx, args[2])];
+        return (tx) => {
+          rename(tx, src, dst, false);
+          return R.ok;
+        };
+      },
+    },
   }),
-  command({
-    name: "pttl",
-    arity: 2,
-    flags: [...READ_FAST],
+  typedCommand({
+    ...G,
+    name: "renamenx",
+    arity: 3,
+    flags: ["write", "fast"],
+    keys: KEY12,
+    since: "1.0.0",
+    summary: "Renames a key only when the target key name doesn't exist.",
+    typed: {
+      write: true,
+      prepare: (ctx, args) => {
+        const [src, dst] = [keyArg(ctx, args[1]), keyArg(ctx, args[2])];
+        return (tx) => R.integer(rename(tx, src, dst, true) === 1 ? 1 : 0);
+      },
+    },
+  }),
+  typedCommand({
+    ...G,
+    name: "copy",
+    arity: -3,
+    flags: ["write", "denyoom"],
+    keys: KEY12,
+    since: "6.2.0",
+    summary: "Copies the value of a key to a new key.",
+    complexity: "O(1) for a string or document; O(N) for a collection of N elements.",
+    typed: {
+      write: true,
+      prepare: (ctx, args) => {
+        const { db, replace } = copyOptions(ctx, args);
+        const [src, dst] = [keyArg(ctx, args[1]), keyArg(ctx, args[2], db)];
+        return (tx) => R.integer(copy(tx, src, dst, replace));
+      },
+    },
+  }),
+  typedCommand({
+    ...G,
+    name: "move",
+    arity: 3,
+    flags: ["write", "fast"],
     keys: KEY1,
-    group: "generic",
-    since: "2.6.0",
-    summary: "Returns the expiration time in milliseconds of a key.",
-    handler: ttlHandler(true),
+    since: "1.0.0",
+    summary: "Moves a key to another database.",
+    complexity: "O(1) for a string or document; O(N) for a collection of N elements (copied).",
+    typed: {
+      write: true,
+      prepare: (ctx, args) => {
+        const db = intArg(args[2] as Buffer);
+        if (db < 0 || db >= ctx.server.config.int("databases")) throw new CommandError(ERR.dbIndex);
+        if (db === ctx.client.db) {
+          throw new CommandError("ERR source and destination objects are the same");
+        }
+        const [src, dst] = [keyArg(ctx, args[1]), keyArg(ctx, args[1], db)];
+        return (tx) => R.integer(move(tx, src, dst));
+      },
+    },
   }),
-  command({
-    name: "expiretime",
-    arity: 2,
-    flags: [...READ_FAST],
-    keys: KEY1,
-    group: "generic",
-    since: "7.0.0",
-    summary: "Returns the expiration time of a key as a Unix timestamp.",
-    handler: expireTimeHandler(false),
+  typedCommand({
+    ...G,
+    name: "touch",
+    arity: -2,
+    flags: ["readonly", "fast"],
+    keys: [1, -1, 1],
+    since: "3.2.1",
+    summary:
+      "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+    typed: {
+      write: false,
+      prepare: (ctx, args) => {
+        const keys = keysFrom(ctx, args, 1);
+        return (tx) => R.integer(exists(tx, keys)); // no access times are kept: as EXISTS
+      },
+    },
   }),
-  command({
-    name: "pexpiretime",
-    arity: 2,
-    flags: [...READ_FAST],
-    keys: KEY1,
-    group: "generic",
-    since: "7.0.0",
-    summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.",
-    handler: expireTimeHandler(true),
-  }),
-  command({
-    name: "persist",
-    arity: 2,
-    flags: [...WRITE_FAST],
-    keys: KEY1,
-    group: "generic",
-    since: "2.2.0",
-    summary: "Removes the expiration time of a key.",
-    handler: persist,
-  }),
+  ...expireCommands,
+  ...keyspaceCommands,
 ];

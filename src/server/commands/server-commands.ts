@@ -2,47 +2,38 @@
  * Server commands: INFO, DBSIZE, FLUSHDB, FLUSHALL, TIME, SAVE, BGSAVE, LASTSAVE, SHUTDOWN, DEBUG, CONFIG.
  *
  * FLUSHDB and FLUSHALL run exclusive (src/server/gate.ts): no other command of any client runs between the
- * scan that finds the keys and the deletes, so clients see them atomic. The deletes go to the engine as one
- * batch, one WAL record, atomic and durable across a crash as long as the record stays under
- * {@link FLUSH_BATCH_BYTES_MAX}; a larger keyspace is deleted in several batches, so a crash in the middle
- * can leave part of it (the engine has no range delete yet). Their reply leaves after the fdatasync.
+ * scan that finds the keys and the deletes, so clients see them atomic. The deletes (every type: O(1) per
+ * key, src/types/key-ops.ts deleteRanges) go to the engine as one call, one WAL record, atomic and durable
+ * across a crash as long as the record stays under {@link FLUSH_BATCH_BYTES_MAX}; a larger keyspace is
+ * deleted in several records, so a crash in the middle can leave part of it (the engine has no range delete
+ * yet). O(keys) metadata writes. Their reply leaves after the fdatasync.
  */
 import type { Buffer } from "node:buffer";
-import type { FuseDB, Mutation } from "../../index.js";
+import type { FuseDB } from "../../index.js";
+import { deleteRanges } from "../../types/key-ops.js";
 import { globMatch } from "../../util/glob.js";
 import { floatArg, keyword, text } from "../args.js";
 import { type CommandSpec, command, helpReply, NO_REPLY } from "../command-table.js";
 import { ConfigError } from "../config.js";
 import type { CommandContext } from "../context.js";
 import { infoText } from "../info.js";
-import { countDatabase, scanDatabase } from "../keyspace.js";
+import { countDatabase, dbBounds } from "../keyspace.js";
 import { CommandError, ERR } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
 
-/** Payload budget of one flush batch: half the engine's 64 MiB record bound, for the record's framing. */
+/** Payload budget of one flush record: half the engine's 64 MiB record bound, for the record's framing. */
 export const FLUSH_BATCH_BYTES_MAX = 32 * 1024 * 1024;
-/** A delete effect's bytes besides its key: kind u8, key length u16, version u64 (docs/wal-format.md). */
-const DELETE_EFFECT_BYTES = 1 + 2 + 8;
 
-/** Deletes every live key of the given databases; see the module comment. */
+/**
+ * Deletes every live key of the given databases, whatever it holds (each an O(1) delete of its entry: a
+ * collection's elements become a dead generation); see the module comment.
+ */
 export async function flushDatabases(engine: FuseDB, dbs: readonly number[]): Promise<void> {
-  let batch: Mutation[] = [];
-  let bytes = 0;
-  for (const db of dbs) {
-    await scanDatabase(engine, db, (page) => {
-      for (const e of page) {
-        batch.push({ op: "delete", key: e.keyBytes });
-        bytes += DELETE_EFFECT_BYTES + e.keyBytes.length;
-      }
-      return true;
-    });
-    if (bytes >= FLUSH_BATCH_BYTES_MAX) {
-      await engine.batch(batch);
-      batch = [];
-      bytes = 0;
-    }
+  const ranges = dbs.map(dbBounds);
+  // Bounded: each call deletes keys (about FLUSH_BATCH_BYTES_MAX bytes of them) until none remain.
+  while (await engine.types.write((tx) => deleteRanges(tx, ranges, FLUSH_BATCH_BYTES_MAX))) {
+    // another record for the rest
   }
-  if (batch.length > 0) await engine.batch(batch);
 }
 
 function flushMode(args: readonly Buffer[], from: number): void {
