@@ -37,6 +37,11 @@ export interface Ledger {
 const COUNTERS = 16;
 /** A worker pauses this long after a failed write, so a dead backend is not hammered in a tight loop. */
 const FAILURE_PAUSE_MS = 5;
+/**
+ * While a backend restarts (which may take tens of seconds), each worker pauses this long between writes,
+ * so the ledger stays small enough to read back quickly.
+ */
+const RESTARTING_PAUSE_MS = 20;
 /** Bound on the ids one stream issues (a runaway loop ends here). */
 const OPS_MAX = 1_000_000;
 
@@ -83,7 +88,10 @@ export function startWriteStream(send: SendCommand, workers: number): WriteStrea
     }
   };
   const worker = async () => {
-    while (!stopping && next < OPS_MAX) await one(next++);
+    while (!stopping && next < OPS_MAX) {
+      await one(next++);
+      if (stream.phase === "restarting") await new Promise((r) => setTimeout(r, RESTARTING_PAUSE_MS));
+    }
   };
   const running = Promise.all(Array.from({ length: workers }, worker));
   stream.stop = async () => {
