@@ -24,6 +24,9 @@ import { renderServerMarkdown, type ServerBenchMeta, type ServerName } from "./s
 
 async function main(): Promise<void> {
   const o = parseServerBenchOptions(process.argv.slice(2));
+  for (const tool of ["redis-server", "redis-benchmark"])
+    if (versionOf(tool) === "unknown")
+      throw new Error(`${tool} not found: apt-get install redis-server redis-tools`);
   const command = `npm run bench:server -- ${process.argv.slice(2).join(" ")}`.trim();
   const startedAt = new Date().toISOString();
   const loadAtStart = loadavg()[0] ?? 0;
