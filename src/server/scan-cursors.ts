@@ -1,3 +1,4 @@
+import type { Buffer } from "node:buffer";
 /**
  * Integer cursors on the wire for the library's opaque scan cursors (src/types/scan-cursor.ts: the last key
  * or element returned, so a scan resumes after it whatever changes). Redis clients expect SCAN's cursor to
@@ -62,4 +63,37 @@ export class ScanCursors {
     this.state = x >>> 0;
     return this.state;
   }
+}
+
+/** MATCH and COUNT of a SCAN-family command, from argument `from` on. */
+export interface ScanArgs {
+  match?: Buffer;
+  count?: number;
+  type?: string;
+}
+
+/**
+ * Parses `[MATCH pattern] [COUNT count]` (and `[TYPE type]` when `allowType`), as Redis 7.0 does.
+ * @throws CommandError "ERR syntax error" (an unknown option, a COUNT below 1), "ERR value is not an
+ *   integer or out of range" (a COUNT that is not an integer).
+ */
+export function scanArgs(args: readonly Buffer[], from: number, allowType = false): ScanArgs {
+  const out: ScanArgs = {};
+  for (let i = from; i < args.length; i += 2) {
+    const opt = (args[i] as Buffer).toString("latin1").toUpperCase();
+    const value = args[i + 1];
+    if (value === undefined) throw new CommandError("ERR syntax error");
+    if (opt === "MATCH") out.match = value;
+    else if (opt === "COUNT") {
+      const text = value.toString("latin1");
+      if (!/^-?[0-9]+$/.test(text)) throw new CommandError("ERR value is not an integer or out of range");
+      const n = Number(text);
+      if (n < 1) throw new CommandError("ERR syntax error");
+      out.count = Math.min(n, 100_000);
+    } else if (opt === "TYPE" && allowType) {
+      const name = value.toString("latin1").toLowerCase();
+      out.type = name === "rejson-rl" ? "json" : name;
+    } else throw new CommandError("ERR syntax error");
+  }
+  return out;
 }

@@ -16,15 +16,13 @@ import type { KeyString } from "../../doc/key.js";
 import { INTERNAL_KEY_END } from "../../doc/key.js";
 import { type KeyBounds, keyPage } from "../../types/key-ops.js";
 import { COUNT_PAGE_KEYS, scanKeysPage } from "../../types/keys.js";
-import { SCAN_COUNT_MAX } from "../../types/scan-cursor.js";
 import type { Txn } from "../../types/txn.js";
 import { globMatch } from "../../util/glob.js";
-import { intArg, keyword } from "../args.js";
 import { type CommandSpec, command } from "../command-table.js";
 import type { CommandContext } from "../context.js";
 import { dbBounds, foundUserKey, treeUserKey } from "../keyspace.js";
-import { CommandError, ERR } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
+import { scanArgs } from "../scan-cursors.js";
 
 /** SCAN's default COUNT. */
 const SCAN_COUNT_DEFAULT = 10;
@@ -47,31 +45,10 @@ async function keys(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply
   }
 }
 
-/** SCAN's options. @throws CommandError with Redis's texts. */
-function scanOptions(args: readonly Buffer[]): { match?: Buffer; count: number; type?: string } {
-  let match: Buffer | undefined;
-  let count = SCAN_COUNT_DEFAULT;
-  let type: string | undefined;
-  for (let i = 2; i < args.length; i += 2) {
-    const opt = keyword(args[i]);
-    const value = args[i + 1];
-    if (value === undefined) throw new CommandError(ERR.syntax);
-    if (opt === "MATCH") match = value;
-    else if (opt === "COUNT") {
-      count = intArg(value);
-      if (count < 1) throw new CommandError(ERR.syntax);
-    } else if (opt === "TYPE") {
-      const name = value.toString("latin1").toLowerCase();
-      type = name === "rejson-rl" ? "json" : name;
-    } else throw new CommandError(ERR.syntax);
-  }
-  return { match, count: Math.min(count, SCAN_COUNT_MAX), type };
-}
-
 async function scan(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const cursors = ctx.server.scanCursors;
   const cursor = cursors.fromWire(args[1] as Buffer);
-  const { match, count, type } = scanOptions(args);
+  const { match, count = SCAN_COUNT_DEFAULT, type } = scanArgs(args, 2, true);
   const bounds = dbBounds(ctx.client.db);
   const page = await ctx.server.db.types.read((tx) =>
     scanKeysPage(tx, bounds, cursor, count, { match, type }, foundUserKey),

@@ -23,11 +23,11 @@ import {
 import type { Txn } from "../../types/txn.js";
 import { type CommandSpec, typedCommand } from "../command-table.js";
 import type { CommandContext } from "../context.js";
-import { engineCursor, scanArgs, wireCursor } from "../cursors.js";
 import { parseInteger } from "../integer-text.js";
 import { dbKey } from "../keyspace.js";
 import { CommandError, ERR } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
+import { scanArgs } from "../scan-cursors.js";
 
 const G = { group: "set", since: "1.0.0" } as const;
 
@@ -249,7 +249,7 @@ export const setCommands: CommandSpec[] = [
   ),
   op("sscan", -3, false, [1, 1, 1], "Iterates over members of a set", (ctx, args) => {
     const k = keyAt(ctx, args, 1);
-    const cursor = engineCursor(ctx.server, args[2] as Buffer);
+    const cursor = ctx.server.scanCursors.fromWire(args[2] as Buffer);
     const { match, count } = scanArgs(args, 3);
     return (tx) => {
       const s = tx.collection(k, "set");
@@ -260,7 +260,7 @@ export const setCommands: CommandSpec[] = [
         { match, count },
         (m) => m,
       );
-      return R.array([R.bulk(wireCursor(ctx.server, page.cursor)), R.array(page.items.map(bulk))]);
+      return R.array([R.bulk(ctx.server.scanCursors.toWire(page.cursor)), R.array(page.items.map(bulk))]);
     };
   }),
 ];
