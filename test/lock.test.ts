@@ -19,7 +19,7 @@
 import type { Buffer } from "node:buffer";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -56,6 +56,8 @@ async function transpileSources(out: string): Promise<void> {
 beforeAll(async () => {
   compiled = await mkdtemp(join(tmpdir(), "fusedb-lock-src-"));
   await transpileSources(compiled);
+  // The transpiled sources import their dependencies (jsonpath-rfc9535) from the project's node_modules.
+  await symlink(join(ROOT, "node_modules"), join(compiled, "node_modules"));
   srcIndex = pathToFileURL(join(compiled, "src", "index.js")).href;
 }, 60_000);
 afterAll(async () => {

@@ -7,7 +7,7 @@
  * first member: one bounded read per pick instead of a walk to a random index. Each member is chosen with
  * probability proportional to the gap of byte strings before it, not uniformly (Redis is uniform over its
  * hash table buckets, itself not exactly uniform; Kvrocks pops the first members). The source of the
- * randomness is the call's own deterministic one (Txn.randomInt), so the simulator replays it exactly.
+ * randomness is the call's own deterministic one (Txn.draw), so the simulator replays it exactly.
  */
 import type { KeyString } from "../doc/key.js";
 import { DataTypeError } from "../errors.js";
@@ -74,7 +74,7 @@ export function srem(tx: Txn, k: KeyString, items: readonly string[], op = "srem
 /** A random byte string to seek from (8 bytes). */
 function randomSeek(tx: Txn): string {
   let out = "";
-  for (let i = 0; i < 8; i++) out += String.fromCharCode(tx.randomInt(256));
+  for (let i = 0; i < 8; i++) out += String.fromCharCode(tx.draw(256));
   return out;
 }
 

@@ -57,7 +57,7 @@ export class Txn {
   private creations = 0;
   /** Set by an operation whose answer is a time to live (reads: see src/types/runner.ts). */
   usedTime = false;
-  /** State of the call's random source (see {@link randomInt}). */
+  /** State of the call's random source (see {@link draw}). */
   private rng: number;
 
   constructor(
@@ -73,7 +73,7 @@ export class Txn {
    * rerun after a read draws the same numbers and the simulator replays exactly. Not for cryptography.
    * Idea: mulberry32 (Tommy Ettinger's 32-bit generator).
    */
-  randomInt(n: number): number {
+  draw(n: number): number {
     this.rng = (this.rng + 0x6d2b79f5) >>> 0;
     let t = this.rng;
     t = Math.imul(t ^ (t >>> 15), t | 1);
