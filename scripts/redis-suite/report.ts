@@ -67,13 +67,24 @@ export function parseUnitOutput(unit: string, output: string, seconds: number): 
     } else if (line.startsWith("[err]: ")) {
       result.failed++;
       const name = line.slice("[err]: ".length).replace(/ in tests\/unit\/\S+\.tcl$/, "");
-      const next = lines[i + 1] ?? "";
-      const message = next.startsWith("[") ? "" : next.trim();
+      const message = errMessage(lines[i + 1] ?? "", lines[i + 2] ?? "");
       if (result.failures.length < FAILURES_KEPT_MAX) result.failures.push(clip(`${name}: ${message}`));
     } else if (/^\[\d+\/\d+ done\]: unit\//.test(line)) done = true;
   }
   result.completed = done && !exception;
   return result;
+}
+
+/**
+ * An `[err]`'s message from the two lines after it. Under `--durable` the harness prints a raised error
+ * twice, first with its first ten characters cut (`n command 'set'...` then `ERR unknown command 'set'...`):
+ * the whole one is kept.
+ */
+function errMessage(next: string, after: string): string {
+  if (next.startsWith("[")) return "";
+  const first = next.trim();
+  const second = after.trim();
+  return second.length > first.length && second.endsWith(first) ? second : first;
 }
 
 function clip(text: string): string {
