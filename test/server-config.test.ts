@@ -5,7 +5,7 @@
  * - a redis.conf file: comments, quotes, several addresses for bind; an unknown option, a bad value or
  *   unbalanced quotes is an error naming the line; rules between options are checked after all sources;
  * - Redis's encoding thresholds and `save` are accepted and shown with no effect, under their old ziplist
- *   names too (src/server/compat-options.ts);
+ *   names too; `maxmemory` and `maxmemory-policy` accept only 0 and noeviction (src/server/compat-options.ts);
  * - users: requirepass replaces the default user's passwords, `off` disables, `nopass` opens, `<pass`
  *   removes; only a password that matches opens a user; password comparison is exact on bytes.
  */
@@ -118,6 +118,19 @@ describe("config", () => {
     );
     expect(() => config.set([["list-max-ziplist-size", "x"]])).toThrow(/integer/);
     expect(config.int("list-max-listpack-size")).toBe(4);
+    // No memory limit, no eviction: only the values that say so.
+    expect(config.show((n) => n.startsWith("maxmemory"))).toEqual([
+      ["maxmemory", "0"],
+      ["maxmemory-policy", "noeviction"],
+    ]);
+    config.set([["maxmemory", "0"]]);
+    expect(() => config.set([["maxmemory", "bla"]])).toThrow(
+      "CONFIG SET failed (possibly related to argument 'maxmemory') - argument couldn't be parsed into an integer",
+    );
+    expect(() => config.set([["maxmemory", "1gb"]])).toThrow(/between 0 and 0/);
+    expect(() => config.set([["maxmemory-policy", "allkeys-lru"]])).toThrow(
+      /one of the following: noeviction/,
+    );
   });
 
   it("show lists options in definition order with Redis's text forms", () => {

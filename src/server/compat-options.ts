@@ -6,6 +6,8 @@
  * `save ""`, `list-max-ziplist-size`, `set-max-intset-entries`, `hash-max-ziplist-value` and
  * `zset-max-ziplist-entries` before whole groups of tests (and an error there stops the group). CONFIG GET
  * answers what was set; the defaults are Redis 7.0's, except `save`, empty because fusedb never snapshots.
+ * `maxmemory` and `maxmemory-policy` take only the values that describe fusedb (0: no limit; noeviction), so
+ * a program that asks for eviction learns at once that there is none (Redis's own error texts for bad values).
  * Bounds follow Redis's (sizes 0..2^53-1 here, where Redis allows LONG_MAX).
  */
 
@@ -45,6 +47,21 @@ export const COMPAT_OPTIONS: Readonly<Record<string, OptionDef>> = {
     defaultText: "",
     mutable: true,
     help: "accepted, no effect: fusedb keeps no RDB snapshots (every acknowledged write is in the WAL)",
+  },
+  maxmemory: {
+    kind: "bytes",
+    defaultText: "0",
+    mutable: true,
+    min: 0,
+    max: 0,
+    help: "only 0 (no limit): fusedb keeps its data on disk and evicts nothing (INFO memory says so too)",
+  },
+  "maxmemory-policy": {
+    kind: "enum",
+    defaultText: "noeviction",
+    mutable: true,
+    values: ["noeviction"],
+    help: "only noeviction: fusedb evicts nothing",
   },
   "hash-max-listpack-entries": size("128", "most fields of a listpack hash"),
   "hash-max-listpack-value": size("64", "longest field of a listpack hash"),
