@@ -7,11 +7,11 @@
  */
 import type { Buffer } from "node:buffer";
 import { type FuseDB, NotFoundError } from "../../index.js";
-import { intArg, keyword } from "../args.js";
+import { int64Arg, keyword } from "../args.js";
 import { casLoop } from "../cas.js";
 import { type CommandSpec, command } from "../command-table.js";
 import type { CommandContext } from "../context.js";
-import { parseInteger } from "../integer-text.js";
+import { INT64_MAX, INT64_MIN, parseInteger } from "../integer-text.js";
 import { dbKey } from "../keyspace.js";
 import { CommandError } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
@@ -52,45 +52,70 @@ const UNITS: Record<string, ExpireUnit> = {
   pexpireat: { relative: false, ms: 1, name: "pexpireat" },
 };
 
-/** NX/XX/GT/LT as Redis 7 combines them. */
-function expireCondition(args: readonly Buffer[]): string | undefined {
-  const opts = new Set(args.slice(3).map((a) => keyword(a)));
-  for (const o of opts)
-    if (!["NX", "XX", "GT", "LT"].includes(o)) throw new CommandError(`ERR Unsupported option ${o}`);
+/** The NX/XX/GT/LT options given (upper case). @throws CommandError for an unknown or incompatible one. */
+function expireOptions(args: readonly Buffer[]): Set<string> {
+  const opts = new Set<string>();
+  for (const arg of args.slice(3)) {
+    const o = keyword(arg);
+    // Redis names the option as it was written.
+    if (!["NX", "XX", "GT", "LT"].includes(o))
+      throw new CommandError(`ERR Unsupported option ${arg.toString("latin1")}`);
+    opts.add(o);
+  }
   if (opts.has("NX") && opts.size > 1) {
     throw new CommandError("ERR NX and XX, GT or LT options at the same time are not compatible");
   }
   if (opts.has("GT") && opts.has("LT"))
     throw new CommandError("ERR GT and LT options at the same time are not compatible");
-  if (opts.has("GT")) return "GT";
-  if (opts.has("LT")) return "LT";
-  return opts.has("XX") ? "XX" : opts.has("NX") ? "NX" : undefined;
+  return opts;
 }
 
-/** Whether the condition lets a key with expiry `current` (undefined: none) take the expiry `at`. */
-function allowed(condition: string | undefined, current: number | undefined, at: number): boolean {
-  switch (condition) {
-    case "NX":
-      return current === undefined;
-    case "XX":
-      return current !== undefined;
-    case "GT":
-      return current !== undefined && at > current;
-    case "LT":
-      return current === undefined || at < current;
-    default:
-      return true;
-  }
+/**
+ * Whether every option lets a key with expiry `current` (undefined: none) take the expiry `at`, as Redis
+ * 7.0's expireGenericCommand checks them in turn: no expiry counts as infinite (GT never passes, LT does).
+ */
+function allowed(opts: ReadonlySet<string>, current: number | undefined, at: number): boolean {
+  if (opts.has("NX") && current !== undefined) return false;
+  if (opts.has("XX") && current === undefined) return false;
+  if (opts.has("GT") && (current === undefined || at <= current)) return false;
+  if (opts.has("LT") && current !== undefined && at >= current) return false;
+  return true;
 }
 
+/**
+ * Latest expiry the server holds, in Clock ms: 2^52 (about the year 144,683), so that the engine's
+ * `now + ms` stays a safe integer (2^53 - 1) with room to spare. Redis allows times up to 2^63 - 1 ms.
+ */
+const EXPIRY_MS_MAX = 2 ** 52;
+
+/**
+ * The expiry the call asks for, in Clock ms, checked with Redis's 64-bit arithmetic: seconds beyond
+ * ±2^63/1000, or a relative time whose sum with now passes 2^63 - 1, are `invalid expire time`. A valid
+ * time beyond {@link EXPIRY_MS_MAX} is held as that (never reached), one below its negative as that (long
+ * past): the engine's times are doubles.
+ * @throws CommandError "value is not an integer or out of range" or "invalid expire time in '...' command".
+ */
 function expireAt(ctx: CommandContext, args: readonly Buffer[], unit: ExpireUnit): number {
-  const when = intArg(args[2] as Buffer);
+  let when = int64Arg(args[2] as Buffer);
   const invalid = new CommandError(`ERR invalid expire time in '${unit.name}' command`);
-  const ms = when * unit.ms;
-  if (!Number.isSafeInteger(ms)) throw invalid;
-  const at = unit.relative ? ctx.server.clock.now() + ms : ms;
-  if (!Number.isSafeInteger(at)) throw invalid;
-  return at;
+  if (unit.ms === 1000) {
+    if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) throw invalid;
+    when *= 1000n;
+  }
+  const base = unit.relative ? BigInt(ctx.server.clock.now()) : 0n;
+  if (when > INT64_MAX - base) throw invalid;
+  when += base;
+  const max = BigInt(EXPIRY_MS_MAX);
+  return Number(when > max ? max : when < -max ? -max : when);
+}
+
+/**
+ * EXPIRE/PEXPIRE's duration on the blind path ({@link isPlainRelative}: a positive safe integer), in ms,
+ * capped at {@link EXPIRY_MS_MAX} as {@link expireAt} caps it.
+ */
+function plainDurationMs(ctx: CommandContext, args: readonly Buffer[], unit: ExpireUnit): number {
+  const n = parseInteger(args[2] as Buffer) as number;
+  return Math.min(n * unit.ms, EXPIRY_MS_MAX - ctx.server.clock.now());
 }
 
 async function setExpiry(engine: FuseDB, key: Buffer, ms: number, version: number): Promise<number> {
@@ -107,13 +132,12 @@ function expireHandler(unit: ExpireUnit) {
   return async (ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> => {
     const engine = ctx.server.db;
     const key = dbKey(ctx.client.db, args[1] as Buffer);
-    const condition = expireCondition(args);
+    const opts = expireOptions(args);
     const at = expireAt(ctx, args, unit);
-    const durationMs = intArg(args[2] as Buffer) * unit.ms;
-    if (unit.relative && condition === undefined && durationMs > 0) {
+    if (unit.relative && isPlainRelative(args)) {
       // Blind (see the table): one engine call, issued before anything is awaited.
       try {
-        await engine.expire(key, durationMs);
+        await engine.expire(key, plainDurationMs(ctx, args, unit));
         return R.integer(1);
       } catch (err) {
         if (err instanceof NotFoundError) return R.integer(0);
@@ -123,7 +147,7 @@ function expireHandler(unit: ExpireUnit) {
     return R.integer(
       await casLoop(async () => {
         const live = await engine.get(key);
-        if (live === undefined || !allowed(condition, live.expiresAtMs, at)) return 0;
+        if (live === undefined || !allowed(opts, live.expiresAtMs, at)) return 0;
         const ms = at - ctx.server.clock.now();
         if (ms > 0) return setExpiry(engine, key, ms, live.version);
         await engine.delete(key, { ifVersion: live.version });
@@ -189,7 +213,7 @@ function expireSpec(name: keyof typeof UNITS, since: string, summary: string): C
           mutation: {
             op: "expire",
             key: dbKey(ctx.client.db, args[1] as Buffer),
-            ms: intArg(args[2] as Buffer) * unit.ms,
+            ms: plainDurationMs(ctx, args, unit),
           },
           reply: () => R.integer(1),
         })
