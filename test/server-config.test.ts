@@ -125,7 +125,7 @@ describe("config", () => {
     ]);
     config.set([["maxmemory", "0"]]);
     expect(() => config.set([["maxmemory", "bla"]])).toThrow(
-      "CONFIG SET failed (possibly related to argument 'maxmemory') - argument couldn't be parsed into an integer",
+      "CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value",
     );
     expect(() => config.set([["maxmemory", "1gb"]])).toThrow(/between 0 and 0/);
     expect(() => config.set([["maxmemory-policy", "allkeys-lru"]])).toThrow(

@@ -245,7 +245,14 @@ function parseValue(name: string, def: OptionDef, args: readonly string[], curre
     case "int":
     case "bytes": {
       const n = def.kind === "int" ? parseInteger(Buffer.from(text)) : parseBytes(text);
-      if (n === undefined) throw new ConfigError(`argument couldn't be parsed into an integer`);
+      if (n === undefined) {
+        // Redis's texts: its memory options and its integer options word the error differently.
+        throw new ConfigError(
+          def.kind === "int"
+            ? "argument couldn't be parsed into an integer"
+            : "argument must be a memory value",
+        );
+      }
       if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
         throw new ConfigError(`argument must be between ${def.min} and ${def.max} inclusive`);
       }
