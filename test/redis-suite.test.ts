@@ -132,7 +132,7 @@ describe("the suite's skip list and the harness output parser", () => {
     });
   });
 
-  it("counts ok, err (with its whole message), skip, ignore, done and exception lines", () => {
+  it("counts ok, err (with its whole message), skip, ignore, done and exception lines; tabulates them", () => {
     const output = [
       "[ready]: 123",
       "[\x1b[0;32;49mok\x1b[0m]: SET and GET (1 ms)",
@@ -152,6 +152,13 @@ describe("the suite's skip list and the harness output parser", () => {
     expect(r.failures).toEqual([
       "KEYS to get all keys: ERR unknown command 'keys', with args beginning with: '*'",
       "DBSIZE: Expected '6' to equal or match '0'",
+    ]);
+    const control = { ...r, passed: 9, failed: 0 };
+    expect(markdownTable([r], new Set(["keyspace"]), [control]).split("\n")).toEqual([
+      "| unit | redis-server passed | passed | failed | skipped (skip list) | ignored (tags) | not reached | ran to end | in CI test |",
+      "|---|---:|---:|---:|---:|---:|---:|:---:|:---:|",
+      "| keyspace | 9 | 1 | 2 | 1 | 1 | 6 | yes | yes |",
+      "| **total** | 9 | 1 | 2 | 1 | 1 | 6 | 1/1 | 1 |",
     ]);
     const stopped = parseUnitOutput("type/list", "[exception]: Executing test client: ERR x\n", 0.2);
     expect(stopped.completed).toBe(false);

@@ -96,28 +96,55 @@ export function unitPassed(r: UnitResult): boolean {
   return r.completed && r.failed === 0;
 }
 
+/** Every test the harness reported for a unit, whatever the outcome. */
+function reported(r: UnitResult): number {
+  return r.passed + r.failed + r.skipped + r.ignored;
+}
+
 /**
  * The per-unit table in Markdown: passed, failed, skipped (skip list), ignored (tags), whether the unit ran
- * to its end, and the unit's verdict. `enabled` marks the units the vitest test asserts on.
+ * to its end, and whether the vitest test asserts on it (`enabled`). With `control` (the same units against
+ * Debian's redis-server) two more columns: the control's passed count, and how many tests the target never
+ * reached (an error between tests stops the rest of its block; counted as the control's reported tests less
+ * the target's, at least 0).
  */
-export function markdownTable(results: readonly UnitResult[], enabled: ReadonlySet<string>): string {
+export function markdownTable(
+  results: readonly UnitResult[],
+  enabled: ReadonlySet<string>,
+  control?: readonly UnitResult[],
+): string {
+  const byUnit = new Map((control ?? []).map((r) => [r.unit, r]));
+  const withControl = control !== undefined;
+  const head = withControl ? "| unit | redis-server passed | passed |" : "| unit | passed |";
   const rows = [
-    "| unit | passed | failed | skipped (skip list) | ignored (tags) | ran to end | in CI test |",
-    "|---|---:|---:|---:|---:|:---:|:---:|",
+    `${head} failed | skipped (skip list) | ignored (tags) |${withControl ? " not reached |" : ""} ran to end | in CI test |`,
+    `|---|${withControl ? "---:|" : ""}---:|---:|---:|---:|${withControl ? "---:|" : ""}:---:|:---:|`,
   ];
-  for (const r of results) {
-    rows.push(
-      `| ${r.unit} | ${r.passed} | ${r.failed} | ${r.skipped} | ${r.ignored} | ${r.completed ? "yes" : "no"} | ${
-        enabled.has(r.unit) ? "yes" : "not yet"
-      } |`,
-    );
-  }
-  const sum = (f: (r: UnitResult) => number) => results.reduce((n, r) => n + f(r), 0);
-  rows.push(
-    `| **total** | ${sum((r) => r.passed)} | ${sum((r) => r.failed)} | ${sum((r) => r.skipped)} | ${sum(
-      (r) => r.ignored,
-    )} | ${sum((r) => (r.completed ? 1 : 0))}/${results.length} | ${enabled.size} |`,
-  );
+  const cells = (r: UnitResult, c: UnitResult | undefined, name: string, ci: string): string => {
+    const lead = withControl
+      ? `| ${name} | ${c?.passed ?? "?"} | ${r.passed} |`
+      : `| ${name} | ${r.passed} |`;
+    const notReached = c === undefined ? "?" : String(Math.max(0, reported(c) - reported(r)));
+    return `${lead} ${r.failed} | ${r.skipped} | ${r.ignored} |${withControl ? ` ${notReached} |` : ""} ${
+      r.completed ? "yes" : "no"
+    } | ${ci} |`;
+  };
+  for (const r of results)
+    rows.push(cells(r, byUnit.get(r.unit), r.unit, enabled.has(r.unit) ? "yes" : "not yet"));
+  const total = (rs: readonly UnitResult[], done: number): UnitResult => ({
+    unit: "total",
+    passed: rs.reduce((n, r) => n + r.passed, 0),
+    failed: rs.reduce((n, r) => n + r.failed, 0),
+    skipped: rs.reduce((n, r) => n + r.skipped, 0),
+    ignored: rs.reduce((n, r) => n + r.ignored, 0),
+    completed: done === rs.length,
+    failures: [],
+    seconds: 0,
+  });
+  const done = results.filter((r) => r.completed).length;
+  const sum = total(results, done);
+  const row = cells(sum, withControl ? total(control ?? [], 0) : undefined, "**total**", `${enabled.size}`);
+  rows.push(row.replace(/\| (yes|no) \| (\d+) \|$/, `| ${done}/${results.length} | $2 |`));
   return rows.join("\n");
 }
 
