@@ -174,6 +174,14 @@ describe("server", () => {
       /must not exceed client-query-buffer-limit/,
     );
     expect(await call(c, "CONFIG", "GET", "timeout")).toEqual(["timeout", "30"]);
+    // What Redis's test suite sets before groups of tests: accepted, shown, no effect.
+    expect(await call(c, "CONFIG", "SET", "save", "", "list-max-ziplist-size", "4")).toBe("OK");
+    expect(await call(c, "CONFIG", "GET", "save", "list-max-ziplist-size")).toEqual([
+      "save",
+      "",
+      "list-max-ziplist-size",
+      "4",
+    ]);
     expect(errorOf(await call(c, "CONFIG", "SET", "timeout"))).toBe(
       "ERR wrong number of arguments for 'config|set' command",
     );

@@ -4,6 +4,8 @@
  * - sizes read as Redis's memtoll (k = 1000, kb = 1024, ...);
  * - a redis.conf file: comments, quotes, several addresses for bind; an unknown option, a bad value or
  *   unbalanced quotes is an error naming the line; rules between options are checked after all sources;
+ * - Redis's encoding thresholds and `save` are accepted and shown with no effect, under their old ziplist
+ *   names too; `maxmemory` and `maxmemory-policy` accept only 0 and noeviction (src/server/compat-options.ts);
  * - users: requirepass replaces the default user's passwords, `off` disables, `nopass` opens, `<pass`
  *   removes; only a password that matches opens a user; password comparison is exact on bytes.
  */
@@ -69,8 +71,8 @@ describe("config", () => {
     expect(config.int("timeout")).toBe(5);
     expect(config.bool("protected-mode")).toBe(false);
     expect(config.userRules).toEqual([["alice", "on", ">x", "~*", "+@all"]]);
-    expect(() => parseConfigFile("port 1\nsave 900 1\n", new ServerConfig())).toThrow(
-      /line 2 .*unknown option 'save'/,
+    expect(() => parseConfigFile("port 1\nactivedefrag yes\n", new ServerConfig())).toThrow(
+      /line 2 .*unknown option 'activedefrag'/,
     );
     expect(() => parseConfigFile("maxclients lots\n", new ServerConfig())).toThrow(/line 1 .*integer/);
     expect(() => parseConfigFile("port 70000\n", new ServerConfig())).toThrow(/between 0 and 65535/);
@@ -90,6 +92,45 @@ describe("config", () => {
     config.apply("proto-max-bulk-len", ["4mb"]);
     expect(() => config.validate()).toThrow(ConfigError);
     expect(() => config.set([["proto-max-bulk-len", "3mb"]])).toThrow(/must not exceed/);
+  });
+
+  it("Redis's encoding thresholds and save are accepted with no effect; old ziplist names are aliases", () => {
+    const config = new ServerConfig();
+    parseConfigFile('save ""\nlist-max-ziplist-size 4\nset-max-intset-entries 100\n', config);
+    expect(config.text("save")).toBe("");
+    expect(config.int("list-max-listpack-size")).toBe(4);
+    config.set([
+      ["save", "900 1"],
+      ["hash-max-ziplist-value", "10"],
+      ["zset-max-listpack-entries", "0"],
+      ["list-compress-depth", "2"],
+    ]);
+    const shown = (n: string) => config.show((m) => m === n);
+    expect(shown("save")).toEqual([["save", "900 1"]]);
+    expect(shown("hash-max-listpack-value")).toEqual([["hash-max-listpack-value", "10"]]);
+    expect(shown("hash-max-ziplist-value")).toEqual([["hash-max-ziplist-value", "10"]]);
+    expect(shown("zset-max-ziplist-entries")).toEqual([["zset-max-ziplist-entries", "0"]]);
+    expect(shown("zset-max-ziplist-value")).toEqual([["zset-max-ziplist-value", "64"]]);
+    expect(shown("list-max-ziplist-size")).toEqual([["list-max-ziplist-size", "4"]]);
+    expect(shown("set-max-intset-entries")).toEqual([["set-max-intset-entries", "100"]]);
+    expect(() => config.set([["set-max-intset-entries", "-1"]])).toThrow(
+      /possibly related to argument 'set-max-intset-entries'\) - argument must be between 0 and/,
+    );
+    expect(() => config.set([["list-max-ziplist-size", "x"]])).toThrow(/integer/);
+    expect(config.int("list-max-listpack-size")).toBe(4);
+    // No memory limit, no eviction: only the values that say so.
+    expect(config.show((n) => n.startsWith("maxmemory"))).toEqual([
+      ["maxmemory", "0"],
+      ["maxmemory-policy", "noeviction"],
+    ]);
+    config.set([["maxmemory", "0"]]);
+    expect(() => config.set([["maxmemory", "bla"]])).toThrow(
+      "CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value",
+    );
+    expect(() => config.set([["maxmemory", "1gb"]])).toThrow(/between 0 and 0/);
+    expect(() => config.set([["maxmemory-policy", "allkeys-lru"]])).toThrow(
+      /one of the following: noeviction/,
+    );
   });
 
   it("show lists options in definition order with Redis's text forms", () => {

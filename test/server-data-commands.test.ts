@@ -4,8 +4,8 @@
  *   FLUSHALL all, in one engine batch; DBSIZE counts per database; errors for bad indexes;
  * - DEL/UNLINK count the distinct keys that existed (and write nothing for absent ones), EXISTS counts
  *   repeats, TYPE is ReJSON-RL or none;
- * - EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT with NX/XX/GT/LT as Redis 7 combines them, a time in the past
- *   deletes, TTL/PTTL/EXPIRETIME/PEXPIRETIME (-2 absent, -1 no expiry, TTL rounded), PERSIST; keys expire
+ * - EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT with NX/XX/GT/LT as Redis 7 combines them (every option must
+ *   pass), Redis's 64-bit overflow checks (`invalid expire time`), a time in the past deletes, TTL/PTTL/EXPIRETIME/PEXPIRETIME (-2 absent, -1 no expiry, TTL rounded), PERSIST; keys expire
  *   on the Clock;
  * - JSON.SET (NX/XX, root only, invalid JSON), JSON.GET (legacy and $ shapes, several paths,
  *   INDENT/NEWLINE/SPACE), JSON.MGET, JSON.MERGE (RFC 7396), JSON.NUMINCRBY (integer keeps the TTL, float,
@@ -103,9 +103,41 @@ describe("keys", () => {
     );
     expect(errorOf(await call(c, "EXPIRE", "p", "10", "SOON"))).toBe("ERR Unsupported option SOON");
     expect(errorOf(await call(c, "EXPIRE", "p", "ten"))).toBe("ERR value is not an integer or out of range");
-    expect(errorOf(await call(c, "EXPIRE", "p", "9007199254740991"))).toBe(
-      "ERR invalid expire time in 'expire' command",
+    expect(errorOf(await call(c, "EXPIRE", "p", "10", "soon"))).toBe("ERR Unsupported option soon");
+  });
+
+  it("EXPIRE family: Redis 7.0's 64-bit overflow checks and its combined NX/XX/GT/LT (redis expire.tcl)", async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const { net } = await memServer({ clock });
+    const c = net.connect();
+    await call(c, "JSON.SET", "k", "$", "1");
+    const invalid = (name: string) => `ERR invalid expire time in '${name}' command`;
+    // now + seconds * 1000 passes 2^63 - 1; seconds beyond ±2^63/1000; past 2^64.
+    for (const big of ["9223370399119966", "9223372036854776", "10000000000000000", "-9223372036854776"]) {
+      expect(errorOf(await call(c, "EXPIRE", "k", big))).toBe(invalid("expire"));
+    }
+    expect(errorOf(await call(c, "EXPIRE", "k", "18446744073709561"))).toBe(invalid("expire"));
+    expect(errorOf(await call(c, "PEXPIRE", "k", "9223372036854770000"))).toBe(invalid("pexpire"));
+    expect(errorOf(await call(c, "PEXPIRE", "k", "9223372036854775808"))).toBe(
+      "ERR value is not an integer or out of range",
     );
+    expect(await call(c, "TTL", "k")).toBe(-1);
+    // Valid 64-bit times past 2^52 ms (year 144,683): held as 2^52 (never reached), or long past (the key goes).
+    expect(await call(c, "EXPIRE", "k", "9007199254740991")).toBe(1);
+    expect(await call(c, "PEXPIRETIME", "k")).toBe(2 ** 52);
+    expect(await call(c, "PEXPIREAT", "k", "9223372036854770000")).toBe(1);
+    expect(await call(c, "PEXPIRETIME", "k")).toBe(2 ** 52);
+    expect(await call(c, "PEXPIREAT", "k", "-9223372036854770000")).toBe(1);
+    expect(await call(c, "TTL", "k")).toBe(-2);
+    // Every option given must pass: XX fails on a key without expiry even with LT.
+    await call(c, "JSON.SET", "k", "$", "1");
+    expect(await call(c, "EXPIRE", "k", "100", "LT", "XX")).toBe(0);
+    expect(await call(c, "EXPIRE", "k", "100", "XX", "GT")).toBe(0);
+    expect(await call(c, "EXPIRE", "k", "100", "LT")).toBe(1);
+    expect(await call(c, "EXPIRE", "k", "50", "LT", "XX")).toBe(1);
+    expect(await call(c, "EXPIRE", "k", "60", "LT", "XX")).toBe(0);
+    expect(await call(c, "EXPIRE", "k", "60", "GT", "XX")).toBe(1);
+    expect(await call(c, "TTL", "k")).toBe(60);
   });
 });
 

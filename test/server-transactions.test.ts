@@ -4,7 +4,8 @@
  * - commands between MULTI and EXEC are queued (+QUEUED) and EXEC answers their replies in order; an error
  *   a command raises while running is its own entry, the others still apply;
  * - a command rejected while queueing (unknown, wrong arity, no_multi) makes EXEC answer EXECABORT and run
- *   nothing; EXEC/DISCARD without MULTI, nested MULTI and WATCH inside MULTI get Redis's errors;
+ *   nothing; a rejected EXEC (wrong arity) ends the transaction with `EXECABORT ... because of: <why>`;
+ *   EXEC/DISCARD without MULTI, nested MULTI and WATCH inside MULTI get Redis's errors;
  * - WATCH compares key versions: a change by another client, by the same client, by EXPIRE or FLUSHALL,
  *   or the key expiring makes EXEC answer a null array and run nothing; untouched keys (an absent key
  *   FLUSHALL does not touch, a key of another database) let it run; EXEC, DISCARD, UNWATCH, RESET unwatch;
@@ -102,6 +103,14 @@ describe("MULTI and EXEC", () => {
       "OK",
       "RESET",
       { error: "ERR EXEC without MULTI" },
+    ]);
+    // EXEC itself rejected (wrong arity): the transaction ends at once, as Redis's execCommandAbort.
+    expect(await send(c, ["MULTI"], SET("a", "1"), ["EXEC", "now"], ["DISCARD"], ["EXISTS", "a"])).toEqual([
+      "OK",
+      "QUEUED",
+      { error: "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command" },
+      { error: "ERR DISCARD without MULTI" },
+      0,
     ]);
     expect(await send(c, ["MULTI"], ["PING"])).toEqual(["OK", "QUEUED"]);
     const [list] = await send(net.connect(), ["CLIENT", "LIST"]);

@@ -2,12 +2,22 @@
  * Reading command arguments the way Redis does, with its error lines on failure (thrown as CommandError).
  */
 import type { Buffer } from "node:buffer";
-import { parseInteger } from "./integer-text.js";
+import { parseInt64, parseInteger } from "./integer-text.js";
 import { CommandError, ERR } from "./reply-errors.js";
 
 /** The argument as an integer with Redis's rules. @throws CommandError "value is not an integer or out of range". */
 export function intArg(arg: Buffer): number {
   const n = parseInteger(arg);
+  if (n === undefined) throw new CommandError(ERR.notInteger);
+  return n;
+}
+
+/**
+ * The argument as a signed 64-bit integer (bigint), for replies that depend on 64-bit arithmetic.
+ * @throws CommandError "value is not an integer or out of range".
+ */
+export function int64Arg(arg: Buffer): bigint {
+  const n = parseInt64(arg);
   if (n === undefined) throw new CommandError(ERR.notInteger);
   return n;
 }

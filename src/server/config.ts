@@ -2,29 +2,17 @@
  * The server's settings, by Redis's names (redis.conf, CONFIG GET/SET): one definition per option says its
  * kind, default, bounds and whether CONFIG SET may change it at run time. Sources, later ones winning:
  * defaults, a config file in redis.conf syntax ({@link parseConfigFile}), `--name value` on the command
- * line. Only options that mean something here exist; any other name is an error, never silently ignored.
+ * line. Only options that mean something here exist, plus a few Redis names accepted with no effect, each
+ * with its reason (src/server/compat-options.ts); any other name is an error, never silently ignored.
  *
  * Users (`user NAME rules...` lines) are all-or-nothing: fusedb has no per-command or per-key permissions,
  * so the only rules accepted are those that grant everything or manage passwords (src/server/users.ts).
  */
 import { Buffer } from "node:buffer";
+import { COMPAT_OPTIONS, canonicalOption, OPTION_ALIASES, type OptionDef } from "./compat-options.js";
 import { parseInteger } from "./integer-text.js";
 import { eventFlagsText, INVALID_EVENT_CLASS, parseEventFlags } from "./notifications.js";
 import { splitInlineArgs } from "./resp-parser.js";
-
-/** A setting's kind: how its text is read and shown. */
-type OptionKind = "int" | "bytes" | "bool" | "string" | "list" | "enum" | "events" | "output-limits";
-
-interface OptionDef {
-  readonly kind: OptionKind;
-  readonly defaultText: string;
-  /** CONFIG SET may change it while the server runs. */
-  readonly mutable: boolean;
-  readonly min?: number;
-  readonly max?: number;
-  readonly values?: readonly string[];
-  readonly help: string;
-}
 
 const MB = 1024 * 1024;
 
@@ -145,6 +133,7 @@ export const OPTIONS: Readonly<Record<string, OptionDef>> = {
     values: ["yes", "no", "optional"],
     help: "yes: clients must present a certificate; optional: checked if presented; no: not asked",
   },
+  ...COMPAT_OPTIONS,
 };
 
 /** One class's `client-output-buffer-limit`: bytes, and how long the soft limit may be exceeded. */
@@ -256,7 +245,14 @@ function parseValue(name: string, def: OptionDef, args: readonly string[], curre
     case "int":
     case "bytes": {
       const n = def.kind === "int" ? parseInteger(Buffer.from(text)) : parseBytes(text);
-      if (n === undefined) throw new ConfigError(`argument couldn't be parsed into an integer`);
+      if (n === undefined) {
+        // Redis's texts: its memory options and its integer options word the error differently.
+        throw new ConfigError(
+          def.kind === "int"
+            ? "argument couldn't be parsed into an integer"
+            : "argument must be a memory value",
+        );
+      }
       if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
         throw new ConfigError(`argument must be between ${def.min} and ${def.max} inclusive`);
       }
@@ -302,12 +298,12 @@ export class ServerConfig {
    * @throws ConfigError for an unknown name or a bad value.
    */
   apply(name: string, args: readonly string[]): void {
-    const key = name.toLowerCase();
-    if (key === "user") {
+    if (name.toLowerCase() === "user") {
       if (args.length < 1) throw new ConfigError("wrong number of arguments for 'user'");
       this.userRules.push([...args]);
       return;
     }
+    const key = canonicalOption(name.toLowerCase());
     const def = OPTIONS[key];
     if (def === undefined) throw new ConfigError(`unknown option '${name}'`);
     this.values.set(key, parseValue(key, def, args, this.values.get(key)));
@@ -320,7 +316,7 @@ export class ServerConfig {
   set(pairs: readonly (readonly [string, string])[]): void {
     const next = new Map(this.values);
     for (const [name, text] of pairs) {
-      const key = name.toLowerCase();
+      const key = canonicalOption(name.toLowerCase());
       const def = OPTIONS[key];
       if (def === undefined)
         throw new ConfigError(`Unknown option or number of arguments for CONFIG SET - '${name}'`);
@@ -366,11 +362,12 @@ export class ServerConfig {
     }
   }
 
-  /** CONFIG GET: the options whose names match `matches`, as [name, text] in definition order. */
+  /** CONFIG GET: the options whose names match `matches`, as [name, text] in definition order, aliases last. */
   show(matches: (name: string) => boolean): [string, string][] {
     const out: [string, string][] = [];
-    for (const name of Object.keys(OPTIONS)) {
-      if (matches(name)) out.push([name, showValue(this.values.get(name) as Value)]);
+    for (const name of [...Object.keys(OPTIONS), ...Object.keys(OPTION_ALIASES)]) {
+      const value = this.values.get(canonicalOption(name)) as Value;
+      if (matches(name)) out.push([name, showValue(value)]);
     }
     return out;
   }

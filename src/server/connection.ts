@@ -271,10 +271,9 @@ export class Connection implements ClientState, CommandContext {
     const { resolved } = p;
     const rejection = this.rejection(resolved);
     if (rejection !== undefined) {
-      if (this.transaction.active) this.transaction.failed = true;
       if (resolved.fullName !== undefined)
         commandStat(this.host.context.stats, resolved.fullName).rejectedCalls++;
-      this.finish(slot, R.error(rejection));
+      this.finish(slot, R.error(this.rejectInTransaction(resolved.fullName, rejection)));
       return;
     }
     const { spec, fullName } = resolved as Exclude<Resolved, { error: string }>;
@@ -315,6 +314,22 @@ export class Connection implements ClientState, CommandContext {
     const entered = this.host.gate.enter(exclusive);
     if (entered === undefined) run();
     else void entered.then(run);
+  }
+
+  /**
+   * Inside MULTI a rejected command fails the transaction; a rejected EXEC (wrong arity, say) ends it at
+   * once, answering `EXECABORT Transaction discarded because of: <why>` (Redis 7.0's execCommandAbort).
+   * Returns the error line to send.
+   */
+  private rejectInTransaction(fullName: string | undefined, rejection: string): string {
+    if (!this.transaction.active) return rejection;
+    if (fullName !== "exec") {
+      this.transaction.failed = true;
+      return rejection;
+    }
+    this.transaction.end();
+    const why = rejection.startsWith("ERR ") ? rejection.slice("ERR ".length) : rejection;
+    return `EXECABORT Transaction discarded because of: ${why}`;
   }
 
   /** Why `resolved` may not run now (see the module comment), or undefined. */

@@ -3,8 +3,9 @@
  *
  * - Between MULTI and EXEC a command is queued (`+QUEUED`) instead of run; a command rejected while
  *   queueing (unknown, wrong arity, NOAUTH, `no_multi`, not allowed in pub/sub context) marks the
- *   transaction failed, and EXEC then discards it with `EXECABORT`. Errors a command raises when it runs
- *   inside EXEC are just that command's reply in EXEC's array.
+ *   transaction failed, and EXEC then discards it with `EXECABORT`; an EXEC that is itself rejected (wrong
+ *   arity) discards it at once (`EXECABORT Transaction discarded because of: <why>`). Errors a command
+ *   raises when it runs inside EXEC are just that command's reply in EXEC's array.
  * - WATCH remembers each key's version (the engine's per-key version, counting deletes) and whether it was
  *   live. EXEC answers a null array, running nothing, if any watched key's version changed since — by any
  *   client, this one included, FLUSHDB/FLUSHALL included — or if a key live at WATCH has expired since.

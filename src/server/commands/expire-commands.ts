@@ -16,10 +16,10 @@ import {
   persist,
   ttl,
 } from "../../types/key-ops.js";
-import { intArg, keyword } from "../args.js";
+import { int64Arg, intArg, keyword } from "../args.js";
 import { type CommandSpec, typedCommand } from "../command-table.js";
 import type { CommandContext } from "../context.js";
-import { parseInteger } from "../integer-text.js";
+import { INT64_MAX, INT64_MIN, parseInteger } from "../integer-text.js";
 import { dbKey } from "../keyspace.js";
 import { CommandError } from "../reply-errors.js";
 import { R } from "../resp-writer.js";
@@ -28,9 +28,15 @@ type Unit = "ex" | "px" | "exat" | "pxat";
 
 /** NX/XX/GT/LT as Redis 7 combines them (XX with GT or LT: both must hold). @throws CommandError. */
 function expireConditions(args: readonly Buffer[]): ExpireCondition[] {
-  const opts = new Set(args.slice(3).map((a) => keyword(a)));
-  for (const o of opts)
-    if (!["NX", "XX", "GT", "LT"].includes(o)) throw new CommandError(`ERR Unsupported option ${o}`);
+  const opts = new Set<string>();
+  for (const arg of args.slice(3)) {
+    const o = keyword(arg);
+    // Redis names the option as it was written.
+    if (!["NX", "XX", "GT", "LT"].includes(o)) {
+      throw new CommandError(`ERR Unsupported option ${arg.toString("latin1")}`);
+    }
+    opts.add(o);
+  }
   if (opts.has("NX") && opts.size > 1) {
     throw new CommandError("ERR NX and XX, GT or LT options at the same time are not compatible");
   }
@@ -41,6 +47,32 @@ function expireConditions(args: readonly Buffer[]): ExpireCondition[] {
 
 function keyArg(ctx: CommandContext, args: readonly Buffer[]): string {
   return ctx.server.db.types.key(dbKey(ctx.client.db, args[1] as Buffer));
+}
+
+/**
+ * Latest expiry the server holds, in Clock ms: 2^52 (about the year 144,683), so that the engine's
+ * `now + ms` stays a safe integer with room to spare. Redis allows times up to 2^63 - 1 ms.
+ */
+const EXPIRY_MS_MAX = 2 ** 52;
+
+/**
+ * The expiry a command asks for, in Clock ms, checked with Redis's 64-bit arithmetic: seconds beyond
+ * ±2^63/1000, or a relative time whose sum with now passes 2^63 - 1, are `invalid expire time`. A valid time
+ * beyond {@link EXPIRY_MS_MAX} is held as that (never reached), one below its negative as that (long past).
+ * @throws DataTypeError via expiryTimeMs' message: "ERR invalid expire time in '<command>' command".
+ */
+function expiryFromWire(amount: bigint, unit: Unit, nowMs: number, command: string): number {
+  let when = amount;
+  const invalid = new CommandError(`ERR invalid expire time in '${command}' command`);
+  if (unit === "ex" || unit === "exat") {
+    if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) throw invalid;
+    when *= 1000n;
+  }
+  const base = unit === "ex" || unit === "px" ? BigInt(nowMs) : 0n;
+  if (when > INT64_MAX - base) throw invalid;
+  when += base;
+  const max = BigInt(EXPIRY_MS_MAX);
+  return expiryTimeMs(Number(when > max ? max : when < -max ? -max : when), "pxat", nowMs, command);
 }
 
 /** EXPIRE/PEXPIRE with a positive duration and no option: one blind engine call. */
@@ -63,8 +95,8 @@ function expireSpec(name: string, unit: Unit, since: string, summary: string): C
       prepare: (ctx, args) => {
         const k = keyArg(ctx, args);
         const conditions = expireConditions(args); // Redis reads the options before the time
-        const amount = intArg(args[2] as Buffer);
-        return (tx) => R.integer(expireAt(tx, k, expiryTimeMs(amount, unit, tx.nowMs, name), conditions));
+        const amount = int64Arg(args[2] as Buffer);
+        return (tx) => R.integer(expireAt(tx, k, expiryFromWire(amount, unit, tx.nowMs, name), conditions));
       },
     },
     blind: relative ? isPlainRelative : undefined,
@@ -73,7 +105,7 @@ function expireSpec(name: string, unit: Unit, since: string, summary: string): C
           mutation: {
             op: "expire",
             key: dbKey(ctx.client.db, args[1] as Buffer),
-            ms: intArg(args[2] as Buffer) * scale,
+            ms: Math.min(intArg(args[2] as Buffer) * scale, EXPIRY_MS_MAX - ctx.server.clock.now()),
           },
           reply: () => R.integer(1),
         })
