@@ -69,9 +69,15 @@ describe("config", () => {
     expect(config.int("timeout")).toBe(5);
     expect(config.bool("protected-mode")).toBe(false);
     expect(config.userRules).toEqual([["alice", "on", ">x", "~*", "+@all"]]);
-    expect(() => parseConfigFile("port 1\nsave 900 1\n", new ServerConfig())).toThrow(
-      /line 2 .*unknown option 'save'/,
+    expect(() => parseConfigFile("port 1\nfrobnicate 900 1\n", new ServerConfig())).toThrow(
+      /line 2 .*unknown option 'frobnicate'/,
     );
+    // `save` exists (redis-benchmark reads it) but only as "": fusedb takes no RDB snapshots.
+    const saving = new ServerConfig();
+    parseConfigFile('save ""\n', saving);
+    expect(saving.show((n) => n === "save")).toEqual([["save", ""]]);
+    expect(() => parseConfigFile("save 900 1\n", new ServerConfig())).toThrow(/line 1 .*'save'/);
+    expect(() => saving.set([["save", "900 1"]])).toThrow(/one of the following: ""/);
     expect(() => parseConfigFile("maxclients lots\n", new ServerConfig())).toThrow(/line 1 .*integer/);
     expect(() => parseConfigFile("port 70000\n", new ServerConfig())).toThrow(/between 0 and 65535/);
     expect(() => parseConfigFile('requirepass "open\n', new ServerConfig())).toThrow(

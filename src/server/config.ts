@@ -110,6 +110,14 @@ export const OPTIONS: Readonly<Record<string, OptionDef>> = {
     values: ["always", "everysec", "no"],
     help: "always: reply after fdatasync; everysec|no: durability 'relaxed'",
   },
+  save: {
+    // redis-benchmark reads `save` and `appendonly` before it starts, and warns when either is missing.
+    kind: "enum",
+    defaultText: "",
+    mutable: true,
+    values: [""],
+    help: 'RDB snapshot schedule: only "" (none); the WAL is the persistence, SAVE/BGSAVE checkpoint it',
+  },
   "notify-keyspace-events": {
     kind: "events",
     defaultText: "",
@@ -250,7 +258,9 @@ function parseValue(name: string, def: OptionDef, args: readonly string[], curre
     case "enum": {
       const t = text.toLowerCase();
       if (!def.values?.includes(t))
-        throw new ConfigError(`argument(s) must be one of the following: ${def.values?.join(", ")}`);
+        throw new ConfigError(
+          `argument(s) must be one of the following: ${def.values?.map((v) => (v === "" ? '""' : v)).join(", ")}`,
+        );
       return t;
     }
     case "int":
