@@ -2,7 +2,9 @@
  * RedisJSON's commands on today's documents, at the root path only (`$` in JSONPath form, `.` in legacy
  * form) until the engine gains sub-path operations: JSON.SET (NX/XX), JSON.GET (INDENT/NEWLINE/SPACE),
  * JSON.DEL/FORGET, JSON.MGET, JSON.MERGE (RFC 7396, the engine's patch), JSON.NUMINCRBY, JSON.TYPE.
- * A `$` path answers in RedisJSON's JSONPath shape (an array of matches); `.` in the legacy shape.
+ * A `$` path answers in RedisJSON's JSONPath shape (an array of matches); `.` in the legacy shape. Over
+ * RESP3, JSON.NUMINCRBY at `$` answers numbers and JSON.TYPE one more array level, as RedisJSON 2.6+
+ * (its tests/pytest/test_resp3.py; node-redis's JSON module reads these shapes).
  *
  * Differences from RedisJSON, all from the engine's value model: JSON.SET on an existing key clears its TTL
  * (the engine's set has no keep-TTL yet); numbers are JavaScript doubles, so 2.0 reads back as 2.
@@ -232,7 +234,11 @@ async function jsonNumIncrBy(ctx: CommandContext, args: readonly Buffer[]): Prom
     await engine.set(key, next, { ifVersion: live.version, ttlMs });
     return next;
   });
-  if (form === "jsonpath") return R.bulk(JSON.stringify([result ?? null]));
+  if (form === "jsonpath") {
+    // RESP3 (RedisJSON 2.6+): the matches as an array of numbers, not their JSON text.
+    if (ctx.client.protocol === 3) return R.array([result === undefined ? R.null : numberReply(result)]);
+    return R.bulk(JSON.stringify([result ?? null]));
+  }
   if (result === undefined) throw new CommandError("ERR Path '.' does not exist or does not hold a number");
   return R.bulk(JSON.stringify(result));
 }
@@ -241,9 +247,17 @@ async function jsonType(ctx: CommandContext, args: readonly Buffer[]): Promise<R
   if (args.length > 3) throw new CommandError(ERR.syntax);
   const form = rootPath(args[2]);
   const live = await ctx.server.db.get(dbKey(ctx.client.db, args[1] as Buffer));
-  if (live === undefined) return form === "jsonpath" ? R.array([]) : R.null;
+  const resp3 = ctx.client.protocol === 3;
+  // RESP3 (RedisJSON 2.6+) wraps the RESP2 answer in one more array, and answers [null] for a missing key.
+  if (live === undefined) return resp3 ? R.array([R.null]) : form === "jsonpath" ? R.array([]) : R.null;
   const name = jsonTypeName(live.value);
-  return form === "jsonpath" ? R.array([R.bulk(name)]) : R.simple(name);
+  const reply = form === "jsonpath" ? R.array([R.bulk(name)]) : R.simple(name);
+  return resp3 ? R.array([reply]) : reply;
+}
+
+/** A JSON number as a RESP3 reply: an integer reply when it is a safe integer, else a double. */
+function numberReply(value: number): Reply {
+  return Number.isSafeInteger(value) ? R.integer(value) : R.double(value);
 }
 
 const G = { group: "module", since: "1.0.0" } as const;
