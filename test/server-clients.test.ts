@@ -3,7 +3,8 @@
  * - ioredis, RESP2 and RESP3: connects (its INFO ready check), a pipeline answers in request order with a
  *   failing command's ReplyError in its own slot, MULTI/EXEC answers each command, a command refused while
  *   queueing aborts EXEC with EXECABORT, a WATCH conflict gives a null EXEC, auto-pipelining keeps order,
- *   and SUBSCRIBE/PSUBSCRIBE deliver `message` and `pmessage`;
+ *   and SUBSCRIBE/PSUBSCRIBE deliver `message` and `pmessage`; its password, username, db and
+ *   connectionName options work (a wrong password surfaces WRONGPASS);
  * - node-redis (`redis`, with its JSON module), RESP2 and RESP3: JSON helpers, MULTI/EXEC and
  *   execAsPipeline, WatchError, pub/sub (and PING on a subscribed RESP3 connection), HELLO 3 as a map,
  *   errors as its ErrorReply;
@@ -157,6 +158,36 @@ describe.each([2, 3] as const)("ioredis, RESP%s", (protocol) => {
     expect(await c.publish("news", "hello")).toBe(2);
     await until(() => got.length === 2);
     expect(got.sort()).toEqual(["n*>news:hello", "news:hello"]);
+  });
+});
+
+describe("ioredis, connection options", () => {
+  it("password, named user, database and connection name", async () => {
+    const port = await started({
+      directives: [
+        ["requirepass", "topsecret"],
+        ["user", "alice", "on", ">wonderland", "~*", "+@all"],
+      ],
+    });
+    const admin = ioredis(port, { password: "topsecret", connectionName: "admin" });
+    const alice = ioredis(port, { username: "alice", password: "wonderland", db: 7, connectionName: "al" });
+    await alice.call("JSON.SET", "mine", "$", "1");
+    expect(await alice.dbsize()).toBe(1);
+    expect(await admin.dbsize()).toBe(0);
+    const list = String(await admin.client("LIST"));
+    expect(list).toMatch(/name=al .*db=7 .*user=alice/);
+    expect(list).toMatch(/name=admin .*db=0 .*user=default/);
+    // A wrong password: ioredis reports the server's WRONGPASS as an error event, then gives up.
+    const wrong = ioredis(port, {
+      username: "alice",
+      password: "wrong",
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
+    const seen: string[] = [];
+    wrong.on("error", (err: Error) => seen.push(err.message));
+    await wrong.connect().catch(() => undefined);
+    expect(seen.join("\n")).toMatch(/WRONGPASS invalid username-password pair/);
   });
 });
 
