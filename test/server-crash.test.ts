@@ -8,6 +8,8 @@
  *   increments sent (nothing appears that no client sent); a counter every connection shares also holds at
  *   least its highest acknowledged reply; with redis-benchmark installed, its 20 connections incrementing a
  *   third counter add load to every group commit, and that counter never goes back across a crash;
+ * - pipelined blind writes (JSON.SET of a new key each, 16 in flight on one connection): replies came in
+ *   request order, and the keys that survived are a prefix of those sent that holds every acknowledged one;
  * - MULTI/EXEC: each EXEC sets all keys of its stream to one sequence number; after the restart the keys of
  *   a stream are all equal (no EXEC half applied), at least the last acknowledged sequence number, and one
  *   that was sent (or the value recovered the round before).
@@ -108,6 +110,31 @@ async function incrementUntilFailure(c: Redis, counter: Counter, sharedSent: { n
   }
 }
 
+/** One connection's pipelined blind writes this round: JSON.SET `${prefix}n` for n = 1, 2, ... */
+interface WriteLog {
+  prefix: string;
+  sent: number;
+  lastAcked: number;
+  /** Replies that did not come in request order (none expected). */
+  outOfOrder: number[];
+}
+
+/** Keeps 16 blind writes in flight on one connection (they share fdatasyncs) until the connection fails. */
+async function writeUntilFailure(c: Redis, log: WriteLog): Promise<void> {
+  for (;;) {
+    const batch = Array.from({ length: 16 }, () => {
+      log.sent++;
+      const n = log.sent;
+      return c.call("JSON.SET", `${log.prefix}${n}`, "$", String(n)).then(() => {
+        if (n !== log.lastAcked + 1) log.outOfOrder.push(n);
+        log.lastAcked = n;
+      });
+    });
+    const results = await Promise.allSettled(batch);
+    if (results.some((r) => r.status === "rejected")) return;
+  }
+}
+
 /** redis-benchmark incrementing `bench` from 20 connections until it is killed (or the server dies). */
 function startBenchmark(port: number): ChildProcess {
   const child = spawn(
@@ -121,7 +148,7 @@ function startBenchmark(port: number): ChildProcess {
 
 describe("SIGKILL of fusedb server under load, then restart on the same directory", () => {
   it(
-    "counters: every acknowledged increment survives, none appears unsent",
+    "counters and pipelined writes: every acknowledged one survives, none appears unsent",
     async () => {
       const dir = tempDir();
       const connections = 6;
@@ -144,9 +171,11 @@ describe("SIGKILL of fusedb server under load, then restart on the same director
         const sharedSent = { n: 0 };
         const clients = await Promise.all(counters.map(() => connectTo(port)));
         const bench = hasBenchmark ? startBenchmark(port) : undefined;
-        const driven = counters.map((counter, i) =>
-          incrementUntilFailure(clients[i] as Redis, counter, sharedSent),
-        );
+        const log: WriteLog = { prefix: `log:${round}:`, sent: 0, lastAcked: 0, outOfOrder: [] };
+        const driven = [
+          ...counters.map((counter, i) => incrementUntilFailure(clients[i] as Redis, counter, sharedSent)),
+          writeUntilFailure(await connectTo(port), log),
+        ];
         const acked = () => counters.reduce((n, c) => n + c.acked.length, 0);
         await killWhen(server.child, server.exited, acked, 300 + 250 * round);
         await Promise.all(driven);
@@ -166,6 +195,14 @@ describe("SIGKILL of fusedb server under load, then restart on the same director
         expect(shared).toBeGreaterThanOrEqual(Math.max(sharedBase, ...counters.map((c) => c.sharedAcked)));
         expect(shared).toBeLessThanOrEqual(sharedBase + sharedSent.n);
         sharedBase = shared;
+        // Pipelined writes of one connection apply in order: what survived is a prefix 1..k holding every
+        // acknowledged one.
+        expect(log.outOfOrder).toEqual([]);
+        expect(log.lastAcked, "the pipelined writer made progress").toBeGreaterThan(0);
+        const logKeys = (n: number) => Array.from({ length: n }, (_, k) => `${log.prefix}${k + 1}`);
+        const survived = Number(await setup.call("EXISTS", ...logKeys(log.sent)));
+        expect(survived, `log after round ${round}`).toBeGreaterThanOrEqual(log.lastAcked);
+        if (survived > 0) expect(Number(await setup.call("EXISTS", ...logKeys(survived)))).toBe(survived);
         const benched = Number(await setup.call("JSON.GET", "bench"));
         expect(benched).toBeGreaterThanOrEqual(benchBase);
         benchBase = benched;
