@@ -33,12 +33,44 @@ import type { FileSystem } from "./io/file-system.js";
 import type { ResolvedOptions } from "./options.js";
 import type { SubscriptionHub } from "./reactive/subscriptions.js";
 import { NOT_IN_MEMORY, type Tree, type TreeHost } from "./tree/tree.js";
+import { deadElementCheck } from "./types/dead-elements.js";
+import {
+  CachingView,
+  NOT_NOW,
+  type Pair,
+  runOn,
+  type StateView,
+  tryNow,
+  type ViewSource,
+} from "./types/view.js";
 import type { BatchResult } from "./types.js";
 import { mark } from "./util/coverage.js";
 import { type Effect, encodeTimedBatch } from "./wal/batch-codec.js";
 import type { CommitLog } from "./wal/commit-log.js";
 import { RECORD_PAYLOAD_BYTES_MAX, RecordType } from "./wal/format.js";
 import type { WalWriter } from "./wal/wal-writer.js";
+
+/** What a data-type operation resolves with: the record's effects and the caller's answer. */
+export interface OpOutcome<T> {
+  effects: Effect[];
+  result: T;
+}
+
+/** The call an operation resolves for: the LSN its record will take, its time, the dead-version floor. */
+export interface OpContext {
+  lsn: number;
+  nowMs: number;
+  deadFloor: (key: KeyString) => number;
+}
+
+/** A data-type operation: pure over the view, rerun after reads (src/types/view.ts). */
+export type ResolveOp<T> = (view: StateView, ctx: OpContext) => OpOutcome<T>;
+
+/** What {@link CommitPipeline.commitOp} resolves to: the record's LSN (undefined: no change) and the answer. */
+export interface OpResult<T> {
+  lsn: number | undefined;
+  result: T;
+}
 
 interface Prepared<T> {
   /** Resolves when the caller may be acknowledged (durable, or visible in mode 'relaxed'). */
@@ -71,6 +103,8 @@ export class CommitPipeline {
   /** Resolved but not yet visible entries, newest per key. Bounded by the calls in flight. */
   private readonly overlay = new Map<KeyString, Entry>();
   private prepTail: Promise<void> = Promise.resolve();
+  /** When the last record appended may be acknowledged (what an operation that changes nothing waits for). */
+  private lastAcked: Promise<void> = Promise.resolve();
   /** Base reads in flight or held by queued calls; bounded by the calls in flight. */
   private readonly baseReads: BaseReads;
   /** Calls waiting in the prepare queue. Equals `queuedCallMs.length`. */
@@ -162,6 +196,97 @@ export class CommitPipeline {
     // The fast path has no async frame: one `then` on the record's durable promise (issue 13 point 5).
     const prepared = this.prepare(mutations, keys, ready, nowMs);
     return prepared.acked.then(() => prepared.value);
+  }
+
+  /**
+   * Commits a data-type operation (src/types/): `op` resolves against the newest state (pending records
+   * included) through a {@link StateView} and returns its effects, which become one WAL record (none if it
+   * changes nothing). Like {@link commit}, calls take effect in call order; an operation whose reads memory
+   * cannot answer waits in the prepare queue and is rerun after each read (src/types/view.ts).
+   * Resolves once the caller may be acknowledged; an operation that changes nothing resolves once every
+   * record it may have read is durable (its answer may depend on them).
+   * @throws ClosedError, PoisonedError, CorruptionError, IoError as {@link commit}; whatever `op` throws.
+   */
+  commitOp<T>(op: ResolveOp<T>): Promise<OpResult<T>> {
+    this.assertWritable();
+    const nowMs = this.clock.now();
+    const throttle = this.tree.backpressure();
+    if (throttle === undefined && this.prepQueued === 0) {
+      const view = new CachingView(this.viewSource(nowMs));
+      const lsn = this.wal.nextLsnPreview;
+      const done = tryNow(view, (v) => op(v, { lsn, nowMs, deadFloor: (k) => this.resolveFloor.get(k) }));
+      if (done !== undefined) return this.finishOp(done.value, lsn, nowMs);
+    }
+    const run = this.prepTail.then(async () => {
+      try {
+        await throttle;
+        const view = new CachingView(this.viewSource(nowMs));
+        for (;;) {
+          this.assertWritable();
+          const lsn = this.wal.nextLsnPreview;
+          const ctx: OpContext = { lsn, nowMs, deadFloor: (k) => this.resolveFloor.get(k) };
+          const done = tryNow(view, (v) => op(v, ctx));
+          if (done !== undefined) return this.finishOp(done.value, lsn, nowMs);
+          // Not answered from memory: read what it asks for, rerunning it until it completes. A refusal of
+          // the operation itself is thrown again by the synchronous run above; a failed read is thrown here.
+          let readError: unknown;
+          try {
+            await runOn(view, (v) => op(v, ctx));
+            continue;
+          } catch (err) {
+            readError = err;
+          }
+          const again = tryNow(view, (v) => op(v, ctx));
+          if (again !== undefined) return this.finishOp(again.value, lsn, nowMs);
+          throw readError;
+        }
+      } finally {
+        this.prepQueued--;
+        this.queuedCallMs.shift();
+      }
+    });
+    this.prepQueued++;
+    this.queuedCallMs.push(nowMs);
+    this.prepTail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Appends an operation's effects (if any) and waits until it may be acknowledged. */
+  private async finishOp<T>(outcome: OpOutcome<T>, lsn: number, nowMs: number): Promise<OpResult<T>> {
+    if (outcome.effects.length === 0) {
+      if (this.appendedLsn > this.applied) await this.lastAcked;
+      return { lsn: undefined, result: outcome.result };
+    }
+    const prepared = this.append(outcome.effects, lsn, nowMs, { lsn, result: outcome.result });
+    await prepared.acked;
+    return prepared.value;
+  }
+
+  /** The newest state for operations: the overlay over the tree. Read failures poison (see awaitBaseReads). */
+  private viewSource(nowMs: number): ViewSource {
+    return {
+      pending: (k) => this.overlay.get(k),
+      pendingIn: (gte, lt) => {
+        const out: Pair[] = [];
+        for (const [k, e] of this.overlay) if (k >= gte && k < lt) out.push([k, e]);
+        return out;
+      },
+      now: (k) => {
+        const found = this.lookupPendingMemory(k);
+        return found === NOT_IN_MEMORY ? NOT_NOW : found;
+      },
+      read: (k) =>
+        this.tree.get(k).catch((err: unknown) => {
+          throw this.readFailed(err);
+        }),
+      scan: (req) =>
+        this.tree.scan({ gte: req.gte, lt: req.lt }, req.limit, req.reverse, nowMs).catch((err: unknown) => {
+          throw this.readFailed(err);
+        }),
+    };
   }
 
   /** {@link commit} for a call that waits in the prepare queue. */
@@ -374,6 +499,15 @@ export class CommitPipeline {
   ): Prepared<BatchResult> {
     const lsn = this.wal.nextLsnPreview;
     const { effects, results } = this.resolveAll(mutations, keys, bases, lsn, nowMs);
+    return this.append(effects, lsn, nowMs, { lsn, results });
+  }
+
+  /**
+   * Appends one record holding `effects` (resolved for `lsn`, the log's next) and updates the overlay.
+   * Synchronous; throws → nothing changed. Resolves `acked` once the caller may be acknowledged.
+   */
+  private append<T>(effects: Effect[], lsn: number, nowMs: number, value: T): Prepared<T> {
+    assert(lsn === this.wal.nextLsnPreview, "effects resolved for the next LSN");
     let bytes = 0;
     for (const { key, entry } of effects) bytes += key.length + (entry.text?.length ?? 0);
     const payload = encodeTimedBatch(nowMs, effects);
@@ -402,12 +536,16 @@ export class CommitPipeline {
       this.overlay.set(key, entry);
       this.resolveFloor.raiseBy(key, entry);
     }
-    if (becameVisible === undefined) return { acked: appended.durable, value: { lsn, results } };
+    if (becameVisible === undefined) {
+      this.lastAcked = appended.durable;
+      return { acked: appended.durable, value };
+    }
     this.pump();
     // Relaxed: acknowledged once visible, or rejected if the log fails first. A failure after the
     // acknowledgement is the documented loss window; later calls see the poison.
     const acked = Promise.race([becameVisible, appended.durable.then(() => becameVisible)]);
-    return { acked, value: { lsn, results } };
+    this.lastAcked = acked;
+    return { acked, value };
   }
 
   /** The log made `record` durable (LSN order). */
@@ -550,5 +688,18 @@ export function diskTreeHost(
     onBackgroundError: (err) => {
       pipeline.poison(err);
     },
+    deadElements: (durableLsn, horizonMs) =>
+      deadElementCheck(
+        (k) => {
+          try {
+            const found = pipeline.tree.readNow(k);
+            return found === NOT_IN_MEMORY ? "unknown" : found;
+          } catch {
+            return "unknown"; // a read that fails here decides nothing: the elements stay
+          }
+        },
+        durableLsn,
+        horizonMs,
+      ),
   };
 }

@@ -12,15 +12,34 @@ import type { CapturedMutation, Entry, Mutation } from "./doc/entry.js";
 import { captureMutation, isLive } from "./doc/entry.js";
 import type { Json } from "./doc/json.js";
 import type { KeyInput, KeyString } from "./doc/key.js";
-import { keyBytes, toKeyString } from "./doc/key.js";
+import {
+  INTERNAL_KEY_END,
+  INTERNAL_KEY_PREFIX,
+  isInternalKey,
+  keyBytes,
+  toKeyString,
+  userKeyBytes,
+} from "./doc/key.js";
 import { assembleEngine, type Engine } from "./engine.js";
-import { asIoError, assert, ClosedError, InvalidArgumentError, ReadOnlyError } from "./errors.js";
+import {
+  asIoError,
+  assert,
+  ClosedError,
+  InvalidArgumentError,
+  ReadOnlyError,
+  WrongTypeError,
+} from "./errors.js";
 import type { Clock } from "./io/clock.js";
+import { JsonPaths } from "./json-paths.js";
 import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 import { Subscription, type SubscriptionHub } from "./reactive/subscriptions.js";
 import type { RecoveryInfo } from "./recovery.js";
+import type { KeyRange } from "./tree/key-range.js";
 import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
+import { Hashes } from "./types/hashes.js";
+import { TypesRunner } from "./types/runner.js";
+import { Sets } from "./types/sets-api.js";
 import type {
   BatchResult,
   ConditionalOptions,
@@ -69,6 +88,17 @@ export class FuseDB {
   private readonly tree: Tree;
   /** What recovery did at open. */
   readonly recovery: RecoveryInfo;
+  /**
+   * @internal The runner of data-type operations, for the RESP server: several operations of any types in
+   * one atomic call (`write(tx => ...)`, MULTI/EXEC) over the pure operations of src/types/.
+   */
+  readonly types: TypesRunner;
+  /** Hashes (Redis's hash commands): src/types/hashes.ts. */
+  readonly hashes: Hashes;
+  /** Sets (Redis's set commands): src/types/sets-api.ts. */
+  readonly sets: Sets;
+  /** Reads and writes at a path inside a document: RFC 9535 `$` queries and dot paths (src/json-paths.ts). */
+  readonly json: JsonPaths;
 
   private constructor(private readonly engine: Engine) {
     this.clock = engine.clock;
@@ -79,6 +109,12 @@ export class FuseDB {
     this.pipeline = engine.pipeline;
     this.tree = engine.pipeline.tree;
     this.recovery = engine.recovery;
+    const run = new TypesRunner(this.pipeline, this.clock, this.options, this.dir);
+    this.types = run;
+    this.hashes = new Hashes(run);
+    this.sets = new Sets(run);
+    const valueBytesMax = this.options.valueBytesMax;
+    this.json = new JsonPaths({ get: (k) => this.get(k), batch: (m) => this.batch(m), valueBytesMax });
   }
 
   /** The durability mode this handle runs in. */
@@ -127,7 +163,13 @@ export class FuseDB {
     } catch (err) {
       return Promise.reject(asIoError(err, `read from ${this.dir} failed`));
     }
-    if (found !== NOT_IN_MEMORY) return Promise.resolve(this.live(found));
+    if (found !== NOT_IN_MEMORY) {
+      try {
+        return Promise.resolve(this.live(found));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     return this.read(this.tree.get(k)).then((entry) => this.live(entry));
   }
 
@@ -215,17 +257,53 @@ export class FuseDB {
     // Scanned at the durable clock floor: if no document found expires by now, the answer is the same at
     // both times; otherwise now is made durable first (see readTime) and the scan repeated at it.
     const floorMs = this.pipeline.clockFloorMs();
-    let found = await this.read(this.tree.scan(range, limit, reverse, floorMs));
+    let found = await this.scanDocuments(range, limit, reverse, floorMs);
     const nowMs = this.clock.now();
     if (found.some(([, entry]) => !isLive(entry, nowMs))) {
       const atMs = await this.pipeline.answerTime(nowMs);
       this.assertOpen(); // the handle may have closed while the floor was made durable
-      found = await this.read(this.tree.scan(range, limit, reverse, atMs));
+      found = await this.scanDocuments(range, limit, reverse, atMs);
     }
     return found.map(([k, entry]) => {
-      const bytes = keyBytes(k);
+      const bytes = userKeyBytes(k);
       return { key: bytes.toString("utf8"), keyBytes: bytes, ...versioned(entry.value as Json, entry) };
     });
+  }
+
+  /**
+   * Up to `limit` JSON documents of `range` at `atMs`: keys of other data types are skipped, and the
+   * internal subkeys (src/doc/key.ts) jumped over in one step, however many elements they hold.
+   */
+  private async scanDocuments(
+    range: KeyRange,
+    limit: number,
+    reverse: boolean,
+    atMs: number,
+  ): Promise<[KeyString, Entry][]> {
+    const out: [KeyString, Entry][] = [];
+    let r: KeyRange = range;
+    // Bounded: each pass either ends the scan, moves its bound past what it read, or jumps the internal
+    // subkeys (once: they are one contiguous range).
+    for (;;) {
+      const want = limit - out.length;
+      const found = await this.read(this.tree.scan(r, want, reverse, atMs));
+      let next: KeyRange | undefined;
+      for (const [k, entry] of found) {
+        if (isInternalKey(k)) {
+          next = reverse
+            ? { ...withoutUpper(r), lt: INTERNAL_KEY_PREFIX }
+            : { ...withoutLower(r), gte: INTERNAL_KEY_END };
+          break;
+        }
+        if (entry.type === undefined) out.push([k, entry]);
+      }
+      if (next === undefined) {
+        const last = found[found.length - 1];
+        if (found.length < want || last === undefined || out.length >= limit) return out;
+        next = reverse ? { ...withoutUpper(r), lt: last[0] } : { ...withoutLower(r), gt: last[0] };
+      }
+      r = next;
+    }
   }
 
   /**
@@ -464,8 +542,24 @@ function single(r: BatchResult): ValueWriteResult {
   return { value: first.value, version: first.version, lsn: r.lsn };
 }
 
-/** A live document's answer at `nowMs`, else undefined. */
+/** `range` without its lower bound. */
+function withoutLower(range: KeyRange): KeyRange {
+  const { gt: _gt, gte: _gte, ...rest } = range;
+  return rest;
+}
+
+/** `range` without its upper bound. */
+function withoutUpper(range: KeyRange): KeyRange {
+  const { lt: _lt, lte: _lte, ...rest } = range;
+  return rest;
+}
+
+/**
+ * A live document's answer at `nowMs`, else undefined.
+ * @throws WrongTypeError (FUSEDB_WRONG_TYPE) if the key holds another data type.
+ */
 function liveAt(entry: Entry | undefined, nowMs: number): Versioned | undefined {
   if (!isLive(entry, nowMs)) return undefined;
+  if (entry.type !== undefined) throw new WrongTypeError(entry.type, "json document");
   return versioned(entry.value, entry);
 }

@@ -11,12 +11,31 @@ export type InvalidArgumentCode =
   | "FUSEDB_KEY_TOO_LARGE"
   | "FUSEDB_VALUE_TOO_LARGE"
   | "FUSEDB_TYPE_MISMATCH"
-  | "FUSEDB_OUT_OF_RANGE";
+  | "FUSEDB_OUT_OF_RANGE"
+  /** A path into a document that does not parse (src/doc/json-path.ts), or whose query fails. */
+  | "FUSEDB_INVALID_PATH"
+  /** A path that addresses nothing where the operation needs something (RedisJSON: "Path ... does not exist"). */
+  | "FUSEDB_PATH_NOT_FOUND"
+  | DataTypeErrorCode;
+
+/**
+ * The codes of {@link DataTypeError}: a Redis data-type operation refused its arguments or the value it met
+ * (src/types/). Each has Redis 7.0's exact reply text as the error's `reply`.
+ */
+export type DataTypeErrorCode =
+  | "FUSEDB_SYNTAX"
+  | "FUSEDB_NOT_INTEGER"
+  | "FUSEDB_NOT_FLOAT"
+  | "FUSEDB_OVERFLOW"
+  | "FUSEDB_NAN"
+  | "FUSEDB_NO_SUCH_KEY"
+  | "FUSEDB_INDEX_OUT_OF_RANGE";
 
 /** Every stable error code fusedb throws. */
 export type FuseErrorCode =
   | InvalidArgumentCode
   | "FUSEDB_VERSION_CONFLICT"
+  | "FUSEDB_WRONG_TYPE"
   | "FUSEDB_NOT_FOUND"
   | "FUSEDB_SLOW_SUBSCRIBER"
   | "FUSEDB_CORRUPTION"
@@ -57,6 +76,33 @@ export class VersionConflictError extends FuseError {
     this.name = "VersionConflictError";
     this.expected = expected;
     this.actual = actual;
+  }
+}
+
+/**
+ * An operation of one type met a key holding another (a hash operation on a list, `get` of a JSON document
+ * on a hash): changed nothing. `actual` is the type the key holds. Redis's WRONGTYPE reply.
+ */
+export class WrongTypeError extends FuseError {
+  readonly actual: string;
+  readonly reply = "WRONGTYPE Operation against a key holding the wrong kind of value";
+  constructor(actual: string, wanted: string) {
+    super("FUSEDB_WRONG_TYPE", `the key holds a ${actual}, not a ${wanted}`);
+    this.name = "WrongTypeError";
+    this.actual = actual;
+  }
+}
+
+/**
+ * A data-type operation refused its arguments or the value it found (not an integer, overflow, syntax):
+ * changed nothing. `reply` is Redis 7.0's exact error reply for the same case (what the RESP server sends).
+ */
+export class DataTypeError extends InvalidArgumentError {
+  readonly reply: string;
+  constructor(code: DataTypeErrorCode, reply: string) {
+    super(code, reply.replace(/^ERR /, ""));
+    this.name = "DataTypeError";
+    this.reply = reply;
   }
 }
 

@@ -101,11 +101,31 @@ describe("entry codec", () => {
     );
   });
 
+  it("round-trips typed entries (kinds 4 and 5) with their data type, and rejects an unknown data type", () => {
+    for (const expiresAtMs of [undefined, 1234]) {
+      const typed = {
+        ...entryFromStored(3, new TextEncoder().encode('{"g":1,"n":2}'), 9, expiresAtMs),
+        type: "hash" as const,
+      };
+      const bytes = encoded(KEY, typed, true);
+      expect(bytes[0]).toBe(expiresAtMs === undefined ? 4 : 5);
+      const [, d] = decodeEntry(new ByteReader(bytes), undefined, false);
+      expect(d.type).toBe("hash");
+      expect(d.expiresAtMs).toBe(expiresAtMs);
+      expect(d.value).toEqual({ g: 1, n: 2 });
+      const lazy = decodeEntry(new ByteReader(bytes), undefined, true)[1];
+      expect(lazy.type).toBe("hash");
+      const bad = Buffer.from(bytes);
+      bad[1 + 2 + KEY.length + 8 + 8 + (expiresAtMs === undefined ? 0 : 8)] = 9;
+      expect(() => decodeEntry(new ByteReader(bad), undefined, false)).toThrow(/unknown data type 9/);
+    }
+  });
+
   it("rejects an unknown kind and a truncated entry", () => {
     const bytes = encoded(KEY, CASES[0]?.entry ?? entryFromStored(1, undefined, 1), true);
     const bad = Buffer.from(bytes);
-    bad[0] = 4;
-    expect(() => decodeEntry(new ByteReader(bad), undefined, false)).toThrow(/unknown entry kind 4/);
+    bad[0] = 6; // kinds 4 and 5 are typed puts (Redis data types)
+    expect(() => decodeEntry(new ByteReader(bad), undefined, false)).toThrow(/unknown entry kind 6/);
     for (let n = 0; n < bytes.length; n++) {
       expect(() => decodeEntry(new ByteReader(bytes.subarray(0, n)), undefined, false)).toThrow();
     }

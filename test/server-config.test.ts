@@ -10,8 +10,8 @@
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseBytes, parseConfigFile, ServerConfig } from "../src/server/config.js";
-import { globMatch } from "../src/server/glob.js";
 import { sameBytes, Users } from "../src/server/users.js";
+import { globMatch } from "../src/util/glob.js";
 
 describe("glob", () => {
   it.each([

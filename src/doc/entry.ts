@@ -4,11 +4,19 @@
  * checks), so the WAL and the buffer hold resolved documents and no merge-operand chain can build up
  * (RocksDB issue #4095).
  */
-import { assert, InvalidArgumentError, NotFoundError, VersionConflictError } from "../errors.js";
+import {
+  assert,
+  InvalidArgumentError,
+  NotFoundError,
+  VersionConflictError,
+  WrongTypeError,
+} from "../errors.js";
 import type { ValueLimits } from "./encode-value.js";
 import { encodeValue } from "./encode-value.js";
 import type { Json } from "./json.js";
 import { decodeJson, deepFreeze } from "./json.js";
+import type { CapturedPathOp, PathMutation } from "./json-path-write.js";
+import { applyPathOp, capturePathOp, isPathOp } from "./json-path-write.js";
 import type { KeyInput } from "./key.js";
 import { applyMergePatch } from "./merge-patch.js";
 
@@ -57,10 +65,25 @@ export interface Entry {
   /** LSN of the WAL record that produced this version. */
   readonly lsn: number;
   /**
+   * The Redis data type whose metadata this entry holds (src/types/, docs/key-encoding.md); undefined for a
+   * JSON document (and for a tombstone, and for an internal element subkey). A typed entry's `value` is its
+   * metadata as JSON (a string's bytes as a latin1 JSON string), so every generic path (codec, caches,
+   * merges) handles it like a document.
+   */
+  readonly type?: DataType;
+  /**
    * Absolute expiry time in Clock milliseconds; undefined if the document lives until changed. The entry is
    * expired, and reads treat it as absent, once `clock.now() >= expiresAtMs`. Never set on a tombstone.
    */
   readonly expiresAtMs?: number;
+}
+
+/** The Redis data types a key may hold besides a JSON document (issue 14). */
+export type DataType = "string" | "hash" | "list" | "set" | "zset";
+
+/** The name of what a live entry holds: its data type, or "json" for a document. */
+export function typeNameOf(entry: Entry): DataType | "json" {
+  return entry.type ?? "json";
 }
 
 /**
@@ -94,13 +117,15 @@ export interface Conditional {
  * - `patch` and `incr` keep the key's expiry; on an absent or expired key they start from nothing.
  * - `expire` sets the expiry of a live key to `ms` (a positive integer) after the call, as a new version;
  *   on an absent or expired key it fails with `NotFoundError` (FUSEDB_NOT_FOUND). Redis EXPIRE semantics.
+ * - the path mutations write inside the document at a JSONPath or dot path ({@link PathMutation}).
  */
 export type Mutation =
   | ({ op: "set"; key: KeyInput; value: Json; ttlMs?: number } & Conditional)
   | ({ op: "delete"; key: KeyInput } & Conditional)
   | ({ op: "patch"; key: KeyInput; patch: Json } & Conditional)
   | ({ op: "incr"; key: KeyInput; delta?: number } & Conditional)
-  | ({ op: "expire"; key: KeyInput; ms: number } & Conditional);
+  | ({ op: "expire"; key: KeyInput; ms: number } & Conditional)
+  | PathMutation;
 
 /**
  * Validates the non-key, non-document arguments of a mutation (op, ifVersion, ttlMs, ms, delta) before it
@@ -134,6 +159,12 @@ function validateArguments(m: Mutation): void {
     }
     case "delete":
       return;
+    case "setPath":
+    case "deletePath":
+    case "incrPath":
+    case "appendPath":
+    case "mergePath":
+      return; // their other fields are checked as they are captured (capturePathOp)
     default:
       throw new InvalidArgumentError(
         "FUSEDB_INVALID_ARGUMENT",
@@ -152,7 +183,8 @@ export type CapturedMutation =
   | ({ op: "delete" } & Conditional)
   | ({ op: "patch"; patch: Json } & Conditional)
   | ({ op: "incr"; delta?: number } & Conditional)
-  | ({ op: "expire"; ms: number } & Conditional);
+  | ({ op: "expire"; ms: number } & Conditional)
+  | (CapturedPathOp & Conditional);
 
 /**
  * Validates `m` and fixes it: every field is read exactly once, documents are encoded and copied.
@@ -166,7 +198,14 @@ export function captureMutation(
 ): { key: KeyInput; mutation: CapturedMutation } {
   const fields = m as Partial<Record<"value" | "patch" | "delta" | "ms" | "ttlMs", unknown>>;
   const { op, key, ifVersion } = m;
-  let once: Mutation;
+  if (isPathOp(op)) {
+    validateArguments({ op: "delete", key, ifVersion }); // ifVersion; capturePathOp checks the rest
+    return {
+      key,
+      mutation: { ...capturePathOp(op, m as unknown as Record<string, unknown>, limits), ifVersion },
+    };
+  }
+  let once: PlainMutation;
   switch (op) {
     case "set":
       once = { op, key, value: fields.value as Json, ttlMs: fields.ttlMs as number | undefined, ifVersion };
@@ -181,14 +220,16 @@ export function captureMutation(
       once = { op, key, ms: fields.ms as number, ifVersion };
       break;
     default:
-      once = { op, key, ifVersion } as Mutation;
+      once = { op, key, ifVersion } as PlainMutation;
   }
   validateArguments(once);
   return { key, mutation: fixed(once, limits) };
 }
 
+type PlainMutation = Exclude<Mutation, PathMutation>;
+
 /** The captured form of a validated mutation read once: documents copied, the key left out. */
-function fixed(m: Mutation, limits: ValueLimits): CapturedMutation {
+function fixed(m: PlainMutation, limits: ValueLimits): CapturedMutation {
   const { ifVersion } = m;
   switch (m.op) {
     case "set": {
@@ -241,7 +282,8 @@ function expiryAfter(nowMs: number, ms: number): number {
  * nothing.
  * @throws VersionConflictError (FUSEDB_VERSION_CONFLICT) if `ifVersion` does not match; NotFoundError
  *   (FUSEDB_NOT_FOUND) for `expire` on an absent key; InvalidArgumentError `FUSEDB_TYPE_MISMATCH` (incr on a
- *   non-integer), `FUSEDB_OUT_OF_RANGE` (incr leaving the safe-integer range), `FUSEDB_VALUE_TOO_LARGE`.
+ *   non-integer), `FUSEDB_OUT_OF_RANGE` (incr leaving the safe-integer range), `FUSEDB_VALUE_TOO_LARGE`;
+ *   for path mutations, the errors of `applyPathOp` (src/doc/json-path-write.ts).
  */
 export function resolveMutation(
   current: Entry | undefined,
@@ -254,6 +296,10 @@ export function resolveMutation(
   const live = isLive(current, nowMs) ? current : undefined;
   if (m.ifVersion !== undefined && m.ifVersion !== (live?.version ?? 0)) {
     throw new VersionConflictError(m.ifVersion, live?.version ?? 0);
+  }
+  // A key of another data type: only the type-free mutations (delete, expire) apply to it.
+  if (live?.type !== undefined && m.op !== "delete" && m.op !== "expire") {
+    throw new WrongTypeError(live.type, "json document");
   }
   // Versions never reset: a deleted or expired key's next version follows its last one and every dead
   // version of its bucket (its own tombstone may have been collected; the floor remembers it).
@@ -274,7 +320,10 @@ export function resolveMutation(
       return materialise(applyMergePatch(live?.value, m.patch), version, lsn, limits, live?.expiresAtMs);
     case "expire":
       if (live === undefined) throw new NotFoundError("expire needs a live key");
-      return { version, value: live.value, text: live.text, lsn, expiresAtMs: expiryAfter(nowMs, m.ms) };
+      return withType(
+        { version, value: live.value, text: live.text, lsn, expiresAtMs: expiryAfter(nowMs, m.ms) },
+        live.type,
+      );
     case "incr": {
       // A missing, deleted or expired key counts as 0; JSON null is a value, and not a number.
       const base = live === undefined ? 0 : live.value;
@@ -293,7 +342,21 @@ export function resolveMutation(
       }
       return materialise(next, version, lsn, limits, live?.expiresAtMs);
     }
+    case "setPath":
+    case "deletePath":
+    case "incrPath":
+    case "appendPath":
+    case "mergePath": {
+      const doc = applyPathOp(live?.value, m, limits);
+      if (doc === undefined) return { version, value: undefined, text: undefined, lsn };
+      return materialise(doc, version, lsn, limits, live?.expiresAtMs);
+    }
   }
+}
+
+/** `entry` with the data type `type` (unchanged when undefined: a JSON document). */
+export function withType(entry: Entry, type: DataType | undefined): Entry {
+  return type === undefined ? entry : { ...entry, type };
 }
 
 /** An entry for a document computed while resolving (patch, incr): encoded and normalised here. */
@@ -345,6 +408,7 @@ class StoredEntry implements Entry {
     readonly text: Uint8Array,
     readonly lsn: number,
     readonly expiresAtMs: number | undefined,
+    readonly type: DataType | undefined,
   ) {}
 
   get value(): Json {
@@ -369,11 +433,12 @@ export function entryFromStored(
   lsn: number,
   expiresAtMs?: number,
   lazy = false,
+  type?: DataType,
 ): Entry {
   if (text === undefined) return { version, value: undefined, text: undefined, lsn };
-  if (lazy) return new StoredEntry(version, text, lsn, expiresAtMs);
+  if (lazy) return new StoredEntry(version, text, lsn, expiresAtMs, type);
   const entry: Entry = { version, value: decodeJson(text), text, lsn };
-  return expiresAtMs === undefined ? entry : { ...entry, expiresAtMs };
+  return withType(expiresAtMs === undefined ? entry : { ...entry, expiresAtMs }, type);
 }
 
 /**
@@ -392,6 +457,7 @@ class RowEntry implements Entry {
     readonly version: number,
     readonly lsn: number,
     readonly expiresAtMs: number | undefined,
+    readonly type: DataType | undefined,
     /** UTF-8 bytes of the document's text (the row cache's size estimate). */
     readonly textBytes: number,
     doc: Json | undefined,
@@ -430,7 +496,15 @@ export function rowEntryOf(entry: Entry): Entry {
     bytes = new Uint8Array(text.byteLength);
     bytes.set(text);
   }
-  return new RowEntry(entry.version, entry.lsn, entry.expiresAtMs, text.byteLength, decoded, bytes);
+  return new RowEntry(
+    entry.version,
+    entry.lsn,
+    entry.expiresAtMs,
+    entry.type,
+    text.byteLength,
+    decoded,
+    bytes,
+  );
 }
 
 /** Bytes of the document text `entry` stands for (0 for a tombstone); never decodes nor re-encodes. */

@@ -16,7 +16,7 @@
  * gc_grace tombstone collection, here made exact and layout-free by keeping one counter per hash bucket.
  */
 import type { Entry } from "./entry.js";
-import type { KeyString } from "./key.js";
+import { isInternalKey, type KeyString } from "./key.js";
 
 /** Buckets of the floor (a power of two). Changing it changes which versions fresh keys get: a format change. */
 export const FLOOR_BUCKETS = 4096;
@@ -77,7 +77,8 @@ export class VersionFloor {
    * the floor went up, else undefined.
    */
   raiseBy(key: KeyString, entry: Entry): number | undefined {
-    if (!mayDie(entry)) return undefined;
+    // Internal subkeys (collection elements) have no versions of their own: the collection's is its key's.
+    if (!mayDie(entry) || isInternalKey(key)) return undefined;
     const b = floorBucket(key);
     return this.raiseBucket(b, entry.version) ? b : undefined;
   }

@@ -12,9 +12,9 @@
  * - `return()` (a `break` out of `for await`) or the `signal` aborting ends the subscription at once and
  *   drops its queue; `close()` of the database ends it after the queued events are delivered.
  */
-import { Buffer } from "node:buffer";
+
 import type { Json } from "../doc/json.js";
-import type { KeyString } from "../doc/key.js";
+import { isInternalKey, type KeyString, userKeyBytes } from "../doc/key.js";
 import { InvalidArgumentError, SlowSubscriberError } from "../errors.js";
 import type { Effect } from "../wal/batch-codec.js";
 
@@ -32,6 +32,16 @@ export interface ChangeEvent {
   readonly version: number;
   /** LSN of the WAL record that holds the change; events arrive in LSN order. */
   readonly lsn: number;
+  /**
+   * What the key holds after the change: "json" for a document, else its Redis data type ("string",
+   * "hash", "list", "set", "zset"); for a delete, what it held before if the engine knows, else "json".
+   */
+  readonly type: string;
+  /**
+   * The operation that made the change, for data-type operations (e.g. "hset", "lpush", "del", "expire");
+   * undefined for the document mutations (`set`, `patch`, `incr`, `delete`, `expire`, `batch`).
+   */
+  readonly op?: string;
   /** Absolute expiry in Clock milliseconds, if the document has one. */
   readonly expiresAtMs?: number;
 }
@@ -192,19 +202,24 @@ export class SubscriptionHub {
   /** Dispatches the effects of the record at `lsn`, in effect order, to every matching subscriber. */
   dispatch(lsn: number, effects: readonly Effect[]): void {
     if (this.count === 0) return;
-    for (const { key, entry } of effects) {
+    for (const { key, entry, op, was } of effects) {
+      // A collection's elements are internal: its subscribers see one event for its key per call.
+      if (isInternalKey(key)) continue;
       const exact = this.byKey.get(key);
       let event: ChangeEvent | undefined;
       const make = (): ChangeEvent => {
         if (event) return event;
-        const bytes = Buffer.from(key, "latin1");
+        const bytes = userKeyBytes(key);
         const e: ChangeEvent = {
           key: bytes.toString("utf8"),
           keyBytes: bytes,
           kind: entry.value === undefined ? "delete" : "put",
-          value: entry.value,
+          // A data type's metadata is not its value: subscribers of collections get no value.
+          value: entry.type === undefined ? entry.value : undefined,
           version: entry.version,
           lsn,
+          type: entry.type ?? was ?? "json",
+          ...(op === undefined ? {} : { op }),
           ...(entry.expiresAtMs === undefined ? {} : { expiresAtMs: entry.expiresAtMs }),
         };
         event = Object.freeze(e);

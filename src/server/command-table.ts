@@ -9,6 +9,7 @@
  */
 import type { Buffer } from "node:buffer";
 import { assert, type Json, type Mutation } from "../index.js";
+import type { Txn } from "../types/txn.js";
 import type { CommandContext } from "./context.js";
 import { R, type Reply } from "./resp-writer.js";
 
@@ -46,7 +47,12 @@ export type CommandGroup =
   | "module"
   | "pubsub"
   | "transactions"
-  | "scripting";
+  | "scripting"
+  | "string"
+  | "hash"
+  | "list"
+  | "set"
+  | "sorted_set";
 
 /** A blind command as one engine mutation, for EXEC's single batch (src/server/transaction.ts). */
 export interface BatchStep {
@@ -86,6 +92,39 @@ export interface CommandSpec {
   readonly mutation?: (ctx: CommandContext, args: readonly Buffer[]) => BatchStep | undefined;
   /** Runs alone: every other command on every connection finishes first, none starts meanwhile. */
   readonly exclusive?: boolean;
+  /**
+   * A data-type command as one pure operation over the engine's types (src/types/): `prepare` parses the
+   * arguments (throwing CommandError for bad ones, before any engine call) and returns the operation, which
+   * the handler runs as one engine call (`db.types.write` or, for a read, `db.types.read`) and which EXEC
+   * runs with the other queued ones in one atomic call. Built by {@link typedCommand}.
+   */
+  readonly typed?: TypedOp;
+}
+
+/** See {@link CommandSpec.typed}. */
+export interface TypedOp {
+  /** Whether the operation may write (runs through the commit pipeline). */
+  readonly write: boolean;
+  readonly prepare: (ctx: CommandContext, args: readonly Buffer[]) => (tx: Txn) => Reply;
+}
+
+/**
+ * A data-type command: its spec with a handler that runs `typed` as one engine call (see
+ * {@link CommandSpec.typed}).
+ */
+export function typedCommand(
+  def: Omit<CommandSpec, "firstKey" | "lastKey" | "keyStep" | "handler" | "typed"> & {
+    keys?: readonly [number, number, number];
+    typed: TypedOp;
+  },
+): CommandSpec {
+  const { typed } = def;
+  const handler: Handler = (ctx, args) => {
+    const op = typed.prepare(ctx, args);
+    const types = ctx.server.db.types;
+    return typed.write ? types.write(op) : types.read(op);
+  };
+  return command({ ...def, handler });
 }
 
 /** A command looked up for its arguments: its spec and full name, or the error to reply with. */
@@ -199,12 +238,23 @@ function checkSpec(spec: CommandSpec): void {
   assert(keyless || (spec.firstKey > 0 && spec.keyStep > 0), `${spec.name}: key positions are consistent`);
 }
 
+/** The ACL category of each data type's commands (Redis: @string, @hash, ...). */
+const TYPE_CATEGORIES: Partial<Record<CommandGroup, string>> = {
+  string: "@string",
+  hash: "@hash",
+  list: "@list",
+  set: "@set",
+  sorted_set: "@sortedset",
+};
+
 /** ACL categories, derived from flags and group as Redis assigns them. */
 function aclCategories(spec: CommandSpec): string[] {
   const out: string[] = [];
   if (spec.flags.includes("write")) out.push("@write");
   if (spec.flags.includes("readonly")) out.push("@read");
-  if (spec.firstKey > 0) out.push("@keyspace");
+  const typeCategory = TYPE_CATEGORIES[spec.group];
+  if (typeCategory !== undefined) out.push(typeCategory);
+  else if (spec.firstKey > 0) out.push("@keyspace");
   if (spec.flags.includes("admin")) out.push("@admin", "@dangerous");
   out.push(spec.flags.includes("fast") ? "@fast" : "@slow");
   if (spec.group === "connection") out.push("@connection");

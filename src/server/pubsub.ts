@@ -13,7 +13,7 @@
  *   ["pmessage", pattern, channel, message]   to a pattern subscriber (once per matching pattern)
  */
 import { Buffer } from "node:buffer";
-import { globMatch } from "./glob.js";
+import { globMatch } from "../util/glob.js";
 import { R, type Reply } from "./resp-writer.js";
 
 /** One client's subscriptions, in the order they were made (UNSUBSCRIBE without arguments walks them). */

@@ -32,6 +32,9 @@ export function errorReply(err: unknown): Reply {
     return R.error(`VERSIONCONFLICT expected version ${err.expected}, key is at ${err.actual}`);
   }
   if (err instanceof FuseError) {
+    // Data-type errors (WrongTypeError, DataTypeError) carry Redis's exact reply.
+    const reply = (err as { reply?: unknown }).reply;
+    if (typeof reply === "string") return R.error(reply);
     switch (err.code) {
       case "FUSEDB_POISONED":
       case "FUSEDB_IO":

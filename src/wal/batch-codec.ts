@@ -27,6 +27,10 @@ import { RecordType } from "./format.js";
 export interface Effect {
   key: KeyString;
   entry: Entry;
+  /** The data-type operation that made it (for subscribers; not logged). */
+  op?: string;
+  /** For a tombstone of a data-type key: the type it held (for subscribers; not logged). */
+  was?: string;
 }
 
 /**

@@ -10,10 +10,12 @@ import { commandCommands } from "./command-command.js";
 import { connectionCommands } from "./connection-commands.js";
 import { functionCommands } from "./function-command.js";
 import { fusedbCommands } from "./fusedb-commands.js";
+import { hashCommands } from "./hash-commands.js";
 import { jsonCommands } from "./json-commands.js";
 import { keyCommands } from "./key-commands.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
+import { setCommands } from "./set-commands.js";
 import { transactionCommands } from "./transaction-commands.js";
 
 /** Builds the table (a fresh one per server, so tests may build their own). */
@@ -26,6 +28,8 @@ export function buildCommandTable(): CommandTable {
     ...functionCommands,
     ...keyCommands,
     ...jsonCommands,
+    ...hashCommands,
+    ...setCommands,
     ...fusedbCommands,
     ...pubsubCommands,
     ...transactionCommands,

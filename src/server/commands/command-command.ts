@@ -3,6 +3,7 @@
  * what clients learn about a command is what dispatch enforces.
  */
 import type { Buffer } from "node:buffer";
+import { globMatch } from "../../util/glob.js";
 import { keyword, text } from "../args.js";
 import {
   type CommandSpec,
@@ -12,7 +13,6 @@ import {
   helpReply,
 } from "../command-table.js";
 import type { CommandContext } from "../context.js";
-import { globMatch } from "../glob.js";
 import { CommandError, ERR } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
 

@@ -9,11 +9,11 @@
  */
 import type { Buffer } from "node:buffer";
 import type { FuseDB, Mutation } from "../../index.js";
+import { globMatch } from "../../util/glob.js";
 import { floatArg, keyword, text } from "../args.js";
 import { type CommandSpec, command, helpReply, NO_REPLY } from "../command-table.js";
 import { ConfigError } from "../config.js";
 import type { CommandContext } from "../context.js";
-import { globMatch } from "../glob.js";
 import { infoText } from "../info.js";
 import { countDatabase, scanDatabase } from "../keyspace.js";
 import { CommandError, ERR } from "../reply-errors.js";
