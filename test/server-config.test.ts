@@ -74,6 +74,12 @@ describe("config", () => {
     expect(() => parseConfigFile("port 1\nactivedefrag yes\n", new ServerConfig())).toThrow(
       /line 2 .*unknown option 'activedefrag'/,
     );
+    // `save` exists (redis-benchmark reads it; the Redis suite sets it), accepted with no effect: fusedb
+    // takes no RDB snapshots. Its default is "".
+    const saving = new ServerConfig();
+    expect(saving.show((n) => n === "save")).toEqual([["save", ""]]);
+    parseConfigFile('save "900 1"\n', saving);
+    expect(saving.show((n) => n === "save")).toEqual([["save", "900 1"]]);
     expect(() => parseConfigFile("maxclients lots\n", new ServerConfig())).toThrow(/line 1 .*integer/);
     expect(() => parseConfigFile("port 70000\n", new ServerConfig())).toThrow(/between 0 and 65535/);
     expect(() => parseConfigFile('requirepass "open\n', new ServerConfig())).toThrow(

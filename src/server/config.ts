@@ -239,7 +239,9 @@ function parseValue(name: string, def: OptionDef, args: readonly string[], curre
     case "enum": {
       const t = text.toLowerCase();
       if (!def.values?.includes(t))
-        throw new ConfigError(`argument(s) must be one of the following: ${def.values?.join(", ")}`);
+        throw new ConfigError(
+          `argument(s) must be one of the following: ${def.values?.map((v) => (v === "" ? '""' : v)).join(", ")}`,
+        );
       return t;
     }
     case "int":
