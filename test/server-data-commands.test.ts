@@ -127,7 +127,7 @@ describe("JSON", () => {
     expect(errorOf(await call(c, "JSON.SET", "d", "$", "{bad"))).toMatch(/^ERR invalid JSON: /);
     expect(await call(c, "JSON.GET", "d")).toBe('{"a":[1,{"b":null}],"c":"x"}');
     expect(await call(c, "JSON.GET", "d", "$")).toBe('[{"a":[1,{"b":null}],"c":"x"}]');
-    expect(await call(c, "JSON.GET", "e", "$", ".")).toBe('{"$":[2],".":2}');
+    expect(await call(c, "JSON.GET", "e", "$", ".")).toBe('{"$":[2],".":[2]}');
     expect(await call(c, "JSON.GET", "d", "INDENT", "\t", "NEWLINE", "\n", "SPACE", " ", ".")).toBe(
       '{\n\t"a": [\n\t\t1,\n\t\t{\n\t\t\t"b": null\n\t\t}\n\t],\n\t"c": "x"\n}',
     );
