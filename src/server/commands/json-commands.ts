@@ -173,6 +173,7 @@ const KEYWORD_CHARS_MAX = 8;
 async function jsonGet(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const format: Record<string, string> = { INDENT: "", NEWLINE: "", SPACE: "" };
   const paths: JsonPath[] = [];
+  const names: string[] = []; // the paths as given: the keys of a several-path answer
   for (let i = 2; i < args.length; i++) {
     const arg = args[i] as Buffer;
     const word = arg.length <= KEYWORD_CHARS_MAX ? keyword(arg) : "";
@@ -180,7 +181,10 @@ async function jsonGet(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
       if (i + 1 >= args.length)
         throw new CommandError("ERR wrong number of arguments for 'json.get' command");
       format[word] = text(args[++i] as Buffer);
-    } else if (word !== "NOESCAPE") paths.push(pathArg(arg));
+    } else if (word !== "NOESCAPE") {
+      paths.push(pathArg(arg));
+      names.push(text(arg));
+    }
   }
   let keyArg = args[1] as Buffer;
   const split = args.length === 2 ? splitKeyPath(keyArg) : undefined;
@@ -194,7 +198,7 @@ async function jsonGet(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
     return R.null;
   }
   ctx.server.stats.keyspaceHits++;
-  const out = getValue(live.value, paths, split !== undefined);
+  const out = getValue(live.value, paths, names, split !== undefined);
   if (out === undefined) return R.null;
   return R.bulk(formatJson(out, format.INDENT ?? "", format.NEWLINE ?? "", format.SPACE ?? ""));
 }
@@ -204,7 +208,12 @@ async function jsonGet(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
  * an object keyed by path text — first matches if every path is legacy, else every path's matches.
  * Undefined (nil) for MemFlux's form addressing nothing. @throws CommandError `ERR Path does not exist`.
  */
-function getValue(doc: Json, paths: readonly JsonPath[], memflux: boolean): Json | undefined {
+function getValue(
+  doc: Json,
+  paths: readonly JsonPath[],
+  names: readonly string[],
+  memflux: boolean,
+): Json | undefined {
   const first = paths[0];
   if (first === undefined) return doc;
   const legacy = paths.every((p) => p.legacy);
@@ -215,9 +224,14 @@ function getValue(doc: Json, paths: readonly JsonPath[], memflux: boolean): Json
   };
   if (paths.length === 1) return legacy ? single(first) : matchesOf(doc, first);
   const out: Record<string, Json> = {};
-  for (const p of paths) {
+  for (const [i, p] of paths.entries()) {
     const value = legacy ? (single(p) as Json) : allMatchesOf(doc, p);
-    Object.defineProperty(out, p.text, { value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, names[i] ?? p.text, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

@@ -48,14 +48,46 @@ export function jsonArg(arg: Buffer): Json {
   }
 }
 
-/** A path argument, parsed (src/doc/json-path.ts). @throws CommandError `ERR invalid ...` for bad syntax. */
+/**
+ * A path argument, parsed (src/doc/json-path.ts). A path RFC 9535 refuses that holds `.[` outside quotes is
+ * read without the dot, as RedisJSON reads it (`$.[*]`, in its JSON.ARRLEN example); its `text` is then
+ * the corrected one. @throws CommandError `ERR invalid ...` for bad syntax.
+ */
 export function pathArg(arg: Buffer | string): JsonPath {
+  const given = typeof arg === "string" ? arg : arg.toString("utf8");
   try {
-    return parsePath(typeof arg === "string" ? arg : arg.toString("utf8"));
+    return parsePath(given);
   } catch (err) {
+    const lenient = withoutDotBracket(given);
+    if (lenient !== given) {
+      try {
+        return parsePath(lenient);
+      } catch {
+        // Report the error of the path as given.
+      }
+    }
     if (err instanceof InvalidArgumentError) throw new CommandError(`ERR ${err.message}`);
     throw err;
   }
+}
+
+/** `text` with each `.[` outside quoted names turned into `[` (a descendant `..[` is kept). */
+function withoutDotBracket(text: string): string {
+  let out = "";
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quote !== "") {
+      out += c;
+      if (c === "\\") out += text[++i] ?? "";
+      else if (c === quote) quote = "";
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    if (c === "." && text[i + 1] === "[" && text[i - 1] !== ".") continue;
+    out += c;
+  }
+  return out;
 }
 
 /**
