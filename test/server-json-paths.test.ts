@@ -232,6 +232,8 @@ describe("MemFlux's key.path form", () => {
     expect(await call(c, "JSON.GET", "a.b", "$")).toBe("[1]");
     expect(await call(c, "JSON.GET", "a.b")).toBe(null); // read as key "a", path "b"
     expect(await call(c, "JSON.DEL", "a.b", ".")).toBe(1);
+    expect(await call(c, "JSON.SET", "v1.tar.gz*", "$", "2")).toBe("OK");
+    expect(await call(c, "JSON.GET", "v1.tar.gz*")).toBe("2"); // not a path after the dot: the whole key
     expect(errorOf(await call(c, "JSON.SET", "nodot", "1"))).toBe(
       "ERR wrong number of arguments for 'json.set' command",
     );

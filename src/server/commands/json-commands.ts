@@ -6,7 +6,7 @@
  * answered with one value, and an error where RedisJSON 2.8 gives one.
  *
  * MemFlux's form: `JSON.SET key.path value`, `JSON.GET key.path`, `JSON.DEL key.path` — a key argument
- * with no path argument after it, holding a `.` with bytes on both sides, names the key before the first
+ * with no path argument after it, holding a `.` followed by a valid path, names the key before the first
  * `.` and the dot path after it (json-support.ts `splitKeyPath`). JSON.SET in that form creates missing
  * object members along the path, and JSON.GET answers nil for a path that addresses nothing, as MemFlux.
  * A key that itself holds a dot must be given with a path argument (`JSON.GET user.1 $`).

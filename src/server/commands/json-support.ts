@@ -93,12 +93,18 @@ function withoutDotBracket(text: string): string {
 /**
  * MemFlux's `key.path` form of a key argument given without a path argument: the key is the bytes before
  * the first `.`, the path the legacy dot path after it (`user:1.profile.age` → key `user:1`, path
- * `profile.age`). Undefined when the argument has no `.` with bytes on both sides: it is then a key.
+ * `profile.age`). Undefined — the argument is then a key — when it has no `.` with bytes on both sides, or
+ * what follows the `.` is not a path (`v1.tar.gz*`).
  */
 export function splitKeyPath(arg: Buffer): { key: Buffer; path: JsonPath } | undefined {
   const dot = arg.indexOf(0x2e);
   if (dot <= 0 || dot === arg.length - 1) return undefined;
-  return { key: arg.subarray(0, dot), path: pathArg(arg.subarray(dot + 1)) };
+  try {
+    return { key: arg.subarray(0, dot), path: pathArg(arg.subarray(dot + 1)) };
+  } catch (err) {
+    if (err instanceof CommandError) return undefined;
+    throw err;
+  }
 }
 
 /**
