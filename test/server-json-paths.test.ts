@@ -4,6 +4,7 @@
  *   MERGE, NUMINCRBY, NUMMULTBY, ARRAPPEND, ARRLEN, OBJKEYS, OBJLEN, STRLEN, TYPE, TOGGLE) answers exactly
  *   as printed there (JSON.GET with several paths: same members; RedisJSON's member order is a HashMap's);
  * - legacy paths answer one value, and RedisJSON 2.8's errors where no match has the right type;
+ * - missing keys: RedisJSON 2.8's error or nil per command; JSON.MERGE below the root (add, nil, errors);
  * - JSON.SET at a path: NX/XX, adding a member, nil where nothing can be added, the array index and
  *   static-path errors; a new key only at the root;
  * - MemFlux's `key.path` form for SET (creating members), GET (nil when missing) and DEL; a key holding a
@@ -206,6 +207,45 @@ describe("JSON.SET at a path", () => {
     expect(errorOf(await call(c, "JSON.SET", "d", "$.a", "{bad"))).toMatch(/^ERR invalid JSON: /);
     expect((await db.get(Buffer.from("\0d")))?.version).toBe(version); // errors change nothing
     expect(await call(c, "JSON.GET", "d")).toBe('{"a":5,"arr":[1,9],"o":{"p":"q"},"b":2}');
+  });
+});
+
+describe("missing keys and JSON.MERGE below the root", () => {
+  it("answer RedisJSON 2.8's errors and nils", async () => {
+    const { net } = await memServer();
+    const c = net.connect();
+    const noKey = "ERR could not perform this operation on a key that doesn't exist";
+    for (const args of [
+      ["JSON.NUMINCRBY", "none", "$.a", "1"],
+      ["JSON.NUMMULTBY", "none", ".a", "1"],
+      ["JSON.TOGGLE", "none", "$.a"],
+      ["JSON.ARRAPPEND", "none", "$.a", "1"],
+      ["JSON.STRLEN", "none", "$"],
+      ["JSON.OBJKEYS", "none", "$"],
+    ]) {
+      expect(errorOf(await call(c, ...args))).toBe(noKey);
+    }
+    for (const args of [
+      ["JSON.GET", "none", "$.a"],
+      ["JSON.TYPE", "none", "$"],
+      ["JSON.STRLEN", "none"],
+      ["JSON.OBJKEYS", "none"],
+      ["JSON.OBJLEN", "none"],
+    ]) {
+      expect(await call(c, ...args)).toBe(null);
+    }
+    expect(await call(c, "JSON.DEL", "none", "$.a")).toBe(0);
+    expect(errorOf(await call(c, "JSON.MERGE", "none", "$.a", "1"))).toBe(
+      "ERR new objects must be created at the root",
+    );
+    await call(c, "JSON.SET", "m", "$", '{"o":{"x":1},"arr":[{"y":1}]}');
+    expect(await call(c, "JSON.MERGE", "m", "$.o", '{"x":null,"z":2}')).toBe("OK");
+    expect(await call(c, "JSON.MERGE", "m", "$.arr[0]", '{"w":3}')).toBe("OK");
+    expect(await call(c, "JSON.MERGE", "m", "$.new", '{"k":1}')).toBe("OK");
+    expect(await call(c, "JSON.MERGE", "m", "$.q.r", "1")).toBe(null);
+    expect(errorOf(await call(c, "JSON.MERGE", "m", "$.arr[3]", "1"))).toBe("ERR array index out of range");
+    expect(errorOf(await call(c, "JSON.MERGE", "m", "$..nope", "1"))).toBe("Err wrong static path");
+    expect(await call(c, "JSON.GET", "m")).toBe('{"o":{"z":2},"arr":[{"y":1,"w":3}],"new":{"k":1}}');
   });
 });
 
