@@ -259,6 +259,29 @@ describe("keyspace notifications", () => {
     expect(sub.replies).toHaveLength(8);
   });
 
+  it("JSON writes at a path send json.set; JSON.DEL of the root sends del", async () => {
+    const { net } = await mem({ directives: [["notify-keyspace-events", "KEA"]] });
+    const sub = net.connect();
+    const w = net.connect();
+    await call(sub, 1, "PSUBSCRIBE", "__keyevent@0__:*");
+    await call(w, 1, "JSON.SET", "doc", "$", '{"a":1,"l":[]}');
+    await call(w, 1, "JSON.NUMINCRBY", "doc", "$.a", "1");
+    await call(w, 1, "JSON.ARRAPPEND", "doc", "$.l", "1");
+    await call(w, 1, "JSON.DEL", "doc", "$.a");
+    await call(w, 1, "JSON.NUMINCRBY", "doc", "$.zz", "1"); // nothing selected: nothing written, no event
+    await call(w, 1, "JSON.DEL", "doc", "$");
+    await sub.waitReplies(1 + 5);
+    await tick();
+    const set = ["pmessage", "__keyevent@0__:*", "__keyevent@0__:json.set", "doc"];
+    expect(sub.replies.slice(1)).toEqual([
+      set,
+      set,
+      set,
+      set,
+      ["pmessage", "__keyevent@0__:*", "__keyevent@0__:del", "doc"],
+    ]);
+  });
+
   it("data-type commands send Redis's event names in their own class; emptying a hash sends hdel then del", async () => {
     const { net } = await mem({ directives: [["notify-keyspace-events", "Kh"]] });
     const sub = net.connect();

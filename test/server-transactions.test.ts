@@ -59,7 +59,7 @@ describe("MULTI and EXEC", () => {
       [
         "OK",
         "OK",
-        expect.objectContaining({ message: "ERR Path '.' does not exist or does not hold a number" }),
+        expect.objectContaining({ message: "ERR Path does not exist or does not contains a number" }),
         "1",
       ],
     ]);

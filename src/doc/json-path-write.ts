@@ -222,8 +222,8 @@ function requireFound(found: Location[], path: JsonPath): Location[] {
   return found;
 }
 
-/** `found` without the locations inside another location of `found`. */
-function outermost(found: Location[]): Location[] {
+/** `found` without the locations inside another location of `found` (what a delete or replace touches). */
+export function outermost(found: Location[]): Location[] {
   const lengths = new Set(found.map((l) => l.length));
   if (lengths.size < 2) return found; // locations of one length never hold one another
   const ids = new Set(found.map((l) => JSON.stringify(l)));

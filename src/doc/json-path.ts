@@ -150,6 +150,33 @@ export function additionTarget(
   return { parents, name: split.name };
 }
 
+/**
+ * What the last step of `path` is, for RedisJSON's rule on where JSON.SET may add a value: `root` (no
+ * step), `name` (one member name), `index` (one array index), or `dynamic` when the path is not static
+ * (a wildcard, slice, filter, union or descendant segment anywhere: RedisJSON's "wrong static path").
+ */
+export function lastStepKind(path: JsonPath): "root" | "name" | "index" | "dynamic" {
+  if (path.root) return "root";
+  if (path.steps !== undefined) {
+    const last = path.steps[path.steps.length - 1];
+    return last?.name === undefined ? "index" : "name";
+  }
+  let kind: "name" | "index" | "dynamic" = "dynamic";
+  for (const segment of parseQuery(path.query ?? "$").segments) {
+    kind = "dynamic";
+    if (segment.type !== "ChildSegment") return "dynamic";
+    const node = segment.node;
+    if (node.type === "MemberNameShorthand") kind = "name";
+    else if (node.type === "BracketedSelection" && node.selectors.length === 1) {
+      const only = node.selectors[0];
+      if (only?.type === "NameSelector") kind = "name";
+      else if (only?.type === "IndexSelector") kind = "index";
+    }
+    if (kind === "dynamic") return kind;
+  }
+  return kind;
+}
+
 /** The value at `location` in `doc`, or undefined if there is none. */
 export function valueAt(doc: Json, location: Location): Json | undefined {
   let node: Json | undefined = doc;

@@ -8,7 +8,7 @@
  * version and its bucket's dead-version floor, + 1. Elements carry no version of their own (always 1).
  */
 import type { DataType, Entry } from "../doc/entry.js";
-import { isLive, utf8Of } from "../doc/entry.js";
+import { captureMutation, isLive, type Mutation, resolveMutation, utf8Of } from "../doc/entry.js";
 import type { Json } from "../doc/json.js";
 import { deepFreeze } from "../doc/json.js";
 import type { KeyString } from "../doc/key.js";
@@ -219,6 +219,31 @@ export class Txn {
     const entry = this.entryOf(value, this.nextVersion(k), from.type, from.expiresAtMs);
     this.writes.set(k, entry);
     this.ops.set(k, { op });
+  }
+
+  /**
+   * Applies a document mutation (`set`, `patch`, `incr`, `expire`, `delete`, the path operations: src/doc/
+   * entry.ts) to `k` as its next version, resolved on the newest state exactly as `batch` resolves it, so a
+   * read-decide-write over a JSON document runs inside one call, with no compare-and-set retry (the RESP
+   * server's JSON path commands). Returns the new entry.
+   * @throws what `captureMutation` and `resolveMutation` throw (WrongTypeError on a key of a data type).
+   */
+  mutate(k: KeyString, m: Mutation, op?: string): Entry {
+    const limits = { valueBytesMax: this.ctx.valueBytesMax };
+    const { mutation } = captureMutation(m, limits);
+    const current = this.entry(k);
+    const entry = resolveMutation(
+      current,
+      mutation,
+      this.ctx.lsn,
+      limits,
+      this.ctx.nowMs,
+      this.ctx.deadFloor(k),
+    );
+    this.writes.set(k, entry);
+    if (op !== undefined) this.ops.set(k, { op });
+    else this.ops.delete(k);
+    return entry;
   }
 
   /** The version a change of `k` now takes. */

@@ -1,172 +1,270 @@
 /**
- * RedisJSON's commands on today's documents, at the root path only (`$` in JSONPath form, `.` in legacy
- * form) until the engine gains sub-path operations: JSON.SET (NX/XX), JSON.GET (INDENT/NEWLINE/SPACE),
- * JSON.DEL/FORGET, JSON.MGET, JSON.MERGE (RFC 7396, the engine's patch), JSON.NUMINCRBY, JSON.TYPE.
- * A `$` path answers in RedisJSON's JSONPath shape (an array of matches); `.` in the legacy shape. Over
- * RESP3, JSON.NUMINCRBY at `$` answers numbers and JSON.TYPE one more array level, as RedisJSON 2.6+
- * (its tests/pytest/test_resp3.py; node-redis's JSON module reads these shapes).
+ * RedisJSON's document commands at any path, with RedisJSON 2.8's replies: JSON.SET (NX/XX), JSON.GET
+ * (INDENT/NEWLINE/SPACE, several paths), JSON.DEL/FORGET, JSON.MGET, JSON.MERGE; the per-path commands
+ * (NUMINCRBY, ARRAPPEND, TYPE, ...) are in json-path-commands.ts. A path starting with `$` is an RFC 9535
+ * query answered in RedisJSON's JSONPath shape (one result per match); any other path is a legacy path
+ * answered with one value, and an error where RedisJSON 2.8 gives one.
  *
- * Differences from RedisJSON, all from the engine's value model: JSON.SET on an existing key clears its TTL
- * (the engine's set has no keep-TTL yet); numbers are JavaScript doubles, so 2.0 reads back as 2.
+ * MemFlux's form: `JSON.SET key.path value`, `JSON.GET key.path`, `JSON.DEL key.path` — a key argument
+ * with no path argument after it, holding a `.` followed by a valid path, names the key before the first
+ * `.` and the dot path after it (json-support.ts `splitKeyPath`). JSON.SET in that form creates missing
+ * object members along the path, and JSON.GET answers nil for a path that addresses nothing, as MemFlux.
+ * A key that itself holds a dot must be given with a path argument (`JSON.GET user.1 $`).
+ *
+ * The root path (`$`, `.`) is written blind (JSON.SET without XX, JSON.MERGE): one engine mutation issued at
+ * once. Every other write reads, decides and writes conditionally (json-support.ts `readDecideWrite`).
+ * Writes keep the key's TTL, as RedisJSON's do.
  */
 import type { Buffer } from "node:buffer";
-import { type FuseDB, InvalidArgumentError, type Json, VersionConflictError } from "../../index.js";
-import { floatArg, keyword, text } from "../args.js";
-import { casLoop } from "../cas.js";
+import type { JsonPath } from "../../doc/json-path.js";
+import { additionTarget, lastStepKind } from "../../doc/json-path.js";
+import { outermost } from "../../doc/json-path-write.js";
+import { type Json, type Mutation, WrongTypeError } from "../../index.js";
+import { keyword, text } from "../args.js";
 import { type BatchStep, type CommandSpec, command } from "../command-table.js";
 import type { CommandContext } from "../context.js";
 import { dbKey } from "../keyspace.js";
 import { CommandError, ERR } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
+import { jsonPathCommands } from "./json-path-commands.js";
+import {
+  allMatchesOf,
+  formatJson,
+  JERR,
+  jsonArg,
+  locationsOf,
+  MATCHES_MAX,
+  matchesOf,
+  pathArg,
+  readDecideWrite,
+  splitKeyPath,
+  type WritePlan,
+} from "./json-support.js";
 
-type PathForm = "jsonpath" | "legacy";
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** The form of a root path; anything below the root is refused until the engine has sub-paths. */
-function rootPath(arg: Buffer | undefined): PathForm {
-  const path = arg === undefined ? "." : text(arg);
-  if (path === "$") return "jsonpath";
-  if (path === ".") return "legacy";
-  throw new CommandError(
-    `ERR Path '${path}' is not supported: fusedb serves the root path ($ or .) only, until JSON sub-paths land`,
-  );
+/** The arguments of JSON.SET: both forms. */
+interface SetArgs {
+  key: Buffer;
+  path: JsonPath;
+  value: Json;
+  cond?: "NX" | "XX";
+  memflux: boolean;
 }
 
-/** A JSON text argument as a document. */
-function jsonArg(arg: Buffer): Json {
-  try {
-    return JSON.parse(utf8.decode(arg)) as Json;
-  } catch (err) {
-    throw new CommandError(`ERR invalid JSON: ${(err as Error).message}`);
+function setArgs(ctx: CommandContext, args: readonly Buffer[]): SetArgs {
+  if (args.length === 3) {
+    const split = splitKeyPath(args[1] as Buffer);
+    if (split === undefined) throw new CommandError("ERR wrong number of arguments for 'json.set' command");
+    const key = dbKey(ctx.client.db, split.key);
+    return { key, path: split.path, value: jsonArg(args[2] as Buffer), memflux: true };
   }
-}
-
-/** JSON text with RedisJSON's INDENT, NEWLINE and SPACE (all empty: compact, as JSON.stringify). */
-export function formatJson(value: Json, indent: string, newline: string, space: string, level = 0): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  const inner = newline + indent.repeat(level + 1);
-  const close = newline + indent.repeat(level);
-  if (Array.isArray(value)) {
-    if (value.length === 0) return "[]";
-    return `[${inner}${value.map((v) => formatJson(v, indent, newline, space, level + 1)).join(`,${inner}`)}${close}]`;
+  let cond: "NX" | "XX" | undefined;
+  for (let i = 4; i < args.length; i++) {
+    const opt = keyword(args[i]);
+    if ((opt === "NX" || opt === "XX") && cond === undefined) cond = opt;
+    else throw new CommandError(ERR.syntax);
   }
-  const entries = Object.entries(value);
-  if (entries.length === 0) return "{}";
-  const parts = entries.map(
-    ([k, v]) => `${JSON.stringify(k)}:${space}${formatJson(v, indent, newline, space, level + 1)}`,
-  );
-  return `{${inner}${parts.join(`,${inner}`)}${close}}`;
+  const key = dbKey(ctx.client.db, args[1] as Buffer);
+  return { key, path: pathArg(args[2] as Buffer), value: jsonArg(args[3] as Buffer), cond, memflux: false };
 }
 
-function jsonTypeName(v: Json): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
-  return typeof v;
-}
-
-function condition(args: readonly Buffer[]): "NX" | "XX" | undefined {
-  if (args.length === 4) return undefined;
-  const opt = keyword(args[4]);
-  if (args.length !== 5 || (opt !== "NX" && opt !== "XX")) throw new CommandError(ERR.syntax);
-  return opt;
-}
+const nothing = (reply: Reply): WritePlan => ({ reply: () => reply });
 
 async function jsonSet(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const engine = ctx.server.db;
-  const key = dbKey(ctx.client.db, args[1] as Buffer);
-  const cond = condition(args);
-  const path = text(args[2] as Buffer);
-  if (path !== "$" && path !== "." && (await engine.get(key)) === undefined) {
-    throw new CommandError("ERR new objects must be created at the root");
-  }
-  rootPath(args[2]);
-  const value = jsonArg(args[3] as Buffer);
-  if (cond === undefined) {
-    await engine.set(key, value);
-    return R.ok;
-  }
-  if (cond === "NX") {
-    try {
-      await engine.set(key, value, { ifVersion: 0 });
-      return R.ok;
-    } catch (err) {
-      if ((err as { code?: string }).code === "FUSEDB_VERSION_CONFLICT") return R.null;
-      throw err;
+  const a = setArgs(ctx, args);
+  if (a.path.root && a.cond !== "XX") return applyBlind(ctx, rootSet(a));
+  return readDecideWrite(ctx, a.key, (live) => {
+    if (live === undefined) {
+      if (a.cond === "XX") return nothing(R.null);
+      if (a.path.root) return { write: rootSet(a).mutation, reply: () => R.ok };
+      if (a.memflux) return memfluxCreate(a, {});
+      throw new CommandError(JERR.atRoot);
     }
-  }
-  return casLoop(async () => {
-    const live = await engine.get(key);
-    if (live === undefined) return R.null;
-    await engine.set(key, value, { ifVersion: live.version });
-    return R.ok;
+    const doc = live.value;
+    if (a.path.root) return { write: rootSet(a).mutation, reply: () => R.ok };
+    const write: Mutation = { op: "setPath", key: a.key, path: a.path.text, value: a.value };
+    const exists = locationsOf(doc, a.path).length > 0;
+    if (exists && a.cond !== "NX") return { write, reply: () => R.ok };
+    if (a.cond === "XX") return nothing(R.null);
+    if (a.memflux) return memfluxCreate(a, doc);
+    // RedisJSON's find_add_paths: only a static path whose last step is a member name may add a value.
+    const kind = lastStepKind(a.path);
+    if (kind === "dynamic") throw new CommandError(JERR.notStatic);
+    if (kind === "index") {
+      if (exists) return nothing(R.null);
+      throw new CommandError(JERR.indexRange);
+    }
+    if (exists) return nothing(R.null);
+    const target = additionTarget(doc, a.path, MATCHES_MAX);
+    if (target === undefined || target.parents.length === 0) return nothing(R.null);
+    return { write, reply: () => R.ok };
   });
 }
 
-/** JSON.SET is blind with no condition or NX, at the root (one engine set, issued at once). */
+/** JSON.SET at the root as one mutation: a path write at `$`, which keeps the TTL (NX: only if absent). */
+function rootSet(a: SetArgs): BatchStep {
+  const ifVersion = a.cond === "NX" ? 0 : undefined;
+  return {
+    mutation: { op: "setPath", key: a.key, path: "$", value: a.value, ifVersion },
+    reply: () => R.ok,
+  };
+}
+
+/** Runs a blind step now; a version conflict (NX on a live key) answers nil. */
+async function applyBlind(ctx: CommandContext, step: BatchStep): Promise<Reply> {
+  try {
+    const done = await ctx.server.db.batch([step.mutation]);
+    const first = done.results[0];
+    return step.reply({ version: first?.version ?? 0, value: first?.value });
+  } catch (err) {
+    if ((err as { code?: string }).code === "FUSEDB_VERSION_CONFLICT") return R.null;
+    throw err;
+  }
+}
+
+/**
+ * MemFlux's JSON.SET on a path that addresses nothing: creates the missing object members along a dot
+ * path (`a.b.c` on `{}` gives `{"a":{"b":{"c":v}}}`), written as the whole document at `$`.
+ * @throws CommandError `ERR Path does not exist` where a step meets a value it cannot enter (a scalar, an
+ *   array without that index, an index on an object) or the path has wildcards.
+ */
+function memfluxCreate(a: SetArgs, doc: Json): WritePlan {
+  const steps = a.path.steps;
+  if (steps === undefined) throw new CommandError(JERR.noPath);
+  const out = JSON.parse(JSON.stringify(doc)) as Json;
+  let node: Json = out;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as { name?: string; index?: number };
+    const last = i === steps.length - 1;
+    if (Array.isArray(node) && step.index !== undefined) {
+      const at = step.index < 0 ? node.length + step.index : step.index;
+      if (at < 0 || at >= node.length) throw new CommandError(JERR.noPath);
+      if (last) node[at] = a.value;
+      else node = node[at] as Json;
+    } else if (node !== null && typeof node === "object" && !Array.isArray(node) && step.name !== undefined) {
+      const has = Object.hasOwn(node, step.name);
+      const child: Json = last ? a.value : has ? (node[step.name] as Json) : {};
+      if (last || !has) {
+        Object.defineProperty(node, step.name, {
+          value: child,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      node = child;
+    } else throw new CommandError(JERR.noPath);
+  }
+  return { write: { op: "setPath", key: a.key, path: "$", value: out }, reply: () => R.ok };
+}
+
+/** JSON.SET is blind at the root with no condition or NX (one engine mutation, issued at once). */
 function jsonSetBlind(args: readonly Buffer[]): boolean {
+  if (args.length < 4) return false;
   const path = (args[2] as Buffer).toString("latin1");
   return (
     (path === "$" || path === ".") && (args.length === 4 || (args.length === 5 && keyword(args[4]) === "NX"))
   );
 }
 
-/** JSON.SET when blind, as one mutation: a set (NX: only if absent). */
-function jsonSetMutation(ctx: CommandContext, args: readonly Buffer[]): BatchStep {
-  const nx = condition(args) === "NX";
-  rootPath(args[2]);
-  const value = jsonArg(args[3] as Buffer);
-  const key = dbKey(ctx.client.db, args[1] as Buffer);
-  return { mutation: { op: "set", key, value, ifVersion: nx ? 0 : undefined }, reply: () => R.ok };
-}
+const FORMAT_WORDS = new Set(["INDENT", "NEWLINE", "SPACE"]);
+/** RedisJSON reads an argument longer than its longest keyword (NOESCAPE) as a path. */
+const KEYWORD_CHARS_MAX = 8;
 
 async function jsonGet(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const format = { INDENT: "", NEWLINE: "", SPACE: "" };
-  const paths: PathForm[] = [];
-  const names: string[] = [];
+  const format: Record<string, string> = { INDENT: "", NEWLINE: "", SPACE: "" };
+  const paths: JsonPath[] = [];
+  const names: string[] = []; // the paths as given: the keys of a several-path answer
   for (let i = 2; i < args.length; i++) {
-    const opt = keyword(args[i]) as keyof typeof format;
-    if (opt in format && i + 1 < args.length) {
-      format[opt] = text(args[++i] as Buffer);
-    } else {
-      paths.push(rootPath(args[i]));
-      names.push(text(args[i] as Buffer));
+    const arg = args[i] as Buffer;
+    const word = arg.length <= KEYWORD_CHARS_MAX ? keyword(arg) : "";
+    if (FORMAT_WORDS.has(word)) {
+      if (i + 1 >= args.length)
+        throw new CommandError("ERR wrong number of arguments for 'json.get' command");
+      format[word] = text(args[++i] as Buffer);
+    } else if (word !== "NOESCAPE") {
+      paths.push(pathArg(arg));
+      names.push(text(arg));
     }
   }
-  const live = await ctx.server.db.get(dbKey(ctx.client.db, args[1] as Buffer));
+  let keyArg = args[1] as Buffer;
+  const split = args.length === 2 ? splitKeyPath(keyArg) : undefined;
+  if (split !== undefined) {
+    keyArg = split.key;
+    paths.push(split.path);
+  }
+  const live = await ctx.server.db.get(dbKey(ctx.client.db, keyArg));
   if (live === undefined) {
     ctx.server.stats.keyspaceMisses++;
     return R.null;
   }
   ctx.server.stats.keyspaceHits++;
-  const doc = live.value;
-  const shape = (form: PathForm): Json => (form === "jsonpath" ? [doc] : doc);
-  let out: Json;
-  if (paths.length <= 1) out = shape(paths[0] ?? "legacy");
-  else out = Object.fromEntries(names.map((n, i) => [n, shape(paths[i] as PathForm)]));
-  return R.bulk(formatJson(out, format.INDENT, format.NEWLINE, format.SPACE));
+  const out = getValue(live.value, paths, names, split !== undefined);
+  if (out === undefined) return R.null;
+  return R.bulk(formatJson(out, format.INDENT ?? "", format.NEWLINE ?? "", format.SPACE ?? ""));
+}
+
+/**
+ * JSON.GET's answer: no path, the document; one path, its matches (`$`) or first match (legacy); several,
+ * an object keyed by path text — first matches if every path is legacy, else every path's matches.
+ * Undefined (nil) for MemFlux's form addressing nothing. @throws CommandError `ERR Path does not exist`.
+ */
+function getValue(
+  doc: Json,
+  paths: readonly JsonPath[],
+  names: readonly string[],
+  memflux: boolean,
+): Json | undefined {
+  const first = paths[0];
+  if (first === undefined) return doc;
+  const legacy = paths.every((p) => p.legacy);
+  const single = (p: JsonPath): Json | undefined => {
+    const m = matchesOf(doc, p);
+    if (m.length === 0 && !memflux) throw new CommandError(JERR.noPath);
+    return m[0];
+  };
+  if (paths.length === 1) return legacy ? single(first) : matchesOf(doc, first);
+  const out: Record<string, Json> = {};
+  for (const [i, p] of paths.entries()) {
+    const value = legacy ? (single(p) as Json) : allMatchesOf(doc, p);
+    Object.defineProperty(out, names[i] ?? p.text, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
 }
 
 async function jsonDel(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  if (args.length > 3) throw new CommandError(ERR.syntax);
-  rootPath(args[2]);
-  const engine = ctx.server.db;
-  const key = dbKey(ctx.client.db, args[1] as Buffer);
-  return R.integer(
-    await casLoop(async () => {
-      const live = await engine.get(key);
-      if (live === undefined) return 0;
-      await engine.delete(key, { ifVersion: live.version });
-      return 1;
-    }),
-  );
+  let keyArg = args[1] as Buffer;
+  let path = args.length > 2 ? pathArg(args[2] as Buffer) : undefined;
+  const split = path === undefined ? splitKeyPath(keyArg) : undefined;
+  if (split !== undefined) {
+    keyArg = split.key;
+    path = split.path;
+  }
+  const key = dbKey(ctx.client.db, keyArg);
+  return readDecideWrite(ctx, key, (live) => {
+    if (live === undefined) return nothing(R.integer(0));
+    if (path === undefined || path.root) return { write: { op: "delete", key }, reply: () => R.integer(1) };
+    const count = outermost(locationsOf(live.value, path)).length;
+    if (count === 0) return nothing(R.integer(0));
+    return { write: { op: "deletePath", key, path: path.text }, reply: () => R.integer(count) };
+  });
 }
 
 async function jsonMget(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const form = rootPath(args[args.length - 1]);
+  const path = pathArg(args[args.length - 1] as Buffer);
   const keys = args.slice(1, -1).map((k) => dbKey(ctx.client.db, k));
-  const found = await Promise.all(keys.map((k) => ctx.server.db.get(k)));
+  const found = await Promise.all(
+    keys.map((k) =>
+      ctx.server.db.get(k).catch((err: unknown) => {
+        if (err instanceof WrongTypeError) return undefined; // RedisJSON answers nil for such a key
+        throw err;
+      }),
+    ),
+  );
   return R.array(
     found.map((f) => {
       if (f === undefined) {
@@ -174,90 +272,37 @@ async function jsonMget(ctx: CommandContext, args: readonly Buffer[]): Promise<R
         return R.null;
       }
       ctx.server.stats.keyspaceHits++;
-      return R.bulk(JSON.stringify(form === "jsonpath" ? [f.value] : f.value));
+      const m = matchesOf(f.value, path);
+      if (!path.legacy) return R.bulk(JSON.stringify(m));
+      return m.length === 0 ? R.null : R.bulk(JSON.stringify(m[0]));
     }),
   );
 }
 
+function isRootArg(arg: Buffer | undefined): boolean {
+  const path = arg?.toString("latin1");
+  return path === "$" || path === ".";
+}
+
 async function jsonMerge(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  rootPath(args[2]);
-  await ctx.server.db.patch(dbKey(ctx.client.db, args[1] as Buffer), jsonArg(args[3] as Buffer));
-  return R.ok;
-}
-
-/**
- * The engine's increment of `key` by the integer `delta`, unconditional: ordered against every write
- * already committed, durable or not, so concurrent increments of one key all succeed in one group commit
- * (as Redis's INCR does). Undefined if the key no longer holds an integer, or the sum would leave the
- * safe-integer range (another client wrote in between): the caller reads again. Keeps the expiry exactly.
- */
-async function incrIfInteger(engine: FuseDB, key: Buffer, delta: number): Promise<number | undefined> {
-  try {
-    return (await engine.incr(key, delta)).value as number;
-  } catch (err) {
-    const changed =
-      err instanceof InvalidArgumentError &&
-      (err.code === "FUSEDB_TYPE_MISMATCH" || err.code === "FUSEDB_OUT_OF_RANGE");
-    if (changed) return undefined;
-    throw err;
-  }
-}
-
-/**
- * JSON.NUMINCRBY at the root. An integer plus an integer is one unconditional engine increment
- * ({@link incrIfInteger}): a read-then-conditional-write starves under contention, since reads see only
- * durable writes while the conditional write is checked against pending ones too (redis-benchmark with two
- * clients on one key got "the key changed under this command 64 times"). The price: a DEL landing between
- * the existence check and the increment lets the increment recreate the key at `delta`. A float sum is a
- * conditional set, retried on conflict.
- */
-async function jsonNumIncrBy(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const form = rootPath(args[2]);
-  const delta = floatArg(args[3] as Buffer);
-  const engine = ctx.server.db;
   const key = dbKey(ctx.client.db, args[1] as Buffer);
-  const result = await casLoop(async () => {
-    const live = await engine.get(key);
-    if (live === undefined)
-      throw new CommandError("ERR could not perform this operation on a key that doesn't exist");
-    if (typeof live.value !== "number") return undefined;
-    const next = live.value + delta;
-    if (!Number.isFinite(next)) throw new CommandError("ERR result is not a finite number");
-    if (Number.isSafeInteger(live.value) && Number.isSafeInteger(delta) && Number.isSafeInteger(next)) {
-      const counted = await incrIfInteger(engine, key, delta);
-      // Another client changed the value's kind in between: read it again.
-      if (counted === undefined) throw new VersionConflictError(live.version, live.version + 1);
-      return counted;
-    }
-    const ttlMs =
-      live.expiresAtMs === undefined ? undefined : Math.max(1, live.expiresAtMs - ctx.server.clock.now());
-    await engine.set(key, next, { ifVersion: live.version, ttlMs });
-    return next;
-  });
-  if (form === "jsonpath") {
-    // RESP3 (RedisJSON 2.6+): the matches as an array of numbers, not their JSON text.
-    if (ctx.client.protocol === 3) return R.array([result === undefined ? R.null : numberReply(result)]);
-    return R.bulk(JSON.stringify([result ?? null]));
+  const path = pathArg(args[2] as Buffer);
+  const patch = jsonArg(args[3] as Buffer);
+  if (path.root) {
+    await ctx.server.db.patch(key, patch);
+    return R.ok;
   }
-  if (result === undefined) throw new CommandError("ERR Path '.' does not exist or does not hold a number");
-  return R.bulk(JSON.stringify(result));
-}
-
-async function jsonType(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  if (args.length > 3) throw new CommandError(ERR.syntax);
-  const form = rootPath(args[2]);
-  const live = await ctx.server.db.get(dbKey(ctx.client.db, args[1] as Buffer));
-  const resp3 = ctx.client.protocol === 3;
-  // RESP3 (RedisJSON 2.6+) wraps the RESP2 answer in one more array, and answers [null] for a missing key.
-  if (live === undefined) return resp3 ? R.array([R.null]) : form === "jsonpath" ? R.array([]) : R.null;
-  const name = jsonTypeName(live.value);
-  const reply = form === "jsonpath" ? R.array([R.bulk(name)]) : R.simple(name);
-  return resp3 ? R.array([reply]) : reply;
-}
-
-/** A JSON number as a RESP3 reply: an integer reply when it is a safe integer, else a double. */
-function numberReply(value: number): Reply {
-  return Number.isSafeInteger(value) ? R.integer(value) : R.double(value);
+  return readDecideWrite(ctx, key, (live) => {
+    if (live === undefined) throw new CommandError(JERR.atRoot);
+    const write: Mutation = { op: "mergePath", key, path: path.text, patch };
+    if (locationsOf(live.value, path).length > 0) return { write, reply: () => R.ok };
+    const kind = lastStepKind(path);
+    if (kind === "dynamic") throw new CommandError(JERR.notStatic);
+    if (kind === "index") throw new CommandError(JERR.indexRange);
+    const target = additionTarget(live.value, path, MATCHES_MAX);
+    if (patch === null || target === undefined || target.parents.length === 0) return nothing(R.null);
+    return { write, reply: () => R.ok };
+  });
 }
 
 const G = { group: "module", since: "1.0.0" } as const;
@@ -268,13 +313,17 @@ export const jsonCommands: CommandSpec[] = [
   command({
     ...G,
     name: "json.set",
-    arity: -4,
+    arity: -3,
     flags: ["write", "denyoom"],
     keys: KEY1,
-    summary: "Sets the JSON value at path in key (root only for now).",
+    summary: "Sets or updates the JSON value at a path (MemFlux: JSON.SET key.path value).",
     handler: jsonSet,
     blind: jsonSetBlind,
-    mutation: jsonSetMutation,
+    mutation: (ctx, args) => {
+      const a = setArgs(ctx, args);
+      assertRoot(a.path);
+      return rootSet(a);
+    },
   }),
   command({
     ...G,
@@ -321,9 +370,9 @@ export const jsonCommands: CommandSpec[] = [
     keys: KEY1,
     summary: "Merges a given JSON value into matching paths (RFC 7396).",
     handler: jsonMerge,
-    blind: (args) => ["$", "."].includes((args[2] as Buffer).toString("latin1")),
+    blind: (args) => isRootArg(args[2]),
     mutation: (ctx, args) => {
-      rootPath(args[2]);
+      assertRoot(pathArg(args[2] as Buffer));
       const patch = jsonArg(args[3] as Buffer);
       return {
         mutation: { op: "patch", key: dbKey(ctx.client.db, args[1] as Buffer), patch },
@@ -331,22 +380,10 @@ export const jsonCommands: CommandSpec[] = [
       };
     },
   }),
-  command({
-    ...G,
-    name: "json.numincrby",
-    arity: 4,
-    flags: ["write"],
-    keys: KEY1,
-    summary: "Increments the numeric value at path by a value.",
-    handler: jsonNumIncrBy,
-  }),
-  command({
-    ...G,
-    name: "json.type",
-    arity: -2,
-    flags: ["readonly"],
-    keys: KEY1,
-    summary: "Returns the type of the JSON value at path.",
-    handler: jsonType,
-  }),
+  ...jsonPathCommands,
 ];
+
+/** The `mutation` hooks are asked only when `blind` said yes: at the root. */
+function assertRoot(path: JsonPath): void {
+  if (!path.root) throw new CommandError("ERR only a root path write is one mutation");
+}
