@@ -54,6 +54,7 @@ export type { JobKind, LeafInfo, TreeStats } from "./tree/tree.js";
 export { Hashes } from "./types/hashes.js";
 export type { BytesInput } from "./types/runner.js";
 export type { ScanPage } from "./types/scan-cursor.js";
+export { type StringGetExOptions, type StringSetOptions, Strings } from "./types/strings.js";
 
 /** Options of {@link open}: the engine's knobs, plus optional `fs` and `clock` (default: the real ones). */
 export interface OpenDBOptions extends FuseDBOptions {
