@@ -24,22 +24,23 @@ export const TOO_LARGE = "ERR string exceeds maximum allowed size (proto-max-bul
 /** An expiry as SET and GETEX take it: EX seconds, PX ms (relative), EXAT unix s, PXAT unix ms (absolute). */
 export interface Expiry {
   readonly unit: "ex" | "px" | "exat" | "pxat";
-  /** The argument as given (validated by {@link expiryAtMs}). */
-  readonly amount: bigint;
+  /** The argument as given: an integer, or its text (parsed by {@link expiryAtMs}, Redis's order). */
+  readonly amount: bigint | string;
 }
 
 /**
  * The absolute engine-clock ms of `e` at `tx.nowMs` (Redis's getExpireMillisecondsOrReply): the amount must
  * be positive, seconds must not overflow as ms, and the result must be a time the engine stores (a safe
  * integer: Redis takes up to 2^63-1 ms, fusedb up to 2^53-1, about 285,000 years).
- * @throws DataTypeError FUSEDB_OUT_OF_RANGE "ERR invalid expire time in '<command>' command".
+ * @throws DataTypeError FUSEDB_NOT_INTEGER for a text that is not an int64; FUSEDB_OUT_OF_RANGE "ERR invalid expire time in '<command>' command".
  */
 export function expiryAtMs(tx: Txn, e: Expiry, command: string): number {
   const invalid = () =>
     new DataTypeError("FUSEDB_OUT_OF_RANGE", `ERR invalid expire time in '${command}' command`);
+  const amount = typeof e.amount === "string" ? requireInt64(e.amount) : e.amount;
   const seconds = e.unit === "ex" || e.unit === "exat";
-  if (e.amount <= 0n || (seconds && e.amount > INT64_MAX / 1000n)) throw invalid();
-  let ms = seconds ? e.amount * 1000n : e.amount;
+  if (amount <= 0n || (seconds && amount > INT64_MAX / 1000n)) throw invalid();
+  let ms = seconds ? amount * 1000n : amount;
   if (e.unit === "ex" || e.unit === "px") ms += BigInt(tx.nowMs);
   if (ms > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid();
   return Number(ms);

@@ -15,6 +15,7 @@ import { jsonCommands } from "./json-commands.js";
 import { keyCommands } from "./key-commands.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
+import { stringCommands } from "./string-commands.js";
 import { transactionCommands } from "./transaction-commands.js";
 
 /** Builds the table (a fresh one per server, so tests may build their own). */
@@ -27,6 +28,7 @@ export function buildCommandTable(): CommandTable {
     ...functionCommands,
     ...keyCommands,
     ...jsonCommands,
+    ...stringCommands,
     ...hashCommands,
     ...fusedbCommands,
     ...pubsubCommands,
