@@ -175,9 +175,9 @@ class BinaryReader {
     onErrorReply: (e) => this.out.push(e),
     onPush: () => undefined,
     getTypeMapping: () => ({
-      [RESP_TYPES.BLOB_STRING]: Buffer,
-      [RESP_TYPES.SIMPLE_STRING]: Buffer,
-      [RESP_TYPES.NUMBER]: String,
+      [RESP_TYPES.BLOB_STRING as number]: Buffer,
+      [RESP_TYPES.SIMPLE_STRING as number]: Buffer,
+      [RESP_TYPES.NUMBER as number]: String,
     }),
   });
   constructor(private readonly c: MemClient) {}
