@@ -212,7 +212,7 @@ describe("string and hash commands against the reference model", () => {
     const { net } = await memServer();
     const client = new BinaryReader(net.connect());
     const ks = new RedisKeyspace();
-    const pool: StepGen[] = [...STRING_STEPS];
+    const pool: StepGen[] = [...STRING_STEPS, ...HASH_STEPS];
     const problems: string[] = [];
     let sent = 0;
     for (let at = 0; at < 1500 && problems.length === 0; at++) {

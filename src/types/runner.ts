@@ -13,6 +13,7 @@ import type { Clock } from "../io/clock.js";
 import type { ResolvedOptions } from "../options.js";
 import { NOT_IN_MEMORY, type Tree } from "../tree/tree.js";
 import { binaryOf } from "./encoding.js";
+import { SeedSequence } from "./random.js";
 import { Txn } from "./txn.js";
 import { CachingView, NOT_NOW, runOn, type ViewSource } from "./view.js";
 
@@ -27,6 +28,9 @@ export interface TypesWriteInfo {
 
 /** Runs data-type operations for one open database. */
 export class TypesRunner {
+  /** Seeds of the calls that draw at random (src/types/random.ts): take one per call, outside the operation. */
+  readonly seeds = new SeedSequence();
+
   constructor(
     private readonly pipeline: CommitPipeline,
     private readonly clock: Clock,
