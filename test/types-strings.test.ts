@@ -4,13 +4,18 @@
  *   INCR family, INCRBYFLOAT, SET options, GETEX, MSETNX);
  * - binary safety, durability across reopen and checkpoint, TTLs on the engine clock;
  * - WRONGTYPE against other types while SET overwrites any type; an error changes nothing (same version);
- * - the value limit answers Redis's proto-max-bulk-len error.
+ * - the value limit answers Redis's proto-max-bulk-len error;
+ * - seeded random library calls agree with the reference model (sim/redis-model/strings.ts).
  */
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
+import { Prng } from "../sim/disk/prng.js";
 import { SimClock } from "../sim/disk/sim-clock.js";
+import { strings as model, RedisKeyspace, RedisModelError } from "../sim/redis-model/index.js";
 import { FuseDB } from "../src/db.js";
 import { openMem } from "./helpers/open-mem.js";
+import { DELTAS, FLOATS, INDEXES, VALUES } from "./helpers/redis-diff-alphabet.js";
+import { testSeed } from "./helpers/seed.js";
 import { TestDisk } from "./helpers/sim-disk.js";
 
 const s = (b: Buffer | undefined) => b?.toString("latin1");
@@ -217,6 +222,68 @@ describe("strings in the engine", () => {
     await expect(t.set("k", Buffer.alloc(20_000))).rejects.toMatchObject({ code: "FUSEDB_VALUE_TOO_LARGE" });
     expect(s(await t.get("k"))).toBe("abc");
     expect(await t.setrange("k", 100, "")).toBe(3);
+    await db.close();
+  });
+});
+
+/** An answer in comparable form: bytes as latin1 text, errors as their Redis reply. */
+async function answer(run: () => Promise<unknown> | unknown): Promise<string> {
+  const norm = (v: unknown): unknown =>
+    v instanceof Uint8Array
+      ? Buffer.from(v).toString("latin1")
+      : Array.isArray(v)
+        ? v.map(norm)
+        : typeof v === "bigint"
+          ? String(v)
+          : v === null
+            ? undefined
+            : v;
+  try {
+    return JSON.stringify(norm(await run()) ?? "nil");
+  } catch (e) {
+    const reply = (e as { reply?: string }).reply ?? (e instanceof RedisModelError ? e.message : undefined);
+    if (reply === undefined && (e as { code?: string }).code === "FUSEDB_WRONG_TYPE") return "WRONGTYPE";
+    if (e instanceof RedisModelError && e.code === "FUSEDB_WRONG_TYPE") return "WRONGTYPE";
+    if (reply === undefined) throw e;
+    return reply;
+  }
+}
+
+describe("strings against the reference model", () => {
+  it("seeded random calls give the model's answers", async () => {
+    const r = new Prng(testSeed("types-strings differential"));
+    const db = await openMem(new TestDisk());
+    const ks = new RedisKeyspace();
+    const t = db.strings;
+    const b = (v: string) => Buffer.from(v, "latin1");
+    const KEYS = ["k1", "k2", "k3"];
+    for (let i = 0; i < 600; i++) {
+      const k = r.pick(KEYS) as string;
+      const v = r.pick(VALUES) as string;
+      const [s0, e0] = [r.pick(INDEXES) as number, r.pick(INDEXES) as number];
+      const d = BigInt(r.pick(DELTAS) as string);
+      const f = r.pick(FLOATS) as string;
+      const bytes = model.asciiBytes(v);
+      // [call, engine, model]: both sides get the same drawn arguments.
+      const calls: [string, () => unknown, () => unknown][] = [
+        ["get", () => t.get(k), () => model.get(ks, k, 0)],
+        ["set", () => t.set(k, b(v)), () => model.set(ks, k, bytes, {}, 0) === "OK"],
+        ["setnx", () => t.setnx(k, b(v)), () => model.set(ks, k, bytes, { nx: true }, 0) === "OK"],
+        ["getset", () => t.getset(k, b(v)), () => model.set(ks, k, bytes, { get: true }, 0)],
+        ["append", () => t.append(k, b(v)), () => model.append(ks, k, bytes, 0)],
+        ["strlen", () => t.strlen(k), () => model.strlen(ks, k, 0)],
+        ["getdel", () => t.getdel(k), () => model.getdel(ks, k, 0)],
+        ["getrange", () => t.getrange(k, s0, e0), () => model.getrange(ks, k, s0, e0, 0)],
+        ["incrby", () => t.incrby(k, d), () => model.incrBy(ks, k, d, 0)],
+        ["incrbyfloat", () => t.incrbyfloat(k, f), () => model.incrByFloat(ks, k, f, 0)],
+        ["mget", () => t.mget(KEYS), () => model.mget(ks, KEYS, 0)],
+      ];
+      const [name, engine, expected] = r.pick(calls) as [string, () => unknown, () => unknown];
+      const mine = await answer(engine);
+      expect(mine, `call ${i}: ${name} ${k} ${JSON.stringify([v, s0, e0, String(d), f])}`).toBe(
+        await answer(expected),
+      );
+    }
     await db.close();
   });
 });
