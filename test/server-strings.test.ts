@@ -146,6 +146,36 @@ describe("string commands", () => {
     expect(errorOf(await call(c, "INCRBYFLOAT", "f", "1"))).toBe("ERR value is not a valid float");
   });
 
+  it("SETBIT/GETBIT with Redis's rules", async () => {
+    const { net } = await memServer();
+    const c = net.connect();
+    expect(await call(c, "SETBIT", "b", "1", "1")).toBe(0);
+    expect(await call(c, "GET", "b")).toBe("@");
+    expect(await call(c, "SETBIT", "b", "1", "1")).toBe(1);
+    expect(await call(c, "GETBIT", "b", "1")).toBe(1);
+    expect(await call(c, "GETBIT", "b", "0")).toBe(0);
+    expect(await call(c, "GETBIT", "b", "100")).toBe(0);
+    expect(await call(c, "GETBIT", "none", "0")).toBe(0);
+    expect(await call(c, "SETBIT", "b", "23", "1")).toBe(0);
+    expect(await call(c, "STRLEN", "b")).toBe(3);
+    expect(await call(c, "SETBIT", "b", "1", "0")).toBe(1);
+    expect(await call(c, "GETRANGE", "b", "0", "0")).toBe("\x00");
+    await call(c, "SET", "n", "1"); // "1" is 0x31: bits 2, 3 and 7 set
+    expect(await call(c, "GETBIT", "n", "2")).toBe(1);
+    expect(await call(c, "GETBIT", "n", "1")).toBe(0);
+    const offset = "bit offset is not an integer or out of range";
+    expect(errorOf(await call(c, "SETBIT", "b", "-1", "1"))).toBe(`ERR ${offset}`);
+    expect(errorOf(await call(c, "SETBIT", "b", String(4 * 1024 * 1024 * 1024), "1"))).toBe(`ERR ${offset}`);
+    expect(errorOf(await call(c, "GETBIT", "b", "x"))).toBe(`ERR ${offset}`);
+    expect(errorOf(await call(c, "SETBIT", "b", "0", "2"))).toBe("ERR bit is not an integer or out of range");
+    expect(errorOf(await call(c, "SETBIT", "b", "0", "-1"))).toBe(
+      "ERR bit is not an integer or out of range",
+    );
+    await call(c, "HSET", "h", "f", "v");
+    expect(errorOf(await call(c, "SETBIT", "h", "0", "1"))).toBe(WRONGTYPE);
+    expect(errorOf(await call(c, "GETBIT", "h", "0"))).toBe(WRONGTYPE);
+  });
+
   it("MGET/MSET/MSETNX, and EXEC as one atomic call", async () => {
     const { net } = await memServer();
     const c = net.connect();

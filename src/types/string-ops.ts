@@ -217,6 +217,49 @@ export function incrbyfloat(tx: Txn, k: KeyString, increment: string): string {
   return text;
 }
 
+/** Redis's reply for a bad SETBIT/GETBIT offset and a bad SETBIT value. */
+export const BIT_OFFSET_ERROR = "ERR bit offset is not an integer or out of range";
+export const BIT_VALUE_ERROR = "ERR bit is not an integer or out of range";
+
+/**
+ * A SETBIT/GETBIT offset (bits) within `bytesMax` bytes (Redis: proto-max-bulk-len).
+ * @throws DataTypeError FUSEDB_OUT_OF_RANGE "ERR bit offset is not an integer or out of range".
+ */
+export function bitOffset(offset: bigint, bytesMax: number): number {
+  if (offset < 0n || offset >> 3n >= BigInt(bytesMax)) {
+    throw new DataTypeError("FUSEDB_OUT_OF_RANGE", BIT_OFFSET_ERROR);
+  }
+  return Number(offset);
+}
+
+/** GETBIT: the bit at `offset` (bit 0 is the most significant of byte 0); 0 past the end. */
+export function getbit(tx: Txn, k: KeyString, offset: number): 0 | 1 {
+  const s = tx.string(k) ?? "";
+  const byte = Math.floor(offset / 8);
+  return byte < s.length && (s.charCodeAt(byte) >> (7 - (offset % 8))) & 1 ? 1 : 0;
+}
+
+/**
+ * SETBIT: sets or clears the bit at `offset` (bits; limited by the value limit), zero-padding the string;
+ * the bit's old value. Writes only if the string grows or the bit changes (Redis's rule).
+ * @throws DataTypeError FUSEDB_OUT_OF_RANGE; WrongTypeError.
+ */
+export function setbit(tx: Txn, k: KeyString, offset: bigint, on: 0 | 1): 0 | 1 {
+  const at = bitOffset(offset, tx.ctx.valueBytesMax);
+  const cur = tx.string(k);
+  const old = getbit(tx, k, at);
+  const byte = Math.floor(at / 8);
+  const grows = cur === undefined || byte >= cur.length;
+  if (!grows && old === on) return old;
+  const base = (cur ?? "").padEnd(byte + 1, "\x00");
+  const mask = 1 << (7 - (at % 8));
+  const value = on === 1 ? base.charCodeAt(byte) | mask : base.charCodeAt(byte) & ~mask;
+  putString(tx, k, base.slice(0, byte) + String.fromCharCode(value) + base.slice(byte + 1), "setbit", {
+    keepTtl: true,
+  });
+  return old;
+}
+
 /** MGET: each key's string; undefined for keys absent or of another type (never WRONGTYPE). */
 export function mget(tx: Txn, keys: readonly KeyString[]): (string | undefined)[] {
   return keys.map((k) => {

@@ -39,6 +39,8 @@ export interface StringGetExOptions {
 }
 
 const SYNTAX = "ERR syntax error";
+/** GETBIT's offset bound (reads have no value limit at hand): Redis's default proto-max-bulk-len. */
+const GETBIT_BYTES_MAX = 512 * 1024 * 1024;
 const UNITS = ["ex", "px", "exat", "pxat"] as const;
 
 /** A caller's integer (a safe-integer number or a bigint) as a bigint. @throws DataTypeError. */
@@ -147,6 +149,21 @@ export class Strings {
     const at = integerOf(offset);
     const v = this.run.bytes(value, "value");
     return this.run.write((tx) => ops.setrange(tx, k, at, v));
+  }
+
+  /** SETBIT: sets (`1`) or clears (`0`) the bit at `offset` (bit 0: the top bit of byte 0); the old bit. */
+  setbit(key: KeyInput, offset: number | bigint, bit: 0 | 1): Promise<0 | 1> {
+    const k = this.run.key(key);
+    const at = integerOf(offset);
+    if (bit !== 0 && bit !== 1) throw new DataTypeError("FUSEDB_OUT_OF_RANGE", ops.BIT_VALUE_ERROR);
+    return this.run.write((tx) => ops.setbit(tx, k, at, bit));
+  }
+
+  /** GETBIT: the bit at `offset` (0 past the end or for an absent key). */
+  getbit(key: KeyInput, offset: number | bigint): Promise<0 | 1> {
+    const k = this.run.key(key);
+    const at = ops.bitOffset(integerOf(offset), GETBIT_BYTES_MAX);
+    return this.run.read((tx) => ops.getbit(tx, k, at));
   }
 
   /** STRLEN: the length in bytes (0 if absent). */

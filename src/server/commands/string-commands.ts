@@ -6,6 +6,7 @@
  * absent key whatever its expiry argument says).
  */
 import type { Buffer } from "node:buffer";
+import { string2ll } from "../../types/numbers.js";
 import * as ops from "../../types/string-ops.js";
 import type { Txn } from "../../types/txn.js";
 import { keyword } from "../args.js";
@@ -134,6 +135,16 @@ function getrange(ctx: CommandContext, args: readonly Buffer[]): (tx: Txn) => Re
   const start = int64Arg(args[2]);
   const end = int64Arg(args[3]);
   return (tx) => bulkOf(ops.getrange(tx, k, start, end));
+}
+
+/** GETBIT's offset bound when no value limit is at hand (reads): Redis's default proto-max-bulk-len. */
+const GETBIT_BYTES_MAX = 512 * 1024 * 1024;
+
+/** A SETBIT/GETBIT offset argument as an int64. @throws CommandError with Redis's offset error. */
+function bitOffsetArg(arg: Buffer | undefined): bigint {
+  const v = string2ll(bin(arg));
+  if (v === undefined) throw new CommandError(ops.BIT_OFFSET_ERROR);
+  return v;
 }
 
 export const stringCommands: CommandSpec[] = [
@@ -363,4 +374,24 @@ export const stringCommands: CommandSpec[] = [
     },
     [1, -1, 2],
   ),
+  stringCommand(
+    "setbit",
+    4,
+    WRITE,
+    "2.2.0",
+    "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist",
+    true,
+    (ctx, args) => {
+      const k = keyArg(ctx, args);
+      const offset = bitOffsetArg(args[2]);
+      const on = string2ll(bin(args[3]));
+      if (on !== 0n && on !== 1n) throw new CommandError(ops.BIT_VALUE_ERROR);
+      return (tx) => R.integer(ops.setbit(tx, k, offset, on === 1n ? 1 : 0));
+    },
+  ),
+  stringCommand("getbit", 3, READ, "2.2.0", "Returns a bit value by offset", false, (ctx, args) => {
+    const k = keyArg(ctx, args);
+    const offset = ops.bitOffset(bitOffsetArg(args[2]), GETBIT_BYTES_MAX);
+    return (tx) => R.integer(ops.getbit(tx, k, offset));
+  }),
 ];
