@@ -1,7 +1,8 @@
 /**
  * fusedb's string and hash number commands against a real redis-server (Debian's, skipped when absent):
  * the same seeded commands — SET/HSET of random float and integer texts, INCRBYFLOAT/HINCRBYFLOAT and
- * INCRBY/HINCRBY by random texts, GETRANGE/SETRANGE at random int64 indexes, SETBIT/GETBIT, SET with random options —
+ * INCRBY/HINCRBY by random texts, GETRANGE/SETRANGE at random int64 indexes, SETBIT/GETBIT, LCS, SET with random
+ * options —
  * must give byte-identical replies, so the long double digits, the parse rules and the error texts are
  * Redis's own, not only the reference model's. Then the differential test's string and hash command
  * generators, replies compared exactly except where Redis's order or draws are unspecified.
@@ -65,7 +66,7 @@ function command(r: Prng): string[] {
       : String(BigInt(r.int(2 ** 30)) * BigInt(r.int(2 ** 30) - 2 ** 29));
   const index = () =>
     String(r.int(2) === 0 ? r.int(40) - 20 : BigInt(r.int(2 ** 31)) ** 2n * (r.int(2) ? 1n : -1n));
-  switch (r.int(11)) {
+  switch (r.int(14)) {
     case 0:
       return ["SET", "s", r.int(2) === 0 ? floatText(r) : int()];
     case 1:
@@ -80,6 +81,19 @@ function command(r: Prng): string[] {
       return ["HINCRBY", "h", "f", int()];
     case 6:
       return ["GETRANGE", "s", index(), index()];
+    case 10:
+      return [
+        "SET",
+        r.pick(["s", "t"]) as string,
+        Array.from({ length: r.int(14) }, () => r.pick(["a", "b", "c", "1"])).join(""),
+      ];
+    case 11:
+    case 12: {
+      const argv = ["LCS", "s", r.pick(["t", "h", "none"]) as string];
+      const opts = ["IDX", "LEN", "WITHMATCHLEN", "MINMATCHLEN", String(r.int(4) - 1), "IDX", "FOO"];
+      for (let i = r.int(4); i > 0; i--) argv.push(r.pick(opts) as string);
+      return argv;
+    }
     case 8:
       return ["SETBIT", "s", String(r.int(120) - 2), String(r.int(3))];
     case 9:

@@ -176,6 +176,43 @@ describe("string commands", () => {
     expect(errorOf(await call(c, "GETBIT", "h", "0"))).toBe(WRONGTYPE);
   });
 
+  it("LCS (redis.io examples)", async () => {
+    const { net } = await memServer();
+    const c = net.connect();
+    await call(c, "MSET", "key1", "ohmytext", "key2", "mynewtext");
+    expect(await call(c, "LCS", "key1", "key2")).toBe("mytext");
+    expect(await call(c, "LCS", "key1", "key2", "LEN")).toBe(6);
+    expect(await call(c, "LCS", "key1", "key2", "IDX")).toEqual([
+      "matches",
+      [
+        [
+          [4, 7],
+          [5, 8],
+        ],
+        [
+          [2, 3],
+          [0, 1],
+        ],
+      ],
+      "len",
+      6,
+    ]);
+    expect(await call(c, "LCS", "key1", "key2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN")).toEqual([
+      "matches",
+      [[[4, 7], [5, 8], 4]],
+      "len",
+      6,
+    ]);
+    expect(errorOf(await call(c, "LCS", "key1", "key2", "IDX", "LEN"))).toBe(
+      "ERR If you want both the length and indexes, please just use IDX.",
+    );
+    await call(c, "HSET", "h", "f", "v");
+    expect(errorOf(await call(c, "LCS", "key1", "h"))).toBe(
+      "ERR The specified keys must contain string values",
+    );
+    expect(await call(c, "LCS", "key1", "none")).toBe("");
+  });
+
   it("MGET/MSET/MSETNX, and EXEC as one atomic call", async () => {
     const { net } = await memServer();
     const c = net.connect();

@@ -13,6 +13,7 @@ import { fusedbCommands } from "./fusedb-commands.js";
 import { hashCommands } from "./hash-commands.js";
 import { jsonCommands } from "./json-commands.js";
 import { keyCommands } from "./key-commands.js";
+import { lcsCommands } from "./lcs-command.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
 import { stringCommands } from "./string-commands.js";
@@ -29,6 +30,7 @@ export function buildCommandTable(): CommandTable {
     ...keyCommands,
     ...jsonCommands,
     ...stringCommands,
+    ...lcsCommands,
     ...hashCommands,
     ...fusedbCommands,
     ...pubsubCommands,

@@ -137,7 +137,7 @@ function getrange(ctx: CommandContext, args: readonly Buffer[]): (tx: Txn) => Re
   return (tx) => bulkOf(ops.getrange(tx, k, start, end));
 }
 
-/** GETBIT's offset bound when no value limit is at hand (reads): Redis's default proto-max-bulk-len. */
+/** Redis's default proto-max-bulk-len: GETBIT's offset bound, and SETBIT's before the value limit. */
 const GETBIT_BYTES_MAX = 512 * 1024 * 1024;
 
 /** A SETBIT/GETBIT offset argument as an int64. @throws CommandError with Redis's offset error. */
@@ -384,6 +384,7 @@ export const stringCommands: CommandSpec[] = [
     (ctx, args) => {
       const k = keyArg(ctx, args);
       const offset = bitOffsetArg(args[2]);
+      ops.bitOffset(offset, GETBIT_BYTES_MAX); // Redis's own bound first; the value limit in the operation
       const on = string2ll(bin(args[3]));
       if (on !== 0n && on !== 1n) throw new CommandError(ops.BIT_VALUE_ERROR);
       return (tx) => R.integer(ops.setbit(tx, k, offset, on === 1n ? 1 : 0));
