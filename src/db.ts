@@ -41,6 +41,7 @@ import { Hashes } from "./types/hashes.js";
 import { Keys } from "./types/keys.js";
 import { TypesRunner } from "./types/runner.js";
 import { Sets } from "./types/sets-api.js";
+import { Strings } from "./types/strings.js";
 import type {
   BatchResult,
   ConditionalOptions,
@@ -102,6 +103,8 @@ export class FuseDB {
   readonly json: JsonPaths;
   /** Generic key operations over every type (DEL, TYPE, RENAME, EXPIRE, SCAN, ...): src/types/keys.ts. */
   readonly keys: Keys;
+  /** Strings (Redis's string commands): src/types/strings.ts. */
+  readonly strings: Strings;
 
   private constructor(private readonly engine: Engine) {
     this.clock = engine.clock;
@@ -119,6 +122,7 @@ export class FuseDB {
     const valueBytesMax = this.options.valueBytesMax;
     this.json = new JsonPaths({ get: (k) => this.get(k), batch: (m) => this.batch(m), valueBytesMax });
     this.keys = new Keys(run);
+    this.strings = new Strings(run);
   }
 
   /** The durability mode this handle runs in. */

@@ -29,7 +29,9 @@ export type DataTypeErrorCode =
   | "FUSEDB_OVERFLOW"
   | "FUSEDB_NAN"
   | "FUSEDB_NO_SUCH_KEY"
-  | "FUSEDB_INDEX_OUT_OF_RANGE";
+  | "FUSEDB_INDEX_OUT_OF_RANGE"
+  | "FUSEDB_OUT_OF_RANGE"
+  | "FUSEDB_VALUE_TOO_LARGE";
 
 /** Every stable error code fusedb throws. */
 export type FuseErrorCode =

@@ -63,6 +63,7 @@ export { type KeyScanOptions, Keys } from "./types/keys.js";
 export type { BytesInput } from "./types/runner.js";
 export type { ScanPage } from "./types/scan-cursor.js";
 export { Sets } from "./types/sets-api.js";
+export { type StringGetExOptions, type StringSetOptions, Strings } from "./types/strings.js";
 
 /** Options of {@link open}: the engine's knobs, plus optional `fs` and `clock` (default: the real ones). */
 export interface OpenDBOptions extends FuseDBOptions {

@@ -6,6 +6,7 @@
  * them; quota charges never pass the limit, even concurrently; the dashboard sees every durable change.
  */
 import { describe, expect, it } from "vitest";
+import { countInWindow, countView, credit, lock, unlock } from "../examples/counters-strings.js";
 import { runDashboard } from "../examples/dashboard.js";
 import { consume, setQuota, usageReport } from "../examples/quota.js";
 import { hitFixedWindow } from "../examples/rate-limiter-fixed-window.js";
@@ -99,6 +100,25 @@ describe("examples", () => {
     const last = JSON.parse(views[views.length - 1] ?? "[]") as [string, Json][];
     expect(last).toEqual([["metric:mem", { used: 1 }]]);
     expect(views[0]).toBe(JSON.stringify([["metric:cpu", 10]]));
+    await db.close();
+  });
+
+  it("counters and small values on strings", async () => {
+    const clock = new SimClock();
+    const db = await openOn(clock, "fsync");
+    expect(await countView(db, "home")).toBe(1);
+    expect(await countView(db, "home")).toBe(2);
+    expect(await countInWindow(db, "ann", 60)).toBe(1);
+    expect(await countInWindow(db, "ann", 60)).toBe(2);
+    clock.advance(60_000);
+    expect(await countInWindow(db, "ann", 60)).toBe(1);
+    await credit(db, "ann", "10.50");
+    expect(await credit(db, "ann", 0.1)).toBe("10.6");
+    expect(await lock(db, "job", "w1", 5000)).toBe(true);
+    expect(await lock(db, "job", "w2", 5000)).toBe(false);
+    expect(await unlock(db, "job", "w2")).toBe(false);
+    expect(await unlock(db, "job", "w1")).toBe(true);
+    expect(await lock(db, "job", "w2", 5000)).toBe(true);
     await db.close();
   });
 });

@@ -7,6 +7,8 @@ import type { Buffer } from "node:buffer";
 import type { KeyInput, KeyString } from "../doc/key.js";
 import { DataTypeError } from "../errors.js";
 import { bytesOf, TAG } from "./encoding.js";
+import { incrementFloatText, incrementInt64, NUMBER_ERRORS, requireInt64, string2ld } from "./numbers.js";
+import { type RandomSource, randomSource } from "./random.js";
 import type { BytesInput, TypesRunner } from "./runner.js";
 import { ELEMENTS_PER_READ, type ScanPage, scanCursor } from "./scan-cursor.js";
 import type { Collection, Txn } from "./txn.js";
@@ -68,6 +70,100 @@ export function hget(tx: Txn, k: KeyString, field: string): string | undefined {
   return h === undefined ? undefined : (tx.element(fieldsOf(tx, k, h), field) as string | undefined);
 }
 
+/** HSETNX: sets the field only if it is absent; whether it did. @throws WrongTypeError. */
+export function hsetnx(tx: Txn, k: KeyString, field: string, value: string): boolean {
+  if (hget(tx, k, field) !== undefined) return false;
+  hset(tx, k, [[field, value]], "hset");
+  return true;
+}
+
+/**
+ * HINCRBY: the field's value must be a strict int64 ("ERR hash value is not an integer"; absent: 0); the new
+ * value. @throws WrongTypeError; DataTypeError FUSEDB_NOT_INTEGER, FUSEDB_OVERFLOW.
+ */
+export function hincrby(tx: Txn, k: KeyString, field: string, delta: bigint): bigint {
+  const cur = hget(tx, k, field);
+  const old = cur === undefined ? 0n : requireInt64(cur, NUMBER_ERRORS.hashNotInteger);
+  const next = incrementInt64(old, delta);
+  hset(tx, k, [[field, next.toString()]], "hincrby");
+  return next;
+}
+
+/**
+ * HINCRBYFLOAT in Redis 7.0's order: the increment must be a float ("ERR value is not a valid float") and
+ * finite ("ERR value is NaN or Infinity") before the key is looked at; then the field's value must be a
+ * float ("ERR hash value is not a float"); the sum as INCRBYFLOAT's (src/types/numbers.ts). The stored text.
+ * @throws DataTypeError; WrongTypeError.
+ */
+export function hincrbyfloat(tx: Txn, k: KeyString, field: string, increment: string): string {
+  const incr = string2ld(increment);
+  if (incr === undefined) throw new DataTypeError("FUSEDB_NOT_FLOAT", NUMBER_ERRORS.notFloat);
+  if (incr === "infinity") throw new DataTypeError("FUSEDB_NAN", NUMBER_ERRORS.valueNanOrInfinity);
+  const text = incrementFloatText(hget(tx, k, field), increment, NUMBER_ERRORS.hashNotFloat);
+  hset(tx, k, [[field, text]], "hincrbyfloat");
+  return text;
+}
+
+/** Fields up to which HRANDFIELD draws from the whole hash, uniformly (it reads them all). */
+export const RANDOM_UNIFORM_FIELDS_MAX = ELEMENTS_PER_READ;
+/** Most fields a negative HRANDFIELD count may draw (Redis has no bound; a reply this big is a mistake). */
+export const RANDOM_DRAWS_MAX = 1_000_000;
+
+/**
+ * HRANDFIELD: without `count`, one [field, value] (undefined if the key is absent); with a positive count,
+ * that many distinct pairs (the whole hash if it has no more); with a negative one, |count| draws that may
+ * repeat; 0 or an absent key: none. Draws come from `rng` only. A hash of at most
+ * {@link RANDOM_UNIFORM_FIELDS_MAX} fields is drawn from uniformly; a larger one from a window of that many
+ * consecutive fields (or |count|, if more) starting at a random point between its first and last field, so
+ * an operation reads a bounded number of fields, at the cost of uniformity (Redis's own draws from large
+ * hashes are not uniform either: redis.io/commands/hrandfield).
+ * @throws WrongTypeError; DataTypeError FUSEDB_OUT_OF_RANGE for more than RANDOM_DRAWS_MAX draws.
+ */
+export function hrandfield(
+  tx: Txn,
+  k: KeyString,
+  count: number | undefined,
+  rng: RandomSource,
+): [string, string][] | undefined {
+  const h = tx.collection(k, "hash");
+  if (h === undefined) return count === undefined ? undefined : [];
+  if (count === 0) return [];
+  if (count !== undefined && count >= h.meta.n) return allFields(tx, k, h);
+  if (count !== undefined && -count > RANDOM_DRAWS_MAX) {
+    throw new DataTypeError("FUSEDB_OUT_OF_RANGE", "ERR value is out of range");
+  }
+  const pool = drawPool(tx, k, h, Math.abs(count ?? 1), rng);
+  const one = (): [string, string] => pool[rng.int(pool.length)] as [string, string];
+  if (count === undefined) return [one()];
+  if (count < 0) return Array.from({ length: -count }, one);
+  // `count` distinct: the first `count` places of a Fisher-Yates shuffle.
+  for (let i = 0; i < count; i++) {
+    const j = i + rng.int(pool.length - i);
+    [pool[i], pool[j]] = [pool[j] as [string, string], pool[i] as [string, string]];
+  }
+  return pool.slice(0, count);
+}
+
+/** The fields HRANDFIELD draws from (see {@link hrandfield}): all, or a window at a random point. */
+function drawPool(tx: Txn, k: KeyString, h: Collection, want: number, rng: RandomSource): [string, string][] {
+  if (h.meta.n <= RANDOM_UNIFORM_FIELDS_MAX) return allFields(tx, k, h);
+  const prefix = fieldsOf(tx, k, h);
+  const size = Math.max(RANDOM_UNIFORM_FIELDS_MAX, want);
+  const first = tx.elements(prefix, 1)[0]?.[0] ?? "";
+  const last = tx.elements(prefix, 1, true)[0]?.[0] ?? "";
+  let common = 0;
+  while (common < first.length && first[common] === last[common]) common++;
+  const lo = first.charCodeAt(common) || 0;
+  const hi = last.charCodeAt(common) || 0;
+  let from = last.slice(0, common) + String.fromCharCode(lo + rng.int(hi - lo + 1));
+  for (let i = 0; i < 3; i++) from += String.fromCharCode(rng.int(256));
+  const window = tx.elements(prefix, size, false, from) as [string, string][];
+  if (window.length < size) {
+    window.push(...(tx.elements(prefix, size - window.length, false, undefined, from) as [string, string][]));
+  }
+  return window;
+}
+
 /**
  * The library's hash operations: `db.hashes`. Keys as strings (UTF-8) or bytes; fields and values as
  * strings (UTF-8) or bytes; answers as Buffers. Every write is one WAL record, acknowledged once durable.
@@ -94,11 +190,7 @@ export class Hashes {
     const k = this.run.key(key);
     const f = this.run.bytes(field, "field");
     const v = this.run.bytes(value, "value");
-    return this.run.write((tx) => {
-      if (hget(tx, k, f) !== undefined) return false;
-      hset(tx, k, [[f, v]], "hsetnx");
-      return true;
-    });
+    return this.run.write((tx) => hsetnx(tx, k, f, v));
   }
 
   /** HGET: the field's value, or undefined. */
@@ -162,6 +254,50 @@ export class Hashes {
     return (await this.hgetall(key)).map(([, v]) => v);
   }
 
+  /** HINCRBY: adds `delta` (an int64) to the field's integer value (absent: 0); the new value. */
+  hincrby(key: KeyInput, field: BytesInput, delta: number | bigint): Promise<bigint> {
+    const k = this.run.key(key);
+    const f = this.run.bytes(field, "field");
+    const d = int64Of(delta);
+    return this.run.write((tx) => hincrby(tx, k, f, d));
+  }
+
+  /** HINCRBYFLOAT: adds `increment` (a number or Redis float text) in long doubles; the stored text. */
+  hincrbyfloat(key: KeyInput, field: BytesInput, increment: number | string): Promise<string> {
+    const k = this.run.key(key);
+    const f = this.run.bytes(field, "field");
+    const incr = typeof increment === "number" ? String(increment) : this.run.bytes(increment, "increment");
+    return this.run.write((tx) => hincrbyfloat(tx, k, f, incr));
+  }
+
+  /**
+   * HRANDFIELD: a random field (undefined if the key is absent), or with `count` that many distinct fields
+   * (negative: |count| draws that may repeat). Deterministic: the database's seed sequence
+   * (src/types/random.ts) draws. See {@link hrandfield} for the rules.
+   */
+  hrandfield(key: KeyInput): Promise<Buffer | undefined>;
+  hrandfield(key: KeyInput, count: number): Promise<Buffer[]>;
+  async hrandfield(key: KeyInput, count?: number): Promise<Buffer | undefined | Buffer[]> {
+    const pairs = await this.random(key, count);
+    if (count === undefined) return optionalBytes(pairs?.[0]?.[0]);
+    return (pairs ?? []).map(([f]) => bytesOf(f));
+  }
+
+  /** HRANDFIELD ... WITHVALUES: `count` random [field, value] pairs, as {@link hrandfield}. */
+  async hrandfieldWithValues(key: KeyInput, count: number): Promise<[Buffer, Buffer][]> {
+    const pairs = (await this.random(key, count)) ?? [];
+    return pairs.map(([f, v]) => [bytesOf(f), bytesOf(v)]);
+  }
+
+  private random(key: KeyInput, count: number | undefined): Promise<[string, string][] | undefined> {
+    const k = this.run.key(key);
+    if (count !== undefined && !Number.isSafeInteger(count)) {
+      throw new DataTypeError("FUSEDB_NOT_INTEGER", "ERR value is not an integer or out of range");
+    }
+    const seed = this.run.seeds.next();
+    return this.run.read((tx) => hrandfield(tx, k, count, randomSource(seed)));
+  }
+
   /**
    * HSCAN: a page of [field, value] pairs after `cursor` ("0" to start; the answer's cursor "0" when done),
    * fields matching the glob `match` if given, about `count` (default 10) examined. Every field present for
@@ -205,6 +341,13 @@ export class Hashes {
     }
     return items.map((i) => this.run.bytes(i, what));
   }
+}
+
+/** A caller's int64 (a safe-integer number or a bigint). @throws DataTypeError FUSEDB_NOT_INTEGER. */
+function int64Of(v: unknown): bigint {
+  if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+  if (typeof v === "bigint" && BigInt.asIntN(64, v) === v) return v;
+  throw new DataTypeError("FUSEDB_NOT_INTEGER", "ERR value is not an integer or out of range");
 }
 
 /** A binary string as a Buffer, undefined as undefined. */

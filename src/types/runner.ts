@@ -13,6 +13,7 @@ import type { Clock } from "../io/clock.js";
 import type { ResolvedOptions } from "../options.js";
 import { NOT_IN_MEMORY, type Tree } from "../tree/tree.js";
 import { binaryOf } from "./encoding.js";
+import { SeedSequence } from "./random.js";
 import { Txn } from "./txn.js";
 import { CachingView, NOT_NOW, runOn, type ViewSource } from "./view.js";
 
@@ -29,6 +30,9 @@ export interface TypesWriteInfo {
 export class TypesRunner {
   /** Reads run so far: seeds each read's random source (SRANDMEMBER and the like). */
   private reads = 0;
+  /** Seeds of the calls that draw at random (src/types/random.ts): take one per call, outside the operation. */
+  readonly seeds = new SeedSequence();
+
   constructor(
     private readonly pipeline: CommitPipeline,
     private readonly clock: Clock,

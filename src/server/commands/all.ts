@@ -13,9 +13,11 @@ import { fusedbCommands } from "./fusedb-commands.js";
 import { hashCommands } from "./hash-commands.js";
 import { jsonCommands } from "./json-commands.js";
 import { keyCommands } from "./key-commands.js";
+import { lcsCommands } from "./lcs-command.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
 import { setCommands } from "./set-commands.js";
+import { stringCommands } from "./string-commands.js";
 import { transactionCommands } from "./transaction-commands.js";
 
 /** Builds the table (a fresh one per server, so tests may build their own). */
@@ -28,6 +30,8 @@ export function buildCommandTable(): CommandTable {
     ...functionCommands,
     ...keyCommands,
     ...jsonCommands,
+    ...stringCommands,
+    ...lcsCommands,
     ...hashCommands,
     ...setCommands,
     ...fusedbCommands,
