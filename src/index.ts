@@ -52,6 +52,9 @@ export type { BlockCacheStats } from "./tree/block-cache.js";
 export type { RowCacheStats } from "./tree/row-cache.js";
 export type { JobKind, LeafInfo, TreeStats } from "./tree/tree.js";
 export { Hashes } from "./types/hashes.js";
+export type { ListEnd } from "./types/list-ops.js";
+export type { BlockingOptions } from "./types/lists.js";
+export { Lists } from "./types/lists.js";
 export type { BytesInput } from "./types/runner.js";
 export type { ScanPage } from "./types/scan-cursor.js";
 

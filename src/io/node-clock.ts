@@ -11,6 +11,12 @@ export class SystemClock implements Clock {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
+  /** `setTimeout`, cancelled by `clearTimeout`. */
+  timer(ms: number, fire: () => void): () => void {
+    const handle = setTimeout(fire, ms);
+    return () => clearTimeout(handle);
+  }
+
   /** Resolves in the event loop's check phase (`setImmediate`): after pending I/O callbacks have run. */
   yield(): Promise<void> {
     return new Promise((resolve) => setImmediate(resolve));
