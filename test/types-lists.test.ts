@@ -35,7 +35,7 @@ describe("lists: Redis's documented answers", () => {
     expect(await db.lists.lpos("l", "3", { count: 0, rank: 2 })).toEqual([8, 9, 10]);
     await db.lists.ltrim("l", 1, 0);
     await db.lists.rpush("l", ["a", "b", "c", "1", "2", "3", "c", "c"]);
-    const table: [Parameters<typeof db.lists.lpos>[2], unknown][] = [
+    const table: [{ rank?: number; count?: number; maxlen?: number }, unknown][] = [
       [{}, 2],
       [{ rank: 2 }, 6],
       [{ rank: -1 }, 7],
