@@ -132,6 +132,10 @@ export class Connection implements ClientState, CommandContext {
   private writable = true;
   private paused = false;
   private pumping = false;
+  /** The wait of a blocking command (see {@link block}), while one runs. */
+  private unblocker: AbortController | undefined;
+  /** The running command left the gate when it blocked: its end must not leave it again. */
+  private gateLeft = false;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -192,6 +196,33 @@ export class Connection implements ClientState, CommandContext {
     this.transport.destroy();
   }
 
+  get blocked(): boolean {
+    return this.unblocker !== undefined;
+  }
+
+  async block<T>(wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.unblocker !== undefined) throw new Error("one blocking wait at a time per connection");
+    const controller = new AbortController();
+    this.unblocker = controller;
+    // Blocking commands are not blind and not exclusive: this one is the only command of its connection
+    // running, and it holds the gate shared.
+    this.host.gate.leave(false);
+    this.gateLeft = true;
+    if (this.closed) controller.abort("closed");
+    try {
+      return await wait(controller.signal);
+    } finally {
+      this.unblocker = undefined;
+    }
+  }
+
+  unblock(how: "timeout" | "error"): boolean {
+    const u = this.unblocker;
+    if (u === undefined || u.signal.aborted) return false;
+    u.abort(how);
+    return true;
+  }
+
   deliver(reply: Reply): void {
     if (this.closed || this.ending) return;
     const raw = encodeReply(reply, this.protocol);
@@ -217,6 +248,7 @@ export class Connection implements ClientState, CommandContext {
   private onClose(): void {
     this.closed = true;
     this.ending = true;
+    this.unblocker?.abort("closed");
     this.waiting = undefined;
     this.host.context.pubsub.forget(this);
     if (this.inflight === 0) this.host.released(this);
@@ -292,7 +324,8 @@ export class Connection implements ClientState, CommandContext {
     // Counted when done, as Redis does (so CONFIG RESETSTAT counts itself).
     let started = 0;
     const done = (reply: Reply | typeof NO_REPLY): void => {
-      this.host.gate.leave(exclusive);
+      if (this.gateLeft) this.gateLeft = false;
+      else this.host.gate.leave(exclusive);
       this.host.context.stats.commandsProcessed++;
       const stat = commandStat(this.host.context.stats, fullName);
       stat.calls++;

@@ -247,8 +247,8 @@ export class ListWaiters {
   }
 }
 
-/** The attempt as one pure operation: pops (or moves) from the first non-empty list among `indexes`. */
-function popFirst(tx: Txn, req: BlockingPop, indexes: readonly number[]): Attempt | undefined {
+/** One attempt as a pure operation: pops (or moves) from the first non-empty list among `indexes`; also the non-blocking form of a blocking pop (inside MULTI). @throws WrongTypeError. */
+export function popFirst(tx: Txn, req: BlockingPop, indexes: readonly number[]): Attempt | undefined {
   for (const i of indexes) {
     const k = req.keys[i] as KeyString;
     const l = listOf(tx, k);

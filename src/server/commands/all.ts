@@ -13,6 +13,8 @@ import { fusedbCommands } from "./fusedb-commands.js";
 import { hashCommands } from "./hash-commands.js";
 import { jsonCommands } from "./json-commands.js";
 import { keyCommands } from "./key-commands.js";
+import { listBlockingCommands } from "./list-blocking-commands.js";
+import { listCommands } from "./list-commands.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
 import { transactionCommands } from "./transaction-commands.js";
@@ -28,6 +30,8 @@ export function buildCommandTable(): CommandTable {
     ...keyCommands,
     ...jsonCommands,
     ...hashCommands,
+    ...listCommands,
+    ...listBlockingCommands,
     ...fusedbCommands,
     ...pubsubCommands,
     ...transactionCommands,
