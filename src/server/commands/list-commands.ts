@@ -17,7 +17,7 @@ import {
   push,
   pushx,
 } from "../../types/list-ops.js";
-import { intArg, keyword } from "../args.js";
+import { keyword } from "../args.js";
 import { type CommandSpec, typedCommand } from "../command-table.js";
 import type { CommandContext } from "../context.js";
 import { dbKey } from "../keyspace.js";
@@ -39,6 +39,19 @@ export function bin(arg: Buffer | undefined): string {
 /** A bulk reply of a binary string, or null. */
 export function bulkOf(s: string | undefined): Reply {
   return s === undefined ? R.null : R.bulk(Buffer.from(s, "latin1"));
+}
+
+/**
+ * An integer argument over Redis's whole signed 64-bit range (as a number: beyond 2^53 it is rounded, which
+ * no index, count or rank of a list can tell from the exact value, except -2^63 as LPOS RANK: see below).
+ * @throws CommandError "ERR value is not an integer or out of range".
+ */
+export function int64Arg(arg: Buffer | undefined): number {
+  const text = (arg as Buffer).toString("latin1");
+  if (!/^-?(0|[1-9][0-9]*)$/.test(text) || text === "-0") throw new CommandError(ERR.notInteger);
+  const n = BigInt(text);
+  if (n > 9223372036854775807n || n < -9223372036854775808n) throw new CommandError(ERR.notInteger);
+  return Number(n);
 }
 
 /** LEFT or RIGHT (any case). @throws CommandError "ERR syntax error". */
@@ -88,7 +101,7 @@ function popCommand(end: ListEnd): CommandSpec {
         if (args.length > 3) throw new CommandError(`ERR wrong number of arguments for '${name}' command`);
         const k = keyArg(ctx, args);
         if (args.length === 2) return (tx) => bulkOf(pop(tx, k, end, 1, name)?.[0]);
-        const count = intArg(args[2] as Buffer);
+        const count = int64Arg(args[2] as Buffer);
         if (count < 0) throw new CommandError("ERR value is out of range, must be positive");
         return (tx) => {
           const got = pop(tx, k, end, count, name);
@@ -108,7 +121,8 @@ function lposOptions(args: readonly Buffer[]): LposOptions {
     if (value === undefined || (opt !== "RANK" && opt !== "COUNT" && opt !== "MAXLEN")) {
       throw new CommandError(ERR.syntax);
     }
-    const n = intArg(value);
+    // Redis 7.0 negates a negative RANK in a C long: -2^63 stays negative and then skips nothing (as -1).
+    const n = opt === "RANK" && keyword(value) === "-9223372036854775808" ? -1 : int64Arg(value);
     i++;
     if (opt === "RANK") checkLposOptions({ rank: n });
     else if (opt === "COUNT") checkLposOptions({ count: n });
@@ -153,7 +167,7 @@ export const listCommands: CommandSpec[] = [
       write: false,
       prepare: (ctx, args) => {
         const k = keyArg(ctx, args);
-        const [s, e] = [intArg(args[2] as Buffer), intArg(args[3] as Buffer)];
+        const [s, e] = [int64Arg(args[2] as Buffer), int64Arg(args[3] as Buffer)];
         return (tx) => R.array(lrange(tx, k, s, e).map(bulkOf));
       },
     },
@@ -170,7 +184,7 @@ export const listCommands: CommandSpec[] = [
       write: false,
       prepare: (ctx, args) => {
         const k = keyArg(ctx, args);
-        const i = intArg(args[2] as Buffer);
+        const i = int64Arg(args[2] as Buffer);
         return (tx) => bulkOf(lindex(tx, k, i));
       },
     },
@@ -187,7 +201,7 @@ export const listCommands: CommandSpec[] = [
       write: true,
       prepare: (ctx, args) => {
         const k = keyArg(ctx, args);
-        const i = intArg(args[2] as Buffer);
+        const i = int64Arg(args[2] as Buffer);
         const e = bin(args[3]);
         return (tx) => {
           lset(tx, k, i, e);
@@ -227,7 +241,7 @@ export const listCommands: CommandSpec[] = [
       write: true,
       prepare: (ctx, args) => {
         const k = keyArg(ctx, args);
-        const count = intArg(args[2] as Buffer);
+        const count = int64Arg(args[2] as Buffer);
         const e = bin(args[3]);
         return (tx) => R.integer(lrem(tx, k, count, e));
       },
@@ -245,7 +259,7 @@ export const listCommands: CommandSpec[] = [
       write: true,
       prepare: (ctx, args) => {
         const k = keyArg(ctx, args);
-        const [s, e] = [intArg(args[2] as Buffer), intArg(args[3] as Buffer)];
+        const [s, e] = [int64Arg(args[2] as Buffer), int64Arg(args[3] as Buffer)];
         return (tx) => {
           ltrim(tx, k, s, e);
           return R.ok;
