@@ -157,7 +157,7 @@ describe("blocking list commands", () => {
   });
 
   it("times out on the server's clock; CLIENT UNBLOCK; MULTI answers at once; argument errors", async () => {
-    const { net, clock } = await setup();
+    const { net, clock, server } = await setup();
     const [w, other] = [net.connect(), net.connect()];
     const wid = await call(w, "CLIENT", "ID");
     w.command("BLPOP", "q", "1.5");
@@ -189,5 +189,10 @@ describe("blocking list commands", () => {
     expect(errorOf(await call(w, "BLPOP", "str", "0"))).toBe(
       "WRONGTYPE Operation against a key holding the wrong kind of value",
     );
+    // A blocked client holds up neither FLUSHALL nor the server's shutdown.
+    w.command("BLPOP", "q", "0");
+    await settle();
+    expect(await call(other, "FLUSHALL")).toBe("OK");
+    await server.close();
   });
 });

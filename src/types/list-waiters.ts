@@ -130,7 +130,8 @@ export class ListWaiters {
       this.markReady(key, (entry.value as unknown as CollectionMeta).n);
       any = true;
     }
-    if (any) void this.drain();
+    // Not from inside the pipeline's apply step: the attempts start once it has returned (a microtask).
+    if (any) void Promise.resolve().then(() => this.drain());
   };
 
   /** Ends every wait not in flight with ClosedError (those in flight end with their attempt). */
