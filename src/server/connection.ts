@@ -28,6 +28,7 @@
 import type { Buffer } from "node:buffer";
 import type { Clock } from "../index.js";
 import type { Transport } from "../io/transport.js";
+import { BlockedWait } from "./blocking.js";
 import { type CommandTable, NO_REPLY, type Resolved } from "./command-table.js";
 import type { ClientClass, OutputLimit } from "./config.js";
 import type { ClientState, CommandContext, ServerContext } from "./context.js";
@@ -132,8 +133,7 @@ export class Connection implements ClientState, CommandContext {
   private writable = true;
   private paused = false;
   private pumping = false;
-  /** The wait of a blocking command (see {@link block}), while one runs. */
-  private unblocker: AbortController | undefined;
+  private readonly wait = new BlockedWait();
   /** The running command left the gate when it blocked: its end must not leave it again. */
   private gateLeft = false;
 
@@ -197,30 +197,16 @@ export class Connection implements ClientState, CommandContext {
   }
 
   get blocked(): boolean {
-    return this.unblocker !== undefined;
+    return this.wait.active;
   }
-
-  async block<T>(wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    if (this.unblocker !== undefined) throw new Error("one blocking wait at a time per connection");
-    const controller = new AbortController();
-    this.unblocker = controller;
-    // Blocking commands are not blind and not exclusive: this one is the only command of its connection
-    // running, and it holds the gate shared.
+  /** A blocking command is not blind nor exclusive: its connection's only one running, holding the gate shared. */
+  block<T>(wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
     this.host.gate.leave(false);
     this.gateLeft = true;
-    if (this.closed) controller.abort("closed");
-    try {
-      return await wait(controller.signal);
-    } finally {
-      this.unblocker = undefined;
-    }
+    return this.wait.run(wait);
   }
-
   unblock(how: "timeout" | "error"): boolean {
-    const u = this.unblocker;
-    if (u === undefined || u.signal.aborted) return false;
-    u.abort(how);
-    return true;
+    return this.wait.unblock(how);
   }
 
   deliver(reply: Reply): void {
@@ -248,7 +234,7 @@ export class Connection implements ClientState, CommandContext {
   private onClose(): void {
     this.closed = true;
     this.ending = true;
-    this.unblocker?.abort("closed");
+    this.wait.close();
     this.waiting = undefined;
     this.host.context.pubsub.forget(this);
     if (this.inflight === 0) this.host.released(this);
