@@ -29,6 +29,10 @@ export class EngineTimeProbe implements Clock {
     return this.inner.sleep(ms);
   }
 
+  timer(ms: number, fire: () => void): () => void {
+    return this.inner.timer(ms, fire);
+  }
+
   yield(): Promise<void> {
     return this.inner.yield();
   }

@@ -39,6 +39,8 @@ import type { KeyRange } from "./tree/key-range.js";
 import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
 import { Hashes } from "./types/hashes.js";
 import { Keys } from "./types/keys.js";
+import { ListWaiters } from "./types/list-waiters.js";
+import { Lists } from "./types/lists.js";
 import { TypesRunner } from "./types/runner.js";
 import { Sets } from "./types/sets-api.js";
 import { Strings } from "./types/strings.js";
@@ -105,6 +107,9 @@ export class FuseDB {
   readonly keys: Keys;
   /** Strings (Redis's string commands): src/types/strings.ts. */
   readonly strings: Strings;
+  /** Lists (Redis's list commands, blocking pops included): src/types/lists.ts. */
+  readonly lists: Lists;
+  private readonly listWaiters: ListWaiters;
 
   private constructor(private readonly engine: Engine) {
     this.clock = engine.clock;
@@ -123,6 +128,9 @@ export class FuseDB {
     this.json = new JsonPaths({ get: (k) => this.get(k), batch: (m) => this.batch(m), valueBytesMax });
     this.keys = new Keys(run);
     this.strings = new Strings(run);
+    this.listWaiters = new ListWaiters(run, this.clock);
+    this.hub.watch(this.listWaiters.onEffects);
+    this.lists = new Lists(run, this.listWaiters);
   }
 
   /** The durability mode this handle runs in. */
@@ -461,11 +469,12 @@ export class FuseDB {
   /**
    * Stops accepting work (later calls throw ClosedError), settles every pending operation (each resolves or
    * rejects; in mode 'relaxed' every acknowledged record is fdatasynced), ends every subscription (after its
-   * queued events), and releases the directory lock.
+   * queued events), ends blocked list pops with ClosedError, and releases the directory lock.
    * @throws IoError (FUSEDB_IO) if closing a file fails.
    */
   async close(): Promise<void> {
     if (this.pipeline.closed) return;
+    this.listWaiters.close(); // blocked pops end with ClosedError (those in flight settle with the pipeline)
     await this.pipeline.close();
     try {
       await this.tree.close();

@@ -41,6 +41,10 @@ export class EngineClock implements Clock {
     return this.inner.sleep(ms);
   }
 
+  timer(ms: number, fire: () => void): () => void {
+    return this.inner.timer(ms, fire);
+  }
+
   yield(): Promise<void> {
     return this.inner.yield();
   }

@@ -31,7 +31,9 @@ export type DataTypeErrorCode =
   | "FUSEDB_NO_SUCH_KEY"
   | "FUSEDB_INDEX_OUT_OF_RANGE"
   | "FUSEDB_OUT_OF_RANGE"
-  | "FUSEDB_VALUE_TOO_LARGE";
+  | "FUSEDB_VALUE_TOO_LARGE"
+  /** A count, rank, length or timeout that must not be negative (LPOP count, LPOS COUNT/MAXLEN, BLPOP timeout). */
+  | "FUSEDB_NEGATIVE";
 
 /** Every stable error code fusedb throws. */
 export type FuseErrorCode =

@@ -3,11 +3,13 @@
  * windows are checked to the millisecond. Invariants: the fixed-window limiter allows exactly `limit` hits
  * per window and resets when the window's counter expires; the token bucket never spends a token twice,
  * even under concurrent callers, and refills with time; sessions expire after idling and `touch` extends
- * them; quota charges never pass the limit, even concurrently; the dashboard sees every durable change.
+ * them; quota charges never pass the limit, even concurrently; the dashboard sees every durable change;
+ * the job queue runs every job once, in order, on idle workers woken by pushes, whose wait ends on the clock.
  */
 import { describe, expect, it } from "vitest";
 import { countInWindow, countView, credit, lock, unlock } from "../examples/counters-strings.js";
 import { runDashboard } from "../examples/dashboard.js";
+import { jobQueue } from "../examples/job-queue.js";
 import { consume, setQuota, usageReport } from "../examples/quota.js";
 import { hitFixedWindow } from "../examples/rate-limiter-fixed-window.js";
 import { sessionStore } from "../examples/session-store.js";
@@ -119,6 +121,40 @@ describe("examples", () => {
     expect(await unlock(db, "job", "w2")).toBe(false);
     expect(await unlock(db, "job", "w1")).toBe(true);
     expect(await lock(db, "job", "w2", 5000)).toBe(true);
+    await db.close();
+  });
+
+  it("job queue on a list with blocking pop", async () => {
+    const clock = new SimClock();
+    const db = await openOn(clock, "fsync");
+    const queue = jobQueue(db, "jobs");
+    const ran: string[] = [];
+    const handler = (who: string) => (job: Json) => {
+      ran.push(`${who}:${(job as { n: number }).n}`);
+    };
+    // Both workers find the queue empty and block; pushes wake them oldest first.
+    const workers = [queue.work(handler("w1"), 10), queue.work(handler("w2"), 10)];
+    for (let n = 1; n <= 5; n++) await queue.enqueue({ n });
+    for (let i = 0; i < 200 && ran.length < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(ran.map((r) => r.split(":")[1])).toEqual(["1", "2", "3", "4", "5"]);
+    expect(ran[0]).toBe("w1:1");
+    expect(await queue.counts()).toEqual({ pending: 0, processing: 0 });
+    clock.advance(9_999);
+    await new Promise((r) => setImmediate(r));
+    clock.advance(1);
+    const counts = await Promise.all(workers);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(5);
+    // A worker that died mid-job leaves it on the processing list; requeueing puts it back first.
+    await queue.enqueue({ n: 6 });
+    await queue.enqueue({ n: 7 });
+    await expect(queue.work(() => Promise.reject(new Error("crash")), 1)).rejects.toThrow("crash");
+    expect(await queue.counts()).toEqual({ pending: 1, processing: 1 });
+    expect(await queue.requeueStalled()).toBe(1);
+    const late = queue.work(handler("w3"), 1);
+    for (let i = 0; i < 200 && ran.length < 7; i++) await new Promise((r) => setImmediate(r));
+    clock.advance(1000);
+    expect(await late).toBe(2);
+    expect(ran.slice(5)).toEqual(["w3:6", "w3:7"]);
     await db.close();
   });
 });

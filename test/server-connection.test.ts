@@ -139,7 +139,12 @@ describe("durability and group commit", () => {
     const db = await Engine.open({
       dir: "db",
       fs,
-      clock: { now: () => 0, sleep: () => Promise.resolve(), yield: () => Promise.resolve() },
+      clock: {
+        now: () => 0,
+        sleep: () => Promise.resolve(),
+        timer: () => () => {},
+        yield: () => Promise.resolve(),
+      },
     });
     const { net, server } = await memServer({ db });
     const first = net.connect();
@@ -263,7 +268,12 @@ describe("stop", () => {
     const db: FuseDB = await Engine.open({
       dir: "db",
       fs,
-      clock: { now: () => 0, sleep: () => Promise.resolve(), yield: () => Promise.resolve() },
+      clock: {
+        now: () => 0,
+        sleep: () => Promise.resolve(),
+        timer: () => () => {},
+        yield: () => Promise.resolve(),
+      },
     });
     const { net, server } = await memServer({ db });
     const c = net.connect();
@@ -282,7 +292,12 @@ describe("stop", () => {
     const reopened = await Engine.open({
       dir: "db",
       fs,
-      clock: { now: () => 0, sleep: () => Promise.resolve(), yield: () => Promise.resolve() },
+      clock: {
+        now: () => 0,
+        sleep: () => Promise.resolve(),
+        timer: () => () => {},
+        yield: () => Promise.resolve(),
+      },
     });
     expect((await reopened.get(Buffer.from("\x00k", "latin1")))?.value).toEqual({ a: 1 });
     await reopened.close();

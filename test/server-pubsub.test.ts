@@ -312,7 +312,12 @@ describe("keyspace notifications", () => {
 
   it("are sent only after the write's fdatasync, and recovery sends none", async () => {
     const fs = new TestDisk();
-    const clock = { now: () => 0, sleep: () => Promise.resolve(), yield: () => Promise.resolve() };
+    const clock = {
+      now: () => 0,
+      sleep: () => Promise.resolve(),
+      timer: () => () => {},
+      yield: () => Promise.resolve(),
+    };
     const db = await Engine.open({ dir: "db", fs, clock });
     const first = await memServer({ db, directives: [["notify-keyspace-events", "KA"]] });
     const sub = first.net.connect();

@@ -5,7 +5,7 @@
  * - Zipf: draws are skewed (the top key takes a large share), scrambled draws stay skewed but move the hot
  *   keys away from 0.
  * - TraceHash: matches the published FNV-1a 64 vectors; event boundaries matter.
- * - SimClock: timers fire in (due time, insertion order); time moves only when the simulator moves it and
+ * - SimClock: timers (sleeps and cancellable `timer`s) fire in (due time, insertion order); time moves only when the simulator moves it and
  *   never backwards. Driver: runs the world until a condition holds; work outstanding with nothing
  *   scheduled, or not done within its bound of virtual time, is a HangError.
  * - SimFileSystem: reads see unsynced data; synced writes always survive a crash, unsynced ones may be
@@ -238,6 +238,26 @@ describe("SimClock", () => {
     );
     expect(ticks).toBeGreaterThanOrEqual(10);
     expect(ticks).toBeLessThan(13);
+  });
+
+  it("timer: fires with the sleeps in (due time, insertion order); a cancelled one never fires nor counts", () => {
+    const clock = new SimClock(0);
+    const fired: string[] = [];
+    const cancelA = clock.timer(10, () => fired.push("a"));
+    clock.timer(10, () => fired.push("b"));
+    const cancelC = clock.timer(5, () => fired.push("c"));
+    expect(clock.pendingTimers).toBe(3);
+    cancelC();
+    cancelC();
+    expect(clock.pendingTimers).toBe(2);
+    expect(clock.nextTimerAt()).toBe(10);
+    expect(clock.advance(10)).toBe(2);
+    expect(fired).toEqual(["a", "b"]);
+    cancelA(); // after it fired: nothing
+    expect(clock.pendingTimers).toBe(0);
+    expect(clock.nextTimerAt()).toBe(undefined);
+    expect(clock.now()).toBe(10);
+    expect(() => clock.timer(-1, () => {})).toThrow(RangeError);
   });
 
   it("drives a chain of sleeps to completion", async () => {

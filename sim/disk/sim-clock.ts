@@ -13,6 +13,8 @@ interface Timer {
   /** Insertion order; breaks ties between timers due at the same instant. */
   readonly seq: number;
   readonly resolve: () => void;
+  /** Set by a cancelled {@link SimClock.timer}: dropped unfired when it reaches the top of the heap. */
+  cancelled?: boolean;
 }
 
 /**
@@ -32,6 +34,8 @@ export class SimClock implements Clock {
   private nowMs: number;
   private seq = 0;
   private yieldCount = 0;
+  /** Cancelled timers still in the heap (dropped lazily when they reach its top). */
+  private cancelledCount = 0;
   private readonly timers = new MinHeap<Timer>(
     (a, b) => a.atMs < b.atMs || (a.atMs === b.atMs && a.seq < b.seq),
   );
@@ -59,6 +63,30 @@ export class SimClock implements Clock {
   }
 
   /**
+   * Calls `fire` when the simulator fires this timer, due at `now() + ms` (ordered with the sleeps), unless
+   * cancelled first: a cancelled timer never fires, moves no time and is not counted as pending.
+   * @throws RangeError if `ms` is negative or not finite.
+   */
+  timer(ms: number, fire: () => void): () => void {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`SimClock.timer: bad duration ${ms} ms`);
+    const t: Timer = { atMs: this.nowMs + ms, seq: this.seq++, resolve: fire };
+    this.timers.push(t);
+    return () => {
+      if (t.cancelled) return;
+      t.cancelled = true;
+      this.cancelledCount++;
+    };
+  }
+
+  /** Pops cancelled timers off the heap's top, so its top is a live timer or nothing. */
+  private dropCancelled(): void {
+    for (let top = this.timers.peek(); top?.cancelled === true; top = this.timers.peek()) {
+      this.timers.pop();
+      this.cancelledCount--;
+    }
+  }
+
+  /**
    * Resolves once the promise continuations already queued have run (a microtask turn), without firing a
    * timer or moving time: a yield never depends on the simulator driving the clock, so an undriven clock
    * never hangs the engine, and the order of everything stays a function of the inputs. Counted in `yields`.
@@ -75,11 +103,12 @@ export class SimClock implements Clock {
 
   /** Number of timers not yet fired. */
   get pendingTimers(): number {
-    return this.timers.size;
+    return this.timers.size - this.cancelledCount;
   }
 
   /** Due time of the earliest timer, or undefined when none is queued. */
   nextTimerAt(): number | undefined {
+    this.dropCancelled();
     return this.timers.peek()?.atMs;
   }
 
@@ -89,8 +118,10 @@ export class SimClock implements Clock {
    * no timer is queued.
    */
   runNext(): boolean {
+    this.dropCancelled();
     const timer = this.timers.pop();
     if (timer === undefined) return false;
+    timer.cancelled = true; // fired: a later cancel does nothing
     this.nowMs = Math.max(this.nowMs, timer.atMs);
     timer.resolve();
     return true;

@@ -8,6 +8,12 @@ export interface Clock {
   /** Resolves after `ms` milliseconds of this clock's time. */
   sleep(ms: number): Promise<void>;
   /**
+   * Calls `fire` once, after `ms` milliseconds of this clock's time, unless the returned cancel function
+   * runs first (then never; cancelling twice or after it fired does nothing). Unlike {@link sleep} it leaves
+   * nothing pending once cancelled: the blocking list pops (src/types/list-waiters.ts) arm one per waiter.
+   */
+  timer(ms: number, fire: () => void): () => void;
+  /**
    * Lets other work run, then resolves, without waiting for any time to pass: long in-memory work (a scan
    * skipping many tombstones) awaits it between bounded runs so it never starves the event loop. A real
    * clock resolves it after the event loop's pending I/O callbacks and timers (its check phase); a virtual

@@ -166,6 +166,17 @@ export class SubscriptionHub {
   private readonly byKey = new Map<KeyString, Set<Subscription>>();
   private readonly byPrefix = new Set<Subscription>();
   private count = 0;
+  /** Engine-internal listeners of every visible record (the blocking list pops), called before subscribers. */
+  private readonly watchers = new Set<(effects: readonly Effect[]) => void>();
+
+  /**
+   * @internal Calls `fn` with the effects of every record as it becomes visible, synchronously, before the
+   * subscribers' events; `fn` must not throw. Returns the function that stops it.
+   */
+  watch(fn: (effects: readonly Effect[]) => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
+  }
 
   /** Live (not ended, not evicted) subscriptions. */
   get size(): number {
@@ -201,6 +212,7 @@ export class SubscriptionHub {
 
   /** Dispatches the effects of the record at `lsn`, in effect order, to every matching subscriber. */
   dispatch(lsn: number, effects: readonly Effect[]): void {
+    for (const w of this.watchers) w(effects);
     if (this.count === 0) return;
     for (const { key, entry, op, was } of effects) {
       // A collection's elements are internal: its subscribers see one event for its key per call.

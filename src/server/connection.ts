@@ -28,6 +28,7 @@
 import type { Buffer } from "node:buffer";
 import type { Clock } from "../index.js";
 import type { Transport } from "../io/transport.js";
+import { BlockedWait } from "./blocking.js";
 import { type CommandTable, NO_REPLY, type Resolved } from "./command-table.js";
 import type { ClientClass, OutputLimit } from "./config.js";
 import type { ClientState, CommandContext, ServerContext } from "./context.js";
@@ -132,6 +133,9 @@ export class Connection implements ClientState, CommandContext {
   private writable = true;
   private paused = false;
   private pumping = false;
+  private readonly wait = new BlockedWait();
+  /** The running command left the gate when it blocked: its end must not leave it again. */
+  private gateLeft = false;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -192,6 +196,19 @@ export class Connection implements ClientState, CommandContext {
     this.transport.destroy();
   }
 
+  get blocked(): boolean {
+    return this.wait.active;
+  }
+  /** A blocking command is not blind nor exclusive: its connection's only one running, holding the gate shared. */
+  block<T>(wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.host.gate.leave(false);
+    this.gateLeft = true;
+    return this.wait.run(wait);
+  }
+  unblock(how: "timeout" | "error"): boolean {
+    return this.wait.unblock(how);
+  }
+
   deliver(reply: Reply): void {
     if (this.closed || this.ending) return;
     const raw = encodeReply(reply, this.protocol);
@@ -217,6 +234,7 @@ export class Connection implements ClientState, CommandContext {
   private onClose(): void {
     this.closed = true;
     this.ending = true;
+    this.wait.close();
     this.waiting = undefined;
     this.host.context.pubsub.forget(this);
     if (this.inflight === 0) this.host.released(this);
@@ -291,7 +309,8 @@ export class Connection implements ClientState, CommandContext {
     // Counted when done, as Redis does (so CONFIG RESETSTAT counts itself).
     let started = 0;
     const done = (reply: Reply | typeof NO_REPLY): void => {
-      this.host.gate.leave(exclusive);
+      if (this.gateLeft) this.gateLeft = false;
+      else this.host.gate.leave(exclusive);
       this.host.context.stats.commandsProcessed++;
       const stat = commandStat(this.host.context.stats, fullName);
       stat.calls++;

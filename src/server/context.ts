@@ -50,6 +50,17 @@ export interface ClientState {
   deliver(reply: Reply): void;
   /** Closes the connection now (CLIENT KILL, idle timeout); its running commands still finish. */
   kill(): void;
+  /** Whether a blocking command (BLPOP, BLMOVE, ...) of this client is waiting (INFO `blocked_clients`). */
+  readonly blocked: boolean;
+  /**
+   * Runs a blocking command's wait: the client counts as blocked meanwhile, lets go of the server's gate
+   * (other clients' commands, EXEC and FLUSHALL included, run while it waits), and `signal` aborts with
+   * reason "timeout" or "error" on CLIENT UNBLOCK, or "closed" when the connection goes. Only for a command
+   * run directly by its connection (not inside EXEC), at most one at a time.
+   */
+  block<T>(wait: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** CLIENT UNBLOCK: ends the wait of {@link block} with `how`; whether one was running. */
+  unblock(how: "timeout" | "error"): boolean;
 }
 
 /** One command's counters (INFO commandstats), by Redis's names. */

@@ -3,7 +3,7 @@
  * line, as Redis 7.0 prints them. Sections: server, clients, memory, persistence, stats, replication, cpu,
  * commandstats (only when named, or with "all"/"everything", as Redis), keyspace; fields by Redis's names (what clients and Redis's test suite read, such as `redis_version` and
  * `blocked_clients`), plus `fusedb_*` fields for the engine. Fields for machinery fusedb lacks are given
- * their idle values (`blocked_clients:0`, `role:master`).
+ * their idle values (`role:master`).
  */
 import type { CommandStat, ServerContext, ServerStats } from "./context.js";
 import { countDatabase } from "./keyspace.js";
@@ -73,7 +73,7 @@ function clients(s: ServerContext): Fields {
     ["maxclients", s.config.int("maxclients")],
     ["client_recent_max_input_buffer", Math.max(0, ...all.map((c) => c.queryBufferBytes))],
     ["client_recent_max_output_buffer", Math.max(0, ...all.map((c) => c.outputBytes))],
-    ["blocked_clients", 0],
+    ["blocked_clients", all.filter((c) => c.blocked).length],
     ["tracking_clients", 0],
     ["clients_in_timeout_table", 0],
   ];

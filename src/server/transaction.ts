@@ -68,6 +68,8 @@ export class Transaction {
   queued: QueuedCommand[] | undefined;
   /** A command was rejected while queueing: EXEC will answer EXECABORT. */
   failed = false;
+  /** EXEC is running the queued commands: a blocking command acts as if its timeout expired (Redis). */
+  executing = false;
   private queuedBytes = 0;
   /** Watched keys by stored key (latin1). */
   private readonly watched = new Map<string, WatchedKey>();
@@ -150,6 +152,15 @@ export async function runQueued(ctx: CommandContext, queued: readonly QueuedComm
   if (typed !== undefined) return typed;
   const batched = await tryBatch(ctx, queued);
   if (batched !== undefined) return batched;
+  ctx.client.transaction.executing = true;
+  try {
+    return await runOneByOne(ctx, queued);
+  } finally {
+    ctx.client.transaction.executing = false;
+  }
+}
+
+async function runOneByOne(ctx: CommandContext, queued: readonly QueuedCommand[]): Promise<Reply[]> {
   const replies: Reply[] = [];
   for (const q of queued) {
     const handler = q.spec.handler as NonNullable<CommandSpec["handler"]>;

@@ -30,8 +30,10 @@ export class MemClient {
     onReply: (r) => this.replies.push(r),
     onErrorReply: (e) => this.replies.push({ error: (e as Error).message }),
     onPush: (p) => this.replies.push({ push: p }),
-    getTypeMapping: () => ({}),
+    getTypeMapping: () => this.typeMapping,
   });
+  /** The decoder's type mapping (e.g. `{ [RESP_TYPES.BLOB_STRING]: Buffer }` for binary replies); none by default. */
+  typeMapping: Record<number, unknown> = {};
 
   constructor(readonly server: MemServerSide) {}
 

@@ -189,6 +189,9 @@ class ManualClock implements Clock {
   sleep(_ms: number): Promise<void> {
     return Promise.resolve();
   }
+  timer(_ms: number, _fire: () => void): () => void {
+    return () => {}; // time never passes for the log's timers
+  }
   yield(): Promise<void> {
     return Promise.resolve();
   }

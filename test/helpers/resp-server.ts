@@ -105,6 +105,15 @@ export class ManualClock implements Clock {
     return new Promise((wake) => this.sleepers.push({ at: this.nowMs + ms, wake }));
   }
 
+  /** Calls `fire` once `advance` has passed `ms` from now, unless cancelled first. */
+  timer(ms: number, fire: () => void): () => void {
+    const sleeper = { at: this.nowMs + ms, wake: fire };
+    this.sleepers.push(sleeper);
+    return () => {
+      this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+    };
+  }
+
   /** Resolves at once: this clock never holds back a scan's pacing. */
   yield(): Promise<void> {
     return Promise.resolve();

@@ -14,6 +14,8 @@ import { hashCommands } from "./hash-commands.js";
 import { jsonCommands } from "./json-commands.js";
 import { keyCommands } from "./key-commands.js";
 import { lcsCommands } from "./lcs-command.js";
+import { listBlockingCommands } from "./list-blocking-commands.js";
+import { listCommands } from "./list-commands.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
 import { setCommands } from "./set-commands.js";
@@ -34,6 +36,8 @@ export function buildCommandTable(): CommandTable {
     ...lcsCommands,
     ...hashCommands,
     ...setCommands,
+    ...listCommands,
+    ...listBlockingCommands,
     ...fusedbCommands,
     ...pubsubCommands,
     ...transactionCommands,

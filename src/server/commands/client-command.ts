@@ -256,14 +256,15 @@ const subcommands: CommandSpec[] = [
     arity: -3,
     flags: [...SUB.flags, "admin"],
     since: "5.0.0",
-    summary: "Unblocks a client blocked by a blocking command (none blocks yet: always 0).",
-    handler: (_ctx, args) => {
-      intArg(args[2] as Buffer);
+    summary: "Unblocks a client blocked by a blocking command from a different connection.",
+    handler: (ctx, args) => {
+      const id = intArg(args[2] as Buffer);
       const how = keyword(args[3]);
       if (args.length > 4 || (args.length === 4 && how !== "TIMEOUT" && how !== "ERROR")) {
         throw new CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
       }
-      return R.integer(0);
+      const target = ctx.server.clients().find((c) => c.id === id);
+      return R.integer(target?.unblock(how === "ERROR" ? "error" : "timeout") ? 1 : 0);
     },
   }),
 ];

@@ -1,0 +1,265 @@
+/**
+ * Blocking list pops (BLPOP, BRPOP, BLMOVE): callers waiting for an element of one of their keys, served
+ * in FIFO order (per key, the oldest waiter first) when a push to the key becomes visible (durable in mode
+ * 'fsync'). Each served pop is its own atomic write (one WAL record), as Redis propagates a served BLPOP
+ * as an LPOP. Idea: Redis's blocked.c (clients blocked per key in arrival order, a key made "ready" by a
+ * push, served after the command that pushed).
+ *
+ * How it stays correct without a lock:
+ * - Every attempt (a pop that may find nothing) is a write through the commit pipeline, resolved on the
+ *   newest state in submission order, so attempts never race each other on one key.
+ * - One drain loop issues attempts in rounds: a round takes the pending tasks (a new waiter's first try; a
+ *   key made ready with a budget = the list's length then), issues every attempt they call for at once
+ *   (group commit), and awaits them all before the next round. A waiter has at most one attempt in flight
+ *   ("busy"); a ready key that had to skip a busy waiter is made ready again for the next round, so no
+ *   element waits while a waiter of its key does (liveness), and a waiter is never served twice.
+ * - A waiter registers in its keys' queues before its first try, so a push that becomes visible while the
+ *   try is in flight makes the key ready and is served in the next round (no lost wake-up).
+ * - The timeout runs on the engine's {@link Clock} (`timer`): no real timer in src/, and the simulator (or a
+ *   test's manual clock) decides when it fires. A timeout or abort while an attempt is in flight waits for
+ *   that attempt: if it popped an element, the waiter gets it (nothing is ever popped and lost).
+ */
+import type { KeyString } from "../doc/key.js";
+import { ClosedError } from "../errors.js";
+import type { Clock } from "../io/clock.js";
+import type { Effect } from "../wal/batch-codec.js";
+import { type ListEnd, listOf, lmove, pop } from "./list-ops.js";
+import type { TypesRunner } from "./runner.js";
+import type { CollectionMeta, Txn } from "./txn.js";
+
+/** A blocking pop's request. */
+export interface BlockingPop {
+  /** The keys, in the order their lists are tried (at least one). */
+  readonly keys: readonly KeyString[];
+  /** The end popped from. */
+  readonly from: ListEnd;
+  /** BLMOVE: where the popped element is pushed, in the same write. */
+  readonly move?: { readonly destination: KeyString; readonly to: ListEnd };
+  /** Milliseconds of the engine's clock to wait; 0 waits until served (or aborted, or closed). */
+  readonly timeoutMs: number;
+  /** Aborting it ends the wait as a timeout does. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a served waiter gets: the index (in `keys`) of the key popped and the element. */
+export interface Served {
+  readonly index: number;
+  readonly element: string;
+}
+
+interface Waiter {
+  readonly req: BlockingPop;
+  state: "waiting" | "busy" | "done";
+  /** The timeout or the signal ended the wait while an attempt was in flight. */
+  ended: boolean;
+  cancelTimer: () => void;
+  onAbort: () => void;
+  resolve: (served: Served | undefined) => void;
+  reject: (err: unknown) => void;
+}
+
+type Task = { readonly waiter: Waiter } | { readonly key: KeyString; budget: number };
+
+/** One attempt's outcome: what was popped, and how many elements the key has left. */
+interface Attempt {
+  readonly index: number;
+  readonly element: string;
+  readonly left: number;
+}
+
+/** See the module comment. One per open database. */
+export class ListWaiters {
+  /** Waiters per key, oldest first. Bounded by the waiters (each in at most its keys' queues). */
+  private readonly byKey = new Map<KeyString, Waiter[]>();
+  /** Pending tasks of the next round, in arrival order. */
+  private tasks: Task[] = [];
+  private draining = false;
+  private waiting = 0;
+  private closed = false;
+
+  constructor(
+    private readonly run: TypesRunner,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Callers blocked now (INFO's `blocked_clients`). */
+  get blocked(): number {
+    return this.waiting;
+  }
+
+  /**
+   * Waits until one of `req.keys` holds an element and pops it for this caller (FIFO among waiters of a
+   * key). Resolves with the key's index and the element, or undefined on timeout or abort.
+   * @throws ClosedError when the database closes first; WrongTypeError (a key, or BLMOVE's destination,
+   *   of another type when an element is there to pop); what every write throws.
+   */
+  wait(req: BlockingPop): Promise<Served | undefined> {
+    if (this.closed) return Promise.reject(new ClosedError());
+    if (req.signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const w: Waiter = {
+        req,
+        state: "busy",
+        ended: false,
+        cancelTimer: () => {},
+        onAbort: () => this.end(w),
+        resolve,
+        reject,
+      };
+      this.waiting++;
+      for (const k of new Set(req.keys)) {
+        let q = this.byKey.get(k);
+        if (q === undefined) {
+          q = [];
+          this.byKey.set(k, q);
+        }
+        q.push(w);
+      }
+      if (req.timeoutMs > 0) w.cancelTimer = this.clock.timer(req.timeoutMs, () => this.end(w));
+      req.signal?.addEventListener("abort", w.onAbort, { once: true });
+      this.tasks.push({ waiter: w });
+      void this.drain();
+    });
+  }
+
+  /** The effects of a record that became visible: a list key with waiters is ready. Never throws. */
+  readonly onEffects = (effects: readonly Effect[]): void => {
+    let any = false;
+    for (const { key, entry } of effects) {
+      if (entry.type !== "list" || entry.value === undefined || !this.byKey.has(key)) continue;
+      this.markReady(key, (entry.value as unknown as CollectionMeta).n);
+      any = true;
+    }
+    // Not from inside the pipeline's apply step: the attempts start once it has returned (a microtask).
+    if (any) void Promise.resolve().then(() => this.drain());
+  };
+
+  /** Ends every wait not in flight with ClosedError (those in flight end with their attempt). */
+  close(): void {
+    this.closed = true;
+    const all = new Set<Waiter>();
+    for (const q of this.byKey.values()) for (const w of q) all.add(w);
+    for (const w of all) if (w.state === "waiting") this.finish(w, undefined, new ClosedError());
+  }
+
+  private markReady(key: KeyString, budget: number): void {
+    for (const t of this.tasks) {
+      if ("key" in t && t.key === key) {
+        t.budget = Math.max(t.budget, budget);
+        return;
+      }
+    }
+    this.tasks.push({ key, budget });
+  }
+
+  /** Runs rounds until no task is pending. Never rejects. */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      // Bounded: each round awaits real writes, and tasks come only from waiters, pushes and skips.
+      while (this.tasks.length > 0) {
+        const round = this.tasks;
+        this.tasks = [];
+        const jobs: Promise<void>[] = [];
+        const again = new Map<KeyString, number>();
+        for (const t of round) {
+          if ("waiter" in t) jobs.push(this.firstTry(t.waiter));
+          else this.serveKey(t.key, t.budget, jobs, again);
+        }
+        await Promise.all(jobs);
+        for (const [k, budget] of again) this.markReady(k, budget);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** A new waiter's first try: its keys in order, except those with an older waiter (theirs first). */
+  private firstTry(w: Waiter): Promise<void> {
+    const indexes: number[] = [];
+    w.req.keys.forEach((k, i) => {
+      if (this.byKey.get(k)?.find((o) => o.state !== "done") === w) indexes.push(i);
+    });
+    return this.attempt(w, indexes);
+  }
+
+  /** Issues attempts for up to `budget` waiting waiters of `key`, oldest first. */
+  private serveKey(
+    key: KeyString,
+    budget: number,
+    jobs: Promise<void>[],
+    again: Map<KeyString, number>,
+  ): void {
+    const q = this.byKey.get(key);
+    if (q === undefined) return;
+    let left = budget;
+    for (const w of q) {
+      if (left <= 0) break;
+      if (w.state === "busy") {
+        again.set(key, Math.max(again.get(key) ?? 0, left));
+        continue;
+      }
+      if (w.state !== "waiting") continue;
+      w.state = "busy";
+      left--;
+      jobs.push(this.attempt(w, [w.req.keys.indexOf(key)]));
+    }
+  }
+
+  /** One attempt for `w` over its keys at `indexes` (first non-empty wins), and its outcome. Never rejects. */
+  private async attempt(w: Waiter, indexes: readonly number[]): Promise<void> {
+    w.state = "busy";
+    let got: Attempt | undefined;
+    try {
+      got = indexes.length === 0 ? undefined : await this.run.write((tx) => popFirst(tx, w.req, indexes));
+    } catch (err) {
+      this.finish(w, undefined, err);
+      return;
+    }
+    if (got !== undefined) {
+      this.finish(w, { index: got.index, element: got.element });
+      const key = w.req.keys[got.index] as KeyString;
+      if (got.left > 0 && this.byKey.has(key)) this.markReady(key, got.left);
+    } else if (w.ended || this.closed) {
+      this.finish(w, undefined, this.closed && !w.ended ? new ClosedError() : undefined);
+    } else w.state = "waiting";
+  }
+
+  /** Timeout or abort: ends the wait now, or when its attempt in flight returns. */
+  private end(w: Waiter): void {
+    if (w.state === "waiting") this.finish(w, undefined);
+    else if (w.state === "busy") w.ended = true;
+  }
+
+  private finish(w: Waiter, served: Served | undefined, err?: unknown): void {
+    if (w.state === "done") return;
+    w.state = "done";
+    this.waiting--;
+    w.cancelTimer();
+    w.req.signal?.removeEventListener("abort", w.onAbort);
+    for (const k of new Set(w.req.keys)) {
+      const q = this.byKey.get(k)?.filter((o) => o !== w);
+      if (q === undefined || q.length === 0) this.byKey.delete(k);
+      else this.byKey.set(k, q);
+    }
+    if (err !== undefined) w.reject(err);
+    else w.resolve(served);
+  }
+}
+
+/** One attempt as a pure operation: pops (or moves) from the first non-empty list among `indexes`; also the non-blocking form of a blocking pop (inside MULTI). @throws WrongTypeError. */
+export function popFirst(tx: Txn, req: BlockingPop, indexes: readonly number[]): Attempt | undefined {
+  for (const i of indexes) {
+    const k = req.keys[i] as KeyString;
+    const l = listOf(tx, k);
+    if (l === undefined) continue;
+    if (req.move !== undefined) {
+      const element = lmove(tx, k, req.move.destination, req.from, req.move.to) as string;
+      return { index: i, element, left: req.move.destination === k ? l.n : l.n - 1 };
+    }
+    const [element] = pop(tx, k, req.from, 1, req.from === "left" ? "blpop" : "brpop") as string[];
+    return { index: i, element: element as string, left: l.n - 1 };
+  }
+  return undefined;
+}
