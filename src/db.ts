@@ -38,6 +38,7 @@ import type { KeyRange } from "./tree/key-range.js";
 import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
 import { Hashes } from "./types/hashes.js";
 import { TypesRunner } from "./types/runner.js";
+import { SortedSets } from "./types/zsets.js";
 import type {
   BatchResult,
   ConditionalOptions,
@@ -93,6 +94,8 @@ export class FuseDB {
   readonly types: TypesRunner;
   /** Hashes (Redis's hash commands): src/types/hashes.ts. */
   readonly hashes: Hashes;
+  /** Sorted sets (Redis's sorted-set commands): src/types/zsets.ts. */
+  readonly zsets: SortedSets;
 
   private constructor(private readonly engine: Engine) {
     this.clock = engine.clock;
@@ -106,6 +109,7 @@ export class FuseDB {
     const run = new TypesRunner(this.pipeline, this.clock, this.options, this.dir);
     this.types = run;
     this.hashes = new Hashes(run);
+    this.zsets = new SortedSets(run);
   }
 
   /** The durability mode this handle runs in. */

@@ -25,7 +25,8 @@ export type DataTypeErrorCode =
   | "FUSEDB_OVERFLOW"
   | "FUSEDB_NAN"
   | "FUSEDB_NO_SUCH_KEY"
-  | "FUSEDB_INDEX_OUT_OF_RANGE";
+  | "FUSEDB_INDEX_OUT_OF_RANGE"
+  | "FUSEDB_OUT_OF_RANGE";
 
 /** Every stable error code fusedb throws. */
 export type FuseErrorCode =

@@ -54,6 +54,16 @@ export type { JobKind, LeafInfo, TreeStats } from "./tree/tree.js";
 export { Hashes } from "./types/hashes.js";
 export type { BytesInput } from "./types/runner.js";
 export type { ScanPage } from "./types/scan-cursor.js";
+export type { ZAddFlags } from "./types/zset-ops.js";
+export {
+  type ScoreBoundInput,
+  SortedSets,
+  type ZAddInput,
+  type ZCombineOptions,
+  type ZMember,
+  type ZRangeOptions,
+  ZsetTxn,
+} from "./types/zsets.js";
 
 /** Options of {@link open}: the engine's knobs, plus optional `fs` and `clock` (default: the real ones). */
 export interface OpenDBOptions extends FuseDBOptions {
