@@ -16,6 +16,7 @@ import { keyCommands } from "./key-commands.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
 import { transactionCommands } from "./transaction-commands.js";
+import { zsetCommands } from "./zset-commands.js";
 
 /** Builds the table (a fresh one per server, so tests may build their own). */
 export function buildCommandTable(): CommandTable {
@@ -28,6 +29,7 @@ export function buildCommandTable(): CommandTable {
     ...keyCommands,
     ...jsonCommands,
     ...hashCommands,
+    ...zsetCommands,
     ...fusedbCommands,
     ...pubsubCommands,
     ...transactionCommands,

@@ -1,0 +1,286 @@
+/**
+ * Sorted-set range commands (Redis 7.0): ZRANGE with BYSCORE/BYLEX/REV/LIMIT/WITHSCORES and its legacy
+ * spellings, ZRANGESTORE, ZCOUNT, ZLEXCOUNT, ZREMRANGEBY*, ZUNION/ZINTER/ZDIFF and their *STORE forms, and
+ * ZSCAN. Errors Redis finds only after its key lookups (WEIGHTS not a float, unknown options of the
+ * combining commands and of ZSCAN) are raised inside the operation, after the type checks, as Redis does.
+ */
+import type { Buffer } from "node:buffer";
+import { SCAN_COUNT_MAX } from "../../types/scan-cursor.js";
+import { parseLexBound, parseScore, parseScoreBound } from "../../types/score.js";
+import { zcard, zcount, zlexcount, zrange, zremrange, zscan } from "../../types/zset-ops.js";
+import { type CombineOptions, type SetOp, zcombine, zrangestore, zstore } from "../../types/zset-store.js";
+import { keyword } from "../args.js";
+import type { CommandSpec } from "../command-table.js";
+import type { CommandContext } from "../context.js";
+import { CommandError, ERR } from "../reply-errors.js";
+import { formatDouble, R } from "../resp-writer.js";
+import {
+  bin,
+  bulk,
+  engineCursor,
+  entriesReply,
+  int64Arg,
+  keyArg,
+  type Prepare,
+  parseRange,
+  type RangeForm,
+  resp3,
+  wireCursor,
+  zsetCommand,
+} from "./zset-args.js";
+
+/** A ZRANGE-family read. */
+function rangePrepare(form: RangeForm): Prepare {
+  return (ctx, args) => {
+    const k = keyArg(ctx, args);
+    const { query, withScores } = parseRange(args, form);
+    const nested = resp3(ctx);
+    return (tx) => entriesReply(zrange(tx, k, query), withScores, nested);
+  };
+}
+
+/** The keys and options of ZUNION/ZINTER/ZDIFF (numkeys at `at`), as Redis 7.0 parses them. */
+function parseCombine(
+  ctx: CommandContext,
+  args: readonly Buffer[],
+  name: string,
+  op: SetOp,
+  at: number,
+): { keys: string[]; opts: CombineOptions; withScores: boolean } {
+  const numkeys = int64Arg(args[at]);
+  if (numkeys < 1) throw new CommandError(`ERR at least 1 input key is needed for '${name}' command`);
+  if (numkeys > args.length - at - 1) throw new CommandError(ERR.syntax);
+  const keys = Array.from({ length: numkeys }, (_, i) => keyArg(ctx, args, at + 1 + i));
+  const store = name.endsWith("store");
+  let weights: number[] | undefined;
+  let aggregate: CombineOptions["aggregate"];
+  let withScores = false;
+  let deferred: string | undefined;
+  for (let j = at + 1 + numkeys; j < args.length && deferred === undefined; ) {
+    const remaining = args.length - j;
+    const kw = keyword(args[j]);
+    if (op !== "diff" && remaining >= numkeys + 1 && kw === "WEIGHTS") {
+      weights = [];
+      for (j++; weights.length < numkeys; j++) {
+        const w = parseScore(bin(args[j]));
+        if (w === undefined) {
+          deferred = "ERR weight value is not a float";
+          break;
+        }
+        weights.push(w);
+      }
+    } else if (op !== "diff" && remaining >= 2 && kw === "AGGREGATE") {
+      const how = keyword(args[j + 1]).toLowerCase();
+      if (how === "sum" || how === "min" || how === "max") aggregate = how;
+      else deferred = ERR.syntax;
+      j += 2;
+    } else if (!store && kw === "WITHSCORES") {
+      withScores = true;
+      j++;
+    } else deferred = ERR.syntax;
+  }
+  const opts: CombineOptions = {
+    ...(weights !== undefined && deferred === undefined ? { weights } : {}),
+    ...(aggregate !== undefined ? { aggregate } : {}),
+    ...(deferred !== undefined ? { deferred } : {}),
+  };
+  return { keys, opts, withScores };
+}
+
+function storeCommand(op: SetOp, since: string, summary: string): CommandSpec {
+  const name = `z${op}store`;
+  return zsetCommand(name, -4, ["write", "denyoom"], [1, 1, 1], since, summary, (ctx, args) => {
+    const dest = keyArg(ctx, args);
+    const { keys, opts } = parseCombine(ctx, args, name, op, 2);
+    return (tx) => R.integer(zstore(tx, op, dest, keys, opts));
+  });
+}
+
+function combineCommand(op: SetOp, summary: string): CommandSpec {
+  const name = `z${op}`;
+  return zsetCommand(name, -3, ["readonly"], [0, 0, 0], "6.2.0", summary, (ctx, args) => {
+    const { keys, opts, withScores } = parseCombine(ctx, args, name, op, 1);
+    const nested = resp3(ctx);
+    return (tx) => entriesReply(zcombine(tx, op, keys, opts), withScores, nested);
+  });
+}
+
+/** ZSCAN's MATCH/COUNT, read after the key's type check as Redis does. @throws CommandError. */
+function scanOptions(args: readonly Buffer[]): { match?: Buffer; count?: number } {
+  const out: { match?: Buffer; count?: number } = {};
+  for (let j = 3; j < args.length; j += 2) {
+    const kw = keyword(args[j]);
+    if (j + 1 >= args.length) throw new CommandError(ERR.syntax);
+    if (kw === "MATCH") out.match = args[j + 1] as Buffer;
+    else if (kw === "COUNT") {
+      const count = int64Arg(args[j + 1]);
+      if (count < 1) throw new CommandError(ERR.syntax);
+      out.count = Math.min(count, SCAN_COUNT_MAX);
+    } else throw new CommandError(ERR.syntax);
+  }
+  return out;
+}
+
+const RO = ["readonly"] as const;
+const RO_FAST = ["readonly", "fast"] as const;
+const ONE: [number, number, number] = [1, 1, 1];
+
+export const zsetRangeCommands: CommandSpec[] = [
+  zsetCommand(
+    "zcount",
+    4,
+    RO_FAST,
+    ONE,
+    "2.0.0",
+    "Returns the count of members in a sorted set that have scores within a range.",
+    (ctx, args) => {
+      const k = keyArg(ctx, args);
+      const [min, max] = [parseScoreBound(bin(args[2])), parseScoreBound(bin(args[3]))];
+      return (tx) => R.integer(zcount(tx, k, min, max));
+    },
+  ),
+  zsetCommand(
+    "zlexcount",
+    4,
+    RO_FAST,
+    ONE,
+    "2.8.9",
+    "Returns the number of members in a sorted set within a lexicographical range.",
+    (ctx, args) => {
+      const k = keyArg(ctx, args);
+      const [min, max] = [parseLexBound(bin(args[2])), parseLexBound(bin(args[3]))];
+      return (tx) => R.integer(zlexcount(tx, k, min, max));
+    },
+  ),
+  zsetCommand(
+    "zrange",
+    -4,
+    RO,
+    ONE,
+    "1.2.0",
+    "Returns members in a sorted set within a range of indexes.",
+    rangePrepare({ src: 1 }),
+  ),
+  zsetCommand(
+    "zrangebyscore",
+    -4,
+    RO,
+    ONE,
+    "1.0.5",
+    "Returns members in a sorted set within a range of scores.",
+    rangePrepare({ src: 1, by: "score", rev: false }),
+  ),
+  zsetCommand(
+    "zrevrangebyscore",
+    -4,
+    RO,
+    ONE,
+    "2.2.0",
+    "Returns members in a sorted set within a range of scores in reverse order.",
+    rangePrepare({ src: 1, by: "score", rev: true }),
+  ),
+  zsetCommand(
+    "zrangebylex",
+    -4,
+    RO,
+    ONE,
+    "2.8.9",
+    "Returns members in a sorted set within a lexicographical range.",
+    rangePrepare({ src: 1, by: "lex", rev: false }),
+  ),
+  zsetCommand(
+    "zrevrangebylex",
+    -4,
+    RO,
+    ONE,
+    "2.8.9",
+    "Returns members in a sorted set within a lexicographical range in reverse order.",
+    rangePrepare({ src: 1, by: "lex", rev: true }),
+  ),
+  zsetCommand(
+    "zrevrange",
+    -4,
+    RO,
+    ONE,
+    "1.2.0",
+    "Returns members in a sorted set within a range of indexes in reverse order.",
+    rangePrepare({ src: 1, by: "rank", rev: true }),
+  ),
+  zsetCommand(
+    "zrangestore",
+    -5,
+    ["write", "denyoom"],
+    [1, 2, 1],
+    "6.2.0",
+    "Stores a range of members from sorted set in a key.",
+    (ctx, args) => {
+      const dest = keyArg(ctx, args);
+      const src = keyArg(ctx, args, 2);
+      const { query } = parseRange(args, { src: 2, store: true });
+      return (tx) => R.integer(zrangestore(tx, dest, src, query));
+    },
+  ),
+  zsetCommand(
+    "zremrangebyrank",
+    4,
+    ["write"],
+    ONE,
+    "2.0.0",
+    "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.",
+    (ctx, args) => {
+      const k = keyArg(ctx, args);
+      const [start, stop] = [int64Arg(args[2]), int64Arg(args[3])];
+      return (tx) => R.integer(zremrange(tx, k, { by: "rank", start, stop }));
+    },
+  ),
+  zsetCommand(
+    "zremrangebyscore",
+    4,
+    ["write"],
+    ONE,
+    "1.2.0",
+    "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.",
+    (ctx, args) => {
+      const k = keyArg(ctx, args);
+      const [min, max] = [parseScoreBound(bin(args[2])), parseScoreBound(bin(args[3]))];
+      return (tx) => R.integer(zremrange(tx, k, { by: "score", min, max }));
+    },
+  ),
+  zsetCommand(
+    "zremrangebylex",
+    4,
+    ["write"],
+    ONE,
+    "2.8.9",
+    "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.",
+    (ctx, args) => {
+      const k = keyArg(ctx, args);
+      const [min, max] = [parseLexBound(bin(args[2])), parseLexBound(bin(args[3]))];
+      return (tx) => R.integer(zremrange(tx, k, { by: "lex", min, max }));
+    },
+  ),
+  storeCommand("union", "2.0.0", "Stores the union of multiple sorted sets in a key."),
+  storeCommand("inter", "2.0.0", "Stores the intersect of multiple sorted sets in a key."),
+  storeCommand("diff", "6.2.0", "Stores the difference of multiple sorted sets in a key."),
+  combineCommand("union", "Returns the union of multiple sorted sets."),
+  combineCommand("inter", "Returns the intersect of multiple sorted sets."),
+  combineCommand("diff", "Returns the difference between multiple sorted sets."),
+  zsetCommand(
+    "zscan",
+    -3,
+    RO,
+    ONE,
+    "2.8.0",
+    "Iterates over members and scores of a sorted set.",
+    (ctx, args) => {
+      const k = keyArg(ctx, args);
+      const cursor = engineCursor(args[2]);
+      return (tx) => {
+        if (zcard(tx, k) === 0) return R.array([bulk("0"), R.array([])]);
+        const page = zscan(tx, k, cursor, scanOptions(args));
+        const items = page.items.flatMap(([m, s]) => [bulk(m), bulk(formatDouble(s))]);
+        return R.array([bulk(wireCursor(page.cursor)), R.array(items)]);
+      };
+    },
+  ),
+];
