@@ -45,7 +45,7 @@ function binaryClient(c: MemClient): (argv: string[]) => Promise<Reply> {
   };
 }
 
-const STEPS_PER_SEED = 2500;
+const STEPS_PER_SEED = 2000;
 const SEEDS = 2;
 const STATE_EVERY = 200;
 
@@ -146,5 +146,38 @@ describe("sorted-set commands", () => {
     );
     expect(await call(c, "ZUNIONSTORE", "doc", "1", "z")).toBe(4);
     expect(await call(c, "ZCARD", "doc")).toBe(4);
+  });
+
+  it("ZINTERCARD and ZMPOP (Redis 7.0) with the suite's illegal arguments", async () => {
+    const { net } = await memServer();
+    const c = net.connect();
+    await call(c, "ZADD", "za", "1", "a", "2", "b", "3", "c");
+    await call(c, "ZADD", "zb", "1", "b", "2", "c", "3", "d");
+    expect(await call(c, "ZINTERCARD", "2", "za", "zb")).toBe(2);
+    expect(await call(c, "ZINTERCARD", "2", "za", "zb", "LIMIT", "1")).toBe(1);
+    expect(await call(c, "ZINTERCARD", "2", "za", "nokey")).toBe(0);
+    expect(errorOf(await call(c, "ZINTERCARD", "1", "za", "za"))).toBe("ERR syntax error");
+    expect(errorOf(await call(c, "ZINTERCARD", "1", "za", "LIMIT"))).toBe("ERR syntax error");
+    expect(errorOf(await call(c, "ZINTERCARD", "1", "za", "LIMIT", "-1"))).toBe(
+      "ERR LIMIT can't be negative",
+    );
+    expect(errorOf(await call(c, "ZINTERCARD", "1", "za", "LIMIT", "a"))).toBe("ERR LIMIT can't be negative");
+    expect(errorOf(await call(c, "ZINTERCARD", "0", "za"))).toBe(
+      "ERR at least 1 input key is needed for 'zintercard' command",
+    );
+    expect(await call(c, "ZMPOP", "2", "nokey", "zb", "MAX", "COUNT", "2")).toEqual([
+      "zb",
+      [
+        ["d", "3"],
+        ["c", "2"],
+      ],
+    ]);
+    expect(await call(c, "ZMPOP", "1", "nokey", "MIN")).toBe(null);
+    expect(errorOf(await call(c, "ZMPOP", "0", "za", "MIN"))).toBe("ERR numkeys should be greater than 0");
+    expect(errorOf(await call(c, "ZMPOP", "1", "za", "MID"))).toBe("ERR syntax error");
+    expect(errorOf(await call(c, "ZMPOP", "1", "za", "MIN", "COUNT", "0"))).toBe(
+      "ERR count should be greater than 0",
+    );
+    expect(await call(c, "ZMPOP", "1", "za", "MIN")).toEqual(["za", [["a", "1"]]]);
   });
 });

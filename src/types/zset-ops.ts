@@ -262,3 +262,21 @@ export function zscan(
   const z = zsetOf(tx, k);
   return scanCursor(tx, z?.mp, cursor, options, (sub, v) => [sub, scoreFromJson(v)]);
 }
+
+/**
+ * ZMPOP: pops up to `count` members from the first of `keys` that holds a sorted set (keys after it are
+ * not looked at, as in Redis); its key and the popped entries, or undefined when every key is absent.
+ * @throws WrongTypeError when the first live key is not a sorted set.
+ */
+export function zmpop(
+  tx: Txn,
+  keys: readonly KeyString[],
+  end: "min" | "max",
+  count: number,
+): { key: KeyString; popped: ZEntry[] } | undefined {
+  for (const k of keys) {
+    if (zsetOf(tx, k) === undefined) continue;
+    return { key: k, popped: zpop(tx, k, end, count) };
+  }
+  return undefined;
+}

@@ -158,3 +158,23 @@ export function zstore(
 export function zrangestore(tx: Txn, dest: KeyString, src: KeyString, q: RangeQuery): number {
   return storeEntries(tx, dest, zrange(tx, src, q), "zrangestore");
 }
+
+/**
+ * ZINTERCARD: the size of the intersection of `keys`, counting stops at `limit` (0: no limit). Reads the
+ * smallest input and looks its members up in the others, until `limit`.
+ * @throws DataTypeError (`deferred`: an option error found while parsing, raised after the type checks);
+ *   WrongTypeError.
+ */
+export function zintercard(tx: Txn, keys: readonly KeyString[], limit: number, deferred?: string): number {
+  const inputs = keys.map((k) => inputOf(tx, k));
+  if (deferred !== undefined) throw new DataTypeError("FUSEDB_SYNTAX", deferred);
+  if (limit < 0) throw new DataTypeError("FUSEDB_OUT_OF_RANGE", "ERR LIMIT can't be negative");
+  if (inputs.length === 0) return 0;
+  const smallest = inputs.reduce((a, b) => (b.size < a.size ? b : a));
+  let n = 0;
+  for (const [m] of smallest.entries()) {
+    if (inputs.every((input) => input === smallest || input.score(m) !== undefined)) n++;
+    if (limit > 0 && n === limit) break;
+  }
+  return n;
+}

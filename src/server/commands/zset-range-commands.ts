@@ -7,8 +7,15 @@
 import type { Buffer } from "node:buffer";
 import { SCAN_COUNT_MAX } from "../../types/scan-cursor.js";
 import { parseLexBound, parseScore, parseScoreBound } from "../../types/score.js";
-import { zcard, zcount, zlexcount, zrange, zremrange, zscan } from "../../types/zset-ops.js";
-import { type CombineOptions, type SetOp, zcombine, zrangestore, zstore } from "../../types/zset-store.js";
+import { zcard, zcount, zlexcount, zmpop, zrange, zremrange, zscan } from "../../types/zset-ops.js";
+import {
+  type CombineOptions,
+  type SetOp,
+  zcombine,
+  zintercard,
+  zrangestore,
+  zstore,
+} from "../../types/zset-store.js";
 import { keyword } from "../args.js";
 import type { CommandSpec } from "../command-table.js";
 import type { CommandContext } from "../context.js";
@@ -104,6 +111,54 @@ function combineCommand(op: SetOp, summary: string): CommandSpec {
     return (tx) => entriesReply(zcombine(tx, op, keys, opts), withScores, nested);
   });
 }
+
+/** ZINTERCARD numkeys key [key ...] [LIMIT limit]: option errors deferred past the type checks. */
+const zintercardPrepare: Prepare = (ctx, args) => {
+  const numkeys = int64Arg(args[1]);
+  if (numkeys < 1) throw new CommandError("ERR at least 1 input key is needed for 'zintercard' command");
+  if (numkeys > args.length - 2) throw new CommandError(ERR.syntax);
+  const keys = Array.from({ length: numkeys }, (_, i) => keyArg(ctx, args, 2 + i));
+  let limit = 0;
+  let deferred: string | undefined;
+  for (let j = 2 + numkeys; j < args.length && deferred === undefined; j += 2) {
+    if (args.length - j < 2 || keyword(args[j]) !== "LIMIT") deferred = ERR.syntax;
+    else {
+      const text = bin(args[j + 1]);
+      if (/^(?:0|[1-9]\d*)$/.test(text)) limit = Math.min(Number(text), Number.MAX_SAFE_INTEGER);
+      else deferred = "ERR LIMIT can't be negative";
+    }
+  }
+  return (tx) => R.integer(zintercard(tx, keys, limit, deferred));
+};
+
+/** ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: [key, [[member, score], ...]] or a null array. */
+const zmpopPrepare: Prepare = (ctx, args) => {
+  const text = bin(args[1]);
+  if (!/^[1-9]\d*$/.test(text) || text.length > 18)
+    throw new CommandError("ERR numkeys should be greater than 0");
+  const numkeys = Number(text);
+  const whereAt = 2 + numkeys;
+  if (whereAt >= args.length) throw new CommandError(ERR.syntax);
+  const where = keyword(args[whereAt]);
+  if (where !== "MIN" && where !== "MAX") throw new CommandError(ERR.syntax);
+  let count: number | undefined;
+  for (let j = whereAt + 1; j < args.length; j++) {
+    if (count !== undefined || keyword(args[j]) !== "COUNT" || j + 1 >= args.length) {
+      throw new CommandError(ERR.syntax);
+    }
+    const c = bin(args[++j]);
+    if (!/^[1-9]\d*$/.test(c) || c.length > 18) throw new CommandError("ERR count should be greater than 0");
+    count = Number(c);
+  }
+  const keys = Array.from({ length: numkeys }, (_, i) => keyArg(ctx, args, 2 + i));
+  const end = where === "MIN" ? "min" : "max";
+  return (tx) => {
+    const r = zmpop(tx, keys, end, count ?? 1);
+    if (r === undefined) return R.nullArray;
+    const userKey = args[2 + keys.indexOf(r.key)] as Buffer;
+    return R.array([R.bulk(userKey), entriesReply(r.popped, true, true)]);
+  };
+};
 
 /** ZSCAN's MATCH/COUNT, read after the key's type check as Redis does. @throws CommandError. */
 function scanOptions(args: readonly Buffer[]): { match?: Buffer; count?: number } {
@@ -265,6 +320,24 @@ export const zsetRangeCommands: CommandSpec[] = [
   combineCommand("union", "Returns the union of multiple sorted sets."),
   combineCommand("inter", "Returns the intersect of multiple sorted sets."),
   combineCommand("diff", "Returns the difference between multiple sorted sets."),
+  zsetCommand(
+    "zintercard",
+    -3,
+    RO,
+    [0, 0, 0],
+    "7.0.0",
+    "Returns the number of members of the intersect of multiple sorted sets.",
+    zintercardPrepare,
+  ),
+  zsetCommand(
+    "zmpop",
+    -4,
+    ["write"],
+    [0, 0, 0],
+    "7.0.0",
+    "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
+    zmpopPrepare,
+  ),
   zsetCommand(
     "zscan",
     -3,
