@@ -10,7 +10,8 @@
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import { Prng } from "../sim/disk/prng.js";
-import { RedisKeyspace, zsets } from "../sim/redis-model/index.js";
+import { formatRedisDouble, RedisKeyspace, zsets } from "../sim/redis-model/index.js";
+import { formatDouble } from "../src/server/resp-writer.js";
 import { call, errorOf } from "./helpers/mem-call.js";
 import { Decoder, type MemClient, RESP_TYPES } from "./helpers/mem-transport.js";
 import { type Gen, KEYS } from "./helpers/redis-diff-alphabet.js";
@@ -179,5 +180,19 @@ describe("sorted-set commands", () => {
       "ERR count should be greater than 0",
     );
     expect(await call(c, "ZMPOP", "1", "za", "MIN")).toEqual(["za", [["a", "1"]]]);
+  });
+
+  it("score texts: formatDouble is Redis 7.0's %.17g (the model's formatRedisDouble) on random doubles", () => {
+    const r = new Prng(testSeed("zset score format"));
+    const buf = new DataView(new ArrayBuffer(8));
+    for (let i = 0; i < 20_000; i++) {
+      buf.setUint32(0, r.int(2 ** 32));
+      buf.setUint32(4, r.int(2 ** 32));
+      let x = buf.getFloat64(0);
+      if (Number.isNaN(x)) continue;
+      if (i % 2 === 0) x = Math.round(x) % 1e6;
+      if (i % 3 === 0) x = r.int(1e9) / 1000;
+      expect(formatDouble(x)).toBe(formatRedisDouble(x));
+    }
   });
 });
