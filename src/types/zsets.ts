@@ -288,27 +288,35 @@ export class SortedSets {
   zadd(key: KeyInput, members: ZAddInput, flags: ops.ZAddFlags = {}): Promise<number | null> {
     return this.atomic((z) => z.zadd(key, members, flags));
   }
+  /** ZINCRBY: adds `increment` to the member's score (0 if absent); the new score. @throws FUSEDB_NAN. */
   zincrby(key: KeyInput, increment: number, member: BytesInput): Promise<number> {
     return this.atomic((z) => z.zincrby(key, increment, member));
   }
+  /** ZREM: removes members; how many existed. The set stops existing when its last member goes. */
   zrem(key: KeyInput, members: readonly BytesInput[]): Promise<number> {
     return this.atomic((z) => z.zrem(key, members));
   }
+  /** ZSCORE: the member's score, or undefined. */
   zscore(key: KeyInput, member: BytesInput): Promise<number | undefined> {
     return this.read((z) => z.zscore(key, member));
   }
+  /** ZMSCORE: each member's score or undefined. */
   zmscore(key: KeyInput, members: readonly BytesInput[]): Promise<(number | undefined)[]> {
     return this.read((z) => z.zmscore(key, members));
   }
+  /** ZCARD: the number of members (0 for a missing key). */
   zcard(key: KeyInput): Promise<number> {
     return this.read((z) => z.zcard(key));
   }
+  /** ZCOUNT: members with scores within [min, max]; O(count). */
   zcount(key: KeyInput, min: ScoreBoundInput, max: ScoreBoundInput): Promise<number> {
     return this.read((z) => z.zcount(key, min, max));
   }
+  /** ZLEXCOUNT: members within the lex range [min, max]. */
   zlexcount(key: KeyInput, min: BytesInput, max: BytesInput): Promise<number> {
     return this.read((z) => z.zlexcount(key, min, max));
   }
+  /** ZRANGE: entries by rank (indexes, negative from the end), by score or by lex; REV, LIMIT. */
   zrange(
     key: KeyInput,
     start: number | string,
@@ -317,6 +325,7 @@ export class SortedSets {
   ): Promise<ZMember[]> {
     return this.read((z) => z.zrange(key, start, stop, options));
   }
+  /** ZRANGEBYSCORE: entries with scores in [min, max], ascending; LIMIT offset count. */
   zrangebyscore(
     key: KeyInput,
     min: ScoreBoundInput,
@@ -325,6 +334,7 @@ export class SortedSets {
   ): Promise<ZMember[]> {
     return this.read((z) => z.zrangebyscore(key, min, max, limit));
   }
+  /** ZREVRANGEBYSCORE: entries with scores in [min, max], descending (max given first). */
   zrevrangebyscore(
     key: KeyInput,
     max: ScoreBoundInput,
@@ -333,15 +343,19 @@ export class SortedSets {
   ): Promise<ZMember[]> {
     return this.read((z) => z.zrevrangebyscore(key, max, min, limit));
   }
+  /** ZRANGEBYLEX: members in the lex range [min, max] (all scores equal, as Redis requires). */
   zrangebylex(key: KeyInput, min: BytesInput, max: BytesInput, limit?: Limit): Promise<ZMember[]> {
     return this.read((z) => z.zrangebylex(key, min, max, limit));
   }
+  /** ZREVRANGEBYLEX: the lex range descending (max given first). */
   zrevrangebylex(key: KeyInput, max: BytesInput, min: BytesInput, limit?: Limit): Promise<ZMember[]> {
     return this.read((z) => z.zrevrangebylex(key, max, min, limit));
   }
+  /** ZREVRANGE: entries by rank in descending order. */
   zrevrange(key: KeyInput, start: number, stop: number): Promise<ZMember[]> {
     return this.read((z) => z.zrevrange(key, start, stop));
   }
+  /** ZRANGESTORE: stores ZRANGE's selection of `src` at `dest` (replaced); its size. */
   zrangestore(
     dest: KeyInput,
     src: KeyInput,
@@ -351,48 +365,63 @@ export class SortedSets {
   ): Promise<number> {
     return this.atomic((z) => z.zrangestore(dest, src, start, stop, options));
   }
+  /** ZRANK: the member's 0-based rank by ascending score, or undefined; O(rank). */
   zrank(key: KeyInput, member: BytesInput): Promise<number | undefined> {
     return this.read((z) => z.zrank(key, member));
   }
+  /** ZREVRANK: the member's rank by descending score, or undefined; O(rank). */
   zrevrank(key: KeyInput, member: BytesInput): Promise<number | undefined> {
     return this.read((z) => z.zrevrank(key, member));
   }
+  /** ZREMRANGEBYRANK: removes the members at ranks start..stop; how many. */
   zremrangebyrank(key: KeyInput, start: number, stop: number): Promise<number> {
     return this.atomic((z) => z.zremrangebyrank(key, start, stop));
   }
+  /** ZREMRANGEBYSCORE: removes the members with scores in [min, max]; how many. */
   zremrangebyscore(key: KeyInput, min: ScoreBoundInput, max: ScoreBoundInput): Promise<number> {
     return this.atomic((z) => z.zremrangebyscore(key, min, max));
   }
+  /** ZREMRANGEBYLEX: removes the members in the lex range; how many. */
   zremrangebylex(key: KeyInput, min: BytesInput, max: BytesInput): Promise<number> {
     return this.atomic((z) => z.zremrangebylex(key, min, max));
   }
+  /** ZPOPMIN: removes and returns up to `count` (default 1) lowest entries. @throws FUSEDB_OUT_OF_RANGE. */
   zpopmin(key: KeyInput, count?: number): Promise<ZMember[]> {
     return this.atomic((z) => z.zpopmin(key, count));
   }
+  /** ZPOPMAX: removes and returns up to `count` (default 1) highest entries. @throws FUSEDB_OUT_OF_RANGE. */
   zpopmax(key: KeyInput, count?: number): Promise<ZMember[]> {
     return this.atomic((z) => z.zpopmax(key, count));
   }
+  /** ZRANDMEMBER: one member (no count) or entries by Redis's count rule; seeded, deterministic. */
   zrandmember(key: KeyInput, count?: number): Promise<ZMember[] | ZMember | undefined> {
     return this.read((z) => z.zrandmember(key, count));
   }
+  /** ZUNIONSTORE: stores the union (WEIGHTS, AGGREGATE) at `dest` (replaced in O(1)); its size. */
   zunionstore(dest: KeyInput, keys: readonly KeyInput[], options?: ZCombineOptions): Promise<number> {
     return this.atomic((z) => z.zunionstore(dest, keys, options));
   }
+  /** ZINTERSTORE: stores the intersection at `dest` (replaced in O(1)); its size. */
   zinterstore(dest: KeyInput, keys: readonly KeyInput[], options?: ZCombineOptions): Promise<number> {
     return this.atomic((z) => z.zinterstore(dest, keys, options));
   }
+  /** ZDIFFSTORE: stores the members of the first key in none of the others at `dest`; its size. */
   zdiffstore(dest: KeyInput, keys: readonly KeyInput[]): Promise<number> {
     return this.atomic((z) => z.zdiffstore(dest, keys));
   }
+  /** ZUNION: the union's entries (WEIGHTS, AGGREGATE), in sorted-set order. */
   zunion(keys: readonly KeyInput[], options?: ZCombineOptions): Promise<ZMember[]> {
     return this.read((z) => z.zunion(keys, options));
   }
+  /** ZINTER: the intersection's entries, in sorted-set order. */
   zinter(keys: readonly KeyInput[], options?: ZCombineOptions): Promise<ZMember[]> {
     return this.read((z) => z.zinter(keys, options));
   }
+  /** ZDIFF: the first key's entries found in none of the others. */
   zdiff(keys: readonly KeyInput[]): Promise<ZMember[]> {
     return this.read((z) => z.zdiff(keys));
   }
+  /** ZSCAN: a page of entries after `cursor` ("0" starts and ends); every member exactly once. */
   zscan(
     key: KeyInput,
     cursor: string,
