@@ -75,7 +75,7 @@ export function zadd(
   k: KeyString,
   pairs: readonly (readonly [number, string])[],
   flags: ZAddFlags,
-  op = "zadd",
+  op = flags.incr ? "zincr" : "zadd",
 ): number | null {
   checkZAdd(pairs, flags);
   checkMembers(
@@ -113,7 +113,7 @@ export function zadd(
 
 /** ZINCRBY: adds `incr` to the member's score (0 if absent); the new score. @throws as {@link zadd}. */
 export function zincrby(tx: Txn, k: KeyString, incr: number, member: string): number {
-  return zadd(tx, k, [[incr, member]], { incr: true }, "zincrby") as number;
+  return zadd(tx, k, [[incr, member]], { incr: true }) as number;
 }
 
 /** ZREM: removes members; how many existed. */
