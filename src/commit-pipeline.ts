@@ -33,6 +33,7 @@ import type { FileSystem } from "./io/file-system.js";
 import type { ResolvedOptions } from "./options.js";
 import type { SubscriptionHub } from "./reactive/subscriptions.js";
 import { NOT_IN_MEMORY, type Tree, type TreeHost } from "./tree/tree.js";
+import { deadElementCheck } from "./types/dead-elements.js";
 import {
   CachingView,
   NOT_NOW,
@@ -687,5 +688,18 @@ export function diskTreeHost(
     onBackgroundError: (err) => {
       pipeline.poison(err);
     },
+    deadElements: (durableLsn, horizonMs) =>
+      deadElementCheck(
+        (k) => {
+          try {
+            const found = pipeline.tree.readNow(k);
+            return found === NOT_IN_MEMORY ? "unknown" : found;
+          } catch {
+            return "unknown"; // a read that fails here decides nothing: the elements stay
+          }
+        },
+        durableLsn,
+        horizonMs,
+      ),
   };
 }

@@ -30,6 +30,7 @@ import {
   WrongTypeError,
 } from "./errors.js";
 import type { Clock } from "./io/clock.js";
+import { JsonPaths } from "./json-paths.js";
 import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 import { Subscription, type SubscriptionHub } from "./reactive/subscriptions.js";
@@ -38,6 +39,7 @@ import type { KeyRange } from "./tree/key-range.js";
 import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
 import { Hashes } from "./types/hashes.js";
 import { TypesRunner } from "./types/runner.js";
+import { Sets } from "./types/sets-api.js";
 import { SortedSets } from "./types/zsets.js";
 import type {
   BatchResult,
@@ -94,6 +96,10 @@ export class FuseDB {
   readonly types: TypesRunner;
   /** Hashes (Redis's hash commands): src/types/hashes.ts. */
   readonly hashes: Hashes;
+  /** Sets (Redis's set commands): src/types/sets-api.ts. */
+  readonly sets: Sets;
+  /** Reads and writes at a path inside a document: RFC 9535 `$` queries and dot paths (src/json-paths.ts). */
+  readonly json: JsonPaths;
   /** Sorted sets (Redis's sorted-set commands): src/types/zsets.ts. */
   readonly zsets: SortedSets;
 
@@ -109,6 +115,9 @@ export class FuseDB {
     const run = new TypesRunner(this.pipeline, this.clock, this.options, this.dir);
     this.types = run;
     this.hashes = new Hashes(run);
+    this.sets = new Sets(run);
+    const valueBytesMax = this.options.valueBytesMax;
+    this.json = new JsonPaths({ get: (k) => this.get(k), batch: (m) => this.batch(m), valueBytesMax });
     this.zsets = new SortedSets(run);
   }
 

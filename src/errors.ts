@@ -12,6 +12,10 @@ export type InvalidArgumentCode =
   | "FUSEDB_VALUE_TOO_LARGE"
   | "FUSEDB_TYPE_MISMATCH"
   | "FUSEDB_OUT_OF_RANGE"
+  /** A path into a document that does not parse (src/doc/json-path.ts), or whose query fails. */
+  | "FUSEDB_INVALID_PATH"
+  /** A path that addresses nothing where the operation needs something (RedisJSON: "Path ... does not exist"). */
+  | "FUSEDB_PATH_NOT_FOUND"
   | DataTypeErrorCode;
 
 /**

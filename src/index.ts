@@ -26,6 +26,8 @@ export type {
   FuseDBConfig,
   FuseDBOptions,
   FuseDBStats,
+  PathValues,
+  PathWriteResult,
   RecoveryInfo,
   ScanEntry,
   ScanOptions,
@@ -38,6 +40,9 @@ export type {
 export { FuseDB, SCAN_LIMIT_MAX } from "./db.js";
 export type { Conditional, Entry, Mutation } from "./doc/entry.js";
 export type { Json } from "./doc/json.js";
+export type { JsonPath } from "./doc/json-path.js";
+export { PATH_CHARS_MAX, parsePath, queryPath } from "./doc/json-path.js";
+export type { PathMutation } from "./doc/json-path-write.js";
 export type { KeyInput } from "./doc/key.js";
 export { applyMergePatch } from "./doc/merge-patch.js";
 export * from "./errors.js";
@@ -46,6 +51,7 @@ export type { DirLock, File, FileSystem, LockOptions, OpenOptions } from "./io/f
 export { DirLockHeldError } from "./io/file-system.js";
 export { SystemClock } from "./io/node-clock.js";
 export { NodeFileSystem, type NodeFileSystemOptions } from "./io/node-file-system.js";
+export type { JsonPaths } from "./json-paths.js";
 export type { ChangeEvent, SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 export { SUBSCRIBER_QUEUE_MAX_DEFAULT, Subscription } from "./reactive/subscriptions.js";
 export type { BlockCacheStats } from "./tree/block-cache.js";
@@ -54,6 +60,7 @@ export type { JobKind, LeafInfo, TreeStats } from "./tree/tree.js";
 export { Hashes } from "./types/hashes.js";
 export type { BytesInput } from "./types/runner.js";
 export type { ScanPage } from "./types/scan-cursor.js";
+export { Sets } from "./types/sets-api.js";
 export type { ZAddFlags } from "./types/zset-ops.js";
 export {
   type ScoreBoundInput,

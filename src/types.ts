@@ -64,6 +64,19 @@ export interface ValueWriteResult extends WriteResult {
   value: Json;
 }
 
+/** What `db.json.get` resolves to: the values at a path, and the document's version and expiry. */
+export interface PathValues {
+  /** Every node a `$` query selects (possibly none), or the one value a dot path addresses. Frozen. */
+  values: Json[];
+  version: number;
+  expiresAtMs?: number;
+}
+
+/** What `db.json.delete` resolves to: the new document, or undefined if the key was deleted. */
+export interface PathWriteResult extends WriteResult {
+  value: Json | undefined;
+}
+
 /** What `batch` resolves to: one result per mutation, in order, all in one WAL record. */
 export interface BatchResult {
   lsn: number;

@@ -259,6 +259,34 @@ describe("keyspace notifications", () => {
     expect(sub.replies).toHaveLength(8);
   });
 
+  it("data-type commands send Redis's event names in their own class; emptying a hash sends hdel then del", async () => {
+    const { net } = await mem({ directives: [["notify-keyspace-events", "Kh"]] });
+    const sub = net.connect();
+    const w = net.connect();
+    await call(sub, 1, "PSUBSCRIBE", "__key*__:*");
+    await call(w, 1, "HSET", "h", "a", "1");
+    await call(w, 1, "SADD", "s", "x");
+    await call(w, 1, "HDEL", "h", "a");
+    await sub.waitReplies(1 + 2);
+    await tick();
+    expect(sub.replies.slice(1)).toEqual([
+      ["pmessage", "__key*__:*", "__keyspace@0__:h", "hset"],
+      ["pmessage", "__key*__:*", "__keyspace@0__:h", "hdel"],
+    ]);
+    await call(w, 1, "CONFIG", "SET", "notify-keyspace-events", "KEA");
+    await call(w, 1, "SADD", "s", "y");
+    await call(w, 1, "SREM", "s", "x", "y");
+    await sub.waitReplies(3 + 6);
+    expect(sub.replies.slice(3)).toEqual([
+      ["pmessage", "__key*__:*", "__keyspace@0__:s", "sadd"],
+      ["pmessage", "__key*__:*", "__keyevent@0__:sadd", "s"],
+      ["pmessage", "__key*__:*", "__keyspace@0__:s", "srem"],
+      ["pmessage", "__key*__:*", "__keyevent@0__:srem", "s"],
+      ["pmessage", "__key*__:*", "__keyspace@0__:s", "del"],
+      ["pmessage", "__key*__:*", "__keyevent@0__:del", "s"],
+    ]);
+  });
+
   it("are sent only after the write's fdatasync, and recovery sends none", async () => {
     const fs = new TestDisk();
     const clock = { now: () => 0, sleep: () => Promise.resolve(), yield: () => Promise.resolve() };

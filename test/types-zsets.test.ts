@@ -7,7 +7,7 @@
  *   zset-ranges and zset-store, answers and errors;
  * - durability across reopen and checkpoint; WRONGTYPE both ways; an error changes nothing (same version);
  *   a moved score leaves one index entry; DEL is O(1); user scans never show element subkeys;
- * - ZSCAN returns each member once; ZRANDMEMBER is deterministic and distinct for positive counts;
+ * - ZSCAN returns each member once; ZRANDMEMBER draws distinct members for positive counts;
  *   several operations in one `atomic` call are one record.
  */
 import { Buffer } from "node:buffer";
@@ -254,7 +254,7 @@ describe("sorted sets: storage", () => {
     await db.close();
   });
 
-  it("ZSCAN pages return each member once; ZRANDMEMBER is deterministic", async () => {
+  it("ZSCAN pages return each member once; ZRANDMEMBER's counts", async () => {
     const db = await openMem(new TestDisk());
     const members: Record<string, number> = {};
     for (let i = 0; i < 50; i++) members[`m${i}`] = i % 7;
@@ -269,7 +269,7 @@ describe("sorted sets: storage", () => {
     expect(seen.sort()).toEqual(Object.keys(members).sort());
     const a = (await db.zsets.zrandmember("z", 10)) as Entries;
     expect(new Set(names(a)).size).toBe(10);
-    expect(names((await db.zsets.zrandmember("z", 10)) as Entries)).toEqual(names(a));
+    for (const m of names(a)) expect(Object.keys(members)).toContain(m);
     expect((await db.zsets.zrandmember("z", -100)) as Entries).toHaveLength(100);
     expect((await db.zsets.zrandmember("z", 80)) as Entries).toHaveLength(50);
     await db.close();

@@ -15,6 +15,8 @@ import type { ValueLimits } from "./encode-value.js";
 import { encodeValue } from "./encode-value.js";
 import type { Json } from "./json.js";
 import { decodeJson, deepFreeze } from "./json.js";
+import type { CapturedPathOp, PathMutation } from "./json-path-write.js";
+import { applyPathOp, capturePathOp, isPathOp } from "./json-path-write.js";
 import type { KeyInput } from "./key.js";
 import { applyMergePatch } from "./merge-patch.js";
 
@@ -115,13 +117,15 @@ export interface Conditional {
  * - `patch` and `incr` keep the key's expiry; on an absent or expired key they start from nothing.
  * - `expire` sets the expiry of a live key to `ms` (a positive integer) after the call, as a new version;
  *   on an absent or expired key it fails with `NotFoundError` (FUSEDB_NOT_FOUND). Redis EXPIRE semantics.
+ * - the path mutations write inside the document at a JSONPath or dot path ({@link PathMutation}).
  */
 export type Mutation =
   | ({ op: "set"; key: KeyInput; value: Json; ttlMs?: number } & Conditional)
   | ({ op: "delete"; key: KeyInput } & Conditional)
   | ({ op: "patch"; key: KeyInput; patch: Json } & Conditional)
   | ({ op: "incr"; key: KeyInput; delta?: number } & Conditional)
-  | ({ op: "expire"; key: KeyInput; ms: number } & Conditional);
+  | ({ op: "expire"; key: KeyInput; ms: number } & Conditional)
+  | PathMutation;
 
 /**
  * Validates the non-key, non-document arguments of a mutation (op, ifVersion, ttlMs, ms, delta) before it
@@ -155,6 +159,12 @@ function validateArguments(m: Mutation): void {
     }
     case "delete":
       return;
+    case "setPath":
+    case "deletePath":
+    case "incrPath":
+    case "appendPath":
+    case "mergePath":
+      return; // their other fields are checked as they are captured (capturePathOp)
     default:
       throw new InvalidArgumentError(
         "FUSEDB_INVALID_ARGUMENT",
@@ -173,7 +183,8 @@ export type CapturedMutation =
   | ({ op: "delete" } & Conditional)
   | ({ op: "patch"; patch: Json } & Conditional)
   | ({ op: "incr"; delta?: number } & Conditional)
-  | ({ op: "expire"; ms: number } & Conditional);
+  | ({ op: "expire"; ms: number } & Conditional)
+  | (CapturedPathOp & Conditional);
 
 /**
  * Validates `m` and fixes it: every field is read exactly once, documents are encoded and copied.
@@ -187,7 +198,14 @@ export function captureMutation(
 ): { key: KeyInput; mutation: CapturedMutation } {
   const fields = m as Partial<Record<"value" | "patch" | "delta" | "ms" | "ttlMs", unknown>>;
   const { op, key, ifVersion } = m;
-  let once: Mutation;
+  if (isPathOp(op)) {
+    validateArguments({ op: "delete", key, ifVersion }); // ifVersion; capturePathOp checks the rest
+    return {
+      key,
+      mutation: { ...capturePathOp(op, m as unknown as Record<string, unknown>, limits), ifVersion },
+    };
+  }
+  let once: PlainMutation;
   switch (op) {
     case "set":
       once = { op, key, value: fields.value as Json, ttlMs: fields.ttlMs as number | undefined, ifVersion };
@@ -202,14 +220,16 @@ export function captureMutation(
       once = { op, key, ms: fields.ms as number, ifVersion };
       break;
     default:
-      once = { op, key, ifVersion } as Mutation;
+      once = { op, key, ifVersion } as PlainMutation;
   }
   validateArguments(once);
   return { key, mutation: fixed(once, limits) };
 }
 
+type PlainMutation = Exclude<Mutation, PathMutation>;
+
 /** The captured form of a validated mutation read once: documents copied, the key left out. */
-function fixed(m: Mutation, limits: ValueLimits): CapturedMutation {
+function fixed(m: PlainMutation, limits: ValueLimits): CapturedMutation {
   const { ifVersion } = m;
   switch (m.op) {
     case "set": {
@@ -262,7 +282,8 @@ function expiryAfter(nowMs: number, ms: number): number {
  * nothing.
  * @throws VersionConflictError (FUSEDB_VERSION_CONFLICT) if `ifVersion` does not match; NotFoundError
  *   (FUSEDB_NOT_FOUND) for `expire` on an absent key; InvalidArgumentError `FUSEDB_TYPE_MISMATCH` (incr on a
- *   non-integer), `FUSEDB_OUT_OF_RANGE` (incr leaving the safe-integer range), `FUSEDB_VALUE_TOO_LARGE`.
+ *   non-integer), `FUSEDB_OUT_OF_RANGE` (incr leaving the safe-integer range), `FUSEDB_VALUE_TOO_LARGE`;
+ *   for path mutations, the errors of `applyPathOp` (src/doc/json-path-write.ts).
  */
 export function resolveMutation(
   current: Entry | undefined,
@@ -320,6 +341,15 @@ export function resolveMutation(
         );
       }
       return materialise(next, version, lsn, limits, live?.expiresAtMs);
+    }
+    case "setPath":
+    case "deletePath":
+    case "incrPath":
+    case "appendPath":
+    case "mergePath": {
+      const doc = applyPathOp(live?.value, m, limits);
+      if (doc === undefined) return { version, value: undefined, text: undefined, lsn };
+      return materialise(doc, version, lsn, limits, live?.expiresAtMs);
     }
   }
 }

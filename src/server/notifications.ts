@@ -10,8 +10,10 @@
  * in the default mode, in commit order, and recovery dispatches none: so a notification never announces a
  * write a crash could take back, and a restart sends none.
  *
- * Event names come from the change, which says what a key holds now, not which command wrote it:
- * a document written (JSON.SET, JSON.MERGE, JSON.NUMINCRBY, EXPIRE, PERSIST, FUSEDB.SETIFVERSION) is
+ * A data-type command's change names its operation, so its event is Redis's (`hset` in class h, `sadd` in
+ * class s, `del` and `expire` in class g; a collection emptied by its last element's removal sends the
+ * operation's event, then `del`). A document's change says what the key holds now, not which command
+ * wrote it: a document written (JSON.SET, JSON.MERGE, JSON.NUMINCRBY, EXPIRE, PERSIST, FUSEDB.SETIFVERSION) is
  * `json.set` in class `d` (module: RedisJSON's name for a document write); a key deleted (DEL, UNLINK,
  * JSON.DEL, EXPIRE in the past, FLUSHDB/FLUSHALL, FUSEDB.DELIFVERSION) is `del` in class `g`. Redis's
  * `expired`, `evicted`, `new` and key-miss events are not produced.
@@ -115,6 +117,41 @@ export const NOTIFIER_QUEUE_MAX = 1 << 20;
 const DELETE_EVENT = { name: Buffer.from("del"), flag: NOTIFY.generic };
 const PUT_EVENT = { name: Buffer.from("json.set"), flag: NOTIFY.module };
 
+/** The class of a data type's own events (hset: h, sadd: s, ...). */
+const TYPE_FLAGS: Readonly<Record<string, number>> = {
+  string: NOTIFY.string,
+  hash: NOTIFY.hash,
+  list: NOTIFY.list,
+  set: NOTIFY.set,
+  zset: NOTIFY.zset,
+  json: NOTIFY.module,
+};
+
+/** Operations whose event is generic (class g) whatever the key holds, as Redis files them. */
+const GENERIC_OPS: ReadonlySet<string> = new Set([
+  "del",
+  "expire",
+  "persist",
+  "rename_from",
+  "rename_to",
+  "copy_to",
+  "restore",
+]);
+
+/** The events one change makes: its operation's, and `del` when a data-type operation emptied the key. */
+function eventsOf(change: {
+  kind: "put" | "delete";
+  type: string;
+  op?: string;
+}): { name: Buffer; flag: number }[] {
+  const op = change.op;
+  if (op === undefined) return [change.kind === "delete" ? DELETE_EVENT : PUT_EVENT];
+  const flag = GENERIC_OPS.has(op) ? NOTIFY.generic : (TYPE_FLAGS[change.type] ?? NOTIFY.generic);
+  const own = { name: Buffer.from(op), flag };
+  // Redis: HDEL of the last field sends hdel, then del.
+  return change.kind === "delete" && op !== "del" ? [own, DELETE_EVENT] : [own];
+}
+
 /** Turns the engine's change stream into keyspace notifications; see the module comment. */
 export class KeyspaceNotifier {
   private flags = 0;
@@ -131,7 +168,7 @@ export class KeyspaceNotifier {
     this.flags = flags;
     const wanted =
       (flags & (NOTIFY.keyspace | NOTIFY.keyevent)) !== 0 &&
-      (flags & (DELETE_EVENT.flag | PUT_EVENT.flag)) !== 0;
+      (flags & ALL) !== 0;
     if (wanted && this.subscription === undefined) this.start();
     if (!wanted) this.stop();
   }
@@ -152,7 +189,8 @@ export class KeyspaceNotifier {
   private async run(sub: NonNullable<typeof this.subscription>): Promise<void> {
     try {
       // Bounded by the subscription: it ends on stop, on the engine's close, or on eviction.
-      for await (const change of sub) this.notify(change.keyBytes, change.kind === "delete");
+      for await (const change of sub)
+        for (const event of eventsOf(change)) this.notify(change.keyBytes, event);
     } catch (err) {
       // Evicted (more than NOTIFIER_QUEUE_MAX events behind): say so, and listen again from now on.
       this.log(`keyspace notifications lost events: ${err instanceof Error ? err.message : String(err)}`);
@@ -163,8 +201,7 @@ export class KeyspaceNotifier {
     }
   }
 
-  private notify(stored: Uint8Array, deleted: boolean): void {
-    const event = deleted ? DELETE_EVENT : PUT_EVENT;
+  private notify(stored: Uint8Array, event: { name: Buffer; flag: number }): void {
     if ((this.flags & event.flag) === 0 || stored.length === 0) return;
     const db = stored[0] as number;
     const key = Buffer.from(stored.buffer, stored.byteOffset + 1, stored.byteLength - 1);

@@ -143,10 +143,12 @@ export class TreeJobs {
     try {
       await this.host.waitDurable(lsn);
       const publisher = this.publisher;
+      const horizonMs = this.host.expiryHorizonMs();
       const sink: RewriteSink = {
         low: first.low,
         targetBytes: split ? targetBytes : Number.POSITIVE_INFINITY,
-        horizonMs: this.host.expiryHorizonMs(),
+        horizonMs,
+        isDead: this.host.deadElements?.(lsn, horizonMs),
         // The rewrite covers every version of its keys older than the active buffers: dead ones can go.
         legacyLsn: publisher.legacyLsn,
         sliceBytes: this.pacing.sliceBytes,

@@ -41,6 +41,8 @@ export interface RewriteSink {
   horizonMs: number;
   /** Dead entries above this LSN are dropped; at or below it they are kept as tombstones (raw-entry.ts). */
   legacyLsn: number;
+  /** True for an entry the rewrite may drop as dead (an element of a dead collection generation). */
+  isDead?: (key: KeyString) => boolean;
   /** Bytes of merged entries between two `onSlice` calls. */
   sliceBytes: number;
   /** Awaited after every slice: lets the event loop (and writers waiting for a slice) run. */
@@ -68,12 +70,17 @@ export async function rewriteInto(
   const merge = new RawMerge(sources);
   const cutter = new Cutter(sink, outputs);
   let collected = 0;
+  let dropped = 0;
   try {
     // Bounded by the sources' entries: every slice takes at least one, or ends the loop.
     for (;;) {
       const slice = await merge.take(sink.sliceBytes);
       if (slice.length === 0) break;
       for (const raw of slice) {
+        if (sink.isDead?.(raw.key)) {
+          dropped++;
+          continue;
+        }
         const out = outputEntry(raw, sink.horizonMs, sink.legacyLsn);
         if (out === undefined) {
           collected++;
@@ -87,6 +94,7 @@ export async function rewriteInto(
     }
     await cutter.end();
     if (collected > 0) mark("tree.tombstone-collected", collected);
+    if (dropped > 0) mark("types.dead-elements-dropped", dropped);
   } catch (err) {
     await cutter.discard();
     await merge.close();

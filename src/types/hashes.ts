@@ -80,7 +80,7 @@ export class Hashes {
   constructor(private readonly run: TypesRunner) {}
 
   /** HSET: sets fields (an object or [field, value] pairs); resolves with how many were new. */
-  hset(
+  async hset(
     key: KeyInput,
     fields: Record<string, BytesInput> | readonly (readonly [BytesInput, BytesInput])[],
   ): Promise<number> {
@@ -90,7 +90,7 @@ export class Hashes {
   }
 
   /** HSETNX: sets the field only if it is absent; whether it was set. */
-  hsetnx(key: KeyInput, field: BytesInput, value: BytesInput): Promise<boolean> {
+  async hsetnx(key: KeyInput, field: BytesInput, value: BytesInput): Promise<boolean> {
     const k = this.run.key(key);
     const f = this.run.bytes(field, "field");
     const v = this.run.bytes(value, "value");
@@ -102,48 +102,48 @@ export class Hashes {
   }
 
   /** HGET: the field's value, or undefined. */
-  hget(key: KeyInput, field: BytesInput): Promise<Buffer | undefined> {
+  async hget(key: KeyInput, field: BytesInput): Promise<Buffer | undefined> {
     const k = this.run.key(key);
     const f = this.run.bytes(field, "field");
     return this.run.read((tx) => optionalBytes(hget(tx, k, f)));
   }
 
   /** HMGET: each field's value or undefined. */
-  hmget(key: KeyInput, fields: readonly BytesInput[]): Promise<(Buffer | undefined)[]> {
+  async hmget(key: KeyInput, fields: readonly BytesInput[]): Promise<(Buffer | undefined)[]> {
     const k = this.run.key(key);
     const fs = this.list(fields, "field");
     return this.run.read((tx) => fs.map((f) => optionalBytes(hget(tx, k, f))));
   }
 
   /** HDEL: removes fields; how many existed. */
-  hdel(key: KeyInput, fields: readonly BytesInput[]): Promise<number> {
+  async hdel(key: KeyInput, fields: readonly BytesInput[]): Promise<number> {
     const k = this.run.key(key);
     const fs = this.list(fields, "field");
     return this.run.write((tx) => hdel(tx, k, fs));
   }
 
   /** HEXISTS. */
-  hexists(key: KeyInput, field: BytesInput): Promise<boolean> {
+  async hexists(key: KeyInput, field: BytesInput): Promise<boolean> {
     const k = this.run.key(key);
     const f = this.run.bytes(field, "field");
     return this.run.read((tx) => hget(tx, k, f) !== undefined);
   }
 
   /** HLEN: the number of fields (0 for a missing key). */
-  hlen(key: KeyInput): Promise<number> {
+  async hlen(key: KeyInput): Promise<number> {
     const k = this.run.key(key);
     return this.run.read((tx) => tx.collection(k, "hash")?.meta.n ?? 0);
   }
 
   /** HSTRLEN: the byte length of the field's value (0 if absent). */
-  hstrlen(key: KeyInput, field: BytesInput): Promise<number> {
+  async hstrlen(key: KeyInput, field: BytesInput): Promise<number> {
     const k = this.run.key(key);
     const f = this.run.bytes(field, "field");
     return this.run.read((tx) => hget(tx, k, f)?.length ?? 0);
   }
 
   /** HGETALL: every [field, value], in bytewise field order. */
-  hgetall(key: KeyInput): Promise<[Buffer, Buffer][]> {
+  async hgetall(key: KeyInput): Promise<[Buffer, Buffer][]> {
     const k = this.run.key(key);
     return this.run.read((tx) => {
       const h = tx.collection(k, "hash");

@@ -27,6 +27,8 @@ export interface TypesWriteInfo {
 
 /** Runs data-type operations for one open database. */
 export class TypesRunner {
+  /** Reads run so far: seeds each read's random source (SRANDMEMBER and the like). */
+  private reads = 0;
   constructor(
     private readonly pipeline: CommitPipeline,
     private readonly clock: Clock,
@@ -77,7 +79,8 @@ export class TypesRunner {
       const nowMs = this.clock.now();
       const view = new CachingView(this.visibleSource(nowMs));
       const floor = this.tree.floor;
-      const ctx = { lsn: 0, nowMs, deadFloor: (k: KeyString) => floor.get(k), valueBytesMax: 0 };
+      const seed = ++this.reads;
+      const ctx = { lsn: 0, nowMs, deadFloor: (k: KeyString) => floor.get(k), valueBytesMax: 0, seed };
       let usedTime = false;
       const result = await runOn(view, (v) => {
         const tx = new Txn(v, ctx);

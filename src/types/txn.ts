@@ -33,6 +33,8 @@ export interface TxnContext {
   nowMs: number;
   deadFloor: (key: KeyString) => number;
   valueBytesMax: number;
+  /** Mixed into the call's random source (a read's call counter; writes use their LSN). */
+  seed?: number;
 }
 
 /** A live collection as read: its entry and metadata. */
@@ -48,11 +50,30 @@ export class Txn {
   private creations = 0;
   /** Set by an operation whose answer is a time to live (reads: see src/types/runner.ts). */
   usedTime = false;
+  /** State of the call's random source (see {@link randomInt}). */
+  private rng: number;
 
   constructor(
     readonly view: StateView,
     readonly ctx: TxnContext,
-  ) {}
+  ) {
+    this.rng = (Math.imul(ctx.lsn | 0, 0x9e3779b1) ^ (ctx.nowMs | 0) ^ (ctx.seed ?? 0)) >>> 0;
+  }
+
+  /**
+   * A uniform integer in [0, n) from the call's own deterministic source (SPOP, SRANDMEMBER, HRANDFIELD,
+   * ZRANDMEMBER): seeded by the call's LSN (writes), time and the runner's call counter (reads), so a
+   * rerun after a read draws the same numbers and the simulator replays exactly. Not for cryptography.
+   * Idea: mulberry32 (Tommy Ettinger's 32-bit generator).
+   */
+  randomInt(n: number): number {
+    this.rng = (this.rng + 0x6d2b79f5) >>> 0;
+    let t = this.rng;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return Math.floor(u * n);
+  }
 
   get nowMs(): number {
     return this.ctx.nowMs;

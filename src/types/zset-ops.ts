@@ -6,7 +6,6 @@
  */
 import type { KeyString } from "../doc/key.js";
 import { DataTypeError } from "../errors.js";
-import { SeededRandom, seedOf } from "../util/seeded-random.js";
 import { scoreFromJson } from "./encoding.js";
 import { type ScanPage, scanCursor } from "./scan-cursor.js";
 import type { LexBound, ScoreBound } from "./score.js";
@@ -221,7 +220,7 @@ export const RANDOM_REPEATS_MAX = 10_000_000;
 /**
  * ZRANDMEMBER: without `count`, one random member (or undefined); with it, Redis's rule: 0 → none, positive →
  * that many distinct members (the whole set when it has no more), negative → |count| draws with repeats.
- * Draws are seeded by the key, the call's LSN and its time (src/util/seeded-random.ts): deterministic.
+ * Draws come from the call's deterministic source ({@link Txn.randomInt}: its LSN, time and call counter).
  * Cost: one rank read without a count (O(min(r, n - r))); the whole set with one.
  * @throws DataTypeError FUSEDB_OUT_OF_RANGE for |count| above {@link RANDOM_REPEATS_MAX} repeats.
  */
@@ -231,19 +230,18 @@ export function zrandmember(tx: Txn, k: KeyString, count?: number): ZEntry[] | Z
   }
   const z = zsetOf(tx, k);
   if (z === undefined) return count === undefined ? undefined : [];
-  const rng = new SeededRandom(seedOf(k, tx.ctx.lsn, tx.nowMs, count ?? "one"));
   const n = z.meta.n;
   if (count === undefined) {
-    const r = rng.int(n);
+    const r = tx.randomInt(n);
     return byRank(tx, z, r, r, false)[0];
   }
   if (count === 0) return [];
   const all = allEntries(tx, z);
-  if (count < 0) return Array.from({ length: -count }, () => all[rng.int(n)] as ZEntry);
+  if (count < 0) return Array.from({ length: -count }, () => all[tx.randomInt(n)] as ZEntry);
   if (count >= n) return all;
   // Partial Fisher-Yates: the first `count` of a random permutation.
   for (let i = 0; i < count; i++) {
-    const j = i + rng.int(n - i);
+    const j = i + tx.randomInt(n - i);
     [all[i], all[j]] = [all[j] as ZEntry, all[i] as ZEntry];
   }
   return all.slice(0, count);

@@ -130,7 +130,7 @@ export function zcombine(tx: Txn, op: SetOp, keys: readonly KeyString[], opts: C
  */
 export function storeEntries(tx: Txn, dest: KeyString, entries: readonly ZEntry[], op: string): number {
   if (entries.length === 0) {
-    tx.deleteKey(dest, op);
+    tx.deleteKey(dest, "del");
     return 0;
   }
   checkMembers(

@@ -15,6 +15,7 @@ import { jsonCommands } from "./json-commands.js";
 import { keyCommands } from "./key-commands.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
+import { setCommands } from "./set-commands.js";
 import { transactionCommands } from "./transaction-commands.js";
 import { zsetCommands } from "./zset-commands.js";
 
@@ -29,6 +30,7 @@ export function buildCommandTable(): CommandTable {
     ...keyCommands,
     ...jsonCommands,
     ...hashCommands,
+    ...setCommands,
     ...zsetCommands,
     ...fusedbCommands,
     ...pubsubCommands,

@@ -122,25 +122,6 @@ export function parseRange(
   return { query, withScores };
 }
 
-/**
- * A ZSCAN cursor on the wire: Redis's cursors are decimal integers, so the engine's cursor (the last member
- * returned) travels as the decimal of the bytes 0x01 · member, big-endian; "0" starts and ends a scan.
- */
-export function wireCursor(engineCursor: string): string {
-  if (engineCursor === "0") return "0";
-  const sub = Buffer.from(engineCursor.slice(1), "base64url");
-  return BigInt(`0x01${sub.toString("hex")}`).toString(10);
-}
-
-/** The engine's cursor for a wire cursor. @throws CommandError "ERR invalid cursor". */
-export function engineCursor(arg: Buffer | undefined): string {
-  const text = bin(arg);
-  if (text === "0") return "0";
-  const hex = /^[1-9]\d*$/.test(text) ? BigInt(text).toString(16) : "";
-  if (!hex.startsWith("1") || hex.length % 2 !== 1) throw new CommandError("ERR invalid cursor");
-  return `1${Buffer.from(hex.slice(1), "hex").toString("base64url")}`;
-}
-
 export type Prepare = (ctx: CommandContext, args: readonly Buffer[]) => (tx: Txn) => Reply;
 
 /** A sorted-set command spec (group sorted_set). */

@@ -5,7 +5,6 @@
  * combining commands and of ZSCAN) are raised inside the operation, after the type checks, as Redis does.
  */
 import type { Buffer } from "node:buffer";
-import { SCAN_COUNT_MAX } from "../../types/scan-cursor.js";
 import { parseLexBound, parseScore, parseScoreBound } from "../../types/score.js";
 import { zcard, zcount, zlexcount, zmpop, zrange, zremrange, zscan } from "../../types/zset-ops.js";
 import {
@@ -19,12 +18,12 @@ import {
 import { keyword } from "../args.js";
 import type { CommandSpec } from "../command-table.js";
 import type { CommandContext } from "../context.js";
+import { engineCursor, scanArgs, wireCursor } from "../cursors.js";
 import { CommandError, ERR } from "../reply-errors.js";
 import { formatDouble, R } from "../resp-writer.js";
 import {
   bin,
   bulk,
-  engineCursor,
   entriesReply,
   int64Arg,
   keyArg,
@@ -32,7 +31,6 @@ import {
   parseRange,
   type RangeForm,
   resp3,
-  wireCursor,
   zsetCommand,
 } from "./zset-args.js";
 
@@ -159,22 +157,6 @@ const zmpopPrepare: Prepare = (ctx, args) => {
     return R.array([R.bulk(userKey), entriesReply(r.popped, true, true)]);
   };
 };
-
-/** ZSCAN's MATCH/COUNT, read after the key's type check as Redis does. @throws CommandError. */
-function scanOptions(args: readonly Buffer[]): { match?: Buffer; count?: number } {
-  const out: { match?: Buffer; count?: number } = {};
-  for (let j = 3; j < args.length; j += 2) {
-    const kw = keyword(args[j]);
-    if (j + 1 >= args.length) throw new CommandError(ERR.syntax);
-    if (kw === "MATCH") out.match = args[j + 1] as Buffer;
-    else if (kw === "COUNT") {
-      const count = int64Arg(args[j + 1]);
-      if (count < 1) throw new CommandError(ERR.syntax);
-      out.count = Math.min(count, SCAN_COUNT_MAX);
-    } else throw new CommandError(ERR.syntax);
-  }
-  return out;
-}
 
 const RO = ["readonly"] as const;
 const RO_FAST = ["readonly", "fast"] as const;
@@ -347,12 +329,13 @@ export const zsetRangeCommands: CommandSpec[] = [
     "Iterates over members and scores of a sorted set.",
     (ctx, args) => {
       const k = keyArg(ctx, args);
-      const cursor = engineCursor(args[2]);
+      const cursor = engineCursor(ctx.server, args[2] as Buffer);
       return (tx) => {
         if (zcard(tx, k) === 0) return R.array([bulk("0"), R.array([])]);
-        const page = zscan(tx, k, cursor, scanOptions(args));
+        // Redis reads MATCH and COUNT after the key's type check.
+        const page = zscan(tx, k, cursor, scanArgs(args, 3));
         const items = page.items.flatMap(([m, s]) => [bulk(m), bulk(formatDouble(s))]);
-        return R.array([bulk(wireCursor(page.cursor)), R.array(items)]);
+        return R.array([bulk(wireCursor(ctx.server, page.cursor)), R.array(items)]);
       };
     },
   ),

@@ -1,0 +1,62 @@
+/**
+ * Which internal element entries background merges may drop (issue 14: deleting or expiring a collection
+ * is O(1) — its metadata changes — and its elements are removed later, by the merges that meet them).
+ *
+ * An element of `key`'s collection of generation g (src/types/encoding.ts) is dead once the key's metadata
+ * no longer has generation g: the key was deleted, expired, overwritten by another type, or recreated (a new
+ * collection always takes a new generation, so g never comes back). Safe to drop only on evidence that is
+ * durable and cannot change back:
+ * - the key's newest entry was applied at or below `durableLsn` (the rewrite waited for it: in mode
+ *   'relaxed' a newer visible entry may not be durable, and a crash could bring generation g back);
+ * - an expired collection counts as dead only once expired at the expiry horizon `horizonMs` (which never
+ *   goes above the durable clock floor: src/commit-pipeline.ts).
+ * A key whose entry memory cannot give without waiting is kept (a later merge decides).
+ *
+ * Idea: Kvrocks's compaction filter for subkeys, which drops a subkey whose metadata version differs.
+ */
+import type { Entry } from "../doc/entry.js";
+import { isInternalKey, type KeyString } from "../doc/key.js";
+import { parseSubkey } from "./encoding.js";
+
+/** A key's newest entry if memory (or a read on the calling thread) can give it, else `unknown`. */
+export type EntryLookup = (key: KeyString) => Entry | undefined | "unknown";
+
+/**
+ * A predicate over tree keys for one rewrite: true for an element entry of a dead generation. Caches the
+ * verdict per collection key (a run of elements of one collection asks once).
+ */
+export function deadElementCheck(
+  lookup: EntryLookup,
+  durableLsn: number,
+  horizonMs: number,
+): (key: KeyString) => boolean {
+  let lastKey: KeyString | undefined;
+  let liveGen: number | "keep" | undefined;
+  return (k) => {
+    if (!isInternalKey(k)) return false;
+    const parsed = parseSubkey(k);
+    if (parsed === undefined) return false;
+    if (parsed.key !== lastKey) {
+      lastKey = parsed.key;
+      liveGen = generationOf(lookup(parsed.key), durableLsn, horizonMs);
+    }
+    return liveGen !== "keep" && liveGen !== parsed.gen;
+  };
+}
+
+/** The live generation a metadata entry proves, undefined if it proves none live, "keep" if unsure. */
+function generationOf(
+  entry: Entry | undefined | "unknown",
+  durableLsn: number,
+  horizonMs: number,
+): number | "keep" | undefined {
+  if (entry === "unknown") return "keep";
+  if (entry === undefined) return undefined;
+  if (entry.lsn > durableLsn) return "keep";
+  if (entry.text === undefined) return undefined;
+  if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= horizonMs) return undefined;
+  if (entry.type === undefined || entry.type === "string") return undefined;
+  // An expiry after the horizon: live for now; its elements stay until a merge after it expires.
+  const g = (entry.value as { g?: unknown }).g;
+  return typeof g === "number" ? g : "keep";
+}
