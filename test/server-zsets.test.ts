@@ -5,7 +5,8 @@
  *   (sim/redis-model/zsets.ts, zset-ranges.ts, zset-store.ts), errors by their full text; whole states agree
  *   every so often (seed printed; FUSEDB_TEST_SEED replays);
  * - RESP3 sends scores as doubles and WITHSCORES replies as [member, score] pairs, as Redis 7.0 does;
- * - ZSCAN's numeric cursors resume a scan, every member once; commands reach EXEC-free clients unchanged.
+ * - ZSCAN's numeric cursors resume a scan, every member once; ZINTERCARD/ZMPOP argument errors as the
+ *   Redis suite checks them; keyspace notifications carry Redis's zset event names.
  */
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
@@ -194,5 +195,18 @@ describe("sorted-set commands", () => {
       if (i % 3 === 0) x = r.int(1e9) / 1000;
       expect(formatDouble(x)).toBe(formatRedisDouble(x));
     }
+  });
+
+  it("keyspace notifications: Redis's event names in class z (zadd, zincr, zpopmin), del when emptied", async () => {
+    const { net } = await memServer({ directives: [["notify-keyspace-events", "Kzg"]] });
+    const sub = net.connect();
+    const w = net.connect();
+    await call(sub, "PSUBSCRIBE", "__keyspace@0__:*");
+    await call(w, "ZADD", "z", "1", "a");
+    await call(w, "ZINCRBY", "z", "1", "a");
+    await call(w, "ZPOPMIN", "z");
+    await sub.waitReplies(1 + 4);
+    const event = (e: string) => ["pmessage", "__keyspace@0__:*", "__keyspace@0__:z", e];
+    expect(sub.replies.slice(1)).toEqual([event("zadd"), event("zincr"), event("zpopmin"), event("del")]);
   });
 });
