@@ -146,6 +146,20 @@ describe("sorted-set commands", () => {
     expect(errorOf(await call(c, "ZADD", "doc", "1", "a"))).toBe(
       "WRONGTYPE Operation against a key holding the wrong kind of value",
     );
+    await call(c, "SADD", "plain", "a", "x");
+    expect(await call(c, "ZUNION", "2", "plain", "z", "WITHSCORES")).toEqual([
+      "b",
+      "-inf",
+      "x",
+      "1",
+      "a",
+      "2.1000000000000001",
+      "d",
+      "16",
+      "c",
+      "1e+20",
+    ]);
+    expect(await call(c, "ZINTER", "2", "plain", "z", "WEIGHTS", "3", "1")).toEqual(["a"]);
     expect(await call(c, "ZUNIONSTORE", "doc", "1", "z")).toBe(4);
     expect(await call(c, "ZCARD", "doc")).toBe(4);
   });
