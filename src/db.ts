@@ -44,6 +44,7 @@ import { Lists } from "./types/lists.js";
 import { TypesRunner } from "./types/runner.js";
 import { Sets } from "./types/sets-api.js";
 import { Strings } from "./types/strings.js";
+import { SortedSets } from "./types/zsets.js";
 import type {
   BatchResult,
   ConditionalOptions,
@@ -110,6 +111,8 @@ export class FuseDB {
   /** Lists (Redis's list commands, blocking pops included): src/types/lists.ts. */
   readonly lists: Lists;
   private readonly listWaiters: ListWaiters;
+  /** Sorted sets (Redis's sorted-set commands): src/types/zsets.ts. */
+  readonly zsets: SortedSets;
 
   private constructor(private readonly engine: Engine) {
     this.clock = engine.clock;
@@ -131,6 +134,7 @@ export class FuseDB {
     this.listWaiters = new ListWaiters(run, this.clock);
     this.hub.watch(this.listWaiters.onEffects);
     this.lists = new Lists(run, this.listWaiters);
+    this.zsets = new SortedSets(run);
   }
 
   /** The durability mode this handle runs in. */

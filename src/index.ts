@@ -67,6 +67,16 @@ export type { BytesInput } from "./types/runner.js";
 export type { ScanPage } from "./types/scan-cursor.js";
 export { Sets } from "./types/sets-api.js";
 export { type StringGetExOptions, type StringSetOptions, Strings } from "./types/strings.js";
+export type { ZAddFlags } from "./types/zset-ops.js";
+export {
+  type ScoreBoundInput,
+  SortedSets,
+  type ZAddInput,
+  type ZCombineOptions,
+  type ZMember,
+  type ZRangeOptions,
+  ZsetTxn,
+} from "./types/zsets.js";
 
 /** Options of {@link open}: the engine's knobs, plus optional `fs` and `clock` (default: the real ones). */
 export interface OpenDBOptions extends FuseDBOptions {

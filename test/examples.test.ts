@@ -4,7 +4,9 @@
  * per window and resets when the window's counter expires; the token bucket never spends a token twice,
  * even under concurrent callers, and refills with time; sessions expire after idling and `touch` extends
  * them; quota charges never pass the limit, even concurrently; the dashboard sees every durable change;
- * the job queue runs every job once, in order, on idle workers woken by pushes, whose wait ends on the clock.
+ * the job queue runs every job once, in order, on idle workers woken by pushes, whose wait ends on the clock;
+ * the sliding-window limiter (one atomic sorted-set call per request) never overshoots, even under
+ * concurrent callers, and frees capacity exactly as old requests leave the window.
  */
 import { describe, expect, it } from "vitest";
 import { countInWindow, countView, credit, lock, unlock } from "../examples/counters-strings.js";
@@ -13,6 +15,7 @@ import { jobQueue } from "../examples/job-queue.js";
 import { consume, setQuota, usageReport } from "../examples/quota.js";
 import { hitFixedWindow } from "../examples/rate-limiter-fixed-window.js";
 import { sessionStore } from "../examples/session-store.js";
+import { hitSlidingWindow } from "../examples/sliding-window-rate-limiter.js";
 import { takeToken } from "../examples/token-bucket.js";
 import { SimClock } from "../sim/disk/sim-clock.js";
 import { SimFileSystem } from "../sim/disk/sim-file-system.js";
@@ -35,6 +38,21 @@ describe("examples", () => {
     expect((await hitFixedWindow(db, "alice", 3, 1000)).allowed).toBe(false);
     clock.advance(1);
     expect(await hitFixedWindow(db, "alice", 3, 1000)).toEqual({ allowed: true, count: 1, resetMs: 1000 });
+    await db.close();
+  });
+
+  it("sliding-window rate limiter on a sorted set, with concurrent callers", async () => {
+    const clock = new SimClock();
+    const db = await openOn(clock, "fsync");
+    const t0 = clock.now();
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => hitSlidingWindow(db, "carol", `r${i}`, 5, 1000, t0)),
+    );
+    expect(burst.filter((d) => d.allowed).length).toBe(5);
+    expect(await db.zsets.zcard("sw:carol")).toBe(5);
+    expect((await hitSlidingWindow(db, "carol", "r8", 5, 1000, t0 + 999)).allowed).toBe(false);
+    const later = await hitSlidingWindow(db, "carol", "r9", 5, 1000, t0 + 1000);
+    expect(later).toEqual({ allowed: true, count: 1 });
     await db.close();
   });
 

@@ -21,6 +21,7 @@ import { serverCommands } from "./server-commands.js";
 import { setCommands } from "./set-commands.js";
 import { stringCommands } from "./string-commands.js";
 import { transactionCommands } from "./transaction-commands.js";
+import { zsetCommands } from "./zset-commands.js";
 
 /** Builds the table (a fresh one per server, so tests may build their own). */
 export function buildCommandTable(): CommandTable {
@@ -38,6 +39,7 @@ export function buildCommandTable(): CommandTable {
     ...setCommands,
     ...listCommands,
     ...listBlockingCommands,
+    ...zsetCommands,
     ...fusedbCommands,
     ...pubsubCommands,
     ...transactionCommands,
