@@ -88,6 +88,21 @@ describe("sets", () => {
     await db.close();
   });
 
+  it("SPOP and SRANDMEMBER spread over members that share a prefix", async () => {
+    const db = await openMem(new TestDisk());
+    await db.sets.sadd(
+      "users",
+      Array.from({ length: 8 }, (_, i) => `user:${i + 1}`),
+    );
+    const seen = new Set<string>();
+    for (let i = 0; i < 40; i++) seen.add(String(await db.sets.srandmember("users")));
+    expect(seen.size).toBeGreaterThanOrEqual(5);
+    const popped = new Set<string>();
+    for (let i = 0; i < 4; i++) popped.add(String(await db.sets.spop("users")));
+    expect(popped.size).toBe(4);
+    await db.close();
+  });
+
   it("WRONGTYPE changes nothing; SADD to a 10k-member set writes a few entries", async () => {
     const db = await openMem(new TestDisk());
     await db.set("doc", 1);

@@ -71,16 +71,27 @@ export function srem(tx: Txn, k: KeyString, items: readonly string[], op = "srem
   return removed;
 }
 
-/** A random byte string to seek from (8 bytes). */
-function randomSeek(tx: Txn): string {
-  let out = "";
+/**
+ * A random byte string between the set's first member `lo` and last member `hi` to seek from: their common
+ * prefix, then a byte drawn between theirs at the first difference, then random bytes. Members sharing a
+ * long prefix ("user:1" .. "user:8") are then picked about evenly, not always the first.
+ */
+function randomSeek(tx: Txn, lo: string, hi: string): string {
+  let p = 0;
+  while (p < lo.length && p < hi.length && lo.charCodeAt(p) === hi.charCodeAt(p)) p++;
+  const a = p < lo.length ? lo.charCodeAt(p) : 0;
+  const b = p < hi.length ? hi.charCodeAt(p) : 255;
+  let out = lo.slice(0, p) + String.fromCharCode(a + tx.draw(b - a + 1));
   for (let i = 0; i < 8; i++) out += String.fromCharCode(tx.draw(256));
   return out;
 }
 
 /** One random member of a live set (see the module comment), avoiding `taken`; undefined if none is left. */
 function pick(tx: Txn, prefix: KeyString, taken: ReadonlySet<string>): string | undefined {
-  const seek = randomSeek(tx);
+  const [first] = tx.elements(prefix, 1);
+  const [last] = tx.elements(prefix, 1, true);
+  if (first === undefined || last === undefined) return undefined;
+  const seek = randomSeek(tx, first[0], last[0]);
   // From the seek point to the end, then from the start: the first member not taken.
   const limit = taken.size + 1;
   for (const [m] of tx.elements(prefix, limit, false, seek)) if (!taken.has(m)) return m;
