@@ -64,6 +64,11 @@ export const BROKEN_VARIANTS: Readonly<Record<string, BrokenVariant>> = {
     recoveryMode: "forget-clock-floor",
     seenWith: "crash",
   },
+  "drop-live-elements": {
+    what: "background merges drop the elements of live collections as if their generation were dead",
+    recoveryMode: "drop-live-elements",
+    seenWith: "crash",
+  },
 };
 
 /** Whether `path` names a WAL file (`<dir>/wal-<16 digits>.log`). */

@@ -91,6 +91,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
 
 const DIR = ENGINE_DIR;
 
+/** Elements a data-type write names to count as big (sim/typed-ops.ts draws 20..60 now and then). */
+const BIG_WRITE_ELEMENTS = 20;
+
 /** One campaign's world: the virtual disk, the engine on it, and the checkers; see the module comment. */
 class CampaignRun implements CallContext, RotProbeHost {
   readonly clock = new SimClock();
@@ -116,6 +119,8 @@ class CampaignRun implements CallContext, RotProbeHost {
   private inflight = 0;
   /** A step that runs alone is in flight (see `alone`). */
   private aloneInFlight = false;
+  /** Data-type writes of many elements in flight (a crash among them tears a big record). */
+  private bigInFlight = 0;
   ops = 0;
   reads = 0;
   crashes = 0;
@@ -230,6 +235,7 @@ class CampaignRun implements CallContext, RotProbeHost {
     // Which background job (flush, merge, split, ...) the crash interrupts: proof crashes land inside each.
     const job = db.stats().tree.running;
     if (job !== undefined) mark(`crash.during.${job}`);
+    if (this.bigInFlight > 0) mark("crash.during.multi-element-write");
     const next = await this.crashAndRecover(cycle);
     if (this.oracle.violations.length > 0 || next === undefined) return undefined;
     this.fs.setIoFaults(this.faultsFor(this.fs));
@@ -472,11 +478,14 @@ class CampaignRun implements CallContext, RotProbeHost {
     this.inflight++;
     const single = alone(step);
     if (single) this.aloneInFlight = true;
+    const big = step.kind === "typed" && step.call.args.length >= BIG_WRITE_ELEMENTS;
+    if (big) this.bigInFlight++;
     const call = issueCall(this, db, step, id);
     if (call.read) this.reads++;
     call.settle(() => {
       this.inflight--;
       if (single) this.aloneInFlight = false;
+      if (big) this.bigInFlight--;
     });
   }
 }

@@ -31,10 +31,13 @@ export interface ModelEffect {
   writes: TypedWrite[];
 }
 
-/** What a draw may use: the workload's stream and its Zipf key chooser. */
+/**
+ * What a draw may use: the workload's stream and its key chooser: given a type, mostly one of that type's
+ * home keys (sim/workload.ts), so collections grow, sometimes any key (Zipf), so WRONGTYPE happens.
+ */
 export interface TypedDraw {
   prng: Prng;
-  key(): string;
+  key(type?: "hash" | "set"): string;
 }
 
 /** One operation; see the module comment. */
@@ -61,12 +64,12 @@ const num = (v: ModelJson | undefined): number => v as number;
 
 /** A field (hashes), from a pool small enough that fields repeat. */
 function field(p: Prng): string {
-  return `f${p.int(64)}`;
+  return `f${p.int(40)}`;
 }
 
 /** A member (sets). */
 function member(p: Prng): string {
-  return `m${p.int(48)}`;
+  return `m${p.int(24)}`;
 }
 
 /** How many elements a write names: mostly 1..3, sometimes 20..60 (a big multi-entry record to tear). */
@@ -94,7 +97,7 @@ function setHas(ks: RedisKeyspace, key: string, m: string, nowMs: number): boole
 function store(op: "inter" | "union" | "diff", engine: keyof FuseDB["sets"]): TypedOpSpec {
   return {
     read: false,
-    draw: (d) => ({ cmd: `s${op}store`, keys: [d.key(), d.key(), d.key()], args: [] }),
+    draw: (d) => ({ cmd: `s${op}store`, keys: [d.key("set"), d.key("set"), d.key("set")], args: [] }),
     model: (ks, c, nowMs) => {
       const [dst, ...srcs] = c.keys as [string, ...string[]];
       const wasLive = ks.entry(dst, nowMs) !== undefined;
@@ -120,7 +123,7 @@ export const TYPED_OPS: Readonly<Record<string, TypedOpSpec>> = {
     read: false,
     draw: (d) => ({
       cmd: "hset",
-      keys: [d.key()],
+      keys: [d.key("hash")],
       args: Array.from({ length: count(d.prng) }, () => [field(d.prng), `v${d.prng.int(100)}`]),
     }),
     // HSET writes its key even when every value is unchanged (a new version, as Redis signals a change).
@@ -134,7 +137,7 @@ export const TYPED_OPS: Readonly<Record<string, TypedOpSpec>> = {
     read: false,
     draw: (d) => ({
       cmd: "hdel",
-      keys: [d.key()],
+      keys: [d.key("hash")],
       args: Array.from({ length: count(d.prng) }, () => field(d.prng)),
     }),
     model: (ks, c, nowMs) => {
@@ -147,7 +150,7 @@ export const TYPED_OPS: Readonly<Record<string, TypedOpSpec>> = {
     read: false,
     draw: (d) => ({
       cmd: "sadd",
-      keys: [d.key()],
+      keys: [d.key("set")],
       args: Array.from({ length: count(d.prng) }, () => member(d.prng)),
     }),
     model: (ks, c, nowMs) => {
@@ -160,7 +163,7 @@ export const TYPED_OPS: Readonly<Record<string, TypedOpSpec>> = {
     read: false,
     draw: (d) => ({
       cmd: "srem",
-      keys: [d.key()],
+      keys: [d.key("set")],
       args: Array.from({ length: count(d.prng) }, () => member(d.prng)),
     }),
     model: (ks, c, nowMs) => {
@@ -171,7 +174,7 @@ export const TYPED_OPS: Readonly<Record<string, TypedOpSpec>> = {
   },
   smove: {
     read: false,
-    draw: (d) => ({ cmd: "smove", keys: [d.key(), d.key()], args: [member(d.prng)] }),
+    draw: (d) => ({ cmd: "smove", keys: [d.key("set"), d.key("set")], args: [member(d.prng)] }),
     model: (ks, c, nowMs) => {
       const [src, dst] = c.keys as [string, string];
       const m = str(c.args[0]);
@@ -190,7 +193,7 @@ export const TYPED_OPS: Readonly<Record<string, TypedOpSpec>> = {
   spop: {
     read: false,
     choice: true,
-    draw: (d) => ({ cmd: "spop", keys: [d.key()], args: [d.prng.pick([1, 1, 2, 3, 8])] }),
+    draw: (d) => ({ cmd: "spop", keys: [d.key("set")], args: [d.prng.pick([1, 1, 2, 3, 8])] }),
     model: (ks, c, nowMs, replay) => {
       const key = c.keys[0] as string;
       if (replay === undefined) {
@@ -214,7 +217,7 @@ export const TYPED_OPS: Readonly<Record<string, TypedOpSpec>> = {
   },
   hgetall: {
     read: true,
-    draw: (d) => ({ cmd: "hgetall", keys: [d.key()], args: [] }),
+    draw: (d) => ({ cmd: "hgetall", keys: [d.key("hash")], args: [] }),
     model: (ks, c, nowMs) => ({
       answer: Object.fromEntries(hashes.hgetall(ks, c.keys[0] as string, nowMs)),
       writes: [],
@@ -224,7 +227,7 @@ export const TYPED_OPS: Readonly<Record<string, TypedOpSpec>> = {
   },
   hget: {
     read: true,
-    draw: (d) => ({ cmd: "hget", keys: [d.key()], args: [field(d.prng)] }),
+    draw: (d) => ({ cmd: "hget", keys: [d.key("hash")], args: [field(d.prng)] }),
     model: (ks, c, nowMs) => ({
       answer: hashes.hget(ks, c.keys[0] as string, str(c.args[0]), nowMs),
       writes: [],
@@ -236,20 +239,20 @@ export const TYPED_OPS: Readonly<Record<string, TypedOpSpec>> = {
   },
   hlen: {
     read: true,
-    draw: (d) => ({ cmd: "hlen", keys: [d.key()], args: [] }),
+    draw: (d) => ({ cmd: "hlen", keys: [d.key("hash")], args: [] }),
     model: (ks, c, nowMs) => ({ answer: hashes.hlen(ks, c.keys[0] as string, nowMs), writes: [] }),
     engine: (db, c) => db.hashes.hlen(c.keys[0] as string),
   },
   smembers: {
     read: true,
-    draw: (d) => ({ cmd: "smembers", keys: [d.key()], args: [] }),
+    draw: (d) => ({ cmd: "smembers", keys: [d.key("set")], args: [] }),
     model: (ks, c, nowMs) => ({ answer: sets.smembers(ks, c.keys[0] as string, nowMs), writes: [] }),
     // SMEMBERS answers in bytewise order: the order is part of what is checked.
     engine: async (db, c) => (await db.sets.smembers(c.keys[0] as string)).map(text),
   },
   scard: {
     read: true,
-    draw: (d) => ({ cmd: "scard", keys: [d.key()], args: [] }),
+    draw: (d) => ({ cmd: "scard", keys: [d.key("set")], args: [] }),
     model: (ks, c, nowMs) => ({ answer: sets.scard(ks, c.keys[0] as string, nowMs), writes: [] }),
     engine: (db, c) => db.sets.scard(c.keys[0] as string),
   },

@@ -11,6 +11,7 @@
  *   position of its window (every call acknowledged before it started, none issued after it ended) at its
  *   start or end time; the first such position is then observed (a crash can no longer take it back).
  */
+import { mark } from "../src/util/coverage.js";
 import type { CallOutcome, ModelJson, ModelState } from "./model.js";
 import { canonical } from "./model.js";
 import type { CallTicket, Oracle, ReadTicket } from "./oracle.js";
@@ -25,7 +26,9 @@ export function issueTyped(oracle: Oracle, call: TypedCall, nowMs: number): Call
   let ticket: CallTicket | undefined;
   const settleFrom = (state: ReadonlyMap<string, ModelState>): (() => CallOutcome) | undefined => {
     const popped = choiceShown(oracle, call, ticket as CallTicket, state);
-    return popped === undefined ? undefined : () => resolveTyped(model, call, nowMs, popped);
+    if (popped === undefined) return undefined;
+    mark("oracle.choice-recovered");
+    return () => resolveTyped(model, call, nowMs, popped);
   };
   ticket = oracle.register(resolve, settleFrom);
   return ticket;
@@ -68,6 +71,7 @@ export function typedAcked(
 ): void {
   const o = ticket.outcome;
   if (typedSpec(call.cmd).choice && o.ok && canonical(answer) !== canonical(o.answer)) {
+    mark("oracle.choice-replayed");
     oracle.rechoose(ticket, () => resolveTyped(oracle.model, call, nowMs, answer), what);
   }
   if (!oracle.noteAcked(ticket, what)) return;

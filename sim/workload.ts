@@ -88,8 +88,26 @@ export class Workload {
     return this.step("get");
   }
 
+  /**
+   * A key by the Zipf law. With data types, documents keep mostly to numbers 0 mod 3 (a key drawn off them
+   * moves down to one with probability 0.8), leaving the others mostly to collections (see `homeKey`).
+   */
   private key(): string {
-    return Workload.keyName(this.zipf.next());
+    let i = this.zipf.next();
+    if (this.mix.typed > 0 && i % 3 !== 0 && this.prng.bool(0.8)) i -= i % 3;
+    return Workload.keyName(i);
+  }
+
+  /**
+   * A key for a data type: with probability 0.85 one of its home keys (hashes: numbers 1 mod 3, sets: 2
+   * mod 3, uniformly), else any key by the Zipf law, where documents live (WRONGTYPE). Too few keys for
+   * homes: any key.
+   */
+  private homeKey(type: "hash" | "set" | undefined): string {
+    const rest = type === "hash" ? 1 : 2;
+    const homes = Math.floor((this.keyCount - rest + 2) / 3);
+    if (type === undefined || homes < 1 || this.prng.bool(0.15)) return this.key();
+    return Workload.keyName(3 * this.prng.int(homes) + rest);
   }
 
   private step(kind: keyof WorkloadMix): WorkloadStep {
@@ -134,7 +152,7 @@ export class Workload {
       if (r < 0)
         return (TYPED_OPS[name] as (typeof TYPED_OPS)[string]).draw({
           prng: this.prng,
-          key: () => this.key(),
+          key: (type) => this.homeKey(type),
         });
     }
     throw new Error("typedCall: empty mix");
@@ -147,7 +165,9 @@ export class Workload {
   }
 
   private unconditional(kind: "set" | "delete" | "patch" | "incr" | "expire"): ModelMutation {
-    const key = this.key();
+    // With data types, a third of the deletes and expiries go to collections' home keys: whole collections go.
+    const typed = this.mix.typed > 0 && (kind === "delete" || kind === "expire") && this.prng.bool(0.3);
+    const key = typed ? this.homeKey(this.prng.pick(["hash", "set"] as const)) : this.key();
     switch (kind) {
       case "set":
         return this.prng.bool(0.3)
