@@ -67,9 +67,13 @@ function field(p: Prng): string {
   return `f${p.int(40)}`;
 }
 
-/** A member (sets). */
+/**
+ * A member (sets), each with its own first byte: the engine's SPOP seeks from a random byte string
+ * (src/types/sets.ts), so members sharing a first byte would always pop the first of them.
+ */
 function member(p: Prng): string {
-  return `m${p.int(24)}`;
+  const i = p.int(24);
+  return `${String.fromCharCode(0x61 + i)}${i}`;
 }
 
 /** How many elements a write names: mostly 1..3, sometimes 20..60 (a big multi-entry record to tear). */
