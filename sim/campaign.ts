@@ -491,7 +491,7 @@ class CampaignRun implements CallContext, RotProbeHost {
 }
 
 function stateText(s: ModelState): string {
-  return `v${s.version}:${s.type ?? "json"}:${canonical(s.value)}@${s.expiresAtMs}`;
+  return `v${s.version}:${s.unread ? "unread" : (s.type ?? "json")}:${canonical(s.value)}@${s.expiresAtMs}`;
 }
 
 /** Whether `step` must run alone: a data-type write whose effect is a random choice (SPOP). */

@@ -45,6 +45,8 @@ export interface ModelState {
   expiresAtMs?: number;
   /** A collection's type (its content is `value`); undefined for a JSON document and a tombstone. */
   type?: ModelType;
+  /** Read back from the engine: a collection whose content was not read (sim/typed-dump.ts). */
+  unread?: true;
 }
 
 /** One key's new state after one call: what a subscriber of that key must see. */

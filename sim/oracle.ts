@@ -29,6 +29,7 @@
 import { ExpiryWitness } from "./engine-time.js";
 import type { CallOutcome, ModelJson, ModelMutation, ModelState } from "./model.js";
 import { canonical, describeState, liveAt, ReferenceModel } from "./model.js";
+import { unreadMatches } from "./typed-dump.js";
 
 /** Error codes that say nothing about the mutation's semantics (it may or may not be durable). */
 const NON_SEMANTIC = new Set([
@@ -415,8 +416,9 @@ export class Oracle {
     if (g.value === undefined) {
       return !liveAt(expected, nowMs) && g.version === this.model.observedAt(key, pos, nowMs).version;
     }
-    if (g.version !== expected.version || expected.value === undefined) return false;
-    if (g.type !== expected.type) return false;
+    if (g.unread) return unreadMatches(g, expected) && liveAt(expected, nowMs) === liveAt(g, nowMs);
+    if (g.version !== expected.version || expected.value === undefined || g.type !== expected.type)
+      return false;
     if (liveAt(expected, nowMs) !== liveAt(g, nowMs)) return false;
     return canonical(g.value) === canonical(expected.value) && g.expiresAtMs === expected.expiresAtMs;
   }
