@@ -116,6 +116,8 @@ export interface FuseDBOptions {
  *   at the configured clock even when that stepped back.
  * - `'drop-live-elements'` (broken, not about recovery): background merges drop the elements of live
  *   collections as if their generation were dead (src/types/dead-elements.ts).
+ * - `'reuse-generations'` (broken, not about recovery): every new collection takes generation 0, so a
+ *   collection recreated under a key sees the elements of the one deleted before (src/types/txn.ts).
  */
 export type RecoveryMode =
   | "strict"
@@ -123,7 +125,8 @@ export type RecoveryMode =
   | "truncate-at-first-bad-record"
   | "forget-dead-version-floor"
   | "forget-clock-floor"
-  | "drop-live-elements";
+  | "drop-live-elements"
+  | "reuse-generations";
 
 /** Every {@link RecoveryMode}. */
 export const RECOVERY_MODES: readonly RecoveryMode[] = [
@@ -133,6 +136,7 @@ export const RECOVERY_MODES: readonly RecoveryMode[] = [
   "forget-dead-version-floor",
   "forget-clock-floor",
   "drop-live-elements",
+  "reuse-generations",
 ];
 
 type NumericOption = Exclude<keyof FuseDBOptions, "durability" | "readOnly">;

@@ -36,6 +36,8 @@ export interface TxnContext {
   valueBytesMax: number;
   /** Mixed into the call's random source (a read's call counter; writes use their LSN). */
   seed?: number;
+  /** Broken on purpose (the internal mode 'reuse-generations', sensitivity tests only): generation 0 always. */
+  reuseGenerations?: boolean;
 }
 
 /** A live collection as read: its entry and metadata. */
@@ -118,6 +120,7 @@ export class Txn {
 
   /** A new generation for a collection created by this call. */
   newGeneration(): number {
+    if (this.ctx.reuseGenerations) return 0;
     return generationOf(this.ctx.lsn, this.creations++);
   }
 
