@@ -81,7 +81,7 @@ function count(p: Prng): number {
   return p.bool(0.12) ? p.range(20, 60) : p.range(1, 3);
 }
 
-/** Every element name a key may hold, for `ks`'s opaque JSON placeholder. */
+/** HSET's [field, value] pairs of `call`. */
 function hashPairs(call: TypedCall): [string, string][] {
   return (call.args as string[][]).map(([f, v]) => [f as string, v as string]);
 }
