@@ -64,6 +64,16 @@ export const BROKEN_VARIANTS: Readonly<Record<string, BrokenVariant>> = {
     recoveryMode: "forget-clock-floor",
     seenWith: "crash",
   },
+  "drop-live-elements": {
+    what: "background merges drop the elements of live collections as if their generation were dead",
+    recoveryMode: "drop-live-elements",
+    seenWith: "crash",
+  },
+  "reuse-generations": {
+    what: "every new collection takes generation 0: a collection recreated under a key sees its deleted elements",
+    recoveryMode: "reuse-generations",
+    seenWith: "crash",
+  },
 };
 
 /** Whether `path` names a WAL file (`<dir>/wal-<16 digits>.log`). */

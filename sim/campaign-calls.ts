@@ -14,7 +14,11 @@ import { errorCode } from "./disk/sim-error.js";
 import type { SimFileSystem } from "./disk/sim-file-system.js";
 import type { TraceHash } from "./disk/trace-hash.js";
 import { applyMutations, describeMutations } from "./engine-under-test.js";
+import { canonical } from "./model.js";
 import type { Oracle, ReadAnswer, ReadTicket } from "./oracle.js";
+import { checkScan } from "./oracle-scan.js";
+import { describeTyped, typedSpec } from "./typed-ops.js";
+import { issueTyped, typedAcked, typedReadDone } from "./typed-oracle.js";
 import type { WorkloadStep } from "./workload.js";
 
 /** What the calls need from their campaign. */
@@ -74,10 +78,20 @@ const CALLS: { [K in StepKind]: CallMaker<K> } = {
   get: (c, db, step, id) => {
     const what = `op#${id} get ${step.key}`;
     const ticketAt = c.readStart(db, step.key);
-    return read(c, what, db.get(step.key), (answer) => {
-      c.trace.update(`read #${id} ${answer ? `v${answer.version}` : "absent"}`);
-      c.oracle.readDone(ticketAt(), answer as ReadAnswer, what, c.engineNow(db));
-    });
+    return called(
+      true,
+      db.get(step.key),
+      (answer) => {
+        c.trace.update(`read #${id} ${answer ? `v${answer.version}` : "absent"}`);
+        c.oracle.readDone(ticketAt(), answer as ReadAnswer, what, c.engineNow(db));
+      },
+      (err) => {
+        // A key holding a collection: `get` reads documents only.
+        if (errorCode(err) !== "FUSEDB_WRONG_TYPE") return c.verdicts.readFailed(err, what, c.disk());
+        c.trace.update(`read #${id} wrong type`);
+        c.oracle.wrongTypeDone(ticketAt(), undefined, what, c.engineNow(db));
+      },
+    );
   },
   ttl: (c, db, step, id) => {
     const what = `op#${id} ttl ${step.key}`;
@@ -93,8 +107,44 @@ const CALLS: { [K in StepKind]: CallMaker<K> } = {
     const answer = db.scan({ gte: step.gte, lt: step.lt, limit: step.limit, reverse: step.reverse });
     return read(c, what, answer, (entries) => {
       c.trace.update(`scan #${id} ${entries.length}`);
-      c.oracle.scanAnswered(step, ticketAt(), entries, c.keyUniverse, what, c.engineNow(db));
+      checkScan(c.oracle, step, ticketAt(), entries, c.keyUniverse, what, c.engineNow(db));
     });
+  },
+  typed: (c, db, { call }, id) => {
+    const spec = typedSpec(call.cmd);
+    const what = `op#${id} ${describeTyped(call)}`;
+    if (spec.read) {
+      const ticketAt = c.readStart(db, call.keys[0] as string);
+      return called(
+        true,
+        spec.engine(db, call),
+        (answer) => {
+          c.trace.update(`read #${id} ${canonical(answer).length}`);
+          typedReadDone(c.oracle, ticketAt(), call, { answer }, what, c.engineNow(db));
+        },
+        (err) => {
+          const code = errorCode(err);
+          if (code !== "FUSEDB_WRONG_TYPE") return c.verdicts.readFailed(err, what, c.disk());
+          c.trace.update(`read #${id} wrong type`);
+          typedReadDone(c.oracle, ticketAt(), call, { code }, what, c.engineNow(db));
+        },
+      );
+    }
+    const nowMs = c.engineNow(db);
+    const ticket = issueTyped(c.oracle, call, nowMs);
+    c.trace.update(`issue ${what}`);
+    return called(
+      false,
+      spec.engine(db, call),
+      (answer) => {
+        c.trace.update(`ack #${id} ${canonical(answer).length}`);
+        typedAcked(c.oracle, ticket, call, nowMs, answer, what);
+      },
+      (err) => {
+        c.trace.update(`reject #${id} ${errorCode(err)}`);
+        c.verdicts.rejected(ticket, err, what, c.disk());
+      },
+    );
   },
   checkpoint: (c, db, _step, id) => {
     const what = `op#${id} checkpoint`;

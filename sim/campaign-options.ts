@@ -44,6 +44,11 @@ export interface CampaignOptions extends EngineBreakage {
    * seed (half the seeds off; see `drawRuntimeFaultPlan`).
    */
   runtimeFaults?: RuntimeFaultPlan | "off";
+  /**
+   * Data-type operations (hashes, sets: sim/typed-ops.ts) mixed into the workload on the same keys as the
+   * documents. Default: drawn (three seeds in four; swarm testing leaves them out of the rest).
+   */
+  types?: boolean;
 }
 
 /** What a campaign did and found. */
@@ -127,6 +132,7 @@ export function resolveCampaignOptions(
     crashFaults: options.crashFaults ?? (root.fork("faults").bool() ? "torn" : "whole"),
     runtimeFaults:
       options.runtimeFaults ?? drawRuntimeFaults(root.fork("runtime-plan"), root.fork("runtime-focus")),
+    types: options.types ?? root.fork("types").bool(0.75),
   };
   return { knobs, opts };
 }

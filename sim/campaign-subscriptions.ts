@@ -34,6 +34,8 @@ interface ExpectedChange {
   version: number;
   value: ModelJson | undefined;
   exp?: number;
+  /** A collection's type: its events carry no value (the collection is not sent), but the type. */
+  type?: string;
 }
 
 /** The watches of the current epoch; see the module comment. */
@@ -120,6 +122,7 @@ export class SubscriptionCheck {
           version: c.state.version,
           value: c.state.value,
           exp: c.state.expiresAtMs,
+          type: c.state.type,
         });
       }
     }
@@ -162,11 +165,16 @@ export class SubscriptionCheck {
   }
 }
 
-/** Whether event `e` is the model's change `x`: key, version, kind, value and expiry. */
+/**
+ * Whether event `e` is the model's change `x`: key, version, kind, value and expiry; for a collection, its
+ * type instead of its value.
+ */
 function sameChange(e: ChangeEvent, x: ExpectedChange): boolean {
   if (e.key !== x.key) return false;
   if (e.version !== x.version) return false;
   if (e.kind !== (x.value === undefined ? "delete" : "put")) return false;
-  if (canonical(e.value as ModelJson | undefined) !== canonical(x.value)) return false;
+  if (x.type !== undefined && x.value !== undefined) {
+    if (e.type !== x.type || e.value !== undefined) return false;
+  } else if (canonical(e.value as ModelJson | undefined) !== canonical(x.value)) return false;
   return e.expiresAtMs === x.exp;
 }

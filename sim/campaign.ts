@@ -54,9 +54,10 @@ import { breakageOf, dumpState, ENGINE_DIR, type EngineBreakage, openEngine } fr
 import type { ModelState } from "./model.js";
 import { canonical } from "./model.js";
 import { Oracle, type ReadTicket } from "./oracle.js";
+import { typedSpec } from "./typed-ops.js";
 import { WalDamageLedger } from "./wal-damage.js";
 import type { WorkloadStep } from "./workload.js";
-import { Workload } from "./workload.js";
+import { DEFAULT_MIX, TYPED_CAMPAIGN_MIX, Workload } from "./workload.js";
 
 /** Runs one campaign. Never throws for engine misbehaviour: it is reported in `violations`. */
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
@@ -90,6 +91,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
 
 const DIR = ENGINE_DIR;
 
+/** Elements a data-type write names to count as big (sim/typed-ops.ts draws 20..60 now and then). */
+const BIG_WRITE_ELEMENTS = 20;
+
 /** One campaign's world: the virtual disk, the engine on it, and the checkers; see the module comment. */
 class CampaignRun implements CallContext, RotProbeHost {
   readonly clock = new SimClock();
@@ -113,6 +117,10 @@ class CampaignRun implements CallContext, RotProbeHost {
   private clockStepsBack = 0;
   private fs: SimFileSystem;
   private inflight = 0;
+  /** A step that runs alone is in flight (see `alone`). */
+  private aloneInFlight = false;
+  /** Data-type writes of many elements in flight (a crash among them tears a big record). */
+  private bigInFlight = 0;
   ops = 0;
   reads = 0;
   crashes = 0;
@@ -138,7 +146,11 @@ class CampaignRun implements CallContext, RotProbeHost {
       knobs.durability === "relaxed" ? { relaxedUnsyncedMax: knobs.relaxedUnsyncedMax ?? 256 } : {},
     );
     this.subscriptions = new SubscriptionCheck(this.oracle, this.trace, root.fork("subscriptions"));
-    this.workload = new Workload(root.fork("workload"), opts.keys);
+    this.workload = new Workload(
+      root.fork("workload"),
+      opts.keys,
+      opts.types ? TYPED_CAMPAIGN_MIX : DEFAULT_MIX,
+    );
     this.keyUniverse = Array.from({ length: opts.keys }, (_, i) => Workload.keyName(i));
     this.crashPrng = root.fork("crash");
     this.clockPrng = root.fork("clock-steps");
@@ -202,8 +214,10 @@ class CampaignRun implements CallContext, RotProbeHost {
     // Often, move on to a moment when writes are in flight, so the crash has something to tear.
     if (this.schedule.bool(0.6)) {
       for (let i = 0; i < 200 && this.fs.pendingFileOps() === 0 && this.verdicts.healthy; i++) {
-        if (this.inflight < this.opts.inflightMax && this.schedule.bool(0.5))
-          this.start(db, this.workload.next());
+        if (this.inflight < this.opts.inflightMax && this.schedule.bool(0.5)) {
+          const step = this.workload.next();
+          if (!this.aloneInFlight && (!alone(step) || this.inflight === 0)) this.start(db, step);
+        }
         await this.driver.step();
       }
     }
@@ -221,6 +235,7 @@ class CampaignRun implements CallContext, RotProbeHost {
     // Which background job (flush, merge, split, ...) the crash interrupts: proof crashes land inside each.
     const job = db.stats().tree.running;
     if (job !== undefined) mark(`crash.during.${job}`);
+    if (this.bigInFlight > 0) mark("crash.during.multi-element-write");
     const next = await this.crashAndRecover(cycle);
     if (this.oracle.violations.length > 0 || next === undefined) return undefined;
     this.fs.setIoFaults(this.faultsFor(this.fs));
@@ -435,7 +450,10 @@ class CampaignRun implements CallContext, RotProbeHost {
       }
       const step = this.workload.next();
       if (step.kind === "checkpoint" && !checkpointsAllowed && this.schedule.bool(0.5)) continue;
+      // A random choice is issued alone, and answered before anything else is issued (sim/typed-oracle.ts).
+      if (alone(step)) await this.driver.until(() => this.inflight === 0, "waiting to issue a choice alone");
       this.start(db, step);
+      if (alone(step)) await this.driver.until(() => this.inflight === 0, "waiting for a choice");
       if (this.schedule.bool(0.4)) await this.driver.step();
       // Sometimes jump the clock seconds ahead, so TTLs expire (timers due meanwhile fire in order).
       if (this.schedule.bool(0.02)) {
@@ -458,16 +476,27 @@ class CampaignRun implements CallContext, RotProbeHost {
   private start(db: FuseDB, step: WorkloadStep): void {
     const id = ++this.ops;
     this.inflight++;
+    const single = alone(step);
+    if (single) this.aloneInFlight = true;
+    const big = step.kind === "typed" && step.call.args.length >= BIG_WRITE_ELEMENTS;
+    if (big) this.bigInFlight++;
     const call = issueCall(this, db, step, id);
     if (call.read) this.reads++;
     call.settle(() => {
       this.inflight--;
+      if (single) this.aloneInFlight = false;
+      if (big) this.bigInFlight--;
     });
   }
 }
 
 function stateText(s: ModelState): string {
-  return `v${s.version}:${canonical(s.value)}@${s.expiresAtMs}`;
+  return `v${s.version}:${s.unread ? "unread" : (s.type ?? "json")}:${canonical(s.value)}@${s.expiresAtMs}`;
+}
+
+/** Whether `step` must run alone: a data-type write whose effect is a random choice (SPOP). */
+function alone(step: WorkloadStep): boolean {
+  return step.kind === "typed" && typedSpec(step.call.cmd).choice === true;
 }
 
 /**

@@ -13,6 +13,7 @@ import type { Clock } from "../src/io/clock.js";
 import type { FileSystem } from "../src/io/file-system.js";
 import type { ModelJson, ModelMutation, ModelState } from "./model.js";
 import { canonical } from "./model.js";
+import { withContent } from "./typed-dump.js";
 
 /** The engine's directory on a virtual disk, for every harness. */
 export const ENGINE_DIR = "/db";
@@ -146,7 +147,7 @@ export async function dumpState(
     }
     const state: ModelState = { version, value: got?.value as ModelJson | undefined };
     if (got?.expiresAtMs !== undefined) state.expiresAtMs = got.expiresAtMs;
-    out.set(key, state);
+    out.set(key, got?.value === undefined ? state : await withContent(db, key, state));
   }
   return out;
 }

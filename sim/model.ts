@@ -12,7 +12,17 @@
  * absolute (`now + ttl`); a document whose expiry is at or before `now` counts as absent (Redis semantics),
  * though its version still counts. The model never deletes expired documents: visibility is decided at
  * read time, by {@link liveAt}.
+ *
+ * Redis data types (issue 14): a key may hold a collection instead of a document. Its state then has a
+ * `type` and, as `value`, its content as canonical JSON (a hash: an object field → value; a set: its
+ * members, sorted). Data-type calls are resolved by sim/typed-model.ts on sim/redis-model/ and committed
+ * here with {@link ReferenceModel.commitStates}. Document mutations meet collections as the engine defines:
+ * `set`, `patch` and `incr` of a live collection fail with FUSEDB_WRONG_TYPE; `delete` and `expire` apply
+ * to any type (a delete is the O(1) generation bump: the collection is gone, whatever its size).
  */
+
+/** A Redis data type a key may hold besides a JSON document. */
+export type ModelType = "string" | "hash" | "list" | "set" | "zset";
 
 /** A JSON document in the model. */
 export type ModelJson = null | boolean | number | string | ModelJson[] | { [field: string]: ModelJson };
@@ -33,6 +43,10 @@ export interface ModelState {
   version: number;
   value: ModelJson | undefined;
   expiresAtMs?: number;
+  /** A collection's type (its content is `value`); undefined for a JSON document and a tombstone. */
+  type?: ModelType;
+  /** Read back from the engine: a collection whose content was not read (sim/typed-dump.ts). */
+  unread?: true;
 }
 
 /** One key's new state after one call: what a subscriber of that key must see. */
@@ -46,8 +60,16 @@ export type ModelOutcome =
   | { ok: true; pos: number; results: ModelState[]; changes: ModelChange[] }
   | {
       ok: false;
-      code: "FUSEDB_TYPE_MISMATCH" | "FUSEDB_OUT_OF_RANGE" | "FUSEDB_VERSION_CONFLICT" | "FUSEDB_NOT_FOUND";
+      code:
+        | "FUSEDB_TYPE_MISMATCH"
+        | "FUSEDB_OUT_OF_RANGE"
+        | "FUSEDB_VERSION_CONFLICT"
+        | "FUSEDB_NOT_FOUND"
+        | "FUSEDB_WRONG_TYPE";
     };
+
+/** A call's outcome with a data-type call's answer; `noop`: it changed nothing (no position of its own). */
+export type CallOutcome = ModelOutcome & { answer?: ModelJson; noop?: boolean };
 
 /** Whether `s` holds a document visible at virtual time `nowMs`. */
 export function liveAt(s: ModelState, nowMs: number): boolean {
@@ -159,8 +181,12 @@ export class ReferenceModel {
       if (m.ifVersion !== undefined && m.ifVersion !== (live ? cur.version : 0)) {
         return { ok: false, code: "FUSEDB_VERSION_CONFLICT" };
       }
+      if (live && cur.type !== undefined && m.op !== "delete" && m.op !== "expire") {
+        return { ok: false, code: "FUSEDB_WRONG_TYPE" };
+      }
       let value: ModelJson | undefined;
       let expiresAtMs: number | undefined;
+      let type: ModelType | undefined;
       if (m.op === "set") {
         value = clone(m.value);
         if (m.ttlMs !== undefined) expiresAtMs = nowMs + m.ttlMs;
@@ -171,6 +197,7 @@ export class ReferenceModel {
       } else if (m.op === "expire") {
         if (!live) return { ok: false, code: "FUSEDB_NOT_FOUND" };
         value = cur.value;
+        type = cur.type;
         expiresAtMs = nowMs + m.ms;
       } else {
         const base = live ? (cur.value as ModelJson) : 0;
@@ -181,12 +208,35 @@ export class ReferenceModel {
         if (live) expiresAtMs = cur.expiresAtMs;
       }
       // A key that is not live follows its bucket's floor as of the calls before this one.
-      const version = (live ? cur.version : Math.max(cur.version, this.floorAt(m.key, this.last))) + 1;
+      const version = this.nextVersion(cur, m.key, nowMs);
       const next: ModelState =
         expiresAtMs === undefined ? { version, value } : { version, value, expiresAtMs };
+      if (type !== undefined) next.type = type;
       pending.set(m.key, next);
       results.push(next);
     }
+    const pos = this.commit(pending);
+    return { ok: true, pos, results, changes: this.commits[pos - 1] as ModelChange[] };
+  }
+
+  /**
+   * The version the next change of a key in state `cur` takes at `nowMs` (the engine's rule, restated): a
+   * live key's version + 1; a key that is not live follows its bucket's floor as of the calls before this
+   * one: the larger of the two, + 1.
+   */
+  nextVersion(cur: ModelState, key: string, nowMs: number): number {
+    return (liveAt(cur, nowMs) ? cur.version : Math.max(cur.version, this.floorAt(key, this.last))) + 1;
+  }
+
+  /**
+   * Commits the new states of one call (a data-type call resolved by sim/typed-model.ts: each state with
+   * its version already taken from {@link nextVersion}), in first-change order, as the next position.
+   */
+  commitStates(states: ReadonlyMap<string, ModelState>): number {
+    return this.commit(states);
+  }
+
+  private commit(pending: ReadonlyMap<string, ModelState>): number {
     const pos = ++this.last;
     this.commits[pos - 1] = [...pending].map(([key, state]) => ({ key, state }));
     for (const [key, state] of pending) {
@@ -199,7 +249,7 @@ export class ReferenceModel {
       if (state.value === undefined || state.expiresAtMs !== undefined)
         this.raiseFloor(key, state.version, pos);
     }
-    return { ok: true, pos, results, changes: this.commits[pos - 1] as ModelChange[] };
+    return pos;
   }
 
   private raiseFloor(key: string, version: number, pos: number): void {
@@ -262,4 +312,11 @@ function sortKeys(v: ModelJson): ModelJson {
     return out;
   }
   return v;
+}
+
+/** One line for reports: `absent (v3)`, or `v4 {"a":1} exp@500 hash`. */
+export function describeState(s: ModelState | undefined): string {
+  if (s === undefined) return "absent (v0)";
+  const exp = `${s.expiresAtMs === undefined ? "" : ` exp@${s.expiresAtMs}`}${s.type === undefined ? "" : ` ${s.type}`}`;
+  return s.value === undefined ? `absent (v${s.version})` : `v${s.version} ${canonical(s.value)}${exp}`;
 }

@@ -27,8 +27,9 @@
  */
 
 import { ExpiryWitness } from "./engine-time.js";
-import type { ModelJson, ModelMutation, ModelOutcome, ModelState } from "./model.js";
-import { canonical, liveAt, ReferenceModel } from "./model.js";
+import type { CallOutcome, ModelJson, ModelMutation, ModelState } from "./model.js";
+import { canonical, describeState, liveAt, ReferenceModel } from "./model.js";
+import { unreadMatches } from "./typed-dump.js";
 
 /** Error codes that say nothing about the mutation's semantics (it may or may not be durable). */
 const NON_SEMANTIC = new Set([
@@ -52,14 +53,18 @@ export interface OracleOptions {
 /** Handle for one issued call. `outcome` may change if an earlier call is retracted. */
 export interface CallTicket {
   id: number;
-  outcome: ModelOutcome;
+  outcome: CallOutcome;
 }
 
-/** A call as issued, so it can be resolved again after a retraction. */
+/**
+ * A call as issued, so it can be resolved again after a retraction. `settleFrom`: for a call whose effect
+ * is a random choice (SPOP), the resolution a recovered state shows it made, if it shows one.
+ */
 interface IssuedCall {
   ticket: CallTicket;
-  mutations: readonly ModelMutation[];
-  nowMs: number;
+  resolve: () => CallOutcome;
+  acked?: boolean;
+  settleFrom?: (state: ReadonlyMap<string, ModelState>) => (() => CallOutcome) | undefined;
 }
 
 /** Handle for one read in flight. */
@@ -119,9 +124,33 @@ export class Oracle {
    * engine calls, at the same virtual time.
    */
   issue(mutations: readonly ModelMutation[], nowMs = 0): CallTicket {
-    const ticket = { id: this.nextId++, outcome: this.model.apply(mutations, nowMs) };
-    this.issued.push({ ticket, mutations, nowMs });
+    return this.register(() => this.model.apply(mutations, nowMs));
+  }
+
+  /** Registers a call resolved by `resolve` as the next in commit order (see {@link issue}). */
+  register(resolve: () => CallOutcome, settleFrom?: IssuedCall["settleFrom"]): CallTicket {
+    const ticket = { id: this.nextId++, outcome: resolve() };
+    this.issued.push({ ticket, resolve, settleFrom });
     return ticket;
+  }
+
+  /**
+   * `ticket`'s call resolves as `resolve` says from now on (the engine's answer to a random choice): the
+   * model forgets it and every later call, then resolves them again, in order. Returns false (reporting a
+   * violation) if a later call was already acknowledged or read, which the campaign's order rules out.
+   */
+  rechoose(ticket: CallTicket, resolve: () => CallOutcome, what: string): boolean {
+    const at = this.issued.findIndex((c) => c.ticket === ticket);
+    const o = ticket.outcome;
+    if (at < 0 || !o.ok || o.noop) return false;
+    if (this.ackedPos > o.pos || this.observedPos > o.pos) {
+      this.fail(`${what}: its random choice became known after a later call was acknowledged or read`);
+      return false;
+    }
+    (this.issued[at] as IssuedCall).resolve = resolve;
+    this.model.truncate(o.pos - 1);
+    for (const c of this.issued.slice(at)) c.ticket.outcome = c.resolve();
+    return true;
   }
 
   /**
@@ -134,6 +163,10 @@ export class Oracle {
     const o = ticket.outcome;
     const at = this.issued.findIndex((c) => c.ticket === ticket);
     if (!o.ok || at < 0) return;
+    if (o.noop) {
+      this.issued.splice(at, 1);
+      return;
+    }
     if (this.ackedPos >= o.pos || this.observedPos >= o.pos) {
       this.fail(`${what}: rejected before commit, but a later call was already acknowledged or read`);
       return;
@@ -144,7 +177,7 @@ export class Oracle {
     this.model.truncate(o.pos - 1);
     // Bounded by the calls issued this epoch.
     for (const c of later) {
-      c.ticket.outcome = this.model.apply(c.mutations, c.nowMs);
+      c.ticket.outcome = c.resolve();
       this.issued.push(c);
     }
   }
@@ -156,24 +189,52 @@ export class Oracle {
 
   /** The engine acknowledged `ticket` with these per-mutation results. */
   acked(ticket: CallTicket, results: readonly { version: number; value?: unknown }[], what: string): void {
-    this.acks++;
     const o = ticket.outcome;
-    if (!o.ok) {
-      this.fail(`${what}: acknowledged, but the model rejects it with ${o.code}`);
-      return;
-    }
-    if (o.pos > this.ackedPos) this.ackedPos = o.pos;
-    if (this.options.relaxedUnsyncedMax !== undefined) insertSorted(this.ackedSinceRecovery, o.pos);
+    if (!this.noteAcked(ticket, what) || !o.ok) return;
     o.results.forEach((expected, i) => {
       const got = results[i];
       if (!got || got.version !== expected.version) {
         this.fail(`${what}: result ${i} has version ${got?.version}, model says ${expected.version}`);
-      } else if (got.value !== undefined && canonical(got.value as ModelJson) !== canonical(expected.value)) {
+      } else if (
+        got.value !== undefined &&
+        expected.type === undefined &&
+        canonical(got.value as ModelJson) !== canonical(expected.value)
+      ) {
         this.fail(
           `${what}: result ${i} value ${canonical(got.value as ModelJson)}, model ${canonical(expected.value)}`,
         );
       }
     });
+  }
+
+  /**
+   * Counts `ticket` acknowledged: its position (unless it changed nothing) is now a floor of every read and
+   * recovery. Returns false (reporting it) if the model rejects the call.
+   */
+  noteAcked(ticket: CallTicket, what: string): boolean {
+    this.acks++;
+    const o = ticket.outcome;
+    if (!o.ok) {
+      this.fail(`${what}: acknowledged, but the model rejects it with ${o.code}`);
+      return false;
+    }
+    const issued = this.issued.find((c) => c.ticket === ticket);
+    if (issued !== undefined) issued.acked = true;
+    if (o.noop) return true;
+    if (o.pos > this.ackedPos) this.ackedPos = o.pos;
+    if (this.options.relaxedUnsyncedMax !== undefined) insertSorted(this.ackedSinceRecovery, o.pos);
+    return true;
+  }
+
+  /** A read saw the state after position `pos`: a crash may no longer take it back. Counts the read. */
+  noteObserved(pos: number): void {
+    this.readsAnswered++;
+    if (pos > this.observedPos) this.observedPos = pos;
+  }
+
+  /** Reports a violation (at most 100 are kept). */
+  report(message: string): void {
+    this.fail(message);
   }
 
   /** The engine rejected `ticket` with error code `code`. */
@@ -189,8 +250,11 @@ export class Oracle {
     return { key, floorPos: this.ackedPos, startMs: nowMs, seq: this.readsAnswered };
   }
 
-  /** The read answered at virtual time `endMs` (the model's last position is the ceiling). */
-  readDone(t: ReadTicket, answer: ReadAnswer, what: string, endMs = t.startMs): void {
+  /**
+   * The read answered at virtual time `endMs` (the model's last position is the ceiling). `scanned`: the
+   * answer is a scan's, which lists documents only: a live collection counts as absent.
+   */
+  readDone(t: ReadTicket, answer: ReadAnswer, what: string, endMs = t.startMs, scanned = false): void {
     this.readsAnswered++;
     const ceiling = this.model.lastPos;
     if (answer !== undefined) {
@@ -200,7 +264,9 @@ export class Oracle {
         this.fail(`${what}: saw version ${answer.version}, which no issued call produced`);
         return;
       }
-      if (canonical(expected.value) !== canonical(answer.value)) {
+      if (expected.type !== undefined) {
+        this.fail(`${what}: saw version ${answer.version} as a document, but it is a ${expected.type}`);
+      } else if (canonical(expected.value) !== canonical(answer.value)) {
         this.fail(
           `${what}: version ${answer.version} = ${canonical(answer.value)}, model ${canonical(expected.value)}`,
         );
@@ -234,8 +300,18 @@ export class Oracle {
       }
     }
     // Absent: some position in [floorPos, ceiling] must have the key absent or expired by the end.
-    if (this.someAllowed(t, (s) => !liveAt(s, endMs))) return;
+    if (this.someAllowed(t, (s) => !liveAt(s, endMs) || (scanned && s.type !== undefined))) return;
     this.fail(`${what}: saw the key absent, but it exists at every allowed prefix`);
+  }
+
+  /**
+   * A read wanting `wanted` (a data type, or undefined for a document) was refused with FUSEDB_WRONG_TYPE at
+   * `endMs`: some allowed position must have the key live, of another type, during the read.
+   */
+  wrongTypeDone(t: ReadTicket, wanted: ModelState["type"], what: string, endMs: number): void {
+    this.readsAnswered++;
+    const other = (s: ModelState): boolean => (liveAt(s, t.startMs) || liveAt(s, endMs)) && s.type !== wanted;
+    if (!this.someAllowed(t, other)) this.fail(`${what}: WRONGTYPE, but no allowed state holds another type`);
   }
 
   /**
@@ -270,66 +346,6 @@ export class Oracle {
     return false;
   }
 
-  /** Scan answers are checked like reads of every key they return, and for missing keys in range. */
-  scanDone(
-    floorPos: number,
-    keysInRange: readonly string[],
-    answer: readonly { key: string; value: ModelJson; version: number; expiresAtMs?: number }[],
-    truncated: boolean,
-    what: string,
-    startMs = 0,
-    endMs = startMs,
-    seq = 0,
-  ): void {
-    const got = new Map(answer.map((a) => [a.key, a]));
-    for (const a of answer) this.readDone({ key: a.key, floorPos, startMs, seq }, a, what, endMs);
-    if (truncated) return;
-    for (const key of keysInRange) {
-      if (!got.has(key))
-        this.readDone({ key, floorPos, startMs, seq }, undefined, `${what} (missing ${key})`, endMs);
-    }
-  }
-
-  /**
-   * A scan over `bounds`, started with `started`, answered `answer` at virtual time `endMs`: keys strictly
-   * ascending (descending if `reverse`) and inside the bounds; then every returned key is checked as a read,
-   * and so is every key of `universe` (each key the workload may touch) the answer should have covered but
-   * lacks: in bounds and, when the answer is full (`limit` entries), not past its last key.
-   */
-  scanAnswered(
-    bounds: ScanBounds,
-    started: ReadTicket,
-    answer: readonly { key: string; value: unknown; version: number; expiresAtMs?: number }[],
-    universe: readonly string[],
-    what: string,
-    endMs: number,
-  ): void {
-    for (let i = 1; i < answer.length; i++) {
-      const a = (answer[i - 1] as { key: string }).key;
-      const b = (answer[i] as { key: string }).key;
-      if (bounds.reverse ? !(a > b) : !(a < b)) this.fail(`${what}: out of order at ${a}, ${b}`);
-    }
-    const inBounds = (k: string): boolean =>
-      (bounds.gte === undefined || k >= bounds.gte) && (bounds.lt === undefined || k < bounds.lt);
-    for (const a of answer) if (!inBounds(a.key)) this.fail(`${what}: ${a.key} out of bounds`);
-    const last = answer[answer.length - 1]?.key;
-    const full = answer.length === bounds.limit && last !== undefined;
-    const covered = universe.filter((k) => {
-      if (!inBounds(k)) return false;
-      return !(full && (bounds.reverse ? k < last : k > last));
-    });
-    this.scanDone(
-      started.floorPos,
-      covered,
-      answer as readonly { key: string; value: ModelJson; version: number; expiresAtMs?: number }[],
-      false,
-      what,
-      started.startMs,
-      endMs,
-      started.seq,
-    );
-  }
-
   /**
    * Checks a recovered state (every model key read back with `get` and `versionOf`, so tombstones count)
    * against the prefixes of the commit order and, on success, forgets the commits the crash lost. Returns
@@ -344,6 +360,11 @@ export class Oracle {
     nowMs = 0,
     lossAllowed = false,
   ): number | undefined {
+    // Calls with a random choice left unacknowledged: the recovered state may show the choice they made.
+    for (const c of [...this.issued]) {
+      const resolve = c.acked ? undefined : c.settleFrom?.(state);
+      if (resolve !== undefined) this.rechoose(c.ticket, resolve, `${what}: unacknowledged choice`);
+    }
     const floor = lossAllowed ? 0 : this.recoveryFloor();
     const keys = this.model.keys();
     for (let p = this.model.lastPos; p >= floor; p--) {
@@ -358,13 +379,7 @@ export class Oracle {
         return p;
       }
     }
-    const diffs = keys
-      .filter((k) => !this.matches(k, floor, state.get(k), nowMs))
-      .slice(0, 5)
-      .map(
-        (k) =>
-          `${k}: got ${describe(state.get(k))}, model at ${floor} ${describeState(this.model.observedAt(k, floor, nowMs))}`,
-      );
+    const diffs = this.differences(state, floor, nowMs);
     this.fail(
       `${what}: recovered state matches no prefix in [${floor}, ${this.model.lastPos}] ` +
         `(acked ${this.ackedPos}, read ${this.observedPos}); e.g. ${diffs.join("; ")}`,
@@ -383,7 +398,7 @@ export class Oracle {
       .slice(0, 5)
       .map(
         (k) =>
-          `${k}: got ${describe(state.get(k))}, model ${describeState(this.model.observedAt(k, pos, nowMs))}`,
+          `${k}: got ${describeState(state.get(k))}, model ${describeState(this.model.observedAt(k, pos, nowMs))}`,
       );
   }
 
@@ -401,7 +416,9 @@ export class Oracle {
     if (g.value === undefined) {
       return !liveAt(expected, nowMs) && g.version === this.model.observedAt(key, pos, nowMs).version;
     }
-    if (g.version !== expected.version || expected.value === undefined) return false;
+    if (g.unread) return unreadMatches(g, expected) && liveAt(expected, nowMs) === liveAt(g, nowMs);
+    if (g.version !== expected.version || expected.value === undefined || g.type !== expected.type)
+      return false;
     if (liveAt(expected, nowMs) !== liveAt(g, nowMs)) return false;
     return canonical(g.value) === canonical(expected.value) && g.expiresAtMs === expected.expiresAtMs;
   }
@@ -427,13 +444,4 @@ function insertSorted(list: number[], v: number): void {
   let i = list.length;
   while (i > 0 && (list[i - 1] as number) > v) i--;
   list.splice(i, 0, v);
-}
-
-function describe(a: ModelState | undefined): string {
-  return a === undefined ? "absent (v0)" : describeState(a);
-}
-
-function describeState(s: ModelState): string {
-  const exp = s.expiresAtMs === undefined ? "" : ` exp@${s.expiresAtMs}`;
-  return s.value === undefined ? `absent (v${s.version})` : `v${s.version} ${canonical(s.value)}${exp}`;
 }

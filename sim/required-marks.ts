@@ -67,5 +67,24 @@ export const SEQUENCE_MARKS: readonly string[] = [
   "campaign.dir-fsync-eio-crash",
 ];
 
+/**
+ * The data types' paths (issue 14) a CI campaign must take at least once each: each type's writes, a
+ * change of many elements in one record, the O(1) delete and expiry of a whole collection (by a document
+ * delete or expire, or by a data-type call: a store over it, the last member removed), background merges
+ * dropping the elements of dead generations, a crash among writes of many elements, and a random choice
+ * (SPOP) resolved by the engine's answer. test/sim-coverage.test.ts requires them.
+ */
+export const TYPES_MARKS: readonly string[] = [
+  "types.hash.write",
+  "types.set.write",
+  "types.multi-element-change",
+  "types.delete-collection",
+  "types.expire-collection",
+  "types.delete-generation",
+  "types.dead-elements-dropped",
+  "crash.during.multi-element-write",
+  "oracle.choice-replayed",
+];
+
 /** Seeds of a CI campaign (`cov-0..299`) that must reach each {@link SEQUENCE_MARKS} entry. */
 export const SEQUENCE_SEEDS_MIN = 5;

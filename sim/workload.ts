@@ -3,11 +3,16 @@
  * checkpoint on Zipf-distributed keys (YCSB's skew), drawn from the campaign's `workload` stream only. Some
  * sets carry a TTL (milliseconds to a few seconds of virtual time) and some mutations an `ifVersion` (0, or
  * a small version that hot keys have long passed: both outcomes happen).
+ *
+ * Data types (issue 14): with a `typed` weight, steps also draw hash and set operations (sim/typed-ops.ts,
+ * weighted by its TYPED_MIX) on the same keys as the documents, so WRONGTYPE answers happen, and deletes and
+ * expiries of documents also delete and expire whole collections.
  */
 
 import type { Prng } from "./disk/prng.js";
 import { Zipf } from "./disk/prng.js";
 import type { ModelJson, ModelMutation } from "./model.js";
+import { TYPED_MIX, TYPED_OPS, type TypedCall } from "./typed-ops.js";
 
 /** One step of the workload. */
 export type WorkloadStep =
@@ -15,7 +20,8 @@ export type WorkloadStep =
   | { kind: "get"; key: string }
   | { kind: "ttl"; key: string }
   | { kind: "scan"; gte?: string; lt?: string; limit: number; reverse: boolean }
-  | { kind: "checkpoint" };
+  | { kind: "checkpoint" }
+  | { kind: "typed"; call: TypedCall };
 
 /** Relative weights of each step kind. */
 export interface WorkloadMix {
@@ -29,6 +35,8 @@ export interface WorkloadMix {
   batch: number;
   scan: number;
   checkpoint: number;
+  /** Data-type operations (sim/typed-ops.ts). */
+  typed: number;
 }
 
 /** The default mix: update-heavy, as hot state is. */
@@ -43,7 +51,11 @@ export const DEFAULT_MIX: WorkloadMix = {
   batch: 8,
   scan: 6,
   checkpoint: 1,
+  typed: 0,
 };
+
+/** The mix of campaigns with data types: the default, plus as many data-type steps as document writes. */
+export const TYPED_CAMPAIGN_MIX: WorkloadMix = { ...DEFAULT_MIX, delete: 7, expire: 4, typed: 45 };
 
 const FIELDS = ["a", "b", "c", "n", "tags"] as const;
 
@@ -76,8 +88,26 @@ export class Workload {
     return this.step("get");
   }
 
+  /**
+   * A key by the Zipf law. With data types, documents keep mostly to numbers 0 mod 3 (a key drawn off them
+   * moves down to one with probability 0.8), leaving the others mostly to collections (see `homeKey`).
+   */
   private key(): string {
-    return Workload.keyName(this.zipf.next());
+    let i = this.zipf.next();
+    if (this.mix.typed > 0 && i % 3 !== 0 && this.prng.bool(0.8)) i -= i % 3;
+    return Workload.keyName(i);
+  }
+
+  /**
+   * A key for a data type: with probability 0.85 one of its home keys (hashes: numbers 1 mod 3, sets: 2
+   * mod 3, uniformly), else any key by the Zipf law, where documents live (WRONGTYPE). Too few keys for
+   * homes: any key.
+   */
+  private homeKey(type: "hash" | "set" | undefined): string {
+    const rest = type === "hash" ? 1 : 2;
+    const homes = Math.floor((this.keyCount - rest + 2) / 3);
+    if (type === undefined || homes < 1 || this.prng.bool(0.15)) return this.key();
+    return Workload.keyName(3 * this.prng.int(homes) + rest);
   }
 
   private step(kind: keyof WorkloadMix): WorkloadStep {
@@ -99,6 +129,8 @@ export class Workload {
       }
       case "checkpoint":
         return { kind: "checkpoint" };
+      case "typed":
+        return { kind: "typed", call: this.typedCall() };
       case "batch": {
         const n = 2 + this.prng.int(4);
         const mutations: ModelMutation[] = [];
@@ -111,6 +143,21 @@ export class Workload {
     }
   }
 
+  /** A data-type call, drawn by TYPED_MIX weight. */
+  private typedCall(): TypedCall {
+    const names = Object.keys(TYPED_MIX);
+    let r = this.prng.int(names.reduce((a, n) => a + (TYPED_MIX[n] as number), 0));
+    for (const name of names) {
+      r -= TYPED_MIX[name] as number;
+      if (r < 0)
+        return (TYPED_OPS[name] as (typeof TYPED_OPS)[string]).draw({
+          prng: this.prng,
+          key: (type) => this.homeKey(type),
+        });
+    }
+    throw new Error("typedCall: empty mix");
+  }
+
   private mutation(kind: "set" | "delete" | "patch" | "incr" | "expire"): ModelMutation {
     const m = this.unconditional(kind);
     if (this.prng.bool(0.1)) m.ifVersion = this.prng.bool(0.4) ? 0 : this.prng.range(1, 8);
@@ -118,7 +165,9 @@ export class Workload {
   }
 
   private unconditional(kind: "set" | "delete" | "patch" | "incr" | "expire"): ModelMutation {
-    const key = this.key();
+    // With data types, a third of the deletes and expiries go to collections' home keys: whole collections go.
+    const typed = this.mix.typed > 0 && (kind === "delete" || kind === "expire") && this.prng.bool(0.3);
+    const key = typed ? this.homeKey(this.prng.pick(["hash", "set"] as const)) : this.key();
     switch (kind) {
       case "set":
         return this.prng.bool(0.3)

@@ -675,6 +675,7 @@ export function diskTreeHost(
   dir: string,
   wal: WalWriter,
   pipeline: CommitPipeline,
+  dropLiveElements = false,
 ): TreeHost {
   return {
     fs,
@@ -700,6 +701,7 @@ export function diskTreeHost(
         },
         durableLsn,
         horizonMs,
+        dropLiveElements,
       ),
   };
 }

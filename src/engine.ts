@@ -82,7 +82,7 @@ async function recoverForWriting(config: FuseDBConfig, options: ResolvedOptions)
   const r = await recover(fs, dir, options);
   const makeTree = (owner: CommitPipeline, clock: Clock): Tree =>
     Tree.create(
-      diskTreeHost(fs, dir, r.wal, owner),
+      diskTreeHost(fs, dir, r.wal, owner, options.recoveryMode === "drop-live-elements"),
       r.manifestLog,
       r.cache,
       r.leaves,

@@ -114,13 +114,19 @@ export interface FuseDBOptions {
  *   (docs/versions.md), so a key whose tombstone was collected restarts its versions after a reopen.
  * - `'forget-clock-floor'` (broken): recovery ignores the durable clock floor, so the engine clock starts
  *   at the configured clock even when that stepped back.
+ * - `'drop-live-elements'` (broken, not about recovery): background merges drop the elements of live
+ *   collections as if their generation were dead (src/types/dead-elements.ts).
+ * - `'reuse-generations'` (broken, not about recovery): every new collection takes generation 0, so a
+ *   collection recreated under a key sees the elements of the one deleted before (src/types/txn.ts).
  */
 export type RecoveryMode =
   | "strict"
   | "ignore-checksums"
   | "truncate-at-first-bad-record"
   | "forget-dead-version-floor"
-  | "forget-clock-floor";
+  | "forget-clock-floor"
+  | "drop-live-elements"
+  | "reuse-generations";
 
 /** Every {@link RecoveryMode}. */
 export const RECOVERY_MODES: readonly RecoveryMode[] = [
@@ -129,6 +135,8 @@ export const RECOVERY_MODES: readonly RecoveryMode[] = [
   "truncate-at-first-bad-record",
   "forget-dead-version-floor",
   "forget-clock-floor",
+  "drop-live-elements",
+  "reuse-generations",
 ];
 
 type NumericOption = Exclude<keyof FuseDBOptions, "durability" | "readOnly">;

@@ -2,7 +2,8 @@
  * Sensitivity (issue 4): the simulator must be able to fail. Each deliberately broken variant
  * (sim/broken-variants.ts: a lying fsync, a directory fsync that does nothing, acknowledgement before
  * fdatasync, a reader that ignores checksums, recovery that truncates at the first bad record, recovery that
- * forgets the dead-version floor) must be caught
+ * forgets the dead-version floor, merges that drop the elements of live collections, collections that reuse a
+ * generation) must be caught
  * by the oracle within a bounded number of seeds, and this test fails if one is not. Variants that power
  * loss alone exposes run in campaigns and in exhaustive mode; variants that only damage to durable data
  * exposes run rot checks (sim/rot-check.ts) and campaigns (their rot probes and runtime bit flips). The
@@ -75,6 +76,16 @@ describe("sensitivity: every broken variant is caught", () => {
       0,
     );
   });
+
+  for (const name of ["drop-live-elements", "reuse-generations"]) {
+    it(`${name} (${variant(name).what}) is caught by campaigns with data types`, async () => {
+      const v = variant(name);
+      const caught = await seedsUntilCaught(`sens-${name}`, CAMPAIGN_SEEDS_MAX, (seed) =>
+        runCampaign({ seed, types: true, recoveryMode: v.recoveryMode }),
+      );
+      expect(caught, `${name} escaped ${CAMPAIGN_SEEDS_MAX} campaign seeds`).toBeGreaterThanOrEqual(0);
+    });
+  }
 
   for (const name of ["ignore-checksums", "truncate-at-first-bad-record"]) {
     it(`${name} (${variant(name).what}) is caught by rot checks and by campaigns`, async () => {

@@ -11,6 +11,7 @@ import {
   VersionConflictError,
   WrongTypeError,
 } from "../errors.js";
+import { mark } from "../util/coverage.js";
 import type { ValueLimits } from "./encode-value.js";
 import { encodeValue } from "./encode-value.js";
 import type { Json } from "./json.js";
@@ -304,6 +305,8 @@ export function resolveMutation(
   // Versions never reset: a deleted or expired key's next version follows its last one and every dead
   // version of its bucket (its own tombstone may have been collected; the floor remembers it).
   const version = (live?.version ?? Math.max(current?.version ?? 0, deadFloor)) + 1;
+  // Deleting or expiring a collection is O(1): its elements are left to background merges.
+  if (live?.type !== undefined && live.type !== "string") mark(`types.${m.op}-collection`);
   switch (m.op) {
     case "delete":
       return { version, value: undefined, text: undefined, lsn };

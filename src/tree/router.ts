@@ -8,7 +8,7 @@
  */
 import type { Entry } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
-import { assert } from "../errors.js";
+import { assert, ClosedError } from "../errors.js";
 import type { KeyRange } from "./key-range.js";
 import { type Leaf, ScanPacer } from "./leaf.js";
 
@@ -20,6 +20,8 @@ export interface ScanPacing {
   entriesPerYield: number;
   /** Lets the event loop run; awaited between runs of `entriesPerYield` entries. */
   yieldNow: () => Promise<void>;
+  /** Whether the tree has closed (its segments released): a scan then stops with ClosedError. */
+  closed?: () => boolean;
 }
 
 /** The leaves of a tree in key order, and the lookups over their fence keys. */
@@ -62,7 +64,7 @@ export class Router {
    * consistent snapshot of that leaf; the next leaf is found by key when the previous one is done, so a
    * split or merge meanwhile neither skips nor repeats keys. The work between two yields to the event loop
    * is bounded by `pacing.entriesPerYield` entries examined, across leaves.
-   * @throws CorruptionError from a segment.
+   * @throws CorruptionError from a segment; ClosedError if the tree closes before the scan is done.
    */
   async scan(range: KeyRange, limit: number, reverse: boolean, nowMs: number): Promise<Pair[]> {
     const out: Pair[] = [];
@@ -73,6 +75,8 @@ export class Router {
     let rest: KeyRange = { ...range };
     // Bounded by the leaves in range (and by `limit`).
     while (leaf !== undefined) {
+      // The tree may have closed while the previous leaf was read: its segments are gone (seed ci-1005).
+      if (this.pacing.closed?.()) throw new ClosedError();
       const high = this.highOf(leaf);
       const low = leaf.low;
       const found = await leaf.scan(clipRange(rest, low, high), limit - out.length, reverse, nowMs, pacer);

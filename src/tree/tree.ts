@@ -139,6 +139,8 @@ export class Tree {
   /** The job running now (for stats, and for the simulator's crash-inside-a-job marks). */
   private running: JobKind | undefined;
   private stopped = false;
+  /** Set by {@link close}: every segment is released, so reads that reach a leaf now stop. */
+  private closed = false;
   /** Newest entries of hot keys (see row-cache.ts for its invariant). */
   private readonly rows: RowCache;
   /** Segment reads in flight, by key; bounded by the reads callers started. */
@@ -160,6 +162,7 @@ export class Tree {
     this.router = new Router(leaves, {
       entriesPerYield: options.scanEntriesPerYield ?? SCAN_ENTRIES_PER_YIELD,
       yieldNow: options.yieldToEventLoop ?? (() => Promise.resolve()),
+      closed: () => this.closed,
     });
     this.rows = new RowCache(options.rowCacheBytes);
     const walBytes = disk === undefined ? () => 0 : () => disk.host.walBytesWritten();
@@ -475,6 +478,7 @@ export class Tree {
   /** Waits for the running job, stops scheduling, releases every segment. */
   async close(): Promise<void> {
     this.stopped = true;
+    this.closed = true;
     await this.jobTail;
     this.scheduler.releaseSliceWaiters();
     for (const l of this.router.leaves) for (const s of l.segments) await s.release();

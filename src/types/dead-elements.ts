@@ -12,6 +12,9 @@
  *   goes above the durable clock floor: src/commit-pipeline.ts).
  * A key whose entry memory cannot give without waiting is kept (a later merge decides).
  *
+ * `dropLive` breaks it on purpose (the internal recovery mode 'drop-live-elements', sensitivity tests only):
+ * elements of live generations are dropped too.
+ *
  * Idea: Kvrocks's compaction filter for subkeys, which drops a subkey whose metadata version differs.
  */
 import type { Entry } from "../doc/entry.js";
@@ -29,6 +32,7 @@ export function deadElementCheck(
   lookup: EntryLookup,
   durableLsn: number,
   horizonMs: number,
+  dropLive = false,
 ): (key: KeyString) => boolean {
   let lastKey: KeyString | undefined;
   let liveGen: number | "keep" | undefined;
@@ -40,7 +44,8 @@ export function deadElementCheck(
       lastKey = parsed.key;
       liveGen = generationOf(lookup(parsed.key), durableLsn, horizonMs);
     }
-    return liveGen !== "keep" && liveGen !== parsed.gen;
+    // Broken variant 'drop-live-elements' (sensitivity tests only): the live generation counts as dead too.
+    return liveGen !== "keep" && (dropLive || liveGen !== parsed.gen);
   };
 }
 

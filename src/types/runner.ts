@@ -64,8 +64,10 @@ export class TypesRunner {
    */
   async write<T>(fn: (tx: Txn) => T): Promise<T> {
     const valueBytesMax = this.options.valueBytesMax;
+    // Broken variant 'reuse-generations' (sensitivity tests only): every collection gets generation 0.
+    const reuseGenerations = this.options.recoveryMode === "reuse-generations";
     const r = await this.pipeline.commitOp((view, ctx) => {
-      const tx = new Txn(view, { ...ctx, valueBytesMax });
+      const tx = new Txn(view, { ...ctx, valueBytesMax, reuseGenerations });
       const result = fn(tx);
       return { effects: tx.effects(), result };
     });

@@ -13,6 +13,7 @@ import type { Json } from "../doc/json.js";
 import { deepFreeze } from "../doc/json.js";
 import type { KeyString } from "../doc/key.js";
 import { InvalidArgumentError, WrongTypeError } from "../errors.js";
+import { mark } from "../util/coverage.js";
 import type { Effect } from "../wal/batch-codec.js";
 import { elementPrefix, generationOf, prefixEnd, subkey, type Tag } from "./encoding.js";
 import { mergePending, type Pair, type ScanRequest, type StateView } from "./view.js";
@@ -35,6 +36,8 @@ export interface TxnContext {
   valueBytesMax: number;
   /** Mixed into the call's random source (a read's call counter; writes use their LSN). */
   seed?: number;
+  /** Broken on purpose (the internal mode 'reuse-generations', sensitivity tests only): generation 0 always. */
+  reuseGenerations?: boolean;
 }
 
 /** A live collection as read: its entry and metadata. */
@@ -124,6 +127,7 @@ export class Txn {
 
   /** A new generation for a collection created by this call. */
   newGeneration(): number {
+    if (this.ctx.reuseGenerations) return 0;
     return generationOf(this.ctx.lsn, this.creations++);
   }
 
@@ -301,15 +305,26 @@ export class Txn {
     return this.writes.size > 0;
   }
 
-  /** The call's effects: one per tree key written, in first-write order. */
+  /**
+   * The call's effects: one per tree key written, in first-write order. Marks (src/util/coverage.ts) what
+   * the call did: `types.<type>.write` per collection or string written, `types.delete-generation` per
+   * collection deleted (its elements left to merges), `types.multi-element-change` for a call writing
+   * several elements (one WAL record all the same).
+   */
   effects(): Effect[] {
     const out: Effect[] = [];
+    let elements = 0;
     for (const [key, entry] of this.writes) {
       const op = this.ops.get(key);
+      if (op === undefined) elements++;
+      else if (entry.type !== undefined) mark(`types.${entry.type}.write`);
+      else if (op.was !== undefined && op.was !== "json" && op.was !== "string")
+        mark("types.delete-generation");
       out.push(
         op === undefined ? { key, entry } : { key, entry, op: op.op, ...(op.was ? { was: op.was } : {}) },
       );
     }
+    if (elements > 1) mark("types.multi-element-change");
     return out;
   }
 }

@@ -1,0 +1,296 @@
+/**
+ * The data-type operations the campaigns draw (issue 14, "Proven like the rest"): one table entry per
+ * operation, each saying how to draw its arguments, what it does in the Redis reference model
+ * (sim/redis-model/, the independent restatement: its answer and which keys it writes, in order) and how to
+ * call the engine's library API (answers normalized to JSON: byte strings as latin1 text, unordered
+ * replies sorted). Adding a type's operations (lists, sorted sets, strings, generic keys) is one entry each
+ * here and a weight in {@link TYPED_MIX}; sim/typed-model.ts turns an entry's writes into versioned states.
+ */
+import type { Buffer } from "node:buffer";
+import type { FuseDB } from "../src/db.js";
+import type { Prng } from "./disk/prng.js";
+import type { ModelJson } from "./model.js";
+import { fail, hashes, type RandomSource, RedisKeyspace, sets } from "./redis-model/index.js";
+
+/** One data-type call as drawn: its command, the keys it names (in order) and its other arguments. */
+export interface TypedCall {
+  cmd: string;
+  keys: string[];
+  args: ModelJson[];
+}
+
+/** A key the call writes, in the engine's write order; `del`: written as a delete, whatever comes after. */
+export interface TypedWrite {
+  key: string;
+  del?: boolean;
+}
+
+/** What an operation does in the model: its answer and the keys it changed. */
+export interface ModelEffect {
+  answer: ModelJson;
+  writes: TypedWrite[];
+}
+
+/**
+ * What a draw may use: the workload's stream and its key chooser: given a type, mostly one of that type's
+ * home keys (sim/workload.ts), so collections grow, sometimes any key (Zipf), so WRONGTYPE happens.
+ */
+export interface TypedDraw {
+  prng: Prng;
+  key(type?: "hash" | "set"): string;
+}
+
+/** One operation; see the module comment. */
+export interface TypedOpSpec {
+  /** Reads change nothing and are judged against a window of positions, like `get`. */
+  read: boolean;
+  /** The engine's answer is a random choice: the model takes it (`replay`) once known (SPOP). */
+  choice?: boolean;
+  draw(d: TypedDraw): TypedCall;
+  /**
+   * Runs the call on `ks` (the involved keys' states at the call's position, JSON documents opaque), with
+   * `replay` the engine's answer for a choice. @throws RedisModelError (FUSEDB_WRONG_TYPE, ...).
+   */
+  model(ks: RedisKeyspace, call: TypedCall, nowMs: number, replay?: ModelJson): ModelEffect;
+  /** Calls the engine; resolves with the normalized answer. */
+  engine(db: FuseDB, call: TypedCall): Promise<ModelJson>;
+}
+
+const text = (b: Buffer): string => b.toString("latin1");
+const sortedText = (bs: Buffer[]): string[] => bs.map(text).sort();
+const str = (v: ModelJson | undefined): string => v as string;
+const strs = (v: ModelJson | undefined): string[] => v as string[];
+const num = (v: ModelJson | undefined): number => v as number;
+
+/** A field (hashes), from a pool small enough that fields repeat. */
+function field(p: Prng): string {
+  return `f${p.int(40)}`;
+}
+
+/**
+ * A member (sets), each with its own first byte: the engine's SPOP seeks from a random byte string
+ * (src/types/sets.ts), so members sharing a first byte would always pop the first of them.
+ */
+function member(p: Prng): string {
+  const i = p.int(24);
+  return `${String.fromCharCode(0x61 + i)}${i}`;
+}
+
+/** How many elements a write names: mostly 1..3, sometimes 20..60 (a big multi-entry record to tear). */
+function count(p: Prng): number {
+  return p.bool(0.12) ? p.range(20, 60) : p.range(1, 3);
+}
+
+/** HSET's [field, value] pairs of `call`. */
+function hashPairs(call: TypedCall): [string, string][] {
+  return (call.args as string[][]).map(([f, v]) => [f as string, v as string]);
+}
+
+/** Keys written when the answer says something changed. */
+function wroteIf(changed: boolean, ...keys: string[]): TypedWrite[] {
+  return changed ? keys.map((key) => ({ key })) : [];
+}
+
+/** Whether `key` holds a set with `m` now (no type error: a peek). */
+function setHas(ks: RedisKeyspace, key: string, m: string, nowMs: number): boolean {
+  const v = ks.entry(key, nowMs)?.value;
+  return v?.type === "set" && v.members.has(m);
+}
+
+/** A store (SINTERSTORE/SUNIONSTORE/SDIFFSTORE) entry. */
+function store(op: "inter" | "union" | "diff", engine: keyof FuseDB["sets"]): TypedOpSpec {
+  return {
+    read: false,
+    draw: (d) => ({ cmd: `s${op}store`, keys: [d.key("set"), d.key("set"), d.key("set")], args: [] }),
+    model: (ks, c, nowMs) => {
+      const [dst, ...srcs] = c.keys as [string, ...string[]];
+      const wasLive = ks.entry(dst, nowMs) !== undefined;
+      const n = sets.sstore(ks, op, dst, srcs, nowMs);
+      const writes: TypedWrite[] = wasLive ? [{ key: dst, del: true }] : [];
+      if (n > 0) writes.push({ key: dst });
+      return { answer: n, writes };
+    },
+    engine: (db, c) => {
+      const [dst, ...srcs] = c.keys as [string, ...string[]];
+      const fn = db.sets[engine] as (d: string, k: string[]) => Promise<number>;
+      return fn.call(db.sets, dst, srcs);
+    },
+  };
+}
+
+/** SPOP's guess before the engine answers: the first members in byte order (a valid choice). */
+const FIRST: RandomSource = { int: () => 0 };
+
+/** The operations, by command name. */
+export const TYPED_OPS: Readonly<Record<string, TypedOpSpec>> = {
+  hset: {
+    read: false,
+    draw: (d) => ({
+      cmd: "hset",
+      keys: [d.key("hash")],
+      args: Array.from({ length: count(d.prng) }, () => [field(d.prng), `v${d.prng.int(100)}`]),
+    }),
+    // HSET writes its key even when every value is unchanged (a new version, as Redis signals a change).
+    model: (ks, c, nowMs) => ({
+      answer: hashes.hset(ks, c.keys[0] as string, hashPairs(c), nowMs),
+      writes: [{ key: c.keys[0] as string }],
+    }),
+    engine: (db, c) => db.hashes.hset(c.keys[0] as string, hashPairs(c)),
+  },
+  hdel: {
+    read: false,
+    draw: (d) => ({
+      cmd: "hdel",
+      keys: [d.key("hash")],
+      args: Array.from({ length: count(d.prng) }, () => field(d.prng)),
+    }),
+    model: (ks, c, nowMs) => {
+      const n = hashes.hdel(ks, c.keys[0] as string, strs(c.args as ModelJson), nowMs);
+      return { answer: n, writes: wroteIf(n > 0, c.keys[0] as string) };
+    },
+    engine: (db, c) => db.hashes.hdel(c.keys[0] as string, strs(c.args as ModelJson)),
+  },
+  sadd: {
+    read: false,
+    draw: (d) => ({
+      cmd: "sadd",
+      keys: [d.key("set")],
+      args: Array.from({ length: count(d.prng) }, () => member(d.prng)),
+    }),
+    model: (ks, c, nowMs) => {
+      const n = sets.sadd(ks, c.keys[0] as string, strs(c.args as ModelJson), nowMs);
+      return { answer: n, writes: wroteIf(n > 0, c.keys[0] as string) };
+    },
+    engine: (db, c) => db.sets.sadd(c.keys[0] as string, strs(c.args as ModelJson)),
+  },
+  srem: {
+    read: false,
+    draw: (d) => ({
+      cmd: "srem",
+      keys: [d.key("set")],
+      args: Array.from({ length: count(d.prng) }, () => member(d.prng)),
+    }),
+    model: (ks, c, nowMs) => {
+      const n = sets.srem(ks, c.keys[0] as string, strs(c.args as ModelJson), nowMs);
+      return { answer: n, writes: wroteIf(n > 0, c.keys[0] as string) };
+    },
+    engine: (db, c) => db.sets.srem(c.keys[0] as string, strs(c.args as ModelJson)),
+  },
+  smove: {
+    read: false,
+    draw: (d) => ({ cmd: "smove", keys: [d.key("set"), d.key("set")], args: [member(d.prng)] }),
+    model: (ks, c, nowMs) => {
+      const [src, dst] = c.keys as [string, string];
+      const m = str(c.args[0]);
+      const dstHad = setHas(ks, dst, m, nowMs);
+      const moved = sets.smove(ks, src, dst, m, nowMs);
+      // Source and destination in one record: the source loses the member, the destination gains it.
+      const writes = moved === 1 && src !== dst ? [{ key: src }, ...(dstHad ? [] : [{ key: dst }])] : [];
+      return { answer: moved, writes };
+    },
+    engine: async (db, c) =>
+      (await db.sets.smove(c.keys[0] as string, c.keys[1] as string, str(c.args[0]))) ? 1 : 0,
+  },
+  sinterstore: store("inter", "sinterstore"),
+  sunionstore: store("union", "sunionstore"),
+  sdiffstore: store("diff", "sdiffstore"),
+  spop: {
+    read: false,
+    choice: true,
+    draw: (d) => ({ cmd: "spop", keys: [d.key("set")], args: [d.prng.pick([1, 1, 2, 3, 8])] }),
+    model: (ks, c, nowMs, replay) => {
+      const key = c.keys[0] as string;
+      if (replay === undefined) {
+        const popped = [...(sets.spop(ks, key, num(c.args[0]), FIRST, nowMs) as string[])].sort();
+        return { answer: popped, writes: wroteIf(popped.length > 0, key) };
+      }
+      // The engine's choice: distinct members of the set, as many as the count allows.
+      const want = Math.min(num(c.args[0]), sets.scard(ks, key, nowMs));
+      const got = strs(replay);
+      if (
+        new Set(got).size !== got.length ||
+        got.length !== want ||
+        got.some((m) => !setHas(ks, key, m, nowMs))
+      ) {
+        fail(`ERR spop answered ${JSON.stringify(got)}: not ${want} distinct members of ${key}`);
+      }
+      if (got.length > 0) sets.srem(ks, key, got, nowMs);
+      return { answer: [...got].sort(), writes: wroteIf(got.length > 0, key) };
+    },
+    engine: async (db, c) => sortedText(await db.sets.spop(c.keys[0] as string, num(c.args[0]))),
+  },
+  hgetall: {
+    read: true,
+    draw: (d) => ({ cmd: "hgetall", keys: [d.key("hash")], args: [] }),
+    model: (ks, c, nowMs) => ({
+      answer: Object.fromEntries(hashes.hgetall(ks, c.keys[0] as string, nowMs)),
+      writes: [],
+    }),
+    engine: async (db, c) =>
+      Object.fromEntries((await db.hashes.hgetall(c.keys[0] as string)).map(([f, v]) => [text(f), text(v)])),
+  },
+  hget: {
+    read: true,
+    draw: (d) => ({ cmd: "hget", keys: [d.key("hash")], args: [field(d.prng)] }),
+    model: (ks, c, nowMs) => ({
+      answer: hashes.hget(ks, c.keys[0] as string, str(c.args[0]), nowMs),
+      writes: [],
+    }),
+    engine: async (db, c) => {
+      const v = await db.hashes.hget(c.keys[0] as string, str(c.args[0]));
+      return v === undefined ? null : text(v);
+    },
+  },
+  hlen: {
+    read: true,
+    draw: (d) => ({ cmd: "hlen", keys: [d.key("hash")], args: [] }),
+    model: (ks, c, nowMs) => ({ answer: hashes.hlen(ks, c.keys[0] as string, nowMs), writes: [] }),
+    engine: (db, c) => db.hashes.hlen(c.keys[0] as string),
+  },
+  smembers: {
+    read: true,
+    draw: (d) => ({ cmd: "smembers", keys: [d.key("set")], args: [] }),
+    model: (ks, c, nowMs) => ({ answer: sets.smembers(ks, c.keys[0] as string, nowMs), writes: [] }),
+    // SMEMBERS answers in bytewise order: the order is part of what is checked.
+    engine: async (db, c) => (await db.sets.smembers(c.keys[0] as string)).map(text),
+  },
+  scard: {
+    read: true,
+    draw: (d) => ({ cmd: "scard", keys: [d.key("set")], args: [] }),
+    model: (ks, c, nowMs) => ({ answer: sets.scard(ks, c.keys[0] as string, nowMs), writes: [] }),
+    engine: (db, c) => db.sets.scard(c.keys[0] as string),
+  },
+};
+
+/** Relative weights of the data-type operations among themselves. */
+export const TYPED_MIX: Readonly<Record<string, number>> = {
+  hset: 10,
+  hdel: 5,
+  sadd: 10,
+  srem: 5,
+  smove: 4,
+  sinterstore: 1,
+  sunionstore: 2,
+  sdiffstore: 1,
+  spop: 2,
+  hgetall: 4,
+  hget: 3,
+  hlen: 2,
+  smembers: 4,
+  scard: 2,
+};
+
+/** The spec of `cmd`. @throws Error for an unknown command (a workload bug). */
+export function typedSpec(cmd: string): TypedOpSpec {
+  const spec = TYPED_OPS[cmd];
+  if (spec === undefined) throw new Error(`no typed operation ${cmd}`);
+  return spec;
+}
+
+/** One line for traces and reports: `hset k001 [["f1","v2"]]`. */
+export function describeTyped(c: TypedCall): string {
+  const args = JSON.stringify(c.args);
+  return `${c.cmd} ${c.keys.join(" ")} ${args.length > 64 ? `${args.slice(0, 32)}…(${c.args.length} args)` : args}`;
+}
+
+export { RedisKeyspace };
