@@ -82,12 +82,12 @@ function numberArg(arg: Buffer): number {
 }
 
 /**
- * NUMINCRBY/NUMMULTBY's reply: a JSON text (legacy path: the last number); over RESP3 a `$` path answers an
- * array of numbers (RedisJSON 2.6+, its tests/pytest/test_resp3.py), a legacy path the same text as RESP2.
+ * NUMINCRBY/NUMMULTBY's reply: RESP2 a JSON text (legacy path: the last number); RESP3 an array of numbers
+ * for any path (RedisJSON 2.8's source; node-redis's RESP3 reply type for JSON.NUMINCRBY is that array).
  */
 function numbersReply(ctx: CommandContext): (path: JsonPath, values: (Json | undefined)[]) => Reply {
   return (path, values) => {
-    if (ctx.client.protocol === 3 && !path.legacy) {
+    if (ctx.client.protocol === 3) {
       return R.array(values.map((v) => (typeof v !== "number" ? R.null : numberReply(v))));
     }
     if (path.legacy) return R.bulk(JSON.stringify(values.filter((v) => v !== undefined).at(-1) ?? null));
