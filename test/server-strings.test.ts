@@ -14,6 +14,7 @@ import { Prng } from "../sim/disk/prng.js";
 import { hashes, keys, RedisKeyspace, strings } from "../sim/redis-model/index.js";
 import { call, errorOf } from "./helpers/mem-call.js";
 import { Decoder, type MemClient, RESP_TYPES } from "./helpers/mem-transport.js";
+import { openMem } from "./helpers/open-mem.js";
 import type { Gen } from "./helpers/redis-diff-alphabet.js";
 import { KEYS } from "./helpers/redis-diff-alphabet.js";
 import { HASH_STEPS } from "./helpers/redis-diff-gen-collections.js";
@@ -21,6 +22,7 @@ import { STRING_STEPS, type StepGen } from "./helpers/redis-diff-gen-strings.js"
 import { bulk, exact, normalizeReply, type Step, unordered } from "./helpers/redis-diff-steps.js";
 import { memServer } from "./helpers/resp-server.js";
 import { testSeed } from "./helpers/seed.js";
+import { TestDisk } from "./helpers/sim-disk.js";
 
 const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
@@ -299,4 +301,24 @@ describe("string and hash commands against the reference model", () => {
     expect(problems).toEqual([]);
     expect(sent).toBeGreaterThan(1000);
   }, 60_000);
+});
+
+describe("pipelined data-type writes", () => {
+  it("start while earlier ones await their fdatasync, yet apply and reply in order, sharing group commits", async () => {
+    const db = await openMem(new TestDisk()); // mode fsync on the simulated disk: real group commits
+    const { net } = await memServer({ db });
+    const c = net.connect();
+    const before = db.stats().wal.groups;
+    for (let i = 0; i < 50; i++) c.command("INCR", "n");
+    c.command("HSET", "h", "f", "1");
+    c.command("HINCRBY", "h", "f", "2");
+    c.command("GET", "n");
+    c.command("HGET", "h", "f");
+    const replies = await c.waitReplies(54);
+    expect(replies.slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(replies.slice(50)).toEqual([1, 3, "50", "3"]);
+    // Pipelined writes shared fdatasyncs: fewer group commits than writes.
+    expect(db.stats().wal.groups - before).toBeLessThan(10);
+    await db.close();
+  });
 });

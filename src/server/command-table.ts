@@ -110,7 +110,7 @@ export interface TypedOp {
 
 /**
  * A data-type command: its spec with a handler that runs `typed` as one engine call (see
- * {@link CommandSpec.typed}).
+ * {@link CommandSpec.typed}); a writing one is blind (pipelined behind earlier writes awaiting fdatasync).
  */
 export function typedCommand(
   def: Omit<CommandSpec, "firstKey" | "lastKey" | "keyStep" | "handler" | "typed"> & {
@@ -124,7 +124,11 @@ export function typedCommand(
     const types = ctx.server.db.types;
     return typed.write ? types.write(op) : types.read(op);
   };
-  return command({ ...def, handler });
+  // A typed write's first engine call is its operation, made synchronously when the handler starts, and it
+  // resolves on the newest state (pending writes included): so it may start while earlier writes of its
+  // connection await their fdatasync (pipelining) and still sees them, in order.
+  const blind = def.blind ?? (typed.write ? () => true : undefined);
+  return command({ ...def, handler, blind });
 }
 
 /** A command looked up for its arguments: its spec and full name, or the error to reply with. */
