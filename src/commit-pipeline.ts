@@ -225,20 +225,13 @@ export class CommitPipeline {
           this.assertWritable();
           const lsn = this.wal.nextLsnPreview;
           const ctx: OpContext = { lsn, nowMs, deadFloor: (k) => this.resolveFloor.get(k) };
-          const done = tryNow(view, (v) => op(v, ctx));
-          if (done !== undefined) return this.finishOp(done.value, lsn, nowMs);
-          // Not answered from memory: read what it asks for, rerunning it until it completes. A refusal of
-          // the operation itself is thrown again by the synchronous run above; a failed read is thrown here.
-          let readError: unknown;
-          try {
-            await runOn(view, (v) => op(v, ctx));
-            continue;
-          } catch (err) {
-            readError = err;
-          }
-          const again = tryNow(view, (v) => op(v, ctx));
-          if (again !== undefined) return this.finishOp(again.value, lsn, nowMs);
-          throw readError;
+          // Runs in memory first, then after each read it asks for; the operation's refusal and a failed read
+          // are thrown from here. The outcome is appended at once (finishOp's first step is synchronous).
+          const outcome = await runOn(view, (v) => op(v, ctx));
+          this.assertWritable();
+          // Nothing is appended while a queued call runs (the prepare queue is serial and the fast path waits
+          // for it), so the LSN resolved for is still the next one; should that ever fail, resolve again.
+          if (lsn === this.wal.nextLsnPreview) return this.finishOp(outcome, lsn, nowMs);
         }
       } finally {
         this.prepQueued--;

@@ -10,7 +10,7 @@ import type { Buffer } from "node:buffer";
  * pauses while that many other pages are served must start again; a scan that keeps going never does.
  * Cursor 0 starts a scan and ends one, as in Redis.
  *
- * Also the server's seeded pseudo-random numbers (RANDOMKEY): xorshift32, no Math.random (determinism).
+ * Also the server's seeded pseudo-random numbers (RANDOMKEY): xorshift32 from a seed the server passes in.
  */
 import { parseInteger } from "./integer-text.js";
 import { CommandError } from "./reply-errors.js";

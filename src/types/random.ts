@@ -1,6 +1,6 @@
 /**
- * Deterministic randomness for the data-type operations that draw (HRANDFIELD; later SRANDMEMBER, SPOP,
- * ZRANDMEMBER). No Math.random: each database's runner holds a {@link SeedSequence} (a counter stepped by
+ * Deterministic randomness for HRANDFIELD (SPOP, SRANDMEMBER and ZRANDMEMBER draw from `Txn.draw`). Nothing
+ * outside the engine's own state seeds it: each database's runner holds a {@link SeedSequence} (a counter stepped by
  * the golden ratio and mixed, as SplitMix), and each call takes one seed from it *before* its operation
  * runs, so an operation rerun after a read (src/types/view.ts) draws the same numbers, and a database
  * given the same calls in the same order draws the same answers. Each operation draws from a
