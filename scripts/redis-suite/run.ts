@@ -203,6 +203,9 @@ export function runHarness(suite: string, unit: string, port: number, skipFile: 
     ...["--ignore-encoding", "--ignore-digest", "--durable", "--clients", "1"],
     ...["--tags", DENIED_TAGS.map((t) => `-${t}`).join(" ")],
     ...["--skipfile", skipFile, "--timeout", String(HARNESS_IDLE_SECONDS)],
+    // Two harness runs at once on one machine need disjoint port ranges (the harness's own client port is
+    // taken just below --baseport): REDIS_SUITE_BASEPORT picks one; the harness's default is 21111.
+    ...(process.env.REDIS_SUITE_BASEPORT ? ["--baseport", process.env.REDIS_SUITE_BASEPORT] : []),
   ];
   return new Promise((res, rej) => {
     const child = spawn("tclsh", args, { cwd: suite, stdio: ["ignore", "pipe", "pipe"] });
