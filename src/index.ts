@@ -67,6 +67,7 @@ export type { BytesInput } from "./types/runner.js";
 export type { ScanPage } from "./types/scan-cursor.js";
 export { Sets } from "./types/sets-api.js";
 export { type StringGetExOptions, type StringSetOptions, Strings } from "./types/strings.js";
+export type { TypesWriteInfo, TypesWriteOptions } from "./types/write-options.js";
 export type { ZAddFlags } from "./types/zset-ops.js";
 export {
   type ScoreBoundInput,

@@ -12,6 +12,7 @@ import { type RandomSource, randomSource } from "./random.js";
 import type { BytesInput, TypesRunner } from "./runner.js";
 import { ELEMENTS_PER_READ, type ScanPage, scanCursor } from "./scan-cursor.js";
 import type { Collection, Txn } from "./txn.js";
+import type { TypesWriteOptions } from "./write-options.js";
 
 /** The field prefix of a live hash. */
 function fieldsOf(tx: Txn, k: KeyString, h: Collection): KeyString {
@@ -169,7 +170,9 @@ function drawPool(tx: Txn, k: KeyString, h: Collection, want: number, rng: Rando
  * strings (UTF-8) or bytes; answers as Buffers. Every write is one WAL record, acknowledged once durable.
  * Errors: WrongTypeError (FUSEDB_WRONG_TYPE) on a key of another type; InvalidArgumentError for bad
  * arguments; DataTypeError (FUSEDB_NOT_INTEGER, ...) with Redis's reply text; and what every write throws.
- * Idea: ioredis's command methods, named after Redis's commands.
+ * Every write takes the compare-and-set options (`ifVersion` of `key`, `ifVersions`, `onCommit`:
+ * src/types/write-options.ts) last, and then throws VersionConflictError (FUSEDB_VERSION_CONFLICT) on a
+ * mismatch, changing nothing. Idea: ioredis's command methods, named after Redis's commands.
  */
 export class Hashes {
   /** @internal built by the database. */
@@ -179,18 +182,24 @@ export class Hashes {
   async hset(
     key: KeyInput,
     fields: Record<string, BytesInput> | readonly (readonly [BytesInput, BytesInput])[],
+    options?: TypesWriteOptions,
   ): Promise<number> {
     const k = this.run.key(key);
     const pairs = this.pairs(fields);
-    return this.run.write((tx) => hset(tx, k, pairs));
+    return this.run.write((tx) => hset(tx, k, pairs), this.run.guard(options, k));
   }
 
   /** HSETNX: sets the field only if it is absent; whether it was set. */
-  async hsetnx(key: KeyInput, field: BytesInput, value: BytesInput): Promise<boolean> {
+  async hsetnx(
+    key: KeyInput,
+    field: BytesInput,
+    value: BytesInput,
+    options?: TypesWriteOptions,
+  ): Promise<boolean> {
     const k = this.run.key(key);
     const f = this.run.bytes(field, "field");
     const v = this.run.bytes(value, "value");
-    return this.run.write((tx) => hsetnx(tx, k, f, v));
+    return this.run.write((tx) => hsetnx(tx, k, f, v), this.run.guard(options, k));
   }
 
   /** HGET: the field's value, or undefined. */
@@ -208,10 +217,10 @@ export class Hashes {
   }
 
   /** HDEL: removes fields; how many existed. */
-  async hdel(key: KeyInput, fields: readonly BytesInput[]): Promise<number> {
+  async hdel(key: KeyInput, fields: readonly BytesInput[], options?: TypesWriteOptions): Promise<number> {
     const k = this.run.key(key);
     const fs = this.list(fields, "field");
-    return this.run.write((tx) => hdel(tx, k, fs));
+    return this.run.write((tx) => hdel(tx, k, fs), this.run.guard(options, k));
   }
 
   /** HEXISTS. */
@@ -255,19 +264,29 @@ export class Hashes {
   }
 
   /** HINCRBY: adds `delta` (an int64) to the field's integer value (absent: 0); the new value. */
-  hincrby(key: KeyInput, field: BytesInput, delta: number | bigint): Promise<bigint> {
+  hincrby(
+    key: KeyInput,
+    field: BytesInput,
+    delta: number | bigint,
+    options?: TypesWriteOptions,
+  ): Promise<bigint> {
     const k = this.run.key(key);
     const f = this.run.bytes(field, "field");
     const d = int64Of(delta);
-    return this.run.write((tx) => hincrby(tx, k, f, d));
+    return this.run.write((tx) => hincrby(tx, k, f, d), this.run.guard(options, k));
   }
 
   /** HINCRBYFLOAT: adds `increment` (a number or Redis float text) in long doubles; the stored text. */
-  hincrbyfloat(key: KeyInput, field: BytesInput, increment: number | string): Promise<string> {
+  hincrbyfloat(
+    key: KeyInput,
+    field: BytesInput,
+    increment: number | string,
+    options?: TypesWriteOptions,
+  ): Promise<string> {
     const k = this.run.key(key);
     const f = this.run.bytes(field, "field");
     const incr = typeof increment === "number" ? String(increment) : this.run.bytes(increment, "increment");
-    return this.run.write((tx) => hincrbyfloat(tx, k, f, incr));
+    return this.run.write((tx) => hincrbyfloat(tx, k, f, incr), this.run.guard(options, k));
   }
 
   /**

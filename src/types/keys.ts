@@ -33,6 +33,7 @@ import {
 import type { BytesInput, TypesRunner } from "./runner.js";
 import { cursorAfter, cursorSub, type ScanPage, scanCount } from "./scan-cursor.js";
 import type { Txn } from "./txn.js";
+import type { TypesWriteOptions } from "./write-options.js";
 
 /** Keys a count reads per call (bounds the memory of {@link Keys.dbsize}). */
 export const COUNT_PAGE_KEYS = 10_000;
@@ -78,7 +79,10 @@ export function scanKeysPage(
 /**
  * Generic key operations: `db.keys`. Keys as strings (UTF-8) or bytes. Errors: InvalidArgumentError for bad
  * arguments; DataTypeError with Redis's reply text (FUSEDB_NO_SUCH_KEY for RENAME of a missing key,
- * FUSEDB_OVERFLOW for an expire time out of range); and what every write throws.
+ * FUSEDB_OVERFLOW for an expire time out of range); and what every write throws. Every write takes the
+ * compare-and-set options (`ifVersion` of `key`, of `key` (the source) for RENAME, RENAMENX and COPY, of the
+ * first key for DEL and UNLINK; `ifVersions`; `onCommit`: src/types/write-options.ts) last, and then throws
+ * VersionConflictError (FUSEDB_VERSION_CONFLICT) on a mismatch, changing nothing.
  * Idea: ioredis's command methods, named after Redis's commands.
  */
 export class Keys {
@@ -86,15 +90,15 @@ export class Keys {
   constructor(private readonly run: TypesRunner) {}
 
   /** DEL: deletes the keys, whatever they hold (O(1) each); how many existed (a repeat counts once). */
-  del(keys: readonly KeyInput[]): Promise<number> {
+  del(keys: readonly KeyInput[], options?: TypesWriteOptions): Promise<number> {
     const ks = this.keys(keys);
-    return this.run.write((tx) => del(tx, ks));
+    return this.run.write((tx) => del(tx, ks), this.run.guard(options, ks[0]));
   }
 
   /** UNLINK: as DEL (deletes are O(1) here, never a scan of a collection). */
-  unlink(keys: readonly KeyInput[]): Promise<number> {
+  unlink(keys: readonly KeyInput[], options?: TypesWriteOptions): Promise<number> {
     const ks = this.keys(keys);
-    return this.run.write((tx) => del(tx, ks, "unlink"));
+    return this.run.write((tx) => del(tx, ks, "unlink"), this.run.guard(options, ks[0]));
   }
 
   /** EXISTS: how many of the keys exist, a key named twice counting twice. */
@@ -113,25 +117,29 @@ export class Keys {
    * RENAME: moves the value and its TTL to `destination`, replacing what it held. A collection's elements
    * are copied (O(n), one record). @throws DataTypeError FUSEDB_NO_SUCH_KEY if `key` does not exist.
    */
-  async rename(key: KeyInput, destination: KeyInput): Promise<void> {
+  async rename(key: KeyInput, destination: KeyInput, options?: TypesWriteOptions): Promise<void> {
     const [src, dst] = [this.run.key(key), this.run.key(destination)];
-    await this.run.write((tx) => rename(tx, src, dst, false));
+    await this.run.write((tx) => rename(tx, src, dst, false), this.run.guard(options, src));
   }
 
   /** RENAMENX: RENAME only if `destination` does not exist; whether it was renamed. */
-  async renamenx(key: KeyInput, destination: KeyInput): Promise<boolean> {
+  async renamenx(key: KeyInput, destination: KeyInput, options?: TypesWriteOptions): Promise<boolean> {
     const [src, dst] = [this.run.key(key), this.run.key(destination)];
-    return (await this.run.write((tx) => rename(tx, src, dst, true))) === 1;
+    return (await this.run.write((tx) => rename(tx, src, dst, true), this.run.guard(options, src))) === 1;
   }
 
   /**
    * COPY: copies the value and its TTL to `destination` (with `replace`, over an existing key); whether it
    * was copied. @throws DataTypeError if both keys are the same.
    */
-  async copy(key: KeyInput, destination: KeyInput, options: { replace?: boolean } = {}): Promise<boolean> {
+  async copy(
+    key: KeyInput,
+    destination: KeyInput,
+    options: { replace?: boolean } & TypesWriteOptions = {},
+  ): Promise<boolean> {
     const [src, dst] = [this.run.key(key), this.run.key(destination)];
     const replace = options.replace === true;
-    return (await this.run.write((tx) => copy(tx, src, dst, replace))) === 1;
+    return (await this.run.write((tx) => copy(tx, src, dst, replace), this.run.guard(options, src))) === 1;
   }
 
   /**
@@ -139,23 +147,43 @@ export class Keys {
    * (NX: no TTL yet; XX: has one; GT: later than its TTL; LT: earlier, no TTL counting as infinite);
    * whether it was set.
    */
-  expire(key: KeyInput, seconds: number, condition?: ExpireCondition): Promise<boolean> {
-    return this.expiry(key, seconds, "ex", "expire", condition);
+  expire(
+    key: KeyInput,
+    seconds: number,
+    condition?: ExpireCondition,
+    options?: TypesWriteOptions,
+  ): Promise<boolean> {
+    return this.expiry(key, seconds, "ex", "expire", condition, options);
   }
 
   /** PEXPIRE: as EXPIRE, in milliseconds. */
-  pexpire(key: KeyInput, ms: number, condition?: ExpireCondition): Promise<boolean> {
-    return this.expiry(key, ms, "px", "pexpire", condition);
+  pexpire(
+    key: KeyInput,
+    ms: number,
+    condition?: ExpireCondition,
+    options?: TypesWriteOptions,
+  ): Promise<boolean> {
+    return this.expiry(key, ms, "px", "pexpire", condition, options);
   }
 
   /** EXPIREAT: as EXPIRE, at a Unix time in seconds (the engine Clock's). */
-  expireat(key: KeyInput, unixSeconds: number, condition?: ExpireCondition): Promise<boolean> {
-    return this.expiry(key, unixSeconds, "exat", "expireat", condition);
+  expireat(
+    key: KeyInput,
+    unixSeconds: number,
+    condition?: ExpireCondition,
+    options?: TypesWriteOptions,
+  ): Promise<boolean> {
+    return this.expiry(key, unixSeconds, "exat", "expireat", condition, options);
   }
 
   /** PEXPIREAT: as EXPIRE, at a Unix time in milliseconds. */
-  pexpireat(key: KeyInput, unixMs: number, condition?: ExpireCondition): Promise<boolean> {
-    return this.expiry(key, unixMs, "pxat", "pexpireat", condition);
+  pexpireat(
+    key: KeyInput,
+    unixMs: number,
+    condition?: ExpireCondition,
+    options?: TypesWriteOptions,
+  ): Promise<boolean> {
+    return this.expiry(key, unixMs, "pxat", "pexpireat", condition, options);
   }
 
   /** TTL: seconds left (rounded), -1 without expiry, -2 if the key does not exist. */
@@ -183,9 +211,9 @@ export class Keys {
   }
 
   /** PERSIST: removes the key's expiry; whether it had one. */
-  async persist(key: KeyInput): Promise<boolean> {
+  async persist(key: KeyInput, options?: TypesWriteOptions): Promise<boolean> {
     const k = this.run.key(key);
-    return (await this.run.write((tx) => persist(tx, k))) === 1;
+    return (await this.run.write((tx) => persist(tx, k), this.run.guard(options, k))) === 1;
   }
 
   /** DBSIZE: the number of keys. O(keys): see the module comment. */
@@ -221,6 +249,7 @@ export class Keys {
     unit: "ex" | "px" | "exat" | "pxat",
     command: string,
     condition: ExpireCondition | undefined,
+    options: TypesWriteOptions | undefined,
   ): Promise<boolean> {
     const k = this.run.key(key);
     if (condition !== undefined && !CONDITIONS.has(condition)) {
@@ -229,13 +258,15 @@ export class Keys {
     if (typeof amount !== "number") {
       throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `${command} time must be a number`);
     }
-    const write = this.run.write((tx) =>
-      expireAt(
-        tx,
-        k,
-        expiryTimeMs(amount, unit, tx.nowMs, command),
-        condition === undefined ? [] : [condition],
-      ),
+    const write = this.run.write(
+      (tx) =>
+        expireAt(
+          tx,
+          k,
+          expiryTimeMs(amount, unit, tx.nowMs, command),
+          condition === undefined ? [] : [condition],
+        ),
+      this.run.guard(options, k),
     );
     return write.then((r) => r === 1);
   }

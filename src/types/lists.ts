@@ -12,6 +12,7 @@ import { type LposOptions, linsert, lpos, lrem } from "./list-edits.js";
 import { type ListEnd, lindex, listOf, lmove, lrange, lset, ltrim, pop, push, pushx } from "./list-ops.js";
 import type { BlockingPop, ListWaiters, Served } from "./list-waiters.js";
 import type { BytesInput, TypesRunner } from "./runner.js";
+import type { TypesWriteOptions } from "./write-options.js";
 
 /** Options of the blocking pops. */
 export interface BlockingOptions {
@@ -50,6 +51,10 @@ function endOf(v: unknown): ListEnd {
  * as Buffers; indexes are 0-based, negative from the tail. Every write is one WAL record, acknowledged once
  * durable. Errors: WrongTypeError (FUSEDB_WRONG_TYPE); DataTypeError with Redis's reply text (FUSEDB_NOT_INTEGER,
  * FUSEDB_NEGATIVE, FUSEDB_NO_SUCH_KEY, FUSEDB_INDEX_OUT_OF_RANGE, FUSEDB_SYNTAX); and what every write throws.
+ * Every write but the blocking pops takes the compare-and-set options (`ifVersion` of `key`, of `source` for
+ * LMOVE; `ifVersions`; `onCommit`: src/types/write-options.ts) last, and then throws VersionConflictError
+ * (FUSEDB_VERSION_CONFLICT) on a mismatch, changing nothing. The blocking pops take none: a version read
+ * before a wait for a push could never match after it (pop without blocking, with `ifVersion`, instead).
  * Idea: ioredis's command methods, named after Redis's commands.
  */
 export class Lists {
@@ -60,40 +65,64 @@ export class Lists {
   ) {}
 
   /** LPUSH: pushes each element onto the head in turn (so the last ends first); the new length. */
-  async lpush(key: KeyInput, elements: BytesInput | readonly BytesInput[]): Promise<number> {
-    return this.pushAt(key, "left", elements, false);
+  async lpush(
+    key: KeyInput,
+    elements: BytesInput | readonly BytesInput[],
+    options?: TypesWriteOptions,
+  ): Promise<number> {
+    return this.pushAt(key, "left", elements, false, options);
   }
 
   /** RPUSH: appends the elements; the new length. */
-  async rpush(key: KeyInput, elements: BytesInput | readonly BytesInput[]): Promise<number> {
-    return this.pushAt(key, "right", elements, false);
+  async rpush(
+    key: KeyInput,
+    elements: BytesInput | readonly BytesInput[],
+    options?: TypesWriteOptions,
+  ): Promise<number> {
+    return this.pushAt(key, "right", elements, false, options);
   }
 
   /** LPUSHX: LPUSH onto an existing list only; 0 when the key is absent. */
-  async lpushx(key: KeyInput, elements: BytesInput | readonly BytesInput[]): Promise<number> {
-    return this.pushAt(key, "left", elements, true);
+  async lpushx(
+    key: KeyInput,
+    elements: BytesInput | readonly BytesInput[],
+    options?: TypesWriteOptions,
+  ): Promise<number> {
+    return this.pushAt(key, "left", elements, true, options);
   }
 
   /** RPUSHX: RPUSH onto an existing list only; 0 when the key is absent. */
-  async rpushx(key: KeyInput, elements: BytesInput | readonly BytesInput[]): Promise<number> {
-    return this.pushAt(key, "right", elements, true);
+  async rpushx(
+    key: KeyInput,
+    elements: BytesInput | readonly BytesInput[],
+    options?: TypesWriteOptions,
+  ): Promise<number> {
+    return this.pushAt(key, "right", elements, true, options);
   }
 
   /**
    * LPOP: without `count`, the head element or undefined; with `count`, up to `count` elements (head first),
    * [] for 0, undefined when the key is absent. @throws DataTypeError FUSEDB_NEGATIVE for a negative count.
    */
-  lpop(key: KeyInput): Promise<Buffer | undefined>;
-  lpop(key: KeyInput, count: number): Promise<Buffer[] | undefined>;
-  async lpop(key: KeyInput, count?: number): Promise<Buffer | Buffer[] | undefined> {
-    return this.popAt(key, "left", count);
+  lpop(key: KeyInput, count?: undefined, options?: TypesWriteOptions): Promise<Buffer | undefined>;
+  lpop(key: KeyInput, count: number, options?: TypesWriteOptions): Promise<Buffer[] | undefined>;
+  async lpop(
+    key: KeyInput,
+    count?: number,
+    options?: TypesWriteOptions,
+  ): Promise<Buffer | Buffer[] | undefined> {
+    return this.popAt(key, "left", count, options);
   }
 
   /** RPOP: as {@link lpop} from the tail (tail first). */
-  rpop(key: KeyInput): Promise<Buffer | undefined>;
-  rpop(key: KeyInput, count: number): Promise<Buffer[] | undefined>;
-  async rpop(key: KeyInput, count?: number): Promise<Buffer | Buffer[] | undefined> {
-    return this.popAt(key, "right", count);
+  rpop(key: KeyInput, count?: undefined, options?: TypesWriteOptions): Promise<Buffer | undefined>;
+  rpop(key: KeyInput, count: number, options?: TypesWriteOptions): Promise<Buffer[] | undefined>;
+  async rpop(
+    key: KeyInput,
+    count?: number,
+    options?: TypesWriteOptions,
+  ): Promise<Buffer | Buffer[] | undefined> {
+    return this.popAt(key, "right", count, options);
   }
 
   /** LLEN: the length (0 for a missing key). */
@@ -117,11 +146,11 @@ export class Lists {
   }
 
   /** LSET. @throws DataTypeError FUSEDB_NO_SUCH_KEY ("ERR no such key"), FUSEDB_INDEX_OUT_OF_RANGE. */
-  async lset(key: KeyInput, index: number, element: BytesInput): Promise<void> {
+  async lset(key: KeyInput, index: number, element: BytesInput, options?: TypesWriteOptions): Promise<void> {
     const k = this.run.key(key);
     const i = integer(index);
     const e = this.run.bytes(element, "element");
-    await this.run.write((tx) => lset(tx, k, i, e));
+    await this.run.write((tx) => lset(tx, k, i, e), this.run.guard(options, k));
   }
 
   /** LINSERT: the new length; -1 when `pivot` is absent; 0 when the key is. */
@@ -130,27 +159,33 @@ export class Lists {
     where: "before" | "after",
     pivot: BytesInput,
     element: BytesInput,
+    options?: TypesWriteOptions,
   ): Promise<number> {
     const k = this.run.key(key);
     if (where !== "before" && where !== "after") throw new DataTypeError("FUSEDB_SYNTAX", "ERR syntax error");
     const p = this.run.bytes(pivot, "pivot");
     const e = this.run.bytes(element, "element");
-    return this.run.write((tx) => linsert(tx, k, where, p, e));
+    return this.run.write((tx) => linsert(tx, k, where, p, e), this.run.guard(options, k));
   }
 
   /** LREM: removes up to |count| occurrences (count > 0 from the head, < 0 from the tail, 0 all); how many. */
-  async lrem(key: KeyInput, count: number, element: BytesInput): Promise<number> {
+  async lrem(
+    key: KeyInput,
+    count: number,
+    element: BytesInput,
+    options?: TypesWriteOptions,
+  ): Promise<number> {
     const k = this.run.key(key);
     const c = integer(count);
     const e = this.run.bytes(element, "element");
-    return this.run.write((tx) => lrem(tx, k, c, e));
+    return this.run.write((tx) => lrem(tx, k, c, e), this.run.guard(options, k));
   }
 
   /** LTRIM: keeps [start, stop] (LRANGE's rules); an empty range deletes the key. */
-  async ltrim(key: KeyInput, start: number, stop: number): Promise<void> {
+  async ltrim(key: KeyInput, start: number, stop: number, options?: TypesWriteOptions): Promise<void> {
     const k = this.run.key(key);
     const [s, e] = [integer(start), integer(stop)];
-    await this.run.write((tx) => ltrim(tx, k, s, e));
+    await this.run.write((tx) => ltrim(tx, k, s, e), this.run.guard(options, k));
   }
 
   /**
@@ -184,10 +219,11 @@ export class Lists {
     destination: KeyInput,
     from: ListEnd,
     to: ListEnd,
+    options?: TypesWriteOptions,
   ): Promise<Buffer | undefined> {
     const [s, d] = [this.run.key(source), this.run.key(destination)];
     const [f, t] = [endOf(from), endOf(to)];
-    return this.run.write((tx) => optionalBytes(lmove(tx, s, d, f, t)));
+    return this.run.write((tx) => optionalBytes(lmove(tx, s, d, f, t)), this.run.guard(options, s));
   }
 
   /**
@@ -267,24 +303,30 @@ export class Lists {
     end: ListEnd,
     elements: BytesInput | readonly BytesInput[],
     onlyIfExists: boolean,
+    options: TypesWriteOptions | undefined,
   ): Promise<number> {
     const k = this.run.key(key);
     const op = `${end === "left" ? "l" : "r"}push${onlyIfExists ? "x" : ""}`;
     const raw = (Array.isArray(elements) ? elements : [elements]) as BytesInput[];
     const es = raw.map((e) => this.run.bytes(e, "element"));
-    return this.run.write((tx) => (onlyIfExists ? pushx : push)(tx, k, end, es, op));
+    const guard = this.run.guard(options, k);
+    return this.run.write((tx) => (onlyIfExists ? pushx : push)(tx, k, end, es, op), guard);
   }
 
   private popAt(
     key: KeyInput,
     end: ListEnd,
     count: number | undefined,
+    options: TypesWriteOptions | undefined,
   ): Promise<Buffer | Buffer[] | undefined> {
     const k = this.run.key(key);
     const op = end === "left" ? "lpop" : "rpop";
-    if (count === undefined) return this.run.write((tx) => optionalBytes(pop(tx, k, end, 1, op)?.[0]));
-    const c = integer(count);
-    if (c < 0) throw new DataTypeError("FUSEDB_NEGATIVE", "ERR value is out of range, must be positive");
-    return this.run.write((tx) => pop(tx, k, end, c, op)?.map(bytesOf));
+    const c = count === undefined ? undefined : integer(count);
+    if (c !== undefined && c < 0) {
+      throw new DataTypeError("FUSEDB_NEGATIVE", "ERR value is out of range, must be positive");
+    }
+    const guard = this.run.guard(options, k);
+    if (c === undefined) return this.run.write((tx) => optionalBytes(pop(tx, k, end, 1, op)?.[0]), guard);
+    return this.run.write((tx) => pop(tx, k, end, c, op)?.map(bytesOf), guard);
   }
 }

@@ -16,15 +16,16 @@ import { binaryOf } from "./encoding.js";
 import { SeedSequence } from "./random.js";
 import { Txn } from "./txn.js";
 import { CachingView, NOT_NOW, runOn, type ViewSource } from "./view.js";
+import {
+  checkGuard,
+  type TypesWriteOptions,
+  type WriteGuard,
+  writeGuard,
+  writeInfo,
+} from "./write-options.js";
 
 /** Bytes as callers pass them: a string (taken as UTF-8) or a Uint8Array/Buffer. */
 export type BytesInput = string | Uint8Array;
-
-/** What a committed data-type write resolves to besides its answer. */
-export interface TypesWriteInfo {
-  /** LSN of the WAL record holding the change; undefined if the call changed nothing. */
-  lsn: number | undefined;
-}
 
 /** Runs data-type operations for one open database. */
 export class TypesRunner {
@@ -58,20 +59,35 @@ export class TypesRunner {
   }
 
   /**
-   * Commits `fn` as one call: resolved on the newest state, one WAL record, resolved once durable.
-   * @throws whatever `fn` throws (the call changed nothing); ClosedError, PoisonedError, ReadOnlyError,
-   *   IoError as every write.
+   * A write method's compare-and-set options (src/types/write-options.ts) as a guard for {@link write};
+   * `primary` is the key `ifVersion` names (undefined: the call names none).
+   * @throws InvalidArgumentError (FUSEDB_INVALID_ARGUMENT) for bad options.
    */
-  async write<T>(fn: (tx: Txn) => T): Promise<T> {
+  guard(options: TypesWriteOptions | undefined, primary: KeyString | undefined): WriteGuard | undefined {
+    return writeGuard(options, primary, (k) => this.key(k));
+  }
+
+  /**
+   * Commits `fn` as one call: resolved on the newest state, one WAL record, resolved once durable. With a
+   * `guard`, its version conditions are checked first, on that same state: every data-type write's
+   * `ifVersion` is this one check. Then its `onCommit` hears what the call did, once acknowledged.
+   * @throws VersionConflictError (FUSEDB_VERSION_CONFLICT) if a condition fails; whatever `fn` throws (either
+   *   way the call changed nothing); ClosedError, PoisonedError, ReadOnlyError, IoError as every write; what
+   *   `onCommit` throws (the write stands).
+   */
+  async write<T>(fn: (tx: Txn) => T, guard?: WriteGuard): Promise<T> {
     const valueBytesMax = this.options.valueBytesMax;
     // Broken variant 'reuse-generations' (sensitivity tests only): every collection gets generation 0.
     const reuseGenerations = this.options.recoveryMode === "reuse-generations";
     const r = await this.pipeline.commitOp((view, ctx) => {
       const tx = new Txn(view, { ...ctx, valueBytesMax, reuseGenerations });
+      if (guard !== undefined) checkGuard(tx, guard);
       const result = fn(tx);
-      return { effects: tx.effects(), result };
+      const info = guard?.onCommit === undefined ? undefined : writeInfo(tx, guard);
+      return { effects: tx.effects(), result: { result, info } };
     });
-    return r.result;
+    if (r.result.info !== undefined) guard?.onCommit?.({ lsn: r.lsn, ...r.result.info });
+    return r.result.result;
   }
 
   /**

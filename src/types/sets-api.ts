@@ -4,6 +4,9 @@
  * is one WAL record, acknowledged once durable; reads see exactly the durable writes.
  * Errors: WrongTypeError (FUSEDB_WRONG_TYPE) on a key of another type; InvalidArgumentError for bad
  * arguments (DataTypeError with Redis's reply text where Redis defines one); and what every write throws.
+ * Every write takes the compare-and-set options (`ifVersion` of `key`, of `source` for SMOVE, of
+ * `destination` for the *STORE methods; `ifVersions`; `onCommit`: src/types/write-options.ts) last, and then
+ * throws VersionConflictError (FUSEDB_VERSION_CONFLICT) on a mismatch, changing nothing.
  * Idea: ioredis's command methods, named after Redis's commands.
  */
 import type { Buffer } from "node:buffer";
@@ -27,6 +30,7 @@ import {
   storeSet,
   sunion,
 } from "./sets.js";
+import type { TypesWriteOptions } from "./write-options.js";
 
 /** A count argument of SPOP/SRANDMEMBER: a safe integer. @throws InvalidArgumentError. */
 function countOf(count: unknown): number {
@@ -42,17 +46,17 @@ export class Sets {
   constructor(private readonly run: TypesRunner) {}
 
   /** SADD: adds members; resolves with how many were new. */
-  async sadd(key: KeyInput, items: readonly BytesInput[]): Promise<number> {
+  async sadd(key: KeyInput, items: readonly BytesInput[], options?: TypesWriteOptions): Promise<number> {
     const k = this.run.key(key);
     const ms = this.list(items, "sadd");
-    return this.run.write((tx) => sadd(tx, k, ms));
+    return this.run.write((tx) => sadd(tx, k, ms), this.run.guard(options, k));
   }
 
   /** SREM: removes members; how many existed. */
-  async srem(key: KeyInput, items: readonly BytesInput[]): Promise<number> {
+  async srem(key: KeyInput, items: readonly BytesInput[], options?: TypesWriteOptions): Promise<number> {
     const k = this.run.key(key);
     const ms = this.list(items, "srem");
-    return this.run.write((tx) => srem(tx, k, ms));
+    return this.run.write((tx) => srem(tx, k, ms), this.run.guard(options, k));
   }
 
   /** SMEMBERS: every member, bytewise order. */
@@ -85,17 +89,24 @@ export class Sets {
    * SPOP: removes random members. Without `count`: one member or undefined; with `count` (≥ 0): up to that
    * many distinct members. @throws DataTypeError for a negative count.
    */
-  spop(key: KeyInput): Promise<Buffer | undefined>;
-  spop(key: KeyInput, count: number): Promise<Buffer[]>;
-  async spop(key: KeyInput, count?: number): Promise<Buffer | undefined | Buffer[]> {
+  spop(key: KeyInput, count?: undefined, options?: TypesWriteOptions): Promise<Buffer | undefined>;
+  spop(key: KeyInput, count: number, options?: TypesWriteOptions): Promise<Buffer[]>;
+  async spop(
+    key: KeyInput,
+    count?: number,
+    options?: TypesWriteOptions,
+  ): Promise<Buffer | undefined | Buffer[]> {
     const k = this.run.key(key);
     const n = count === undefined ? 1 : countOf(count);
     if (n < 0)
       throw new DataTypeError("FUSEDB_INDEX_OUT_OF_RANGE", "ERR value is out of range, must be positive");
-    return this.run.write((tx) => {
-      const popped = spop(tx, k, n).map(bytesOf);
-      return count === undefined ? popped[0] : popped;
-    });
+    return this.run.write(
+      (tx) => {
+        const popped = spop(tx, k, n).map(bytesOf);
+        return count === undefined ? popped[0] : popped;
+      },
+      this.run.guard(options, k),
+    );
   }
 
   /**
@@ -114,11 +125,16 @@ export class Sets {
   }
 
   /** SMOVE: moves a member between sets (one atomic write); whether it was moved. */
-  async smove(source: KeyInput, destination: KeyInput, member: BytesInput): Promise<boolean> {
+  async smove(
+    source: KeyInput,
+    destination: KeyInput,
+    member: BytesInput,
+    options?: TypesWriteOptions,
+  ): Promise<boolean> {
     const src = this.run.key(source);
     const dst = this.run.key(destination);
     const m = this.run.bytes(member, "member");
-    return this.run.write((tx) => smove(tx, src, dst, m));
+    return this.run.write((tx) => smove(tx, src, dst, m), this.run.guard(options, src));
   }
 
   /** SINTER: members in every set (a missing key is empty). */
@@ -140,18 +156,30 @@ export class Sets {
   }
 
   /** SINTERSTORE: stores the intersection at `destination` (one atomic write); its size. */
-  async sinterstore(destination: KeyInput, keys: readonly KeyInput[]): Promise<number> {
-    return this.store(destination, keys, "sinterstore", sinter);
+  async sinterstore(
+    destination: KeyInput,
+    keys: readonly KeyInput[],
+    options?: TypesWriteOptions,
+  ): Promise<number> {
+    return this.store(destination, keys, "sinterstore", sinter, options);
   }
 
   /** SUNIONSTORE. */
-  async sunionstore(destination: KeyInput, keys: readonly KeyInput[]): Promise<number> {
-    return this.store(destination, keys, "sunionstore", sunion);
+  async sunionstore(
+    destination: KeyInput,
+    keys: readonly KeyInput[],
+    options?: TypesWriteOptions,
+  ): Promise<number> {
+    return this.store(destination, keys, "sunionstore", sunion, options);
   }
 
   /** SDIFFSTORE. */
-  async sdiffstore(destination: KeyInput, keys: readonly KeyInput[]): Promise<number> {
-    return this.store(destination, keys, "sdiffstore", sdiff);
+  async sdiffstore(
+    destination: KeyInput,
+    keys: readonly KeyInput[],
+    options?: TypesWriteOptions,
+  ): Promise<number> {
+    return this.store(destination, keys, "sdiffstore", sdiff, options);
   }
 
   /** SINTERCARD: the intersection's size, counting stops at `limit` (0: no limit). */
@@ -181,10 +209,11 @@ export class Sets {
     keys: readonly KeyInput[],
     op: string,
     fn: (tx: Parameters<typeof sinter>[0], keys: readonly KeyString[]) => string[],
+    options: TypesWriteOptions | undefined,
   ): Promise<number> {
     const dst = this.run.key(destination);
     const ks = this.keys(keys);
-    return this.run.write((tx) => storeSet(tx, dst, fn(tx, ks), op));
+    return this.run.write((tx) => storeSet(tx, dst, fn(tx, ks), op), this.run.guard(options, dst));
   }
 
   private keys(keys: unknown): KeyString[] {

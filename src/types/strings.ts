@@ -10,9 +10,13 @@ import { bytesOf } from "./encoding.js";
 import { optionalBytes } from "./hashes.js";
 import type { BytesInput, TypesRunner } from "./runner.js";
 import * as ops from "./string-ops.js";
+import type { TypesWriteOptions } from "./write-options.js";
 
-/** SET's options: Redis's NX, XX, GET, KEEPTTL and at most one of EX/PX/EXAT/PXAT (integers, > 0). */
-export interface StringSetOptions {
+/**
+ * SET's options: Redis's NX, XX, GET, KEEPTTL and at most one of EX/PX/EXAT/PXAT (integers, > 0); and the
+ * compare-and-set options of every write (src/types/write-options.ts).
+ */
+export interface StringSetOptions extends TypesWriteOptions {
   /** Only if the key is not live (of any type). */
   nx?: boolean;
   /** Only if the key is live. */
@@ -29,8 +33,8 @@ export interface StringSetOptions {
   pxat?: number | bigint;
 }
 
-/** GETEX's options: one of EX/PX/EXAT/PXAT, or PERSIST. */
-export interface StringGetExOptions {
+/** GETEX's options: one of EX/PX/EXAT/PXAT, or PERSIST; and the compare-and-set options of every write. */
+export interface StringGetExOptions extends TypesWriteOptions {
   ex?: number | bigint;
   px?: number | bigint;
   exat?: number | bigint;
@@ -64,7 +68,9 @@ function expiryOf(options: Partial<Record<(typeof UNITS)[number], unknown>>): op
  * clock's (Unix time on a real clock). Errors: WrongTypeError (FUSEDB_WRONG_TYPE); DataTypeError with
  * Redis's reply text (FUSEDB_SYNTAX, FUSEDB_NOT_INTEGER, FUSEDB_NOT_FLOAT, FUSEDB_OVERFLOW, FUSEDB_NAN,
  * FUSEDB_OUT_OF_RANGE for expiries and offsets, FUSEDB_VALUE_TOO_LARGE past valueBytesMax); and what every
- * write throws. Idea: ioredis's command methods, named after Redis's commands.
+ * write throws. Every write takes the compare-and-set options (`ifVersion`, `ifVersions`, `onCommit`:
+ * src/types/write-options.ts) last, and then throws VersionConflictError (FUSEDB_VERSION_CONFLICT) on a
+ * mismatch, changing nothing. Idea: ioredis's command methods, named after Redis's commands.
  */
 export class Strings {
   /** @internal built by the database. */
@@ -104,35 +110,45 @@ export class Strings {
       keepTtl: options.keepTtl,
       expiry,
     };
-    const r = await this.run.write((tx) => ops.set(tx, k, v, flags));
+    const r = await this.run.write((tx) => ops.set(tx, k, v, flags), this.run.guard(options, k));
     return options.get === true ? optionalBytes(r.old) : r.written;
   }
 
   /** SETNX: sets only if the key is not live; whether it did. */
-  setnx(key: KeyInput, value: BytesInput): Promise<boolean> {
-    return this.set(key, value, { nx: true });
+  setnx(key: KeyInput, value: BytesInput, options: TypesWriteOptions = {}): Promise<boolean> {
+    return this.set(key, value, { ...options, nx: true, get: false });
   }
 
   /** SETEX: sets with a TTL of `seconds` (> 0). */
-  async setex(key: KeyInput, seconds: number | bigint, value: BytesInput): Promise<void> {
-    await this.setWith(key, value, { unit: "ex", amount: integerOf(seconds) }, "setex");
+  async setex(
+    key: KeyInput,
+    seconds: number | bigint,
+    value: BytesInput,
+    options: TypesWriteOptions = {},
+  ): Promise<void> {
+    await this.setWith(key, value, { unit: "ex", amount: integerOf(seconds) }, "setex", options);
   }
 
   /** PSETEX: sets with a TTL of `ms` (> 0). */
-  async psetex(key: KeyInput, ms: number | bigint, value: BytesInput): Promise<void> {
-    await this.setWith(key, value, { unit: "px", amount: integerOf(ms) }, "psetex");
+  async psetex(
+    key: KeyInput,
+    ms: number | bigint,
+    value: BytesInput,
+    options: TypesWriteOptions = {},
+  ): Promise<void> {
+    await this.setWith(key, value, { unit: "px", amount: integerOf(ms) }, "psetex", options);
   }
 
   /** GETSET: sets the value (clearing the TTL), resolving with the old one. */
-  getset(key: KeyInput, value: BytesInput): Promise<Buffer | undefined> {
-    return this.set(key, value, { get: true });
+  getset(key: KeyInput, value: BytesInput, options: TypesWriteOptions = {}): Promise<Buffer | undefined> {
+    return this.set(key, value, { ...options, get: true });
   }
 
   /** APPEND: appends bytes (creating the key); resolves with the new length. */
-  append(key: KeyInput, value: BytesInput): Promise<number> {
+  append(key: KeyInput, value: BytesInput, options?: TypesWriteOptions): Promise<number> {
     const k = this.run.key(key);
     const v = this.run.bytes(value, "value");
-    return this.run.write((tx) => ops.append(tx, k, v));
+    return this.run.write((tx) => ops.append(tx, k, v), this.run.guard(options, k));
   }
 
   /** GETRANGE: the bytes from `start` to `end` inclusive, negative indexes from the end (Redis's rules). */
@@ -144,19 +160,24 @@ export class Strings {
   }
 
   /** SETRANGE: overwrites from `offset` (zero-padding); resolves with the new length. */
-  setrange(key: KeyInput, offset: number | bigint, value: BytesInput): Promise<number> {
+  setrange(
+    key: KeyInput,
+    offset: number | bigint,
+    value: BytesInput,
+    options?: TypesWriteOptions,
+  ): Promise<number> {
     const k = this.run.key(key);
     const at = integerOf(offset);
     const v = this.run.bytes(value, "value");
-    return this.run.write((tx) => ops.setrange(tx, k, at, v));
+    return this.run.write((tx) => ops.setrange(tx, k, at, v), this.run.guard(options, k));
   }
 
   /** SETBIT: sets (`1`) or clears (`0`) the bit at `offset` (bit 0: the top bit of byte 0); the old bit. */
-  setbit(key: KeyInput, offset: number | bigint, bit: 0 | 1): Promise<0 | 1> {
+  setbit(key: KeyInput, offset: number | bigint, bit: 0 | 1, options?: TypesWriteOptions): Promise<0 | 1> {
     const k = this.run.key(key);
     const at = integerOf(offset);
     if (bit !== 0 && bit !== 1) throw new DataTypeError("FUSEDB_OUT_OF_RANGE", ops.BIT_VALUE_ERROR);
-    return this.run.write((tx) => ops.setbit(tx, k, at, bit));
+    return this.run.write((tx) => ops.setbit(tx, k, at, bit), this.run.guard(options, k));
   }
 
   /** GETBIT: the bit at `offset` (0 past the end or for an absent key). */
@@ -173,9 +194,9 @@ export class Strings {
   }
 
   /** GETDEL: the value, deleting the key. */
-  getdel(key: KeyInput): Promise<Buffer | undefined> {
+  getdel(key: KeyInput, options?: TypesWriteOptions): Promise<Buffer | undefined> {
     const k = this.run.key(key);
-    return this.run.write((tx) => optionalBytes(ops.getdel(tx, k)));
+    return this.run.write((tx) => optionalBytes(ops.getdel(tx, k)), this.run.guard(options, k));
   }
 
   /** GETEX: the value, setting (EX/PX/EXAT/PXAT) or removing (PERSIST) its TTL. */
@@ -184,41 +205,41 @@ export class Strings {
     const expiry = expiryOf(options);
     if (expiry !== undefined && options.persist) throw new DataTypeError("FUSEDB_SYNTAX", SYNTAX);
     const o = { expiry, persist: options.persist };
-    return this.run.write((tx) => optionalBytes(ops.getex(tx, k, o)));
+    return this.run.write((tx) => optionalBytes(ops.getex(tx, k, o)), this.run.guard(options, k));
   }
 
   /** INCR: adds 1 to the integer string (absent: 0); the new value. */
-  incr(key: KeyInput): Promise<bigint> {
-    return this.incrby(key, 1n);
+  incr(key: KeyInput, options?: TypesWriteOptions): Promise<bigint> {
+    return this.incrby(key, 1n, options);
   }
 
   /** DECR: subtracts 1. */
-  decr(key: KeyInput): Promise<bigint> {
-    return this.incrby(key, -1n);
+  decr(key: KeyInput, options?: TypesWriteOptions): Promise<bigint> {
+    return this.incrby(key, -1n, options);
   }
 
   /** INCRBY: adds `delta` (an int64); the new value. */
-  incrby(key: KeyInput, delta: number | bigint): Promise<bigint> {
+  incrby(key: KeyInput, delta: number | bigint, options?: TypesWriteOptions): Promise<bigint> {
     const k = this.run.key(key);
     const d = integerOf(delta);
-    return this.run.write((tx) => ops.incrby(tx, k, d));
+    return this.run.write((tx) => ops.incrby(tx, k, d), this.run.guard(options, k));
   }
 
   /** DECRBY: subtracts `delta`. */
-  decrby(key: KeyInput, delta: number | bigint): Promise<bigint> {
+  decrby(key: KeyInput, delta: number | bigint, options?: TypesWriteOptions): Promise<bigint> {
     const k = this.run.key(key);
     const d = integerOf(delta);
-    return this.run.write((tx) => ops.decrby(tx, k, d));
+    return this.run.write((tx) => ops.decrby(tx, k, d), this.run.guard(options, k));
   }
 
   /**
    * INCRBYFLOAT: adds `increment` (a number, or a float text as Redis reads it: `1.5`, `2e3`, `0x1p-2`) in
    * long double arithmetic; resolves with the stored text ("10.6").
    */
-  incrbyfloat(key: KeyInput, increment: number | string): Promise<string> {
+  incrbyfloat(key: KeyInput, increment: number | string, options?: TypesWriteOptions): Promise<string> {
     const k = this.run.key(key);
     const incr = typeof increment === "number" ? String(increment) : this.run.bytes(increment, "increment");
-    return this.run.write((tx) => ops.incrbyfloat(tx, k, incr));
+    return this.run.write((tx) => ops.incrbyfloat(tx, k, incr), this.run.guard(options, k));
   }
 
   /** MGET: each key's value; undefined for absent keys and keys of other types. */
@@ -227,18 +248,25 @@ export class Strings {
     return this.run.read((tx) => ops.mget(tx, ks).map(optionalBytes));
   }
 
-  /** MSET: sets every pair (an object or [key, value] pairs) atomically, in one record. */
+  /**
+   * MSET: sets every pair (an object or [key, value] pairs) atomically, in one record. `ifVersion` names the
+   * first pair's key; `ifVersions` any.
+   */
   async mset(
     pairs: Record<string, BytesInput> | readonly (readonly [KeyInput, BytesInput])[],
+    options?: TypesWriteOptions,
   ): Promise<void> {
     const ps = this.pairs(pairs);
-    await this.run.write((tx) => ops.mset(tx, ps));
+    await this.run.write((tx) => ops.mset(tx, ps), this.run.guard(options, ps[0]?.[0]));
   }
 
-  /** MSETNX: sets every pair only if none of the keys is live; whether it did. */
-  msetnx(pairs: Record<string, BytesInput> | readonly (readonly [KeyInput, BytesInput])[]): Promise<boolean> {
+  /** MSETNX: sets every pair only if none of the keys is live; whether it did. `ifVersion` as MSET's. */
+  msetnx(
+    pairs: Record<string, BytesInput> | readonly (readonly [KeyInput, BytesInput])[],
+    options?: TypesWriteOptions,
+  ): Promise<boolean> {
     const ps = this.pairs(pairs);
-    return this.run.write((tx) => ops.msetnx(tx, ps));
+    return this.run.write((tx) => ops.msetnx(tx, ps), this.run.guard(options, ps[0]?.[0]));
   }
 
   private async setWith(
@@ -246,10 +274,11 @@ export class Strings {
     value: BytesInput,
     expiry: ops.Expiry,
     command: string,
+    options: TypesWriteOptions,
   ): Promise<void> {
     const k = this.run.key(key);
     const v = this.run.bytes(value, "value");
-    await this.run.write((tx) => ops.set(tx, k, v, { expiry }, command));
+    await this.run.write((tx) => ops.set(tx, k, v, { expiry }, command), this.run.guard(options, k));
   }
 
   private keys(keys: unknown): KeyString[] {

@@ -11,7 +11,7 @@ import type { DataType, Entry } from "../doc/entry.js";
 import { captureMutation, isLive, type Mutation, resolveMutation, utf8Of } from "../doc/entry.js";
 import type { Json } from "../doc/json.js";
 import { deepFreeze } from "../doc/json.js";
-import type { KeyString } from "../doc/key.js";
+import { isInternalKey, type KeyString } from "../doc/key.js";
 import { InvalidArgumentError, WrongTypeError } from "../errors.js";
 import { mark } from "../util/coverage.js";
 import type { Effect } from "../wal/batch-codec.js";
@@ -298,6 +298,13 @@ export class Txn {
    */
   versionOf(k: KeyString): number {
     return this.nextVersion(k) - 1;
+  }
+
+  /** The user keys this call changed (element subkeys left out) with their new versions, first write first. */
+  changedKeys(): [KeyString, number][] {
+    const out: [KeyString, number][] = [];
+    for (const [k, e] of this.writes) if (!isInternalKey(k)) out.push([k, e.version]);
+    return out;
   }
 
   /** Whether this call wrote anything. */
