@@ -291,6 +291,18 @@ describe("keys, types and durability", () => {
     expect(errorOf(await call(c, "JSON.GET", "h", "$.a"))).toBe(wrong);
     expect(errorOf(await call(c, "JSON.SET", "h", "$", "1"))).toBe(wrong);
     expect(errorOf(await call(c, "JSON.SET", "h", "$.a", "1"))).toBe(wrong);
+    // At the root with NX or XX too (RedisJSON checks the key's type first), and on a string key.
+    await call(c, "SET", "s", "v");
+    for (const key of ["h", "s"]) {
+      for (const path of ["$", "."]) {
+        expect(errorOf(await call(c, "JSON.SET", key, path, "1", "NX")), `${key} ${path}`).toBe(wrong);
+        expect(errorOf(await call(c, "JSON.SET", key, path, "1", "XX")), `${key} ${path}`).toBe(wrong);
+      }
+    }
+    expect(await call(c, "JSON.SET", "j", "$", "2", "NX")).toBe(null); // a document: NX answers nil
+    expect(await call(c, "JSON.SET", "j2", "$", "2", "NX")).toBe("OK");
+    expect(await call(c, "JSON.SET", "j2", "$", "3", "NX")).toBe(null);
+    expect(await call(c, "JSON.GET", "j2")).toBe("2");
     expect(errorOf(await call(c, "JSON.NUMINCRBY", "h", "$.a", "1"))).toBe(wrong);
     expect(errorOf(await call(c, "JSON.ARRLEN", "h", "$"))).toBe(wrong);
     expect(errorOf(await call(c, "JSON.DEL", "h", "$.a"))).toBe(wrong);

@@ -71,7 +71,9 @@ const nothing = (reply: Reply): WritePlan => ({ reply: () => reply });
 
 async function jsonSet(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const a = setArgs(ctx, args);
-  if (a.path.root && a.cond !== "XX") return applyBlind(ctx, rootSet(a));
+  // A plain root write is blind; NX and XX read the key first, so a key of another type answers WRONGTYPE
+  // (as RedisJSON, which checks the type before the condition) rather than NX's nil.
+  if (a.path.root && a.cond === undefined) return applyBlind(ctx, rootSet(a));
   return readDecideWrite(ctx, a.key, (live) => {
     if (live === undefined) {
       if (a.cond === "XX") return nothing(R.null);
@@ -80,7 +82,8 @@ async function jsonSet(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
       throw new CommandError(JERR.atRoot);
     }
     const doc = live.value;
-    if (a.path.root) return { write: rootSet(a).mutation, reply: () => R.ok };
+    if (a.path.root)
+      return a.cond === "NX" ? nothing(R.null) : { write: rootSet(a).mutation, reply: () => R.ok };
     const write: Mutation = { op: "setPath", key: a.key, path: a.path.text, value: a.value };
     const exists = locationsOf(doc, a.path).length > 0;
     if (exists && a.cond !== "NX") return { write, reply: () => R.ok };
@@ -100,7 +103,10 @@ async function jsonSet(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
   });
 }
 
-/** JSON.SET at the root as one mutation: a path write at `$`, which keeps the TTL (NX: only if absent). */
+/**
+ * JSON.SET at the root as one mutation: a path write at `$`, which keeps the TTL (NX: only if absent, a
+ * condition that also holds inside {@link readDecideWrite}, which already saw the key absent).
+ */
 function rootSet(a: SetArgs): BatchStep {
   const ifVersion = a.cond === "NX" ? 0 : undefined;
   return {
