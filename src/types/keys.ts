@@ -89,13 +89,16 @@ export class Keys {
   /** @internal built by the database. */
   constructor(private readonly run: TypesRunner) {}
 
-  /** DEL: deletes the keys, whatever they hold (O(1) each); how many existed (a repeat counts once). */
+  /**
+   * DEL: deletes the keys, whatever they hold (O(1) each); how many existed (a repeat counts once).
+   * `ifVersion`: the first key's.
+   */
   del(keys: readonly KeyInput[], options?: TypesWriteOptions): Promise<number> {
     const ks = this.keys(keys);
     return this.run.write((tx) => del(tx, ks), this.run.guard(options, ks[0]));
   }
 
-  /** UNLINK: as DEL (deletes are O(1) here, never a scan of a collection). */
+  /** UNLINK: as DEL (deletes are O(1) here, never a scan of a collection). `ifVersion`: the first key's. */
   unlink(keys: readonly KeyInput[], options?: TypesWriteOptions): Promise<number> {
     const ks = this.keys(keys);
     return this.run.write((tx) => del(tx, ks, "unlink"), this.run.guard(options, ks[0]));
@@ -115,14 +118,15 @@ export class Keys {
 
   /**
    * RENAME: moves the value and its TTL to `destination`, replacing what it held. A collection's elements
-   * are copied (O(n), one record). @throws DataTypeError FUSEDB_NO_SUCH_KEY if `key` does not exist.
+   * are copied (O(n), one record). `ifVersion`: `key`'s (the source). @throws DataTypeError
+   * FUSEDB_NO_SUCH_KEY if `key` does not exist.
    */
   async rename(key: KeyInput, destination: KeyInput, options?: TypesWriteOptions): Promise<void> {
     const [src, dst] = [this.run.key(key), this.run.key(destination)];
     await this.run.write((tx) => rename(tx, src, dst, false), this.run.guard(options, src));
   }
 
-  /** RENAMENX: RENAME only if `destination` does not exist; whether it was renamed. */
+  /** RENAMENX: RENAME only if `destination` does not exist; whether it was renamed. `ifVersion`: `key`'s. */
   async renamenx(key: KeyInput, destination: KeyInput, options?: TypesWriteOptions): Promise<boolean> {
     const [src, dst] = [this.run.key(key), this.run.key(destination)];
     return (await this.run.write((tx) => rename(tx, src, dst, true), this.run.guard(options, src))) === 1;
@@ -130,7 +134,8 @@ export class Keys {
 
   /**
    * COPY: copies the value and its TTL to `destination` (with `replace`, over an existing key); whether it
-   * was copied. @throws DataTypeError if both keys are the same.
+   * was copied. `ifVersion`: `key`'s (the source; `ifVersions` may name `destination`).
+   * @throws DataTypeError if both keys are the same.
    */
   async copy(
     key: KeyInput,

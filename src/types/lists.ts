@@ -213,7 +213,10 @@ export class Lists {
     return this.run.read((tx) => lpos(tx, k, e, o));
   }
 
-  /** LMOVE: moves one element between the ends of two lists (or rotates one); undefined if the source is absent. */
+  /**
+   * LMOVE: moves one element between the ends of two lists (or rotates one); undefined if the source is
+   * absent. `ifVersion`: the source's.
+   */
   async lmove(
     source: KeyInput,
     destination: KeyInput,

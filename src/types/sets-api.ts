@@ -124,7 +124,7 @@ export class Sets {
     });
   }
 
-  /** SMOVE: moves a member between sets (one atomic write); whether it was moved. */
+  /** SMOVE: moves a member between sets (one atomic write); whether it was moved. `ifVersion`: the source's. */
   async smove(
     source: KeyInput,
     destination: KeyInput,
@@ -155,7 +155,7 @@ export class Sets {
     return this.run.read((tx) => sdiff(tx, ks).map(bytesOf));
   }
 
-  /** SINTERSTORE: stores the intersection at `destination` (one atomic write); its size. */
+  /** SINTERSTORE: stores the intersection at `destination` (one atomic write); its size. `ifVersion`: its. */
   async sinterstore(
     destination: KeyInput,
     keys: readonly KeyInput[],
@@ -164,7 +164,7 @@ export class Sets {
     return this.store(destination, keys, "sinterstore", sinter, options);
   }
 
-  /** SUNIONSTORE. */
+  /** SUNIONSTORE (`ifVersion`: the destination's). */
   async sunionstore(
     destination: KeyInput,
     keys: readonly KeyInput[],
@@ -173,7 +173,7 @@ export class Sets {
     return this.store(destination, keys, "sunionstore", sunion, options);
   }
 
-  /** SDIFFSTORE. */
+  /** SDIFFSTORE (`ifVersion`: the destination's). */
   async sdiffstore(
     destination: KeyInput,
     keys: readonly KeyInput[],

@@ -166,7 +166,7 @@ export class SortedSets {
   zrevrange(key: KeyInput, start: number, stop: number): Promise<ZMember[]> {
     return this.read((z) => z.zrevrange(key, start, stop));
   }
-  /** ZRANGESTORE: stores ZRANGE's selection of `src` at `dest` (replaced); its size. */
+  /** ZRANGESTORE: stores ZRANGE's selection of `src` at `dest` (replaced); its size. `ifVersion`: `dest`'s. */
   zrangestore(
     dest: KeyInput,
     src: KeyInput,
@@ -218,7 +218,10 @@ export class SortedSets {
   zrandmember(key: KeyInput, count?: number): Promise<ZMember[] | ZMember | undefined> {
     return this.read((z) => z.zrandmember(key, count));
   }
-  /** ZUNIONSTORE: stores the union (WEIGHTS, AGGREGATE) at `dest` (replaced in O(1)); its size. */
+  /**
+   * ZUNIONSTORE: stores the union (WEIGHTS, AGGREGATE) at `dest` (replaced in O(1)); its size.
+   * `ifVersion`: `dest`'s.
+   */
   zunionstore(
     dest: KeyInput,
     keys: readonly KeyInput[],
@@ -226,7 +229,7 @@ export class SortedSets {
   ): Promise<number> {
     return this.write(dest, options, (z) => z.zunionstore(dest, keys, options));
   }
-  /** ZINTERSTORE: stores the intersection at `dest` (replaced in O(1)); its size. */
+  /** ZINTERSTORE: stores the intersection at `dest` (replaced in O(1)); its size. `ifVersion`: `dest`'s. */
   zinterstore(
     dest: KeyInput,
     keys: readonly KeyInput[],
@@ -234,7 +237,10 @@ export class SortedSets {
   ): Promise<number> {
     return this.write(dest, options, (z) => z.zinterstore(dest, keys, options));
   }
-  /** ZDIFFSTORE: stores the members of the first key in none of the others at `dest`; its size. */
+  /**
+   * ZDIFFSTORE: stores the members of the first key in none of the others at `dest`; its size.
+   * `ifVersion`: `dest`'s.
+   */
   zdiffstore(dest: KeyInput, keys: readonly KeyInput[], options?: TypesWriteOptions): Promise<number> {
     return this.write(dest, options, (z) => z.zdiffstore(dest, keys));
   }
