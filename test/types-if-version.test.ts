@@ -12,6 +12,7 @@
  * - `ifVersion: 0` means "not live": it creates a missing key, and fails on a live one;
  * - after DEL and after expiry the old version conflicts, 0 succeeds, and the new version is above every
  *   version the key had (versions keep growing);
+ * - calls issued together holding the same version: exactly one commits (the check sees pending writes);
  * - bad options are refused with FUSEDB_INVALID_ARGUMENT before anything runs;
  * - subscribers' events carry the same new version `onCommit` reports.
  */
@@ -326,6 +327,25 @@ describe("ifVersion on every data-type write", () => {
     expect(await snapshot(db)).toEqual(before);
     expect(await db.sets.smove("s1", "o", "a", { ifVersion: s1, ifVersions: [["o", o]] })).toBe(true);
     expect(await db.sets.sinterstore("k", ["o", bin], { ifVersions: [[bin, b]], ifVersion: 0 })).toBe(1);
+    await db.close();
+  });
+
+  it("two calls holding the same version, issued together: exactly one commits (pending writes count)", async () => {
+    const { db } = await open();
+    await list(db);
+    const v = await db.versionOf("k");
+    const calls = [
+      db.lists.rpush("k", ["x"], { ifVersion: v }),
+      db.hashes.hset("k", { a: "1" }, { ifVersion: v }), // would be WRONGTYPE: the conflict is found first
+      db.lists.lpop("k", undefined, { ifVersion: v }),
+      db.keys.del(["k"], { ifVersion: v }),
+    ];
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((r) => r.status)).toEqual(["fulfilled", "rejected", "rejected", "rejected"]);
+    for (const r of settled.slice(1)) {
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ expected: v, actual: v + 1 });
+    }
+    expect(await db.lists.lrange("k", 0, -1)).toEqual(["a", "b", "c", "x"].map((e) => Buffer.from(e)));
     await db.close();
   });
 
