@@ -94,7 +94,9 @@ export class TypesRunner {
         usedTime = tx.usedTime;
         return out;
       });
-      if (view.fills > 0 && !(await this.unchanged(view.gets))) continue;
+      // Validation (only after I/O: a run answered from memory read everything at one instant): the state
+      // must not have moved under the reads, between runs or since.
+      if (view.fills > 0 && (view.moved || !(await this.unchanged(view.gets)))) continue;
       if (this.dependsOnTime(view.gets, nowMs, usedTime)) await this.pipeline.answerTime(nowMs);
       return result;
     }
@@ -146,6 +148,15 @@ export class TypesRunner {
         this.tree.scan({ gte: req.gte, lt: req.lt }, req.limit, req.reverse, nowMs).catch((err: unknown) => {
           throw asIoError(err, `read from ${this.dir} failed`);
         }),
+      scanNow: (req) => {
+        let found: ReturnType<Tree["scanNow"]>;
+        try {
+          found = this.tree.scanNow({ gte: req.gte, lt: req.lt }, req.limit, req.reverse, nowMs);
+        } catch (err) {
+          throw asIoError(err, `read from ${this.dir} failed`);
+        }
+        return found === NOT_IN_MEMORY ? NOT_NOW : found;
+      },
     };
   }
 }
