@@ -82,8 +82,6 @@ export class CachingView implements StateView {
    * and the count), so validation compares those first answers, not only the last run's.
    */
   readonly gets = new Map<KeyString, Entry | undefined>();
-  /** A key read again answered another entry than the first time: the state moved between two runs. */
-  moved = false;
   /** Reads performed (0: every run was answered from memory, with nothing in between). */
   fills = 0;
 
@@ -115,14 +113,12 @@ export class CachingView implements StateView {
     throw new NeedRead(undefined, req);
   }
 
-  /** Records a point read's answer (see `gets`). */
+  /**
+   * Records a point read's first answer (see `gets`). A later, different answer needs no note of its own:
+   * entries of a key only ever get newer, so the first answer then differs from the state validation sees.
+   */
   private note(key: KeyString, found: Entry | undefined): void {
-    if (!this.gets.has(key)) {
-      this.gets.set(key, found);
-      return;
-    }
-    const first = this.gets.get(key);
-    if (first?.lsn !== found?.lsn || first?.version !== found?.version) this.moved = true;
+    if (!this.gets.has(key)) this.gets.set(key, found);
   }
 
   /** Performs the read `need` asks for into the cache. */
