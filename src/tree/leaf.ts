@@ -6,7 +6,7 @@
  * flush, merge or split that finishes meanwhile never pulls a file from under it.
  */
 import type { Entry } from "../doc/entry.js";
-import { expiredToTombstone, isLive } from "../doc/entry.js";
+import { expiredToTombstone } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
 import type { KeyRange } from "./key-range.js";
