@@ -279,6 +279,17 @@ export class CommitPipeline {
         this.tree.scan({ gte: req.gte, lt: req.lt }, req.limit, req.reverse, nowMs).catch((err: unknown) => {
           throw this.readFailed(err);
         }),
+      // A scan memory (or a synchronous block read) answers keeps the operation on the fast path of
+      // commitOp (issue 14: every scanning operation used to wait for an asynchronous scan in the queue).
+      scanNow: (req) => {
+        let found: ReturnType<Tree["scanNow"]>;
+        try {
+          found = this.tree.scanNow({ gte: req.gte, lt: req.lt }, req.limit, req.reverse, nowMs);
+        } catch (err) {
+          throw this.readFailed(err);
+        }
+        return found === NOT_IN_MEMORY ? NOT_NOW : found;
+      },
     };
   }
 

@@ -6,13 +6,15 @@
  * flush, merge or split that finishes meanwhile never pulls a file from under it.
  */
 import type { Entry } from "../doc/entry.js";
-import { expiredToTombstone, isLive } from "../doc/entry.js";
+import { expiredToTombstone } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
-import { inRange, type KeyRange, pastEnd, startKey } from "./key-range.js";
+import type { KeyRange } from "./key-range.js";
+import { startKey } from "./key-range.js";
+import { LeafScan, type ScanPacer, type ScanSource, SegmentCursor } from "./leaf-scan.js";
 import { MemBuffer } from "./mem-buffer.js";
 import { type RawEntry, rawFromPairs } from "./raw-entry.js";
-import { lowerBound, NOT_CACHED, type SegmentReader } from "./segment-reader.js";
+import { NOT_CACHED, type SegmentReader } from "./segment-reader.js";
 
 /** Marker: the buffers do not know the key; segments must be read. */
 export const NOT_IN_MEMORY: unique symbol = Symbol("NOT_IN_MEMORY");
@@ -148,8 +150,9 @@ export class Leaf {
 
   /**
    * Up to `limit` live entries (tombstones and entries expired at `nowMs` skipped) within `range`, in key
-   * order or reverse, newest first per key. The caller clips `range` to the leaf. Every entry examined,
-   * live or not, is counted on `pacer`, which yields to the event loop between bounded runs of work.
+   * order or reverse, newest first per key (leaf-scan.ts). The caller clips `range` to the leaf. Every entry
+   * examined, live or not, is counted on `pacer`, which yields to the event loop between bounded runs of
+   * work; blocks the cache lacks are read asynchronously.
    * @throws CorruptionError from a segment.
    */
   async scan(
@@ -159,27 +162,52 @@ export class Leaf {
     nowMs: number,
     pacer: ScanPacer,
   ): Promise<Pair[]> {
-    const out: Pair[] = [];
     const segments = [...this.segments];
     for (const s of segments) s.retain();
     try {
-      const sources = [
-        memorySource(this.active, range, reverse),
-        ...(this.frozen ? [memorySource(this.frozen, range, reverse)] : []),
-        ...segments.map((s) => s.range(startKey(range, reverse), reverse)),
-      ];
-      for await (const [key, entry] of mergeSources(sources, reverse)) {
-        const pause = pacer.examined();
+      const scan = new LeafScan(this.scanSources(range, reverse, segments), range, limit, reverse, nowMs);
+      // Bounded by the entries examined and the blocks loaded: every round does one or the other.
+      for (;;) {
+        const pause = pacer.spend(scan.run(pacer.room));
         if (pause !== undefined) await pause;
-        if (pastEnd(key, range, reverse)) break;
-        if (!inRange(key, range) || !isLive(entry, nowMs)) continue;
-        out.push([key, entry]);
-        if (out.length >= limit) break;
+        if (scan.finished) return scan.out;
+        await scan.takeBlocked()?.load?.();
       }
     } finally {
       for (const s of segments) await s.release();
     }
-    return out;
+  }
+
+  /**
+   * {@link scan} without waiting: the same answer, from the buffers, cached blocks and blocks read on the
+   * calling thread where the files offer `readSync`; NOT_IN_MEMORY if a block needs an asynchronous read or
+   * the scan would examine more than `budget.entries` entries (what it examined is taken from it).
+   * Synchronous, so no segment can go away meanwhile. @throws CorruptionError; the file system's error.
+   */
+  scanNow(
+    range: KeyRange,
+    limit: number,
+    reverse: boolean,
+    nowMs: number,
+    budget: { entries: number },
+  ): Pair[] | typeof NOT_IN_MEMORY {
+    const scan = new LeafScan(this.scanSources(range, reverse, this.segments), range, limit, reverse, nowMs);
+    // Bounded by the budget and the blocks: every round examines entries or loads a block.
+    for (;;) {
+      budget.entries -= scan.run(budget.entries);
+      if (scan.finished) return scan.out;
+      const blocked = scan.takeBlocked();
+      if (blocked?.loadNow?.() !== true) return NOT_IN_MEMORY;
+    }
+  }
+
+  /** The sources of a scan from `range`'s start: buffers, then `segments` (newest first). */
+  private scanSources(range: KeyRange, reverse: boolean, segments: readonly SegmentReader[]): ScanSource[] {
+    const from = startKey(range, reverse);
+    const sources: ScanSource[] = [this.active.cursor(from, reverse)];
+    if (this.frozen !== undefined) sources.push(this.frozen.cursor(from, reverse));
+    for (const s of segments) sources.push(new SegmentCursor(s, from, reverse));
+    return sources;
   }
 
   /** Moves the active buffer to frozen (for a flush) and starts a new active buffer. */
@@ -226,104 +254,10 @@ async function* memoryRuns(buffer: MemBuffer): AsyncGenerator<RawEntry[]> {
   }
 }
 
-/**
- * Bounds a scan's work between yields: `examined` is awaited once per entry a scan looks at (tombstones,
- * expired and out-of-range entries included) and, every `entriesPerYield` entries, awaits `yieldNow` — so a
- * scan that skips many tombstones for a small `limit` never holds the event loop for more than that many
- * entries. Otherwise it returns at once (no promise, no microtask).
- */
-export class ScanPacer {
-  private sinceYield = 0;
-  /** Yields made so far. */
-  yields = 0;
-
-  constructor(
-    private readonly entriesPerYield: number,
-    private readonly yieldNow: () => Promise<void>,
-  ) {
-    assert(Number.isSafeInteger(entriesPerYield), "entriesPerYield is an integer");
-    assert(entriesPerYield >= 1, "entriesPerYield is at least 1");
-  }
-
-  /** Counts one entry examined; a promise to await when it is time to yield, else undefined. */
-  examined(): Promise<void> | undefined {
-    if (++this.sinceYield < this.entriesPerYield) return undefined;
-    this.sinceYield = 0;
-    this.yields++;
-    return this.yieldNow();
-  }
-}
-
 /** `pair` with an expired document turned into a tombstone of the same version. */
 export function expireAt(pair: Pair, nowMs: number): Pair {
   const [key, entry] = pair;
   // `text` and `expiresAtMs` only: reading `value` would parse a lazily decoded document.
   const expired = entry.text !== undefined && entry.expiresAtMs !== undefined && nowMs >= entry.expiresAtMs;
   return expired ? [key, expiredToTombstone(entry)] : pair;
-}
-
-/** A buffer's entries from the scan start, ascending (or descending), as an async source. */
-async function* memorySource(buffer: MemBuffer, range: KeyRange, reverse: boolean): AsyncGenerator<Pair> {
-  const keys = buffer.keys();
-  const from = startKey(range, reverse);
-  if (!reverse) {
-    for (let i = from === undefined ? 0 : lowerBound(keys, from); i < keys.length; i++) {
-      yield bufferPair(buffer, keys, i);
-    }
-    return;
-  }
-  let i = from === undefined ? keys.length - 1 : lowerBound(keys, from);
-  // Start at the last key at or below `from`: one back if `from` is past the end or not itself a key.
-  if (from !== undefined) {
-    const at = keys[i];
-    if (at === undefined || at > from) i--;
-  }
-  for (; i >= 0; i--) yield bufferPair(buffer, keys, i);
-}
-
-/** Key `i` of a buffer's sorted `keys` and its entry (both exist: `keys` is the buffer's own). */
-function bufferPair(buffer: MemBuffer, keys: readonly KeyString[], i: number): Pair {
-  const key = keys[i];
-  assert(key !== undefined, "a buffer key index lies inside its keys");
-  const entry = buffer.get(key);
-  assert(entry !== undefined, "a buffer's sorted keys are its keys");
-  return [key, entry];
-}
-
-/**
- * K-way merge of sorted sources, newest source first: each key once, from the first source that has it.
- * Ascending, or descending with `reverse`. Bounded by the sources' entries.
- * Idea: LevelDB MergingIterator.
- */
-export async function* mergeSources(sources: AsyncIterator<Pair>[], reverse: boolean): AsyncGenerator<Pair> {
-  const heads: (Pair | undefined)[] = [];
-  for (const s of sources) {
-    const r = await s.next();
-    heads.push(r.done ? undefined : r.value);
-  }
-  try {
-    // Bounded by the sources' entries: every round advances at least one source.
-    for (;;) {
-      // The smallest head key (largest in reverse); the first source holding it is the newest.
-      let pair: Pair | undefined;
-      for (const h of heads) {
-        if (h === undefined) continue;
-        if (pair === undefined || (reverse ? h[0] > pair[0] : h[0] < pair[0])) pair = h;
-      }
-      if (pair === undefined) return;
-      yield pair;
-      const key = pair[0];
-      let i = 0;
-      for (const source of sources) {
-        const h = heads[i];
-        if (h !== undefined && h[0] === key) {
-          const r = await source.next();
-          heads[i] = r.done ? undefined : r.value;
-        }
-        i++;
-      }
-    }
-  } finally {
-    for (const s of sources) await s.return?.();
-  }
 }

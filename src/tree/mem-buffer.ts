@@ -1,13 +1,16 @@
 /**
  * A leaf's mutable buffer (FuseDB "buffer", LevelDB "memtable"): the newest durable entry of each key that
  * changed since the leaf's last flush. A later mutation of the same key replaces its entry in place, so an
- * increment or patch never leaves an operand chain behind.
+ * increment or patch never leaves an operand chain behind. Entries live in a Map (point reads); the keys
+ * are also kept in order as they arrive ({@link SortedKeys}: O(log n) per new key), so a scan right after
+ * a write seeks in O(log n) instead of sorting the whole buffer again (issue 14: 40-70 ms per scan at 20k
+ * unflushed members before).
  */
 import type { Entry } from "../doc/entry.js";
 import { expiredToTombstone, isLive } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 import { assert } from "../errors.js";
-import { inRange, type KeyRange } from "./key-range.js";
+import { type KeyPosition, SortedKeys } from "./sorted-keys.js";
 
 /** Approximate per-entry overhead of the Map slot and the entry object, in bytes. */
 const ENTRY_OVERHEAD_BYTES = 64;
@@ -16,8 +19,8 @@ const ENTRY_OVERHEAD_BYTES = 64;
 export class MemBuffer {
   private readonly map = new Map<KeyString, Entry>();
   private bytes = 0;
-  /** Keys in ascending order, rebuilt lazily after a new key arrives (updates of known keys keep it). */
-  private sortedKeys: KeyString[] | undefined = [];
+  /** The map's keys in ascending order, kept sorted on every insert of a new key. */
+  private readonly order = new SortedKeys();
   private lowLsn = Number.POSITIVE_INFINITY;
 
   /** Entries held. */
@@ -47,24 +50,18 @@ export class MemBuffer {
   set(key: KeyString, entry: Entry): void {
     const old = this.map.get(key);
     if (old) this.bytes -= cost(key, old);
-    else this.sortedKeys = undefined;
+    else this.order.insert(key);
     if (entry.lsn < this.lowLsn) this.lowLsn = entry.lsn;
     this.map.set(key, entry);
     this.bytes += cost(key, entry);
   }
 
-  /** Entries whose key lies in `range`, in no particular order. */
-  *entriesIn(range: KeyRange): Generator<[KeyString, Entry]> {
-    for (const pair of this.map) if (inRange(pair[0], range)) yield pair;
-  }
-
   /**
-   * The keys in ascending order: a shared array, valid until the next `set` of a new key, that the caller
-   * must not modify. Sorting happens only after new keys arrived, so hot-key workloads scan without sorting.
+   * A walk over the entries from `from` (ascending: the first key at or above it; descending: the last at
+   * or below it; undefined: from the end the walk starts at). See {@link BufferCursor}.
    */
-  keys(): readonly KeyString[] {
-    if (this.sortedKeys === undefined) this.sortedKeys = [...this.map.keys()].sort(compareKeys);
-    return this.sortedKeys;
+  cursor(from: KeyString | undefined, reverse: boolean): BufferCursor {
+    return new BufferCursor(this.map, this.order, from, reverse);
   }
 
   /**
@@ -83,7 +80,7 @@ export class MemBuffer {
 
   /** Entries in ascending key order (a new array). */
   sorted(): [KeyString, Entry][] {
-    return this.keys().map((k) => {
+    return this.order.toArray().map((k) => {
       const entry = this.map.get(k);
       assert(entry !== undefined, "the sorted keys are the buffer's keys");
       return [k, entry];
@@ -91,9 +88,53 @@ export class MemBuffer {
   }
 }
 
-/** Bytewise order of KeyStrings (latin1: one char per byte). */
-export function compareKeys(a: KeyString, b: KeyString): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/**
+ * A walk over a buffer's keys in order, each with its newest entry. Keys that arrive during the walk (an
+ * asynchronous scan waits between entries) are seen if they lie ahead of it: when the buffer's key order
+ * changed since the last step, the walk finds its current key again (keys never leave a buffer) before
+ * moving on. Bounded by the buffer's keys.
+ */
+export class BufferCursor {
+  private at: KeyPosition;
+  private seen: number;
+  /** The key at `at` (undefined: the walk is done). */
+  private current: KeyString | undefined;
+
+  constructor(
+    private readonly map: ReadonlyMap<KeyString, Entry>,
+    private readonly order: SortedKeys,
+    from: KeyString | undefined,
+    private readonly reverse: boolean,
+  ) {
+    if (from === undefined) this.at = reverse ? order.last() : order.first();
+    else this.at = reverse ? order.lastAtOrBelow(from) : order.lowerBound(from);
+    this.seen = order.version;
+    this.current = order.keyAt(this.at);
+  }
+
+  /** The current key and its entry, or undefined at the end. */
+  head(): [KeyString, Entry] | undefined {
+    const key = this.current;
+    if (key === undefined) return undefined;
+    const entry = this.map.get(key);
+    assert(entry !== undefined, "a buffer's ordered keys are its keys");
+    return [key, entry];
+  }
+
+  /** Moves to the next key of the walk. */
+  advance(): void {
+    const key = this.current;
+    if (key === undefined) return;
+    if (this.seen !== this.order.version) {
+      // Inserts moved positions: find the current key again (it is still there).
+      this.at = this.order.lowerBound(key);
+      this.seen = this.order.version;
+      assert(this.order.keyAt(this.at) === key, "a buffer keeps its keys");
+    }
+    if (this.reverse) this.order.prev(this.at);
+    else this.order.next(this.at);
+    this.current = this.order.keyAt(this.at);
+  }
 }
 
 function cost(key: KeyString, entry: Entry): number {

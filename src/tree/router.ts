@@ -10,7 +10,8 @@ import type { Entry } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 import { assert, ClosedError } from "../errors.js";
 import type { KeyRange } from "./key-range.js";
-import { type Leaf, ScanPacer } from "./leaf.js";
+import { type Leaf, NOT_IN_MEMORY } from "./leaf.js";
+import { ScanPacer } from "./leaf-scan.js";
 
 type Pair = [KeyString, Entry];
 
@@ -69,19 +70,49 @@ export class Router {
   async scan(range: KeyRange, limit: number, reverse: boolean, nowMs: number): Promise<Pair[]> {
     const out: Pair[] = [];
     const pacer = new ScanPacer(this.pacing.entriesPerYield, this.pacing.yieldNow);
-    let leaf: Leaf | undefined = reverse ? this.lastLeafFor(range) : this.firstLeafFor(range);
-    // The part of `range` not yet scanned: each leaf done moves its start (or, in reverse, its end) past the
-    // leaf's range, so a leaf that a merge-back widened meanwhile never yields a key twice.
-    let rest: KeyRange = { ...range };
-    // Bounded by the leaves in range (and by `limit`).
-    while (leaf !== undefined) {
+    for (const [leaf, part] of this.walk(range, reverse)) {
       // The tree may have closed while the previous leaf was read: its segments are gone (seed ci-1005).
       if (this.pacing.closed?.()) throw new ClosedError();
-      const high = this.highOf(leaf);
-      const low = leaf.low;
-      const found = await leaf.scan(clipRange(rest, low, high), limit - out.length, reverse, nowMs, pacer);
+      const found = await leaf.scan(part, limit - out.length, reverse, nowMs, pacer);
       for (const p of found) out.push(p);
       if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /**
+   * {@link scan} without waiting, in one synchronous run (so every leaf is read at one instant): NOT_IN_MEMORY
+   * if some leaf needs an asynchronous block read, or if the scan would examine more than
+   * `pacing.entriesPerYield` entries — a synchronous scan holds the event loop no longer than one run of
+   * an asynchronous one does between two yields.
+   * @throws CorruptionError from a segment; the file system's error; ClosedError once the tree closed.
+   */
+  scanNow(range: KeyRange, limit: number, reverse: boolean, nowMs: number): Pair[] | typeof NOT_IN_MEMORY {
+    if (this.pacing.closed?.()) throw new ClosedError();
+    const out: Pair[] = [];
+    const budget = { entries: this.pacing.entriesPerYield };
+    for (const [leaf, part] of this.walk(range, reverse)) {
+      const found = leaf.scanNow(part, limit - out.length, reverse, nowMs, budget);
+      if (found === NOT_IN_MEMORY) return NOT_IN_MEMORY;
+      for (const p of found) out.push(p);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /**
+   * The leaves a scan of `range` visits, in scan order, each with the part of the range it holds. The next
+   * leaf is found by key when the caller asks for it (after reading the previous one): the part not yet
+   * scanned loses each leaf done (its start, or in reverse its end, moves past the leaf), so a leaf that a
+   * merge-back widened meanwhile never yields a key twice. Bounded by the leaves in range.
+   */
+  private *walk(range: KeyRange, reverse: boolean): Generator<[Leaf, KeyRange]> {
+    let leaf: Leaf | undefined = reverse ? this.lastLeafFor(range) : this.firstLeafFor(range);
+    let rest: KeyRange = { ...range };
+    while (leaf !== undefined) {
+      const high = this.highOf(leaf);
+      const low = leaf.low;
+      yield [leaf, clipRange(rest, low, high)];
       if (reverse) {
         rest = { ...rest, lt: low };
         delete rest.lte;
@@ -93,7 +124,6 @@ export class Router {
         leaf = this.leafFrom(high, rest);
       }
     }
-    return out;
   }
 
   /** The end of `leaf`'s range (the next leaf's low); undefined for the last leaf or a retired one. */

@@ -244,25 +244,6 @@ export class SegmentReader {
   }
 
   /**
-   * Entries in key order starting at the block that may hold `from` (ascending), or, with `reverse`, in
-   * descending order starting at the block that may hold `from`. The caller filters the exact bounds.
-   * @throws CorruptionError on a damaged block.
-   */
-  async *range(from: KeyString | undefined, reverse: boolean): AsyncGenerator<[KeyString, Entry]> {
-    if (!reverse) {
-      for (let b = from === undefined ? 0 : Math.max(0, this.blockFor(from)); b < this.index.length; b++) {
-        const block = await this.loadBlock(b);
-        for (let i = 0; i < block.keys.length; i++) yield blockPair(block, i);
-      }
-      return;
-    }
-    for (let b = from === undefined ? this.index.length - 1 : this.blockFor(from); b >= 0; b--) {
-      const block = await this.loadBlock(b);
-      for (let i = block.keys.length - 1; i >= 0; i--) yield blockPair(block, i);
-    }
-  }
-
-  /**
    * The entry for `key` (tombstones included; undefined if this segment has none) without waiting: from the
    * cache, or read on the calling thread if the file offers `readSync`; {@link NOT_CACHED} if the block
    * would need an asynchronous read.
@@ -272,16 +253,30 @@ export class SegmentReader {
     if (!this.mayContain(key)) return undefined;
     const b = this.blockFor(key);
     if (b < 0) return undefined;
-    const ix = this.indexAt(b);
-    let block = this.cache.get(this.id, ix.offset);
-    if (block === undefined) {
-      if (this.file.readSync === undefined) return NOT_CACHED;
-      checkBlockLength(this.name, ix.offset, ix.length);
-      const data = this.file.readSync(ix.offset, ix.length);
-      block = this.admitBlock(ix, verifyBlock(data, this.name, ix.offset, ix.length, this.verifyChecksums));
-    }
+    const block = this.blockNow(b);
+    if (block === NOT_CACHED) return NOT_CACHED;
     const i = lowerBound(block.keys, key);
     return block.keys[i] === key ? block.entries[i] : undefined;
+  }
+
+  /**
+   * Block `b` without waiting: from the cache, or read (and verified, and cached) on the calling thread if
+   * the file offers `readSync`; {@link NOT_CACHED} if it would need an asynchronous read.
+   * @throws CorruptionError if the block is damaged; the file system's error.
+   */
+  blockNow(b: number): Block | typeof NOT_CACHED {
+    const ix = this.indexAt(b);
+    const cached = this.cache.get(this.id, ix.offset);
+    if (cached !== undefined) return cached;
+    if (this.file.readSync === undefined) return NOT_CACHED;
+    checkBlockLength(this.name, ix.offset, ix.length);
+    const data = this.file.readSync(ix.offset, ix.length);
+    return this.admitBlock(ix, verifyBlock(data, this.name, ix.offset, ix.length, this.verifyChecksums));
+  }
+
+  /** Block `b` if the cache holds it (made most recent), else undefined; reads nothing. */
+  cachedBlock(b: number): Block | undefined {
+    return this.cache.get(this.id, this.indexAt(b).offset, false);
   }
 
   /**
@@ -319,8 +314,8 @@ export class SegmentReader {
     return this.index.length;
   }
 
-  private blockFor(key: KeyString): number {
-    // Last block whose first key <= key.
+  /** Index of the last block whose first key is at or below `key` (-1: `key` is below every block). */
+  blockFor(key: KeyString): number {
     let lo = 0;
     let hi = this.index.length;
     while (lo < hi) {
@@ -338,7 +333,8 @@ export class SegmentReader {
     return ix;
   }
 
-  private async loadBlock(b: number): Promise<Block> {
+  /** Block `b`, from the cache or read (verified, then cached). @throws CorruptionError; the file system's error. */
+  async loadBlock(b: number): Promise<Block> {
     const ix = this.indexAt(b);
     const cached = this.cache.get(this.id, ix.offset);
     if (cached) return cached;

@@ -389,6 +389,16 @@ export class Tree {
     return this.router.scan(range, limit, reverse, nowMs);
   }
 
+  /**
+   * {@link scan} without waiting: the same answer, read in one synchronous run from the buffers, cached
+   * blocks and blocks read on the calling thread where the files offer `readSync`; NOT_IN_MEMORY if a block
+   * needs an asynchronous read or the scan would examine more than `scanEntriesPerYield` entries (see
+   * {@link Router.scanNow}). @throws CorruptionError; the file system's error; ClosedError after close.
+   */
+  scanNow(range: KeyRange, limit: number, reverse: boolean, nowMs: number): Pair[] | typeof NOT_IN_MEMORY {
+    return this.router.scanNow(range, limit, reverse, nowMs);
+  }
+
   /** Counters and sizes. */
   stats(): TreeStats {
     let segments = 0;

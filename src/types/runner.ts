@@ -110,6 +110,8 @@ export class TypesRunner {
         usedTime = tx.usedTime;
         return out;
       });
+      // Validation (only after I/O: a run answered from memory read everything at one instant): no key read
+      // in any run may have changed since its first answer (`gets` keeps those).
       if (view.fills > 0 && !(await this.unchanged(view.gets))) continue;
       if (this.dependsOnTime(view.gets, nowMs, usedTime)) await this.pipeline.answerTime(nowMs);
       return result;
@@ -162,6 +164,15 @@ export class TypesRunner {
         this.tree.scan({ gte: req.gte, lt: req.lt }, req.limit, req.reverse, nowMs).catch((err: unknown) => {
           throw asIoError(err, `read from ${this.dir} failed`);
         }),
+      scanNow: (req) => {
+        let found: ReturnType<Tree["scanNow"]>;
+        try {
+          found = this.tree.scanNow({ gte: req.gte, lt: req.lt }, req.limit, req.reverse, nowMs);
+        } catch (err) {
+          throw asIoError(err, `read from ${this.dir} failed`);
+        }
+        return found === NOT_IN_MEMORY ? NOT_NOW : found;
+      },
     };
   }
 }

@@ -53,6 +53,11 @@ export interface ViewSource {
   read(key: KeyString): Promise<Entry | undefined>;
   /** Live entries of a range as the tree holds them now. */
   scan(req: ScanRequest): Promise<Pair[]>;
+  /**
+   * {@link scan} if it can be answered without waiting (one synchronous read of the tree), else `NOT_NOW`;
+   * absent: never.
+   */
+  scanNow?(req: ScanRequest): Pair[] | typeof NOT_NOW;
   /** Entries not yet in the tree that override it (the pipeline's overlay); undefined for none. */
   pending?(key: KeyString): Entry | undefined;
   /** Every pending entry inside a range (the overlay's), for merging into scans. */
@@ -64,12 +69,18 @@ export const NOT_NOW: unique symbol = Symbol("not-now");
 
 /**
  * A view over a {@link ViewSource} with a cache of what was read, for the rerun loop of {@link runOn}.
- * `gets` records each point read's answer (for validation of reads of the visible state).
+ * `gets` records each point read's answer (for validation of reads of the visible state). A scan that
+ * memory answers (`scanNow`) is answered afresh on every run and not cached: it is as new as the point
+ * reads of the same run. Only what waited for I/O is cached, for the reruns.
  */
 export class CachingView implements StateView {
   private readonly cache = new Map<KeyString, Entry | undefined>();
   private readonly scans = new Map<string, Pair[]>();
-  /** Point reads of the current run: key → the entry answered. */
+  /**
+   * Point reads of every run: key → the entry first answered. A read that waited for I/O (a cached scan)
+   * was asked for on the strength of the point reads before it (a collection's metadata names the range
+   * and the count), so validation compares those first answers, not only the last run's.
+   */
   readonly gets = new Map<KeyString, Entry | undefined>();
   /** Reads performed (0: every run was answered from memory, with nothing in between). */
   fills = 0;
@@ -85,14 +96,29 @@ export class CachingView implements StateView {
       found = this.source.now(key);
       if (found === NOT_NOW) throw new NeedRead(key, undefined);
     }
-    this.gets.set(key, found);
+    this.note(key, found);
     return found;
   }
 
   scan(req: ScanRequest): readonly Pair[] {
     const got = this.scans.get(scanId(req));
-    if (got === undefined) throw new NeedRead(undefined, req);
-    return got;
+    if (got !== undefined) return got;
+    const scanNow = this.source.scanNow;
+    if (scanNow !== undefined) {
+      // The pending entries and the tree in one synchronous step: nothing can be applied in between.
+      const pending = this.source.pendingIn?.(req.gte, req.lt) ?? [];
+      const found = scanNow({ ...req, limit: req.limit + pending.length });
+      if (found !== NOT_NOW) return mergePending(found, pending, req);
+    }
+    throw new NeedRead(undefined, req);
+  }
+
+  /**
+   * Records a point read's first answer (see `gets`). A later, different answer needs no note of its own:
+   * entries of a key only ever get newer, so the first answer then differs from the state validation sees.
+   */
+  private note(key: KeyString, found: Entry | undefined): void {
+    if (!this.gets.has(key)) this.gets.set(key, found);
   }
 
   /** Performs the read `need` asks for into the cache. */
@@ -109,18 +135,6 @@ export class CachingView implements StateView {
     // Pending tombstones may hide tree entries: read that many more so `limit` live ones remain.
     const found = await this.source.scan({ ...req, limit: req.limit + pending.length });
     this.scans.set(scanId(req), mergePending(found, pending, req));
-  }
-
-  /** Forgets the point reads of a run (before a rerun). */
-  startRun(): void {
-    this.gets.clear();
-  }
-
-  /** Drops everything cached (the visible state changed under a read: read again). */
-  clear(): void {
-    this.cache.clear();
-    this.scans.clear();
-    this.gets.clear();
   }
 }
 
@@ -156,7 +170,6 @@ export function mergePending(found: readonly Pair[], pending: readonly Pair[], r
  */
 export async function runOn<T>(view: CachingView, op: (view: StateView) => T): Promise<T> {
   for (;;) {
-    view.startRun();
     try {
       return op(view);
     } catch (err) {
@@ -171,7 +184,6 @@ export async function runOn<T>(view: CachingView, op: (view: StateView) => T): P
  * @throws whatever `op` throws besides NeedRead.
  */
 export function tryNow<T>(view: CachingView, op: (view: StateView) => T): { value: T } | undefined {
-  view.startRun();
   try {
     return { value: op(view) };
   } catch (err) {
