@@ -21,6 +21,7 @@ import { serverCommands } from "./server-commands.js";
 import { setCommands } from "./set-commands.js";
 import { stringCommands } from "./string-commands.js";
 import { transactionCommands } from "./transaction-commands.js";
+import { zsetBlockingCommands } from "./zset-blocking-commands.js";
 import { zsetCommands } from "./zset-commands.js";
 
 /** Builds the table (a fresh one per server, so tests may build their own). */
@@ -40,6 +41,7 @@ export function buildCommandTable(): CommandTable {
     ...listCommands,
     ...listBlockingCommands,
     ...zsetCommands,
+    ...zsetBlockingCommands,
     ...fusedbCommands,
     ...pubsubCommands,
     ...transactionCommands,
