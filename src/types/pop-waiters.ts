@@ -27,6 +27,9 @@ import type { Effect } from "../wal/batch-codec.js";
 import type { TypesRunner } from "./runner.js";
 import type { CollectionMeta, Txn } from "./txn.js";
 
+/** Most drain rounds a {@link PopWaiters.settled} caller waits (a BLMOVE chain longer than this goes on after). */
+export const SETTLE_ROUNDS_MAX = 16;
+
 /** The collection types a pop can wait on. */
 export type PopType = "list" | "zset";
 
@@ -84,6 +87,9 @@ export class PopWaiters {
   /** Pending tasks of the next round, in arrival order. */
   private tasks: Task[] = [];
   private draining = false;
+  /** Rounds run so far, and the callers of {@link settled} waiting for a round (or for the drain's end). */
+  private rounds = 0;
+  private settling: { readonly until: number; readonly resolve: () => void }[] = [];
   private waiting = 0;
   private closed = false;
 
@@ -145,6 +151,17 @@ export class PopWaiters {
     if (any) void Promise.resolve().then(() => this.drain());
   };
 
+  /**
+   * Undefined when no pop is pending; else a promise that resolves once the waiters made ready so far, and
+   * those their pops make ready in turn (BLMOVE chains), are served, or after {@link SETTLE_ROUNDS_MAX}
+   * rounds, whichever comes first (so steady traffic cannot hold a caller forever). The server awaits it
+   * before replying to a write, as Redis serves blocked clients before the next command runs. Never rejects.
+   */
+  settled(): Promise<void> | undefined {
+    if (!this.draining && this.tasks.length === 0) return undefined;
+    return new Promise((resolve) => this.settling.push({ until: this.rounds + SETTLE_ROUNDS_MAX, resolve }));
+  }
+
   /** Ends every wait not in flight with ClosedError (those in flight end with their attempt). */
   close(): void {
     this.closed = true;
@@ -180,10 +197,19 @@ export class PopWaiters {
         }
         await Promise.all(jobs);
         for (const t of again) if ("key" in t) this.markReady(t.key, t.type, t.budget);
+        this.rounds++;
+        this.wakeSettled(false);
       }
     } finally {
       this.draining = false;
+      this.wakeSettled(true);
     }
+  }
+
+  private wakeSettled(all: boolean): void {
+    const keep = all ? [] : this.settling.filter((s) => s.until > this.rounds);
+    for (const s of this.settling) if (all || s.until <= this.rounds) s.resolve();
+    this.settling = keep;
   }
 
   /** A new waiter's first try: its keys in order, except those with an older waiter (theirs first). */
