@@ -19,6 +19,7 @@ import { listCommands } from "./list-commands.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
 import { setCommands } from "./set-commands.js";
+import { sortCommands } from "./sort-command.js";
 import { stringCommands } from "./string-commands.js";
 import { transactionCommands } from "./transaction-commands.js";
 import { zsetBlockingCommands } from "./zset-blocking-commands.js";
@@ -42,6 +43,7 @@ export function buildCommandTable(): CommandTable {
     ...listBlockingCommands,
     ...zsetCommands,
     ...zsetBlockingCommands,
+    ...sortCommands,
     ...fusedbCommands,
     ...pubsubCommands,
     ...transactionCommands,
