@@ -3,7 +3,7 @@
  * `redis-server` to prove the harness:
  *
  *   npm run redis-suite -- [--target fusedb|redis-server|both] [--units a,b,...] [--json FILE]
- *       [--markdown FILE] [--logs DIR] [--cache DIR]
+ *       [--markdown FILE] [--logs DIR] [--cache DIR] [--fusedb-args="--appendfsync everysec"]
  *
  * (`npm run redis-suite` builds dist/ first, then runs this file with tsx.) `both` runs Debian's
  * redis-server first as the control, then fusedb, and the table shows them side by side.
@@ -11,7 +11,8 @@
  * Fetches the suite (Debian's `redis` source package, cached in .cache/redis-src), then runs each unit
  * (default: all fifteen that issue 15 names) against a fresh server, with the skip list
  * test/redis-suite/skip.txt, and prints a per-unit table (passed, failed, skipped, ignored by tag) and the
- * first failures of each unit. Needs tclsh (Debian's `tcl`) and, for the control, `redis-server`.
+ * first failures of each unit. `--fusedb-args` adds options to `fusedb server` (space-separated; default
+ * none: `appendfsync always`, where the stress units take minutes). Needs tclsh (Debian's `tcl`) and, for the control, `redis-server`.
  * Exit code: 0 every unit ran to its end with no failure, 1 otherwise, 2 the suite could not run.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -66,6 +67,7 @@ async function main(): Promise<number> {
       markdown: { type: "string" },
       logs: { type: "string" },
       cache: { type: "string", default: DEFAULT_CACHE },
+      "fusedb-args": { type: "string", default: "" },
     },
   });
   if (!["fusedb", "redis-server", "both"].includes(values.target)) {
@@ -81,7 +83,8 @@ async function main(): Promise<number> {
   console.log(`Redis suite: ${suite}`);
   const control =
     values.target === "fusedb" ? undefined : await runTarget(suite, units, redisServerTarget(), values.logs);
-  const target = values.target === "redis-server" ? undefined : fusedbTarget();
+  const extraArgs = values["fusedb-args"].split(" ").filter((a) => a !== "");
+  const target = values.target === "redis-server" ? undefined : fusedbTarget(undefined, extraArgs);
   const results =
     target === undefined ? (control as UnitResult[]) : await runTarget(suite, units, target, values.logs);
   const table = markdownTable(results, enabledUnits(), target === undefined ? undefined : control);

@@ -39,8 +39,8 @@ import type { KeyRange } from "./tree/key-range.js";
 import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
 import { Hashes } from "./types/hashes.js";
 import { Keys } from "./types/keys.js";
-import { ListWaiters } from "./types/list-waiters.js";
 import { Lists } from "./types/lists.js";
+import { PopWaiters } from "./types/pop-waiters.js";
 import { TypesRunner } from "./types/runner.js";
 import { Sets } from "./types/sets-api.js";
 import { Strings } from "./types/strings.js";
@@ -110,7 +110,8 @@ export class FuseDB {
   readonly strings: Strings;
   /** Lists (Redis's list commands, blocking pops included): src/types/lists.ts. */
   readonly lists: Lists;
-  private readonly listWaiters: ListWaiters;
+  /** @internal Blocking pops on lists and sorted sets (the server's BLPOP, BZPOPMIN, ...): src/types/pop-waiters.ts. */
+  readonly popWaiters: PopWaiters;
   /** Sorted sets (Redis's sorted-set commands): src/types/zsets.ts. */
   readonly zsets: SortedSets;
 
@@ -131,9 +132,9 @@ export class FuseDB {
     this.json = new JsonPaths({ get: (k) => this.get(k), batch: (m) => this.batch(m), valueBytesMax });
     this.keys = new Keys(run);
     this.strings = new Strings(run);
-    this.listWaiters = new ListWaiters(run, this.clock);
-    this.hub.watch(this.listWaiters.onEffects);
-    this.lists = new Lists(run, this.listWaiters);
+    this.popWaiters = new PopWaiters(run, this.clock);
+    this.hub.watch(this.popWaiters.onEffects);
+    this.lists = new Lists(run, this.popWaiters);
     this.zsets = new SortedSets(run);
   }
 
@@ -478,7 +479,7 @@ export class FuseDB {
    */
   async close(): Promise<void> {
     if (this.pipeline.closed) return;
-    this.listWaiters.close(); // blocked pops end with ClosedError (those in flight settle with the pipeline)
+    this.popWaiters.close(); // blocked pops end with ClosedError (those in flight settle with the pipeline)
     await this.pipeline.close();
     try {
       await this.tree.close();

@@ -1,5 +1,5 @@
 /**
- * Lists in the engine (src/types/lists.ts, list-ops.ts, list-edits.ts, list-waiters.ts). Invariants:
+ * Lists in the engine (src/types/lists.ts, list-ops.ts, list-edits.ts, pop-waiters.ts). Invariants:
  * - Redis 7.0's answers on the tricky cases, as tables from redis.io (LPOS, LRANGE's negative indexes,
  *   LINSERT, LREM, LTRIM) and pop counts (0, negative, absent key);
  * - a list survives reopen and checkpoint; WRONGTYPE both ways; an error changes nothing (same version);

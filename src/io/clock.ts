@@ -10,7 +10,7 @@ export interface Clock {
   /**
    * Calls `fire` once, after `ms` milliseconds of this clock's time, unless the returned cancel function
    * runs first (then never; cancelling twice or after it fired does nothing). Unlike {@link sleep} it leaves
-   * nothing pending once cancelled: the blocking list pops (src/types/list-waiters.ts) arm one per waiter.
+   * nothing pending once cancelled: the blocking list pops (src/types/pop-waiters.ts) arm one per waiter.
    */
   timer(ms: number, fire: () => void): () => void;
   /**

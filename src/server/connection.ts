@@ -318,6 +318,13 @@ export class Connection implements ClientState, CommandContext {
       if (reply !== NO_REPLY && reply.kind === "error") stat.failedCalls++;
       this.finish(slot, reply);
     };
+    // A write may make blocked pops ready: Redis serves them before the next command, so the reply waits.
+    const serves = spec.flags.includes("write") || spec.name === "exec";
+    const served = (reply: Reply | typeof NO_REPLY): void => {
+      const settling = serves ? this.server.db.popWaiters.settled() : undefined;
+      if (settling === undefined) done(reply);
+      else void settling.then(() => done(reply));
+    };
     const run = (): void => {
       started = this.host.clock.now();
       let result: ReturnType<typeof handler>;
@@ -327,8 +334,8 @@ export class Connection implements ClientState, CommandContext {
         done(errorReply(err));
         return;
       }
-      if (result instanceof Promise) result.then(done, (err: unknown) => done(errorReply(err)));
-      else done(result);
+      if (result instanceof Promise) result.then(served, (err: unknown) => done(errorReply(err)));
+      else served(result);
     };
     const entered = this.host.gate.enter(exclusive);
     if (entered === undefined) run();

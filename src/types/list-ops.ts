@@ -197,3 +197,37 @@ export function lmove(
   push(tx, destination, to, [element as string], "lmove");
   return element;
 }
+
+/**
+ * The try of a blocking pop over `keys` (BLPOP/BRPOP: `count` 1; BLMPOP: its COUNT), for
+ * src/types/pop-waiters.ts: pops up to `count` elements from `end` of `keys[index]`, nearest the end first.
+ */
+export function popTake(
+  keys: readonly KeyString[],
+  end: ListEnd,
+  count: number,
+  op: string,
+): (tx: Txn, index: number) => { value: string[]; left: number } | undefined {
+  return (tx, index) => {
+    const k = keys[index] as KeyString;
+    const l = listOf(tx, k);
+    if (l === undefined) return undefined;
+    const value = pop(tx, k, end, count, op) as string[];
+    return { value, left: l.n - value.length };
+  };
+}
+
+/** The try of BLMOVE/BRPOPLPUSH (one source key) for src/types/pop-waiters.ts: {@link lmove}. */
+export function moveTake(
+  source: KeyString,
+  destination: KeyString,
+  from: ListEnd,
+  to: ListEnd,
+): (tx: Txn, index: number) => { value: string; left: number } | undefined {
+  return (tx) => {
+    const l = listOf(tx, source);
+    if (l === undefined) return undefined;
+    const value = lmove(tx, source, destination, from, to) as string;
+    return { value, left: source === destination ? l.n : l.n - 1 };
+  };
+}

@@ -1,7 +1,7 @@
 /**
  * The library's list operations: `db.lists` (Redis 7.0 semantics, redis.io/commands/?group=list). Storage
  * and costs: src/types/list-ops.ts; searches and middle edits: src/types/list-edits.ts; blocking pops:
- * src/types/list-waiters.ts.
+ * src/types/pop-waiters.ts.
  */
 import type { Buffer } from "node:buffer";
 import type { KeyInput, KeyString } from "../doc/key.js";
@@ -9,8 +9,21 @@ import { DataTypeError } from "../errors.js";
 import { bytesOf } from "./encoding.js";
 import { optionalBytes } from "./hashes.js";
 import { type LposOptions, linsert, lpos, lrem } from "./list-edits.js";
-import { type ListEnd, lindex, listOf, lmove, lrange, lset, ltrim, pop, push, pushx } from "./list-ops.js";
-import type { BlockingPop, ListWaiters, Served } from "./list-waiters.js";
+import {
+  type ListEnd,
+  lindex,
+  listOf,
+  lmove,
+  lrange,
+  lset,
+  ltrim,
+  moveTake,
+  pop,
+  popTake,
+  push,
+  pushx,
+} from "./list-ops.js";
+import type { PopWaiters } from "./pop-waiters.js";
 import type { BytesInput, TypesRunner } from "./runner.js";
 import type { TypesWriteOptions } from "./write-options.js";
 
@@ -61,7 +74,7 @@ export class Lists {
   /** @internal built by the database. */
   constructor(
     private readonly run: TypesRunner,
-    private readonly waiters: ListWaiters,
+    private readonly waiters: PopWaiters,
   ) {}
 
   /** LPUSH: pushes each element onto the head in turn (so the last ends first); the new length. */
@@ -264,19 +277,9 @@ export class Lists {
     const [s, d] = [this.run.key(source), this.run.key(destination)];
     const [f, t] = [endOf(from), endOf(to)];
     const timeoutMs = timeoutMsOf(timeoutSeconds);
-    const served = await this.block({
-      keys: [s],
-      from: f,
-      move: { destination: d, to: t },
-      timeoutMs,
-      ...options,
-    });
-    return served === undefined ? undefined : bytesOf(served.element);
-  }
-
-  /** @internal A blocking pop on encoded keys (the RESP server's BLPOP/BRPOP/BLMOVE): src/types/list-waiters.ts. */
-  async block(req: BlockingPop): Promise<Served | undefined> {
-    return this.waiters.wait(req);
+    const take = moveTake(s, d, f, t);
+    const served = await this.waiters.wait({ keys: [s], type: "list", take, timeoutMs, ...options });
+    return served === undefined ? undefined : bytesOf(served.value);
   }
 
   /** @internal Callers blocked now (INFO's `blocked_clients`). */
@@ -295,10 +298,11 @@ export class Lists {
       throw new DataTypeError("FUSEDB_SYNTAX", "ERR wrong number of arguments (no keys)");
     const ks: KeyString[] = list.map((key) => this.run.key(key));
     const timeoutMs = timeoutMsOf(timeoutSeconds);
-    const served = await this.block({ keys: ks, from, timeoutMs, ...options });
+    const take = popTake(ks, from, 1, from === "left" ? "blpop" : "brpop");
+    const served = await this.waiters.wait({ keys: ks, type: "list", take, timeoutMs, ...options });
     if (served === undefined) return undefined;
     const key = list[served.index] as KeyInput;
-    return [bytesOf(this.run.bytes(key, "key")), bytesOf(served.element)];
+    return [bytesOf(this.run.bytes(key, "key")), bytesOf(served.value[0] as string)];
   }
 
   private pushAt(

@@ -278,3 +278,21 @@ export function zmpop(
   }
   return undefined;
 }
+
+/**
+ * The try of a blocking pop over `keys` (BZPOPMIN/BZPOPMAX: `count` 1; BZMPOP: its COUNT), for
+ * src/types/pop-waiters.ts: {@link zpop} on `keys[index]`. @throws WrongTypeError.
+ */
+export function zpopTake(
+  keys: readonly KeyString[],
+  end: "min" | "max",
+  count: number,
+): (tx: Txn, index: number) => { value: ZEntry[]; left: number } | undefined {
+  return (tx, index) => {
+    const k = keys[index] as KeyString;
+    const z = zsetOf(tx, k);
+    if (z === undefined) return undefined;
+    const value = zpop(tx, k, end, count);
+    return { value, left: z.meta.n - value.length };
+  };
+}

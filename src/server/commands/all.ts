@@ -19,8 +19,10 @@ import { listCommands } from "./list-commands.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
 import { setCommands } from "./set-commands.js";
+import { sortCommands } from "./sort-command.js";
 import { stringCommands } from "./string-commands.js";
 import { transactionCommands } from "./transaction-commands.js";
+import { zsetBlockingCommands } from "./zset-blocking-commands.js";
 import { zsetCommands } from "./zset-commands.js";
 
 /** Builds the table (a fresh one per server, so tests may build their own). */
@@ -40,6 +42,8 @@ export function buildCommandTable(): CommandTable {
     ...listCommands,
     ...listBlockingCommands,
     ...zsetCommands,
+    ...zsetBlockingCommands,
+    ...sortCommands,
     ...fusedbCommands,
     ...pubsubCommands,
     ...transactionCommands,
