@@ -13,6 +13,7 @@ import { Command } from "commander";
 import { type Durability, FuseError, open, SystemClock } from "../src/index.js";
 import { listenTcp, listenTls, type TlsSettings } from "../src/io/node-listener.js";
 import type { Listener } from "../src/io/transport.js";
+import { OPTION_MAX } from "../src/options.js";
 import { buildCommandTable } from "../src/server/commands/all.js";
 import { ConfigError, OPTIONS, parseConfigFile, ServerConfig } from "../src/server/config.js";
 import { RespServer } from "../src/server/server.js";
@@ -122,7 +123,9 @@ async function runServer(
   const durability = durabilityOf(config);
   let db: Awaited<ReturnType<typeof open>>;
   try {
-    db = await open(config.text("dir"), { durability });
+    // Strings and elements up to the engine's largest value (32 MiB of JSON text), as near Redis's
+    // proto-max-bulk-len as one WAL record allows; the library's default (1 MiB) suits documents.
+    db = await open(config.text("dir"), { durability, valueBytesMax: OPTION_MAX.valueBytesMax });
   } catch (err) {
     if (!(err instanceof FuseError)) throw err;
     console.error(`fusedb server: cannot open ${config.text("dir")}: ${err.code} ${err.message}`);

@@ -68,8 +68,9 @@ function field(p: Prng): string {
 }
 
 /**
- * A member (sets), each with its own first byte: the engine's SPOP seeks from a random byte string
- * (src/types/sets.ts), so members sharing a first byte would always pop the first of them.
+ * A member (sets), each with its own first byte, so the members of a set spread over the byte range (the
+ * engine's SPOP draws uniformly from small sets, src/types/random-draw.ts; this keeps pops varied all the
+ * same if that ever changes).
  */
 function member(p: Prng): string {
   const i = p.int(24);

@@ -9,6 +9,7 @@ import { DataTypeError } from "../errors.js";
 import { bytesOf, TAG } from "./encoding.js";
 import { incrementFloatText, incrementInt64, NUMBER_ERRORS, requireInt64, string2ld } from "./numbers.js";
 import { type RandomSource, randomSource } from "./random.js";
+import { checkDraws, drawFrom, drawPool } from "./random-draw.js";
 import type { BytesInput, TypesRunner } from "./runner.js";
 import { ELEMENTS_PER_READ, type ScanPage, scanCursor } from "./scan-cursor.js";
 import type { Collection, Txn } from "./txn.js";
@@ -105,19 +106,11 @@ export function hincrbyfloat(tx: Txn, k: KeyString, field: string, increment: st
   return text;
 }
 
-/** Fields up to which HRANDFIELD draws from the whole hash, uniformly (it reads them all). */
-export const RANDOM_UNIFORM_FIELDS_MAX = ELEMENTS_PER_READ;
-/** Most fields a negative HRANDFIELD count may draw (Redis has no bound; a reply this big is a mistake). */
-export const RANDOM_DRAWS_MAX = 1_000_000;
-
 /**
  * HRANDFIELD: without `count`, one [field, value] (undefined if the key is absent); with a positive count,
  * that many distinct pairs (the whole hash if it has no more); with a negative one, |count| draws that may
- * repeat; 0 or an absent key: none. Draws come from `rng` only. A hash of at most
- * {@link RANDOM_UNIFORM_FIELDS_MAX} fields is drawn from uniformly; a larger one from a window of that many
- * consecutive fields (or |count|, if more) starting at a random point between its first and last field, so
- * an operation reads a bounded number of fields, at the cost of uniformity (Redis's own draws from large
- * hashes are not uniform either: redis.io/commands/hrandfield).
+ * repeat; 0 or an absent key: none. Draws come from `rng` only, uniform on hashes of up to
+ * RANDOM_UNIFORM_ELEMENTS_MAX fields, from a window on larger ones (src/types/random-draw.ts).
  * @throws WrongTypeError; DataTypeError FUSEDB_OUT_OF_RANGE for more than RANDOM_DRAWS_MAX draws.
  */
 export function hrandfield(
@@ -130,39 +123,9 @@ export function hrandfield(
   if (h === undefined) return count === undefined ? undefined : [];
   if (count === 0) return [];
   if (count !== undefined && count >= h.meta.n) return allFields(tx, k, h);
-  if (count !== undefined && -count > RANDOM_DRAWS_MAX) {
-    throw new DataTypeError("FUSEDB_OUT_OF_RANGE", "ERR value is out of range");
-  }
-  const pool = drawPool(tx, k, h, Math.abs(count ?? 1), rng);
-  const one = (): [string, string] => pool[rng.int(pool.length)] as [string, string];
-  if (count === undefined) return [one()];
-  if (count < 0) return Array.from({ length: -count }, one);
-  // `count` distinct: the first `count` places of a Fisher-Yates shuffle.
-  for (let i = 0; i < count; i++) {
-    const j = i + rng.int(pool.length - i);
-    [pool[i], pool[j]] = [pool[j] as [string, string], pool[i] as [string, string]];
-  }
-  return pool.slice(0, count);
-}
-
-/** The fields HRANDFIELD draws from (see {@link hrandfield}): all, or a window at a random point. */
-function drawPool(tx: Txn, k: KeyString, h: Collection, want: number, rng: RandomSource): [string, string][] {
-  if (h.meta.n <= RANDOM_UNIFORM_FIELDS_MAX) return allFields(tx, k, h);
-  const prefix = fieldsOf(tx, k, h);
-  const size = Math.max(RANDOM_UNIFORM_FIELDS_MAX, want);
-  const first = tx.elements(prefix, 1)[0]?.[0] ?? "";
-  const last = tx.elements(prefix, 1, true)[0]?.[0] ?? "";
-  let common = 0;
-  while (common < first.length && first[common] === last[common]) common++;
-  const lo = first.charCodeAt(common) || 0;
-  const hi = last.charCodeAt(common) || 0;
-  let from = last.slice(0, common) + String.fromCharCode(lo + rng.int(hi - lo + 1));
-  for (let i = 0; i < 3; i++) from += String.fromCharCode(rng.int(256));
-  const window = tx.elements(prefix, size, false, from) as [string, string][];
-  if (window.length < size) {
-    window.push(...(tx.elements(prefix, size - window.length, false, undefined, from) as [string, string][]));
-  }
-  return window;
+  checkDraws(count ?? 1);
+  const pool = drawPool(tx, fieldsOf(tx, k, h), h.meta.n, Math.abs(count ?? 1), rng) as [string, string][];
+  return drawFrom(pool, count ?? 1, rng);
 }
 
 /**

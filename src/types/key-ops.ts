@@ -14,7 +14,7 @@ import type { Json } from "../doc/json.js";
 import type { KeyString } from "../doc/key.js";
 import { INTERNAL_KEY_END, KEY_BYTES_LIMIT } from "../doc/key.js";
 import { assert, DataTypeError } from "../errors.js";
-import { TAG, type Tag } from "./encoding.js";
+import { prefixEnd, TAG, type Tag } from "./encoding.js";
 import { ELEMENTS_PER_READ } from "./scan-cursor.js";
 import type { CollectionMeta, Txn } from "./txn.js";
 
@@ -64,6 +64,37 @@ export function exists(tx: Txn, keys: readonly KeyString[]): number {
 /** TYPE. */
 export function typeOf(tx: Txn, k: KeyString): KeyType {
   return tx.typeOf(k) ?? "none";
+}
+
+/**
+ * Bytes of one stored entry as MEMORY USAGE counts them: its tree key, its JSON text, and a fixed
+ * {@link ENTRY_OVERHEAD_BYTES} for the version, LSN, expiry and framing that go with it.
+ */
+const ENTRY_OVERHEAD_BYTES = 8 + 8 + 8 + 8; // version, lsn, expiry, lengths and type
+
+/**
+ * MEMORY USAGE: an estimate of the bytes `k` takes, or undefined if it is not live. The key's own entry,
+ * plus for a collection its element entries: all of them when `samples` is 0, else the first `samples` of
+ * each element tag, their average size times the element count (Redis's objectComputeSize samples the same
+ * way, over its in-memory encodings; this counts fusedb's stored entries instead). O(samples) entries read.
+ * @throws NeedRead.
+ */
+export function memoryUsage(tx: Txn, k: KeyString, samples: number): number | undefined {
+  const live = tx.live(k);
+  if (live === undefined) return undefined;
+  let bytes = k.length + (live.text?.length ?? 0) + ENTRY_OVERHEAD_BYTES;
+  if (live.type === undefined || live.type === "string") return bytes;
+  const meta = live.value as unknown as CollectionMeta;
+  for (const tag of TAGS[live.type]) {
+    const prefix = tx.prefix(k, meta, tag);
+    const limit = samples === 0 ? meta.n : Math.min(samples, meta.n);
+    if (limit === 0) continue;
+    const found = tx.scan({ gte: prefix, lt: prefixEnd(prefix), reverse: false, limit });
+    let sampled = 0;
+    for (const [sub, e] of found) sampled += sub.length + (e.text?.length ?? 0) + ENTRY_OVERHEAD_BYTES;
+    if (found.length > 0) bytes += Math.round((sampled / found.length) * meta.n);
+  }
+  return bytes;
 }
 
 /**

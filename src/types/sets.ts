@@ -3,15 +3,15 @@
  * key and one internal entry per member (src/types/encoding.ts), so SADD, SREM, SISMEMBER and SMOVE touch
  * only the members named, and SCARD reads the metadata alone. Members come back in bytewise order.
  *
- * Random choices (SPOP, SRANDMEMBER) seek the first member at or after a random byte string, wrapping to the
- * first member: one bounded read per pick instead of a walk to a random index. Each member is chosen with
- * probability proportional to the gap of byte strings before it, not uniformly (Redis is uniform over its
- * hash table buckets, itself not exactly uniform; Kvrocks pops the first members). The source of the
- * randomness is the call's own deterministic one (Txn.draw), so the simulator replays it exactly.
+ * Random choices (SPOP, SRANDMEMBER) draw uniformly from the whole set when it has at most
+ * RANDOM_UNIFORM_ELEMENTS_MAX members, else from a bounded window at a random point (src/types/random-draw.ts;
+ * Redis is uniform over its hash table buckets, itself not exactly uniform). The source of the randomness is
+ * the call's own deterministic one (Txn.draw), so the simulator replays it exactly.
  */
 import type { KeyString } from "../doc/key.js";
 import { DataTypeError } from "../errors.js";
 import { TAG } from "./encoding.js";
+import { checkDraws, drawFrom, drawPool, txRandom } from "./random-draw.js";
 import type { Collection, Txn } from "./txn.js";
 
 /** Members of one set read at a time by whole-set operations. */
@@ -72,51 +72,21 @@ export function srem(tx: Txn, k: KeyString, items: readonly string[], op = "srem
 }
 
 /**
- * A random byte string between the set's first member `lo` and last member `hi` to seek from: their common
- * prefix, then a byte drawn between theirs at the first difference, then random bytes. Members sharing a
- * long prefix ("user:1" .. "user:8") are then picked about evenly, not always the first.
- */
-function randomSeek(tx: Txn, lo: string, hi: string): string {
-  let p = 0;
-  while (p < lo.length && p < hi.length && lo.charCodeAt(p) === hi.charCodeAt(p)) p++;
-  const a = p < lo.length ? lo.charCodeAt(p) : 0;
-  const b = p < hi.length ? hi.charCodeAt(p) : 255;
-  let out = lo.slice(0, p) + String.fromCharCode(a + tx.draw(b - a + 1));
-  for (let i = 0; i < 8; i++) out += String.fromCharCode(tx.draw(256));
-  return out;
-}
-
-/** One random member of a live set (see the module comment), avoiding `taken`; undefined if none is left. */
-function pick(tx: Txn, prefix: KeyString, taken: ReadonlySet<string>): string | undefined {
-  const [first] = tx.elements(prefix, 1);
-  const [last] = tx.elements(prefix, 1, true);
-  if (first === undefined || last === undefined) return undefined;
-  const seek = randomSeek(tx, first[0], last[0]);
-  // From the seek point to the end, then from the start: the first member not taken.
-  const limit = taken.size + 1;
-  for (const [m] of tx.elements(prefix, limit, false, seek)) if (!taken.has(m)) return m;
-  for (const [m] of tx.elements(prefix, limit)) if (!taken.has(m)) return m;
-  return undefined;
-}
-
-/**
  * `count` distinct random members of the set at `k` (all if it has no more), or with `repeat` exactly
- * `count` picks that may repeat. @throws WrongTypeError.
+ * `count` picks that may repeat (see src/types/random-draw.ts: uniform on sets of up to
+ * RANDOM_UNIFORM_ELEMENTS_MAX members). @throws WrongTypeError; DataTypeError FUSEDB_OUT_OF_RANGE for more
+ * than RANDOM_DRAWS_MAX repeating picks.
  */
 export function randomMembers(tx: Txn, k: KeyString, count: number, repeat: boolean): string[] {
   const s = tx.collection(k, "set");
   if (s === undefined || count === 0) return [];
   const prefix = membersOf(tx, k, s);
   if (!repeat && count >= s.meta.n) return tx.elements(prefix, s.meta.n).map(([m]) => m);
-  const out: string[] = [];
-  const taken = new Set<string>();
-  for (let i = 0; i < count; i++) {
-    const m = pick(tx, prefix, repeat ? new Set() : taken);
-    if (m === undefined) break;
-    out.push(m);
-    taken.add(m);
-  }
-  return out;
+  const signed = repeat ? -count : count;
+  checkDraws(signed);
+  const rng = txRandom(tx);
+  const pool = drawPool(tx, prefix, s.meta.n, count, rng).map(([m]) => m);
+  return drawFrom(pool, signed, rng);
 }
 
 /** SPOP: removes and returns up to `count` random members. @throws WrongTypeError. */

@@ -16,6 +16,7 @@ import { keyCommands } from "./key-commands.js";
 import { lcsCommands } from "./lcs-command.js";
 import { listBlockingCommands } from "./list-blocking-commands.js";
 import { listCommands } from "./list-commands.js";
+import { memoryCommands } from "./memory-command.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
 import { setCommands } from "./set-commands.js";
@@ -31,6 +32,7 @@ export function buildCommandTable(): CommandTable {
     ...connectionCommands,
     ...clientCommands,
     ...serverCommands,
+    ...memoryCommands,
     ...commandCommands,
     ...functionCommands,
     ...keyCommands,

@@ -23,7 +23,7 @@ import {
 import type { Txn } from "../../types/txn.js";
 import { type CommandSpec, typedCommand } from "../command-table.js";
 import type { CommandContext } from "../context.js";
-import { parseInteger } from "../integer-text.js";
+import { INT64_MIN, parseInt64, parseInteger } from "../integer-text.js";
 import { dbKey } from "../keyspace.js";
 import { CommandError, ERR } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
@@ -38,10 +38,21 @@ function keyAt(ctx: CommandContext, args: readonly Buffer[], i: number): KeyStri
 const bin = (arg: Buffer | undefined): string => (arg as Buffer).toString("latin1");
 const bulk = (s: string): Reply => R.bulk(Buffer.from(s, "latin1"));
 
-function intArg(arg: Buffer | undefined): number {
-  const n = parseInteger(arg as Buffer);
-  if (n === undefined) throw new CommandError(ERR.notInteger);
-  return n;
+/** SRANDMEMBER's reply to a count of -2^63 (Redis reads it as a long in [-LONG_MAX, LONG_MAX]). */
+const COUNT_RANGE =
+  "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+
+/**
+ * A count argument read as Redis's long: undefined when not a 64-bit integer; -Infinity for -2^63 (outside
+ * [-LONG_MAX, LONG_MAX]); counts past the safe integers clamp to them (no set or reply is that large, and a
+ * negative count that large is refused by the draw bound, src/types/random-draw.ts).
+ */
+function countArg(arg: Buffer | undefined): number | undefined {
+  const n = parseInt64(arg as Buffer);
+  if (n === undefined) return undefined;
+  if (n === INT64_MIN) return Number.NEGATIVE_INFINITY;
+  const max = BigInt(Number.MAX_SAFE_INTEGER);
+  return Number(n > max ? max : n < -max ? -max : n);
 }
 
 /** A read-only or writing set command over keys [first, last] (-1: to the end). */
@@ -76,8 +87,8 @@ function keysFrom(ctx: CommandContext, args: readonly Buffer[], from: number): K
 /** SINTERCARD's numkeys and keys, then LIMIT. */
 function intercardArgs(ctx: CommandContext, args: readonly Buffer[]): { keys: KeyString[]; limit: number } {
   const numkeys = parseInteger(args[1] as Buffer);
-  if (numkeys === undefined) throw new CommandError(ERR.notInteger);
-  if (numkeys <= 0) throw new CommandError("ERR numkeys should be greater than 0");
+  // Redis reads numkeys as a long in [1, LONG_MAX]: a non-integer gets the same reply as 0.
+  if (numkeys === undefined || numkeys <= 0) throw new CommandError("ERR numkeys should be greater than 0");
   if (numkeys > args.length - 2)
     throw new CommandError("ERR Number of keys can't be greater than number of args");
   const keys = keysFrom(ctx, args.slice(0, 2 + numkeys), 2);
@@ -178,8 +189,9 @@ export const setCommands: CommandSpec[] = [
           return m === undefined ? R.null : bulk(m);
         };
       }
-      const n = intArg(args[2]);
-      if (n < 0) throw new CommandError("ERR value is out of range, must be positive");
+      const n = countArg(args[2]);
+      // Redis reads SPOP's count as a positive long: anything else, a non-integer too, gets this reply.
+      if (n === undefined || n < 0) throw new CommandError("ERR value is out of range, must be positive");
       return (tx) => R.set(spop(tx, k, n).map(bulk));
     },
     true,
@@ -193,7 +205,9 @@ export const setCommands: CommandSpec[] = [
         return m === undefined ? R.null : bulk(m);
       };
     }
-    const n = intArg(args[2]);
+    const n = countArg(args[2]);
+    if (n === undefined) throw new CommandError(ERR.notInteger);
+    if (n === Number.NEGATIVE_INFINITY) throw new CommandError(COUNT_RANGE);
     return (tx) => R.array(randomMembers(tx, k, Math.abs(n), n < 0).map(bulk));
   }),
   op(
