@@ -16,6 +16,7 @@ import { keyCommands } from "./key-commands.js";
 import { lcsCommands } from "./lcs-command.js";
 import { listBlockingCommands } from "./list-blocking-commands.js";
 import { listCommands } from "./list-commands.js";
+import { objectCommands } from "./object-command.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
 import { setCommands } from "./set-commands.js";
@@ -32,6 +33,7 @@ export function buildCommandTable(): CommandTable {
     ...commandCommands,
     ...functionCommands,
     ...keyCommands,
+    ...objectCommands,
     ...jsonCommands,
     ...stringCommands,
     ...lcsCommands,
