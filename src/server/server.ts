@@ -105,7 +105,7 @@ export class RespServer implements ServerContext, ConnectionHost {
     this.lastSaveMs = this.startedMs;
     this.config.validate();
     this.users = new Users(this.config.userRules, this.config.text("requirepass"));
-    this.notifier = new KeyspaceNotifier(this.db, this.pubsub, this.logLine);
+    this.notifier = new KeyspaceNotifier(this.db, this.pubsub, this.logLine, this.clock);
     this.applyLimits();
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;

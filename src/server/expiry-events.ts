@@ -1,0 +1,147 @@
+/**
+ * Redis's `expired` keyspace event (notify-keyspace-events class `x`) for `fusedb server`.
+ *
+ * In fusedb a key expires logically: once the clock passes its expiry it reads as missing, and no write
+ * happens (background merges drop it later). So the notifier keeps, while class `x` is on, a min-heap of
+ * the expiries it saw in the engine's change stream (key, version, time), with one Clock timer armed for
+ * the earliest. When it fires, each due key is read back in one engine read: if it still holds the version
+ * that set the expiry and is no longer live, it expired, and the event goes out; a key written again,
+ * deleted or given another expiry since is left to its newer change. The read makes "now" durable before
+ * it answers expired (the engine's clock floor: src/types/runner.ts), so no restart can find a key live
+ * that an event called expired — the same promise the other events keep (sent after their write is durable).
+ *
+ * As in Redis (active expiry plus lazy expiry on access), the event follows the expiry closely but not at
+ * an exact instant. Keys that got their expiry before class `x` was turned on (or before a restart) are
+ * not tracked: they expire without an event. Bounded by {@link EXPIRIES_TRACKED_MAX}; past it new
+ * expiries are dropped (and logged once), as the notifier drops events when it falls too far behind.
+ */
+import { Buffer } from "node:buffer";
+import type { FuseDB } from "../index.js";
+import type { Clock } from "../io/clock.js";
+
+/** Most expiries tracked at once. */
+export const EXPIRIES_TRACKED_MAX = 1 << 20;
+
+interface Tracked {
+  readonly atMs: number;
+  /** The stored key (database byte first). */
+  readonly stored: Buffer;
+  readonly version: number;
+}
+
+/** See the module comment. `emit` sends the event for a stored key (database byte first). */
+export class ExpiryEvents {
+  /** Min-heap on `atMs`. */
+  private readonly heap: Tracked[] = [];
+  private cancelTimer: (() => void) | undefined;
+  private timerAtMs = Number.POSITIVE_INFINITY;
+  private checking = false;
+  private droppedLogged = false;
+
+  constructor(
+    private readonly engine: FuseDB,
+    private readonly clock: Clock,
+    private readonly emit: (stored: Uint8Array) => void,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Expiries tracked now (tests). */
+  get size(): number {
+    return this.heap.length;
+  }
+
+  /** Tracks the expiry a change set, if any. */
+  track(stored: Uint8Array, version: number, expiresAtMs: number | undefined): void {
+    if (expiresAtMs === undefined) return;
+    if (this.heap.length >= EXPIRIES_TRACKED_MAX) {
+      if (!this.droppedLogged) this.log(`expired events: more than ${EXPIRIES_TRACKED_MAX} expiries pending`);
+      this.droppedLogged = true;
+      return;
+    }
+    this.push({ atMs: expiresAtMs, stored: Buffer.from(stored), version });
+    this.arm();
+  }
+
+  /** Forgets every tracked expiry (class `x` turned off, the server stops). */
+  clear(): void {
+    this.heap.length = 0;
+    this.disarm();
+  }
+
+  private disarm(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.timerAtMs = Number.POSITIVE_INFINITY;
+  }
+
+  /** Arms the timer for the earliest expiry, unless a check runs (it re-arms) or it is armed for it. */
+  private arm(): void {
+    const first = this.heap[0];
+    if (first === undefined || this.checking || first.atMs >= this.timerAtMs) return;
+    this.disarm();
+    this.timerAtMs = first.atMs;
+    // +1: the key is expired once the clock is past its expiry (`now >= expiresAtMs` reads it missing).
+    this.cancelTimer = this.clock.timer(Math.max(0, first.atMs - this.clock.now()) + 1, () => {
+      this.cancelTimer = undefined;
+      this.timerAtMs = Number.POSITIVE_INFINITY;
+      void this.checkDue();
+    });
+  }
+
+  private async checkDue(): Promise<void> {
+    this.checking = true;
+    try {
+      const nowMs = this.clock.now();
+      // Bounded by the heap's size: each turn pops one.
+      for (let first = this.heap[0]; first !== undefined && first.atMs <= nowMs; first = this.heap[0]) {
+        this.pop();
+        if (await this.expired(first)) this.emit(first.stored);
+      }
+    } catch (err) {
+      this.log(`expired events: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.checking = false;
+      this.arm();
+    }
+  }
+
+  /** Whether the key still holds the tracked version, and that version is no longer live. */
+  private expired(t: Tracked): Promise<boolean> {
+    const types = this.engine.types;
+    const k = types.key(t.stored);
+    return types.read((tx) => {
+      const e = tx.entry(k);
+      return e?.value !== undefined && e.version === t.version && tx.live(k) === undefined;
+    });
+  }
+
+  private push(t: Tracked): void {
+    const h = this.heap;
+    h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((h[parent] as Tracked).atMs <= t.atMs) break;
+      h[i] = h[parent] as Tracked;
+      i = parent;
+    }
+    h[i] = t;
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop();
+    if (last === undefined || h.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && (h[r] as Tracked).atMs < (h[l] as Tracked).atMs ? r : l;
+      if ((h[c] as Tracked).atMs >= last.atMs) break;
+      h[i] = h[c] as Tracked;
+      i = c;
+    }
+    h[i] = last;
+  }
+}
