@@ -20,6 +20,7 @@ import { objectCommands } from "./object-command.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
 import { setCommands } from "./set-commands.js";
+import { sortCommands } from "./sort-command.js";
 import { stringCommands } from "./string-commands.js";
 import { transactionCommands } from "./transaction-commands.js";
 import { zsetCommands } from "./zset-commands.js";
@@ -34,6 +35,7 @@ export function buildCommandTable(): CommandTable {
     ...functionCommands,
     ...keyCommands,
     ...objectCommands,
+    ...sortCommands,
     ...jsonCommands,
     ...stringCommands,
     ...lcsCommands,
