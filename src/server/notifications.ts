@@ -175,6 +175,8 @@ export class KeyspaceNotifier {
     private readonly hub: PubSubHub,
     private readonly log: (line: string) => void,
     clock: Clock,
+    /** The database number of a stored database (SWAPDB: src/server/database-map.ts). */
+    private readonly numberOf: (stored: number) => number,
   ) {
     this.expiries = new ExpiryEvents(engine, clock, (stored) => this.notify(stored, EXPIRED_EVENT), log);
   }
@@ -224,7 +226,7 @@ export class KeyspaceNotifier {
 
   private notify(stored: Uint8Array, event: { name: Buffer; flag: number }): void {
     if ((this.flags & event.flag) === 0 || stored.length === 0) return;
-    const db = stored[0] as number;
+    const db = this.numberOf(stored[0] as number);
     const key = Buffer.from(stored.buffer, stored.byteOffset + 1, stored.byteLength - 1);
     if (this.flags & NOTIFY.keyspace) {
       this.hub.publish(Buffer.concat([Buffer.from(`__keyspace@${db}__:`), key]), event.name);

@@ -22,6 +22,7 @@ import { serverCommands } from "./server-commands.js";
 import { setCommands } from "./set-commands.js";
 import { sortCommands } from "./sort-command.js";
 import { stringCommands } from "./string-commands.js";
+import { swapdbCommands } from "./swapdb-command.js";
 import { transactionCommands } from "./transaction-commands.js";
 import { zsetCommands } from "./zset-commands.js";
 
@@ -36,6 +37,7 @@ export function buildCommandTable(): CommandTable {
     ...keyCommands,
     ...objectCommands,
     ...sortCommands,
+    ...swapdbCommands,
     ...jsonCommands,
     ...stringCommands,
     ...lcsCommands,
