@@ -12,7 +12,7 @@
  * - notify-keyspace-events: Redis's flag parsing and canonical text; __keyspace@db__ / __keyevent@db__
  *   messages for document writes and deletes, sent only after the write's fdatasync, none after recovery;
  *   `new` for a write that creates a key only; `expired` once a key's expiry passes on the Clock, and not
- *   for a key written or persisted since;
+ *   for a key written or persisted since; keys that had an expiry before class x was on are found too;
  * - real clients over TCP: node-redis (RESP2 and RESP3) subscribe/pSubscribe, and a slow raw-socket
  *   subscriber disconnected while a node-redis publisher goes on.
  */
@@ -370,6 +370,31 @@ describe("keyspace notifications", () => {
     await tick();
     expect(sub.replies.slice(3)).toEqual([
       ["pmessage", "*", "__keyspace@0__:h", "expired"],
+      ["pmessage", "*", "__keyevent@0__:expired", "h"],
+    ]);
+  });
+
+  it("`expired` also for keys whose expiry was set before class x was turned on (once per expiry)", async () => {
+    const clock = new ManualClock();
+    const { net } = await mem({ clock });
+    const sub = net.connect();
+    const w = net.connect();
+    await call(w, 1, "PSETEX", "early", "100", "1");
+    await call(w, 1, "HSET", "h", "f", "v");
+    await call(w, 1, "PEXPIRE", "h", "100");
+    await call(w, 1, "SET", "forever", "1");
+    await call(sub, 1, "PSUBSCRIBE", "*");
+    await call(w, 1, "CONFIG", "SET", "notify-keyspace-events", "Ex");
+    await tick();
+    await call(w, 1, "PEXPIRE", "h", "150"); // a change during or after the scan: its expiry wins
+    clock.advance(101);
+    await sub.waitReplies(1 + 1);
+    await tick();
+    clock.advance(50);
+    await sub.waitReplies(1 + 2);
+    await tick();
+    expect(sub.replies.slice(1)).toEqual([
+      ["pmessage", "*", "__keyevent@0__:expired", "early"],
       ["pmessage", "*", "__keyevent@0__:expired", "h"],
     ]);
   });

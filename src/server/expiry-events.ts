@@ -11,16 +11,23 @@
  * that an event called expired — the same promise the other events keep (sent after their write is durable).
  *
  * As in Redis (active expiry plus lazy expiry on access), the event follows the expiry closely but not at
- * an exact instant. Keys that got their expiry before class `x` was turned on (or before a restart) are
- * not tracked: they expire without an event. Bounded by {@link EXPIRIES_TRACKED_MAX}; past it new
- * expiries are dropped (and logged once), as the notifier drops events when it falls too far behind.
+ * an exact instant. When class `x` is turned on (at start too, from the config), the keys that already have
+ * an expiry are found by one scan of the keyspace in bounded pages (O(keys), in the background), so a
+ * restart does not lose their events. Each key is tracked at its newest version seen (a change arriving
+ * during the scan wins over it): one event per expiry. Bounded by {@link EXPIRIES_TRACKED_MAX}; past it
+ * new expiries are dropped (and logged once), as the notifier drops events when it falls too far behind.
  */
 import { Buffer } from "node:buffer";
+import { type KeyString, userKeyBytes } from "../doc/key.js";
 import type { FuseDB } from "../index.js";
 import type { Clock } from "../io/clock.js";
+import { KEYS_END, keyPage } from "../types/key-ops.js";
 
 /** Most expiries tracked at once. */
 export const EXPIRIES_TRACKED_MAX = 1 << 20;
+
+/** Keys examined per engine read of the scan for existing expiries. */
+const SCAN_PAGE_KEYS = 1000;
 
 interface Tracked {
   readonly atMs: number;
@@ -33,6 +40,10 @@ interface Tracked {
 export class ExpiryEvents {
   /** Min-heap on `atMs`. */
   private readonly heap: Tracked[] = [];
+  /** The newest version tracked per stored key (latin1): an entry for an older one is stale. */
+  private readonly newest = new Map<string, number>();
+  /** Bumped by {@link clear}: a scan of an earlier generation stops. */
+  private generation = 0;
   private cancelTimer: (() => void) | undefined;
   private timerAtMs = Number.POSITIVE_INFINITY;
   private checking = false;
@@ -51,20 +62,60 @@ export class ExpiryEvents {
   }
 
   /** Tracks the expiry a change set, if any. */
-  track(stored: Uint8Array, version: number, expiresAtMs: number | undefined): void {
+  track(stored: Uint8Array, version: number, expiresAtMs: number | undefined, fromScan = false): void {
     if (expiresAtMs === undefined) return;
+    const id = Buffer.from(stored).toString("latin1");
+    const seen = this.newest.get(id);
+    // The scan reads what changes may already have tracked; a change is never older than what is tracked.
+    if (seen !== undefined && (fromScan || seen > version)) return;
     if (this.heap.length >= EXPIRIES_TRACKED_MAX) {
       if (!this.droppedLogged) this.log(`expired events: more than ${EXPIRIES_TRACKED_MAX} expiries pending`);
       this.droppedLogged = true;
       return;
     }
+    this.newest.set(id, version);
     this.push({ atMs: expiresAtMs, stored: Buffer.from(stored), version });
     this.arm();
   }
 
-  /** Forgets every tracked expiry (class `x` turned off, the server stops). */
+  /**
+   * Tracks every live key that has an expiry now (class `x` turned on), reading the keyspace in pages of
+   * {@link SCAN_PAGE_KEYS}; stops early if {@link clear} runs meanwhile.
+   */
+  async trackExisting(): Promise<void> {
+    const generation = this.generation;
+    const types = this.engine.types;
+    let after: KeyString | undefined;
+    try {
+      // Bounded by the keys: every page moves `after` forward.
+      while (generation === this.generation) {
+        const from = after;
+        const page = await types.read((tx) => {
+          const p = keyPage(tx, { gte: "", lt: KEYS_END }, from, SCAN_PAGE_KEYS);
+          const found: [KeyString, number, number | undefined][] = [];
+          for (const f of p.found) {
+            const e = f.expires ? tx.entry(f.key) : undefined;
+            if (e !== undefined) found.push([f.key, e.version, e.expiresAtMs]);
+          }
+          return { next: p.next, found };
+        });
+        if (generation !== this.generation) return;
+        for (const [k, version, at] of page.found) this.track(userKeyBytes(k), version, at, true);
+        if (page.next === undefined) return;
+        after = page.next;
+      }
+    } catch (err) {
+      this.log(
+        `expired events: scan for existing expiries: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+
+  /** Forgets every tracked expiry (class `x` turned off, the server stops) and stops a running scan. */
   clear(): void {
     this.heap.length = 0;
+    this.newest.clear();
+    this.generation++;
     this.disarm();
   }
 
@@ -95,6 +146,9 @@ export class ExpiryEvents {
       // Bounded by the heap's size: each turn pops one.
       for (let first = this.heap[0]; first !== undefined && first.atMs <= nowMs; first = this.heap[0]) {
         this.pop();
+        const id = first.stored.toString("latin1");
+        if (this.newest.get(id) !== first.version) continue; // a newer version is tracked, or none now
+        this.newest.delete(id);
         if (await this.expired(first)) this.emit(first.stored);
       }
     } catch (err) {

@@ -183,12 +183,19 @@ export class KeyspaceNotifier {
 
   /** Applies a (new) `notify-keyspace-events` value: subscribes to the engine or lets go of it. */
   configure(flags: number): void {
+    const expiredBefore = this.expiredOn;
     this.flags = flags;
     const wanted =
       (flags & (NOTIFY.keyspace | NOTIFY.keyevent)) !== 0 && (flags & (ALL | NOTIFY.newKey)) !== 0;
     if (wanted && this.subscription === undefined) this.start();
     if (!wanted) this.stop();
-    if (!wanted || (flags & NOTIFY.expired) === 0) this.expiries.clear();
+    if (!this.expiredOn) this.expiries.clear();
+    else if (!expiredBefore) void this.expiries.trackExisting();
+  }
+
+  /** Whether `expired` events are sent now (class x, and K or E). */
+  private get expiredOn(): boolean {
+    return (this.flags & NOTIFY.expired) !== 0 && (this.flags & (NOTIFY.keyspace | NOTIFY.keyevent)) !== 0;
   }
 
   /** Lets go of the engine subscription (the server stops). */
