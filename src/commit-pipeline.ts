@@ -15,7 +15,7 @@
 
 import { type BaseRead, BaseReads } from "./base-reads.js";
 import type { CapturedMutation, Entry } from "./doc/entry.js";
-import { resolveMutation } from "./doc/entry.js";
+import { isLive, resolveMutation } from "./doc/entry.js";
 import type { KeyString } from "./doc/key.js";
 import type { VersionFloor } from "./doc/version-floor.js";
 import {
@@ -650,9 +650,12 @@ export class CommitPipeline {
     if (mutations.length === 1 && only !== undefined) {
       const key = keys[0] as KeyString;
       const entry = resolveMutation(bases[0], only, lsn, this.options, nowMs, this.resolveFloor.get(key));
-      return { effects: [{ key, entry }], results: [{ version: entry.version, value: entry.value }] };
+      const effect: Effect = { key, entry };
+      if (entry.value !== undefined && !isLive(bases[0], nowMs)) effect.created = true;
+      return { effects: [effect], results: [{ version: entry.version, value: entry.value }] };
     }
     const latest = new Map<KeyString, Entry>();
+    const created = new Set<KeyString>();
     const results: BatchResult["results"] = [];
     for (let i = 0; i < mutations.length; i++) {
       const k = keys[i] as KeyString;
@@ -661,11 +664,15 @@ export class CommitPipeline {
       // so still the newest); a later occurrence resolves on the state the earlier one left.
       const current = latest.has(k) ? latest.get(k) : bases[i];
       const next = resolveMutation(current, m, lsn, this.options, nowMs, this.resolveFloor.get(k));
+      if (next.value !== undefined && !isLive(current, nowMs)) created.add(k);
       latest.set(k, next);
       results.push({ version: next.version, value: next.value });
     }
     const effects: Effect[] = [];
-    for (const [key, entry] of latest) effects.push({ key, entry });
+    for (const [key, entry] of latest)
+      effects.push(
+        entry.value !== undefined && created.has(key) ? { key, entry, created: true } : { key, entry },
+      );
     return { effects, results };
   }
 }

@@ -11,6 +11,8 @@
  *   or past the soft limit for longer than its seconds (Clock), and the publisher never waits;
  * - notify-keyspace-events: Redis's flag parsing and canonical text; __keyspace@db__ / __keyevent@db__
  *   messages for document writes and deletes, sent only after the write's fdatasync, none after recovery;
+ *   `new` for a write that creates a key only; `expired` once a key's expiry passes on the Clock, and not
+ *   for a key written or persisted since; keys that had an expiry before class x was on are found too;
  * - real clients over TCP: node-redis (RESP2 and RESP3) subscribe/pSubscribe, and a slow raw-socket
  *   subscriber disconnected while a node-redis publisher goes on.
  */
@@ -307,6 +309,93 @@ describe("keyspace notifications", () => {
       ["pmessage", "__key*__:*", "__keyevent@0__:srem", "s"],
       ["pmessage", "__key*__:*", "__keyspace@0__:s", "del"],
       ["pmessage", "__key*__:*", "__keyevent@0__:del", "s"],
+    ]);
+  });
+
+  it("`new` (class n) goes out before the event of a write that creates a key, never for an existing one", async () => {
+    const { net } = await mem({ directives: [["notify-keyspace-events", "En"]] });
+    const sub = net.connect();
+    const w = net.connect();
+    await call(sub, 1, "PSUBSCRIBE", "*");
+    await call(w, 1, "SET", "foo", "bar");
+    await call(w, 1, "SET", "foo", "baz"); // exists: no `new`
+    await call(w, 1, "SADD", "s", "a");
+    await call(w, 1, "SADD", "s", "b");
+    await call(w, 1, "JSON.SET", "j", "$", "{}");
+    await call(w, 1, "JSON.SET", "j", "$", "{}");
+    await call(w, 1, "COPY", "foo", "foo2");
+    await call(w, 1, "DEL", "s");
+    await call(w, 1, "SADD", "s", "c"); // created again after its delete
+    await sub.waitReplies(1 + 5);
+    await tick();
+    expect(sub.replies.slice(1).map((r) => (r as string[])[3])).toEqual(["foo", "s", "j", "foo2", "s"]);
+    await call(w, 1, "CONFIG", "SET", "notify-keyspace-events", "KA");
+    await call(w, 1, "SET", "other", "1"); // n is not part of A
+    await call(w, 1, "CONFIG", "SET", "notify-keyspace-events", "Kn");
+    await call(w, 1, "RPUSH", "l", "x");
+    await sub.waitReplies(1 + 5 + 2);
+    await tick();
+    expect(sub.replies.slice(6)).toEqual([
+      ["pmessage", "*", "__keyspace@0__:other", "set"],
+      ["pmessage", "*", "__keyspace@0__:l", "new"],
+    ]);
+  });
+
+  it("`expired` (class x) goes out once a key's expiry passes (Clock), not for a key written or persisted since", async () => {
+    const clock = new ManualClock();
+    const { net } = await mem({ clock, directives: [["notify-keyspace-events", "KEx"]] });
+    const sub = net.connect();
+    const w = net.connect();
+    await call(sub, 1, "PSUBSCRIBE", "*");
+    await call(w, 1, "PSETEX", "foo", "100", "1");
+    await call(w, 1, "HSET", "h", "f", "v");
+    await call(w, 1, "PEXPIRE", "h", "300");
+    await call(w, 1, "PSETEX", "kept", "100", "1");
+    await call(w, 1, "PERSIST", "kept");
+    await call(w, 1, "PSETEX", "rewritten", "100", "1");
+    await call(w, 1, "SET", "rewritten", "2");
+    clock.advance(99);
+    await tick();
+    expect(sub.replies).toHaveLength(1);
+    clock.advance(2);
+    await sub.waitReplies(1 + 2);
+    await tick();
+    expect(sub.replies.slice(1)).toEqual([
+      ["pmessage", "*", "__keyspace@0__:foo", "expired"],
+      ["pmessage", "*", "__keyevent@0__:expired", "foo"],
+    ]);
+    expect(await call(w, 1, "EXISTS", "foo", "kept", "rewritten")).toEqual([2]);
+    clock.advance(300);
+    await sub.waitReplies(1 + 4);
+    await tick();
+    expect(sub.replies.slice(3)).toEqual([
+      ["pmessage", "*", "__keyspace@0__:h", "expired"],
+      ["pmessage", "*", "__keyevent@0__:expired", "h"],
+    ]);
+  });
+
+  it("`expired` also for keys whose expiry was set before class x was turned on (once per expiry)", async () => {
+    const clock = new ManualClock();
+    const { net } = await mem({ clock });
+    const sub = net.connect();
+    const w = net.connect();
+    await call(w, 1, "PSETEX", "early", "100", "1");
+    await call(w, 1, "HSET", "h", "f", "v");
+    await call(w, 1, "PEXPIRE", "h", "100");
+    await call(w, 1, "SET", "forever", "1");
+    await call(sub, 1, "PSUBSCRIBE", "*");
+    await call(w, 1, "CONFIG", "SET", "notify-keyspace-events", "Ex");
+    await tick();
+    await call(w, 1, "PEXPIRE", "h", "150"); // a change during or after the scan: its expiry wins
+    clock.advance(101);
+    await sub.waitReplies(1 + 1);
+    await tick();
+    clock.advance(50);
+    await sub.waitReplies(1 + 2);
+    await tick();
+    expect(sub.replies.slice(1)).toEqual([
+      ["pmessage", "*", "__keyevent@0__:expired", "early"],
+      ["pmessage", "*", "__keyevent@0__:expired", "h"],
     ]);
   });
 

@@ -44,6 +44,8 @@ export interface ChangeEvent {
   readonly op?: string;
   /** Absolute expiry in Clock milliseconds, if the document has one. */
   readonly expiresAtMs?: number;
+  /** True on a "put" of a key that was not live before the change (Redis's `new` keyspace event). */
+  readonly created?: true;
 }
 
 /** What to subscribe to: one key, or every key that starts with `prefix` (bytewise). */
@@ -214,7 +216,7 @@ export class SubscriptionHub {
   dispatch(lsn: number, effects: readonly Effect[]): void {
     for (const w of this.watchers) w(effects);
     if (this.count === 0) return;
-    for (const { key, entry, op, was } of effects) {
+    for (const { key, entry, op, was, created } of effects) {
       // A collection's elements are internal: its subscribers see one event for its key per call.
       if (isInternalKey(key)) continue;
       const exact = this.byKey.get(key);
@@ -232,6 +234,7 @@ export class SubscriptionHub {
           lsn,
           type: entry.type ?? was ?? "json",
           ...(op === undefined ? {} : { op }),
+          ...(created === true ? { created } : {}),
           ...(entry.expiresAtMs === undefined ? {} : { expiresAtMs: entry.expiresAtMs }),
         };
         event = Object.freeze(e);

@@ -8,8 +8,10 @@
  * Users (`user NAME rules...` lines) are all-or-nothing: fusedb has no per-command or per-key permissions,
  * so the only rules accepted are those that grant everything or manage passwords (src/server/users.ts).
  */
+
 import { Buffer } from "node:buffer";
 import { COMPAT_OPTIONS, canonicalOption, OPTION_ALIASES, type OptionDef } from "./compat-options.js";
+import { DATABASES_MAX } from "./database-map.js";
 import { parseInteger } from "./integer-text.js";
 import { eventFlagsText, INVALID_EVENT_CLASS, parseEventFlags } from "./notifications.js";
 import { splitInlineArgs } from "./resp-parser.js";
@@ -81,7 +83,7 @@ export const OPTIONS: Readonly<Record<string, OptionDef>> = {
     defaultText: "16",
     mutable: false,
     min: 1,
-    max: 256,
+    max: DATABASES_MAX,
     help: "number of databases (SELECT 0..n-1)",
   },
   dir: { kind: "string", defaultText: "./fusedb-data", mutable: false, help: "data directory" },

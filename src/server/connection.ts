@@ -94,7 +94,8 @@ const TRANSACTION_TOO_LARGE =
 
 /** See the module comment. */
 export class Connection implements ClientState, CommandContext {
-  db = 0;
+  selectedDb = 0;
+  db: number;
   protocol: Protocol = 2;
   name = "";
   user = "default";
@@ -149,6 +150,7 @@ export class Connection implements ClientState, CommandContext {
     this.remoteAddress = transport.remoteAddress;
     this.localAddress = transport.localAddress;
     this.authenticated = !host.authRequired();
+    this.db = host.context.databases.storedOf(0);
     this.parser = new RequestParser(host.limits);
   }
 

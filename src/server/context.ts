@@ -2,9 +2,11 @@
  * What a command handler sees: its client's state and the server's. Interfaces only, so handlers depend on
  * no concrete class and tests can build small contexts.
  */
+
 import type { Clock, FuseDB } from "../index.js";
 import type { CommandTable } from "./command-table.js";
 import type { ServerConfig } from "./config.js";
+import type { DatabaseMap } from "./database-map.js";
 import type { ClientSubscriptions, PubSubHub } from "./pubsub.js";
 import type { Protocol, Reply } from "./resp-writer.js";
 import type { ScanCursors } from "./scan-cursors.js";
@@ -20,7 +22,12 @@ export interface ClientState {
   readonly createdMs: number;
   /** Clock ms of the last command started. */
   readonly lastCommandMs: number;
-  /** Selected database (SELECT). */
+  /** The database number SELECTed (CLIENT LIST `db`). */
+  selectedDb: number;
+  /**
+   * The stored database of `selectedDb` (src/server/database-map.ts): the prefix byte of every key this
+   * client names (src/server/keyspace.ts dbKey). Equal to `selectedDb` until a SWAPDB.
+   */
   db: number;
   protocol: Protocol;
   name: string;
@@ -122,6 +129,8 @@ export interface ServerContext {
   readonly pubsub: PubSubHub;
   /** Wire cursors of SCAN-like commands, and the seeded random numbers of RANDOMKEY. */
   readonly scanCursors: ScanCursors;
+  /** Database numbers to stored databases (SWAPDB). */
+  readonly databases: DatabaseMap;
   readonly process: ProcessInfo;
   /** The fusedb package version (INFO server, HELLO). */
   readonly version: string;

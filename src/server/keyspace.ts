@@ -4,10 +4,11 @@
  * future MULTI spanning databases in one record; the prefix also makes Redis's empty key "" storable. The
  * engine's key limit applies to the prefixed key, so a key may be one byte shorter than `keyBytesMax`.
  *
- *   stored key := db u8 | user key bytes        (db < `databases`, at most 256)
+ *   stored key := db u8 | user key bytes        (db < `databases`, at most 255)
  *
  * A key written to the same data directory through the library without the server lands in the database
  * whose index is its first byte (or none, past `databases`): use a directory with one or the other.
+ * `db` here is the stored database; SWAPDB maps database numbers onto stored ones (database-map.ts).
  */
 import { Buffer } from "node:buffer";
 import { type KeyString, treeKeyOf } from "../doc/key.js";

@@ -15,11 +15,16 @@
  * operation's event, then `del`). A document's change says what the key holds now, not which command
  * wrote it: a document written (JSON.SET, JSON.MERGE, JSON.NUMINCRBY, EXPIRE, PERSIST, FUSEDB.SETIFVERSION) is
  * `json.set` in class `d` (module: RedisJSON's name for a document write); a key deleted (DEL, UNLINK,
- * JSON.DEL, EXPIRE in the past, FLUSHDB/FLUSHALL, FUSEDB.DELIFVERSION) is `del` in class `g`. Redis's
- * `expired`, `evicted`, `new` and key-miss events are not produced.
+ * JSON.DEL, EXPIRE in the past, FLUSHDB/FLUSHALL, FUSEDB.DELIFVERSION) is `del` in class `g`.
+ *
+ * `new` (class `n`) goes out before the event of a change that made a key live that was not (the change's
+ * `created`), as Redis's dbAdd sends it. `expired` (class `x`) goes out when a key expires: see
+ * src/server/expiry-events.ts. Redis's `evicted` (no eviction here) and key-miss events are not produced.
  */
 import { Buffer } from "node:buffer";
 import type { FuseDB } from "../index.js";
+import type { Clock } from "../io/clock.js";
+import { ExpiryEvents } from "./expiry-events.js";
 import type { PubSubHub } from "./pubsub.js";
 
 /** Notification classes, Redis's bits (server.h NOTIFY_*). */
@@ -116,6 +121,8 @@ export const NOTIFIER_QUEUE_MAX = 1 << 20;
 
 const DELETE_EVENT = { name: Buffer.from("del"), flag: NOTIFY.generic };
 const PUT_EVENT = { name: Buffer.from("json.set"), flag: NOTIFY.module };
+const NEW_EVENT = { name: Buffer.from("new"), flag: NOTIFY.newKey };
+const EXPIRED_EVENT = { name: Buffer.from("expired"), flag: NOTIFY.expired };
 
 /** The class of a data type's own events (hset: h, sadd: s, ...). */
 const TYPE_FLAGS: Readonly<Record<string, number>> = {
@@ -138,37 +145,57 @@ const GENERIC_OPS: ReadonlySet<string> = new Set([
   "restore",
 ]);
 
-/** The events one change makes: its operation's, and `del` when a data-type operation emptied the key. */
+/**
+ * The events one change makes: `new` for a key it created, its operation's, and `del` when a data-type
+ * operation emptied the key.
+ */
 function eventsOf(change: {
   kind: "put" | "delete";
   type: string;
   op?: string;
+  created?: true;
 }): { name: Buffer; flag: number }[] {
   const op = change.op;
-  if (op === undefined) return [change.kind === "delete" ? DELETE_EVENT : PUT_EVENT];
+  const created = change.created === true ? [NEW_EVENT] : [];
+  if (op === undefined) return [...created, change.kind === "delete" ? DELETE_EVENT : PUT_EVENT];
   const flag = GENERIC_OPS.has(op) ? NOTIFY.generic : (TYPE_FLAGS[change.type] ?? NOTIFY.generic);
   const own = { name: Buffer.from(op), flag };
   // Redis: HDEL of the last field sends hdel, then del.
-  return change.kind === "delete" && op !== "del" ? [own, DELETE_EVENT] : [own];
+  return change.kind === "delete" && op !== "del" ? [own, DELETE_EVENT] : [...created, own];
 }
 
 /** Turns the engine's change stream into keyspace notifications; see the module comment. */
 export class KeyspaceNotifier {
   private flags = 0;
   private subscription: ReturnType<FuseDB["subscribe"]> | undefined;
+  private readonly expiries: ExpiryEvents;
 
   constructor(
     private readonly engine: FuseDB,
     private readonly hub: PubSubHub,
     private readonly log: (line: string) => void,
-  ) {}
+    clock: Clock,
+    /** The database number of a stored database (SWAPDB: src/server/database-map.ts). */
+    private readonly numberOf: (stored: number) => number,
+  ) {
+    this.expiries = new ExpiryEvents(engine, clock, (stored) => this.notify(stored, EXPIRED_EVENT), log);
+  }
 
   /** Applies a (new) `notify-keyspace-events` value: subscribes to the engine or lets go of it. */
   configure(flags: number): void {
+    const expiredBefore = this.expiredOn;
     this.flags = flags;
-    const wanted = (flags & (NOTIFY.keyspace | NOTIFY.keyevent)) !== 0 && (flags & ALL) !== 0;
+    const wanted =
+      (flags & (NOTIFY.keyspace | NOTIFY.keyevent)) !== 0 && (flags & (ALL | NOTIFY.newKey)) !== 0;
     if (wanted && this.subscription === undefined) this.start();
     if (!wanted) this.stop();
+    if (!this.expiredOn) this.expiries.clear();
+    else if (!expiredBefore) void this.expiries.trackExisting();
+  }
+
+  /** Whether `expired` events are sent now (class x, and K or E). */
+  private get expiredOn(): boolean {
+    return (this.flags & NOTIFY.expired) !== 0 && (this.flags & (NOTIFY.keyspace | NOTIFY.keyevent)) !== 0;
   }
 
   /** Lets go of the engine subscription (the server stops). */
@@ -176,6 +203,7 @@ export class KeyspaceNotifier {
     const sub = this.subscription;
     this.subscription = undefined;
     void sub?.return();
+    this.expiries.clear();
   }
 
   private start(): void {
@@ -187,8 +215,12 @@ export class KeyspaceNotifier {
   private async run(sub: NonNullable<typeof this.subscription>): Promise<void> {
     try {
       // Bounded by the subscription: it ends on stop, on the engine's close, or on eviction.
-      for await (const change of sub)
+      for await (const change of sub) {
         for (const event of eventsOf(change)) this.notify(change.keyBytes, event);
+        if ((this.flags & NOTIFY.expired) !== 0 && change.kind === "put") {
+          this.expiries.track(change.keyBytes, change.version, change.expiresAtMs);
+        }
+      }
     } catch (err) {
       // Evicted (more than NOTIFIER_QUEUE_MAX events behind): say so, and listen again from now on.
       this.log(`keyspace notifications lost events: ${err instanceof Error ? err.message : String(err)}`);
@@ -201,7 +233,7 @@ export class KeyspaceNotifier {
 
   private notify(stored: Uint8Array, event: { name: Buffer; flag: number }): void {
     if ((this.flags & event.flag) === 0 || stored.length === 0) return;
-    const db = stored[0] as number;
+    const db = this.numberOf(stored[0] as number);
     const key = Buffer.from(stored.buffer, stored.byteOffset + 1, stored.byteLength - 1);
     if (this.flags & NOTIFY.keyspace) {
       this.hub.publish(Buffer.concat([Buffer.from(`__keyspace@${db}__:`), key]), event.name);

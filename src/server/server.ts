@@ -15,12 +15,13 @@
  *   starts any more, running ones finish and their replies are written, connections close, then the
  *   engine closes (settling and syncing everything). `closed` resolves after that.
  */
-import type { Clock, FuseDB } from "../index.js";
+import { assert, type Clock, type FuseDB } from "../index.js";
 import type { Listener, Transport } from "../io/transport.js";
 import type { CommandTable } from "./command-table.js";
 import type { ClientClass, OutputLimit, ServerConfig } from "./config.js";
 import { Connection, type ConnectionHost } from "./connection.js";
 import type { ClientState, ProcessInfo, ServerContext, ServerStats } from "./context.js";
+import { DatabaseMap } from "./database-map.js";
 import { Gate } from "./gate.js";
 import { KeyspaceNotifier } from "./notifications.js";
 import { PubSubHub } from "./pubsub.js";
@@ -72,6 +73,7 @@ export class RespServer implements ServerContext, ConnectionHost {
   readonly gate = new Gate();
   readonly pubsub = new PubSubHub();
   readonly scanCursors: ScanCursors;
+  readonly databases: DatabaseMap;
   readonly limits: RequestLimits = { ...REQUEST_LIMITS_DEFAULT };
   readonly startedMs: number;
   lastSaveMs: number;
@@ -102,10 +104,13 @@ export class RespServer implements ServerContext, ConnectionHost {
     this.logLine = options.log ?? (() => undefined);
     this.startedMs = this.clock.now();
     this.scanCursors = new ScanCursors(this.startedMs);
+    this.databases = new DatabaseMap(this.config.int("databases"));
     this.lastSaveMs = this.startedMs;
     this.config.validate();
     this.users = new Users(this.config.userRules, this.config.text("requirepass"));
-    this.notifier = new KeyspaceNotifier(this.db, this.pubsub, this.logLine);
+    this.notifier = new KeyspaceNotifier(this.db, this.pubsub, this.logLine, this.clock, (s) =>
+      this.databases.numberOf(s),
+    );
     this.applyLimits();
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -123,6 +128,17 @@ export class RespServer implements ServerContext, ConnectionHost {
 
   /** Starts accepting connections and the idle-timeout loop. */
   start(): void {
+    // No command runs before the database map (SWAPDB) is read: the gate is held until then.
+    const entered = this.gate.enter(true);
+    assert(entered === undefined, "nothing holds the gate before the server starts");
+    this.databases.load(this.db).then(
+      () => this.gate.leave(true),
+      (err: unknown) => {
+        this.logLine(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
+        this.gate.leave(true);
+        void this.close();
+      },
+    );
     this.notifier.configure(this.config.eventFlags());
     for (const l of this.listeners) l.start((t) => this.accept(t));
     void this.idleLoop();

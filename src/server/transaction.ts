@@ -9,7 +9,8 @@
  * - WATCH remembers each key's version (the engine's per-key version, counting deletes) and whether it was
  *   live. EXEC answers a null array, running nothing, if any watched key's version changed since — by any
  *   client, this one included, FLUSHDB/FLUSHALL included — or if a key live at WATCH has expired since.
- *   EXEC, DISCARD and RESET forget the watched keys.
+ *   EXEC, DISCARD and RESET forget the watched keys. SWAPDB touches a watched key of either database that
+ *   exists in either (Redis's touchAllWatchedKeysInDb), and the others follow their database number.
  * - EXEC is an exclusive command (src/server/gate.ts): every command of every client already started
  *   finishes first, and none starts until EXEC is done. So the watch check and the queued commands run
  *   with no other client's command in between: serializable, as Redis's single thread gives.
@@ -27,7 +28,7 @@
  * - Queued commands are bounded: their argument bytes together by `client-query-buffer-limit`; past it
  *   the command is refused and the transaction failed.
  */
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 import type { Txn } from "../types/txn.js";
 import { NeedRead } from "../types/view.js";
 import type { CommandSpec } from "./command-table.js";
@@ -73,6 +74,8 @@ export class Transaction {
   private queuedBytes = 0;
   /** Watched keys by stored key (latin1). */
   private readonly watched = new Map<string, WatchedKey>();
+  /** A watched key was touched by something other than a write of it (SWAPDB): EXEC fails. */
+  private dirty = false;
 
   get active(): boolean {
     return this.queued !== undefined;
@@ -107,11 +110,32 @@ export class Transaction {
     this.queued = undefined;
     this.failed = false;
     this.queuedBytes = 0;
-    this.watched.clear();
+    this.unwatch();
   }
 
   unwatch(): void {
     this.watched.clear();
+    this.dirty = false;
+  }
+
+  /**
+   * SWAPDB of stored databases `a` and `b` (see the module comment): a watched key of either that is live
+   * in either makes EXEC fail; the others now name the same key in the other stored database (the one
+   * their database number maps to), with its state there.
+   */
+  async swapped(ctx: CommandContext, a: number, b: number): Promise<void> {
+    const kept: WatchedKey[] = [];
+    for (const w of [...this.watched.values()]) {
+      const from = w.key[0];
+      if (from !== a && from !== b) continue;
+      const other = Buffer.from(w.key);
+      other[0] = from === a ? b : a;
+      const [here, there] = [await keyState(ctx, w.key), await keyState(ctx, other)];
+      this.watched.delete(w.key.toString("latin1"));
+      if (here.live || there.live) this.dirty = true;
+      else kept.push({ key: other, ...there });
+    }
+    for (const w of kept) this.watched.set(w.key.toString("latin1"), w);
   }
 
   /** WATCH: records the version and liveness of each key not watched yet, in database `db`. */
@@ -127,6 +151,7 @@ export class Transaction {
 
   /** Whether a watched key changed since WATCH (see the module comment). */
   async touched(ctx: CommandContext): Promise<boolean> {
+    if (this.dirty) return true;
     for (const w of this.watched.values()) {
       const now = await keyState(ctx, w.key);
       if (now.version !== w.version || (w.live && !now.live)) return true;

@@ -50,6 +50,7 @@ export interface Collection {
 export interface Savepoint {
   readonly writes: ReadonlyMap<KeyString, Entry>;
   readonly ops: ReadonlyMap<KeyString, { op: string; was?: string }>;
+  readonly created: ReadonlySet<KeyString>;
   readonly creations: number;
 }
 
@@ -57,6 +58,8 @@ export interface Savepoint {
 export class Txn {
   private readonly writes = new Map<KeyString, Entry>();
   private readonly ops = new Map<KeyString, { op: string; was?: string }>();
+  /** Keys this call wrote while they were not live (Redis's `new` keyspace event). */
+  private readonly created = new Set<KeyString>();
   private creations = 0;
   /** Set by an operation whose answer is a time to live (reads: see src/types/runner.ts). */
   usedTime = false;
@@ -188,6 +191,7 @@ export class Txn {
     const expiresAtMs =
       options.keepTtl !== false && live !== undefined ? live.expiresAtMs : options.expiresAtMs;
     const entry = this.entryOf(value, this.nextVersion(k), type, expiresAtMs);
+    if (live === undefined) this.created.add(k);
     this.writes.set(k, entry);
     this.ops.set(k, { op });
     return entry;
@@ -221,6 +225,7 @@ export class Txn {
   /** Writes an entry as it is (a key copied from another: RENAME, COPY), as a new version of `k`. */
   putCopy(k: KeyString, from: Entry, op: string, value: Json = from.value as Json): void {
     const entry = this.entryOf(value, this.nextVersion(k), from.type, from.expiresAtMs);
+    if (this.live(k) === undefined) this.created.add(k);
     this.writes.set(k, entry);
     this.ops.set(k, { op });
   }
@@ -244,6 +249,7 @@ export class Txn {
       this.ctx.nowMs,
       this.ctx.deadFloor(k),
     );
+    if (entry.value !== undefined && !isLive(current, this.ctx.nowMs)) this.created.add(k);
     this.writes.set(k, entry);
     if (op !== undefined) this.ops.set(k, { op });
     else this.ops.delete(k);
@@ -280,7 +286,12 @@ export class Txn {
    * writes, the others apply). O(writes so far): the maps are copied.
    */
   savepoint(): Savepoint {
-    return { writes: new Map(this.writes), ops: new Map(this.ops), creations: this.creations };
+    return {
+      writes: new Map(this.writes),
+      ops: new Map(this.ops),
+      created: new Set(this.created),
+      creations: this.creations,
+    };
   }
 
   /** Forgets every write made since `sp` was taken. */
@@ -289,6 +300,8 @@ export class Txn {
     for (const [k, e] of sp.writes) this.writes.set(k, e);
     this.ops.clear();
     for (const [k, o] of sp.ops) this.ops.set(k, o);
+    this.created.clear();
+    for (const k of sp.created) this.created.add(k);
     this.creations = sp.creations;
   }
 
@@ -327,9 +340,10 @@ export class Txn {
       else if (entry.type !== undefined) mark(`types.${entry.type}.write`);
       else if (op.was !== undefined && op.was !== "json" && op.was !== "string")
         mark("types.delete-generation");
-      out.push(
-        op === undefined ? { key, entry } : { key, entry, op: op.op, ...(op.was ? { was: op.was } : {}) },
-      );
+      const effect: Effect =
+        op === undefined ? { key, entry } : { key, entry, op: op.op, ...(op.was ? { was: op.was } : {}) };
+      if (entry.value !== undefined && this.created.has(key)) effect.created = true;
+      out.push(effect);
     }
     if (elements > 1) mark("types.multi-element-change");
     return out;

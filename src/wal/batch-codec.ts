@@ -31,6 +31,8 @@ export interface Effect {
   op?: string;
   /** For a tombstone of a data-type key: the type it held (for subscribers; not logged). */
   was?: string;
+  /** A put of a key that was not live before the call (for subscribers; not logged). */
+  created?: boolean;
 }
 
 /**

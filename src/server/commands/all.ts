@@ -17,11 +17,13 @@ import { lcsCommands } from "./lcs-command.js";
 import { listBlockingCommands } from "./list-blocking-commands.js";
 import { listCommands } from "./list-commands.js";
 import { memoryCommands } from "./memory-command.js";
+import { objectCommands } from "./object-command.js";
 import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
 import { setCommands } from "./set-commands.js";
 import { sortCommands } from "./sort-command.js";
 import { stringCommands } from "./string-commands.js";
+import { swapdbCommands } from "./swapdb-command.js";
 import { transactionCommands } from "./transaction-commands.js";
 import { zsetBlockingCommands } from "./zset-blocking-commands.js";
 import { zsetCommands } from "./zset-commands.js";
@@ -36,6 +38,9 @@ export function buildCommandTable(): CommandTable {
     ...commandCommands,
     ...functionCommands,
     ...keyCommands,
+    ...objectCommands,
+    ...sortCommands,
+    ...swapdbCommands,
     ...jsonCommands,
     ...stringCommands,
     ...lcsCommands,

@@ -28,7 +28,7 @@ export function clientLine(c: ClientState, nowMs: number): string {
     ["age", Math.floor((nowMs - c.createdMs) / 1000)],
     ["idle", Math.floor((nowMs - c.lastCommandMs) / 1000)],
     ["flags", flags],
-    ["db", c.db],
+    ["db", c.selectedDb],
     ["sub", c.subscriptions.channels.size],
     ["psub", c.subscriptions.patterns.size],
     ["ssub", 0],

@@ -88,7 +88,8 @@ function auth(ctx: CommandContext, args: readonly Buffer[]): Reply {
 function select(ctx: CommandContext, args: readonly Buffer[]): Reply {
   const db = intArg(args[1] as Buffer);
   if (db < 0 || db >= ctx.server.config.int("databases")) throw new CommandError(ERR.dbIndex);
-  ctx.client.db = db;
+  ctx.client.selectedDb = db;
+  ctx.client.db = ctx.server.databases.storedOf(db);
   return R.ok;
 }
 
@@ -97,7 +98,8 @@ export function resetClient(ctx: CommandContext, authRequired: boolean): void {
   const client = ctx.client;
   client.transaction.end();
   ctx.server.pubsub.forget(client);
-  client.db = 0;
+  client.selectedDb = 0;
+  client.db = ctx.server.databases.storedOf(0);
   client.protocol = 2;
   client.name = "";
   client.replyMode = "on";

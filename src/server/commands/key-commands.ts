@@ -40,6 +40,7 @@ function copyOptions(ctx: CommandContext, args: readonly Buffer[]): { db: number
     else if (opt === "DB" && i + 1 < args.length) {
       db = intArg(args[++i] as Buffer);
       if (db < 0 || db >= ctx.server.config.int("databases")) throw new CommandError(ERR.dbIndex);
+      db = ctx.server.databases.storedOf(db);
     } else throw new CommandError(ERR.syntax);
   }
   return { db, replace };
@@ -187,10 +188,10 @@ export const keyCommands: CommandSpec[] = [
       prepare: (ctx, args) => {
         const db = intArg(args[2] as Buffer);
         if (db < 0 || db >= ctx.server.config.int("databases")) throw new CommandError(ERR.dbIndex);
-        if (db === ctx.client.db) {
+        if (db === ctx.client.selectedDb) {
           throw new CommandError("ERR source and destination objects are the same");
         }
-        const [src, dst] = [keyArg(ctx, args[1]), keyArg(ctx, args[1], db)];
+        const [src, dst] = [keyArg(ctx, args[1]), keyArg(ctx, args[1], ctx.server.databases.storedOf(db))];
         return (tx) => R.integer(move(tx, src, dst));
       },
     },

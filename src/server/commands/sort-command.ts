@@ -1,85 +1,108 @@
 /**
- * SORT and SORT_RO (Redis 7.0): options parsed in Redis's order (sort.c's loop: ASC, DESC, ALPHA, LIMIT
- * offset count, STORE destination (SORT only), BY pattern, GET pattern; anything else is a syntax error),
- * then run as one engine call (src/types/sort.ts). Replies: the elements (or GET values, null for none), or
- * with STORE the number of values stored.
+ * SORT and SORT_RO (Redis 7.0): the options parsed with Redis's errors, then one pure operation
+ * (src/types/sort.ts) run as one engine call and one step of EXEC's single atomic call.
+ *
+ *   SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA]
+ *        [STORE destination]
+ *
+ * Options may come in any order and repeat (the last wins, GETs add up); SORT_RO refuses STORE as a
+ * syntax error. Patterns find keys in the client's database.
  */
 import { Buffer } from "node:buffer";
-import { type SortRequest, sort } from "../../types/sort.js";
+import type { KeyString } from "../../doc/key.js";
+import { InvalidArgumentError } from "../../errors.js";
+import { type SortOptions, sort } from "../../types/sort.js";
 import { keyword } from "../args.js";
 import { type CommandSpec, typedCommand } from "../command-table.js";
 import type { CommandContext } from "../context.js";
 import { dbKey } from "../keyspace.js";
 import { CommandError, ERR } from "../reply-errors.js";
-import { R } from "../resp-writer.js";
-import { bin, bulkOf, int64Arg, keyArg } from "./list-commands.js";
+import { R, type Reply } from "../resp-writer.js";
+import { bin, bulkOf, int64Arg, keyArg } from "./typed-args.js";
 
-/** Parses SORT's arguments (`readonly`: SORT_RO, no STORE). @throws CommandError. */
-function parseSort(ctx: CommandContext, args: readonly Buffer[], readonly: boolean): SortRequest {
-  const get: string[] = [];
-  let [desc, alpha] = [false, false];
+/** A LIMIT argument: Redis's long, held as a number (any value beyond ±2^53 selects the same elements). */
+function limitArg(arg: Buffer | undefined): number {
+  return Number(int64Arg(arg));
+}
+
+/** Parses SORT's options (arguments from index 2). @throws CommandError ERR syntax error / not an integer. */
+function sortOptions(ctx: CommandContext, args: readonly Buffer[], readOnly: boolean): SortOptions {
   let by: string | undefined;
-  let limit: SortRequest["limit"];
-  let store: string | undefined;
-  for (let j = 2; j < args.length; j++) {
-    const opt = keyword(args[j]);
-    const left = args.length - j - 1;
+  let limit: SortOptions["limit"];
+  const get: string[] = [];
+  let desc = false;
+  let alpha = false;
+  let store: KeyString | undefined;
+  for (let i = 2; i < args.length; i++) {
+    const opt = keyword(args[i]);
+    const left = args.length - i - 1;
     if (opt === "ASC") desc = false;
     else if (opt === "DESC") desc = true;
     else if (opt === "ALPHA") alpha = true;
     else if (opt === "LIMIT" && left >= 2) {
-      limit = { offset: int64Arg(args[j + 1]), count: int64Arg(args[j + 2]) };
-      j += 2;
-    } else if (!readonly && opt === "STORE" && left >= 1) store = keyArg(ctx, args, ++j);
-    else if (opt === "BY" && left >= 1) by = bin(args[++j]);
-    else if (opt === "GET" && left >= 1) get.push(bin(args[++j]));
+      limit = { offset: limitArg(args[i + 1]), count: limitArg(args[i + 2]) };
+      i += 2;
+    } else if (opt === "STORE" && !readOnly && left >= 1) store = keyArg(ctx, args, ++i);
+    else if (opt === "BY" && left >= 1) by = bin(args[++i]);
+    else if (opt === "GET" && left >= 1) get.push(bin(args[++i]));
     else throw new CommandError(ERR.syntax);
   }
-  const db = ctx.client.db;
   const types = ctx.server.db.types;
-  const keyOf = (k: string) => {
+  const db = ctx.client.db;
+  const keyOf = (userKey: string): KeyString | undefined => {
     try {
-      return types.key(dbKey(db, Buffer.from(k, "latin1")));
-    } catch {
-      return undefined; // longer than any key can be: absent
+      return types.key(dbKey(db, Buffer.from(userKey, "latin1")));
+    } catch (err) {
+      if (err instanceof InvalidArgumentError) return undefined; // longer than a key can be: no such key
+      throw err;
     }
   };
   return {
-    key: keyArg(ctx, args),
+    ...(by === undefined ? {} : { by }),
+    ...(limit === undefined ? {} : { limit }),
     get,
     desc,
     alpha,
+    ...(store === undefined ? {} : { store }),
     keyOf,
-    ...(by !== undefined ? { by } : {}),
-    ...(limit !== undefined ? { limit } : {}),
-    ...(store !== undefined ? { store } : {}),
   };
 }
 
-function sortCommand(name: "sort" | "sort_ro"): CommandSpec {
-  const readonly = name === "sort_ro";
-  return typedCommand({
-    name,
-    arity: -2,
-    flags: readonly ? ["readonly"] : ["write", "denyoom"],
-    keys: [1, 1, 1],
-    group: "generic",
-    since: readonly ? "7.0.0" : "1.0.0",
-    summary: readonly
-      ? "Returns the sorted elements of a list, a set, or a sorted set."
-      : "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
-    typed: {
-      // SORT without STORE writes nothing, but one spec has one kind: SORT runs as a write.
-      write: !readonly,
-      prepare: (ctx, args) => {
-        const req = parseSort(ctx, args, readonly);
-        return (tx) => {
-          const out = sort(tx, req);
-          return typeof out === "number" ? R.integer(out) : R.array(out.map(bulkOf));
-        };
-      },
-    },
-  });
+function prepare(readOnly: boolean) {
+  return (ctx: CommandContext, args: readonly Buffer[]) => {
+    const k = keyArg(ctx, args, 1);
+    const o = sortOptions(ctx, args, readOnly);
+    return (tx: Parameters<typeof sort>[0]): Reply => {
+      const r = sort(tx, k, o);
+      return typeof r === "number" ? R.integer(r) : R.array(r.map((v) => bulkOf(v ?? undefined)));
+    };
+  };
 }
 
-export const sortCommands: CommandSpec[] = [sortCommand("sort"), sortCommand("sort_ro")];
+const G = { group: "generic", keys: [1, 1, 1] } as const;
+
+/** SORT's and SORT_RO's table entries. */
+export const sortCommands: CommandSpec[] = [
+  typedCommand({
+    ...G,
+    name: "sort",
+    arity: -2,
+    flags: ["write", "denyoom"],
+    since: "1.0.0",
+    summary: "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
+    complexity:
+      "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements.",
+    typed: { write: true, prepare: prepare(false) },
+  }),
+  typedCommand({
+    ...G,
+    name: "sort_ro",
+    arity: -2,
+    flags: ["readonly"],
+    since: "7.0.0",
+    summary: "Returns the sorted elements of a list, a set, or a sorted set.",
+    complexity:
+      "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements.",
+    typed: { write: false, prepare: prepare(true) },
+  }),
+];
