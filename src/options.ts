@@ -42,6 +42,12 @@ export interface FuseDBOptions {
   relaxedUnsyncedMax?: number;
   /** Default queue bound of a subscriber, in events. Default 1024. */
   subscriberQueueMax?: number;
+  /**
+   * Bytes of old versions (pre-images, src/tx/versions.ts) kept in memory for live snapshots and
+   * transactions. Past it the oldest snapshot is released and its next read throws FUSEDB_SNAPSHOT_TOO_OLD.
+   * Default 64 MiB.
+   */
+  snapshotBytesMax?: number;
   /** Largest key, in bytes. Default 1024, at most 65535 (the formats' u16 key length). */
   keyBytesMax?: number;
   /** Largest document as UTF-8 JSON text, in bytes. Default 1 MiB. */
@@ -156,6 +162,7 @@ const DEFAULTS: Required<Pick<FuseDBOptions, NumericOption>> = {
   manifestBytesMax: 1024 * 1024,
   relaxedUnsyncedMax: 256,
   subscriberQueueMax: SUBSCRIBER_QUEUE_MAX_DEFAULT,
+  snapshotBytesMax: 64 * 1024 * 1024,
 };
 
 /** Options with every default filled in, and the recovery mode of the open path that resolved them. */
@@ -227,6 +234,7 @@ export const OPTION_MAX: Readonly<Record<NumericOption, number>> = {
   segmentsMax: Number.MAX_SAFE_INTEGER,
   relaxedUnsyncedMax: Number.MAX_SAFE_INTEGER,
   subscriberQueueMax: Number.MAX_SAFE_INTEGER,
+  snapshotBytesMax: SIZE_LIMIT,
 };
 
 /** The tree's knobs from the engine's options; a scan yields to the event loop through `clock`. */
