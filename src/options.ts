@@ -124,6 +124,8 @@ export interface FuseDBOptions {
  *   collections as if their generation were dead (src/types/dead-elements.ts).
  * - `'reuse-generations'` (broken, not about recovery): every new collection takes generation 0, so a
  *   collection recreated under a key sees the elements of the one deleted before (src/types/txn.ts).
+ * - `'skip-tx-conflicts'` (broken, not about recovery): transactions commit without their conflict check
+ *   (src/tx/transaction.ts), so lost updates and write skew get through; test/tx-history.test.ts must catch it.
  */
 export type RecoveryMode =
   | "strict"
@@ -132,7 +134,8 @@ export type RecoveryMode =
   | "forget-dead-version-floor"
   | "forget-clock-floor"
   | "drop-live-elements"
-  | "reuse-generations";
+  | "reuse-generations"
+  | "skip-tx-conflicts";
 
 /** Every {@link RecoveryMode}. */
 export const RECOVERY_MODES: readonly RecoveryMode[] = [
@@ -143,6 +146,7 @@ export const RECOVERY_MODES: readonly RecoveryMode[] = [
   "forget-clock-floor",
   "drop-live-elements",
   "reuse-generations",
+  "skip-tx-conflicts",
 ];
 
 type NumericOption = Exclude<keyof FuseDBOptions, "durability" | "readOnly">;

@@ -217,10 +217,16 @@ export class Transaction {
     if (this.writes.length === 0 && this.isolation === "snapshot") return undefined;
     const writes = [...this.writes];
     const atMs = this.reads.atMs;
+    // Broken variant 'skip-tx-conflicts' (sensitivity tests only): no check at all.
+    const check = this.options.recoveryMode !== "skip-tx-conflicts";
     const r = await this.pipeline.commitOp((view, ctx) => {
-      const clash = this.conflict();
+      const clash = check ? this.conflict() : undefined;
       if (clash !== undefined) throw new TxConflictError(0, keyToText(clash));
-      const checked = this.isolation === "serializable" ? [...this.bases.keys()] : writes.map((w) => w.key);
+      const checked = !check
+        ? []
+        : this.isolation === "serializable"
+          ? [...this.bases.keys()]
+          : writes.map((w) => w.key);
       for (const k of checked) {
         // Expiry is not a record: a key that went live or dead by time since the snapshot changed under us.
         if (isLive(this.bases.get(k), atMs) !== isLive(view.get(k), ctx.nowMs))

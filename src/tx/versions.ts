@@ -220,7 +220,9 @@ export class TxVersions {
       this.versionCount--;
       if (versions.length === 0) this.undo.delete(h.key);
     }
-    while ((this.history[0]?.lsn ?? Number.POSITIVE_INFINITY) <= floor) this.history.shift();
+    let drop = 0;
+    while (drop < this.history.length && (this.history[drop]?.lsn as number) <= floor) drop++;
+    this.history.splice(0, drop);
     if (this.heldHead > 1024 && this.heldHead * 2 > this.held.length) {
       this.held.splice(0, this.heldHead);
       this.heldHead = 0;
