@@ -219,9 +219,9 @@ describe("savepoints and retries", () => {
     await expect(db.transaction(async () => 1, { retries: -1 })).rejects.toMatchObject({
       code: "FUSEDB_INVALID_ARGUMENT",
     });
-    await expect(
-      db.transaction(async () => 1, { isolation: "strict" as "snapshot" }),
-    ).rejects.toMatchObject({ code: "FUSEDB_INVALID_ARGUMENT" });
+    await expect(db.transaction(async () => 1, { isolation: "strict" as "snapshot" })).rejects.toMatchObject({
+      code: "FUSEDB_INVALID_ARGUMENT",
+    });
     await db.close();
   });
 });
