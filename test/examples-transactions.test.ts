@@ -48,7 +48,7 @@ describe("transaction examples", () => {
     const results = await Promise.all(orders);
     const stock = Object.fromEntries(
       (await db.scan({ gte: "stock:", lt: "stock;" })).map((e) => [e.key.slice(6), e.value as number]),
-    );
+    ) as Record<"widget" | "gadget" | "ribbon" | "bow", number>;
     const reserved = await reservedUnits(db);
     expect(stock.widget + (reserved.widget ?? 0)).toBe(10);
     expect(stock.gadget + (reserved.gadget ?? 0)).toBe(4);

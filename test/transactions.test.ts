@@ -15,7 +15,6 @@ import { describe, expect, it } from "vitest";
 import { faultPlannerOf, RandomCrashPlanner } from "../sim/disk/crash-planner.js";
 import { Prng } from "../sim/disk/prng.js";
 import { SimClock } from "../sim/disk/sim-clock.js";
-import { SimFileSystem } from "../sim/disk/sim-file-system.js";
 import { FuseDB } from "../src/db.js";
 import type { Json } from "../src/doc/json.js";
 import { TxConflictError } from "../src/errors.js";
