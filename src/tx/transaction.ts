@@ -213,8 +213,10 @@ export class Transaction {
   async commit(): Promise<number | undefined> {
     this.assertSettled();
     this.ended = true;
-    // A read-only attempt under snapshot isolation read one consistent snapshot: nothing to check.
-    if (this.writes.length === 0 && this.isolation === "snapshot") return undefined;
+    // A read-only attempt under snapshot isolation read one consistent snapshot: nothing to check; nor on a
+    // read-only handle, where nothing is ever written.
+    if (this.writes.length === 0 && (this.isolation === "snapshot" || this.options.readOnly))
+      return undefined;
     const writes = [...this.writes];
     const atMs = this.reads.atMs;
     // Broken variant 'skip-tx-conflicts' (sensitivity tests only): no check at all.
