@@ -225,6 +225,58 @@ describe("savepoints and retries", () => {
   });
 });
 
+describe("every write path and kind of change conflicts", () => {
+  it("a data-type command, an expire and a lapse of time each conflict with a write of the same key", async () => {
+    const clock = new SimClock(0);
+    const db = await FuseDB.open({ dir: "/db", fs: new TestDisk(), clock });
+    const outsiders: [string, (k: string) => Promise<unknown>][] = [
+      ["strings.set", (k) => db.strings.set(k, "now a string")],
+      ["keys.del", (k) => db.keys.del([k])],
+      ["keys.persist", (k) => db.keys.persist(k)],
+      ["expire", (k) => db.expire(k, 5000)],
+      ["time", async () => clock.advance(2000)], // the document expires: no record, still a change
+    ];
+    for (const [name, outside] of outsiders) {
+      const k = `doc:${name}`;
+      await db.set(k, { n: 1 }, { ttlMs: 1000 });
+      const err = await db
+        .transaction(
+          async (tx) => {
+            const v = await tx.get(k);
+            await outside(k);
+            await tx.patch(k, { n: ((v?.value as { n: number }).n ?? 0) + 1 });
+          },
+          { retries: 0 },
+        )
+        .catch((e: unknown) => e);
+      expect(err, name).toMatchObject({ code: "FUSEDB_TX_CONFLICT" });
+    }
+    await db.close();
+  });
+
+  it("path mutations and expire inside a transaction", async () => {
+    const db = await openMem(new TestDisk());
+    await db.set("user", { name: "a", tags: [] });
+    await db.transaction(async (tx) => {
+      await tx.batch([
+        { op: "setPath", key: "user", path: "$.name", value: "b" },
+        { op: "appendPath", key: "user", path: "$.tags", values: ["x"] },
+      ]);
+      await tx.expire("user", 60_000);
+      expect((await tx.get("user"))?.value).toEqual({ name: "b", tags: ["x"] });
+      await expect(tx.batch([{ op: "incr", key: "user" }])).rejects.toMatchObject({
+        code: "FUSEDB_TYPE_MISMATCH",
+      });
+    });
+    expect(await db.get("user")).toEqual({
+      value: { name: "b", tags: ["x"] },
+      version: 4,
+      expiresAtMs: 60_000,
+    });
+    await db.close();
+  });
+});
+
 describe("durability", () => {
   it("a crash during a commit leaves all of its writes or none", async () => {
     const outcomes = new Set<string>();
