@@ -658,6 +658,15 @@ export class CommitPipeline {
   }
 
   /**
+   * Resolves once every record appended so far may be acknowledged (visible, in every mode but a failure);
+   * never rejects. A transaction that lost a conflict waits for it before its next attempt, whose snapshot
+   * then includes the records it conflicted with (else it would conflict again at once).
+   */
+  appendedVisible(): Promise<void> {
+    return this.lastAcked.then(noop, noop);
+  }
+
+  /**
    * Calls `visit` with each key written by a record after LSN `lsn` (appended, durable or not), until it
    * returns true; returns whether it did. `lsn` must be at or above a live pin's (src/tx/versions.ts), so
    * every applied record after it is still held.

@@ -203,6 +203,32 @@ describe("savepoints and retries", () => {
     await db.close();
   });
 
+  it("a retry waits until the write it lost to is visible (no retry storm inside one fdatasync)", async () => {
+    const fs = new TestDisk();
+    const db = await openMem(fs);
+    await db.set("c", 0);
+    const hold = fs.holdSync();
+    const outside = db.incr("c"); // appended, its fdatasync held: after every new snapshot until durable
+    await hold.entered;
+    let attempts = 0;
+    const tx = db.transaction(
+      async (t) => {
+        attempts++;
+        const v = (await t.get("c"))?.value as number;
+        await t.set("c", v + 10);
+      },
+      { retries: 2 },
+    );
+    for (let i = 0; i < 50; i++) await Promise.resolve();
+    expect(attempts).toBe(1); // the second attempt waits for the held write instead of losing again
+    hold.release();
+    await outside;
+    await tx;
+    expect(attempts).toBe(2);
+    expect((await db.get("c"))?.value).toBe(11);
+    await db.close();
+  });
+
   it("an error thrown by the callback writes nothing and is not retried", async () => {
     const db = await openMem(new TestDisk());
     let attempts = 0;

@@ -64,6 +64,9 @@ export async function runTransaction<T>(
     } finally {
       tx.end();
     }
+    // The records it conflicted with may not be visible yet (their group's fdatasync is in flight): a new
+    // snapshot now would miss them and conflict again at once. Wait until they are.
+    await host.pipeline.appendedVisible();
     assert(attempt <= retries, "attempts are bounded by retries");
   }
 }
