@@ -83,6 +83,9 @@ interface Held {
 export class TxVersions {
   private readonly pins = new Map<number, SnapshotPin>();
   private nextId = 1;
+  /** LSN and time of the last pin taken (pins come in order: see the module comment). */
+  private lastPinLsn = 0;
+  private lastPinAtMs = Number.NEGATIVE_INFINITY;
   private readonly undo = new Map<KeyString, UndoVersion[]>();
   /** Applied records after the oldest pin, LSN order: their LSN and the keys they wrote. */
   private readonly history: { lsn: number; effects: readonly Effect[] }[] = [];
@@ -104,8 +107,9 @@ export class TxVersions {
 
   /** Pins a snapshot of the state after `lsn`, read at clock time `atMs`. */
   pin(lsn: number, atMs: number): SnapshotPin {
-    const last = [...this.pins.values()].at(-1);
-    assert(last === undefined || (last.lsn <= lsn && last.atMs <= atMs), "pins are taken in order");
+    assert(this.lastPinLsn <= lsn && this.lastPinAtMs <= atMs, "pins are taken in order");
+    this.lastPinLsn = lsn;
+    this.lastPinAtMs = atMs;
     const pin = new SnapshotPin(this.nextId++, lsn, atMs);
     this.pins.set(pin.id, pin);
     return pin;
