@@ -270,7 +270,7 @@ describe("every write path and kind of change conflicts", () => {
           async (tx) => {
             const v = await tx.get(k);
             await outside(k);
-            await tx.patch(k, { n: ((v?.value as { n: number }).n ?? 0) + 1 });
+            await tx.patch(k, { n: ((v?.value as { n?: number } | undefined)?.n ?? 0) + 1 });
           },
           { retries: 0 },
         )
