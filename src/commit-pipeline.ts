@@ -33,6 +33,7 @@ import type { FileSystem } from "./io/file-system.js";
 import type { ResolvedOptions } from "./options.js";
 import type { SubscriptionHub } from "./reactive/subscriptions.js";
 import { NOT_IN_MEMORY, type Tree, type TreeHost } from "./tree/tree.js";
+import { type PreImage, TxVersions, UNKNOWN_PRE_IMAGE } from "./tx/versions.js";
 import { deadElementCheck } from "./types/dead-elements.js";
 import {
   CachingView,
@@ -86,6 +87,8 @@ interface Unapplied {
   effects: Effect[];
   durable: boolean;
   visible: () => void;
+  /** Pre-images of `effects` (by index), captured at append while a snapshot was live (src/tx/versions.ts). */
+  pre?: PreImage[];
 }
 
 const noop = (): void => undefined;
@@ -100,6 +103,8 @@ const UNAPPLIED_COMPACT_MIN = 1024;
 export class CommitPipeline {
   /** The tree the pipeline writes into (and the facade reads from). */
   readonly tree: Tree;
+  /** Old versions and recent writes kept for live snapshots and transactions (src/tx/versions.ts). */
+  readonly versions: TxVersions;
   /** Resolved but not yet visible entries, newest per key. Bounded by the calls in flight. */
   private readonly overlay = new Map<KeyString, Entry>();
   private prepTail: Promise<void> = Promise.resolve();
@@ -153,6 +158,7 @@ export class CommitPipeline {
     clockFloorMs = 0,
   ) {
     this.durableFloorMs = clockFloorMs;
+    this.versions = new TxVersions(options.snapshotBytesMax);
     assert(clock.now() >= clockFloorMs, "the engine clock starts at or above the durable floor");
     this.applied = wal.durableLsn;
     this.appendedLsn = wal.nextLsnPreview - 1;
@@ -342,7 +348,11 @@ export class CommitPipeline {
    * queued call still resolves on what was live at its call time; later calls are newer.
    */
   expiryHorizonMs(): number {
-    const now = Math.min(this.clock.now(), this.queuedCallMs[0] ?? Number.POSITIVE_INFINITY);
+    const now = Math.min(
+      this.clock.now(),
+      this.queuedCallMs[0] ?? Number.POSITIVE_INFINITY,
+      this.versions.oldestAtMs(), // a live snapshot still reads documents live at its time
+    );
     // Never above the durable clock floor: a document removed as expired stays expired after a restart
     // whose clock stepped back.
     return Math.min(now, this.clockFloorMs());
@@ -522,6 +532,7 @@ export class CommitPipeline {
       );
     }
     const record: Unapplied = { lsn, callMs: nowMs, effects, durable: false, visible: noop };
+    if (this.versions.pinned) record.pre = effects.map(({ key }) => this.preImageAtAppend(key));
     // Only mode 'relaxed' waits for visibility: a promise per record there, none otherwise.
     const becameVisible =
       this.options.durability === "relaxed"
@@ -580,7 +591,7 @@ export class CommitPipeline {
         assert(this.visibleUnsynced <= this.options.relaxedUnsyncedMax, "the relaxed window is bounded");
       }
       this.unapplied[this.head++] = undefined;
-      this.apply(next.lsn, next.effects);
+      this.apply(next.lsn, next.effects, next.pre);
       next.visible();
     }
     assert(this.head <= this.unapplied.length, "the head stays inside the queue");
@@ -598,12 +609,13 @@ export class CommitPipeline {
   }
 
   /** Makes one record's effects visible to readers and subscribers. */
-  private apply(lsn: number, effects: Effect[]): void {
+  private apply(lsn: number, effects: Effect[], pre: PreImage[] | undefined): void {
     assert(lsn === this.applied + 1, "records become visible in LSN order");
     this.applied = lsn;
     if (this.options.durability !== "relaxed") {
       assert(this.applied <= this.wal.durableLsn, "outside mode 'relaxed' only durable records are visible");
     }
+    if (this.versions.pinned) this.versions.onApply(lsn, effects, (k, i) => this.preImageAtApply(k, pre, i));
     for (const { key, entry } of effects) {
       this.tree.apply(key, entry);
       if (this.overlay.get(key)?.lsn === lsn) this.overlay.delete(key);
@@ -625,6 +637,61 @@ export class CommitPipeline {
     } catch (err) {
       throw this.readFailed(err);
     }
+  }
+
+  /**
+   * A pre-image taken at append: the state the record's write of `k` replaces, the overlay's newest entry
+   * or else the tree's. UNKNOWN_PRE_IMAGE if memory cannot answer.
+   */
+  private preImageAtAppend(k: KeyString): PreImage {
+    const pending = this.overlay.get(k);
+    return pending !== undefined ? pending : this.treeNow(k);
+  }
+
+  /**
+   * A pre-image taken at apply, before the tree changes: the one captured at append if any (`captured[i]`),
+   * else the tree's entry (never the overlay: it may hold a later record's). UNKNOWN_PRE_IMAGE if neither.
+   */
+  private preImageAtApply(k: KeyString, captured: PreImage[] | undefined, i: number): PreImage {
+    if (captured !== undefined && captured[i] !== UNKNOWN_PRE_IMAGE) return captured[i];
+    return this.treeNow(k);
+  }
+
+  /** The tree's entry from memory, else UNKNOWN_PRE_IMAGE; a failed read decides nothing (it stays unknown). */
+  private treeNow(k: KeyString): PreImage {
+    try {
+      const found = this.tree.readNow(k);
+      if (found !== NOT_IN_MEMORY) return found;
+    } catch {
+      // unknown: a snapshot that needs it is told it is too old; the write itself goes on
+    }
+    return UNKNOWN_PRE_IMAGE;
+  }
+
+  /**
+   * Resolves once every record appended so far may be acknowledged (visible, in every mode but a failure);
+   * never rejects. A transaction that lost a conflict waits for it before its next attempt, whose snapshot
+   * then includes the records it conflicted with (else it would conflict again at once).
+   */
+  appendedVisible(): Promise<void> {
+    return this.lastAcked.then(noop, noop);
+  }
+
+  /**
+   * Calls `visit` with each key written by a record after LSN `lsn` (appended, durable or not), until it
+   * returns true; returns whether it did. `lsn` must be at or above a live pin's (src/tx/versions.ts), so
+   * every applied record after it is still held.
+   */
+  someWriteAfter(lsn: number, visit: (key: KeyString) => boolean): boolean {
+    for (const effects of this.versions.recordsAfter(lsn)) {
+      for (const { key } of effects) if (visit(key)) return true;
+    }
+    for (let i = this.head; i < this.unapplied.length; i++) {
+      const r = this.unapplied[i] as Unapplied;
+      assert(r.lsn > lsn, "records not yet visible come after every snapshot");
+      for (const { key } of r.effects) if (visit(key)) return true;
+    }
+    return false;
   }
 
   /** A read this write needs failed: poisons (see {@link awaitBaseReads}) and returns the error to throw. */

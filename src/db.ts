@@ -37,6 +37,9 @@ import { Subscription, type SubscriptionHub } from "./reactive/subscriptions.js"
 import type { RecoveryInfo } from "./recovery.js";
 import type { KeyRange } from "./tree/key-range.js";
 import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
+import { pinReads, runTransaction, type TxHost } from "./tx/run.js";
+import { Snapshot } from "./tx/snapshot.js";
+import type { Transaction, TransactionOptions } from "./tx/transaction.js";
 import { Hashes } from "./types/hashes.js";
 import { Keys } from "./types/keys.js";
 import { Lists } from "./types/lists.js";
@@ -420,6 +423,35 @@ export class FuseDB {
   }
 
   /**
+   * Runs `fn` as one transaction (src/tx/transaction.ts, docs/transactions.md): its reads see one snapshot
+   * (the visible state when the attempt began) plus its own writes; its writes are buffered and committed as
+   * one WAL record, acknowledged after fdatasync, all or nothing. A conflict with a transaction or write
+   * committed after the snapshot (snapshot isolation: a key both wrote; 'serializable': also a key or
+   * scanned range it read) reruns `fn` on a new snapshot, up to `retries` times (default 10), so `fn` must be
+   * safe to run again. Resolves with `fn`'s result.
+   * @throws TxConflictError (FUSEDB_TX_CONFLICT) after the last attempt, nothing written; whatever `fn` or a
+   *   write throws (nothing written); SnapshotTooOldError; InvalidArgumentError for bad options; the
+   *   errors of every write at commit (ClosedError, PoisonedError, ReadOnlyError, ...).
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
+    return runTransaction(this.txHost(), fn, options);
+  }
+
+  /**
+   * A read-only view at this point (src/tx/snapshot.ts): `get` and `scan` answer as they would have now,
+   * whatever is written later. Close it (or `await using`) to release the versions it pins; held past
+   * `snapshotBytesMax` of versions, its reads throw SnapshotTooOldError (FUSEDB_SNAPSHOT_TOO_OLD).
+   * @throws ClosedError after close.
+   */
+  snapshot(): Snapshot {
+    return new Snapshot(this.pipeline, pinReads(this.txHost()), this.options.keyBytesMax);
+  }
+
+  private txHost(): TxHost {
+    return { pipeline: this.pipeline, clock: this.clock, options: this.options, dir: this.dir };
+  }
+
+  /**
    * Writes the buffer into a new segment (temp file, fdatasync, rename, syncDir), records the checkpoint
    * LSN in the manifest the same way, then deletes the WAL files that lie wholly below it.
    * Writes go on while it runs. Resolves with the checkpoint LSN.
@@ -460,6 +492,7 @@ export class FuseDB {
       background: { idle: tree.idle },
       userBytes: this.pipeline.userBytes,
       writeAmplification: this.pipeline.userBytes === 0 ? 0 : written / this.pipeline.userBytes,
+      snapshots: this.pipeline.versions.stats(),
     };
   }
 

@@ -47,7 +47,9 @@ export type FuseErrorCode =
   | "FUSEDB_CLOSED"
   | "FUSEDB_LOCKED"
   | "FUSEDB_READ_ONLY"
-  | "FUSEDB_IO";
+  | "FUSEDB_IO"
+  | "FUSEDB_TX_CONFLICT"
+  | "FUSEDB_SNAPSHOT_TOO_OLD";
 
 /** Base class of every error fusedb throws on purpose. `code` is stable; switch on it, not on `message`. */
 export class FuseError extends Error {
@@ -191,6 +193,39 @@ export class PoisonedError extends FuseError {
       { cause },
     );
     this.name = "PoisonedError";
+  }
+}
+
+/**
+ * A transaction (`db.transaction`) lost an optimistic conflict check at commit on every attempt it was
+ * allowed (`retries` + 1): a transaction committed after its snapshot wrote a key it wrote (snapshot
+ * isolation), or a key or scanned range it read (serializable). Nothing of it was written.
+ * `attempts` counts the runs of the callback. Idea: FoundationDB's `not_committed` (1020).
+ */
+export class TxConflictError extends FuseError {
+  readonly attempts: number;
+  /** A key the last attempt conflicted on (as text), if known. */
+  readonly key: string | undefined;
+  constructor(attempts: number, key?: string) {
+    super(
+      "FUSEDB_TX_CONFLICT",
+      `transaction conflict after ${attempts} attempt(s)${key === undefined ? "" : ` (on key ${JSON.stringify(key)})`}; nothing was written`,
+    );
+    this.name = "TxConflictError";
+    this.attempts = attempts;
+    this.key = key;
+  }
+}
+
+/**
+ * A snapshot (or transaction) was released by the engine because the versions it pins passed
+ * `snapshotBytesMax`: its reads throw this from then on; the engine never stalls for it. Take a new
+ * snapshot (or let the transaction retry). Idea: Oracle's ORA-01555 "snapshot too old".
+ */
+export class SnapshotTooOldError extends FuseError {
+  constructor(detail = "the versions it needed were released to bound memory (snapshotBytesMax)") {
+    super("FUSEDB_SNAPSHOT_TOO_OLD", `snapshot too old: ${detail}`);
+    this.name = "SnapshotTooOldError";
   }
 }
 

@@ -57,6 +57,9 @@ export { SUBSCRIBER_QUEUE_MAX_DEFAULT, Subscription } from "./reactive/subscript
 export type { BlockCacheStats } from "./tree/block-cache.js";
 export type { RowCacheStats } from "./tree/row-cache.js";
 export type { JobKind, LeafInfo, TreeStats } from "./tree/tree.js";
+export type { Snapshot } from "./tx/snapshot.js";
+export type { Isolation, Transaction, TransactionOptions } from "./tx/transaction.js";
+export type { SnapshotStats } from "./tx/versions.js";
 export { Hashes } from "./types/hashes.js";
 export type { ExpireCondition, KeyType } from "./types/key-ops.js";
 export { type KeyScanOptions, Keys } from "./types/keys.js";

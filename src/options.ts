@@ -42,6 +42,12 @@ export interface FuseDBOptions {
   relaxedUnsyncedMax?: number;
   /** Default queue bound of a subscriber, in events. Default 1024. */
   subscriberQueueMax?: number;
+  /**
+   * Bytes of old versions (pre-images, src/tx/versions.ts) kept in memory for live snapshots and
+   * transactions. Past it the oldest snapshot is released and its next read throws FUSEDB_SNAPSHOT_TOO_OLD.
+   * Default 64 MiB.
+   */
+  snapshotBytesMax?: number;
   /** Largest key, in bytes. Default 1024, at most 65535 (the formats' u16 key length). */
   keyBytesMax?: number;
   /** Largest document as UTF-8 JSON text, in bytes. Default 1 MiB. */
@@ -118,6 +124,8 @@ export interface FuseDBOptions {
  *   collections as if their generation were dead (src/types/dead-elements.ts).
  * - `'reuse-generations'` (broken, not about recovery): every new collection takes generation 0, so a
  *   collection recreated under a key sees the elements of the one deleted before (src/types/txn.ts).
+ * - `'skip-tx-conflicts'` (broken, not about recovery): transactions commit without their conflict check
+ *   (src/tx/transaction.ts), so lost updates and write skew get through; test/tx-history.test.ts must catch it.
  */
 export type RecoveryMode =
   | "strict"
@@ -126,7 +134,8 @@ export type RecoveryMode =
   | "forget-dead-version-floor"
   | "forget-clock-floor"
   | "drop-live-elements"
-  | "reuse-generations";
+  | "reuse-generations"
+  | "skip-tx-conflicts";
 
 /** Every {@link RecoveryMode}. */
 export const RECOVERY_MODES: readonly RecoveryMode[] = [
@@ -137,6 +146,7 @@ export const RECOVERY_MODES: readonly RecoveryMode[] = [
   "forget-clock-floor",
   "drop-live-elements",
   "reuse-generations",
+  "skip-tx-conflicts",
 ];
 
 type NumericOption = Exclude<keyof FuseDBOptions, "durability" | "readOnly">;
@@ -156,6 +166,7 @@ const DEFAULTS: Required<Pick<FuseDBOptions, NumericOption>> = {
   manifestBytesMax: 1024 * 1024,
   relaxedUnsyncedMax: 256,
   subscriberQueueMax: SUBSCRIBER_QUEUE_MAX_DEFAULT,
+  snapshotBytesMax: 64 * 1024 * 1024,
 };
 
 /** Options with every default filled in, and the recovery mode of the open path that resolved them. */
@@ -227,6 +238,7 @@ export const OPTION_MAX: Readonly<Record<NumericOption, number>> = {
   segmentsMax: Number.MAX_SAFE_INTEGER,
   relaxedUnsyncedMax: Number.MAX_SAFE_INTEGER,
   subscriberQueueMax: Number.MAX_SAFE_INTEGER,
+  snapshotBytesMax: SIZE_LIMIT,
 };
 
 /** The tree's knobs from the engine's options; a scan yields to the event loop through `clock`. */

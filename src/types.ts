@@ -8,6 +8,7 @@ import type { Clock } from "./io/clock.js";
 import type { FileSystem } from "./io/file-system.js";
 import type { FuseDBOptions } from "./options.js";
 import type { TreeStats } from "./tree/tree.js";
+import type { SnapshotStats } from "./tx/versions.js";
 import type { WalWriterStats } from "./wal/wal-writer.js";
 
 /** Where and on what the database runs. `fs` and `clock` are the seam (src/io). */
@@ -132,4 +133,6 @@ export interface FuseDBStats {
    * records and blocks, not device pages.
    */
   writeAmplification: number;
+  /** Live snapshots and transactions, the old versions they pin, and transaction outcomes (src/tx/versions.ts). */
+  snapshots: SnapshotStats;
 }
