@@ -67,8 +67,9 @@ export const NOT_NOW: unique symbol = Symbol("not-now");
  * `gets` records each point read's answer (for validation of reads of the visible state).
  */
 export class CachingView implements StateView {
-  private readonly cache = new Map<KeyString, Entry | undefined>();
-  private readonly scans = new Map<string, Pair[]>();
+  /** What was read; created by the first read (most runs are answered from memory and need none). */
+  private cache: Map<KeyString, Entry | undefined> | undefined;
+  private scans: Map<string, Pair[]> | undefined;
   /** Point reads of the current run: key → the entry answered. */
   readonly gets = new Map<KeyString, Entry | undefined>();
   /** Reads performed (0: every run was answered from memory, with nothing in between). */
@@ -80,7 +81,7 @@ export class CachingView implements StateView {
     const pending = this.source.pending?.(key);
     if (pending !== undefined) return pending;
     let found: Entry | undefined | typeof NOT_NOW;
-    if (this.cache.has(key)) found = this.cache.get(key);
+    if (this.cache?.has(key) === true) found = this.cache.get(key);
     else {
       found = this.source.now(key);
       if (found === NOT_NOW) throw new NeedRead(key, undefined);
@@ -90,7 +91,7 @@ export class CachingView implements StateView {
   }
 
   scan(req: ScanRequest): readonly Pair[] {
-    const got = this.scans.get(scanId(req));
+    const got = this.scans?.get(scanId(req));
     if (got === undefined) throw new NeedRead(undefined, req);
     return got;
   }
@@ -99,7 +100,9 @@ export class CachingView implements StateView {
   async fill(need: NeedRead): Promise<void> {
     this.fills++;
     if (need.key !== undefined) {
-      this.cache.set(need.key, await this.source.read(need.key));
+      const entry = await this.source.read(need.key);
+      this.cache ??= new Map();
+      this.cache.set(need.key, entry);
       return;
     }
     const req = need.scan;
@@ -108,6 +111,7 @@ export class CachingView implements StateView {
     const pending = this.source.pendingIn?.(req.gte, req.lt) ?? [];
     // Pending tombstones may hide tree entries: read that many more so `limit` live ones remain.
     const found = await this.source.scan({ ...req, limit: req.limit + pending.length });
+    this.scans ??= new Map();
     this.scans.set(scanId(req), mergePending(found, pending, req));
   }
 
@@ -118,8 +122,8 @@ export class CachingView implements StateView {
 
   /** Drops everything cached (the visible state changed under a read: read again). */
   clear(): void {
-    this.cache.clear();
-    this.scans.clear();
+    this.cache?.clear();
+    this.scans?.clear();
     this.gets.clear();
   }
 }
