@@ -254,14 +254,22 @@ export class CommitPipeline {
   }
 
   /** Appends an operation's effects (if any) and waits until it may be acknowledged. */
-  private async finishOp<T>(outcome: OpOutcome<T>, lsn: number, nowMs: number): Promise<OpResult<T>> {
+  private finishOp<T>(outcome: OpOutcome<T>, lsn: number, nowMs: number): Promise<OpResult<T>> {
     if (outcome.effects.length === 0) {
-      if (this.appendedLsn > this.applied) await this.lastAcked;
-      return { lsn: undefined, result: outcome.result };
+      const unchanged: OpResult<T> = { lsn: undefined, result: outcome.result };
+      return this.appendedLsn > this.applied
+        ? this.lastAcked.then(() => unchanged)
+        : Promise.resolve(unchanged);
     }
-    const prepared = this.append(outcome.effects, lsn, nowMs, { lsn, result: outcome.result });
-    await prepared.acked;
-    return prepared.value;
+    // No async frame (every data-type write comes here): one `then` on the record's acknowledgement. A
+    // refusal of `append` (nothing changed) becomes the promise's rejection, as from an async function.
+    let prepared: Prepared<OpResult<T>>;
+    try {
+      prepared = this.append(outcome.effects, lsn, nowMs, { lsn, result: outcome.result });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return prepared.acked.then(() => prepared.value);
   }
 
   /** The newest state for operations: the overlay over the tree. Read failures poison (see awaitBaseReads). */

@@ -38,10 +38,26 @@ class SocketTransport implements Transport {
     this.socket.once("close", () => handlers.close());
   }
 
+  /**
+   * Writes made in one turn of the event loop leave together: the first corks the socket and a `nextTick`
+   * uncorks it once the turn's microtasks (every reply resolved by one group commit, say) have run, so a
+   * pipeline's replies cost one `writev` instead of one syscall each (as Node's http response does).
+   */
   write(bytes: Buffer): boolean {
     if (this.socket.destroyed) return true;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     return this.socket.write(bytes);
   }
+
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   pause(): void {
     this.socket.pause();

@@ -122,7 +122,8 @@ export function typedCommand(
   const handler: Handler = (ctx, args) => {
     const op = typed.prepare(ctx, args);
     const types = ctx.server.db.types;
-    return typed.write ? types.write(op) : types.read(op);
+    // A read memory answers replies synchronously (no promise, no async frame); see TypesRunner.readNow.
+    return typed.write ? types.write(op) : types.readNow(op);
   };
   // A typed write's first engine call is its operation, made synchronously when the handler starts, and it
   // resolves on the newest state (pending writes included): so it may start while earlier writes of its
@@ -141,6 +142,8 @@ export type Resolved =
     };
 
 const ARGS_SHOWN_BYTES = 128;
+/** Longer first arguments skip the fast lookup of {@link CommandTable.resolve} (no command name is longer). */
+const PLAIN_NAME_BYTES_MAX = 32;
 
 function lowerName(arg: Buffer): string {
   return arg.toString("latin1").toLowerCase();
@@ -155,6 +158,11 @@ function shown(arg: Buffer, max: number): string {
 export class CommandTable {
   private readonly byName = new Map<string, CommandSpec>();
   private readonly subs = new Map<string, Map<string, CommandSpec>>();
+  /**
+   * Per-request fast path of {@link resolve}: a command without subcommands by its name as clients send it
+   * (lowercase and uppercase), with its arity-checked resolution, shared by every call (immutable).
+   */
+  private readonly plain = new Map<string, { spec: CommandSpec; ok: Resolved }>();
 
   /** @throws on a duplicate name or inconsistent metadata (a bug in the table, not in input). */
   constructor(specs: readonly CommandSpec[]) {
@@ -162,6 +170,11 @@ export class CommandTable {
       assert(!this.byName.has(spec.name), `command ${spec.name} is defined once`);
       checkSpec(spec);
       this.byName.set(spec.name, spec);
+      if (spec.subcommands === undefined) {
+        const entry = { spec, ok: Object.freeze({ spec, fullName: spec.name }) };
+        this.plain.set(spec.name, entry);
+        this.plain.set(spec.name.toUpperCase(), entry);
+      }
       if (spec.subcommands !== undefined) {
         const map = new Map<string, CommandSpec>();
         for (const sub of spec.subcommands) {
@@ -186,6 +199,13 @@ export class CommandTable {
   /** Finds the command for `args` (at least one) and checks its arity, with Redis's error texts. */
   resolve(args: readonly Buffer[]): Resolved {
     const first = args[0] as Buffer;
+    if (first.length <= PLAIN_NAME_BYTES_MAX) {
+      const hit = this.plain.get(first.toString("latin1"));
+      if (hit !== undefined) {
+        const { arity } = hit.spec;
+        if (arity > 0 ? args.length === arity : args.length >= -arity) return hit.ok;
+      }
+    }
     const name = lowerName(first);
     const spec = this.byName.get(name);
     if (spec === undefined) {

@@ -287,7 +287,8 @@ export class Connection implements ClientState, CommandContext {
     this.slots.push(slot);
     this.inflight++;
     if (!blind) this.nonBlindRunning = true;
-    this.lastCommandMs = this.host.clock.now();
+    const startMs = this.host.clock.now();
+    this.lastCommandMs = startMs;
     const { resolved } = p;
     const rejection = this.rejection(resolved);
     if (rejection !== undefined) {
@@ -309,16 +310,17 @@ export class Connection implements ClientState, CommandContext {
     const exclusive = spec.exclusive === true;
     const handler = spec.handler as NonNullable<typeof spec.handler>;
     // Counted when done, as Redis does (so CONFIG RESETSTAT counts itself).
-    let started = 0;
+    let started = startMs;
     const done = (reply: Reply | typeof NO_REPLY): void => {
       if (this.gateLeft) this.gateLeft = false;
       else this.host.gate.leave(exclusive);
       this.host.context.stats.commandsProcessed++;
       const stat = commandStat(this.host.context.stats, fullName);
       stat.calls++;
-      stat.usec += Math.max(0, Math.round((this.host.clock.now() - started) * 1000));
+      const endMs = this.host.clock.now();
+      stat.usec += Math.max(0, Math.round((endMs - started) * 1000));
       if (reply !== NO_REPLY && reply.kind === "error") stat.failedCalls++;
-      this.finish(slot, reply);
+      this.finish(slot, reply, endMs);
     };
     // A write may make blocked pops ready: Redis serves them before the next command, so the reply waits.
     const serves = spec.flags.includes("write") || spec.name === "exec";
@@ -328,7 +330,6 @@ export class Connection implements ClientState, CommandContext {
       else void settling.then(() => done(reply));
     };
     const run = (): void => {
-      started = this.host.clock.now();
       let result: ReturnType<typeof handler>;
       try {
         result = handler(this, p.args);
@@ -341,7 +342,11 @@ export class Connection implements ClientState, CommandContext {
     };
     const entered = this.host.gate.enter(exclusive);
     if (entered === undefined) run();
-    else void entered.then(run);
+    else
+      void entered.then(() => {
+        started = this.host.clock.now();
+        run();
+      });
   }
 
   /**
@@ -368,14 +373,18 @@ export class Connection implements ClientState, CommandContext {
     if (this.transaction.active && spec.flags.includes("no_multi")) {
       return "ERR Command not allowed inside a transaction";
     }
-    const base = fullName.split("|")[0] as string;
-    if (this.protocol === 2 && this.subscriptions.count > 0 && !PUBSUB_CONTEXT.has(base)) {
+    if (
+      this.protocol === 2 &&
+      this.subscriptions.count > 0 &&
+      !PUBSUB_CONTEXT.has(fullName.split("|")[0] as string)
+    ) {
       return `ERR Can't execute '${fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
     }
     return undefined;
   }
 
-  private finish(slot: Slot, reply: Reply | typeof NO_REPLY): void {
+  /** `nowMs`: the clock now, if the caller has just read it. */
+  private finish(slot: Slot, reply: Reply | typeof NO_REPLY, nowMs = this.host.clock.now()): void {
     slot.done = true;
     // Decided now, not when written: later commands in the same pass may change the reply mode or protocol.
     const suppressed = reply === NO_REPLY || slot.skip || this.replyMode === "off";
@@ -385,7 +394,7 @@ export class Connection implements ClientState, CommandContext {
     if (!slot.blind) this.nonBlindRunning = false;
     if (reply !== NO_REPLY && reply.kind === "error") this.host.context.stats.errorReplies++;
     if (this.closeAfterReply) this.ending = true;
-    this.lastInteractionMs = this.host.clock.now();
+    this.lastInteractionMs = nowMs;
     if (this.closed) {
       if (this.inflight === 0) this.host.released(this);
       return;

@@ -74,6 +74,7 @@ function protocolError(what: string): ProtocolError {
   return new ProtocolError("RESP_PROTOCOL", `Protocol error: ${what}`, `ERR Protocol error: ${what}`);
 }
 
+const EMPTY = Buffer.alloc(0);
 const CR = 0x0d;
 const LF = 0x0a;
 const STAR = 0x2a;
@@ -81,6 +82,8 @@ const DOLLAR = 0x24;
 
 /** Marks "more input needed" inside the parser. */
 const NEED_MORE = Symbol("need more");
+/** Marks "a line was read" (see `RequestParser.readLine`). */
+const LINE = Symbol("line");
 type Step = Buffer[] | ProtocolError | typeof NEED_MORE | undefined;
 
 /** See the module comment. One parser per connection. */
@@ -103,6 +106,10 @@ export class RequestParser {
   private overLimit = false;
   /** The header line just read ended in CR without LF. */
   private lineEndBad = false;
+  /** The line just read: bytes `lineStart` to `lineEnd` of `lineBuf` (a fed chunk, or a copy if it spanned chunks). */
+  private lineBuf: Buffer = EMPTY;
+  private lineStart = 0;
+  private lineEnd = 0;
   /** Apply Redis's small bounds for unauthenticated clients (set and cleared by the connection). */
   requireAuth = false;
 
@@ -156,6 +163,7 @@ export class RequestParser {
 
   private fail(err: ProtocolError): ProtocolError {
     this.failed = err;
+    this.lineBuf = EMPTY;
     this.chunks.length = 0;
     this.buffered = 0;
     this.args = undefined;
@@ -168,8 +176,9 @@ export class RequestParser {
     if (this.buffered === 0) return NEED_MORE;
     if (this.peek() !== STAR) return this.readInline();
     const line = this.readLine(CR, "too big mbulk count string");
-    if (line === NEED_MORE || line instanceof ProtocolError) return line;
-    const count = this.lineEndBad ? undefined : parseInteger(line, 1);
+    if (line !== LINE) return line;
+    const count = this.lineEndBad ? undefined : parseInteger(this.lineBuf, this.lineStart + 1, this.lineEnd);
+    this.lineBuf = EMPTY; // holds no consumed chunk
     if (count === undefined || count > this.limits.multibulkLengthMax) {
       return protocolError("invalid multibulk length");
     }
@@ -187,11 +196,14 @@ export class RequestParser {
   private readArgument(): Step {
     if (this.bulkLength < 0) {
       const line = this.readLine(CR, "too big bulk count string");
-      if (line === NEED_MORE || line instanceof ProtocolError) return line;
+      if (line !== LINE) return line;
       // An empty line: the byte found was the CR itself.
-      const first = line.length > 0 ? (line[0] as number) : CR;
+      const first = this.lineEnd > this.lineStart ? (this.lineBuf[this.lineStart] as number) : CR;
       if (first !== DOLLAR) return protocolError(`expected '$', got '${printable(first)}'`);
-      const length = this.lineEndBad ? undefined : parseInteger(line, 1);
+      const length = this.lineEndBad
+        ? undefined
+        : parseInteger(this.lineBuf, this.lineStart + 1, this.lineEnd);
+      this.lineBuf = EMPTY;
       if (length === undefined || length < 0 || length > this.limits.bulkBytesMax) {
         return protocolError("invalid bulk length");
       }
@@ -216,8 +228,10 @@ export class RequestParser {
   }
 
   private readInline(): Step {
-    const line = this.readLine(LF, "too big inline request");
-    if (line === NEED_MORE || line instanceof ProtocolError) return line;
+    const read = this.readLine(LF, "too big inline request");
+    if (read !== LINE) return read;
+    const line = this.lineBuf.subarray(this.lineStart, this.lineEnd);
+    this.lineBuf = EMPTY;
     const end = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
     const args = splitInlineArgs(line.subarray(0, end));
     if (args === undefined) return protocolError("unbalanced quotes in request");
@@ -225,12 +239,13 @@ export class RequestParser {
   }
 
   /**
-   * Consumes one line ending at `end` (CR and the byte after it, or LF) and returns it without its
-   * terminator; for CR lines the first byte (`*` or `$`) is kept and `lineEndBad` says whether the byte
-   * after the CR was not LF. NEED_MORE while the terminator has
-   * not arrived; the error named `tooBig` once the line passes `inlineBytesMax`.
+   * Consumes one line ending at `end` (CR and the byte after it, or LF) and returns LINE, the line being
+   * `lineBuf[lineStart, lineEnd)` without its terminator (no copy unless it spans chunks); for CR lines the
+   * first byte (`*` or `$`) is kept and `lineEndBad` says whether the byte after the CR was not LF.
+   * NEED_MORE while the terminator has not arrived; the error named `tooBig` once the line passes
+   * `inlineBytesMax`.
    */
-  private readLine(end: number, tooBig: string): Buffer | ProtocolError | typeof NEED_MORE {
+  private readLine(end: number, tooBig: string): typeof LINE | ProtocolError | typeof NEED_MORE {
     const at = this.indexOf(end);
     if (at < 0) {
       this.scanned = this.buffered;
@@ -245,9 +260,19 @@ export class RequestParser {
     }
     // A CR not followed by LF makes the header's number invalid (the callers check this flag).
     this.lineEndBad = end === CR && this.peekAt(at + 1) !== LF;
-    const line = this.take(at, true);
+    const head = this.chunks[0] as Buffer;
+    if (head.length - this.headOffset >= at) {
+      this.lineBuf = head;
+      this.lineStart = this.headOffset;
+      this.lineEnd = this.headOffset + at;
+      this.skip(at);
+    } else {
+      this.lineBuf = this.take(at, true);
+      this.lineStart = 0;
+      this.lineEnd = at;
+    }
     this.skip(end === CR ? 2 : 1);
-    return line;
+    return LINE;
   }
 
   /** Position of the first `byte` in the unconsumed input at or after `scanned`, or -1. */
@@ -286,9 +311,13 @@ export class RequestParser {
     assert(n <= this.buffered, "take within the buffered input");
     const head = this.chunks[0];
     if (head !== undefined && head.length - this.headOffset >= n) {
-      const slice = head.subarray(this.headOffset, this.headOffset + n);
+      let out: Buffer;
+      if (copy) {
+        out = Buffer.allocUnsafe(n);
+        head.copy(out, 0, this.headOffset, this.headOffset + n);
+      } else out = head.subarray(this.headOffset, this.headOffset + n);
       this.skip(n);
-      return copy ? Buffer.from(slice) : slice;
+      return out;
     }
     const out = Buffer.allocUnsafe(n);
     let filled = 0;

@@ -161,7 +161,9 @@ export class ReplyBuffer {
 
   private line(prefix: string, text: string): void {
     this.ascii(prefix);
-    this.utf8(text.replace(CRLF_RE, " "));
+    // The common case (OK, QUEUED, most errors) without a regular expression.
+    const clean = text.indexOf("\r") < 0 && text.indexOf("\n") < 0;
+    this.utf8(clean ? text : text.replace(CRLF_RE, " "));
     this.ascii("\r\n");
   }
 

@@ -15,7 +15,7 @@ import { NOT_IN_MEMORY, type Tree } from "../tree/tree.js";
 import { binaryOf } from "./encoding.js";
 import { SeedSequence } from "./random.js";
 import { Txn } from "./txn.js";
-import { CachingView, NOT_NOW, runOn, type ViewSource } from "./view.js";
+import { CachingView, NOT_NOW, runOn, type StateView, tryNow, type ViewSource } from "./view.js";
 import {
   checkGuard,
   type TypesWriteOptions,
@@ -75,19 +75,29 @@ export class TypesRunner {
    *   way the call changed nothing); ClosedError, PoisonedError, ReadOnlyError, IoError as every write; what
    *   `onCommit` throws (the write stands).
    */
-  async write<T>(fn: (tx: Txn) => T, guard?: WriteGuard): Promise<T> {
+  write<T>(fn: (tx: Txn) => T, guard?: WriteGuard): Promise<T> {
     const valueBytesMax = this.options.valueBytesMax;
     // Broken variant 'reuse-generations' (sensitivity tests only): every collection gets generation 0.
     const reuseGenerations = this.options.recoveryMode === "reuse-generations";
-    const r = await this.pipeline.commitOp((view, ctx) => {
-      const tx = new Txn(view, { ...ctx, valueBytesMax, reuseGenerations });
-      if (guard !== undefined) checkGuard(tx, guard);
-      const result = fn(tx);
-      const info = guard?.onCommit === undefined ? undefined : writeInfo(tx, guard);
-      return { effects: tx.effects(), result: { result, info } };
+    const commit = () =>
+      this.pipeline.commitOp((view, ctx) => {
+        const tx = new Txn(view, { ...ctx, valueBytesMax, reuseGenerations });
+        if (guard !== undefined) checkGuard(tx, guard);
+        const result = fn(tx);
+        const info = guard?.onCommit === undefined ? undefined : writeInfo(tx, guard);
+        return { effects: tx.effects(), result: { result, info } };
+      });
+    let committed: ReturnType<typeof commit>;
+    try {
+      committed = commit();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // One `then`, no async frame: this is every data-type write's path (the RESP server's SET, INCR, ...).
+    return committed.then((r) => {
+      if (r.result.info !== undefined) guard?.onCommit?.({ lsn: r.lsn, ...r.result.info });
+      return r.result.result;
     });
-    if (r.result.info !== undefined) guard?.onCommit?.({ lsn: r.lsn, ...r.result.info });
-    return r.result.result;
   }
 
   /**
@@ -97,25 +107,54 @@ export class TypesRunner {
    */
   async read<T>(fn: (tx: Txn) => T): Promise<T> {
     for (;;) {
-      if (this.pipeline.closed) throw new ClosedError();
-      const nowMs = this.clock.now();
-      const view = new CachingView(this.visibleSource(nowMs));
-      const floor = this.tree.floor;
-      const seed = ++this.reads;
-      const ctx = { lsn: 0, nowMs, deadFloor: (k: KeyString) => floor.get(k), valueBytesMax: 0, seed };
-      let usedTime = false;
-      const result = await runOn(view, (v) => {
-        const tx = new Txn(v, ctx);
-        const out = fn(tx);
-        usedTime = tx.usedTime;
-        return out;
-      });
-      // Validation (only after I/O: a run answered from memory read everything at one instant): no key read
-      // in any run may have changed since its first answer (`gets` keeps those).
-      if (view.fills > 0 && !(await this.unchanged(view.gets))) continue;
-      if (this.dependsOnTime(view.gets, nowMs, usedTime)) await this.pipeline.answerTime(nowMs);
+      const run = this.startRead(fn);
+      const result = await runOn(run.view, run.op);
+      if (run.view.fills > 0 && !(await this.unchanged(run.view.gets))) continue;
+      if (this.dependsOnTime(run.view.gets, run.nowMs, run.usedTime))
+        await this.pipeline.answerTime(run.nowMs);
       return result;
     }
+  }
+
+  /**
+   * {@link read} without an async frame when it can: `fn`'s answer, synchronously, if memory holds every
+   * key it reads and the answer depends on no time above the durable clock floor (the common case of a
+   * point read on hot data: GET, HGET); else the promise of {@link read}. The same answer either way.
+   * @throws as {@link read} (synchronously when `fn` throws on the first run).
+   */
+  readNow<T>(fn: (tx: Txn) => T): T | Promise<T> {
+    const run = this.startRead(fn);
+    const first = tryNow(run.view, run.op);
+    if (first !== undefined && !this.dependsOnTime(run.view.gets, run.nowMs, run.usedTime))
+      return first.value;
+    return this.read(fn);
+  }
+
+  /** One run of a read: its view on the visible state, its call time, and `fn` bound to a Txn on it. */
+  private startRead<T>(fn: (tx: Txn) => T): {
+    view: CachingView;
+    nowMs: number;
+    usedTime: boolean;
+    op: (v: StateView) => T;
+  } {
+    if (this.pipeline.closed) throw new ClosedError();
+    const nowMs = this.clock.now();
+    const view = new CachingView(this.visibleSource(nowMs));
+    const floor = this.tree.floor;
+    const seed = ++this.reads;
+    const ctx = { lsn: 0, nowMs, deadFloor: (k: KeyString) => floor.get(k), valueBytesMax: 0, seed };
+    const run = {
+      view,
+      nowMs,
+      usedTime: false,
+      op: (v: StateView): T => {
+        const tx = new Txn(v, ctx);
+        const out = fn(tx);
+        run.usedTime = tx.usedTime;
+        return out;
+      },
+    };
+    return run;
   }
 
   /** Whether every key read still has the entry it had (same LSN and version). */

@@ -74,8 +74,9 @@ export const NOT_NOW: unique symbol = Symbol("not-now");
  * reads of the same run. Only what waited for I/O is cached, for the reruns.
  */
 export class CachingView implements StateView {
-  private readonly cache = new Map<KeyString, Entry | undefined>();
-  private readonly scans = new Map<string, Pair[]>();
+  /** What waited for I/O, kept for the reruns; created by the first read (most runs need none). */
+  private cache: Map<KeyString, Entry | undefined> | undefined;
+  private scans: Map<string, Pair[]> | undefined;
   /**
    * Point reads of every run: key → the entry first answered. A read that waited for I/O (a cached scan)
    * was asked for on the strength of the point reads before it (a collection's metadata names the range
@@ -91,7 +92,7 @@ export class CachingView implements StateView {
     const pending = this.source.pending?.(key);
     if (pending !== undefined) return pending;
     let found: Entry | undefined | typeof NOT_NOW;
-    if (this.cache.has(key)) found = this.cache.get(key);
+    if (this.cache?.has(key) === true) found = this.cache.get(key);
     else {
       found = this.source.now(key);
       if (found === NOT_NOW) throw new NeedRead(key, undefined);
@@ -101,7 +102,7 @@ export class CachingView implements StateView {
   }
 
   scan(req: ScanRequest): readonly Pair[] {
-    const got = this.scans.get(scanId(req));
+    const got = this.scans?.get(scanId(req));
     if (got !== undefined) return got;
     const scanNow = this.source.scanNow;
     if (scanNow !== undefined) {
@@ -125,7 +126,9 @@ export class CachingView implements StateView {
   async fill(need: NeedRead): Promise<void> {
     this.fills++;
     if (need.key !== undefined) {
-      this.cache.set(need.key, await this.source.read(need.key));
+      const entry = await this.source.read(need.key);
+      this.cache ??= new Map();
+      this.cache.set(need.key, entry);
       return;
     }
     const req = need.scan;
@@ -134,6 +137,7 @@ export class CachingView implements StateView {
     const pending = this.source.pendingIn?.(req.gte, req.lt) ?? [];
     // Pending tombstones may hide tree entries: read that many more so `limit` live ones remain.
     const found = await this.source.scan({ ...req, limit: req.limit + pending.length });
+    this.scans ??= new Map();
     this.scans.set(scanId(req), mergePending(found, pending, req));
   }
 }

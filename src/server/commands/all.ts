@@ -50,7 +50,6 @@ export function buildCommandTable(): CommandTable {
     ...listBlockingCommands,
     ...zsetCommands,
     ...zsetBlockingCommands,
-    ...sortCommands,
     ...fusedbCommands,
     ...pubsubCommands,
     ...transactionCommands,
