@@ -118,6 +118,8 @@ export interface FuseDBOptions {
  *   collections as if their generation were dead (src/types/dead-elements.ts).
  * - `'reuse-generations'` (broken, not about recovery): every new collection takes generation 0, so a
  *   collection recreated under a key sees the elements of the one deleted before (src/types/txn.ts).
+ * - `'stale-zset-index'` (broken, not about recovery): a sorted-set member whose score changes keeps its old
+ *   entry in the score index too (src/types/zset-index.ts), so ranges by rank or score show it twice.
  */
 export type RecoveryMode =
   | "strict"
@@ -126,7 +128,8 @@ export type RecoveryMode =
   | "forget-dead-version-floor"
   | "forget-clock-floor"
   | "drop-live-elements"
-  | "reuse-generations";
+  | "reuse-generations"
+  | "stale-zset-index";
 
 /** Every {@link RecoveryMode}. */
 export const RECOVERY_MODES: readonly RecoveryMode[] = [
@@ -137,6 +140,7 @@ export const RECOVERY_MODES: readonly RecoveryMode[] = [
   "forget-clock-floor",
   "drop-live-elements",
   "reuse-generations",
+  "stale-zset-index",
 ];
 
 type NumericOption = Exclude<keyof FuseDBOptions, "durability" | "readOnly">;

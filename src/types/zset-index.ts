@@ -70,7 +70,8 @@ export function checkMembers(k: KeyString, members: readonly string[]): void {
 /** Writes `member` at `score`, replacing its index entry at `old` if it had one. */
 export function putMember(tx: Txn, z: ZsetRef, member: string, score: number, old: number | undefined): void {
   const s = storedScore(score);
-  if (old !== undefined) tx.putElement(z.sp, scoreString(old) + member, undefined);
+  // Broken variant 'stale-zset-index' (sensitivity tests only): the old index entry stays.
+  if (old !== undefined && !tx.ctx.staleZsetIndex) tx.putElement(z.sp, scoreString(old) + member, undefined);
   tx.putElement(z.sp, scoreString(s) + member, null);
   tx.putElement(z.mp, member, scoreJson(s));
 }
