@@ -8,6 +8,7 @@
  * the engine, and the answer is judged in the promise's own callback (no extra microtask).
  */
 import type { FuseDB } from "../src/db.js";
+import { mark } from "../src/util/coverage.js";
 import type { Verdicts } from "./campaign-verdicts.js";
 import type { SimClock } from "./disk/sim-clock.js";
 import { errorCode } from "./disk/sim-error.js";
@@ -145,7 +146,10 @@ const CALLS: { [K in StepKind]: CallMaker<K> } = {
       (err) => {
         c.trace.update(`reject #${id} ${errorCode(err)}`);
         const code = refusalOf(err);
-        if (code !== undefined) c.oracle.rejected(ticket, code, what);
+        if (code !== undefined) {
+          mark(`typed.${call.cmd}.refused`);
+          c.oracle.rejected(ticket, code, what);
+        }
         else c.verdicts.rejected(ticket, err, what, c.disk());
       },
     );
