@@ -149,8 +149,7 @@ const CALLS: { [K in StepKind]: CallMaker<K> } = {
         if (code !== undefined) {
           mark(`typed.${call.cmd}.refused`);
           c.oracle.rejected(ticket, code, what);
-        }
-        else c.verdicts.rejected(ticket, err, what, c.disk());
+        } else c.verdicts.rejected(ticket, err, what, c.disk());
       },
     );
   },
