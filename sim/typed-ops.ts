@@ -3,8 +3,9 @@
  * operation, each saying how to draw its arguments, what it does in the Redis reference model
  * (sim/redis-model/, the independent restatement: its answer and which keys it writes, in order) and how to
  * call the engine's library API (answers normalized to JSON: byte strings as latin1 text, unordered
- * replies sorted). Adding a type's operations (lists, sorted sets, strings, generic keys) is one entry each
- * here and a weight in {@link TYPED_MIX}; sim/typed-model.ts turns an entry's writes into versioned states.
+ * replies sorted). Hashes and sets are here; strings, lists, sorted sets and the generic key operations are
+ * sim/typed-ops-*.ts, their shared shapes sim/typed-spec.ts. Adding an operation is one entry and a weight
+ * in {@link TYPED_MIX}; sim/typed-model.ts turns an entry's writes into versioned states.
  */
 import type { FuseDB } from "../src/db.js";
 import type { Prng } from "./disk/prng.js";
