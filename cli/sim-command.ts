@@ -7,6 +7,7 @@
  *   --exhaustive                   crash after every I/O step of small workloads, check every outcome
  *   --rot                          damage one durable byte per seed: typed halt or right answers, never wrong
  *   --broken NAME                  run on a deliberately broken disk or engine (sim/broken-variants.ts)
+ *   --types                        data-type operations in every campaign (default: three seeds in four)
  *   --json                         one JSON object on stdout, for machines
  *
  * Both print the coverage marks (src/util/coverage.ts): how often each injected fault class and each
@@ -39,6 +40,7 @@ interface SimFlags {
   ops?: number;
   keys?: number;
   inflight?: number;
+  types?: boolean;
   json?: boolean;
   corpus: string;
   minimize: boolean;
@@ -66,6 +68,7 @@ export function simCommand(setExit: (code: number) => void): Command {
     .option("--ops <n>", "operations per cycle (default 120)", positiveInt)
     .option("--keys <n>", "key universe (default 24)", positiveInt)
     .option("--inflight <n>", "most operations in flight (default: drawn from the seed)", positiveInt)
+    .option("--types", "mix data-type operations into every campaign (default: three seeds in four)")
     .option("--json", "print one JSON object")
     .option("--corpus <dir>", "where reproducers of failures are written", "corpus")
     .option("--no-minimize", "do not minimize failures")
@@ -112,6 +115,7 @@ async function runSim(flags: SimFlags): Promise<number> {
     opsPerCycle: flags.ops,
     keys: flags.keys,
     inflightMax: flags.inflight,
+    types: flags.types === true ? true : undefined,
   };
   const started = performance.now();
   if (!many) {
@@ -288,6 +292,7 @@ async function handleFailure(
   const replay =
     `npx fusedb sim --seed ${shell(options.seed)} --cycles ${options.cycles} --ops ${options.opsPerCycle} ` +
     `--keys ${options.keys} --inflight ${options.inflightMax}` +
+    (flags.types === true ? " --types" : "") +
     (flags.broken === undefined ? "" : ` --broken ${flags.broken}`);
   const violation = shown.violations[0] ?? "(failure did not reproduce after minimization)";
   if (flags.broken !== undefined) {
@@ -311,6 +316,7 @@ async function handleFailure(
           opsPerCycle: options.opsPerCycle,
           keys: options.keys,
           inflightMax: options.inflightMax,
+          ...(flags.types === true ? { types: true } : {}),
         },
         knobs: options.knobs,
         faultPlan: options.runtimeFaults ?? null,

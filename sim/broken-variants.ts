@@ -74,6 +74,11 @@ export const BROKEN_VARIANTS: Readonly<Record<string, BrokenVariant>> = {
     recoveryMode: "reuse-generations",
     seenWith: "crash",
   },
+  "stale-zset-index": {
+    what: "a sorted-set member whose score changes keeps its old score-index entry: ranges show it twice",
+    recoveryMode: "stale-zset-index",
+    seenWith: "crash",
+  },
 };
 
 /** Whether `path` names a WAL file (`<dir>/wal-<16 digits>.log`). */

@@ -8,6 +8,7 @@
  * the engine, and the answer is judged in the promise's own callback (no extra microtask).
  */
 import type { FuseDB } from "../src/db.js";
+import { mark } from "../src/util/coverage.js";
 import type { Verdicts } from "./campaign-verdicts.js";
 import type { SimClock } from "./disk/sim-clock.js";
 import { errorCode } from "./disk/sim-error.js";
@@ -19,6 +20,7 @@ import type { Oracle, ReadAnswer, ReadTicket } from "./oracle.js";
 import { checkScan } from "./oracle-scan.js";
 import { describeTyped, typedSpec } from "./typed-ops.js";
 import { issueTyped, typedAcked, typedReadDone } from "./typed-oracle.js";
+import { refusalOf } from "./typed-spec.js";
 import type { WorkloadStep } from "./workload.js";
 
 /** What the calls need from their campaign. */
@@ -123,9 +125,10 @@ const CALLS: { [K in StepKind]: CallMaker<K> } = {
           typedReadDone(c.oracle, ticketAt(), call, { answer }, what, c.engineNow(db));
         },
         (err) => {
-          const code = errorCode(err);
-          if (code !== "FUSEDB_WRONG_TYPE") return c.verdicts.readFailed(err, what, c.disk());
-          c.trace.update(`read #${id} wrong type`);
+          // Refused by Redis's rules (WRONGTYPE, a bad argument): an answer the model must give too.
+          const code = refusalOf(err);
+          if (code === undefined) return c.verdicts.readFailed(err, what, c.disk());
+          c.trace.update(`read #${id} refused ${code}`);
           typedReadDone(c.oracle, ticketAt(), call, { code }, what, c.engineNow(db));
         },
       );
@@ -142,7 +145,11 @@ const CALLS: { [K in StepKind]: CallMaker<K> } = {
       },
       (err) => {
         c.trace.update(`reject #${id} ${errorCode(err)}`);
-        c.verdicts.rejected(ticket, err, what, c.disk());
+        const code = refusalOf(err);
+        if (code !== undefined) {
+          mark(`typed.${call.cmd}.refused`);
+          c.oracle.rejected(ticket, code, what);
+        } else c.verdicts.rejected(ticket, err, what, c.disk());
       },
     );
   },

@@ -54,6 +54,7 @@ import { breakageOf, dumpState, ENGINE_DIR, type EngineBreakage, openEngine } fr
 import type { ModelState } from "./model.js";
 import { canonical } from "./model.js";
 import { Oracle, type ReadTicket } from "./oracle.js";
+import { TypedCrashMarks } from "./typed-marks.js";
 import { typedSpec } from "./typed-ops.js";
 import { WalDamageLedger } from "./wal-damage.js";
 import type { WorkloadStep } from "./workload.js";
@@ -91,9 +92,6 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
 
 const DIR = ENGINE_DIR;
 
-/** Elements a data-type write names to count as big (sim/typed-ops.ts draws 20..60 now and then). */
-const BIG_WRITE_ELEMENTS = 20;
-
 /** One campaign's world: the virtual disk, the engine on it, and the checkers; see the module comment. */
 class CampaignRun implements CallContext, RotProbeHost {
   readonly clock = new SimClock();
@@ -119,8 +117,8 @@ class CampaignRun implements CallContext, RotProbeHost {
   private inflight = 0;
   /** A step that runs alone is in flight (see `alone`). */
   private aloneInFlight = false;
-  /** Data-type writes of many elements in flight (a crash among them tears a big record). */
-  private bigInFlight = 0;
+  /** Where crashes land among the data types' work (big writes, merges dropping dead elements). */
+  private readonly typedMarks = new TypedCrashMarks();
   ops = 0;
   reads = 0;
   crashes = 0;
@@ -208,6 +206,7 @@ class CampaignRun implements CallContext, RotProbeHost {
    * or detected damage).
    */
   private async cycle(db: FuseDB, cycle: number): Promise<FuseDB | undefined> {
+    this.typedMarks.epochStarted();
     await this.issue(db, this.schedule.range(1, this.opts.opsPerCycle), false);
     // Let the crash land in the middle of I/O.
     for (let i = this.schedule.int(40); i > 0; i--) await this.driver.step();
@@ -235,7 +234,7 @@ class CampaignRun implements CallContext, RotProbeHost {
     // Which background job (flush, merge, split, ...) the crash interrupts: proof crashes land inside each.
     const job = db.stats().tree.running;
     if (job !== undefined) mark(`crash.during.${job}`);
-    if (this.bigInFlight > 0) mark("crash.during.multi-element-write");
+    this.typedMarks.crashing(job);
     const next = await this.crashAndRecover(cycle);
     if (this.oracle.violations.length > 0 || next === undefined) return undefined;
     this.fs.setIoFaults(this.faultsFor(this.fs));
@@ -478,14 +477,13 @@ class CampaignRun implements CallContext, RotProbeHost {
     this.inflight++;
     const single = alone(step);
     if (single) this.aloneInFlight = true;
-    const big = step.kind === "typed" && step.call.args.length >= BIG_WRITE_ELEMENTS;
-    if (big) this.bigInFlight++;
+    this.typedMarks.started(step);
     const call = issueCall(this, db, step, id);
     if (call.read) this.reads++;
     call.settle(() => {
       this.inflight--;
       if (single) this.aloneInFlight = false;
-      if (big) this.bigInFlight--;
+      this.typedMarks.settled(step);
     });
   }
 }

@@ -65,7 +65,9 @@ export type ModelOutcome =
         | "FUSEDB_OUT_OF_RANGE"
         | "FUSEDB_VERSION_CONFLICT"
         | "FUSEDB_NOT_FOUND"
-        | "FUSEDB_WRONG_TYPE";
+        | "FUSEDB_WRONG_TYPE"
+        // A data-type call refused by Redis's rules: the reply text (sim/typed-spec.ts `refusalOf`).
+        | `ERR ${string}`;
     };
 
 /** A call's outcome with a data-type call's answer; `noop`: it changed nothing (no position of its own). */

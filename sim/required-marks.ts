@@ -3,6 +3,7 @@
  * paths a campaign claims to test were taken. test/sim-coverage.test.ts and test/sim-tree-coverage.test.ts
  * require them; `fusedb sim` reports the required ones never hit. docs/fault-model.md says what each means.
  */
+import { TYPED_MIX } from "./typed-ops.js";
 
 /**
  * The marks a fault-injecting CI campaign must hit at least once each: the engine's reactions to faults
@@ -70,21 +71,43 @@ export const SEQUENCE_MARKS: readonly string[] = [
 /**
  * The data types' paths (issue 14) a CI campaign must take at least once each: each type's writes, a
  * change of many elements in one record, the O(1) delete and expiry of a whole collection (by a document
- * delete or expire, or by a data-type call: a store over it, the last member removed), background merges
- * dropping the elements of dead generations, a crash among writes of many elements, and a random choice
- * (SPOP) resolved by the engine's answer. test/sim-coverage.test.ts requires them.
+ * delete or expire, or by a data-type call: a store over it, the last member removed, DEL, RENAME over it),
+ * per collection type, background merges dropping the elements of dead generations of each collection
+ * type, a crash among writes of many elements (of lists and sorted sets among them), a crash inside a merge
+ * that was dropping dead elements, and a random choice (SPOP) resolved by the engine's answer. Plus
+ * {@link TYPED_COMMAND_MARKS}. test/sim-coverage.test.ts requires them.
  */
 export const TYPES_MARKS: readonly string[] = [
+  "types.string.write",
   "types.hash.write",
+  "types.list.write",
   "types.set.write",
+  "types.zset.write",
   "types.multi-element-change",
   "types.delete-collection",
   "types.expire-collection",
   "types.delete-generation",
+  "types.hash.delete-generation",
+  "types.list.delete-generation",
+  "types.set.delete-generation",
+  "types.zset.delete-generation",
   "types.dead-elements-dropped",
+  "types.hash.dead-elements-dropped",
+  "types.list.dead-elements-dropped",
+  "types.set.dead-elements-dropped",
+  "types.zset.dead-elements-dropped",
   "crash.during.multi-element-write",
+  "crash.during.multi-element-write.list",
+  "crash.during.multi-element-write.zset",
+  "crash.during.dead-element-drop",
   "oracle.choice-replayed",
 ];
+
+/**
+ * One mark per data-type command the campaigns draw (sim/typed-oracle.ts marks `typed.<command>` when the
+ * oracle checks one of its answers): every command of every type was run and judged at least once.
+ */
+export const TYPED_COMMAND_MARKS: readonly string[] = Object.keys(TYPED_MIX).map((cmd) => `typed.${cmd}`);
 
 /** Seeds of a CI campaign (`cov-0..299`) that must reach each {@link SEQUENCE_MARKS} entry. */
 export const SEQUENCE_SEEDS_MIN = 5;

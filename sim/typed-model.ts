@@ -6,35 +6,34 @@
  * is a delete and a creation, two versions). A JSON document is opaque to the Redis model: a value of type
  * "json" that every data-type command answers with WRONGTYPE, and that a store may replace.
  */
-import type { CallOutcome, ModelJson, ModelState, ModelType } from "./model.js";
+import { Buffer } from "node:buffer";
+import type { CallOutcome, ModelJson, ModelState } from "./model.js";
 import { liveAt, type ReferenceModel } from "./model.js";
 import { RedisModelError, type RedisValue } from "./redis-model/index.js";
 import { RedisKeyspace, type TypedCall, typedSpec } from "./typed-ops.js";
+import { contentOf, type OpaqueDocument, refusalOf, scoreIn } from "./typed-spec.js";
 
-/** The Redis model's value for a live state (a document as the opaque "json" placeholder). */
+/** The Redis model's value for a live state (a document as an opaque value carrying it: sim/typed-spec.ts). */
 function redisValueOf(s: ModelState): RedisValue {
   switch (s.type) {
+    case "string":
+      return { type: "string", bytes: Buffer.from(s.value as string, "latin1") };
     case "hash":
       return { type: "hash", fields: new Map(Object.entries(s.value as Record<string, string>)) };
+    case "list":
+      return { type: "list", items: [...(s.value as string[])] };
     case "set":
       return { type: "set", members: new Set(s.value as string[]) };
-    case undefined:
+    case "zset":
+      return {
+        type: "zset",
+        scores: new Map((s.value as [string, ModelJson][]).map(([m, v]) => [m, scoreIn(v)])),
+      };
+    case undefined: {
       // Opaque: not one of the Redis types, so every data-type command on it is WRONGTYPE.
-      return { type: "json" } as unknown as RedisValue;
-    default:
-      throw new Error(`typed-model: type ${s.type} is not modelled yet`);
-  }
-}
-
-/** A collection's content as the model's canonical JSON, with its type. */
-function contentOf(v: RedisValue): { type: ModelType; value: ModelJson } {
-  switch (v.type) {
-    case "hash":
-      return { type: "hash", value: Object.fromEntries(v.fields) };
-    case "set":
-      return { type: "set", value: [...v.members].sort() };
-    default:
-      throw new Error(`typed-model: type ${v.type} is not modelled yet`);
+      const doc: OpaqueDocument = { type: "json", doc: s.value as ModelJson };
+      return doc as unknown as RedisValue;
+    }
   }
 }
 
@@ -77,7 +76,7 @@ export function resolveTyped(
     effect = spec.model(ks, call, nowMs, replay);
   } catch (err) {
     if (!(err instanceof RedisModelError)) throw err;
-    return { ok: false, code: err.code as "FUSEDB_WRONG_TYPE" };
+    return { ok: false, code: refusalOf(err) ?? "FUSEDB_WRONG_TYPE" };
   }
   if (effect.writes.length === 0) {
     return { ok: true, pos: model.lastPos, results: [], changes: [], answer: effect.answer, noop: true };
@@ -91,7 +90,7 @@ export function resolveTyped(
       states.set(w.key, { version, value: undefined });
       continue;
     }
-    const next: ModelState = { version, ...contentOf(e.value) };
+    const next: ModelState = { version, ...contentOf(e.value as RedisValue | OpaqueDocument) };
     if (e.expiresAtMs !== undefined) next.expiresAtMs = e.expiresAtMs;
     states.set(w.key, next);
   }
@@ -114,6 +113,6 @@ export function readAt(
     return { answer: typedSpec(call.cmd).model(ks, call, nowMs).answer };
   } catch (err) {
     if (!(err instanceof RedisModelError)) throw err;
-    return { code: err.code };
+    return { code: refusalOf(err) ?? err.code };
   }
 }

@@ -3,64 +3,33 @@
  * operation, each saying how to draw its arguments, what it does in the Redis reference model
  * (sim/redis-model/, the independent restatement: its answer and which keys it writes, in order) and how to
  * call the engine's library API (answers normalized to JSON: byte strings as latin1 text, unordered
- * replies sorted). Adding a type's operations (lists, sorted sets, strings, generic keys) is one entry each
- * here and a weight in {@link TYPED_MIX}; sim/typed-model.ts turns an entry's writes into versioned states.
+ * replies sorted). Hashes and sets are here; strings, lists, sorted sets and the generic key operations are
+ * sim/typed-ops-*.ts, their shared shapes sim/typed-spec.ts. Adding an operation is one entry and a weight
+ * in {@link TYPED_MIX}; sim/typed-model.ts turns an entry's writes into versioned states.
  */
-import type { Buffer } from "node:buffer";
 import type { FuseDB } from "../src/db.js";
 import type { Prng } from "./disk/prng.js";
 import type { ModelJson } from "./model.js";
 import { fail, hashes, type RandomSource, RedisKeyspace, sets } from "./redis-model/index.js";
+import { KEY_OPS } from "./typed-ops-keys.js";
+import { LIST_OPS } from "./typed-ops-lists.js";
+import { STRING_OPS } from "./typed-ops-strings.js";
+import { ZSET_OPS } from "./typed-ops-zsets.js";
+import {
+  count,
+  num,
+  str,
+  strs,
+  type TypedCall,
+  type TypedOpSpec,
+  type TypedWrite,
+  text,
+  wroteIf,
+} from "./typed-spec.js";
 
-/** One data-type call as drawn: its command, the keys it names (in order) and its other arguments. */
-export interface TypedCall {
-  cmd: string;
-  keys: string[];
-  args: ModelJson[];
-}
+export type { HomeType, ModelEffect, TypedCall, TypedDraw, TypedOpSpec, TypedWrite } from "./typed-spec.js";
 
-/** A key the call writes, in the engine's write order; `del`: written as a delete, whatever comes after. */
-export interface TypedWrite {
-  key: string;
-  del?: boolean;
-}
-
-/** What an operation does in the model: its answer and the keys it changed. */
-export interface ModelEffect {
-  answer: ModelJson;
-  writes: TypedWrite[];
-}
-
-/**
- * What a draw may use: the workload's stream and its key chooser: given a type, mostly one of that type's
- * home keys (sim/workload.ts), so collections grow, sometimes any key (Zipf), so WRONGTYPE happens.
- */
-export interface TypedDraw {
-  prng: Prng;
-  key(type?: "hash" | "set"): string;
-}
-
-/** One operation; see the module comment. */
-export interface TypedOpSpec {
-  /** Reads change nothing and are judged against a window of positions, like `get`. */
-  read: boolean;
-  /** The engine's answer is a random choice: the model takes it (`replay`) once known (SPOP). */
-  choice?: boolean;
-  draw(d: TypedDraw): TypedCall;
-  /**
-   * Runs the call on `ks` (the involved keys' states at the call's position, JSON documents opaque), with
-   * `replay` the engine's answer for a choice. @throws RedisModelError (FUSEDB_WRONG_TYPE, ...).
-   */
-  model(ks: RedisKeyspace, call: TypedCall, nowMs: number, replay?: ModelJson): ModelEffect;
-  /** Calls the engine; resolves with the normalized answer. */
-  engine(db: FuseDB, call: TypedCall): Promise<ModelJson>;
-}
-
-const text = (b: Buffer): string => b.toString("latin1");
-const sortedText = (bs: Buffer[]): string[] => bs.map(text).sort();
-const str = (v: ModelJson | undefined): string => v as string;
-const strs = (v: ModelJson | undefined): string[] => v as string[];
-const num = (v: ModelJson | undefined): number => v as number;
+const sortedText = (bs: Uint8Array[]): string[] => bs.map(text).sort();
 
 /** A field (hashes), from a pool small enough that fields repeat. */
 function field(p: Prng): string {
@@ -77,19 +46,9 @@ function member(p: Prng): string {
   return `${String.fromCharCode(0x61 + i)}${i}`;
 }
 
-/** How many elements a write names: mostly 1..3, sometimes 20..60 (a big multi-entry record to tear). */
-function count(p: Prng): number {
-  return p.bool(0.12) ? p.range(20, 60) : p.range(1, 3);
-}
-
 /** HSET's [field, value] pairs of `call`. */
 function hashPairs(call: TypedCall): [string, string][] {
   return (call.args as string[][]).map(([f, v]) => [f as string, v as string]);
-}
-
-/** Keys written when the answer says something changed. */
-function wroteIf(changed: boolean, ...keys: string[]): TypedWrite[] {
-  return changed ? keys.map((key) => ({ key })) : [];
 }
 
 /** Whether `key` holds a set with `m` now (no type error: a peek). */
@@ -122,8 +81,8 @@ function store(op: "inter" | "union" | "diff", engine: keyof FuseDB["sets"]): Ty
 /** SPOP's guess before the engine answers: the first members in byte order (a valid choice). */
 const FIRST: RandomSource = { int: () => 0 };
 
-/** The operations, by command name. */
-export const TYPED_OPS: Readonly<Record<string, TypedOpSpec>> = {
+/** The hash and set operations, by command name. */
+const HASH_SET_OPS: Readonly<Record<string, TypedOpSpec>> = {
   hset: {
     read: false,
     draw: (d) => ({
@@ -263,7 +222,19 @@ export const TYPED_OPS: Readonly<Record<string, TypedOpSpec>> = {
   },
 };
 
-/** Relative weights of the data-type operations among themselves. */
+/** Every operation, by command name: hashes and sets here, the other types in sim/typed-ops-*.ts. */
+export const TYPED_OPS: Readonly<Record<string, TypedOpSpec>> = {
+  ...HASH_SET_OPS,
+  ...STRING_OPS,
+  ...LIST_OPS,
+  ...ZSET_OPS,
+  ...KEY_OPS,
+};
+
+/**
+ * Relative weights of the data-type operations among themselves: each type's writes about a fifth of the
+ * whole (hashes and sets as before), reads a third of its writes, generic key operations a tenth.
+ */
 export const TYPED_MIX: Readonly<Record<string, number>> = {
   hset: 10,
   hdel: 5,
@@ -279,7 +250,75 @@ export const TYPED_MIX: Readonly<Record<string, number>> = {
   hlen: 2,
   smembers: 4,
   scard: 2,
+  // Strings.
+  set: 6,
+  append: 3,
+  setrange: 2,
+  incrby: 4,
+  incrbyfloat: 2,
+  getdel: 2,
+  getex: 2,
+  mset: 2,
+  msetnx: 1,
+  get: 3,
+  strlen: 1,
+  getrange: 1,
+  mget: 2,
+  // Lists.
+  lpush: 6,
+  rpush: 6,
+  lpushx: 1,
+  rpushx: 1,
+  lpop: 4,
+  rpop: 3,
+  lset: 2,
+  linsert: 2,
+  lrem: 2,
+  ltrim: 2,
+  lmove: 3,
+  lrange: 4,
+  llen: 1,
+  lindex: 2,
+  lpos: 1,
+  // Sorted sets.
+  zadd: 12,
+  zincrby: 4,
+  zrem: 3,
+  zremrangebyscore: 2,
+  zremrangebyrank: 1,
+  zremrangebylex: 1,
+  zpopmin: 2,
+  zpopmax: 2,
+  zrange: 4,
+  zrangebyscore: 2,
+  zscore: 2,
+  zcard: 1,
+  zrank: 1,
+  zcount: 1,
+  // Generic keys, over every type.
+  del: 3,
+  pexpire: 3,
+  persist: 1,
+  rename: 2,
+  renamenx: 1,
+  copy: 2,
+  type: 1,
+  exists: 1,
 };
+
+/** The type each command works on ("key" for the generic key operations). */
+const TYPE_OF_COMMAND: ReadonlyMap<string, string> = new Map([
+  ...Object.keys(HASH_SET_OPS).map((c) => [c, c.startsWith("h") ? "hash" : "set"] as const),
+  ...Object.keys(STRING_OPS).map((c) => [c, "string"] as const),
+  ...Object.keys(LIST_OPS).map((c) => [c, "list"] as const),
+  ...Object.keys(ZSET_OPS).map((c) => [c, "zset"] as const),
+  ...Object.keys(KEY_OPS).map((c) => [c, "key"] as const),
+]);
+
+/** The type `cmd` works on: "string", "hash", "list", "set", "zset", or "key" (generic). */
+export function typeOfCommand(cmd: string): string {
+  return TYPE_OF_COMMAND.get(cmd) ?? "key";
+}
 
 /** The spec of `cmd`. @throws Error for an unknown command (a workload bug). */
 export function typedSpec(cmd: string): TypedOpSpec {
@@ -288,10 +327,11 @@ export function typedSpec(cmd: string): TypedOpSpec {
   return spec;
 }
 
-/** One line for traces and reports: `hset k001 [["f1","v2"]]`. */
+/** One line for traces and reports: `hset k001 [["f1","v2"]]`, then the flags if any: `zadd k005 [[1,"m3"]] {"nx":true}`. */
 export function describeTyped(c: TypedCall): string {
   const args = JSON.stringify(c.args);
-  return `${c.cmd} ${c.keys.join(" ")} ${args.length > 64 ? `${args.slice(0, 32)}…(${c.args.length} args)` : args}`;
+  const opts = c.opts === undefined || Object.keys(c.opts).length === 0 ? "" : ` ${JSON.stringify(c.opts)}`;
+  return `${c.cmd} ${c.keys.join(" ")} ${args.length > 64 ? `${args.slice(0, 32)}…(${c.args.length} args)` : args}${opts}`;
 }
 
 export { RedisKeyspace };

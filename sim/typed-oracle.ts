@@ -7,6 +7,8 @@
  *   possible choice: distinct members, present, as many as the count allows) and every later call is
  *   resolved again. The campaign issues such a call alone, so nothing later was judged on the guess. If it
  *   is never acknowledged (a crash, a poison), a recovered state that holds it shows its choice.
+ * - Every answer checked (an acknowledgement or a read's answer) marks `typed.<command>` (src/util/coverage.ts):
+ *   CI requires each command of TYPED_MIX answered at least once (sim/required-marks.ts).
  * - A read (HGETALL, SMEMBERS, ...) answers without a version: it must equal the model's answer at some
  *   position of its window (every call acknowledged before it started, none issued after it ended) at its
  *   start or end time; the first such position is then observed (a crash can no longer take it back).
@@ -69,6 +71,7 @@ export function typedAcked(
   answer: ModelJson,
   what: string,
 ): void {
+  mark(`typed.${call.cmd}`);
   const o = ticket.outcome;
   if (typedSpec(call.cmd).choice && o.ok && canonical(answer) !== canonical(o.answer)) {
     mark("oracle.choice-replayed");
@@ -93,6 +96,7 @@ export function typedReadDone(
   what: string,
   endMs: number,
 ): void {
+  mark(`typed.${call.cmd}`);
   const want = "code" in got ? `error ${got.code}` : canonical(got.answer);
   const seen: string[] = [];
   for (const pos of allowedPositions(oracle, t, call.keys)) {

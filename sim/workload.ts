@@ -4,15 +4,19 @@
  * sets carry a TTL (milliseconds to a few seconds of virtual time) and some mutations an `ifVersion` (0, or
  * a small version that hot keys have long passed: both outcomes happen).
  *
- * Data types (issue 14): with a `typed` weight, steps also draw hash and set operations (sim/typed-ops.ts,
- * weighted by its TYPED_MIX) on the same keys as the documents, so WRONGTYPE answers happen, and deletes and
- * expiries of documents also delete and expire whole collections.
+ * Data types (issue 14): with a `typed` weight, steps also draw operations on strings, hashes, lists, sets,
+ * sorted sets and generic keys (sim/typed-ops.ts, weighted by its TYPED_MIX) on the same keys as the
+ * documents, so WRONGTYPE answers happen, and deletes and expiries of documents also delete and expire whole
+ * collections.
  */
 
 import type { Prng } from "./disk/prng.js";
 import { Zipf } from "./disk/prng.js";
 import type { ModelJson, ModelMutation } from "./model.js";
-import { TYPED_MIX, TYPED_OPS, type TypedCall } from "./typed-ops.js";
+import { type HomeType, TYPED_MIX, TYPED_OPS, type TypedCall } from "./typed-ops.js";
+
+/** The data types with home keys (see `Workload.homeKey`), in the order their homes alternate. */
+export const HOME_TYPES: readonly HomeType[] = ["hash", "set", "string", "list", "zset"];
 
 /** One step of the workload. */
 export type WorkloadStep =
@@ -54,8 +58,12 @@ export const DEFAULT_MIX: WorkloadMix = {
   typed: 0,
 };
 
-/** The mix of campaigns with data types: the default, plus as many data-type steps as document writes. */
-export const TYPED_CAMPAIGN_MIX: WorkloadMix = { ...DEFAULT_MIX, delete: 7, expire: 4, typed: 45 };
+/**
+ * The mix of campaigns with data types: the default, plus data-type steps (a third of all steps, shared by
+ * five types and the generic key operations: about 50 calls of each type per 1000 steps). More would cost
+ * CI time (the coverage test's 300 seeds) faster than it finds anything.
+ */
+export const TYPED_CAMPAIGN_MIX: WorkloadMix = { ...DEFAULT_MIX, delete: 7, expire: 4, typed: 60 };
 
 const FIELDS = ["a", "b", "c", "n", "tags"] as const;
 
@@ -99,15 +107,18 @@ export class Workload {
   }
 
   /**
-   * A key for a data type: with probability 0.85 one of its home keys (hashes: numbers 1 mod 3, sets: 2
-   * mod 3, uniformly), else any key by the Zipf law, where documents live (WRONGTYPE). Too few keys for
-   * homes: any key.
+   * A key for a data type: with probability 0.85 one of its home keys, uniformly, else any key by the Zipf
+   * law, where documents live (WRONGTYPE). The keys whose number is not 0 mod 3 are the types' homes: the
+   * r-th of them (r = 0, 1, ...) belongs to type number r mod 5 of {@link HOME_TYPES}. A type without a
+   * home (too few keys): any key.
    */
-  private homeKey(type: "hash" | "set" | undefined): string {
-    const rest = type === "hash" ? 1 : 2;
-    const homes = Math.floor((this.keyCount - rest + 2) / 3);
-    if (type === undefined || homes < 1 || this.prng.bool(0.15)) return this.key();
-    return Workload.keyName(3 * this.prng.int(homes) + rest);
+  private homeKey(type: HomeType | undefined): string {
+    const t = type === undefined ? -1 : HOME_TYPES.indexOf(type);
+    const others = this.keyCount - Math.ceil(this.keyCount / 3);
+    const homes = t < 0 ? 0 : Math.floor((others - t + HOME_TYPES.length - 1) / HOME_TYPES.length);
+    if (homes < 1 || this.prng.bool(0.15)) return this.key();
+    const r = HOME_TYPES.length * this.prng.int(homes) + t;
+    return Workload.keyName(3 * Math.floor(r / 2) + 1 + (r % 2));
   }
 
   private step(kind: keyof WorkloadMix): WorkloadStep {
@@ -165,9 +176,9 @@ export class Workload {
   }
 
   private unconditional(kind: "set" | "delete" | "patch" | "incr" | "expire"): ModelMutation {
-    // With data types, a third of the deletes and expiries go to collections' home keys: whole collections go.
+    // With data types, a third of the deletes and expiries go to the types' home keys: whole collections go.
     const typed = this.mix.typed > 0 && (kind === "delete" || kind === "expire") && this.prng.bool(0.3);
-    const key = typed ? this.homeKey(this.prng.pick(["hash", "set"] as const)) : this.key();
+    const key = typed ? this.homeKey(this.prng.pick(HOME_TYPES)) : this.key();
     switch (kind) {
       case "set":
         return this.prng.bool(0.3)

@@ -126,6 +126,8 @@ export interface FuseDBOptions {
  *   collection recreated under a key sees the elements of the one deleted before (src/types/txn.ts).
  * - `'skip-tx-conflicts'` (broken, not about recovery): transactions commit without their conflict check
  *   (src/tx/transaction.ts), so lost updates and write skew get through; test/tx-history.test.ts must catch it.
+ * - `'stale-zset-index'` (broken, not about recovery): a sorted-set member whose score changes keeps its old
+ *   entry in the score index too (src/types/zset-index.ts), so ranges by rank or score show it twice.
  */
 export type RecoveryMode =
   | "strict"
@@ -135,7 +137,8 @@ export type RecoveryMode =
   | "forget-clock-floor"
   | "drop-live-elements"
   | "reuse-generations"
-  | "skip-tx-conflicts";
+  | "skip-tx-conflicts"
+  | "stale-zset-index";
 
 /** Every {@link RecoveryMode}. */
 export const RECOVERY_MODES: readonly RecoveryMode[] = [
@@ -147,6 +150,7 @@ export const RECOVERY_MODES: readonly RecoveryMode[] = [
   "drop-live-elements",
   "reuse-generations",
   "skip-tx-conflicts",
+  "stale-zset-index",
 ];
 
 type NumericOption = Exclude<keyof FuseDBOptions, "durability" | "readOnly">;

@@ -2,14 +2,23 @@
  * Coverage of the fault campaign (issue 4). Invariants: over a fixed range of seeds, with runtime faults
  * drawn per seed, every campaign passes the oracle (or ends on detected injected damage), every required
  * coverage mark (sim/required-marks.ts: each injected fault class, each engine reaction to a fault) is hit
- * at least once, and so is every data-type path of TYPES_MARKS (issue 14), and each rare fault sequence (issue 12: a restart after a poisoned write followed by a
- * power loss; a failed directory fsync followed by a crash) is reached in several seeds; and the checker
- * can fail: an engine that ignores a failed fsync is caught.
+ * at least once, and so is every data-type path of TYPES_MARKS (issue 14: each type's writes, O(1)
+ * deletes and dead elements dropped by merges per collection type, crashes inside big writes and inside
+ * merges dropping dead elements) and every data-type command of TYPED_COMMAND_MARKS (each answered and
+ * checked by the oracle), and each rare fault sequence (issue 12: a restart after a poisoned write followed
+ * by a power loss; a failed directory fsync followed by a crash) is reached in several seeds; and the
+ * checker can fail: an engine that ignores a failed fsync is caught.
  */
 import { describe, expect, it } from "vitest";
 import { RUNTIME_FAULTS_NONE } from "../faults/runtime-faults.js";
 import { runCampaign } from "../sim/campaign.js";
-import { REQUIRED_MARKS, SEQUENCE_MARKS, SEQUENCE_SEEDS_MIN, TYPES_MARKS } from "../sim/required-marks.js";
+import {
+  REQUIRED_MARKS,
+  SEQUENCE_MARKS,
+  SEQUENCE_SEEDS_MIN,
+  TYPED_COMMAND_MARKS,
+  TYPES_MARKS,
+} from "../sim/required-marks.js";
 import type { File } from "../src/io/file-system.js";
 import { ForwardingFile, ForwardingFileSystem } from "../src/io/forwarding-file-system.js";
 
@@ -33,11 +42,12 @@ describe("fault campaign coverage", () => {
       if (r.verdict === "fail")
         failures.push(`${r.seed}: ${r.violations[0]} (replay: npx fusedb sim --seed ${r.seed})`);
     }
-    const missing = [...REQUIRED_MARKS, ...TYPES_MARKS].filter((name) => marks[name] === undefined);
+    const typed = [...TYPES_MARKS, ...TYPED_COMMAND_MARKS];
+    const missing = [...REQUIRED_MARKS, ...typed].filter((name) => marks[name] === undefined);
     const rare = SEQUENCE_MARKS.filter((name) => (seeds[name] ?? 0) < SEQUENCE_SEEDS_MIN);
     const required = (name: string): string => {
       if (SEQUENCE_MARKS.includes(name)) return ` (required in ${SEQUENCE_SEEDS_MIN} seeds)`;
-      return REQUIRED_MARKS.includes(name) || TYPES_MARKS.includes(name) ? "" : " (not required)";
+      return REQUIRED_MARKS.includes(name) || typed.includes(name) ? "" : " (not required)";
     };
     const table = Object.entries(marks)
       .sort(([a], [b]) => (a < b ? -1 : 1))

@@ -3,7 +3,7 @@
  * (sim/broken-variants.ts: a lying fsync, a directory fsync that does nothing, acknowledgement before
  * fdatasync, a reader that ignores checksums, recovery that truncates at the first bad record, recovery that
  * forgets the dead-version floor, merges that drop the elements of live collections, collections that reuse a
- * generation) must be caught
+ * generation, a sorted set whose moved member keeps its old score-index entry) must be caught
  * by the oracle within a bounded number of seeds, and this test fails if one is not. Variants that power
  * loss alone exposes run in campaigns and in exhaustive mode; variants that only damage to durable data
  * exposes run rot checks (sim/rot-check.ts) and campaigns (their rot probes and runtime bit flips). The
@@ -77,7 +77,7 @@ describe("sensitivity: every broken variant is caught", () => {
     );
   });
 
-  for (const name of ["drop-live-elements", "reuse-generations"]) {
+  for (const name of ["drop-live-elements", "reuse-generations", "stale-zset-index"]) {
     it(`${name} (${variant(name).what}) is caught by campaigns with data types`, async () => {
       const v = variant(name);
       const caught = await seedsUntilCaught(`sens-${name}`, CAMPAIGN_SEEDS_MAX, (seed) =>

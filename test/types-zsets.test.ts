@@ -3,6 +3,7 @@
  * - redis.io's examples and rules as tables: ZADD's flags (NX/XX/GT/LT/CH/INCR, their incompatibilities and
  *   reply shapes), ZRANGE by rank/score/lex with REV and LIMIT, exclusive and infinite bounds, lex bounds,
  *   ZINTERSTORE/ZUNIONSTORE with WEIGHTS and AGGREGATE, NaN refused, -0 equal to 0;
+ * - lex ranges over mixed scores give redis-server 7.0.15's answers (its small encoding), engine and model;
  * - a seeded differential run (seed printed) of random operations agrees with sim/redis-model's zsets,
  *   zset-ranges and zset-store, answers and errors;
  * - durability across reopen and checkpoint; WRONGTYPE both ways; an error changes nothing (same version);
@@ -420,6 +421,108 @@ async function answer(run: () => Promise<unknown> | unknown): Promise<string> {
     return `error ${reply}`;
   }
 }
+
+describe("sorted sets: lex ranges over mixed scores, as Redis 7.0's small encoding answers", () => {
+  // Redis leaves BYLEX over mixed scores unspecified; its small (listpack) encoding answers nothing when the
+  // last member in score order is below min or the first above max (zzlIsInLexRange), else walks in score
+  // order from the first member at or above min while members stay at or below max. Expected answers are
+  // redis-server 7.0.15's (ZADD the entries in order, then the command).
+  const cases: [entries: [number, string][], cmd: string, a: string, b: string, want: string[] | number][] = [
+    // The last member (m0) is below min: nothing, though m1..m8 lie between.
+    [
+      [
+        [-3, "m1"],
+        [-3, "m10"],
+        [-2, "m2"],
+        [-1, "m5"],
+        [2, "m6"],
+        [2, "m8"],
+        [3, "m0"],
+      ],
+      "zrangebylex",
+      "[m1",
+      "[m9",
+      [],
+    ],
+    // The first member (m9, descending: the last) is above max: nothing.
+    [
+      [
+        [-3, "m11"],
+        [-3, "m3"],
+        [-2, "m9"],
+        [0, "m0"],
+        [1, "m7"],
+      ],
+      "zrevrangebylex",
+      "[m1",
+      "[m0",
+      [],
+    ],
+    [
+      [
+        [-3, "m8"],
+        [-1, "m9"],
+        [0, "m2"],
+        [0, "m6"],
+        [1, "m3"],
+        [3, "m4"],
+      ],
+      "zlexcount",
+      "[m5",
+      "[m8",
+      0,
+    ],
+    // m9 m7 m2 in score order, (m2 .. [m9: the last member m2 is not above min: nothing removed.
+    [
+      [
+        [-1, "m9"],
+        [0, "m7"],
+        [1, "m2"],
+      ],
+      "zremrangebylex",
+      "(m2",
+      "[m9",
+      0,
+    ],
+    // In range at both ends: the walk from the first member at or above min (m7) while at or below max.
+    [
+      [
+        [-1, "m1"],
+        [0, "m7"],
+        [1, "m3"],
+        [2, "m8"],
+        [3, "m5"],
+      ],
+      "zrangebylex",
+      "[m3",
+      "[m7",
+      ["m7", "m3"],
+    ],
+  ];
+  it("the engine and the model give Redis's answers", async () => {
+    const db = await openMem(new TestDisk());
+    for (const [i, [entries, cmd, a, b, want]] of cases.entries()) {
+      const key = `mixed${i}`;
+      const ks = new RedisKeyspace();
+      await db.zsets.zadd(key, entries);
+      zsets.zadd(ks, key, entries, {}, 0);
+      const what = `${cmd} ${JSON.stringify(entries)} ${a} ${b}`;
+      if (cmd === "zlexcount") {
+        expect(await db.zsets.zlexcount(key, a, b), what).toBe(want);
+        expect(zsets.zlexcount(ks, key, a, b, 0), what).toBe(want);
+      } else if (cmd === "zremrangebylex") {
+        expect(await db.zsets.zremrangebylex(key, a, b), what).toBe(want);
+        expect(zsets.zremrangeby(ks, key, "lex", a, b, 0), what).toBe(want);
+      } else {
+        const rev = cmd === "zrevrangebylex";
+        const lib = rev ? await db.zsets.zrevrangebylex(key, b, a) : await db.zsets.zrangebylex(key, a, b);
+        expect(names(lib), what).toEqual(want);
+        expect(zsets.zrange(ks, key, rev ? b : a, rev ? a : b, { by: "lex", rev }, 0), what).toEqual(want);
+      }
+    }
+    await db.close();
+  });
+});
 
 describe("sorted sets: larger than one read page", () => {
   it("lex walks, ranks from both ends and removals agree with the model on 700 members", async () => {

@@ -69,6 +69,39 @@ export function inLexRange(member: ByteString, min: LexBound, max: LexBound): bo
   return aboveMin && belowMax;
 }
 
+/**
+ * The entries of a lex range as Redis 7.0 finds them in a small (listpack-encoded) sorted set
+ * (t_zset.c `zzlFirstInLexRange`, then onwards while in range): none when the last member in score order
+ * is below `min` or the first above `max` (`zzlIsInLexRange`); else, walking `ordered` (ascending, or
+ * descending with `rev`), it starts at the first member at or past the range's near bound and stops at the
+ * first member past its far bound. When every score is equal (the only case Redis defines) that is exactly the
+ * members within the range; with mixed scores Redis leaves the answer unspecified, and the model follows
+ * the small encoding, as it does for -0 (`storedScore` in zsets.ts).
+ */
+export function lexWalk(ordered: readonly ZEntry[], min: LexBound, max: LexBound, rev: boolean): ZEntry[] {
+  const [near, far] = rev
+    ? [
+        (m: ByteString) => inLexRange(m, { kind: "min" }, max),
+        (m: ByteString) => inLexRange(m, min, { kind: "max" }),
+      ]
+    : [
+        (m: ByteString) => inLexRange(m, min, { kind: "max" }),
+        (m: ByteString) => inLexRange(m, { kind: "min" }, max),
+      ];
+  const out: ZEntry[] = [];
+  // Nothing when the last member in score order is below min or the first above max (zzlIsInLexRange).
+  const ends = [ordered[0], ordered[ordered.length - 1]];
+  const [first, last] = rev ? [ends[1], ends[0]] : [ends[0], ends[1]];
+  if (first === undefined || last === undefined) return out;
+  if (!inLexRange(last[0], min, { kind: "max" }) || !inLexRange(first[0], { kind: "min" }, max)) return out;
+  for (const e of ordered) {
+    if (out.length === 0 && !near(e[0])) continue;
+    if (!far(e[0])) break;
+    out.push(e);
+  }
+  return out;
+}
+
 /** ZRANGE options: BYSCORE/BYLEX (default by rank), REV, LIMIT offset count, WITHSCORES. */
 export interface ZRangeOptions {
   by?: "rank" | "score" | "lex";
@@ -101,8 +134,7 @@ export function selectRange(sorted: ZEntry[], start: string, stop: string, opts:
     const [min, max] = [parseScoreBound(lowText), parseScoreBound(highText)];
     picked = ordered.filter(([, s]) => inScoreRange(s, min, max));
   } else {
-    const [min, max] = [parseLexBound(lowText), parseLexBound(highText)];
-    picked = ordered.filter(([m]) => inLexRange(m, min, max));
+    picked = lexWalk(ordered, parseLexBound(lowText), parseLexBound(highText), opts.rev === true);
   }
   if (!opts.limit) return picked;
   const { offset, count } = opts.limit;

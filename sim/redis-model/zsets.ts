@@ -10,8 +10,8 @@ import { checkRandomCount, randomPick } from "./hashes.js";
 import type { ByteString, RandomSource, RedisKeyspace } from "./keyspace.js";
 import { normalizeRange } from "./lists.js";
 import {
-  inLexRange,
   inScoreRange,
+  lexWalk,
   parseLexBound,
   parseScoreBound,
   selectRange,
@@ -147,28 +147,29 @@ export function zentries(ks: RedisKeyspace, key: string, nowMs: number): ZEntry[
 }
 
 /**
- * Whether an entry is in [min, max]: by score (`min`/`max` as in ZRANGE BYSCORE) or by member bytes (as in
- * BYLEX). The bounds parse here: call it before the key is looked at, as Redis checks the bounds first.
+ * The entries of a sorted set (ascending) within [min, max]: by score (`min`/`max` as in ZRANGE BYSCORE) or
+ * by member bytes (as in BYLEX, found as Redis finds them: {@link lexWalk}). The bounds parse here: call it
+ * before the key is looked at, as Redis checks the bounds first.
  */
-function between(by: "score" | "lex", min: string, max: string): (entry: ZEntry) => boolean {
+function between(by: "score" | "lex", min: string, max: string): (sorted: ZEntry[]) => ZEntry[] {
   if (by === "score") {
     const [lo, hi] = [parseScoreBound(min), parseScoreBound(max)];
-    return ([, s]) => inScoreRange(s, lo, hi);
+    return (sorted) => sorted.filter(([, s]) => inScoreRange(s, lo, hi));
   }
   const [lo, hi] = [parseLexBound(min), parseLexBound(max)];
-  return ([m]) => inLexRange(m, lo, hi);
+  return (sorted) => lexWalk(sorted, lo, hi, false);
 }
 
 /** ZCOUNT: members with scores in [min, max] (bound text as in ZRANGE BYSCORE). */
 export function zcount(ks: RedisKeyspace, key: string, min: string, max: string, nowMs: number): number {
   const inRange = between("score", min, max);
-  return zentries(ks, key, nowMs).filter(inRange).length;
+  return inRange(zentries(ks, key, nowMs)).length;
 }
 
 /** ZLEXCOUNT: members in the lex range [min, max]. */
 export function zlexcount(ks: RedisKeyspace, key: string, min: string, max: string, nowMs: number): number {
   const inRange = between("lex", min, max);
-  return zentries(ks, key, nowMs).filter(inRange).length;
+  return inRange(zentries(ks, key, nowMs)).length;
 }
 
 /** ZRANGE (see selectRange): members, or [member, score] pairs with WITHSCORES. Bounds parse first. */
@@ -252,7 +253,7 @@ export function zremrangeby(
   nowMs: number,
 ): number {
   const inRange = between(by, min, max);
-  return removeAll(ks, key, zentries(ks, key, nowMs).filter(inRange), nowMs);
+  return removeAll(ks, key, inRange(zentries(ks, key, nowMs)), nowMs);
 }
 
 /** ZPOPMIN/ZPOPMAX: up to `count` (default 1; negative is an error) entries from the low/high end. */

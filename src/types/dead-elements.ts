@@ -19,7 +19,21 @@
  */
 import type { Entry } from "../doc/entry.js";
 import { isInternalKey, type KeyString } from "../doc/key.js";
-import { parseSubkey } from "./encoding.js";
+import { mark } from "../util/coverage.js";
+import { parseSubkey, TAG } from "./encoding.js";
+
+/**
+ * The coverage mark (src/util/coverage.ts) of an element dropped, by its tag: which type's dead generations
+ * merges collect, marked as each element is dropped (the rewrite marks `types.dead-elements-dropped` once
+ * it has written its output).
+ */
+const DROPPED_MARKS: Readonly<Record<string, string>> = {
+  [TAG.hash]: "types.hash.dead-elements-dropped",
+  [TAG.set]: "types.set.dead-elements-dropped",
+  [TAG.list]: "types.list.dead-elements-dropped",
+  [TAG.zsetMember]: "types.zset.dead-elements-dropped",
+  [TAG.zsetScore]: "types.zset.dead-elements-dropped",
+};
 
 /** A key's newest entry if memory (or a read on the calling thread) can give it, else `unknown`. */
 export type EntryLookup = (key: KeyString) => Entry | undefined | "unknown";
@@ -45,7 +59,9 @@ export function deadElementCheck(
       liveGen = generationOf(lookup(parsed.key), durableLsn, horizonMs);
     }
     // Broken variant 'drop-live-elements' (sensitivity tests only): the live generation counts as dead too.
-    return liveGen !== "keep" && (dropLive || liveGen !== parsed.gen);
+    const dead = liveGen !== "keep" && (dropLive || liveGen !== parsed.gen);
+    if (dead) mark(DROPPED_MARKS[parsed.tag] ?? "types.other.dead-elements-dropped");
+    return dead;
   };
 }
 

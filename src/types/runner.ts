@@ -79,9 +79,11 @@ export class TypesRunner {
     const valueBytesMax = this.options.valueBytesMax;
     // Broken variant 'reuse-generations' (sensitivity tests only): every collection gets generation 0.
     const reuseGenerations = this.options.recoveryMode === "reuse-generations";
+    // Broken variant 'stale-zset-index' (sensitivity tests only): a moved member's old index entry stays.
+    const staleZsetIndex = this.options.recoveryMode === "stale-zset-index";
     const commit = () =>
       this.pipeline.commitOp((view, ctx) => {
-        const tx = new Txn(view, { ...ctx, valueBytesMax, reuseGenerations });
+        const tx = new Txn(view, { ...ctx, valueBytesMax, reuseGenerations, staleZsetIndex });
         if (guard !== undefined) checkGuard(tx, guard);
         const result = fn(tx);
         const info = guard?.onCommit === undefined ? undefined : writeInfo(tx, guard);

@@ -38,6 +38,11 @@ export interface TxnContext {
   seed?: number;
   /** Broken on purpose (the internal mode 'reuse-generations', sensitivity tests only): generation 0 always. */
   reuseGenerations?: boolean;
+  /**
+   * Broken on purpose (the internal mode 'stale-zset-index', sensitivity tests only): a member's old score
+   * index entry stays when its score changes (src/types/zset-index.ts `putMember`).
+   */
+  staleZsetIndex?: boolean;
 }
 
 /** A live collection as read: its entry and metadata. */
@@ -338,8 +343,10 @@ export class Txn {
       const op = this.ops.get(key);
       if (op === undefined) elements++;
       else if (entry.type !== undefined) mark(`types.${entry.type}.write`);
-      else if (op.was !== undefined && op.was !== "json" && op.was !== "string")
+      else if (op.was !== undefined && op.was !== "json" && op.was !== "string") {
         mark("types.delete-generation");
+        mark(`types.${op.was}.delete-generation`);
+      }
       const effect: Effect =
         op === undefined ? { key, entry } : { key, entry, op: op.op, ...(op.was ? { was: op.was } : {}) };
       if (entry.value !== undefined && this.created.has(key)) effect.created = true;

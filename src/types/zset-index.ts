@@ -70,7 +70,8 @@ export function checkMembers(k: KeyString, members: readonly string[]): void {
 /** Writes `member` at `score`, replacing its index entry at `old` if it had one. */
 export function putMember(tx: Txn, z: ZsetRef, member: string, score: number, old: number | undefined): void {
   const s = storedScore(score);
-  if (old !== undefined) tx.putElement(z.sp, scoreString(old) + member, undefined);
+  // Broken variant 'stale-zset-index' (sensitivity tests only): the old index entry stays.
+  if (old !== undefined && !tx.ctx.staleZsetIndex) tx.putElement(z.sp, scoreString(old) + member, undefined);
   tx.putElement(z.sp, scoreString(s) + member, null);
   tx.putElement(z.mp, member, scoreJson(s));
 }
@@ -184,9 +185,10 @@ export function byRank(tx: Txn, z: ZsetRef, start: number, stop: number, rev: bo
 }
 
 /**
- * Entries in the lex range [min, max] as Redis walks them (its small encoding, zzlFirstInLexRange): the
- * (score, member) order from the first member at or above `min` while members stay at or below `max`
- * (mirrored with `rev`), LIMIT applied. Well defined when all scores are equal (redis.io/commands/zrange).
+ * Entries in the lex range [min, max] as Redis walks them (its small encoding, zzlFirstInLexRange): none
+ * when the last member in (score, member) order is below `min` or the first above `max`; else that order
+ * from the first member at or above `min` while members stay at or below `max` (mirrored with `rev`),
+ * LIMIT applied. Well defined when all scores are equal (redis.io/commands/zrange).
  */
 export function byLex(
   tx: Txn,
@@ -201,7 +203,12 @@ export function byLex(
   const out: ZEntry[] = [];
   if (want <= 0) return out;
   const [edge] = indexRun(tx, z, 1, rev);
-  if (edge === undefined) return out;
+  const [far] = indexRun(tx, z, 1, !rev);
+  if (edge === undefined || far === undefined) return out;
+  // Redis 7.0 (t_zset.c zzlIsInLexRange) finds nothing when the last member in score order is below `min`
+  // or the first above `max`, whatever lies between (it matters only when scores differ).
+  const [first, last] = rev ? [far, edge] : [edge, far];
+  if (!lexAboveMin(last[0], min) || !lexBelowMax(first[0], max)) return out;
   // Seek within the edge score's run: members there before the bound are skipped by the walk anyway.
   const seek = rev ? max : min;
   let cursor: string | undefined;
