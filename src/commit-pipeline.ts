@@ -66,6 +66,17 @@ export interface OpContext {
 /** A data-type operation: pure over the view, rerun after reads (src/types/view.ts). */
 export type ResolveOp<T> = (view: StateView, ctx: OpContext) => OpOutcome<T>;
 
+/**
+ * What every write passes through while `active` (secondary indexes, src/indexes/): `extend` adds to a
+ * record's effects, on the state it resolved against, before it is appended (it may refuse the record by
+ * throwing, and may throw NeedRead like an operation); `appended` sees each record appended, in LSN order.
+ */
+export interface WriteHook {
+  readonly active: boolean;
+  extend(view: StateView, effects: Effect[], ctx: OpContext): Effect[];
+  appended(effects: readonly Effect[]): void;
+}
+
 /** What {@link CommitPipeline.commitOp} resolves to: the record's LSN (undefined: no change) and the answer. */
 export interface OpResult<T> {
   lsn: number | undefined;
@@ -137,6 +148,8 @@ export class CommitPipeline {
    * records). No answer and no background expiry depends on a time above it (see `answerTime`).
    */
   private durableFloorMs: number;
+  /** Set once by the index layer (src/indexes/indexes.ts); while active every write goes through it. */
+  writeHook: WriteHook | undefined;
 
   /**
    * @param clock the engine clock (monotonic, src/engine-clock.ts), started at `clockFloorMs`.
@@ -185,6 +198,8 @@ export class CommitPipeline {
   commit(mutations: readonly CapturedMutation[], keys: readonly KeyString[]): Promise<BatchResult> {
     assert(mutations.length === keys.length, "one key per mutation");
     this.assertWritable();
+    // Indexes need every write resolved on a view (reads for maintenance, probes for uniqueness).
+    if (this.writeHook?.active) return this.commitOp(this.documentOp(mutations, keys)).then((r) => r.result);
     // The time of the call: expiries are relative to it, and so is "expired" while resolving. Calls are
     // prepared in call order and the clock never goes back, so resolution times follow commit order.
     const nowMs = this.clock.now();
@@ -207,8 +222,9 @@ export class CommitPipeline {
    * record it may have read is durable (its answer may depend on them).
    * @throws ClosedError, PoisonedError, CorruptionError, IoError as {@link commit}; whatever `op` throws.
    */
-  commitOp<T>(op: ResolveOp<T>): Promise<OpResult<T>> {
+  commitOp<T>(resolve: ResolveOp<T>): Promise<OpResult<T>> {
     this.assertWritable();
+    const op = this.hooked(resolve);
     const nowMs = this.clock.now();
     const throttle = this.tree.backpressure();
     if (throttle === undefined && this.prepQueued === 0) {
@@ -245,6 +261,47 @@ export class CommitPipeline {
       () => undefined,
     );
     return run;
+  }
+
+  /** `op` with the write hook's `extend` after it (decided when it resolves: an index may appear meanwhile). */
+  private hooked<T>(op: ResolveOp<T>): ResolveOp<T> {
+    const hook = this.writeHook;
+    if (hook === undefined) return op;
+    return (view, ctx) => {
+      const out = op(view, ctx);
+      return hook.active ? { effects: hook.extend(view, out.effects, ctx), result: out.result } : out;
+    };
+  }
+
+  /** Document mutations as an operation: the same resolution as {@link prepare}, bases from the view. */
+  private documentOp(mutations: readonly CapturedMutation[], keys: readonly KeyString[]): ResolveOp<BatchResult> {
+    return (view, ctx) => {
+      const bases = keys.map((k) => view.get(k));
+      const { effects, results } = this.resolveAll(mutations, keys, bases, ctx.lsn, ctx.nowMs);
+      return { effects, result: { lsn: ctx.lsn, results } };
+    };
+  }
+
+  /**
+   * A queued document write that finds the write hook active when its turn comes (an index was created
+   * after the call was queued): resolved as an operation, in place, then appended.
+   */
+  private async prepareHooked(
+    mutations: readonly CapturedMutation[],
+    keys: readonly KeyString[],
+    nowMs: number,
+  ): Promise<Prepared<BatchResult>> {
+    const op = this.hooked(this.documentOp(mutations, keys));
+    const view = new CachingView(this.viewSource(nowMs));
+    // Bounded as commitOp's loop: nothing else is appended while a queued call runs.
+    for (;;) {
+      this.assertWritable();
+      const lsn = this.wal.nextLsnPreview;
+      const ctx: OpContext = { lsn, nowMs, deadFloor: (k) => this.resolveFloor.get(k) };
+      const outcome = await runOn(view, (v) => op(v, ctx));
+      this.assertWritable();
+      if (lsn === this.wal.nextLsnPreview) return this.append(outcome.effects, lsn, nowMs, outcome.result);
+    }
   }
 
   /** Appends an operation's effects (if any) and waits until it may be acknowledged. */
@@ -412,6 +469,7 @@ export class CommitPipeline {
     const run = this.prepTail.then(async () => {
       try {
         await throttle;
+        if (this.writeHook?.active) return await this.prepareHooked(mutations, keys, nowMs);
         // Bounded: a pass ends with prepare unless a record touching a key still to be read was applied
         // while it was read (see validBases); the records ahead of this call are finite.
         for (;;) {
@@ -529,6 +587,7 @@ export class CommitPipeline {
       this.overlay.set(key, entry);
       this.resolveFloor.raiseBy(key, entry);
     }
+    this.writeHook?.appended(effects);
     if (becameVisible === undefined) {
       this.lastAcked = appended.durable;
       return { acked: appended.durable, value };

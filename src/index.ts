@@ -51,6 +51,7 @@ export type { DirLock, File, FileSystem, LockOptions, OpenOptions } from "./io/f
 export { DirLockHeldError } from "./io/file-system.js";
 export { SystemClock } from "./io/node-clock.js";
 export { NodeFileSystem, type NodeFileSystemOptions } from "./io/node-file-system.js";
+export type { IndexInfo, IndexQuery, IndexSpec, IndexValue } from "./indexes/index-arguments.js";
 export type { JsonPaths } from "./json-paths.js";
 export type { ChangeEvent, SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 export { SUBSCRIBER_QUEUE_MAX_DEFAULT, Subscription } from "./reactive/subscriptions.js";

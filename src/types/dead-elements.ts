@@ -42,25 +42,30 @@ export function deadElementCheck(
     if (parsed === undefined) return false;
     if (parsed.key !== lastKey) {
       lastKey = parsed.key;
-      liveGen = generationOf(lookup(parsed.key), durableLsn, horizonMs);
+      liveGen = generationOf(lookup(parsed.key), durableLsn, horizonMs, isInternalKey(parsed.key));
     }
     // Broken variant 'drop-live-elements' (sensitivity tests only): the live generation counts as dead too.
     return liveGen !== "keep" && (dropLive || liveGen !== parsed.gen);
   };
 }
 
-/** The live generation a metadata entry proves, undefined if it proves none live, "keep" if unsure. */
+/**
+ * The live generation a metadata entry proves, undefined if it proves none live, "keep" if unsure.
+ * `internal`: the metadata is an engine entry under an internal key (an index's catalog entry,
+ * src/indexes/index-catalog.ts), a JSON value with `g` like a collection's.
+ */
 function generationOf(
   entry: Entry | undefined | "unknown",
   durableLsn: number,
   horizonMs: number,
+  internal: boolean,
 ): number | "keep" | undefined {
   if (entry === "unknown") return "keep";
   if (entry === undefined) return undefined;
   if (entry.lsn > durableLsn) return "keep";
   if (entry.text === undefined) return undefined;
   if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= horizonMs) return undefined;
-  if (entry.type === undefined || entry.type === "string") return undefined;
+  if (entry.type === "string" || (entry.type === undefined && !internal)) return undefined;
   // An expiry after the horizon: live for now; its elements stay until a merge after it expires.
   const g = (entry.value as { g?: unknown }).g;
   return typeof g === "number" ? g : "keep";
