@@ -64,6 +64,8 @@ export function maintainIndexes(
   /** This record's new document entries, by key (for validating probe hits against this record). */
   const written = new Map<KeyString, Entry>();
   const probes: { def: IndexDef; value: string; doc: KeyString }[] = [];
+  /** Values of unique indexes this record adds: entry prefix + value → the document adding it. */
+  const added = new Map<KeyString, KeyString>();
   for (const { key, entry } of effects) {
     if (isInternalKey(key)) continue;
     written.set(key, entry);
@@ -75,7 +77,9 @@ export function maintainIndexes(
       for (const v of after) {
         if (before.has(v)) continue;
         changes.set(def.entries + v + key, true);
-        if (def.unique) probes.push({ def, value: v, doc: key });
+        if (!def.unique) continue;
+        claim(def, added, def.entries + v, key);
+        probes.push({ def, value: v, doc: key });
       }
     }
   }
@@ -87,8 +91,18 @@ export function maintainIndexes(
 }
 
 /**
- * Throws if a live document other than `doc` holds `value` in `def`: one whose entry this record adds, or
- * one whose entry the index holds and this record neither removes nor rewrites without the value.
+ * Records that `doc` adds the unique value whose entries start with `low` in this record.
+ * @throws IndexError FUSEDB_UNIQUE_VIOLATION if another document of the record added it already.
+ */
+export function claim(def: IndexDef, added: Map<KeyString, KeyString>, low: KeyString, doc: KeyString): void {
+  const other = added.get(low);
+  if (other !== undefined && other !== doc) throw violation(def, other);
+  added.set(low, doc);
+}
+
+/**
+ * Throws if a live document other than `doc` holds `value` in `def` whose entry the index holds and this
+ * record neither removes nor rewrites without the value (the record's own additions: {@link claim}).
  * @throws IndexError FUSEDB_UNIQUE_VIOLATION; NeedRead.
  */
 export function checkUnique(
@@ -101,11 +115,6 @@ export function checkUnique(
   nowMs: number,
 ): void {
   const low = def.entries + value;
-  for (const [k, present] of changes) {
-    if (present && k.startsWith(low) && k !== low + doc && docKeyOf(def, k)?.value === value) {
-      throw violation(def, k.slice(low.length));
-    }
-  }
   const lt = successor(low) as KeyString; // low ends with the index tag's bytes and more: never all 0xff
   let gte = low;
   // Bounded: each page moves past the entries it read; the index holds finitely many.

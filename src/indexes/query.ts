@@ -14,7 +14,7 @@ import type { StateView } from "../types/view.js";
 import type { Effect } from "../wal/batch-codec.js";
 import { catalogEffect, type IndexDef } from "./index-catalog.js";
 import { indexedValues, successor } from "./index-keys.js";
-import { checkUnique, docKeyOf, entryEffect, holds } from "./maintain.js";
+import { checkUnique, claim, docKeyOf, entryEffect, holds } from "./maintain.js";
 
 /** Bounds of a query over encoded values: entry subs (encoded value + doc key) in [gte, lt). */
 export interface EncodedRange {
@@ -84,6 +84,7 @@ export function buildStep(
   const found = view.scan({ gte, lt: end, reverse: false, limit: BUILD_BATCH_DOCS });
   const effects: Effect[] = [];
   const changes = new Map<KeyString, boolean>();
+  const added = new Map<KeyString, KeyString>();
   let next: IndexDef = def;
   let indexed = def.indexed;
   for (const [doc, entry] of found) {
@@ -91,6 +92,7 @@ export function buildStep(
     for (const v of indexedValues(entry, def.segments)) {
       if (def.unique) {
         try {
+          claim(def, added, def.entries + v, doc);
           checkUnique(def, view, v, doc, changes, new Map(), nowMs);
         } catch (err) {
           if (!(err instanceof Error) || (err as { code?: string }).code !== "FUSEDB_UNIQUE_VIOLATION") throw err;
