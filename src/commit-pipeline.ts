@@ -247,7 +247,9 @@ export class CommitPipeline {
           this.assertWritable();
           // Nothing is appended while a queued call runs (the prepare queue is serial and the fast path waits
           // for it), so the LSN resolved for is still the next one; should that ever fail, resolve again.
-          if (lsn === this.wal.nextLsnPreview) return this.finishOp(outcome, lsn, nowMs);
+          // The queue moves on once the record is appended; the caller alone waits for durability (group
+          // commit: the next queued call joins the same fdatasync).
+          if (lsn === this.wal.nextLsnPreview) return this.appendOutcome(outcome, lsn, nowMs);
         }
       } finally {
         this.prepQueued--;
@@ -260,7 +262,10 @@ export class CommitPipeline {
       () => undefined,
       () => undefined,
     );
-    return run;
+    return run.then(async (prepared) => {
+      await prepared.acked;
+      return prepared.value;
+    });
   }
 
   /** `op` with the write hook's `extend` after it (decided when it resolves: an index may appear meanwhile). */
@@ -306,13 +311,21 @@ export class CommitPipeline {
 
   /** Appends an operation's effects (if any) and waits until it may be acknowledged. */
   private async finishOp<T>(outcome: OpOutcome<T>, lsn: number, nowMs: number): Promise<OpResult<T>> {
-    if (outcome.effects.length === 0) {
-      if (this.appendedLsn > this.applied) await this.lastAcked;
-      return { lsn: undefined, result: outcome.result };
-    }
-    const prepared = this.append(outcome.effects, lsn, nowMs, { lsn, result: outcome.result });
+    const prepared = this.appendOutcome(outcome, lsn, nowMs);
     await prepared.acked;
     return prepared.value;
+  }
+
+  /**
+   * Synchronous: appends an operation's effects, if any. An operation that changes nothing may be
+   * acknowledged once every record appended before it is (its answer may depend on them).
+   */
+  private appendOutcome<T>(outcome: OpOutcome<T>, lsn: number, nowMs: number): Prepared<OpResult<T>> {
+    if (outcome.effects.length === 0) {
+      const acked = this.appendedLsn > this.applied ? this.lastAcked : Promise.resolve();
+      return { acked, value: { lsn: undefined, result: outcome.result } };
+    }
+    return this.append(outcome.effects, lsn, nowMs, { lsn, result: outcome.result });
   }
 
   /** The newest state for operations: the overlay over the tree. Read failures poison (see awaitBaseReads). */

@@ -23,7 +23,7 @@ export interface EncodedRange {
 }
 
 /** Index entries a query reads per page. */
-const QUERY_PAGE_MIN = 64;
+const QUERY_PAGE_MIN = 16;
 
 /**
  * Up to `limit` live documents `def` maps into `range`, in index order (or reverse), each once.
@@ -41,7 +41,7 @@ export function queryIndex(
   let lt = range.lt === undefined ? (successor(def.entries) as string) : def.entries + range.lt;
   const out: [KeyString, Entry][] = [];
   const seen = new Set<KeyString>();
-  const page = Math.max(QUERY_PAGE_MIN, limit);
+  const page = Math.max(QUERY_PAGE_MIN, limit + 8); // a little slack for entries that fail validation
   // Bounded: each page moves a bound past the entries it read.
   while (out.length < limit && gte < lt) {
     const found = view.scan({ gte, lt, reverse, limit: page });
