@@ -30,7 +30,8 @@ const doc = (i: number) => ({ score: (i * 7919) % 100_000, name: `n${i % 1000}` 
 async function load(db: FuseDB): Promise<void> {
   for (let i = 0; i < DOCS; i += 1000) {
     const batch = [];
-    for (let j = i; j < Math.min(DOCS, i + 1000); j++) batch.push({ op: "set" as const, key: `p:${j}`, value: doc(j) });
+    for (let j = i; j < Math.min(DOCS, i + 1000); j++)
+      batch.push({ op: "set" as const, key: `p:${j}`, value: doc(j) });
     await db.batch(batch);
   }
 }
@@ -78,25 +79,37 @@ async function main(): Promise<void> {
     const tb = performance.now();
     await db.waitForIndex("score");
     await db.waitForIndex("name");
-    rows.push(`| build two indexes over ${DOCS} documents | ${((performance.now() - tb) / 1000).toFixed(2)} s |`);
+    rows.push(
+      `| build two indexes over ${DOCS} documents | ${((performance.now() - tb) / 1000).toFixed(2)} s |`,
+    );
     const topIdx = await timeUs(QUERIES, () => db.query({ index: "score", reverse: true, limit: 10 }));
     const topScan = await timeUs(Math.max(5, QUERIES / 20), async () => {
       const all = await fullScan(db);
-      return all.sort((a, b) => (b.value as { score: number }).score - (a.value as { score: number }).score).slice(0, 10);
+      return all
+        .sort((a, b) => (b.value as { score: number }).score - (a.value as { score: number }).score)
+        .slice(0, 10);
     });
     const eqIdx = await timeUs(QUERIES, (i) => db.query({ index: "name", eq: `n${i % 1000}`, limit: 100 }));
     const eqScan = await timeUs(Math.max(5, QUERIES / 20), async (i) =>
       (await fullScan(db)).filter((e) => (e.value as { name: string }).name === `n${i % 1000}`),
     );
-    rows.push(`| top 10 by score: index | ${topIdx.toFixed(0)} µs |`, `| top 10 by score: full prefix scan + sort | ${topScan.toFixed(0)} µs |`);
-    rows.push(`| name = x (${DOCS / 1000} hits): index | ${eqIdx.toFixed(0)} µs |`, `| name = x: full prefix scan + filter | ${eqScan.toFixed(0)} µs |`);
+    rows.push(
+      `| top 10 by score: index | ${topIdx.toFixed(0)} µs |`,
+      `| top 10 by score: full prefix scan + sort | ${topScan.toFixed(0)} µs |`,
+    );
+    rows.push(
+      `| name = x (${DOCS / 1000} hits): index | ${eqIdx.toFixed(0)} µs |`,
+      `| name = x: full prefix scan + filter | ${eqScan.toFixed(0)} µs |`,
+    );
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
   for (const n of [0, 1, 2]) {
     const c = await writeCost(n);
-    rows.push(`| set with ${n} index(es), ${IN_FLIGHT} in flight | ${c.us.toFixed(1)} µs/write, ${c.walBytes.toFixed(0)} WAL bytes/write |`);
+    rows.push(
+      `| set with ${n} index(es), ${IN_FLIGHT} in flight | ${c.us.toFixed(1)} µs/write, ${c.walBytes.toFixed(0)} WAL bytes/write |`,
+    );
   }
   console.log(`| ${DOCS} documents | cost |\n|---|---|\n${rows.join("\n")}`);
 }

@@ -279,7 +279,10 @@ export class CommitPipeline {
   }
 
   /** Document mutations as an operation: the same resolution as {@link prepare}, bases from the view. */
-  private documentOp(mutations: readonly CapturedMutation[], keys: readonly KeyString[]): ResolveOp<BatchResult> {
+  private documentOp(
+    mutations: readonly CapturedMutation[],
+    keys: readonly KeyString[],
+  ): ResolveOp<BatchResult> {
     return (view, ctx) => {
       const bases = keys.map((k) => view.get(k));
       const { effects, results } = this.resolveAll(mutations, keys, bases, ctx.lsn, ctx.nowMs);

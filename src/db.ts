@@ -29,9 +29,9 @@ import {
   ReadOnlyError,
   WrongTypeError,
 } from "./errors.js";
-import type { Clock } from "./io/clock.js";
 import type { IndexInfo, IndexQuery, IndexSpec } from "./indexes/index-arguments.js";
 import { Indexes } from "./indexes/indexes.js";
+import type { Clock } from "./io/clock.js";
 import { JsonPaths } from "./json-paths.js";
 import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";

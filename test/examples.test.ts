@@ -184,11 +184,16 @@ describe("examples", () => {
     const db = await openOn(new SimClock(), "fsync");
     const users = await userDirectory(db);
     expect(await users.signUp("ann", "ann@x.org")).toBe(true);
-    const race = await Promise.all([users.signUp("bob", "shared@x.org"), users.signUp("bea", "shared@x.org")]);
+    const race = await Promise.all([
+      users.signUp("bob", "shared@x.org"),
+      users.signUp("bea", "shared@x.org"),
+    ]);
     expect(race.filter(Boolean).length).toBe(1);
     expect(await users.signUp("cat", "ann@x.org")).toBe(false);
     expect((await users.byEmail("ann@x.org"))?.id).toBe("ann");
-    await expect(users.changeEmail("ann", "shared@x.org")).rejects.toMatchObject({ code: "FUSEDB_UNIQUE_VIOLATION" });
+    await expect(users.changeEmail("ann", "shared@x.org")).rejects.toMatchObject({
+      code: "FUSEDB_UNIQUE_VIOLATION",
+    });
     await users.changeEmail("ann", "ann@y.org");
     expect(await users.byEmail("ann@x.org")).toBeUndefined();
     expect(await users.signUp("cat", "ann@x.org")).toBe(true);

@@ -88,7 +88,13 @@ describe("indexes across crashes", () => {
     const fs = new TestDisk();
     const db = await openMem(fs);
     for (let i = 0; i < 3000; i += 500) {
-      await db.batch(Array.from({ length: 500 }, (_, j) => ({ op: "set" as const, key: `u/${i + j}`, value: { e: (i + j) % 9 } })));
+      await db.batch(
+        Array.from({ length: 500 }, (_, j) => ({
+          op: "set" as const,
+          key: `u/${i + j}`,
+          value: { e: (i + j) % 9 },
+        })),
+      );
     }
     await db.createIndex({ name: "e", prefix: "u/", path: "e" });
     for (let i = 0; i < 3 + rng.int(5); i++) await db.set(`u/${rng.int(3000)}`, { e: "w" });
@@ -109,7 +115,13 @@ describe("indexes across crashes", () => {
     const db = await openMem(fs, { segmentsMax: 1 });
     const DOCS = 10_000;
     for (let i = 0; i < DOCS; i += 1000) {
-      await db.batch(Array.from({ length: 1000 }, (_, j) => ({ op: "set" as const, key: `u/${i + j}`, value: { e: i + j } })));
+      await db.batch(
+        Array.from({ length: 1000 }, (_, j) => ({
+          op: "set" as const,
+          key: `u/${i + j}`,
+          value: { e: i + j },
+        })),
+      );
     }
     await db.createIndex({ name: "e", prefix: "u/", path: "e" });
     await db.waitForIndex("e");

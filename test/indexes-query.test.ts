@@ -12,7 +12,13 @@ import { FuseDB } from "../src/db.js";
 import type { Json } from "../src/doc/json.js";
 import type { IndexQuery } from "../src/indexes/index-arguments.js";
 import type { IndexValue } from "../src/indexes/index-keys.js";
-import { bruteForce, type BruteQuery, indexDef, recomputedIndex, storedIndex } from "./helpers/index-oracle.js";
+import {
+  type BruteQuery,
+  bruteForce,
+  indexDef,
+  recomputedIndex,
+  storedIndex,
+} from "./helpers/index-oracle.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
 import { testSeed } from "./helpers/seed.js";
 import { TestDisk } from "./helpers/sim-disk.js";
@@ -108,7 +114,11 @@ describe("index queries", () => {
     await db.waitForIndex("tags");
     expect((await db.query({ index: "tags", eq: "db" })).map((e) => e.key)).toEqual(["post/1", "post/3"]);
     expect((await db.query({ index: "tags", eq: "js" })).map((e) => e.key)).toEqual(["post/1", "post/2"]);
-    expect((await db.query({ index: "tags", gte: "a" })).map((e) => e.key)).toEqual(["post/1", "post/3", "post/2"]);
+    expect((await db.query({ index: "tags", gte: "a" })).map((e) => e.key)).toEqual([
+      "post/1",
+      "post/3",
+      "post/2",
+    ]);
     await db.patch("post/1", { tags: ["js"] });
     expect((await db.query({ index: "tags", eq: "db" })).map((e) => e.key)).toEqual(["post/3"]);
     const def = indexDef(db, "tags");
@@ -145,9 +155,15 @@ describe("index queries", () => {
     expect(db.indexes()[0]).toMatchObject({ name: "v", state: "building" });
     await expect(db.query({ index: "v", eq: 1 })).rejects.toMatchObject({ code: "FUSEDB_INDEX_NOT_READY" });
     await db.waitForIndex("v");
-    expect(db.indexes()).toEqual([{ name: "v", prefix: "k/", path: "v", unique: false, state: "ready", indexed: 600 }]);
-    await expect(db.query({ index: "v", eq: 1, gt: 0 })).rejects.toMatchObject({ code: "FUSEDB_INVALID_ARGUMENT" });
-    await expect(db.query({ index: "v", eq: Number.NaN })).rejects.toMatchObject({ code: "FUSEDB_INVALID_ARGUMENT" });
+    expect(db.indexes()).toEqual([
+      { name: "v", prefix: "k/", path: "v", unique: false, state: "ready", indexed: 600 },
+    ]);
+    await expect(db.query({ index: "v", eq: 1, gt: 0 })).rejects.toMatchObject({
+      code: "FUSEDB_INVALID_ARGUMENT",
+    });
+    await expect(db.query({ index: "v", eq: Number.NaN })).rejects.toMatchObject({
+      code: "FUSEDB_INVALID_ARGUMENT",
+    });
     await expect(db.createIndex({ name: "v", prefix: "k/", path: "w" })).rejects.toMatchObject({
       code: "FUSEDB_INDEX_EXISTS",
     });

@@ -36,11 +36,12 @@ async function randomWrite(db: FuseDB, rng: Prng): Promise<void> {
     () => db.incr(k, 2),
     () => db.delete(k),
     () => db.expire(k, 1_000_000),
-    () => db.batch([
-      { op: "set", key: k, value: { e: v() } },
-      { op: "patch", key: k2, patch: { e: v() } },
-      { op: "delete", key: `u/${rng.int(20)}` },
-    ]),
+    () =>
+      db.batch([
+        { op: "set", key: k, value: { e: v() } },
+        { op: "patch", key: k2, patch: { e: v() } },
+        { op: "delete", key: `u/${rng.int(20)}` },
+      ]),
     () => db.json.set(k, "$.e", v()),
     () => db.json.delete(k, "$.e"),
     () => db.json.append(k, "$.e", [v()]),
@@ -105,20 +106,26 @@ describe("index maintenance", () => {
       () => db.patch("user/b", { email: "a@x" }),
       () => db.json.set("user/b", "$.email", "a@x"),
       () => db.set("user/c", { email: ["z@x", "a@x"] }),
-      () => db.batch([
-        { op: "set", key: "user/c", value: { email: "c@x" } },
-        { op: "set", key: "user/b", value: { email: "a@x" } },
-      ]),
-      () => db.batch([
-        { op: "set", key: "user/c", value: { email: "n@x" } },
-        { op: "set", key: "user/d", value: { email: "n@x" } },
-      ]),
+      () =>
+        db.batch([
+          { op: "set", key: "user/c", value: { email: "c@x" } },
+          { op: "set", key: "user/b", value: { email: "a@x" } },
+        ]),
+      () =>
+        db.batch([
+          { op: "set", key: "user/c", value: { email: "n@x" } },
+          { op: "set", key: "user/d", value: { email: "n@x" } },
+        ]),
     ];
     for (const write of refused) {
       await expect(write()).rejects.toMatchObject({ code: "FUSEDB_UNIQUE_VIOLATION", index: "email" });
     }
     await expect(db.set("user/b", { email: "a@x" })).rejects.toMatchObject({ key: "user/a" });
-    expect({ b: await db.get("user/b"), c: await db.get("user/c"), wal: db.stats().wal.bytesWritten }).toEqual(before);
+    expect({
+      b: await db.get("user/b"),
+      c: await db.get("user/c"),
+      wal: db.stats().wal.bytesWritten,
+    }).toEqual(before);
     // Allowed: rewriting one's own value, swapping values in one batch, taking a deleted or expired one's.
     await db.set("user/a", { email: "a@x", name: "A" });
     await db.batch([
@@ -141,7 +148,9 @@ describe("index maintenance", () => {
     await db.createIndex({ name: "email", prefix: "user/", path: "email", unique: true });
     await expect(db.waitForIndex("email")).rejects.toMatchObject({ code: "FUSEDB_UNIQUE_VIOLATION" });
     expect(db.indexes()[0]).toMatchObject({ state: "failed", error: expect.stringContaining("email") });
-    await expect(db.query({ index: "email", eq: "e1@x" })).rejects.toMatchObject({ code: "FUSEDB_INDEX_NOT_READY" });
+    await expect(db.query({ index: "email", eq: "e1@x" })).rejects.toMatchObject({
+      code: "FUSEDB_INDEX_NOT_READY",
+    });
     await db.set("user/dup", { email: "e650@x", more: 1 });
     await db.dropIndex("email");
     await db.delete("user/dup");

@@ -7,7 +7,6 @@ import { optionsOf } from "../arguments.js";
 import type { KeyInput, KeyString } from "../doc/key.js";
 import { InvalidArgumentError } from "../errors.js";
 import { SCAN_LIMIT_MAX } from "../types.js";
-import type { EncodedRange } from "./query.js";
 import {
   encodeIndexValue,
   encodeStringPrefix,
@@ -17,6 +16,7 @@ import {
   pathSegments,
   successor,
 } from "./index-keys.js";
+import type { EncodedRange } from "./query.js";
 
 export type { IndexValue } from "./index-keys.js";
 
@@ -70,7 +70,11 @@ function invalid(message: string): InvalidArgumentError {
 
 /** An index name. @throws InvalidArgumentError. */
 export function indexName(name: unknown): string {
-  if (typeof name !== "string" || name.length === 0 || Buffer.byteLength(name, "utf8") > INDEX_NAME_BYTES_MAX) {
+  if (
+    typeof name !== "string" ||
+    name.length === 0 ||
+    Buffer.byteLength(name, "utf8") > INDEX_NAME_BYTES_MAX
+  ) {
     throw invalid(`an index name is a string of 1..${INDEX_NAME_BYTES_MAX} bytes`);
   }
   return name;
@@ -83,7 +87,8 @@ export function indexSpec(
 ): { name: string; prefix: KeyString; path: string; segments: string[]; unique: boolean } {
   const { name, prefix, path, unique = false } = optionsOf(spec, "index spec");
   const segments = typeof path === "string" ? pathSegments(path) : undefined;
-  if (segments === undefined) throw new InvalidArgumentError("FUSEDB_INVALID_PATH", "an index path is a dot path: a.b.c");
+  if (segments === undefined)
+    throw new InvalidArgumentError("FUSEDB_INVALID_PATH", "an index path is a dot path: a.b.c");
   if (typeof unique !== "boolean") throw invalid("unique must be a boolean");
   const key = toKey(prefix as KeyInput);
   if (successor(key) === undefined) throw invalid("an index prefix cannot be all 0xff bytes");
@@ -96,7 +101,12 @@ function value(v: unknown, what: string): string {
 }
 
 /** A checked query: its bounds over encoded values. @throws InvalidArgumentError. */
-export function indexQuery(q: IndexQuery): { name: string; range: EncodedRange; limit: number; reverse: boolean } {
+export function indexQuery(q: IndexQuery): {
+  name: string;
+  range: EncodedRange;
+  limit: number;
+  reverse: boolean;
+} {
   const { index, eq, gt, gte, lt, lte, prefix, limit = 100, reverse = false } = optionsOf(q, "query");
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > SCAN_LIMIT_MAX) {
     throw invalid(`query limit must be 1..${SCAN_LIMIT_MAX}`);
@@ -121,7 +131,8 @@ export function indexQuery(q: IndexQuery): { name: string; range: EncodedRange; 
     range = { gte: p, lt: after(p) };
   } else if (bounded) {
     const low = gte !== undefined ? value(gte, "gte") : gt !== undefined ? after(value(gt, "gt")) : "";
-    const high = lt !== undefined ? value(lt, "lt") : lte !== undefined ? after(value(lte, "lte")) : undefined;
+    const high =
+      lt !== undefined ? value(lt, "lt") : lte !== undefined ? after(value(lte, "lte")) : undefined;
     range = { gte: low, lt: high };
   }
   return { name, range, limit, reverse };

@@ -68,7 +68,7 @@ export function defOf(key: KeyString, value: Json | undefined): IndexDef | undef
 }
 
 /** The catalog value of `def`. */
-export function valueOf(def: IndexDef): Json {
+export function catalogValue(def: IndexDef): Json {
   const out: Record<string, Json> = {
     name: def.name,
     prefix: def.prefix,
@@ -84,10 +84,15 @@ export function valueOf(def: IndexDef): Json {
 }
 
 /** The effect writing `def` (or, with `def` undefined, the tombstone of `key`) after `prev`. */
-export function catalogEffect(key: KeyString, def: IndexDef | undefined, prev: Entry | undefined, lsn: number): Effect {
+export function catalogEffect(
+  key: KeyString,
+  def: IndexDef | undefined,
+  prev: Entry | undefined,
+  lsn: number,
+): Effect {
   const version = (prev?.version ?? 0) + 1;
   if (def === undefined) return { key, entry: { version, value: undefined, text: undefined, lsn } };
-  const value = deepFreeze(valueOf(def));
+  const value = deepFreeze(catalogValue(def));
   return { key, entry: { version, value, text: utf8Of(JSON.stringify(value)), lsn } };
 }
 
@@ -116,6 +121,7 @@ export class IndexCatalog {
 
   /** Applies the catalog keys among `effects` (a record just appended). */
   noteEffects(effects: readonly Effect[]): void {
-    for (const { key, entry } of effects) if (key.charCodeAt(0) === 0 && isCatalogKey(key)) this.note(key, entry);
+    for (const { key, entry } of effects)
+      if (key.charCodeAt(0) === 0 && isCatalogKey(key)) this.note(key, entry);
   }
 }

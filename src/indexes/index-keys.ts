@@ -67,7 +67,10 @@ export function isIndexValue(v: unknown): v is IndexValue {
 
 /** A string's UTF-8 bytes with 0x00 escaped, without the terminator (an exclusive prefix of its encodings). */
 function stringBody(s: string): string {
-  return String.fromCharCode(TYPE_STRING) + Buffer.from(s, "utf8").toString("latin1").replace(/\x00/g, "\x00\xff");
+  return (
+    String.fromCharCode(TYPE_STRING) +
+    Buffer.from(s, "utf8").toString("latin1").replaceAll("\x00", "\x00\xff")
+  );
 }
 
 /** The order-preserving, self-delimiting encoding of a scalar (see the module comment). */

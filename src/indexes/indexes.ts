@@ -16,12 +16,11 @@ import type { Json } from "../doc/json.js";
 import { toKeyString, userKeyBytes } from "../doc/key.js";
 import { ClosedError, IndexError, InvalidArgumentError } from "../errors.js";
 import type { ResolvedOptions } from "../options.js";
+import { generationOf } from "../types/encoding.js";
 import type { TypesRunner } from "../types/runner.js";
 import type { StateView } from "../types/view.js";
 import type { ScanEntry } from "../types.js";
 import type { Effect } from "../wal/batch-codec.js";
-import { generationOf } from "../types/encoding.js";
-import { catalogEffect, defOf, IndexCatalog, type IndexDef } from "./index-catalog.js";
 import {
   INDEXES_MAX,
   type IndexInfo,
@@ -31,6 +30,7 @@ import {
   indexQuery,
   indexSpec,
 } from "./index-arguments.js";
+import { catalogEffect, defOf, IndexCatalog, type IndexDef } from "./index-catalog.js";
 import { CATALOG_END, CATALOG_PREFIX, catalogKey, entryPrefix, isCatalogKey } from "./index-keys.js";
 import { maintainIndexes } from "./maintain.js";
 import { buildStep, queryIndex } from "./query.js";
@@ -192,7 +192,8 @@ export class Indexes implements WriteHook {
         await this.pipeline.commitOp((view, ctx) => {
           const prev = view.get(key);
           const cur = defOf(key, prev?.value);
-          if (cur === undefined || cur.g !== g || cur.state !== "building") return { effects: [], result: undefined };
+          if (cur === undefined || cur.g !== g || cur.state !== "building")
+            return { effects: [], result: undefined };
           return { effects: buildStep(view, cur, prev, ctx.lsn, ctx.nowMs).effects, result: undefined };
         });
       }
@@ -227,4 +228,3 @@ function notFound(name: string): IndexError {
 function notReady(name: string): IndexError {
   return new IndexError("FUSEDB_INDEX_NOT_READY", `index ${name} is not ready`, name);
 }
-

@@ -13,8 +13,9 @@
  * Unique indexes: an added value another live document already holds (in the view, or in this record)
  * refuses the whole record with IndexError FUSEDB_UNIQUE_VIOLATION: nothing is written.
  */
-import { isLive } from "../doc/entry.js";
+
 import type { Entry } from "../doc/entry.js";
+import { isLive } from "../doc/entry.js";
 import { isInternalKey, type KeyString, userKeyBytes } from "../doc/key.js";
 import { IndexError } from "../errors.js";
 import type { StateView } from "../types/view.js";

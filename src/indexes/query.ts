@@ -95,7 +95,8 @@ export function buildStep(
           claim(def, added, def.entries + v, doc);
           checkUnique(def, view, v, doc, changes, new Map(), nowMs);
         } catch (err) {
-          if (!(err instanceof Error) || (err as { code?: string }).code !== "FUSEDB_UNIQUE_VIOLATION") throw err;
+          if (!(err instanceof Error) || (err as { code?: string }).code !== "FUSEDB_UNIQUE_VIOLATION")
+            throw err;
           next = { ...def, state: "failed", error: err.message };
           return { effects: [catalogEffect(def.key, next, catalogEntry, lsn)], def: next };
         }

@@ -4,6 +4,7 @@
  * independently of the engine's encoding: null < false < true < numbers < strings by UTF-8 bytes).
  */
 import { Buffer } from "node:buffer";
+import type { CommitPipeline } from "../../src/commit-pipeline.js";
 import type { FuseDB } from "../../src/db.js";
 import type { Json } from "../../src/doc/json.js";
 import { toKeyString } from "../../src/doc/key.js";
@@ -11,12 +12,13 @@ import type { IndexDef } from "../../src/indexes/index-catalog.js";
 import { encodeIndexValue, type IndexValue, successor } from "../../src/indexes/index-keys.js";
 import type { Indexes } from "../../src/indexes/indexes.js";
 import { docKeyOf } from "../../src/indexes/maintain.js";
-import type { CommitPipeline } from "../../src/commit-pipeline.js";
 
 /** The engine's definition of index `name` (internals, for tests). */
 export function indexDef(db: FuseDB, name: string): IndexDef {
-  const indexing = (db as unknown as { indexing: Indexes })["indexing"];
-  const def = (indexing as unknown as { catalog: { byName(n: string): IndexDef | undefined } }).catalog.byName(name);
+  const indexing = (db as unknown as { indexing: Indexes }).indexing;
+  const def = (
+    indexing as unknown as { catalog: { byName(n: string): IndexDef | undefined } }
+  ).catalog.byName(name);
   if (def === undefined) throw new Error(`no index ${name}`);
   return def;
 }
@@ -43,7 +45,10 @@ export function fieldValues(doc: Json | undefined, path: string): IndexValue[] {
     cur = Array.isArray(cur) ? (/^\d+$/.test(s) ? cur[Number(s)] : undefined) : cur[s];
   }
   const scalar = (v: Json | undefined): v is IndexValue =>
-    v === null || typeof v === "boolean" || typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
+    v === null ||
+    typeof v === "boolean" ||
+    typeof v === "string" ||
+    (typeof v === "number" && Number.isFinite(v));
   const all = Array.isArray(cur) ? cur.filter(scalar) : scalar(cur) ? [cur] : [];
   const out: IndexValue[] = [];
   for (const v of all) if (!out.some((w) => compareValues(v, w) === 0)) out.push(v);
@@ -54,7 +59,8 @@ export function fieldValues(doc: Json | undefined, path: string): IndexValue[] {
 export async function recomputedIndex(db: FuseDB, prefix: string, path: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await db.scan({ gte: prefix, lt: successor(prefix) as string, limit: 100_000 })) {
-    for (const v of fieldValues(e.value, path)) out.push(`${toKeyString(e.key, 65_535)}|${encodeIndexValue(v)}`);
+    for (const v of fieldValues(e.value, path))
+      out.push(`${toKeyString(e.key, 65_535)}|${encodeIndexValue(v)}`);
   }
   return out.sort();
 }
