@@ -3,11 +3,14 @@
  * disk keeps what was synced and a seeded share of the rest), the recovered index equals the index
  * recomputed from the recovered documents; a build interrupted by a crash resumes at open and ends
  * consistent; the catalog (definitions, states) survives restarts; dropping an index of 10k entries is one
- * small WAL record, and the merges that follow drop its entries, never the documents'.
+ * small WAL record, and the merges that follow drop its entries, never the documents'; entries of documents
+ * that expired (removed by background work with no record) are dropped by merges too, and a document written
+ * again with the same value after expiring is found.
  */
 import { describe, expect, it } from "vitest";
 import { Prng } from "../sim/disk/prng.js";
-import type { FuseDB } from "../src/db.js";
+import { SimClock } from "../sim/disk/sim-clock.js";
+import { FuseDB } from "../src/db.js";
 import type { Json } from "../src/doc/json.js";
 import { inspectDatabase } from "../src/tools/inspect.js";
 import { indexDef, recomputedIndex, storedIndex } from "./helpers/index-oracle.js";
@@ -146,4 +149,36 @@ describe("indexes across crashes", () => {
     await consistent(reopened);
     await reopened.close();
   }, 120_000);
+
+  it("merges drop the entries of expired documents; one written again with its old value is found", async () => {
+    const fs = new TestDisk();
+    const clock = new SimClock(0);
+    const db = await FuseDB.open({ dir: DIR, fs, clock, segmentsMax: 1 });
+    await db.createIndex({ name: "e", prefix: "u/", path: "e" });
+    for (let i = 0; i < 200; i++) await db.set(`u/${i}`, { e: i % 5 }, i % 2 === 0 ? { ttlMs: 1000 } : {});
+    await settle(db);
+    clock.advance(2000);
+    // A merge decides on what memory holds (else it keeps the entry: a later merge decides), so the documents
+    // are read first; and merges run only where writes land: new documents give the index new segments. A
+    // few rounds, as merges go.
+    const def = indexDef(db, "e");
+    let extra = -1;
+    for (let round = 0; round < 5 && extra !== 0; round++) {
+      for (let i = 0; i < 200; i++) await db.get(`u/${i}`);
+      for (let i = 0; i < 20; i++) await db.set(`u/${200 + round * 20 + i}`, { e: 7 });
+      await settle(db);
+      extra = (await storedIndex(db, def)).length - (await recomputedIndex(db, "u/", "e")).length;
+    }
+    // The 100 expired documents' entries are gone from the segments, the others' kept.
+    expect(await storedIndex(db, def)).toEqual(await recomputedIndex(db, "u/", "e"));
+    expect(await segmentEntries(fs)).toBeLessThan(2 * 200 + 10 + 2 * 100);
+    await db.set("u/0", { e: 0 });
+    expect((await db.query({ index: "e", eq: 0, limit: 3 })).map((d) => d.key)).toEqual([
+      "u/0",
+      "u/105",
+      "u/115",
+    ]);
+    await consistent(db);
+    await db.close();
+  }, 60_000);
 });

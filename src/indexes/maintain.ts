@@ -23,6 +23,8 @@ import type { Effect } from "../wal/batch-codec.js";
 import type { IndexCatalog, IndexDef } from "./index-catalog.js";
 import { encodedLength, indexedValues, successor } from "./index-keys.js";
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** Entries a uniqueness probe reads per page (stale entries of expired documents are skipped over). */
 const PROBE_PAGE = 16;
 
@@ -72,11 +74,16 @@ export function maintainIndexes(
     written.set(key, entry);
     for (const def of defs) {
       if (!key.startsWith(def.prefix)) continue;
-      const before = indexedValues(view.get(key), def.segments);
+      // A previous entry that is not live (expired, not yet removed by background work) may or may not still
+      // have its index entries (a merge may have dropped them: src/indexes/stale-entries.ts): its values are
+      // removed and the new ones written again, whatever they are.
+      const prev = view.get(key);
+      const before = indexedValues(prev, def.segments);
+      const kept = isLive(prev, nowMs) ? before : NONE;
       const after = indexedValues(entry, def.segments);
       for (const v of before) if (!after.has(v)) changes.set(def.entries + v + key, false);
       for (const v of after) {
-        if (before.has(v)) continue;
+        if (kept.has(v)) continue;
         changes.set(def.entries + v + key, true);
         if (!def.unique) continue;
         claim(def, added, def.entries + v, key);

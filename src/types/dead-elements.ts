@@ -19,7 +19,8 @@
  */
 import type { Entry } from "../doc/entry.js";
 import { isInternalKey, type KeyString } from "../doc/key.js";
-import { parseSubkey } from "./encoding.js";
+import { staleIndexEntry } from "../indexes/stale-entries.js";
+import { parseSubkey, TAG } from "./encoding.js";
 
 /** A key's newest entry if memory (or a read on the calling thread) can give it, else `unknown`. */
 export type EntryLookup = (key: KeyString) => Entry | undefined | "unknown";
@@ -35,6 +36,7 @@ export function deadElementCheck(
   dropLive = false,
 ): (key: KeyString) => boolean {
   let lastKey: KeyString | undefined;
+  let lastEntry: Entry | undefined | "unknown";
   let liveGen: number | "keep" | undefined;
   return (k) => {
     if (!isInternalKey(k)) return false;
@@ -42,10 +44,15 @@ export function deadElementCheck(
     if (parsed === undefined) return false;
     if (parsed.key !== lastKey) {
       lastKey = parsed.key;
-      liveGen = generationOf(lookup(parsed.key), durableLsn, horizonMs, isInternalKey(parsed.key));
+      lastEntry = lookup(parsed.key);
+      liveGen = generationOf(lastEntry, durableLsn, horizonMs, isInternalKey(parsed.key));
     }
+    if (liveGen === "keep") return false;
     // Broken variant 'drop-live-elements' (sensitivity tests only): the live generation counts as dead too.
-    return liveGen !== "keep" && (dropLive || liveGen !== parsed.gen);
+    if (dropLive || liveGen !== parsed.gen) return true;
+    // A live index's entry of a document that no longer holds its value (it expired: src/indexes/).
+    if (parsed.tag !== TAG.index || lastEntry === undefined || lastEntry === "unknown") return false;
+    return staleIndexEntry(parsed.key, lastEntry, parsed.sub, lookup, durableLsn, horizonMs);
   };
 }
 
