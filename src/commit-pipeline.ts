@@ -9,6 +9,9 @@
  *    overlay. In durability mode 'relaxed' step 3 may run before the fdatasync, within a bounded window
  *    (`relaxedUnsyncedMax`); in mode 'memory' there is no file at all.
  *
+ * While a write hook is active (secondary indexes: src/indexes/indexes.ts) every write, document writes
+ * included, resolves as an operation over a view and the hook adds its index changes to the same record.
+ *
  * The pipeline owns the tree it writes into: it builds it, handing it a host whose answers (applied LSN,
  * expiry horizon, poison) come from the pipeline, so nothing is wired after construction.
  */
