@@ -9,6 +9,9 @@
  *    overlay. In durability mode 'relaxed' step 3 may run before the fdatasync, within a bounded window
  *    (`relaxedUnsyncedMax`); in mode 'memory' there is no file at all.
  *
+ * While a write hook is active (secondary indexes: src/indexes/indexes.ts) every write, document writes
+ * included, resolves as an operation over a view and the hook adds its index changes to the same record.
+ *
  * The pipeline owns the tree it writes into: it builds it, handing it a host whose answers (applied LSN,
  * expiry horizon, poison) come from the pipeline, so nothing is wired after construction.
  */
@@ -66,6 +69,17 @@ export interface OpContext {
 
 /** A data-type operation: pure over the view, rerun after reads (src/types/view.ts). */
 export type ResolveOp<T> = (view: StateView, ctx: OpContext) => OpOutcome<T>;
+
+/**
+ * What every write passes through while `active` (secondary indexes, src/indexes/): `extend` adds to a
+ * record's effects, on the state it resolved against, before it is appended (it may refuse the record by
+ * throwing, and may throw NeedRead like an operation); `appended` sees each record appended, in LSN order.
+ */
+export interface WriteHook {
+  readonly active: boolean;
+  extend(view: StateView, effects: Effect[], ctx: OpContext): Effect[];
+  appended(effects: readonly Effect[]): void;
+}
 
 /** What {@link CommitPipeline.commitOp} resolves to: the record's LSN (undefined: no change) and the answer. */
 export interface OpResult<T> {
@@ -142,6 +156,8 @@ export class CommitPipeline {
    * records). No answer and no background expiry depends on a time above it (see `answerTime`).
    */
   private durableFloorMs: number;
+  /** Set once by the index layer (src/indexes/indexes.ts); while active every write goes through it. */
+  writeHook: WriteHook | undefined;
 
   /**
    * @param clock the engine clock (monotonic, src/engine-clock.ts), started at `clockFloorMs`.
@@ -191,6 +207,8 @@ export class CommitPipeline {
   commit(mutations: readonly CapturedMutation[], keys: readonly KeyString[]): Promise<BatchResult> {
     assert(mutations.length === keys.length, "one key per mutation");
     this.assertWritable();
+    // Indexes need every write resolved on a view (reads for maintenance, probes for uniqueness).
+    if (this.writeHook?.active) return this.commitOp(this.documentOp(mutations, keys)).then((r) => r.result);
     // The time of the call: expiries are relative to it, and so is "expired" while resolving. Calls are
     // prepared in call order and the clock never goes back, so resolution times follow commit order.
     const nowMs = this.clock.now();
@@ -200,7 +218,12 @@ export class CommitPipeline {
     const ready = this.basesNow(keys, throttle);
     if (ready === undefined) return this.commitQueued(mutations, keys, nowMs, throttle);
     // The fast path has no async frame: one `then` on the record's durable promise (issue 13 point 5).
-    const prepared = this.prepare(mutations, keys, ready, nowMs);
+    let prepared: Prepared<BatchResult>;
+    try {
+      prepared = this.prepare(mutations, keys, ready, nowMs);
+    } catch (err) {
+      return this.refusal(err);
+    }
     return prepared.acked.then(() => prepared.value);
   }
 
@@ -213,14 +236,20 @@ export class CommitPipeline {
    * record it may have read is durable (its answer may depend on them).
    * @throws ClosedError, PoisonedError, CorruptionError, IoError as {@link commit}; whatever `op` throws.
    */
-  commitOp<T>(op: ResolveOp<T>): Promise<OpResult<T>> {
+  commitOp<T>(resolve: ResolveOp<T>): Promise<OpResult<T>> {
     this.assertWritable();
+    const op = this.hooked(resolve);
     const nowMs = this.clock.now();
     const throttle = this.tree.backpressure();
     if (throttle === undefined && this.prepQueued === 0) {
       const view = new CachingView(this.viewSource(nowMs));
       const lsn = this.wal.nextLsnPreview;
-      const done = tryNow(view, (v) => op(v, { lsn, nowMs, deadFloor: (k) => this.resolveFloor.get(k) }));
+      let done: { value: OpOutcome<T> } | undefined;
+      try {
+        done = tryNow(view, (v) => op(v, { lsn, nowMs, deadFloor: (k) => this.resolveFloor.get(k) }));
+      } catch (err) {
+        return this.refusal(err);
+      }
       if (done !== undefined) return this.finishOp(done.value, lsn, nowMs);
     }
     const run = this.prepTail.then(async () => {
@@ -233,11 +262,19 @@ export class CommitPipeline {
           const ctx: OpContext = { lsn, nowMs, deadFloor: (k) => this.resolveFloor.get(k) };
           // Runs in memory first, then after each read it asks for; the operation's refusal and a failed read
           // are thrown from here. The outcome is appended at once (finishOp's first step is synchronous).
-          const outcome = await runOn(view, (v) => op(v, ctx));
+          let outcome: OpOutcome<T>;
+          try {
+            outcome = await runOn(view, (v) => op(v, ctx));
+          } catch (err) {
+            // The queue moves on; the caller hears the refusal once what it may have read is acknowledged.
+            return { acked: this.refusal(err), value: undefined as never };
+          }
           this.assertWritable();
           // Nothing is appended while a queued call runs (the prepare queue is serial and the fast path waits
           // for it), so the LSN resolved for is still the next one; should that ever fail, resolve again.
-          if (lsn === this.wal.nextLsnPreview) return this.finishOp(outcome, lsn, nowMs);
+          // The queue moves on once the record is appended; the caller alone waits for durability (group
+          // commit: the next queued call joins the same fdatasync).
+          if (lsn === this.wal.nextLsnPreview) return this.appendOutcome(outcome, lsn, nowMs);
         }
       } finally {
         this.prepQueued--;
@@ -250,26 +287,79 @@ export class CommitPipeline {
       () => undefined,
       () => undefined,
     );
-    return run;
+    return run.then(async (prepared) => {
+      await prepared.acked;
+      return prepared.value;
+    });
+  }
+
+  /** `op` with the write hook's `extend` after it (decided when it resolves: an index may appear meanwhile). */
+  private hooked<T>(op: ResolveOp<T>): ResolveOp<T> {
+    const hook = this.writeHook;
+    if (hook === undefined) return op;
+    return (view, ctx) => {
+      const out = op(view, ctx);
+      return hook.active ? { effects: hook.extend(view, out.effects, ctx), result: out.result } : out;
+    };
+  }
+
+  /** Document mutations as an operation: the same resolution as {@link prepare}, bases from the view. */
+  private documentOp(
+    mutations: readonly CapturedMutation[],
+    keys: readonly KeyString[],
+  ): ResolveOp<BatchResult> {
+    return (view, ctx) => {
+      const bases = keys.map((k) => view.get(k));
+      const { effects, results } = this.resolveAll(mutations, keys, bases, ctx.lsn, ctx.nowMs);
+      return { effects, result: { lsn: ctx.lsn, results } };
+    };
+  }
+
+  /**
+   * A queued document write that finds the write hook active when its turn comes (an index was created
+   * after the call was queued): resolved as an operation, in place, then appended.
+   */
+  private async prepareHooked(
+    mutations: readonly CapturedMutation[],
+    keys: readonly KeyString[],
+    nowMs: number,
+  ): Promise<Prepared<BatchResult>> {
+    const op = this.hooked(this.documentOp(mutations, keys));
+    const view = new CachingView(this.viewSource(nowMs));
+    // Bounded as commitOp's loop: nothing else is appended while a queued call runs.
+    for (;;) {
+      this.assertWritable();
+      const lsn = this.wal.nextLsnPreview;
+      const ctx: OpContext = { lsn, nowMs, deadFloor: (k) => this.resolveFloor.get(k) };
+      const outcome = await runOn(view, (v) => op(v, ctx));
+      this.assertWritable();
+      if (lsn === this.wal.nextLsnPreview) return this.append(outcome.effects, lsn, nowMs, outcome.result);
+    }
   }
 
   /** Appends an operation's effects (if any) and waits until it may be acknowledged. */
   private finishOp<T>(outcome: OpOutcome<T>, lsn: number, nowMs: number): Promise<OpResult<T>> {
-    if (outcome.effects.length === 0) {
-      const unchanged: OpResult<T> = { lsn: undefined, result: outcome.result };
-      return this.appendedLsn > this.applied
-        ? this.lastAcked.then(() => unchanged)
-        : Promise.resolve(unchanged);
-    }
-    // No async frame (every data-type write comes here): one `then` on the record's acknowledgement. A
-    // refusal of `append` (nothing changed) becomes the promise's rejection, as from an async function.
+    // No async frame (every data-type write comes here): one `then` on the acknowledgement. A refusal of
+    // `append` (nothing changed) becomes the promise's rejection, as from an async function.
     let prepared: Prepared<OpResult<T>>;
     try {
-      prepared = this.append(outcome.effects, lsn, nowMs, { lsn, result: outcome.result });
+      prepared = this.appendOutcome(outcome, lsn, nowMs);
     } catch (err) {
       return Promise.reject(err);
     }
     return prepared.acked.then(() => prepared.value);
+  }
+
+  /**
+   * Synchronous: appends an operation's effects, if any. An operation that changes nothing may be
+   * acknowledged once every record appended before it is (its answer may depend on them).
+   */
+  private appendOutcome<T>(outcome: OpOutcome<T>, lsn: number, nowMs: number): Prepared<OpResult<T>> {
+    if (outcome.effects.length === 0) {
+      const acked = this.appendedLsn > this.applied ? this.lastAcked : Promise.resolve();
+      return { acked, value: { lsn: undefined, result: outcome.result } };
+    }
+    return this.append(outcome.effects, lsn, nowMs, { lsn, result: outcome.result });
   }
 
   /** The newest state for operations: the overlay over the tree. Read failures poison (see awaitBaseReads). */
@@ -314,9 +404,28 @@ export class CommitPipeline {
     nowMs: number,
     throttle: Promise<void> | undefined,
   ): Promise<BatchResult> {
-    const prepared = await this.enqueuePrepare(mutations, keys, nowMs, throttle);
+    let prepared: Prepared<BatchResult>;
+    try {
+      prepared = await this.enqueuePrepare(mutations, keys, nowMs, throttle);
+    } catch (err) {
+      return this.refusal(err);
+    }
     await prepared.acked;
     return prepared.value;
+  }
+
+  /**
+   * A call refused on the newest state (a version conflict, WRONGTYPE, a unique violation, a transaction
+   * conflict): rejected with `err` once every record appended before it may be acknowledged, as an answer
+   * that changes nothing waits (see {@link appendOutcome}). The refusal may reveal a record not yet durable
+   * (the version a conflict names), and a crash must not take back what a caller saw (the durability contract, README).
+   * If the log fails meanwhile, the poison error is thrown instead.
+   */
+  private refusal(err: unknown): Promise<never> {
+    if (this.appendedLsn <= this.applied) return Promise.reject(err);
+    return this.lastAcked.then(() => {
+      throw err;
+    });
   }
 
   /**
@@ -441,6 +550,7 @@ export class CommitPipeline {
     const run = this.prepTail.then(async () => {
       try {
         await throttle;
+        if (this.writeHook?.active) return await this.prepareHooked(mutations, keys, nowMs);
         // Bounded: a pass ends with prepare unless a record touching a key still to be read was applied
         // while it was read (see validBases); the records ahead of this call are finite.
         for (;;) {
@@ -559,6 +669,7 @@ export class CommitPipeline {
       this.overlay.set(key, entry);
       this.resolveFloor.raiseBy(key, entry);
     }
+    this.writeHook?.appended(effects);
     if (becameVisible === undefined) {
       this.lastAcked = appended.durable;
       return { acked: appended.durable, value };

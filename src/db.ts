@@ -29,6 +29,8 @@ import {
   ReadOnlyError,
   WrongTypeError,
 } from "./errors.js";
+import type { IndexInfo, IndexQuery, IndexSpec } from "./indexes/index-arguments.js";
+import { Indexes } from "./indexes/indexes.js";
 import type { Clock } from "./io/clock.js";
 import { JsonPaths } from "./json-paths.js";
 import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
@@ -117,6 +119,8 @@ export class FuseDB {
   readonly popWaiters: PopWaiters;
   /** Sorted sets (Redis's sorted-set commands): src/types/zsets.ts. */
   readonly zsets: SortedSets;
+  /** Secondary indexes on JSON fields (src/indexes/indexes.ts, docs/indexes.md). */
+  private readonly indexing: Indexes;
 
   private constructor(private readonly engine: Engine) {
     this.clock = engine.clock;
@@ -139,6 +143,7 @@ export class FuseDB {
     this.hub.watch(this.popWaiters.onEffects);
     this.lists = new Lists(run, this.popWaiters);
     this.zsets = new SortedSets(run);
+    this.indexing = new Indexes(this.pipeline, run, this.options);
   }
 
   /** The durability mode this handle runs in. */
@@ -165,7 +170,14 @@ export class FuseDB {
   }
 
   private static async openWith(config: FuseDBConfig, recoveryMode: RecoveryMode): Promise<FuseDB> {
-    return new FuseDB(await assembleEngine(config, recoveryMode));
+    const db = new FuseDB(await assembleEngine(config, recoveryMode));
+    try {
+      await db.indexing.load();
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw asIoError(err, `open of ${config.dir} failed`);
+    }
+    return db;
   }
 
   /**
@@ -473,6 +485,44 @@ export class FuseDB {
       // Exactly as a failed background job: the database stops writing, and the caller learns why.
       throw this.pipeline.poison(err);
     }
+  }
+
+  // ---- secondary indexes (src/indexes/, docs/indexes.md) ----
+
+  /**
+   * Indexes the JSON field at dot path `path` of every document whose key starts with `prefix` (array
+   * fields: each element). Resolves once the definition is durable; existing documents are indexed in the
+   * background (`indexes()` reports the state, {@link waitForIndex} waits), every write from now on keeps the
+   * index in the same WAL record as the document. `unique`: a write giving two live documents one value
+   * rejects with IndexError FUSEDB_UNIQUE_VIOLATION and changes nothing.
+   * @throws InvalidArgumentError for a bad spec; IndexError FUSEDB_INDEX_EXISTS; the errors of every write.
+   */
+  createIndex(spec: IndexSpec): Promise<IndexInfo> {
+    return this.indexing.create(spec);
+  }
+
+  /** Drops an index in O(1) (one small record). @throws IndexError FUSEDB_INDEX_NOT_FOUND. */
+  dropIndex(name: string): Promise<void> {
+    return this.indexing.drop(name);
+  }
+
+  /** Every index with its state (`building`, `ready`, `failed`) and build progress. */
+  indexes(): IndexInfo[] {
+    return this.indexing.list();
+  }
+
+  /** Resolves once the index is built. @throws IndexError (FUSEDB_UNIQUE_VIOLATION: the build failed). */
+  waitForIndex(name: string): Promise<IndexInfo> {
+    return this.indexing.waitReady(name);
+  }
+
+  /**
+   * Documents found through an index, in index order (value, then key; `reverse` for descending), each once:
+   * `eq`, `prefix` (strings) or bounds `gt`/`gte`/`lt`/`lte`, at most `limit` (default 100).
+   * @throws InvalidArgumentError; IndexError FUSEDB_INDEX_NOT_FOUND, FUSEDB_INDEX_NOT_READY; read errors.
+   */
+  query(q: IndexQuery): Promise<ScanEntry[]> {
+    return this.indexing.query(q);
   }
 
   /** Counters: WAL activity, LSNs, buffer and file sizes. */

@@ -49,7 +49,19 @@ export type FuseErrorCode =
   | "FUSEDB_READ_ONLY"
   | "FUSEDB_IO"
   | "FUSEDB_TX_CONFLICT"
-  | "FUSEDB_SNAPSHOT_TOO_OLD";
+  | "FUSEDB_SNAPSHOT_TOO_OLD"
+  | IndexErrorCode;
+
+/** The codes of {@link IndexError} (secondary indexes, src/indexes/). */
+export type IndexErrorCode =
+  /** A write (or an index build) would give two live documents one value of a unique index. */
+  | "FUSEDB_UNIQUE_VIOLATION"
+  /** No index has that name. */
+  | "FUSEDB_INDEX_NOT_FOUND"
+  /** An index of that name exists already. */
+  | "FUSEDB_INDEX_EXISTS"
+  /** The index is still building, or its build failed: it cannot answer queries yet. */
+  | "FUSEDB_INDEX_NOT_READY";
 
 /** Base class of every error fusedb throws on purpose. `code` is stable; switch on it, not on `message`. */
 export class FuseError extends Error {
@@ -117,6 +129,22 @@ export class NotFoundError extends FuseError {
   constructor(message: string) {
     super("FUSEDB_NOT_FOUND", message);
     this.name = "NotFoundError";
+  }
+}
+
+/**
+ * A secondary-index refusal (src/indexes/): the call changed nothing. For FUSEDB_UNIQUE_VIOLATION, `index`
+ * names the index and `key` the document already holding the value.
+ */
+export class IndexError extends FuseError {
+  constructor(
+    code: IndexErrorCode,
+    message: string,
+    readonly index: string,
+    readonly key?: string,
+  ) {
+    super(code, message);
+    this.name = "IndexError";
   }
 }
 

@@ -46,6 +46,7 @@ export type { PathMutation } from "./doc/json-path-write.js";
 export type { KeyInput } from "./doc/key.js";
 export { applyMergePatch } from "./doc/merge-patch.js";
 export * from "./errors.js";
+export type { IndexInfo, IndexQuery, IndexSpec, IndexValue } from "./indexes/index-arguments.js";
 export type { Clock } from "./io/clock.js";
 export type { DirLock, File, FileSystem, LockOptions, OpenOptions } from "./io/file-system.js";
 export { DirLockHeldError } from "./io/file-system.js";

@@ -6,17 +6,21 @@
  * them; quota charges never pass the limit, even concurrently; the dashboard sees every durable change;
  * the job queue runs every job once, in order, on idle workers woken by pushes, whose wait ends on the clock;
  * the sliding-window limiter (one atomic sorted-set call per request) never overshoots, even under
- * concurrent callers, and frees capacity exactly as old requests leave the window.
+ * concurrent callers, and frees capacity exactly as old requests leave the window; users by email (a unique
+ * index) refuses a taken email even between racing sign-ups and frees an address on change or removal; the
+ * leaderboard (an index on score) answers top N, pages and bands in score order as scores change.
  */
 import { describe, expect, it } from "vitest";
 import { countInWindow, countView, credit, lock, unlock } from "../examples/counters-strings.js";
 import { runDashboard } from "../examples/dashboard.js";
 import { jobQueue } from "../examples/job-queue.js";
+import { leaderboard } from "../examples/leaderboard.js";
 import { consume, setQuota, usageReport } from "../examples/quota.js";
 import { hitFixedWindow } from "../examples/rate-limiter-fixed-window.js";
 import { sessionStore } from "../examples/session-store.js";
 import { hitSlidingWindow } from "../examples/sliding-window-rate-limiter.js";
 import { takeToken } from "../examples/token-bucket.js";
+import { userDirectory } from "../examples/users-by-email.js";
 import { SimClock } from "../sim/disk/sim-clock.js";
 import { SimFileSystem } from "../sim/disk/sim-file-system.js";
 import { FuseDB } from "../src/db.js";
@@ -173,6 +177,46 @@ describe("examples", () => {
     clock.advance(1000);
     expect(await late).toBe(2);
     expect(ran.slice(5)).toEqual(["w3:6", "w3:7"]);
+    await db.close();
+  });
+
+  it("users by email: a unique index", async () => {
+    const db = await openOn(new SimClock(), "fsync");
+    const users = await userDirectory(db);
+    expect(await users.signUp("ann", "ann@x.org")).toBe(true);
+    const race = await Promise.all([
+      users.signUp("bob", "shared@x.org"),
+      users.signUp("bea", "shared@x.org"),
+    ]);
+    expect(race.filter(Boolean).length).toBe(1);
+    expect(await users.signUp("cat", "ann@x.org")).toBe(false);
+    expect((await users.byEmail("ann@x.org"))?.id).toBe("ann");
+    await expect(users.changeEmail("ann", "shared@x.org")).rejects.toMatchObject({
+      code: "FUSEDB_UNIQUE_VIOLATION",
+    });
+    await users.changeEmail("ann", "ann@y.org");
+    expect(await users.byEmail("ann@x.org")).toBeUndefined();
+    expect(await users.signUp("cat", "ann@x.org")).toBe(true);
+    await users.remove("cat");
+    expect(await users.signUp("dan", "ann@x.org")).toBe(true);
+    await db.close();
+  });
+
+  it("leaderboard: a query on an indexed score", async () => {
+    const db = await openOn(new SimClock(), "fsync");
+    const board = await leaderboard(db);
+    await Promise.all(["ann", "bob", "cat", "dan", "eve"].map((p, i) => board.addPoints(p, (i + 1) * 10)));
+    await board.addPoints("ann", 45);
+    expect(await board.top(3)).toEqual([
+      { name: "ann", score: 55 },
+      { name: "eve", score: 50 },
+      { name: "dan", score: 40 },
+    ]);
+    expect(await board.below(40, 2)).toEqual([
+      { name: "cat", score: 30 },
+      { name: "bob", score: 20 },
+    ]);
+    expect((await board.band(20, 40)).map((r) => r.name)).toEqual(["bob", "cat", "dan"]);
     await db.close();
   });
 });

@@ -19,6 +19,7 @@
  */
 import type { Entry } from "../doc/entry.js";
 import { isInternalKey, type KeyString } from "../doc/key.js";
+import { staleIndexEntry } from "../indexes/stale-entries.js";
 import { mark } from "../util/coverage.js";
 import { parseSubkey, TAG } from "./encoding.js";
 
@@ -49,6 +50,7 @@ export function deadElementCheck(
   dropLive = false,
 ): (key: KeyString) => boolean {
   let lastKey: KeyString | undefined;
+  let lastEntry: Entry | undefined | "unknown";
   let liveGen: number | "keep" | undefined;
   return (k) => {
     if (!isInternalKey(k)) return false;
@@ -56,27 +58,38 @@ export function deadElementCheck(
     if (parsed === undefined) return false;
     if (parsed.key !== lastKey) {
       lastKey = parsed.key;
-      liveGen = generationOf(lookup(parsed.key), durableLsn, horizonMs);
+      lastEntry = lookup(parsed.key);
+      liveGen = generationOf(lastEntry, durableLsn, horizonMs, isInternalKey(parsed.key));
     }
+    if (liveGen === "keep") return false;
     // Broken variant 'drop-live-elements' (sensitivity tests only): the live generation counts as dead too.
-    const dead = liveGen !== "keep" && (dropLive || liveGen !== parsed.gen);
-    if (dead) mark(DROPPED_MARKS[parsed.tag] ?? "types.other.dead-elements-dropped");
-    return dead;
+    if (dropLive || liveGen !== parsed.gen) {
+      mark(DROPPED_MARKS[parsed.tag] ?? "types.other.dead-elements-dropped");
+      return true;
+    }
+    // A live index's entry of a document that no longer holds its value (it expired: src/indexes/).
+    if (parsed.tag !== TAG.index || lastEntry === undefined || lastEntry === "unknown") return false;
+    return staleIndexEntry(parsed.key, lastEntry, parsed.sub, lookup, durableLsn, horizonMs);
   };
 }
 
-/** The live generation a metadata entry proves, undefined if it proves none live, "keep" if unsure. */
+/**
+ * The live generation a metadata entry proves, undefined if it proves none live, "keep" if unsure.
+ * `internal`: the metadata is an engine entry under an internal key (an index's catalog entry,
+ * src/indexes/index-catalog.ts), a JSON value with `g` like a collection's.
+ */
 function generationOf(
   entry: Entry | undefined | "unknown",
   durableLsn: number,
   horizonMs: number,
+  internal: boolean,
 ): number | "keep" | undefined {
   if (entry === "unknown") return "keep";
   if (entry === undefined) return undefined;
   if (entry.lsn > durableLsn) return "keep";
   if (entry.text === undefined) return undefined;
   if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= horizonMs) return undefined;
-  if (entry.type === undefined || entry.type === "string") return undefined;
+  if (entry.type === "string" || (entry.type === undefined && !internal)) return undefined;
   // An expiry after the horizon: live for now; its elements stay until a merge after it expires.
   const g = (entry.value as { g?: unknown }).g;
   return typeof g === "number" ? g : "keep";

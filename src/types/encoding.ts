@@ -24,7 +24,7 @@ import { INTERNAL_KEY_PREFIX, KEY_BYTES_LIMIT } from "../doc/key.js";
 import { DataTypeError, InvalidArgumentError } from "../errors.js";
 
 /** The element tags. */
-export const TAG = { hash: "h", set: "s", list: "l", zsetMember: "z", zsetScore: "y" } as const;
+export const TAG = { hash: "h", set: "s", list: "l", zsetMember: "z", zsetScore: "y", index: "x" } as const;
 export type Tag = (typeof TAG)[keyof typeof TAG];
 
 /** Bytes a subkey adds around the key and the sub: prefix, key length, generation, tag. */

@@ -11,6 +11,7 @@ import { connectionCommands } from "./connection-commands.js";
 import { functionCommands } from "./function-command.js";
 import { fusedbCommands } from "./fusedb-commands.js";
 import { hashCommands } from "./hash-commands.js";
+import { indexCommands } from "./index-commands.js";
 import { jsonCommands } from "./json-commands.js";
 import { keyCommands } from "./key-commands.js";
 import { lcsCommands } from "./lcs-command.js";
@@ -51,6 +52,7 @@ export function buildCommandTable(): CommandTable {
     ...zsetCommands,
     ...zsetBlockingCommands,
     ...fusedbCommands,
+    ...indexCommands,
     ...pubsubCommands,
     ...transactionCommands,
   ]);
