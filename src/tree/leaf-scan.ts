@@ -49,10 +49,17 @@ export class SegmentCursor implements ScanSource {
   /** Whether the next block entered is the first (the one `from` is sought in). */
   private first = true;
 
+  /**
+   * @param end a forward walk's end (`range.lt`, or `range.lte` with `endInclusive`): a block whose first key
+   *   (known from the index) lies past it is never read, so a scan of a range the segment does not reach
+   *   costs no I/O (the index catalog read at open, a scan of the internal range below every user key).
+   */
   constructor(
     private readonly segment: SegmentReader,
     private readonly from: KeyString | undefined,
     private readonly reverse: boolean,
+    private readonly end?: KeyString,
+    private readonly endInclusive = false,
   ) {
     const n = segment.blockCount;
     if (from === undefined) this.b = reverse ? n - 1 : 0;
@@ -65,6 +72,7 @@ export class SegmentCursor implements ScanSource {
     for (;;) {
       if (this.b < 0 || this.b >= this.segment.blockCount) return undefined;
       let block = this.block;
+      if (block === undefined && this.pastEnd()) return undefined;
       if (block === undefined) {
         const cached = this.segment.cachedBlock(this.b);
         if (cached === undefined) return NEED_BLOCK;
@@ -91,6 +99,13 @@ export class SegmentCursor implements ScanSource {
 
   async load(): Promise<void> {
     this.enter(await this.segment.loadBlock(this.b));
+  }
+
+  /** Whether block `b`, not yet entered, starts past a forward walk's end (so none of its keys is wanted). */
+  private pastEnd(): boolean {
+    if (this.reverse || this.end === undefined) return false;
+    const first = this.segment.blockFirstKey(this.b);
+    return this.endInclusive ? first > this.end : first >= this.end;
   }
 
   /** Starts walking `block` (block `b`): at its first (last) entry, or at `from` in the first block. */

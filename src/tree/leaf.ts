@@ -206,7 +206,9 @@ export class Leaf {
     const from = startKey(range, reverse);
     const sources: ScanSource[] = [this.active.cursor(from, reverse)];
     if (this.frozen !== undefined) sources.push(this.frozen.cursor(from, reverse));
-    for (const s of segments) sources.push(new SegmentCursor(s, from, reverse));
+    const end = range.lt ?? range.lte;
+    const inclusive = range.lt === undefined && range.lte !== undefined;
+    for (const s of segments) sources.push(new SegmentCursor(s, from, reverse, end, inclusive));
     return sources;
   }
 

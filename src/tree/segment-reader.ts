@@ -314,6 +314,11 @@ export class SegmentReader {
     return this.index.length;
   }
 
+  /** The first key of block `b` (from the index, in memory: no read). */
+  blockFirstKey(b: number): KeyString {
+    return this.indexAt(b).firstKey;
+  }
+
   /** Index of the last block whose first key is at or below `key` (-1: `key` is below every block). */
   blockFor(key: KeyString): number {
     let lo = 0;
