@@ -20,6 +20,10 @@
  *   `live` keeps their bytes, `durable` never gets them;
  * - a latent sector error or a misdirected write damages bytes; the inode is then listed as damaged
  *   ({@link DiskState.damagedFiles}), across crashes, so a checker can tell injected damage from a bug.
+ *   A damaged file that is removed (or damaged through a handle still open after its removal) stays listed
+ *   under the path it was removed from until a new file takes that path or the disk crashes: the engine
+ *   names a file by the path it opened, and may report damage it read there after the name is gone (a
+ *   read of a retired segment that completes as a merge deletes it).
  *
  * Invariant: for every inode, applying `pending` in order to `durable` gives `live`, except for bytes of
  * operations a failed fsync dropped; likewise, with no exception, for every directory's namespaces.
@@ -42,12 +46,20 @@ import {
 import { applyFileOp, type Inode, newInode } from "./inode.js";
 import { foldPrefix } from "./pending-ops.js";
 import { SimIoError } from "./sim-error.js";
-import { compareUtf8, splitPath } from "./sim-path.js";
+import { canonicalPath, compareUtf8, splitPath } from "./sim-path.js";
 
 export type { CrashSummary } from "./crash-image.js";
 
 /** The whole simulated disk. See the module comment for the model. */
 export class DiskState {
+  /**
+   * Removed files still open: inode id -> the path removed. Handles do not survive a crash or a clone, so
+   * neither does this (each makes a new DiskState).
+   */
+  private readonly removedOpen = new Map<number, string>();
+  /** Paths whose file was removed damaged, or damaged after its removal: path -> lowest offset damaged. */
+  private readonly removedDamaged = new Map<string, number>();
+
   /** @param tables owned by the new instance; a fresh empty disk if omitted. */
   constructor(private readonly tables: DiskTables = emptyTables()) {}
 
@@ -85,6 +97,7 @@ export class DiskState {
       if (!create) throw new SimIoError("ENOENT", "open", path);
       inode = newInode(this.tables.nextId++);
       this.tables.inodes.set(inode.id, inode);
+      this.pathTaken(canonicalPath(path));
       this.changeDir(dir, { kind: "link", seq: this.nextSeq(), name, entry: { kind: "file", id: inode.id } });
     }
     inode.openHandles++;
@@ -95,7 +108,10 @@ export class DiskState {
   closeFile(inodeId: number): void {
     const inode = this.inode(inodeId, "close", `#${inodeId}`);
     inode.openHandles--;
-    if (inode.openHandles === 0) collect(this.tables);
+    if (inode.openHandles === 0) {
+      this.removedOpen.delete(inodeId);
+      collect(this.tables);
+    }
   }
 
   /** @throws EINVAL on a negative or fractional offset or length. */
@@ -174,12 +190,27 @@ export class DiskState {
    */
   markDamaged(inodeId: number, offset: number): void {
     const damaged = this.tables.damaged;
-    damaged.set(inodeId, Math.min(offset, damaged.get(inodeId) ?? offset));
+    const lowest = Math.min(offset, damaged.get(inodeId) ?? offset);
+    damaged.set(inodeId, lowest);
+    const removedAs = this.removedOpen.get(inodeId);
+    if (removedAs !== undefined) this.removedDamaged.set(removedAs, lowest);
   }
 
-  /** Every file a runtime fault damaged, by live and durable path (sorted): the lowest offset damaged. */
+  /**
+   * Every file a runtime fault damaged, by live and durable path, and by the path a damaged file was removed
+   * from (see the module comment), sorted: the lowest offset damaged.
+   */
   damagedFiles(): Map<string, number> {
-    return damagedFiles(this.tables);
+    const out = damagedFiles(this.tables);
+    if (this.removedDamaged.size === 0) return out;
+    for (const [path, offset] of this.removedDamaged) if (!out.has(path)) out.set(path, offset);
+    return new Map([...out].sort(([a], [b]) => compareUtf8(a, b)));
+  }
+
+  /** A new file takes `path` (canonical): damage of a file removed from it no longer answers to that name. */
+  private pathTaken(path: string): void {
+    this.removedDamaged.delete(path);
+    for (const [id, removedAs] of this.removedOpen) if (removedAs === path) this.removedOpen.delete(id);
   }
 
   // ---- directories ----
@@ -213,6 +244,7 @@ export class DiskState {
     const target = toDir.live.get(toName);
     if (target?.kind === "dir") throw new SimIoError("EISDIR", "rename", to);
     if (target?.id === entry.id) return; // same file: POSIX rename does nothing
+    this.pathTaken(canonicalPath(to));
     if (fromDir === toDir) {
       this.changeDir(fromDir, { kind: "rename", seq: this.nextSeq(), from: fromName, to: toName });
     } else {
@@ -230,6 +262,11 @@ export class DiskState {
     const entry = dir?.live.get(name);
     if (dir === undefined || entry === undefined) return;
     if (entry.kind === "dir") throw new SimIoError("EISDIR", "rm", path);
+    // The engine may report damage it read before the removal, or reads through a handle still open.
+    const removedAs = canonicalPath(path);
+    const damagedAt = this.tables.damaged.get(entry.id);
+    if (damagedAt !== undefined) this.removedDamaged.set(removedAs, damagedAt);
+    if (this.inode(entry.id, "rm", path).openHandles > 0) this.removedOpen.set(entry.id, removedAs);
     this.changeDir(dir, { kind: "unlink", seq: this.nextSeq(), name });
   }
 
