@@ -17,7 +17,7 @@
 import { type Entry, rowEntryOf } from "../doc/entry.js";
 import type { KeyString } from "../doc/key.js";
 import { VersionFloor } from "../doc/version-floor.js";
-import { assert } from "../errors.js";
+import { assert, ClosedError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { BlockCache, type BlockCacheStats } from "./block-cache.js";
 import { TreeJobs } from "./jobs.js";
@@ -343,9 +343,11 @@ export class Tree {
   /**
    * The key's newest entry without waiting: as {@link lookupMemory}, then blocks read on the calling thread
    * where the files offer `readSync` (NodeFileSystem's default); NOT_IN_MEMORY if an asynchronous read is
-   * needed. What it finds is cached in the row cache. @throws CorruptionError; the file system's error.
+   * needed. What it finds is cached in the row cache. @throws CorruptionError; the file system's error;
+   * ClosedError once the tree closed (its segments are released: a read must not reach them, seed ci-732).
    */
   readNow(key: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
+    if (this.closed) throw new ClosedError();
     const row = this.cachedRow(key);
     if (row !== undefined) return row;
     const found = this.router.leafFor(key).getNow(key);
@@ -356,7 +358,8 @@ export class Tree {
   /**
    * The key's newest entry, tombstones included: a settled promise when {@link readNow} answers, else a
    * segment read (joined with one already in flight for the key, if no effect on it was applied since
-   * that began). @throws CorruptionError from a segment; the file system's error.
+   * that began). @throws CorruptionError from a segment; the file system's error; ClosedError (rejected)
+   * once the tree closed.
    */
   get(key: KeyString): Promise<Entry | undefined> {
     let found: Entry | undefined | typeof NOT_IN_MEMORY;
