@@ -12,14 +12,7 @@ import type { CapturedMutation, Entry, Mutation } from "./doc/entry.js";
 import { captureMutation, isLive } from "./doc/entry.js";
 import type { Json } from "./doc/json.js";
 import type { KeyInput, KeyString } from "./doc/key.js";
-import {
-  INTERNAL_KEY_END,
-  INTERNAL_KEY_PREFIX,
-  isInternalKey,
-  keyBytes,
-  toKeyString,
-  userKeyBytes,
-} from "./doc/key.js";
+import { keyBytes, toKeyString, userKeyBytes } from "./doc/key.js";
 import { assembleEngine, type Engine } from "./engine.js";
 import {
   asIoError,
@@ -37,6 +30,7 @@ import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 import { Subscription, type SubscriptionHub } from "./reactive/subscriptions.js";
 import type { RecoveryInfo } from "./recovery.js";
+import { scanDocuments } from "./tree/document-scan.js";
 import type { KeyRange } from "./tree/key-range.js";
 import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
 import { pinReads, runTransaction, type TxHost } from "./tx/run.js";
@@ -293,12 +287,12 @@ export class FuseDB {
     // Scanned at the durable clock floor: if no document found expires by now, the answer is the same at
     // both times; otherwise now is made durable first (see readTime) and the scan repeated at it.
     const floorMs = this.pipeline.clockFloorMs();
-    let found = await this.scanDocuments(range, limit, reverse, floorMs);
+    let found = await this.documentsIn(range, limit, reverse, floorMs);
     const nowMs = this.clock.now();
     if (found.some(([, entry]) => !isLive(entry, nowMs))) {
       const atMs = await this.pipeline.answerTime(nowMs);
       this.assertOpen(); // the handle may have closed while the floor was made durable
-      found = await this.scanDocuments(range, limit, reverse, atMs);
+      found = await this.documentsIn(range, limit, reverse, atMs);
     }
     return found.map(([k, entry]) => {
       const bytes = userKeyBytes(k);
@@ -310,36 +304,18 @@ export class FuseDB {
    * Up to `limit` JSON documents of `range` at `atMs`: keys of other data types are skipped, and the
    * internal subkeys (src/doc/key.ts) jumped over in one step, however many elements they hold.
    */
-  private async scanDocuments(
+  private async documentsIn(
     range: KeyRange,
     limit: number,
     reverse: boolean,
     atMs: number,
   ): Promise<[KeyString, Entry][]> {
-    const out: [KeyString, Entry][] = [];
-    let r: KeyRange = range;
-    // Bounded: each pass either ends the scan, moves its bound past what it read, or jumps the internal
-    // subkeys (once: they are one contiguous range).
-    for (;;) {
-      const want = limit - out.length;
-      const found = await this.read(this.tree.scan(r, want, reverse, atMs));
-      let next: KeyRange | undefined;
-      for (const [k, entry] of found) {
-        if (isInternalKey(k)) {
-          next = reverse
-            ? { ...withoutUpper(r), lt: INTERNAL_KEY_PREFIX }
-            : { ...withoutLower(r), gte: INTERNAL_KEY_END };
-          break;
-        }
-        if (entry.type === undefined) out.push([k, entry]);
-      }
-      if (next === undefined) {
-        const last = found[found.length - 1];
-        if (found.length < want || last === undefined || out.length >= limit) return out;
-        next = reverse ? { ...withoutUpper(r), lt: last[0] } : { ...withoutLower(r), gt: last[0] };
-      }
-      r = next;
-    }
+    return scanDocuments(
+      (r, want, rev) => this.read(this.tree.scan(r, want, rev, atMs)),
+      range,
+      limit,
+      reverse,
+    );
   }
 
   /**
@@ -645,18 +621,6 @@ function single(r: BatchResult): ValueWriteResult {
   const first = firstResult(r);
   assert(first.value !== undefined, "a patch or incr result holds a value");
   return { value: first.value, version: first.version, lsn: r.lsn };
-}
-
-/** `range` without its lower bound. */
-function withoutLower(range: KeyRange): KeyRange {
-  const { gt: _gt, gte: _gte, ...rest } = range;
-  return rest;
-}
-
-/** `range` without its upper bound. */
-function withoutUpper(range: KeyRange): KeyRange {
-  const { lt: _lt, lte: _lte, ...rest } = range;
-  return rest;
 }
 
 /**

@@ -8,8 +8,9 @@
 import type { CommitPipeline } from "../commit-pipeline.js";
 import { type Entry, isLive } from "../doc/entry.js";
 import type { Json } from "../doc/json.js";
-import { INTERNAL_KEY_END, INTERNAL_KEY_PREFIX, isInternalKey, type KeyString } from "../doc/key.js";
+import type { KeyString } from "../doc/key.js";
 import { asIoError, SnapshotTooOldError, WrongTypeError } from "../errors.js";
+import { scanDocuments } from "../tree/document-scan.js";
 import type { KeyRange } from "../tree/key-range.js";
 import { NOT_IN_MEMORY } from "../tree/tree.js";
 import { mergePending, type Pair } from "../types/view.js";
@@ -78,29 +79,7 @@ export class SnapshotReads {
     // An expiry between the durable clock floor and the snapshot's time may decide the answer: make that
     // time durable first (src/commit-pipeline.ts answerTime), as db.scan does.
     if (this.pin.atMs > this.pipeline.clockFloorMs()) await this.pipeline.answerTime(this.pin.atMs);
-    const out: [KeyString, Entry][] = [];
-    let r: KeyRange = range;
-    // Bounded: each pass ends the scan, moves its bound past what it read, or jumps the internal subkeys.
-    for (;;) {
-      const want = limit - out.length;
-      const found = await this.mergedScan(r, want, reverse);
-      let next: KeyRange | undefined;
-      for (const [k, entry] of found) {
-        if (isInternalKey(k)) {
-          next = reverse
-            ? { ...withoutUpper(r), lt: INTERNAL_KEY_PREFIX }
-            : { ...withoutLower(r), gte: INTERNAL_KEY_END };
-          break;
-        }
-        if (entry.type === undefined) out.push([k, entry]);
-      }
-      if (next === undefined) {
-        const last = found[found.length - 1];
-        if (found.length < want || last === undefined || out.length >= limit) return out;
-        next = reverse ? { ...withoutUpper(r), lt: last[0] } : { ...withoutLower(r), gt: last[0] };
-      }
-      r = next;
-    }
+    return scanDocuments((r, want, rev) => this.mergedScan(r, want, rev), range, limit, reverse);
   }
 
   /** Up to `limit` live entries of `range` at the snapshot: the tree's, with keys written since undone. */
@@ -160,12 +139,12 @@ export function versionedOf(value: Json, entry: Entry): Versioned {
   return out;
 }
 
-function withoutLower(range: KeyRange): KeyRange {
+function _withoutLower(range: KeyRange): KeyRange {
   const { gt: _gt, gte: _gte, ...rest } = range;
   return rest;
 }
 
-function withoutUpper(range: KeyRange): KeyRange {
+function _withoutUpper(range: KeyRange): KeyRange {
   const { lt: _lt, lte: _lte, ...rest } = range;
   return rest;
 }
