@@ -12,34 +12,14 @@ import { Prng } from "../sim/disk/prng.js";
 import { SimClock } from "../sim/disk/sim-clock.js";
 import { FuseDB } from "../src/db.js";
 import type { Json } from "../src/doc/json.js";
-import { inspectDatabase } from "../src/tools/inspect.js";
 import { indexDef, recomputedIndex, storedIndex } from "./helpers/index-oracle.js";
 import { DIR, openMem } from "./helpers/open-mem.js";
 import { testSeed } from "./helpers/seed.js";
+import { segmentEntries, settle } from "./helpers/settle.js";
 import { TestDisk } from "./helpers/sim-disk.js";
 
 async function consistent(db: FuseDB): Promise<void> {
   expect(await storedIndex(db, indexDef(db, "e"))).toEqual(await recomputedIndex(db, "u/", "e"));
-}
-
-async function segmentEntries(fs: TestDisk): Promise<number> {
-  let entries = 0;
-  for (const leaf of (await inspectDatabase(fs, DIR)).leaves) {
-    for (const s of leaf.segments) if (!("error" in s)) entries += s.entryCount;
-  }
-  return entries;
-}
-
-async function settle(db: FuseDB): Promise<void> {
-  let last = "";
-  for (let i = 0; i < 1000; i++) {
-    await db.checkpoint();
-    const t = db.stats().tree;
-    const now = `${t.merges}/${t.leafMerges}/${t.flushes}/${t.splits}/${t.running ?? "idle"}`;
-    if (now === last && t.running === undefined) return;
-    last = now;
-  }
-  throw new Error("background work did not settle");
 }
 
 function randomWrite(db: FuseDB, rng: Prng): Promise<unknown> {

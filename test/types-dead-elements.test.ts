@@ -8,31 +8,11 @@ import { describe, expect, it } from "vitest";
 import { SimClock } from "../sim/disk/sim-clock.js";
 import { FuseDB } from "../src/db.js";
 import type { Entry } from "../src/doc/entry.js";
-import { inspectDatabase } from "../src/tools/inspect.js";
 import { deadElementCheck } from "../src/types/dead-elements.js";
 import { elementPrefix, TAG } from "../src/types/encoding.js";
 import { DIR } from "./helpers/open-mem.js";
+import { segmentEntries, settle } from "./helpers/settle.js";
 import { TestDisk } from "./helpers/sim-disk.js";
-
-async function segmentEntries(fs: TestDisk): Promise<number> {
-  let entries = 0;
-  for (const leaf of (await inspectDatabase(fs, DIR)).leaves) {
-    for (const s of leaf.segments) if (!("error" in s)) entries += s.entryCount;
-  }
-  return entries;
-}
-
-async function settle(db: FuseDB): Promise<void> {
-  let last = "";
-  for (let i = 0; i < 1000; i++) {
-    await db.checkpoint();
-    const t = db.stats().tree;
-    const now = `${t.merges}/${t.leafMerges}/${t.flushes}/${t.splits}/${t.running ?? "idle"}`;
-    if (now === last && t.running === undefined) return;
-    last = now;
-  }
-  throw new Error("background work did not settle");
-}
 
 const FIELDS = 20_000;
 
