@@ -337,7 +337,9 @@ function draw(r: Prng, ks: RedisKeyspace): Pair {
             ? [r.pick(BOUNDS), r.pick(BOUNDS)]
             : [r.pick(LEX), r.pick(LEX)];
       const opts = { by, rev, ...(limit ? { limit } : {}) };
-      const lib = by === "rank" ? [Number(a), Number(b)] : [a, b];
+      // Lex bounds go in as bytes, as the members do: a JS string is read as its UTF-8 bytes ("(\xff" as
+      // ( C3 BF), not the bytes the model reads (seed 1975390207 once failed on that mismatch).
+      const lib = by === "rank" ? [Number(a), Number(b)] : by === "lex" ? [bin(a), bin(b)] : [a, b];
       return [
         async (db) => {
           const es = await db.zsets.zrange(k, lib[0] as never, lib[1] as never, opts);
@@ -574,21 +576,30 @@ describe("sorted sets: larger than one read page", () => {
 
 describe("sorted sets: differential against the Redis reference model", () => {
   it("agrees over seeded random operations", async () => {
-    const seed = testSeed("zsets library differential");
-    const r = new Prng(seed);
-    const db = await openMem(new TestDisk());
-    const ks = new RedisKeyspace();
-    const log: string[] = [];
-    for (let step = 0; step < 1500; step++) {
-      const [lib, model, text] = draw(r, ks);
-      log.push(text);
-      const got = await answer(() => lib(db));
-      const want = await answer(() => model(ks));
-      expect(got, `seed ${seed} step ${step}: ${log.slice(-6).join(" | ")}`).toBe(want);
-    }
-    for (const k of ZKEYS) {
-      expect(flat(await db.zsets.zrange(k, 0, -1))).toEqual(zsets.zentries(ks, k, 0).flat());
-    }
-    await db.close();
+    await differential(testSeed("zsets library differential"));
+  });
+  // Found failing: step 1007, ZRANGE k1 (\xff + BYLEX LIMIT 0 1 answered the member \xff (the bound went in
+  // as a JS string, read as its UTF-8 bytes, where the model read the byte 0xFF).
+  it("agrees on fixed seed 1975390207", async () => {
+    await differential(1975390207);
   });
 });
+
+/** The seeded differential: 1500 random calls on the engine and the model, then whole states compared. */
+async function differential(seed: number): Promise<void> {
+  const r = new Prng(seed);
+  const db = await openMem(new TestDisk());
+  const ks = new RedisKeyspace();
+  const log: string[] = [];
+  for (let step = 0; step < 1500; step++) {
+    const [lib, model, text] = draw(r, ks);
+    log.push(text);
+    const got = await answer(() => lib(db));
+    const want = await answer(() => model(ks));
+    expect(got, `seed ${seed} step ${step}: ${log.slice(-6).join(" | ")}`).toBe(want);
+  }
+  for (const k of ZKEYS) {
+    expect(flat(await db.zsets.zrange(k, 0, -1))).toEqual(zsets.zentries(ks, k, 0).flat());
+  }
+  await db.close();
+}

@@ -7,7 +7,8 @@
  * Shapes: keys as strings (UTF-8) or bytes; members as strings (UTF-8) or bytes, answered as Buffers;
  * scores as numbers (±Infinity allowed, NaN refused); entries as `[member, score]`. Score bounds are a
  * number (inclusive) or Redis's text (`"(1.5"`, `"-inf"`, `"+inf"`); lex bounds Redis's text (`"[a"`,
- * `"(a"`, `"-"`, `"+"`). Errors: WrongTypeError (FUSEDB_WRONG_TYPE); DataTypeError with Redis's reply
+ * `"(a"`, `"-"`, `"+"`), as a string (its UTF-8 bytes, like members: `"(\xff"` is `( C3 BF`) or as bytes
+ * (`Buffer.from("(\xff", "latin1")` is the byte 0xFF); bounds and members compare as bytes (memcmp). Errors: WrongTypeError (FUSEDB_WRONG_TYPE); DataTypeError with Redis's reply
  * (FUSEDB_SYNTAX, FUSEDB_NOT_FLOAT, FUSEDB_NAN, FUSEDB_OUT_OF_RANGE); InvalidArgumentError for arguments
  * of the wrong shape; and what every read or write throws. Costs: src/types/zset-index.ts.
  * Compare-and-set: every write of `db.zsets` takes the options of src/types/write-options.ts last (`ifVersion`
@@ -127,11 +128,14 @@ export class SortedSets {
   zlexcount(key: KeyInput, min: BytesInput, max: BytesInput): Promise<number> {
     return this.read((z) => z.zlexcount(key, min, max));
   }
-  /** ZRANGE: entries by rank (indexes, negative from the end), by score or by lex; REV, LIMIT. */
+  /**
+   * ZRANGE: entries by rank (indexes, negative from the end), by score or by lex; REV, LIMIT. Lex bounds may
+   * be bytes (a bound with bytes >= 0x80 that are not UTF-8 can only be given so); ranks and score bounds not.
+   */
   zrange(
     key: KeyInput,
-    start: number | string,
-    stop: number | string,
+    start: number | BytesInput,
+    stop: number | BytesInput,
     options?: ZRangeOptions,
   ): Promise<ZMember[]> {
     return this.read((z) => z.zrange(key, start, stop, options));
@@ -170,8 +174,8 @@ export class SortedSets {
   zrangestore(
     dest: KeyInput,
     src: KeyInput,
-    start: number | string,
-    stop: number | string,
+    start: number | BytesInput,
+    stop: number | BytesInput,
     options?: ZRangeOptions & TypesWriteOptions,
   ): Promise<number> {
     return this.write(dest, options, (z) => z.zrangestore(dest, src, start, stop, options));
