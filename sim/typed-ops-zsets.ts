@@ -1,6 +1,7 @@
 /**
  * The sorted-set operations the campaigns draw (issue 14): ZADD with NX/XX/GT/LT/CH/INCR, ZINCRBY, ZREM,
- * ZREMRANGEBYSCORE/BYRANK/BYLEX, ZPOPMIN/ZPOPMAX, and the reads ZRANGE (by rank with scores, by score with
+ * ZREMRANGEBYSCORE/BYRANK/BYLEX, ZPOPMIN/ZPOPMAX, ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE/ZRANGESTORE
+ * (sim/typed-ops-zset-stores.ts), and the reads ZRANGE (by rank with scores, by score with
  * LIMIT), ZSCORE, ZCARD, ZRANK, ZCOUNT; each on the Redis reference model (sim/redis-model/zsets.ts) and
  * on `db.zsets`. Members come from a small pool and scores from a few small values (halves, ties, now and
  * then ±inf), so updates move members in the score order often and ties fall back to the member bytes.
@@ -9,6 +10,7 @@ import type { ZMember } from "../src/types/zsets.js";
 import type { Prng } from "./disk/prng.js";
 import type { ModelJson } from "./model.js";
 import { type ZAddOptions, type ZEntry, zsets } from "./redis-model/index.js";
+import { ZSET_STORE_OPS } from "./typed-ops-zset-stores.js";
 import {
   count,
   key0,
@@ -21,6 +23,7 @@ import {
   type TypedOpSpec,
   text,
   tracked,
+  wroteIf,
 } from "./typed-spec.js";
 
 /** A member, from a pool small enough that members repeat. */
@@ -105,8 +108,9 @@ function zpop(end: "min" | "max"): TypedOpSpec {
   };
 }
 
-/** The operations, by command name. */
+/** The operations, by command name (the stores over several keys: sim/typed-ops-zset-stores.ts). */
 export const ZSET_OPS: Readonly<Record<string, TypedOpSpec>> = {
+  ...ZSET_STORE_OPS,
   zadd: {
     read: false,
     draw: (d) => {
@@ -125,11 +129,15 @@ export const ZSET_OPS: Readonly<Record<string, TypedOpSpec>> = {
         opts,
       };
     },
-    model: (ks, c, nowMs) =>
-      tracked(ks, c.keys, nowMs, () => {
-        const r = zsets.zadd(ks, key0(c), pairs(c), flags(c), nowMs);
-        return r === null ? null : scoreOut(r);
-      }),
+    // A write when any member was added or any score changed, even back to what it was: a member named
+    // twice may move and return (corpus t14-252; Redis signals the key modified, and so does the engine).
+    model: (ks, c, nowMs) => {
+      const r = zsets.zaddCounted(ks, key0(c), pairs(c), flags(c), nowMs);
+      return {
+        answer: r.reply === null ? null : scoreOut(r.reply),
+        writes: wroteIf(r.added + r.changed > 0, key0(c)),
+      };
+    },
     engine: async (db, c) => {
       const f = flags(c);
       if (f.incr) {

@@ -7,7 +7,8 @@
  * Which keys a call writes is Redis's keyspace rule restated: a call writes a key when Redis would signal it
  * modified (`signalModifiedKey`): a key whose content, expiry or existence changed, and also the commands
  * that Redis counts as a modification even when nothing changed (SET, APPEND, SETRANGE of a non-empty value,
- * INCRBY, INCRBYFLOAT, LSET, LMOVE, HSET, EXPIRE that answered 1). Each write is one new version of the key.
+ * INCRBY, INCRBYFLOAT, LSET, LMOVE, HSET, EXPIRE that answered 1, ZADD that changed a score and changed it
+ * back). Each write is one new version of the key.
  */
 import { Buffer } from "node:buffer";
 import type { FuseDB } from "../src/db.js";

@@ -67,9 +67,25 @@ export function zadd(
   opts: ZAddOptions,
   nowMs: number,
 ): number | null {
+  return zaddCounted(ks, key, pairs, opts, nowMs).reply;
+}
+
+/**
+ * {@link zadd}, also saying how many members it added and how many score changes it made, pair by pair (a
+ * member named twice may change twice, even back to its old score). Redis signals the key modified (a new
+ * version, a keyspace event) when added + updated > 0 (redis.io/commands/zadd: CH counts the same changes),
+ * even if the set ends as it began.
+ */
+export function zaddCounted(
+  ks: RedisKeyspace,
+  key: string,
+  pairs: [score: number, member: ByteString][],
+  opts: ZAddOptions,
+  nowMs: number,
+): { reply: number | null; added: number; changed: number } {
   checkZAdd(pairs, opts);
   const existing = ks.get(key, "zset", nowMs);
-  if (!existing && opts.xx) return opts.incr ? null : 0;
+  if (!existing && opts.xx) return { reply: opts.incr ? null : 0, added: 0, changed: 0 };
   const z = existing ?? ks.getOrCreate(key, "zset", nowMs, fresh);
   let added = 0;
   let changed = 0;
@@ -94,8 +110,8 @@ export function zadd(
     }
   }
   ks.settle(key);
-  if (opts.incr) return incrResult;
-  return opts.ch ? added + changed : added;
+  const reply = opts.incr ? incrResult : opts.ch ? added + changed : added;
+  return { reply, added, changed };
 }
 
 /** ZINCRBY: ZADD INCR without flags; returns the new score. */
