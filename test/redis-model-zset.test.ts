@@ -182,6 +182,36 @@ describe("ZADD flags (redis.io/commands/zadd)", () => {
     expect(zsets.zadd(ks, "none", [[1, "x"]], { xx: true }, 0)).toBe(0);
     expect(keys.exists(ks, ["none"], 0)).toBe(0);
   });
+  it("counts each score change, even one undone by a later pair (CH's count: the key is signalled modified)", () => {
+    // Real Redis 7.0.15: ZADD z 5 a; ZADD z CH XX 1 a 5 a answers 2, and the set ends as it began.
+    const ks = zsetOf([[5, "a"]]);
+    expect(
+      zsets.zaddCounted(
+        ks,
+        "z",
+        [
+          [1, "a"],
+          [5, "a"],
+        ],
+        { xx: true },
+        0,
+      ),
+    ).toEqual({ reply: 0, added: 0, changed: 2 });
+    expect(
+      zsets.zadd(
+        ks,
+        "z",
+        [
+          [1, "a"],
+          [5, "a"],
+        ],
+        { xx: true, ch: true },
+        0,
+      ),
+    ).toBe(2);
+    expect(all(ks)).toEqual([["a", 5]]);
+    expect(zsets.zaddCounted(ks, "z", [[5, "a"]], {}, 0)).toEqual({ reply: 0, added: 0, changed: 0 });
+  });
   it("doc example: ZADD 1 one, 1 uno, 2 two 3 three; ZINCRBY (redis.io/commands/zincrby)", () => {
     const ks = zsetOf([[1, "one"]]);
     expect(zsets.zadd(ks, "z", [[1, "uno"]], {}, 0)).toBe(1);
