@@ -1,7 +1,8 @@
 /**
  * Data-type costs as collections grow (issue 14): HSET of a new field, LPUSH + RPOP, SADD, ZADD and
  * ZRANGEBYSCORE of a 10-member window on one collection of 10, 1k, 100k and 1M elements — µs per operation
- * and bytes written per operation (WAL + segments + manifest) — then DEL of the largest collection against
+ * and bytes written per operation, the WAL's apart from the segments' and manifest's, each row on a fresh
+ * engine whose preload's background work has gone idle first — then DEL of the largest collection against
  * one small write, and a sliding-window rate limiter (ZREMRANGEBYSCORE + ZCARD + ZADD in one atomic call
  * per request) at 64 requests in flight beside the counters workload (INCR) in the same run, on the real
  * disk with fsync durability. A flat row means the cost does not depend on the collection's size.
@@ -29,10 +30,31 @@ const OPS = Number(values.ops);
 const SECONDS = Number(values.seconds);
 const LOAD_BATCH = 5000;
 
-/** Bytes the engine has written to disk so far. */
-function written(db: FuseDB): number {
+/** Bytes the engine has written to disk so far: the WAL's, and the tree's (segments by flushes and merges, manifest). */
+function written(db: FuseDB): { wal: number; tree: number } {
   const s = db.stats();
-  return s.wal.bytesWritten + s.tree.segmentBytesWritten + s.tree.manifestBytes;
+  return { wal: s.wal.bytesWritten, tree: s.tree.segmentBytesWritten + s.tree.manifestBytes };
+}
+
+/** Polls between two looks at the engine's background work, in ms. */
+const SETTLE_POLL_MS = 10;
+/** Longest wait for the background work after a preload, in ms (then the row is marked unsettled). */
+const SETTLE_MAX_MS = 300_000;
+
+/**
+ * Waits until `db.stats().background.idle` holds on two polls in a row (as bench/cell.ts does), or
+ * SETTLE_MAX_MS passed: a preload leaves flushes and merges queued, and measuring while they run charges
+ * their time and their bytes to the operations.
+ */
+async function settle(db: FuseDB): Promise<{ settleMs: number; settled: boolean }> {
+  const started = performance.now();
+  let idlePolls = 0;
+  while (performance.now() - started < SETTLE_MAX_MS) {
+    idlePolls = db.stats().background.idle ? idlePolls + 1 : 0;
+    if (idlePolls >= 2) return { settleMs: performance.now() - started, settled: true };
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+  }
+  return { settleMs: performance.now() - started, settled: false };
 }
 
 interface Kind {
@@ -117,24 +139,73 @@ interface Row {
   kind: string;
   size: number;
   usPerOp: number;
-  bytesPerOp: number;
+  /** WAL bytes per operation: the operation's own record. */
+  walBytesPerOp: number;
+  /** Segment and manifest bytes per operation written while the operations ran (their flushes and merges). */
+  treeBytesPerOp: number;
+  /**
+   * Segment and manifest bytes per operation from the start of the operations until the background work
+   * they left went idle: their whole amortized tree cost (one merge of a big leaf weighs much over few ops).
+   */
+  settledTreeBytesPerOp: number;
+  /** Background jobs that ran from the start of the operations until idle again: what the tree bytes were. */
+  jobs: { flushes: number; merges: number; splits: number };
+  /** ms waited after the preload for the background work to go idle; whether it did. */
+  settleMs: number;
+  settled: boolean;
+  /** Whether background work was running when the operations ended (their own flushes or merges). */
+  busyAtEnd: boolean;
 }
 
-async function measureKind(db: FuseDB, kind: Kind, size: number, tag: string): Promise<Row> {
-  const key = `${tag}:${size}`;
-  await kind.load(db, key, size);
-  await db.checkpoint();
-  const before = written(db);
-  const started = performance.now();
-  for (let i = 0; i < OPS; i++) await kind.op(db, key, i);
-  const ms = performance.now() - started;
-  return { kind: kind.name, size, usPerOp: (ms * 1000) / OPS, bytesPerOp: (written(db) - before) / OPS };
+/**
+ * One row on a fresh engine in its own directory (no earlier row's collections or their merges): preload,
+ * checkpoint, wait for the background work to go idle, then OPS operations timed and their bytes counted.
+ */
+async function measureKind(kind: Kind, size: number): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), "fusedb-bench-types-row-"));
+  const db = await open(dir);
+  try {
+    const key = `${kind.name.split(" ")[0]}:${size}`;
+    await kind.load(db, key, size);
+    await db.checkpoint();
+    const { settleMs, settled } = await settle(db);
+    const before = written(db);
+    const jobs0 = db.stats().tree;
+    const started = performance.now();
+    for (let i = 0; i < OPS; i++) await kind.op(db, key, i);
+    const ms = performance.now() - started;
+    const after = written(db);
+    const busyAtEnd = !db.stats().background.idle;
+    await settle(db);
+    const settledTree = written(db).tree;
+    const jobs1 = db.stats().tree;
+    return {
+      kind: kind.name,
+      size,
+      usPerOp: (ms * 1000) / OPS,
+      walBytesPerOp: (after.wal - before.wal) / OPS,
+      treeBytesPerOp: (after.tree - before.tree) / OPS,
+      settledTreeBytesPerOp: (settledTree - before.tree) / OPS,
+      jobs: {
+        flushes: jobs1.flushes - jobs0.flushes,
+        merges: jobs1.merges - jobs0.merges,
+        splits: jobs1.splits - jobs0.splits,
+      },
+      settleMs,
+      settled,
+      busyAtEnd,
+    };
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** DEL of a collection of `size` elements, against one small write, in ms. */
 async function measureDelete(db: FuseDB, size: number): Promise<{ delMs: number; smallWriteMs: number }> {
   await KINDS[0]?.load(db, "del:big", size);
   await db.checkpoint();
+  await settle(db);
   let t = performance.now();
   await db.strings.set("small", "1");
   const smallWriteMs = performance.now() - t;
@@ -169,10 +240,13 @@ async function main(): Promise<void> {
   try {
     for (const kind of KINDS) {
       for (const size of SIZES) {
-        const row = await measureKind(db, kind, size, kind.name.split(" ")[0] as string);
+        const row = await measureKind(kind, size);
         rows.push(row);
         console.log(
-          `${row.kind} @ ${size}: ${row.usPerOp.toFixed(1)} µs/op, ${row.bytesPerOp.toFixed(0)} B/op`,
+          `${row.kind} @ ${size}: ${row.usPerOp.toFixed(1)} µs/op, WAL ${row.walBytesPerOp.toFixed(0)} B/op, ` +
+            `segments+manifest ${row.treeBytesPerOp.toFixed(0)} B/op, ${row.settledTreeBytesPerOp.toFixed(0)} ` +
+            `once idle again; ${JSON.stringify(row.jobs)} (settled ${row.settled ? "" : "NOT "}` +
+            `after ${row.settleMs.toFixed(0)} ms${row.busyAtEnd ? "; background busy at the end" : ""})`,
         );
       }
     }
@@ -217,13 +291,27 @@ function report(
     "",
     `\`npm run bench:types -- --sizes ${SIZES.join(",")} --ops ${OPS} --seconds ${SECONDS}\` (real disk, fsync).`,
     "",
-    `| operation | ${SIZES.map((s) => `µs/op @ ${s}`).join(" | ")} | ${SIZES.map((s) => `B/op @ ${s}`).join(" | ")} |`,
-    `|---|${SIZES.map(() => "---:").join("|")}|${SIZES.map(() => "---:").join("|")}|`,
+    "Each row runs on a fresh engine: preload, checkpoint, then the operations start once",
+    "`stats().background.idle` holds (the preload's flushes and merges are not charged to them). WAL B/op is",
+    "the operations' own records; tree B/op the segment and manifest bytes written while they ran (their",
+    "flushes and the merges those cause), then in parentheses until the work they left went idle again.",
+    "`*`: background work still running when the operations ended.",
+    "",
+    `| operation | ${SIZES.map((s) => `µs/op @ ${s}`).join(" | ")} | ${SIZES.map((s) => `WAL B/op @ ${s}`).join(" | ")} | ${SIZES.map((s) => `tree B/op @ ${s}`).join(" | ")} |`,
+    `|---|${SIZES.map(() => "---:").join("|")}|${SIZES.map(() => "---:").join("|")}|${SIZES.map(() => "---:").join("|")}|`,
   ];
   for (const k of kinds) {
     const of = (s: number) => rows.find((r) => r.kind === k && r.size === s);
+    const busy = (s: number) => (of(s)?.busyAtEnd ? "*" : "");
     lines.push(
-      `| ${k} | ${SIZES.map((s) => of(s)?.usPerOp.toFixed(1)).join(" | ")} | ${SIZES.map((s) => of(s)?.bytesPerOp.toFixed(0)).join(" | ")} |`,
+      `| ${k} | ${SIZES.map((s) => of(s)?.usPerOp.toFixed(1)).join(" | ")} | ${SIZES.map((s) => of(s)?.walBytesPerOp.toFixed(0)).join(" | ")} | ${SIZES.map((s) => `${of(s)?.treeBytesPerOp.toFixed(0)}${busy(s)} (${of(s)?.settledTreeBytesPerOp.toFixed(0)})`).join(" | ")} |`,
+    );
+  }
+  const unsettled = rows.filter((r) => !r.settled);
+  if (unsettled.length > 0) {
+    lines.push(
+      "",
+      `Not idle within ${SETTLE_MAX_MS / 1000} s after the preload: ${unsettled.map((r) => `${r.kind} @ ${r.size}`).join(", ")}.`,
     );
   }
   lines.push(
