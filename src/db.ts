@@ -33,7 +33,7 @@ import type { RecoveryInfo } from "./recovery.js";
 import { scanDocuments } from "./tree/document-scan.js";
 import type { KeyRange } from "./tree/key-range.js";
 import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
-import { pinReads, runTransaction, type TxHost } from "./tx/run.js";
+import { beginTransaction, pinReads, runTransaction, type TxHost } from "./tx/run.js";
 import { Snapshot } from "./tx/snapshot.js";
 import type { Transaction, TransactionOptions } from "./tx/transaction.js";
 import { Hashes } from "./types/hashes.js";
@@ -423,6 +423,19 @@ export class FuseDB {
    */
   transaction<T>(fn: (tx: Transaction) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
     return runTransaction(this.txHost(), fn, options);
+  }
+
+  /**
+   * Starts an explicit transaction (src/tx/transaction.ts, docs/transactions.md): the same reads, writes,
+   * savepoints and commit as `db.transaction`'s callback handle, but ended by the caller — `await
+   * tx.commit()` (one WAL record, acknowledged after fdatasync) or `await tx.rollback()` (or `await using`,
+   * which rolls back unless committed). A conflict at commit rejects with TxConflictError
+   * (FUSEDB_TX_CONFLICT) and writes nothing; it is not retried. Until it ends, the transaction pins its
+   * snapshot like `db.snapshot()`: end every transaction you begin.
+   * @throws InvalidArgumentError for bad options (`retries` other than 0 included); ClosedError after close.
+   */
+  begin(options?: TransactionOptions): Transaction {
+    return beginTransaction(this.txHost(), options);
   }
 
   /**

@@ -53,7 +53,10 @@ interface SavepointMark {
   readonly local: ReadonlyMap<KeyString, Entry>;
 }
 
-/** The transaction handle passed to the callback of `db.transaction`; see the module comment. */
+/**
+ * A transaction: the handle passed to the callback of `db.transaction`, or the one `db.begin()` returns and
+ * the caller ends with `commit()` or `rollback()`; see the module comment.
+ */
 export class Transaction {
   private readonly writes: { key: KeyString; m: CapturedMutation }[] = [];
   /** Each written key's state after this transaction's writes. */
@@ -69,12 +72,16 @@ export class Transaction {
   private tail: Promise<void> = Promise.resolve();
   private ended = false;
 
-  /** @internal Built by `db.transaction`. */
+  /**
+   * @internal Built by `db.transaction` (an attempt of its callback) or `db.begin` (`explicit`: the caller
+   * ends it with {@link commit} or {@link rollback}).
+   */
   constructor(
     private readonly pipeline: CommitPipeline,
     private readonly reads: SnapshotReads,
     readonly isolation: Isolation,
     private readonly options: ResolvedOptions,
+    private readonly explicit = false,
   ) {}
 
   /**
@@ -205,12 +212,57 @@ export class Transaction {
     return this.reads.pin.lsn;
   }
 
+  /** Whether the transaction has ended (committed, rolled back, or its attempt over): its calls throw. */
+  get done(): boolean {
+    return this.ended;
+  }
+
+  /**
+   * Commits a transaction from `db.begin()`: checks for conflicts and writes the buffered writes as one WAL
+   * record, acknowledged after fdatasync (none if nothing was written). The transaction ends whatever the
+   * outcome, releasing its snapshot; it is never rerun (that is `db.transaction(fn)`'s retry loop).
+   * @throws TxConflictError (FUSEDB_TX_CONFLICT, attempts 1) on a conflict, nothing written;
+   *   InvalidArgumentError if the transaction has ended, a write is still in flight (the transaction stays
+   *   open), or it is `db.transaction`'s (that one commits when its callback returns); SnapshotTooOldError;
+   *   the errors of every write (ClosedError, PoisonedError, ReadOnlyError, ...), nothing written.
+   */
+  async commit(): Promise<void> {
+    this.assertExplicit("commit");
+    this.assertSettled();
+    const versions = this.pipeline.versions;
+    try {
+      if ((await this.commitRecord()) !== undefined) versions.txCommitted++;
+    } catch (err) {
+      if (!(err instanceof TxConflictError)) throw err;
+      versions.txConflicts++;
+      throw new TxConflictError(1, err.key);
+    } finally {
+      this.end();
+    }
+  }
+
+  /**
+   * Ends a transaction from `db.begin()` without writing anything, releasing its snapshot. Idempotent: a
+   * transaction already ended (committed, rolled back) is left as it is.
+   * @throws InvalidArgumentError for `db.transaction`'s handle (throw from its callback to roll back).
+   */
+  rollback(): Promise<void> {
+    this.assertExplicit("rollback");
+    this.end();
+    return Promise.resolve();
+  }
+
+  /** `await using tx = db.begin()` rolls back at the end of the block unless committed. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.explicit ? this.rollback() : Promise.resolve();
+  }
+
   /**
    * @internal Checks for conflicts and commits the buffered writes as one record (none if there are none).
    * Resolves with its LSN, or undefined if nothing was written.
-   * @throws TxConflictError (attempts 0: the runner counts) and what any write throws.
+   * @throws TxConflictError (attempts 0: the caller counts) and what any write throws.
    */
-  async commit(): Promise<number | undefined> {
+  async commitRecord(): Promise<number | undefined> {
     this.assertSettled();
     this.ended = true;
     // A read-only attempt under snapshot isolation read one consistent snapshot: nothing to check; nor on a
@@ -332,7 +384,16 @@ export class Transaction {
     if (this.ended) {
       throw new InvalidArgumentError(
         "FUSEDB_INVALID_ARGUMENT",
-        "the transaction has ended (commit or retry)",
+        "the transaction has ended (committed, rolled back, or its attempt is over)",
+      );
+    }
+  }
+
+  private assertExplicit(what: string): void {
+    if (!this.explicit) {
+      throw new InvalidArgumentError(
+        "FUSEDB_INVALID_ARGUMENT",
+        `${what} is for db.begin()'s transactions: db.transaction(fn) commits when fn returns, and rolls back if it throws`,
       );
     }
   }
