@@ -16,6 +16,7 @@ import { TestDisk } from "./helpers/sim-disk.js";
 describe("db.begin", () => {
   it("commits as one record, sees its own writes, hides them from others until then", async () => {
     const db = await openMem(new TestDisk());
+    const sub = db.subscribe({ prefix: "" });
     await db.set("a", 1);
     const tx = db.begin();
     expect(db.stats().snapshots.live).toBe(1);
@@ -28,9 +29,14 @@ describe("db.begin", () => {
     expect(tx.done).toBe(true);
     expect((await db.get("a"))?.value).toBe(2);
     expect((await db.get("b"))?.value).toBe("x");
-    const a = await db.get("a");
-    const b = await db.get("b");
-    expect(a?.lsn).toBe(b?.lsn); // one record
+    const events = sub[Symbol.asyncIterator]();
+    const first = (await events.next()).value; // the plain set before BEGIN
+    const e1 = (await events.next()).value;
+    const e2 = (await events.next()).value;
+    expect([first.key, e1.key, e2.key]).toEqual(["a", "a", "b"]);
+    expect(e1.lsn).toBe(e2.lsn); // one record
+    expect(e1.lsn).toBeGreaterThan(first.lsn);
+    await sub.return();
     expect(db.stats().snapshots.live).toBe(0);
     expect(db.stats().snapshots.txCommitted).toBe(1);
     await expect(tx.get("a")).rejects.toMatchObject({ code: "FUSEDB_INVALID_ARGUMENT" });
