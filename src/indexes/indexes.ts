@@ -31,6 +31,7 @@ import {
   indexSpec,
 } from "./index-arguments.js";
 import { catalogEffect, defOf, IndexCatalog, type IndexDef } from "./index-catalog.js";
+import { notFound, notReady } from "./index-errors.js";
 import { CATALOG_END, CATALOG_PREFIX, catalogKey, entryPrefix, isCatalogKey } from "./index-keys.js";
 import { maintainIndexes } from "./maintain.js";
 import { buildStep, queryIndex } from "./query.js";
@@ -219,12 +220,4 @@ function infoOf(def: IndexDef): IndexInfo {
   };
   if (def.error !== undefined) out.error = def.error;
   return out;
-}
-
-function notFound(name: string): IndexError {
-  return new IndexError("FUSEDB_INDEX_NOT_FOUND", `no index ${name}`, name);
-}
-
-function notReady(name: string): IndexError {
-  return new IndexError("FUSEDB_INDEX_NOT_READY", `index ${name} is not ready`, name);
 }
