@@ -135,7 +135,8 @@ export class Indexes implements WriteHook {
   }
 
   /**
-   * Waits until the index's build ends. Resolves with its info once ready.
+   * Waits until the index's build ends. Resolves with its info once ready and the build's records are
+   * visible (a query then finds every document the build indexed).
    * @throws IndexError FUSEDB_INDEX_NOT_FOUND (also if dropped meanwhile); FUSEDB_UNIQUE_VIOLATION if a
    *   unique build met duplicates (state `failed`); ClosedError if the database closed first.
    */
@@ -145,7 +146,12 @@ export class Indexes implements WriteHook {
     for (;;) {
       const def = this.catalog.byName(n);
       if (def === undefined) throw notFound(n);
-      if (def.state === "ready") return infoOf(def);
+      if (def.state === "ready") {
+        // The catalog is as of the last record appended: the build's last step may not be durable (nor
+        // visible to queries) yet. Wait until it is, so a query right after finds what the build indexed.
+        await this.pipeline.appendedVisible();
+        return infoOf(def);
+      }
       if (def.state === "failed") {
         throw new IndexError("FUSEDB_UNIQUE_VIOLATION", def.error ?? `index ${n} failed`, n);
       }

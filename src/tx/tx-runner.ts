@@ -128,11 +128,9 @@ export abstract class TxTypes {
   private makeRunner(): OpRunner {
     const keyBytesMax = this.limits.keyBytesMax;
     return {
-      key: (key: unknown): KeyString => {
-        const k = toKeyString(key, keyBytesMax);
-        this.assertOpen();
-        return k;
-      },
+      // No check of the attempt here: some operations convert keys inside themselves (src/types/zset-txn.ts),
+      // and run again at commit; typedWrite and typedRead check it.
+      key: (key: unknown): KeyString => toKeyString(key, keyBytesMax),
       bytes: (v: unknown, what: string): string => {
         if (typeof v !== "string" && !(v instanceof Uint8Array)) {
           throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `${what} must be a string or Uint8Array`);
