@@ -10,7 +10,10 @@ import type { CommitPipeline } from "../commit-pipeline.js";
 import type { Json } from "../doc/json.js";
 import { type KeyInput, toKeyString, userKeyBytes } from "../doc/key.js";
 import { ClosedError } from "../errors.js";
+import type { IndexQuery } from "../indexes/index-arguments.js";
+import { runOn, type StateView } from "../types/view.js";
 import type { ScanEntry, ScanOptions, Versioned } from "../types.js";
+import { queryAtSnapshot, snapshotView } from "./snapshot-query.js";
 import { type SnapshotReads, versionedOf } from "./snapshot-reads.js";
 
 /** A read-only view at one point; see the module comment. */
@@ -52,6 +55,24 @@ export class Snapshot {
       const bytes = userKeyBytes(k);
       return { key: bytes.toString("utf8"), keyBytes: bytes, ...versionedOf(entry.value as Json, entry) };
     });
+  }
+
+  /**
+   * Documents found through a secondary index (as `db.query`, docs/indexes.md), as the index and the
+   * documents were at the snapshot. The index must have been ready at the snapshot.
+   * @throws InvalidArgumentError for a bad query; IndexError FUSEDB_INDEX_NOT_FOUND, FUSEDB_INDEX_NOT_READY;
+   *   as {@link get}.
+   */
+  async query(q: IndexQuery): Promise<ScanEntry[]> {
+    this.assertOpen();
+    const view = snapshotView(this.reads);
+    const onSnapshot = <T>(fn: (v: StateView) => T): Promise<T> => runOn(view, fn);
+    const found = await queryAtSnapshot(q, onSnapshot, new Map(), {
+      nowMs: this.reads.atMs,
+      answerTime: () => this.pipeline.answerTime(this.reads.atMs),
+      clockFloorMs: () => this.pipeline.clockFloorMs(),
+    });
+    return found.entries;
   }
 
   /** Releases what the snapshot pins. Idempotent; later reads throw ClosedError. */
