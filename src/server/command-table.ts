@@ -96,7 +96,7 @@ export interface CommandSpec {
    * A data-type command as one pure operation over the engine's types (src/types/): `prepare` parses the
    * arguments (throwing CommandError for bad ones, before any engine call) and returns the operation, which
    * the handler runs as one engine call (`db.types.write` or, for a read, `db.types.read`; inside BEGIN, one
- * `tx.typed` call of the connection's transaction) and which EXEC
+   * `tx.typed` call of the connection's transaction) and which EXEC
    * runs with the other queued ones in one atomic call. Built by {@link typedCommand}.
    */
   readonly typed?: TypedOp;

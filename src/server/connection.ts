@@ -326,7 +326,7 @@ export class Connection implements ClientState, CommandContext {
       this.finish(slot, reply, endMs);
     };
     // A write may make blocked pops ready: Redis serves them before the next command, so the reply waits.
-    const serves = spec.flags.includes("write") || spec.name === "exec";
+    const serves = spec.flags.includes("write") || spec.name === "exec" || spec.name === "commit";
     const served = (reply: Reply | typeof NO_REPLY): void => {
       const settling = serves ? this.server.db.popWaiters.settled() : undefined;
       if (settling === undefined) done(reply);

@@ -6,7 +6,17 @@
  * snapshot plus its own writes and reach the WAL only at COMMIT. Data commands call these, never the
  * engine's data methods, so no command writes around an open transaction.
  */
-import type { FuseDB, Json, KeyInput, Mutation, Transaction, Versioned } from "../index.js";
+import type {
+  FuseDB,
+  IndexQuery,
+  Json,
+  KeyInput,
+  Mutation,
+  ScanEntry,
+  Transaction,
+  Versioned,
+} from "../index.js";
+import type { OpRunner } from "../types/runner.js";
 import type { Txn } from "../types/txn.js";
 import type { CommandContext } from "./context.js";
 
@@ -20,11 +30,19 @@ export interface DataAccess {
   readNow<T>(fn: (t: Txn) => T): T | Promise<T>;
   /** A document (`db.get`). */
   get(key: KeyInput): Promise<Versioned | undefined>;
-  set(key: KeyInput, value: Json, options: { ifVersion?: number; ttlMs?: number }): Promise<{ version: number }>;
+  set(
+    key: KeyInput,
+    value: Json,
+    options: { ifVersion?: number; ttlMs?: number },
+  ): Promise<{ version: number }>;
   delete(key: KeyInput, options: { ifVersion?: number }): Promise<{ version: number }>;
   patch(key: KeyInput, patch: Json): Promise<Versioned>;
   /** Mutations all or none, with each one's version and document (`db.batch`). */
   batch(mutations: readonly Mutation[]): Promise<{ version: number; value: Json | undefined }[]>;
+  /** An index query (`db.query`; inside a transaction at its snapshot, with its own writes). */
+  query(q: IndexQuery): Promise<ScanEntry[]>;
+  /** What multi-call operations (counting keys) run on. */
+  readonly runner: OpRunner;
 }
 
 const engines = new WeakMap<FuseDB, DataAccess>();
@@ -32,7 +50,7 @@ const engines = new WeakMap<FuseDB, DataAccess>();
 /** The calls of the connection of `ctx`: into its open transaction, else to the engine. */
 export function dataOf(ctx: CommandContext): DataAccess {
   const tx = ctx.client.transactionBlock.open;
-  if (tx !== undefined) return inTransaction(ctx.server.db, tx);
+  if (tx !== undefined) return inTransaction(tx);
   const db = ctx.server.db;
   let access = engines.get(db);
   if (access === undefined) {
@@ -53,10 +71,12 @@ function autocommit(db: FuseDB): DataAccess {
     delete: (key, options) => db.delete(key, options),
     patch: (key, patch) => db.patch(key, patch),
     batch: async (mutations) => (await db.batch(mutations)).results,
+    query: (q) => db.query(q),
+    runner: types,
   };
 }
 
-function inTransaction(db: FuseDB, tx: Transaction): DataAccess {
+function inTransaction(tx: Transaction): DataAccess {
   return {
     write: (fn) => tx.typed(fn, { write: true }),
     read: (fn) => tx.typed(fn, { write: false }),
@@ -65,15 +85,8 @@ function inTransaction(db: FuseDB, tx: Transaction): DataAccess {
     set: (key, value, options) => tx.set(key, value, options),
     delete: (key, options) => tx.delete(key, options),
     patch: (key, patch) => tx.patch(key, patch),
-    // One typed call: all its mutations apply, or (one throws) none.
-    batch: (mutations) =>
-      tx.typed(
-        (t) =>
-          mutations.map((m) => {
-            const e = t.mutate(db.types.key(m.key), m);
-            return { version: e.version, value: e.value as Json | undefined };
-          }),
-        { write: true },
-      ),
+    batch: async (mutations) => (await tx.batch(mutations)).results,
+    query: (q) => tx.query(q),
+    runner: tx.typesRunner,
   };
 }

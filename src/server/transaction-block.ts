@@ -47,7 +47,6 @@ const NOT_IN_BLOCK: ReadonlyMap<string, string> = new Map([
   ["idx.create", "index builds run in the background, outside any transaction"],
   ["createindex", "index builds run in the background, outside any transaction"],
   ["idx.drop", "index changes are not transactional"],
-  ["fusedb.query", "index queries read the committed state, not the transaction's"],
 ]);
 
 /** The error for `spec` run while a transaction block is open, or undefined if it may run. */

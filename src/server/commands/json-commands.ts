@@ -198,7 +198,7 @@ async function jsonGet(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
     keyArg = split.key;
     paths.push(split.path);
   }
-  const live = await ctx.server.db.get(dbKey(ctx.client.db, keyArg));
+  const live = await dataOf(ctx).get(dbKey(ctx.client.db, keyArg));
   if (live === undefined) {
     ctx.server.stats.keyspaceMisses++;
     return R.null;
