@@ -89,6 +89,9 @@ describe("BEGIN ... COMMIT", () => {
     expect(await a.hgetall("h")).toEqual({ f: "v" });
     expect(await a.lrange("l", 0, -1)).toEqual(["x", "y"]);
     expect(await a.call("JSON.GET", "d", "$.n")).toBe("[3]");
+    expect(await a.dbsize()).toBe(5); // seen, s, h, l, d
+    expect((await a.keys("*")).sort()).toEqual(["d", "h", "l", "s", "seen"]);
+    expect(await b.dbsize()).toBe(1);
     // A write committed by another client after BEGIN is not in its snapshot.
     await b.set("seen", "after");
     expect(await a.get("seen")).toBe("before");
