@@ -106,6 +106,33 @@ describe("data types inside a transaction", () => {
     await db.close();
   });
 
+  it("subscribers get the documents and typed keys of a commit as one group, once durable", async () => {
+    const fs = new TestDisk();
+    const db = await openMem(fs);
+    const sub = db.subscribe({ prefix: "" });
+    const hold = fs.holdSync();
+    const done = db.transaction(async (tx) => {
+      await tx.zsets.zadd("board", [[10, "ann"]]);
+      await tx.set("doc", { n: 1 });
+      await tx.sets.sadd("tags", ["a"]);
+    });
+    await hold.entered;
+    expect(await db.zsets.zcard("board")).toBe(0); // not durable: not visible
+    hold.release();
+    await done;
+    const it = sub[Symbol.asyncIterator]();
+    const got: ChangeEvent[] = [];
+    for (let i = 0; i < 3; i++) got.push((await it.next()).value as ChangeEvent);
+    expect(got.map((e) => [e.key, e.type, e.op])).toEqual([
+      ["board", "zset", "zadd"],
+      ["doc", "json", undefined],
+      ["tags", "set", "sadd"],
+    ]);
+    expect(new Set(got.map((e) => e.lsn)).size).toBe(1);
+    await sub.return();
+    await db.close();
+  });
+
   it("reads see the snapshot: a typed write committed after it began is not seen", async () => {
     const db = await openMem(new TestDisk());
     await db.hashes.hset("h", { f: "old" });
