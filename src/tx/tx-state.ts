@@ -6,8 +6,8 @@
  * inside the commit's one `commitOp`.
  *
  * An operation is pure over its view and throws NeedRead when the view needs I/O (src/types/view.ts): the
- * snapshot is read, cached (a snapshot never changes, so the cache stays true for the whole attempt), the
- * call's writes so far are rolled back and it runs again. Every read that reaches the snapshot is recorded
+ * snapshot is read, cached (a snapshot never changes, so the cache stays true for the whole attempt), and
+ * the call runs again. A write call runs on a fork of the working Txn, absorbed only if it completes. Every read that reaches the snapshot is recorded
  * for the commit's conflict check ({@link TxReadSet}): the key and the entry first answered, and, for a scan
  * of user keys, the range it covered (to the last key returned if its limit cut it). Reads of collection
  * elements and index entries are not recorded as ranges: an operation reaches them through the collection's
@@ -110,14 +110,16 @@ export class TxState {
    * @throws whatever `fn` throws; the snapshot's read errors (SnapshotTooOldError, IoError).
    */
   async write<T>(fn: (t: Txn) => T): Promise<T> {
-    const sp = this.work.savepoint();
     // Bounded: every rerun follows a read that adds to the cache; an operation reads a bounded set.
     for (;;) {
+      // A fork of the working Txn: absorbed if the call succeeds, dropped if it throws (O(the call's writes)).
+      const t = this.work.fork(this.overlay);
       this.view.writing = true;
       try {
-        return fn(this.work);
+        const out = fn(t);
+        this.work.absorb(t);
+        return out;
       } catch (err) {
-        this.work.rollbackTo(sp);
         if (!(err instanceof NeedRead)) throw err;
         this.view.writing = false;
         await this.view.inner.fill(err);
