@@ -7,6 +7,7 @@
  * - snapshot isolation: concurrent HINCRBYs on one hash lose no update (conflict, retry);
  * - 'serializable': a typed read (HGET) of a hash another committer changed conflicts, not under 'snapshot';
  * - a typed write's reads conflict under every isolation (SINTERSTORE's sources);
+ * - 'serializable': a key created inside a key scan it made (DBSIZE) is a phantom and conflicts;
  * - savepoints roll typed writes back; a failing typed call leaves the transaction as before it;
  * - `tx.typed(fn, { write })` runs a raw data-type operation; retries rerun it; onCommit hears the LSN;
  *   a blocking pop does not block inside a transaction.
@@ -196,6 +197,30 @@ describe("data types inside a transaction", () => {
         await expect(done).rejects.toBeInstanceOf(TxConflictError);
         expect(await db.strings.get("decision")).toBeUndefined();
       }
+      await db.close();
+    }
+  });
+
+  it("'serializable': a key created inside a key scan it made (DBSIZE) is a phantom; 'snapshot' lets it through", async () => {
+    for (const isolation of ["snapshot", "serializable"] as const) {
+      const db = await openMem(new TestDisk());
+      await db.strings.set("a", "1");
+      const counted = gate();
+      const created = gate();
+      const done = db.transaction(
+        async (tx) => {
+          const n = await tx.keys.dbsize();
+          counted.open();
+          await created.wait;
+          await tx.strings.set("count", String(n));
+        },
+        { isolation, retries: 0 },
+      );
+      await counted.wait;
+      await db.hashes.hset("zzz", { f: "v" });
+      created.open();
+      if (isolation === "snapshot") await done;
+      else await expect(done).rejects.toBeInstanceOf(TxConflictError);
       await db.close();
     }
   });
