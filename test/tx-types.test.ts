@@ -10,7 +10,8 @@
  * - 'serializable': a key created inside a key scan it made (DBSIZE) is a phantom and conflicts;
  * - savepoints roll typed writes back; a failing typed call leaves the transaction as before it;
  * - `tx.typed(fn, { write })` runs a raw data-type operation; retries rerun it; onCommit hears the LSN;
- *   a blocking pop does not block inside a transaction.
+ *   a blocking pop does not block inside a transaction;
+ * - a snapshot's data-type namespaces read at the snapshot and refuse writes.
  */
 import { describe, expect, it } from "vitest";
 import type { FuseDB } from "../src/db.js";
@@ -307,6 +308,27 @@ describe("data types inside a transaction", () => {
         code: "FUSEDB_INVALID_ARGUMENT",
       },
     );
+    await db.close();
+  });
+
+  it("a snapshot's data-type namespaces read at the snapshot and refuse writes", async () => {
+    const db = await openMem(new TestDisk());
+    await db.hashes.hset("h", { a: "1" });
+    await db.zsets.zadd("z", [[1, "m"]]);
+    const snap = db.snapshot();
+    await db.hashes.hset("h", { a: "2", b: "3" });
+    await db.zsets.zadd("z", [[5, "n"]]);
+    await db.keys.del(["z"]);
+    await db.strings.set("s", "new");
+    expect((await snap.hashes.hgetall("h")).map(([f, v]) => `${str(f)}=${str(v)}`)).toEqual(["a=1"]);
+    expect((await snap.zsets.zrange("z", 0, -1)).map(([m, sc]) => `${str(m)}:${sc}`)).toEqual(["m:1"]);
+    expect(await snap.keys.exists(["s", "h", "z"])).toBe(2);
+    expect(await snap.keys.dbsize()).toBe(2);
+    await expect(snap.hashes.hset("h", { c: "4" })).rejects.toMatchObject({
+      code: "FUSEDB_INVALID_ARGUMENT",
+    });
+    await snap.close();
+    await expect(snap.hashes.hgetall("h")).rejects.toMatchObject({ code: "FUSEDB_CLOSED" });
     await db.close();
   });
 });

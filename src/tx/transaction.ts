@@ -31,7 +31,7 @@ import { Txn, type TxnContext } from "../types/txn.js";
 import { mergePending, type Pair, type StateView } from "../types/view.js";
 import { checkGuard, type WriteGuard } from "../types/write-options.js";
 import type { BatchResult, ScanEntry, ScanOptions, SetOptions, Versioned } from "../types.js";
-import { queryAtSnapshot, scanEntryOf } from "./snapshot-query.js";
+import { answerTimeOf, queryAtSnapshot, scanEntryOf } from "./snapshot-query.js";
 import { type SnapshotReads, versionedOf } from "./snapshot-reads.js";
 import { type OnCommitCall, onCommitInfo, TxTypes } from "./tx-runner.js";
 import { emptyReadSet, TxState } from "./tx-state.js";
@@ -253,19 +253,7 @@ export class Transaction extends TxTypes {
   async typedRead<T>(fn: (t: Txn) => T): Promise<T> {
     this.assertOpen();
     const { value, gets, usedTime } = await this.state.read(fn, ++this.readCalls);
-    // An answer that depends on a time above the durable clock floor waits until that time is durable, as
-    // the database's reads do (src/types/runner.ts `dependsOnTime`).
-    const atMs = this.reads.atMs;
-    const floorMs = this.pipeline.clockFloorMs();
-    if (atMs > floorMs) {
-      for (const e of gets.values()) {
-        const at = e?.value === undefined ? undefined : e.expiresAtMs;
-        if (at !== undefined && at > floorMs && (usedTime || at <= atMs)) {
-          await this.pipeline.answerTime(atMs);
-          break;
-        }
-      }
-    }
+    await answerTimeOf(this.pipeline, this.reads.atMs, gets, usedTime);
     return value;
   }
 
