@@ -34,7 +34,7 @@ import type { BatchResult, ScanEntry, ScanOptions, SetOptions, Versioned } from 
 import { answerTimeOf, queryAtSnapshot, scanEntryOf } from "./snapshot-query.js";
 import { type SnapshotReads, versionedOf } from "./snapshot-reads.js";
 import { type OnCommitCall, onCommitInfo, TxTypes } from "./tx-runner.js";
-import { emptyReadSet, TxState } from "./tx-state.js";
+import { emptyReadSet, firstConflict, TxState } from "./tx-state.js";
 
 /** How strictly concurrent transactions are kept apart; see the module comment. */
 export type Isolation = "snapshot" | "serializable";
@@ -310,7 +310,10 @@ export class Transaction extends TxTypes {
     const check = this.options.recoveryMode !== "skip-tx-conflicts";
     const writeKeys = new Set(this.state.work.ownWrites().keys());
     const r = await this.pipeline.commitOp((view, ctx) => {
-      const clash = check ? this.conflict(writeKeys) : undefined;
+      const serializable = this.isolation === "serializable";
+      const clash = check
+        ? firstConflict(this.pipeline, this.reads.pin.lsn, this.readSet, writeKeys, serializable)
+        : undefined;
       if (clash !== undefined) throw new TxConflictError(0, keyToText(clash));
       const { bases, writeReads } = this.readSet;
       const checked = this.isolation === "serializable" ? [...bases.keys()] : [...writeKeys, ...writeReads];
@@ -355,27 +358,6 @@ export class Transaction extends TxTypes {
         "the transaction has ended (commit or retry)",
       );
     }
-  }
-
-  /** The first key written after the snapshot that this transaction must not have seen changed, if any. */
-  private conflict(writeKeys: ReadonlySet<KeyString>): KeyString | undefined {
-    const { readKeys, writeReads, ranges, writeRanges, indexRanges } = this.readSet;
-    const serializable = this.isolation === "serializable";
-    let clash: KeyString | undefined;
-    this.pipeline.someWriteAfter(this.reads.pin.lsn, (k) => {
-      const internal = isInternalKey(k);
-      const hit =
-        writeKeys.has(k) ||
-        writeReads.has(k) ||
-        (!internal && writeRanges.some((r) => inRange(k, r))) ||
-        (serializable &&
-          (readKeys.has(k) ||
-            (!internal && ranges.some((r) => inRange(k, r))) ||
-            (internal && indexRanges.some((r) => inRange(k, r)))));
-      if (hit) clash = k;
-      return hit;
-    });
-    return clash;
   }
 
   /** A Txn for a run of this transaction's operations: at a call, or at commit (`ctx` of the record). */

@@ -13,9 +13,11 @@
  * elements and index entries are not recorded as ranges: an operation reaches them through the collection's
  * typed key (its generation) or the index's bounds, which are recorded.
  */
+
+import type { CommitPipeline } from "../commit-pipeline.js";
 import type { Entry } from "../doc/entry.js";
 import { isInternalKey, type KeyString } from "../doc/key.js";
-import type { KeyRange } from "../tree/key-range.js";
+import { inRange, type KeyRange } from "../tree/key-range.js";
 import { Txn, type TxnContext } from "../types/txn.js";
 import { type CachingView, NeedRead, type Pair, type ScanRequest, type StateView } from "../types/view.js";
 import { snapshotView } from "./snapshot-query.js";
@@ -47,6 +49,37 @@ export function emptyReadSet(): TxReadSet {
     writeRanges: [],
     indexRanges: [],
   };
+}
+
+/**
+ * The first key written by a record after LSN `pinLsn` that a transaction with `readSet` and `writeKeys`
+ * must not have seen changed (src/tx/transaction.ts, module comment), if any: a key it wrote or one of its
+ * writes read, or inside a range one of its writes scanned; under `serializable` also a key it read, a
+ * user key inside a range it scanned, an index entry inside a range it queried.
+ */
+export function firstConflict(
+  pipeline: CommitPipeline,
+  pinLsn: number,
+  readSet: TxReadSet,
+  writeKeys: ReadonlySet<KeyString>,
+  serializable: boolean,
+): KeyString | undefined {
+  const { readKeys, writeReads, ranges, writeRanges, indexRanges } = readSet;
+  let clash: KeyString | undefined;
+  pipeline.someWriteAfter(pinLsn, (k) => {
+    const internal = isInternalKey(k);
+    const hit =
+      writeKeys.has(k) ||
+      writeReads.has(k) ||
+      (!internal && writeRanges.some((r) => inRange(k, r))) ||
+      (serializable &&
+        (readKeys.has(k) ||
+          (!internal && ranges.some((r) => inRange(k, r))) ||
+          (internal && indexRanges.some((r) => inRange(k, r)))));
+    if (hit) clash = k;
+    return hit;
+  });
+  return clash;
 }
 
 /** The snapshot as a {@link StateView}, recording what is read (see the module comment). */
