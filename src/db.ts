@@ -445,7 +445,7 @@ export class FuseDB {
    * @throws ClosedError after close.
    */
   snapshot(): Snapshot {
-    return new Snapshot(this.pipeline, pinReads(this.txHost()), this.options.keyBytesMax);
+    return new Snapshot(this.pipeline, pinReads(this.txHost()), this.options);
   }
 
   private txHost(): TxHost {

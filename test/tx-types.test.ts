@@ -7,9 +7,11 @@
  * - snapshot isolation: concurrent HINCRBYs on one hash lose no update (conflict, retry);
  * - 'serializable': a typed read (HGET) of a hash another committer changed conflicts, not under 'snapshot';
  * - a typed write's reads conflict under every isolation (SINTERSTORE's sources);
+ * - 'serializable': a key created inside a key scan it made (DBSIZE) is a phantom and conflicts;
  * - savepoints roll typed writes back; a failing typed call leaves the transaction as before it;
  * - `tx.typed(fn, { write })` runs a raw data-type operation; retries rerun it; onCommit hears the LSN;
- *   a blocking pop does not block inside a transaction.
+ *   a blocking pop does not block inside a transaction;
+ * - a snapshot's data-type namespaces read at the snapshot and refuse writes.
  */
 import { describe, expect, it } from "vitest";
 import type { FuseDB } from "../src/db.js";
@@ -106,6 +108,33 @@ describe("data types inside a transaction", () => {
     await db.close();
   });
 
+  it("subscribers get the documents and typed keys of a commit as one group, once durable", async () => {
+    const fs = new TestDisk();
+    const db = await openMem(fs);
+    const sub = db.subscribe({ prefix: "" });
+    const hold = fs.holdSync();
+    const done = db.transaction(async (tx) => {
+      await tx.zsets.zadd("board", [[10, "ann"]]);
+      await tx.set("doc", { n: 1 });
+      await tx.sets.sadd("tags", ["a"]);
+    });
+    await hold.entered;
+    expect(await db.zsets.zcard("board")).toBe(0); // not durable: not visible
+    hold.release();
+    await done;
+    const it = sub[Symbol.asyncIterator]();
+    const got: ChangeEvent[] = [];
+    for (let i = 0; i < 3; i++) got.push((await it.next()).value as ChangeEvent);
+    expect(got.map((e) => [e.key, e.type, e.op])).toEqual([
+      ["board", "zset", "zadd"],
+      ["doc", "json", undefined],
+      ["tags", "set", "sadd"],
+    ]);
+    expect(new Set(got.map((e) => e.lsn)).size).toBe(1);
+    await sub.return();
+    await db.close();
+  });
+
   it("reads see the snapshot: a typed write committed after it began is not seen", async () => {
     const db = await openMem(new TestDisk());
     await db.hashes.hset("h", { f: "old" });
@@ -169,6 +198,30 @@ describe("data types inside a transaction", () => {
         await expect(done).rejects.toBeInstanceOf(TxConflictError);
         expect(await db.strings.get("decision")).toBeUndefined();
       }
+      await db.close();
+    }
+  });
+
+  it("'serializable': a key created inside a key scan it made (DBSIZE) is a phantom; 'snapshot' lets it through", async () => {
+    for (const isolation of ["snapshot", "serializable"] as const) {
+      const db = await openMem(new TestDisk());
+      await db.strings.set("a", "1");
+      const counted = gate();
+      const created = gate();
+      const done = db.transaction(
+        async (tx) => {
+          const n = await tx.keys.dbsize();
+          counted.open();
+          await created.wait;
+          await tx.strings.set("count", String(n));
+        },
+        { isolation, retries: 0 },
+      );
+      await counted.wait;
+      await db.hashes.hset("zzz", { f: "v" });
+      created.open();
+      if (isolation === "snapshot") await done;
+      else await expect(done).rejects.toBeInstanceOf(TxConflictError);
       await db.close();
     }
   });
@@ -255,6 +308,27 @@ describe("data types inside a transaction", () => {
         code: "FUSEDB_INVALID_ARGUMENT",
       },
     );
+    await db.close();
+  });
+
+  it("a snapshot's data-type namespaces read at the snapshot and refuse writes", async () => {
+    const db = await openMem(new TestDisk());
+    await db.hashes.hset("h", { a: "1" });
+    await db.zsets.zadd("z", [[1, "m"]]);
+    const snap = db.snapshot();
+    await db.hashes.hset("h", { a: "2", b: "3" });
+    await db.zsets.zadd("z", [[5, "n"]]);
+    await db.keys.del(["z"]);
+    await db.strings.set("s", "new");
+    expect((await snap.hashes.hgetall("h")).map(([f, v]) => `${str(f)}=${str(v)}`)).toEqual(["a=1"]);
+    expect((await snap.zsets.zrange("z", 0, -1)).map(([m, sc]) => `${str(m)}:${sc}`)).toEqual(["m:1"]);
+    expect(await snap.keys.exists(["s", "h", "z"])).toBe(2);
+    expect(await snap.keys.dbsize()).toBe(2);
+    await expect(snap.hashes.hset("h", { c: "4" })).rejects.toMatchObject({
+      code: "FUSEDB_INVALID_ARGUMENT",
+    });
+    await snap.close();
+    await expect(snap.hashes.hgetall("h")).rejects.toMatchObject({ code: "FUSEDB_CLOSED" });
     await db.close();
   });
 });

@@ -42,6 +42,28 @@ export function scanEntryOf(k: KeyString, entry: Entry): ScanEntry {
   return out;
 }
 
+/**
+ * A data-type read's answer that depends on a time above the durable clock floor waits until that time is
+ * durable, as the database's reads do (src/types/runner.ts `dependsOnTime`): a key read live at the floor
+ * with an expiry at or before `atMs`, or (`usedTime`: a TTL was answered) any expiry above the floor.
+ */
+export async function answerTimeOf(
+  pipeline: { clockFloorMs(): number; answerTime(nowMs: number): Promise<unknown> },
+  atMs: number,
+  gets: ReadonlyMap<KeyString, Entry | undefined>,
+  usedTime: boolean,
+): Promise<void> {
+  const floorMs = pipeline.clockFloorMs();
+  if (atMs <= floorMs) return;
+  for (const e of gets.values()) {
+    const at = e?.value === undefined ? undefined : e.expiresAtMs;
+    if (at !== undefined && at > floorMs && (usedTime || at <= atMs)) {
+      await pipeline.answerTime(atMs);
+      return;
+    }
+  }
+}
+
 /** The time of a snapshot's answers: its clock time, and the pipeline's durable clock floor. */
 export interface SnapshotTime {
   readonly nowMs: number;

@@ -31,10 +31,10 @@ import { Txn, type TxnContext } from "../types/txn.js";
 import { mergePending, type Pair, type StateView } from "../types/view.js";
 import { checkGuard, type WriteGuard } from "../types/write-options.js";
 import type { BatchResult, ScanEntry, ScanOptions, SetOptions, Versioned } from "../types.js";
-import { queryAtSnapshot, scanEntryOf } from "./snapshot-query.js";
+import { answerTimeOf, queryAtSnapshot, scanEntryOf } from "./snapshot-query.js";
 import { type SnapshotReads, versionedOf } from "./snapshot-reads.js";
 import { type OnCommitCall, onCommitInfo, TxTypes } from "./tx-runner.js";
-import { emptyReadSet, TxState } from "./tx-state.js";
+import { emptyReadSet, firstConflict, TxState } from "./tx-state.js";
 
 /** How strictly concurrent transactions are kept apart; see the module comment. */
 export type Isolation = "snapshot" | "serializable";
@@ -260,19 +260,7 @@ export class Transaction extends TxTypes {
   async typedRead<T>(fn: (t: Txn) => T): Promise<T> {
     this.assertOpen();
     const { value, gets, usedTime } = await this.state.read(fn, ++this.readCalls);
-    // An answer that depends on a time above the durable clock floor waits until that time is durable, as
-    // the database's reads do (src/types/runner.ts `dependsOnTime`).
-    const atMs = this.reads.atMs;
-    const floorMs = this.pipeline.clockFloorMs();
-    if (atMs > floorMs) {
-      for (const e of gets.values()) {
-        const at = e?.value === undefined ? undefined : e.expiresAtMs;
-        if (at !== undefined && at > floorMs && (usedTime || at <= atMs)) {
-          await this.pipeline.answerTime(atMs);
-          break;
-        }
-      }
-    }
+    await answerTimeOf(this.pipeline, this.reads.atMs, gets, usedTime);
     return value;
   }
 
@@ -374,7 +362,10 @@ export class Transaction extends TxTypes {
     const check = this.options.recoveryMode !== "skip-tx-conflicts";
     const writeKeys = new Set(this.state.work.ownWrites().keys());
     const r = await this.pipeline.commitOp((view, ctx) => {
-      const clash = check ? this.conflict(writeKeys) : undefined;
+      const serializable = this.isolation === "serializable";
+      const clash = check
+        ? firstConflict(this.pipeline, this.reads.pin.lsn, this.readSet, writeKeys, serializable)
+        : undefined;
       if (clash !== undefined) throw new TxConflictError(0, keyToText(clash));
       const { bases, writeReads } = this.readSet;
       const checked = this.isolation === "serializable" ? [...bases.keys()] : [...writeKeys, ...writeReads];
@@ -419,27 +410,6 @@ export class Transaction extends TxTypes {
         "the transaction has ended (committed, rolled back, or its attempt is over)",
       );
     }
-  }
-
-  /** The first key written after the snapshot that this transaction must not have seen changed, if any. */
-  private conflict(writeKeys: ReadonlySet<KeyString>): KeyString | undefined {
-    const { readKeys, writeReads, ranges, writeRanges, indexRanges } = this.readSet;
-    const serializable = this.isolation === "serializable";
-    let clash: KeyString | undefined;
-    this.pipeline.someWriteAfter(this.reads.pin.lsn, (k) => {
-      const internal = isInternalKey(k);
-      const hit =
-        writeKeys.has(k) ||
-        writeReads.has(k) ||
-        (!internal && writeRanges.some((r) => inRange(k, r))) ||
-        (serializable &&
-          (readKeys.has(k) ||
-            (!internal && ranges.some((r) => inRange(k, r))) ||
-            (internal && indexRanges.some((r) => inRange(k, r)))));
-      if (hit) clash = k;
-      return hit;
-    });
-    return clash;
   }
 
   /** A Txn for a run of this transaction's operations: at a call, or at commit (`ctx` of the record). */

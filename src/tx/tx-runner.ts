@@ -51,8 +51,8 @@ export function onCommitInfo(t: Txn, guard: WriteGuard, before: ReadonlyMap<KeyS
 }
 
 /**
- * The namespaces of a transaction handle, created on first use; see the module comment. The transaction
- * supplies the abstract members.
+ * The namespaces of a transaction handle (or of a snapshot, read-only), created on first use; see the module
+ * comment. The transaction (or snapshot) supplies the abstract members.
  */
 export abstract class TxTypes {
   private runner: OpRunner | undefined;
@@ -68,7 +68,7 @@ export abstract class TxTypes {
       }
     | undefined;
 
-  constructor(private readonly limits: ResolvedOptions) {}
+  constructor(private readonly limits: Pick<ResolvedOptions, "keyBytesMax" | "valueBytesMax">) {}
 
   /** @internal A data-type write inside the transaction. */
   abstract typedWrite<T>(fn: (t: Txn) => T, guard: WriteGuard | undefined): Promise<T>;

@@ -6,16 +6,18 @@
  * inside the commit's one `commitOp`.
  *
  * An operation is pure over its view and throws NeedRead when the view needs I/O (src/types/view.ts): the
- * snapshot is read, cached (a snapshot never changes, so the cache stays true for the whole attempt), the
- * call's writes so far are rolled back and it runs again. Every read that reaches the snapshot is recorded
+ * snapshot is read, cached (a snapshot never changes, so the cache stays true for the whole attempt), and
+ * the call runs again. A write call runs on a fork of the working Txn, absorbed only if it completes. Every read that reaches the snapshot is recorded
  * for the commit's conflict check ({@link TxReadSet}): the key and the entry first answered, and, for a scan
  * of user keys, the range it covered (to the last key returned if its limit cut it). Reads of collection
  * elements and index entries are not recorded as ranges: an operation reaches them through the collection's
  * typed key (its generation) or the index's bounds, which are recorded.
  */
+
+import type { CommitPipeline } from "../commit-pipeline.js";
 import type { Entry } from "../doc/entry.js";
 import { isInternalKey, type KeyString } from "../doc/key.js";
-import type { KeyRange } from "../tree/key-range.js";
+import { inRange, type KeyRange } from "../tree/key-range.js";
 import { Txn, type TxnContext } from "../types/txn.js";
 import { type CachingView, NeedRead, type Pair, type ScanRequest, type StateView } from "../types/view.js";
 import { snapshotView } from "./snapshot-query.js";
@@ -47,6 +49,37 @@ export function emptyReadSet(): TxReadSet {
     writeRanges: [],
     indexRanges: [],
   };
+}
+
+/**
+ * The first key written by a record after LSN `pinLsn` that a transaction with `readSet` and `writeKeys`
+ * must not have seen changed (src/tx/transaction.ts, module comment), if any: a key it wrote or one of its
+ * writes read, or inside a range one of its writes scanned; under `serializable` also a key it read, a
+ * user key inside a range it scanned, an index entry inside a range it queried.
+ */
+export function firstConflict(
+  pipeline: CommitPipeline,
+  pinLsn: number,
+  readSet: TxReadSet,
+  writeKeys: ReadonlySet<KeyString>,
+  serializable: boolean,
+): KeyString | undefined {
+  const { readKeys, writeReads, ranges, writeRanges, indexRanges } = readSet;
+  let clash: KeyString | undefined;
+  pipeline.someWriteAfter(pinLsn, (k) => {
+    const internal = isInternalKey(k);
+    const hit =
+      writeKeys.has(k) ||
+      writeReads.has(k) ||
+      (!internal && writeRanges.some((r) => inRange(k, r))) ||
+      (serializable &&
+        (readKeys.has(k) ||
+          (!internal && ranges.some((r) => inRange(k, r))) ||
+          (internal && indexRanges.some((r) => inRange(k, r)))));
+    if (hit) clash = k;
+    return hit;
+  });
+  return clash;
 }
 
 /** The snapshot as a {@link StateView}, recording what is read (see the module comment). */
@@ -110,14 +143,16 @@ export class TxState {
    * @throws whatever `fn` throws; the snapshot's read errors (SnapshotTooOldError, IoError).
    */
   async write<T>(fn: (t: Txn) => T): Promise<T> {
-    const sp = this.work.savepoint();
     // Bounded: every rerun follows a read that adds to the cache; an operation reads a bounded set.
     for (;;) {
+      // A fork of the working Txn: absorbed if the call succeeds, dropped if it throws (O(the call's writes)).
+      const t = this.work.fork(this.overlay);
       this.view.writing = true;
       try {
-        return fn(this.work);
+        const out = fn(t);
+        this.work.absorb(t);
+        return out;
       } catch (err) {
-        this.work.rollbackTo(sp);
         if (!(err instanceof NeedRead)) throw err;
         this.view.writing = false;
         await this.view.inner.fill(err);

@@ -333,6 +333,32 @@ export class Txn {
     this.rng = sp.rng;
   }
 
+  /**
+   * A Txn reading through `view` (this one's state, as a view) that continues this one's generation counter
+   * and random source: run an operation on it, then {@link absorb} it to keep what it wrote, or drop it to
+   * forget. O(1), where a {@link savepoint} copies every write so far (a transaction's calls, src/tx/).
+   */
+  fork(view: StateView): Txn {
+    const t = new Txn(view, this.ctx);
+    t.creations = this.creations;
+    t.rng = this.rng;
+    return t;
+  }
+
+  /** Takes over the writes of `child` (a {@link fork} of this one), as if they had been made here. */
+  absorb(child: Txn): void {
+    for (const [k, e] of child.writes) {
+      this.writes.set(k, e);
+      const op = child.ops.get(k);
+      // A key written without an op is an element (never has one) or a document mutation (clears it).
+      if (op !== undefined) this.ops.set(k, op);
+      else this.ops.delete(k);
+    }
+    for (const k of child.created) this.created.add(k);
+    this.creations = child.creations;
+    this.rng = child.rng;
+  }
+
   /** Every tree key this call wrote and its entry now (tombstones included), first write first. */
   ownWrites(): ReadonlyMap<KeyString, Entry> {
     return this.writes;
