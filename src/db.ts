@@ -33,7 +33,7 @@ import type { RecoveryInfo } from "./recovery.js";
 import { scanDocuments } from "./tree/document-scan.js";
 import type { KeyRange } from "./tree/key-range.js";
 import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
-import { pinReads, runTransaction, type TxHost } from "./tx/run.js";
+import { beginTransaction, pinReads, runTransaction, type TxHost } from "./tx/run.js";
 import { Snapshot } from "./tx/snapshot.js";
 import type { Transaction, TransactionOptions } from "./tx/transaction.js";
 import { Hashes } from "./types/hashes.js";
@@ -426,13 +426,26 @@ export class FuseDB {
   }
 
   /**
+   * Starts an explicit transaction (src/tx/transaction.ts, docs/transactions.md): the same reads, writes,
+   * savepoints and commit as `db.transaction`'s callback handle, but ended by the caller — `await
+   * tx.commit()` (one WAL record, acknowledged after fdatasync) or `await tx.rollback()` (or `await using`,
+   * which rolls back unless committed). A conflict at commit rejects with TxConflictError
+   * (FUSEDB_TX_CONFLICT) and writes nothing; it is not retried. Until it ends, the transaction pins its
+   * snapshot like `db.snapshot()`: end every transaction you begin.
+   * @throws InvalidArgumentError for bad options (`retries` other than 0 included); ClosedError after close.
+   */
+  begin(options?: TransactionOptions): Transaction {
+    return beginTransaction(this.txHost(), options);
+  }
+
+  /**
    * A read-only view at this point (src/tx/snapshot.ts): `get` and `scan` answer as they would have now,
    * whatever is written later. Close it (or `await using`) to release the versions it pins; held past
    * `snapshotBytesMax` of versions, its reads throw SnapshotTooOldError (FUSEDB_SNAPSHOT_TOO_OLD).
    * @throws ClosedError after close.
    */
   snapshot(): Snapshot {
-    return new Snapshot(this.pipeline, pinReads(this.txHost()), this.options.keyBytesMax);
+    return new Snapshot(this.pipeline, pinReads(this.txHost()), this.options);
   }
 
   private txHost(): TxHost {

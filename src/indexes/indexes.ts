@@ -31,6 +31,7 @@ import {
   indexSpec,
 } from "./index-arguments.js";
 import { catalogEffect, defOf, IndexCatalog, type IndexDef } from "./index-catalog.js";
+import { notFound, notReady } from "./index-errors.js";
 import { CATALOG_END, CATALOG_PREFIX, catalogKey, entryPrefix, isCatalogKey } from "./index-keys.js";
 import { maintainIndexes } from "./maintain.js";
 import { buildStep, queryIndex } from "./query.js";
@@ -134,7 +135,8 @@ export class Indexes implements WriteHook {
   }
 
   /**
-   * Waits until the index's build ends. Resolves with its info once ready.
+   * Waits until the index's build ends. Resolves with its info once ready and the build's records are
+   * visible (a query then finds every document the build indexed).
    * @throws IndexError FUSEDB_INDEX_NOT_FOUND (also if dropped meanwhile); FUSEDB_UNIQUE_VIOLATION if a
    *   unique build met duplicates (state `failed`); ClosedError if the database closed first.
    */
@@ -144,7 +146,12 @@ export class Indexes implements WriteHook {
     for (;;) {
       const def = this.catalog.byName(n);
       if (def === undefined) throw notFound(n);
-      if (def.state === "ready") return infoOf(def);
+      if (def.state === "ready") {
+        // The catalog is as of the last record appended: the build's last step may not be durable (nor
+        // visible to queries) yet. Wait until it is, so a query right after finds what the build indexed.
+        await this.pipeline.appendedVisible();
+        return infoOf(def);
+      }
       if (def.state === "failed") {
         throw new IndexError("FUSEDB_UNIQUE_VIOLATION", def.error ?? `index ${n} failed`, n);
       }
@@ -219,12 +226,4 @@ function infoOf(def: IndexDef): IndexInfo {
   };
   if (def.error !== undefined) out.error = def.error;
   return out;
-}
-
-function notFound(name: string): IndexError {
-  return new IndexError("FUSEDB_INDEX_NOT_FOUND", `no index ${name}`, name);
-}
-
-function notReady(name: string): IndexError {
-  return new IndexError("FUSEDB_INDEX_NOT_READY", `index ${name} is not ready`, name);
 }

@@ -95,7 +95,8 @@ export interface CommandSpec {
   /**
    * A data-type command as one pure operation over the engine's types (src/types/): `prepare` parses the
    * arguments (throwing CommandError for bad ones, before any engine call) and returns the operation, which
-   * the handler runs as one engine call (`db.types.write` or, for a read, `db.types.read`) and which EXEC
+   * the handler runs as one engine call (`db.types.write` or, for a read, `db.types.read`; inside BEGIN, one
+   * `tx.typed` call of the connection's transaction) and which EXEC
    * runs with the other queued ones in one atomic call. Built by {@link typedCommand}.
    */
   readonly typed?: TypedOp;
@@ -121,6 +122,9 @@ export function typedCommand(
   const { typed } = def;
   const handler: Handler = (ctx, args) => {
     const op = typed.prepare(ctx, args);
+    // Inside BEGIN: one call of the connection's transaction (src/server/data-access.ts).
+    const tx = ctx.client.transactionBlock.open;
+    if (tx !== undefined) return tx.typed(op, { write: typed.write });
     const types = ctx.server.db.types;
     // A read memory answers replies synchronously (no promise, no async frame); see TypesRunner.readNow.
     return typed.write ? types.write(op) : types.readNow(op);

@@ -39,6 +39,7 @@ import { ERR, errorReply } from "./reply-errors.js";
 import { ProtocolError, type RequestLimits, RequestParser } from "./resp-parser.js";
 import { encodeReply, type Protocol, R, type Reply, ReplyBuffer } from "./resp-writer.js";
 import { RUN_INSIDE_MULTI, Transaction } from "./transaction.js";
+import { refusedInBlock, TransactionBlock } from "./transaction-block.js";
 
 /** What RESP2 clients may run while subscribed (Redis 7.0 processCommand). */
 const PUBSUB_CONTEXT: ReadonlySet<string> = new Set([
@@ -114,6 +115,7 @@ export class Connection implements ClientState, CommandContext {
   readonly localAddress: string;
   readonly subscriptions = new ClientSubscriptions();
   readonly transaction = new Transaction();
+  readonly transactionBlock = new TransactionBlock();
 
   private readonly parser: RequestParser;
   /** Bytes of pushes waiting in slots behind a running command. */
@@ -239,7 +241,7 @@ export class Connection implements ClientState, CommandContext {
     this.wait.close();
     this.waiting = undefined;
     this.host.context.pubsub.forget(this);
-    if (this.inflight === 0) this.host.released(this);
+    if (this.inflight === 0) this.release();
   }
 
   /** Starts every command that may start now (see the module comment), then adjusts the flow. */
@@ -276,7 +278,8 @@ export class Connection implements ClientState, CommandContext {
   }
 
   private isBlind(p: Pending): boolean {
-    if (!("spec" in p.resolved) || this.transaction.active) return false;
+    if (!("spec" in p.resolved) || this.transaction.active || this.transactionBlock.open !== undefined)
+      return false;
     const { spec } = p.resolved;
     return spec.exclusive !== true && this.authenticated && spec.blind?.(p.args) === true;
   }
@@ -323,7 +326,7 @@ export class Connection implements ClientState, CommandContext {
       this.finish(slot, reply, endMs);
     };
     // A write may make blocked pops ready: Redis serves them before the next command, so the reply waits.
-    const serves = spec.flags.includes("write") || spec.name === "exec";
+    const serves = spec.flags.includes("write") || spec.name === "exec" || spec.name === "commit";
     const served = (reply: Reply | typeof NO_REPLY): void => {
       const settling = serves ? this.server.db.popWaiters.settled() : undefined;
       if (settling === undefined) done(reply);
@@ -373,6 +376,10 @@ export class Connection implements ClientState, CommandContext {
     if (this.transaction.active && spec.flags.includes("no_multi")) {
       return "ERR Command not allowed inside a transaction";
     }
+    if (this.transactionBlock.open !== undefined) {
+      const refused = refusedInBlock(spec);
+      if (refused !== undefined) return refused;
+    }
     if (
       this.protocol === 2 &&
       this.subscriptions.count > 0 &&
@@ -396,10 +403,19 @@ export class Connection implements ClientState, CommandContext {
     if (this.closeAfterReply) this.ending = true;
     this.lastInteractionMs = nowMs;
     if (this.closed) {
-      if (this.inflight === 0) this.host.released(this);
+      if (this.inflight === 0) this.release();
       return;
     }
     this.pump();
+  }
+
+  /**
+   * The connection is closed and nothing of it runs: an open transaction block is rolled back (its pin
+   * released) only now, never under a command still using it.
+   */
+  private release(): void {
+    this.transactionBlock.close();
+    this.host.released(this);
   }
 
   private protocolFailure(err: ProtocolError): void {

@@ -11,6 +11,7 @@ import type { ClientSubscriptions, PubSubHub } from "./pubsub.js";
 import type { Protocol, Reply } from "./resp-writer.js";
 import type { ScanCursors } from "./scan-cursors.js";
 import type { Transaction } from "./transaction.js";
+import type { TransactionBlock } from "./transaction-block.js";
 import type { Users } from "./users.js";
 
 /** One client connection's state (CLIENT LIST fields by Redis's names). */
@@ -53,6 +54,8 @@ export interface ClientState {
   readonly subscriptions: ClientSubscriptions;
   /** MULTI/EXEC/WATCH state. */
   readonly transaction: Transaction;
+  /** BEGIN/COMMIT/ROLLBACK state: the transaction its data commands run inside, if one is open. */
+  readonly transactionBlock: TransactionBlock;
   /** Queues a push (a pub/sub message or confirmation) after the replies of commands already started. */
   deliver(reply: Reply): void;
   /** Closes the connection now (CLIENT KILL, idle timeout); its running commands still finish. */

@@ -189,7 +189,7 @@ async function keyspace(s: ServerContext): Promise<Fields> {
   const out: Fields = [];
   const databases = s.config.int("databases");
   for (let db = 0; db < databases; db++) {
-    const { keys, expires } = await countDatabase(s.db, s.databases.storedOf(db));
+    const { keys, expires } = await countDatabase(s.db.types, s.databases.storedOf(db));
     if (keys > 0) out.push([`db${db}`, `keys=${keys},expires=${expires},avg_ttl=0`]);
   }
   return out;

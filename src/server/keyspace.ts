@@ -12,9 +12,9 @@
  */
 import { Buffer } from "node:buffer";
 import { type KeyString, treeKeyOf } from "../doc/key.js";
-import type { FuseDB } from "../index.js";
 import { KEYS_END, type KeyBounds, type KeyFound } from "../types/key-ops.js";
 import { countKeysAndExpires } from "../types/keys.js";
+import type { OpRunner } from "../types/runner.js";
 
 /** The engine key of `key` in database `db`. */
 export function dbKey(db: number, key: Uint8Array): Buffer {
@@ -54,6 +54,6 @@ export function foundUserKey(found: KeyFound): Buffer {
  * Live keys of database `db` (every type), and how many of them expire. O(keys): the engine keeps no
  * count; read in bounded pages (src/types/keys.ts countKeysAndExpires).
  */
-export function countDatabase(engine: FuseDB, db: number): Promise<{ keys: number; expires: number }> {
-  return countKeysAndExpires(engine.types, dbBounds(db));
+export function countDatabase(run: OpRunner, db: number): Promise<{ keys: number; expires: number }> {
+  return countKeysAndExpires(run, dbBounds(db));
 }

@@ -15,9 +15,15 @@
  *   finishes first, and none starts until EXEC is done. So the watch check and the queued commands run
  *   with no other client's command in between: serializable, as Redis's single thread gives.
  * - Durability: when every queued command is a data-type operation (`spec.typed`: the key commands, the
- *   hash commands, ...), EXEC runs them all in one engine call on one transaction: one WAL record, all or
- *   nothing across a crash; a command that fails inside it is rolled back to a savepoint and answers its
- *   error, the others apply (Redis's semantics). WATCH's versions are the typed entries' versions.
+ *   hash commands, JSON path writes, ...), EXEC runs them as one typed call of one `db.begin()` transaction,
+ *   the machinery of BEGIN ... COMMIT (src/server/transaction-block.ts): one WAL record, all or nothing
+ *   across a crash; a command that fails inside it is rolled back to a savepoint and answers its error, the
+ *   others apply (Redis's semantics). The watch check is the call's first step, so the commit, which
+ *   replays the call on the newest state inside its commitOp, checks the watched versions again in the same
+ *   step that writes. WATCH's versions are the typed entries' versions. Running alone, EXEC's transaction
+ *   cannot conflict but by a key's expiry between its snapshot and its commit: then it runs again (at most
+ *   3 attempts).
+ * - Otherwise the watched keys are checked in one read before the commands run (EXEC still runs alone).
  * - Else, when every queued command is a blind write that can be expressed as one engine mutation
  *   (JSON.SET at the root, JSON.MERGE, plain EXPIRE/PEXPIRE, FUSEDB.SETIFVERSION/DELIFVERSION), EXEC
  *   commits them as one engine batch: one WAL record, all or nothing across a crash. If that batch is
@@ -29,6 +35,7 @@
  *   the command is refused and the transaction failed.
  */
 import { Buffer } from "node:buffer";
+import { TxConflictError } from "../index.js";
 import type { Txn } from "../types/txn.js";
 import { NeedRead } from "../types/view.js";
 import type { CommandSpec } from "./command-table.js";
@@ -149,16 +156,37 @@ export class Transaction {
     }
   }
 
-  /** Whether a watched key changed since WATCH (see the module comment). */
-  async touched(ctx: CommandContext): Promise<boolean> {
-    if (this.dirty) return true;
-    for (const w of this.watched.values()) {
-      const now = await keyState(ctx, w.key);
-      if (now.version !== w.version || (w.live && !now.live)) return true;
-    }
-    return false;
+  /**
+   * What EXEC checks of the watched keys (taken before {@link end} forgets them): undefined if none is
+   * watched; `dirty` if one was touched by SWAPDB already.
+   */
+  watchCheck(): WatchCheck | undefined {
+    if (this.watched.size === 0 && !this.dirty) return undefined;
+    return { dirty: this.dirty, keys: [...this.watched.values()] };
   }
 }
+
+/** The watched keys as EXEC checks them (see {@link Transaction.watchCheck}). */
+export interface WatchCheck {
+  readonly dirty: boolean;
+  readonly keys: readonly WatchedKey[];
+}
+
+/** Whether a watched key changed since WATCH, on the state `t` reads (see the module comment). */
+function watchFails(ctx: CommandContext, check: WatchCheck, t: Txn): boolean {
+  if (check.dirty) return true;
+  const types = ctx.server.db.types;
+  for (const w of check.keys) {
+    const k = types.key(w.key);
+    if (t.versionOf(k) !== w.version || (w.live && t.live(k) === undefined)) return true;
+  }
+  return false;
+}
+
+/** Thrown inside EXEC's transaction when a watched key changed: nothing is written, EXEC answers nil. */
+class WatchFailed extends Error {}
+
+const WATCH_FAILED = Symbol("watch failed");
 
 /** A key's version (its typed entry's or document's; for a key not live, its dead version) and liveness. */
 function keyState(ctx: CommandContext, key: Buffer): Promise<{ version: number; live: boolean }> {
@@ -168,13 +196,22 @@ function keyState(ctx: CommandContext, key: Buffer): Promise<{ version: number; 
 }
 
 /**
- * Runs the queued commands of an EXEC (the caller holds the gate exclusively and has checked the watched
- * keys) and returns their replies in order: as one engine batch when all are blind mutations, else one by
- * one (see the module comment).
+ * Runs the queued commands of an EXEC (the caller holds the gate exclusively) after checking `watch`, and
+ * returns their replies in order, or undefined (EXEC's nil) if a watched key changed: all typed, in one
+ * transaction whose commit checks the watched keys again in its commitOp; else as one engine batch when
+ * all are blind mutations, or one by one (see the module comment).
  */
-export async function runQueued(ctx: CommandContext, queued: readonly QueuedCommand[]): Promise<Reply[]> {
-  const typed = await tryTyped(ctx, queued);
-  if (typed !== undefined) return typed;
+export async function runQueued(
+  ctx: CommandContext,
+  queued: readonly QueuedCommand[],
+  watch: WatchCheck | undefined,
+): Promise<Reply[] | undefined> {
+  const typed = await tryTyped(ctx, queued, watch);
+  if (typed !== undefined) return typed === WATCH_FAILED ? undefined : typed;
+  if (watch !== undefined) {
+    const changed = await ctx.server.db.types.read((t) => watchFails(ctx, watch, t));
+    if (changed) return undefined;
+  }
   const batched = await tryBatch(ctx, queued);
   if (batched !== undefined) return batched;
   ctx.client.transaction.executing = true;
@@ -219,7 +256,11 @@ function count(ctx: CommandContext, q: QueuedCommand, reply: Reply, usec: number
  * its error and is rolled back to the savepoint taken before it (nothing of its own applies); the others
  * apply, as in Redis. Undefined when some command is not typed.
  */
-async function tryTyped(ctx: CommandContext, queued: readonly QueuedCommand[]): Promise<Reply[] | undefined> {
+async function tryTyped(
+  ctx: CommandContext,
+  queued: readonly QueuedCommand[],
+  watch: WatchCheck | undefined,
+): Promise<Reply[] | typeof WATCH_FAILED | undefined> {
   if (queued.length === 0 || queued.some((q) => q.spec.typed === undefined)) return undefined;
   const steps = queued.map((q) => {
     const typed = q.spec.typed as NonNullable<CommandSpec["typed"]>;
@@ -229,8 +270,10 @@ async function tryTyped(ctx: CommandContext, queued: readonly QueuedCommand[]): 
       return { refused: errorReply(err) };
     }
   });
-  const run = (tx: Txn): Reply[] =>
-    steps.map((step) => {
+  const run = (tx: Txn): Reply[] => {
+    // First, on the same state the commands run on: at commit too, when the transaction runs this again.
+    if (watch !== undefined && watchFails(ctx, watch, tx)) throw new WatchFailed();
+    return steps.map((step) => {
       if (step.op === undefined) return step.refused as Reply;
       const sp = tx.savepoint();
       try {
@@ -241,17 +284,45 @@ async function tryTyped(ctx: CommandContext, queued: readonly QueuedCommand[]): 
         return errorReply(err);
       }
     });
-  const types = ctx.server.db.types;
+  };
   const started = ctx.server.clock.now();
-  const replies = await (queued.some((q) => q.spec.typed?.write === true)
-    ? types.write(run)
-    : types.read(run));
+  const write = queued.some((q) => q.spec.typed?.write === true);
+  // The machinery of BEGIN ... COMMIT: one transaction, each command a step of one typed call, replayed by
+  // the commit inside its commitOp (one WAL record) with the watch check first. EXEC runs alone (the gate),
+  // so no other client's write can come between: a conflict cannot happen, and the replies computed on the
+  // snapshot are the ones the commit's replay makes.
+  const replies = await runInTransaction(ctx, run, write);
+  if (replies === WATCH_FAILED) return WATCH_FAILED;
   // One call: each command counts a call; the call's time is not split among them (usec 0 but the first).
   const usec = Math.max(0, Math.round((ctx.server.clock.now() - started) * 1000));
   queued.forEach((q, i) => {
     count(ctx, q, replies[i] as Reply, i === 0 ? usec : 0);
   });
   return replies;
+}
+
+/** Attempts of EXEC's transaction: only a key's expiry between its snapshot and its commit can conflict. */
+const EXEC_ATTEMPTS_MAX = 3;
+
+/** Runs `run` as one typed call of a new transaction and commits it (see {@link tryTyped}). */
+async function runInTransaction(
+  ctx: CommandContext,
+  run: (t: Txn) => Reply[],
+  write: boolean,
+): Promise<Reply[] | typeof WATCH_FAILED> {
+  for (let attempt = 1; ; attempt++) {
+    const tx = ctx.server.db.begin();
+    try {
+      const replies = await tx.typed(run, { write });
+      await tx.commit();
+      return replies;
+    } catch (err) {
+      if (err instanceof WatchFailed) return WATCH_FAILED;
+      if (!(err instanceof TxConflictError) || attempt >= EXEC_ATTEMPTS_MAX) throw err;
+    } finally {
+      await tx.rollback(); // no-op once committed
+    }
+  }
 }
 
 /** The replies if every queued command is a blind mutation and the engine took them as one batch. */

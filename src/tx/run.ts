@@ -54,7 +54,7 @@ export async function runTransaction<T>(
     const tx = new Transaction(host.pipeline, pinReads(host), isolation, host.options);
     try {
       const result = await fn(tx);
-      const lsn = await tx.commit();
+      const lsn = await tx.commitRecord();
       if (lsn !== undefined) host.pipeline.versions.txCommitted++;
       return result;
     } catch (err) {
@@ -69,6 +69,24 @@ export async function runTransaction<T>(
     await host.pipeline.appendedVisible();
     assert(attempt <= retries, "attempts are bounded by retries");
   }
+}
+
+/**
+ * `db.begin(options)`: an explicit transaction on a snapshot pinned now, ended by the caller's `commit()`
+ * (one WAL record; a conflict rejects with TxConflictError, never rerun) or `rollback()`. Until then it
+ * pins its snapshot's versions (bounded by snapshotBytesMax, as a snapshot's).
+ * @throws InvalidArgumentError for bad options, or `retries` other than 0 (nothing reruns an explicit
+ *   transaction); ClosedError after close.
+ */
+export function beginTransaction(host: TxHost, options: TransactionOptions = {}): Transaction {
+  const { isolation, retries } = transactionArguments(options);
+  if (options.retries !== undefined && retries !== 0) {
+    throw new InvalidArgumentError(
+      "FUSEDB_INVALID_ARGUMENT",
+      "db.begin() takes no retries: an explicit transaction is never rerun (db.transaction(fn) retries)",
+    );
+  }
+  return new Transaction(host.pipeline, pinReads(host), isolation, host.options, true);
 }
 
 function transactionArguments(options: TransactionOptions): { isolation: Isolation; retries: number } {

@@ -79,11 +79,31 @@ export class SnapshotReads {
     // An expiry between the durable clock floor and the snapshot's time may decide the answer: make that
     // time durable first (src/commit-pipeline.ts answerTime), as db.scan does.
     if (this.pin.atMs > this.pipeline.clockFloorMs()) await this.pipeline.answerTime(this.pin.atMs);
-    return scanDocuments((r, want, rev) => this.mergedScan(r, want, rev), range, limit, reverse);
+    return scanDocuments((r, want, rev) => this.rawScan(r, want, rev), range, limit, reverse);
   }
 
-  /** Up to `limit` live entries of `range` at the snapshot: the tree's, with keys written since undone. */
-  private async mergedScan(range: KeyRange, limit: number, reverse: boolean): Promise<Pair[]> {
+  /**
+   * The key's entry at the snapshot if memory holds it (as {@link entry} answers), else NOT_IN_MEMORY.
+   * @throws as {@link entry}.
+   */
+  entryNow(k: KeyString): Entry | undefined | typeof NOT_IN_MEMORY {
+    this.check();
+    const pre = this.pipeline.versions.preImage(k, this.pin.lsn);
+    if (pre !== NO_LATER_WRITE) return this.known(pre);
+    try {
+      return this.pipeline.tree.readNow(k);
+    } catch (err) {
+      throw asIoError(err, `read from ${this.dir} failed`);
+    }
+  }
+
+  /**
+   * Up to `limit` live entries of `range` at the snapshot, every kind of key (typed keys, collection
+   * elements, index entries): the tree's, with keys written since undone. What a data-type operation or an
+   * index query reads through (src/tx/tx-state.ts).
+   * @throws as {@link entry}.
+   */
+  async rawScan(range: KeyRange, limit: number, reverse: boolean): Promise<Pair[]> {
     const versions = this.pipeline.versions;
     // Bounded: a pass repeats only if writes applied during the tree's read added changed keys to a range
     // the read was cut short in; the writes applied are finite.

@@ -1,37 +1,40 @@
 /**
  * One attempt of `db.transaction(fn)`: reads at a pinned snapshot (src/tx/snapshot-reads.ts) with the
- * transaction's own writes on top; writes buffered as mutations, resolved at once on that state (so errors
- * such as FUSEDB_TYPE_MISMATCH surface at the call and later reads see them), and resolved again at commit,
- * on the newest state, inside the commit pipeline's prepare step, after an optimistic conflict check:
- * - every isolation: a key this transaction wrote was written by a record after its snapshot (first
- *   committer wins: snapshot isolation, Berenson et al. 1995), or a key it wrote changed liveness by
+ * transaction's own writes on top; writes (document mutations and data-type calls, `tx.hashes.hset` and the
+ * like) run at once on that state (src/tx/tx-state.ts: errors such as FUSEDB_WRONG_TYPE surface at the call
+ * and later reads see them), are buffered in call order, and run again at commit, on the newest state,
+ * inside the commit pipeline's prepare step, after an optimistic conflict check:
+ * - every isolation: a key this transaction wrote, or that one of its writes read (a data-type write's
+ *   answer depends on what it read: SINTERSTORE's sources), was written by a record after its snapshot
+ *   (first committer wins: snapshot isolation, Berenson et al. 1995), or such a key changed liveness by
  *   expiry between its snapshot time and the commit time;
- * - 'serializable' also: a key it read, or a key inside a range it scanned (up to the last key the scan
- *   returned), was written by a record after its snapshot. The transaction then behaves as if it ran at its
- *   commit point: backward validation of optimistic concurrency control (Kung and Robinson 1981), with
- *   FoundationDB's read-conflict ranges for scans (no phantoms).
+ * - 'serializable' also: a key it read, a key inside a range it scanned (up to the last key the scan
+ *   returned), or an index entry inside a range it queried, was written by a record after its snapshot. The
+ *   transaction then behaves as if it ran at its commit point: backward validation of optimistic
+ *   concurrency control (Kung and Robinson 1981), with FoundationDB's read-conflict ranges for scans and
+ *   index queries (no phantoms).
+ * A collection is guarded by its typed key: every change of a collection writes it (its new version), and
+ * every operation on a collection reads it (its generation names the elements).
  * The commit is one WAL record (one `commitOp`), acknowledged after fdatasync like every write.
  */
 import { scanArguments } from "../arguments.js";
-import type { CommitPipeline } from "../commit-pipeline.js";
+import type { CommitPipeline, OpContext } from "../commit-pipeline.js";
 import type { CapturedMutation, Entry, Mutation } from "../doc/entry.js";
-import { captureMutation, isLive, resolveMutation } from "../doc/entry.js";
+import { captureMutation, isLive } from "../doc/entry.js";
 import type { Json } from "../doc/json.js";
-import {
-  isInternalKey,
-  type KeyInput,
-  type KeyString,
-  keyToText,
-  toKeyString,
-  userKeyBytes,
-} from "../doc/key.js";
-import { InvalidArgumentError, TxConflictError } from "../errors.js";
+import { isInternalKey, type KeyInput, type KeyString, keyToText, toKeyString } from "../doc/key.js";
+import { InvalidArgumentError, TxConflictError, WrongTypeError } from "../errors.js";
+import type { IndexQuery } from "../indexes/index-arguments.js";
 import type { ResolvedOptions } from "../options.js";
-import { inRange, type KeyRange } from "../tree/key-range.js";
-import { mergePending, type Pair } from "../types/view.js";
-import type { ScanEntry, ScanOptions, SetOptions, Versioned } from "../types.js";
-import type { Effect } from "../wal/batch-codec.js";
+import { inRange } from "../tree/key-range.js";
+import { Txn, type TxnContext } from "../types/txn.js";
+import { mergePending, type Pair, type StateView } from "../types/view.js";
+import { checkGuard, type WriteGuard } from "../types/write-options.js";
+import type { BatchResult, ScanEntry, ScanOptions, SetOptions, Versioned } from "../types.js";
+import { answerTimeOf, queryAtSnapshot, scanEntryOf } from "./snapshot-query.js";
 import { type SnapshotReads, versionedOf } from "./snapshot-reads.js";
+import { type OnCommitCall, onCommitInfo, TxTypes } from "./tx-runner.js";
+import { emptyReadSet, firstConflict, TxState } from "./tx-state.js";
 
 /** How strictly concurrent transactions are kept apart; see the module comment. */
 export type Isolation = "snapshot" | "serializable";
@@ -47,46 +50,64 @@ export interface TransactionOptions {
 /** Stands for "no live document" in a merge. */
 const ABSENT: Entry = { version: 0, value: undefined, text: undefined, lsn: 0 };
 
+/** A buffered write, run again at commit: a document mutation, or a data-type operation. */
+type TxOp =
+  | { readonly key: KeyString; readonly m: CapturedMutation; readonly fn?: undefined }
+  | { readonly fn: (t: Txn) => unknown; readonly guard: WriteGuard | undefined };
+
 interface SavepointMark {
   readonly name: string;
-  readonly writes: number;
-  readonly local: ReadonlyMap<KeyString, Entry>;
+  readonly ops: number;
+  readonly state: ReturnType<Txn["savepoint"]>;
 }
 
-/** The transaction handle passed to the callback of `db.transaction`; see the module comment. */
-export class Transaction {
-  private readonly writes: { key: KeyString; m: CapturedMutation }[] = [];
-  /** Each written key's state after this transaction's writes. */
-  private local = new Map<KeyString, Entry>();
-  /** The snapshot's entry of every key read or written (for the expiry check at commit). */
-  private readonly bases = new Map<KeyString, Entry | undefined>();
-  private readonly readKeys = new Set<KeyString>();
-  private readonly ranges: KeyRange[] = [];
+/**
+ * A transaction: the handle passed to the callback of `db.transaction`, or the one `db.begin()` returns and
+ * the caller ends with `commit()` or `rollback()`; see the module comment.
+ */
+export class Transaction extends TxTypes {
+  private readonly ops: TxOp[] = [];
+  private readonly readSet = emptyReadSet();
+  private readonly state: TxState;
   private readonly savepoints: SavepointMark[] = [];
   /** Writes whose snapshot read is in flight: savepoints and commit wait for none. */
   private inFlight = 0;
   /** Settles after the last write called so far (writes resolve in call order). */
   private tail: Promise<void> = Promise.resolve();
   private ended = false;
+  /** Seeds of the read-only data-type calls (each its own random source). */
+  private readCalls = 0;
 
-  /** @internal Built by `db.transaction`. */
+  /**
+   * @internal Built by `db.transaction` (an attempt of its callback) or `db.begin` (`explicit`: the caller
+   * ends it with {@link commit} or {@link rollback}).
+   */
   constructor(
     private readonly pipeline: CommitPipeline,
     private readonly reads: SnapshotReads,
     readonly isolation: Isolation,
     private readonly options: ResolvedOptions,
-  ) {}
+    private readonly explicit = false,
+  ) {
+    super(options);
+    this.state = new TxState(reads, this.txnContext(reads.pin.lsn + 1, reads.atMs), this.readSet);
+  }
 
   /**
    * The document under `key`: this transaction's own write, else the snapshot's.
-   * @throws SnapshotTooOldError; WrongTypeError, IoError, CorruptionError as `db.get`; InvalidArgumentError
-   *   for a bad key or a transaction that has ended.
+   * @throws SnapshotTooOldError; WrongTypeError (the key holds a data type), IoError, CorruptionError as
+   *   `db.get`; InvalidArgumentError for a bad key or a transaction that has ended.
    */
   async get(key: KeyInput): Promise<Versioned | undefined> {
     const k = this.key(key);
-    this.readKeys.add(k);
-    const mine = this.local.get(k);
-    if (mine !== undefined) return isLive(mine, this.reads.atMs) ? versionedOf(mine.value, mine) : undefined;
+    this.readSet.readKeys.add(k);
+    const own = this.state.work.ownWrites();
+    if (own.has(k)) {
+      const mine = own.get(k);
+      if (!isLive(mine, this.reads.atMs)) return undefined;
+      if (mine.type !== undefined) throw new WrongTypeError(mine.type, "json document");
+      return versionedOf(mine.value as Json, mine);
+    }
     return this.reads.versioned(await this.base(k));
   }
 
@@ -100,19 +121,38 @@ export class Transaction {
     const { range, limit, reverse } = scanArguments(options, (k) => toKeyString(k, this.options.keyBytesMax));
     this.assertOpen();
     const mine: Pair[] = [];
-    for (const [k, e] of this.local) {
-      if (inRange(k, range)) mine.push([k, isLive(e, this.reads.atMs) ? e : ABSENT]);
+    for (const [k, e] of this.state.work.ownWrites()) {
+      if (isInternalKey(k) || !inRange(k, range)) continue;
+      mine.push([k, isLive(e, this.reads.atMs) && e.type === undefined ? e : ABSENT]);
     }
     const found = await this.reads.scan(range, limit + mine.length, reverse);
     const merged = mergePending(found, mine, { gte: "", lt: "", limit, reverse });
     const last = merged[merged.length - 1];
-    if (merged.length < limit || last === undefined) this.ranges.push(range);
-    else if (reverse) this.ranges.push({ ...range, gt: undefined, gte: last[0] });
-    else this.ranges.push({ ...range, lt: undefined, lte: last[0] });
-    return merged.map(([k, entry]) => {
-      const bytes = userKeyBytes(k);
-      return { key: bytes.toString("utf8"), keyBytes: bytes, ...versionedOf(entry.value as Json, entry) };
+    const ranges = this.readSet.ranges;
+    if (merged.length < limit || last === undefined) ranges.push(range);
+    else if (reverse) ranges.push({ ...range, gt: undefined, gte: last[0] });
+    else ranges.push({ ...range, lt: undefined, lte: last[0] });
+    return merged.map(([k, entry]) => scanEntryOf(k, entry));
+  }
+
+  /**
+   * Documents found through a secondary index (as `db.query`, docs/indexes.md) at the snapshot, with this
+   * transaction's own document writes on top. The index must be ready at the snapshot. Under
+   * 'serializable' the run of index entries the answer covered (to the last document returned, if cut by
+   * `limit`) is a read-conflict range: a later committer adding, removing or changing an entry inside it
+   * (inserting a document the query would now find) is a conflict (no phantoms over index ranges).
+   * @throws InvalidArgumentError; IndexError FUSEDB_INDEX_NOT_FOUND, FUSEDB_INDEX_NOT_READY; as {@link get}.
+   */
+  async query(q: IndexQuery): Promise<ScanEntry[]> {
+    this.assertOpen();
+    const onSnapshot = <T>(fn: (view: StateView) => T): Promise<T> => this.state.onSnapshot(fn);
+    const found = await queryAtSnapshot(q, onSnapshot, this.state.work.ownWrites(), {
+      nowMs: this.reads.atMs,
+      answerTime: () => this.pipeline.answerTime(this.reads.atMs),
+      clockFloorMs: () => this.pipeline.clockFloorMs(),
     });
+    this.readSet.indexRanges.push(found.covered);
+    return found.entries;
   }
 
   /** Buffers a `set` (as `db.set`); resolves with the version it will have if the commit succeeds. */
@@ -155,20 +195,73 @@ export class Transaction {
 
   /**
    * Buffers `mutations` (any of `db.batch`'s, the JSON path mutations included) in order, all or none: if
-   * one fails the transaction is as before the call.
+   * one fails the transaction is as before the call. Resolves as `db.batch` does, but with `lsn` 0 (the
+   * record's LSN is known at commit only).
    */
-  async batch(mutations: readonly Mutation[]): Promise<void> {
+  async batch(mutations: readonly Mutation[]): Promise<BatchResult> {
     if (!Array.isArray(mutations) || mutations.length === 0) {
       throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "batch needs a non-empty array of mutations");
     }
-    const mark = { writes: this.writes.length, local: new Map(this.local) };
+    this.assertOpen();
+    const mark = { ops: this.ops.length, state: this.state.work.savepoint() };
+    const results: BatchResult["results"] = [];
     try {
-      for (const m of mutations) await this.mutate(m);
+      for (const m of mutations) {
+        const e = await this.mutate(m);
+        results.push({ version: e.version, value: e.value as Json | undefined });
+      }
     } catch (err) {
-      this.writes.length = mark.writes;
-      this.local = mark.local;
+      this.ops.length = mark.ops;
+      this.state.work.rollbackTo(mark.state);
       throw err;
     }
+    return { lsn: 0, results };
+  }
+
+  /**
+   * Runs a data-type operation inside the transaction: the low-level entry the namespaces (`tx.hashes`, ...)
+   * and the RESP server's transaction commands use. `fn` has the shape `TypesRunner.write`/`read` take
+   * (src/types/runner.ts; the server's `typedCommand` produces it): pure over its {@link Txn}, which may run
+   * it several times. With `write: true` it runs now on the snapshot plus this transaction's writes (its
+   * writes join them; its answer is returned) and again, in call order, at commit on the newest state. With
+   * `write: false` it only reads (whatever it writes is dropped), recorded for the conflict check as a read.
+   * @throws whatever `fn` throws (the transaction then as before the call); SnapshotTooOldError;
+   *   InvalidArgumentError for bad options or a transaction that has ended.
+   */
+  typed<T>(fn: (t: Txn) => T, options: { write: boolean }): Promise<T> {
+    if (typeof fn !== "function" || typeof options?.write !== "boolean") {
+      return Promise.reject(
+        new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "typed needs a function and { write: boolean }"),
+      );
+    }
+    return options.write ? this.typedWrite(fn, undefined) : this.typedRead(fn);
+  }
+
+  /** @internal A data-type write with its compare-and-set guard (src/tx/tx-runner.ts). */
+  typedWrite<T>(fn: (t: Txn) => T, guard: WriteGuard | undefined): Promise<T> {
+    try {
+      this.assertOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const op = (t: Txn): T => {
+      if (guard !== undefined) checkGuard(t, guard);
+      return fn(t);
+    };
+    return this.enqueue(async () => {
+      const out = await this.state.write(op);
+      this.assertOpen();
+      this.ops.push({ fn, guard });
+      return out;
+    });
+  }
+
+  /** @internal A read-only data-type call (src/tx/tx-runner.ts). */
+  async typedRead<T>(fn: (t: Txn) => T): Promise<T> {
+    this.assertOpen();
+    const { value, gets, usedTime } = await this.state.read(fn, ++this.readCalls);
+    await answerTimeOf(this.pipeline, this.reads.atMs, gets, usedTime);
+    return value;
   }
 
   /**
@@ -177,12 +270,13 @@ export class Transaction {
    */
   savepoint(name: string): void {
     this.assertSettled();
-    this.savepoints.push({ name, writes: this.writes.length, local: new Map(this.local) });
+    this.savepoints.push({ name, ops: this.ops.length, state: this.state.work.savepoint() });
   }
 
   /**
-   * Forgets every write made since savepoint `name`, which stays (SQL ROLLBACK TO SAVEPOINT); later
-   * savepoints are released. Reads made since are kept for the conflict check (they happened).
+   * Forgets every write made since savepoint `name` (documents and data types alike), which stays (SQL
+   * ROLLBACK TO SAVEPOINT); later savepoints are released. Reads made since are kept for the conflict check
+   * (they happened).
    * @throws InvalidArgumentError for an unknown savepoint or a write still in flight.
    */
   rollbackTo(name: string): void {
@@ -190,8 +284,8 @@ export class Transaction {
     const i = this.savepointIndex(name);
     const sp = this.savepoints[i] as SavepointMark;
     this.savepoints.length = i + 1;
-    this.writes.length = sp.writes;
-    this.local = new Map(sp.local);
+    this.ops.length = sp.ops;
+    this.state.work.rollbackTo(sp.state);
   }
 
   /** Forgets savepoint `name` and those after it, keeping the writes (SQL RELEASE SAVEPOINT). */
@@ -205,44 +299,100 @@ export class Transaction {
     return this.reads.pin.lsn;
   }
 
+  /** Whether the transaction has ended (committed, rolled back, or its attempt over): its calls throw. */
+  get done(): boolean {
+    return this.ended;
+  }
+
   /**
-   * @internal Checks for conflicts and commits the buffered writes as one record (none if there are none).
-   * Resolves with its LSN, or undefined if nothing was written.
-   * @throws TxConflictError (attempts 0: the runner counts) and what any write throws.
+   * Commits a transaction from `db.begin()`: checks for conflicts and writes the buffered writes as one WAL
+   * record, acknowledged after fdatasync (none if nothing was written). The transaction ends whatever the
+   * outcome, releasing its snapshot; it is never rerun (that is `db.transaction(fn)`'s retry loop).
+   * @throws TxConflictError (FUSEDB_TX_CONFLICT, attempts 1) on a conflict, nothing written;
+   *   InvalidArgumentError if the transaction has ended, a write is still in flight (the transaction stays
+   *   open), or it is `db.transaction`'s (that one commits when its callback returns); SnapshotTooOldError;
+   *   the errors of every write (ClosedError, PoisonedError, ReadOnlyError, ...), nothing written.
    */
-  async commit(): Promise<number | undefined> {
+  async commit(): Promise<void> {
+    this.assertExplicit("commit");
+    this.assertSettled();
+    const versions = this.pipeline.versions;
+    try {
+      if ((await this.commitRecord()) !== undefined) versions.txCommitted++;
+    } catch (err) {
+      if (!(err instanceof TxConflictError)) throw err;
+      versions.txConflicts++;
+      throw new TxConflictError(1, err.key);
+    } finally {
+      this.end();
+    }
+  }
+
+  /**
+   * Ends a transaction from `db.begin()` without writing anything, releasing its snapshot. Idempotent: a
+   * transaction already ended (committed, rolled back) is left as it is.
+   * @throws InvalidArgumentError for `db.transaction`'s handle (throw from its callback to roll back).
+   */
+  rollback(): Promise<void> {
+    this.assertExplicit("rollback");
+    this.end();
+    return Promise.resolve();
+  }
+
+  /** `await using tx = db.begin()` rolls back at the end of the block unless committed. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.explicit ? this.rollback() : Promise.resolve();
+  }
+
+  /**
+   * @internal Checks for conflicts and commits the buffered writes as one record (none if there are none),
+   * then calls the `onCommit` callbacks of its data-type writes. Resolves with its LSN, or undefined if
+   * nothing was written.
+   * @throws TxConflictError (attempts 0: the caller counts) and what any write throws.
+   */
+  async commitRecord(): Promise<number | undefined> {
     this.assertSettled();
     this.ended = true;
     // A read-only attempt under snapshot isolation read one consistent snapshot: nothing to check; nor on a
     // read-only handle, where nothing is ever written.
-    if (this.writes.length === 0 && (this.isolation === "snapshot" || this.options.readOnly))
-      return undefined;
-    const writes = [...this.writes];
+    if (this.ops.length === 0 && (this.isolation === "snapshot" || this.options.readOnly)) return undefined;
+    const ops = [...this.ops];
     const atMs = this.reads.atMs;
     // Broken variant 'skip-tx-conflicts' (sensitivity tests only): no check at all.
     const check = this.options.recoveryMode !== "skip-tx-conflicts";
+    const writeKeys = new Set(this.state.work.ownWrites().keys());
     const r = await this.pipeline.commitOp((view, ctx) => {
-      const clash = check ? this.conflict() : undefined;
+      const serializable = this.isolation === "serializable";
+      const clash = check
+        ? firstConflict(this.pipeline, this.reads.pin.lsn, this.readSet, writeKeys, serializable)
+        : undefined;
       if (clash !== undefined) throw new TxConflictError(0, keyToText(clash));
-      const checked = !check
-        ? []
-        : this.isolation === "serializable"
-          ? [...this.bases.keys()]
-          : writes.map((w) => w.key);
-      for (const k of checked) {
+      const { bases, writeReads } = this.readSet;
+      const checked = this.isolation === "serializable" ? [...bases.keys()] : [...writeKeys, ...writeReads];
+      for (const k of check ? checked : []) {
         // Expiry is not a record: a key that went live or dead by time since the snapshot changed under us.
-        if (isLive(this.bases.get(k), atMs) !== isLive(view.get(k), ctx.nowMs))
+        // Only keys read from the snapshot count (a write reads the keys it depends on); elements and index
+        // entries never expire.
+        if (isInternalKey(k) || !bases.has(k)) continue;
+        if (isLive(bases.get(k), atMs) !== isLive(view.get(k), ctx.nowMs))
           throw new TxConflictError(0, keyToText(k));
       }
-      const latest = new Map<KeyString, Entry>();
-      for (const { key, m } of writes) {
-        const current = latest.has(key) ? latest.get(key) : view.get(key);
-        latest.set(key, resolveMutation(current, m, ctx.lsn, this.options, ctx.nowMs, ctx.deadFloor(key)));
+      const t = this.newTxn(view, ctx);
+      const calls: OnCommitCall[] = [];
+      for (const op of ops) {
+        if (op.fn === undefined) {
+          t.mutateCaptured(op.key, op.m);
+          continue;
+        }
+        const onCommit = op.guard?.onCommit;
+        const before = onCommit === undefined ? undefined : new Map(t.ownWrites());
+        if (op.guard !== undefined) checkGuard(t, op.guard);
+        op.fn(t);
+        if (before !== undefined && op.guard !== undefined) calls.push(onCommitInfo(t, op.guard, before));
       }
-      const effects: Effect[] = [];
-      for (const [key, entry] of latest) effects.push({ key, entry });
-      return { effects, result: undefined };
+      return { effects: t.effects(), result: calls };
     });
+    for (const c of r.result) c.onCommit({ lsn: r.lsn, ...c.info });
     return r.lsn;
   }
 
@@ -252,20 +402,37 @@ export class Transaction {
     this.pipeline.versions.release(this.reads.pin);
   }
 
-  /** The first key written after the snapshot that this transaction must not have seen changed, if any. */
-  private conflict(): KeyString | undefined {
-    const writeKeys = new Set(this.writes.map((w) => w.key));
-    const serializable = this.isolation === "serializable";
-    let clash: KeyString | undefined;
-    this.pipeline.someWriteAfter(this.reads.pin.lsn, (k) => {
-      const hit =
-        writeKeys.has(k) ||
-        (serializable &&
-          (this.readKeys.has(k) || (!isInternalKey(k) && this.ranges.some((r) => inRange(k, r)))));
-      if (hit) clash = k;
-      return hit;
-    });
-    return clash;
+  /** @internal The namespaces' checks (src/tx/tx-runner.ts): throws once the attempt has ended. */
+  assertOpen(): void {
+    if (this.ended) {
+      throw new InvalidArgumentError(
+        "FUSEDB_INVALID_ARGUMENT",
+        "the transaction has ended (committed, rolled back, or its attempt is over)",
+      );
+    }
+  }
+
+  /** A Txn for a run of this transaction's operations: at a call, or at commit (`ctx` of the record). */
+  private newTxn(view: StateView, ctx: OpContext): Txn {
+    return new Txn(view, this.txnContext(ctx.lsn, ctx.nowMs, ctx.deadFloor));
+  }
+
+  private txnContext(
+    lsn: number,
+    nowMs: number,
+    deadFloor: (k: KeyString) => number = (k) => this.pipeline.tree.floor.get(k),
+  ): TxnContext {
+    return {
+      lsn,
+      nowMs,
+      deadFloor,
+      valueBytesMax: this.options.valueBytesMax,
+      // Broken variants (sensitivity tests only), as the database's runner passes them.
+      reuseGenerations: this.options.recoveryMode === "reuse-generations",
+      staleZsetIndex: this.options.recoveryMode === "stale-zset-index",
+      // The same draws at the call and at commit (SPOP and the like answer what they commit).
+      rngSeed: Math.imul(this.reads.pin.lsn | 0, 0x9e3779b1) ^ 0x5bd1e995,
+    };
   }
 
   /** Captures `m` now, then resolves it after the writes called before it (in call order). */
@@ -275,45 +442,46 @@ export class Transaction {
         new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", "a mutation must be an object"),
       );
     }
-    let captured: { k: KeyString; mutation: CapturedMutation };
+    let k: KeyString;
+    let mutation: CapturedMutation;
     try {
-      const { key, mutation } = captureMutation(m, this.options);
-      captured = { k: this.key(key), mutation };
+      const captured = captureMutation(m, this.options);
+      k = this.key(captured.key);
+      mutation = captured.mutation;
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.enqueue(async () => {
+      const entry = await this.state.write((t) => t.mutateCaptured(k, mutation));
+      this.assertOpen();
+      this.ops.push({ key: k, m: mutation });
+      return entry;
+    });
+  }
+
+  /** Runs `step` after the writes called before it; `inFlight` drops before its promise settles. */
+  private enqueue<T>(step: () => Promise<T>): Promise<T> {
     this.inFlight++;
-    const run = this.tail.then(() => this.resolveWrite(captured.k, captured.mutation));
-    const settled = run.then(
+    const run = this.tail.then(async () => {
+      try {
+        return await step();
+      } finally {
+        this.inFlight--;
+      }
+    });
+    this.tail = run.then(
       () => undefined,
       () => undefined,
     );
-    this.tail = settled;
     return run;
-  }
-
-  /** Resolves one write on this transaction's state; `inFlight` drops before its promise settles. */
-  private async resolveWrite(k: KeyString, mutation: CapturedMutation): Promise<Entry> {
-    try {
-      const mine = this.local.get(k);
-      const base = mine !== undefined ? mine : await this.base(k);
-      this.assertOpen();
-      const floor = this.pipeline.tree.floor.get(k);
-      const lsn = this.reads.pin.lsn + 1; // a placeholder: the commit resolves it again for its own LSN
-      const entry = resolveMutation(base, mutation, lsn, this.options, this.reads.atMs, floor);
-      this.local.set(k, entry);
-      this.writes.push({ key: k, m: mutation });
-      return entry;
-    } finally {
-      this.inFlight--;
-    }
   }
 
   /** The snapshot's entry of `k`, remembered for the commit's expiry check. */
   private async base(k: KeyString): Promise<Entry | undefined> {
-    if (this.bases.has(k)) return this.bases.get(k);
+    const bases = this.readSet.bases;
+    if (bases.has(k)) return bases.get(k);
     const e = await this.reads.entry(k);
-    if (!this.bases.has(k)) this.bases.set(k, e);
+    if (!bases.has(k)) bases.set(k, e);
     return e;
   }
 
@@ -328,11 +496,11 @@ export class Transaction {
     throw new InvalidArgumentError("FUSEDB_INVALID_ARGUMENT", `no savepoint ${JSON.stringify(name)}`);
   }
 
-  private assertOpen(): void {
-    if (this.ended) {
+  private assertExplicit(what: string): void {
+    if (!this.explicit) {
       throw new InvalidArgumentError(
         "FUSEDB_INVALID_ARGUMENT",
-        "the transaction has ended (commit or retry)",
+        `${what} is for db.begin()'s transactions: db.transaction(fn) commits when fn returns, and rolls back if it throws`,
       );
     }
   }

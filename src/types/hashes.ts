@@ -10,7 +10,7 @@ import { bytesOf, TAG } from "./encoding.js";
 import { incrementFloatText, incrementInt64, NUMBER_ERRORS, requireInt64, string2ld } from "./numbers.js";
 import { type RandomSource, randomSource } from "./random.js";
 import { checkDraws, drawFrom, drawPool } from "./random-draw.js";
-import type { BytesInput, TypesRunner } from "./runner.js";
+import type { BytesInput, OpRunner } from "./runner.js";
 import { ELEMENTS_PER_READ, type ScanPage, scanCursor } from "./scan-cursor.js";
 import type { Collection, Txn } from "./txn.js";
 import type { TypesWriteOptions } from "./write-options.js";
@@ -139,7 +139,7 @@ export function hrandfield(
  */
 export class Hashes {
   /** @internal built by the database. */
-  constructor(private readonly run: TypesRunner) {}
+  constructor(private readonly run: OpRunner) {}
 
   /** HSET: sets fields (an object or [field, value] pairs); resolves with how many were new. */
   async hset(

@@ -30,7 +30,7 @@ import {
   ttl,
   typeOf,
 } from "./key-ops.js";
-import type { BytesInput, TypesRunner } from "./runner.js";
+import type { BytesInput, OpRunner } from "./runner.js";
 import { cursorAfter, cursorSub, type ScanPage, scanCount } from "./scan-cursor.js";
 import type { Txn } from "./txn.js";
 import type { TypesWriteOptions } from "./write-options.js";
@@ -87,7 +87,7 @@ export function scanKeysPage(
  */
 export class Keys {
   /** @internal built by the database. */
-  constructor(private readonly run: TypesRunner) {}
+  constructor(private readonly run: OpRunner) {}
 
   /**
    * DEL: deletes the keys, whatever they hold (O(1) each); how many existed (a repeat counts once).
@@ -288,13 +288,13 @@ export class Keys {
  * The live keys inside `bounds` and how many of them expire: O(keys), read in calls of
  * {@link COUNT_PAGE_KEYS} keys each (see the module comment).
  */
-export async function countKeys(run: TypesRunner, bounds: KeyBounds): Promise<number> {
+export async function countKeys(run: OpRunner, bounds: KeyBounds): Promise<number> {
   return (await countKeysAndExpires(run, bounds)).keys;
 }
 
 /** {@link countKeys}, with the number of keys that have an expiry. */
 export async function countKeysAndExpires(
-  run: TypesRunner,
+  run: OpRunner,
   bounds: KeyBounds,
 ): Promise<{ keys: number; expires: number }> {
   let keys = 0;

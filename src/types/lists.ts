@@ -24,7 +24,7 @@ import {
   pushx,
 } from "./list-ops.js";
 import type { PopWaiters } from "./pop-waiters.js";
-import type { BytesInput, TypesRunner } from "./runner.js";
+import type { BytesInput, OpRunner } from "./runner.js";
 import type { TypesWriteOptions } from "./write-options.js";
 
 /** Options of the blocking pops. */
@@ -73,8 +73,8 @@ function endOf(v: unknown): ListEnd {
 export class Lists {
   /** @internal built by the database. */
   constructor(
-    private readonly run: TypesRunner,
-    private readonly waiters: PopWaiters,
+    private readonly run: OpRunner,
+    private readonly waiters: Pick<PopWaiters, "wait" | "blocked">,
   ) {}
 
   /** LPUSH: pushes each element onto the head in turn (so the last ends first); the new length. */

@@ -27,8 +27,30 @@ import {
 /** Bytes as callers pass them: a string (taken as UTF-8) or a Uint8Array/Buffer. */
 export type BytesInput = string | Uint8Array;
 
+/**
+ * What the data-type namespaces (`Strings`, `Hashes`, `Lists`, `Sets`, `SortedSets`, `Keys`) run their
+ * operations on: argument conversion, and `write`/`read` of a pure operation `(tx: Txn) => T`
+ * (src/types/txn.ts). {@link TypesRunner} runs them on the database (one WAL record per write, reads of the
+ * visible state); a transaction's runner (src/tx/tx-runner.ts) runs them on its snapshot with its own
+ * writes on top and re-runs the writes at commit. So one class serves `db.hashes` and `tx.hashes`.
+ */
+export interface OpRunner {
+  /** A caller's key as its tree key. @throws InvalidArgumentError. */
+  key(key: unknown): KeyString;
+  /** A caller's bytes as a binary string. @throws InvalidArgumentError. */
+  bytes(v: unknown, what: string): string;
+  /** A write method's compare-and-set options as a guard. @throws InvalidArgumentError. */
+  guard(options: TypesWriteOptions | undefined, primary: KeyString | undefined): WriteGuard | undefined;
+  /** Runs the write `fn` (after `guard`'s checks) and resolves with its answer. */
+  write<T>(fn: (tx: Txn) => T, guard?: WriteGuard): Promise<T>;
+  /** Runs the read-only `fn` and resolves with its answer. */
+  read<T>(fn: (tx: Txn) => T): Promise<T>;
+  /** Seeds of the calls that draw at random: take one per call, outside the operation. */
+  readonly seeds: SeedSequence;
+}
+
 /** Runs data-type operations for one open database. */
-export class TypesRunner {
+export class TypesRunner implements OpRunner {
   /** Reads run so far: seeds each read's random source (SRANDMEMBER and the like). */
   private reads = 0;
   /** Seeds of the calls that draw at random (src/types/random.ts): take one per call, outside the operation. */

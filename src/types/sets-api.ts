@@ -13,7 +13,7 @@ import type { Buffer } from "node:buffer";
 import type { KeyInput, KeyString } from "../doc/key.js";
 import { DataTypeError } from "../errors.js";
 import { bytesOf } from "./encoding.js";
-import type { BytesInput, TypesRunner } from "./runner.js";
+import type { BytesInput, OpRunner } from "./runner.js";
 import { type ScanPage, scanCursor } from "./scan-cursor.js";
 import {
   checkLimit,
@@ -43,7 +43,7 @@ function countOf(count: unknown): number {
 /** See the module comment. */
 export class Sets {
   /** @internal built by the database. */
-  constructor(private readonly run: TypesRunner) {}
+  constructor(private readonly run: OpRunner) {}
 
   /** SADD: adds members; resolves with how many were new. */
   async sadd(key: KeyInput, items: readonly BytesInput[], options?: TypesWriteOptions): Promise<number> {

@@ -8,7 +8,7 @@ import type { KeyInput, KeyString } from "../doc/key.js";
 import { DataTypeError } from "../errors.js";
 import { bytesOf } from "./encoding.js";
 import { optionalBytes } from "./hashes.js";
-import type { BytesInput, TypesRunner } from "./runner.js";
+import type { BytesInput, OpRunner } from "./runner.js";
 import * as ops from "./string-ops.js";
 import type { TypesWriteOptions } from "./write-options.js";
 
@@ -74,7 +74,7 @@ function expiryOf(options: Partial<Record<(typeof UNITS)[number], unknown>>): op
  */
 export class Strings {
   /** @internal built by the database. */
-  constructor(private readonly run: TypesRunner) {}
+  constructor(private readonly run: OpRunner) {}
 
   /** GET: the value, or undefined. */
   get(key: KeyInput): Promise<Buffer | undefined> {

@@ -8,7 +8,14 @@
  * version and its bucket's dead-version floor, + 1. Elements carry no version of their own (always 1).
  */
 import type { DataType, Entry } from "../doc/entry.js";
-import { captureMutation, isLive, type Mutation, resolveMutation, utf8Of } from "../doc/entry.js";
+import {
+  type CapturedMutation,
+  captureMutation,
+  isLive,
+  type Mutation,
+  resolveMutation,
+  utf8Of,
+} from "../doc/entry.js";
 import type { Json } from "../doc/json.js";
 import { deepFreeze } from "../doc/json.js";
 import { isInternalKey, type KeyString } from "../doc/key.js";
@@ -43,6 +50,11 @@ export interface TxnContext {
    * index entry stays when its score changes (src/types/zset-index.ts `putMember`).
    */
   staleZsetIndex?: boolean;
+  /**
+   * The random source's whole seed, in place of the LSN, time and `seed` mix: a transaction's calls draw the
+   * same numbers when they run on its snapshot and when they run again at commit (src/tx/tx-state.ts).
+   */
+  rngSeed?: number;
 }
 
 /** A live collection as read: its entry and metadata. */
@@ -57,6 +69,7 @@ export interface Savepoint {
   readonly ops: ReadonlyMap<KeyString, { op: string; was?: string }>;
   readonly created: ReadonlySet<KeyString>;
   readonly creations: number;
+  readonly rng: number;
 }
 
 /** See the module comment. One per run of a call's operations. */
@@ -75,7 +88,10 @@ export class Txn {
     readonly view: StateView,
     readonly ctx: TxnContext,
   ) {
-    this.rng = (Math.imul(ctx.lsn | 0, 0x9e3779b1) ^ (ctx.nowMs | 0) ^ (ctx.seed ?? 0)) >>> 0;
+    this.rng =
+      ctx.rngSeed !== undefined
+        ? ctx.rngSeed >>> 0
+        : (Math.imul(ctx.lsn | 0, 0x9e3779b1) ^ (ctx.nowMs | 0) ^ (ctx.seed ?? 0)) >>> 0;
   }
 
   /**
@@ -243,8 +259,13 @@ export class Txn {
    * @throws what `captureMutation` and `resolveMutation` throw (WrongTypeError on a key of a data type).
    */
   mutate(k: KeyString, m: Mutation, op?: string): Entry {
+    const { mutation } = captureMutation(m, { valueBytesMax: this.ctx.valueBytesMax });
+    return this.mutateCaptured(k, mutation, op);
+  }
+
+  /** {@link mutate} of a mutation captured already (a transaction's buffered document write). */
+  mutateCaptured(k: KeyString, mutation: CapturedMutation, op?: string): Entry {
     const limits = { valueBytesMax: this.ctx.valueBytesMax };
-    const { mutation } = captureMutation(m, limits);
     const current = this.entry(k);
     const entry = resolveMutation(
       current,
@@ -296,6 +317,7 @@ export class Txn {
       ops: new Map(this.ops),
       created: new Set(this.created),
       creations: this.creations,
+      rng: this.rng,
     };
   }
 
@@ -308,6 +330,38 @@ export class Txn {
     this.created.clear();
     for (const k of sp.created) this.created.add(k);
     this.creations = sp.creations;
+    this.rng = sp.rng;
+  }
+
+  /**
+   * A Txn reading through `view` (this one's state, as a view) that continues this one's generation counter
+   * and random source: run an operation on it, then {@link absorb} it to keep what it wrote, or drop it to
+   * forget. O(1), where a {@link savepoint} copies every write so far (a transaction's calls, src/tx/).
+   */
+  fork(view: StateView): Txn {
+    const t = new Txn(view, this.ctx);
+    t.creations = this.creations;
+    t.rng = this.rng;
+    return t;
+  }
+
+  /** Takes over the writes of `child` (a {@link fork} of this one), as if they had been made here. */
+  absorb(child: Txn): void {
+    for (const [k, e] of child.writes) {
+      this.writes.set(k, e);
+      const op = child.ops.get(k);
+      // A key written without an op is an element (never has one) or a document mutation (clears it).
+      if (op !== undefined) this.ops.set(k, op);
+      else this.ops.delete(k);
+    }
+    for (const k of child.created) this.created.add(k);
+    this.creations = child.creations;
+    this.rng = child.rng;
+  }
+
+  /** Every tree key this call wrote and its entry now (tombstones included), first write first. */
+  ownWrites(): ReadonlyMap<KeyString, Entry> {
+    return this.writes;
   }
 
   /**

@@ -7,7 +7,7 @@ import type { Buffer } from "node:buffer";
 import type { KeyInput, KeyString } from "../doc/key.js";
 import { DataTypeError, InvalidArgumentError } from "../errors.js";
 import { bytesOf } from "./encoding.js";
-import type { BytesInput, TypesRunner } from "./runner.js";
+import type { BytesInput, OpRunner } from "./runner.js";
 import type { ScanPage } from "./scan-cursor.js";
 import { type LexBound, parseLexBound, parseScoreBound, type ScoreBound } from "./score.js";
 import type { Txn } from "./txn.js";
@@ -37,7 +37,7 @@ const entry = ([m, s]: ZEntry): ZMember => [bytesOf(m), s];
 export class ZsetTxn {
   /** @internal */
   constructor(
-    private readonly run: TypesRunner,
+    private readonly run: OpRunner,
     private readonly tx: Txn,
   ) {}
 

@@ -18,7 +18,7 @@
  * {@link ZsetTxn} and the shapes live in src/types/zset-txn.ts.
  */
 import type { KeyInput } from "../doc/key.js";
-import type { BytesInput, TypesRunner } from "./runner.js";
+import type { BytesInput, OpRunner } from "./runner.js";
 import type { ScanPage } from "./scan-cursor.js";
 import type { TypesWriteOptions } from "./write-options.js";
 import type { Limit } from "./zset-index.js";
@@ -47,7 +47,7 @@ export {
  */
 export class SortedSets {
   /** @internal built by the database. */
-  constructor(private readonly run: TypesRunner) {}
+  constructor(private readonly run: OpRunner) {}
 
   /**
    * Runs `fn` as one atomic call over the newest state: every sorted-set operation it makes is one WAL

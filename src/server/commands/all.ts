@@ -1,10 +1,11 @@
 /**
  * The server's one command table: every command family, in the order COMMAND lists them. Families so far:
  * connection, server, keys (on documents), JSON (root path), fusedb's versions (FUSEDB.*), pub/sub,
- * transactions and FUNCTION (no functions: FLUSH and LIST only). The Redis
+ * transactions (MULTI/EXEC and MemFlux's BEGIN/COMMIT) and FUNCTION (no functions: FLUSH and LIST only). The Redis
  * data types (strings, hashes, lists, sets, sorted sets) come with the engine's types.
  */
 import { CommandTable } from "../command-table.js";
+import { blockCommands } from "./block-commands.js";
 import { clientCommands } from "./client-command.js";
 import { commandCommands } from "./command-command.js";
 import { connectionCommands } from "./connection-commands.js";
@@ -55,5 +56,6 @@ export function buildCommandTable(): CommandTable {
     ...indexCommands,
     ...pubsubCommands,
     ...transactionCommands,
+    ...blockCommands,
   ]);
 }

@@ -93,10 +93,14 @@ function select(ctx: CommandContext, args: readonly Buffer[]): Reply {
   return R.ok;
 }
 
-/** Puts a connection back as it was when it connected (RESET): also out of MULTI, pub/sub and WATCH. */
+/**
+ * Puts a connection back as it was when it connected (RESET): also out of MULTI, pub/sub and WATCH, and an
+ * open BEGIN transaction rolled back.
+ */
 export function resetClient(ctx: CommandContext, authRequired: boolean): void {
   const client = ctx.client;
   client.transaction.end();
+  client.transactionBlock.close();
   ctx.server.pubsub.forget(client);
   client.selectedDb = 0;
   client.db = ctx.server.databases.storedOf(0);

@@ -16,6 +16,7 @@ import type { Json, Mutation } from "../../index.js";
 import { intArg, keyword } from "../args.js";
 import { type BatchStep, type CommandSpec, command } from "../command-table.js";
 import type { CommandContext } from "../context.js";
+import { dataOf } from "../data-access.js";
 import { dbKey } from "../keyspace.js";
 import { CommandError, ERR } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
@@ -54,7 +55,7 @@ function setIfVersionMutation(
 
 async function setIfVersion(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const { mutation } = setIfVersionMutation(ctx, args);
-  const r = await ctx.server.db.set(mutation.key, mutation.value, {
+  const r = await dataOf(ctx).set(mutation.key, mutation.value, {
     ifVersion: mutation.ifVersion,
     ttlMs: mutation.ttlMs,
   });
@@ -82,7 +83,7 @@ export const fusedbCommands: CommandSpec[] = [
     keys: KEY1,
     summary: "Returns the key's live version (0 if absent).",
     handler: async (ctx, args) =>
-      R.integer((await ctx.server.db.get(dbKey(ctx.client.db, args[1] as Buffer)))?.version ?? 0),
+      R.integer((await dataOf(ctx).get(dbKey(ctx.client.db, args[1] as Buffer)))?.version ?? 0),
   }),
   command({
     ...G,
@@ -92,7 +93,7 @@ export const fusedbCommands: CommandSpec[] = [
     keys: KEY1,
     summary: "Returns the document as JSON text and its version.",
     handler: async (ctx, args) => {
-      const live = await ctx.server.db.get(dbKey(ctx.client.db, args[1] as Buffer));
+      const live = await dataOf(ctx).get(dbKey(ctx.client.db, args[1] as Buffer));
       if (live === undefined) return R.nullArray;
       return R.array([R.bulk(JSON.stringify(live.value)), R.integer(live.version)]);
     },
@@ -117,7 +118,7 @@ export const fusedbCommands: CommandSpec[] = [
     summary: "Deletes the key if it is at the given version.",
     handler: async (ctx, args) => {
       const version = versionArg(args[2] as Buffer);
-      const r = await ctx.server.db.delete(dbKey(ctx.client.db, args[1] as Buffer), { ifVersion: version });
+      const r = await dataOf(ctx).delete(dbKey(ctx.client.db, args[1] as Buffer), { ifVersion: version });
       return R.integer(r.version);
     },
     blind: () => true,

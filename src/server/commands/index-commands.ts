@@ -19,6 +19,7 @@ import type { IndexQuery, IndexValue } from "../../index.js";
 import { intArg, keyword, text } from "../args.js";
 import { type CommandSpec, command } from "../command-table.js";
 import type { CommandContext } from "../context.js";
+import { dataOf } from "../data-access.js";
 import { dbKey, userKey } from "../keyspace.js";
 import { CommandError, ERR } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
@@ -65,7 +66,7 @@ async function query(ctx: CommandContext, args: readonly Buffer[]): Promise<Repl
       q[word.toLowerCase() as "eq" | "gt" | "gte" | "lt" | "lte"] = valueArg(next);
     } else throw new CommandError(ERR.syntax);
   }
-  const found = await ctx.server.db.query(q);
+  const found = await dataOf(ctx).query(q);
   const out: Reply[] = [];
   for (const e of found) {
     out.push(R.array([R.bulk(userKey(e.keyBytes)), R.bulk(JSON.stringify(e.value)), R.integer(e.version)]));

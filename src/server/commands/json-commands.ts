@@ -23,6 +23,7 @@ import { type Json, type Mutation, WrongTypeError } from "../../index.js";
 import { keyword, text } from "../args.js";
 import { type BatchStep, type CommandSpec, command } from "../command-table.js";
 import type { CommandContext } from "../context.js";
+import { dataOf } from "../data-access.js";
 import { dbKey } from "../keyspace.js";
 import { CommandError, ERR } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
@@ -118,8 +119,7 @@ function rootSet(a: SetArgs): BatchStep {
 /** Runs a blind step now; a version conflict (NX on a live key) answers nil. */
 async function applyBlind(ctx: CommandContext, step: BatchStep): Promise<Reply> {
   try {
-    const done = await ctx.server.db.batch([step.mutation]);
-    const first = done.results[0];
+    const first = (await dataOf(ctx).batch([step.mutation]))[0];
     return step.reply({ version: first?.version ?? 0, value: first?.value });
   } catch (err) {
     if ((err as { code?: string }).code === "FUSEDB_VERSION_CONFLICT") return R.null;
@@ -198,7 +198,7 @@ async function jsonGet(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
     keyArg = split.key;
     paths.push(split.path);
   }
-  const live = await ctx.server.db.get(dbKey(ctx.client.db, keyArg));
+  const live = await dataOf(ctx).get(dbKey(ctx.client.db, keyArg));
   if (live === undefined) {
     ctx.server.stats.keyspaceMisses++;
     return R.null;
@@ -263,9 +263,10 @@ async function jsonDel(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
 async function jsonMget(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const path = pathArg(args[args.length - 1] as Buffer);
   const keys = args.slice(1, -1).map((k) => dbKey(ctx.client.db, k));
+  const data = dataOf(ctx);
   const found = await Promise.all(
     keys.map((k) =>
-      ctx.server.db.get(k).catch((err: unknown) => {
+      data.get(k).catch((err: unknown) => {
         if (err instanceof WrongTypeError) return undefined; // RedisJSON answers nil for such a key
         throw err;
       }),
@@ -295,7 +296,7 @@ async function jsonMerge(ctx: CommandContext, args: readonly Buffer[]): Promise<
   const path = pathArg(args[2] as Buffer);
   const patch = jsonArg(args[3] as Buffer);
   if (path.root) {
-    await ctx.server.db.patch(key, patch);
+    await dataOf(ctx).patch(key, patch);
     return R.ok;
   }
   return readDecideWrite(ctx, key, (live) => {

@@ -17,6 +17,7 @@ import type { Json, Mutation } from "../../index.js";
 import { floatArg } from "../args.js";
 import { type CommandSpec, command } from "../command-table.js";
 import type { CommandContext } from "../context.js";
+import { dataOf } from "../data-access.js";
 import { dbKey } from "../keyspace.js";
 import { CommandError, ERR } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
@@ -173,7 +174,7 @@ function jsonArrAppend(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
 
 /** The document under the key argument (undefined if absent). @throws WrongTypeError (WRONGTYPE). */
 async function readDoc(ctx: CommandContext, key: Buffer): Promise<Json | undefined> {
-  return (await ctx.server.db.get(key))?.value;
+  return (await dataOf(ctx).get(key))?.value;
 }
 
 async function jsonType(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {

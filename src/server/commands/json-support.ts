@@ -23,6 +23,7 @@ import {
   WrongTypeError,
 } from "../../index.js";
 import type { CommandContext } from "../context.js";
+import { dataOf } from "../data-access.js";
 import { CommandError } from "../reply-errors.js";
 import type { Reply } from "../resp-writer.js";
 
@@ -215,12 +216,12 @@ export function readDecideWrite(
   key: Buffer,
   decide: (live: Versioned | undefined) => WritePlan,
 ): Promise<Reply> {
-  const types = ctx.server.db.types;
-  const k = types.key(key);
+  const k = ctx.server.db.types.key(key);
   // One engine call: the decision reads the newest state (pending writes included) and the write lands on
   // exactly that, so concurrent writers of one key never make each other retry (a compare-and-set loop
-  // against the durable state starved under contention: every pending write counted as a change).
-  return types.write((tx) => {
+  // against the durable state starved under contention: every pending write counted as a change). Inside
+  // BEGIN, one call of the transaction (its state; resolved again at COMMIT).
+  return dataOf(ctx).write((tx) => {
     const e = tx.live(k);
     if (e?.type !== undefined) throw new WrongTypeError(e.type, "json document");
     const live: Versioned | undefined =

@@ -20,6 +20,7 @@ import type { Txn } from "../../types/txn.js";
 import { globMatch } from "../../util/glob.js";
 import { type CommandSpec, command } from "../command-table.js";
 import type { CommandContext } from "../context.js";
+import { dataOf } from "../data-access.js";
 import { dbBounds, foundUserKey, treeUserKey } from "../keyspace.js";
 import { R, type Reply } from "../resp-writer.js";
 import { scanArgs } from "../scan-cursors.js";
@@ -35,7 +36,7 @@ async function keys(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply
   // Bounded by the database's keys: every page moves `after` forward.
   for (;;) {
     const from = after;
-    const page = await ctx.server.db.types.read((tx) => keyPage(tx, bounds, from, COUNT_PAGE_KEYS));
+    const page = await dataOf(ctx).read((tx) => keyPage(tx, bounds, from, COUNT_PAGE_KEYS));
     for (const f of page.found) {
       const key = foundUserKey(f);
       if (globMatch(pattern, key)) out.push(R.bulk(key));
@@ -50,7 +51,7 @@ async function scan(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply
   const cursor = cursors.fromWire(args[1] as Buffer);
   const { match, count = SCAN_COUNT_DEFAULT, type } = scanArgs(args, 2, true);
   const bounds = dbBounds(ctx.client.db);
-  const page = await ctx.server.db.types.read((tx) =>
+  const page = await dataOf(ctx).read((tx) =>
     scanKeysPage(tx, bounds, cursor, count, { match, type }, foundUserKey),
   );
   return R.array([R.bulk(cursors.toWire(page.cursor)), R.array(page.items.map((k) => R.bulk(k)))]);
@@ -92,7 +93,7 @@ function randomKey(tx: Txn, bounds: KeyBounds, draws: readonly [number, number])
 async function randomkey(ctx: CommandContext): Promise<Reply> {
   const bounds = dbBounds(ctx.client.db);
   const draws = [ctx.server.scanCursors.random(), ctx.server.scanCursors.random()] as const;
-  const key = await ctx.server.db.types.read((tx) => randomKey(tx, bounds, draws));
+  const key = await dataOf(ctx).read((tx) => randomKey(tx, bounds, draws));
   if (key === undefined) return R.null;
   return R.bulk(treeUserKey(key));
 }

@@ -16,6 +16,7 @@ import { floatArg, keyword, text } from "../args.js";
 import { type CommandSpec, command, helpReply, NO_REPLY } from "../command-table.js";
 import { ConfigError } from "../config.js";
 import type { CommandContext } from "../context.js";
+import { dataOf } from "../data-access.js";
 import { infoText } from "../info.js";
 import { countDatabase, dbBounds } from "../keyspace.js";
 import { CommandError, ERR } from "../reply-errors.js";
@@ -187,7 +188,7 @@ export const serverCommands: CommandSpec[] = [
     group: "server",
     since: "1.0.0",
     summary: "Returns the number of keys in the database (O(keys) here: the engine keeps no count).",
-    handler: async (ctx) => R.integer((await countDatabase(ctx.server.db, ctx.client.db)).keys),
+    handler: async (ctx) => R.integer((await countDatabase(dataOf(ctx).runner, ctx.client.db)).keys),
   }),
   command({
     name: "flushdb",

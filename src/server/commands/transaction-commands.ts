@@ -14,12 +14,12 @@ async function exec(ctx: CommandContext): Promise<Reply> {
   const queued = tx.queued;
   if (queued === undefined) throw new CommandError("ERR EXEC without MULTI");
   const failed = tx.failed;
-  // Checked before the state is dropped: EXEC holds the gate alone, so nothing changes in between.
-  const touched = !failed && (await tx.touched(ctx));
+  const watch = tx.watchCheck();
   tx.end();
   if (failed) throw new CommandError("EXECABORT Transaction discarded because of previous errors.");
-  if (touched) return R.nullArray;
-  return R.array(await runQueued(ctx, queued));
+  // EXEC holds the gate alone: the watch check and the commands see one state (see runQueued).
+  const replies = await runQueued(ctx, queued, watch);
+  return replies === undefined ? R.nullArray : R.array(replies);
 }
 
 async function watch(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
