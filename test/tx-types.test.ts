@@ -3,7 +3,8 @@
  * - `tx.strings`, `tx.hashes`, `tx.lists`, `tx.sets`, `tx.zsets`, `tx.keys`, `tx.json` read the snapshot
  *   plus the transaction's own writes (a HSET then HGET sees it) and nothing committed after the snapshot;
  * - nothing is visible outside before the commit; the commit is one WAL record holding the document and
- *   typed writes in call order, delivered to subscribers as one group (one LSN) once durable;
+ *   typed writes in call order, delivered to subscribers as one group (one LSN) once durable, and a crash
+ *   during that commit leaves all of it or none;
  * - snapshot isolation: concurrent HINCRBYs on one hash lose no update (conflict, retry);
  * - 'serializable': a typed read (HGET) of a hash another committer changed conflicts, not under 'snapshot';
  * - a typed write's reads conflict under every isolation (SINTERSTORE's sources);
@@ -14,7 +15,10 @@
  * - a snapshot's data-type namespaces read at the snapshot and refuse writes.
  */
 import { describe, expect, it } from "vitest";
-import type { FuseDB } from "../src/db.js";
+import { faultPlannerOf, RandomCrashPlanner } from "../sim/disk/crash-planner.js";
+import { Prng } from "../sim/disk/prng.js";
+import { SimClock } from "../sim/disk/sim-clock.js";
+import { FuseDB } from "../src/db.js";
 import type { KeyString } from "../src/doc/key.js";
 import { TxConflictError } from "../src/errors.js";
 import type { ChangeEvent } from "../src/reactive/subscriptions.js";
@@ -133,6 +137,38 @@ describe("data types inside a transaction", () => {
     expect(new Set(got.map((e) => e.lsn)).size).toBe(1);
     await sub.return();
     await db.close();
+  });
+
+  it("a crash during a commit of documents and data types leaves all of it or none (12 seeds)", async () => {
+    const outcomes = new Set<string>();
+    for (let seed = 0; seed < 12; seed++) {
+      const fs = new TestDisk();
+      const db = await openMem(fs);
+      await db.hashes.hset("h", { base: "1" });
+      const hold = fs.holdSync();
+      const commit = db.transaction(async (tx) => {
+        for (let i = 0; i < 4; i++) await tx.hashes.hset("h", { [`f${i}`]: "x".repeat(300 + i) });
+        await tx.lists.rpush("l", ["y".repeat(400), "z"]);
+        await tx.set("doc", { big: "d".repeat(500) });
+        await tx.hashes.hincrby("h", "base", 1);
+      });
+      commit.catch(() => undefined);
+      await hold.entered; // the record is written, its fdatasync not done
+      const image = fs.sim.crash(faultPlannerOf(new RandomCrashPlanner(0.5), new Prng(seed)));
+      const again = await FuseDB.open({ dir: "/db", fs: image, clock: new SimClock(0) });
+      const state = [
+        await again.hashes.hlen("h"),
+        str(await again.hashes.hget("h", "base")),
+        await again.lists.llen("l"),
+        (await again.get("doc")) !== undefined,
+      ];
+      const all = JSON.stringify(state) === JSON.stringify([5, "2", 2, true]);
+      const none = JSON.stringify(state) === JSON.stringify([1, "1", 0, false]);
+      expect(all || none, `seed ${seed}: ${JSON.stringify(state)}`).toBe(true);
+      outcomes.add(all ? "all" : "none");
+      await again.close();
+    }
+    console.log(`typed crash during commit, 12 seeds: outcomes ${[...outcomes].join(", ")}`);
   });
 
   it("reads see the snapshot: a typed write committed after it began is not seen", async () => {
