@@ -79,7 +79,8 @@ interface RecoveredParts {
 /** Recovers the directory for writing: a tree with background jobs over a host the pipeline answers. */
 async function recoverForWriting(config: FuseDBConfig, options: ResolvedOptions): Promise<RecoveredParts> {
   const { fs, dir } = config;
-  const r = await recover(fs, dir, options);
+  // The WAL writer gathers each group over the event loop's turns (src/wal/wal-writer.ts).
+  const r = await recover(fs, dir, options, () => config.clock.yield());
   const makeTree = (owner: CommitPipeline, clock: Clock): Tree =>
     Tree.create(
       diskTreeHost(fs, dir, r.wal, owner, options.recoveryMode === "drop-live-elements"),

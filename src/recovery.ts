@@ -127,9 +127,16 @@ interface Replayed {
  * Opens (creating if needed) the database directory `dir` and recovers it.
  * @throws LockedError (FUSEDB_LOCKED) if another process or handle has it open.
  * @throws CorruptionError (FUSEDB_CORRUPTION) naming file and offset if durable data is damaged.
+ * @param yieldTurn lets the event loop run one turn (the engine clock's `yield`): the WAL writer gathers
+ *   its groups over turns (src/wal/wal-writer.ts). Absent: each group starts with what is queued.
  * @throws the file system's error (the engine reports it as FUSEDB_IO).
  */
-export async function recover(fs: FileSystem, dir: string, options: ResolvedOptions): Promise<Recovered> {
+export async function recover(
+  fs: FileSystem,
+  dir: string,
+  options: ResolvedOptions,
+  yieldTurn?: () => Promise<void>,
+): Promise<Recovered> {
   assert(!options.readOnly, "a read-only open recovers with recoverReadOnly");
   // Every directory created on the way is durable: each new entry's parent is synced (the seam's contract).
   await mkdirDurable(fs, dir);
@@ -137,7 +144,7 @@ export async function recover(fs: FileSystem, dir: string, options: ResolvedOpti
     throw err instanceof DirLockHeldError ? new LockedError(dir, err.holder, { cause: err }) : err;
   });
   try {
-    return await recoverLocked(fs, dir, options, lock);
+    return await recoverLocked(fs, dir, options, lock, yieldTurn);
   } catch (err) {
     await lock.release();
     throw err;
@@ -205,6 +212,7 @@ async function recoverLocked(
   dir: string,
   options: ResolvedOptions,
   lock: DirLock,
+  yieldTurn: (() => Promise<void>) | undefined,
 ): Promise<Recovered> {
   const state = await replay(fs, dir, options, false);
   const { recovered, opened, clockFloorMs } = state;
@@ -215,7 +223,7 @@ async function recoverLocked(
     if (state.orphanNames.length > 0) await fs.syncDir(dir);
     // A fresh log of one snapshot: a torn final edit never stays in front of new ones.
     const manifestLog = await ManifestLog.create(fs, dir, manifest, options.manifestBytesMax);
-    const wal = await openWalWriter(fs, dir, options, state.liveWal, recovered, clockFloorMs);
+    const wal = await openWalWriter(fs, dir, options, state.liveWal, recovered, clockFloorMs, yieldTurn);
     return {
       lock,
       leaves: opened.leaves,
@@ -398,9 +406,14 @@ async function openWalWriter(
   liveWal: WalFileInfo[],
   recovered: WalRecovery,
   clockFloorMs: number,
+  yieldTurn: (() => Promise<void>) | undefined,
 ): Promise<WalWriter> {
   const nextLsn = recovered.lastLsn + 1;
   const tail = await openWalTail(fs, dir, liveWal, recovered, clockFloorMs);
-  const writerOptions = { fileBytesMax: options.walFileBytesMax, groupBytesMax: options.groupCommitBytesMax };
+  const writerOptions = {
+    fileBytesMax: options.walFileBytesMax,
+    groupBytesMax: options.groupCommitBytesMax,
+    yieldTurn,
+  };
   return new WalWriter(fs, dir, tail, liveWal, nextLsn, writerOptions, clockFloorMs);
 }

@@ -359,7 +359,12 @@ export function resolveMutation(
 
 /** `entry` with the data type `type` (unchanged when undefined: a JSON document). */
 export function withType(entry: Entry, type: DataType | undefined): Entry {
-  return type === undefined ? entry : { ...entry, type };
+  if (type === undefined) return entry;
+  // Literals, not a spread (a hot path: a spread built fresh hidden classes per call); the same own fields.
+  const { version, value, text, lsn, expiresAtMs } = entry;
+  return expiresAtMs === undefined
+    ? { version, value, text, lsn, type }
+    : { version, value, text, lsn, type, expiresAtMs };
 }
 
 /** An entry for a document computed while resolving (patch, incr): encoded and normalised here. */
@@ -395,8 +400,9 @@ function entryOf(
       `value is ${text.length} bytes of JSON; the limit is ${limits.valueBytesMax}`,
     );
   }
-  const entry: Entry = { version, value, text, lsn };
-  return expiresAtMs === undefined ? entry : { ...entry, expiresAtMs };
+  return expiresAtMs === undefined
+    ? { version, value, text, lsn }
+    : { version, value, text, lsn, expiresAtMs };
 }
 
 /**
@@ -440,8 +446,10 @@ export function entryFromStored(
 ): Entry {
   if (text === undefined) return { version, value: undefined, text: undefined, lsn };
   if (lazy) return new StoredEntry(version, text, lsn, expiresAtMs, type);
-  const entry: Entry = { version, value: decodeJson(text), text, lsn };
-  return withType(expiresAtMs === undefined ? entry : { ...entry, expiresAtMs }, type);
+  const value = decodeJson(text);
+  const entry: Entry =
+    expiresAtMs === undefined ? { version, value, text, lsn } : { version, value, text, lsn, expiresAtMs };
+  return withType(entry, type);
 }
 
 /**

@@ -223,9 +223,22 @@ export class Txn {
     const live = this.live(k);
     if (live === undefined) return;
     const text = live.text as Uint8Array;
-    const entry: Entry = { version: this.nextVersion(k), value: live.value, text, lsn: this.ctx.lsn };
-    const typed = live.type === undefined ? entry : { ...entry, type: live.type };
-    this.writes.set(k, expiresAtMs === undefined ? typed : { ...typed, expiresAtMs });
+    const version = this.nextVersion(k);
+    const { value, type } = live;
+    const lsn = this.ctx.lsn;
+    // Literals, not spreads: the same own fields in the same order (see entryOf).
+    let entry: Entry;
+    if (type === undefined)
+      entry =
+        expiresAtMs === undefined
+          ? { version, value, text, lsn }
+          : { version, value, text, lsn, expiresAtMs };
+    else
+      entry =
+        expiresAtMs === undefined
+          ? { version, value, text, lsn, type }
+          : { version, value, text, lsn, type, expiresAtMs };
+    this.writes.set(k, entry);
     this.ops.set(k, { op });
   }
 
@@ -302,9 +315,17 @@ export class Txn {
         `value is ${text.length} bytes stored; the limit is ${this.ctx.valueBytesMax}`,
       );
     }
-    const entry: Entry = { version, value: deepFreeze(value), text, lsn: this.ctx.lsn };
-    const typed = type === undefined ? entry : { ...entry, type };
-    return expiresAtMs === undefined ? typed : { ...typed, expiresAtMs };
+    const frozen = deepFreeze(value);
+    const lsn = this.ctx.lsn;
+    // Literals, not spreads (every typed write comes here): the same own properties, in the same order.
+    if (type === undefined) {
+      return expiresAtMs === undefined
+        ? { version, value: frozen, text, lsn }
+        : { version, value: frozen, text, lsn, expiresAtMs };
+    }
+    return expiresAtMs === undefined
+      ? { version, value: frozen, text, lsn, type }
+      : { version, value: frozen, text, lsn, type, expiresAtMs };
   }
 
   /**

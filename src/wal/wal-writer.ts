@@ -8,6 +8,13 @@
  *   `onDurable` in LSN order and resolves their promises. While that fdatasync runs, later appends
  *   accumulate into the next group. No timer ever delays a commit: the loop starts when the first record
  *   arrives and runs while there is work. Idea: group commit as in LevelDB `DBImpl::Write` writer queue.
+ * - Gathering (with `yieldTurn`, the engine clock's `yield`): before taking a group the loop lets the event
+ *   loop finish its turn, so every append made while that turn handled its input joins, and then lets more
+ *   turns run while each adds records (at most {@link GATHER_TURNS_MAX}), so the callers just acknowledged,
+ *   whose next writes arrive a moment later, join too instead of waiting a whole fdatasync (as Redis's
+ *   `appendfsync always` fsyncs once per event-loop iteration, after reading every ready client). Without
+ *   it, a server's connections split into two cohorts alternating on the disk, each group half of them.
+ *   A turn is no timer: it resolves after the input already pending, never waits for time to pass.
  * - A failed write or fdatasync poisons the writer: the group in flight, everything queued and every later
  *   append reject with `PoisonedError`; nothing is retried. The file is first cut back to its durable end
  *   (a truncate, no fdatasync), so a restart does not find the failed group in the page cache.
@@ -58,7 +65,15 @@ export interface WalWriterOptions {
   fileBytesMax: number;
   /** Most bytes written by one group commit (a single larger record still goes alone). */
   groupBytesMax: number;
+  /**
+   * Lets the event loop run one turn (the engine clock's `yield`): then the writer gathers each group over
+   * the turns that add to it (see the module comment). Absent: a group starts with what is queued at once.
+   */
+  yieldTurn?: () => Promise<void>;
 }
+
+/** Most event-loop turns a group waits for while they keep adding records, after the first. */
+export const GATHER_TURNS_MAX = 3;
 
 interface QueuedRecord {
   kind: "record";
@@ -294,7 +309,10 @@ export class WalWriter implements CommitLog {
         }
         continue;
       }
+      if (this.options.yieldTurn !== undefined) await this.gather(this.options.yieldTurn);
+      if (this.poisonError) break;
       const group = this.takeGroup();
+      if (group.length === 0) continue; // a rotation was queued meanwhile: it goes first
       try {
         if (this.offset >= this.options.fileBytesMax) await this.rotateNow();
         await this.commitGroup(group);
@@ -309,6 +327,31 @@ export class WalWriter implements CommitLog {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
+  }
+
+  /**
+   * Lets the turn that queued the head record end, then more turns while each queues records (bounded by
+   * {@link GATHER_TURNS_MAX}, and by `groupBytesMax` worth of records queued).
+   */
+  private async gather(yieldTurn: () => Promise<void>): Promise<void> {
+    await yieldTurn();
+    for (let turn = 0; turn < GATHER_TURNS_MAX; turn++) {
+      const queued = this.queue.length;
+      if (this.queuedBytesAtLeast(this.options.groupBytesMax)) return;
+      await yieldTurn();
+      if (this.queue.length === queued || this.poisonError) return;
+    }
+  }
+
+  /** Whether the records queued hold at least `bytes` of payload. */
+  private queuedBytesAtLeast(bytes: number): boolean {
+    let total = 0;
+    // Bounded by the queue length.
+    for (const q of this.queue) {
+      if (q.kind === "record") total += q.payload.length;
+      if (total >= bytes) return true;
+    }
+    return false;
   }
 
   /** `group` is durable: its callbacks run in LSN order, then its promises and the waiters it satisfies resolve. */
