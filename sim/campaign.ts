@@ -41,24 +41,28 @@ import {
 import { RotProbe, type RotProbeHost } from "./campaign-rot-probe.js";
 import { FaultSequences } from "./campaign-sequences.js";
 import { SubscriptionCheck } from "./campaign-subscriptions.js";
+import { PrepareProbe, type TxSupport } from "./campaign-tx.js";
 import { Verdicts } from "./campaign-verdicts.js";
 import type { IoFaultPlanner } from "./disk/io-fault-planner.js";
 import { Prng } from "./disk/prng.js";
 import { SimClock } from "./disk/sim-clock.js";
-import { describeError } from "./disk/sim-error.js";
+import { describeError, errorCode } from "./disk/sim-error.js";
 import { SimFileSystem } from "./disk/sim-file-system.js";
 import { TraceHash } from "./disk/trace-hash.js";
 import { Driver, HangError } from "./driver.js";
 import { EngineTimeProbe } from "./engine-time.js";
 import { breakageOf, dumpState, ENGINE_DIR, type EngineBreakage, openEngine } from "./engine-under-test.js";
+import { compareStoredIndex } from "./index-check.js";
 import type { ModelState } from "./model.js";
 import { canonical } from "./model.js";
 import { Oracle, type ReadTicket } from "./oracle.js";
+import { TxOracle } from "./tx-oracle.js";
+import { INDEX_DEFINITIONS } from "./tx-workload.js";
 import { TypedCrashMarks } from "./typed-marks.js";
 import { typedSpec } from "./typed-ops.js";
 import { WalDamageLedger } from "./wal-damage.js";
 import type { WorkloadStep } from "./workload.js";
-import { DEFAULT_MIX, TYPED_CAMPAIGN_MIX, Workload } from "./workload.js";
+import { DEFAULT_MIX, TYPED_CAMPAIGN_MIX, txCampaignMix, Workload } from "./workload.js";
 
 /** Runs one campaign. Never throws for engine misbehaviour: it is reported in `violations`. */
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
@@ -117,6 +121,8 @@ class CampaignRun implements CallContext, RotProbeHost {
   private inflight = 0;
   /** A step that runs alone is in flight (see `alone`). */
   private aloneInFlight = false;
+  /** Transactions, snapshots and indexes (sim/campaign-tx.ts), when the campaign runs them. */
+  readonly txs: TxSupport | undefined;
   /** Where crashes land among the data types' work (big writes, merges dropping dead elements). */
   private readonly typedMarks = new TypedCrashMarks();
   ops = 0;
@@ -144,11 +150,11 @@ class CampaignRun implements CallContext, RotProbeHost {
       knobs.durability === "relaxed" ? { relaxedUnsyncedMax: knobs.relaxedUnsyncedMax ?? 256 } : {},
     );
     this.subscriptions = new SubscriptionCheck(this.oracle, this.trace, root.fork("subscriptions"));
-    this.workload = new Workload(
-      root.fork("workload"),
-      opts.keys,
-      opts.types ? TYPED_CAMPAIGN_MIX : DEFAULT_MIX,
-    );
+    const mix = opts.types ? TYPED_CAMPAIGN_MIX : DEFAULT_MIX;
+    this.workload = new Workload(root.fork("workload"), opts.keys, opts.tx ? txCampaignMix(mix) : mix);
+    this.txs = opts.tx
+      ? { oracle: new TxOracle(this.oracle), probe: new PrepareProbe(), indexCalls: 0, commitsInFlight: 0 }
+      : undefined;
     this.keyUniverse = Array.from({ length: opts.keys }, (_, i) => Workload.keyName(i));
     this.crashPrng = root.fork("crash");
     this.clockPrng = root.fork("clock-steps");
@@ -235,6 +241,10 @@ class CampaignRun implements CallContext, RotProbeHost {
     const job = db.stats().tree.running;
     if (job !== undefined) mark(`crash.during.${job}`);
     this.typedMarks.crashing(job);
+    if (this.txs !== undefined) {
+      if (this.txs.commitsInFlight > 0) mark("crash.during.tx-commit");
+      if (db.indexes().some((i) => i.state === "building")) mark("crash.during.index-build");
+    }
     const next = await this.crashAndRecover(cycle);
     if (this.oracle.violations.length > 0 || next === undefined) return undefined;
     this.fs.setIoFaults(this.faultsFor(this.fs));
@@ -245,6 +255,7 @@ class CampaignRun implements CallContext, RotProbeHost {
     const probe = new EngineTimeProbe(this.clock);
     const db = await this.driver.run(this.openEngine(fs, probe), what);
     this.probes.set(db, probe);
+    this.txs?.probe.install(db);
     this.trace.update(`open ${what} lsn=${db.recovery.lastLsn} replayed=${db.recovery.replayedRecords}`);
     return db;
   }
@@ -277,6 +288,7 @@ class CampaignRun implements CallContext, RotProbeHost {
     const prefix = this.verdicts.recovered(this.fs, state, `restart ${cycle}`, this.engineNow(next));
     this.trace.update(`restarted ${cycle} prefix=${prefix}`);
     if (this.verdicts.detected !== undefined) return undefined;
+    if (prefix !== undefined) await this.afterRecovery(next, state, `restart ${cycle}`);
     mark("campaign.restart-after-poison");
     this.subscriptions.watch(next);
     this.fs.setIoFaults(this.faultsFor(this.fs));
@@ -316,6 +328,7 @@ class CampaignRun implements CallContext, RotProbeHost {
     this.trace.update(`recovered ${cycle} prefix=${prefix}`);
     this.fs = image;
     if (this.verdicts.detected !== undefined) return undefined;
+    if (prefix !== undefined) await this.afterRecovery(recovered.db, recovered.state, what);
     if (probe !== undefined && prefix !== undefined) await this.rotProbe.run(probe, prefix, what);
     if (!final) this.subscriptions.watch(recovered.db);
     return recovered.db;
@@ -340,6 +353,12 @@ class CampaignRun implements CallContext, RotProbeHost {
       state = await this.driver.run(this.dump(db), "dump state");
       dbTwin = await this.open(twin, `${what} (twin)`);
       stateTwin = await this.driver.run(this.dump(dbTwin), "dump twin state");
+      // An index build interrupted by the crash resumes in the background at open: both finish it before
+      // their files are compared (the first recovery had a head start).
+      if (this.txs !== undefined) {
+        await this.finishBuilds(db, what);
+        await this.finishBuilds(dbTwin, `${what} (twin)`);
+      }
     } catch (err) {
       if (this.verdicts.detectedDamage(err, image, what)) return undefined;
       throw err;
@@ -353,6 +372,48 @@ class CampaignRun implements CallContext, RotProbeHost {
     }
     await this.driver.run(dbTwin.close(), "close twin");
     return { db, state };
+  }
+
+  /** Waits until no index of `db` is building (a unique build may end failed). */
+  private async finishBuilds(db: FuseDB, what: string): Promise<void> {
+    for (const info of db.indexes()) {
+      if (info.state !== "building") continue;
+      mark("txsim.index-build-resumed");
+      try {
+        await this.driver.run(db.waitForIndex(info.name), `${what}: index ${info.name} build`);
+      } catch (err) {
+        if (errorCode(err) !== "FUSEDB_UNIQUE_VIOLATION") throw err;
+      }
+    }
+  }
+
+  /**
+   * After a recovery (or restart) the oracle accepted, with transactions and indexes: the epoch's history
+   * checked (sim/tx-oracle.ts), then each index, its build finished, equal to the index recomputed from the
+   * recovered documents `state` (sim/index-check.ts).
+   */
+  private async afterRecovery(db: FuseDB, state: Map<string, ModelState>, what: string): Promise<void> {
+    if (this.txs === undefined) return;
+    this.txs.oracle.epochEnded(this.oracle.model.keys());
+    await this.finishBuilds(db, what);
+    for (const info of db.indexes()) {
+      const def = INDEX_DEFINITIONS.find((d) => d.name === info.name);
+      if (def === undefined) {
+        this.oracle.violations.push(`${what}: an index nobody created: ${info.name}`);
+        continue;
+      }
+      if (info.state !== "ready") {
+        mark("txsim.index-build-failed");
+        continue;
+      }
+      const nowMs = this.engineNow(db);
+      const found = await this.driver.run(
+        compareStoredIndex(db, def, state, this.oracle.model, nowMs),
+        `${what}: index ${def.name} check`,
+      );
+      mark("txsim.index-checked-after-recovery");
+      for (const v of found) this.oracle.violations.push(`${what}: ${v}`);
+    }
   }
 
   /** The runtime faults for `disk`, with every bit flip and misdirected write classified as injected. */

@@ -53,21 +53,23 @@ export function installedFromMap(map: ReadonlyMap<string, { w: string; a: number
 
 /**
  * The history's violations (empty: it passes `isolation`'s rules); see the module comment. `initial`: the
- * id of the writer of the initial versions (never a committed attempt to check). Bounded by the history's
+ * id of the writer of the initial versions, or a test of the writers outside the recorded transactions
+ * (their versions are not checked against a committed attempt). Bounded by the history's
  * size: every edge is added once, the cycle search visits each node once.
  */
 export function checkHistory(
   committed: readonly TxRecord[],
   installed: InstalledVersions,
   isolation: "snapshot" | "serializable",
-  initial: string,
+  initial: string | ((writer: string) => boolean),
 ): string[] {
   const out: string[] = [];
+  const outside = typeof initial === "string" ? (w: string) => w === initial : initial;
   const byId = new Map(committed.map((t) => [t.id, t]));
   for (const key of installed.keys()) {
     for (const v of installed.versions(key)) {
       const by = installed.writer(key, v);
-      if (by !== undefined && by.w !== initial && byId.get(by.w)?.attempt !== by.a)
+      if (by !== undefined && !outside(by.w) && byId.get(by.w)?.attempt !== by.a)
         out.push(`${key}/${v} installed by ${by.w}#${by.a}, not its committed attempt`);
     }
   }
