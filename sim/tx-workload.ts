@@ -103,10 +103,10 @@ export class TxWorkload {
     return { kind: "snapshot", reads };
   }
 
-  /** Creates (two in three) or drops an index. */
+  /** Creates (three in four) or drops an index. */
   index(): TxWorkloadStep {
     const def = this.prng.pick(INDEX_DEFINITIONS);
-    return { kind: "index", action: this.prng.bool(0.67) ? "create" : "drop", def };
+    return { kind: "index", action: this.prng.bool(0.75) ? "create" : "drop", def };
   }
 
   /** A query: equality, a range, or a string prefix. */

@@ -82,7 +82,7 @@ export const TYPED_CAMPAIGN_MIX: WorkloadMix = { ...DEFAULT_MIX, delete: 7, expi
  * dropped. The weights of `base` are unchanged.
  */
 export function txCampaignMix(base: WorkloadMix): WorkloadMix {
-  return { ...base, tx: 28, snapshot: 6, index: 2, query: 8 };
+  return { ...base, tx: 28, snapshot: 6, index: 4, query: 8 };
 }
 
 const FIELDS = ["a", "b", "c", "n", "tags"] as const;
