@@ -56,7 +56,9 @@ export class Indexes implements WriteHook {
   }
 
   extend(view: StateView, effects: Effect[], ctx: OpContext): Effect[] {
-    return maintainIndexes(this.catalog, view, effects, ctx.lsn, ctx.nowMs);
+    // Broken variant 'skip-index-deletes' (sensitivity tests only): deletes leave their entries.
+    const skipDeletes = this.options.recoveryMode === "skip-index-deletes";
+    return maintainIndexes(this.catalog, view, effects, ctx.lsn, ctx.nowMs, skipDeletes);
   }
 
   appended(effects: readonly Effect[]): void {
