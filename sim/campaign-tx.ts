@@ -129,19 +129,26 @@ export const txCalls = {
     const what = `op#${id} tx ${step.isolation}`;
     let attempts = 0;
     let commitJudged = false;
+    const epoch = t.oracle.epoch;
     const run = attempt(() =>
       db.transaction(
         async (tx) => {
           attempts++;
           commitJudged = false;
           if (attempts > 1) mark("txsim.retry");
-          const a = t.oracle.begin(`${what} attempt ${attempts}`, atMsOf(tx));
+          const a = t.oracle.begin(`${what} attempt ${attempts}`, atMsOf(tx), epoch);
           const muts: ModelMutation[] = [];
           const savepoints: { name: string; len: number }[] = [];
           for (const op of step.ops) await runTxOp(c, t, tx, a, op, muts, savepoints);
           const inner = tx as unknown as { commit: () => Promise<number | undefined> };
           const commit = inner.commit.bind(tx);
           inner.commit = () => {
+            if (t.oracle.stale(a)) {
+              // The handle outlived a crash (its disk is gone): its commit never lands; nothing to judge.
+              mark("txsim.stale-attempt");
+              commitJudged = true;
+              return commit();
+            }
             t.oracle.checkReads(a);
             const writes = new Set(muts.map((m) => m.key));
             if (muts.length === 0) return readOnlyCommit(c, t, a, step, commit);

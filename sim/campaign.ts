@@ -267,6 +267,7 @@ class CampaignRun implements CallContext, RotProbeHost {
    */
   private async restart(db: FuseDB, cycle: number): Promise<FuseDB | undefined> {
     this.fs.setIoFaults(undefined);
+    this.txs?.oracle.crashed();
     await this.driver.run(db.close(), "close after poison");
     await this.driver.until(() => this.inflight === 0, "restart: outstanding operations");
     await this.driver.settle();
@@ -301,6 +302,7 @@ class CampaignRun implements CallContext, RotProbeHost {
    */
   private async crashAndRecover(cycle: number, final = false): Promise<FuseDB | undefined> {
     let image = this.crashDisk(this.fs, `crash-${cycle}`);
+    this.txs?.oracle.crashed();
     this.crashes++;
     this.trace.update(`crash ${cycle}`);
     // Acknowledgements of records made durable before the crash may still be in flight as callbacks.

@@ -15,7 +15,8 @@
  *   serializable attempt is checked at the position after the last one issued when it committed;
  * - and over each epoch's history, Adya's serialization graph (sim/tx-history-check.ts): no lost update
  *   between committed transactions, no cycle among the serializable ones and the other calls.
- * Positions held from before move down when the oracle retracts a call (conflicts are retractions).
+ * Positions held from before move down when the oracle retracts a call (conflicts are retractions). An
+ * attempt begun before a crash is not judged, and its commit is not registered.
  */
 import { mark } from "../src/util/coverage.js";
 import type { ModelJson, ModelState } from "./model.js";
@@ -63,15 +64,18 @@ export class TxOracle {
 
   constructor(private readonly oracle: Oracle) {}
 
-  /** An attempt (or snapshot) begins now, its clock at `atMs`. */
-  begin(what: string, atMs: number): Attempt {
+  /**
+   * An attempt (or snapshot) begins now, its clock at `atMs`, for a call issued in epoch `epoch` (a retry
+   * on a handle that outlived a crash belongs to its call's epoch).
+   */
+  begin(what: string, atMs: number, epoch = this.epoch): Attempt {
     return {
       what,
       lo: this.oracle.readStart("").floorPos,
       hi: this.oracle.model.lastPos,
       retracted: this.oracle.retractedLog.length,
       atMs,
-      epoch: this.epoch,
+      epoch,
       reads: [],
       versions: new Map(),
       readKeys: new Set(),
@@ -242,7 +246,20 @@ export class TxOracle {
     }
     this.history = [];
     this.txAt.clear();
+  }
+
+  /**
+   * The power failed (or the process restarts): attempts and snapshots begun before are no longer judged
+   * (their handle's reads may go on from memory, their commits never land), and none of them registers a
+   * commit.
+   */
+  crashed(): void {
     this.epoch++;
+  }
+
+  /** Whether `a` began before the last crash. */
+  stale(a: Attempt): boolean {
+    return a.epoch !== this.epoch;
   }
 
   private isTx(id: string): boolean {
