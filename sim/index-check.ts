@@ -26,7 +26,8 @@ import type { IndexDefinition, QueryShape } from "./tx-workload.js";
 
 /** The values `s` holds for `def` if it is a live document at `nowMs` (else none). */
 export function heldValues(s: ModelState | undefined, def: IndexDefinition, nowMs: number): IndexValue[] {
-  if (s === undefined || s.type !== undefined || !liveAt(s, nowMs)) return [];
+  // An unread collection's value is its metadata (sim/typed-dump.ts), not a document.
+  if (s === undefined || s.type !== undefined || s.unread || !liveAt(s, nowMs)) return [];
   return fieldValues(s.value as Json, def.path);
 }
 
