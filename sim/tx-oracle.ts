@@ -183,8 +183,8 @@ export class TxOracle {
     mark(`txsim.commit-checked.${isolation}`);
     if (!ok) {
       const moved = [...keys]
-        .filter((k) => model.nextChangeAfter(k, a.hi) < c)
-        .map((k) => `${k} changed at ${model.nextChangeAfter(k, a.hi)}`);
+        .filter((k) => model.nextChangeAfter(k, a.lo) < c)
+        .map((k) => `${k} changed at ${model.nextChangeAfter(k, a.lo)}`);
       this.oracle.report(
         `${a.what}: committed at ${c} (${isolation}), but no snapshot in [${a.lo}, ${a.hi}] fitting its reads ` +
           `saw ${[...keys].join(",")} unchanged up to it (${isolation === "snapshot" ? "lost update" : "not serializable"}): ${moved.join("; ")}`,
