@@ -8,9 +8,11 @@
  * snapshot isolation, serializable commits as if alone at their commit point, and Adya's graph acyclic;
  * c: each index equals the recomputed one after every recovery, query answers match the model; d:
  * snapshots see one consistent state, never a later write), and the seeds reach every TX_MARKS path
- * (sim/required-marks.ts). Failing seeds are printed with their replay command.
+ * (sim/required-marks.ts); a seed replays to the same trace hash. Failing seeds are printed with their
+ * replay command.
  */
 import { describe, expect, it } from "vitest";
+import { runCampaign } from "../sim/campaign.js";
 import { TX_MARKS } from "../sim/required-marks.js";
 import { runSeedRangeInWorkers } from "./helpers/seed-range.js";
 
@@ -33,4 +35,13 @@ describe(`CI campaign with transactions and indexes, seeds ${PREFIX}-0..${SEEDS 
     expect(r.failures).toEqual([]);
     expect(TX_MARKS.filter((name) => r.seedsByMark[name] === undefined)).toEqual([]);
   }, 240_000); // ~25 s of CPU per worker; ~60 s on a loaded 2-core machine; the bound is only against a hang
+
+  it("is deterministic: a seed with transactions replays to the same trace hash", async () => {
+    const a = await runCampaign({ seed: "txdet-1", tx: true });
+    const b = await runCampaign({ seed: "txdet-1", tx: true });
+    console.log(`seed txdet-1 (--tx): ${a.traceHash} (${a.ops} ops, ${a.crashes} crashes)`);
+    expect(a.violations).toEqual([]);
+    expect(b.traceHash).toBe(a.traceHash);
+    expect(b.acks).toBe(a.acks);
+  }, 60_000);
 });
