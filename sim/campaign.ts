@@ -32,6 +32,7 @@ import type { FuseDB, FuseDBOptions } from "../src/db.js";
 import type { Clock } from "../src/io/clock.js";
 import { mark, marksSince, snapshot } from "../src/util/coverage.js";
 import { type CallContext, issueCall } from "./campaign-calls.js";
+import { appendedSinceOpen, checkIndexesAfterRecovery } from "./campaign-indexes.js";
 import {
   type CampaignOptions,
   type CampaignResult,
@@ -46,18 +47,16 @@ import { Verdicts } from "./campaign-verdicts.js";
 import type { IoFaultPlanner } from "./disk/io-fault-planner.js";
 import { Prng } from "./disk/prng.js";
 import { SimClock } from "./disk/sim-clock.js";
-import { describeError, errorCode } from "./disk/sim-error.js";
+import { describeError } from "./disk/sim-error.js";
 import { SimFileSystem } from "./disk/sim-file-system.js";
 import { TraceHash } from "./disk/trace-hash.js";
 import { Driver, HangError } from "./driver.js";
 import { EngineTimeProbe } from "./engine-time.js";
 import { breakageOf, dumpState, ENGINE_DIR, type EngineBreakage, openEngine } from "./engine-under-test.js";
-import { compareStoredIndex } from "./index-check.js";
 import type { ModelState } from "./model.js";
 import { canonical } from "./model.js";
 import { Oracle, type ReadTicket } from "./oracle.js";
 import { TxOracle } from "./tx-oracle.js";
-import { INDEX_DEFINITIONS } from "./tx-workload.js";
 import { TypedCrashMarks } from "./typed-marks.js";
 import { typedSpec } from "./typed-ops.js";
 import { WalDamageLedger } from "./wal-damage.js";
@@ -381,61 +380,16 @@ class CampaignRun implements CallContext, RotProbeHost {
     return { db, state };
   }
 
-  /**
-   * Waits until no index of `db` is building (a unique build may end failed) and the build's records are
-   * visible (a build resumed at open appends them in the background; `indexes()` tells the state as of the
-   * last record appended), and the background jobs they made due are done. Engine internals: the pipeline's
-   * `appendedVisible`.
-   */
-  private async finishBuilds(db: FuseDB, what: string): Promise<void> {
-    for (const info of db.indexes()) {
-      if (info.state !== "building") continue;
-      mark("txsim.index-build-resumed");
-      try {
-        await this.driver.run(db.waitForIndex(info.name), `${what}: index ${info.name} build`);
-      } catch (err) {
-        if (errorCode(err) !== "FUSEDB_UNIQUE_VIOLATION") throw err;
-      }
-    }
-    const pipeline = (db as unknown as { pipeline: { appendedVisible(): Promise<void> } }).pipeline;
-    await this.driver.run(pipeline.appendedVisible(), `${what}: index builds visible`);
-    // The flushes their records made due, too.
-    await this.driver.until(() => db.stats().tree.idle, `${what}: background work after index builds`);
-  }
-
-  /**
-   * After a recovery (or restart) the oracle accepted, with transactions and indexes: the epoch's history
-   * checked (sim/tx-oracle.ts), then each index, its build finished, equal to the index recomputed from the
-   * recovered documents `state` (sim/index-check.ts).
-   */
+  /** Checks the epoch's history and every index after a recovery (sim/campaign-indexes.ts). */
   private async afterRecovery(db: FuseDB, state: Map<string, ModelState>, what: string): Promise<void> {
     if (this.txs === undefined) return;
     this.txs.oracle.epochEnded(this.oracle.model.keys());
-    await this.finishBuilds(db, what);
-    for (const info of db.indexes()) {
-      const def = INDEX_DEFINITIONS.find((d) => d.name === info.name);
-      if (def === undefined) {
-        this.oracle.violations.push(`${what}: an index nobody created: ${info.name}`);
-        continue;
-      }
-      if (info.state !== "ready") {
-        mark("txsim.index-build-failed");
-        continue;
-      }
-      const nowMs = this.engineNow(db);
-      const found = await this.driver.run(
-        compareStoredIndex(db, def, state, this.oracle.model, nowMs),
-        `${what}: index ${def.name} check`,
-      );
-      mark("txsim.index-checked-after-recovery");
-      for (const v of found) this.oracle.violations.push(`${what}: ${v}`);
-    }
+    await checkIndexesAfterRecovery(this.driver, this.oracle, db, state, () => this.engineNow(db), what);
   }
 
-  /** Whether `db` appended a record since it opened (a resumed index build; engine internals). */
+  /** Whether `db` appended a record since it opened (a resumed index build; sim/campaign-indexes.ts). */
   private appendedSinceOpen(db: FuseDB): boolean {
-    const wal = (db as unknown as { pipeline: { wal: { nextLsnPreview: number } } }).pipeline.wal;
-    return this.txs !== undefined && wal.nextLsnPreview > db.recovery.lastLsn + 1;
+    return this.txs !== undefined && appendedSinceOpen(db);
   }
 
   /** The runtime faults for `disk`, with every bit flip and misdirected write classified as injected. */
