@@ -8,6 +8,7 @@
  *   --rot                          damage one durable byte per seed: typed halt or right answers, never wrong
  *   --broken NAME                  run on a deliberately broken disk or engine (sim/broken-variants.ts)
  *   --types                        data-type operations in every campaign (default: three seeds in four)
+ *   --tx                           transactions, snapshots and secondary indexes in every campaign (issue 16)
  *   --json                         one JSON object on stdout, for machines
  *
  * Both print the coverage marks (src/util/coverage.ts): how often each injected fault class and each
@@ -41,6 +42,7 @@ interface SimFlags {
   keys?: number;
   inflight?: number;
   types?: boolean;
+  tx?: boolean;
   json?: boolean;
   corpus: string;
   minimize: boolean;
@@ -69,6 +71,7 @@ export function simCommand(setExit: (code: number) => void): Command {
     .option("--keys <n>", "key universe (default 24)", positiveInt)
     .option("--inflight <n>", "most operations in flight (default: drawn from the seed)", positiveInt)
     .option("--types", "mix data-type operations into every campaign (default: three seeds in four)")
+    .option("--tx", "mix transactions, snapshots and secondary indexes into every campaign")
     .option("--json", "print one JSON object")
     .option("--corpus <dir>", "where reproducers of failures are written", "corpus")
     .option("--no-minimize", "do not minimize failures")
@@ -116,6 +119,7 @@ async function runSim(flags: SimFlags): Promise<number> {
     keys: flags.keys,
     inflightMax: flags.inflight,
     types: flags.types === true ? true : undefined,
+    tx: flags.tx === true ? true : undefined,
   };
   const started = performance.now();
   if (!many) {
@@ -293,6 +297,7 @@ async function handleFailure(
     `npx fusedb sim --seed ${shell(options.seed)} --cycles ${options.cycles} --ops ${options.opsPerCycle} ` +
     `--keys ${options.keys} --inflight ${options.inflightMax}` +
     (flags.types === true ? " --types" : "") +
+    (flags.tx === true ? " --tx" : "") +
     (flags.broken === undefined ? "" : ` --broken ${flags.broken}`);
   const violation = shown.violations[0] ?? "(failure did not reproduce after minimization)";
   if (flags.broken !== undefined) {
@@ -317,6 +322,7 @@ async function handleFailure(
           keys: options.keys,
           inflightMax: options.inflightMax,
           ...(flags.types === true ? { types: true } : {}),
+          ...(flags.tx === true ? { tx: true } : {}),
         },
         knobs: options.knobs,
         faultPlan: options.runtimeFaults ?? null,

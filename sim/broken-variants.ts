@@ -79,6 +79,16 @@ export const BROKEN_VARIANTS: Readonly<Record<string, BrokenVariant>> = {
     recoveryMode: "stale-zset-index",
     seenWith: "crash",
   },
+  "skip-tx-conflicts": {
+    what: "transactions commit without their conflict check: lost updates and write skew get through",
+    recoveryMode: "skip-tx-conflicts",
+    seenWith: "crash",
+  },
+  "skip-index-deletes": {
+    what: "a document's delete leaves its secondary-index entries (one write path without index maintenance)",
+    recoveryMode: "skip-index-deletes",
+    seenWith: "crash",
+  },
 };
 
 /** Whether `path` names a WAL file (`<dir>/wal-<16 digits>.log`). */

@@ -9,6 +9,7 @@
  */
 import type { FuseDB } from "../src/db.js";
 import { mark } from "../src/util/coverage.js";
+import { type TxSupport, txCalls, watchedWrite } from "./campaign-tx.js";
 import type { Verdicts } from "./campaign-verdicts.js";
 import type { SimClock } from "./disk/sim-clock.js";
 import { errorCode } from "./disk/sim-error.js";
@@ -37,6 +38,8 @@ export interface CallContext {
   readonly keyUniverse: readonly string[];
   /** The disk the engine runs on now (for damage verdicts). */
   disk(): SimFileSystem;
+  /** Transactions, snapshots and indexes (sim/campaign-tx.ts), in campaigns that run them. */
+  readonly txs: TxSupport | undefined;
 }
 
 /** A call made: whether it reads, and how to wait for its verdict. */
@@ -62,18 +65,29 @@ export function issueCall(c: CallContext, db: FuseDB, step: WorkloadStep, id: nu
 const CALLS: { [K in StepKind]: CallMaker<K> } = {
   mutate: (c, db, step, id) => {
     const what = `op#${id} ${describeMutations(step.mutations, step.batch)}`;
-    const ticket = c.oracle.issue(step.mutations, c.engineNow(db));
+    const nowMs = c.engineNow(db);
+    const ticket = c.oracle.issue(step.mutations, nowMs);
     c.trace.update(`issue ${what}`);
+    let refused = false;
     return called(
       false,
-      applyMutations(db, step.mutations, step.batch),
+      watchedWrite(
+        c,
+        ticket,
+        nowMs,
+        what,
+        () => applyMutations(db, step.mutations, step.batch),
+        () => {
+          refused = true;
+        },
+      ),
       (applied) => {
         c.trace.update(`ack #${id}`);
         c.oracle.acked(ticket, applied.results, what);
       },
       (err) => {
         c.trace.update(`reject #${id} ${errorCode(err)}`);
-        c.verdicts.rejected(ticket, err, what, c.disk());
+        if (!refused) c.verdicts.rejected(ticket, err, what, c.disk());
       },
     );
   },
@@ -136,15 +150,26 @@ const CALLS: { [K in StepKind]: CallMaker<K> } = {
     const nowMs = c.engineNow(db);
     const ticket = issueTyped(c.oracle, call, nowMs);
     c.trace.update(`issue ${what}`);
+    let refused = false;
     return called(
       false,
-      spec.engine(db, call),
+      watchedWrite(
+        c,
+        ticket,
+        nowMs,
+        what,
+        () => spec.engine(db, call),
+        () => {
+          refused = true;
+        },
+      ),
       (answer) => {
         c.trace.update(`ack #${id} ${canonical(answer).length}`);
         typedAcked(c.oracle, ticket, call, nowMs, answer, what);
       },
       (err) => {
         c.trace.update(`reject #${id} ${errorCode(err)}`);
+        if (refused) return;
         const code = refusalOf(err);
         if (code !== undefined) {
           mark(`typed.${call.cmd}.refused`);
@@ -153,6 +178,10 @@ const CALLS: { [K in StepKind]: CallMaker<K> } = {
       },
     );
   },
+  tx: (c, db, step, id) => txCalls.tx(c, txSupport(c), db, step, id),
+  snapshot: (c, db, step, id) => txCalls.snapshot(c, txSupport(c), db, step, id),
+  index: (c, db, step, id) => txCalls.index(c, txSupport(c), db, step, id),
+  query: (c, db, step, id) => txCalls.query(c, txSupport(c), db, step, id),
   checkpoint: (c, db, _step, id) => {
     const what = `op#${id} checkpoint`;
     // Not counted as a read, but its errors are judged like a read's.
@@ -164,6 +193,12 @@ const CALLS: { [K in StepKind]: CallMaker<K> } = {
     );
   },
 };
+
+/** The campaign's transaction support (its workload draws these steps only when it has it). */
+function txSupport(c: CallContext): TxSupport {
+  if (c.txs === undefined) throw new Error("a transaction step in a campaign without transactions");
+  return c.txs;
+}
 
 /** A read-like call: its errors are judged as failed reads. */
 function read<T>(c: CallContext, what: string, answer: Promise<T>, answered: (a: T) => void): IssuedCall {

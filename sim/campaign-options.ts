@@ -49,6 +49,12 @@ export interface CampaignOptions extends EngineBreakage {
    * documents. Default: drawn (three seeds in four; swarm testing leaves them out of the rest).
    */
   types?: boolean;
+  /**
+   * Transactions, snapshot readers, secondary indexes and index queries (sim/tx-workload.ts, checked by
+   * sim/tx-oracle.ts and sim/index-check.ts) mixed into the workload. Default false: seeds without it keep
+   * the workload they always drew (test/sim-tx-campaign.test.ts runs its own seeds with it).
+   */
+  tx?: boolean;
 }
 
 /** What a campaign did and found. */
@@ -133,6 +139,7 @@ export function resolveCampaignOptions(
     runtimeFaults:
       options.runtimeFaults ?? drawRuntimeFaults(root.fork("runtime-plan"), root.fork("runtime-focus")),
     types: options.types ?? root.fork("types").bool(0.75),
+    tx: options.tx ?? false,
   };
   return { knobs, opts };
 }

@@ -154,6 +154,11 @@ export class ReferenceModel {
     return { version: Math.max(s.version, this.floorAt(key, pos)), value: undefined };
   }
 
+  /** Every state `key` took, with the position of the commit that made it, in commit order. */
+  historyOf(key: string): readonly (ModelState & { pos: number })[] {
+    return this.histories.get(key) ?? [];
+  }
+
   /** Position of the commit that made `key` reach `version`, or undefined if it never did. */
   posOfVersion(key: string, version: number): number | undefined {
     return this.histories.get(key)?.find((item) => item.version === version)?.pos;

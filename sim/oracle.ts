@@ -107,6 +107,11 @@ export class Oracle {
   private issued: IssuedCall[] = [];
   /** Calls retracted, over the whole campaign. */
   retractions = 0;
+  /**
+   * The position each retraction took out, in order (every later position moved down by one): lets a
+   * checker holding positions from before (sim/tx-oracle.ts) move them too.
+   */
+  readonly retractedLog: number[] = [];
   /** Versions seen expired: never live again for a read started later (sim/engine-time.ts). */
   readonly expired = new ExpiryWitness();
   /** Reads (and keys checked of a scan) answered so far. */
@@ -172,6 +177,7 @@ export class Oracle {
       return;
     }
     this.retractions++;
+    this.retractedLog.push(o.pos);
     const later = this.issued.splice(at);
     later.shift();
     this.model.truncate(o.pos - 1);
@@ -334,7 +340,7 @@ export class Oracle {
   }
 
   /** Whether some position in [floorPos, model's last position] gives `t.key` a state satisfying `pred`. */
-  private someAllowed(t: ReadTicket, pred: (s: ModelState) => boolean): boolean {
+  someAllowed(t: ReadTicket, pred: (s: ModelState) => boolean): boolean {
     const ceiling = this.model.lastPos;
     // Bounded by the key's changes in the window.
     for (let p = t.floorPos; p <= ceiling; p++) {

@@ -111,3 +111,37 @@ export const TYPED_COMMAND_MARKS: readonly string[] = Object.keys(TYPED_MIX).map
 
 /** Seeds of a CI campaign (`cov-0..299`) that must reach each {@link SEQUENCE_MARKS} entry. */
 export const SEQUENCE_SEEDS_MIN = 5;
+
+/**
+ * The transaction, snapshot and index paths (issue 16) the campaigns with transactions
+ * (test/sim-tx-campaign.test.ts) must take at least once each: commits under both isolations checked by the
+ * oracle, conflicts and retries (and retries running out), savepoints rolled back to and released,
+ * transfers, read-only serializable commits, snapshot readers reading after later writes, the epoch's
+ * history checked with Adya's graph, indexes created (unique too) and dropped, queries judged, a unique
+ * index's refusal explained by the model, every index compared with its recomputation after recoveries,
+ * and crashes inside transaction commits and inside index builds.
+ */
+export const TX_MARKS: readonly string[] = [
+  "txsim.committed.snapshot",
+  "txsim.committed.serializable",
+  "txsim.commit-checked.snapshot",
+  "txsim.commit-checked.serializable",
+  "txsim.conflict",
+  "txsim.retry",
+  "txsim.retries-exhausted",
+  "txsim.rollback-to",
+  "txsim.release",
+  "txsim.transfer",
+  "txsim.read-only-serializable",
+  "txsim.snapshot-reads-checked",
+  "txsim.snapshot-read-after-write",
+  "txsim.history-checked",
+  "txsim.index-create",
+  "txsim.index-create-unique",
+  "txsim.index-drop",
+  "txsim.query-checked",
+  "txsim.unique-refused",
+  "txsim.index-checked-after-recovery",
+  "crash.during.tx-commit",
+  "crash.during.index-build",
+];

@@ -13,6 +13,7 @@
 import type { Prng } from "./disk/prng.js";
 import { Zipf } from "./disk/prng.js";
 import type { ModelJson, ModelMutation } from "./model.js";
+import { TxWorkload, type TxWorkloadStep } from "./tx-workload.js";
 import { type HomeType, TYPED_MIX, TYPED_OPS, type TypedCall } from "./typed-ops.js";
 
 /** The data types with home keys (see `Workload.homeKey`), in the order their homes alternate. */
@@ -25,7 +26,8 @@ export type WorkloadStep =
   | { kind: "ttl"; key: string }
   | { kind: "scan"; gte?: string; lt?: string; limit: number; reverse: boolean }
   | { kind: "checkpoint" }
-  | { kind: "typed"; call: TypedCall };
+  | { kind: "typed"; call: TypedCall }
+  | TxWorkloadStep;
 
 /** Relative weights of each step kind. */
 export interface WorkloadMix {
@@ -41,6 +43,11 @@ export interface WorkloadMix {
   checkpoint: number;
   /** Data-type operations (sim/typed-ops.ts). */
   typed: number;
+  /** Transactions, snapshot readers, index creates and drops, index queries (sim/tx-workload.ts). */
+  tx: number;
+  snapshot: number;
+  index: number;
+  query: number;
 }
 
 /** The default mix: update-heavy, as hot state is. */
@@ -56,6 +63,10 @@ export const DEFAULT_MIX: WorkloadMix = {
   scan: 6,
   checkpoint: 1,
   typed: 0,
+  tx: 0,
+  snapshot: 0,
+  index: 0,
+  query: 0,
 };
 
 /**
@@ -65,12 +76,22 @@ export const DEFAULT_MIX: WorkloadMix = {
  */
 export const TYPED_CAMPAIGN_MIX: WorkloadMix = { ...DEFAULT_MIX, delete: 7, expire: 4, typed: 60 };
 
+/**
+ * The mix of campaigns with transactions and indexes (issue 16): `base`'s steps, plus
+ * transactions (about one step in five), snapshot readers, index queries and, rarely, an index created or
+ * dropped. The weights of `base` are unchanged.
+ */
+export function txCampaignMix(base: WorkloadMix): WorkloadMix {
+  return { ...base, tx: 28, snapshot: 6, index: 4, query: 8 };
+}
+
 const FIELDS = ["a", "b", "c", "n", "tags"] as const;
 
 /** Draws workload steps from a seeded stream. */
 export class Workload {
   private readonly zipf: Zipf;
   private readonly total: number;
+  private readonly txSteps: TxWorkload;
 
   constructor(
     private readonly prng: Prng,
@@ -79,6 +100,12 @@ export class Workload {
   ) {
     this.zipf = new Zipf(prng, keyCount, 0.99, true);
     this.total = Object.values(mix).reduce((a, b) => a + b, 0);
+    this.txSteps = new TxWorkload(
+      prng,
+      () => this.key(),
+      (i) => Workload.keyName(i),
+      keyCount,
+    );
   }
 
   /** Name of key number `i`: `k` plus three digits, so keys sort in number order. */
@@ -142,6 +169,14 @@ export class Workload {
         return { kind: "checkpoint" };
       case "typed":
         return { kind: "typed", call: this.typedCall() };
+      case "tx":
+        return this.txSteps.tx();
+      case "snapshot":
+        return this.txSteps.snapshot();
+      case "index":
+        return this.txSteps.index();
+      case "query":
+        return this.txSteps.query();
       case "batch": {
         const n = 2 + this.prng.int(4);
         const mutations: ModelMutation[] = [];

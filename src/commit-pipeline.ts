@@ -103,6 +103,12 @@ interface Unapplied {
   visible: () => void;
   /** Pre-images of `effects` (by index), captured at append while a snapshot was live (src/tx/versions.ts). */
   pre?: PreImage[];
+  /**
+   * What the call read to resolve (the newest state of those keys then), kept by reference while the record
+   * is unapplied: a snapshot pinned between append and apply takes its pre-images from it, even when memory
+   * no longer holds them (found by seed txci-36: the read came from disk, the caches were tiny).
+   */
+  read?: ReadonlyMap<KeyString, Entry | undefined>;
 }
 
 const noop = (): void => undefined;
@@ -250,7 +256,7 @@ export class CommitPipeline {
       } catch (err) {
         return this.refusal(err);
       }
-      if (done !== undefined) return this.finishOp(done.value, lsn, nowMs);
+      if (done !== undefined) return this.finishOp(done.value, lsn, nowMs, view.gets);
     }
     const run = this.prepTail.then(async () => {
       try {
@@ -274,7 +280,7 @@ export class CommitPipeline {
           // for it), so the LSN resolved for is still the next one; should that ever fail, resolve again.
           // The queue moves on once the record is appended; the caller alone waits for durability (group
           // commit: the next queued call joins the same fdatasync).
-          if (lsn === this.wal.nextLsnPreview) return this.appendOutcome(outcome, lsn, nowMs);
+          if (lsn === this.wal.nextLsnPreview) return this.appendOutcome(outcome, lsn, nowMs, view.gets);
         }
       } finally {
         this.prepQueued--;
@@ -333,17 +339,23 @@ export class CommitPipeline {
       const ctx: OpContext = { lsn, nowMs, deadFloor: (k) => this.resolveFloor.get(k) };
       const outcome = await runOn(view, (v) => op(v, ctx));
       this.assertWritable();
-      if (lsn === this.wal.nextLsnPreview) return this.append(outcome.effects, lsn, nowMs, outcome.result);
+      if (lsn === this.wal.nextLsnPreview)
+        return this.append(outcome.effects, lsn, nowMs, outcome.result, view.gets);
     }
   }
 
   /** Appends an operation's effects (if any) and waits until it may be acknowledged. */
-  private finishOp<T>(outcome: OpOutcome<T>, lsn: number, nowMs: number): Promise<OpResult<T>> {
+  private finishOp<T>(
+    outcome: OpOutcome<T>,
+    lsn: number,
+    nowMs: number,
+    read: ReadonlyMap<KeyString, Entry | undefined>,
+  ): Promise<OpResult<T>> {
     // No async frame (every data-type write comes here): one `then` on the acknowledgement. A refusal of
     // `append` (nothing changed) becomes the promise's rejection, as from an async function.
     let prepared: Prepared<OpResult<T>>;
     try {
-      prepared = this.appendOutcome(outcome, lsn, nowMs);
+      prepared = this.appendOutcome(outcome, lsn, nowMs, read);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -354,12 +366,17 @@ export class CommitPipeline {
    * Synchronous: appends an operation's effects, if any. An operation that changes nothing may be
    * acknowledged once every record appended before it is (its answer may depend on them).
    */
-  private appendOutcome<T>(outcome: OpOutcome<T>, lsn: number, nowMs: number): Prepared<OpResult<T>> {
+  private appendOutcome<T>(
+    outcome: OpOutcome<T>,
+    lsn: number,
+    nowMs: number,
+    read: ReadonlyMap<KeyString, Entry | undefined>,
+  ): Prepared<OpResult<T>> {
     if (outcome.effects.length === 0) {
       const acked = this.appendedLsn > this.applied ? this.lastAcked : Promise.resolve();
       return { acked, value: { lsn: undefined, result: outcome.result } };
     }
-    return this.append(outcome.effects, lsn, nowMs, { lsn, result: outcome.result });
+    return this.append(outcome.effects, lsn, nowMs, { lsn, result: outcome.result }, read);
   }
 
   /** The newest state for operations: the overlay over the tree. Read failures poison (see awaitBaseReads). */
@@ -631,14 +648,26 @@ export class CommitPipeline {
   ): Prepared<BatchResult> {
     const lsn = this.wal.nextLsnPreview;
     const { effects, results } = this.resolveAll(mutations, keys, bases, lsn, nowMs);
-    return this.append(effects, lsn, nowMs, { lsn, results });
+    const read = new Map<KeyString, Entry | undefined>();
+    keys.forEach((k, i) => {
+      if (!read.has(k)) read.set(k, bases[i]);
+    });
+    return this.append(effects, lsn, nowMs, { lsn, results }, read);
   }
 
   /**
    * Appends one record holding `effects` (resolved for `lsn`, the log's next) and updates the overlay.
+   * `read`: the newest state of the keys the call read to resolve (the pre-images of those it writes, even
+   * when memory no longer holds them: a base read from disk through a view or a queued read).
    * Synchronous; throws → nothing changed. Resolves `acked` once the caller may be acknowledged.
    */
-  private append<T>(effects: Effect[], lsn: number, nowMs: number, value: T): Prepared<T> {
+  private append<T>(
+    effects: Effect[],
+    lsn: number,
+    nowMs: number,
+    value: T,
+    read?: ReadonlyMap<KeyString, Entry | undefined>,
+  ): Prepared<T> {
     assert(lsn === this.wal.nextLsnPreview, "effects resolved for the next LSN");
     let bytes = 0;
     for (const { key, entry } of effects) bytes += key.length + (entry.text?.length ?? 0);
@@ -650,7 +679,8 @@ export class CommitPipeline {
       );
     }
     const record: Unapplied = { lsn, callMs: nowMs, effects, durable: false, visible: noop };
-    if (this.versions.pinned) record.pre = effects.map(({ key }) => this.preImageAtAppend(key));
+    if (this.versions.pinned) record.pre = effects.map(({ key }) => this.preImageAtAppend(key, read));
+    else record.read = read;
     // Only mode 'relaxed' waits for visibility: a promise per record there, none otherwise.
     const becameVisible =
       this.options.durability === "relaxed"
@@ -710,7 +740,7 @@ export class CommitPipeline {
         assert(this.visibleUnsynced <= this.options.relaxedUnsyncedMax, "the relaxed window is bounded");
       }
       this.unapplied[this.head++] = undefined;
-      this.apply(next.lsn, next.effects, next.pre);
+      this.apply(next.lsn, next.effects, next.pre, next.read);
       next.visible();
     }
     assert(this.head <= this.unapplied.length, "the head stays inside the queue");
@@ -728,13 +758,19 @@ export class CommitPipeline {
   }
 
   /** Makes one record's effects visible to readers and subscribers. */
-  private apply(lsn: number, effects: Effect[], pre: PreImage[] | undefined): void {
+  private apply(
+    lsn: number,
+    effects: Effect[],
+    pre: PreImage[] | undefined,
+    read: ReadonlyMap<KeyString, Entry | undefined> | undefined,
+  ): void {
     assert(lsn === this.applied + 1, "records become visible in LSN order");
     this.applied = lsn;
     if (this.options.durability !== "relaxed") {
       assert(this.applied <= this.wal.durableLsn, "outside mode 'relaxed' only durable records are visible");
     }
-    if (this.versions.pinned) this.versions.onApply(lsn, effects, (k, i) => this.preImageAtApply(k, pre, i));
+    if (this.versions.pinned)
+      this.versions.onApply(lsn, effects, (k, i) => this.preImageAtApply(k, pre, i, read));
     for (const { key, entry } of effects) {
       this.tree.apply(key, entry);
       if (this.overlay.get(key)?.lsn === lsn) this.overlay.delete(key);
@@ -759,20 +795,31 @@ export class CommitPipeline {
   }
 
   /**
-   * A pre-image taken at append: the state the record's write of `k` replaces, the overlay's newest entry
-   * or else the tree's. UNKNOWN_PRE_IMAGE if memory cannot answer.
+   * A pre-image taken at append: the state the record's write of `k` replaces, the overlay's newest entry,
+   * else what the call read of `k` (`read`), else the tree's. UNKNOWN_PRE_IMAGE if memory cannot answer.
    */
-  private preImageAtAppend(k: KeyString): PreImage {
+  private preImageAtAppend(
+    k: KeyString,
+    read: ReadonlyMap<KeyString, Entry | undefined> | undefined,
+  ): PreImage {
     const pending = this.overlay.get(k);
-    return pending !== undefined ? pending : this.treeNow(k);
+    if (pending !== undefined) return pending;
+    return read?.has(k) === true ? read.get(k) : this.treeNow(k);
   }
 
   /**
    * A pre-image taken at apply, before the tree changes: the one captured at append if any (`captured[i]`),
-   * else the tree's entry (never the overlay: it may hold a later record's). UNKNOWN_PRE_IMAGE if neither.
+   * else what the call read of `k` (`read`: records apply in order, so that is still the state before it),
+   * else the tree's entry (never the overlay: it may hold a later record's). UNKNOWN_PRE_IMAGE if none.
    */
-  private preImageAtApply(k: KeyString, captured: PreImage[] | undefined, i: number): PreImage {
+  private preImageAtApply(
+    k: KeyString,
+    captured: PreImage[] | undefined,
+    i: number,
+    read: ReadonlyMap<KeyString, Entry | undefined> | undefined,
+  ): PreImage {
     if (captured !== undefined && captured[i] !== UNKNOWN_PRE_IMAGE) return captured[i];
+    if (read?.has(k) === true) return read.get(k);
     return this.treeNow(k);
   }
 

@@ -128,6 +128,9 @@ export interface FuseDBOptions {
  *   (src/tx/transaction.ts), so lost updates and write skew get through; test/tx-history.test.ts must catch it.
  * - `'stale-zset-index'` (broken, not about recovery): a sorted-set member whose score changes keeps its old
  *   entry in the score index too (src/types/zset-index.ts), so ranges by rank or score show it twice.
+ * - `'skip-index-deletes'` (broken, not about recovery): a document's delete leaves its secondary-index
+ *   entries (src/indexes/maintain.ts): one write path without index maintenance; campaigns with
+ *   transactions and indexes must catch it (sim/index-check.ts).
  */
 export type RecoveryMode =
   | "strict"
@@ -138,7 +141,8 @@ export type RecoveryMode =
   | "drop-live-elements"
   | "reuse-generations"
   | "skip-tx-conflicts"
-  | "stale-zset-index";
+  | "stale-zset-index"
+  | "skip-index-deletes";
 
 /** Every {@link RecoveryMode}. */
 export const RECOVERY_MODES: readonly RecoveryMode[] = [
@@ -151,6 +155,7 @@ export const RECOVERY_MODES: readonly RecoveryMode[] = [
   "reuse-generations",
   "skip-tx-conflicts",
   "stale-zset-index",
+  "skip-index-deletes",
 ];
 
 type NumericOption = Exclude<keyof FuseDBOptions, "durability" | "readOnly">;

@@ -3,7 +3,8 @@
  * (sim/broken-variants.ts: a lying fsync, a directory fsync that does nothing, acknowledgement before
  * fdatasync, a reader that ignores checksums, recovery that truncates at the first bad record, recovery that
  * forgets the dead-version floor, merges that drop the elements of live collections, collections that reuse a
- * generation, a sorted set whose moved member keeps its old score-index entry) must be caught
+ * generation, a sorted set whose moved member keeps its old score-index entry, transactions without their
+ * conflict check, deletes that leave their secondary-index entries) must be caught
  * by the oracle within a bounded number of seeds, and this test fails if one is not. Variants that power
  * loss alone exposes run in campaigns and in exhaustive mode; variants that only damage to durable data
  * exposes run rot checks (sim/rot-check.ts) and campaigns (their rot probes and runtime bit flips). The
@@ -20,6 +21,8 @@ import { runRotCheck } from "../sim/rot-check.js";
 /** Bounds on seeds tried per variant before the test gives up and fails. */
 const CAMPAIGN_SEEDS_MAX = 50;
 const ROT_SEEDS_MAX = 150;
+/** Campaigns with transactions and indexes are longer: a tighter bound. */
+const TX_SEEDS_MAX = 20;
 
 /** The first seed index (of `seedsMax`) at which `run` reports a failure, or -1; logs the seeds tried. */
 async function seedsUntilCaught(
@@ -84,6 +87,19 @@ describe("sensitivity: every broken variant is caught", () => {
         runCampaign({ seed, types: true, recoveryMode: v.recoveryMode }),
       );
       expect(caught, `${name} escaped ${CAMPAIGN_SEEDS_MAX} campaign seeds`).toBeGreaterThanOrEqual(0);
+    });
+  }
+
+  // Issue 16: transactions without their conflict check (lost updates, write skew), and deletes that leave
+  // their secondary-index entries, in campaigns with transactions and indexes (sim/tx-oracle.ts,
+  // sim/index-check.ts).
+  for (const name of ["skip-tx-conflicts", "skip-index-deletes"]) {
+    it(`${name} (${variant(name).what}) is caught by campaigns with transactions and indexes`, async () => {
+      const v = variant(name);
+      const caught = await seedsUntilCaught(`sens-${name}`, TX_SEEDS_MAX, (seed) =>
+        runCampaign({ seed, tx: true, recoveryMode: v.recoveryMode }),
+      );
+      expect(caught, `${name} escaped ${TX_SEEDS_MAX} campaign seeds`).toBeGreaterThanOrEqual(0);
     });
   }
 

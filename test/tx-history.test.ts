@@ -17,6 +17,7 @@ import { describe, expect, it } from "vitest";
 import { Prng } from "../sim/disk/prng.js";
 import { SimClock } from "../sim/disk/sim-clock.js";
 import { SimFileSystem } from "../sim/disk/sim-file-system.js";
+import { checkHistory, installedFromMap, type TxRecord } from "../sim/tx-history-check.js";
 import type { RecoveryMode } from "../src/db.js";
 import { openWithRecoveryMode } from "../src/db.js";
 import type { Isolation } from "../src/tx/transaction.js";
@@ -25,14 +26,6 @@ import { testSeed } from "./helpers/seed.js";
 const KEYS = ["k0", "k1", "k2", "k3"];
 const TXS = 14;
 const INIT = "T0";
-
-/** What one committed transaction did: the version of each key it read first, and the keys it wrote. */
-interface TxRecord {
-  id: string;
-  attempt: number;
-  reads: Map<string, number>;
-  writes: Set<string>;
-}
 
 /** Yields to other transactions a seeded number of times (microtasks: the interleaving is the seed's). */
 async function pause(prng: Prng): Promise<void> {
@@ -99,86 +92,13 @@ async function runHistory(
   return { violations: check(committed, installed, isolation), conflicts };
 }
 
-/** The history's violations; see the module comment. */
+/** The history's violations; see the module comment (the checker is sim/tx-history-check.ts). */
 function check(
   committed: readonly TxRecord[],
   installed: ReadonlyMap<string, { w: string; a: number }>,
   isolation: Isolation,
 ): string[] {
-  const out: string[] = [];
-  const byId = new Map(committed.map((t) => [t.id, t]));
-  // Versions of each key in order, by their writer; a version installed by an attempt that did not commit
-  // (possible only if the engine is broken) is a violation.
-  const writerOf = (key: string, version: number): string | undefined =>
-    installed.get(`${key}/${version}`)?.w;
-  const lastVersion = new Map<string, number>();
-  for (const [kv, by] of installed) {
-    const [key, v] = kv.split("/") as [string, string];
-    lastVersion.set(key, Math.max(lastVersion.get(key) ?? 0, Number(v)));
-    if (by.w !== INIT && byId.get(by.w)?.attempt !== by.a)
-      out.push(`${kv} installed by ${by.w}#${by.a}, not committed`);
-  }
-  const edges = new Map<string, Set<string>>();
-  const edge = (from: string | undefined, to: string | undefined, why: string): void => {
-    if (from === undefined || to === undefined || from === to) return;
-    if (!edges.has(from)) edges.set(from, new Set());
-    (edges.get(from) as Set<string>).add(`${to}|${why}`);
-  };
-  for (const key of KEYS) {
-    const top = lastVersion.get(key) ?? 1;
-    for (let v = 1; v < top; v++) edge(writerOf(key, v), writerOf(key, v + 1), `ww ${key}`);
-  }
-  for (const t of committed) {
-    for (const [key, v] of t.reads) {
-      const w = writerOf(key, v);
-      if (w === undefined) {
-        out.push(`${t.id} read ${key} version ${v}, which no committed transaction installed`);
-        continue;
-      }
-      edge(w, t.id, `wr ${key}`);
-      edge(t.id, writerOf(key, v + 1), `rw ${key}`);
-      if (isolation === "snapshot" && t.writes.has(key)) {
-        for (const u of committed) {
-          if (u.id < t.id && u.writes.has(key) && u.reads.get(key) === v) {
-            out.push(`lost update on ${key}: ${u.id} and ${t.id} both read version ${v} and wrote it`);
-          }
-        }
-      }
-    }
-  }
-  if (isolation === "serializable") {
-    const cycle = findCycle(edges);
-    if (cycle !== undefined) out.push(`dependency cycle: ${cycle.join(" -> ")}`);
-  }
-  return out;
-}
-
-/** A cycle in the graph (nodes joined by "to|why" edges) as its path, or undefined if acyclic. */
-function findCycle(edges: ReadonlyMap<string, Set<string>>): string[] | undefined {
-  const state = new Map<string, "open" | "done">();
-  const path: string[] = [];
-  const visit = (node: string): string[] | undefined => {
-    state.set(node, "open");
-    path.push(node);
-    for (const e of edges.get(node) ?? []) {
-      const [to, why] = e.split("|") as [string, string];
-      if (state.get(to) === "open") return [...path.slice(path.indexOf(to)), `${to} (${why})`];
-      if (state.get(to) === undefined) {
-        const found = visit(to);
-        if (found !== undefined) return found;
-      }
-    }
-    path.pop();
-    state.set(node, "done");
-    return undefined;
-  };
-  for (const node of edges.keys()) {
-    if (state.get(node) === undefined) {
-      const found = visit(node);
-      if (found !== undefined) return found;
-    }
-  }
-  return undefined;
+  return checkHistory(committed, installedFromMap(installed), isolation, INIT);
 }
 
 describe("transaction histories", () => {

@@ -57,7 +57,9 @@ export class Indexes implements WriteHook {
   }
 
   extend(view: StateView, effects: Effect[], ctx: OpContext): Effect[] {
-    return maintainIndexes(this.catalog, view, effects, ctx.lsn, ctx.nowMs);
+    // Broken variant 'skip-index-deletes' (sensitivity tests only): deletes leave their entries.
+    const skipDeletes = this.options.recoveryMode === "skip-index-deletes";
+    return maintainIndexes(this.catalog, view, effects, ctx.lsn, ctx.nowMs, skipDeletes);
   }
 
   appended(effects: readonly Effect[]): void {
@@ -172,7 +174,14 @@ export class Indexes implements WriteHook {
     const def = this.catalog.byName(name);
     if (def === undefined) throw notFound(name);
     if (def.state !== "ready") throw notReady(name);
-    const found = await this.run.read((tx) => queryIndex(tx.view, def, range, limit, reverse, tx.nowMs));
+    const found = await this.run.read((tx) => {
+      // The catalog as the visible state has it: the one appended may be ahead of it (a build's last step
+      // or a drop whose record is not yet durable), and the entries read are the visible ones.
+      const visible = defOf(def.key, tx.view.get(def.key)?.value);
+      if (visible === undefined) throw notFound(name);
+      if (visible.state !== "ready") throw notReady(name);
+      return queryIndex(tx.view, visible, range, limit, reverse, tx.nowMs);
+    });
     return found.map(([k, entry]) => {
       const bytes = userKeyBytes(k);
       const out: ScanEntry = {

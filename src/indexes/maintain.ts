@@ -50,7 +50,8 @@ export function holds(def: IndexDef, e: Entry | undefined, value: string, nowMs:
 }
 
 /**
- * `effects` and the index changes they imply (see the module comment). Pure over `view`.
+ * `effects` and the index changes they imply (see the module comment). Pure over `view`. `skipDeletes`:
+ * the broken variant 'skip-index-deletes' (sensitivity tests only) keeps the entries of a deleted document.
  * @throws IndexError FUSEDB_UNIQUE_VIOLATION; NeedRead (the caller reads and reruns).
  */
 export function maintainIndexes(
@@ -59,6 +60,7 @@ export function maintainIndexes(
   effects: readonly Effect[],
   lsn: number,
   nowMs: number,
+  skipDeletes = false,
 ): Effect[] {
   const defs = catalog.all().filter((d) => d.state !== "failed");
   if (defs.length === 0) return effects as Effect[];
@@ -72,6 +74,7 @@ export function maintainIndexes(
   for (const { key, entry } of effects) {
     if (isInternalKey(key)) continue;
     written.set(key, entry);
+    if (skipDeletes && entry.value === undefined) continue;
     for (const def of defs) {
       if (!key.startsWith(def.prefix)) continue;
       // A previous entry that is not live (expired, not yet removed by background work) may or may not still

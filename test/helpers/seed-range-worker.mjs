@@ -7,5 +7,5 @@ import { parentPort, workerData } from "node:worker_threads";
 
 register("./ts-loader.mjs", import.meta.url);
 const { runSeedRange } = await import("./seed-range.ts");
-const { prefix, from, to } = workerData;
-parentPort.postMessage(await runSeedRange(prefix, from, to));
+const { prefix, from, to, options } = workerData;
+parentPort.postMessage(await runSeedRange(prefix, from, to, options));

@@ -7,6 +7,11 @@
 import { Worker } from "node:worker_threads";
 import { runCampaign } from "../../sim/campaign.js";
 
+/** Options every campaign of a range runs with besides its seed (`tx`: transactions and indexes). */
+export interface SeedRangeOptions {
+  tx?: boolean;
+}
+
 /** What the campaigns of a seed range found. */
 export interface SeedRangeReport {
   seeds: number;
@@ -19,17 +24,24 @@ export interface SeedRangeReport {
 }
 
 /** Runs the campaigns of seeds `<prefix>-<from>` .. `<prefix>-<to - 1>`, one after another, in this thread. */
-export async function runSeedRange(prefix: string, from: number, to: number): Promise<SeedRangeReport> {
+export async function runSeedRange(
+  prefix: string,
+  from: number,
+  to: number,
+  options: SeedRangeOptions = {},
+): Promise<SeedRangeReport> {
   const report: SeedRangeReport = { seeds: 0, ops: 0, crashes: 0, failures: [], seedsByMark: {} };
   for (let i = from; i < to; i++) {
     const seed = `${prefix}-${i}`;
-    const r = await runCampaign({ seed });
+    const r = await runCampaign({ seed, ...options });
     report.seeds++;
     report.ops += r.ops;
     report.crashes += r.crashes;
     for (const name of Object.keys(r.marks)) report.seedsByMark[name] = (report.seedsByMark[name] ?? 0) + 1;
     if (r.verdict === "fail") {
-      report.failures.push(`seed ${seed}: ${r.violations[0]} (replay: npx fusedb sim --seed ${seed})`);
+      report.failures.push(
+        `seed ${seed}: ${r.violations[0]} (replay: npx fusedb sim --seed ${seed}${options.tx ? " --tx" : ""})`,
+      );
     }
   }
   return report;
@@ -49,11 +61,12 @@ export async function runSeedRangeInWorkers(
   from: number,
   to: number,
   shards: number,
+  options: SeedRangeOptions = {},
 ): Promise<SeedRangeReport> {
   const size = Math.ceil((to - from) / shards);
   const parts: Promise<SeedRangeReport>[] = [];
   for (let start = from; start < to; start += size) {
-    parts.push(inWorker(prefix, start, Math.min(to, start + size)));
+    parts.push(inWorker(prefix, start, Math.min(to, start + size), options));
   }
   const merged: SeedRangeReport = { seeds: 0, ops: 0, crashes: 0, failures: [], seedsByMark: {} };
   for (const part of await Promise.all(parts)) {
@@ -68,10 +81,15 @@ export async function runSeedRangeInWorkers(
   return merged;
 }
 
-function inWorker(prefix: string, from: number, to: number): Promise<SeedRangeReport> {
+function inWorker(
+  prefix: string,
+  from: number,
+  to: number,
+  options: SeedRangeOptions,
+): Promise<SeedRangeReport> {
   return new Promise((resolve, reject) => {
     let report: SeedRangeReport | undefined;
-    const worker = new Worker(WORKER, { workerData: { prefix, from, to } });
+    const worker = new Worker(WORKER, { workerData: { prefix, from, to, options } });
     worker.on("message", (r: SeedRangeReport) => {
       report = r;
     });
