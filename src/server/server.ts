@@ -261,6 +261,8 @@ export class RespServer implements ServerContext, ConnectionHost {
 
   private async stop(): Promise<void> {
     this.stopping = true;
+    // A running script ends at its next hook, committing nothing (as SHUTDOWN NOSAVE during a script).
+    this.scripts.abort();
     this.notifier.stop();
     await Promise.all(this.listeners.map((l) => l.close()));
     for (const c of this.connections.values()) c.stop();

@@ -24,7 +24,8 @@ function evalCommand(bySha: boolean, readOnly: boolean) {
     } catch {
       throw new CommandError(ERR.notInteger);
     }
-    if (numKeys > args.length - 3) throw new CommandError("ERR Number of keys can't be greater than number of args");
+    if (numKeys > args.length - 3)
+      throw new CommandError("ERR Number of keys can't be greater than number of args");
     if (numKeys < 0) throw new CommandError("ERR Number of keys can't be negative");
     let script: CompiledScript | undefined;
     if (bySha) {

@@ -49,7 +49,6 @@ debug = nil
 unpack = table.unpack
 `;
 
-
 /** The SHA1 of `bytes`, 40 lowercase hex characters. */
 export function sha1hex(bytes: Uint8Array | string): string {
   return createHash("sha1").update(bytes).digest("hex");
@@ -234,7 +233,8 @@ export class LuaEngine {
       lua.lua_pushjsfunction(L, f);
       lua.lua_setfield(L, -2, to_luastring(name));
     };
-    const notInScript: lua.JsFunction = (T) => raise(T, "redis.call/pcall can only be called inside a script invocation");
+    const notInScript: lua.JsFunction = (T) =>
+      raise(T, "redis.call/pcall can only be called inside a script invocation");
     fn("call", notInScript);
     fn("pcall", notInScript);
     fn("sha1hex", (T) => {
@@ -261,7 +261,8 @@ export class LuaEngine {
     fn("log", (T) => {
       const n = lua.lua_gettop(T);
       if (n < 2) return raise(T, "redis.log() requires two arguments or more.");
-      if (lua.lua_type(T, 1) !== lua.LUA_TNUMBER) return raise(T, "First argument must be a number (log level).");
+      if (lua.lua_type(T, 1) !== lua.LUA_TNUMBER)
+        return raise(T, "First argument must be a number (log level).");
       const level = lua.lua_tointeger(T, 1);
       if (level < 0 || level > 3) return raise(T, "Invalid debug level.");
       const parts: string[] = [];
@@ -318,8 +319,12 @@ function shebang(body: Buffer): { code: Uint8Array; noWrites: boolean } {
   if (!(body[0] === 0x23 && body[1] === 0x21)) return { code: new Uint8Array(body), noWrites: false };
   const eol = body.indexOf(0x0a);
   const line = body.subarray(0, eol === -1 ? body.length : eol).toString();
-  const parts = line.slice(2).split(" ").filter((p) => p !== "");
-  if (parts[0] !== "lua") throw new CommandError(`ERR Unexpected engine in script shebang: ${parts[0] ?? ""}`);
+  const parts = line
+    .slice(2)
+    .split(" ")
+    .filter((p) => p !== "");
+  if (parts[0] !== "lua")
+    throw new CommandError(`ERR Unexpected engine in script shebang: ${parts[0] ?? ""}`);
   let noWrites = false;
   for (const p of parts.slice(1)) {
     if (!p.startsWith("flags=")) throw new CommandError(`ERR Unknown lua shebang option: ${p}`);

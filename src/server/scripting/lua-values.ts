@@ -107,7 +107,8 @@ export function bytesAt(L: LuaState, idx: number): Buffer | undefined {
 /** The string field `name` of the table at `idx`, as text, or undefined if absent or not a string. */
 export function stringField(L: LuaState, idx: number, name: string): string | undefined {
   lua.lua_getfield(L, idx, to_luastring(name));
-  const out = lua.lua_type(L, -1) === lua.LUA_TSTRING ? Buffer.from(lua.lua_tolstring(L, -1)).toString() : undefined;
+  const out =
+    lua.lua_type(L, -1) === lua.LUA_TSTRING ? Buffer.from(lua.lua_tolstring(L, -1)).toString() : undefined;
   lua.lua_pop(L, 1);
   return out;
 }
@@ -123,7 +124,9 @@ export function replyOf(L: LuaState, depth = 0): Reply {
       return R.bulk(Buffer.from(lua.lua_tolstring(L, top) as Uint8Array));
     case lua.LUA_TNUMBER: {
       const n = lua.lua_isinteger(L, top) ? lua.lua_tointeger(L, top) : Math.trunc(lua.lua_tonumber(L, top));
-      return Number.isSafeInteger(n) ? R.integer(n) : R.integer(BigInt.asIntN(64, BigInt(Math.trunc(n) || 0)));
+      return Number.isSafeInteger(n)
+        ? R.integer(n)
+        : R.integer(BigInt.asIntN(64, BigInt(Math.trunc(n) || 0)));
     }
     case lua.LUA_TBOOLEAN:
       return lua.lua_toboolean(L, top) ? R.integer(1) : R.null;
@@ -157,7 +160,8 @@ function tableReply(L: LuaState, idx: number, depth: number): Reply {
 function fieldOfType(L: LuaState, idx: number, name: string): string | undefined {
   pushBytes(L, name);
   lua.lua_rawget(L, idx);
-  const out = lua.lua_type(L, -1) === lua.LUA_TSTRING ? Buffer.from(lua.lua_tolstring(L, -1)).toString() : undefined;
+  const out =
+    lua.lua_type(L, -1) === lua.LUA_TSTRING ? Buffer.from(lua.lua_tolstring(L, -1)).toString() : undefined;
   lua.lua_pop(L, 1);
   return out;
 }

@@ -24,7 +24,8 @@
  *   committed), the event loop runs (other clients get `-BUSY`, SCRIPT KILL may arrive), and the next slice
  *   replays and resumes.
  * SCRIPT KILL of a script that ran no write command makes the hook raise `Script killed by user with
- * SCRIPT KILL...` on every line until the script ends; one that wrote is `-UNKILLABLE`.
+ * SCRIPT KILL...` on every line until the script ends; one that wrote is `-UNKILLABLE`. When the server
+ * stops, the running script is ended the same way and commits nothing (as SHUTDOWN NOSAVE would lose it).
  */
 import { Buffer } from "node:buffer";
 import { lauxlib, lua, to_luastring } from "fengari";
@@ -33,7 +34,7 @@ import { NeedRead } from "../../types/view.js";
 import { type CommandSpec, NO_REPLY } from "../command-table.js";
 import type { CommandContext } from "../context.js";
 import { commandStat } from "../info.js";
-import { errorReply } from "../reply-errors.js";
+import { CommandError, errorReply } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
 import { type CompiledScript, LuaEngine, raise } from "./lua-engine.js";
 import { bytesAt, pushFieldTable, pushReply, replyOf, stringField } from "./lua-values.js";
@@ -53,7 +54,12 @@ type Op = (tx: Txn) => Reply;
 /** A command the coroutine waits on: a typed operation to (re)run, or another command to run outside. */
 type Pending =
   | { readonly op: Op; readonly write: boolean; readonly raise: boolean }
-  | { readonly spec: CommandSpec; readonly fullName: string; readonly args: Buffer[]; readonly raise: boolean };
+  | {
+      readonly spec: CommandSpec;
+      readonly fullName: string;
+      readonly args: Buffer[];
+      readonly raise: boolean;
+    };
 
 /** Thrown out of a slice that must commit nothing (time slice over). */
 class SliceOver {}
@@ -68,6 +74,8 @@ export class ScriptRun {
   /** The script ran a write command (SCRIPT KILL answers UNKILLABLE). */
   wrote = false;
   killed = false;
+  /** The server is stopping: end at the next hook, commit nothing. */
+  aborted = false;
   private readonly co: LuaState;
   private readonly ref: number;
   private started = false;
@@ -111,6 +119,7 @@ export class ScriptRun {
           if (!(err instanceof SliceOver)) throw err;
         }
         if (end === undefined) {
+          if (this.aborted) throw new CommandError("ERR server is shutting down");
           await this.ctx.server.clock.yield();
           this.sliceStartMs = this.ctx.server.clock.now();
         } else if ("done" in end) return end.done;
@@ -119,7 +128,9 @@ export class ScriptRun {
     } finally {
       lua.lua_sethook(this.co, null, 0, 0);
       lauxlib.luaL_unref(this.engine.L, lua.LUA_REGISTRYINDEX, this.ref);
-      this.engine.bind(() => raise(this.engine.L, "redis.call/pcall can only be called inside a script invocation"));
+      this.engine.bind(() =>
+        raise(this.engine.L, "redis.call/pcall can only be called inside a script invocation"),
+      );
     }
   }
 
@@ -147,6 +158,7 @@ export class ScriptRun {
           if (this.pending !== undefined) continue;
           throw SLICE_OVER;
         }
+        if (this.aborted) throw new CommandError("ERR server is shutting down");
         return { done: this.finish(status) };
       }
     } finally {
@@ -173,14 +185,16 @@ export class ScriptRun {
   private finish(status: number): Reply {
     const co = this.co;
     if (status !== lua.LUA_OK || lua.lua_gettop(co) < 1) {
-      const msg = lua.lua_type(co, -1) === lua.LUA_TSTRING ? Buffer.from(lua.lua_tolstring(co, -1)).toString() : "";
+      const msg =
+        lua.lua_type(co, -1) === lua.LUA_TSTRING ? Buffer.from(lua.lua_tolstring(co, -1)).toString() : "";
       return R.error(`ERR Error running script f_${this.script.sha}, ${msg.slice(0, 100)}`);
     }
     const ok = lua.lua_toboolean(co, 1);
     lua.lua_settop(co, 2);
     if (ok) return replyOf(co);
     if (lua.lua_type(co, 2) !== lua.LUA_TTABLE) {
-      const msg = lua.lua_type(co, 2) === lua.LUA_TSTRING ? Buffer.from(lua.lua_tolstring(co, 2)).toString() : "";
+      const msg =
+        lua.lua_type(co, 2) === lua.LUA_TSTRING ? Buffer.from(lua.lua_tolstring(co, 2)).toString() : "";
       return R.error(`ERR Error running script f_${this.script.sha}, ${msg.slice(0, 100)}`);
     }
     const err = stringField(co, 2, "err") ?? "ERR unknown error";
@@ -188,7 +202,10 @@ export class ScriptRun {
     lua.lua_getfield(co, 2, to_luastring("line"));
     const line = lua.lua_type(co, -1) === lua.LUA_TNUMBER ? String(lua.lua_tointeger(co, -1)) : undefined;
     lua.lua_pop(co, 1);
-    const where = source !== undefined && line !== undefined ? ` script: f_${this.script.sha}, on ${source}:${line}.` : "";
+    const where =
+      source !== undefined && line !== undefined
+        ? ` script: f_${this.script.sha}, on ${source}:${line}.`
+        : "";
     return R.error(`${err}${where}`);
   }
 
@@ -210,7 +227,7 @@ export class ScriptRun {
 
   /** The count hook: SCRIPT KILL, and the end of a time slice (see the module comment). */
   private hook(T: LuaState): void {
-    if (this.killed) {
+    if (this.killed || this.aborted) {
       lua.lua_sethook(T, (T2) => this.hook(T2), lua.LUA_MASKLINE | lua.LUA_MASKCOUNT, 1);
       pushFieldTable(T, "err", KILLED);
       lua.lua_error(T);

@@ -12,7 +12,8 @@ import type { CompiledScript } from "./lua-engine.js";
 import { LuaEngine, ScriptRun } from "./script-run.js";
 
 /** Redis 7.0's reply to commands refused while a script is busy. */
-export const BUSY_ERROR = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+export const BUSY_ERROR =
+  "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 
 /** See the module comment. */
 export class Scripts {
@@ -82,6 +83,11 @@ export class Scripts {
     }
     run.killed = true;
     return R.ok;
+  }
+
+  /** The server stops: the running script, if any, ends at its next hook and commits nothing. */
+  abort(): void {
+    if (this.running !== undefined) this.running.aborted = true;
   }
 
   /** SCRIPT FLUSH. */
