@@ -118,13 +118,44 @@ describe("EVAL conversions and the redis library", () => {
     ]);
   });
 
-  it("math.random gives the same numbers on every run; redis.log is accepted", async () => {
+  it("math.random: a new sequence per run, the same sequence per server start; redis.log", async () => {
+    const body = "redis.log(redis.LOG_WARNING, 'hello'); return {math.random(1000000), math.random(1000000)}";
+    const runs: unknown[][] = [];
+    for (let i = 0; i < 2; i++) {
+      const { net } = await mem();
+      runs.push(await send(net.connect(), EVAL(body, "0"), EVAL(body, "0")));
+    }
+    expect(runs[0]).toEqual(runs[1]);
+    const [a, b] = runs[0] as number[][];
+    expect(a).not.toEqual(b);
+    expect((a as number[])[0]).not.toEqual((a as number[])[1]);
+  });
+
+  it("globals and library tables are read-only; the sandbox survives tricks", async () => {
     const { net } = await mem();
     const c = net.connect();
-    const body = "redis.log(redis.LOG_WARNING, 'hello'); return {math.random(1000000), math.random(1000000)}";
-    const [a, b] = await send(c, EVAL(body, "0"), EVAL(body, "0"));
-    expect(a).toEqual(b);
-    expect((a as number[])[0]).not.toEqual((a as number[])[1]);
+    const tricks = [
+      "setmetatable(_G, {})",
+      "local g = getmetatable(_G); g.__index = {}",
+      "redis = function() return 1 end",
+      "_G = {}",
+      "redis.call = function() return 1 end",
+      "string.upper = nil",
+      "getmetatable('').__index = function() return 1 end",
+      "rawset(_G, 'KEYS', 1)",
+    ];
+    const replies = await send(c, ...tricks.map((t) => EVAL(t, "0")));
+    for (const r of replies) {
+      expect(r).toEqual({ error: expect.stringMatching(/^ERR .*Attempt to modify a readonly table/) });
+    }
+    expect(
+      await send(
+        c,
+        EVAL("return {redis.call('ping'), string.upper('a'), ('b'):upper(), KEYS[1]}", "1", "k"),
+        EVAL("return loadstring(string.dump(function() return 1 end))", "0"),
+        EVAL("local a = {}; local b = {a}; a[1] = b; return a", "0"),
+      ),
+    ).toEqual([["PONG", "A", "B", "k"], null, expect.any(Array)]);
   });
 });
 

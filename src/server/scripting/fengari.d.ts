@@ -22,7 +22,7 @@ declare module "fengari" {
     readonly LUA_MASKCOUNT: number;
     readonly LUA_MASKLINE: number;
     readonly LUA_REGISTRYINDEX: number;
-    luaL_checkstack?: (L: lua.LuaState, n: number, msg: null) => void;
+    lua_checkstack(L: lua.LuaState, n: number): boolean;
     lua_gettop(L: lua.LuaState): number;
     lua_settop(L: lua.LuaState, n: number): void;
     lua_pop(L: lua.LuaState, n: number): void;

@@ -6,10 +6,14 @@
  *   no io, os, package or debug. `unpack` is kept as an alias of `table.unpack` for scripts written for
  *   Redis's Lua 5.1. Not offered: cjson, cmsgpack, struct and bit (Redis's bundled C libraries).
  * - `math.random` / `math.randomseed` are replaced by a 48-bit linear congruential generator (the
- *   lrand48 recurrence Redis uses for scripts), reseeded with 0 before every script run: a script's random
- *   numbers are the same on every run, as in Redis 7.0, and nothing reads the process's randomness.
- * - The global table is protected once set up: assigning a new global raises `Attempt to modify a
- *   readonly table`, reading an undefined one `Script attempted to access nonexistent global variable`.
+ *   lrand48 recurrence Redis uses for scripts), seeded with 0 when the interpreter is made and not reseeded
+ *   per script (Redis 7.0: "random numbers are random now" across runs): the sequence is the same for every
+ *   server start, and nothing reads the process's randomness.
+ * - Globals and library tables (redis, string, table, math, utf8, coroutine, the strings' metatable) are
+ *   read-only proxies: assigning to them, setmetatable or rawset on them raises `Attempt to modify a
+ *   readonly table`; reading an undefined global raises `Script attempted to access nonexistent global
+ *   variable 'name'`. `load` takes text chunks only, and `loadstring` (Lua 5.1's, for Redis scripts)
+ *   refuses binary chunks.
  * - Scripts compile to functions `f_<sha1 of the body>` (chunk name `@user_script`), kept until SCRIPT
  *   FLUSH. A leading `#!lua [flags=...]` line (Redis 7.0 shebang) is checked and blanked, its line kept so
  *   line numbers stay true; the flag `no-writes` makes the script read-only.
@@ -49,6 +53,49 @@ debug = nil
 unpack = table.unpack
 `;
 
+/**
+ * Lua source run last, with two JS functions as arguments (raising "Attempt to modify a readonly table",
+ * and "Script attempted to access nonexistent global variable"): makes the globals and the library
+ * tables read-only proxies (Redis 7.0 marks them read-only inside its Lua) and returns the globals' proxy
+ * and the real globals table.
+ */
+const PROTECT = `
+local ro_error, missing = ...
+local base = _G
+local protected = setmetatable({}, {__mode = 'k'})
+local raw_setmt, raw_rawset, raw_load = setmetatable, rawset, load
+local function readonly(t)
+  local p, mtproxy = {}, {}
+  local mt = {__index = t, __newindex = ro_error, __metatable = mtproxy}
+  raw_setmt(mtproxy, {__index = mt, __newindex = ro_error, __metatable = false})
+  protected[p] = true
+  protected[mtproxy] = true
+  return raw_setmt(p, mt)
+end
+base.setmetatable = function(t, m)
+  if protected[t] then ro_error() end
+  return raw_setmt(t, m)
+end
+base.rawset = function(t, k, v)
+  if protected[t] then ro_error() end
+  return raw_rawset(t, k, v)
+end
+base.load = function(chunk, name, mode, env) return raw_load(chunk, name, 't', env) end
+base.loadstring = function(s, name)
+  if type(s) == 'string' and s:byte(1) == 27 then return nil, 'binary chunks are not accepted' end
+  return raw_load(s, name, 't')
+end
+for _, name in ipairs({'redis', 'string', 'table', 'math', 'utf8', 'coroutine'}) do
+  base[name] = readonly(base[name])
+end
+local smt = getmetatable('')
+smt.__metatable = readonly(smt)
+local g = readonly(base)
+base._G = g
+raw_setmt(base, {__index = missing})
+return g, base
+`;
+
 /** The SHA1 of `bytes`, 40 lowercase hex characters. */
 export function sha1hex(bytes: Uint8Array | string): string {
   return createHash("sha1").update(bytes).digest("hex");
@@ -63,7 +110,13 @@ function functionName(sha: string): Uint8Array {
 export class LuaEngine {
   readonly L: LuaState;
   private readonly compiled = new Map<string, CompiledScript>();
-  private seed = 0n;
+  /** lrand48's state after srand48(0): 0x330e in its low 16 bits. */
+  private seed = 0x330en;
+  /** Registry reference of the real globals table (the scripts see a read-only proxy of it). */
+  private readonly baseRef: number;
+  /** redis.call / redis.pcall of the script running now. */
+  private call: (L: LuaState, raise: boolean) => number = (T) =>
+    raise(T, "redis.call/pcall can only be called inside a script invocation");
 
   constructor(log: (level: number, line: string) => void) {
     const L = lauxlib.luaL_newstate();
@@ -90,12 +143,7 @@ export class LuaEngine {
     this.defineMath();
     this.defineRedis(log);
     this.runChunk(PRELUDE, "@prelude");
-    this.protectGlobals();
-  }
-
-  /** Resets the random generator (before each script run). */
-  resetRandom(): void {
-    this.seed = 0x1234abcd330en; // lrand48 after srand48(0): high 32 bits 0, low 16 bits 0x330e
+    this.baseRef = this.protectGlobals();
   }
 
   /** A compiled script by SHA, or undefined. */
@@ -146,7 +194,7 @@ export class LuaEngine {
   /** Sets the globals KEYS and ARGV (past the protection: raw sets on the globals table). */
   setArrays(keys: readonly Buffer[], argv: readonly Buffer[]): void {
     const L = this.L;
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, 2); // LUA_RIDX_GLOBALS
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.baseRef);
     for (const [name, items] of [
       ["KEYS", keys],
       ["ARGV", argv],
@@ -162,31 +210,31 @@ export class LuaEngine {
     lua.lua_pop(L, 1);
   }
 
-  /** Sets `redis.call` and `redis.pcall` to `call(L, raise)`. */
-  bind(call: (L: LuaState, raise: boolean) => number): void {
-    const L = this.L;
-    lua.lua_getglobal(L, to_luastring("redis"));
-    lua.lua_pushjsfunction(L, (T) => call(T, true));
-    lua.lua_setfield(L, -2, to_luastring("call"));
-    lua.lua_pushjsfunction(L, (T) => call(T, false));
-    lua.lua_setfield(L, -2, to_luastring("pcall"));
-    lua.lua_pop(L, 1);
+  /** Makes `redis.call` and `redis.pcall` run `call(L, raise)`; undefined: outside a script (an error). */
+  bind(call: ((L: LuaState, raise: boolean) => number) | undefined): void {
+    this.call = call ?? ((T) => raise(T, "redis.call/pcall can only be called inside a script invocation"));
   }
 
-  /** The metatable of the globals (see the module comment); JS functions, so errors point at the script. */
-  private protectGlobals(): void {
+  /**
+   * Runs {@link PROTECT}: the globals become a read-only proxy (set as the registry's globals, so every
+   * chunk loaded later sees it). Its JS error functions make the message handler point at the script's line.
+   * Returns the registry reference of the real globals table.
+   */
+  private protectGlobals(): number {
     const L = this.L;
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, 2); // LUA_RIDX_GLOBALS
-    lua.lua_createtable(L, 0, 2);
+    const code = to_luastring(PROTECT);
+    if (lauxlib.luaL_loadbuffer(L, code, code.length, to_luastring("@protect")) !== lua.LUA_OK) {
+      throw new Error(`lua protect: ${Buffer.from(lua.lua_tolstring(L, -1)).toString()}`);
+    }
     lua.lua_pushjsfunction(L, (T) => raiseText(T, "Attempt to modify a readonly table"));
-    lua.lua_setfield(L, -2, to_luastring("__newindex"));
     lua.lua_pushjsfunction(L, (T) => {
       const name = bytesAt(T, 2)?.toString() ?? "?";
       return raiseText(T, `Script attempted to access nonexistent global variable '${name}'`);
     });
-    lua.lua_setfield(L, -2, to_luastring("__index"));
-    lua.lua_setmetatable(L, -2);
-    lua.lua_pop(L, 1);
+    lua.lua_call(L, 2, 2);
+    const base = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX); // pops the real globals
+    lua.lua_rawseti(L, lua.LUA_REGISTRYINDEX, 2); // LUA_RIDX_GLOBALS := the proxy
+    return base;
   }
 
   private runChunk(source: string, name: string): void {
@@ -233,10 +281,8 @@ export class LuaEngine {
       lua.lua_pushjsfunction(L, f);
       lua.lua_setfield(L, -2, to_luastring(name));
     };
-    const notInScript: lua.JsFunction = (T) =>
-      raise(T, "redis.call/pcall can only be called inside a script invocation");
-    fn("call", notInScript);
-    fn("pcall", notInScript);
+    fn("call", (T) => this.call(T, true));
+    fn("pcall", (T) => this.call(T, false));
     fn("sha1hex", (T) => {
       if (lua.lua_gettop(T) !== 1) return raise(T, "wrong number of arguments");
       pushBytes(T, sha1hex(bytesAt(T, 1) ?? Buffer.alloc(0)));

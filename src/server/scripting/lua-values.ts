@@ -21,8 +21,8 @@ import { formatDouble, R, type Reply } from "../resp-writer.js";
 
 type LuaState = lua.LuaState;
 
-/** Nesting past this in a script's reply is cut (Redis: "reached lua stack limit"), keeping the stack sane. */
-const DEPTH_MAX = 100;
+/** Nesting past this in a script's reply is cut (Redis: "reached lua stack limit"); the reply writer takes 64. */
+const DEPTH_MAX = 60;
 
 /** Pushes a Lua string holding `text` (UTF-8) or `bytes`. */
 export function pushBytes(L: LuaState, bytes: Uint8Array | string): void {
@@ -38,7 +38,7 @@ export function pushFieldTable(L: LuaState, field: string, text: string): void {
 
 /** Pushes `reply` as the Lua value a script receives from redis.call / redis.pcall (see the module comment). */
 export function pushReply(L: LuaState, reply: Reply): void {
-  lua.luaL_checkstack?.(L, 4, null);
+  lua.lua_checkstack(L, 4);
   switch (reply.kind) {
     case "integer":
       if (typeof reply.value === "bigint") lua.lua_pushinteger(L, Number(reply.value));
@@ -119,6 +119,7 @@ export function stringField(L: LuaState, idx: number, name: string): string | un
  */
 export function replyOf(L: LuaState, depth = 0): Reply {
   const top = lua.lua_gettop(L);
+  lua.lua_checkstack(L, 4);
   switch (lua.lua_type(L, top)) {
     case lua.LUA_TSTRING:
       return R.bulk(Buffer.from(lua.lua_tolstring(L, top) as Uint8Array));

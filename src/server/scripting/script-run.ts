@@ -128,9 +128,7 @@ export class ScriptRun {
     } finally {
       lua.lua_sethook(this.co, null, 0, 0);
       lauxlib.luaL_unref(this.engine.L, lua.LUA_REGISTRYINDEX, this.ref);
-      this.engine.bind(() =>
-        raise(this.engine.L, "redis.call/pcall can only be called inside a script invocation"),
-      );
+      this.engine.bind(undefined);
     }
   }
 
@@ -170,7 +168,6 @@ export class ScriptRun {
     const co = this.co;
     if (!this.started) {
       this.started = true;
-      this.engine.resetRandom();
       return lua.lua_resume(co, null, 2);
     }
     const answer = this.answer;
