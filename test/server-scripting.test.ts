@@ -266,6 +266,28 @@ describe("busy scripts", () => {
     ]);
   });
 
+  it("SCRIPT KILL ends a script whose pcall catches errors, and the time limit survives a caught error", async () => {
+    const { net } = await mem({ directives: [["lua-time-limit", "20"]] });
+    const [a, b] = [net.connect(), net.connect()];
+    const body = `pcall(error, 'caught')
+      local f = function() while true do redis.call('ping') end end
+      while true do pcall(f) end`;
+    const running = send(a, EVAL(body, "0"));
+    await sleep(100);
+    expect(await send(b, ["PING"], ["SCRIPT", "KILL"])).toEqual([
+      { error: expect.stringMatching(/^BUSY /) },
+      "OK",
+    ]);
+    expect(await running).toEqual([
+      {
+        error: expect.stringMatching(
+          /^ERR Script killed by user with SCRIPT KILL\.\.\. script: f_\w+, on @user_script:\d\.$/,
+        ),
+      },
+    ]);
+    expect(await send(b, ["PING"])).toEqual(["PONG"]);
+  });
+
   it("a busy script that wrote is UNKILLABLE; its writes across slices commit as one record", async () => {
     const db = await Engine.open({ dir: "db", fs: new TestDisk(), clock: new SystemClock() });
     const { net } = await mem({ db, directives: [["lua-time-limit", "20"]] });

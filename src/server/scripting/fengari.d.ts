@@ -59,6 +59,7 @@ declare module "fengari" {
     lua_isyieldable(L: lua.LuaState): boolean;
     lua_sethook(L: lua.LuaState, f: lua.Hook | null, mask: number, count: number): void;
     lua_error(L: lua.LuaState): number;
+    lua_getinfo(L: lua.LuaState, what: Uint8Array, ar: unknown): number;
     lua_pcall(L: lua.LuaState, nargs: number, nresults: number, errfunc: number): number;
     lua_call(L: lua.LuaState, nargs: number, nresults: number): void;
   };

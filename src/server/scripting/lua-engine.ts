@@ -60,7 +60,7 @@ unpack = table.unpack
  * and the real globals table.
  */
 const PROTECT = `
-local ro_error, missing = ...
+local ro_error, missing, rehook = ...
 local base = _G
 local protected = setmetatable({}, {__mode = 'k'})
 local raw_setmt, raw_rawset, raw_load = setmetatable, rawset, load
@@ -79,6 +79,20 @@ end
 base.rawset = function(t, k, v)
   if protected[t] then ro_error() end
   return raw_rawset(t, k, v)
+end
+-- fengari leaves hooks off once a pcall inside a coroutine catches an error (it never records the
+-- 'allowhook' flag its recovery restores): switch them back on after each pcall/xpcall, so the time limit
+-- and SCRIPT KILL keep working.
+local raw_pcall, raw_xpcall, pack, unpack = pcall, xpcall, table.pack, table.unpack
+base.pcall = function(...)
+  local r = pack(raw_pcall(...))
+  rehook()
+  return unpack(r, 1, r.n)
+end
+base.xpcall = function(...)
+  local r = pack(raw_xpcall(...))
+  rehook()
+  return unpack(r, 1, r.n)
 end
 base.load = function(chunk, name, mode, env) return raw_load(chunk, name, 't', env) end
 base.loadstring = function(s, name)
@@ -231,7 +245,11 @@ export class LuaEngine {
       const name = bytesAt(T, 2)?.toString() ?? "?";
       return raiseText(T, `Script attempted to access nonexistent global variable '${name}'`);
     });
-    lua.lua_call(L, 2, 2);
+    lua.lua_pushjsfunction(L, (T) => {
+      (T as unknown as { allowhook: number }).allowhook = 1;
+      return 0;
+    });
+    lua.lua_call(L, 3, 2);
     const base = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX); // pops the real globals
     lua.lua_rawseti(L, lua.LUA_REGISTRYINDEX, 2); // LUA_RIDX_GLOBALS := the proxy
     return base;

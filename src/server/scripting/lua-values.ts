@@ -71,10 +71,7 @@ export function pushReply(L: LuaState, reply: Reply): void {
       else lua.lua_pushboolean(L, false);
       return;
     case "map":
-      pushArray(
-        L,
-        reply.entries.flatMap(([k, v]) => [k, v]),
-      );
+      pushArray(L, reply.entries.flat());
       return;
     case "array":
     case "set":

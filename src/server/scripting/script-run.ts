@@ -20,12 +20,15 @@
  *   committing the writes so far (one record), the command's own handler runs, then a new slice resumes.
  *   Such a script is still atomic to clients but, across a crash, may keep the writes before that command;
  * - the script has run past `lua-time-limit` ms (the server's clock) and for another
- *   {@link SLICE_MS} in this slice: the count hook yields the coroutine, the slice throws (nothing
+ *   {@link SLICE_MS} in this slice (or ten times the slice's replay, if longer: replays cost O(writes so
+ *   far), so they stay about a tenth of the time): the count hook yields the coroutine, the slice throws (nothing
  *   committed), the event loop runs (other clients get `-BUSY`, SCRIPT KILL may arrive), and the next slice
  *   replays and resumes.
- * SCRIPT KILL of a script that ran no write command makes the hook raise `Script killed by user with
- * SCRIPT KILL...` on every line until the script ends; one that wrote is `-UNKILLABLE`. When the server
- * stops, the running script is ended the same way and commits nothing (as SHUTDOWN NOSAVE would lose it).
+ * SCRIPT KILL of a script that ran no write command makes the next hook yield and the slice loop end the
+ * script with `Script killed by user with SCRIPT KILL...` (a pcall inside the script cannot catch it; where
+ * the coroutine cannot yield, the hook raises that error on every line instead); one that wrote is
+ * `-UNKILLABLE`. When the server stops, the running script is ended the same way and commits nothing (as
+ * SHUTDOWN NOSAVE would lose it).
  */
 import { Buffer } from "node:buffer";
 import { lauxlib, lua, to_luastring } from "fengari";
@@ -36,7 +39,7 @@ import type { CommandContext } from "../context.js";
 import { commandStat } from "../info.js";
 import { CommandError, errorReply } from "../reply-errors.js";
 import { R, type Reply } from "../resp-writer.js";
-import { type CompiledScript, LuaEngine, raise } from "./lua-engine.js";
+import { type CompiledScript, LuaEngine } from "./lua-engine.js";
 import { bytesAt, pushFieldTable, pushReply, replyOf, stringField } from "./lua-values.js";
 
 type LuaState = lua.LuaState;
@@ -47,6 +50,9 @@ export const SLICE_MS = 50;
 const HOOK_COUNT = 10_000;
 
 const KILLED = "ERR Script killed by user with SCRIPT KILL...";
+
+/** Commands that touch no key and answer synchronously: run in place, not outside the slice. */
+const SYNC_COMMANDS: ReadonlySet<string> = new Set(["ping", "echo", "time"]);
 
 /** A typed command's prepared operation, run on a transaction. */
 type Op = (tx: Txn) => Reply;
@@ -87,6 +93,10 @@ export class ScriptRun {
   private readonly writes: Op[] = [];
   private needRead: NeedRead | undefined;
   private sliceStartMs: number;
+  /** How long the current slice may run once past the limit (grows with the replay's cost). */
+  private sliceMs = SLICE_MS;
+  /** `source:line` where the hook stopped a killed script. */
+  private killedAt: string | undefined;
 
   constructor(
     private readonly engine: LuaEngine,
@@ -103,7 +113,7 @@ export class ScriptRun {
     lua.lua_getglobal(this.co, to_luastring("xpcall"));
     engine.pushFunction(this.co, script.sha);
     lua.lua_getglobal(this.co, to_luastring("__redis__err__handler"));
-    lua.lua_sethook(this.co, (T) => this.hook(T), lua.LUA_MASKCOUNT, HOOK_COUNT);
+    lua.lua_sethook(this.co, (T, ar) => this.hook(T, ar), lua.LUA_MASKCOUNT, HOOK_COUNT);
     engine.bind((T, raiseError) => this.call(T, raiseError));
   }
 
@@ -136,7 +146,13 @@ export class ScriptRun {
   private slice(tx: Txn): SliceEnd {
     this.tx = tx;
     try {
-      for (const op of this.writes) runOp(tx, op);
+      if (this.writes.length > 0) {
+        const clock = this.ctx.server.clock;
+        const replayStart = clock.now();
+        for (const op of this.writes) runOp(tx, op);
+        // Replays cost O(writes so far): slices grow with them, keeping replays to about a tenth of the time.
+        this.sliceMs = Math.max(SLICE_MS, (clock.now() - replayStart) * 10);
+      }
       for (;;) {
         const p = this.pending;
         if (p !== undefined) {
@@ -154,6 +170,10 @@ export class ScriptRun {
             throw need;
           }
           if (this.pending !== undefined) continue;
+          if (this.aborted) throw new CommandError("ERR server is shutting down");
+          if (this.killedAt !== undefined) {
+            return { done: R.error(`${KILLED} script: f_${this.script.sha}, on ${this.killedAt}.`) };
+          }
           throw SLICE_OVER;
         }
         if (this.aborted) throw new CommandError("ERR server is shutting down");
@@ -223,15 +243,24 @@ export class ScriptRun {
   }
 
   /** The count hook: SCRIPT KILL, and the end of a time slice (see the module comment). */
-  private hook(T: LuaState): void {
+  private hook(T: LuaState, ar: unknown): void {
     if (this.killed || this.aborted) {
-      lua.lua_sethook(T, (T2) => this.hook(T2), lua.LUA_MASKLINE | lua.LUA_MASKCOUNT, 1);
+      if (lua.lua_isyieldable(T)) {
+        // Stopped where it stands: the slice loop ends the script (a pcall in the script cannot catch this).
+        lua.lua_getinfo(T, to_luastring("Sl"), ar);
+        const { source, currentline } = ar as { source: Uint8Array | null; currentline: number };
+        this.killedAt = `${source === null ? "?" : Buffer.from(source).toString()}:${currentline}`;
+        lua.lua_yield(T, 0);
+        return;
+      }
+      // Not yieldable here (inside a library callback): raise, again on every line until the script ends.
+      lua.lua_sethook(T, (T2, ar2) => this.hook(T2, ar2), lua.LUA_MASKLINE | lua.LUA_MASKCOUNT, 1);
       pushFieldTable(T, "err", KILLED);
       lua.lua_error(T);
       return;
     }
     const now = this.ctx.server.clock.now();
-    if (now - this.startedMs < this.limitMs() || now - this.sliceStartMs < SLICE_MS) return;
+    if (now - this.startedMs < this.limitMs() || now - this.sliceStartMs < this.sliceMs) return;
     if (lua.lua_isyieldable(T)) lua.lua_yield(T, 0);
   }
 
@@ -266,6 +295,16 @@ export class ScriptRun {
     if (write) this.wrote = true;
     count(this.ctx, fullName);
     const tx = this.tx;
+    if (SYNC_COMMANDS.has(fullName) && spec.handler !== undefined) {
+      let reply: Reply;
+      try {
+        const r = spec.handler(this.ctx, args) as Reply; // synchronous for these commands
+        reply = r;
+      } catch (err) {
+        reply = errorReply(err);
+      }
+      return this.answerNow(T, reply, raiseError);
+    }
     if (spec.typed === undefined || tx === undefined) {
       return this.wait(T, { spec, fullName, args, raise: raiseError }, raiseError);
     }
