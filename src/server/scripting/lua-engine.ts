@@ -359,11 +359,12 @@ export class LuaEngine {
 }
 
 /**
- * redis.error_reply's text (Redis 7.0 luaRedisErrorReplyCommand): its first word is taken as the code, so
- * the text comes out as given, without a leading dash.
+ * redis.error_reply's text (Redis 7.0 luaRedisErrorReplyCommand, luaPushErrorBuff): without a leading dash;
+ * its first word is the code, and a text with no space gets the code `ERR`; trailing CR/LF are trimmed.
  */
 function errorText(msg: string): string {
-  return msg.startsWith("-") ? msg.slice(1) : msg;
+  const text = (msg.startsWith("-") ? msg.slice(1) : msg).replace(/[\r\n]+$/, "");
+  return text.includes(" ") ? text : `ERR ${text}`.trimEnd();
 }
 
 /** Raises the Lua error string `msg` (the message handler makes it `{err = "ERR <msg>"}`). */
