@@ -135,6 +135,36 @@ describe("EVAL conversions and the redis library", () => {
     expect((a as number[])[0]).not.toEqual((a as number[])[1]);
   });
 
+  it("cjson encodes and decodes as lua-cjson; bit works on 32-bit integers", async () => {
+    const { net } = await mem();
+    const c = net.connect();
+    expect(
+      await send(
+        c,
+        EVAL("return cjson.encode({1, 'a/b', {x = true}, {}})", "0"),
+        EVAL("return cjson.encode({n = 1.5})", "0"),
+        EVAL("return table.concat(cjson.decode('[0.0, -5e3, -1, 0.3e-3, 1023.2, 0e10]'), ' ')", "0"),
+        EVAL(
+          "local d = cjson.decode(ARGV[1]); return {d.a, d.b[2], tostring(d.c == cjson.null)}",
+          "0",
+          '{"a":"x","b":[1,2],"c":null}',
+        ),
+        EVAL("local t = {}; t[false] = 1; return {pcall(cjson.encode, t)}", "0"),
+        EVAL(
+          "return {bit.band(7, 3), bit.bor(1, 2, 4), bit.bxor(1, 3), bit.lshift(1, 31), bit.tohex(65535, -2147483648), bit.tohex(-1, 4)}",
+          "0",
+        ),
+      ),
+    ).toEqual([
+      '[1,"a\\/b",{"x":true},{}]',
+      '{"n":1.5}',
+      "0 -5000 -1 0.0003 1023.2 0",
+      ["x", 2, "true"],
+      [null, "Cannot serialise table: table key must be a number or string"],
+      [3, 7, 2, -2147483648, "0000FFFF", "ffff"],
+    ]);
+  });
+
   it("globals and library tables are read-only; the sandbox survives tricks", async () => {
     const { net } = await mem();
     const c = net.connect();
@@ -147,6 +177,8 @@ describe("EVAL conversions and the redis library", () => {
       "string.upper = nil",
       "getmetatable('').__index = function() return 1 end",
       "rawset(_G, 'KEYS', 1)",
+      "cjson.encode = nil",
+      "bit.band = nil",
     ];
     const replies = await send(c, ...tricks.map((t) => EVAL(t, "0")));
     for (const r of replies) {

@@ -18,6 +18,7 @@ declare module "fengari" {
     readonly LUA_TNUMBER: number;
     readonly LUA_TSTRING: number;
     readonly LUA_TTABLE: number;
+    readonly LUA_TLIGHTUSERDATA: number;
     readonly LUA_TFUNCTION: number;
     readonly LUA_MASKCOUNT: number;
     readonly LUA_MASKLINE: number;
@@ -59,6 +60,9 @@ declare module "fengari" {
     lua_isyieldable(L: lua.LuaState): boolean;
     lua_sethook(L: lua.LuaState, f: lua.Hook | null, mask: number, count: number): void;
     lua_error(L: lua.LuaState): number;
+    lua_next(L: lua.LuaState, idx: number): number;
+    lua_pushlightuserdata(L: lua.LuaState, p: object): void;
+    lua_touserdata(L: lua.LuaState, idx: number): unknown;
     lua_getinfo(L: lua.LuaState, what: Uint8Array, ar: unknown): number;
     lua_pcall(L: lua.LuaState, nargs: number, nresults: number, errfunc: number): number;
     lua_call(L: lua.LuaState, nargs: number, nresults: number): void;

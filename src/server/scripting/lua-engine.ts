@@ -4,7 +4,8 @@
  *
  * - Libraries: base (without `dofile`, `loadfile`, `print`), table, string, math, utf8 and coroutine;
  *   no io, os, package or debug. `unpack` is kept as an alias of `table.unpack` for scripts written for
- *   Redis's Lua 5.1. Not offered: cjson, cmsgpack, struct and bit (Redis's bundled C libraries).
+ *   Redis's Lua 5.1. Redis's bundled cjson and bit are here (src/server/scripting/lua-libs.ts); cmsgpack
+ *   and struct are not.
  * - `math.random` / `math.randomseed` are replaced by a 48-bit linear congruential generator (the
  *   lrand48 recurrence Redis uses for scripts), seeded with 0 when the interpreter is made and not reseeded
  *   per script (Redis 7.0: "random numbers are random now" across runs): the sequence is the same for every
@@ -27,6 +28,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { lauxlib, lua, lualib, to_luastring } from "fengari";
 import { CommandError } from "../reply-errors.js";
+import { openLibraries } from "./lua-libs.js";
 import { bytesAt, pushBytes, pushFieldTable } from "./lua-values.js";
 
 type LuaState = lua.LuaState;
@@ -99,7 +101,7 @@ base.loadstring = function(s, name)
   if type(s) == 'string' and s:byte(1) == 27 then return nil, 'binary chunks are not accepted' end
   return raw_load(s, name, 't')
 end
-for _, name in ipairs({'redis', 'string', 'table', 'math', 'utf8', 'coroutine'}) do
+for _, name in ipairs({'redis', 'string', 'table', 'math', 'utf8', 'coroutine', 'cjson', 'bit'}) do
   base[name] = readonly(base[name])
 end
 local smt = getmetatable('')
@@ -154,6 +156,7 @@ export class LuaEngine {
       lua.lua_pushnil(L);
       lua.lua_setglobal(L, to_luastring(name));
     }
+    openLibraries(L);
     this.defineMath();
     this.defineRedis(log);
     this.runChunk(PRELUDE, "@prelude");
