@@ -277,6 +277,30 @@ describe("atomicity", () => {
   });
 });
 
+describe("reads from disk", () => {
+  it("a script whose commands need reads from disk (rerun slices) still commits one record", async () => {
+    const disk = new TestDisk();
+    const clock = new ManualClock();
+    const db = await Engine.open({ dir: "db", fs: disk, clock });
+    const first = await mem({ db });
+    const c = first.net.connect();
+    const keys = Array.from({ length: 300 }, (_, i) => `key:${i}`);
+    for (const k of keys) await send(c, ["SET", k, "1".repeat(500)]);
+    await send(c, ["SAVE"]);
+    await first.server.close();
+    const reopened = await Engine.open({ dir: "db", fs: disk, clock });
+    const { net } = await mem({ db: reopened });
+    const d = net.connect();
+    const lsn = reopened.stats().durableLsn;
+    const body = `local n = 0
+      for i = 1, #KEYS do n = n + redis.call('strlen', KEYS[i]); redis.call('append', KEYS[i], 'x') end
+      return {n, redis.call('strlen', KEYS[1])}`;
+    expect(await send(d, EVAL(body, String(keys.length), ...keys))).toEqual([[300 * 500, 501]]);
+    expect(reopened.stats().durableLsn).toBe(lsn + 1);
+    expect(await send(d, ["STRLEN", "key:299"])).toEqual([501]);
+  });
+});
+
 describe("busy scripts", () => {
   it("past lua-time-limit others get BUSY; SCRIPT KILL stops a script that did not write", async () => {
     const { net } = await mem({ directives: [["lua-time-limit", "20"]] });
