@@ -143,6 +143,13 @@ describe("EVAL conversions and the redis library", () => {
         c,
         EVAL("return cjson.encode({1, 'a/b', {x = true}, {}})", "0"),
         EVAL("return cjson.encode({n = 1.5})", "0"),
+        EVAL(
+          `cjson.decode_max_depth(1); cjson.encode_max_depth(1)
+           local r = {pcall(cjson.decode, '{"o": {"a": 1}}'), pcall(cjson.encode, {{1}}), cjson.encode({1})}
+           cjson.decode_max_depth(1000); cjson.encode_max_depth(1000)
+           return {tostring(r[1]), tostring(r[2]), r[3]}`,
+          "0",
+        ),
         EVAL("return table.concat(cjson.decode('[0.0, -5e3, -1, 0.3e-3, 1023.2, 0e10]'), ' ')", "0"),
         EVAL(
           "local d = cjson.decode(ARGV[1]); return {d.a, d.b[2], tostring(d.c == cjson.null)}",
@@ -158,6 +165,7 @@ describe("EVAL conversions and the redis library", () => {
     ).toEqual([
       '[1,"a\\/b",{"x":true},{}]',
       '{"n":1.5}',
+      ["false", "false", "[1]"],
       "0 -5000 -1 0.0003 1023.2 0",
       ["x", 2, "true"],
       [null, "Cannot serialise table: table key must be a number or string"],

@@ -5,9 +5,10 @@
  *   all positive integers become arrays (holes as null; an array with more holes than values and longer
  *   than 10 is refused as "excessively sparse"), other tables objects with string or number keys, an
  *   empty table `{}`; strings escaped as lua-cjson does (`/` as `\/`), floats with 14 significant digits,
- *   nesting deeper than 1000 refused — and `cjson.decode(text)`: objects and arrays to tables, `null` to the
- *   sentinel `cjson.null`, integral numbers to Lua integers. The configuration functions
- *   (`encode_keep_buffer`, `encode_max_depth`, ...) are accepted and change nothing.
+ *   nesting deeper than `encode_max_depth` (1000) refused, NaN and infinities refused unless
+ *   `encode_invalid_numbers(true)` — and `cjson.decode(text)`: objects and arrays to tables, `null` to the
+ *   sentinel `cjson.null`, integral numbers to Lua integers, nesting past `decode_max_depth` (1000) refused.
+ *   The other configuration functions (`encode_keep_buffer`, ...) are accepted and change nothing.
  * - `bit` (LuaBitOp 1.0): tobit, tohex, bnot, band, bor, bxor, lshift, rshift, arshift, rol, ror, bswap on
  *   32-bit two's complement integers.
  *
@@ -21,7 +22,8 @@ type LuaState = lua.LuaState;
 
 /** The light userdata `cjson.null` stands for. */
 const JSON_NULL = { jsonNull: true };
-const DEPTH_MAX = 1000;
+/** lua-cjson's settings (one interpreter per server, so module state is the interpreter's). */
+const settings = { encodeMaxDepth: 1000, decodeMaxDepth: 1000, encodeInvalidNumbers: false };
 
 function fail(T: LuaState, msg: string): never {
   pushBytes(T, msg);
@@ -60,15 +62,24 @@ export function openLibraries(L: LuaState): void {
       } catch (err) {
         fail(T, `Expected value but found invalid token: ${(err as Error).message}`);
       }
-      pushJson(T, value, 0);
+      pushJson(T, value, 1);
       return 1;
     },
     encode_keep_buffer: noop,
-    encode_max_depth: noop,
-    decode_max_depth: noop,
+    encode_max_depth: (T) => {
+      if (lua.lua_type(T, 1) === lua.LUA_TNUMBER) settings.encodeMaxDepth = lua.lua_tointeger(T, 1);
+      return 0;
+    },
+    decode_max_depth: (T) => {
+      if (lua.lua_type(T, 1) === lua.LUA_TNUMBER) settings.decodeMaxDepth = lua.lua_tointeger(T, 1);
+      return 0;
+    },
+    encode_invalid_numbers: (T) => {
+      settings.encodeInvalidNumbers = lua.lua_toboolean(T, 1);
+      return 0;
+    },
     encode_number_precision: noop,
     encode_sparse_array: noop,
-    encode_invalid_numbers: noop,
     decode_invalid_numbers: noop,
   });
   const int = (T: LuaState, i: number): number => {
@@ -160,7 +171,10 @@ function encode(T: LuaState, idx: number, depth: number): string {
     case lua.LUA_TNUMBER: {
       if (lua.lua_isinteger(T, idx)) return String(lua.lua_tointeger(T, idx));
       const n = lua.lua_tonumber(T, idx);
-      if (!Number.isFinite(n)) fail(T, "Cannot serialise number: must not be NaN or Inf");
+      if (!Number.isFinite(n)) {
+        if (!settings.encodeInvalidNumbers) fail(T, "Cannot serialise number: must not be NaN or Inf");
+        return Number.isNaN(n) ? "nan" : n > 0 ? "inf" : "-inf";
+      }
       return formatNumber(n);
     }
     case lua.LUA_TSTRING:
@@ -175,7 +189,7 @@ function encode(T: LuaState, idx: number, depth: number): string {
 }
 
 function encodeTable(T: LuaState, idx: number, depth: number): string {
-  if (depth > DEPTH_MAX) fail(T, `Cannot serialise, excessive nesting (${depth})`);
+  if (depth > settings.encodeMaxDepth) fail(T, `Cannot serialise, excessive nesting (${depth})`);
   const abs = idx < 0 ? lua.lua_gettop(T) + idx + 1 : idx;
   lua.lua_checkstack(T, 4);
   let count = 0;
@@ -219,8 +233,10 @@ function encodeTable(T: LuaState, idx: number, depth: number): string {
 
 /** Pushes a parsed JSON value as Lua values (see the module comment). */
 function pushJson(T: LuaState, v: unknown, depth: number): void {
-  if (depth > DEPTH_MAX) fail(T, `Found too many nested data structures (${depth})`);
   lua.lua_checkstack(T, 4);
+  if (typeof v === "object" && v !== null && depth > settings.decodeMaxDepth) {
+    fail(T, `Found too many nested data structures (${depth})`);
+  }
   if (v === null) lua.lua_pushlightuserdata(T, JSON_NULL);
   else if (typeof v === "boolean") lua.lua_pushboolean(T, v);
   else if (typeof v === "number") {
