@@ -314,12 +314,14 @@ export class ScriptRun {
     } catch (err) {
       return this.answerNow(T, errorReply(err), raiseError);
     }
-    const sp = tx.savepoint();
+    // A savepoint copies the transaction's writes so far: taken for writing commands only (a read has
+    // nothing of its own to roll back).
+    const sp = spec.typed.write ? tx.savepoint() : undefined;
     let reply: Reply;
     try {
       reply = op(tx);
     } catch (err) {
-      tx.rollbackTo(sp);
+      if (sp !== undefined) tx.rollbackTo(sp);
       if (err instanceof NeedRead) {
         this.needRead = err;
         return this.wait(T, { op, write: spec.typed.write, raise: raiseError }, raiseError);
