@@ -279,6 +279,12 @@ describe("atomicity", () => {
     expect(reply).toEqual({ error: expect.stringMatching(/^ERR value is not an integer/) });
     expect(db.stats().durableLsn).toBe(lsn + 1);
     expect(await send(c, ["LLEN", "l"], ["HGET", "h", "f"], ["EXISTS", "after"])).toEqual([50, "50", 0]);
+    const pcalled = `local e = redis.pcall('incr', 's'); redis.call('set', 'after2', 'yes')
+      return {e.err, redis.call('get', 's'), redis.call('get', 'after2')}`;
+    expect(await send(c, EVAL(pcalled, "0"))).toEqual([
+      ["ERR value is not an integer or out of range", "text", "yes"],
+    ]);
+    expect(db.stats().durableLsn).toBe(lsn + 2);
     const before = db.stats().durableLsn;
     expect(await send(c, EVAL("return redis.call('get', 's')", "0"))).toEqual(["text"]);
     expect(db.stats().durableLsn).toBe(before); // a script that writes nothing adds no record

@@ -4,8 +4,9 @@
  * Atomicity to clients: EVAL holds the server's gate exclusively (src/server/gate.ts), so no other client's
  * command runs while a script does. Durability and crash atomicity: the script runs inside one engine write
  * call (`db.types.write`, src/types/runner.ts), and each `redis.call` of a data-type command (`spec.typed`)
- * runs synchronously on that call's transaction, behind a savepoint (an error rolls back that command
- * only, as in EXEC). So every write of the script is one WAL record, committed once the script returns;
+ * runs synchronously on that call's transaction; a write that fails is rolled back to a savepoint (that
+ * command only, as in EXEC) — taken only once it has failed, by rerunning the slice, since a savepoint
+ * copies the writes so far. So every write of the script is one WAL record, committed once the script returns;
  * its reply is sent after that record is durable; reads inside the script see its own writes.
  *
  * The engine call is restartable (its operation is rerun when it needs a read from disk, and thrown away
@@ -57,9 +58,19 @@ const SYNC_COMMANDS: ReadonlySet<string> = new Set(["ping", "echo", "time"]);
 /** A typed command's prepared operation, run on a transaction. */
 type Op = (tx: Txn) => Reply;
 
+/**
+ * A typed command of the script. `careful`: it failed once, so it runs behind a savepoint (which copies
+ * the transaction's writes so far, too dear for every command: see {@link ScriptRun.runStep}).
+ */
+interface Step {
+  readonly op: Op;
+  readonly write: boolean;
+  careful: boolean;
+}
+
 /** A command the coroutine waits on: a typed operation to (re)run, or another command to run outside. */
 type Pending =
-  | { readonly op: Op; readonly write: boolean; readonly raise: boolean }
+  | { readonly step: Step; readonly raise: boolean }
   | {
       readonly spec: CommandSpec;
       readonly fullName: string;
@@ -70,6 +81,9 @@ type Pending =
 /** Thrown out of a slice that must commit nothing (time slice over). */
 class SliceOver {}
 const SLICE_OVER = new SliceOver();
+/** Thrown out of a slice to rerun it at once: a write failed with partial effects possible. */
+class Redo {}
+const REDO = new Redo();
 
 /** How a slice ended, when it did not throw. */
 type SliceEnd = { readonly done: Reply } | { readonly outside: true };
@@ -90,7 +104,9 @@ export class ScriptRun {
   /** The answer to push before the next resume (a pending command's reply). */
   private answer: { reply: Reply; raise: boolean } | undefined;
   /** Write operations run in earlier slices, replayed at the start of each slice. */
-  private readonly writes: Op[] = [];
+  private readonly writes: Step[] = [];
+  /** A write failed in this slice: rerun the slice, that write behind a savepoint. */
+  private redo = false;
   private needRead: NeedRead | undefined;
   private sliceStartMs: number;
   /** How long the current slice may run once past the limit (grows with the replay's cost). */
@@ -126,6 +142,7 @@ export class ScriptRun {
         try {
           end = await types.write((tx) => this.slice(tx));
         } catch (err) {
+          if (err instanceof Redo) continue;
           if (!(err instanceof SliceOver)) throw err;
         }
         if (end === undefined) {
@@ -149,16 +166,16 @@ export class ScriptRun {
       if (this.writes.length > 0) {
         const clock = this.ctx.server.clock;
         const replayStart = clock.now();
-        for (const op of this.writes) runOp(tx, op);
+        for (const step of this.writes) runStep(tx, step);
         // Replays cost O(writes so far): slices grow with them, keeping replays to about a tenth of the time.
         this.sliceMs = Math.max(SLICE_MS, (clock.now() - replayStart) * 10);
       }
       for (;;) {
         const p = this.pending;
         if (p !== undefined) {
-          if (!("op" in p)) return { outside: true };
-          const reply = runOp(tx, p.op); // NeedRead: the engine reads and reruns this slice
-          if (p.write) this.writes.push(p.op);
+          if (!("step" in p)) return { outside: true };
+          const reply = runStep(tx, p.step); // NeedRead: the engine reads and reruns this slice
+          if (p.step.write) this.writes.push(p.step);
           this.pending = undefined;
           this.answer = { reply, raise: p.raise };
         }
@@ -168,6 +185,10 @@ export class ScriptRun {
           if (need !== undefined) {
             this.needRead = undefined;
             throw need;
+          }
+          if (this.redo) {
+            this.redo = false;
+            throw REDO;
           }
           if (this.pending !== undefined) continue;
           if (this.aborted) throw new CommandError("ERR server is shutting down");
@@ -314,21 +335,29 @@ export class ScriptRun {
     } catch (err) {
       return this.answerNow(T, errorReply(err), raiseError);
     }
-    // A savepoint copies the transaction's writes so far: taken for writing commands only (a read has
-    // nothing of its own to roll back).
-    const sp = spec.typed.write ? tx.savepoint() : undefined;
+    const typedWrite = spec.typed.write;
+    // No savepoint (it copies the writes so far: O(n) a command): a write that fails makes the slice rerun
+    // with that write behind one. Where the coroutine cannot yield, a write takes its savepoint at once.
+    const step: Step = { op, write: typedWrite, careful: typedWrite && !lua.lua_isyieldable(T) };
+    const sp = step.careful ? tx.savepoint() : undefined;
     let reply: Reply;
     try {
       reply = op(tx);
     } catch (err) {
       if (sp !== undefined) tx.rollbackTo(sp);
       if (err instanceof NeedRead) {
+        // Partial effects are dropped with the slice, which the engine reruns after its read.
         this.needRead = err;
-        return this.wait(T, { op, write: spec.typed.write, raise: raiseError }, raiseError);
+        return this.wait(T, { step, raise: raiseError }, raiseError);
       }
-      reply = errorReply(err);
+      if (!typedWrite || step.careful) reply = errorReply(err);
+      else {
+        step.careful = true;
+        this.redo = true;
+        return this.wait(T, { step, raise: raiseError }, raiseError);
+      }
     }
-    if (spec.typed.write) this.writes.push(op);
+    if (typedWrite) this.writes.push(step);
     return this.answerNow(T, reply, raiseError);
   }
 
@@ -354,15 +383,21 @@ export class ScriptRun {
   }
 }
 
-/** Runs `op` behind a savepoint: its reply, or its error's (rolled back). @throws NeedRead. */
-function runOp(tx: Txn, op: Op): Reply {
-  const sp = tx.savepoint();
+/**
+ * Runs a step: a careful one behind a savepoint (its error rolled back and replied), a read as is, another
+ * write as is — if that fails, it becomes careful and the slice is rerun (its partial effects dropped).
+ * @throws NeedRead; Redo.
+ */
+function runStep(tx: Txn, step: Step): Reply {
+  const sp = step.careful ? tx.savepoint() : undefined;
   try {
-    return op(tx);
+    return step.op(tx);
   } catch (err) {
-    tx.rollbackTo(sp);
+    if (sp !== undefined) tx.rollbackTo(sp);
     if (err instanceof NeedRead) throw err;
-    return errorReply(err);
+    if (!step.write || step.careful) return errorReply(err);
+    step.careful = true;
+    throw REDO;
   }
 }
 
