@@ -93,6 +93,7 @@ export const OPTION_ALIASES: Readonly<Record<string, string>> = {
   "zset-max-ziplist-entries": "zset-max-listpack-entries",
   "zset-max-ziplist-value": "zset-max-listpack-value",
   "list-max-ziplist-size": "list-max-listpack-size",
+  "lua-time-limit": "busy-reply-threshold",
 };
 
 /** The option `name` (lower case) stands for: itself, or the option it is an alias of. */

@@ -86,6 +86,14 @@ export const OPTIONS: Readonly<Record<string, OptionDef>> = {
     max: DATABASES_MAX,
     help: "number of databases (SELECT 0..n-1)",
   },
+  "busy-reply-threshold": {
+    kind: "int",
+    defaultText: "5000",
+    mutable: true,
+    min: 0,
+    max: 2_147_483_647,
+    help: "ms a script runs before other clients get -BUSY and SCRIPT KILL may stop it (alias lua-time-limit)",
+  },
   dir: { kind: "string", defaultText: "./fusedb-data", mutable: false, help: "data directory" },
   appendonly: {
     kind: "bool",

@@ -17,7 +17,8 @@
  * - A protocol error: the commands before it run and reply, then its error line, then the connection
  *   closes. Nothing else is affected.
  * - Rejections before a command runs, in Redis's order: unknown command or arity, NOAUTH, `no_multi`
- *   inside MULTI, and in RESP2 while subscribed anything but (P)(UN)SUBSCRIBE/PING/QUIT/RESET. Inside MULTI
+ *   inside MULTI, `-BUSY` while a script runs past `busy-reply-threshold` (but for `allow_busy` commands,
+ *   which then run outside the gate the script holds), and in RESP2 while subscribed anything but (P)(UN)SUBSCRIBE/PING/QUIT/RESET. Inside MULTI
  *   a rejection fails the transaction; other commands are queued (src/server/transaction.ts).
  * - Pushes (pub/sub messages) are encoded when delivered and written after the replies of the commands
  *   already started. Output limits (`client-output-buffer-limit`, class pubsub while subscribed, normal
@@ -38,6 +39,7 @@ import { ClientSubscriptions } from "./pubsub.js";
 import { ERR, errorReply } from "./reply-errors.js";
 import { ProtocolError, type RequestLimits, RequestParser } from "./resp-parser.js";
 import { encodeReply, type Protocol, R, type Reply, ReplyBuffer } from "./resp-writer.js";
+import { BUSY_ERROR } from "./scripting/scripts.js";
 import { RUN_INSIDE_MULTI, Transaction } from "./transaction.js";
 import { refusedInBlock, TransactionBlock } from "./transaction-block.js";
 
@@ -311,12 +313,14 @@ export class Connection implements ClientState, CommandContext {
       return;
     }
     const exclusive = spec.exclusive === true;
+    // While a script is busy the allowed commands (SCRIPT KILL, MULTI, ...) run beside it, outside the gate.
+    const gateless = spec.flags.includes("allow_busy") && this.host.context.scripts.busy(startMs);
     const handler = spec.handler as NonNullable<typeof spec.handler>;
     // Counted when done, as Redis does (so CONFIG RESETSTAT counts itself).
     let started = startMs;
     const done = (reply: Reply | typeof NO_REPLY): void => {
       if (this.gateLeft) this.gateLeft = false;
-      else this.host.gate.leave(exclusive);
+      else if (!gateless) this.host.gate.leave(exclusive);
       this.host.context.stats.commandsProcessed++;
       const stat = commandStat(this.host.context.stats, fullName);
       stat.calls++;
@@ -343,7 +347,7 @@ export class Connection implements ClientState, CommandContext {
       if (result instanceof Promise) result.then(served, (err: unknown) => done(errorReply(err)));
       else served(result);
     };
-    const entered = this.host.gate.enter(exclusive);
+    const entered = gateless ? undefined : this.host.gate.enter(exclusive);
     if (entered === undefined) run();
     else
       void entered.then(() => {
@@ -375,6 +379,9 @@ export class Connection implements ClientState, CommandContext {
     if (!this.authenticated && !spec.flags.includes("no_auth") && this.host.authRequired()) return ERR.noAuth;
     if (this.transaction.active && spec.flags.includes("no_multi")) {
       return "ERR Command not allowed inside a transaction";
+    }
+    if (!spec.flags.includes("allow_busy") && this.host.context.scripts.busy(this.host.clock.now())) {
+      return BUSY_ERROR;
     }
     if (this.transactionBlock.open !== undefined) {
       const refused = refusedInBlock(spec);

@@ -10,6 +10,7 @@ import type { DatabaseMap } from "./database-map.js";
 import type { ClientSubscriptions, PubSubHub } from "./pubsub.js";
 import type { Protocol, Reply } from "./resp-writer.js";
 import type { ScanCursors } from "./scan-cursors.js";
+import type { Scripts } from "./scripting/scripts.js";
 import type { Transaction } from "./transaction.js";
 import type { TransactionBlock } from "./transaction-block.js";
 import type { Users } from "./users.js";
@@ -134,6 +135,8 @@ export interface ServerContext {
   readonly scanCursors: ScanCursors;
   /** Database numbers to stored databases (SWAPDB). */
   readonly databases: DatabaseMap;
+  /** Lua scripting: the interpreter, the script cache and the running script (EVAL, SCRIPT). */
+  readonly scripts: Scripts;
   readonly process: ProcessInfo;
   /** The fusedb package version (INFO server, HELLO). */
   readonly version: string;

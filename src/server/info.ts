@@ -90,6 +90,7 @@ function memory(s: ServerContext): Fields {
     ["maxmemory", 0],
     ["maxmemory_human", "0B"],
     ["maxmemory_policy", "noeviction"],
+    ["number_of_cached_scripts", s.scripts.cached],
     ["fusedb_buffered_bytes", st.bufferedBytes],
     ["fusedb_buffered_entries", st.bufferedEntries],
     ["fusedb_segment_bytes", st.segmentBytes],

@@ -28,6 +28,7 @@ import { PubSubHub } from "./pubsub.js";
 import { REQUEST_LIMITS_DEFAULT, type RequestLimits } from "./resp-parser.js";
 import { R } from "./resp-writer.js";
 import { ScanCursors } from "./scan-cursors.js";
+import { Scripts } from "./scripting/scripts.js";
 import { Users } from "./users.js";
 
 /** How the composition root builds a server. */
@@ -74,6 +75,7 @@ export class RespServer implements ServerContext, ConnectionHost {
   readonly pubsub = new PubSubHub();
   readonly scanCursors: ScanCursors;
   readonly databases: DatabaseMap;
+  readonly scripts: Scripts;
   readonly limits: RequestLimits = { ...REQUEST_LIMITS_DEFAULT };
   readonly startedMs: number;
   lastSaveMs: number;
@@ -105,6 +107,10 @@ export class RespServer implements ServerContext, ConnectionHost {
     this.startedMs = this.clock.now();
     this.scanCursors = new ScanCursors(this.startedMs);
     this.databases = new DatabaseMap(this.config.int("databases"));
+    this.scripts = new Scripts(
+      () => this.config.int("busy-reply-threshold"),
+      (line) => this.logLine(line),
+    );
     this.lastSaveMs = this.startedMs;
     this.config.validate();
     this.users = new Users(this.config.userRules, this.config.text("requirepass"));
@@ -255,6 +261,8 @@ export class RespServer implements ServerContext, ConnectionHost {
 
   private async stop(): Promise<void> {
     this.stopping = true;
+    // A running script ends at its next hook, committing nothing (as SHUTDOWN NOSAVE during a script).
+    this.scripts.abort();
     this.notifier.stop();
     await Promise.all(this.listeners.map((l) => l.close()));
     for (const c of this.connections.values()) c.stop();

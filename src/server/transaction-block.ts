@@ -47,6 +47,11 @@ const NOT_IN_BLOCK: ReadonlyMap<string, string> = new Map([
   ["idx.create", "index builds run in the background, outside any transaction"],
   ["createindex", "index builds run in the background, outside any transaction"],
   ["idx.drop", "index changes are not transactional"],
+  ["eval", "a script commits its own writes"],
+  ["evalsha", "a script commits its own writes"],
+  ["eval_ro", "a script runs on its own"],
+  ["evalsha_ro", "a script runs on its own"],
+  ["sql", "a SQL statement runs in its own transaction"],
 ]);
 
 /** The error for `spec` run while a transaction block is open, or undefined if it may run. */

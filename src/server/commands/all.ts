@@ -1,7 +1,8 @@
 /**
  * The server's one command table: every command family, in the order COMMAND lists them. Families so far:
  * connection, server, keys (on documents), JSON (root path), fusedb's versions (FUSEDB.*), pub/sub,
- * transactions (MULTI/EXEC and MemFlux's BEGIN/COMMIT) and FUNCTION (no functions: FLUSH and LIST only). The Redis
+ * transactions (MULTI/EXEC and MemFlux's BEGIN/COMMIT), Lua scripts (EVAL, SCRIPT) and FUNCTION (no functions:
+ * FLUSH and LIST only). The Redis
  * data types (strings, hashes, lists, sets, sorted sets) come with the engine's types.
  */
 import { CommandTable } from "../command-table.js";
@@ -21,6 +22,7 @@ import { listCommands } from "./list-commands.js";
 import { memoryCommands } from "./memory-command.js";
 import { objectCommands } from "./object-command.js";
 import { pubsubCommands } from "./pubsub-commands.js";
+import { scriptCommands } from "./script-commands.js";
 import { serverCommands } from "./server-commands.js";
 import { setCommands } from "./set-commands.js";
 import { sortCommands } from "./sort-command.js";
@@ -39,6 +41,7 @@ export function buildCommandTable(): CommandTable {
     ...memoryCommands,
     ...commandCommands,
     ...functionCommands,
+    ...scriptCommands,
     ...keyCommands,
     ...objectCommands,
     ...sortCommands,

@@ -1,6 +1,7 @@
 /**
  * FUNCTION (Redis 7.0), for clients and test harnesses that clear functions before they start (Redis's
- * own Tcl suite sends `FUNCTION FLUSH` before each test group). fusedb runs no scripts, so there are never
+ * own Tcl suite sends `FUNCTION FLUSH` before each test group). fusedb has no Redis functions (its Lua
+ * scripts are EVAL's: commands/script-commands.ts), so there are never
  * any functions: FLUSH [ASYNC|SYNC] replies +OK, LIST replies an empty array, HELP lists these. Every other
  * subcommand (LOAD, DELETE, DUMP, RESTORE, STATS, KILL) gets the table's unknown-subcommand error, as Redis
  * gives for a subcommand it does not know.
@@ -44,7 +45,7 @@ const subcommands: CommandSpec[] = [
     flags: ["write", "noscript"],
     group: "scripting",
     since: "7.0.0",
-    summary: "Deletes all libraries and functions (there are none: fusedb runs no scripts).",
+    summary: "Deletes all libraries and functions (there are none: fusedb has no functions).",
     complexity: "O(N) where N is the number of functions deleted",
     handler: flush,
   }),
