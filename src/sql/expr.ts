@@ -107,6 +107,12 @@ export async function compileExpr(ast: AstNode, scope: Scope, ctx: CompileCtx): 
       return constant(ast.value, "unknown");
     case "bool":
       return constant(ast.value, "boolean");
+    case "date":
+    case "time":
+    case "timestamp": {
+      const t = typeName(String(ast.type));
+      return constant(castValue(String(ast.value), t), t);
+    }
     case "null":
       return constant(null, "unknown");
     case "var":
@@ -237,8 +243,13 @@ export function coerce(e: Expr, t: SqlType): Expr {
 }
 
 async function unary(ast: AstNode, scope: Scope, ctx: CompileCtx): Promise<Expr> {
-  const e = await compileExpr(ast.expr, scope, ctx);
   const op = String(ast.operator).toUpperCase();
+  if (op === "NOT EXISTS" || op === "EXISTS") {
+    const call = { type: "function", name: { name: [{ value: "exists" }] }, args: { value: [ast.expr] } };
+    const ex = await callFunction(call, scope, ctx, compileExpr);
+    return op === "EXISTS" ? ex : { type: "boolean", eval: async (env) => notValue(await ex.eval(env)) };
+  }
+  const e = await compileExpr(ast.expr, scope, ctx);
   if (op === "NOT") {
     const b = coerce(e, "boolean");
     return { type: "boolean", eval: async (env) => notValue(await b.eval(env)) };
