@@ -90,7 +90,9 @@ export function qualifiedName(schema: string | null | undefined, name: string): 
 
 /** The relation named `name`, or undefined. */
 export async function readRelation(tx: Transaction, name: string): Promise<RelationDef | undefined> {
-  return (await tx.rawGet(catalogKey(name))) as RelationDef | undefined;
+  const v = await tx.rawGet(catalogKey(name));
+  // the engine's values are frozen; callers edit definitions before writing them back
+  return v === undefined ? undefined : (structuredClone(v) as unknown as RelationDef);
 }
 
 /** The table named `name`. @throws SqlError 42P01 if there is none (or it is a view: 42809). */
@@ -120,7 +122,7 @@ export async function listRelations(tx: Transaction): Promise<RelationDef[]> {
       gt === undefined ? { gte: CATALOG_START, lt: CATALOG_END } : { gt, lt: CATALOG_END },
       256,
     );
-    for (const [, v] of page) out.push(v as unknown as RelationDef);
+    for (const [, v] of page) out.push(structuredClone(v) as unknown as RelationDef);
     if (page.length < 256) return out;
     gt = (page[page.length - 1] as [string, unknown])[0];
   }

@@ -50,8 +50,7 @@ export class RowChecker {
     if (d === undefined) return null;
     if (d === "serial") {
       const k = `${rowIdKey(t.id)}${String.fromCharCode(i >> 8, i & 0xff)}`;
-      const n = ((await this.q.tx.rawGet(k)) as number | undefined) ?? 1;
-      await this.q.tx.rawWrite(k, n + 1);
+      const n = await this.q.nextval(k);
       return (t.columns[i] as { type: string }).type === "bigint" ? BigInt(n) : n;
     }
     return d.eval({ row: [] });

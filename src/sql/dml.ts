@@ -111,7 +111,8 @@ export async function insert(ast: AstNode, q: QueryCtx): Promise<DmlResult> {
         continue;
       }
     }
-    await insertRow(q.tx, t, row);
+    const key = await insertRow(q.tx, t, row);
+    conflict?.inserted(key);
     count++;
     await ret.add(row);
   }
@@ -156,6 +157,8 @@ async function* sourceRows(
 }
 
 interface ConflictPlan {
+  /** Remembers a row this statement inserted (a later proposed row conflicting with it is an error). */
+  inserted(key: string): void;
   find(row: SqlValue[]): Promise<{ key: string; values: SqlValue[] } | undefined>;
   resolve(
     existing: { key: string; values: SqlValue[] },
@@ -210,6 +213,9 @@ async function conflictPlan(
   }
   const touched = new Set<string>();
   return {
+    inserted(key) {
+      touched.add(key);
+    },
     async find(row) {
       for (const u of uniques) {
         const vs = u.columns.map((x) => row[x] as SqlValue);

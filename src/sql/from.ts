@@ -23,6 +23,11 @@ export interface QueryCtx {
   /** CTE name -> its plan (innermost WITH first). */
   ctes: Map<string, Plan>;
   planQuery(ast: AstNode, outer: Scope | undefined, q: QueryCtx): Promise<Plan>;
+  /**
+   * The next value of the sequence at internal key `key` (SERIAL), committed at once in its own
+   * transaction: as PostgreSQL's nextval, a value taken is never given back, even if the statement fails.
+   */
+  nextval(key: string): Promise<number>;
 }
 
 /** A compile context for expressions of a query planned under `q`. */

@@ -109,10 +109,16 @@ export async function runSql(
   if (statements.length === 0) throw new SqlError("42601", "empty query");
   const values = params.map(paramValue);
   const now = nowText(host.nowMs());
+  const nextval = (key: string): Promise<number> =>
+    host.transaction(async (seq) => {
+      const n = ((await seq.rawGet(key)) as number | undefined) ?? 1;
+      await seq.rawWrite(key, n + 1);
+      return n;
+    });
   return host.transaction(async (tx) => {
     let result: SqlResult | undefined;
     for (const ast of statements) {
-      const q: QueryCtx = { tx, params: values, now, ctes: new Map(), planQuery };
+      const q: QueryCtx = { tx, params: values, now, ctes: new Map(), planQuery, nextval };
       result = explain ? await explainStatement(ast, q) : await runStatement(ast, q, body);
     }
     return result as SqlResult;
