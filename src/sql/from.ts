@@ -7,6 +7,7 @@
 import { SqlError } from "../errors.js";
 import type { Transaction } from "../tx/transaction.js";
 import { qualifiedName, readRelation, type TableDef } from "./catalog.js";
+import { documentsView } from "./documents.js";
 import { type AstNode, type CompileCtx, coerce, columnName, compileExpr, type Expr, ident } from "./expr.js";
 import { Join, type JoinKind } from "./join.js";
 import { encodeTuple, prefixEnd, rowPrefix } from "./keys.js";
@@ -28,6 +29,8 @@ export interface QueryCtx {
    * transaction: as PostgreSQL's nextval, a value taken is never given back, even if the statement fails.
    */
   nextval(key: string): Promise<number>;
+  /** Bytes put before a document view's key prefix (the server's database byte); empty in the library. */
+  keyPrefix: Uint8Array;
 }
 
 /** A compile context for expressions of a query planned under `q`. */
@@ -77,7 +80,13 @@ async function planItem(
   const cte = item.db === null || item.db === undefined ? q.ctes.get(name) : undefined;
   if (cte !== undefined) return aliased(cte, alias);
   const rel = await readRelation(q.tx, qualifiedName(item.db, item.table));
-  if (rel === undefined) throw new SqlError("42P01", `relation "${item.table}" does not exist`);
+  if (rel === undefined) {
+    if (item.db === null || item.db === undefined) {
+      const view = await documentsView(q, String(item.table), alias);
+      if (view !== undefined) return view;
+    }
+    throw new SqlError("42P01", `relation "${item.table}" does not exist`);
+  }
   if (rel.kind === "view") {
     const sub = await q.planQuery(rel.query, undefined, { ...q, ctes: new Map() });
     return aliased(sub, alias, rel.columns);

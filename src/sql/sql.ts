@@ -32,6 +32,15 @@ export interface SqlResult {
   rowCount: number;
 }
 
+/** Options of `db.sql`. */
+export interface SqlOptions {
+  /**
+   * Bytes before the key prefix a document view reads (`FROM user` reads documents `<keyPrefix>user:*`):
+   * the server passes its database byte. Default: none.
+   */
+  keyPrefix?: Uint8Array;
+}
+
 /** What `runSql` needs from the database. */
 export interface SqlHost {
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
@@ -96,6 +105,7 @@ export async function runSql(
   host: SqlHost,
   text: string,
   params: readonly unknown[] = [],
+  options: SqlOptions = {},
 ): Promise<SqlResult> {
   if (typeof text !== "string") throw new SqlError("42601", "SQL text must be a string");
   let explain = false;
@@ -118,7 +128,15 @@ export async function runSql(
   return host.transaction(async (tx) => {
     let result: SqlResult | undefined;
     for (const ast of statements) {
-      const q: QueryCtx = { tx, params: values, now, ctes: new Map(), planQuery, nextval };
+      const q: QueryCtx = {
+        tx,
+        params: values,
+        now,
+        ctes: new Map(),
+        planQuery,
+        nextval,
+        keyPrefix: options.keyPrefix ?? new Uint8Array(0),
+      };
       result = explain ? await explainStatement(ast, q) : await runStatement(ast, q, body);
     }
     return result as SqlResult;
