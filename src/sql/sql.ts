@@ -15,6 +15,7 @@ import type { AstNode } from "./expr.js";
 import type { QueryCtx } from "./from.js";
 import type { Plan } from "./scope.js";
 import { planQuery } from "./select.js";
+import { timestamptzOfMs } from "./temporal.js";
 import { outputValue, SqlJson, type SqlValue } from "./values.js";
 
 const { Parser } = pkg;
@@ -91,12 +92,6 @@ export function parseSql(text: string): AstNode[] {
   return (Array.isArray(ast) ? ast : [ast]).filter((a) => a !== null && a !== undefined);
 }
 
-/** The statement's time as timestamptz text (microseconds, as PostgreSQL's now()). */
-function nowText(ms: number): string {
-  const iso = new Date(ms).toISOString(); // 2024-01-31T10:00:00.123Z
-  return `${iso.slice(0, 10)} ${iso.slice(11, 23).replace(/\.?0+$/, "")}+00`;
-}
-
 /**
  * Runs SQL `text` with `params` ($1.. or ?). @throws SqlError (FUSEDB_SQL, `sqlState`) and nothing was
  * written; the engine's errors (TxConflictError after retries, ClosedError, ...) as they come.
@@ -118,7 +113,7 @@ export async function runSql(
   const statements = parseSql(body);
   if (statements.length === 0) throw new SqlError("42601", "empty query");
   const values = params.map(paramValue);
-  const now = nowText(host.nowMs());
+  const now = timestamptzOfMs(host.nowMs());
   const nextval = (key: string): Promise<number> =>
     host.transaction(async (seq) => {
       const n = ((await seq.rawGet(key)) as number | undefined) ?? 1;
