@@ -2,7 +2,8 @@
  * The planner's access paths (src/sql/from.ts): primary-key point lookups and ranges, UNIQUE and CREATE
  * INDEX entries for equalities and ranges, shown by EXPLAIN; and every path answers exactly what a
  * sequential scan answers (the same predicate written so no path applies: `col + 0`). Seeded random data
- * (the seed is printed), NULLs included; index entries stay right across UPDATE and DELETE.
+ * (the seed is printed), NULLs included; index entries stay right across UPDATE and DELETE. A top-N sort
+ * (ORDER BY ... LIMIT) answers the first rows of the full sort.
  */
 import { describe, expect, it } from "vitest";
 import { Prng } from "../sim/disk/prng.js";
@@ -49,6 +50,20 @@ describe("SQL access paths", () => {
       const b = await db.sql(`SELECT id FROM t WHERE ${slow} ORDER BY id`);
       expect(a.rows, fast).toEqual(b.rows);
     }
+    // a top-N sort answers the first rows of the full sort, ties in input order
+    const full = (await db.sql("SELECT id, k FROM t ORDER BY k DESC NULLS LAST")).rows;
+    for (const [n, off] of [
+      [1, 0],
+      [5, 3],
+      [40, 150],
+      [300, 0],
+    ] as const) {
+      const top = await db.sql(`SELECT id, k FROM t ORDER BY k DESC NULLS LAST LIMIT ${n} OFFSET ${off}`);
+      expect(top.rows, `LIMIT ${n} OFFSET ${off}`).toEqual(full.slice(off, off + n));
+    }
+    expect((await db.sql("EXPLAIN SELECT id FROM t ORDER BY k LIMIT 3")).rows.flat().join("\n")).toContain(
+      "Top-N Sort (3)",
+    );
     await db.close();
   });
 });

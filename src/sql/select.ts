@@ -267,6 +267,16 @@ async function finishTail(
 ): Promise<Plan> {
   let out = plan;
   const lim = await limitExprs(ast.limit, outer, q);
+  if (
+    plan instanceof Sort &&
+    lim.limit?.constant !== undefined &&
+    (lim.offset === undefined || lim.offset.constant !== undefined)
+  ) {
+    // a top-N sort: only LIMIT + OFFSET rows can come out
+    const n = lim.limit.constant.value;
+    const o = lim.offset?.constant?.value ?? 0n;
+    if (n !== null && o !== null) plan.keep = Number(n) + Number(o);
+  }
   if (lim.limit !== undefined || lim.offset !== undefined) out = new Limit(out, lim.limit, lim.offset);
   return out.columns.length > width ? new Strip(out, width) : out;
 }
