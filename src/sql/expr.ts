@@ -35,6 +35,8 @@ export interface Expr {
 export interface AggSlots {
   /** The slot of a GROUP BY expression equal to `ast`, if any. */
   group(ast: unknown): number | undefined;
+  /** Whether the grouped input has that column (a reference to it outside GROUP BY is 42803). */
+  inInput(table: string | null, name: string): boolean;
   /** The slot computing aggregate call `ast`. */
   aggregate(ast: AstNode): Promise<number>;
 }
@@ -185,7 +187,18 @@ function columnRef(ast: AstNode, scope: Scope, ctx: CompileCtx): Expr {
   const name = ident(columnName(ast.column));
   if (name === "*") throw new SqlError("42601", "* is not allowed here");
   const table = ast.table === null || ast.table === undefined ? null : ident(ast.table);
-  const r = scope.resolve(table, name);
+  let r: ReturnType<Scope["resolve"]>;
+  try {
+    r = scope.resolve(table, name);
+  } catch (err) {
+    if (ctx.agg?.inInput(table, name) === true) {
+      throw new SqlError(
+        "42803",
+        `column "${name}" must appear in the GROUP BY clause or be used in an aggregate function`,
+      );
+    }
+    throw err;
+  }
   if (ctx.agg !== undefined && r.depth === 0) {
     throw new SqlError(
       "42803",

@@ -248,7 +248,12 @@ async function planBlock(
     out = new Distinct(out, width, on);
     return finishTail(out, ast, width, outer, q);
   }
-  if (ast.distinct?.type === "DISTINCT") out = new Distinct(out, width);
+  if (ast.distinct?.type === "DISTINCT") {
+    if (extra.length > 0) {
+      throw new SqlError("42P10", "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
+    }
+    out = new Distinct(out, width);
+  }
   if (keys.length > 0)
     out = new Sort(out, keys, keys.map((k) => `${k.index + 1}${k.desc ? " DESC" : ""}`).join(", "));
   return withTail
@@ -375,6 +380,13 @@ async function planAggregate(
   const calls: AggCall[] = [];
   const callKeys: string[] = [];
   const agg: AggSlots = {
+    inInput: (table, name) => {
+      try {
+        return inScope.resolve(table, name).depth === 0;
+      } catch {
+        return false;
+      }
+    },
     group: (a: AstNode) => {
       const i = keysOf.indexOf(key(a));
       if (i >= 0) return i;

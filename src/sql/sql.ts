@@ -147,7 +147,7 @@ function resultOf(
   return {
     command,
     columns: plan.columns.map((c) => ({ name: c.name, type: c.type })),
-    rows: rows.map((r) => r.map(outputValue)),
+    rows: rows.map((r) => r.map((v, i) => outputValue(v, plan.columns[i]?.type))),
     rowCount,
   };
 }
