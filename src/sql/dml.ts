@@ -10,8 +10,8 @@ import { RowChecker } from "./constraints.js";
 import { type AstNode, coerce, columnName, compileExpr, type Expr, ident } from "./expr.js";
 import { compileCtx, conjuncts, planFrom, planTarget, type QueryCtx, whereFilter } from "./from.js";
 import { encodeTuple, uniquePrefix } from "./keys.js";
+import { outputName } from "./names.js";
 import { type Plan, Scope, type ScopeColumn } from "./scope.js";
-import { outputName } from "./select.js";
 import { deleteRow, insertRow, pkRowKey, readRow, updateRow } from "./store.js";
 import type { SqlValue } from "./values.js";
 
