@@ -23,10 +23,10 @@ import type { CapturedMutation, Entry, Mutation } from "../doc/entry.js";
 import { captureMutation, isLive } from "../doc/entry.js";
 import type { Json } from "../doc/json.js";
 import { isInternalKey, type KeyInput, type KeyString, keyToText, toKeyString } from "../doc/key.js";
-import { InvalidArgumentError, TxConflictError, WrongTypeError } from "../errors.js";
+import { assert, InvalidArgumentError, TxConflictError, WrongTypeError } from "../errors.js";
 import type { IndexQuery } from "../indexes/index-arguments.js";
 import type { ResolvedOptions } from "../options.js";
-import { inRange } from "../tree/key-range.js";
+import { inRange, type KeyRange } from "../tree/key-range.js";
 import { Txn, type TxnContext } from "../types/txn.js";
 import { mergePending, type Pair, type StateView } from "../types/view.js";
 import { checkGuard, type WriteGuard } from "../types/write-options.js";
@@ -451,12 +451,55 @@ export class Transaction extends TxTypes {
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.writeCaptured(k, mutation);
+  }
+
+  /** Resolves a captured write of `k` after the writes called before it (in call order). */
+  private writeCaptured(k: KeyString, mutation: CapturedMutation): Promise<Entry> {
     return this.enqueue(async () => {
       const entry = await this.state.write((t) => t.mutateCaptured(k, mutation));
       this.assertOpen();
       this.ops.push({ key: k, m: mutation });
       return entry;
     });
+  }
+
+  /**
+   * @internal The SQL layer's reads of the engine's own keys (src/sql/, docs/sql.md): the JSON entry at
+   * internal key `k` (0x00 0x00 ...), this transaction's write over the snapshot's; read keys are checked at
+   * commit under 'serializable' as for {@link get}.
+   * @throws AssertionError for a key outside the internal range; as {@link get}.
+   */
+  async rawGet(k: KeyString): Promise<Json | undefined> {
+    assert(isInternalKey(k), "rawGet reads internal keys only");
+    this.assertOpen();
+    this.readSet.readKeys.add(k);
+    const own = this.state.work.ownWrites();
+    const e = own.has(k) ? own.get(k) : await this.base(k);
+    return e === undefined || e.value === undefined ? undefined : (e.value as Json);
+  }
+
+  /**
+   * @internal Up to `limit` live JSON entries of an internal key range, in key order (descending with
+   * `reverse`), this transaction's writes over the snapshot's. Not recorded as a read range: the SQL layer
+   * reads the catalog entries it depends on with {@link rawGet}.
+   */
+  async rawScan(range: KeyRange, limit: number, reverse = false): Promise<[KeyString, Json][]> {
+    this.assertOpen();
+    const mine: Pair[] = [];
+    for (const [k, e] of this.state.work.ownWrites())
+      if (inRange(k, range)) mine.push([k, e.value === undefined ? ABSENT : e]);
+    const found = await this.reads.rawScan(range, limit + mine.length, reverse);
+    const merged = mergePending(found, mine, { gte: "", lt: "", limit, reverse });
+    return merged.map(([k, e]) => [k, e.value as Json]);
+  }
+
+  /** @internal Buffers a write (`value`) or a delete (undefined) of internal key `k`; see {@link rawGet}. */
+  async rawWrite(k: KeyString, value: Json | undefined): Promise<void> {
+    assert(isInternalKey(k), "rawWrite writes internal keys only");
+    this.assertOpen();
+    const m: Mutation = value === undefined ? { op: "delete", key: "k" } : { op: "set", key: "k", value };
+    await this.writeCaptured(k, captureMutation(m, this.options).mutation);
   }
 
   /** Runs `step` after the writes called before it; `inFlight` drops before its promise settles. */
