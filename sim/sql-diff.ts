@@ -110,7 +110,7 @@ export async function runSqlCase(o: SqlCaseOptions): Promise<CaseReport> {
 }
 
 /** Replays `statements` from empty databases; returns the last statement's verdict, or undefined if an earlier
- * statement did not match (the candidate diverged some other way). */
+ * statement did not match (the candidate diverged some other way; an unsupported earlier SELECT is fine). */
 export async function replay(
   statements: readonly ReplayStatement[],
   postgres: SqlTarget,
@@ -125,7 +125,9 @@ export async function replay(
     const pg: SqlOutcome = await postgres.exec(s.sql);
     const fz: SqlOutcome = await fusedb.exec(s.sql);
     last = compareOutcomes(pg, fz, s.ordered);
-    if (i < statements.length - 1 && last.kind !== "match") return undefined;
+    if (i === statements.length - 1 || last.kind === "match") continue;
+    // An earlier query fusedb does not support changes no state; anything else is a different divergence.
+    if (last.kind !== "unsupported" || !/^\s*SELECT/i.test(s.sql)) return undefined;
   }
   return last;
 }
@@ -182,6 +184,9 @@ export async function minimizeMismatch(
     }
   };
   if (attemptsMax > 0) {
+    // Queries change no state: first try without every earlier one.
+    const last = best[best.length - 1];
+    if (last !== undefined) await attempt([...best.slice(0, -1).filter((s) => s.kind !== "query"), last]);
     await dropStatements();
     await shrinkLast();
     await dropStatements();
