@@ -124,7 +124,7 @@ export class ExprGen {
     }
     const outer = ctx.outer.length > 0 && p.bool(0.25) ? this.columnsOf(ctx.outer, ty, false) : [];
     const cols = outer.length > 0 ? outer : this.columnsOf(ctx.scope, ty, false);
-    if (cols.length > 0 && p.bool(0.8)) return p.pick(cols);
+    if (cols.length > 0 && p.bool(0.85)) return p.pick(cols);
     return this.literalNode(ty);
   }
 
@@ -225,9 +225,15 @@ export class ExprGen {
     return ref;
   }
 
-  /** A type of the numeric family or another column type, for a comparison's operands. */
-  private comparableType(): SqlType {
-    return this.prng.pick(this.types());
+  /**
+   * A type for an operand or output column: usually the type of a column in scope (so expressions reference
+   * the data rather than fold to constants), otherwise any enabled type.
+   */
+  typeIn(ctx: ExprContext): SqlType {
+    const p = this.prng;
+    const cols = ctx.scope.flatMap((e) => e.table.columns);
+    if (cols.length > 0 && p.bool(0.75)) return p.pick(cols).ty;
+    return p.pick(this.types());
   }
 
   /** The type for the other side of a comparison with a `ty` operand (another numeric type is allowed). */
@@ -258,13 +264,14 @@ export class ExprGen {
       if (this.has("isNull")) {
         options.push(() => {
           const not = p.bool() ? " NOT" : "";
-          return node("bool", "(", this.expr(ctx, this.comparableType(), depth - 1), ` IS${not} NULL)`);
+          return node("bool", "(", this.expr(ctx, this.typeIn(ctx), depth - 1), ` IS${not} NULL)`);
         });
       }
       if (this.has("inList")) options.push(() => this.inList(ctx, depth));
       if (this.has("between")) {
         options.push(() => {
-          const ty = p.pick(this.types().filter((t) => t !== "bool"));
+          const picked = this.typeIn(ctx);
+          const ty = picked === "bool" ? "int" : picked;
           const not = p.bool(0.3) ? " NOT" : "";
           const e = this.expr(ctx, ty, depth - 1);
           return node(
@@ -297,7 +304,7 @@ export class ExprGen {
   /** `a op b` over comparable operands, `op` one of PostgreSQL's six comparison operators. */
   private comparison(ctx: ExprContext, depth: number): SqlNode {
     const p = this.prng;
-    const ty = this.comparableType();
+    const ty = this.typeIn(ctx);
     const op = p.pick(["=", "<>", "<", "<=", ">", ">="]);
     const left = this.expr(ctx, ty, Math.max(0, depth - 1));
     const right = this.expr(ctx, this.partnerType(ty), Math.max(0, depth - 1));
@@ -307,7 +314,7 @@ export class ExprGen {
   /** `e [NOT] IN (literals…)`, sometimes with a NULL in the list (three-valued NOT IN). */
   private inList(ctx: ExprContext, depth: number): SqlNode {
     const p = this.prng;
-    const ty = this.comparableType();
+    const ty = this.typeIn(ctx);
     const n = p.range(1, 4);
     const items: string[] = [];
     for (let i = 0; i < n; i++) items.push(this.has("nulls") && p.bool(0.15) ? "NULL" : this.literal(ty));

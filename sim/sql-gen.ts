@@ -182,14 +182,14 @@ export class SqlGen {
       const gctx: ExprContext = { ...ctx, groupKeys: keys };
       items = [...keys];
       const aggs = p.range(1, 3);
-      for (let i = 0; i < aggs; i++) items.push(this.ex.expr(gctx, p.pick(this.ex.types()), 1));
+      for (let i = 0; i < aggs; i++) items.push(this.ex.expr(gctx, this.ex.typeIn(ctx), 1));
       if (keys.length > 0) tail.push(" GROUP BY ", ...joinNodes(keys));
       if (this.ex.has("having") && p.bool(0.4))
         tail.push(node("opt", " HAVING ", this.ex.predicate(gctx, 2)));
     } else {
       items = [];
       const n = p.range(1, 4);
-      for (let i = 0; i < n; i++) items.push(this.ex.expr(ctx, p.pick(this.ex.types()), 2));
+      for (let i = 0; i < n; i++) items.push(this.ex.expr(ctx, this.ex.typeIn(ctx), 2));
     }
     const distinct = this.ex.has("distinct") && p.bool(0.2) ? "DISTINCT " : "";
     const order = this.orderBy(items.length);
@@ -238,7 +238,7 @@ export class SqlGen {
     const { from, scope } = this.from();
     const ctx: ExprContext = { scope, outer: [] };
     const items = Array.from({ length: this.prng.range(1, 3) }, () =>
-      this.ex.expr(ctx, this.prng.pick(this.ex.types()), 1),
+      this.ex.expr(ctx, this.ex.typeIn(ctx), 1),
     );
     return { from, ctx, items };
   }
