@@ -28,7 +28,8 @@ const seed = arg("seed") ?? "sweep";
 const cases = Number(arg("cases") ?? 50);
 const perCase = Number(arg("per-case") ?? 60);
 const tlpCases = Number(arg("tlp") ?? 0);
-const features = arg("features") === undefined ? SQL_FEATURES_SUPPORTED : parseSqlFeatures(arg("features") ?? "");
+const features =
+  arg("features") === undefined ? SQL_FEATURES_SUPPORTED : parseSqlFeatures(arg("features") ?? "");
 const log = arg("log");
 const enginePath = resolve(arg("engine") ?? join(import.meta.dirname, "..", "src", "db.ts"));
 
@@ -36,7 +37,9 @@ interface FuseDBClass {
   open(o: object): Promise<SqlDatabase>;
 }
 const { FuseDB } = (await import(pathToFileURL(enginePath).href)) as { FuseDB: FuseDBClass };
-const fz = fusedbTarget(() => FuseDB.open({ dir: "/db", fs: new TestDisk(), clock: new SimClock(0), durability: "memory" }));
+const fz = fusedbTarget(() =>
+  FuseDB.open({ dir: "/db", fs: new TestDisk(), clock: new SimClock(0), durability: "memory" }),
+);
 const pg = await pgliteTarget();
 
 const stamp = (): string => new Date().toISOString();
@@ -45,9 +48,17 @@ const unsupported = new Map<string, string>();
 let statements = 0;
 let unsupportedCount = 0;
 const found: SqlMismatch[] = [];
-console.log(`sweep seed ${seed}, ${cases} cases x ${perCase}, features [${formatSqlFeatures(features)}], engine ${enginePath}`);
+console.log(
+  `sweep seed ${seed}, ${cases} cases x ${perCase}, features [${formatSqlFeatures(features)}], engine ${enginePath}`,
+);
 for (let i = 0; i < cases; i++) {
-  const r = await runSqlCase({ seed: `${seed}-${i}`, features, statements: perCase, postgres: pg, fusedb: fz });
+  const r = await runSqlCase({
+    seed: `${seed}-${i}`,
+    features,
+    statements: perCase,
+    postgres: pg,
+    fusedb: fz,
+  });
   statements += r.statements;
   unsupportedCount += r.unsupportedCount;
   for (const [k, v] of r.unsupported) if (!unsupported.has(k)) unsupported.set(k, v);
@@ -68,7 +79,11 @@ for (let i = 0; i < cases; i++) {
     };
     writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
   }
-  if (log !== undefined) appendFileSync(log, `\n### ${stamp()} seed ${m.seed} (${m.verdict.kind})\n\n\`\`\`sql\n${text}\n\`\`\`\n`);
+  if (log !== undefined)
+    appendFileSync(
+      log,
+      `\n### ${stamp()} seed ${m.seed} (${m.verdict.kind})\n\n\`\`\`sql\n${text}\n\`\`\`\n`,
+    );
 }
 for (let i = 0; i < tlpCases; i++) {
   const r = await runTlp(fz, `${seed}-tlp-${i}`, features, 20);
@@ -76,10 +91,13 @@ for (let i = 0; i < tlpCases; i++) {
     if (c.status !== "violated") continue;
     const text = formatTlp(r.seed, r.setup, c);
     console.log(`\n${text}`);
-    if (log !== undefined) appendFileSync(log, `\n### ${stamp()} TLP seed ${r.seed}\n\n\`\`\`sql\n${text}\n\`\`\`\n`);
+    if (log !== undefined)
+      appendFileSync(log, `\n### ${stamp()} TLP seed ${r.seed}\n\n\`\`\`sql\n${text}\n\`\`\`\n`);
   }
 }
-console.log(`\n${statements} statements, ${found.length} mismatches ${JSON.stringify([...kinds])}, ${unsupportedCount} unsupported`);
+console.log(
+  `\n${statements} statements, ${found.length} mismatches ${JSON.stringify([...kinds])}, ${unsupportedCount} unsupported`,
+);
 for (const [k, v] of unsupported) console.log(`unsupported: ${k}\n    e.g. ${v.slice(0, 300)}`);
 await fz.close();
 await pg.close();

@@ -23,15 +23,24 @@ export const SQL_FEATURES = [
   "arith",
   "functions",
   "case",
+  "cast",
+  "division",
+  "mathFunctions",
+  "stringFunctions",
+  "ilike",
+  "anyAll",
   // FROM clauses.
   "join",
   "crossJoin",
   "outerJoin",
   "fullJoin",
+  "fromSubquery",
+  "cte",
   // Query shape.
   "orderBy",
   "limit",
   "distinct",
+  "distinctOn",
   "aggregates",
   "groupBy",
   "having",
@@ -44,6 +53,13 @@ export const SQL_FEATURES = [
   "insert",
   "update",
   "delete",
+  "insertSelect",
+  "onConflict",
+  "returning",
+  "updateFrom",
+  "truncate",
+  // Schema: NOT NULL, UNIQUE, CHECK and DEFAULT on generated columns.
+  "constraints",
 ] as const;
 
 /** One feature name. */

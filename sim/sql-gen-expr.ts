@@ -7,7 +7,7 @@
  * Partitioning", OOPSLA 2020).
  */
 import type { Prng } from "./disk/prng.js";
-import { isNumericType, leaf, node, type SqlNode, type SqlType } from "./sql-ast.js";
+import { isNumericType, leaf, node, SQL_TYPE_NAMES, type SqlNode, type SqlType } from "./sql-ast.js";
 import type { SqlFeatures } from "./sql-features.js";
 
 /** A column of a generated table. Column `c0` is the INTEGER primary key. */
@@ -37,6 +37,16 @@ export interface ExprContext {
   /** Grouped query: leaves are these keys and aggregates over `scope`, never bare columns. */
   readonly groupKeys?: readonly SqlNode[];
 }
+
+/** The casts the generator writes, by target type: sources whose every generated value converts. */
+const CAST_SOURCES: Record<SqlType, SqlType[]> = {
+  int: ["numeric", "double", "bool"],
+  bigint: ["int", "numeric"],
+  numeric: ["int", "double"],
+  double: ["int", "numeric"],
+  text: ["int", "bigint", "numeric", "double", "bool"],
+  bool: [],
+};
 
 /** Text values use this alphabet (byte order equals PostgreSQL's "C" collation order; `_`, `%` test LIKE). */
 const TEXT_ALPHABET = "abcAB_%";
@@ -189,6 +199,45 @@ export class ExprGen {
         node(ty, "COALESCE(", this.expr(ctx, ty, depth - 1), ", ", this.expr(ctx, ty, depth - 1), ")"),
       );
     }
+    if (this.has("cast")) {
+      const from = CAST_SOURCES[ty].filter((t) => t === "int" || this.has(t));
+      if (from.length > 0) {
+        options.push(() =>
+          node(ty, "CAST(", this.expr(ctx, p.pick(from), depth - 1), ` AS ${SQL_TYPE_NAMES[ty]})`),
+        );
+      }
+    }
+    if (this.has("division") && isNumericType(ty)) {
+      // NULLIF keeps division by zero out: whether it is reached depends on the plan (which rows it evaluates).
+      const op = ty === "int" || ty === "bigint" ? p.pick(["/", "%"]) : "/";
+      options.push(() =>
+        node(
+          ty,
+          "(",
+          this.expr(ctx, ty, depth - 1),
+          ` ${op} NULLIF(`,
+          this.expr(ctx, ty, depth - 1),
+          ", 0))",
+        ),
+      );
+    }
+    if (this.has("mathFunctions") && (ty === "numeric" || ty === "double")) {
+      const fn = p.pick(["ROUND", "CEIL", "FLOOR"]);
+      options.push(() => node(ty, `${fn}(`, this.expr(ctx, ty, depth - 1), ")"));
+      if (ty === "numeric")
+        options.push(() => node(ty, "ROUND(", this.expr(ctx, ty, depth - 1), `, ${p.range(0, 2)})`));
+    }
+    if (this.has("stringFunctions") && ty === "text") {
+      options.push(() => node(ty, "TRIM(", this.expr(ctx, ty, depth - 1), ")"));
+      options.push(() =>
+        node(
+          ty,
+          "SUBSTRING(",
+          this.expr(ctx, ty, depth - 1),
+          ` FROM ${p.range(-1, 3)} FOR ${p.range(0, 3)})`,
+        ),
+      );
+    }
     if (this.has("case")) {
       options.push(() =>
         node(
@@ -289,10 +338,12 @@ export class ExprGen {
       if (this.has("like") && this.has("text")) {
         options.push(() => {
           const not = p.bool(0.3) ? " NOT" : "";
+          const op = this.has("ilike") && p.bool(0.4) ? "ILIKE" : "LIKE";
           const pattern = this.likePattern();
-          return node("bool", "(", this.expr(ctx, "text", depth - 1), `${not} LIKE '${pattern}')`);
+          return node("bool", "(", this.expr(ctx, "text", depth - 1), `${not} ${op} '${pattern}')`);
         });
       }
+      if (this.has("anyAll") && ctx.groupKeys === undefined) options.push(() => this.anyAll(ctx, depth));
       if (this.has("subqueryIn") && ctx.groupKeys === undefined)
         options.push(() => this.inSubquery(ctx, depth));
       if (this.has("exists") && ctx.groupKeys === undefined) options.push(() => this.exists(ctx, depth));
@@ -354,6 +405,25 @@ export class ExprGen {
       "(",
       this.expr(ctx, this.partnerType(col.ty), depth - 1),
       `${not} IN (SELECT ${entry.alias}.${col.name} FROM ${entry.table.name} AS ${entry.alias}`,
+      where,
+      "))",
+    );
+  }
+
+  /** `e op ANY|ALL (SELECT s.c FROM t AS s WHERE …)`: three-valued over the subquery's rows. */
+  private anyAll(ctx: ExprContext, depth: number): SqlNode {
+    const p = this.prng;
+    const entry = this.subScope();
+    const col = p.pick(entry.table.columns);
+    const inner = this.subContext(ctx, entry);
+    const op = p.pick(["=", "<>", "<", "<=", ">", ">="]);
+    const quantifier = p.pick(["ANY", "ALL", "SOME"]);
+    const where = node("opt", " WHERE ", this.predicate(inner, depth - 1));
+    return node(
+      "bool",
+      "(",
+      this.expr(ctx, this.partnerType(col.ty), depth - 1),
+      ` ${op} ${quantifier} (SELECT ${entry.alias}.${col.name} FROM ${entry.table.name} AS ${entry.alias}`,
       where,
       "))",
     );

@@ -12,7 +12,8 @@
 import { Prng } from "./disk/prng.js";
 import { node, render, SQL_TYPE_NAMES, type SqlNode, type SqlType } from "./sql-ast.js";
 import type { SqlFeatures } from "./sql-features.js";
-import { type ExprContext, ExprGen, type ScopeEntry, type SqlColumn, type SqlTable } from "./sql-gen-expr.js";
+import { type ConstrainedColumn, columnDefinition, DmlGen, KEY_MIN } from "./sql-gen-dml.js";
+import { type ExprContext, ExprGen, type ScopeEntry, type SqlTable } from "./sql-gen-expr.js";
 
 /** One generated statement: its tree (for shrinking) and how its result compares. */
 export interface GenStatement {
@@ -40,6 +41,8 @@ export class SqlGen {
   readonly prng: Prng;
   readonly tables: SqlTable[];
   private readonly ex: ExprGen;
+  private readonly dml: DmlGen;
+  private derivedCount = 0;
 
   constructor(
     seed: string,
@@ -49,10 +52,14 @@ export class SqlGen {
     this.tables = [];
     const n = this.prng.range(TABLES_MIN, TABLES_MAX);
     this.ex = new ExprGen(this.prng, features, this.tables);
+    this.dml = new DmlGen(this.prng, this.ex, this.tables);
     for (let i = 0; i < n; i++) {
-      const columns: SqlColumn[] = [{ name: "c0", ty: "int" }];
+      const columns: ConstrainedColumn[] = [{ name: "c0", ty: "int" }];
       const extra = this.prng.range(1, EXTRA_COLUMNS_MAX);
-      for (let j = 1; j <= extra; j++) columns.push({ name: `c${j}`, ty: this.prng.pick(this.ex.types()) });
+      for (let j = 1; j <= extra; j++) {
+        const ty = this.prng.pick(this.ex.types());
+        columns.push({ name: `c${j}`, ty, ...this.dml.constraintsFor(`c${j}`, ty) });
+      }
       this.tables.push({ name: `t${i}`, columns });
     }
   }
@@ -61,36 +68,21 @@ export class SqlGen {
   setup(): GenStatement[] {
     const out: GenStatement[] = [];
     for (const t of this.tables) {
-      const cols = t.columns.map(
-        (c, i) => `${c.name} ${SQL_TYPE_NAMES[c.ty]}${i === 0 ? " PRIMARY KEY" : ""}`,
+      const cols = t.columns.map((c, i) =>
+        i === 0 ? `${c.name} ${SQL_TYPE_NAMES[c.ty]} PRIMARY KEY` : columnDefinition(c, SQL_TYPE_NAMES[c.ty]),
       );
       out.push(fixed("ddl", `CREATE TABLE ${t.name} (${cols.join(", ")})`));
     }
     for (const t of this.tables) {
-      const keys = this.prng.shuffle(Array.from({ length: 2 * ROWS_MAX }, (_, i) => i - 3));
+      const keys = this.prng.shuffle(Array.from({ length: 2 * ROWS_MAX }, (_, i) => i + KEY_MIN));
       const rows = this.prng.range(0, ROWS_MAX);
       for (let r = 0; r < rows; ) {
         const batch = Math.min(rows - r, this.prng.range(1, 4));
-        out.push(this.insert(t, keys.slice(r, r + batch)));
+        out.push(this.dml.insert(t, keys.slice(r, r + batch), true));
         r += batch;
       }
     }
     return out;
-  }
-
-  /** `INSERT INTO t VALUES …` with the given keys (a key already present makes PostgreSQL raise 23505). */
-  private insert(t: SqlTable, keys: readonly number[]): GenStatement {
-    const rows = keys.map(
-      (k) => `(${t.columns.map((c, i) => (i === 0 ? String(k) : this.value(c.ty))).join(", ")})`,
-    );
-    const cols = t.columns.map((c) => c.name).join(", ");
-    return fixed("dml", `INSERT INTO ${t.name} (${cols}) VALUES ${rows.join(", ")}`);
-  }
-
-  /** A cell value: NULL (if enabled) or a literal. */
-  private value(ty: SqlType): string {
-    if (this.ex.has("nulls") && this.prng.bool(0.2)) return "NULL";
-    return this.ex.literal(ty);
   }
 
   /** The next random statement(s): a query, or a DML statement and the read of its table that follows. */
@@ -98,9 +90,12 @@ export class SqlGen {
     const p = this.prng;
     const dml: (() => GenStatement)[] = [];
     const t = p.pick(this.tables);
-    if (this.ex.has("insert")) dml.push(() => this.insert(t, [p.range(-3, 2 * ROWS_MAX), p.range(-3, 40)]));
-    if (this.ex.has("update")) dml.push(() => this.update(t));
-    if (this.ex.has("delete")) dml.push(() => this.deleteFrom(t));
+    const key = (): number => p.range(KEY_MIN, 2 * ROWS_MAX);
+    if (this.ex.has("insert")) dml.push(() => this.dml.insert(t, [key(), p.range(KEY_MIN, 40)], false));
+    if (this.ex.has("insertSelect")) dml.push(() => this.dml.insertSelect(t, this.from("a", false)));
+    if (this.ex.has("update")) dml.push(() => this.dml.update(t));
+    if (this.ex.has("delete")) dml.push(() => this.dml.deleteFrom(t));
+    if (this.ex.has("truncate") && p.bool(0.2)) dml.push(() => this.dml.truncate(t));
     if (dml.length > 0 && p.bool(0.2)) return [p.pick(dml)(), this.readAll(t)];
     if (this.ex.has("setOps") && p.bool(0.12)) return [this.setOperation()];
     return [this.select()];
@@ -112,30 +107,33 @@ export class SqlGen {
     return { tree: node("fixed", `SELECT ${cols} FROM ${t.name} ORDER BY c0`), ordered: true, kind: "query" };
   }
 
-  private update(t: SqlTable): GenStatement {
-    const ctx: ExprContext = { scope: [{ alias: t.name, table: t }], outer: [] };
-    const targets = this.prng.shuffle(t.columns.slice(1)).slice(0, this.prng.range(1, 2));
-    const sets: (string | SqlNode)[] = [];
-    targets.forEach((c, i) => {
-      if (i > 0) sets.push(", ");
-      sets.push(`${c.name} = `, this.ex.expr(ctx, c.ty, 2));
-    });
-    const where = node("opt", " WHERE ", this.ex.predicate(ctx, 2));
-    return { tree: node("fixed", `UPDATE ${t.name} SET `, ...sets, where), ordered: false, kind: "dml" };
-  }
-
-  private deleteFrom(t: SqlTable): GenStatement {
-    const ctx: ExprContext = { scope: [{ alias: t.name, table: t }], outer: [] };
-    const where = node("opt", " WHERE ", this.ex.predicate(ctx, 2));
-    return { tree: node("fixed", `DELETE FROM ${t.name}`, where), ordered: false, kind: "dml" };
-  }
-
-  /** A FROM clause: one table, or joins of up to three (INNER/LEFT/RIGHT/FULL/CROSS as enabled). */
-  from(aliasPrefix = "a"): { from: SqlNode; scope: ScopeEntry[] } {
+  /**
+   * A FROM clause: one table, or joins of up to three (INNER/LEFT/RIGHT/FULL/CROSS as enabled); the first entry
+   * may be a derived table `(SELECT …) AS a0` or, if `allowWith`, a CTE `WITH w AS (SELECT …)` (in `with`).
+   */
+  from(aliasPrefix = "a", allowWith = true): { from: SqlNode; scope: ScopeEntry[]; with?: SqlNode } {
     const p = this.prng;
-    const first: ScopeEntry = { alias: `${aliasPrefix}0`, table: p.pick(this.tables) };
+    const derivedKinds: string[] = [];
+    if (this.ex.has("fromSubquery")) derivedKinds.push("subquery");
+    if (this.ex.has("cte") && allowWith) derivedKinds.push("cte");
+    const alias0 = `${aliasPrefix}0`;
+    let first: ScopeEntry = { alias: alias0, table: p.pick(this.tables) };
+    let firstSql: string | SqlNode = `${first.table.name} AS ${alias0}`;
+    let withClause: SqlNode | undefined;
+    if (derivedKinds.length > 0 && p.bool(0.25)) {
+      const d = this.derived();
+      if (p.pick(derivedKinds) === "cte") {
+        const name = `w${this.derivedCount++}`;
+        withClause = node("fixed", `WITH ${name} AS (`, d.sql, ") ");
+        first = { alias: alias0, table: { name, columns: d.columns } };
+        firstSql = `${name} AS ${alias0}`;
+      } else {
+        first = { alias: alias0, table: { name: "(derived)", columns: d.columns } };
+        firstSql = node("fixed", "(", d.sql, `) AS ${alias0}`);
+      }
+    }
     const scope = [first];
-    const parts: (string | SqlNode)[] = [`${first.table.name} AS ${first.alias}`];
+    const parts: (string | SqlNode)[] = [firstSql];
     const kinds: string[] = [];
     if (this.ex.has("join")) kinds.push("INNER JOIN", "JOIN");
     if (this.ex.has("crossJoin")) kinds.push("CROSS JOIN");
@@ -144,32 +142,57 @@ export class SqlGen {
     const joins = kinds.length === 0 ? 0 : p.pick([0, 0, 1, 1, 2]);
     for (let j = 1; j <= joins; j++) {
       const entry: ScopeEntry = { alias: `${aliasPrefix}${j}`, table: p.pick(this.tables) };
-      const kind = p.pick(kinds);
+      let kind = p.pick(kinds);
+      // FULL JOIN needs an equality of same-typed columns; without one, the join is a CROSS JOIN.
+      if (kind.startsWith("FULL") && this.equiPairs(scope, entry).length === 0) kind = "CROSS JOIN";
       parts.push(` ${kind} ${entry.table.name} AS ${entry.alias}`);
       scope.push(entry);
       if (kind === "CROSS JOIN") continue;
       if (kind.startsWith("FULL")) parts.push(" ON ", this.equiJoin(scope.slice(0, -1), entry));
       else parts.push(" ON ", this.ex.predicate({ scope, outer: [] }, 2));
     }
-    return { from: node("fixed", ...parts), scope };
+    return { from: node("fixed", ...parts), scope, with: withClause };
+  }
+
+  /** An uncorrelated SELECT over one table, its outputs named r0…, for a derived table or a CTE. */
+  private derived(): { sql: SqlNode; columns: ConstrainedColumn[] } {
+    const p = this.prng;
+    const entry: ScopeEntry = { alias: this.ex.freshAlias(), table: p.pick(this.tables) };
+    const ctx: ExprContext = { scope: [entry], outer: [] };
+    const items = Array.from({ length: p.range(1, 3) }, () => this.ex.expr(ctx, this.ex.typeIn(ctx), 1));
+    const where = node("opt", " WHERE ", this.ex.predicate(ctx, 2));
+    const sql = node(
+      "fixed",
+      "SELECT ",
+      ...selectList(items),
+      ` FROM ${entry.table.name} AS ${entry.alias}`,
+      where,
+    );
+    return { sql, columns: items.map((e, i) => ({ name: `r${i}`, ty: e.ty as SqlType })) };
   }
 
   /** `x.ci = y.cj [AND …]` over same-typed columns: PostgreSQL runs FULL JOIN only on hash/merge-joinable ON. */
   private equiJoin(left: readonly ScopeEntry[], right: ScopeEntry): SqlNode {
     const p = this.prng;
+    const pairs = this.equiPairs(left, right);
+    const chosen = p.shuffle(pairs).slice(0, p.range(1, 2));
+    return node("fixed", `(${chosen.join(" AND ")})`);
+  }
+
+  /** Every `l.ci = r.cj` over same-typed columns. */
+  private equiPairs(left: readonly ScopeEntry[], right: ScopeEntry): string[] {
     const pairs: string[] = [];
     for (const l of left)
       for (const lc of l.table.columns)
         for (const rc of right.table.columns)
           if (lc.ty === rc.ty) pairs.push(`${l.alias}.${lc.name} = ${right.alias}.${rc.name}`);
-    const chosen = p.shuffle(pairs).slice(0, p.range(1, 2));
-    return node("fixed", `(${chosen.join(" AND ")})`);
+    return pairs;
   }
 
   /** A random SELECT (plain or grouped). */
   select(): GenStatement {
     const p = this.prng;
-    const { from, scope } = this.from();
+    const { from, scope, with: withClause } = this.from();
     const ctx: ExprContext = { scope, outer: [] };
     const grouped = this.ex.has("aggregates") && p.bool(0.35);
     const where = p.bool(0.8) ? node("opt", " WHERE ", this.ex.predicate(ctx, 3)) : undefined;
@@ -191,24 +214,37 @@ export class SqlGen {
       const n = p.range(1, 4);
       for (let i = 0; i < n; i++) items.push(this.ex.expr(ctx, this.ex.typeIn(ctx), 2));
     }
-    const distinct = this.ex.has("distinct") && p.bool(0.2) ? "DISTINCT " : "";
-    const order = this.orderBy(items.length);
+    // DISTINCT ON (e0) keeps the first row of each e0 in an ORDER BY that starts with e0 and lists every output.
+    // A constant in ORDER BY is an output position or an error, so the lead must reference a column.
+    const lead = items[0] !== undefined && /[a-z]\d+\.[a-z]\d+/.test(render(items[0])) ? items[0] : undefined;
+    const distinctOn =
+      !grouped && lead !== undefined && this.ex.has("distinctOn") && this.ex.has("orderBy") && p.bool(0.12);
+    const distinct = distinctOn
+      ? ["DISTINCT ON (", lead, ") "]
+      : this.ex.has("distinct") && p.bool(0.2)
+        ? ["DISTINCT "]
+        : [];
+    const order = this.orderBy(items.length, distinctOn ? lead : undefined);
     tail = [...tail, ...order.parts];
-    const head: (string | SqlNode)[] = [`SELECT ${distinct}`, ...selectList(items), " FROM ", from];
+    const head: (string | SqlNode)[] = [];
+    if (withClause !== undefined) head.push(withClause);
+    head.push("SELECT ", ...distinct, ...selectList(items), " FROM ", from);
     if (where !== undefined) head.push(where);
     return { tree: node("fixed", ...head, ...tail), ordered: order.ordered, kind: "query" };
   }
 
   /** `ORDER BY` every output column (aliases r0…, random directions and NULLS placement), maybe LIMIT/OFFSET. */
-  private orderBy(columns: number): { parts: (string | SqlNode)[]; ordered: boolean } {
+  private orderBy(columns: number, lead?: SqlNode): { parts: (string | SqlNode)[]; ordered: boolean } {
     const p = this.prng;
-    if (!this.ex.has("orderBy") || p.bool(0.5)) return { parts: [], ordered: false };
-    const keys = p.shuffle(Array.from({ length: columns }, (_, i) => i)).map((i) => {
-      const dir = p.pick(["", " ASC", " DESC"]);
-      const nulls = p.pick(["", "", " NULLS FIRST", " NULLS LAST"]);
-      return `${p.bool(0.3) ? String(i + 1) : `r${i}`}${dir}${nulls}`;
-    });
-    const parts: (string | SqlNode)[] = [` ORDER BY ${keys.join(", ")}`];
+    if (lead === undefined && (!this.ex.has("orderBy") || p.bool(0.5))) return { parts: [], ordered: false };
+    const direction = (): string =>
+      p.pick(["", " ASC", " DESC"]) + p.pick(["", "", " NULLS FIRST", " NULLS LAST"]);
+    const positions = Array.from({ length: columns }, (_, i) => i).filter((i) => lead === undefined || i > 0);
+    const keys = p.shuffle(positions).map((i) => `${p.bool(0.3) ? String(i + 1) : `r${i}`}${direction()}`);
+    const parts: (string | SqlNode)[] =
+      lead === undefined
+        ? [` ORDER BY ${keys.join(", ")}`]
+        : [" ORDER BY ", lead, direction(), ...keys.map((k) => `, ${k}`)];
     if (this.ex.has("limit") && p.bool(0.4)) {
       const offset = p.bool(0.4) ? ` OFFSET ${p.range(0, 5)}` : "";
       parts.push(node("opt", ` LIMIT ${p.range(0, 8)}${offset}`));
@@ -221,7 +257,7 @@ export class SqlGen {
     const p = this.prng;
     const types = Array.from({ length: p.range(1, 3) }, () => p.pick(this.ex.types()));
     const side = (prefix: string): SqlNode => {
-      const { from, scope } = this.from(prefix);
+      const { from, scope } = this.from(prefix, false);
       const ctx: ExprContext = { scope, outer: [] };
       const items = types.map((ty) => this.ex.expr(ctx, ty, 1));
       const where = p.bool(0.7) ? node("opt", " WHERE ", this.ex.predicate(ctx, 2)) : node("fixed", "");
@@ -235,7 +271,7 @@ export class SqlGen {
 
   /** A plain (ungrouped) SELECT's parts, for the TLP oracle. */
   selectParts(): SelectParts {
-    const { from, scope } = this.from();
+    const { from, scope } = this.from("a", false);
     const ctx: ExprContext = { scope, outer: [] };
     const items = Array.from({ length: this.prng.range(1, 3) }, () =>
       this.ex.expr(ctx, this.ex.typeIn(ctx), 1),
