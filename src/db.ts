@@ -30,6 +30,7 @@ import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 import { Subscription, type SubscriptionHub } from "./reactive/subscriptions.js";
 import type { RecoveryInfo } from "./recovery.js";
+import { runSql, type SqlResult } from "./sql/sql.js";
 import { scanDocuments } from "./tree/document-scan.js";
 import type { KeyRange } from "./tree/key-range.js";
 import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
@@ -423,6 +424,16 @@ export class FuseDB {
    */
   transaction<T>(fn: (tx: Transaction) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
     return runTransaction(this.txHost(), fn, options);
+  }
+
+  /**
+   * Runs one SQL statement (or several separated by `;`) with parameters `$1..` or `?` (src/sql/,
+   * docs/sql.md), in one transaction: atomic, durable at commit like any write.
+   * @throws SqlError (`FUSEDB_SQL`, PostgreSQL's SQLSTATE in `sqlState`): nothing was written; the errors
+   *   of `transaction` (TxConflictError after retries, ClosedError, ...).
+   */
+  sql(text: string, params?: readonly unknown[]): Promise<SqlResult> {
+    return runSql({ transaction: (fn) => this.transaction(fn), nowMs: () => this.clock.now() }, text, params);
   }
 
   /**

@@ -50,6 +50,8 @@ export type FuseErrorCode =
   | "FUSEDB_IO"
   | "FUSEDB_TX_CONFLICT"
   | "FUSEDB_SNAPSHOT_TOO_OLD"
+  /** A SQL statement failed (src/sql/): `SqlError.sqlState` says how, as PostgreSQL's SQLSTATE. */
+  | "FUSEDB_SQL"
   | IndexErrorCode;
 
 /** The codes of {@link IndexError} (secondary indexes, src/indexes/). */
@@ -129,6 +131,23 @@ export class NotFoundError extends FuseError {
   constructor(message: string) {
     super("FUSEDB_NOT_FOUND", message);
     this.name = "NotFoundError";
+  }
+}
+
+/**
+ * A SQL statement (`db.sql`, src/sql/) failed: it changed nothing (every statement runs in one transaction).
+ * `sqlState` is PostgreSQL's five-character SQLSTATE for the same failure ('42601' syntax error, '42P01'
+ * undefined table, '42703' undefined column, '23505' unique violation, '23502' not-null violation, '23514'
+ * check violation, '23503' foreign-key violation, '22012' division by zero, '22003' out of range, '22P02'
+ * invalid text representation, '42804' datatype mismatch, '0A000' feature not supported), so callers and
+ * differential tests can switch on it. Source: PostgreSQL's Appendix A, "Error Codes".
+ */
+export class SqlError extends FuseError {
+  readonly sqlState: string;
+  constructor(sqlState: string, message: string) {
+    super("FUSEDB_SQL", message);
+    this.name = "SqlError";
+    this.sqlState = sqlState;
   }
 }
 

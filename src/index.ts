@@ -55,6 +55,7 @@ export { NodeFileSystem, type NodeFileSystemOptions } from "./io/node-file-syste
 export type { JsonPaths } from "./json-paths.js";
 export type { ChangeEvent, SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 export { SUBSCRIBER_QUEUE_MAX_DEFAULT, Subscription } from "./reactive/subscriptions.js";
+export type { SqlResult } from "./sql/sql.js";
 export type { BlockCacheStats } from "./tree/block-cache.js";
 export type { RowCacheStats } from "./tree/row-cache.js";
 export type { JobKind, LeafInfo, TreeStats } from "./tree/tree.js";

@@ -82,6 +82,14 @@ export class SnapshotReads {
     return scanDocuments((r, want, rev) => this.mergedScan(r, want, rev), range, limit, reverse);
   }
 
+  /**
+   * Up to `limit` live entries of `range` at the snapshot, internal keys included (the SQL layer's rows and
+   * catalog, src/sql/); entries carry no expiry there. @throws as {@link entry}.
+   */
+  rawScan(range: KeyRange, limit: number, reverse: boolean): Promise<Pair[]> {
+    return this.mergedScan(range, limit, reverse);
+  }
+
   /** Up to `limit` live entries of `range` at the snapshot: the tree's, with keys written since undone. */
   private async mergedScan(range: KeyRange, limit: number, reverse: boolean): Promise<Pair[]> {
     const versions = this.pipeline.versions;

@@ -25,7 +25,7 @@ import {
   toKeyString,
   userKeyBytes,
 } from "../doc/key.js";
-import { InvalidArgumentError, TxConflictError } from "../errors.js";
+import { assert, InvalidArgumentError, TxConflictError } from "../errors.js";
 import type { ResolvedOptions } from "../options.js";
 import { inRange, type KeyRange } from "../tree/key-range.js";
 import { mergePending, type Pair } from "../types/view.js";
@@ -246,6 +246,44 @@ export class Transaction {
     return r.lsn;
   }
 
+  /**
+   * @internal The SQL layer's reads of the engine's own keys (src/sql/, docs/sql.md): the JSON entry at
+   * internal key `k` (0x00 0x00 ...), this transaction's write over the snapshot's; read keys are checked at
+   * commit under 'serializable' as for {@link get}.
+   * @throws AssertionError for a key outside the internal range; as {@link get}.
+   */
+  async rawGet(k: KeyString): Promise<Json | undefined> {
+    assert(isInternalKey(k), "rawGet reads internal keys only");
+    this.assertOpen();
+    this.readKeys.add(k);
+    const mine = this.local.get(k);
+    const e = mine !== undefined ? mine : await this.base(k);
+    return e === undefined || e.value === undefined ? undefined : (e.value as Json);
+  }
+
+  /**
+   * @internal Up to `limit` live JSON entries of an internal key range, in key order (descending with
+   * `reverse`), this transaction's writes over the snapshot's. Not recorded as a read range (internal keys
+   * never are, see {@link conflict}): the SQL layer reads the catalog entries it depends on with rawGet.
+   */
+  async rawScan(range: KeyRange, limit: number, reverse = false): Promise<[KeyString, Json][]> {
+    this.assertOpen();
+    const mine: Pair[] = [];
+    for (const [k, e] of this.local)
+      if (inRange(k, range)) mine.push([k, e.value === undefined ? ABSENT : e]);
+    const found = await this.reads.rawScan(range, limit + mine.length, reverse);
+    const merged = mergePending(found, mine, { gte: "", lt: "", limit, reverse });
+    return merged.map(([k, e]) => [k, e.value as Json]);
+  }
+
+  /** @internal Buffers a write (`value`) or a delete (undefined) of internal key `k`; see {@link rawGet}. */
+  async rawWrite(k: KeyString, value: Json | undefined): Promise<void> {
+    assert(isInternalKey(k), "rawWrite writes internal keys only");
+    this.assertOpen();
+    const m: Mutation = value === undefined ? { op: "delete", key: "k" } : { op: "set", key: "k", value };
+    await this.enqueue(k, captureMutation(m, this.options).mutation);
+  }
+
   /** @internal Ends the attempt (idempotent): later calls throw; what it pinned is released. */
   end(): void {
     this.ended = true;
@@ -282,8 +320,13 @@ export class Transaction {
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.enqueue(captured.k, captured.mutation);
+  }
+
+  /** Resolves a captured write after the writes called before it (in call order). */
+  private enqueue(k: KeyString, mutation: CapturedMutation): Promise<Entry> {
     this.inFlight++;
-    const run = this.tail.then(() => this.resolveWrite(captured.k, captured.mutation));
+    const run = this.tail.then(() => this.resolveWrite(k, mutation));
     const settled = run.then(
       () => undefined,
       () => undefined,
