@@ -44,6 +44,7 @@ export const SQL_FEATURES = [
   "aggregates",
   "groupBy",
   "having",
+  "havingAlone",
   "avg",
   "subqueryIn",
   "exists",
@@ -105,4 +106,13 @@ export function formatSqlFeatures(features: SqlFeatures): string {
  * The features fusedb's SQL engine supports today, which the CI differential test is held to (widen as the
  * engine grows; `FUSEDB_SQL_FEATURES` overrides it for a sweep).
  */
-export const SQL_FEATURES_SUPPORTED: SqlFeatures = new Set<SqlFeature>([]);
+export const SQL_FEATURES_SUPPORTED: SqlFeatures = new Set<SqlFeature>(
+  SQL_FEATURES.filter(
+    (f) =>
+      // Open wrong answers (corpus/sql-*.json with status "open"): HAVING without GROUP BY, ROUND's overloads.
+      f !== "havingAlone" &&
+      f !== "mathFunctions" &&
+      // node-sql-parser does not parse DELETE … USING, so every case would stop at the first one.
+      f !== "updateFrom",
+  ),
+);

@@ -78,6 +78,13 @@ export class DmlGen {
     for (const c of t.columns.slice(1)) items.push(", ", this.ex.expr(ctx, c.ty, 1));
     const where = p.bool(0.6) ? node("opt", " WHERE ", this.ex.predicate(ctx, 2)) : node("fixed", "");
     const cols = t.columns.map((c) => c.name).join(", ");
+    // DO NOTHING keeps whichever of two rows with one key comes first, which is PostgreSQL's plan order unless
+    // the keys are distinct: a base table's own primary key, shifted, with no join.
+    const distinctKeys =
+      from.scope.length === 1 &&
+      keyColumn?.name === "c0" &&
+      first !== undefined &&
+      this.tables.includes(first.table);
     return dml(
       node(
         "fixed",
@@ -86,18 +93,19 @@ export class DmlGen {
         " FROM ",
         from.from,
         where,
-        ...this.onConflict(t),
+        ...this.onConflict(t, distinctKeys),
         ...this.returning(t),
       ),
     );
   }
 
   /** Maybe ` ON CONFLICT [(c0)] DO NOTHING` or ` ON CONFLICT (c0) DO UPDATE SET c = EXCLUDED.c …`. */
-  private onConflict(t: SqlTable): (string | SqlNode)[] {
+  private onConflict(t: SqlTable, doNothing = true): (string | SqlNode)[] {
     const p = this.prng;
     if (!this.ex.has("onConflict") || p.bool(0.5)) return [];
     const targets = (t.columns as ConstrainedColumn[]).slice(1).filter((c) => !c.unique);
-    if (targets.length === 0 || p.bool(0.4))
+    if (targets.length === 0 && !doNothing) return [];
+    if (targets.length === 0 || (doNothing && p.bool(0.4)))
       return [p.pick([" ON CONFLICT DO NOTHING", " ON CONFLICT (c0) DO NOTHING"])];
     const c = p.pick(targets);
     const scope: ScopeEntry[] = [

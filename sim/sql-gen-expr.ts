@@ -229,14 +229,11 @@ export class ExprGen {
     }
     if (this.has("stringFunctions") && ty === "text") {
       options.push(() => node(ty, "TRIM(", this.expr(ctx, ty, depth - 1), ")"));
-      options.push(() =>
-        node(
-          ty,
-          "SUBSTRING(",
-          this.expr(ctx, ty, depth - 1),
-          ` FROM ${p.range(-1, 3)} FOR ${p.range(0, 3)})`,
-        ),
-      );
+      options.push(() => {
+        const [start, count] = [p.range(-1, 3), p.range(0, 3)];
+        const tail = p.bool() ? ` FROM ${start} FOR ${count})` : `, ${start}, ${count})`;
+        return node(ty, "SUBSTRING(", this.expr(ctx, ty, depth - 1), tail);
+      });
     }
     if (this.has("case")) {
       options.push(() =>

@@ -207,7 +207,8 @@ export class SqlGen {
       const aggs = p.range(1, 3);
       for (let i = 0; i < aggs; i++) items.push(this.ex.expr(gctx, this.ex.typeIn(ctx), 1));
       if (keys.length > 0) tail.push(" GROUP BY ", ...joinNodes(keys));
-      if (this.ex.has("having") && p.bool(0.4))
+      // HAVING without GROUP BY makes the whole result one group (feature "havingAlone").
+      if (this.ex.has("having") && (keys.length > 0 || this.ex.has("havingAlone")) && p.bool(0.4))
         tail.push(node("opt", " HAVING ", this.ex.predicate(gctx, 2)));
     } else {
       items = [];
