@@ -79,8 +79,10 @@ export class DmlGen {
     const where = p.bool(0.6) ? node("opt", " WHERE ", this.ex.predicate(ctx, 2)) : node("fixed", "");
     const cols = t.columns.map((c) => c.name).join(", ");
     // DO NOTHING keeps whichever of two rows with one key comes first, which is PostgreSQL's plan order unless
-    // the keys are distinct: a base table's own primary key, shifted, with no join.
+    // the keys are distinct: a base table's own primary key, shifted, with no join, into a table with no
+    // other UNIQUE column.
     const distinctKeys =
+      !(t.columns as ConstrainedColumn[]).some((c) => c.unique) &&
       from.scope.length === 1 &&
       keyColumn?.name === "c0" &&
       first !== undefined &&

@@ -49,22 +49,52 @@ function pgState(e: unknown): SqlOutcome {
   return { ok: false, sqlState: code, message: String(err.message ?? e) };
 }
 
-/**
- * A PGlite-backed target (a PostgreSQL 17/18 single-user instance in WebAssembly). `reset` drops and recreates
- * the public schema. Starting PGlite takes seconds; make one and reset it between cases.
- */
-export async function pgliteTarget(): Promise<SqlTarget> {
+/** A PGlite instance (PostgreSQL in WebAssembly), as {@link pgliteTarget} uses it. */
+export interface PgliteHandle {
+  query<T>(
+    sql: string,
+    params: unknown[],
+    options: { rowMode: "array"; parsers: Record<number, (v: string) => unknown> },
+  ): Promise<{ rows: T[]; fields: { name: string }[]; affectedRows?: number }>;
+  exec(sql: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Starts a PGlite instance. Starting takes seconds; share one between targets (see {@link pgliteTarget}). */
+export async function startPglite(): Promise<PgliteHandle> {
   const { PGlite } = await import("@electric-sql/pglite");
   const pg = new PGlite();
   await pg.query("SELECT 1");
+  return pg as unknown as PgliteHandle;
+}
+
+/**
+ * A PostgreSQL target over PGlite. Its tables live in schema `schema` (default `public`), so two targets can
+ * share one instance (`shared`): each sets `search_path` to its own schema before a statement when the other
+ * ran last. `reset` drops and recreates the schema. `close` closes the instance only if this target started it.
+ */
+export async function pgliteTarget(
+  options: { shared?: PgliteHandle; schema?: string } = {},
+): Promise<SqlTarget> {
+  const pg = options.shared ?? (await startPglite());
+  const schema = options.schema ?? "public";
+  const current = paths.get(pg);
+  if (current === undefined) paths.set(pg, { schema: "public" });
+  const path = paths.get(pg) as { schema: string };
+  const use = async (): Promise<void> => {
+    if (path.schema === schema) return;
+    await pg.exec(`SET search_path TO ${schema}`);
+    path.schema = schema;
+  };
   const parsers = { [PG_INT8_OID]: (v: string) => BigInt(v) };
   return {
     name: "postgresql",
     async reset() {
-      await pg.exec("DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+      await pg.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema};`);
     },
     async exec(sql) {
       try {
+        await use();
         const r = await pg.query<unknown[]>(sql, [], { rowMode: "array", parsers });
         const command = (r as { command?: string }).command ?? "";
         const isDml = /^(INSERT|UPDATE|DELETE)/i.test(command);
@@ -80,10 +110,13 @@ export async function pgliteTarget(): Promise<SqlTarget> {
       }
     },
     async close() {
-      await pg.close();
+      if (options.shared === undefined) await pg.close();
     },
   };
 }
+
+/** Which schema each shared PGlite instance's session is in. */
+const paths = new Map<PgliteHandle, { schema: string }>();
 
 /** A fusedb target: `open` makes a fresh, empty database (memory mode is enough), called on every reset. */
 export function fusedbTarget(open: () => Promise<SqlDatabase>): SqlTarget {

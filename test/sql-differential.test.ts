@@ -30,10 +30,12 @@ import {
 } from "../sim/sql-features.js";
 import {
   fusedbTarget,
+  type PgliteHandle,
   pgliteTarget,
   type SqlDatabase,
   type SqlOutcome,
   type SqlTarget,
+  startPglite,
 } from "../sim/sql-targets.js";
 import { formatTlp, runTlp } from "../sim/sql-tlp.js";
 import { openMem } from "./helpers/open-mem.js";
@@ -81,19 +83,22 @@ function broken(inner: SqlTarget, breaks: (sql: string) => boolean): SqlTarget {
   };
 }
 
+let pgHandle: PgliteHandle;
 let pg: SqlTarget;
 beforeAll(async () => {
-  pg = await pgliteTarget();
+  pgHandle = await startPglite();
+  pg = await pgliteTarget({ shared: pgHandle });
 });
 afterAll(async () => {
-  await pg?.close();
+  await pgHandle?.close();
 });
 
 describe("SQL generator and oracles on PostgreSQL", () => {
   it("every generated statement runs on PostgreSQL (all features on)", async () => {
     const errors = new Map<string, string>();
     let statements = 0;
-    for (let i = 0; statements < STATEMENTS; i++) {
+    // Half the budget: the sweeps (scripts/sql-sweep.ts) run the generator far longer.
+    for (let i = 0; statements < STATEMENTS / 2; i++) {
       const r = await runSqlCase({
         seed: `${SEED}-valid-${i}`,
         features: SQL_FEATURES_ALL,
@@ -138,7 +143,7 @@ describe("SQL generator and oracles on PostgreSQL", () => {
   });
 
   it("the differential runner finds and minimizes a wrong answer (canary engine: BETWEEN loses a row)", async () => {
-    const other = await pgliteTarget();
+    const other = await pgliteTarget({ shared: pgHandle, schema: "canary" });
     try {
       const canary = broken(other, (sql) => sql.includes("BETWEEN") && sql.startsWith("SELECT"));
       let found: string | undefined;
