@@ -30,7 +30,7 @@ import type { Durability, RecoveryMode, ResolvedOptions } from "./options.js";
 import type { SubscribeOptions, SubscribeTarget } from "./reactive/subscriptions.js";
 import { Subscription, type SubscriptionHub } from "./reactive/subscriptions.js";
 import type { RecoveryInfo } from "./recovery.js";
-import { runSql, type SqlResult } from "./sql/sql.js";
+import { runSql, type SqlOptions, type SqlResult } from "./sql/sql.js";
 import { scanDocuments } from "./tree/document-scan.js";
 import type { KeyRange } from "./tree/key-range.js";
 import { type LeafInfo, NOT_IN_MEMORY, type Tree } from "./tree/tree.js";
@@ -432,8 +432,12 @@ export class FuseDB {
    * @throws SqlError (`FUSEDB_SQL`, PostgreSQL's SQLSTATE in `sqlState`): nothing was written; the errors
    *   of `transaction` (TxConflictError after retries, ClosedError, ...).
    */
-  sql(text: string, params?: readonly unknown[]): Promise<SqlResult> {
-    return runSql({ transaction: (fn) => this.transaction(fn), nowMs: () => this.clock.now() }, text, params);
+  sql(text: string, params?: readonly unknown[], options?: SqlOptions): Promise<SqlResult> {
+    const host = {
+      transaction: <T>(fn: (tx: Transaction) => Promise<T>) => this.transaction(fn),
+      nowMs: () => this.clock.now(),
+    };
+    return runSql(host, text, params, options);
   }
 
   /**

@@ -53,6 +53,9 @@ describe("SQL core, judged by PostgreSQL", () => {
       "SELECT nosuch FROM t",
       "CREATE TABLE t (a INT)",
       "SELECT * FROM t ORDER BY id",
+      "CREATE TABLE r (id INT PRIMARY KEY, x REAL)",
+      "INSERT INTO r VALUES (1, 0.1), (2, 1.5), (3, -3.3), (4, 1e10)",
+      "SELECT x, x * 2 FROM r ORDER BY id",
     ]);
     await db.close();
   });
@@ -103,6 +106,8 @@ describe("SQL core, judged by PostgreSQL", () => {
       "SELECT dept, max(salary) - min(salary) FROM e GROUP BY 1 ORDER BY 1",
       "SELECT salary + 1 AS s FROM e ORDER BY s",
       "SELECT id, salary FROM e WHERE salary > 60 ORDER BY id DESC LIMIT 3",
+      "SELECT DISTINCT dept FROM e ORDER BY salary",
+      "SELECT dept, salary FROM e GROUP BY dept",
     ]);
     await db.close();
   });

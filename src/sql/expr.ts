@@ -7,14 +7,13 @@
  */
 import { SqlError } from "../errors.js";
 import { Decimal } from "./decimal.js";
+import { anyAll, caseExpr, inExpr, jsonGet, scalarSubquery } from "./expr-more.js";
 import { callFunction } from "./functions.js";
 import { arith, comparable, compareValues, like, negate, numericResultType } from "./ops.js";
 import type { Env, Plan, Scope } from "./scope.js";
 import {
   castValue,
   isNumericType,
-  jsonbText,
-  SqlJson,
   type SqlType,
   type SqlValue,
   type TypeMod,
@@ -36,6 +35,8 @@ export interface Expr {
 export interface AggSlots {
   /** The slot of a GROUP BY expression equal to `ast`, if any. */
   group(ast: unknown): number | undefined;
+  /** Whether the grouped input has that column (a reference to it outside GROUP BY is 42803). */
+  inInput(table: string | null, name: string): boolean;
   /** The slot computing aggregate call `ast`. */
   aggregate(ast: AstNode): Promise<number>;
 }
@@ -186,7 +187,18 @@ function columnRef(ast: AstNode, scope: Scope, ctx: CompileCtx): Expr {
   const name = ident(columnName(ast.column));
   if (name === "*") throw new SqlError("42601", "* is not allowed here");
   const table = ast.table === null || ast.table === undefined ? null : ident(ast.table);
-  const r = scope.resolve(table, name);
+  let r: ReturnType<Scope["resolve"]>;
+  try {
+    r = scope.resolve(table, name);
+  } catch (err) {
+    if (ctx.agg?.inInput(table, name) === true) {
+      throw new SqlError(
+        "42803",
+        `column "${name}" must appear in the GROUP BY clause or be used in an aggregate function`,
+      );
+    }
+    throw err;
+  }
   if (ctx.agg !== undefined && r.depth === 0) {
     throw new SqlError(
       "42803",
@@ -269,7 +281,8 @@ async function unary(ast: AstNode, scope: Scope, ctx: CompileCtx): Promise<Expr>
   throw new SqlError("0A000", `unsupported operator ${op}`);
 }
 
-function notValue(v: SqlValue): SqlValue {
+/** NOT in three-valued logic. */
+export function notValue(v: SqlValue): SqlValue {
   return v === null ? null : !v;
 }
 
@@ -367,7 +380,8 @@ export async function cmpExpr(op: string, l0: Expr, r0: Expr): Promise<Expr> {
   return fn("boolean", [l, r], ([a, b]) => cmpResult(op, compareValues(a as SqlValue, b as SqlValue)));
 }
 
-function cmpResult(op: string, c: number): boolean {
+/** Whether comparison result `c` satisfies operator `op`. */
+export function cmpResult(op: string, c: number): boolean {
   switch (op) {
     case "=":
       return c === 0;
@@ -399,122 +413,6 @@ async function isExpr(ast: AstNode, neg: boolean, scope: Scope, ctx: CompileCtx)
   };
 }
 
-/** x [NOT] IN (list | subquery): TRUE if some element equals x; else NULL if x or any element is NULL. */
-async function inExpr(ast: AstNode, neg: boolean, scope: Scope, ctx: CompileCtx): Promise<Expr> {
-  const x = await compileExpr(ast.left, scope, ctx);
-  const list = ast.right?.value ?? [];
-  let values: (env: Env) => AsyncIterable<SqlValue> | Iterable<SqlValue> | Promise<SqlValue[]>;
-  let xt = x;
-  if (list.length === 1 && list[0]?.ast !== undefined) {
-    const plan = await ctx.subquery(list[0].ast, scope);
-    if (plan.columns.length !== 1) throw new SqlError("42601", "subquery has too many columns");
-    xt = coerce(x, (plan.columns[0] as { type: SqlType }).type);
-    values = async function* (env) {
-      for await (const row of plan.rows(env)) yield row[0] as SqlValue;
-    };
-  } else {
-    const items = await Promise.all(list.map((a: AstNode) => compileExpr(a, scope, ctx)));
-    const t = x.type !== "unknown" ? x.type : (items.find((i: Expr) => i.type !== "unknown")?.type ?? "text");
-    xt = coerce(x, t);
-    const coerced = items.map((i: Expr) => coerce(i, t));
-    values = async (env) => Promise.all(coerced.map((i: Expr) => i.eval(env)));
-  }
-  return {
-    type: "boolean",
-    async eval(env) {
-      const v = await xt.eval(env);
-      let sawNull = false;
-      let any = false;
-      const it = await values(env);
-      for await (const e of it as AsyncIterable<SqlValue>) {
-        if (v === null) {
-          any = true;
-          break;
-        }
-        if (e === null) sawNull = true;
-        else if (compareValues(v, e) === 0) return !neg;
-      }
-      if (v === null) return any ? null : neg;
-      return sawNull ? null : neg;
-    },
-  };
-}
-
-async function anyAll(op: string, left: Expr, call: AstNode, scope: Scope, ctx: CompileCtx): Promise<Expr> {
-  const all = /^ALL$/i.test(call.name.name[0].value);
-  const arg = call.args?.value?.[0];
-  let elems: (env: Env) => Promise<SqlValue[] | null>;
-  let l = left;
-  if (arg?.ast !== undefined) {
-    const plan = await ctx.subquery(arg.ast, scope);
-    l = coerce(left, (plan.columns[0] as { type: SqlType }).type);
-    elems = async (env) => {
-      const out: SqlValue[] = [];
-      for await (const row of plan.rows(env)) out.push(row[0] as SqlValue);
-      return out;
-    };
-  } else {
-    const a = await compileExpr(arg, scope, ctx);
-    const et = a.type.endsWith("[]") ? a.type.slice(0, -2) : "unknown";
-    l = coerce(left, et);
-    elems = async (env) => (await a.eval(env)) as SqlValue[] | null;
-  }
-  return {
-    type: "boolean",
-    async eval(env) {
-      const v = await l.eval(env);
-      const xs = await elems(env);
-      if (xs === null) return null;
-      let sawNull = v === null && xs.length > 0;
-      if (v === null) return xs.length === 0 ? all : null;
-      for (const e of xs) {
-        if (e === null) {
-          sawNull = true;
-          continue;
-        }
-        const hit = cmpResult(op, compareValues(v, e));
-        if (all && !hit) return false;
-        if (!all && hit) return true;
-      }
-      return sawNull ? null : all;
-    },
-  };
-}
-
-async function caseExpr(ast: AstNode, scope: Scope, ctx: CompileCtx): Promise<Expr> {
-  const subject =
-    ast.expr === null || ast.expr === undefined ? undefined : await compileExpr(ast.expr, scope, ctx);
-  const whens: { cond: Expr; result: Expr }[] = [];
-  let otherwise: Expr | undefined;
-  for (const a of ast.args) {
-    const result = await compileExpr(a.result, scope, ctx);
-    if (a.type === "else") otherwise = result;
-    else {
-      const c = await compileExpr(a.cond, scope, ctx);
-      whens.push({
-        cond: subject === undefined ? coerce(c, "boolean") : await cmpExpr("=", subject, c),
-        result,
-      });
-    }
-  }
-  const results = [...whens.map((w) => w.result), ...(otherwise === undefined ? [] : [otherwise])];
-  const t = commonType(results.map((r) => r.type));
-  const cast = (e: Expr): Expr => coerce(e, t);
-  return {
-    type: t,
-    async eval(env) {
-      for (const w of whens) {
-        if ((await w.cond.eval(env)) === true) return castTo(await cast(w.result).eval(env), t);
-      }
-      return otherwise === undefined ? null : castTo(await cast(otherwise).eval(env), t);
-    },
-  };
-}
-
-function castTo(v: SqlValue, t: SqlType): SqlValue {
-  return v === null || t === "unknown" ? v : castValue(v, t);
-}
-
 /** The type a set of branches (CASE, COALESCE, UNION) resolves to: numeric types widen, unknown yields. */
 export function commonType(types: readonly SqlType[]): SqlType {
   let t: SqlType = "unknown";
@@ -531,39 +429,4 @@ export function commonType(types: readonly SqlType[]): SqlType {
 
 function isText(t: SqlType): boolean {
   return t === "text" || t === "character varying";
-}
-
-async function scalarSubquery(sub: AstNode, scope: Scope, ctx: CompileCtx): Promise<Expr> {
-  const plan = await ctx.subquery(sub, scope);
-  if (plan.columns.length !== 1) throw new SqlError("42601", "subquery must return only one column");
-  return {
-    type: (plan.columns[0] as { type: SqlType }).type,
-    async eval(env) {
-      let out: SqlValue = null;
-      let n = 0;
-      for await (const row of plan.rows(env)) {
-        if (++n > 1)
-          throw new SqlError("21000", "more than one row returned by a subquery used as an expression");
-        out = row[0] as SqlValue;
-      }
-      return out;
-    },
-  };
-}
-
-/** `j -> k` (jsonb) and `j ->> k` (text): an object field by name or an array element by index. */
-function jsonGet(op: string, left: Expr, right: Expr): Expr {
-  const l = coerce(left, "jsonb");
-  return fn(op === "->" ? "jsonb" : "text", [l, right], ([j, k]) => {
-    const doc = j instanceof SqlJson ? j.v : undefined;
-    let v: unknown;
-    if (typeof k === "number" && Array.isArray(doc)) v = doc[k < 0 ? doc.length + k : k];
-    else if (typeof k === "string" && doc !== null && typeof doc === "object" && !Array.isArray(doc)) {
-      v = (doc as Record<string, unknown>)[k];
-    }
-    if (v === undefined) return null;
-    if (op === "->") return new SqlJson(v);
-    if (v === null) return null;
-    return typeof v === "string" ? v : jsonbText(v);
-  });
 }

@@ -6,14 +6,15 @@
  */
 import { SqlError } from "../errors.js";
 import type { Transaction } from "../tx/transaction.js";
+import { accessPath } from "./access.js";
 import { qualifiedName, readRelation, type TableDef } from "./catalog.js";
+import { documentsView } from "./documents.js";
 import { type AstNode, type CompileCtx, coerce, columnName, compileExpr, type Expr, ident } from "./expr.js";
 import { Join, type JoinKind } from "./join.js";
-import { encodeTuple, prefixEnd, rowPrefix } from "./keys.js";
 import { numericResultType } from "./ops.js";
-import { Filter, TableScan } from "./plan-nodes.js";
+import { Filter } from "./plan-nodes.js";
 import { type Plan, Scope, type ScopeColumn } from "./scope.js";
-import { castValue, INT_TYPES, isNumericType, type SqlValue } from "./values.js";
+import { castValue, isNumericType, type SqlValue } from "./values.js";
 
 /** What planning a query needs: the transaction, parameters, CTEs in scope, the statement's time. */
 export interface QueryCtx {
@@ -28,6 +29,8 @@ export interface QueryCtx {
    * transaction: as PostgreSQL's nextval, a value taken is never given back, even if the statement fails.
    */
   nextval(key: string): Promise<number>;
+  /** Bytes put before a document view's key prefix (the server's database byte); empty in the library. */
+  keyPrefix: Uint8Array;
 }
 
 /** A compile context for expressions of a query planned under `q`. */
@@ -77,7 +80,13 @@ async function planItem(
   const cte = item.db === null || item.db === undefined ? q.ctes.get(name) : undefined;
   if (cte !== undefined) return aliased(cte, alias);
   const rel = await readRelation(q.tx, qualifiedName(item.db, item.table));
-  if (rel === undefined) throw new SqlError("42P01", `relation "${item.table}" does not exist`);
+  if (rel === undefined) {
+    if (item.db === null || item.db === undefined) {
+      const view = await documentsView(q, String(item.table), alias);
+      if (view !== undefined) return view;
+    }
+    throw new SqlError("42P01", `relation "${item.table}" does not exist`);
+  }
   if (rel.kind === "view") {
     const sub = await q.planQuery(rel.query, undefined, { ...q, ctes: new Map() });
     return aliased(sub, alias, rel.columns);
@@ -89,148 +98,6 @@ async function planItem(
     mod: c.mod,
   }));
   return accessPath(rel, alias, columns, q, outer, where);
-}
-
-/** The cheapest scan of `t` that the WHERE conjuncts `where` allow (they are still applied afterwards). */
-async function accessPath(
-  t: TableDef,
-  alias: string,
-  columns: ScopeColumn[],
-  q: QueryCtx,
-  outer: Scope | undefined,
-  where: AstNode[],
-  withKey = false,
-): Promise<Plan> {
-  const pk = t.primaryKey;
-  if (withKey) columns = [...columns, { table: "", name: "", type: "text", hidden: true }];
-  if (pk === null) return new TableScan(columns, q.tx, t, alias, undefined, withKey);
-  const ctx = compileCtx(q);
-  const eq = new Map<number, Expr>();
-  const ranges: { op: string; e: Expr }[] = [];
-  for (const c of where) {
-    const op = String(c?.operator ?? "");
-    if (c?.type !== "binary_expr" || !["=", "<", "<=", ">", ">="].includes(op)) continue;
-    for (const [colSide, valSide, flip] of [
-      [c.left, c.right, false],
-      [c.right, c.left, true],
-    ] as const) {
-      if (colSide?.type !== "column_ref") continue;
-      const tbl =
-        colSide.table === null
-          ? null
-          : ident(typeof colSide.table === "string" ? colSide.table : colSide.table.value);
-      if (tbl !== null && tbl !== alias) continue;
-      const col = t.columns.findIndex((x) => x.name === ident(columnName(colSide.column)));
-      if (col < 0 || !pk.includes(col)) continue;
-      if (
-        tbl === null &&
-        outer !== undefined &&
-        !columns.some((x) => x.name === ident(columnName(colSide.column)))
-      )
-        continue;
-      if (mentions(valSide, alias, columns)) continue;
-      let v: Expr;
-      try {
-        v = await compileExpr(valSide, new Scope([], outer), ctx); // must not depend on this table's row
-      } catch {
-        continue;
-      }
-      const ct = (t.columns[col] as { type: string }).type;
-      const typed = coerce(v, ct);
-      if (!(typed.type === ct || (isNumericType(typed.type) && isNumericType(ct)))) continue;
-      if (op === "=") eq.set(col, typed);
-      else if (pk.length === 1) ranges.push({ op: flip ? mirror(op) : op, e: typed });
-    }
-  }
-  const keyCols = pk.map((c) => t.columns[c] as { name: string; type: string });
-  if (pk.every((c) => eq.has(c))) {
-    const exprs = pk.map((c) => eq.get(c) as Expr);
-    const what = keyCols.map((c) => `${c.name} = ?`).join(" AND ");
-    return new TableScan(
-      columns,
-      q.tx,
-      t,
-      alias,
-      {
-        kind: "points",
-        what,
-        keys: async (env) => {
-          const vs: SqlValue[] = [];
-          for (const [i, e] of exprs.entries()) {
-            const v = await e.eval({ row: [], outer: env });
-            if (v === null) return [];
-            const ct = (keyCols[i] as { type: string }).type;
-            const cv = keyValue(v, ct);
-            if (cv === undefined) return [];
-            vs.push(cv);
-          }
-          return [rowPrefix(t.id) + encodeTuple(vs)];
-        },
-      },
-      withKey,
-    );
-  }
-  const kt = (keyCols[0] as { type: string }).type;
-  if (ranges.length > 0 && (INT_TYPES.has(kt) || kt === "text" || kt === "character varying")) {
-    const consts = ranges.filter((r) => r.e.constant !== undefined && r.e.constant.value !== null);
-    if (consts.length > 0) {
-      const prefix = rowPrefix(t.id);
-      const range: { gt?: string; gte?: string; lt?: string; lte?: string } = {};
-      let lo: string | undefined;
-      let hi: string | undefined;
-      for (const r of consts) {
-        const v = keyValue((r.e.constant as { value: SqlValue }).value, kt);
-        if (v === undefined) continue;
-        const k = prefix + encodeTuple([v]);
-        if (r.op === ">" || r.op === ">=") {
-          if (lo === undefined || k > lo)
-            [lo, range.gt, range.gte] = [k, r.op === ">" ? k : undefined, r.op === ">=" ? k : undefined];
-        } else if (hi === undefined || k < hi)
-          [hi, range.lt, range.lte] = [k, r.op === "<" ? k : undefined, r.op === "<=" ? k : undefined];
-      }
-      if (range.gt === undefined && range.gte === undefined) range.gte = prefix;
-      if (range.lt === undefined && range.lte === undefined) range.lt = prefixEnd(prefix);
-      // a "<=" bound on an integer key covers only that exact key: the tuple has no suffix
-      const clean = Object.fromEntries(Object.entries(range).filter(([, v]) => v !== undefined));
-      const what = consts.map((r) => `${(keyCols[0] as { name: string }).name} ${r.op} ?`).join(" AND ");
-      return new TableScan(columns, q.tx, t, alias, { kind: "range", range: clean, what }, withKey);
-    }
-  }
-  return new TableScan(columns, q.tx, t, alias, undefined, withKey);
-}
-
-/** A probe value in the key column's type, or undefined if no row can hold it (1.5 for an integer key). */
-function keyValue(v: SqlValue, ct: string): SqlValue | undefined {
-  if (INT_TYPES.has(ct)) {
-    const d = castValue(v, "numeric");
-    const i = castValue(d, "bigint");
-    if (castValue(i, "numeric")?.toString() !== castValue(d, "numeric")?.toString().replace(/\.0+$/, ""))
-      return undefined;
-    const n = i as bigint;
-    if (n < -(2n ** 63n) || n >= 2n ** 63n) return undefined;
-    return ct === "bigint" ? n : Number(n);
-  }
-  return castValue(v, ct);
-}
-
-/** Whether `ast` refers to a column of this table (qualified by `alias`, or unqualified and one of `columns`). */
-function mentions(ast: AstNode, alias: string, columns: readonly ScopeColumn[]): boolean {
-  if (ast === null || typeof ast !== "object") return false;
-  if (ast.type === "column_ref") {
-    const tbl =
-      ast.table === null ? null : ident(typeof ast.table === "string" ? ast.table : ast.table.value);
-    if (tbl === alias) return true;
-    if (tbl === null) {
-      const name = typeof ast.column === "string" ? ast.column : ast.column?.expr?.value;
-      return columns.some((c) => c.name === ident(String(name)));
-    }
-    return false;
-  }
-  return Object.values(ast).some((v) => mentions(v, alias, columns));
-}
-
-function mirror(op: string): string {
-  return op === "<" ? ">" : op === ">" ? "<" : op === "<=" ? ">=" : "<=";
 }
 
 /**

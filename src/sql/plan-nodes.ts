@@ -145,8 +145,13 @@ export function rowComparator(keys: readonly SortKey[]): (a: SqlValue[], b: SqlV
   };
 }
 
-/** Sorts all of `input` (stable). With `limit`, keeps only the first rows (a top-N sort). */
+/**
+ * Sorts all of `input` (stable). With `keep` (set by a constant LIMIT above it), holds at most 2 x keep rows
+ * at a time, cutting back to the first `keep` after each stable sort: a top-N sort in O(keep) memory.
+ */
 export class Sort implements Plan {
+  keep: number | undefined;
+
   constructor(
     private readonly input: Plan,
     private readonly keys: readonly SortKey[],
@@ -158,14 +163,20 @@ export class Sort implements Plan {
   }
 
   async *rows(outer: Env | undefined): AsyncIterable<SqlValue[]> {
-    const all: SqlValue[][] = [];
-    for await (const r of this.input.rows(outer)) all.push(r);
-    all.sort(rowComparator(this.keys));
-    yield* all;
+    let all: SqlValue[][] = [];
+    const cmp = rowComparator(this.keys);
+    const keep = this.keep;
+    for await (const r of this.input.rows(outer)) {
+      all.push(r);
+      if (keep !== undefined && all.length >= 2 * keep + 64) all = all.sort(cmp).slice(0, keep);
+    }
+    all.sort(cmp);
+    yield* keep === undefined ? all : all.slice(0, keep);
   }
 
   explain(): string[] {
-    return explainNode("Sort", [this.input], [`Sort Key: ${this.what}`]);
+    const title = this.keep === undefined ? "Sort" : `Top-N Sort (${this.keep})`;
+    return explainNode(title, [this.input], [`Sort Key: ${this.what}`]);
   }
 }
 

@@ -248,7 +248,12 @@ async function planBlock(
     out = new Distinct(out, width, on);
     return finishTail(out, ast, width, outer, q);
   }
-  if (ast.distinct?.type === "DISTINCT") out = new Distinct(out, width);
+  if (ast.distinct?.type === "DISTINCT") {
+    if (extra.length > 0) {
+      throw new SqlError("42P10", "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
+    }
+    out = new Distinct(out, width);
+  }
   if (keys.length > 0)
     out = new Sort(out, keys, keys.map((k) => `${k.index + 1}${k.desc ? " DESC" : ""}`).join(", "));
   return withTail
@@ -267,6 +272,16 @@ async function finishTail(
 ): Promise<Plan> {
   let out = plan;
   const lim = await limitExprs(ast.limit, outer, q);
+  if (
+    plan instanceof Sort &&
+    lim.limit?.constant !== undefined &&
+    (lim.offset === undefined || lim.offset.constant !== undefined)
+  ) {
+    // a top-N sort: only LIMIT + OFFSET rows can come out
+    const n = lim.limit.constant.value;
+    const o = lim.offset?.constant?.value ?? 0n;
+    if (n !== null && o !== null) plan.keep = Number(n) + Number(o);
+  }
   if (lim.limit !== undefined || lim.offset !== undefined) out = new Limit(out, lim.limit, lim.offset);
   return out.columns.length > width ? new Strip(out, width) : out;
 }
@@ -365,6 +380,13 @@ async function planAggregate(
   const calls: AggCall[] = [];
   const callKeys: string[] = [];
   const agg: AggSlots = {
+    inInput: (table, name) => {
+      try {
+        return inScope.resolve(table, name).depth === 0;
+      } catch {
+        return false;
+      }
+    },
     group: (a: AstNode) => {
       const i = keysOf.indexOf(key(a));
       if (i >= 0) return i;

@@ -15,6 +15,7 @@ import type { AstNode } from "./expr.js";
 import type { QueryCtx } from "./from.js";
 import type { Plan } from "./scope.js";
 import { planQuery } from "./select.js";
+import { timestamptzOfMs } from "./temporal.js";
 import { outputValue, SqlJson, type SqlValue } from "./values.js";
 
 const { Parser } = pkg;
@@ -30,6 +31,15 @@ export interface SqlResult {
   rows: unknown[][];
   /** Rows returned (SELECT) or affected (INSERT, UPDATE, DELETE); 0 for DDL. */
   rowCount: number;
+}
+
+/** Options of `db.sql`. */
+export interface SqlOptions {
+  /**
+   * Bytes before the key prefix a document view reads (`FROM user` reads documents `<keyPrefix>user:*`):
+   * the server passes its database byte. Default: none.
+   */
+  keyPrefix?: Uint8Array;
 }
 
 /** What `runSql` needs from the database. */
@@ -82,12 +92,6 @@ export function parseSql(text: string): AstNode[] {
   return (Array.isArray(ast) ? ast : [ast]).filter((a) => a !== null && a !== undefined);
 }
 
-/** The statement's time as timestamptz text (microseconds, as PostgreSQL's now()). */
-function nowText(ms: number): string {
-  const iso = new Date(ms).toISOString(); // 2024-01-31T10:00:00.123Z
-  return `${iso.slice(0, 10)} ${iso.slice(11, 23).replace(/\.?0+$/, "")}+00`;
-}
-
 /**
  * Runs SQL `text` with `params` ($1.. or ?). @throws SqlError (FUSEDB_SQL, `sqlState`) and nothing was
  * written; the engine's errors (TxConflictError after retries, ClosedError, ...) as they come.
@@ -96,6 +100,7 @@ export async function runSql(
   host: SqlHost,
   text: string,
   params: readonly unknown[] = [],
+  options: SqlOptions = {},
 ): Promise<SqlResult> {
   if (typeof text !== "string") throw new SqlError("42601", "SQL text must be a string");
   let explain = false;
@@ -108,7 +113,7 @@ export async function runSql(
   const statements = parseSql(body);
   if (statements.length === 0) throw new SqlError("42601", "empty query");
   const values = params.map(paramValue);
-  const now = nowText(host.nowMs());
+  const now = timestamptzOfMs(host.nowMs());
   const nextval = (key: string): Promise<number> =>
     host.transaction(async (seq) => {
       const n = ((await seq.rawGet(key)) as number | undefined) ?? 1;
@@ -118,7 +123,15 @@ export async function runSql(
   return host.transaction(async (tx) => {
     let result: SqlResult | undefined;
     for (const ast of statements) {
-      const q: QueryCtx = { tx, params: values, now, ctes: new Map(), planQuery, nextval };
+      const q: QueryCtx = {
+        tx,
+        params: values,
+        now,
+        ctes: new Map(),
+        planQuery,
+        nextval,
+        keyPrefix: options.keyPrefix ?? new Uint8Array(0),
+      };
       result = explain ? await explainStatement(ast, q) : await runStatement(ast, q, body);
     }
     return result as SqlResult;
@@ -134,7 +147,7 @@ function resultOf(
   return {
     command,
     columns: plan.columns.map((c) => ({ name: c.name, type: c.type })),
-    rows: rows.map((r) => r.map(outputValue)),
+    rows: rows.map((r) => r.map((v, i) => outputValue(v, plan.columns[i]?.type))),
     rowCount,
   };
 }

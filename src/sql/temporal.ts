@@ -24,6 +24,45 @@ export function isTemporal(t: string): boolean {
   return TEMPORAL.has(t);
 }
 
+const DAY_MS = 86_400_000;
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil; no Date, no clock). */
+export function daysFromCivil(y0: number, m: number, d: number): number {
+  const y = m <= 2 ? y0 - 1 : y0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** The date of a day count since 1970-01-01 (H. Hinnant's civil_from_days). */
+export function civilFromDays(z0: number): [number, number, number] {
+  const z = z0 + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp + (mp < 10 ? 3 : -9);
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+/** Milliseconds since the epoch as timestamptz text at microsecond precision (NOW()). */
+export function timestamptzOfMs(ms: number): string {
+  const days = Math.floor(ms / DAY_MS);
+  const rest = ms - days * DAY_MS;
+  const [y, mo, d] = civilFromDays(days);
+  const h = Math.floor(rest / 3_600_000);
+  const mi = Math.floor((rest % 3_600_000) / 60_000);
+  const s = Math.floor((rest % 60_000) / 1000);
+  const frac = rest % 1000;
+  return `${pad(y, 4)}-${pad(mo)}-${pad(d)} ${pad(h)}:${pad(mi)}:${pad(s)}${frac === 0 ? "" : fraction(pad(frac, 3))}+00`;
+}
+
 const RE =
   /^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?\s*$/i;
 const TIME_RE = /^\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?\s*$/;
@@ -61,15 +100,15 @@ export function castTemporal(text: string, to: string): string {
     const sign = z[0] === "-" ? -1 : 1;
     const digits = z.slice(1).replace(":", "");
     const offMin = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0));
-    const t = new Date(Date.UTC(y as number, (mo as number) - 1, d, h, (mi as number) - offMin, s));
-    [y, mo, d, h, mi, s] = [
-      t.getUTCFullYear(),
-      t.getUTCMonth() + 1,
-      t.getUTCDate(),
-      t.getUTCHours(),
-      t.getUTCMinutes(),
-      t.getUTCSeconds(),
-    ];
+    const minutes =
+      daysFromCivil(y as number, mo as number, d as number) * 1440 +
+      (h as number) * 60 +
+      (mi as number) -
+      offMin;
+    const day = Math.floor(minutes / 1440);
+    [y, mo, d] = civilFromDays(day);
+    h = Math.floor((minutes - day * 1440) / 60);
+    mi = (minutes - day * 1440) % 60;
   }
   const base = `${pad(y as number, 4)}-${pad(mo as number)}-${pad(d as number)} ${pad(h as number)}:${pad(mi as number)}:${pad(s as number)}${fraction(frac)}`;
   return to === "timestamp with time zone" ? `${base}+00` : base;
@@ -82,7 +121,10 @@ function timeOfTimestamp(text: string): RegExpExecArray | null {
 }
 
 function check(y: number, mo: number, d: number, h: number, mi: number, s: number, text: string): void {
-  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  const days =
+    mo >= 1 && mo <= 12
+      ? daysFromCivil(mo === 12 ? y + 1 : y, mo === 12 ? 1 : mo + 1, 1) - daysFromCivil(y, mo, 1)
+      : 0;
   if (mo < 1 || mo > 12 || d < 1 || d > days || h > 23 || mi > 59 || s > 60) {
     throw new SqlError("22008", `date/time field value out of range: "${text}"`);
   }
@@ -109,7 +151,8 @@ export function datePart(field: string, text: string): number {
     return v;
   }
   if (m === null) throw new SqlError("22007", `invalid input syntax for type timestamp: "${text}"`);
-  const ms = Date.UTC(get(1), get(2) - 1, get(3), get(4), get(5), get(6));
+  const dayNo = daysFromCivil(get(1), get(2), get(3));
+  const ms = dayNo * DAY_MS + get(4) * 3_600_000 + get(5) * 60_000 + get(6) * 1000;
   const frac = Number(`0.${m[7] ?? "0"}`);
   switch (f) {
     case "year":
@@ -125,9 +168,9 @@ export function datePart(field: string, text: string): number {
     case "second":
       return get(6) + frac;
     case "dow":
-      return new Date(ms).getUTCDay();
+      return (((dayNo + 4) % 7) + 7) % 7;
     case "doy":
-      return Math.round((ms - Date.UTC(get(1), 0, 1)) / 86_400_000) + 1;
+      return dayNo - daysFromCivil(get(1), 1, 1) + 1;
     case "quarter":
       return Math.floor((get(2) - 1) / 3) + 1;
     case "epoch":

@@ -289,14 +289,17 @@ export function jsonbText(v: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}: ${jsonbText((v as Record<string, unknown>)[k])}`).join(", ")}}`;
 }
 
-/** PostgreSQL's float8 output (shortest round-trip text; exponent from 1e15 and below 1e-4). */
-export function floatText(n: number): string {
+/**
+ * PostgreSQL's float8 output (shortest round-trip text; exponent from 1e15 and below 1e-4); with `real`,
+ * float4's (exponent from 1e6).
+ */
+export function floatText(n: number, real = false): string {
   if (Number.isNaN(n)) return "NaN";
   if (n === Number.POSITIVE_INFINITY) return "Infinity";
   if (n === Number.NEGATIVE_INFINITY) return "-Infinity";
   if (Object.is(n, -0)) return "-0";
   const a = Math.abs(n);
-  if (a !== 0 && (a >= 1e15 || a < 1e-4)) {
+  if (a !== 0 && (a >= (real ? 1e6 : 1e15) || a < 1e-4)) {
     const [m, e] = n.toExponential().split("e") as [string, string];
     const exp = Number(e);
     return `${m}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
@@ -317,10 +320,24 @@ export function typeOfValue(v: SqlValue): SqlType {
   return "unknown[]";
 }
 
-/** A result value as `db.sql` hands it out (see docs/sql.md): numeric as text, JSON unboxed. */
-export function outputValue(v: SqlValue): unknown {
+/** The shortest decimal that reads back as the same float4 (PostgreSQL's `real` output), as a number. */
+export function shortestReal(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  for (let p = 1; p <= 9; p++) {
+    const y = Number(x.toPrecision(p));
+    if (Math.fround(y) === x) return y;
+  }
+  return x;
+}
+
+/**
+ * A result value as `db.sql` hands it out (see docs/sql.md): numeric as text, JSON unboxed, `real` as the
+ * shortest decimal of its float4 (what PostgreSQL prints: 0.1, not 0.10000000149011612).
+ */
+export function outputValue(v: SqlValue, type?: SqlType): unknown {
+  if (type === "real" && typeof v === "number") return shortestReal(v);
   if (v instanceof Decimal) return v.toString();
   if (v instanceof SqlJson) return v.v;
-  if (Array.isArray(v)) return v.map(outputValue);
+  if (Array.isArray(v)) return v.map((x) => outputValue(x, type?.replace(/\[\]$/, "")));
   return v;
 }

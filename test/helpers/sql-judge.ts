@@ -36,7 +36,9 @@ export function pgText(v: unknown, type: string): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v === "boolean") return v ? "t" : "f";
   if (typeof v === "bigint") return v.toString();
-  if (typeof v === "number") return type === "real" || type === "double precision" ? floatText(v) : String(v);
+  if (typeof v === "number") {
+    return type === "real" || type === "double precision" ? floatText(v, type === "real") : String(v);
+  }
   if (v instanceof Uint8Array) return `\\x${Buffer.from(v).toString("hex")}`;
   if (Array.isArray(v)) {
     const inner = type.replace(/\[\]$/, "");

@@ -23,6 +23,7 @@ import { pubsubCommands } from "./pubsub-commands.js";
 import { serverCommands } from "./server-commands.js";
 import { setCommands } from "./set-commands.js";
 import { sortCommands } from "./sort-command.js";
+import { sqlCommands } from "./sql-command.js";
 import { stringCommands } from "./string-commands.js";
 import { swapdbCommands } from "./swapdb-command.js";
 import { transactionCommands } from "./transaction-commands.js";
@@ -53,6 +54,7 @@ export function buildCommandTable(): CommandTable {
     ...zsetBlockingCommands,
     ...fusedbCommands,
     ...indexCommands,
+    ...sqlCommands,
     ...pubsubCommands,
     ...transactionCommands,
   ]);
