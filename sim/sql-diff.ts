@@ -9,7 +9,13 @@
 import { nodeCount, render, shrinkSteps } from "./sql-ast.js";
 import type { SqlFeatures } from "./sql-features.js";
 import { type GenStatement, SqlGen } from "./sql-gen.js";
-import { compareOutcomes, type SqlOutcome, type SqlTarget, type Verdict } from "./sql-targets.js";
+import {
+  compareOutcomes,
+  mergesEqualValues,
+  type SqlOutcome,
+  type SqlTarget,
+  type Verdict,
+} from "./sql-targets.js";
 
 /** A replayable statement: its text and whether its rows compare in order. */
 export interface ReplayStatement {
@@ -85,7 +91,7 @@ export async function runSqlCase(o: SqlCaseOptions): Promise<CaseReport> {
     if (!pg.ok) report.postgresErrors.set(pg.sqlState, (report.postgresErrors.get(pg.sqlState) ?? 0) + 1);
     if (o.fusedb === undefined) continue;
     const fz = await o.fusedb.exec(sql);
-    const verdict = compareOutcomes(pg, fz, s.ordered);
+    const verdict = compareOutcomes(pg, fz, s.ordered, mergesEqualValues(sql));
     if (verdict.kind === "match") continue;
     if (verdict.kind === "unsupported") {
       report.unsupportedCount++;
@@ -124,7 +130,7 @@ export async function replay(
     if (s === undefined) break;
     const pg: SqlOutcome = await postgres.exec(s.sql);
     const fz: SqlOutcome = await fusedb.exec(s.sql);
-    last = compareOutcomes(pg, fz, s.ordered);
+    last = compareOutcomes(pg, fz, s.ordered, mergesEqualValues(s.sql));
     if (i === statements.length - 1 || last.kind === "match") continue;
     // An earlier query fusedb does not support changes no state; anything else is a different divergence.
     if (last.kind !== "unsupported" || !/^\s*SELECT/i.test(s.sql)) return undefined;

@@ -180,6 +180,22 @@ export function canonicalRow(row: readonly unknown[]): string {
   return `(${row.map(canonicalValue).join(", ")})`;
 }
 
+/**
+ * True if a query merges equal values whose text may differ: DISTINCT, GROUP BY and set operations keep one
+ * representative of NUMERICs that are equal but differ in scale (1 and 1.00), and which one is PostgreSQL's
+ * plan's choice. Such results compare NUMERIC text without trailing fractional zeros.
+ */
+export function mergesEqualValues(sql: string): boolean {
+  return /\b(DISTINCT|GROUP BY|UNION|INTERSECT|EXCEPT)\b/.test(sql);
+}
+
+/** A row's canonical text with numeric-looking strings stripped of trailing fractional zeros. */
+function scaleFreeRow(row: readonly unknown[]): string {
+  return canonicalRow(
+    row.map((v) => (typeof v === "string" && /^-?\d+\.\d+$/.test(v) ? v.replace(/\.?0+$/, "") : v)),
+  );
+}
+
 /** How one statement's two outcomes relate. `unsupported`: PostgreSQL ran it, fusedb refused it as not
  * supported (SQLSTATE class 0A) or did not parse it (42601): a missing feature, not a wrong answer. */
 export type VerdictKind =
@@ -221,8 +237,14 @@ function isConstraintState(state: string): boolean {
   return state.startsWith("23") || state === "21000";
 }
 
-/** Compares PostgreSQL's outcome `pg` with fusedb's `fz`; `ordered` compares row order too. */
-export function compareOutcomes(pg: SqlOutcome, fz: SqlOutcome, ordered: boolean): Verdict {
+/** Compares PostgreSQL's outcome `pg` with fusedb's `fz`; `ordered` compares row order too; `scaleFree` compares
+ * NUMERIC text without trailing fractional zeros (see {@link mergesEqualValues}). */
+export function compareOutcomes(
+  pg: SqlOutcome,
+  fz: SqlOutcome,
+  ordered: boolean,
+  scaleFree = false,
+): Verdict {
   if (!pg.ok && !fz.ok) {
     if (pg.sqlState.slice(0, 2) === fz.sqlState.slice(0, 2)) return { kind: "match", detail: "" };
     // A statement that breaks two constraints may report either, depending on the order rows are processed in.
@@ -263,8 +285,8 @@ export function compareOutcomes(pg: SqlOutcome, fz: SqlOutcome, ordered: boolean
       detail: `columns: postgresql [${pg.columns.join(", ")}], fusedb [${fz.columns.join(", ")}]`,
     };
   }
-  const a = pg.rows.map(canonicalRow);
-  const b = fz.rows.map(canonicalRow);
+  const a = pg.rows.map(scaleFree ? scaleFreeRow : canonicalRow);
+  const b = fz.rows.map(scaleFree ? scaleFreeRow : canonicalRow);
   if (ordered) {
     const i = a.findIndex((r, k) => r !== b[k]);
     if (i === -1 && a.length === b.length) return { kind: "match", detail: "" };
