@@ -109,11 +109,6 @@ export function formatSqlFeatures(features: SqlFeatures): string {
 export const SQL_FEATURES_SUPPORTED: SqlFeatures = new Set<SqlFeature>(
   SQL_FEATURES.filter(
     (f) =>
-      // Open wrong answers (corpus/sql-*.json with status "open"): HAVING without GROUP BY, ROUND's overloads,
-      // CAST(double AS INTEGER) rounding half away from zero instead of to even.
-      f !== "havingAlone" &&
-      f !== "mathFunctions" &&
-      f !== "cast" &&
       // node-sql-parser does not parse DELETE … USING, so every case would stop at the first one.
       f !== "updateFrom",
   ),

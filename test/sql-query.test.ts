@@ -2,7 +2,8 @@
  * `db.sql` queries beyond one table, judged by PostgreSQL (PGlite) as in test/sql-basic.test.ts: joins of
  * every kind (hash and nested loop), scalar/IN/EXISTS/ANY subqueries (correlated too), FROM subqueries,
  * UNION/INTERSECT/EXCEPT with and without ALL, CTEs and WITH RECURSIVE (UNION over a cyclic graph
- * terminates), CASE and the scalar functions. Invariant: the same rows (as multisets, or in order under
+ * terminates), CASE and the scalar functions, ROUND's overloads, double-to-integer casts (ties to even) and
+ * HAVING without GROUP BY. Invariant: the same rows (as multisets, or in order under
  * ORDER BY), column names and errors (SQLSTATE) as PostgreSQL.
  */
 import type { PGlite } from "@electric-sql/pglite";
@@ -115,6 +116,48 @@ describe("SQL casts and literals, judged by PostgreSQL", () => {
       "SELECT 'x'::integer",
       "SELECT CAST(40000 AS SMALLINT)",
       "SELECT DATE '2024-03-05', TIMESTAMP '2024-01-01 10:00:00.5'",
+    ]);
+  });
+});
+
+describe("SQL rounding and HAVING alone, judged by PostgreSQL", () => {
+  it("ROUND/TRUNC/CEIL/FLOOR overloads: NUMERIC ties away from zero, other numbers as double, ties to even", async () => {
+    await script([
+      "CREATE TABLE rnd (id INT PRIMARY KEY, d DOUBLE PRECISION, i INT, b BIGINT, n NUMERIC(6,2))",
+      "INSERT INTO rnd VALUES (1, -2.5, -3, 7, -2.50), (2, 3.5, 5, 9223372036854775807, 2.5), (3, 0.5, NULL, -3, -0.4), (4, -0.4, 2, 1, 0.5)",
+      "SELECT id, round(d) AS a, round(i) AS b, round(b) AS c, round(n) AS e, round(n, 1) AS f, round(i, 1) AS g FROM rnd",
+      "SELECT id, trunc(d) AS a, trunc(i) AS b, ceil(i) AS c, floor(d) AS e, ceil(n) AS f FROM rnd",
+      "SELECT round(-3) AS a, round(2.5) AS b, round(-2.5) AS c, round('2.5') AS e, ceil(3) AS f, round(-0.5::float8) AS g",
+      "SELECT i, round(SUM(i)) AS a, round(SUM(b)) AS b, round(AVG(i)) AS c FROM rnd GROUP BY i",
+      "SELECT round(d, 1) FROM rnd",
+      "SELECT round('x'::text) AS a",
+    ]);
+  });
+
+  it("casts of doubles to integer types round ties to even, then check the range", async () => {
+    await script([
+      "CREATE TABLE dbl (id INT PRIMARY KEY, d DOUBLE PRECISION)",
+      "INSERT INTO dbl VALUES (1, -2.5), (2, 2.5), (3, 3.5), (4, -0.5)",
+      "SELECT id, CAST(d AS INTEGER) AS a, CAST(d AS SMALLINT) AS b, CAST(d AS BIGINT) AS c, CAST(CAST(d AS REAL) AS INTEGER) AS e FROM dbl",
+      "INSERT INTO emp (id, dept_id) VALUES (90, 2.5::float8) RETURNING dept_id",
+      "DELETE FROM emp WHERE id = 90",
+      "SELECT CAST(2147483647.5::float8 AS INTEGER) AS a",
+      "SELECT CAST((-2147483648.5)::float8 AS INTEGER) AS a",
+      "SELECT CAST(32767.5::float8 AS SMALLINT) AS a",
+      "SELECT CAST(9223372036854775807::float8 AS BIGINT) AS a",
+      "SELECT CAST('NaN'::float8 AS INTEGER) AS a",
+    ]);
+  });
+
+  it("a HAVING without GROUP BY makes the whole input one group", async () => {
+    await script([
+      "CREATE TABLE nothing (id INT PRIMARY KEY, v INT)",
+      "SELECT 8 AS r0 FROM nothing HAVING TRUE",
+      "SELECT 8 AS r0 FROM nothing HAVING FALSE",
+      "SELECT 8 AS r0 FROM emp HAVING TRUE",
+      "WITH w AS (SELECT id FROM nothing) SELECT TRUE AS r0 FROM w HAVING TRUE",
+      "SELECT name FROM emp HAVING TRUE",
+      "SELECT COUNT(*) AS c FROM nothing HAVING COUNT(*) = 0",
     ]);
   });
 });

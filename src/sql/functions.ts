@@ -14,6 +14,7 @@ import {
   castValue,
   FLOAT_TYPES,
   INT_TYPES,
+  rint,
   type SqlType,
   type SqlValue,
   textOf,
@@ -97,8 +98,9 @@ export async function callFunction(
     case "trunc": {
       arity(1, 2);
       const digits = args[1] === undefined ? undefined : coerce(args[1], "integer");
-      const t = FLOAT_TYPES.has(a0.type) && digits === undefined ? "double precision" : "numeric";
-      const ins = digits === undefined ? [coerce(a0, "numeric")] : [coerce(a0, "numeric"), digits];
+      const t = roundType(name, a0.type, digits !== undefined);
+      const ins = [t === "numeric" ? coerce(a0, "numeric") : coerce(a0, "double precision")];
+      if (digits !== undefined) ins.push(digits);
       return fn(t, ins, ([v, d]) =>
         roundValue(v as SqlValue, d === undefined ? 0 : Number(d), t, name === "trunc"),
       );
@@ -108,14 +110,12 @@ export async function callFunction(
     case "floor": {
       arity(1);
       const up = name !== "floor";
-      const t = FLOAT_TYPES.has(a0.type)
-        ? "double precision"
-        : INT_TYPES.has(a0.type)
-          ? "numeric"
-          : "numeric";
-      return fn(t, [coerce(a0, "numeric")], ([v]) =>
-        typeof v === "number" ? (up ? Math.ceil(v) : Math.floor(v)) : toDecimal(v as SqlValue).floorCeil(up),
-      );
+      const t = roundType(name, a0.type, false);
+      return fn(t, [coerce(a0, t)], ([v]) => {
+        if (t === "numeric") return toDecimal(v as SqlValue).floorCeil(up);
+        const x = Number(castValue(v as SqlValue, "double precision"));
+        return up ? Math.ceil(x) : Math.floor(x);
+      });
     }
     case "mod":
       arity(2);
@@ -215,10 +215,27 @@ function abs(v: SqlValue): SqlValue {
   return d.sign() < 0 ? d.neg() : d;
 }
 
+/**
+ * The overload PostgreSQL resolves for `round`/`trunc`/`ceil`/`floor` over an argument of type `t`: NUMERIC
+ * stays `numeric`; every other numeric type (and an untyped literal) takes the `double precision` overload,
+ * double precision being the preferred type of the numeric category (so `round(3)` and `round(SUM(int))` are
+ * doubles, `round(SUM(bigint))` is numeric). With a digits argument only `round(numeric, integer)` exists.
+ * @throws SqlError 42883 when no overload takes the argument.
+ */
+function roundType(name: string, t: SqlType, withDigits: boolean): SqlType {
+  const numeric = t === "numeric" || t === "unknown" || INT_TYPES.has(t);
+  if (withDigits) {
+    if (numeric) return "numeric";
+  } else if (t === "numeric") return "numeric";
+  else if (numeric || FLOAT_TYPES.has(t)) return "double precision";
+  const sig = withDigits ? `${t}, integer` : t;
+  throw new SqlError("42883", `function ${name}(${sig}) does not exist`);
+}
+
 function roundValue(v: SqlValue, digits: number, t: SqlType, truncate: boolean): SqlValue {
   if (t === "double precision") {
     const x = Number(castValue(v, "double precision"));
-    return truncate ? Math.trunc(x) : Math.sign(x) * Math.round(Math.abs(x));
+    return truncate ? Math.trunc(x) : rint(x);
   }
   const d = toDecimal(v);
   if (!truncate) return d.round(digits);

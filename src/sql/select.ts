@@ -158,7 +158,8 @@ async function planBlock(
   const grouped =
     (ast.groupby?.columns?.length ?? 0) > 0 ||
     items.some((i) => hasAggregate(i.expr)) ||
-    hasAggregate(ast.having) ||
+    // a HAVING alone groups too: the whole input is one group (one row, or none when HAVING is false)
+    (ast.having !== null && ast.having !== undefined) ||
     (ast.orderby ?? []).some((o: AstNode) => hasAggregate(o.expr));
   let agg: AggSlots | undefined;
   let scope = new Scope(plan.columns, outer);

@@ -112,9 +112,14 @@ export function intValue(n: number | bigint, t: SqlType): number | bigint {
   return v;
 }
 
-/** Rounds half away from zero (PostgreSQL's float-to-int and numeric rounding; `Math.round` rounds up). */
-function roundHalfAway(x: number): number {
-  return Math.sign(x) * Math.round(Math.abs(x));
+/**
+ * Rounds to the nearest integer, ties to even, as C's `rint` does in PostgreSQL's round(double precision) and
+ * its float-to-integer casts (`-2.5` → `-2`; NUMERIC rounds ties away from zero instead, see Decimal.round).
+ * Keeps the sign of zero; infinities and NaN pass through. (`Math.round` sends ties towards +infinity.)
+ */
+export function rint(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** The numeric value of `v` as a Decimal. */
@@ -210,7 +215,7 @@ function fitNumeric(d: Decimal, mod: TypeMod): Decimal {
 function toInteger(v: SqlValue, to: SqlType): number | bigint {
   if (typeof v === "number") {
     if (!Number.isFinite(v)) throw new SqlError("22003", `${to} out of range`);
-    return roundHalfAway(v);
+    return rint(v);
   }
   if (typeof v === "bigint") return v;
   if (v instanceof Decimal) return v.round(0).units;
