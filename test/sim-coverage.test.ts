@@ -60,7 +60,7 @@ describe("fault campaign coverage", () => {
     expect(failures).toEqual([]);
     expect(missing, `required marks never hit over seeds ${PREFIX}-0..${SEEDS - 1}`).toEqual([]);
     expect(rare, `fault sequences reached in fewer than ${SEQUENCE_SEEDS_MIN} seeds`).toEqual([]);
-  });
+  }, 300_000); // ~60-90 s on an idle 2-core machine (more since campaigns draw the sorted-set stores); only a bound against a hang
 
   it("catches an engine that ignores a failed fsync (the pages it dropped are lost at the next crash)", async () => {
     let caughtAt = -1;

@@ -67,7 +67,7 @@ describe("sensitivity: every broken variant is caught", () => {
           `(${f?.event}); ${f?.outcome}`,
       );
       expect(ex.verdict, `${name} escaped exhaustive mode`).toBe("fail");
-    });
+    }, 300_000); // exhaustive mode explores thousands of states; the bound is only against a hang
   }
 
   it("forget-clock-floor (recovery ignores the durable clock floor) is caught by campaigns stepping the clock back", async () => {
