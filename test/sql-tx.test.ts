@@ -64,4 +64,30 @@ describe("SQL statements are transactions", () => {
     expect((await db.sql("SELECT count(*) FROM u")).rows).toEqual([[1n]]);
     await db.close();
   });
+
+  it("concurrent statements keep foreign keys and the schema: no orphan, no row of a dropped layout", async () => {
+    const db = await openMem(new TestDisk());
+    await db.sql("CREATE TABLE p (id INT PRIMARY KEY)");
+    await db.sql("CREATE TABLE c (id INT PRIMARY KEY, pid INT REFERENCES p(id))");
+    for (let i = 0; i < 20; i++) {
+      await db.sql("INSERT INTO p VALUES ($1)", [i]);
+      // The insert probes parent i while the delete scans p's children: one must see the other.
+      await Promise.allSettled([
+        db.sql("INSERT INTO c VALUES ($1, $2)", [i, i]),
+        db.sql("DELETE FROM p WHERE id = $1", [i]),
+      ]);
+    }
+    const orphans = await db.sql("SELECT count(*) FROM c WHERE pid NOT IN (SELECT id FROM p)");
+    expect(orphans.rows).toEqual([[0n]]);
+    await db.sql("CREATE TABLE w (id INT PRIMARY KEY, a INT, b INT)");
+    await Promise.allSettled([
+      db.sql("INSERT INTO w VALUES (1, 10, 20)"),
+      db.sql("ALTER TABLE w DROP COLUMN a"),
+      db.sql("INSERT INTO w VALUES (2, 11, 21)"),
+    ]);
+    // Whatever committed, every row reads in the final layout: b is never a value of a.
+    const rows = (await db.sql("SELECT * FROM w ORDER BY id")).rows;
+    for (const r of rows) expect([20, 21]).toContain(r[r.length - 1]);
+    await db.close();
+  });
 });

@@ -466,14 +466,15 @@ export class Transaction extends TxTypes {
 
   /**
    * @internal The SQL layer's reads of the engine's own keys (src/sql/, docs/sql.md): the JSON entry at
-   * internal key `k` (0x00 0x00 ...), this transaction's write over the snapshot's; read keys are checked at
-   * commit under 'serializable' as for {@link get}.
+   * internal key `k` (0x00 0x00 ...), this transaction's write over the snapshot's. The key is checked at
+   * commit under EVERY isolation, as a write's read: a SQL statement's writes depend on what it read (the
+   * catalog, a foreign key's parent row, a unique entry), so a concurrent change to it is a conflict.
    * @throws AssertionError for a key outside the internal range; as {@link get}.
    */
   async rawGet(k: KeyString): Promise<Json | undefined> {
     assert(isInternalKey(k), "rawGet reads internal keys only");
     this.assertOpen();
-    this.readSet.readKeys.add(k);
+    this.readSet.writeReads.add(k);
     const own = this.state.work.ownWrites();
     const e = own.has(k) ? own.get(k) : await this.base(k);
     return e === undefined || e.value === undefined ? undefined : (e.value as Json);
@@ -481,8 +482,9 @@ export class Transaction extends TxTypes {
 
   /**
    * @internal Up to `limit` live JSON entries of an internal key range, in key order (descending with
-   * `reverse`), this transaction's writes over the snapshot's. Not recorded as a read range: the SQL layer
-   * reads the catalog entries it depends on with {@link rawGet}.
+   * `reverse`), this transaction's writes over the snapshot's. The range covered (to the last key returned
+   * when `limit` cut it) is checked at commit under every isolation, as {@link rawGet}'s keys: an insert into
+   * a scanned range by a concurrent committer (a child row of a parent being deleted) is a conflict.
    */
   async rawScan(range: KeyRange, limit: number, reverse = false): Promise<[KeyString, Json][]> {
     this.assertOpen();
@@ -491,6 +493,11 @@ export class Transaction extends TxTypes {
       if (inRange(k, range)) mine.push([k, e.value === undefined ? ABSENT : e]);
     const found = await this.reads.rawScan(range, limit + mine.length, reverse);
     const merged = mergePending(found, mine, { gte: "", lt: "", limit, reverse });
+    const last = merged[merged.length - 1];
+    const ranges = this.readSet.rawRanges;
+    if (merged.length < limit || last === undefined) ranges.push(range);
+    else if (reverse) ranges.push({ ...range, gt: undefined, gte: last[0] });
+    else ranges.push({ ...range, lt: undefined, lte: last[0] });
     return merged.map(([k, e]) => [k, e.value as Json]);
   }
 

@@ -37,6 +37,11 @@ export interface TxReadSet {
   readonly writeRanges: KeyRange[];
   /** Index entry ranges queried (internal keys; checked under 'serializable'). */
   readonly indexRanges: KeyRange[];
+  /**
+   * Internal-key ranges the SQL layer scanned (its rows, catalog and constraint entries; checked under every
+   * isolation: a statement's writes depend on what it scanned, e.g. a foreign key's child rows).
+   */
+  readonly rawRanges: KeyRange[];
 }
 
 /** An empty read set. */
@@ -48,6 +53,7 @@ export function emptyReadSet(): TxReadSet {
     ranges: [],
     writeRanges: [],
     indexRanges: [],
+    rawRanges: [],
   };
 }
 
@@ -64,7 +70,7 @@ export function firstConflict(
   writeKeys: ReadonlySet<KeyString>,
   serializable: boolean,
 ): KeyString | undefined {
-  const { readKeys, writeReads, ranges, writeRanges, indexRanges } = readSet;
+  const { readKeys, writeReads, ranges, writeRanges, indexRanges, rawRanges } = readSet;
   let clash: KeyString | undefined;
   pipeline.someWriteAfter(pinLsn, (k) => {
     const internal = isInternalKey(k);
@@ -72,6 +78,7 @@ export function firstConflict(
       writeKeys.has(k) ||
       writeReads.has(k) ||
       (!internal && writeRanges.some((r) => inRange(k, r))) ||
+      (internal && rawRanges.some((r) => inRange(k, r))) ||
       (serializable &&
         (readKeys.has(k) ||
           (!internal && ranges.some((r) => inRange(k, r))) ||

@@ -62,7 +62,9 @@ export const blockCommands: CommandSpec[] = [
     ...G,
     name: "begin",
     arity: -1,
-    flags: [...FLAGS],
+    // Not allow_busy (nor COMMIT): a snapshot or a commit taken while a Lua script runs would land between
+    // the script's slices and break its atomicity; they answer -BUSY like every write.
+    flags: ["noscript", "loading", "stale", "fast", "no_multi"],
     summary:
       "Starts a transaction on this connection (MemFlux): later commands run inside it until COMMIT or ROLLBACK.",
     handler: (ctx, args) => {
@@ -74,7 +76,7 @@ export const blockCommands: CommandSpec[] = [
     ...G,
     name: "commit",
     arity: 1,
-    flags: ["noscript", "loading", "stale", "no_multi", "allow_busy"],
+    flags: ["noscript", "loading", "stale", "no_multi"],
     summary: "Commits the transaction as one atomic, durable write; a conflict aborts it.",
     complexity: "O(N) where N is the number of writes of the transaction.",
     handler: async (ctx) => {
