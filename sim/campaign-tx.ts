@@ -4,7 +4,7 @@
  * kinds call {@link txCalls}.
  *
  * A transaction's commit is one call of the commit order, registered with the oracle right before the
- * engine prepares it (the attempt's `commit` is wrapped: nothing runs between registration and the
+ * engine prepares it (the attempt's `commitRecord` is wrapped: nothing runs between registration and the
  * engine's prepare queue). Its fate is decided inside the prepare step: a conflict (or a unique index's
  * refusal) is seen there by the {@link PrepareProbe}, synchronously, and the call is retracted before any
  * later call is prepared, so the model never resolves a later call on a commit that did not happen.
@@ -132,9 +132,9 @@ export const txCalls = {
           const muts: ModelMutation[] = [];
           const savepoints: { name: string; len: number }[] = [];
           for (const op of step.ops) await runTxOp(c, t, tx, a, op, muts, savepoints);
-          const inner = tx as unknown as { commit: () => Promise<number | undefined> };
-          const commit = inner.commit.bind(tx);
-          inner.commit = () => {
+          const inner = tx as unknown as { commitRecord: () => Promise<number | undefined> };
+          const commit = inner.commitRecord.bind(tx);
+          inner.commitRecord = () => {
             if (t.oracle.stale(a)) {
               // The handle outlived a crash (its disk is gone): its commit never lands; nothing to judge.
               mark("txsim.stale-attempt");

@@ -41,7 +41,9 @@ async function transpileSources(out: string): Promise<void> {
   const loader = (await import(TS_LOADER)) as {
     load(url: string, context: object, next: () => never): Promise<{ source: string }>;
   };
-  const files = (await readdir(join(ROOT, "src"), { recursive: true })).filter((f) => f.endsWith(".ts"));
+  const files = (await readdir(join(ROOT, "src"), { recursive: true })).filter(
+    (f) => f.endsWith(".ts") && !f.endsWith(".d.ts"), // declarations only (src/server/scripting/fengari.d.ts)
+  );
   for (const file of files) {
     const from = join(ROOT, "src", file);
     const { source } = await loader.load(pathToFileURL(from).href, {}, () => {

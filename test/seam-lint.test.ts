@@ -18,7 +18,8 @@ const FORBIDDEN: [string, RegExp][] = [
   ["Math.random", /\bMath\s*\.\s*random\b/],
   [
     "crypto randomness",
-    /\b(randomBytes|randomUUID|getRandomValues|randomInt|randomFill)\b|from\s+["'](node:)?crypto["']/,
+    // A hash (createHash: SCRIPT LOAD's SHA1 digests) is a pure function; any other import of crypto is not.
+    /\b(randomBytes|randomUUID|getRandomValues|randomInt|randomFill)\b|import\s+(?!\{\s*createHash\s*\}\s*from)[^;]*from\s+["'](node:)?crypto["']/,
   ],
   ["GC-dependent objects", /\b(WeakRef|FinalizationRegistry)\b/],
   ["threads", /from\s+["'](node:)?worker_threads["']|require\(\s*["'](node:)?worker_threads/],
