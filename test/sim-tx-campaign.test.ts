@@ -26,7 +26,8 @@ const SEEDS = 40;
  * read changed (the report's list of moved keys is empty). Only that exact report is tolerated for these.
  */
 const KNOWN_HARNESS_OPEN = new Set(["txci-24"]);
-const HARNESS_SIGNATURE = /committed at \d+ \(serializable\), but no snapshot in \[\d+, \d+\] fitting its reads saw [^:]* unchanged up to it \(not serializable\): +\(replay/;
+const HARNESS_SIGNATURE =
+  /committed at \d+ \(serializable\), but no snapshot in \[\d+, \d+\] fitting its reads saw [^:]* unchanged up to it \(not serializable\): +\(replay/;
 
 /** Worker threads: the CI machine's cores. */
 const SHARDS = 2;
