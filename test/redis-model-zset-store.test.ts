@@ -123,4 +123,29 @@ describe("ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE (redis.io/commands/zunionstore,
     expect(zstore(ks, "inter", "out", ["zset1", "missing"], {}, 0)).toBe(0);
     expect(keys.exists(ks, ["out"], 0)).toBe(0);
   });
+
+  it("ZINTER cuts only the first input's NaN; inputs go smallest first (Redis 7.0.15 t_zset.c)", () => {
+    // Real redis-server 7.0.15 (seed 1905602712 of test/redis-model-differential.test.ts):
+    // ZINTER 3 k k k WEIGHTS 2 0 -1 on { a: +inf, d: 1 }: a = 2·inf, then + 0·inf (NaN: the sum becomes 0),
+    // then + -inf = -inf. Cutting every product's NaN to 0 (the old model) gave 0.
+    const ks = zsetOf(
+      [
+        [Number.POSITIVE_INFINITY, "a"],
+        [1, "d"],
+      ],
+      "k",
+    );
+    expect(zcombine(ks, "inter", ["k", "k", "k"], { weights: [2, 0, -1] }, 0)).toEqual([
+      ["a", Number.NEGATIVE_INFINITY],
+      ["d", 1],
+    ]);
+    // Union: every product's NaN is cut, so a = inf + 0 + -inf = NaN -> 0.
+    expect(zcombine(ks, "union", ["k", "k", "k"], { weights: [2, 0, -1] }, 0)).toEqual([
+      ["a", 0],
+      ["d", 1],
+    ]);
+    // Smallest input first: { a: inf } (1 member) is folded before k (2 members) whatever the key order.
+    const ks2 = zsetOf([[Number.POSITIVE_INFINITY, "a"]], "small", ks);
+    expect(zcombine(ks2, "inter", ["k", "small"], { weights: [0, 1] }, 0)).toEqual([["a", 0]]);
+  });
 });

@@ -63,16 +63,39 @@ export function zcombine(
     for (const [m, s] of first) if (rest.every((r) => !r.has(m))) out.set(m, s);
     return zsorted(out);
   }
-  inputs.forEach((scores, i) => {
-    const weight = opts.weights?.[i] ?? 1;
+  // Redis 7.0.15 (t_zset.c zunionInterDiffGenericCommand) first orders the inputs from the smallest to the
+  // largest (glibc's qsort: a merge sort, so equal sizes keep their order); the order decides which of 0
+  // and -0 a MIN/MAX keeps and where a NaN is cut to 0.
+  const order = inputs.map((scores, i) => ({ scores, weight: opts.weights?.[i] ?? 1 }));
+  order.sort((a, b) => a.scores.size - b.scores.size);
+  if (op === "inter") {
+    // Only the first input's weighted score has its NaN (0 × ±inf) cut to 0; a later input's product goes
+    // to the aggregate as it is (a NaN sum becomes 0 there, MIN/MAX keep the score so far).
+    const [head, ...others] = order;
+    for (const [m, s] of head?.scores ?? []) {
+      let score = (head?.weight ?? 1) * s;
+      if (Number.isNaN(score)) score = 0;
+      let inAll = true;
+      for (const o of others) {
+        const v = o.scores.get(m);
+        if (v === undefined) {
+          inAll = false;
+          break;
+        }
+        score = aggregate(how, score, v * o.weight);
+      }
+      if (inAll) out.set(m, score);
+    }
+    return zsorted(out);
+  }
+  for (const { scores, weight } of order) {
     for (const [m, s] of scores) {
-      if (op === "inter" && !inputs.every((r) => r.has(m))) continue;
       let weighted = weight * s;
       if (Number.isNaN(weighted)) weighted = 0;
       const prior = out.get(m);
       out.set(m, prior === undefined ? weighted : aggregate(how, prior, weighted));
     }
-  });
+  }
   return zsorted(out);
 }
 

@@ -98,28 +98,37 @@ export function zcombine(tx: Txn, op: SetOp, keys: readonly KeyString[], opts: C
     return sorted(out);
   }
   const how = opts.aggregate ?? "sum";
-  const fold = (m: string, i: number, s: number) => {
-    let weighted = (weights?.[i] ?? 1) * s;
-    if (Number.isNaN(weighted)) weighted = 0;
-    const prior = out.get(m);
-    out.set(m, prior === undefined ? weighted : aggregate(how, prior, weighted));
-  };
+  // As Redis 7.0.15 (t_zset.c): inputs ordered from the smallest to the largest (glibc's qsort is a merge
+  // sort: equal sizes keep their order). The order decides which of 0 and -0 MIN/MAX keeps and where a NaN
+  // (0 x +-inf) is cut to 0: every weighted score of a union, only the first input's of an intersection
+  // (a later product goes to the aggregate as it is: a NaN sum becomes 0, MIN/MAX keep the score so far).
+  const order = inputs.map((input, i) => ({ input, weight: weights?.[i] ?? 1 }));
+  order.sort((a, b) => a.input.size - b.input.size);
   if (op === "union") {
-    inputs.forEach((input, i) => {
-      for (const [m, s] of input.entries()) fold(m, i, s);
-    });
+    for (const { input, weight } of order) {
+      for (const [m, s] of input.entries()) {
+        let weighted = weight * s;
+        if (Number.isNaN(weighted)) weighted = 0;
+        const prior = out.get(m);
+        out.set(m, prior === undefined ? weighted : aggregate(how, prior, weighted));
+      }
+    }
     return sorted(out);
   }
-  const smallest = inputs.reduce((a, b) => (b.size < a.size ? b : a));
-  for (const [m] of smallest.entries()) {
-    const scores: number[] = [];
-    for (const input of inputs) {
-      const s = input.score(m);
-      if (s === undefined) break;
-      scores.push(s);
+  const [head, ...others] = order as [(typeof order)[0], ...typeof order];
+  for (const [m, s] of head.input.entries()) {
+    let score = head.weight * s;
+    if (Number.isNaN(score)) score = 0;
+    let inAll = true;
+    for (const { input, weight } of others) {
+      const v = input.score(m);
+      if (v === undefined) {
+        inAll = false;
+        break;
+      }
+      score = aggregate(how, score, v * weight);
     }
-    if (scores.length < inputs.length) continue;
-    for (let i = 0; i < scores.length; i++) fold(m, i, scores[i] as number);
+    if (inAll) out.set(m, score);
   }
   return sorted(out);
 }
