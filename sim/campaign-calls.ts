@@ -205,7 +205,8 @@ function read<T>(c: CallContext, what: string, answer: Promise<T>, answered: (a:
   return called(true, answer, answered, (err) => c.verdicts.readFailed(err, what, c.disk()));
 }
 
-function called<T>(
+/** An issued call: its promise, judged by `answered` and `failed` (`reads`: it is a read). */
+export function called<T>(
   reads: boolean,
   answer: Promise<T>,
   answered: (a: T) => void,

@@ -14,7 +14,7 @@ import { IndexError, TxConflictError } from "../src/errors.js";
 import type { Snapshot } from "../src/tx/snapshot.js";
 import type { Transaction } from "../src/tx/transaction.js";
 import { mark } from "../src/util/coverage.js";
-import type { CallContext, IssuedCall } from "./campaign-calls.js";
+import { type CallContext, called, type IssuedCall } from "./campaign-calls.js";
 import { errorCode } from "./disk/sim-error.js";
 import { checkQuery, duplicateAfter, uniqueRefusalExplained } from "./index-check.js";
 import type { ModelMutation } from "./model.js";
@@ -85,25 +85,6 @@ type TxStep<K extends TxWorkloadStep["kind"]> = Extract<TxWorkloadStep, { kind: 
 /** The snapshot's clock time of a transaction attempt or snapshot (engine internals). */
 function atMsOf(handle: Transaction | Snapshot): number {
   return (handle as unknown as { reads: { atMs: number } }).reads.atMs;
-}
-
-/** A call of this module: its promise, judged by `answered` and `failed`. */
-function issued<T>(answer: Promise<T>, answered: (a: T) => void, failed: (err: unknown) => void): IssuedCall {
-  return {
-    read: true,
-    settle: (done) => {
-      answer.then(
-        (a) => {
-          answered(a);
-          done();
-        },
-        (err: unknown) => {
-          failed(err);
-          done();
-        },
-      );
-    },
-  };
 }
 
 /** Calls the engine's `fn` now, turning a synchronous throw into a rejection. */
@@ -184,7 +165,8 @@ export const txCalls = {
         { isolation: step.isolation, retries: step.retries },
       ),
     );
-    return issued(
+    return called(
+      true,
       run,
       () => c.trace.update(`tx #${id} done after ${attempts}`),
       (err) => {
@@ -217,7 +199,8 @@ export const txCalls = {
       }
       t.oracle.checkReads(a);
     });
-    return issued(
+    return called(
+      true,
       run,
       () => c.trace.update(`snapshot #${id} done`),
       (err) => c.verdicts.readFailed(err, what, c.disk()),
@@ -239,7 +222,8 @@ export const txCalls = {
     const settled = run.finally(() => {
       t.indexCalls--;
     });
-    return issued(
+    return called(
+      true,
       settled,
       () => {
         c.trace.update(`${what} done`);
@@ -258,7 +242,8 @@ export const txCalls = {
     const what = `op#${id} query ${step.def.name} ${JSON.stringify(step.q)}`;
     const ticketAt = c.readStart(db, "");
     const q = Object.fromEntries(Object.entries(step.q).filter(([, v]) => v !== undefined));
-    return issued(
+    return called(
+      true,
       attempt(() => db.query({ index: step.def.name, ...q })),
       (answer) => {
         c.trace.update(`query #${id} ${answer.length}`);

@@ -8,7 +8,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FuseDB } from "../src/db.js";
-import { both, openPg, openSimDb } from "./helpers/sql-judge.js";
+import { expectSameAnswers, openPg, openSimDb } from "./helpers/sql-judge.js";
 
 let pg: PGlite;
 
@@ -21,11 +21,8 @@ afterAll(async () => {
 });
 
 /** Runs each statement on both systems and expects equal answers. */
-async function script(db: FuseDB, statements: string[]): Promise<void> {
-  for (const s of statements) {
-    const r = await both(db, pg, s);
-    expect(r.ours, s).toEqual(r.theirs);
-  }
+function script(db: FuseDB, statements: string[]): Promise<void> {
+  return expectSameAnswers(db, pg, statements);
 }
 
 async function fresh(name: string): Promise<FuseDB> {

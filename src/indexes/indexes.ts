@@ -12,7 +12,6 @@
  * index entries as ordered keys in the same tree (FoundationDB's record layer, Kvrocks's subkeys).
  */
 import type { CommitPipeline, OpContext, WriteHook } from "../commit-pipeline.js";
-import type { Json } from "../doc/json.js";
 import { toKeyString, userKeyBytes } from "../doc/key.js";
 import { ClosedError, IndexError, InvalidArgumentError } from "../errors.js";
 import type { ResolvedOptions } from "../options.js";
@@ -34,7 +33,7 @@ import { catalogEffect, defOf, IndexCatalog, type IndexDef } from "./index-catal
 import { notFound, notReady } from "./index-errors.js";
 import { CATALOG_END, CATALOG_PREFIX, catalogKey, entryPrefix, isCatalogKey } from "./index-keys.js";
 import { maintainIndexes } from "./maintain.js";
-import { buildStep, queryIndex } from "./query.js";
+import { buildStep, queryIndex, scanEntryOf } from "./query.js";
 
 /** The index layer of one open database. */
 export class Indexes implements WriteHook {
@@ -182,17 +181,7 @@ export class Indexes implements WriteHook {
       if (visible.state !== "ready") throw notReady(name);
       return queryIndex(tx.view, visible, range, limit, reverse, tx.nowMs);
     });
-    return found.map(([k, entry]) => {
-      const bytes = userKeyBytes(k);
-      const out: ScanEntry = {
-        key: bytes.toString("utf8"),
-        keyBytes: bytes,
-        value: entry.value as Json,
-        version: entry.version,
-      };
-      if (entry.expiresAtMs !== undefined) out.expiresAtMs = entry.expiresAtMs;
-      return out;
-    });
+    return found.map(([k, entry]) => scanEntryOf(k, entry));
   }
 
   /** Runs the build of `name` in the background until it is ready, failed or dropped, or the database stops. */

@@ -9,8 +9,10 @@
  */
 import type { Entry } from "../doc/entry.js";
 import { isLive } from "../doc/entry.js";
-import { INTERNAL_KEY_PREFIX, type KeyString } from "../doc/key.js";
+import type { Json } from "../doc/json.js";
+import { INTERNAL_KEY_PREFIX, type KeyString, userKeyBytes } from "../doc/key.js";
 import type { StateView } from "../types/view.js";
+import type { ScanEntry } from "../types.js";
 import type { Effect } from "../wal/batch-codec.js";
 import { catalogEffect, type IndexDef } from "./index-catalog.js";
 import { indexedValues, successor } from "./index-keys.js";
@@ -111,4 +113,17 @@ export function buildStep(
   next = { ...def, indexed, state: done ? "ready" : "building", ...(last ? { cursor: last[0] } : {}) };
   effects.push(catalogEffect(def.key, next, catalogEntry, lsn));
   return { effects, def: next };
+}
+
+/** A document as `scan` and `query` answer it. */
+export function scanEntryOf(k: KeyString, entry: Entry): ScanEntry {
+  const bytes = userKeyBytes(k);
+  const out: ScanEntry = {
+    key: bytes.toString("utf8"),
+    keyBytes: bytes,
+    value: entry.value as Json,
+    version: entry.version,
+  };
+  if (entry.expiresAtMs !== undefined) out.expiresAtMs = entry.expiresAtMs;
+  return out;
 }

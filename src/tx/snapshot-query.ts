@@ -4,15 +4,17 @@
  * on it, with a transaction's own writes on top.
  */
 import type { Entry } from "../doc/entry.js";
-import type { Json } from "../doc/json.js";
-import { type KeyString, userKeyBytes } from "../doc/key.js";
+import type { KeyString } from "../doc/key.js";
 import { type IndexQuery, indexQuery } from "../indexes/index-arguments.js";
+import { scanEntryOf } from "../indexes/query.js";
 import { indexAt, queryAt } from "../indexes/query-at.js";
 import type { KeyRange } from "../tree/key-range.js";
 import { NOT_IN_MEMORY } from "../tree/tree.js";
 import { CachingView, NOT_NOW, type StateView } from "../types/view.js";
 import type { ScanEntry } from "../types.js";
 import type { SnapshotReads } from "./snapshot-reads.js";
+
+export { scanEntryOf };
 
 /**
  * The snapshot of `reads` as a view: every kind of key, as it was at the snapshot. What it reads is cached
@@ -27,19 +29,6 @@ export function snapshotView(reads: SnapshotReads): CachingView {
     read: (k) => reads.entry(k),
     scan: (req) => reads.rawScan({ gte: req.gte, lt: req.lt }, req.limit, req.reverse),
   });
-}
-
-/** A document as `scan` and `query` answer it. */
-export function scanEntryOf(k: KeyString, entry: Entry): ScanEntry {
-  const bytes = userKeyBytes(k);
-  const out: ScanEntry = {
-    key: bytes.toString("utf8"),
-    keyBytes: bytes,
-    value: entry.value as Json,
-    version: entry.version,
-  };
-  if (entry.expiresAtMs !== undefined) out.expiresAtMs = entry.expiresAtMs;
-  return out;
 }
 
 /**

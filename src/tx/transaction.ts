@@ -127,11 +127,7 @@ export class Transaction extends TxTypes {
     }
     const found = await this.reads.scan(range, limit + mine.length, reverse);
     const merged = mergePending(found, mine, { gte: "", lt: "", limit, reverse });
-    const last = merged[merged.length - 1];
-    const ranges = this.readSet.ranges;
-    if (merged.length < limit || last === undefined) ranges.push(range);
-    else if (reverse) ranges.push({ ...range, gt: undefined, gte: last[0] });
-    else ranges.push({ ...range, lt: undefined, lte: last[0] });
+    coveredRange(this.readSet.ranges, range, merged, limit, reverse);
     return merged.map(([k, entry]) => scanEntryOf(k, entry));
   }
 
@@ -493,11 +489,7 @@ export class Transaction extends TxTypes {
       if (inRange(k, range)) mine.push([k, e.value === undefined ? ABSENT : e]);
     const found = await this.reads.rawScan(range, limit + mine.length, reverse);
     const merged = mergePending(found, mine, { gte: "", lt: "", limit, reverse });
-    const last = merged[merged.length - 1];
-    const ranges = this.readSet.rawRanges;
-    if (merged.length < limit || last === undefined) ranges.push(range);
-    else if (reverse) ranges.push({ ...range, gt: undefined, gte: last[0] });
-    else ranges.push({ ...range, lt: undefined, lte: last[0] });
+    coveredRange(this.readSet.rawRanges, range, merged, limit, reverse);
     return merged.map(([k, e]) => [k, e.value as Json]);
   }
 
@@ -568,4 +560,21 @@ export class Transaction extends TxTypes {
 
 function answer(e: Entry): Versioned {
   return versionedOf(e.value as Json, e);
+}
+
+/**
+ * Records in `ranges` the part of `range` a scan covered: all of it, or (cut by `limit`) up to the last key it
+ * returned, for the conflict check at commit.
+ */
+function coveredRange(
+  ranges: KeyRange[],
+  range: KeyRange,
+  got: Pair[],
+  limit: number,
+  reverse: boolean,
+): void {
+  const last = got[got.length - 1];
+  if (got.length < limit || last === undefined) ranges.push(range);
+  else if (reverse) ranges.push({ ...range, gt: undefined, gte: last[0] });
+  else ranges.push({ ...range, lt: undefined, lte: last[0] });
 }

@@ -4,7 +4,9 @@
  * parsers are replaced by the identity, and fusedb's JS values are printed as PostgreSQL prints them),
  * errors by SQLSTATE. Rows compare in order when the query fixes it (ORDER BY), else as multisets.
  */
+
 import { PGlite, types } from "@electric-sql/pglite";
+import { expect } from "vitest";
 import { SimClock } from "../../sim/disk/sim-clock.js";
 import { SimFileSystem } from "../../sim/disk/sim-file-system.js";
 import { FuseDB } from "../../src/db.js";
@@ -106,4 +108,12 @@ export async function both(
   const a = await ours(db, sql, params);
   const b = await pgAnswer(pg, sql, params);
   return ordered(sql) ? { ours: a, theirs: b } : { ours: unordered(a), theirs: unordered(b) };
+}
+
+/** Runs each statement on both systems (fusedb `db`, PostgreSQL `pg`) and expects equal answers. */
+export async function expectSameAnswers(db: FuseDB, pg: PGlite, statements: string[]): Promise<void> {
+  for (const s of statements) {
+    const r = await both(db, pg, s);
+    expect(r.ours, s).toEqual(r.theirs);
+  }
 }
